@@ -1,0 +1,32 @@
+// KMeans, 1,000,000 x 8, k = 16, exactly 20 Lloyd iterations (tol = 0), k-means++ init, against
+// scikit-learn's Lloyd KMeans (../shared/anchors/kmeans_iter.py) on the same shape: seeded
+// standard-normal data on both sides (numpy's generator there, ours here, same distribution).
+// Usage: npm run bench -- kmeans [n=1000000] [d=8] [k=16]
+import { report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
+import { KMeans, warmLloydPool } from '../src/ml/cluster/index.ts';
+import { toShared } from '../src/ml/cluster/lloyd-pool.ts';
+import { Rng } from '../src/ml/core/rng.ts';
+import { defaultThreads } from '../src/util/workers.ts';
+
+const n = Number(process.argv[2] ?? 1_000_000), d = Number(process.argv[3] ?? 8), k = Number(process.argv[4] ?? 16);
+const threads = defaultThreads();
+
+const anchor = runAnchor('kmeans_iter.py', [String(n), String(d), String(k)])[0]!;
+
+const rng = new Rng(0);
+const X = { rows: n, cols: d, data: toShared(Float64Array.from({ length: n * d }, () => rng.normal())) };
+const params = { nClusters: k, maxIter: 20, tol: 0, seed: 0, algorithm: 'lloyd' as const };
+
+// worker start-up is paid once per process (like the anchor's OpenMP pool); time it apart
+const warm = await timeIt(() => warmLloydPool(threads));
+const rows: Row[] = [{ name: anchor.step as string, s: anchor.s, iters: anchor.iters, inertia_per_row: anchor.inertia / n }];
+for (const [label, p] of [
+  [`ours KMeans lloyd, plain E-step (${threads} threads)`, { threads, pruning: false }],
+  [`ours KMeans lloyd + Hamerly bounds, default (${threads} threads)`, { threads, pruning: true }],
+  ['ours KMeans lloyd + Hamerly bounds (1 thread)', { threads: 1, pruning: true }],
+] as const) {
+  const r = await timeIt(() => new KMeans({ ...params, ...p }).fit(X));
+  rows.push({ name: label, s: r.s, iters: r.value.nIter, inertia_per_row: r.value.inertia / n, vs_sklearn: speedup(anchor.s, r.s) });
+}
+rows.push({ name: 'ours worker pool start-up (once per process)', s: warm.s });
+report(`KMeans ${n}x${d}, k=${k}, 20 Lloyd iterations`, rows);

@@ -1,0 +1,44 @@
+// The regressors the retail analyses compare, built from the ML core with settings sized for
+// their data: a standardised ridge ("linear"), a random forest and histogram gradient boosting.
+import type { Matrix } from '../../ml/core/matrix.ts';
+import { Ridge } from '../../ml/linear/index.ts';
+import { StandardScaler } from '../../ml/preprocessing/index.ts';
+import { GradientBoostingRegressor, RandomForestRegressor } from '../../ml/tree/index.ts';
+
+export type ModelName = 'linear' | 'random_forest' | 'boosting';
+export const MODEL_NAMES: ModelName[] = ['linear', 'random_forest', 'boosting'];
+
+export interface FittedRegressor {
+  name: ModelName;
+  predict(X: Matrix): Float64Array;
+  toJSON(): unknown;
+}
+
+export interface ModelOptions {
+  seed?: number;
+  /** worker threads for the tree models (1 = none: tiny fits do not repay a worker's start) */
+  nJobs?: number;
+  small?: boolean;
+}
+
+export function fitRegressor(name: ModelName, X: Matrix, y: Float64Array, opts: ModelOptions = {}): FittedRegressor {
+  const seed = opts.seed ?? 0, nJobs = opts.nJobs ?? 0;
+  switch (name) {
+    case 'linear': {
+      // scaled so one alpha suits features in days, counts and money alike
+      const scaler = new StandardScaler().fit(X);
+      const m = new Ridge({ alpha: 1 }).fit(scaler.transform(X), y);
+      return { name, predict: (Z) => m.predict(scaler.transform(Z)), toJSON: () => ({ kind: 'ScaledRidge', scaler: scaler.toJSON(), model: m.toJSON() }) };
+    }
+    case 'random_forest': {
+      const m = new RandomForestRegressor({ nEstimators: opts.small ? 200 : 150, minSamplesLeaf: opts.small ? 1 : 5, maxFeatures: opts.small ? null : 0.5, seed, nJobs }).fit(X, y);
+      return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
+    }
+    case 'boosting': {
+      const m = new GradientBoostingRegressor(opts.small
+        ? { nEstimators: 150, learningRate: 0.05, maxDepth: 2, minSamplesLeaf: 1, seed, nJobs }
+        : { nEstimators: 300, learningRate: 0.03, maxDepth: 4, minSamplesLeaf: 20, subsample: 0.8, seed, nJobs }).fit(X, y);
+      return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
+    }
+  }
+}

@@ -1,0 +1,265 @@
+// `tributary run retail`: the whole sales-analytics use case as one pipeline over a workspace.
+// source (the given file, or the generated retail world) → clean (commerce SQL models) → KPIs →
+// forecast → spend → segment → export (lake tables for the dashboard) → track (run, metrics,
+// stage durations, registered models with the lake snapshots they read).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { retailWorld, writeNdjsonFile } from '../../events/generators/index.ts';
+import { runPipeline, type PipelineResult, type Step } from '../../pipeline/runner.ts';
+import { Tracker, ModelRegistry, type Run } from '../../tracking/index.ts';
+import { ingestFile } from '../../warehouse/ingest.ts';
+import { buildModels } from '../../warehouse/models.ts';
+import type { Workspace } from '../../warehouse/workspace.ts';
+import { rfmTable } from './features.ts';
+import { runForecasts, type ForecastResult } from './forecast.ts';
+import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
+import { writeLakeTable } from './lake-rows.ts';
+import { segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from './segments.ts';
+import { spendPrediction, type SpendResult } from './spend.ts';
+
+/** The SQL models this pipeline needs, in build order. */
+export const COMMERCE_MODELS = [
+  'curated.orders', 'curated.commerce_taxonomy', 'curated.commerce_checked', 'curated.commerce_lines',
+  'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn',
+];
+
+export interface RetailOptions {
+  /** an order-lines file (the Online Retail CSV, or NDJSON/Parquet of order_line events); absent = the retail world */
+  data?: string;
+  seed?: number;
+  world?: { customers?: number; months?: number };
+  kRange?: [number, number];
+  /** record a tracking run and register the models (default true) */
+  track?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RetailSummary {
+  source: { kind: 'file' | 'world'; path?: string; rows: number; quarantined: number };
+  validation: ValidationRow[];
+  kpis: Kpis;
+  forecast: Record<'month' | 'week', Pick<ForecastResult, 'periods' | 'season' | 'models' | 'best' | 'next'>>;
+  spend: Omit<SpendResult, 'model'>;
+  segments: {
+    k: number;
+    silhouette: number;
+    features: string[];
+    scan: KChoice[];
+    profiles: SegmentationResult['profiles'];
+    dbscan: { eps: number; min_samples: number; clusters: number; noise: number };
+    pca2_explained_variance: number;
+    /** KMeans on the scikit-learn anchor's features (log1p RFM, standardised) over the same k range */
+    rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null; scan: KChoice[] };
+  };
+  tracking: { run_id: string; models: { name: string; version: number }[] } | { skipped: string };
+  pipeline: PipelineResult;
+}
+
+interface Ctx {
+  ws: Workspace;
+  opts: RetailOptions;
+  source?: RetailSummary['source'];
+  validation?: ValidationRow[];
+  kpis?: Kpis;
+  forecast?: { month: ForecastResult; week: ForecastResult };
+  spend?: SpendResult;
+  seg?: SegmentationResult;
+  rfmOnly?: RetailSummary['segments']['rfm_only'];
+  country?: string[];
+  run?: Run;
+}
+
+export const SEGMENTS_TABLE = 'curated.commerce_segments';
+
+export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promise<RetailSummary> {
+  const seed = opts.seed ?? 0;
+  const ctx: Ctx = { ws, opts };
+  const wh = ws.wh;
+  const steps: Step<Ctx>[] = [
+    {
+      name: 'source',
+      async run(c) {
+        if (opts.data) {
+          const r = await ingestFile(wh, opts.data, { table: 'order_line' });
+          c.source = { kind: 'file', path: opts.data, rows: r.rows, quarantined: r.quarantined };
+          return { rows: r.rows, note: r.mapping ? `mapping ${r.mapping}` : undefined };
+        }
+        const world = retailWorld({ seed, customers: opts.world?.customers ?? 2000, months: opts.world?.months ?? 24 });
+        const dir = mkdtempSync(join(tmpdir(), 'tributary-retail-'));
+        try {
+          const file = join(dir, 'order_lines.ndjson');
+          await writeNdjsonFile(file, world.events());
+          const r = await ingestFile(wh, file, { table: 'order_line', format: 'ndjson' });
+          c.source = { kind: 'world', rows: r.rows, quarantined: r.quarantined };
+          return { rows: r.rows, note: `retail world seed ${seed}` };
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    },
+    {
+      name: 'clean',
+      async run(c) {
+        await buildModels(wh, { only: COMMERCE_MODELS });
+        c.validation = await validationReport(wh);
+        const kept = c.validation.find((r) => r.rule === 'kept')!.rows;
+        const input = c.validation.find((r) => r.rule === 'input')!.rows;
+        return { rows: kept, note: `${(input - kept).toLocaleString('en-US')} removed by the cleaning rules` };
+      },
+    },
+    {
+      name: 'kpis',
+      async run(c) {
+        c.kpis = await readKpis(wh);
+        return { rows: c.kpis.lines, note: `revenue ${c.kpis.revenue.toFixed(2)}, ${c.kpis.customers} customers, ${c.kpis.invoices} invoices` };
+      },
+    },
+    {
+      name: 'forecast',
+      async run(c) {
+        const f = await runForecasts(wh, { seed });
+        c.forecast = f;
+        return { rows: f.rows, note: `best month ${f.month.best}, week ${f.week.best}` };
+      },
+    },
+    {
+      name: 'spend',
+      async run(c) {
+        c.spend = await spendPrediction(wh, { seed });
+        const s = c.spend;
+        return { rows: s.train_customers + s.test_customers, note: `${s.best} RMSE ${s.models[s.best].rmse.toFixed(1)} vs baseline ${s.models.baseline_last_90d.rmse.toFixed(1)}` };
+      },
+    },
+    {
+      name: 'segment',
+      async run(c) {
+        const t = await rfmTable(wh);
+        c.country = t.country;
+        c.seg = segmentCustomers(t, { seed, kRange: opts.kRange });
+        const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange, seed });
+        c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
+        return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
+      },
+    },
+    {
+      name: 'export',
+      async run(c) {
+        const s = c.seg!, st = s.model.state, n = st.ids.length;
+        const tsneX = new Float64Array(n).fill(NaN), tsneY = new Float64Array(n).fill(NaN);
+        s.tsne.indices.forEach((i, r) => { tsneX[i] = s.tsne.embedding.data[2 * r]!; tsneY[i] = s.tsne.embedding.data[2 * r + 1]!; });
+        const col = (m: { cols: number; data: Float64Array }, j: number) => Float64Array.from({ length: n }, (_, i) => m.data[i * m.cols + j] ?? NaN);
+        const r = await writeLakeTable(wh, SEGMENTS_TABLE, [
+          { name: 'customer_id', type: 'VARCHAR' }, { name: 'country', type: 'VARCHAR' }, { name: 'segment', type: 'BIGINT' },
+          { name: 'segment_name', type: 'VARCHAR' }, { name: 'dbscan_cluster', type: 'BIGINT' },
+          { name: 'recency', type: 'DOUBLE' }, { name: 'frequency', type: 'DOUBLE' }, { name: 'monetary', type: 'DOUBLE' },
+          { name: 'pca_x', type: 'DOUBLE' }, { name: 'pca_y', type: 'DOUBLE' },
+          { name: 'pca3_x', type: 'DOUBLE' }, { name: 'pca3_y', type: 'DOUBLE' }, { name: 'pca3_z', type: 'DOUBLE' },
+          { name: 'tsne_x', type: 'DOUBLE' }, { name: 'tsne_y', type: 'DOUBLE' },
+        ], {
+          customer_id: st.ids, country: c.country!, segment: s.labels, segment_name: Array.from(s.labels, (l) => st.names[l]!),
+          dbscan_cluster: s.dbscan.labels,
+          recency: Float64Array.from({ length: n }, (_, i) => st.rfm[3 * i]!), frequency: Float64Array.from({ length: n }, (_, i) => st.rfm[3 * i + 1]!),
+          monetary: Float64Array.from({ length: n }, (_, i) => st.rfm[3 * i + 2]!),
+          pca_x: col(s.pca2, 0), pca_y: col(s.pca2, 1), pca3_x: col(s.pca3, 0), pca3_y: col(s.pca3, 1), pca3_z: col(s.pca3, 2),
+          tsne_x: tsneX, tsne_y: tsneY,
+        }, { summary: { model: 'segmentation', k: s.k } });
+        return { rows: r.rows, note: `${SEGMENTS_TABLE}@${r.snapshot}` };
+      },
+    },
+  ];
+
+  const track = opts.track ?? true;
+  let run: Run | undefined;
+  if (track) {
+    const tracker = new Tracker(ws.store, { home: ws.config.home });
+    run = await tracker.startRun({ pipeline: 'retail', params: { data: opts.data ?? 'retail-world', seed, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 } });
+    ctx.run = run;
+  }
+  let pipeline: PipelineResult;
+  try {
+    pipeline = await runPipeline('retail', steps, ctx, { log: opts.log, wrap: run ? (name, fn) => run!.stage(name, fn) : undefined });
+  } catch (e) {
+    await run?.end('failed', (e as Error).message);
+    throw e;
+  }
+  const c = ctx as Required<Ctx>;
+  const summary: Omit<RetailSummary, 'tracking' | 'pipeline'> = {
+    source: c.source,
+    validation: c.validation,
+    kpis: c.kpis,
+    forecast: {
+      month: pickForecast(c.forecast.month),
+      week: pickForecast(c.forecast.week),
+    },
+    spend: (({ model: _m, ...rest }) => rest)(c.spend),
+    segments: {
+      k: c.seg.k, silhouette: c.seg.silhouette, features: c.seg.features, scan: c.seg.scan, profiles: c.seg.profiles,
+      dbscan: { eps: c.seg.dbscan.eps, min_samples: c.seg.dbscan.minSamples, clusters: c.seg.dbscan.clusters, noise: c.seg.dbscan.noise },
+      pca2_explained_variance: c.seg.pca2Explained, rfm_only: c.rfmOnly,
+    },
+  };
+  let tracking: RetailSummary['tracking'] = { skipped: 'tracking disabled (--no-track)' };
+  if (run) {
+    const t0 = performance.now();
+    tracking = await record(ws, run, c, summary);
+    pipeline.stages.push({ name: 'track', seconds: (performance.now() - t0) / 1000, rows: null, note: null, status: 'ok' });
+    pipeline.seconds += (performance.now() - t0) / 1000;
+  }
+  return { ...summary, tracking, pipeline };
+}
+
+function pickForecast(f: ForecastResult) {
+  return { periods: f.periods, season: f.season, models: f.models, best: f.best, next: f.next };
+}
+
+/** Metrics of the run and the two models, registered with the lake snapshots they were fitted on. */
+async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailSummary, 'tracking' | 'pipeline'>): Promise<RetailSummary['tracking']> {
+  const metrics: Record<string, number> = {
+    revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate,
+    segments_k: s.segments.k, silhouette: s.segments.silhouette, rfm_only_silhouette: s.segments.rfm_only.silhouette,
+    spend_rmse: s.spend.models[s.spend.best].rmse, spend_mae: s.spend.models[s.spend.best].mae, spend_r2: s.spend.models[s.spend.best].r2,
+    spend_baseline_rmse: s.spend.models.baseline_last_90d.rmse,
+    forecast_month_rmse: s.forecast.month.models[s.forecast.month.best].rmse, forecast_month_mape: s.forecast.month.models[s.forecast.month.best].mape,
+    forecast_week_rmse: s.forecast.week.models[s.forecast.week.best].rmse, forecast_week_mape: s.forecast.week.models[s.forecast.week.best].mape,
+  };
+  await run.logMetrics(Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v))));
+  for (const sc of s.segments.scan) await run.logMetrics({ kmeans_inertia: sc.inertia, kmeans_silhouette: sc.silhouette }, sc.k);
+  await run.logArtifact('validation.json', JSON.stringify(s.validation, null, 2));
+  const snap = (t: string) => ({ table: t, snapshot: ws.wh.snapshots.get(t)! });
+  const snapshots = ['raw.order_line', 'curated.commerce_lines'].filter((t) => ws.wh.snapshots.has(t)).map(snap);
+  const registry = new ModelRegistry(ws.store, { home: ws.config.home });
+  const spendBest = s.spend.models[s.spend.best];
+  const spend = await registry.registerModel('retail-spend', {
+    artifact: { kind: 'RetailSpendModel', model: s.spend.best, features: s.spend.features, categories: s.spend.categories, countries: s.spend.countries, horizon_days: s.spend.horizon_days, estimator: c.spend.model.toJSON() },
+    metrics: { rmse: spendBest.rmse, mae: spendBest.mae, r2: spendBest.r2, baseline_rmse: s.spend.models.baseline_last_90d.rmse },
+    params: { model: s.spend.best, cutoff: s.spend.cutoff, train_cutoff: s.spend.train_cutoff, horizon_days: s.spend.horizon_days },
+    lineage: { snapshots, seed: c.opts.seed ?? 0, config: { model: s.spend.best, features: s.spend.features, cutoff: s.spend.cutoff } },
+    runId: run.id,
+  });
+  const seg = await registry.registerModel('retail-segments', {
+    artifact: c.seg.model.toJSON(),
+    metrics: { silhouette: s.segments.silhouette, k: s.segments.k },
+    params: { k: s.segments.k, features: s.segments.features, k_range: c.opts.kRange ?? [3, 8] },
+    lineage: { snapshots, seed: c.opts.seed ?? 0, config: { features: s.segments.features, kRange: c.opts.kRange ?? [3, 8] } },
+    runId: run.id,
+  });
+  await run.end('finished');
+  return { run_id: run.id, models: [{ name: spend.name, version: spend.version }, { name: seg.name, version: seg.version }] };
+}
+
+/** The `--json` object: kpis, segments, forecast and spend metrics (and the stage timings). */
+export function jsonSummary(s: RetailSummary): Record<string, unknown> {
+  const fm = (f: RetailSummary['forecast']['month']) => ({ best: f.best, periods: f.periods, models: f.models, next: f.next });
+  return {
+    source: s.source,
+    kpis: { revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate, lines: s.kpis.lines, churn_cutoff: s.kpis.churn_cutoff },
+    validation: s.validation,
+    segments: { k: s.segments.k, silhouette: round(s.segments.silhouette, 4), profiles: s.segments.profiles, scan: s.segments.scan, dbscan: s.segments.dbscan, rfm_only: s.segments.rfm_only },
+    forecast: { month: fm(s.forecast.month), week: fm(s.forecast.week) },
+    spend: { best: s.spend.best, beats_baseline: s.spend.beats_baseline, cutoff: s.spend.cutoff, models: s.spend.models, train_customers: s.spend.train_customers, test_customers: s.spend.test_customers },
+    tracking: s.tracking,
+    stages: s.pipeline.stages.map((x) => ({ name: x.name, seconds: round(x.seconds, 3), rows: x.rows })),
+    seconds: round(s.pipeline.seconds, 3),
+  };
+}

@@ -1,0 +1,291 @@
+// Customer segmentation: log-scaled, standardised RFM plus the category mix; KMeans with k
+// chosen by silhouette over a range (inertia kept for the elbow chart); DBSCAN with eps at the
+// knee of the k-distance curve; profiles with readable names; PCA 2-D/3-D and t-SNE 2-D
+// projections; and a matcher (segment + most similar customers) for a customer or a new profile.
+import { DBSCAN, KMeans, kDistance } from '../../ml/cluster/index.ts';
+import type { Matrix } from '../../ml/core/matrix.ts';
+import { PCA, TSNE } from '../../ml/decomposition/index.ts';
+import { silhouette } from '../../ml/metrics/index.ts';
+import { StandardScaler } from '../../ml/preprocessing/index.ts';
+import type { RfmTable } from './features.ts';
+
+export interface KChoice { k: number; inertia: number; silhouette: number }
+
+export interface SegmentProfile {
+  segment: number;
+  name: string;
+  size: number;
+  share: number;
+  mean_recency: number;
+  mean_frequency: number;
+  mean_monetary: number;
+  revenue_share: number;
+  top_category: string | null;
+}
+
+export interface SegmentationOptions {
+  kRange?: [number, number];
+  nInit?: number;
+  seed?: number;
+  /** weight of the category-mix shares beside the standardised RFM (0 = RFM only) */
+  mixWeight?: number;
+  /** rows embedded by t-SNE (exact t-SNE is O(n^2)) */
+  tsneSamples?: number;
+  tsneIter?: number;
+}
+
+export interface SegmentationResult {
+  features: string[];
+  X: Matrix;
+  scan: KChoice[];
+  k: number;
+  silhouette: number;
+  labels: Int32Array;
+  profiles: SegmentProfile[];
+  dbscan: { eps: number; minSamples: number; clusters: number; noise: number; labels: Int32Array };
+  pca2: Matrix;
+  pca3: Matrix;
+  pca2Explained: number;
+  tsne: { indices: Int32Array; embedding: Matrix };
+  model: SegmentModel;
+}
+
+/** log1p then standardise (population std), as the scikit-learn anchor does. */
+export function logStandardise(rfm: Matrix): { Z: Matrix; scaler: StandardScaler } {
+  const logged = { rows: rfm.rows, cols: rfm.cols, data: rfm.data.map((v) => Math.log1p(Math.max(0, v))) };
+  const scaler = new StandardScaler().fit(logged);
+  return { Z: scaler.transform(logged), scaler };
+}
+
+function combine(Z: Matrix, mix: Matrix, w: number): Matrix {
+  const d = Z.cols + (w > 0 ? mix.cols : 0);
+  const out = new Float64Array(Z.rows * d);
+  for (let i = 0; i < Z.rows; i++) {
+    out.set(Z.data.subarray(i * Z.cols, (i + 1) * Z.cols), i * d);
+    if (w > 0) for (let j = 0; j < mix.cols; j++) out[i * d + Z.cols + j] = w * mix.data[i * mix.cols + j]!;
+  }
+  return { rows: Z.rows, cols: d, data: out };
+}
+
+/** KMeans for every k in the range; the chosen k has the highest silhouette. */
+export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}): { scan: KChoice[]; best: KChoice; models: Map<number, KMeans> } {
+  const [lo, hi] = opts.kRange ?? [3, 8];
+  if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 2 && hi >= lo)) throw new Error(`kRange must be integers 2 <= lo <= hi, got [${lo}, ${hi}]`);
+  const scan: KChoice[] = [];
+  const models = new Map<number, KMeans>();
+  for (let k = lo; k <= Math.min(hi, X.rows - 1); k++) {
+    const km = new KMeans({ nClusters: k, nInit: opts.nInit ?? 10, seed: opts.seed ?? 0 }).fit(X);
+    models.set(k, km);
+    scan.push({ k, inertia: km.inertia, silhouette: silhouette(X, km.labels, { sampleSize: 10000 }) });
+  }
+  if (!scan.length) throw new Error(`segmentation: ${X.rows} customers is too few for k >= ${lo}`);
+  const best = scan.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+  return { scan, best, models };
+}
+
+// Prototypes in (freshness, value) z-space: freshness = -z(log recency), value = mean of
+// z(log frequency) and z(log monetary). Each segment takes the nearest unused prototype.
+const PROTOTYPES: { name: string; fresh: number; value: number }[] = [
+  { name: 'champions', fresh: 1, value: 1.3 },
+  { name: 'loyal customers', fresh: 0.5, value: 0.6 },
+  { name: 'at risk', fresh: -0.9, value: 0.5 },
+  { name: 'new customers', fresh: 1, value: -0.9 },
+  { name: 'hibernating', fresh: -1.1, value: -0.9 },
+  { name: 'potential loyalists', fresh: 0.6, value: -0.1 },
+  { name: 'need attention', fresh: -0.2, value: 0 },
+  { name: 'cannot lose them', fresh: -1.2, value: 1.4 },
+  { name: 'about to sleep', fresh: -0.5, value: -0.6 },
+  { name: 'promising', fresh: 0.9, value: -0.5 },
+];
+
+export function nameSegments(centres: { fresh: number; value: number }[]): string[] {
+  const pairs: { s: number; p: number; d: number }[] = [];
+  centres.forEach((c, s) => PROTOTYPES.forEach((p, pi) => pairs.push({ s, p: pi, d: (c.fresh - p.fresh) ** 2 + (c.value - p.value) ** 2 })));
+  pairs.sort((a, b) => a.d - b.d);
+  const names: (string | null)[] = centres.map(() => null);
+  const used = new Set<number>();
+  for (const { s, p } of pairs) {
+    if (names[s] !== null || used.has(p)) continue;
+    names[s] = PROTOTYPES[p]!.name; used.add(p);
+  }
+  return names.map((n, s) => n ?? `segment ${s}`);
+}
+
+export function segmentCustomers(t: RfmTable, opts: SegmentationOptions = {}): SegmentationResult {
+  const seed = opts.seed ?? 0, w = opts.mixWeight ?? 1;
+  const { Z, scaler } = logStandardise(t.rfm);
+  const X = combine(Z, t.mix, w);
+  const features = ['z_log_recency', 'z_log_frequency', 'z_log_monetary', ...(w > 0 ? t.categories.map((c) => `mix_${c}`) : [])];
+  const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit, seed });
+  const km = models.get(best.k)!;
+  const labels = km.labels;
+  const k = best.k, n = X.rows;
+
+  // profiles in original units, names from the centres in z-space
+  const size = new Float64Array(k), rec = new Float64Array(k), freq = new Float64Array(k), mon = new Float64Array(k);
+  const zr = new Float64Array(k), zv = new Float64Array(k);
+  const catRev = new Float64Array(k * t.categories.length);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const s = labels[i]!;
+    size[s]++; rec[s] += t.rfm.data[3 * i]!; freq[s] += t.rfm.data[3 * i + 1]!; mon[s] += t.rfm.data[3 * i + 2]!;
+    zr[s] += Z.data[3 * i]!; zv[s] += (Z.data[3 * i + 1]! + Z.data[3 * i + 2]!) / 2;
+    total += t.rfm.data[3 * i + 2]!;
+    for (let j = 0; j < t.categories.length; j++) catRev[s * t.categories.length + j] += t.mix.data[i * t.categories.length + j]! * t.rfm.data[3 * i + 2]!;
+  }
+  const names = nameSegments(Array.from(size, (c, s) => ({ fresh: -zr[s]! / c, value: zv[s]! / c })));
+  const profiles: SegmentProfile[] = Array.from(size, (c, s) => {
+    let top: string | null = null, topV = 0;
+    t.categories.forEach((cat, j) => { const v = catRev[s * t.categories.length + j]!; if (v > topV) { topV = v; top = cat; } });
+    return {
+      segment: s, name: names[s]!, size: c, share: c / n, mean_recency: rec[s]! / c, mean_frequency: freq[s]! / c,
+      mean_monetary: mon[s]! / c, revenue_share: total > 0 ? mon[s]! / total : 0, top_category: top,
+    };
+  });
+
+  // DBSCAN: minSamples = 2 x dimensions (Sander et al.), eps at the k-distance knee
+  const minSamples = Math.max(4, 2 * X.cols);
+  const kd = kDistance(X, Math.min(minSamples, n));
+  const db = new DBSCAN({ eps: kd.eps, minSamples }).fit(X);
+  const dbl = db.labels;
+  let noise = 0, clusters = 0;
+  for (const l of dbl) { if (l < 0) noise++; else clusters = Math.max(clusters, l + 1); }
+
+  const pca3m = new PCA({ nComponents: Math.min(3, X.cols) }).fit(X);
+  const pca3 = pca3m.transform(X);
+  const pca2 = { rows: n, cols: 2, data: new Float64Array(n * 2) };
+  for (let i = 0; i < n; i++) { pca2.data[2 * i] = pca3.data[i * pca3.cols]!; pca2.data[2 * i + 1] = pca3.data[i * pca3.cols + 1]!; }
+  const ratio = pca3m.explainedVarianceRatio;
+  const ts = new TSNE({ nComponents: 2, seed, maxSamples: Math.min(opts.tsneSamples ?? 1500, Math.max(10, n)), maxIter: opts.tsneIter ?? 500, perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n, opts.tsneSamples ?? 1500) - 1) / 3))) })
+    .fitTransform(X);
+
+  const model = new SegmentModel({
+    ids: t.ids, categories: t.categories, mixWeight: w, scaler: scaler.toJSON(), features, X: Array.from(X.data), d: X.cols,
+    centers: Array.from(km.centers.data), k, names, labels: Array.from(labels), rfm: Array.from(t.rfm.data),
+  });
+  return {
+    features, X, scan, k, silhouette: best.silhouette, labels, profiles,
+    dbscan: { eps: kd.eps, minSamples, clusters, noise, labels: dbl },
+    pca2, pca3, pca2Explained: (ratio[0] ?? 0) + (ratio[1] ?? 0), tsne: { indices: ts.indices, embedding: ts.embedding }, model,
+  };
+}
+
+export interface SegmentModelState {
+  ids: string[];
+  categories: string[];
+  mixWeight: number;
+  scaler: unknown;
+  features: string[];
+  /** the customers' feature rows, row-major (n x d), for similarity search */
+  X: number[];
+  d: number;
+  centers: number[];
+  k: number;
+  names: string[];
+  labels: number[];
+  /** raw recency, frequency, monetary per customer (n x 3) */
+  rfm: number[];
+}
+
+/** A new customer profile: raw RFM and (optionally) category revenue shares. */
+export interface CustomerProfile { recency: number; frequency: number; monetary: number; mix?: Record<string, number> }
+
+export interface Match {
+  segment: number;
+  name: string;
+  /** distance to the segment's centre in feature space */
+  distance: number;
+  similar: { customer_id: string; distance: number; segment: number; name: string }[];
+}
+
+/** The fitted segmentation as a servable object: segment of a profile, nearest customers. */
+export class SegmentModel {
+  readonly kind = 'RetailSegmentModel';
+  private readonly Xd: Float64Array;
+  private readonly C: Float64Array;
+  private readonly scaler: StandardScaler;
+  private readonly index: Map<string, number>;
+
+  constructor(readonly state: SegmentModelState) {
+    this.Xd = Float64Array.from(state.X);
+    this.C = Float64Array.from(state.centers);
+    this.scaler = StandardScaler.fromJSON(state.scaler as never);
+    this.index = new Map(state.ids.map((id, i) => [id, i]));
+  }
+
+  /** The feature row of a profile, built exactly as the training rows were. */
+  featurize(p: CustomerProfile): Float64Array {
+    for (const f of ['recency', 'frequency', 'monetary'] as const) {
+      if (typeof p[f] !== 'number' || !Number.isFinite(p[f]) || p[f] < 0) throw new Error(`profile.${f} must be a finite number >= 0, got ${JSON.stringify(p[f])}`);
+    }
+    const s = this.state;
+    const z = this.scaler.transform({ rows: 1, cols: 3, data: Float64Array.from([p.recency, p.frequency, p.monetary], (v) => Math.log1p(v)) }).data;
+    const x = new Float64Array(s.d);
+    x.set(z.subarray(0, 3));
+    if (s.d > 3) {
+      for (const [cat, share] of Object.entries(p.mix ?? {})) {
+        const j = s.categories.indexOf(cat);
+        if (j < 0) throw new Error(`profile.mix: unknown category "${cat}" (known: ${s.categories.join(', ')})`);
+        if (!(share >= 0 && share <= 1)) throw new Error(`profile.mix.${cat} must be a share in [0, 1], got ${share}`);
+        x[3 + j] = s.mixWeight * share;
+      }
+    }
+    return x;
+  }
+
+  private nearestCentre(x: Float64Array): { segment: number; distance: number } {
+    const { k, d } = this.state;
+    let best = 0, bd = Infinity;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) { const e = x[j]! - this.C[c * d + j]!; s += e * e; }
+      if (s < bd) { bd = s; best = c; }
+    }
+    return { segment: best, distance: Math.sqrt(bd) };
+  }
+
+  /** Segment and the k most similar known customers (Euclidean in feature space), excluding `exclude`. */
+  matchVector(x: Float64Array, k = 5, exclude = -1): Match {
+    if (!Number.isInteger(k) || k < 0) throw new Error(`k must be an integer >= 0, got ${k}`);
+    const { d, ids, labels, names } = this.state;
+    const n = ids.length;
+    const dist = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) { const e = x[j]! - this.Xd[i * d + j]!; s += e * e; }
+      dist[i] = i === exclude ? Infinity : s;
+    }
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => dist[a]! - dist[b]!);
+    const c = this.nearestCentre(x);
+    const similar = Array.from(order.subarray(0, Math.min(k, n - (exclude >= 0 ? 1 : 0))), (i) => ({
+      customer_id: ids[i]!, distance: Math.sqrt(dist[i]!), segment: labels[i]!, name: names[labels[i]!]!,
+    }));
+    return { segment: c.segment, name: names[c.segment]!, distance: c.distance, similar };
+  }
+
+  matchProfile(p: CustomerProfile, k = 5): Match {
+    return this.matchVector(this.featurize(p), k);
+  }
+
+  /** A known customer's own segment (as fitted) and its k most similar other customers. */
+  matchCustomer(customerId: string, k = 5): Match {
+    const i = this.index.get(String(customerId));
+    if (i === undefined) throw new Error(`customer_id ${JSON.stringify(customerId)} is not in the segmentation (${this.state.ids.length} customers)`);
+    const x = this.Xd.subarray(i * this.state.d, (i + 1) * this.state.d);
+    const m = this.matchVector(Float64Array.from(x), k, i);
+    const seg = this.state.labels[i]!;
+    return { ...m, segment: seg, name: this.state.names[seg]! };
+  }
+
+  get customers(): number { return this.state.ids.length; }
+
+  toJSON(): { kind: string; format: 1; state: SegmentModelState } {
+    return { kind: this.kind, format: 1, state: this.state };
+  }
+
+  static fromJSON(json: unknown): SegmentModel {
+    const j = json as { kind?: string; state?: SegmentModelState };
+    if (j?.kind !== 'RetailSegmentModel' || !j.state) throw new Error('not a RetailSegmentModel JSON');
+    return new SegmentModel(j.state);
+  }
+}

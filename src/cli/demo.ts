@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.ts';
+import { runDemo } from '../demo/run.ts';
+import { printJson, printTable } from './output.ts';
+
+export function register(program: Command): void {
+  program.command('demo')
+    .description('run the whole product on generated data: collect, lake, warehouse, summary')
+    .option('--seed <n>', 'seed of the generated worlds', '42')
+    .option('--users <n>', 'music users', '1000')
+    .option('--days <n>', 'days of listening', '28')
+    .option('--customers <n>', 'retail customers', '1500')
+    .option('--no-serve', 'exit at the end instead of serving the API')
+    .option('-p, --port <n>', 'port of the API', '8080')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: { seed: string; users: string; days: string; customers: string; serve: boolean; port: string; json?: boolean }) => {
+      const config = loadConfig({ port: o.serve ? Number(o.port) : 0 });
+      console.error(`tributary demo: state in ${config.home}`);
+      let url = '';
+      const summary = await runDemo({ config, seed: Number(o.seed), users: Number(o.users), days: Number(o.days), customers: Number(o.customers) },
+        o.serve ? async (server) => { url = server.url; } : undefined);
+      if (o.json) printJson(summary);
+      else {
+        console.log('\nStages');
+        printTable(summary.stages.map((s) => ({ stage: s.stage, seconds: +s.seconds.toFixed(2), detail: s.detail })));
+        console.log('\nLake tables');
+        printTable(summary.tables);
+        console.log('\nHighlights');
+        for (const [k, v] of Object.entries(summary.highlights)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
+        console.log(`\nDone in ${summary.totalSeconds.toFixed(1)} s.`);
+      }
+      if (o.serve) {
+        console.log(`\nServing the API at ${url}\n  docs:    ${url}/docs\n  openapi: ${url}/openapi.json\n  health:  ${url}/healthz\nCtrl-C to stop.`);
+      } else process.exit(0);
+    });
+}

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import { openWorkspace } from '../warehouse/workspace.ts';
+import { compactTable } from '../lake/compaction.ts';
+import { printJson, printTable } from './output.ts';
+
+export function register(program: Command): void {
+  const lake = program.command('lake').description('inspect and maintain the Parquet lake');
+  lake.command('tables').description('list lake tables with their current snapshot, files and rows')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const ws = await openWorkspace();
+      try {
+        const tables = await ws.lake.catalog.tables();
+        o.json ? printJson(tables) : printTable(tables.map((t) => ({ table: t.table, snapshot: t.snapshot, files: t.files, rows: t.rows, mb: +(t.bytes / 1e6).toFixed(2) })));
+      } finally { await ws.close(); }
+    });
+  lake.command('snapshots').argument('<table>', 'zone.name, e.g. raw.play').description("list a table's numbered snapshots")
+    .option('--json', 'print JSON')
+    .action(async (table: string, o: { json?: boolean }) => {
+      const ws = await openWorkspace();
+      try {
+        const snaps = await ws.lake.catalog.snapshots(table);
+        o.json ? printJson(snaps) : printTable(snaps.map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_files: s.addedFiles, removed_files: s.removedFiles, added_rows: s.addedRows, total_rows: s.totalRows })));
+      } finally { await ws.close(); }
+    });
+  lake.command('compact').argument('[tables...]', 'tables to compact (default: all)').description('merge small files of each partition')
+    .option('--min-files <n>', 'merge a partition holding at least this many small files', '4')
+    .action(async (tables: string[], o: { minFiles: string }) => {
+      const ws = await openWorkspace();
+      try {
+        const names = tables.length ? tables : (await ws.lake.catalog.tables()).map((t) => t.table);
+        const results = [];
+        for (const t of names) results.push(await compactTable(ws.lake, t, { minFiles: Number(o.minFiles) }));
+        printTable(results.map((r) => ({ ...r })));
+      } finally { await ws.close(); }
+    });
+}

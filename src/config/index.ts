@@ -1,0 +1,50 @@
+// One validated configuration object, from environment variables and an optional
+// tributary.config.json in the working directory (env wins). Every module takes what it needs
+// from here rather than reading process.env itself.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export const ConfigSchema = z.object({
+  /** all state: lake, metadata database, write-ahead segments */
+  home: z.string().min(1),
+  /** PostgreSQL URL for the metadata database; SQLite under home when absent */
+  databaseUrl: z.string().url().optional(),
+  /** NATS JetStream URL for the bus; in-process when absent */
+  natsUrl: z.string().optional(),
+  /** bearer token for write endpoints; when absent the API binds to 127.0.0.1 only */
+  apiToken: z.string().min(8).optional(),
+  host: z.string().optional(),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** share of inference requests written to the audit log, 0..1 */
+  auditSampling: z.coerce.number().min(0).max(1).default(1),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const file = resolve('tributary.config.json');
+  const fromFile = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const fromEnv = {
+    home: env.TRIBUTARY_HOME,
+    databaseUrl: env.DATABASE_URL || undefined,
+    natsUrl: env.NATS_URL || undefined,
+    apiToken: env.TRIBUTARY_API_TOKEN || undefined,
+    host: env.TRIBUTARY_HOST || undefined,
+    port: env.PORT,
+    auditSampling: env.TRIBUTARY_AUDIT_SAMPLING,
+    logLevel: env.LOG_LEVEL,
+  };
+  const merged = { home: '.tributary', ...fromFile, ...dropUndefined(fromEnv), ...dropUndefined(overrides) };
+  const parsed = ConfigSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`invalid configuration: ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return { ...parsed.data, home: resolve(parsed.data.home) };
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

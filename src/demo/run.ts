@@ -1,0 +1,100 @@
+// `tributary demo`: the whole product on embedded defaults, from nothing. A music world and a
+// retail world are generated, sent through the real collector over HTTP (validation included),
+// dimension files are imported, the warehouse is built, and a summary is printed.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/index.ts';
+import { musicWorld } from '../events/generators/music.ts';
+import { retailWorld } from '../events/generators/retail.ts';
+import { startServer, type RunningServer } from '../serving/server.ts';
+import { Warehouse } from '../warehouse/session.ts';
+import { sourceSchemas } from '../warehouse/sources.ts';
+import { buildModels } from '../warehouse/models.ts';
+import { ingestFile } from '../warehouse/ingest.ts';
+import { compactTable } from '../lake/compaction.ts';
+import { postEvents, withSomeInvalid } from './collect.ts';
+import { Stages, type StageTiming } from './progress.ts';
+
+export interface DemoOptions {
+  config: Config;
+  seed?: number;
+  users?: number;
+  tracks?: number;
+  days?: number;
+  customers?: number;
+  products?: number;
+  months?: number;
+  log?: (line: string) => void;
+}
+
+export interface DemoSummary {
+  stages: StageTiming[];
+  totalSeconds: number;
+  collected: { music: { accepted: number; rejected: number }; retail: { accepted: number; rejected: number } };
+  tables: { table: string; rows: number; snapshot: number; files: number }[];
+  highlights: Record<string, unknown>;
+}
+
+export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
+  const stages = new Stages(opts.log);
+  const seed = opts.seed ?? 42;
+  const server = await stages.run('start the API (collector on a free port)', () => startServer({ ...opts.config, port: opts.config.port }), (s) => s.url);
+  try {
+    const music = musicWorld({ seed, users: opts.users ?? 1000, tracks: opts.tracks ?? 2000, days: opts.days ?? 28 });
+    const retail = retailWorld({ seed, customers: opts.customers ?? 1500, products: opts.products ?? 400, months: opts.months ?? 24 });
+    const token = opts.config.apiToken;
+
+    const musicSent = await stages.run('generate the music world and POST its events to /v1/events', () => postEvents(server.url, withSomeInvalid(music.events(), 5000), { token }),
+      (r) => `${r.accepted} accepted, ${r.rejected} rejected (deliberately corrupted) in ${r.batches} batches`);
+    const retailSent = await stages.run('generate the retail world and POST its order lines', () => postEvents(server.url, retail.events(), { token }),
+      (r) => `${r.accepted} accepted, ${r.rejected} rejected`);
+
+    const dimDir = join(opts.config.home, 'demo');
+    mkdirSync(dimDir, { recursive: true });
+    const wh = await Warehouse.open({ lake: server.ctx.lake, schemas: sourceSchemas() });
+    try {
+      await stages.run('import dimension files (users, tracks)', async () => {
+        const out = [];
+        for (const [name, rows] of Object.entries(music.dimensions())) {
+          const file = join(dimDir, `${name}.ndjson`);
+          writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+          out.push(await ingestFile(wh, file, { table: `raw.${name}` }));
+        }
+        return out;
+      }, (r) => r.map((x) => `${x.table} ${x.rows}`).join(', '));
+      await stages.run('flush the write-ahead log into Parquet', () => server.ctx.lake.flush(), (r) => `${r.records} records → ${r.files} files`);
+      await stages.run('compact small files', async () => {
+        let before = 0, after = 0;
+        for (const t of await server.ctx.lake.catalog.tables()) {
+          const r = await compactTable(server.ctx.lake, t.table);
+          before += r.filesBefore; after += r.filesAfter;
+        }
+        return { before, after };
+      }, (r) => `${r.before} → ${r.after} files`);
+      await wh.refresh();
+      await stages.run('build the warehouse (SQL models)', () => buildModels(wh), (r) => r.map((m) => `${m.table.split('.')[1]} ${m.rows}`).join(', '));
+
+      const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
+      const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
+        `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
+      const byGenre = await wh.query<{ genre: string; skip_rate: number }>(
+        `SELECT t.genre, round(avg(p.skipped::INT), 3) AS skip_rate FROM curated.plays p JOIN curated.tracks t USING (track_id) GROUP BY 1 ORDER BY 2 DESC LIMIT 3`);
+      const [rev] = await wh.query<{ revenue: number; invoices: number }>(
+        `SELECT round(sum(revenue), 2) AS revenue, count(DISTINCT invoice_no) AS invoices FROM curated.orders WHERE NOT is_cancellation`);
+      const [q] = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM quarantine.events`);
+      const summary: DemoSummary = {
+        stages: stages.timings,
+        totalSeconds: stages.total(),
+        collected: { music: { accepted: musicSent.accepted, rejected: musicSent.rejected }, retail: { accepted: retailSent.accepted, rejected: retailSent.rejected } },
+        tables,
+        highlights: { ...skip, most_skipped_genres: byGenre, retail_revenue: rev?.revenue, retail_invoices: rev?.invoices, quarantined: q?.n },
+      };
+      if (keep) await keep(server);
+      return summary;
+    } finally {
+      wh.close();
+    }
+  } finally {
+    if (!keep) await server.close();
+  }
+}

@@ -1,0 +1,534 @@
+// The synthetic music world: users with hidden tastes (genres, hours of day, favourite artists)
+// listen to a catalogue of tracks; plays, skips, likes and searches follow those tastes, so a
+// recommender trained on the past has something real to learn about the future.
+//
+// Event conventions (the warehouse's curated.plays relies on them):
+// - every listen emits one `play` stamped at the moment it STARTED, with `ms_played` (how much
+//   was heard) and the track's `duration_ms`; `context` says where it came from;
+// - a listen abandoned before the end also emits a `skip` stamped when listening stopped
+//   (play ts + ms_played), with `position_ms` equal to the play's ms_played;
+// - a completed listen has ms_played >= 96% of the duration (usually all of it);
+// - a `like` falls inside a completed listen; a `search` precedes the play (context "search")
+//   of the track it found by a few seconds.
+import { Faker, en } from '@faker-js/faker';
+import { Rng } from '../../ml/core/rng.ts';
+import type { LikeEvent, PlayEvent, SearchEvent, SkipEvent } from '../schemas.ts';
+import {
+  DAY_MS, HOUR_MS, DayMerger, IdStream, checkSeed, clamp, cumulative, exponential, intOption, isoDate,
+  isoTs, numberOption, parseStart, pick, poisson, sigmoid, subSeed,
+} from './common.ts';
+
+export type MusicEvent = PlayEvent | SkipEvent | LikeEvent | SearchEvent;
+
+export interface MusicWorldOptions {
+  seed?: number;
+  users?: number;
+  tracks?: number;
+  days?: number;
+  /** first day of the world (UTC midnight); default 2025-01-06 */
+  start?: Date | string | number;
+  /** average events per user per day (approximate: activity varies by user and day); default 20 */
+  eventsPerUserPerDay?: number;
+}
+
+export interface MusicUser {
+  user_id: string;
+  name: string;
+  age: number;
+  country: string;
+  /** YYYY-MM-DD; users who sign up inside the world only listen from that day on */
+  signup_date: string;
+}
+
+export interface Track {
+  track_id: string;
+  title: string;
+  artist_id: string;
+  artist: string;
+  genre: string;
+  bpm: number;
+  duration_ms: number;
+  release_year: number;
+  /** popularity prior, percentile 0-100 of the catalogue's (heavy-tailed) popularity */
+  popularity: number;
+}
+
+/** The hidden tastes of a user: for tests and evaluation only, never in the emitted data. */
+export interface MusicTaste {
+  user_id: string;
+  /** preference per genre: liked ~ +1.2..+2, disliked ~ -2..-1.2, the rest near 0 */
+  genre_affinity: Record<string, number>;
+  liked_genres: string[];
+  disliked_genres: string[];
+  /** listening-hour archetype: commuter, office, evening or night-owl */
+  archetype: string;
+  /** probability of a session starting in each UTC hour (24 values summing to 1) */
+  hour_profile: number[];
+  favourite_artists: string[];
+  /** relative activity (mean 1 over users) */
+  activity: number;
+}
+
+export interface MusicWorld {
+  readonly kind: 'music';
+  readonly seed: number;
+  /** epoch ms of the first day, and of the end of the last (exclusive) */
+  readonly start: number;
+  readonly end: number;
+  readonly users: MusicUser[];
+  readonly tracks: Track[];
+  /** the world's events in time order, generated lazily (same seed → same stream) */
+  events(): Generator<MusicEvent>;
+  /** dimension tables by file name stem */
+  dimensions(): Record<string, object[]>;
+}
+
+interface GenreSpec {
+  name: string;
+  bpm: [number, number];
+  /** duration range in seconds */
+  dur: [number, number];
+  /** words a user might type when searching the genre */
+  words: string[];
+  /** >0: liked more by younger users, <0: by older users */
+  ageLean: number;
+  /** share of the catalogue */
+  share: number;
+}
+
+export const GENRES: readonly GenreSpec[] = [
+  { name: 'pop', bpm: [95, 130], dur: [170, 230], words: ['pop', 'pop hits', 'top hits'], ageLean: 0.6, share: 1.6 },
+  { name: 'rock', bpm: [100, 150], dur: [190, 290], words: ['rock', 'guitar rock', 'classic rock'], ageLean: -0.3, share: 1.3 },
+  { name: 'hip-hop', bpm: [80, 100], dur: [160, 250], words: ['hip hop', 'rap', 'beats'], ageLean: 1, share: 1.3 },
+  { name: 'electronic', bpm: [118, 140], dur: [200, 400], words: ['edm', 'house', 'techno'], ageLean: 0.8, share: 1.2 },
+  { name: 'jazz', bpm: [70, 170], dur: [230, 450], words: ['jazz', 'smooth jazz', 'bebop'], ageLean: -1, share: 0.6 },
+  { name: 'classical', bpm: [50, 130], dur: [240, 720], words: ['classical', 'piano', 'symphony'], ageLean: -1.2, share: 0.6 },
+  { name: 'country', bpm: [80, 125], dur: [170, 240], words: ['country', 'country roads', 'americana'], ageLean: -0.6, share: 0.8 },
+  { name: 'r&b', bpm: [65, 100], dur: [180, 260], words: ['r&b', 'soul', 'rnb'], ageLean: 0.3, share: 0.9 },
+  { name: 'metal', bpm: [110, 200], dur: [210, 380], words: ['metal', 'heavy metal', 'thrash'], ageLean: 0.1, share: 0.6 },
+  { name: 'folk', bpm: [70, 120], dur: [170, 280], words: ['folk', 'acoustic', 'singer songwriter'], ageLean: -0.7, share: 0.6 },
+  { name: 'latin', bpm: [90, 130], dur: [170, 240], words: ['latin', 'reggaeton', 'salsa'], ageLean: 0.5, share: 0.8 },
+  { name: 'indie', bpm: [90, 140], dur: [180, 270], words: ['indie', 'indie rock', 'alternative'], ageLean: 0.4, share: 0.9 },
+];
+const G = GENRES.length;
+
+const COUNTRIES = ['US', 'GB', 'DE', 'BR', 'MX', 'FR', 'SE', 'JP', 'ES', 'CA', 'IT', 'AU', 'NL', 'PL', 'IN'];
+const COUNTRY_WEIGHTS = [22, 10, 9, 9, 6, 6, 4, 5, 5, 5, 4, 4, 3, 3, 5];
+
+/** Centre hours of each archetype's listening peaks (UTC). */
+const ARCHETYPES: { name: string; peaks: [number, number, number][] }[] = [
+  // [hour, width, weight]
+  { name: 'commuter', peaks: [[8, 1, 1], [18, 1.2, 1]] },
+  { name: 'office', peaks: [[13, 3.5, 1]] },
+  { name: 'evening', peaks: [[21, 1.8, 1]] },
+  { name: 'night-owl', peaks: [[1, 2, 1]] },
+];
+
+/** Where a listen comes from (the play's `context`), with its base share. */
+const SOURCES = ['library', 'artist', 'search', 'radio', 'charts', 'discover'] as const;
+type Source = typeof SOURCES[number];
+const SOURCE_WEIGHTS = [0.15, 0.12, 0.1, 0.33, 0.2, 0.1];
+/** events per listen, measured: the play, a skip ~25%, a like ~12%, a search ~10% */
+const EVENTS_PER_LISTEN = 1.47;
+
+interface Hidden {
+  affinity: Float64Array[]; // per user, per genre
+  hourCum: Float64Array[]; // per user, 24 cumulative
+  archetype: string[];
+  favArtists: Int32Array[];
+  favSet: Set<number>[];
+  activity: Float64Array;
+  activeProb: Float64Array;
+  playlists: Uint8Array;
+  signupMs: Float64Array;
+  liked: number[][];
+  disliked: number[][];
+}
+
+interface Catalogue {
+  trackGenre: Uint8Array;
+  trackArtist: Int32Array;
+  trackPop: Float64Array; // raw, heavy-tailed
+  trackPopZ: Float64Array; // standardised log popularity
+  duration: Int32Array;
+  globalCum: Float64Array;
+  genreTracks: Int32Array[];
+  genreCum: Float64Array[];
+  artistTracks: Int32Array[];
+  artistCum: Float64Array[];
+  artistGenre: Uint8Array;
+  artistNames: string[];
+  genreArtists: Int32Array[];
+  genreArtistCum: Float64Array[];
+}
+
+const hiddenOf = new WeakMap<MusicWorld, { hidden: Hidden; cat: Catalogue }>();
+
+function cap(s: string): string {
+  return s.length ? s[0]!.toUpperCase() + s.slice(1) : s;
+}
+
+export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
+  const seed = checkSeed(opts.seed);
+  const nUsers = intOption('users', opts.users, 200, 1, 10_000_000);
+  const nTracks = intOption('tracks', opts.tracks, 2000, 12, 10_000_000);
+  const days = intOption('days', opts.days, 30, 1, 3660);
+  const perDay = numberOption('eventsPerUserPerDay', opts.eventsPerUserPerDay, 20, 0.01, 10_000);
+  const start = parseStart(opts.start);
+  const end = start + days * DAY_MS;
+
+  const faker = new Faker({ locale: [en], seed });
+  const rng = new Rng(subSeed(seed, 1));
+
+  // ---- artists: heavy-tailed popularity, one main genre each
+  const nArtists = Math.max(G, Math.round(nTracks / 8));
+  const genreShareCum = cumulative(GENRES.map((g) => g.share));
+  const artistGenre = new Uint8Array(nArtists);
+  const artistPop = new Float64Array(nArtists);
+  const artistNames: string[] = [];
+  const usedNames = new Set<string>();
+  for (let a = 0; a < nArtists; a++) {
+    // the first artists cover every genre, so no genre is empty in a small world
+    artistGenre[a] = a < G ? a : pick(genreShareCum, rng.random());
+    artistPop[a] = Math.exp(1.1 * rng.normal());
+    let name = '';
+    for (let tries = 0; tries < 6 && (name === '' || usedNames.has(name)); tries++) {
+      const r = rng.random();
+      name = r < 0.35 ? faker.music.artist()
+        : r < 0.6 ? `The ${cap(faker.word.adjective())} ${cap(faker.word.noun())}s`
+        : r < 0.9 ? faker.person.fullName()
+        : `${GENRES[artistGenre[a]!]!.name === 'electronic' ? 'DJ' : 'MC'} ${faker.person.firstName()}`;
+    }
+    if (usedNames.has(name)) name = `${name} ${a}`;
+    usedNames.add(name);
+    artistNames.push(name);
+  }
+
+  // ---- tracks: Zipf-ish assignment to artists, genre mostly the artist's
+  const artistCumAll = cumulative(artistPop);
+  const tracks: Track[] = [];
+  const trackGenre = new Uint8Array(nTracks);
+  const trackArtist = new Int32Array(nTracks);
+  const trackPop = new Float64Array(nTracks);
+  const duration = new Int32Array(nTracks);
+  const startYear = new Date(start).getUTCFullYear();
+  for (let t = 0; t < nTracks; t++) {
+    const a = t < nArtists ? t : pick(artistCumAll, rng.random());
+    const g = rng.random() < 0.9 ? artistGenre[a]! : pick(genreShareCum, rng.random());
+    const spec = GENRES[g]!;
+    trackArtist[t] = a; trackGenre[t] = g;
+    trackPop[t] = artistPop[a]! * Math.exp(0.8 * rng.normal());
+    const dur = Math.round(1000 * (spec.dur[0] + (spec.dur[1] - spec.dur[0]) * rng.random()) + 5000 * rng.normal());
+    duration[t] = clamp(dur, 45_000, 1_200_000);
+    const oldish = spec.name === 'classical' || spec.name === 'jazz' ? 25 : 9;
+    const title = rng.random() < 0.4 ? faker.music.songName() : `${cap(faker.word.adjective())} ${cap(faker.word.noun())}`;
+    tracks.push({
+      track_id: `t${t + 1}`,
+      title,
+      artist_id: `a${a + 1}`,
+      artist: artistNames[a]!,
+      genre: spec.name,
+      bpm: Math.round(10 * (spec.bpm[0] + (spec.bpm[1] - spec.bpm[0]) * rng.random())) / 10,
+      duration_ms: duration[t]!,
+      release_year: clamp(Math.round(startYear - exponential(rng, oldish)), 1950, startYear),
+      popularity: 0,
+    });
+  }
+  // popularity prior as a percentile of the heavy-tailed raw popularity
+  const order = Array.from({ length: nTracks }, (_, i) => i).sort((x, y) => trackPop[x]! - trackPop[y]! || x - y);
+  order.forEach((t, r) => { tracks[t]!.popularity = nTracks > 1 ? Math.round((100 * r) / (nTracks - 1)) : 100; });
+  const logPop = Array.from(trackPop, Math.log);
+  const meanLog = logPop.reduce((s, v) => s + v, 0) / nTracks;
+  const sdLog = Math.sqrt(logPop.reduce((s, v) => s + (v - meanLog) ** 2, 0) / nTracks) || 1;
+  const trackPopZ = Float64Array.from(logPop, (v) => (v - meanLog) / sdLog);
+
+  const group = (n: number, key: (i: number) => number, count: number) => {
+    const lists: number[][] = Array.from({ length: count }, () => []);
+    for (let i = 0; i < n; i++) lists[key(i)]!.push(i);
+    return lists.map((l) => Int32Array.from(l));
+  };
+  const genreTracks = group(nTracks, (t) => trackGenre[t]!, G);
+  const artistTracks = group(nTracks, (t) => trackArtist[t]!, nArtists);
+  const genreArtists = group(nArtists, (a) => artistGenre[a]!, G);
+  const cumOf = (ids: Int32Array, w: Float64Array) => (ids.length ? cumulative(Array.from(ids, (i) => w[i]!)) : new Float64Array(0));
+  const cat: Catalogue = {
+    trackGenre, trackArtist, trackPop, trackPopZ, duration,
+    globalCum: cumulative(trackPop),
+    genreTracks, genreCum: genreTracks.map((ids) => cumOf(ids, trackPop)),
+    artistTracks, artistCum: artistTracks.map((ids) => cumOf(ids, trackPop)),
+    artistGenre, artistNames,
+    genreArtists, genreArtistCum: genreArtists.map((ids) => cumOf(ids, artistPop)),
+  };
+
+  // ---- users and their hidden tastes
+  const countryCum = cumulative(COUNTRY_WEIGHTS);
+  const users: MusicUser[] = [];
+  const hidden: Hidden = {
+    affinity: [], hourCum: [], archetype: [], favArtists: [], favSet: [], liked: [], disliked: [],
+    activity: new Float64Array(nUsers), activeProb: new Float64Array(nUsers),
+    playlists: new Uint8Array(nUsers), signupMs: new Float64Array(nUsers),
+  };
+  for (let u = 0; u < nUsers; u++) {
+    const age = clamp(Math.round(31 + 11 * rng.normal()), 16, 80);
+    const signup = rng.random() < 0.85
+      ? start - Math.floor(rng.random() * 3 * 365) * DAY_MS - DAY_MS
+      : start + Math.floor(rng.random() * days * 0.8) * DAY_MS;
+    users.push({
+      user_id: `u${u + 1}`,
+      name: faker.person.fullName(),
+      age,
+      country: COUNTRIES[pick(countryCum, rng.random())]!,
+      signup_date: isoDate(signup),
+    });
+    hidden.signupMs[u] = signup;
+
+    const aff = new Float64Array(G);
+    for (let g = 0; g < G; g++) aff[g] = 0.35 * rng.normal();
+    // liked genres lean on age (the young to hip-hop and electronic, the old to jazz and
+    // classical), so demographics carry a little signal too
+    const lean = GENRES.map((g) => g.share * Math.exp(0.9 * g.ageLean * (31 - age) / 15));
+    const pool = Array.from({ length: G }, (_, g) => g);
+    const liked: number[] = [];
+    const nLiked = 1 + rng.int(3);
+    for (let k = 0; k < nLiked; k++) {
+      const c = cumulative(pool.map((g) => lean[g]!));
+      const g = pool.splice(pick(c, rng.random()), 1)[0]!;
+      liked.push(g); aff[g] = 1.2 + 0.8 * rng.random();
+    }
+    const disliked: number[] = [];
+    const nDis = 2 + rng.int(3);
+    for (let k = 0; k < nDis; k++) {
+      const g = pool.splice(rng.int(pool.length), 1)[0]!;
+      disliked.push(g); aff[g] = -(1.2 + 0.8 * rng.random());
+    }
+    hidden.affinity.push(aff);
+    hidden.liked.push(liked);
+    hidden.disliked.push(disliked);
+
+    const arch = ARCHETYPES[rng.int(ARCHETYPES.length)]!;
+    const shift = rng.int(3) - 1;
+    const hours = new Float64Array(24);
+    for (let h = 0; h < 24; h++) {
+      let w = 0;
+      for (const [c, width, weight] of arch.peaks) {
+        const d = Math.min(Math.abs(h - c - shift), 24 - Math.abs(h - c - shift));
+        w += weight * Math.exp(-0.5 * (d / width) ** 2);
+      }
+      hours[h] = w;
+    }
+    const hs = hours.reduce((s, v) => s + v, 0);
+    // 15% of sessions fall anywhere in the day
+    for (let h = 0; h < 24; h++) hours[h] = 0.85 * hours[h]! / hs + 0.15 / 24;
+    hidden.hourCum.push(cumulative(hours));
+    hidden.archetype.push(arch.name);
+
+    const nFav = 2 + rng.int(5);
+    const favs = new Set<number>();
+    for (let k = 0; k < nFav * 3 && favs.size < nFav; k++) {
+      const g = liked[rng.int(liked.length)]!;
+      const ids = genreArtists[g]!;
+      if (ids.length) favs.add(ids[pick(cat.genreArtistCum[g]!, rng.random())]!);
+    }
+    hidden.favArtists.push(Int32Array.from(favs));
+    hidden.favSet.push(favs);
+    hidden.activity[u] = Math.exp(0.5 * rng.normal() - 0.125); // mean 1
+    hidden.activeProb[u] = 0.35 + 0.55 * rng.random();
+    hidden.playlists[u] = 1 + rng.int(4);
+  }
+
+  const world: MusicWorld = {
+    kind: 'music', seed, start, end, users, tracks,
+    events: () => musicEvents(world, cat, hidden, days, perDay),
+    dimensions: () => ({ users, tracks }),
+  };
+  hiddenOf.set(world, { hidden, cat });
+  return world;
+}
+
+/** The hidden tastes behind a music world, for tests and evaluation only. */
+export function musicTastes(world: MusicWorld): MusicTaste[] {
+  const h = hiddenOf.get(world);
+  if (!h) throw new Error('musicTastes: not a world made by musicWorld()');
+  const { hidden, cat } = h;
+  return world.users.map((u, i) => {
+    const cum = hidden.hourCum[i]!;
+    return {
+      user_id: u.user_id,
+      genre_affinity: Object.fromEntries(GENRES.map((g, k) => [g.name, hidden.affinity[i]![k]!])),
+      liked_genres: hidden.liked[i]!.map((g) => GENRES[g]!.name),
+      disliked_genres: hidden.disliked[i]!.map((g) => GENRES[g]!.name),
+      archetype: hidden.archetype[i]!,
+      hour_profile: Array.from(cum, (c, k) => c - (k ? cum[k - 1]! : 0)),
+      favourite_artists: Array.from(hidden.favArtists[i]!, (a) => `a${a + 1}`),
+      activity: hidden.activity[i]!,
+    };
+  });
+}
+
+// ---- event generation
+
+const K_PLAY = 0, K_SKIP = 1, K_LIKE = 2, K_SEARCH = 3;
+
+/** An event before emission: numeric time and indices; the object is built when emitted. */
+interface RawEvent {
+  t: number;
+  k: number;
+  u: number;
+  tr: number;
+  /** ms_played (play) or position_ms (skip) */
+  v: number;
+  /** context (play), playlist_id (like) or query (search) */
+  s: string | undefined;
+}
+
+function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: number, perDay: number): Generator<MusicEvent> {
+  const rng = new Rng(subSeed(world.seed, 2));
+  const ids = new IdStream(world.seed, 1);
+  const nUsers = world.users.length;
+  const merger = new DayMerger<RawEvent>();
+  // mutable per-user state lives here so every call of events() replays the same stream
+  const likedTracks: number[][] = Array.from({ length: nUsers }, () => []);
+  const likedSet: Set<number>[] = Array.from({ length: nUsers }, () => new Set());
+  // when each user's last listen ends: a session running past midnight delays the next day's
+  const busyUntil = new Float64Array(nUsers);
+  const genreCum = hidden.affinity.map((aff) => cumulative(Array.from(aff, (a) => Math.exp(1.2 * a))));
+  const sourceCum = cumulative(SOURCE_WEIGHTS);
+  const sourceCumNoLibrary = cumulative(SOURCE_WEIGHTS.map((w, i) => (SOURCES[i] === 'library' ? 0 : w)));
+  const listensPerDay = perDay / EVENTS_PER_LISTEN;
+  const { users, tracks } = world;
+
+  const trackIn = (g: number): number => {
+    const ids = cat.genreTracks[g]!;
+    return ids.length ? ids[pick(cat.genreCum[g]!, rng.random())]! : pick(cat.globalCum, rng.random());
+  };
+
+  for (let day = 0; day < days; day++) {
+    const dayStart = world.start + day * DAY_MS;
+    const fresh: RawEvent[] = [];
+    for (let u = 0; u < nUsers; u++) {
+      if (hidden.signupMs[u]! > dayStart) continue;
+      const pActive = hidden.activeProb[u]!;
+      if (rng.random() >= pActive) continue;
+      const n = poisson(rng, listensPerDay * hidden.activity[u]! / pActive);
+      if (n === 0) continue;
+      const nSessions = Math.min(n, 1 + poisson(rng, 0.7));
+      const starts: number[] = [];
+      for (let s = 0; s < nSessions; s++) {
+        starts.push(dayStart + pick(hidden.hourCum[u]!, rng.random()) * HOUR_MS + Math.floor(rng.random() * HOUR_MS));
+      }
+      starts.sort((a, b) => a - b);
+      const aff = hidden.affinity[u]!;
+      const favs = hidden.favArtists[u]!;
+      let clock = busyUntil[u]!;
+      for (let s = 0; s < nSessions; s++) {
+        // sessions never overlap: a later one waits for the previous to finish
+        clock = Math.max(starts[s]!, clock + 60_000);
+        const count = Math.floor(n / nSessions) + (s < n % nSessions ? 1 : 0);
+        for (let i = 0; i < count; i++) {
+          const liked = likedTracks[u]!;
+          const source = SOURCES[pick(liked.length ? sourceCum : sourceCumNoLibrary, rng.random())]!;
+          let tr: number;
+          let context: string = source;
+          switch (source) {
+            case 'library': tr = liked[rng.int(liked.length)]!; if (rng.random() < 0.5) context = 'playlist'; break;
+            case 'artist': {
+              const a = favs.length ? favs[rng.int(favs.length)]! : cat.trackArtist[pick(cat.globalCum, rng.random())]!;
+              const list = cat.artistTracks[a]!;
+              tr = list[pick(cat.artistCum[a]!, rng.random())]!;
+              break;
+            }
+            case 'radio': tr = trackIn(pick(genreCum[u]!, rng.random())); break;
+            case 'charts': tr = pick(cat.globalCum, rng.random()); break;
+            case 'discover': tr = trackIn(rng.int(G)); break;
+            case 'search': {
+              const r = rng.random();
+              let query: string;
+              if (r < 0.25) {
+                // a genre search plays a popular track of that genre
+                const g = pick(genreCum[u]!, rng.random());
+                const words = GENRES[g]!.words;
+                query = words[rng.int(words.length)]!;
+                tr = trackIn(g);
+              } else {
+                if (favs.length && rng.random() < 0.4) {
+                  const a = favs[rng.int(favs.length)]!;
+                  tr = cat.artistTracks[a]![pick(cat.artistCum[a]!, rng.random())]!;
+                } else tr = trackIn(pick(genreCum[u]!, rng.random()));
+                const t = tracks[tr]!;
+                query = r < 0.6 ? t.artist : t.title.split(' ').slice(0, 1 + rng.int(2)).join(' ');
+                if (rng.random() < 0.5) query = query.toLowerCase();
+              }
+              fresh.push({ t: clock, k: K_SEARCH, u, tr: -1, v: 0, s: query });
+              clock += 3000 + Math.floor(rng.random() * 15_000);
+              break;
+            }
+          }
+          const g = cat.trackGenre[tr]!;
+          const dur = cat.duration[tr]!;
+          const isFav = hidden.favSet[u]!.has(cat.trackArtist[tr]!);
+          const wasLiked = likedSet[u]!.has(tr);
+          // the outcome follows taste: genre affinity first, then favourite artists, earlier
+          // likes, a little popularity, and a per (user, track) idiosyncrasy that repeats
+          const logit = -0.2 + 1.8 * aff[g]! + 0.9 * (isFav ? 1 : 0) + 1.5 * (wasLiked ? 1 : 0)
+            + 0.3 * cat.trackPopZ[tr]! + 0.6 * pairNoise(world.seed, u, tr);
+          const completed = rng.random() < sigmoid(logit);
+          let played: number;
+          if (completed) {
+            played = rng.random() < 0.6 ? dur : dur - Math.floor(rng.random() * 0.04 * dur);
+          } else if (aff[g]! < -0.5) {
+            played = Math.min(dur - 1, 1000 + Math.floor(exponential(rng, 12_000)));
+          } else {
+            played = Math.floor(dur * (0.03 + 0.6 * rng.random()));
+          }
+          fresh.push({ t: clock, k: K_PLAY, u, tr, v: played, s: context });
+          if (!completed) {
+            fresh.push({ t: clock + played, k: K_SKIP, u, tr, v: played, s: undefined });
+          } else if (!wasLiked && rng.random() < sigmoid(-3.2 + 1.3 * aff[g]! + (isFav ? 1 : 0))) {
+            const pl = rng.random() < 0.4 ? `pl-${users[u]!.user_id}-${1 + rng.int(hidden.playlists[u]!)}` : undefined;
+            fresh.push({ t: clock + Math.floor(played * (0.3 + 0.7 * rng.random())), k: K_LIKE, u, tr, v: 0, s: pl });
+            likedTracks[u]!.push(tr); likedSet[u]!.add(tr);
+          }
+          clock += played + Math.floor(rng.random() * 3000);
+        }
+      }
+      busyUntil[u] = clock;
+    }
+    const until = Math.min(dayStart + DAY_MS, world.end);
+    for (const r of merger.take(fresh, until)) yield emit(r, ids, users, tracks);
+  }
+  // events scheduled past the end of the world (a session running over midnight on the last
+  // day) are dropped, so every ts is inside [start, end)
+}
+
+function emit(r: RawEvent, ids: IdStream, users: MusicUser[], tracks: Track[]): MusicEvent {
+  const event_id = ids.next();
+  const ts = isoTs(r.t);
+  const user_id = users[r.u]!.user_id;
+  switch (r.k) {
+    case K_PLAY: {
+      const t = tracks[r.tr]!;
+      return { event_id, type: 'play', ts, user_id, track_id: t.track_id, ms_played: r.v, duration_ms: t.duration_ms, context: r.s };
+    }
+    case K_SKIP: {
+      const t = tracks[r.tr]!;
+      return { event_id, type: 'skip', ts, user_id, track_id: t.track_id, position_ms: r.v, duration_ms: t.duration_ms };
+    }
+    case K_LIKE:
+      return r.s === undefined
+        ? { event_id, type: 'like', ts, user_id, track_id: tracks[r.tr]!.track_id }
+        : { event_id, type: 'like', ts, user_id, track_id: tracks[r.tr]!.track_id, playlist_id: r.s };
+    default:
+      return { event_id, type: 'search', ts, user_id, query: r.s! };
+  }
+}
+
+/** A fixed standard-normal-ish value per (seed, user, track): the same pair always agrees. */
+function pairNoise(seed: number, u: number, t: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(u + 1, 0xc2b2ae35) ^ Math.imul(t + 1, 0x27d4eb2f);
+  h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  h = Math.imul(h ^ (h >>> 12), 0x297a2d39);
+  h ^= h >>> 15;
+  // sum of two uniforms minus one: triangular on (-1, 1), sd ~0.41; scaled to sd ~1
+  const a = (h & 0xffff) / 65536, b = (h >>> 16) / 65536;
+  return (a + b - 1) * 2.45;
+}

@@ -1,0 +1,187 @@
+// The lake catalog: which Parquet files make up each table at each numbered snapshot.
+// Files are immutable; a commit adds (and, for compaction, retires) files in one transaction
+// of the metadata database, so readers see a table either before or after a commit, never half.
+import type { MetaStore } from '../metadata/db.ts';
+import { nowIso, writeTransaction } from '../metadata/db.ts';
+
+export interface LakeFile {
+  /** relative to the lake root, e.g. raw/play/dt=2026-11-23/part-....parquet */
+  path: string;
+  partition: string;
+  rows: number;
+  bytes: number;
+}
+
+export interface TableChange {
+  /** "zone.name" */
+  table: string;
+  add: LakeFile[];
+  /** paths of live files this commit retires (compaction, replace) */
+  remove?: string[];
+  operation: 'append' | 'compact' | 'replace';
+}
+
+export interface TableInfo {
+  table: string;
+  zone: string;
+  name: string;
+  snapshot: number;
+  files: number;
+  rows: number;
+  bytes: number;
+}
+
+export interface SnapshotInfo {
+  snapshot: number;
+  parent: number | null;
+  operation: string;
+  committedAt: string;
+  addedFiles: number;
+  removedFiles: number;
+  addedRows: number;
+  totalRows: number;
+  summary: Record<string, unknown>;
+}
+
+export class SegmentAlreadyCommitted extends Error {
+  override name = 'SegmentAlreadyCommitted';
+}
+
+export class UnknownTableError extends Error {
+  override name = 'UnknownTableError';
+}
+
+export function splitTableName(table: string): { zone: string; name: string } {
+  const m = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)$/.exec(table);
+  if (!m) throw new Error(`invalid table name "${table}": expected zone.name in lower case (e.g. raw.play)`);
+  return { zone: m[1]!, name: m[2]! };
+}
+
+export class Catalog {
+  constructor(private readonly store: MetaStore) {}
+
+  /**
+   * Commits changes to one or more tables atomically. When `segment` is given, it is recorded in
+   * the same transaction, and a second commit of the same segment fails with
+   * SegmentAlreadyCommitted: that is what makes replay after a crash exactly-once.
+   */
+  async commit(changes: TableChange[], opts: { segment?: string; summary?: Record<string, unknown> } = {}): Promise<Map<string, number>> {
+    return writeTransaction(this.store, async (trx) => {
+      if (opts.segment) {
+        const seen = await trx.selectFrom('lake_committed_segments').select('segment').where('segment', '=', opts.segment).executeTakeFirst();
+        if (seen) throw new SegmentAlreadyCommitted(`segment ${opts.segment} is already committed`);
+        await trx.insertInto('lake_committed_segments').values({ segment: opts.segment, committed_at: nowIso() }).execute();
+      }
+      const out = new Map<string, number>();
+      for (const ch of changes) {
+        const { zone, name } = splitTableName(ch.table);
+        let row = await this.lockTable(trx, zone, name);
+        if (!row) {
+          await trx.insertInto('lake_tables').values({ zone, name, created_at: nowIso(), current_snapshot: 0 })
+            .onConflict((oc) => oc.columns(['zone', 'name']).doNothing()).execute();
+          row = await this.lockTable(trx, zone, name);
+        }
+        const tableId = row!.id;
+        const parent = row!.current_snapshot;
+        const snapshot = parent + 1;
+        const prevTotal = parent === 0 ? 0 : Number((await trx.selectFrom('lake_snapshots').select('total_rows')
+          .where('table_id', '=', tableId).where('snapshot_id', '=', parent).executeTakeFirstOrThrow()).total_rows);
+        let removedRows = 0;
+        if (ch.remove?.length) {
+          const live = await trx.selectFrom('lake_files').select(['path', 'rows'])
+            .where('table_id', '=', tableId).where('path', 'in', ch.remove).where('removed_in', 'is', null).execute();
+          if (live.length !== ch.remove.length) {
+            throw new Error(`commit to ${ch.table}: ${ch.remove.length - live.length} of the files to remove are not live (a concurrent commit?)`);
+          }
+          removedRows = live.reduce((a, f) => a + Number(f.rows), 0);
+          await trx.updateTable('lake_files').set({ removed_in: snapshot })
+            .where('table_id', '=', tableId).where('path', 'in', ch.remove).execute();
+        }
+        if (ch.add.length) {
+          await trx.insertInto('lake_files').values(ch.add.map((f) => ({
+            table_id: tableId, path: f.path, partition: f.partition, rows: f.rows, bytes: f.bytes, added_in: snapshot, removed_in: null,
+          }))).execute();
+        }
+        const addedRows = ch.add.reduce((a, f) => a + f.rows, 0);
+        await trx.insertInto('lake_snapshots').values({
+          table_id: tableId, snapshot_id: snapshot, parent_id: parent || null, operation: ch.operation, committed_at: nowIso(),
+          added_files: ch.add.length, removed_files: ch.remove?.length ?? 0, added_rows: addedRows,
+          total_rows: prevTotal + addedRows - removedRows,
+          summary: JSON.stringify({ ...(opts.segment ? { segment: opts.segment } : {}), ...opts.summary }),
+        }).execute();
+        await trx.updateTable('lake_tables').set({ current_snapshot: snapshot }).where('id', '=', tableId).execute();
+        out.set(ch.table, snapshot);
+      }
+      return out;
+    });
+  }
+
+  private async lockTable(trx: MetaStore['db'], zone: string, name: string) {
+    let q = trx.selectFrom('lake_tables').select(['id', 'current_snapshot']).where('zone', '=', zone).where('name', '=', name);
+    if (this.store.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  async isSegmentCommitted(segment: string): Promise<boolean> {
+    return !!(await this.store.db.selectFrom('lake_committed_segments').select('segment').where('segment', '=', segment).executeTakeFirst());
+  }
+
+  async tables(): Promise<TableInfo[]> {
+    const rows = await this.store.db.selectFrom('lake_tables as t')
+      .leftJoin('lake_files as f', (j) => j.onRef('f.table_id', '=', 't.id').on('f.removed_in', 'is', null))
+      .select((eb) => ['t.zone', 't.name', 't.current_snapshot',
+        eb.fn.count<number>('f.id').as('files'),
+        eb.fn.coalesce(eb.fn.sum<number>('f.rows'), eb.lit(0)).as('rows'),
+        eb.fn.coalesce(eb.fn.sum<number>('f.bytes'), eb.lit(0)).as('bytes')])
+      .groupBy(['t.id', 't.zone', 't.name', 't.current_snapshot'])
+      .orderBy('t.zone').orderBy('t.name').execute();
+    return rows.map((r) => ({
+      table: `${r.zone}.${r.name}`, zone: r.zone, name: r.name, snapshot: Number(r.current_snapshot),
+      files: Number(r.files), rows: Number(r.rows), bytes: Number(r.bytes),
+    }));
+  }
+
+  async tableExists(table: string): Promise<boolean> {
+    const { zone, name } = splitTableName(table);
+    return !!(await this.store.db.selectFrom('lake_tables').select('id').where('zone', '=', zone).where('name', '=', name).executeTakeFirst());
+  }
+
+  async currentSnapshot(table: string): Promise<number> {
+    const { zone, name } = splitTableName(table);
+    const r = await this.store.db.selectFrom('lake_tables').select('current_snapshot').where('zone', '=', zone).where('name', '=', name).executeTakeFirst();
+    return r ? Number(r.current_snapshot) : 0;
+  }
+
+  async snapshots(table: string): Promise<SnapshotInfo[]> {
+    const id = await this.tableId(table);
+    const rows = await this.store.db.selectFrom('lake_snapshots').selectAll().where('table_id', '=', id).orderBy('snapshot_id').execute();
+    return rows.map((r) => ({
+      snapshot: Number(r.snapshot_id), parent: r.parent_id == null ? null : Number(r.parent_id), operation: r.operation,
+      committedAt: r.committed_at, addedFiles: Number(r.added_files), removedFiles: Number(r.removed_files),
+      addedRows: Number(r.added_rows), totalRows: Number(r.total_rows), summary: JSON.parse(r.summary),
+    }));
+  }
+
+  /** The files of a table as of a snapshot (default: the current one). */
+  async files(table: string, snapshot?: number): Promise<LakeFile[]> {
+    const id = await this.tableId(table);
+    let s = snapshot;
+    if (s === undefined) s = await this.currentSnapshot(table);
+    else {
+      const exists = await this.store.db.selectFrom('lake_snapshots').select('snapshot_id').where('table_id', '=', id).where('snapshot_id', '=', s).executeTakeFirst();
+      if (!exists) throw new UnknownTableError(`table ${table} has no snapshot ${s}`);
+    }
+    const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes'])
+      .where('table_id', '=', id).where('added_in', '<=', s)
+      .where((eb) => eb.or([eb('removed_in', 'is', null), eb('removed_in', '>', s!)]))
+      .orderBy('id').execute();
+    return rows.map((r) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes) }));
+  }
+
+  private async tableId(table: string): Promise<number> {
+    const { zone, name } = splitTableName(table);
+    const r = await this.store.db.selectFrom('lake_tables').select('id').where('zone', '=', zone).where('name', '=', name).executeTakeFirst();
+    if (!r) throw new UnknownTableError(`unknown lake table ${table}`);
+    return r.id;
+  }
+}

@@ -1,0 +1,28 @@
+// DuckDB in process: the lake uses it to write Parquet, the warehouse to query. DuckDB is never
+// the source of truth (the catalog is), so each process opens its own in-memory instance.
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+export async function openDuck(opts: { threads?: number; memoryLimit?: string } = {}): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    ...(opts.threads ? { threads: String(opts.threads) } : {}),
+    ...(opts.memoryLimit ? { memory_limit: opts.memoryLimit } : {}),
+  });
+  const conn = await instance.connect();
+  await conn.run(`SET TimeZone = 'UTC'`);
+  return { instance, conn };
+}
+
+/** Quotes a string as a SQL literal. */
+export function sqlString(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/** Quotes an identifier. */
+export function sqlIdent(s: string): string {
+  return `"${s.replaceAll('"', '""')}"`;
+}
+
+/** DuckDB's list literal of file paths, for read_parquet([...]). */
+export function sqlList(paths: string[]): string {
+  return `[${paths.map(sqlString).join(', ')}]`;
+}

@@ -1,0 +1,249 @@
+// The embedded lake: write-ahead segments → Parquet files (Hive partitioned by table and date)
+// → atomic catalog commits. Appends are acknowledged once durable in a segment; a background
+// flusher turns sealed segments into Parquet; opening the lake replays whatever a crashed
+// process left behind. Replays are exactly-once because a segment's commit is recorded in the
+// same transaction as its files.
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { MetaStore } from '../metadata/db.ts';
+import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type TableChange } from './catalog.ts';
+import { openDuck, sqlString } from './duck.ts';
+import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
+import { WriteAheadLog, listSegments, orphanedWriterDirs, removeWriterDirIfEmpty, type WalOptions, type WalRecord } from './wal.ts';
+
+export interface LakeOptions extends WalOptions {
+  home: string;
+  store: MetaStore;
+  /** declared column types per table ("zone.name"); others are inferred */
+  schemas?: Record<string, ColumnTypes>;
+  /** flush sealed segments in the background (default true) */
+  autoFlush?: boolean;
+  log?: (msg: string) => void;
+}
+
+export interface FlushResult {
+  segments: number;
+  records: number;
+  files: number;
+}
+
+export class Lake {
+  readonly root: string;
+  readonly catalog: Catalog;
+  readonly wal: WriteAheadLog;
+  private flushing: Promise<unknown> = Promise.resolve();
+  private fileSeq = 0;
+  /** what the flusher has committed since the last flush() call */
+  private flushed: FlushResult = { segments: 0, records: 0, files: 0 };
+
+  private constructor(
+    readonly opts: LakeOptions,
+    private readonly duck: { instance: DuckDBInstance; conn: DuckDBConnection },
+  ) {
+    this.root = join(opts.home, 'lake');
+    mkdirSync(this.root, { recursive: true });
+    this.catalog = new Catalog(opts.store);
+    this.wal = new WriteAheadLog(join(opts.home, 'wal'), opts);
+    if (opts.autoFlush !== false) this.wal.onSealed = (path) => { void this.enqueue(() => this.flushSegment(path)); };
+  }
+
+  static async open(opts: LakeOptions): Promise<Lake> {
+    const lake = new Lake(opts, await openDuck({ threads: 2 }));
+    await lake.replay();
+    return lake;
+  }
+
+  /** Durably appends records (resolves after fdatasync). */
+  append(records: WalRecord[]): Promise<void> {
+    return this.wal.append(records);
+  }
+
+  /** Seals the current segment and flushes everything pending into Parquet + catalog. */
+  async flush(): Promise<FlushResult> {
+    await this.wal.rotate();
+    await this.enqueue(async () => {
+      for (const seg of this.wal.pendingSegments()) await this.flushSegment(seg);
+    });
+    const done = this.flushed;
+    this.flushed = { segments: 0, records: 0, files: 0 };
+    return done;
+  }
+
+  /** Replays segments left by processes that are gone (crash or kill). */
+  private async replay(): Promise<FlushResult> {
+    const total: FlushResult = { segments: 0, records: 0, files: 0 };
+    for (const dir of orphanedWriterDirs(join(this.opts.home, 'wal'), this.wal.dir)) {
+      for (const seg of listSegments(dir)) add(total, await this.flushSegment(seg));
+      removeWriterDirIfEmpty(dir);
+    }
+    if (total.segments) this.opts.log?.(`lake: replayed ${total.records} records from ${total.segments} uncommitted segments`);
+    return total;
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.flushing.then(fn, fn);
+    this.flushing = next.catch((e) => this.opts.log?.(`lake: flush failed: ${(e as Error).message}`));
+    return next;
+  }
+
+  private async flushSegment(path: string): Promise<FlushResult> {
+    if (!existsSync(path)) return { segments: 0, records: 0, files: 0 };
+    const segment = `${basename(join(path, '..'))}/${basename(path)}`;
+    if (await this.catalog.isSegmentCommitted(segment)) {
+      rmSync(path, { force: true });
+      return { segments: 0, records: 0, files: 0 };
+    }
+    dropTornTail(path);
+    // DuckDB reads, groups and converts the segment in its own threads: the event loop (which
+    // is acknowledging new batches meanwhile) only waits.
+    const seg = `seg_${this.fileSeq++}`;
+    const conn = this.duck.conn;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT * FROM read_csv(${sqlString(path)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'t': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
+    const changes: TableChange[] = [];
+    let records = 0;
+    try {
+      const tables = (await conn.runAndReadAll(`SELECT t, count(*)::BIGINT AS n FROM ${seg} GROUP BY t ORDER BY t`)).getRowObjectsJS() as { t: string; n: bigint | number }[];
+      const tag = `${basename(path, '.wal')}-${basename(join(path, '..'))}`;
+      for (const { t: table, n } of tables) {
+        records += Number(n);
+        const columns = this.opts.schemas?.[table];
+        const rows = columns
+          ? `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`
+          : undefined;
+        let add: LakeFile[];
+        if (rows) add = await this.stageQuery(conn, table, rows, { partitioned: true, tag });
+        else {
+          // undeclared table: let DuckDB infer its columns from the JSON itself
+          add = [];
+          const dts = (await conn.runAndReadAll(`SELECT DISTINCT dt FROM ${seg} WHERE t = ${sqlString(table)}`)).getRowObjectsJS() as { dt: string }[];
+          for (const { dt } of dts) {
+            const lines = (await conn.runAndReadAll(`SELECT j FROM ${seg} WHERE t = ${sqlString(table)} AND dt = ${sqlString(dt)}`)).getRowObjectsJS().map((r) => String(r.j));
+            add.push(await this.writeFile(table, dt, lines, `${tag}-${add.length}`));
+          }
+        }
+        changes.push({ table, add, operation: 'append' });
+      }
+    } finally {
+      await conn.run(`DROP TABLE IF EXISTS ${seg}`);
+    }
+    try {
+      if (changes.length) await this.catalog.commit(changes, { segment });
+    } catch (e) {
+      if (!(e instanceof SegmentAlreadyCommitted)) throw e;
+    }
+    rmSync(path, { force: true });
+    const result = { segments: 1, records, files: changes.reduce((a, c) => a + c.add.length, 0) };
+    add(this.flushed, result);
+    return result;
+  }
+
+  /** Writes one Parquet file into zone/name/dt=.../ and returns its catalog entry (not committed). */
+  async writeFile(table: string, dt: string, lines: string[], tag: string): Promise<LakeFile> {
+    const { zone, name } = splitTableName(table);
+    const partition = `dt=${dt}`;
+    // deterministic for a segment, so a replay after a crash between write and commit overwrites
+    // the orphan instead of leaving a second copy
+    const rel = join(zone, name, partition, `part-${tag}.parquet`);
+    const tmp = join(this.opts.home, 'staging', `${process.pid}-${this.fileSeq++}.ndjson`);
+    const { rows, bytes } = await writeJsonLinesAsParquet(this.duck.conn, lines, join(this.root, rel), tmp, this.opts.schemas?.[table]);
+    return { path: rel, partition, rows, bytes };
+  }
+
+  /**
+   * Writes the result of a query as new Parquet files of a table and commits them: 'append' adds
+   * a snapshot with the files, 'replace' retires every live file in the same commit (a
+   * materialised model). With `partitionBy` (a SQL expression giving YYYY-MM-DD) the files are
+   * split into dt= partitions; otherwise they go to one `dt=all` partition.
+   */
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown> }): Promise<{ snapshot: number; rows: number; files: number }> {
+    const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
+    const added = opts.partitionBy
+      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag })
+      : await this.stageQuery(conn, table, query, { partitioned: false, tag });
+    const remove = opts.mode === 'replace' ? (await this.catalog.tableExists(table) ? (await this.catalog.files(table)).map((f) => f.path) : []) : [];
+    const snaps = await this.catalog.commit([{ table, add: added, remove, operation: opts.mode }], { summary: opts.summary });
+    return { snapshot: snaps.get(table)!, rows: added.reduce((a, f) => a + f.rows, 0), files: added.length };
+  }
+
+  /**
+   * Writes a query's result as Parquet files in the table's folder (not yet committed). With
+   * `partitioned`, the query has a `dt` column that becomes the dt= partition folders.
+   * File names carry `tag`: deterministic tags make a repeated write overwrite, not duplicate.
+   */
+  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string }): Promise<LakeFile[]> {
+    const { zone, name } = splitTableName(table);
+    const stage = join(this.opts.home, 'staging', `q-${opts.tag}-${this.fileSeq++}`);
+    mkdirSync(stage, { recursive: true });
+    const added: LakeFile[] = [];
+    try {
+      if (opts.partitioned) {
+        await conn.run(`COPY (${query}) TO ${sqlString(stage)} (FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}')`);
+      } else {
+        mkdirSync(join(stage, 'dt=all'), { recursive: true });
+        await conn.run(`COPY (${query}) TO ${sqlString(join(stage, 'dt=all', `part-${opts.tag}.parquet`))} (FORMAT PARQUET, COMPRESSION ZSTD)`);
+      }
+      for (const part of readdirSync(stage)) {
+        for (const f of readdirSync(join(stage, part))) {
+          const rel = join(zone, name, part, f);
+          const abs = join(this.root, rel);
+          mkdirSync(dirname(abs), { recursive: true });
+          renameSync(join(stage, part, f), abs);
+          const rows = Number((await (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(abs)})`)).getRowObjectsJS())[0]!.n);
+          added.push({ path: rel, partition: part, rows, bytes: statSync(abs).size });
+        }
+      }
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
+    return added;
+  }
+
+  /** Absolute paths of a table's files at a snapshot (default: current). */
+  async filePaths(table: string, snapshot?: number): Promise<string[]> {
+    return (await this.catalog.files(table, snapshot)).map((f) => join(this.root, f.path));
+  }
+
+  /** Lake-relative path of an absolute path inside the lake. */
+  relative(abs: string): string {
+    return relative(this.root, abs);
+  }
+
+  get conn(): DuckDBConnection {
+    return this.duck.conn;
+  }
+
+  /** The process's DuckDB instance, for the warehouse to open its own connections on. */
+  get duckdb(): DuckDBInstance {
+    return this.duck.instance;
+  }
+
+  async close(): Promise<void> {
+    await this.wal.close();
+    await this.enqueue(async () => {
+      for (const seg of this.wal.pendingSegments()) await this.flushSegment(seg);
+    });
+    removeWriterDirIfEmpty(this.wal.dir);
+    this.duck.conn.closeSync();
+  }
+}
+
+/** A crash mid-write can leave a partial last line, never acknowledged: cut it off. */
+function dropTornTail(path: string): void {
+  const size = statSync(path).size;
+  if (size === 0) return;
+  const fd = openSync(path, 'r+');
+  try {
+    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
+    readSync(fd, chunk, 0, chunk.length, size - chunk.length);
+    if (chunk[chunk.length - 1] === 0x0a) return;
+    const lastNl = chunk.lastIndexOf(0x0a);
+    ftruncateSync(fd, lastNl < 0 ? Math.max(0, size - chunk.length) : size - chunk.length + lastNl + 1);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function add(a: FlushResult, b: FlushResult): void {
+  a.segments += b.segments; a.records += b.records; a.files += b.files;
+}

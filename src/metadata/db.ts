@@ -1,0 +1,104 @@
+// The metadata database (lake catalog, tracking, registry, job state): SQLite under
+// TRIBUTARY_HOME by default, PostgreSQL when DATABASE_URL is set. One Kysely schema and one set
+// of migrations serve both, so every query in the product is written once.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider } from 'kysely';
+import { migrations } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export type MetaDb = Kysely<Database>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface OpenOptions {
+  home: string;
+  databaseUrl?: string;
+}
+
+export interface MetaStore {
+  db: MetaDb;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// int8 (bigint) columns hold row counts and byte sizes, far below 2^53: read them as numbers.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+const provider: MigrationProvider = {
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations;
+  },
+};
+
+/** Opens the metadata database and brings its schema up to date. */
+export async function openMetaStore(opts: OpenOptions): Promise<MetaStore> {
+  let db: MetaDb;
+  let dialect: Dialect;
+  let schema: string | undefined;
+  if (opts.databaseUrl) {
+    // ?schema=NAME isolates a tenant (and each test) in its own PostgreSQL schema
+    const url = new URL(opts.databaseUrl);
+    schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    const pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: 10,
+      options: schema ? `-c search_path=${schema}` : undefined,
+    });
+    if (schema) {
+      const c = await pool.connect();
+      try { await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); } finally { c.release(); }
+    }
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    dialect = 'postgres';
+  } else {
+    mkdirSync(opts.home, { recursive: true });
+    const file = new SQLite(join(opts.home, 'metadata.db'));
+    // WAL lets readers in other processes work while one writes; busy_timeout makes concurrent
+    // writers (two CLIs promoting at once) wait for the lock instead of failing.
+    file.pragma('journal_mode = WAL');
+    file.pragma('busy_timeout = 10000');
+    file.pragma('synchronous = NORMAL');
+    file.pragma('foreign_keys = ON');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    dialect = 'sqlite';
+  }
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    await db.destroy();
+    throw new Error(`metadata migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  }
+  return { db, dialect, close: () => db.destroy() };
+}
+
+/** Current time as an ISO string; timestamps are stored as text in both dialects. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export { sql };
+
+/**
+ * Runs fn in a write transaction that serialises against other processes: BEGIN IMMEDIATE on
+ * SQLite (a deferred transaction that later upgrades to a write lock can fail at once with
+ * SQLITE_BUSY instead of waiting), an ordinary transaction on PostgreSQL (use SELECT ... FOR
+ * UPDATE inside fn for read-modify-write).
+ */
+export async function writeTransaction<T>(store: MetaStore, fn: (trx: MetaDb) => Promise<T>): Promise<T> {
+  if (store.dialect === 'postgres') return store.db.transaction().execute((trx) => fn(trx as unknown as MetaDb));
+  return store.db.connection().execute(async (conn) => {
+    await sql`BEGIN IMMEDIATE`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`COMMIT`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`ROLLBACK`.execute(conn);
+      throw e;
+    }
+  });
+}

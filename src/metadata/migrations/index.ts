@@ -1,0 +1,10 @@
+// Every migration of the metadata database, in order. Names sort in application order;
+// each domain adds its own file and one line here.
+import type { Migration } from 'kysely';
+import * as lakeCatalog from './001_lake_catalog.ts';
+import * as tracking from './002_tracking.ts';
+
+export const migrations: Record<string, Migration> = {
+  '001_lake_catalog': lakeCatalog,
+  '002_tracking': tracking,
+};

@@ -1,0 +1,20 @@
+// The ML core's public surface: estimators, preprocessing, selection, metrics, the registry.
+export * from './core/errors.ts';
+export type { Estimator, Regressor, Classifier, Transformer, SerializedEstimator } from './core/estimator.ts';
+export type { Matrix } from './core/matrix.ts';
+export { fromRows, toRows, takeRows } from './core/matrix.ts';
+export type { Frame, Column } from './core/frame.ts';
+export { frameFromRecords } from './core/frame.ts';
+export type { OnnxModelSpec, OnnxExportable } from './core/onnx-spec.ts';
+export { Rng } from './core/rng.ts';
+export * from './preprocessing/index.ts';
+export * from './linear/index.ts';
+export * from './cluster/index.ts';
+export * from './decomposition/index.ts';
+export * from './metrics/index.ts';
+export * from './selection/index.ts';
+export * from './pipeline/index.ts';
+export { trainTable, makeModel, type TrainOptions, type TrainResult, type RegressionResult, type ClassificationResult } from './pipeline/train.ts';
+export { makeFrame, takeFrameRows, dropColumns, getColumn, numericTarget, labelTarget } from './data/frame-ops.ts';
+export { loadEstimator, createEstimator, estimatorKinds } from './registry.ts';
+export * from './tree/index.ts';

@@ -1,0 +1,1 @@
+export { Pipeline, type PipelineParams, type PipelineModel, type Task } from './pipeline.ts';

@@ -1,0 +1,197 @@
+// Implicit-feedback ALS (Hu, Koren, Volinsky 2008) with the conjugate-gradient row solver of
+// Takacs et al. 2011. User and item half-steps are split over worker threads (one per core) that
+// share the factor matrices through SharedArrayBuffer; results do not depend on the thread count.
+import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
+import { resolveParams, requireFitted } from '../core/estimator.ts';
+import { Rng } from '../core/rng.ts';
+import { defaultThreads } from '../../util/workers.ts';
+import { WorkerPool } from './pool.ts';
+import { Interactions, type Csr } from './interactions.ts';
+import {
+  GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
+} from './als-kernel.ts';
+import {
+  checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
+  type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
+} from './recommender.ts';
+
+export interface AlsParams {
+  factors: number;
+  regularization: number;
+  /** confidence c = 1 + alpha * w (or 1 + alpha * log1p(w)) */
+  alpha: number;
+  confidence: 'linear' | 'log1p';
+  iterations: number;
+  cgSteps: number;
+  seed: number;
+  /** factor storage; the solver accumulates in float64 either way */
+  dtype: 'float32' | 'float64';
+  /** 0 = one per core (defaultThreads); 1 = no workers */
+  threads: number;
+}
+
+export const ALS_DEFAULTS: AlsParams = {
+  factors: 64, regularization: 0.1, alpha: 1, confidence: 'linear', iterations: 15, cgSteps: 3,
+  seed: 0, dtype: 'float32', threads: 0,
+};
+
+export interface AlsFitOptions {
+  /** called after each full iteration (users then items) with its wall time */
+  onIteration?: (iteration: number, seconds: number) => void;
+}
+
+interface AlsState { userFactors: FactorArray; itemFactors: FactorArray }
+
+export class ImplicitAls implements Recommender<AlsParams> {
+  readonly kind = 'als';
+  readonly params: AlsParams;
+  data: Interactions | undefined;
+  state: AlsState | undefined;
+
+  constructor(params: Partial<AlsParams> = {}) {
+    const p = resolveParams('als', ALS_DEFAULTS, params);
+    const posInt = (k: keyof AlsParams, min: number) => {
+      const v = p[k] as number;
+      if (!Number.isInteger(v) || v < min) throw new InvalidParameterError(`als: parameter "${k}" must be an integer >= ${min}, got ${v}`);
+    };
+    posInt('factors', 1); posInt('iterations', 0); posInt('cgSteps', 1); posInt('threads', 0); posInt('seed', 0);
+    if (!(p.regularization >= 0)) throw new InvalidParameterError(`als: parameter "regularization" must be >= 0, got ${p.regularization}`);
+    if (!(p.alpha >= 0)) throw new InvalidParameterError(`als: parameter "alpha" must be >= 0, got ${p.alpha}`);
+    if (p.dtype !== 'float32' && p.dtype !== 'float64') throw new InvalidParameterError(`als: parameter "dtype" must be "float32" or "float64", got ${JSON.stringify(p.dtype)}`);
+    if (p.confidence !== 'linear' && p.confidence !== 'log1p') throw new InvalidParameterError(`als: parameter "confidence" must be "linear" or "log1p", got ${JSON.stringify(p.confidence)}`);
+    this.params = p;
+  }
+
+  async fit(data: Interactions, opts: AlsFitOptions = {}): Promise<this> {
+    if (data.nUsers === 0 || data.nItems === 0) throw new InvalidInputError('als: no interactions to fit');
+    const { factors: f, iterations, cgSteps, seed, dtype, regularization: reg } = this.params;
+    const F = dtype === 'float32' ? Float32Array : Float64Array;
+    const threads = this.params.threads === 0 ? autoThreads(data.nnz, f) : this.params.threads;
+    const shared = threads > 1;
+    const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const users = this.side(data.byUser, buf);
+    const items = this.side(data.byItem, buf);
+    const X: FactorArray = dtype === 'float32' ? new Float32Array(buf(data.nUsers * f * 4)) : new Float64Array(buf(data.nUsers * f * 8));
+    const Y: FactorArray = dtype === 'float32' ? new Float32Array(buf(data.nItems * f * 4)) : new Float64Array(buf(data.nItems * f * 8));
+    // the anchor's init: N(0, 0.01) for both sides, users drawn first
+    const rng = new Rng(seed);
+    for (let k = 0; k < X.length; k++) X[k] = 0.01 * rng.normal();
+    for (let k = 0; k < Y.length; k++) Y[k] = 0.01 * rng.normal();
+
+    const pool = shared ? await WorkerPool.get(threads) : undefined;
+    await pool?.broadcast({ init: { users, items, X, Y, f, cgSteps } });
+    try {
+      const scratch = makeScratch(f);
+      const gram = async (side: 'user' | 'item'): Promise<Float64Array> => {
+        const n = side === 'user' ? data.nUsers : data.nItems;
+        const chunks: Array<[number, number]> = [];
+        for (let lo = 0; lo < n; lo += GRAM_CHUNK) chunks.push([lo, Math.min(n, lo + GRAM_CHUNK)]);
+        let parts: Float64Array[];
+        if (pool) {
+          parts = (await pool.run(chunks.map(([lo, hi]) => ({ op: 'gram', side, lo, hi })))).map((r) => r.gram as Float64Array);
+        } else {
+          parts = chunks.map(([lo, hi]) => { const o = new Float64Array(f * f); gramChunk(side === 'user' ? X : Y, f, lo, hi, o); return o; });
+        }
+        return finishGram(parts, f, reg);
+      };
+      const solve = async (side: 'user' | 'item', A: Float64Array) => {
+        const m = side === 'user' ? users : items;
+        if (pool) {
+          // several tasks per thread so a slow range does not leave the others idle
+          const ranges = splitRows(m.indptr, f, threads * 4);
+          await pool.run(ranges.map(([lo, hi]) => ({ op: 'solve', side, lo, hi, A })));
+        } else if (side === 'user') {
+          solveRows(users, X, Y, A, f, cgSteps, 0, data.nUsers, scratch);
+        } else {
+          solveRows(items, Y, X, A, f, cgSteps, 0, data.nItems, scratch);
+        }
+      };
+      for (let it = 0; it < iterations; it++) {
+        const t0 = performance.now();
+        await solve('user', await gram('item'));
+        await solve('item', await gram('user'));
+        opts.onIteration?.(it, (performance.now() - t0) / 1000);
+      }
+    } finally {
+      // drop the workers' views so the shared buffers can be freed
+      if (pool) { await pool.broadcast({ init: null }).catch(() => {}); pool.release(); }
+    }
+    // plain (non-shared) copies: the model outlives the workers and is serialised
+    this.state = { userFactors: F.from(X), itemFactors: F.from(Y) };
+    this.data = data;
+    return this;
+  }
+
+  private side(m: Csr, buf: (bytes: number) => ArrayBufferLike): SideMatrix {
+    const { alpha, confidence } = this.params;
+    const indptr = new Int32Array(buf(m.indptr.byteLength)); indptr.set(m.indptr);
+    const indices = new Int32Array(buf(m.indices.byteLength)); indices.set(m.indices);
+    const cm1 = new Float32Array(buf(m.data.length * 4));
+    for (let k = 0; k < m.data.length; k++) {
+      const w = m.data[k]!;
+      if (w < 0) throw new InvalidInputError(`als: field "weight" must be >= 0 for implicit feedback, got ${w}`);
+      cm1[k] = alpha * (confidence === 'log1p' ? Math.log1p(w) : w);
+    }
+    return { indptr, indices, cm1 };
+  }
+
+  scoreUsers(users: Int32Array): Float32Array {
+    const { userFactors: X, itemFactors: Y } = requireFitted('als', this.state);
+    const f = this.params.factors;
+    const nItems = Y.length / f;
+    const out = new Float32Array(users.length * nItems);
+    const x = new Float64Array(f);
+    for (let b = 0; b < users.length; b++) {
+      const uo = users[b]! * f;
+      for (let k = 0; k < f; k++) x[k] = X[uo + k]!;
+      const ro = b * nItems;
+      for (let i = 0; i < nItems; i++) {
+        const yo = i * f;
+        let s = 0;
+        for (let k = 0; k < f; k++) s += x[k]! * Y[yo + k]!;
+        out[ro + i] = s;
+      }
+    }
+    return out;
+  }
+
+  recommend(user: number | string, n: number, opts?: RecommendOptions): Recommendation[] {
+    requireFitted('als', this.state);
+    return recommendFrom(this, this.data!, user, n, opts);
+  }
+
+  toJSON(): SerializedRecommender<AlsParams> {
+    const s = requireFitted('als', this.state);
+    return {
+      kind: this.kind, format: 1, params: { ...this.params }, data: serializeInteractions(this.data!),
+      state: { userFactors: encodeArray(s.userFactors), itemFactors: encodeArray(s.itemFactors) },
+    };
+  }
+
+  static fromJSON(json: SerializedRecommender<AlsParams>): ImplicitAls {
+    checkSerialized('als', json);
+    const m = new ImplicitAls(json.params);
+    m.data = deserializeInteractions(json.data);
+    const st = json.state as Record<string, any>;
+    const X = decodeArray(st.userFactors), Y = decodeArray(st.itemFactors);
+    if (X instanceof Int32Array || Y instanceof Int32Array) throw new InvalidInputError('als.fromJSON: factors must be float arrays');
+    if (X.length !== m.data.nUsers * m.params.factors || Y.length !== m.data.nItems * m.params.factors) {
+      throw new InvalidInputError('als.fromJSON: factor shapes do not match the ids and "factors"');
+    }
+    m.state = { userFactors: X, itemFactors: Y };
+    return m;
+  }
+}
+
+/**
+ * Threads for a fit when the caller leaves it to us: one per core, except for small problems
+ * where the per-half-step hand-off costs more than it saves.
+ */
+export function autoThreads(nnz: number, factors: number): number {
+  return nnz * factors < 1_000_000 ? 1 : defaultThreads();
+}
+
+/** Starts the worker pool ahead of time (workers take ~0.1-0.3 s each to load). */
+export async function startAlsWorkers(threads = defaultThreads()): Promise<void> {
+  if (threads > 1) (await WorkerPool.get(threads)).release();
+}

@@ -1,0 +1,121 @@
+// EASE (Steck 2019): a closed-form item-item model. G = X^T X + lambda I, P = G^-1,
+// B = -P / diag(P) (column-wise), diag(B) = 0; a user's scores are x_u B.
+import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
+import { resolveParams, requireFitted } from '../core/estimator.ts';
+import type { Interactions } from './interactions.ts';
+import { spdInverseInPlace, spdInverseWith } from './spd-inverse.ts';
+import { WorkerPool } from './pool.ts';
+import { defaultThreads } from '../../util/workers.ts';
+import {
+  checkSerialized, decodeF32, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
+  type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
+} from './recommender.ts';
+
+export interface EaseParams {
+  /** L2 regularisation added to the Gram diagonal */
+  lambda: number;
+  /** use 0/1 instead of the weights (as the anchor does) */
+  binary: boolean;
+  /** threads for the O(n^3) inverse: 0 = one per core from 512 items up; 1 = no workers */
+  threads: number;
+}
+
+export const EASE_DEFAULTS: EaseParams = { lambda: 200, binary: true, threads: 0 };
+
+/** Dense n^2 memory grows fast: refuse catalogues where B alone would pass ~1.6 GB. */
+const MAX_ITEMS = 20_000;
+
+export class Ease implements Recommender<EaseParams> {
+  readonly kind = 'ease';
+  readonly params: EaseParams;
+  data: Interactions | undefined;
+  /** B, items x items, row-major */
+  weights: Float32Array | undefined;
+
+  constructor(params: Partial<EaseParams> = {}) {
+    this.params = resolveParams('ease', EASE_DEFAULTS, params);
+    if (!(this.params.lambda > 0)) throw new InvalidParameterError(`ease: parameter "lambda" must be > 0, got ${this.params.lambda}`);
+    if (!Number.isInteger(this.params.threads) || this.params.threads < 0) throw new InvalidParameterError(`ease: parameter "threads" must be an integer >= 0, got ${this.params.threads}`);
+  }
+
+  async fit(data: Interactions): Promise<this> {
+    const n = data.nItems;
+    if (n === 0) throw new InvalidInputError('ease: no items to fit');
+    if (n > MAX_ITEMS) throw new InvalidInputError(`ease: ${n} items is more than the ${MAX_ITEMS} a dense item x item model can hold; use als or item-knn`);
+    const threads = this.params.threads === 0 ? (n >= 512 ? defaultThreads() : 1) : this.params.threads;
+    // with workers, G (and the inverse's work matrix) live in shared memory
+    const G = threads > 1 ? new Float64Array(new SharedArrayBuffer(n * n * 8)) : new Float64Array(n * n);
+    const { indptr, indices, data: w } = data.byUser;
+    const binary = this.params.binary;
+    // Gram of the (binary) user rows: only the upper triangle, then mirrored
+    for (let u = 0; u < data.nUsers; u++) {
+      const lo = indptr[u]!, hi = indptr[u + 1]!;
+      for (let a = lo; a < hi; a++) {
+        const i = indices[a]!, wi = binary ? 1 : w[a]!, row = i * n;
+        for (let b = a; b < hi; b++) G[row + indices[b]!]! += wi * (binary ? 1 : w[b]!);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) G[j * n + i] = G[i * n + j]!;
+      G[i * n + i]! += this.params.lambda;
+    }
+    const P = threads > 1 ? await parallelInverse(G, n, threads) : spdInverseInPlace(G, n);
+    const B = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) B[i * n + j] = i === j ? 0 : -P[i * n + j]! / P[j * n + j]!;
+    }
+    this.weights = B;
+    this.data = data;
+    return this;
+  }
+
+  scoreUsers(users: Int32Array): Float32Array {
+    const B = requireFitted('ease', this.weights);
+    const { indptr, indices, data: w } = this.data!.byUser;
+    const n = this.data!.nItems;
+    const out = new Float32Array(users.length * n);
+    const acc = new Float64Array(n);
+    for (let b = 0; b < users.length; b++) {
+      const u = users[b]!;
+      acc.fill(0);
+      for (let k = indptr[u]!; k < indptr[u + 1]!; k++) {
+        const x = this.params.binary ? 1 : w[k]!, row = indices[k]! * n;
+        for (let j = 0; j < n; j++) acc[j]! += x * B[row + j]!;
+      }
+      out.set(acc, b * n);
+    }
+    return out;
+  }
+
+  recommend(user: number | string, n: number, opts?: RecommendOptions): Recommendation[] {
+    requireFitted('ease', this.weights);
+    return recommendFrom(this, this.data!, user, n, opts);
+  }
+
+  toJSON(): SerializedRecommender<EaseParams> {
+    const B = requireFitted('ease', this.weights);
+    return { kind: this.kind, format: 1, params: { ...this.params }, data: serializeInteractions(this.data!), state: { weights: encodeArray(B) } };
+  }
+
+  static fromJSON(json: SerializedRecommender<EaseParams>): Ease {
+    checkSerialized('ease', json);
+    const m = new Ease(json.params);
+    m.data = deserializeInteractions(json.data);
+    const B = decodeF32((json.state as any).weights);
+    if (B.length !== m.data.nItems * m.data.nItems) throw new InvalidInputError('ease.fromJSON: weights do not match the item count');
+    m.weights = B;
+    return m;
+  }
+}
+
+async function parallelInverse(G: Float64Array, n: number, threads: number): Promise<Float64Array> {
+  const W = new Float64Array(new SharedArrayBuffer(n * n * 8));
+  const pool = await WorkerPool.get(threads);
+  try {
+    await pool.broadcast({ spdInit: { G, W, n } });
+    return await spdInverseWith(G, W, n, async (tasks) => { await pool.run(tasks.map((task) => ({ op: 'spd', task }))); }, threads);
+  } finally {
+    await pool.broadcast({ spdInit: null }).catch(() => {});
+    pool.release();
+  }
+}

@@ -1,0 +1,173 @@
+// Offline evaluation of recommenders on a train/test split of (user, item, weight) rows, the
+// per-user holdout used for tuning (carved from the training data only), and small tuning grids.
+// Works on any Triples, so files and lake tables go through the same code.
+import { InvalidInputError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import { Interactions, type Triples } from './interactions.ts';
+import { MetricsAccumulator, type UserTruth } from './metrics.ts';
+import { maskSeen, topN, type Recommender } from './recommender.ts';
+import { createRecommender, type RecommenderKind } from './registry.ts';
+
+/** Held-out items per evaluated user, in the training data's index space. */
+export interface Truth {
+  userIds: string[];
+  /** index in the training data, or -1 for a user the training data never saw */
+  userIndex: Int32Array;
+  truth: UserTruth[];
+}
+
+/** Groups test rows by user; rows with weight <= 0 (e.g. skips) are not relevant items. */
+export function buildTruth(train: Interactions, test: Triples): Truth {
+  const byUser = new Map<string, { known: Set<number>; all: Set<string> }>();
+  for (let r = 0; r < test.users.length; r++) {
+    const w = test.weights ? Number(test.weights[r]) : 1;
+    if (!(w > 0)) continue;
+    const u = test.users[r]!, it = test.items[r]!;
+    let e = byUser.get(u);
+    if (!e) { e = { known: new Set(), all: new Set() }; byUser.set(u, e); }
+    e.all.add(it);
+    const i = train.itemIndex.get(it);
+    if (i !== undefined) e.known.add(i);
+  }
+  const userIds = [...byUser.keys()];
+  return {
+    userIds,
+    userIndex: Int32Array.from(userIds, (u) => train.userIndex.get(u) ?? -1),
+    truth: userIds.map((u) => { const e = byUser.get(u)!; return { known: e.known, size: e.all.size }; }),
+  };
+}
+
+export interface RankingResult {
+  ndcg10: number; recall20: number; precision10: number; map10: number; coverage: number;
+  users: number;
+  /** evaluated users unknown to the training data (scored as all misses) */
+  coldUsers: number;
+}
+
+/** Scores users in batches, never recommends a training item, and averages the metrics. */
+export function evaluateRanking(model: Recommender<any>, train: Interactions, truth: Truth, opts: { batch?: number } = {}): RankingResult {
+  const batch = opts.batch ?? 256;
+  const n = train.nItems;
+  const acc = new MetricsAccumulator(n);
+  const known: number[] = [];
+  let cold = 0;
+  for (let k = 0; k < truth.userIds.length; k++) {
+    if (truth.userIndex[k]! >= 0) known.push(k); else { acc.addEmpty(truth.truth[k]!); cold++; }
+  }
+  for (let b0 = 0; b0 < known.length; b0 += batch) {
+    const ks = known.slice(b0, b0 + batch);
+    const users = Int32Array.from(ks, (k) => truth.userIndex[k]!);
+    const scores = model.scoreUsers(users);
+    for (let r = 0; r < ks.length; r++) {
+      maskSeen(scores, r * n, train.byUser, users[r]!);
+      acc.add(topN(scores, r * n, n, 20), truth.truth[ks[r]!]!);
+    }
+  }
+  return { ...acc.result(), coldUsers: cold };
+}
+
+/**
+ * Per-user random holdout inside one Interactions (same ids and indices): each user with at
+ * least 2 items gives max(1, floor(n * fraction)) of them to validation.
+ */
+export function holdoutSplit(data: Interactions, opts: { fraction?: number; seed?: number } = {}): { train: Interactions; truth: Truth } {
+  const fraction = opts.fraction ?? 0.2;
+  if (!(fraction > 0 && fraction < 1)) throw new InvalidInputError(`holdoutSplit: fraction must be in (0, 1), got ${fraction}`);
+  const rng = new Rng(opts.seed ?? 0);
+  const { indptr, indices, data: w } = data.byUser;
+  const keep = new Uint8Array(indices.length).fill(1);
+  const userIds: string[] = [];
+  const userIndex: number[] = [];
+  const truth: UserTruth[] = [];
+  for (let u = 0; u < data.nUsers; u++) {
+    const lo = indptr[u]!, n = indptr[u + 1]! - lo;
+    if (n < 2) continue;
+    const order = rng.shuffle(Int32Array.from({ length: n }, (_, k) => lo + k));
+    const h = Math.max(1, Math.floor(n * fraction));
+    const known = new Set<number>();
+    for (let t = 0; t < h; t++) { keep[order[t]!] = 0; known.add(indices[order[t]!]!); }
+    userIds.push(data.userIds[u]!); userIndex.push(u); truth.push({ known, size: h });
+  }
+  const newPtr = new Int32Array(data.nUsers + 1);
+  const kept = keep.reduce((s, v) => s + v, 0);
+  const newIdx = new Int32Array(kept), newW = new Float32Array(kept);
+  let o = 0;
+  for (let u = 0; u < data.nUsers; u++) {
+    for (let k = indptr[u]!; k < indptr[u + 1]!; k++) if (keep[k]) { newIdx[o] = indices[k]!; newW[o] = w[k]!; o++; }
+    newPtr[u + 1] = o;
+  }
+  const train = new Interactions(data.userIds, data.itemIds, { rows: data.nUsers, cols: data.nItems, indptr: newPtr, indices: newIdx, data: newW });
+  return { train, truth: { userIds, userIndex: Int32Array.from(userIndex), truth } };
+}
+
+/** Small grids around the usual good regions; searched on the validation holdout. */
+export const TUNING_GRIDS: Record<RecommenderKind, Array<Record<string, unknown>>> = {
+  als: [
+    { alpha: 1, regularization: 0.1 }, { alpha: 1, regularization: 1 }, { alpha: 1, regularization: 10 },
+    { alpha: 4, regularization: 1 }, { alpha: 4, regularization: 10 }, { alpha: 10, regularization: 1 },
+    { alpha: 10, regularization: 10 }, { alpha: 40, regularization: 10 },
+  ],
+  ease: [{ lambda: 50 }, { lambda: 100 }, { lambda: 200 }, { lambda: 500 }, { lambda: 1000 }],
+  'item-knn': [{ k: 25 }, { k: 50 }, { k: 100 }, { k: 200 }, { k: 400 }],
+  popularity: [{}],
+};
+
+export interface Trial { params: Record<string, unknown>; ndcg10: number; recall20: number; fit_s: number }
+
+/** Picks the grid point with the best validation NDCG@10 (ties: the earlier point). */
+export async function tune(kind: RecommenderKind, data: Interactions, opts: { base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>> } = {}): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
+  const grid = opts.grid ?? TUNING_GRIDS[kind];
+  const { train, truth } = holdoutSplit(data, { fraction: opts.fraction, seed: opts.seed });
+  const trials: Trial[] = [];
+  let best = { ...opts.base, ...grid[0] }, bestScore = -1;
+  for (const point of grid) {
+    const params = { ...opts.base, ...point };
+    const t = performance.now();
+    const m = await createRecommender(kind, params).fit(train);
+    const fit_s = (performance.now() - t) / 1000;
+    const r = evaluateRanking(m, train, truth);
+    trials.push({ params, ndcg10: r.ndcg10, recall20: r.recall20, fit_s });
+    if (r.ndcg10 > bestScore) { bestScore = r.ndcg10; best = params; }
+  }
+  return { best, trials };
+}
+
+export interface EvaluationRow extends RankingResult {
+  model: RecommenderKind;
+  fit_s: number;
+  params: Record<string, unknown>;
+  /** validation trials when tuned */
+  tuning?: Trial[];
+}
+
+export interface EvaluateOptions {
+  models: RecommenderKind[];
+  tune?: boolean;
+  /** per-model parameters (fixed, or the base the grid varies) */
+  params?: Partial<Record<RecommenderKind, Record<string, unknown>>>;
+  seed?: number;
+  onRow?: (row: EvaluationRow) => void;
+}
+
+/** Fits each model on train (tuned on a holdout of train when asked) and scores it on test. */
+export async function evaluateModels(trainRows: Triples, testRows: Triples, opts: EvaluateOptions): Promise<EvaluationRow[]> {
+  const train = Interactions.fromTriples(trainRows);
+  const truth = buildTruth(train, testRows);
+  if (truth.userIds.length === 0) throw new InvalidInputError('evaluate: the test data has no rows with weight > 0');
+  const rows: EvaluationRow[] = [];
+  for (const kind of opts.models) {
+    let params = { ...opts.params?.[kind] };
+    let tuning: Trial[] | undefined;
+    if (opts.tune && TUNING_GRIDS[kind].length > 1) {
+      const r = await tune(kind, train, { base: params, seed: opts.seed });
+      params = r.best; tuning = r.trials;
+    }
+    const t = performance.now();
+    const model = await createRecommender(kind, params).fit(train);
+    const fit_s = (performance.now() - t) / 1000;
+    const row: EvaluationRow = { model: kind, fit_s, ...evaluateRanking(model, train, truth), params: { ...model.params }, ...(tuning ? { tuning } : {}) };
+    rows.push(row);
+    opts.onRow?.(row);
+  }
+  return rows;
+}

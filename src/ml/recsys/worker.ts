@@ -1,0 +1,51 @@
+// One recommender worker thread. It holds views of SharedArrayBuffers set up by the main thread
+// (nothing is copied per task) and runs ALS Gram chunks and row solves, or tasks of the blocked
+// SPD inverse behind EASE.
+import { parentPort } from 'node:worker_threads';
+import { gramChunk, makeScratch, solveRows, type FactorArray, type SideMatrix } from './als-kernel.ts';
+import { runSpdTask, SPD_BLOCK, type SpdTask } from './spd-inverse.ts';
+
+interface AlsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
+interface SpdInit { G: Float64Array; W: Float64Array; n: number }
+type Msg =
+  | { ping: true }
+  | { init: AlsInit | null }
+  | { spdInit: SpdInit | null }
+  | { id: number; op: 'gram'; side: 'user' | 'item'; lo: number; hi: number }
+  | { id: number; op: 'solve'; side: 'user' | 'item'; lo: number; hi: number; A: Float64Array }
+  | { id: number; op: 'spd'; task: SpdTask };
+
+let als: AlsInit | null = null;
+let scratch: ReturnType<typeof makeScratch> | undefined;
+let spd: SpdInit | null = null;
+const T = new Float64Array(SPD_BLOCK * SPD_BLOCK);
+
+parentPort!.on('message', (msg: Msg) => {
+  if ('ping' in msg) { parentPort!.postMessage({ pong: true }); return; }
+  if ('init' in msg) {
+    als = msg.init;
+    scratch = als ? makeScratch(als.f) : undefined;
+    parentPort!.postMessage({ ready: true });
+    return;
+  }
+  if ('spdInit' in msg) { spd = msg.spdInit; parentPort!.postMessage({ ready: true }); return; }
+  try {
+    if (msg.op === 'spd') {
+      runSpdTask(msg.task, spd!.G, spd!.W, spd!.n, T);
+      parentPort!.postMessage({ id: msg.id });
+    } else if (msg.op === 'gram') {
+      const s = als!;
+      const out = new Float64Array(s.f * s.f);
+      gramChunk(msg.side === 'user' ? s.X : s.Y, s.f, msg.lo, msg.hi, out);
+      parentPort!.postMessage({ id: msg.id, gram: out }, [out.buffer]);
+    } else {
+      const s = als!;
+      // solving users reads item factors, and the reverse
+      if (msg.side === 'user') solveRows(s.users, s.X, s.Y, msg.A, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
+      else solveRows(s.items, s.Y, s.X, msg.A, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
+      parentPort!.postMessage({ id: msg.id });
+    }
+  } catch (e) {
+    parentPort!.postMessage({ id: msg.id, error: (e as Error).stack ?? String(e) });
+  }
+});

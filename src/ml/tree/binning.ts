@@ -1,0 +1,97 @@
+// Feature binning for histogram training: every feature is cut once into at most 256 bins
+// (quantiles of the data, or one bin per distinct value when there are few), and the matrix is
+// stored as one byte per cell. Bin b holds the values v with edges[b-1] < v <= edges[b], so a
+// split "bin <= b" is exactly the raw-feature test "v <= edges[b]": thresholds stay real numbers
+// and prediction works on unbinned rows.
+import type { Matrix } from '../core/matrix.ts';
+import { Rng } from '../core/rng.ts';
+
+export interface BinEdges {
+  /** per feature, ascending upper edges; feature f has edges[f].length + 1 bins */
+  edges: Float64Array[];
+  /** offset of feature f's first bin in a compact histogram; offsets[nFeatures] = total bins */
+  offsets: Int32Array;
+}
+
+/** Binning sees at most this many rows per feature (sampled), as scikit-learn does. */
+const SAMPLE_FOR_EDGES = 200_000;
+
+export function fitBinEdges(X: Matrix, maxBins = 255, seed = 0): BinEdges {
+  if (!(maxBins >= 2 && maxBins <= 256)) throw new RangeError(`maxBins must be in 2..256, got ${maxBins}`);
+  const { rows: n, cols: d, data } = X;
+  let sample: Uint32Array | null = null;
+  if (n > SAMPLE_FOR_EDGES) {
+    sample = new Rng(seed).shuffle(Uint32Array.from({ length: n }, (_, i) => i)).subarray(0, SAMPLE_FOR_EDGES);
+  }
+  const m = sample ? sample.length : n;
+  const col = new Float64Array(m);
+  const edges: Float64Array[] = [];
+  const offsets = new Int32Array(d + 1);
+  for (let f = 0; f < d; f++) {
+    for (let k = 0; k < m; k++) col[k] = data[(sample ? sample[k]! : k) * d + f]!;
+    col.sort();
+    edges.push(edgesOfSorted(col, maxBins));
+    offsets[f + 1] = offsets[f]! + edges[f]!.length + 1;
+  }
+  return { edges, offsets };
+}
+
+/** Midpoints between distinct values, thinned to quantiles when there are more than maxBins. */
+function edgesOfSorted(s: Float64Array, maxBins: number): Float64Array {
+  const n = s.length;
+  let distinct = 1;
+  for (let i = 1; i < n; i++) if (s[i] !== s[i - 1]) distinct++;
+  const out: number[] = [];
+  if (distinct <= maxBins) {
+    for (let i = 1; i < n; i++) if (s[i] !== s[i - 1]) out.push(mid(s[i - 1]!, s[i]!));
+    return Float64Array.from(out);
+  }
+  // walk distinct values with their cumulative counts; cut after the value that crosses the
+  // next quantile target, so a heavy value never produces two edges
+  const per = n / maxBins;
+  let k = 1;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j < n && s[j] === s[i]) j++;
+    if (j >= n) break;
+    if (j >= k * per) {
+      out.push(mid(s[i]!, s[j]!));
+      while (k * per <= j) k++;
+      if (out.length === maxBins - 1) break;
+    }
+    i = j;
+  }
+  return Float64Array.from(out);
+}
+
+function mid(a: number, b: number): number {
+  const m = a + (b - a) / 2;
+  // when a and b are adjacent doubles the midpoint rounds to b, which would put b in a's bin
+  return m < b ? m : a;
+}
+
+export function binOf(edges: Float64Array, v: number): number {
+  let lo = 0, hi = edges.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (edges[m]! < v) lo = m + 1; else hi = m;
+  }
+  return lo;
+}
+
+/** Row-major bytes, same shape as X. `out` may be a view on a SharedArrayBuffer. */
+export function binMatrix(X: Matrix, be: BinEdges, out?: Uint8Array): Uint8Array {
+  const { rows: n, cols: d, data } = X;
+  const bins = out ?? new Uint8Array(n * d);
+  for (let f = 0; f < d; f++) {
+    const e = be.edges[f]!;
+    if (e.length === 1) {
+      // binary columns (one-hot) skip the search
+      const t = e[0]!;
+      for (let i = 0; i < n; i++) bins[i * d + f] = data[i * d + f]! <= t ? 0 : 1;
+      continue;
+    }
+    for (let i = 0; i < n; i++) bins[i * d + f] = binOf(e, data[i * d + f]!);
+  }
+  return bins;
+}

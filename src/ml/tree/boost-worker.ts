@@ -1,0 +1,26 @@
+// Worker thread of histogram boosting: owns the row blocks >= its first block and executes the
+// parent's per-node commands (build a histogram, partition a segment) on them. It waits on a
+// shared control block: spinning briefly (commands come every few microseconds inside a tree),
+// then sleeping in Atomics.wait (between trees, or when the machine is oversubscribed).
+import { workerData } from 'node:worker_threads';
+import type { BinnedData } from './dataset.ts';
+import { CMD, CTL, SHARDS, ShardWorker, type ShardArrays } from './shards.ts';
+
+const { data, arrays, ctl, first } = workerData as { data: BinnedData; arrays: ShardArrays; ctl: Int32Array; first: number };
+const w = new ShardWorker(data, arrays);
+Atomics.store(ctl, CTL.READY, 1);
+let last = Atomics.load(ctl, CTL.SEQ);
+for (;;) {
+  let seq = Atomics.load(ctl, CTL.SEQ);
+  for (let spin = 0; seq === last; spin++) {
+    if (spin > 2000) Atomics.wait(ctl, CTL.SEQ, last, 50);
+    seq = Atomics.load(ctl, CTL.SEQ);
+  }
+  last = seq;
+  const cmd = Atomics.load(ctl, CTL.CMD);
+  if (cmd === CMD.STOP) break;
+  const count = ctl[CTL.NODE]!;
+  for (let s = first; s < SHARDS; s++) w.exec(cmd, s, count);
+  Atomics.store(ctl, CTL.DONE, seq);
+  Atomics.notify(ctl, CTL.DONE);
+}

@@ -1,0 +1,325 @@
+// Histogram gradient boosting (XGBoost / LightGBM style): features binned once, one Newton
+// tree per round (per class for multiclass) on gradient/hessian histograms, L2 on leaf values,
+// shrinkage, row subsampling and per-tree column sampling, and optional early stopping on a
+// held-out validation fraction.
+import type { Matrix } from '../core/matrix.ts';
+import type { SerializedEstimator } from '../core/estimator.ts';
+import { checkXy, resolveParams } from '../core/estimator.ts';
+import { InvalidInputError } from '../core/errors.ts';
+import { Rng } from '../core/rng.ts';
+import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
+import { predictTreeRow } from '../core/tree-model.ts';
+import { takeRows } from '../core/matrix.ts';
+import { buildBinnedData, featureBin, type BinnedData } from './dataset.ts';
+import { TreeGrower, type GrowParams, type GrownTree } from './grower.ts';
+import { toFlatTree, widenTree } from './flat.ts';
+import { softmaxInPlace } from './predict.ts';
+import { SHARDS, ShardedRows, allocShards, type ShardArrays } from './shards.ts';
+import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { TreeClassifierBase, TreeRegressorBase, checkInt, checkRange, encodeClasses, type TreeState } from './base.ts';
+
+export interface GradientBoostingParams {
+  /** boosting rounds (upper bound when early stopping is on) */
+  nEstimators: number;
+  learningRate: number;
+  /** 0 = no depth limit (then set maxLeaves) */
+  maxDepth: number;
+  /** 0 = no limit; otherwise trees grow best-first (leaf-wise) up to this many leaves */
+  maxLeaves: number;
+  minSamplesLeaf: number;
+  /** minimum hessian sum in a child */
+  minChildWeight: number;
+  /** L2 penalty on leaf values (XGBoost's lambda) */
+  lambda: number;
+  /** minimum loss reduction to split (XGBoost's gamma) */
+  minGain: number;
+  /** fraction of rows drawn (without replacement) for each round */
+  subsample: number;
+  /** fraction of features drawn for each tree */
+  colsample: number;
+  maxBins: number;
+  /** stop when the validation loss has not improved by tol for this many rounds; 0 = off */
+  nIterNoChange: number;
+  validationFraction: number;
+  tol: number;
+  seed: number;
+  /** threads: 0 = one per core (up to the fixed row-block count), 1 = none */
+  nJobs: number;
+}
+
+export const GBDT_DEFAULTS: GradientBoostingParams = {
+  nEstimators: 100, learningRate: 0.1, maxDepth: 6, maxLeaves: 0, minSamplesLeaf: 1, minChildWeight: 1e-3,
+  lambda: 1, minGain: 0, subsample: 1, colsample: 1, maxBins: 255, nIterNoChange: 0, validationFraction: 0.1,
+  tol: 1e-7, seed: 0, nJobs: 0,
+};
+
+function validate(kind: string, p: GradientBoostingParams): void {
+  checkInt(kind, 'nEstimators', p.nEstimators, 1);
+  checkRange(kind, 'learningRate', p.learningRate, 0, 10, true);
+  checkInt(kind, 'maxDepth', p.maxDepth, 0);
+  checkInt(kind, 'maxLeaves', p.maxLeaves, 0);
+  if (p.maxLeaves === 1) checkInt(kind, 'maxLeaves', p.maxLeaves, 2);
+  if (p.maxDepth === 0 && p.maxLeaves === 0) checkInt(kind, 'maxDepth or maxLeaves', 0, 1);
+  checkInt(kind, 'minSamplesLeaf', p.minSamplesLeaf, 1);
+  checkRange(kind, 'minChildWeight', p.minChildWeight, 0, Infinity);
+  checkRange(kind, 'lambda', p.lambda, 0, Infinity);
+  checkRange(kind, 'minGain', p.minGain, 0, Infinity);
+  checkRange(kind, 'subsample', p.subsample, 0, 1, true);
+  checkRange(kind, 'colsample', p.colsample, 0, 1, true);
+  checkInt(kind, 'maxBins', p.maxBins, 2);
+  checkRange(kind, 'maxBins', p.maxBins, 2, 256);
+  checkInt(kind, 'nIterNoChange', p.nIterNoChange, 0);
+  checkRange(kind, 'validationFraction', p.validationFraction, 0, 1, true);
+  if (p.validationFraction >= 1) checkRange(kind, 'validationFraction', p.validationFraction, 0, 0.99);
+  checkRange(kind, 'tol', p.tol, 0, Infinity);
+  checkInt(kind, 'seed', p.seed, 0);
+  checkInt(kind, 'nJobs', p.nJobs, 0);
+}
+
+type Loss = 'squared' | 'logistic' | 'softmax';
+
+interface BoostResult { ensemble: TreeEnsemble; nIter: number; validationLoss: number[]; parallelTrees: number }
+
+/**
+ * The boosting loop. y: the target (squared) or class index (logistic / softmax).
+ * Raw scores F (n x K) start at the base score; each round fits K trees to the negative
+ * gradients with hessians, scales their leaves by the learning rate and adds them to F.
+ */
+function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Array, loss: Loss, K: number): BoostResult {
+  const rng = new Rng(p.seed);
+  let Xtr = X, ytr = y, Xva: Matrix | null = null, yva: Float64Array | null = null;
+  if (p.nIterNoChange > 0) {
+    const order = rng.shuffle(Int32Array.from({ length: X.rows }, (_, i) => i));
+    const nVa = Math.round(X.rows * p.validationFraction);
+    if (nVa < 1 || X.rows - nVa < 2) throw new InvalidInputError(`${kind}: too few rows (${X.rows}) for a validationFraction of ${p.validationFraction}`);
+    const va = order.subarray(0, nVa).slice().sort(), tr = order.subarray(nVa).slice().sort();
+    Xtr = takeRows(X, tr); ytr = Float64Array.from(tr, (i) => y[i]!);
+    Xva = takeRows(X, va); yva = Float64Array.from(va, (i) => y[i]!);
+  }
+  const n = Xtr.rows;
+  const threads = Math.min(SHARDS, p.nJobs > 0 ? p.nJobs : defaultThreads());
+  // the worker boots (loads its module) while binning runs; trees start using it once it is up
+  const ctl = ShardedRows.controlBlock();
+  // by default a worker only for fits long enough to repay its start-up (~0.3 s of loading)
+  const useWorker = threads > 1 && n >= 2 * SHARDS && (p.nJobs > 1 || n * p.nEstimators >= 2_000_000);
+  const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed, shared: useWorker });
+  const maxNodes = Math.max(1, Math.min(2 * n - 1, p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity, p.maxDepth > 0 && p.maxDepth < 30 ? 2 ** (p.maxDepth + 1) - 1 : Infinity));
+  const arrays = allocShards(data, maxNodes, loss === 'squared');
+  const worker = useWorker
+    ? createWorker(new URL('./boost-worker.ts', import.meta.url), { workerData: { data, arrays, ctl, first: 1 } })
+    : null;
+  const shards = new ShardedRows(data, arrays, worker, ctl);
+  try {
+    // an explicit thread count waits for the worker; the default takes it when it is ready
+    if (worker && p.nJobs > 1) shards.waitReady(20_000);
+    const r = boostLoop(p, X.cols, Xva, yva, ytr, loss, K, data, arrays, shards, rng);
+    r.parallelTrees = shards.parallelTrees;
+    return r;
+  } finally {
+    shards.close();
+  }
+}
+
+function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | null, yva: Float64Array | null, ytr: Float64Array, loss: Loss, K: number,
+  data: BinnedData, arrays: ShardArrays, shards: ShardedRows, rng: Rng): BoostResult {
+  const n = data.n;
+  const X = { cols: nFeatures };
+  const base = baseScore(loss, ytr, K);
+  const F = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) F[i * K + k] = base[k]!;
+  const Fva = Xva ? new Float64Array(Xva.rows * K) : null;
+  if (Fva) for (let i = 0; i < Fva.length; i++) Fva[i] = base[i % K]!;
+
+  const grower = new TreeGrower(data, 'scalar');
+  const grow: GrowParams = {
+    maxDepth: p.maxDepth > 0 ? p.maxDepth : Infinity, maxLeaves: p.maxLeaves, minSamplesLeaf: p.minSamplesLeaf,
+    minChildWeight: p.minChildWeight, lambda: p.lambda, minGain: p.minGain, maxFeatures: X.cols,
+  };
+  // squared loss has unit hessians (h null): the grower then counts rows instead of summing h
+  const { g, h, rows, lo, segStart, segEnd } = arrays;
+  const prob = loss === 'softmax' ? new Float64Array(n * K) : null;
+  const perm = Int32Array.from({ length: n }, (_, i) => i);
+  const picked = new Uint8Array(n);
+  const nSub = Math.max(1, Math.round(p.subsample * n));
+  const nCol = Math.max(1, Math.round(p.colsample * X.cols));
+  const featPool = Int32Array.from({ length: X.cols }, (_, j) => j);
+  const trees: FlatTree[] = [];
+  const valLoss: number[] = [];
+  let best = Infinity, bestIter = -1;
+
+  for (let it = 0; it < p.nEstimators; it++) {
+    if (nSub < n) {
+      // a fresh sample each round: partial Fisher-Yates over all rows
+      for (let k = 0; k < nSub; k++) { const j = k + rng.int(n - k); const a = perm[k]!; perm[k] = perm[j]!; perm[j] = a; }
+      picked.fill(0);
+      for (let k = 0; k < nSub; k++) picked[perm[k]!] = 1;
+    }
+    let allowed: Int32Array | null = null;
+    if (nCol < X.cols) {
+      for (let k = 0; k < nCol; k++) { const j = k + rng.int(X.cols - k); const a = featPool[k]!; featPool[k] = featPool[j]!; featPool[j] = a; }
+      allowed = featPool.slice(0, nCol).sort();
+    }
+    if (prob) {
+      prob.set(F);
+      for (let i = 0; i < n; i++) softmaxInPlace(prob, i * K, K);
+    }
+    for (let k = 0; k < K; k++) {
+      gradients(loss, F, prob, ytr, k, K, g, h);
+      // every block's root segment: its (sampled) rows in ascending order
+      for (let s = 0; s < SHARDS; s++) {
+        let w = lo[s]!;
+        for (let i = lo[s]!; i < lo[s + 1]!; i++) if (nSub === n || picked[i]) rows[w++] = i;
+        segStart[s * arrays.maxNodes] = lo[s]!; segEnd[s * arrays.maxNodes] = w;
+      }
+      shards.beginTree();
+      const grown = grower.grow(rows, nSub, { kind: 'scalar', g, h }, grow, rng, allowed, shards);
+      addToScores(grown, data, arrays, nSub, F, k, K, p.learningRate);
+      const flat = toFlatTree(grown, data, p.learningRate);
+      trees.push(K > 1 ? widenTree(flat, K, k) : flat);
+      if (Fva) {
+        const d = Xva!.cols;
+        for (let i = 0; i < Xva!.rows; i++) Fva[i * K + k] += flat.value[predictTreeRow(flat, Xva!.data.subarray(i * d, i * d + d))]!;
+      }
+    }
+    if (Fva) {
+      const l = meanLoss(loss, Fva, yva!, K);
+      valLoss.push(l);
+      if (l < best - p.tol) { best = l; bestIter = it; }
+      else if (it - bestIter >= p.nIterNoChange) break;
+    }
+  }
+  // with early stopping, keep the rounds up to the best validation loss
+  const nIter = Fva ? bestIter + 1 : trees.length / K;
+  return {
+    ensemble: {
+      trees: trees.slice(0, nIter * K), aggregate: 'sum', base: Array.from(base),
+      postTransform: loss === 'squared' ? 'none' : loss === 'logistic' ? 'logistic' : 'softmax', nFeatures: X.cols,
+    },
+    nIter, validationLoss: valLoss, parallelTrees: 0,
+  };
+}
+
+function baseScore(loss: Loss, y: Float64Array, K: number): Float64Array {
+  const n = y.length;
+  if (loss === 'squared') { let s = 0; for (let i = 0; i < n; i++) s += y[i]!; return Float64Array.of(s / n); }
+  const cnt = new Float64Array(K === 1 ? 2 : K);
+  for (let i = 0; i < n; i++) cnt[y[i]!]++;
+  const eps = 1e-12;
+  if (loss === 'logistic') { const p1 = Math.min(1 - eps, Math.max(eps, cnt[1]! / n)); return Float64Array.of(Math.log(p1 / (1 - p1))); }
+  return Float64Array.from(cnt, (c) => Math.log(Math.max(eps, c / n)));
+}
+
+/** Negative gradient into g, hessian into h (null for squared loss, whose hessian is 1). */
+function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Float64Array, k: number, K: number, g: Float64Array, h: Float64Array | null): void {
+  const n = y.length;
+  if (loss === 'squared') { for (let i = 0; i < n; i++) g[i] = y[i]! - F[i]!; return; }
+  if (loss === 'logistic') {
+    for (let i = 0; i < n; i++) {
+      const pr = 1 / (1 + Math.exp(-F[i]!));
+      g[i] = y[i]! - pr; h![i] = Math.max(pr * (1 - pr), 1e-16);
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    const pr = prob![i * K + k]!;
+    g[i] = (y[i] === k ? 1 : 0) - pr; h![i] = Math.max(pr * (1 - pr), 1e-16);
+  }
+}
+
+/** F += lr * leaf value: by the leaves' row segments when every row was in the tree, else by walking bins. */
+function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, k: number, K: number, lr: number): void {
+  const n = data.n;
+  if (nSub === n) {
+    for (let node = 0; node < t.nNodes; node++) {
+      if (t.feature[node]! >= 0) continue;
+      const v = lr * t.value[node]!;
+      for (let s = 0; s < SHARDS; s++) {
+        const e = a.segEnd[s * a.maxNodes + node]!;
+        for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) F[a.rows[q]! * K + k] += v;
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    let node = 0;
+    while (t.feature[node]! >= 0) node = featureBin(data, i, t.feature[node]!) <= t.bin[node]! ? t.left[node]! : t.right[node]!;
+    F[i * K + k] += lr * t.value[node]!;
+  }
+}
+
+function meanLoss(loss: Loss, F: Float64Array, y: Float64Array, K: number): number {
+  const n = y.length;
+  let s = 0;
+  if (loss === 'squared') { for (let i = 0; i < n; i++) s += (y[i]! - F[i]!) ** 2; return s / n; }
+  if (loss === 'logistic') {
+    for (let i = 0; i < n; i++) { const z = F[i]!; s += Math.log1p(Math.exp(-Math.abs(z))) + Math.max(z, 0) - y[i]! * z; }
+    return s / n;
+  }
+  const p = F.slice();
+  for (let i = 0; i < n; i++) { softmaxInPlace(p, i * K, K); s -= Math.log(Math.max(p[i * K + y[i]!]!, 1e-300)); }
+  return s / n;
+}
+
+export class GradientBoostingRegressor extends TreeRegressorBase<GradientBoostingParams> {
+  readonly kind = 'GradientBoostingRegressor';
+  /** rounds kept after fit (fewer than nEstimators when early stopping fired) */
+  nIter = 0;
+  validationLoss: number[] = [];
+  /** trees of the last fit grown with the worker thread's help (diagnostic; the model is the same) */
+  parallelTrees = 0;
+
+  constructor(params: Partial<GradientBoostingParams> = {}) {
+    super(resolveParams('GradientBoostingRegressor', GBDT_DEFAULTS, params));
+    validate(this.kind, this.params);
+  }
+
+  fit(X: Matrix, y: Float64Array): this {
+    checkXy(this.kind, X, y);
+    const r = boost(this.kind, this.params, X, y, 'squared', 1);
+    this.setEnsemble(r.ensemble, null);
+    this.nIter = r.nIter; this.validationLoss = r.validationLoss; this.parallelTrees = r.parallelTrees;
+    return this;
+  }
+
+  protected override extraState() { return { nIter: this.nIter, validationLoss: this.validationLoss }; }
+  protected override restoreExtra(e: Record<string, unknown> | undefined) {
+    this.nIter = Number(e?.nIter ?? 0); this.validationLoss = (e?.validationLoss as number[] | undefined) ?? [];
+  }
+
+  static fromJSON(json: SerializedEstimator<GradientBoostingParams, TreeState>): GradientBoostingRegressor {
+    return new GradientBoostingRegressor(json.params).loadState(json);
+  }
+}
+
+export class GradientBoostingClassifier extends TreeClassifierBase<GradientBoostingParams> {
+  readonly kind = 'GradientBoostingClassifier';
+  nIter = 0;
+  validationLoss: number[] = [];
+  /** trees of the last fit grown with the worker thread's help (diagnostic; the model is the same) */
+  parallelTrees = 0;
+
+  constructor(params: Partial<GradientBoostingParams> = {}) {
+    super(resolveParams('GradientBoostingClassifier', GBDT_DEFAULTS, params));
+    validate(this.kind, this.params);
+  }
+
+  fit(X: Matrix, y: Float64Array): this {
+    checkXy(this.kind, X, y);
+    const { classes, index } = encodeClasses(this.kind, y);
+    if (classes.length < 2) throw new InvalidInputError(`${this.kind}: y has a single class (${classes[0]}); need at least 2`);
+    const binary = classes.length === 2;
+    const r = boost(this.kind, this.params, X, index, binary ? 'logistic' : 'softmax', binary ? 1 : classes.length);
+    this.setEnsemble(r.ensemble, classes);
+    this.nIter = r.nIter; this.validationLoss = r.validationLoss; this.parallelTrees = r.parallelTrees;
+    return this;
+  }
+
+  protected override extraState() { return { nIter: this.nIter, validationLoss: this.validationLoss }; }
+  protected override restoreExtra(e: Record<string, unknown> | undefined) {
+    this.nIter = Number(e?.nIter ?? 0); this.validationLoss = (e?.validationLoss as number[] | undefined) ?? [];
+  }
+
+  static fromJSON(json: SerializedEstimator<GradientBoostingParams, TreeState>): GradientBoostingClassifier {
+    return new GradientBoostingClassifier(json.params).loadState(json);
+  }
+}

@@ -1,0 +1,45 @@
+// The one HTTP app: JSON APIs under /v1, OpenAPI 3.1 generated from the zod schemas that
+// validate requests, Swagger UI at /docs (assets served locally), health endpoints.
+// Each capability is a Fastify plugin in routes/; this file only assembles them.
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { AppContext } from './context.ts';
+import { eventsRoutes } from './routes/events.ts';
+import { healthRoutes } from './routes/health.ts';
+
+export const BODY_LIMIT_BYTES = 32 << 20;
+
+export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    // per-request logs (level info) would dominate the collector's hot path: the server logs
+    // warnings and errors unless LOG_LEVEL asks for debug or trace
+    logger: opts.logger ? { level: ['debug', 'trace'].includes(ctx.config.logLevel) ? ctx.config.logLevel : 'warn', redact: ['req.headers.authorization'] } : false,
+    bodyLimit: BODY_LIMIT_BYTES,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err: any, _req, reply) => {
+    // Fastify's own client errors (too large, bad content type, validation) keep their 4xx.
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : err.validation ? 400 : 500;
+    if (status >= 500) app.log.error(err);
+    const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
+    void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : err.message });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Tributary API', version: '0.1.0', description: 'Events in; predictions, segments and recommendations out.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { ctx });
+  await app.register(eventsRoutes, { ctx });
+  return app;
+}

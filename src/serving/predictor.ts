@@ -1,0 +1,184 @@
+// Turns a registry artifact into something that answers raw feature rows: the model's inputs
+// (names and kinds) are read from the artifact itself (a Pipeline's encoder, or a bare
+// estimator's positional inputs f0..fN-1), every row is checked against them before anything
+// is computed, and the model's own preprocessing runs on the validated rows.
+import { loadEstimator } from '../ml/registry.ts';
+import { Pipeline } from '../ml/pipeline/pipeline.ts';
+import type { Column, Frame } from '../ml/core/frame.ts';
+import type { Matrix } from '../ml/core/matrix.ts';
+import type { SerializedEstimator } from '../ml/core/estimator.ts';
+
+export interface FeatureSpec { name: string; kind: 'numeric' | 'categorical' }
+
+export type Prediction = number | string | null;
+
+export interface PredictOutput {
+  predictions: Prediction[];
+  /** classifiers: one probability per class, in `classes` order */
+  probabilities?: number[][];
+}
+
+export interface Predictor {
+  kind: string;
+  task: 'regression' | 'classification' | 'clustering';
+  inputs: FeatureSpec[];
+  classes?: string[];
+  /** whether null (missing) feature values are accepted: a Pipeline imputes them, a bare estimator cannot */
+  nullable: boolean;
+  /** rows must have passed validateRows */
+  predict(rows: Record<string, unknown>[]): PredictOutput;
+}
+
+/** A bad request body, with the JSON path of the offending field. */
+export class InputError extends Error {
+  override name = 'InputError';
+  constructor(readonly field: string, message: string) { super(message); }
+}
+
+const MAX_STRING = 1024;
+
+/**
+ * Checks every row against the model's inputs: each feature present (null = missing value,
+ * imputed by the model), numbers finite, categories strings, nothing else. The first problem is
+ * thrown, naming the row and feature.
+ */
+export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown[], nullable = true): asserts rows is Record<string, unknown>[] {
+  const orNull = nullable ? ' or null' : '';
+  const known = new Map(inputs.map((f) => [f.name, f.kind]));
+  const list = () => inputs.map((f) => `${f.name} (${f.kind === 'numeric' ? 'number' : 'string'})`).join(', ');
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      throw new InputError(`rows[${i}]`, `rows[${i}] must be an object of feature values, got ${describe(row)}`);
+    }
+    const r = row as Record<string, unknown>;
+    for (const f of inputs) {
+      if (!Object.prototype.hasOwnProperty.call(r, f.name)) {
+        throw new InputError(`rows[${i}].${f.name}`, `rows[${i}]: feature "${f.name}" is missing (model "${model}" needs ${list()}; use null for an unknown value)`);
+      }
+      const v = r[f.name];
+      if (v === null) {
+        if (nullable) continue;
+        throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a finite number (model "${model}" cannot impute missing values), got null`);
+      }
+      if (f.kind === 'numeric') {
+        if (typeof v !== 'number' || !Number.isFinite(v)) {
+          throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a finite number${orNull}, got ${describe(v)}`);
+        }
+      } else if (typeof v !== 'string' || v.length > MAX_STRING) {
+        throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a string (at most ${MAX_STRING} characters)${orNull}, got ${describe(v)}`);
+      }
+    }
+    for (const k of Object.keys(r)) {
+      if (!known.has(k)) throw new InputError(`rows[${i}].${k}`, `rows[${i}]: "${truncate(k)}" is not a feature of model "${model}" (features: ${list()})`);
+    }
+  }
+}
+
+function truncate(s: string, n = 64): string { return s.length > n ? `${s.slice(0, n)}…` : s; }
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(truncate(v))}`;
+  if (typeof v === 'number') return String(v);
+  return `a ${typeof v}`;
+}
+
+function frameOf(inputs: FeatureSpec[], rows: Record<string, unknown>[]): Frame {
+  const columns = new Map<string, Column>();
+  for (const f of inputs) {
+    if (f.kind === 'numeric') columns.set(f.name, Float64Array.from(rows, (r) => (r[f.name] === null ? NaN : (r[f.name] as number))));
+    else columns.set(f.name, rows.map((r) => r[f.name] as string | null));
+  }
+  return { length: rows.length, columns };
+}
+
+function matrixOf(inputs: FeatureSpec[], rows: Record<string, unknown>[]): Matrix {
+  const d = inputs.length;
+  const data = new Float64Array(rows.length * d);
+  rows.forEach((r, i) => inputs.forEach((f, j) => { data[i * d + j] = r[f.name] === null ? NaN : (r[f.name] as number); }));
+  return { rows: rows.length, cols: d, data };
+}
+
+function rowsOf(data: Float64Array, n: number): number[][] {
+  const k = data.length / n;
+  return Array.from({ length: n }, (_, i) => Array.from(data.subarray(i * k, (i + 1) * k)));
+}
+
+const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+/** Builds the predictor of a serialised estimator or Pipeline; throws when it cannot be served. */
+export function buildPredictor(artifact: unknown): Predictor {
+  const model = loadEstimator(artifact as SerializedEstimator);
+  if (model instanceof Pipeline) return pipelinePredictor(model);
+  return barePredictor(model);
+}
+
+function pipelinePredictor(p: Pipeline): Predictor {
+  const inputs: FeatureSpec[] = p.encoder.inputs;
+  const inner = p.model as { predictRow?(x: ArrayLike<number>): number };
+  if (p.params.task === 'classification') {
+    const classes = p.classes;
+    return {
+      kind: `Pipeline(${p.model.kind})`, task: 'classification', inputs, classes, nullable: true,
+      predict(rows) {
+        const P = p.predictProba(frameOf(inputs, rows));
+        const probabilities = rowsOf(P.data, rows.length);
+        const predictions = probabilities.map((pr) => classes[argmax(pr)]!);
+        return { predictions, probabilities };
+      },
+    };
+  }
+  return {
+    kind: `Pipeline(${p.model.kind})`, task: 'regression', inputs, nullable: true,
+    predict(rows) {
+      const X = p.transform(frameOf(inputs, rows));
+      // the compiled trees' one-row walk skips the batch path's blocking and checks
+      if (rows.length === 1 && typeof inner.predictRow === 'function') return { predictions: [finite(inner.predictRow(X.data))] };
+      return { predictions: Array.from(p.model.predict(X), finite) };
+    },
+  };
+}
+
+function argmax(a: number[]): number {
+  let b = 0;
+  for (let k = 1; k < a.length; k++) if (a[k]! > a[b]!) b = k;
+  return b;
+}
+
+interface BareModel {
+  kind: string;
+  predict(X: Matrix): ArrayLike<number>;
+  predictProba?(X: Matrix): Matrix;
+  toOnnxSpec?(): { inputs: { name: string; kind: string }[] };
+  classValues?: number[];
+  classes?: number[];
+  centers?: Matrix;
+}
+
+function barePredictor(m: BareModel): Predictor {
+  if (typeof m.predict !== 'function') throw new Error(`a ${m.kind} cannot predict, so it cannot be served`);
+  let nFeatures: number;
+  if (m.centers) nFeatures = m.centers.cols;
+  else if (typeof m.toOnnxSpec === 'function') nFeatures = m.toOnnxSpec().inputs.length;
+  else throw new Error(`cannot tell the inputs of a ${m.kind}: register it inside a Pipeline to serve it`);
+  // a bare estimator was fitted on a matrix: its features are positional
+  const inputs: FeatureSpec[] = Array.from({ length: nFeatures }, (_, j) => ({ name: `f${j}`, kind: 'numeric' }));
+  if (m.centers) {
+    return { kind: m.kind, task: 'clustering', inputs, nullable: false, predict: (rows) => ({ predictions: Array.from(m.predict(matrixOf(inputs, rows))) }) };
+  }
+  const classVals = m.classValues ?? m.classes;
+  if (typeof m.predictProba === 'function' && classVals) {
+    const classes = classVals.map(String);
+    return {
+      kind: m.kind, task: 'classification', inputs, classes, nullable: false,
+      predict(rows) {
+        const X = matrixOf(inputs, rows);
+        const probabilities = rowsOf(m.predictProba!(X).data, rows.length);
+        return { predictions: probabilities.map((pr) => classVals[argmax(pr)]!), probabilities };
+      },
+    };
+  }
+  return { kind: m.kind, task: 'regression', inputs, nullable: false, predict: (rows) => ({ predictions: Array.from(m.predict(matrixOf(inputs, rows)), finite) }) };
+}

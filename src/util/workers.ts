@@ -1,0 +1,33 @@
+// Worker threads that run our TypeScript sources. When the process runs through tsx (tests,
+// the CLI), the worker needs the same loader; compiled JavaScript would not.
+// Node 20 does not apply `--import tsx` from a worker's execArgv to the worker's own module
+// loading (the entry fails with "Unknown file extension .ts"), so a .ts entry is started from a
+// tiny ESM bootstrap (a data: URL) that registers tsx's loader in the worker and then imports it.
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+
+export function createWorker(url: URL, options: WorkerOptions = {}): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
+  const execArgv = withoutTsx(options.execArgv ?? process.execArgv);
+  const api = import.meta.resolve('tsx/esm/api');
+  const boot = `import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(url.href)});`;
+  return new Worker(new URL('data:text/javascript,' + encodeURIComponent(boot)), { ...options, execArgv });
+}
+
+/** execArgv minus tsx's own flags (`--import tsx`, `--require .../tsx/...preflight.cjs`): the bootstrap loads tsx itself. */
+function withoutTsx(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (['--import', '--require', '-r', '--loader', '--experimental-loader'].includes(a) && args[i + 1]?.includes('tsx')) { i++; continue; }
+    if (a.includes('tsx')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/** One worker per core by default; TRIBUTARY_THREADS overrides (1 disables threading). */
+export function defaultThreads(): number {
+  const env = Number(process.env.TRIBUTARY_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+}

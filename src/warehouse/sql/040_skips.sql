@@ -1,0 +1,2 @@
+-- table: curated.skips
+SELECT * EXCLUDE (type) FROM raw.skip QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

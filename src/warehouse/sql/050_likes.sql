@@ -1,0 +1,2 @@
+-- table: curated.likes
+SELECT * EXCLUDE (type) FROM raw.like QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

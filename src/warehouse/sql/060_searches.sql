@@ -1,0 +1,2 @@
+-- table: curated.searches
+SELECT * EXCLUDE (type) FROM raw.search QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

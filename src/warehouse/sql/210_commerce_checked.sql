@@ -1,0 +1,32 @@
+-- table: curated.commerce_checked
+-- Every order line with the verdict of the cleaning rules, applied in this order (a line is
+-- charged to the first rule it fails, so the validation report's counts add up):
+--   1 cancellation           invoice number starts with 'C' (the reversal of an earlier sale)
+--   2 missing_customer       no customer id (cannot be attributed; no RFM, churn or spend)
+--   3 non_positive_quantity  quantity <= 0 (returns and stock adjustments outside 'C' invoices)
+--   4 non_positive_price     unit price <= 0 (free samples, write-offs)
+-- These are the "usual cleaning" of the Online Retail reference figures. Non-product codes
+-- (postage POST/DOT/C2, manual M, fees BANK CHARGES/AMAZONFEE/PADS/CRUK, adjustments B/S/D,
+-- gift vouchers) are real money the customer paid, so they stay in the sales KPIs but are
+-- flagged is_product = false, categorised "service" and left out of product analytics.
+WITH derived AS (
+  SELECT d.d, arg_min(t.category, t.priority) AS category
+  FROM (SELECT DISTINCT upper(description) AS d, ' ' || regexp_replace(upper(description), '[^A-Z0-9]+', ' ', 'g') AS words
+        FROM curated.orders WHERE description IS NOT NULL) d
+  JOIN curated.commerce_taxonomy t ON contains(d.words, t.pattern)
+  GROUP BY d.d
+), o AS (
+  SELECT *, NOT (upper(stock_code) IN ('POST', 'DOT', 'C2', 'M', 'BANK CHARGES', 'AMAZONFEE', 'PADS', 'CRUK', 'B', 'S', 'D')
+                 OR starts_with(lower(stock_code), 'gift_')) AS is_product
+  FROM curated.orders
+)
+SELECT o.event_id, o.ts, o.day, o.invoice_no, o.stock_code, o.description, o.quantity, o.unit_price, o.revenue,
+       nullif(trim(o.customer_id), '') AS customer_id, coalesce(nullif(trim(o.country), ''), 'Unspecified') AS country,
+       o.is_product,
+       CASE WHEN NOT o.is_product THEN 'service'
+            ELSE coalesce(nullif(lower(trim(o.category)), ''), d.category, 'other') END AS category,
+       CASE WHEN o.is_cancellation THEN 'cancellation'
+            WHEN nullif(trim(o.customer_id), '') IS NULL THEN 'missing_customer'
+            WHEN o.quantity <= 0 THEN 'non_positive_quantity'
+            WHEN o.unit_price <= 0 THEN 'non_positive_price' END AS rejected_by
+FROM o LEFT JOIN derived d ON d.d = upper(o.description)

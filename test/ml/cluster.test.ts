@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KMeans, MiniBatchKMeans, DBSCAN, kDistance, KdTree } from '../../src/ml/cluster/index.ts';
+import { lloyd } from '../../src/ml/cluster/kmeans.ts';
+import { warmLloydPool, toShared } from '../../src/ml/cluster/lloyd-pool.ts';
+import { kmeansPlusPlus } from '../../src/ml/cluster/kernels.ts';
+import { Rng } from '../../src/ml/core/rng.ts';
+import { fromRows, row, type Matrix } from '../../src/ml/core/matrix.ts';
+import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../src/ml/core/errors.ts';
+import { blobs, gaussian } from './helpers.ts';
+
+const CENTRES = [[0, 0, 0], [10, 0, 0], [0, 10, 0], [0, 0, 10], [10, 10, 10]];
+
+function matchCentres(found: Matrix, truth: number[][]): number {
+  // worst distance from a true centre to its nearest found centre
+  let worst = 0;
+  for (const t of truth) {
+    let best = Infinity;
+    for (let c = 0; c < found.rows; c++) best = Math.min(best, Math.hypot(...Array.from(row(found, c), (v, j) => v - t[j]!)));
+    worst = Math.max(worst, best);
+  }
+  return worst;
+}
+
+test('KMeans recovers well-separated blob centres (lloyd and elkan agree)', () => {
+  const { X, y } = blobs(CENTRES, 200, 0.5, 1);
+  const lloydM = new KMeans({ nClusters: 5, seed: 3, nInit: 3 }).fit(X);
+  assert.ok(matchCentres(lloydM.centers, CENTRES) < 0.15, `centres off by ${matchCentres(lloydM.centers, CENTRES)}`);
+  // labels are a relabelling of the truth
+  const map = new Map<number, number>();
+  const labels = lloydM.labels;
+  for (let i = 0; i < X.rows; i++) {
+    const m = map.get(y[i]!);
+    if (m === undefined) map.set(y[i]!, labels[i]!); else assert.equal(labels[i], m);
+  }
+  assert.equal(new Set(map.values()).size, 5);
+  const elkanM = new KMeans({ nClusters: 5, seed: 3, nInit: 3, algorithm: 'elkan' }).fit(X);
+  assert.ok(Math.abs(elkanM.inertia - lloydM.inertia) / lloydM.inertia < 1e-9);
+  // inertia is the sum of squared distances to the assigned centres
+  const c = lloydM.centers;
+  let inertia = 0;
+  for (let i = 0; i < X.rows; i++) for (let j = 0; j < 3; j++) inertia += (X.data[i * 3 + j]! - c.data[labels[i]! * 3 + j]!) ** 2;
+  assert.ok(Math.abs(inertia - lloydM.inertia) / inertia < 1e-9);
+  assert.deepEqual(Array.from(lloydM.predict(X)), Array.from(labels));
+});
+
+test('KMeans is deterministic for a seed; toJSON round trip predicts identically', () => {
+  const X = gaussian(2000, 4, 5);
+  const a = new KMeans({ nClusters: 6, seed: 7 }).fit(X), b = new KMeans({ nClusters: 6, seed: 7 }).fit(X);
+  assert.deepEqual(Array.from(a.centers.data), Array.from(b.centers.data));
+  const back = KMeans.fromJSON(JSON.parse(JSON.stringify(a.toJSON())));
+  assert.deepEqual(Array.from(back.predict(X)), Array.from(a.predict(X)));
+  assert.deepEqual(back.toJSON(), a.toJSON());
+  const spec = a.toOnnxSpec();
+  assert.equal(spec.model.type, 'kmeans');
+  assert.equal(spec.inputs.length, 4);
+});
+
+test('Hamerly-pruned Lloyd gives the same labels and centres as plain Lloyd', () => {
+  const { X } = blobs(CENTRES, 300, 2.5, 9);
+  const init = kmeansPlusPlus(X.data, X.rows, 3, 5, new Rng(1));
+  const plain = lloyd(X.data, X.rows, 3, 5, init, 50, 0, 1, false);
+  const pruned = lloyd(X.data, X.rows, 3, 5, init, 50, 0, 1, true);
+  assert.deepEqual(Array.from(pruned.labels), Array.from(plain.labels));
+  assert.equal(pruned.nIter, plain.nIter);
+  for (let t = 0; t < plain.centers.length; t++) assert.ok(Math.abs(pruned.centers[t]! - plain.centers[t]!) < 1e-9);
+  assert.ok(pruned.scanned.slice(1).every((s) => s < X.rows));
+});
+
+test('Lloyd on worker threads equals the single-thread result exactly', async () => {
+  const X = gaussian(70000, 4, 8);
+  const ready = await warmLloydPool(2);
+  assert.ok(ready, 'worker pool did not start');
+  const init = X.data.slice(0, 6 * 4);
+  const one = lloyd(X.data, X.rows, 4, 6, init, 8, 0, 1);
+  const two = lloyd(toShared(X.data), X.rows, 4, 6, init, 8, 0, 2);
+  assert.deepEqual(Array.from(two.centers), Array.from(one.centers));
+  assert.equal(two.inertia, one.inertia);
+  const km1 = new KMeans({ nClusters: 6, maxIter: 5, tol: 0, threads: 1 }).fit(X);
+  const km2 = await new KMeans({ nClusters: 6, maxIter: 5, tol: 0, threads: 2 }).fitAsync(X);
+  assert.deepEqual(Array.from(km2.centers.data), Array.from(km1.centers.data));
+});
+
+test('MiniBatchKMeans finds the blob centres', () => {
+  const { X } = blobs(CENTRES, 2000, 0.5, 2);
+  const m = new MiniBatchKMeans({ nClusters: 5, batchSize: 256, maxIter: 5, seed: 1 }).fit(X);
+  assert.ok(matchCentres(m.centers, CENTRES) < 0.3, `centres off by ${matchCentres(m.centers, CENTRES)}`);
+  const back = MiniBatchKMeans.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+  assert.deepEqual(Array.from(back.predict(X)), Array.from(m.predict(X)));
+});
+
+test('KMeans bad input', () => {
+  assert.throws(() => new KMeans().predict(fromRows([[1]])), NotFittedError);
+  assert.throws(() => new KMeans({ nClusters: 0 }), InvalidParameterError);
+  assert.throws(() => new KMeans({ algorithm: 'full' as any }), InvalidParameterError);
+  assert.throws(() => new KMeans({ k: 3 } as any), /unknown parameter "k"/);
+  assert.throws(() => new KMeans({ nClusters: 5 }).fit(fromRows([[1], [2]])), InvalidInputError);
+  assert.throws(() => new KMeans({ nClusters: 1 }).fit(fromRows([[1], [NaN]])), /X\[1\]\[0\] is NaN/);
+  const m = new KMeans({ nClusters: 2 }).fit(fromRows([[0, 0], [0, 1], [9, 9], [9, 8]]));
+  assert.throws(() => m.predict(fromRows([[1, 2, 3]])), /3 columns/);
+});
+
+function moons(n: number, noise: number, seed: number): { X: Matrix; y: Int32Array } {
+  const r = new Rng(seed);
+  const data = new Float64Array(n * 2), y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const upper = i < n / 2, t = Math.PI * r.random();
+    const x = upper ? Math.cos(t) : 1 - Math.cos(t), yy = upper ? Math.sin(t) : 0.5 - Math.sin(t);
+    data[2 * i] = x + noise * r.normal(); data[2 * i + 1] = yy + noise * r.normal(); y[i] = upper ? 0 : 1;
+  }
+  return { X: { rows: n, cols: 2, data }, y };
+}
+
+test('DBSCAN separates two moons and flags outliers as noise', () => {
+  const { X: m, y } = moons(600, 0.05, 4);
+  // three far outliers appended
+  const data = new Float64Array((600 + 3) * 2);
+  data.set(m.data);
+  data.set([5, 5, -5, 5, 3, -4], 1200);
+  const X = { rows: 603, cols: 2, data };
+  const db = new DBSCAN({ eps: 0.2, minSamples: 5 }).fit(X);
+  const labels = db.labels;
+  assert.equal(db.nClusters, 2);
+  assert.deepEqual([labels[600], labels[601], labels[602]], [-1, -1, -1]);
+  // each moon maps to one cluster (allowing a few noise points on the sparse ends)
+  for (const moon of [0, 1]) {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < 600; i++) if (y[i] === moon && labels[i]! >= 0) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+    assert.equal(counts.size, 1, `moon ${moon} split into ${counts.size} clusters`);
+    assert.ok([...counts.values()][0]! >= 290);
+  }
+  // KMeans cannot do this: it cuts the moons with a line
+  const km = new KMeans({ nClusters: 2, seed: 0 }).fit(m).labels;
+  let agree = 0;
+  for (let i = 0; i < 600; i++) if (km[i] === y[i]) agree++;
+  assert.ok(Math.max(agree, 600 - agree) < 595);
+  const back = DBSCAN.fromJSON(JSON.parse(JSON.stringify(db.toJSON())));
+  assert.deepEqual(Array.from(back.labels), Array.from(labels));
+});
+
+test('DBSCAN core/border/noise on a hand-made line', () => {
+  // points at 0, 1, 2, 3 (eps 1.1, minSamples 3): 1 and 2 are core; 0 and 3 border; 10 noise
+  const X = fromRows([[0], [1], [2], [3], [10]]);
+  const db = new DBSCAN({ eps: 1.1, minSamples: 3 }).fit(X);
+  assert.deepEqual(Array.from(db.labels), [0, 0, 0, 0, -1]);
+  assert.deepEqual(db.coreSampleIndices, [1, 2]);
+});
+
+test('kd-tree radius and kNN queries match brute force; k-distance knee', () => {
+  const X = gaussian(500, 3, 6);
+  const tree = new KdTree(X);
+  const q = [0.1, -0.2, 0.3];
+  const brute: number[] = [];
+  const d2: number[] = [];
+  for (let i = 0; i < 500; i++) {
+    const s = (X.data[i * 3]! - q[0]!) ** 2 + (X.data[i * 3 + 1]! - q[1]!) ** 2 + (X.data[i * 3 + 2]! - q[2]!) ** 2;
+    d2.push(s);
+    if (s <= 0.8 * 0.8) brute.push(i);
+  }
+  assert.deepEqual(tree.radius(q, 0.8).sort((a, b) => a - b), brute);
+  assert.deepEqual(Array.from(tree.knn(q, 7)), d2.sort((a, b) => a - b).slice(0, 7));
+  // two blobs over a sparse uniform background: the curve is flat inside the blobs and shoots up
+  // for the background points, and the knee sits at that bend
+  const { X: b2 } = blobs([[0, 0], [20, 20]], 200, 0.5, 3);
+  const r = new Rng(4);
+  const data = new Float64Array(440 * 2);
+  data.set(b2.data);
+  for (let i = 800; i < 880; i++) data[i] = -10 + 40 * r.random();
+  const bl = { rows: 440, cols: 2, data };
+  const kd = kDistance(bl, 5);
+  assert.equal(kd.distances.length, 440);
+  assert.ok(kd.eps > 0.1 && kd.eps < 2, `eps ${kd.eps}`);
+  const db = new DBSCAN({ eps: kd.eps, minSamples: 5 }).fit(bl);
+  assert.equal(db.nClusters, 2);
+  assert.ok(db.labels.slice(400).filter((l) => l === -1).length >= 30);
+});
