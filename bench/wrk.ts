@@ -28,8 +28,8 @@ export function runWrk(url: string, opts: { threads: number; connections: number
     requests: num(/(\d+) requests in/),
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/),
     errors: errs ? errs.slice(1).reduce((a, x) => a + Number(x), 0) : 0,
-    p50ms: toMs(/50%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    p99ms: toMs(/99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p50ms: toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? ''),
+    p99ms: toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? ''),
   };
 }
 
