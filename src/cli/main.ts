@@ -7,13 +7,14 @@ import { register as demo } from './demo.ts';
 import { register as generate } from './generate.ts';
 import { register as train } from './train.ts';
 import { register as recommend } from './recommend.ts';
+import { register as run } from './run.ts';
 
 const program = new Command('tributary')
   .description('Tributary: events → lake → warehouse → models → API, in one process')
   .version('0.1.0')
   .showHelpAfterError();
 
-for (const register of [demo, serve, generate, warehouse, lake, train, recommend]) register(program);
+for (const register of [demo, serve, generate, warehouse, lake, train, recommend, run]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);

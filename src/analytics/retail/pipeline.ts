@@ -225,7 +225,8 @@ async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailS
   };
   await run.logMetrics(Object.fromEntries(Object.entries(metrics).filter(([, v]) => Number.isFinite(v))));
   for (const sc of s.segments.scan) await run.logMetrics({ kmeans_inertia: sc.inertia, kmeans_silhouette: sc.silhouette }, sc.k);
-  await run.logArtifact('validation.json', JSON.stringify(s.validation, null, 2));
+  // a string argument is a file path to the tracker: pass the report's bytes
+  await run.logArtifact('validation.json', new TextEncoder().encode(JSON.stringify(s.validation, null, 2)));
   const snap = (t: string) => ({ table: t, snapshot: ws.wh.snapshots.get(t)! });
   const snapshots = ['raw.order_line', 'curated.commerce_lines'].filter((t) => ws.wh.snapshots.has(t)).map(snap);
   const registry = new ModelRegistry(ws.store, { home: ws.config.home });
