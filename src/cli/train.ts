@@ -1,11 +1,18 @@
-// `tributary train regression|classification`: fit a model on a table and score it. The work is
-// trainTable() (src/ml/pipeline/train.ts); this file parses options, loads files, prints.
+// `tributary train regression|classification`: fit a model on a table (a file or a lake table at
+// a pinned snapshot) and score it; every invocation is a tracked run, `--register NAME` makes the
+// model a registry version, `--search` runs a grid search as child runs. The work is
+// trainTracked() (src/tracking/training.ts); this file parses options and prints.
 import type { Command } from 'commander';
-import { loadTable } from '../features/table-loader.ts';
-import { CLASSIFICATION_MODELS, REGRESSION_MODELS, trainTable, type TrainOptions } from '../ml/pipeline/train.ts';
+import { loadConfig } from '../config/index.ts';
+import { CLASSIFICATION_MODELS, REGRESSION_MODELS, type TrainOptions } from '../ml/pipeline/train.ts';
+import { parseSearch, trainTracked } from '../tracking/training.ts';
+import { parsePins } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable } from './output.ts';
 
-interface Opts { data: string; target: string; test?: string; model: string; trees?: string; rounds?: string; depth?: string; alpha?: string; seed: string; json?: boolean; save?: string }
+interface Opts {
+  data: string; target: string; test?: string; model: string; trees?: string; rounds?: string; depth?: string; alpha?: string; seed: string;
+  json?: boolean; save?: string; register?: string; snapshot?: string[]; search?: string[]; by?: string; intendedUse?: string; description?: string;
+}
 
 function int(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -29,16 +36,27 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
   const models: readonly string[] = task === 'regression' ? REGRESSION_MODELS : CLASSIFICATION_MODELS;
   if (!models.includes(o.model)) fail(`--model: unknown ${task} model "${o.model}" (choose ${models.join(', ')})`);
   try {
-    const train = await loadTable(o.data);
-    const test = o.test ? await loadTable(o.test) : null;
-    const { result, pipeline } = trainTable(train, test, opts);
+    const tracked = await trainTracked(loadConfig(), {
+      train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search: parseSearch(o.search), register: o.register, by: o.by,
+      card: { ...(o.description ? { description: o.description } : {}), ...(o.intendedUse ? { intendedUse: o.intendedUse } : {}) },
+    });
+    const { result } = tracked;
     if (o.save) {
       const { writeFileSync } = await import('node:fs');
-      writeFileSync(o.save, JSON.stringify(pipeline.toJSON()));
+      writeFileSync(o.save, tracked.artifact);
     }
+    const registered = tracked.registered
+      ? { name: tracked.registered.name, version: tracked.registered.version, aliases: tracked.registered.aliases, sha256: tracked.registered.sha256 }
+      : undefined;
     if (o.json) {
-      printJson(result);
+      printJson({
+        ...result, run_id: tracked.runId, artifact_sha256: tracked.artifactSha256, config_hash: tracked.configHash, snapshots: tracked.snapshots,
+        ...(tracked.trials.length ? { trials: tracked.trials, chosen: tracked.chosen } : {}), ...(registered ? { registered } : {}),
+      });
       return;
+    }
+    if (tracked.trials.length) {
+      printTable(tracked.trials.map((tr) => ({ trial_run: tr.runId, ...tr.params, validation: tr.error ? `failed: ${tr.error}` : tr.score })));
     }
     const rows = task === 'regression' && result.task === 'regression'
       ? [{ model: result.model, fit_s: result.fit_s, rmse: result.rmse, mae: result.mae, r2: result.r2 }]
@@ -46,6 +64,8 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
     printTable(rows);
     console.log(`${result.n_train} training rows, ${result.n_test} test rows${o.test ? '' : ' (seeded 80/20 split)'}, ${result.n_features} encoded features` +
       (result.n_dropped ? `, ${result.n_dropped} rows without a target skipped` : '') + (o.save ? `; model saved to ${o.save}` : ''));
+    if (tracked.snapshots.length) console.log(`read ${tracked.snapshots.map((s) => `${s.table}@${s.snapshot}`).join(', ')}`);
+    console.log(`run ${tracked.runId}` + (registered ? `; registered ${registered.name} v${registered.version}${registered.aliases.length ? ` (${registered.aliases.join(', ')})` : ''}` : ''));
   } catch (e) {
     fail((e as Error).message);
   }
@@ -59,9 +79,10 @@ export function register(program: Command): void {
       .description(task === 'regression'
         ? 'fit a regressor; prints fit seconds, RMSE, MAE and R2 on the test file (or a seeded 80/20 split)'
         : 'fit a classifier; prints fit seconds, accuracy, log loss and ROC AUC on the test file (or a seeded 80/20 split)')
-      .requiredOption('--data <file>', 'training table (.csv, .tsv, .parquet, optionally .gz)')
+      .requiredOption('--data <source>', 'training table: a file (.csv, .tsv, .parquet, optionally .gz) or lake:zone.table')
       .requiredOption('--target <column>', 'column to predict')
-      .option('--test <file>', 'test table with the same columns')
+      .option('--test <source>', 'test table with the same columns (file or lake:zone.table)')
+      .option('--snapshot <table@n...>', 'read lake tables at these snapshots, e.g. raw.spend@3 (default: current; recorded either way)')
       .option('--model <name>', models.join('|'), task === 'regression' ? 'ridge' : 'logistic')
       .option('--trees <n>', 'random-forest trees (default 100)')
       .option('--rounds <n>', 'boosting rounds (default 100)')
@@ -69,6 +90,11 @@ export function register(program: Command): void {
       .option('--alpha <x>', task === 'regression' ? 'ridge L2 penalty (default 1)' : 'logistic regression C, inverse L2 strength (default 1)')
       .option('--seed <n>', 'seed for the split and the model', '0')
       .option('--save <file>', 'write the fitted pipeline (encoder + model) as JSON')
+      .option('--register <name>', 'register the model in the registry (its first version becomes champion)')
+      .option('--search <name=v1,v2...>', 'grid search over trees|rounds|depth|alpha|learning-rate (repeatable); trials are child runs scored on a validation split of the training rows')
+      .option('--by <who>', 'who registers (default: TRIBUTARY_USER or the OS user)')
+      .option('--description <text>', 'model card: what the model predicts')
+      .option('--intended-use <text>', 'model card: intended use')
       .option('--json', 'print one JSON object')
       .action((o: Opts) => run(task, o));
   }

@@ -421,6 +421,21 @@ export class Run {
   }
 
   /**
+   * Records a stage that was timed elsewhere (synchronous library code that reports its own
+   * durations, e.g. a fit time); stage() is the usual way.
+   */
+  async recordStage(name: string, durationMs: number, opts: { startedAt?: string; status?: StageTiming['status'] } = {}): Promise<void> {
+    this.open(`record stage "${name}"`);
+    checkKey('stage', name);
+    if (!Number.isFinite(durationMs) || durationMs < 0) throw new TrackingError(`stage "${name}": durationMs must be a finite number >= 0, got ${durationMs}`);
+    const status = opts.status ?? 'finished';
+    if (status !== 'finished' && status !== 'failed') throw new TrackingError(`stage "${name}": status must be finished or failed, got ${JSON.stringify(status)}`);
+    await this.db.insertInto('tracking_stages').values({
+      run_id: this.id, seq: ++this.stageSeq, name, started_at: opts.startedAt ?? nowIso(), duration_ms: durationMs, status,
+    }).execute();
+  }
+
+  /**
    * Copies bytes (or the file at a path) to <home>/artifacts/<run id>/<name> and records its
    * sha256 and size. Logging the same name again replaces it.
    */
