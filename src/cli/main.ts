@@ -7,6 +7,8 @@ import { register as demo } from './demo.ts';
 import { register as generate } from './generate.ts';
 import { register as train } from './train.ts';
 import { register as recommend } from './recommend.ts';
+import { register as runs } from './runs.ts';
+import { register as models } from './models.ts';
 import { register as run } from './run.ts';
 
 const program = new Command('tributary')
@@ -14,7 +16,7 @@ const program = new Command('tributary')
   .version('0.1.0')
   .showHelpAfterError();
 
-for (const register of [demo, serve, generate, warehouse, lake, train, recommend, run]) register(program);
+for (const register of [demo, serve, generate, warehouse, lake, train, recommend, run, runs, models]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);
