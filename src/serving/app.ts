@@ -8,10 +8,23 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from './context.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
+import { installMetrics, type ApiMetrics } from './metrics.ts';
+import { modelRoutes } from './routes/models.ts';
+import { predictRoutes } from './routes/predict.ts';
+import { recommendationRoutes } from './routes/recommendations.ts';
+import { retailRoutes } from './routes/retail.ts';
 
 export const BODY_LIMIT_BYTES = 32 << 20;
 
-export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance> {
+/** "rows[0].age" from a validation error's JSON pointer ("/rows/0/age"). */
+export function fieldOf(context: string | undefined, instancePath: string | undefined): string {
+  const parts = (instancePath ?? '').split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let out = '';
+  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
+  return out || (context === 'body' ? '(body)' : context ?? '(request)');
+}
+
+export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance & { metrics: ApiMetrics }> {
   const app = Fastify({
     // per-request logs (level info) would dominate the collector's hot path: the server logs
     // warnings and errors unless LOG_LEVEL asks for debug or trace
@@ -24,6 +37,13 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     // Fastify's own client errors (too large, bad content type, validation) keep their 4xx.
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : err.validation ? 400 : 500;
     if (status >= 500) app.log.error(err);
+    if (err.validation?.length) {
+      // the first problem, named by its path: "rows[2].age: expected number, received string"
+      const v = err.validation[0];
+      const field = fieldOf(err.validationContext, v.instancePath);
+      const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
+      return reply.code(400).send({ error: 'invalid_request', field, message: `${where}${field}: ${v.message ?? 'invalid'}` });
+    }
     const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
     void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : err.message });
   });
@@ -39,7 +59,15 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.decorateRequest('inference', null);
+  const metrics = installMetrics(app, () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
   await app.register(healthRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
-  return app;
+  if (ctx.models) {
+    await app.register(modelRoutes, { ctx });
+    await app.register(predictRoutes, { ctx });
+    await app.register(retailRoutes, { ctx });
+    await app.register(recommendationRoutes, { ctx });
+  }
+  return Object.assign(app, { metrics });
 }

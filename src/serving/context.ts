@@ -3,9 +3,18 @@
 import type { Config } from '../config/index.ts';
 import type { MetaStore } from '../metadata/db.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { ModelRegistry } from '../tracking/index.ts';
+import type { AuditLog } from './audit.ts';
+import type { ModelHost } from './model-host.ts';
+import type { OnlineFeatures } from './online-features.ts';
 
 export interface AppContext {
   config: Config;
   store: MetaStore;
   lake: Lake;
+  /** present when the server serves models (startServer always opens them) */
+  registry?: ModelRegistry;
+  models?: ModelHost;
+  features?: OnlineFeatures;
+  audit?: AuditLog;
 }

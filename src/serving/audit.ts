@@ -1,0 +1,70 @@
+// The inference audit log: each inference request and its response, with the model, its version
+// and the latency, appended to the lake's `inference` zone through the write-ahead log (the same
+// durable path as collected events). A share of requests (config.auditSampling) is kept.
+//
+// The append is not awaited on the response path: the write-ahead log groups concurrent appends
+// into one write + fdatasync, and waiting for the disk would put a flush into every prediction's
+// latency. A failed append is logged, never turned into a failed prediction.
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Lake } from '../lake/lake.ts';
+import type { ColumnTypes } from '../lake/parquet.ts';
+
+export const AUDIT_TABLE = 'inference.requests';
+
+export const auditColumns: ColumnTypes = {
+  ts: 'TIMESTAMPTZ',
+  request_id: 'VARCHAR',
+  endpoint: 'VARCHAR',
+  model: 'VARCHAR',
+  version: 'BIGINT',
+  status: 'BIGINT',
+  latency_ms: 'DOUBLE',
+  request: 'VARCHAR',
+  response: 'VARCHAR',
+};
+
+/** What a route served, set by the handler for the audit record. */
+export interface InferenceTag { model: string; version: number }
+
+declare module 'fastify' {
+  interface FastifyRequest { inference: InferenceTag | null }
+}
+
+export class AuditLog {
+  private pending = 0;
+  private failures = 0;
+  constructor(private readonly lake: Lake, private readonly sampling: number, private readonly log: (m: string) => void = () => {}) {}
+
+  get stats(): { pending: number; failures: number } { return { pending: this.pending, failures: this.failures }; }
+
+  /** An onSend hook for an inference route: records the request, the answer and the timing. */
+  hook(endpoint: string) {
+    return (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void): void => {
+      if (this.sampling > 0 && (this.sampling >= 1 || Math.random() < this.sampling)) {
+        this.record(endpoint, req, reply.statusCode, reply.elapsedTime, payload);
+      }
+      done(null, payload);
+    };
+  }
+
+  private record(endpoint: string, req: FastifyRequest, status: number, latencyMs: number, payload: unknown): void {
+    const now = new Date();
+    const tag = req.inference;
+    let request: string;
+    try {
+      request = req.body === undefined ? JSON.stringify({ params: req.params, query: req.query }) : JSON.stringify(req.body);
+    } catch {
+      request = '(unserialisable)';
+    }
+    const response = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+    const json = JSON.stringify({
+      ts: now.toISOString(), request_id: String(req.id ?? randomUUID()), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
+      status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
+    });
+    this.pending++;
+    this.lake.append([{ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json }])
+      .catch((e: Error) => { this.failures++; this.log(`audit: append failed: ${e.message}`); })
+      .finally(() => { this.pending--; });
+  }
+}

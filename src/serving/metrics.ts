@@ -1,0 +1,46 @@
+// Prometheus metrics of the API: request counts and latency histograms per route (the route's
+// pattern, never the raw URL, so ids cannot blow up the label set), the model version each
+// served model is at, and swaps. One registry per app, so several servers can share a process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+
+export interface ApiMetrics {
+  registry: Registry;
+  swaps: Counter<'model'>;
+  modelVersion: Gauge<'model'>;
+}
+
+export function installMetrics(app: FastifyInstance, models: () => Iterable<{ name: string; version: number }>): ApiMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
+  const requests = new Counter({
+    name: 'tributary_http_requests_total', help: 'HTTP requests by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'tributary_http_request_duration_seconds', help: 'time from request received to response sent',
+    labelNames: ['method', 'route'] as const, registers: [registry],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+  });
+  const modelVersion = new Gauge({
+    name: 'tributary_model_version', help: 'registry version of the model being served (its champion)',
+    labelNames: ['model'] as const, registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of models()) this.set({ model: m.name }, m.version);
+    },
+  });
+  const swaps = new Counter({ name: 'tributary_model_swaps_total', help: 'model versions swapped in after a promotion', labelNames: ['model'] as const, registers: [registry] });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    done();
+  });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['operations'] } }, async (_req, reply) => {
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
+  });
+  return { registry, swaps, modelVersion };
+}

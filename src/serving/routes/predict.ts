@@ -1,0 +1,60 @@
+// POST /v1/predict/{model}: raw feature rows in, the champion's predictions out, for any
+// registered model that answers feature rows. Rows are checked against the model's own inputs
+// (named in the error), then the model's own preprocessing runs.
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppContext } from '../context.ts';
+import { InputError, validateRows } from '../predictor.ts';
+import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, notFound, tooLarge } from './common.ts';
+
+const Value = z.union([z.number(), z.string(), z.null()]);
+export const PredictBody = z.strictObject({
+  rows: z.array(z.record(z.string(), Value)).min(1)
+    .describe(`feature rows (1..${MAX_BATCH}): {feature: value}; numbers for numeric features, strings for categorical ones, null for a missing value the model imputes`),
+});
+const PredictResponse = z.object({
+  model: z.string(),
+  version: z.number().int().describe('registry version that computed the answer (the champion when it was asked)'),
+  predictions: z.array(z.union([z.number(), z.string(), z.null()])),
+  probabilities: z.array(z.array(z.number())).optional().describe('classifiers: one probability per class, in `classes` order'),
+  classes: z.array(z.string()).optional(),
+});
+
+export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const host = ctx.models!;
+  app.post('/v1/predict/:model', {
+    bodyLimit: INFERENCE_BODY_LIMIT,
+    onSend: ctx.audit ? ctx.audit.hook('predict') : undefined,
+    preValidation: async (req, reply) => {
+      const rows = (req.body as { rows?: unknown } | null)?.rows;
+      if (Array.isArray(rows) && rows.length > MAX_BATCH) return reply.code(413).send(tooLarge('rows', rows.length));
+    },
+    schema: {
+      summary: 'Predict with a registered model',
+      description: 'Runs the champion version of `model` on raw feature rows (the model applies its own preprocessing). `GET /v1/models` lists each model\'s inputs.',
+      tags: ['predictions'],
+      params: z.object({ model: ModelName }),
+      body: PredictBody,
+      response: { 200: PredictResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
+    },
+  }, async (req, reply) => {
+    const name = req.params.model;
+    const s = host.get(name);
+    if (!s) {
+      const err = host.error(name);
+      return reply.code(404).send(notFound(err ? `model "${name}" cannot be served: ${err.message}` : `no model named "${name}" is served (GET /v1/models lists them)`, 'model'));
+    }
+    if (s.type === 'recommender') return reply.code(404).send(notFound(`model "${name}" is a recommender: use GET /v1/recommendations/{userId}`, 'model'));
+    const p = s.predictor;
+    const rows = req.body.rows;
+    try {
+      validateRows(name, p.inputs, rows, p.nullable);
+      req.inference = { model: name, version: s.version };
+      const out = p.predict(rows);
+      return { model: name, version: s.version, predictions: out.predictions, ...(out.probabilities ? { probabilities: out.probabilities, classes: p.classes } : {}) };
+    } catch (e) {
+      if (e instanceof InputError) return reply.code(400).send(badRequest(e.field, e.message));
+      throw e;
+    }
+  });
+};

@@ -1,0 +1,62 @@
+// GET /v1/recommendations/{userId}?n=10: the user's "Recommended for you" playlist (tracks the
+// user has never played, best first, each with the reason it was picked), from the champion of
+// the music recommender. Each answer is logged as a recommendation_shown event through the
+// lake's write-ahead log, the collector's durable path, so acceptance can be measured.
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { eventTable } from '../../events/lake-schema.ts';
+import type { AppContext } from '../context.ts';
+import type { RecommenderServable } from '../servables.ts';
+import { ErrorResponse, notFound } from './common.ts';
+
+/** The recommender served: this name when registered, else the first recommender in the registry. */
+export const RECOMMENDER_MODEL = 'music-recommender';
+
+const Track = z.object({
+  track_id: z.string(), score: z.number(), reason: z.string().describe('why it was picked'),
+  because: z.string().optional().describe('the listened track it resembles most'),
+});
+const RecommendationsResponse = z.object({
+  model: z.string(), version: z.number().int(), user_id: z.string(), tracks: z.array(Track),
+});
+
+export function recommenderOf(ctx: AppContext): RecommenderServable | undefined {
+  const host = ctx.models!;
+  const named = host.get(RECOMMENDER_MODEL);
+  if (named?.type === 'recommender') return named;
+  return host.all().find((s): s is RecommenderServable => s.type === 'recommender');
+}
+
+export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  const first = recommenderOf(ctx);
+  if (!first) return;
+  const name = first.name;
+  const current = (): RecommenderServable | undefined => { const s = ctx.models!.get(name); return s?.type === 'recommender' ? s : undefined; };
+  app.get('/v1/recommendations/:userId', {
+    onSend: ctx.audit?.hook('recommendations'),
+    schema: {
+      summary: 'Recommended for you', tags: ['music'],
+      description: `Up to n tracks the user has never played, best first, with the reason for each. Model: the champion of "${name}". Logged as a recommendation_shown event.`,
+      params: z.object({ userId: z.string().min(1).max(128) }),
+      querystring: z.object({ n: z.coerce.number().int().min(1).max(100).default(10).describe('playlist length') }),
+      response: { 200: RecommendationsResponse, 400: ErrorResponse, 404: ErrorResponse },
+    },
+  }, async (req, reply) => {
+    const s = current();
+    if (!s) return reply.code(404).send(notFound(`model "${name}" is no longer served`, 'model'));
+    const { userId } = req.params;
+    const tracks = s.recommend(userId, req.query.n);
+    if (!tracks) return reply.code(404).send(notFound(`unknown user ${JSON.stringify(userId)} (not in the recommender's training data)`, 'userId'));
+    req.inference = { model: s.name, version: s.version };
+    if (tracks.length) {
+      const ts = new Date().toISOString();
+      const event = { event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id), model_version: `${s.name}@${s.version}` };
+      // not awaited: the group-committed append is durable within milliseconds, and the
+      // playlist should not wait for the disk (see audit.ts)
+      ctx.lake.append([{ table: eventTable('recommendation_shown'), dt: ts.slice(0, 10), json: JSON.stringify(event) }])
+        .catch((e: Error) => req.log.error(`recommendation_shown: append failed: ${e.message}`));
+    }
+    return { model: s.name, version: s.version, user_id: userId, tracks };
+  });
+};

@@ -1,0 +1,183 @@
+// A registry version turned into what the API serves. The artifact's kind decides the shape:
+// the retail spend model and segmentation (src/analytics/retail) and the recommenders
+// (src/ml/recsys) have their own endpoints; every other estimator or Pipeline is a generic
+// feature-row predictor. Spend and segmentation also answer generic feature rows.
+import { SegmentModel } from '../analytics/retail/segments.ts';
+import type { Matrix } from '../ml/core/matrix.ts';
+import { loadEstimator } from '../ml/registry.ts';
+import { decodeArray, type EncodedArray, type Recommender, type SerializedRecommender } from '../ml/recsys/recommender.ts';
+import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
+import { StandardScaler } from '../ml/preprocessing/index.ts';
+import type { LoadedModel } from '../tracking/index.ts';
+import { buildPredictor, InputError, type FeatureSpec, type Predictor } from './predictor.ts';
+
+/** Model names the retail pipeline registers (src/analytics/retail/pipeline.ts). */
+export const SPEND_MODEL = 'retail-spend';
+export const SEGMENT_MODEL = 'retail-segments';
+
+interface Base { name: string; version: number; kind: string; loadedAt: string }
+
+export interface PredictorServable extends Base { type: 'predictor'; predictor: Predictor }
+
+export interface SpendServable extends Base {
+  type: 'spend';
+  predictor: Predictor;
+  /** feature names in the model's column order (the online features' layout) */
+  features: string[];
+  categories: string[];
+  countries: string[];
+  horizonDays: number;
+  predictVector(x: Float64Array): number;
+}
+
+export interface SegmentServable extends Base { type: 'segment'; predictor: Predictor; model: SegmentModel }
+
+export interface RecommendedTrack { track_id: string; score: number; reason: string; because?: string }
+
+export interface RecommenderServable extends Base {
+  type: 'recommender';
+  recommender: Recommender<any>;
+  users: number;
+  items: number;
+  /** null when the user is not in the model's training data */
+  recommend(userId: string, n: number): RecommendedTrack[] | null;
+}
+
+export type Servable = PredictorServable | SpendServable | SegmentServable | RecommenderServable;
+
+export function buildServable(m: LoadedModel): Servable {
+  const base = { name: m.name, version: m.version, loadedAt: new Date().toISOString() };
+  const art = m.artifact as { kind?: string };
+  if (art?.kind === 'RetailSpendModel') return spendServable(base, m.artifact as SpendArtifact);
+  if (art?.kind === 'RetailSegmentModel') {
+    const model = SegmentModel.fromJSON(m.artifact);
+    return { ...base, type: 'segment', kind: model.kind, model, predictor: segmentPredictor(model) };
+  }
+  if ((RECOMMENDER_KINDS as readonly string[]).includes(art?.kind ?? '')) return recommenderServable(base, m.artifact as SerializedRecommender<any>);
+  const predictor = buildPredictor(m.artifact);
+  return { ...base, type: 'predictor', kind: predictor.kind, predictor };
+}
+
+// ---- retail spend ----
+
+interface SpendArtifact {
+  kind: 'RetailSpendModel';
+  model: string;
+  features: string[];
+  categories: string[];
+  countries: string[];
+  horizon_days: number;
+  estimator: { kind: string; scaler?: unknown; model?: unknown };
+}
+
+function spendServable(base: Omit<Base, 'kind'>, a: SpendArtifact): SpendServable {
+  if (!Array.isArray(a.features) || !a.estimator) throw new Error('RetailSpendModel artifact without features or estimator');
+  const d = a.features.length;
+  let predictMatrix: (X: Matrix) => ArrayLike<number>;
+  let predictRow: ((x: Float64Array) => number) | undefined;
+  if (a.estimator.kind === 'ScaledRidge') {
+    // the "linear" candidate: standard scaling then ridge, serialised as its two parts
+    const scaler = StandardScaler.fromJSON(a.estimator.scaler as never);
+    const ridge = loadEstimator(a.estimator.model as never);
+    predictMatrix = (X) => ridge.predict(scaler.transform(X));
+  } else {
+    const est = loadEstimator(a.estimator as never);
+    predictMatrix = (X) => est.predict(X);
+    if (typeof est.predictRow === 'function') predictRow = (x) => est.predictRow(x);
+  }
+  // spend is never negative: clipped as in training (src/analytics/retail/spend.ts)
+  const clip = (v: number) => (Number.isFinite(v) ? Math.max(0, v) : null);
+  const predictVector = (x: Float64Array) => clip(predictRow ? predictRow(x) : predictMatrix({ rows: 1, cols: d, data: x })[0]!) ?? 0;
+  const inputs: FeatureSpec[] = a.features.map((name) => ({ name, kind: 'numeric' }));
+  const predictor: Predictor = {
+    kind: `RetailSpendModel(${a.model})`, task: 'regression', inputs, nullable: false,
+    predict(rows) {
+      const X = new Float64Array(rows.length * d);
+      rows.forEach((r, i) => a.features.forEach((f, j) => { X[i * d + j] = r[f] as number; }));
+      if (rows.length === 1) return { predictions: [predictVector(X)] };
+      return { predictions: Array.from(predictMatrix({ rows: rows.length, cols: d, data: X }), clip) };
+    },
+  };
+  return {
+    ...base, type: 'spend', kind: 'RetailSpendModel', predictor, features: a.features, categories: a.categories ?? [], countries: a.countries ?? [],
+    horizonDays: a.horizon_days ?? 90, predictVector,
+  };
+}
+
+// ---- retail segmentation as feature rows: recency, frequency, monetary and optional mix shares ----
+
+function segmentPredictor(model: SegmentModel): Predictor {
+  const cats = model.state.categories;
+  const inputs: FeatureSpec[] = [
+    { name: 'recency', kind: 'numeric' }, { name: 'frequency', kind: 'numeric' }, { name: 'monetary', kind: 'numeric' },
+    ...cats.map((c) => ({ name: `mix_${c}`, kind: 'numeric' as const })),
+  ];
+  return {
+    kind: model.kind, task: 'clustering', inputs, nullable: true,
+    predict(rows) {
+      const predictions = rows.map((r, i) => {
+        for (const f of ['recency', 'frequency', 'monetary'] as const) {
+          if (r[f] === null) throw new InputError(`rows[${i}].${f}`, `rows[${i}].${f} must be a finite number >= 0, got null`);
+          if ((r[f] as number) < 0) throw new InputError(`rows[${i}].${f}`, `rows[${i}].${f} must be >= 0, got ${r[f]}`);
+        }
+        const mix: Record<string, number> = {};
+        for (const c of cats) {
+          const v = r[`mix_${c}`];
+          if (v === null || v === undefined) continue;
+          if ((v as number) < 0 || (v as number) > 1) throw new InputError(`rows[${i}].mix_${c}`, `rows[${i}].mix_${c} must be a share in [0, 1], got ${v}`);
+          mix[c] = v as number;
+        }
+        return model.matchProfile({ recency: r.recency as number, frequency: r.frequency as number, monetary: r.monetary as number, mix }, 0).segment;
+      });
+      return { predictions };
+    },
+  };
+}
+
+// ---- recommenders: the top-N unseen tracks, each with the reason it was picked ----
+
+function recommenderServable(base: Omit<Base, 'kind'>, json: SerializedRecommender<any>): RecommenderServable {
+  const rec = recommenderFromJSON(json);
+  const data = rec.data!;
+  // ALS explains a pick by the listened track whose latent factors are closest (cosine)
+  let factors: { Y: Float32Array | Float64Array; f: number; norms: Float64Array } | null = null;
+  const st = json.state as { itemFactors?: EncodedArray };
+  if (json.kind === 'als' && st?.itemFactors) {
+    const Y = decodeArray(st.itemFactors) as Float32Array | Float64Array;
+    const f = Y.length / data.nItems;
+    const norms = new Float64Array(data.nItems);
+    for (let i = 0; i < data.nItems; i++) {
+      let s = 0;
+      for (let k = 0; k < f; k++) s += Y[i * f + k]! ** 2;
+      norms[i] = Math.sqrt(s) || 1;
+    }
+    factors = { Y, f, norms };
+  }
+  const seenOf = (u: number) => data.byUser.indices.subarray(data.byUser.indptr[u]!, data.byUser.indptr[u + 1]!);
+  return {
+    ...base, type: 'recommender', kind: rec.kind, recommender: rec, users: data.nUsers, items: data.nItems,
+    recommend(userId, n) {
+      const u = data.userIndex.get(userId);
+      if (u === undefined) return null;
+      const picks = rec.recommend(u, n);
+      const seen = seenOf(u);
+      return picks.map((p) => {
+        if (factors && seen.length) {
+          const { Y, f, norms } = factors;
+          let best = -1, bestSim = -Infinity;
+          for (const j of seen) {
+            let s = 0;
+            for (let k = 0; k < f; k++) s += Y[p.index * f + k]! * Y[j * f + k]!;
+            s /= norms[p.index]! * norms[j]!;
+            if (s > bestSim) { bestSim = s; best = j; }
+          }
+          if (best >= 0) {
+            const because = data.itemIds[best]!;
+            return { track_id: p.item, score: p.score, reason: `because you listened to ${because}`, because };
+          }
+        }
+        return { track_id: p.item, score: p.score, reason: json.kind === 'popularity' ? 'popular with listeners' : 'listeners with your taste played it' };
+      });
+    },
+  };
+}
