@@ -1,9 +1,12 @@
 // Spend prediction: a customer's revenue in the 90 days after a cutoff, from features built
-// only from sales before it. Trained at an earlier cutoff (cutoff - horizon: its target window
-// ends where the test's features end) and tested at the cutoff, so test targets never overlap
-// training data. Linear, random forest and boosting are compared on RMSE, MAE and R2 against
+// only from sales before it. Trained on earlier cutoffs stacked (cutoff - horizon, then every 30
+// days back while 90 days of history remain, at most a year: the latest training target window
+// ends where the test's features end, so test targets never overlap training data), with the
+// cutoff's month as a feature so the models can learn the season of the target window (the
+// "last 90 days" baseline cannot: it under-predicts every quarter that precedes Christmas). Linear, random forest and boosting are compared on RMSE, MAE and R2 against
 // the "same as the last 90 days" baseline; the best by RMSE is the spend model.
 import { mae, r2, rmse } from '../../ml/metrics/index.ts';
+import type { Matrix } from '../../ml/core/matrix.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { customerFeatures, productCategories, spendAfter, topCountries } from './features.ts';
 import { defaultCutoff } from './kpis.ts';
@@ -14,6 +17,9 @@ export interface RegressionMetrics { rmse: number; mae: number; r2: number }
 export interface SpendResult {
   cutoff: string;
   train_cutoff: string;
+  /** every training cutoff, latest first */
+  train_cutoffs: string[];
+  train_rows: number;
   horizon_days: number;
   train_customers: number;
   test_customers: number;
@@ -27,36 +33,79 @@ export interface SpendResult {
 }
 
 const DAY_MS = 86_400_000;
+export const SEASON_FEATURES = ['cutoff_month_sin', 'cutoff_month_cos'];
+
+/** Training cutoffs: cutoff - horizon, then every 30 days back while 90 days of history remain. */
+export async function trainingCutoffs(wh: Warehouse, cutoff: Date, horizon: number, maxStack: number): Promise<Date[]> {
+  const [r] = await wh.query<{ lo: Date | null }>(`SELECT min(ts) AS lo FROM curated.commerce_lines`);
+  const lo = r?.lo ? new Date(r.lo).getTime() : cutoff.getTime();
+  const out: Date[] = [];
+  for (let j = 0; j < maxStack; j++) {
+    const c = cutoff.getTime() - horizon * DAY_MS - j * 30 * DAY_MS;
+    if (j > 0 && c - 90 * DAY_MS < lo) break;
+    out.push(new Date(c));
+  }
+  return out;
+}
+
+/** The feature matrix with the cutoff's month (sin, cos) appended to every row. */
+function withSeason(X: Matrix, cutoff: Date): Matrix {
+  const d = X.cols + 2, out = new Float64Array(X.rows * d);
+  const m = cutoff.getUTCMonth() + cutoff.getUTCDate() / 31;
+  const s = Math.sin((2 * Math.PI * m) / 12), c = Math.cos((2 * Math.PI * m) / 12);
+  for (let i = 0; i < X.rows; i++) {
+    out.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), i * d);
+    out[i * d + X.cols] = s; out[i * d + X.cols + 1] = c;
+  }
+  return { rows: X.rows, cols: d, data: out };
+}
+
+function stackRows(ms: Matrix[]): Matrix {
+  const d = ms[0]!.cols, rows = ms.reduce((a, m) => a + m.rows, 0), out = new Float64Array(rows * d);
+  let o = 0;
+  for (const m of ms) { out.set(m.data, o); o += m.data.length; }
+  return { rows, cols: d, data: out };
+}
 
 function metrics(y: Float64Array, p: Float64Array): RegressionMetrics {
   return { rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p) };
 }
 
-export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; seed?: number } = {}): Promise<SpendResult> {
+export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; seed?: number; maxStack?: number } = {}): Promise<SpendResult> {
   const horizon = opts.horizonDays ?? 90;
   const cutoff = opts.cutoff ?? await defaultCutoff(wh, horizon);
-  const trainCutoff = new Date(cutoff.getTime() - horizon * DAY_MS);
+  const trainCutoffs = await trainingCutoffs(wh, cutoff, horizon, opts.maxStack ?? 12);
+  const trainCutoff = trainCutoffs[0]!;
   const categories = await productCategories(wh);
   const countries = await topCountries(wh, trainCutoff);
-  const train = await customerFeatures(wh, { cutoff: trainCutoff, categories, countries });
+  const parts: { X: Matrix; y: Float64Array }[] = [];
+  let trainCustomers = 0;
+  for (const c of trainCutoffs) {
+    const f = await customerFeatures(wh, { cutoff: c, categories, countries });
+    parts.push({ X: withSeason(f.X, c), y: await spendAfter(wh, f.ids, c, horizon) });
+    if (c === trainCutoff) trainCustomers = f.ids.length;
+  }
   const test = await customerFeatures(wh, { cutoff, categories, countries });
-  if (train.ids.length < 20) throw new Error(`spend prediction: only ${train.ids.length} customers bought before the training cutoff ${trainCutoff.toISOString()}; need at least 20`);
+  if (trainCustomers < 20) throw new Error(`spend prediction: only ${trainCustomers} customers bought before the training cutoff ${trainCutoff.toISOString()}; need at least 20`);
   if (test.ids.length < 5) throw new Error(`spend prediction: only ${test.ids.length} customers before the cutoff ${cutoff.toISOString()}`);
-  const ytr = await spendAfter(wh, train.ids, trainCutoff, horizon);
+  const Xtr = stackRows(parts.map((p) => p.X));
+  const ytr = Float64Array.from(parts.flatMap((p) => Array.from(p.y)));
+  const Xte = withSeason(test.X, cutoff);
   const yte = await spendAfter(wh, test.ids, cutoff, horizon);
   const models = { baseline_last_90d: metrics(yte, test.last90) } as SpendResult['models'];
   const fitted = new Map<ModelName, FittedRegressor>();
   for (const m of MODEL_NAMES) {
-    const f = fitRegressor(m, train.X, ytr, { seed: opts.seed });
+    const f = fitRegressor(m, Xtr, ytr, { seed: opts.seed });
     // spend is never negative: clip what a linear model may extrapolate below zero
-    const p = f.predict(test.X).map((v) => Math.max(0, v));
+    const p = f.predict(Xte).map((v) => Math.max(0, v));
     models[m] = metrics(yte, p);
     fitted.set(m, f);
   }
   const best = MODEL_NAMES.reduce((a, b) => (models[b].rmse < models[a].rmse ? b : a));
   return {
     cutoff: cutoff.toISOString(), train_cutoff: trainCutoff.toISOString(), horizon_days: horizon,
-    train_customers: train.ids.length, test_customers: test.ids.length, features: train.columns, categories, countries,
+    train_cutoffs: trainCutoffs.map((c) => c.toISOString()), train_rows: Xtr.rows,
+    train_customers: trainCustomers, test_customers: test.ids.length, features: [...test.columns, ...SEASON_FEATURES], categories, countries,
     models, best, beats_baseline: models[best].rmse < models.baseline_last_90d.rmse, model: fitted.get(best)!,
   };
 }
