@@ -3,20 +3,26 @@ import type { Command } from 'commander';
 import { readInteractionsCsv } from '../ml/recsys/csv.ts';
 import { evaluateModels, type EvaluationRow } from '../ml/recsys/evaluate.ts';
 import { RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.ts';
+import { openWorkspace } from '../warehouse/workspace.ts';
+import { evaluateOnLake, runMusic, MODEL_NAME } from '../analytics/music/pipeline.ts';
+import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
+import { ModelRegistry } from '../tracking/index.ts';
 import { fail, printJson, printTable } from './output.ts';
 
 interface EvaluateOpts {
-  train: string; test: string; model: string; tune?: boolean; json?: boolean; seed: string;
+  train?: string; test?: string; lake?: boolean; testFraction: string; model: string; tune?: boolean; json?: boolean; seed: string;
   factors?: string; iterations?: string; alpha?: string; reg?: string; cgSteps?: string; threads?: string;
   dtype?: string; lambda?: string; k?: string;
 }
 
 export function register(program: Command): void {
-  const rec = program.command('recommend').description('recommenders: offline evaluation');
+  const rec = program.command('recommend').description('recommenders: offline evaluation, the music pipeline, playlists');
   rec.command('evaluate')
-    .description('fit recommenders on TRAIN and score their top-N lists against TEST (columns user,item,weight)')
-    .requiredOption('--train <file>', 'training interactions CSV')
-    .requiredOption('--test <file>', 'held-out interactions CSV')
+    .description('fit recommenders on TRAIN and score their top-N lists against TEST (columns user,item,weight), or on the lake (--lake)')
+    .option('--train <file>', 'training interactions CSV')
+    .option('--test <file>', 'held-out interactions CSV')
+    .option('--lake', 'use the lake instead: curated.music_interactions_daily split per user by time (build first)')
+    .option('--test-fraction <x>', 'with --lake: share of each user\'s active days held out, the latest', '0.2')
     .option('--model <name>', `${RECOMMENDER_KINDS.join('|')}|all`, 'all')
     .option('--tune', 'pick hyper-parameters on a per-user holdout of the training file (never the test file)')
     .option('--json', 'one JSON object per model')
@@ -39,12 +45,8 @@ export function register(program: Command): void {
         regularization: num('--reg', o.reg), cgSteps: int('--cg-steps', o.cgSteps), threads: int('--threads', o.threads), dtype: o.dtype, seed,
       });
       const params = { als, ease: prune({ lambda: num('--lambda', o.lambda) }), 'item-knn': prune({ k: int('--k', o.k) }), popularity: {} };
-      const train = readInteractionsCsv(o.train);
-      const test = readInteractionsCsv(o.test);
       const rows: EvaluationRow[] = [];
-      await evaluateModels(train, test, {
-        models, tune: o.tune, params, seed,
-        onRow: (r) => {
+      const onRow = (r: EvaluationRow) => {
           rows.push(r);
           if (o.json) {
             printJson({
@@ -54,8 +56,18 @@ export function register(program: Command): void {
               ...(r.tuning ? { tuning: r.tuning.map((t) => ({ params: t.params, ndcg10: round(t.ndcg10, 4), recall20: round(t.recall20, 4) })) } : {}),
             });
           }
-        },
-      });
+        };
+      if (o.lake) {
+        if (o.train || o.test) fail('--lake reads the lake: do not give --train/--test with it');
+        const ws = await openWorkspace();
+        try {
+          const r = await evaluateOnLake(ws.wh, { models, tune: o.tune, seed, params, testFraction: num('--test-fraction', o.testFraction), onRow });
+          if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
+        } finally { await ws.close(); }
+      } else {
+        if (!o.train || !o.test) fail('give --train FILE and --test FILE, or --lake');
+        await evaluateModels(readInteractionsCsv(o.train), readInteractionsCsv(o.test), { models, tune: o.tune, params, seed, onRow });
+      }
       if (!o.json) {
         printTable(rows.map((r) => ({
           model: r.model, fit_s: round(r.fit_s, 3), 'ndcg@10': round(r.ndcg10, 4), 'recall@20': round(r.recall20, 4),
@@ -64,6 +76,57 @@ export function register(program: Command): void {
         })));
       }
     });
+
+  rec.command('run')
+    .description('the music recommender pipeline on the lake: features, evaluation, tuned model, like model, playlists for every user, registry')
+    .option('--length <n>', 'tracks per playlist', '20')
+    .option('--no-tune', 'default hyper-parameters instead of tuning on validation')
+    .option('--no-track', 'no tracking run, no registry')
+    .option('--seed <n>', 'seed', '0')
+    .option('--json', 'print the summary as JSON')
+    .action(async (o: { length: string; tune: boolean; track: boolean; seed: string; json?: boolean }) => {
+      const ws = await openWorkspace();
+      try {
+        const s = await runMusic(ws, { playlistLength: int('--length', o.length), tune: o.tune, track: o.track, seed: int('--seed', o.seed), log: o.json ? undefined : (l) => console.error(l) });
+        const out = {
+          split: s.evaluation.split,
+          models: s.evaluation.rows.map((r) => ({ model: r.model, fit_s: round(r.fit_s, 3), ndcg10: round(r.ndcg10, 4), recall20: round(r.recall20, 4), precision10: round(r.precision10, 4), map10: round(r.map10, 4), coverage: round(r.coverage, 4) })),
+          chosen: s.chosen, lift_over_popularity: round(s.lift_over_popularity, 3),
+          like_model: { log_loss: round(s.likes.log_loss, 4), auc: round(s.likes.auc, 4), auc_als_only: round(s.likes.auc_als_only, 4), log_loss_base_rate: round(s.likes.log_loss_base_rate, 4), train: s.likes.train_examples, test: s.likes.test_examples },
+          playlists: s.playlists, tracking: s.tracking,
+        };
+        if (o.json) printJson({ ...out, samples: s.samples });
+        else {
+          printTable(out.models);
+          console.log(`chosen on validation: ${s.chosen.model}; best NDCG@10 / popularity's = ${out.lift_over_popularity}`);
+          console.log(`like model: log loss ${out.like_model.log_loss} (base rate ${out.like_model.log_loss_base_rate}), AUC ${out.like_model.auc} (ALS score alone ${out.like_model.auc_als_only})`);
+          console.log(`playlists: ${s.playlists.users} users (${s.playlists.cold_start} cold start) → ${s.playlists.table}@${s.playlists.snapshot}, ${s.playlists.events} recommendation_shown events`);
+          for (const p of s.samples) printPlaylist(p);
+        }
+      } finally { await ws.close(); }
+    });
+
+  rec.command('playlist <user>')
+    .description(`one user's "Recommended for you" from the registered ${MODEL_NAME} (alias or version)`)
+    .option('--model <ref>', 'version number or alias', 'latest')
+    .option('-n <n>', 'tracks', '20')
+    .option('--json', 'JSON')
+    .action(async (user: string, o: { model: string; n: string; json?: boolean }) => {
+      const ws = await openWorkspace();
+      try {
+        const reg = new ModelRegistry(ws.store, { home: ws.config.home });
+        const ref = o.model === 'latest' ? (await reg.listVersions(MODEL_NAME, { limit: 1 }))[0]?.version : /^\d+$/.test(o.model) ? Number(o.model) : o.model;
+        if (ref === undefined) fail(`no ${MODEL_NAME} registered yet: run \`tributary recommend run\``);
+        const loaded = await reg.loadModel(MODEL_NAME, ref);
+        const p = recommendForUser(PlaylistModel.fromJSON(loaded.artifact as any), user, int('-n', o.n));
+        if (o.json) printJson(p); else printPlaylist(p);
+      } finally { await ws.close(); }
+    });
+}
+
+function printPlaylist(p: import('../analytics/music/playlist.ts').Playlist): void {
+  console.log(`\nRecommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''} [${p.model}]`);
+  for (const t of p.tracks) console.log(`  ${String(t.rank).padStart(2)}. ${t.title} - ${t.artist} (${t.genre})  ${t.reason}${t.demoted ? ' [demoted genre]' : ''}`);
 }
 
 function int(flag: string, v: string | undefined): number | undefined {

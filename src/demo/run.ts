@@ -14,6 +14,8 @@ import { ingestFile } from '../warehouse/ingest.ts';
 import { compactTable } from '../lake/compaction.ts';
 import { postEvents, withSomeInvalid } from './collect.ts';
 import { Stages, type StageTiming } from './progress.ts';
+import { runMusic } from '../analytics/music/pipeline.ts';
+import type { Playlist } from '../analytics/music/playlist.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -33,6 +35,16 @@ export interface DemoSummary {
   collected: { music: { accepted: number; rejected: number }; retail: { accepted: number; rejected: number } };
   tables: { table: string; rows: number; snapshot: number; files: number }[];
   highlights: Record<string, unknown>;
+  /** the music recommender: offline metrics against popularity, the like model, sample playlists */
+  recommender: {
+    models: { model: string; ndcg10: number; recall20: number; precision10: number; map10: number; coverage: number; fit_s: number }[];
+    chosen: string;
+    lift_over_popularity: number;
+    like_model: { log_loss: number; auc: number; auc_als_only: number; log_loss_base_rate: number };
+    playlists: { users: number; cold_start: number; table: string; events: number };
+    registered: { model: string; version: number } | null;
+    samples: Playlist[];
+  };
 }
 
 export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
@@ -74,6 +86,9 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       await wh.refresh();
       await stages.run('build the warehouse (SQL models)', () => buildModels(wh), (r) => r.map((m) => `${m.table.split('.')[1]} ${m.rows}`).join(', '));
 
+      const recsys = await stages.run('train the recommender, playlists for every user (music pipeline)',
+        () => runMusic({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh }, { seed, build: false }),
+        (r) => `${r.chosen.model} NDCG@10 ${r.evaluation.rows.find((x) => x.model === r.chosen.model)!.ndcg10.toFixed(3)} = ${r.lift_over_popularity.toFixed(2)}x popularity; ${r.playlists.users} playlists`);
       const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
         `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
@@ -88,6 +103,14 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
         collected: { music: { accepted: musicSent.accepted, rejected: musicSent.rejected }, retail: { accepted: retailSent.accepted, rejected: retailSent.rejected } },
         tables,
         highlights: { ...skip, most_skipped_genres: byGenre, retail_revenue: rev?.revenue, retail_invoices: rev?.invoices, quarantined: q?.n },
+        recommender: {
+          models: recsys.evaluation.rows.map((r) => ({ model: r.model, ndcg10: r.ndcg10, recall20: r.recall20, precision10: r.precision10, map10: r.map10, coverage: r.coverage, fit_s: r.fit_s })),
+          chosen: recsys.chosen.model, lift_over_popularity: recsys.lift_over_popularity,
+          like_model: { log_loss: recsys.likes.log_loss, auc: recsys.likes.auc, auc_als_only: recsys.likes.auc_als_only, log_loss_base_rate: recsys.likes.log_loss_base_rate },
+          playlists: { users: recsys.playlists.users, cold_start: recsys.playlists.cold_start, table: recsys.playlists.table, events: recsys.playlists.events },
+          registered: 'version' in recsys.tracking ? { model: recsys.tracking.model, version: recsys.tracking.version } : null,
+          samples: recsys.samples,
+        },
       };
       if (keep) await keep(server);
       return summary;
