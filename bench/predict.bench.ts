@@ -5,6 +5,7 @@ import { writeDiamondsSplit } from './data/diamonds.ts';
 import { loadEncoded } from './data/csv.ts';
 import { RandomForestRegressor } from '../src/ml/tree/index.ts';
 import { row } from '../src/ml/core/matrix.ts';
+import { verdict } from './data/verdict.ts';
 
 const paths = writeDiamondsSplit(benchOut);
 const d = loadEncoded(paths.train, paths.test, 'price');
@@ -33,4 +34,7 @@ const us = Math.min(...single), median = single.sort((a, b) => a - b)[2]!;
 report('random forest prediction (100 trees, diamonds-like)', [
   { name: 'single row (predictRow)', us_per_row_best: Number(us.toFixed(2)), us_per_row_median: Number(median.toFixed(2)), target_us: 20, trees: 100, nodes },
   { name: 'batch (predict, 10.8k rows)', rows_per_s_best: Math.round(Math.max(...batch)) },
+]);
+verdict('random forest prediction (100 trees)', [
+  { what: 'one-row predict, median of 5 passes (microseconds)', value: median, target: 20, cmp: '<' },
 ]);

@@ -7,4 +7,4 @@ import { RandomForestRegressor } from '../src/ml/tree/index.ts';
 const threads = Number(process.env.TRIBUTARY_THREADS) || 2;
 await compareRegression('random forest (100 trees), diamonds-like', 'sklearn.RandomForest(100,n_jobs=2)',
   `tributary.RandomForest(100,threads=${threads})`,
-  () => new RandomForestRegressor({ nEstimators: 100, nJobs: threads, seed: 0 }));
+  () => new RandomForestRegressor({ nEstimators: 100, nJobs: threads, seed: 0 }), 0.5);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { benchOut, PYTHON, report, speedup, timeIt } from './lib.ts';
 import { Ridge } from '../src/ml/linear/index.ts';
 import { Rng } from '../src/ml/core/rng.ts';
+import { verdict } from './data/verdict.ts';
 
 const n = Number(process.argv[2] ?? 200_000), d = Number(process.argv[3] ?? 40), alpha = Number(process.argv[4] ?? 1);
 const rng = new Rng(7);
@@ -57,4 +58,7 @@ const closed = [...ref.coef, ref.intercept];
 report(`Ridge ${n}x${d}, alpha=${alpha}`, [
   { name: 'sklearn.Ridge', s: ref.sk_s, max_rel_err_vs_closed_form: rel([...ref.sk_coef, ref.sk_intercept], closed) },
   { name: 'ours Ridge (Cholesky)', s: fit.s, max_rel_err_vs_closed_form: rel(ours, closed), within_1e9: rel(ours, closed) <= 1e-9, vs_sklearn: speedup(ref.sk_s, fit.s) },
+]);
+verdict(`Ridge ${n}x${d}, alpha=${alpha}`, [
+  { what: 'max relative error of coefficients and intercept vs closed form', value: rel(ours, closed), target: 1e-9, cmp: '<=' },
 ]);

@@ -5,10 +5,12 @@ import { mae, r2, rmse } from '../../src/ml/metrics/regression.ts';
 import type { Matrix } from '../../src/ml/core/matrix.ts';
 import { writeDiamondsSplit } from './diamonds.ts';
 import { loadEncoded, type Encoded } from './csv.ts';
+import { verdict } from './verdict.ts';
 
 export interface OursModel { fit(X: Matrix, y: Float64Array): unknown; predict(X: Matrix): Float64Array }
 
-export async function compareRegression(title: string, anchorModel: string, ourName: string, make: () => OursModel): Promise<void> {
+/** maxTimeRatio: our fit seconds / the anchor's must be at most this; RMSE at most 1% above the anchor's. */
+export async function compareRegression(title: string, anchorModel: string, ourName: string, make: () => OursModel, maxTimeRatio: number): Promise<void> {
   const paths = writeDiamondsSplit(benchOut);
   console.log(`data: ${paths.train} / ${paths.test} (target price)`);
   const anchor = runAnchor('regression_sklearn.py', [paths.train, 'price', paths.test]);
@@ -29,4 +31,9 @@ export async function compareRegression(title: string, anchorModel: string, ourN
       rmse_ratio: Number((ours.rmse / a.rmse).toFixed(4)),
     },
   ]);
+  verdict(title, [
+    { what: 'fit time ours / anchor', value: ours.fit_s / a.fit_s, target: maxTimeRatio, cmp: '<=' },
+    { what: 'test RMSE ours / anchor (within 1%)', value: ours.rmse / a.rmse, target: 1.01, cmp: '<=' },
+  ]);
 }
+
