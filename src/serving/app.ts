@@ -1,6 +1,7 @@
 // The one HTTP app: JSON APIs under /v1, OpenAPI 3.1 generated from the zod schemas that
 // validate requests, Swagger UI at /docs (assets served locally), health endpoints.
 // Each capability is a Fastify plugin in routes/; this file only assembles them.
+import { isUtf8 } from 'node:buffer';
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -44,7 +45,7 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
       const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
       return reply.code(400).send({ error: 'invalid_request', field, message: `${where}${field}: ${v.message ?? 'invalid'}` });
     }
-    const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
+    const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'TRIB_INVALID_UTF8' ? 'invalid_utf8' : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'malformed_json' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
     void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : err.message });
   });
 
@@ -59,6 +60,18 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  // JSON bodies must be valid UTF-8: Node would otherwise turn bad bytes into U+FFFD and a
+  // malformed body could pass as a (different) string value
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
+    const buf = body as Buffer;
+    if (!isUtf8(buf)) {
+      const e = Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400, code: 'TRIB_INVALID_UTF8' });
+      return done(e, undefined);
+    }
+    parseJson(req, buf.toString('utf8'), done);
+  });
   app.decorateRequest('inference', null);
   const metrics = installMetrics(app, () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
   await app.register(healthRoutes, { ctx });

@@ -59,7 +59,7 @@ export class AuditLog {
     }
     const response = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
     const json = JSON.stringify({
-      ts: now.toISOString(), request_id: String(req.id ?? randomUUID()), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
+      ts: now.toISOString(), request_id: randomUUID(), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
     });
     this.pending++;

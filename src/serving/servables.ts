@@ -5,7 +5,8 @@
 import { SegmentModel } from '../analytics/retail/segments.ts';
 import type { Matrix } from '../ml/core/matrix.ts';
 import { loadEstimator } from '../ml/registry.ts';
-import { decodeArray, type EncodedArray, type Recommender, type SerializedRecommender } from '../ml/recsys/recommender.ts';
+import type { SerializedRecommender } from '../ml/recsys/recommender.ts';
+import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
 import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
 import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
@@ -32,15 +33,16 @@ export interface SpendServable extends Base {
 
 export interface SegmentServable extends Base { type: 'segment'; predictor: Predictor; model: SegmentModel }
 
-export interface RecommendedTrack { track_id: string; score: number; reason: string; because?: string }
+export interface RecommendedTrack {
+  rank: number; track_id: string; title: string; artist: string; genre: string; score: number; reason: string; demoted: boolean;
+}
 
 export interface RecommenderServable extends Base {
   type: 'recommender';
-  recommender: Recommender<any>;
   users: number;
   items: number;
-  /** null when the user is not in the model's training data */
-  recommend(userId: string, n: number): RecommendedTrack[] | null;
+  /** the playlist; cold_start when the user has no history the model knows (popular tracks) */
+  recommend(userId: string, n: number): { cold_start: boolean; tracks: RecommendedTrack[] };
 }
 
 export type Servable = PredictorServable | SpendServable | SegmentServable | RecommenderServable;
@@ -52,6 +54,18 @@ export function buildServable(m: LoadedModel): Servable {
   if (art?.kind === 'RetailSegmentModel') {
     const model = SegmentModel.fromJSON(m.artifact);
     return { ...base, type: 'segment', kind: model.kind, model, predictor: segmentPredictor(model) };
+  }
+  if (art?.kind === 'music-playlist') {
+    // the music pipeline's playlist model (src/analytics/music/playlist.ts)
+    const model = PlaylistModel.fromJSON(m.artifact as never);
+    const data = model.recommender.data!;
+    return {
+      ...base, type: 'recommender', kind: `music-playlist(${model.recommender.kind})`, users: data.nUsers, items: data.nItems,
+      recommend(userId, n) {
+        const p = recommendForUser(model, userId, n);
+        return { cold_start: p.cold_start, tracks: p.tracks };
+      },
+    };
   }
   if ((RECOMMENDER_KINDS as readonly string[]).includes(art?.kind ?? '')) return recommenderServable(base, m.artifact as SerializedRecommender<any>);
   const predictor = buildPredictor(m.artifact);
@@ -139,45 +153,18 @@ function segmentPredictor(model: SegmentModel): Predictor {
 function recommenderServable(base: Omit<Base, 'kind'>, json: SerializedRecommender<any>): RecommenderServable {
   const rec = recommenderFromJSON(json);
   const data = rec.data!;
-  // ALS explains a pick by the listened track whose latent factors are closest (cosine)
-  let factors: { Y: Float32Array | Float64Array; f: number; norms: Float64Array } | null = null;
-  const st = json.state as { itemFactors?: EncodedArray };
-  if (json.kind === 'als' && st?.itemFactors) {
-    const Y = decodeArray(st.itemFactors) as Float32Array | Float64Array;
-    const f = Y.length / data.nItems;
-    const norms = new Float64Array(data.nItems);
-    for (let i = 0; i < data.nItems; i++) {
-      let s = 0;
-      for (let k = 0; k < f; k++) s += Y[i * f + k]! ** 2;
-      norms[i] = Math.sqrt(s) || 1;
-    }
-    factors = { Y, f, norms };
-  }
-  const seenOf = (u: number) => data.byUser.indices.subarray(data.byUser.indptr[u]!, data.byUser.indptr[u + 1]!);
+  // a bare recommender knows ids only: the most popular items stand in for unknown users
+  const counts = data.itemCounts();
+  const popular = Array.from({ length: data.nItems }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
+  const track = (i: number, rank: number, score: number, reason: string): RecommendedTrack => ({
+    rank, track_id: data.itemIds[i]!, title: data.itemIds[i]!, artist: '?', genre: 'unknown', score, reason, demoted: false,
+  });
   return {
-    ...base, type: 'recommender', kind: rec.kind, recommender: rec, users: data.nUsers, items: data.nItems,
+    ...base, type: 'recommender', kind: rec.kind, users: data.nUsers, items: data.nItems,
     recommend(userId, n) {
       const u = data.userIndex.get(userId);
-      if (u === undefined) return null;
-      const picks = rec.recommend(u, n);
-      const seen = seenOf(u);
-      return picks.map((p) => {
-        if (factors && seen.length) {
-          const { Y, f, norms } = factors;
-          let best = -1, bestSim = -Infinity;
-          for (const j of seen) {
-            let s = 0;
-            for (let k = 0; k < f; k++) s += Y[p.index * f + k]! * Y[j * f + k]!;
-            s /= norms[p.index]! * norms[j]!;
-            if (s > bestSim) { bestSim = s; best = j; }
-          }
-          if (best >= 0) {
-            const because = data.itemIds[best]!;
-            return { track_id: p.item, score: p.score, reason: `because you listened to ${because}`, because };
-          }
-        }
-        return { track_id: p.item, score: p.score, reason: json.kind === 'popularity' ? 'popular with listeners' : 'listeners with your taste played it' };
-      });
+      if (u === undefined) return { cold_start: true, tracks: popular.slice(0, n).map((i, k) => track(i, k + 1, 0, 'popular with listeners')) };
+      return { cold_start: false, tracks: rec.recommend(u, n).map((p, k) => track(p.index, k + 1, p.score, 'listeners with your taste played it')) };
     },
   };
 }

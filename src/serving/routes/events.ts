@@ -23,6 +23,7 @@ const ErrorResponse = z.object({ error: z.string(), message: z.string(), line: z
 export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
   // Bodies arrive as text so NDJSON lines and JSON errors can be reported by line.
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.removeContentTypeParser('application/json'); // the app's parser, replaced in this plugin only
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   app.post('/v1/events', {

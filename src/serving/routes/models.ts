@@ -88,7 +88,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       const s = alias === 'champion' ? await host.refresh(name) : host.get(name);
       return { name, alias, from_version: move.fromVersion, to_version: move.toVersion, changed: move.changed, serving_version: s?.version ?? null };
     } catch (e) {
-      if (e instanceof NotFoundError) return reply.code(404).send(notFound((e as Error).message, 'name'));
+      if (e instanceof NotFoundError) return reply.code(404).send(notFound((e as Error).message, /no such version/.test((e as Error).message) ? 'version' : 'name'));
       if (e instanceof RegistryError) return reply.code(400).send(badRequest('version', (e as Error).message));
       throw e;
     }

@@ -7,7 +7,7 @@ import type { AppContext } from '../context.ts';
 import { InputError, validateRows } from '../predictor.ts';
 import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, notFound, tooLarge } from './common.ts';
 
-const Value = z.union([z.number(), z.string(), z.null()]);
+const Value = z.union([z.number(), z.string(), z.null()], { error: 'must be a finite number, a string or null' });
 export const PredictBody = z.strictObject({
   rows: z.array(z.record(z.string(), Value)).min(1)
     .describe(`feature rows (1..${MAX_BATCH}): {feature: value}; numbers for numeric features, strings for categorical ones, null for a missing value the model imputes`),

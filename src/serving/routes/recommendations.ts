@@ -14,11 +14,14 @@ import { ErrorResponse, notFound } from './common.ts';
 export const RECOMMENDER_MODEL = 'music-recommender';
 
 const Track = z.object({
-  track_id: z.string(), score: z.number(), reason: z.string().describe('why it was picked'),
-  because: z.string().optional().describe('the listened track it resembles most'),
+  rank: z.number().int(), track_id: z.string(), title: z.string(), artist: z.string(), genre: z.string(), score: z.number(),
+  reason: z.string().describe('why it was picked, e.g. "because you liked X"'),
+  demoted: z.boolean().describe('its genre is one the user keeps skipping: only used to fill the list'),
 });
 const RecommendationsResponse = z.object({
-  model: z.string(), version: z.number().int(), user_id: z.string(), tracks: z.array(Track),
+  model: z.string(), version: z.number().int(), user_id: z.string(),
+  cold_start: z.boolean().describe('the user has no history the model knows: popular tracks instead'),
+  tracks: z.array(Track),
 });
 
 export function recommenderOf(ctx: AppContext): RecommenderServable | undefined {
@@ -37,7 +40,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     onSend: ctx.audit?.hook('recommendations'),
     schema: {
       summary: 'Recommended for you', tags: ['music'],
-      description: `Up to n tracks the user has never played, best first, with the reason for each. Model: the champion of "${name}". Logged as a recommendation_shown event.`,
+      description: `Up to n tracks the user has never played, best first, with the reason for each (at most two per artist; genres the user keeps skipping only fill the end). A listener the model does not know gets popular tracks with cold_start true. Model: the champion of "${name}". Logged as a recommendation_shown event.`,
       params: z.object({ userId: z.string().min(1).max(128) }),
       querystring: z.object({ n: z.coerce.number().int().min(1).max(100).default(10).describe('playlist length') }),
       response: { 200: RecommendationsResponse, 400: ErrorResponse, 404: ErrorResponse },
@@ -45,18 +48,18 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   }, async (req, reply) => {
     const s = current();
     if (!s) return reply.code(404).send(notFound(`model "${name}" is no longer served`, 'model'));
+    // a new listener (no history the model knows) gets the cold-start playlist, flagged
     const { userId } = req.params;
-    const tracks = s.recommend(userId, req.query.n);
-    if (!tracks) return reply.code(404).send(notFound(`unknown user ${JSON.stringify(userId)} (not in the recommender's training data)`, 'userId'));
+    const { cold_start, tracks } = s.recommend(userId, req.query.n);
     req.inference = { model: s.name, version: s.version };
     if (tracks.length) {
       const ts = new Date().toISOString();
-      const event = { event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id), model_version: `${s.name}@${s.version}` };
+      const event = { event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id), model_version: `${s.name}@v${s.version}` };
       // not awaited: the group-committed append is durable within milliseconds, and the
       // playlist should not wait for the disk (see audit.ts)
       ctx.lake.append([{ table: eventTable('recommendation_shown'), dt: ts.slice(0, 10), json: JSON.stringify(event) }])
         .catch((e: Error) => req.log.error(`recommendation_shown: append failed: ${e.message}`));
     }
-    return { model: s.name, version: s.version, user_id: userId, tracks };
+    return { model: s.name, version: s.version, user_id: userId, cold_start, tracks };
   });
 };
