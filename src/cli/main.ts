@@ -10,13 +10,14 @@ import { register as recommend } from './recommend.ts';
 import { register as runs } from './runs.ts';
 import { register as models } from './models.ts';
 import { register as run } from './run.ts';
+import { register as eda } from './eda.ts';
 
 const program = new Command('tributary')
   .description('Tributary: events → lake → warehouse → models → API, in one process')
   .version('0.1.0')
   .showHelpAfterError();
 
-for (const register of [demo, serve, generate, warehouse, lake, train, recommend, run, runs, models]) register(program);
+for (const register of [demo, serve, generate, warehouse, lake, train, recommend, run, runs, models, eda]) register(program);
 
 program.parseAsync(process.argv).catch((e: Error) => {
   console.error(`error: ${e.message}`);
