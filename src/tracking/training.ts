@@ -119,7 +119,7 @@ function hyperParams(o: TrainOptions): Record<string, ParamValue> {
   return out;
 }
 
-export async function trainTracked(config: Pick<Config, 'home' | 'databaseUrl'> & Partial<Config>, opts: TrackedTrainOptions): Promise<TrackedTrainResult> {
+export async function trainTracked(config: Config, opts: TrackedTrainOptions): Promise<TrackedTrainResult> {
   const sources = { data: parseSource(opts.data), ...(opts.test ? { test: parseSource(opts.test) } : {}) };
   const lakeTables = Object.values(sources).filter((s) => s.kind === 'lake').map((s) => (s as { table: string }).table);
   const pins = opts.pins ?? {};
@@ -136,7 +136,7 @@ export async function trainTracked(config: Pick<Config, 'home' | 'databaseUrl'> 
   let ws: Workspace | undefined;
   let store: MetaStore;
   if (lakeTables.length) {
-    ws = await openWorkspace({ config: config as Config, pins });
+    ws = await openWorkspace({ config, pins });
     store = ws.store;
   } else {
     store = await openMetaStore({ home: config.home, databaseUrl: config.databaseUrl });
