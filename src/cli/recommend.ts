@@ -118,7 +118,9 @@ export function register(program: Command): void {
         const ref = o.model === 'latest' ? (await reg.listVersions(MODEL_NAME, { limit: 1 }))[0]?.version : /^\d+$/.test(o.model) ? Number(o.model) : o.model;
         if (ref === undefined) fail(`no ${MODEL_NAME} registered yet: run \`tributary recommend run\``);
         const loaded = await reg.loadModel(MODEL_NAME, ref);
-        const p = recommendForUser(PlaylistModel.fromJSON(loaded.artifact as any), user, int('-n', o.n));
+        const model = PlaylistModel.fromJSON(loaded.artifact as any);
+        model.version = `${MODEL_NAME}@v${loaded.version}`;
+        const p = recommendForUser(model, user, int('-n', o.n));
         if (o.json) printJson(p); else printPlaylist(p);
       } finally { await ws.close(); }
     });

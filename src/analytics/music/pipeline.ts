@@ -100,7 +100,8 @@ export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Pro
       return PlaylistModel.build({
         recommender: rec, heard, tracks: await loadTracks(wh), genreSkips: await loadUserGenreSkips(wh),
         liked: { users: liked.map((r) => r.user_id), items: liked.map((r) => r.track_id) },
-        params: opts.playlistLength ? { n: opts.playlistLength } : {}, version: `${MODEL_NAME}@unregistered`,
+        params: opts.playlistLength ? { n: opts.playlistLength } : {}, // the artifact is written before its version number exists: loaders set `version` from the registry
+        version: MODEL_NAME,
       });
     });
     const likes = await stage('like-model', () => fitLikeModel(wh, { seed, als: best.model === 'als' ? best.params : {} }));

@@ -80,6 +80,7 @@ interface SerializedPlaylistModel {
 
 export class PlaylistModel {
   readonly params: PlaylistParams;
+  /** shown in playlists and recommendation_shown events; set it to "name@vN" after loading from the registry */
   version: string;
   /** heard pairs in the recommender's item index space, over every user with history */
   private heard: Interactions;
