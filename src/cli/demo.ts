@@ -25,6 +25,15 @@ export function register(program: Command): void {
         printTable(summary.stages.map((s) => ({ stage: s.stage, seconds: +s.seconds.toFixed(2), detail: s.detail })));
         console.log('\nLake tables');
         printTable(summary.tables);
+        const rec = summary.recommender;
+        console.log('\nRecommender (per-user time split of the lake; tuned on validation)');
+        printTable(rec.models.map((m) => ({ model: m.model, 'ndcg@10': +m.ndcg10.toFixed(4), 'recall@20': +m.recall20.toFixed(4), 'precision@10': +m.precision10.toFixed(4), 'map@10': +m.map10.toFixed(4), coverage: +m.coverage.toFixed(3), fit_s: +m.fit_s.toFixed(2) })));
+        console.log(`  chosen: ${rec.chosen}, ${rec.lift_over_popularity.toFixed(2)}x popularity's NDCG@10; like model AUC ${rec.like_model.auc.toFixed(3)} (ALS alone ${rec.like_model.auc_als_only.toFixed(3)}), log loss ${rec.like_model.log_loss.toFixed(4)} (base rate ${rec.like_model.log_loss_base_rate.toFixed(4)})`);
+        console.log(`  ${rec.playlists.users} playlists (${rec.playlists.cold_start} cold start) in ${rec.playlists.table}; registered ${rec.registered ? `${rec.registered.model} v${rec.registered.version}` : 'no'}`);
+        for (const p of rec.samples) {
+          console.log(`\n  Recommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''}`);
+          for (const t of p.tracks) console.log(`    ${t.rank}. ${t.title} - ${t.artist} (${t.genre}): ${t.reason}`);
+        }
         console.log('\nHighlights');
         for (const [k, v] of Object.entries(summary.highlights)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
         console.log(`\nDone in ${summary.totalSeconds.toFixed(1)} s.`);

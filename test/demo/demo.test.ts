@@ -20,7 +20,13 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
     assert.equal(rows['raw.order_line'], s.collected.retail.accepted);
     assert.equal(rows['curated.plays'], rows['raw.play'], 'event ids are unique, so dedup keeps every play');
     assert.equal(rows['curated.users'], 60);
-    assert.equal(s.stages.length, 7);
+    assert.equal(s.stages.length, 8);
+    // the recommender trained on the music world: metrics for every model, playlists for every user
+    assert.ok(s.recommender.models.some((m) => m.model === 'popularity'));
+    assert.equal(s.recommender.playlists.users, 60);
+    assert.equal(rows['raw.recommendation_shown'], s.recommender.playlists.events, 'one recommendation_shown event per playlist, durably appended');
+    assert.ok(s.recommender.samples.every((p) => p.tracks.every((t) => t.reason.length > 0)));
+    assert.ok(s.recommender.registered && s.recommender.registered.version >= 1);
 
     // a second run over the same home sends the same (seeded) events again: the raw zone holds
     // both copies, the curated tables deduplicate on event_id
