@@ -21,6 +21,15 @@ export interface FeatureSet {
   layout: string;
 }
 
+/**
+ * Features that depend on the cutoff only: the season of the target window as the retail spend
+ * model encodes it (src/analytics/retail/spend.ts withSeason, SEASON_FEATURES).
+ */
+export function cutoffFeatures(cutoff: Date): Record<string, number> {
+  const m = cutoff.getUTCMonth() + cutoff.getUTCDate() / 31;
+  return { cutoff_month_sin: Math.sin((2 * Math.PI * m) / 12), cutoff_month_cos: Math.cos((2 * Math.PI * m) / 12) };
+}
+
 export class OnlineFeatures {
   private current: FeatureSet | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -61,12 +70,18 @@ export class OnlineFeatures {
         if (!last?.last) return;
         const asOf = new Date(new Date(last.last).getTime() + 86_400_000);
         const t = await customerFeatures(wh, { cutoff: asOf, categories: m.categories, countries: m.countries });
-        if (t.columns.join() !== m.features.join()) throw new Error(`feature columns [${t.columns.join(', ')}] do not match the model's [${m.features.join(', ')}]`);
+        // the model's columns, in its order: the customer table's, plus the ones derived from the cutoff
+        const derived = cutoffFeatures(asOf);
+        const src = m.features.map((f) => {
+          const j = t.columns.indexOf(f);
+          if (j < 0 && !(f in derived)) throw new Error(`the spend model needs feature "${f}", which the customer feature table does not have (it has ${t.columns.join(', ')})`);
+          return j;
+        });
         const rows = new Map<string, Float64Array>();
         const d = t.X.cols;
-        t.ids.forEach((id, i) => rows.set(id, t.X.data.slice(i * d, (i + 1) * d)));
+        t.ids.forEach((id, i) => rows.set(id, Float64Array.from(src, (j, k) => (j >= 0 ? t.X.data[i * d + j]! : derived[m.features[k]!]!))));
         const before = this.current;
-        this.current = { table: FEATURE_SOURCE, snapshot, asOf: asOf.toISOString(), columns: t.columns, rows, layout };
+        this.current = { table: FEATURE_SOURCE, snapshot, asOf: asOf.toISOString(), columns: m.features, rows, layout };
         this.lastError = null;
         this.opts.log?.(`features: ${rows.size} customers from ${FEATURE_SOURCE}@${snapshot}${before ? ` (was @${before.snapshot})` : ''}`);
       } finally {
