@@ -39,7 +39,7 @@ function printHuman(s: RetailSummary): void {
   printTable(sg.scan.map((x) => ({ k: x.k, inertia: x.inertia, silhouette: x.silhouette, chosen: x.k === sg.k ? '*' : '' })));
   console.log('');
   printTable(sg.profiles.map((p) => ({ segment: p.segment, name: p.name, size: p.size, recency: p.mean_recency, frequency: p.mean_frequency, monetary: p.mean_monetary, revenue_share: p.revenue_share, top_category: p.top_category })));
-  if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map((m) => `${m.name} v${m.version}`).join(', ')}`);
+  if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ')}`);
   console.log('\n' + formatSummary(s.pipeline));
 }
 

@@ -42,3 +42,24 @@ export function fitRegressor(name: ModelName, X: Matrix, y: Float64Array, opts: 
     }
   }
 }
+
+/** The inverse of a fitted regressor's toJSON(): what a registered spend model is loaded with. */
+export function regressorFromJSON(name: ModelName, json: unknown): FittedRegressor {
+  switch (name) {
+    case 'linear': {
+      const j = json as { kind?: string; scaler: unknown; model: unknown };
+      if (j?.kind !== 'ScaledRidge') throw new Error('linear spend model: expected a ScaledRidge JSON');
+      const scaler = StandardScaler.fromJSON(j.scaler as never), m = Ridge.fromJSON(j.model as never);
+      return { name, predict: (Z) => m.predict(scaler.transform(Z)), toJSON: () => json };
+    }
+    case 'random_forest': {
+      const m = RandomForestRegressor.fromJSON(json as never);
+      return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
+    }
+    case 'boosting': {
+      const m = GradientBoostingRegressor.fromJSON(json as never);
+      return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
+    }
+    default: throw new Error(`unknown spend model "${String(name)}" (expected ${MODEL_NAMES.join(', ')})`);
+  }
+}

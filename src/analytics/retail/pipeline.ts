@@ -52,7 +52,7 @@ export interface RetailSummary {
     /** KMeans on the scikit-learn anchor's features (log1p RFM, standardised) over the same k range */
     rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null; scan: KChoice[] };
   };
-  tracking: { run_id: string; models: { name: string; version: number }[] } | { skipped: string };
+  tracking: { run_id: string; models: { name: string; version: number; alias: string }[] } | { skipped: string };
   pipeline: PipelineResult;
 }
 
@@ -245,8 +245,17 @@ async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailS
     lineage: { snapshots, seed: c.opts.seed ?? 0, config: { features: s.segments.features, kRange: c.opts.kRange ?? [3, 8] } },
     runId: run.id,
   });
+  // this pipeline is the retraining job: a spend model that beats the "last 90 days" baseline
+  // becomes the champion the API serves (one that does not waits as challenger); the
+  // segmentation has no baseline to beat and is promoted when it is chosen
+  const spendAlias = s.spend.beats_baseline ? 'champion' : 'challenger';
+  await registry.promote(spend.name, spend.version, { alias: spendAlias, by: 'tributary run retail', reason: `RMSE ${spendBest.rmse.toFixed(2)} vs baseline ${s.spend.models.baseline_last_90d.rmse.toFixed(2)}` });
+  await registry.promote(seg.name, seg.version, { alias: 'champion', by: 'tributary run retail', reason: `k=${s.segments.k}, silhouette ${s.segments.silhouette.toFixed(4)}` });
   await run.end('finished');
-  return { run_id: run.id, models: [{ name: spend.name, version: spend.version }, { name: seg.name, version: seg.version }] };
+  return {
+    run_id: run.id,
+    models: [{ name: spend.name, version: spend.version, alias: spendAlias }, { name: seg.name, version: seg.version, alias: 'champion' }],
+  };
 }
 
 /** The `--json` object: kpis, segments, forecast and spend metrics (and the stage timings). */

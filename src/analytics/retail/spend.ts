@@ -48,11 +48,16 @@ export async function trainingCutoffs(wh: Warehouse, cutoff: Date, horizon: numb
   return out;
 }
 
-/** The feature matrix with the cutoff's month (sin, cos) appended to every row. */
-function withSeason(X: Matrix, cutoff: Date): Matrix {
+/** The season of a cutoff: its month (fractional) on the unit circle. */
+export function seasonColumns(cutoff: Date): [number, number] {
+  const m = cutoff.getUTCMonth() + (cutoff.getUTCDate() - 1) / 31;
+  return [Math.sin((2 * Math.PI * m) / 12), Math.cos((2 * Math.PI * m) / 12)];
+}
+
+/** The feature matrix with the cutoff's season (sin, cos) appended to every row. */
+export function withSeason(X: Matrix, cutoff: Date): Matrix {
   const d = X.cols + 2, out = new Float64Array(X.rows * d);
-  const m = cutoff.getUTCMonth() + cutoff.getUTCDate() / 31;
-  const s = Math.sin((2 * Math.PI * m) / 12), c = Math.cos((2 * Math.PI * m) / 12);
+  const [s, c] = seasonColumns(cutoff);
   for (let i = 0; i < X.rows; i++) {
     out.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), i * d);
     out[i * d + X.cols] = s; out[i * d + X.cols + 1] = c;
