@@ -27,6 +27,8 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
     assert.equal(rows['raw.recommendation_shown'], s.recommender.playlists.events, 'one recommendation_shown event per playlist, durably appended');
     assert.ok(s.recommender.samples.every((p) => p.tracks.every((t) => t.reason.length > 0)));
     assert.ok(s.recommender.registered && s.recommender.registered.version >= 1);
+    const lm = s.recommender.like_model;
+    assert.ok(lm.auc >= 0 && lm.auc <= 1 && Number.isFinite(lm.log_loss), 'the like model reports AUC and log loss');
 
     // a second run over the same home sends the same (seeded) events again: the raw zone holds
     // both copies, the curated tables deduplicate on event_id
