@@ -174,3 +174,31 @@ test('kd-tree radius and kNN queries match brute force; k-distance knee', () => 
   assert.equal(db.nClusters, 2);
   assert.ok(db.labels.slice(400).filter((l) => l === -1).length >= 30);
 });
+
+test('the WebAssembly SIMD E-step gives bit for bit the JavaScript result (odd k, ties, threads)', async () => {
+  const { WasmArena } = await import('../../src/ml/cluster/wasm-assign.ts');
+  const base = blobs([[0, 0, 0, 0, 0], [4, 4, 0, 1, 0], [0, 5, 5, 0, 2]], 2000, 2.5, 13).X;
+  // duplicated rows and duplicated initial centres make exact distance ties
+  const data = new Float64Array(base.data.length * 2);
+  data.set(base.data); data.set(base.data, base.data.length);
+  const X = { rows: base.rows * 2, cols: base.cols, data };
+  assert.ok(WasmArena.create(X.data, X.rows, X.cols, 7, 1), 'WebAssembly SIMD is available in this Node');
+  for (const [k, pruning, threads] of [[7, false, 1], [7, true, 1], [16, false, 2], [1, false, 1], [3, true, 2]] as const) {
+    const p = { nClusters: k, seed: 5, maxIter: 30, tol: 0, pruning, threads, parallelMinRows: 1000 };
+    const js = await new KMeans({ ...p, simd: false }).fitAsync(X);
+    const wa = await new KMeans({ ...p, simd: true }).fitAsync(X);
+    assert.deepEqual(Array.from(wa.centers.data), Array.from(js.centers.data), `centres k=${k}`);
+    assert.deepEqual(Array.from(wa.labels), Array.from(js.labels), `labels k=${k}`);
+    assert.equal(wa.inertia, js.inertia);
+    assert.equal(wa.nIter, js.nIter);
+  }
+  // a tie between two identical centres goes to the lower index, as in the JavaScript kernel
+  const C = Float64Array.of(1, 1, 0, 0, 0, 0, 5, 5);
+  const pts = Float64Array.of(0, 0, 0.1, 0, 4, 4);
+  const a = WasmArena.create(pts, 3, 2, 4, 1)!;
+  a.setCenters(C);
+  const { wasmAssignBlock } = await import('../../src/ml/cluster/wasm-assign.ts');
+  const res = new Float64Array(4 * 2 + 4 + 2);
+  wasmAssignBlock(a.job, 0, 0, 3, res);
+  assert.deepEqual(Array.from(a.labels), [1, 1, 3]);
+});

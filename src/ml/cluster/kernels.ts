@@ -132,6 +132,12 @@ export function seedingPass(
     for (let i = start; i < end; i++) total += closest[i]!;
   }
   out[0] = total;
+  // all candidates in one pass when their coordinates fit in locals: the pass is bound by
+  // reading X, so scoring every candidate per row read costs one pass instead of nCands
+  if (nCands > 0 && d * nCands <= 96) {
+    multiCandidateKernel(d, nCands)(X, start, end, closest, cands, out);
+    return;
+  }
   // candidate-major: one tight loop per candidate with its sum in a register
   const pass = d <= 64 ? candidateKernel(d) : null;
   for (let t = 0; t < nCands; t++) {
@@ -166,6 +172,33 @@ function candidateKernel(d: number): CandidateKernel {
   L.push('return acc;');
   f = new Function('X', 'start', 'end', 'closest', 'cands', 'c', L.join('\n')) as CandidateKernel;
   candKernels.set(d, f);
+  return f;
+}
+
+type MultiCandidateKernel = (X: Float64Array, start: number, end: number, closest: Float64Array, cands: Float64Array, out: Float64Array) => void;
+const multiKernels = new Map<string, MultiCandidateKernel>();
+
+/** out[1 + t] = sum over rows of min(closest, ||x - cand_t||^2) for every t, in one pass; each
+ *  sum is accumulated in the same order as candidateKernel's, so the values are identical. */
+function multiCandidateKernel(d: number, m: number): MultiCandidateKernel {
+  const key = `${d},${m}`;
+  let f = multiKernels.get(key);
+  if (f) return f;
+  const L: string[] = [];
+  for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) L.push(`const c${t}_${j} = cands[${t * d + j}];`);
+  for (let t = 0; t < m; t++) L.push(`let acc${t} = 0;`);
+  L.push(`for (let i = start, o = start * ${d}; i < end; i++, o += ${d}) {`);
+  for (let j = 0; j < d; j++) L.push(`const x${j} = X[o + ${j}];`);
+  L.push('const cl = closest[i]; let e = 0, s = 0;');
+  for (let t = 0; t < m; t++) {
+    L.push('s = 0;');
+    for (let j = 0; j < d; j++) L.push(`e = x${j} - c${t}_${j}; s += e * e;`);
+    L.push(`acc${t} += s < cl ? s : cl;`);
+  }
+  L.push('}');
+  for (let t = 0; t < m; t++) L.push(`out[${1 + t}] = acc${t};`);
+  f = new Function('X', 'start', 'end', 'closest', 'cands', 'out', L.join('\n')) as MultiCandidateKernel;
+  multiKernels.set(key, f);
   return f;
 }
 

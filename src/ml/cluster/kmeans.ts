@@ -9,6 +9,7 @@ import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
 import { assignRange, BLOCK_ROWS, centreGeometry, kmeansPlusPlus, randomInit, sqDist } from './kernels.ts';
+import { WasmArena } from './wasm-assign.ts';
 import { lloydPool, resultStride, runAllBlocksHere, poolSeedingRunner, sharedOrLocalF64, toShared, warmLloydPool, type LloydJob } from './lloyd-pool.ts';
 
 export interface KMeansParams {
@@ -27,12 +28,16 @@ export interface KMeansParams {
   /** Lloyd only: keep Hamerly's distance bounds and skip rows they prove (same result; pays off
    *  most when clusters are well separated; about 15% less CPU even on unstructured Gaussian data) */
   pruning: boolean;
+  /** Lloyd only: run the plain E-step as WebAssembly SIMD where available (identical results,
+   *  about twice the speed); with pruning on, iterations switch to it once the bounds stop
+   *  skipping most rows */
+  simd: boolean;
 }
 
 export interface KMeansState { centers: Float64Array; k: number; d: number; inertia: number; nIter: number; labels: Int32Array }
 
 export const KMEANS_DEFAULTS: KMeansParams = {
-  nClusters: 8, init: 'k-means++', nInit: 1, maxIter: 300, tol: 1e-4, algorithm: 'lloyd', seed: 0, threads: 0, parallelMinRows: 50000, pruning: true,
+  nClusters: 8, init: 'k-means++', nInit: 1, maxIter: 300, tol: 1e-4, algorithm: 'lloyd', seed: 0, threads: 0, parallelMinRows: 50000, pruning: true, simd: true,
 };
 
 export function validateKMeansParams(kind: string, p: { nClusters: number; maxIter: number }): void {
@@ -58,10 +63,14 @@ export class KMeans implements Estimator<KMeansParams> {
     const { rows: n, cols: d } = X, k = this.params.nClusters;
     if (n < k) throw new InvalidInputError(`KMeans: ${n} rows is fewer than nClusters = ${k}`);
     const rng = new Rng(this.params.seed);
-    const tolAbs = this.params.tol * meanVariance(X);
+    // tol 0 (a fixed number of iterations) needs no variance: skip that pass over the data
+    const tolAbs = this.params.tol > 0 ? this.params.tol * meanVariance(X) : 0;
     const threads = this.params.threads > 0 ? this.params.threads : defaultThreads();
     const useElkan = this.params.algorithm === 'elkan' && k > 1;
-    const data = !useElkan && n >= this.params.parallelMinRows && threads > 1 ? toShared(X.data) : X.data;
+    // the SIMD kernel reads X from a WebAssembly memory: one copy, as the shared copy for the
+    // worker threads would be (the arena's memory is shared, so it serves both)
+    const arena = !useElkan && this.params.simd && n >= SIMD_MIN_ROWS ? WasmArena.create(X.data, n, d, k, Math.max(1, threads)) : null;
+    const data = arena ? arena.X : !useElkan && n >= this.params.parallelMinRows && threads > 1 ? toShared(X.data) : X.data;
     let best: KMeansState | null = null;
     for (let run = 0; run < this.params.nInit; run++) {
       const parallel = n >= this.params.parallelMinRows && threads > 1 && data.buffer instanceof SharedArrayBuffer;
@@ -70,7 +79,7 @@ export class KMeans implements Estimator<KMeansParams> {
         ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null)
         : randomInit(data, n, d, k, rng);
       const s = useElkan ? elkan(data, n, d, k, init, this.params.maxIter, tolAbs)
-        : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning);
+        : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning, arena);
       if (!best || s.inertia < best.inertia) best = s;
     }
     this.state = best;
@@ -133,6 +142,9 @@ export class KMeans implements Estimator<KMeansParams> {
   }
 }
 
+/** below this the arena's set-up is not repaid */
+const SIMD_MIN_ROWS = 2048;
+
 function meanVariance(X: Matrix): number {
   const { rows: n, cols: d, data } = X;
   const mean = new Float64Array(d), m2 = new Float64Array(d);
@@ -152,10 +164,10 @@ function meanVariance(X: Matrix): number {
  * E-step makes labels and inertia match the returned centres. With `pruning`, the E-step keeps
  * Hamerly's bounds and skips rows whose assignment they prove (same labels, less work).
  */
-export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Float64Array, maxIter: number, tolAbs: number, threads: number, pruning = true): KMeansState & { scanned: number[] } {
+export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Float64Array, maxIter: number, tolAbs: number, threads: number, pruning = true, arena: WasmArena | null = null): KMeansState & { scanned: number[] } {
   const pool = threads > 1 && X.buffer instanceof SharedArrayBuffer ? lloydPool(threads) : null;
   const sh = pool !== null;
-  const labels = sh ? new Int32Array(new SharedArrayBuffer(n * 4)).fill(-1) : new Int32Array(n).fill(-1);
+  const labels = arena ? arena.labels.fill(-1) : sh ? new Int32Array(new SharedArrayBuffer(n * 4)).fill(-1) : new Int32Array(n).fill(-1);
   const nBlocks = Math.ceil(n / BLOCK_ROWS);
   const stride = resultStride(k, d);
   const results = sharedOrLocalF64(nBlocks * stride, sh);
@@ -166,6 +178,7 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
   const estep = (bounded: boolean): { sums: Float64Array; counts: Float64Array; inertia: number; changed: number } => {
     const job: LloydJob = { X, labels, n, d, k, centers, results };
     if (bounded) job.bounds = { upper: upper!, lower: lower!, geo: centreGeometry(centers, prev, k, d), first: prev === null };
+    else if (arena) { arena.setCenters(centers); job.wasm = arena.job; }
     if (pool) pool.run(job); else runAllBlocksHere(job);
     const sums = new Float64Array(k * d), counts = new Float64Array(k);
     let inertia = 0, changed = 0;
@@ -180,8 +193,11 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
     return { sums, counts, inertia, changed };
   };
   let it = 0;
+  let prune = pruning;
   for (; it < maxIter; it++) {
-    const { sums, counts, changed } = estep(pruning);
+    const { sums, counts, changed, inertia: scanned } = estep(prune);
+    // bounds that rescan most rows cost more than the SIMD kernel's plain scan: drop them
+    if (prune && arena && prev !== null && scanned > 0.5 * n) prune = false;
     if (it > 0 && changed === 0) break; // strict convergence
     const next = new Float64Array(k * d);
     for (let c = 0; c < k; c++) {

@@ -10,6 +10,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { createWorker } from '../../util/workers.ts';
 import { assignRange, assignRangeBounded, BLOCK_ROWS, seedingPass, type CentreMoves } from './kernels.ts';
+import { wasmAssignBlock, type WasmJob } from './wasm-assign.ts';
 
 export const GEN = 0, DONE = 1, READY = 2, NEXT = 3, QUIT = 4;
 
@@ -22,11 +23,15 @@ export interface LloydJob {
   bounds?: { upper: Float64Array; lower: Float64Array; geo: CentreMoves; first: boolean };
   /** present for a k-means++ seeding pass (see seedingPass in kernels.ts); centers/labels unused */
   seeding?: { closest: Float64Array; commit: Float64Array | null; cands: Float64Array; nCands: number };
+  /** present when X and labels live in a WebAssembly arena: the plain E-step runs the SIMD kernel
+   *  (same results as assignRange) with the thread's scratch slot */
+  wasm?: WasmJob;
 }
 
 export function resultStride(k: number, d: number): number { return k * d + k + 2; }
 
-export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number): void {
+/** slot: this thread's scratch slot in a WebAssembly arena (0 = the calling thread, w + 1 = worker w) */
+export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number, slot = 0): void {
   const { X, labels, n, d, k, centers, results, bounds } = job;
   const stride = resultStride(k, d);
   for (;;) {
@@ -39,6 +44,10 @@ export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number): voi
       continue;
     }
     const o = b * stride;
+    if (job.wasm && !bounds) {
+      wasmAssignBlock(job.wasm, slot, b * BLOCK_ROWS, Math.min(n, (b + 1) * BLOCK_ROWS), results.subarray(o, o + stride));
+      continue;
+    }
     const sums = results.subarray(o, o + k * d), counts = results.subarray(o + k * d, o + k * d + k);
     sums.fill(0); counts.fill(0);
     const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
@@ -71,7 +80,7 @@ class LloydPool {
     for (let w = 0; w < nWorkers; w++) {
       const { port1, port2 } = new MessageChannel();
       const worker = createWorker(new URL('./lloyd-worker.ts', import.meta.url), {
-        workerData: { ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2],
+        workerData: { ctrl: this.ctrl.buffer, port: port2, slot: w + 1 }, transferList: [port2],
       });
       worker.unref();
       port1.unref();

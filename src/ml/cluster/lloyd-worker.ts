@@ -3,7 +3,7 @@
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { DONE, GEN, QUIT, READY, runBlocks, type LloydJob } from './lloyd-pool.ts';
 
-const { ctrl: ctrlBuf, port } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort };
+const { ctrl: ctrlBuf, port, slot } = workerData as { ctrl: SharedArrayBuffer; port: MessagePort; slot: number };
 const ctrl = new Int32Array(ctrlBuf);
 let gen = Atomics.load(ctrl, GEN);
 Atomics.add(ctrl, READY, 1);
@@ -15,7 +15,7 @@ for (;;) {
   const m = receiveMessageOnPort(port);
   if (m) {
     const job = m.message as LloydJob & { nBlocks: number };
-    runBlocks(job, ctrl, job.nBlocks);
+    runBlocks(job, ctrl, job.nBlocks, slot);
   }
   Atomics.add(ctrl, DONE, 1);
   Atomics.notify(ctrl, DONE);

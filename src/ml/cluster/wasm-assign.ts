@@ -1,0 +1,259 @@
+// The Lloyd E-step as WebAssembly SIMD (f64x2), generated for the exact (d, k) like the
+// JavaScript kernel in kernels.ts: two centre dot products per instruction, four centre pairs in
+// flight at once (independent dependency chains), and a branch-free arg-min. Every dot product
+// adds its terms in the same order as the JavaScript kernel (x0*c0 + x1*c1 + ...), so labels,
+// sums and inertia are bit for bit the same; only the speed differs. The module imports one
+// shared memory (an "arena" holding the rows, labels, centres and per-thread scratch), so the
+// Lloyd pool's worker threads instantiate it over the same rows without copying.
+//
+// Memory layout (byte offsets, all 16-byte aligned):
+//   X       n x d float64 rows
+//   labels  n int32
+//   C2      centres in pairs, dimension-interleaved: pair p, dim j -> [C[2p][j], C[2p+1][j]]
+//   CN      ||c||^2 per centre (k, padded to even)
+//   scratch per thread slot: sums k x d, counts k, out [inertia, changed] (float64)
+
+const enc = new TextEncoder();
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
+  return out;
+}
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f; n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
+    out.push(b | 0x80);
+  }
+}
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const str = (s: string): number[] => [...uleb(enc.encode(s).length), ...enc.encode(s)];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const f64bytes = (v: number): number[] => Array.from(new Uint8Array(Float64Array.of(v).buffer));
+const i64pair = (a: number, b: number): number[] => Array.from(new Uint8Array(BigInt64Array.of(BigInt(a), BigInt(b)).buffer));
+
+// opcodes
+const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, F64C = 0x44;
+const I32ADD = 0x6a, I32MUL = 0x6c, I32LTU = 0x49, I32NE = 0x47, I32EQZ = 0x45;
+const F64LOAD = 0x2b, F64STORE = 0x39, I32LOAD = 0x28, I32STORE = 0x36;
+const F64ADD = 0xa0, F64SUB = 0xa1, F64MUL = 0xa2, F64LT = 0x63, F64GT = 0x64, SELECT = 0x1b;
+const SIMD = 0xfd;
+const V128LOAD = 0, V128CONST = 12, F64X2SPLAT = 20, F64X2EXTRACT = 33, I64X2EXTRACT = 29, F64X2ADD = 240, F64X2SUB = 241, F64X2MUL = 242;
+const F64X2LT = 73, V128BITSELECT = 82, I32WRAP = 0xa7, F64EQ = 0x61, I32LTS = 0x48, I32AND = 0x71, I32OR = 0x72;
+
+/** Param layout of the generated function `assign(start, end, X, C2, CN, labels, sums, counts, out)`, all i32. */
+const P = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, sums: 6, counts: 7, out: 8 };
+
+/** centre pairs whose dot products are computed together (independent chains per row) */
+const GROUP = 4;
+
+export function buildAssignModule(d: number, k: number): Uint8Array {
+  const pairs = Math.ceil(k / 2);
+  // locals after the 9 params: i32 i, rowPtr, best, changed, tmpI, i0, i1;
+  // f64 bd, bd1, xn, inertia, tmpF; v128 xs[d], acc[GROUP], t, mask, best distance and index per lane
+  const L_I = 9, L_ROW = 10, L_BEST = 11, L_CHANGED = 12, L_TMPI = 13, L_I0 = 14, L_I1 = 15;
+  const L_BD = 16, L_BD1 = 17, L_XN = 18, L_INERTIA = 19, L_TMPF = 20;
+  const L_X0 = 21, L_ACC = L_X0 + d, L_TV = L_ACC + GROUP, L_MASK = L_TV + 1, L_BDV = L_MASK + 1, L_BIV = L_BDV + 1;
+  const locals = [[...uleb(7), 0x7f], [...uleb(5), 0x7c], [...uleb(d + GROUP + 4), 0x7b]];
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
+  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+
+  f64(0); set(L_INERTIA);
+  i32(0); set(L_CHANGED);
+  get(P.start); set(L_I);
+  // row pointer = X + start * d * 8
+  get(P.X); get(P.start); i32(d * 8); c.push(I32MUL, I32ADD); set(L_ROW);
+  c.push(0x02, 0x40); // block
+  c.push(0x03, 0x40); // loop
+  get(L_I); get(P.end); c.push(I32LTU, I32EQZ, 0x0d, 1); // br_if 1 (exit) when i >= end
+  // load x_j, splat, and accumulate ||x||^2
+  f64(0); set(L_XN);
+  for (let j = 0; j < d; j++) {
+    get(L_ROW); c.push(F64LOAD, ...mem(3, j * 8)); c.push(LTEE, ...uleb(L_TMPF));
+    simd(F64X2SPLAT); set(L_X0 + j);
+    get(L_XN); get(L_TMPF); get(L_TMPF); c.push(F64MUL, F64ADD); set(L_XN);
+  }
+  // arg-min per lane (even centres in lane 0, odd in lane 1), then across the two lanes
+  f64(Infinity); simd(F64X2SPLAT); set(L_BDV);
+  simd(V128CONST, ...new Array(16).fill(0)); set(L_BIV);
+  for (let p0 = 0; p0 < pairs; p0 += GROUP) {
+    const g = Math.min(GROUP, pairs - p0);
+    // acc[q] = sum_j splat(x_j) * C2[p0 + q][j], the g chains interleaved per j
+    for (let j = 0; j < d; j++) {
+      for (let q = 0; q < g; q++) {
+        get(L_X0 + j);
+        get(P.C2); simd(V128LOAD, ...mem(4, ((p0 + q) * d + j) * 16));
+        simd(F64X2MUL);
+        if (j > 0) { get(L_ACC + q); simd(F64X2ADD); }
+        set(L_ACC + q);
+      }
+    }
+    for (let q = 0; q < g; q++) {
+      const pair = p0 + q;
+      // t = CN[pair] - 2 * acc (acc + acc is the same exact doubling)
+      get(P.CN); simd(V128LOAD, ...mem(4, pair * 16));
+      get(L_ACC + q); get(L_ACC + q); simd(F64X2ADD);
+      simd(F64X2SUB); set(L_TV);
+      // strict <: within a lane the first (lowest) centre index keeps a tie
+      get(L_TV); get(L_BDV); simd(F64X2LT); set(L_MASK);
+      get(L_TV); get(L_BDV); get(L_MASK); simd(V128BITSELECT); set(L_BDV);
+      simd(V128CONST, ...i64pair(2 * pair, 2 * pair + 1)); get(L_BIV); get(L_MASK); simd(V128BITSELECT); set(L_BIV);
+    }
+  }
+  get(L_BDV); simd(F64X2EXTRACT, 0); set(L_BD);
+  get(L_BDV); simd(F64X2EXTRACT, 1); set(L_BD1);
+  get(L_BIV); simd(I64X2EXTRACT, 0); c.push(I32WRAP); set(L_I0);
+  get(L_BIV); simd(I64X2EXTRACT, 1); c.push(I32WRAP); set(L_I1);
+  // lane 1 wins when smaller, or equal with a lower index: the global first minimum
+  get(L_BD1); get(L_BD); c.push(F64LT);
+  get(L_BD1); get(L_BD); c.push(F64EQ); get(L_I1); get(L_I0); c.push(I32LTS, I32AND);
+  c.push(I32OR); set(L_TMPI);
+  get(L_I1); get(L_I0); get(L_TMPI); c.push(SELECT); set(L_BEST);
+  get(L_BD1); get(L_BD); get(L_TMPI); c.push(SELECT); set(L_BD);
+  // inertia += max(xn + bd, 0)
+  get(L_XN); get(L_BD); c.push(F64ADD); c.push(LTEE, ...uleb(L_TMPF));
+  f64(0); get(L_TMPF); f64(0); c.push(F64GT, SELECT);
+  get(L_INERTIA); c.push(F64ADD); set(L_INERTIA);
+  // sums[best*d + j] += x_j ; counts[best] += 1
+  get(P.sums); get(L_BEST); i32(d * 8); c.push(I32MUL, I32ADD); set(L_TMPI);
+  for (let j = 0; j < d; j++) {
+    get(L_TMPI);
+    get(L_TMPI); c.push(F64LOAD, ...mem(3, j * 8));
+    get(L_X0 + j); simd(F64X2EXTRACT, 0); c.push(F64ADD);
+    c.push(F64STORE, ...mem(3, j * 8));
+  }
+  get(P.counts); get(L_BEST); i32(8); c.push(I32MUL, I32ADD); c.push(LTEE, ...uleb(L_TMPI));
+  get(L_TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD); c.push(F64STORE, ...mem(3, 0));
+  // labels[i] != best -> changed++ ; labels[i] = best
+  get(P.labels); get(L_I); i32(4); c.push(I32MUL, I32ADD); set(L_TMPI);
+  get(L_CHANGED); get(L_TMPI); c.push(I32LOAD, ...mem(2, 0)); get(L_BEST); c.push(I32NE, I32ADD); set(L_CHANGED);
+  get(L_TMPI); get(L_BEST); c.push(I32STORE, ...mem(2, 0));
+  // next row
+  get(L_I); i32(1); c.push(I32ADD); set(L_I);
+  get(L_ROW); i32(d * 8); c.push(I32ADD); set(L_ROW);
+  c.push(0x0c, 0); // br 0 (loop)
+  c.push(0x0b, 0x0b); // end loop, end block
+  get(P.out); get(L_INERTIA); c.push(F64STORE, ...mem(3, 0));
+  get(P.out); get(L_CHANGED); c.push(0xb7 /* f64.convert_i32_s */); c.push(F64STORE, ...mem(3, 8));
+  c.push(0x0b); // end function
+
+  const body = [...vec(locals), ...c];
+  const type = section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), ...uleb(0)]]));
+  // import env.mem: shared memory (limits flag 3 = shared with max)
+  const imp = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const func = section(3, vec([uleb(0)]));
+  const exp = section(7, vec([[...str('assign'), 0x00, ...uleb(0)]]));
+  const code = section(10, vec([[...uleb(body.length), ...body]]));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+}
+
+
+export type WasmAssign = (start: number, end: number, X: number, C2: number, CN: number, labels: number, sums: number, counts: number, out: number) => void;
+
+const modules = new Map<string, WebAssembly.Module | null>();
+
+/** The compiled module for (d, k), or null where WebAssembly SIMD is unavailable. */
+export function assignModule(d: number, k: number): WebAssembly.Module | null {
+  const key = `${d},${k}`;
+  if (modules.has(key)) return modules.get(key)!;
+  let m: WebAssembly.Module | null = null;
+  try { m = new WebAssembly.Module(buildAssignModule(d, k)); } catch { m = null; }
+  modules.set(key, m);
+  return m;
+}
+
+/** Byte offsets of an arena's regions (see the layout at the top). */
+export interface ArenaLayout {
+  id: number; n: number; d: number; k: number;
+  X: number; labels: number; C2: number; CN: number;
+  scratch: number; scratchStride: number; slots: number;
+}
+
+/** What a Lloyd job carries to use the arena: the shared memory and its layout. */
+export interface WasmJob { memory: WebAssembly.Memory; layout: ArenaLayout }
+
+const align16 = (v: number) => Math.ceil(v / 16) * 16;
+let nextId = 1;
+/** above this the byte offsets would leave the signed 32-bit range the generated code uses */
+const MAX_BYTES = 2 ** 31 - 1;
+/** the unrolled module grows with d * k; beyond this the JavaScript kernel is used */
+export const WASM_MAX_DK = 4096;
+
+/**
+ * A shared WebAssembly memory holding X (copied in), the labels and per-thread scratch for a
+ * (d, k) fit, or null when WebAssembly SIMD is unavailable or the data are too large for it.
+ */
+export class WasmArena {
+  readonly X: Float64Array;
+  readonly labels: Int32Array;
+  readonly job: WasmJob;
+  private readonly c2: Float64Array;
+  private readonly cn: Float64Array;
+
+  private constructor(readonly memory: WebAssembly.Memory, readonly layout: ArenaLayout) {
+    const buf = memory.buffer as SharedArrayBuffer;
+    const { n, d, k } = layout, pairs = Math.ceil(k / 2);
+    this.X = new Float64Array(buf, layout.X, n * d);
+    this.labels = new Int32Array(buf, layout.labels, n);
+    this.c2 = new Float64Array(buf, layout.C2, pairs * d * 2);
+    this.cn = new Float64Array(buf, layout.CN, pairs * 2);
+    this.job = { memory, layout };
+  }
+
+  static create(data: Float64Array, n: number, d: number, k: number, slots: number): WasmArena | null {
+    if (d * k > WASM_MAX_DK || !assignModule(d, k)) return null;
+    const pairs = Math.ceil(k / 2);
+    const X = 0, labels = align16(n * d * 8), C2 = align16(labels + n * 4), CN = align16(C2 + pairs * d * 16);
+    const scratch = align16(CN + pairs * 16), scratchStride = align16((k * d + k + 2) * 8);
+    const total = scratch + slots * scratchStride;
+    if (total > MAX_BYTES) return null;
+    const pages = Math.max(1, Math.ceil(total / 65536));
+    let memory: WebAssembly.Memory;
+    try { memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
+    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, scratch, scratchStride, slots });
+    a.X.set(data.subarray(0, n * d));
+    return a;
+  }
+
+  /** Writes the centres in the pair-interleaved layout the kernel reads, and their squared norms. */
+  setCenters(C: Float64Array): void {
+    const { d, k } = this.layout, pairs = Math.ceil(k / 2);
+    for (let p = 0; p < pairs; p++) for (let j = 0; j < d; j++) for (let l = 0; l < 2; l++) {
+      const c = 2 * p + l;
+      this.c2[(p * d + j) * 2 + l] = c < k ? C[c * d + j]! : 0;
+    }
+    // a padding centre (odd k) must never win the lane-wise arg-min
+    this.cn.fill(Infinity);
+    // the same summation order as the JavaScript kernel's centre norms
+    for (let c = 0; c < k; c++) { let s = 0; for (let j = 0; j < d; j++) { const v = C[c * d + j]!; s += v * v; } this.cn[c] = s; }
+  }
+}
+
+// per thread: the instance over the arena last seen (jobs of one fit share it)
+let cached: { id: number; assign: WasmAssign; f64: Float64Array } | null = null;
+
+/**
+ * The E-step of rows [start, end) on the arena, with this thread's scratch slot: writes labels
+ * in the arena and the block's sums (k x d), counts (k), inertia and changed count into `res`
+ * (the layout of a Lloyd result block).
+ */
+export function wasmAssignBlock(w: WasmJob, slot: number, start: number, end: number, res: Float64Array): void {
+  const L = w.layout;
+  if (!cached || cached.id !== L.id) {
+    const inst = new WebAssembly.Instance(assignModule(L.d, L.k)!, { env: { mem: w.memory } });
+    cached = { id: L.id, assign: inst.exports.assign as WasmAssign, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+  }
+  const kd = L.k * L.d, base = L.scratch + slot * L.scratchStride;
+  const sums = base, counts = base + kd * 8, out = counts + L.k * 8;
+  const f = cached.f64, o = base / 8;
+  f.fill(0, o, o + kd + L.k + 2);
+  cached.assign(start, end, L.X, L.C2, L.CN, L.labels, sums, counts, out);
+  res.set(f.subarray(o, o + kd + L.k + 2));
+}
