@@ -1,0 +1,65 @@
+// The whole retail pipeline (`tributary run retail --data online-retail.csv.gz`: ingest into
+// the lake, cleaning SQL models, KPIs, forecasts, spend models, segmentation with t-SNE, lake
+// exports, tracking and registry) against the pandas + scikit-learn anchor
+// (../shared/anchors/segmentation_sklearn.py: read_csv, RFM, KMeans k = 3..6, PCA, and a 1M-row
+// synthetic KMeans) on the 541,909-row file, both as fresh processes in the same run.
+// Wall-clock times include each runtime's start-up (python imports, node + tsx). Ratio =
+// anchor / ours (above 1: we are faster). The anchor does far less work (no forecast, no spend
+// model, no t-SNE, no DBSCAN, no lake, no registry), so its retail steps alone are shown too.
+// Usage: npm run bench -- retail [FILE]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot, sharedPath } from '../src/util/paths.ts';
+import { report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
+
+const file = process.argv[2] ?? sharedPath('data', 'online-retail.csv.gz');
+if (!file) throw new Error('../shared/data/online-retail.csv.gz not found: pass a file or put ../shared beside the checkout');
+
+const anchor = await timeIt(() => runAnchor('segmentation_sklearn.py', [file]));
+const steps = anchor.value;
+const retailSteps = steps.filter((s) => !String(s.step).includes('1Mx8'));
+const anchorRetail = retailSteps.reduce((a, s) => a + Number(s.s), 0);
+const rfm = steps.find((s) => s.step === 'pandas.rfm')!;
+const k4 = steps.find((s) => s.step === 'sklearn.KMeans(k=4,n_init=10)')!;
+const anchorBest = steps.filter((s) => String(s.step).startsWith('sklearn.KMeans(k=')).reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+
+const home = mkdtempSync(join(tmpdir(), 'trib-bench-retail-'));
+try {
+  const ours = await timeIt(() => spawnSync(process.execPath, [join(packageRoot, 'bin', 'tributary.js'), 'run', 'retail', '--data', file, '--json'], {
+    encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'silent' }, cwd: home,
+  }));
+  if (ours.value.status !== 0) throw new Error(`tributary run retail failed (${ours.value.status}):\n${ours.value.stderr}`);
+  const j = JSON.parse(ours.value.stdout) as {
+    kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
+    segments: { k: number; silhouette: number; rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null } };
+    spend: { best: string; beats_baseline: boolean; models: Record<string, { rmse: number }> };
+    stages: { name: string; seconds: number; rows: number | null }[];
+    seconds: number;
+  };
+
+  const rows: Row[] = [
+    ...steps.map((s) => ({ name: `anchor ${s.step}`, s: Number(s.s) })),
+    { name: 'anchor retail steps (sum, start-up excluded)', s: anchorRetail },
+    { name: 'anchor script, wall clock (python3 process)', s: anchor.s },
+    ...j.stages.map((s) => ({ name: `ours ${s.name}`, s: s.seconds, rows: s.rows ?? '' })),
+    { name: 'ours pipeline (sum of stages)', s: j.seconds },
+    { name: 'ours tributary run retail, wall clock (node process)', s: ours.s, vs_anchor_wall: speedup(anchor.s, ours.s), vs_anchor_retail_steps: speedup(anchorRetail, ours.s) },
+  ];
+  report(`retail pipeline on ${file.split('/').pop()} (wall-clock ratio anchor/ours: ${speedup(anchor.s, ours.s)})`, rows);
+
+  report('retail results, ours vs anchor', [
+    { name: 'revenue', ours: j.kpis.revenue, anchor: rfm.revenue, reference: 8911407.9 },
+    { name: 'customers', ours: j.kpis.customers, anchor: rfm.customers, reference: 4338 },
+    { name: 'invoices', ours: j.kpis.invoices, anchor: '', reference: 18532 },
+    { name: 'avg_ticket', ours: j.kpis.avg_ticket, anchor: rfm.avg_ticket },
+    { name: 'silhouette log RFM, k=4', ours: j.segments.rfm_only.silhouette_at_k4 ?? '', anchor: k4.silhouette },
+    { name: 'silhouette log RFM, chosen k', ours: `${j.segments.rfm_only.silhouette.toFixed(4)} (k=${j.segments.rfm_only.k})`, anchor: `${anchorBest.silhouette} (${anchorBest.step})` },
+    { name: 'silhouette RFM + category mix, chosen k', ours: `${j.segments.silhouette} (k=${j.segments.k})`, anchor: '' },
+    { name: 'churn rate (90 days)', ours: j.kpis.churn_rate, anchor: '' },
+    { name: `spend RMSE, best (${j.spend.best})`, ours: j.spend.models[j.spend.best]!.rmse, anchor: '', baseline_last_90d: j.spend.models.baseline_last_90d!.rmse, beats_baseline: j.spend.beats_baseline },
+  ]);
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
