@@ -31,13 +31,13 @@ export function fitRegressor(name: ModelName, X: Matrix, y: Float64Array, opts: 
       return { name, predict: (Z) => m.predict(scaler.transform(Z)), toJSON: () => ({ kind: 'ScaledRidge', scaler: scaler.toJSON(), model: m.toJSON() }) };
     }
     case 'random_forest': {
-      const m = new RandomForestRegressor({ nEstimators: opts.small ? 200 : 150, minSamplesLeaf: opts.small ? 1 : 5, maxFeatures: opts.small ? null : 0.5, seed, nJobs }).fit(X, y);
+      const m = new RandomForestRegressor({ nEstimators: 100, minSamplesLeaf: opts.small ? 1 : 5, maxFeatures: opts.small ? null : 0.5, seed, nJobs }).fit(X, y);
       return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
     }
     case 'boosting': {
       const m = new GradientBoostingRegressor(opts.small
-        ? { nEstimators: 150, learningRate: 0.05, maxDepth: 2, minSamplesLeaf: 1, seed, nJobs }
-        : { nEstimators: 300, learningRate: 0.03, maxDepth: 4, minSamplesLeaf: 20, subsample: 0.8, seed, nJobs }).fit(X, y);
+        ? { nEstimators: 100, learningRate: 0.08, maxDepth: 2, minSamplesLeaf: 1, seed, nJobs }
+        : { nEstimators: 200, learningRate: 0.05, maxDepth: 4, minSamplesLeaf: 20, subsample: 0.8, seed, nJobs }).fit(X, y);
       return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
     }
   }

@@ -136,8 +136,11 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
       async run(c) {
         const t = await rfmTable(wh);
         c.country = t.country;
-        c.seg = segmentCustomers(t, { seed, kRange: opts.kRange });
+        // segmentCustomers runs its scan synchronously and then waits for its t-SNE thread:
+        // the anchor-comparison scan below runs during that wait
+        const seg = segmentCustomers(t, { seed, kRange: opts.kRange });
         const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange, seed });
+        c.seg = await seg;
         c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
         return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
       },

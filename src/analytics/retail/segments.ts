@@ -4,7 +4,8 @@
 // projections; and a matcher (segment + most similar customers) for a customer or a new profile.
 import { DBSCAN, KMeans, kDistance } from '../../ml/cluster/index.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
-import { PCA, TSNE } from '../../ml/decomposition/index.ts';
+import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
+import { createWorker, defaultThreads } from '../../util/workers.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
 import { SilhouetteScorer } from './silhouette.ts';
@@ -101,6 +102,22 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   return { scan, best, models };
 }
 
+/** t-SNE in a worker thread (inline when TRIBUTARY_THREADS allows only one). */
+async function runTsne(X: Matrix, params: Partial<TSNEParams>): Promise<{ indices: Int32Array; embedding: Matrix }> {
+  const inline = () => { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; };
+  if (defaultThreads() < 2) return inline();
+  const w = createWorker(new URL('./tsne-worker.ts', import.meta.url));
+  const out = new Promise<{ indices: Int32Array; embedding: Matrix }>((resolve, reject) => {
+    w.once('message', (m: { error?: string; indices: Int32Array; data: Float64Array; rows: number; cols: number }) => {
+      if (m.error) reject(new Error(`t-SNE: ${m.error}`));
+      else resolve({ indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } });
+    });
+    w.once('error', reject);
+  }).finally(() => void w.terminate());
+  w.postMessage({ rows: X.rows, cols: X.cols, data: X.data, params });
+  return out;
+}
+
 /** A label vector's partition, independent of the cluster numbering (relabelled by first use). */
 function partitionKey(labels: Int32Array): string {
   const map = new Map<number, number>();
@@ -141,11 +158,15 @@ export function nameSegments(centres: { fresh: number; value: number }[]): strin
   return names.map((n, s) => n ?? `segment ${s}`);
 }
 
-export function segmentCustomers(t: RfmTable, opts: SegmentationOptions = {}): SegmentationResult {
+export async function segmentCustomers(t: RfmTable, opts: SegmentationOptions = {}): Promise<SegmentationResult> {
   const seed = opts.seed ?? 0, w = opts.mixWeight ?? 1;
   const { Z, scaler } = logStandardise(t.rfm);
   const X = combine(Z, t.mix, w);
   const features = ['z_log_recency', 'z_log_frequency', 'z_log_monetary', ...(w > 0 ? t.categories.map((c) => `mix_${c}`) : [])];
+  // t-SNE starts first, on its own thread when there is a second core: it is the longest
+  // single computation here and needs nothing the scan produces
+  const n0 = X.rows, samples = Math.min(opts.tsneSamples ?? 1000, Math.max(10, n0));
+  const tsne = runTsne(X, { nComponents: 2, seed, maxSamples: samples, maxIter: opts.tsneIter ?? 400, perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n0, samples) - 1) / 3))) });
   const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit, seed });
   const km = models.get(best.k)!;
   const labels = km.labels;
@@ -186,9 +207,7 @@ export function segmentCustomers(t: RfmTable, opts: SegmentationOptions = {}): S
   const pca2 = { rows: n, cols: 2, data: new Float64Array(n * 2) };
   for (let i = 0; i < n; i++) { pca2.data[2 * i] = pca3.data[i * pca3.cols]!; pca2.data[2 * i + 1] = pca3.data[i * pca3.cols + 1]!; }
   const ratio = pca3m.explainedVarianceRatio;
-  const ts = new TSNE({ nComponents: 2, seed, maxSamples: Math.min(opts.tsneSamples ?? 1000, Math.max(10, n)), maxIter: opts.tsneIter ?? 400, perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n, opts.tsneSamples ?? 1000) - 1) / 3))) })
-    .fitTransform(X);
-
+  const ts = await tsne;
   const model = new SegmentModel({
     ids: t.ids, categories: t.categories, mixWeight: w, scaler: scaler.toJSON(), features, X: Array.from(X.data), d: X.cols,
     centers: Array.from(km.centers.data), k, names, labels: Array.from(labels), rfm: Array.from(t.rfm.data),
