@@ -178,8 +178,11 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       const { snapshots } = loaded;
       if (snapshots.length) await run.logParams({ snapshots: snapshots.map((s) => `${s.table}@${s.snapshot}`).join(',') });
       // a file has no snapshots: its content hash stands in for them
+      const fileSha = new Map<string, string>();
       for (const [role, s] of Object.entries(sources)) {
-        if (s.kind === 'file') await run.setTag(`${role}_sha256`, createHash('sha256').update(readFileSync(s.path)).digest('hex'));
+        if (s.kind !== 'file') continue;
+        fileSha.set(s.path, createHash('sha256').update(readFileSync(s.path)).digest('hex'));
+        await run.setTag(`${role}_sha256`, fileSha.get(s.path)!);
       }
       await run.logMetrics({ rows_train_table: loaded.train.length, ...(loaded.test ? { rows_test_table: loaded.test.length } : {}) });
 
@@ -244,7 +247,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       if (opts.register) {
         const r = trained.result;
         const columns = [...loaded.train.columns.keys()].filter((c) => c !== t.target);
-        const source = (s: TrainSource) => (s.kind === 'file' ? `file ${s.path}` : `lake table ${s.table} snapshot ${snapshots.find((x) => x.table === s.table)?.snapshot}`);
+        const source = (s: TrainSource) => (s.kind === 'file' ? `file ${s.path} (sha256 ${fileSha.get(s.path)})` : `lake table ${s.table} snapshot ${snapshots.find((x) => x.table === s.table)?.snapshot}`);
         registered = await run.stage('register', () => registry.registerModel(opts.register!, {
           artifact: artifact.text,
           runId: run.id,
