@@ -23,9 +23,10 @@ const warm = await timeIt(() => warmLloydPool(threads));
 const rows: Row[] = [{ name: anchor.step as string, s: anchor.s, iters: anchor.iters, inertia_per_row: anchor.inertia / n }];
 const times: number[] = [];
 for (const [label, p] of [
-  [`ours KMeans lloyd, plain E-step (${threads} threads)`, { threads, pruning: false }],
-  [`ours KMeans lloyd + Hamerly bounds, default (${threads} threads)`, { threads, pruning: true }],
-  ['ours KMeans lloyd + Hamerly bounds (1 thread)', { threads: 1, pruning: true }],
+  [`ours KMeans lloyd, JavaScript E-step, no bounds (${threads} threads)`, { threads, pruning: false, simd: false }],
+  [`ours KMeans default: SIMD E-step + adaptive Hamerly bounds (${threads} threads)`, { threads }],
+  [`ours KMeans lloyd, SIMD E-step, no bounds (${threads} threads)`, { threads, pruning: false }],
+  ['ours KMeans default (1 thread)', { threads: 1 }],
 ] as const) {
   const r = await timeIt(() => new KMeans({ ...params, ...p }).fit(X));
   times.push(r.s);

@@ -118,6 +118,7 @@ export function sqDist(X: Float64Array, i: number, C: Float64Array, c: number, d
 export function seedingPass(
   X: Float64Array, d: number, start: number, end: number, closest: Float64Array,
   commit: Float64Array | null, cands: Float64Array, nCands: number, out: Float64Array,
+  outs: Float64Array[] | null = null,
 ): void {
   let total = 0;
   if (commit) {
@@ -134,8 +135,8 @@ export function seedingPass(
   out[0] = total;
   // all candidates in one pass when their coordinates fit in locals: the pass is bound by
   // reading X, so scoring every candidate per row read costs one pass instead of nCands
-  if (nCands > 0 && d * nCands <= 96) {
-    multiCandidateKernel(d, nCands)(X, start, end, closest, cands, out);
+  if (nCands > 0 && onePass(d, nCands)) {
+    multiCandidateKernel(d, nCands, outs !== null)(X, start, end, closest, cands, out, outs);
     return;
   }
   // candidate-major: one tight loop per candidate with its sum in a register
@@ -175,16 +176,22 @@ function candidateKernel(d: number): CandidateKernel {
   return f;
 }
 
-type MultiCandidateKernel = (X: Float64Array, start: number, end: number, closest: Float64Array, cands: Float64Array, out: Float64Array) => void;
+/** whether a candidate pass scores all candidates per row read (their coordinates fit in locals) */
+function onePass(d: number, nCands: number): boolean { return d * nCands <= 96; }
+
+type MultiCandidateKernel = (X: Float64Array, start: number, end: number, closest: Float64Array, cands: Float64Array, out: Float64Array, outs: Float64Array[] | null) => void;
 const multiKernels = new Map<string, MultiCandidateKernel>();
 
 /** out[1 + t] = sum over rows of min(closest, ||x - cand_t||^2) for every t, in one pass; each
- *  sum is accumulated in the same order as candidateKernel's, so the values are identical. */
-function multiCandidateKernel(d: number, m: number): MultiCandidateKernel {
-  const key = `${d},${m}`;
+ *  sum is accumulated in the same order as candidateKernel's, so the values are identical.
+ *  With `write`, outs[t][i] also receives min(closest, ||x - cand_t||^2): the closest[] that
+ *  committing candidate t would give, so the commit needs no pass of its own. */
+function multiCandidateKernel(d: number, m: number, write: boolean): MultiCandidateKernel {
+  const key = `${d},${m},${write}`;
   let f = multiKernels.get(key);
   if (f) return f;
   const L: string[] = [];
+  if (write) for (let t = 0; t < m; t++) L.push(`const B${t} = outs[${t}];`);
   for (let t = 0; t < m; t++) for (let j = 0; j < d; j++) L.push(`const c${t}_${j} = cands[${t * d + j}];`);
   for (let t = 0; t < m; t++) L.push(`let acc${t} = 0;`);
   L.push(`for (let i = start, o = start * ${d}; i < end; i++, o += ${d}) {`);
@@ -193,16 +200,25 @@ function multiCandidateKernel(d: number, m: number): MultiCandidateKernel {
   for (let t = 0; t < m; t++) {
     L.push('s = 0;');
     for (let j = 0; j < d; j++) L.push(`e = x${j} - c${t}_${j}; s += e * e;`);
-    L.push(`acc${t} += s < cl ? s : cl;`);
+    if (write) L.push(`{ const v = s < cl ? s : cl; acc${t} += v; B${t}[i] = v; }`);
+    else L.push(`acc${t} += s < cl ? s : cl;`);
   }
   L.push('}');
   for (let t = 0; t < m; t++) L.push(`out[${1 + t}] = acc${t};`);
-  f = new Function('X', 'start', 'end', 'closest', 'cands', 'out', L.join('\n')) as MultiCandidateKernel;
+  f = new Function('X', 'start', 'end', 'closest', 'cands', 'out', 'outs', L.join('\n')) as MultiCandidateKernel;
   multiKernels.set(key, f);
   return f;
 }
 
-export type BlockRunner = (seeding: { closest: Float64Array; commit: Float64Array | null; cands: Float64Array; nCands: number }, results: Float64Array) => void;
+export interface SeedingJob {
+  closest: Float64Array; commit: Float64Array | null; cands: Float64Array; nCands: number;
+  /** per candidate, the closest[] its commit would give (written by the pass), or null */
+  outs?: Float64Array[] | null;
+}
+export type BlockRunner = (seeding: SeedingJob, results: Float64Array) => void;
+
+/** extra memory (bytes) k-means++ may use to skip its commit passes */
+const SEED_BUFFER_BYTES = 512 * 2 ** 20;
 
 /**
  * Greedy k-means++ (as scikit-learn): each new centre is the best, by resulting potential, of
@@ -215,28 +231,35 @@ export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number,
   const nLocal = 2 + Math.floor(Math.log(k));
   const nBlocks = Math.ceil(n / BLOCK_ROWS);
   const alloc = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
-  const closest = alloc(n).fill(Infinity);
+  let closest = alloc(n).fill(Infinity);
   const results = alloc(nBlocks * (nLocal + 1));
   const runner: BlockRunner = run ?? ((job, res) => {
     for (let b = 0; b < nBlocks; b++) {
       const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
-      seedingPass(X, d, start, end, job.closest, job.commit, job.cands, job.nCands, res.subarray(b * (job.nCands + 1), (b + 1) * (job.nCands + 1)));
+      seedingPass(X, d, start, end, job.closest, job.commit, job.cands, job.nCands, res.subarray(b * (job.nCands + 1), (b + 1) * (job.nCands + 1)), job.outs ?? null);
     }
   });
+  // the candidate pass can also write each candidate's would-be closest[]: committing the winner
+  // is then a swap of arrays instead of another pass over X (same values, bit for bit)
+  const outs = k > 1 && onePass(d, nLocal) && nLocal * n * 8 <= SEED_BUFFER_BYTES ? Array.from({ length: nLocal }, () => alloc(n)) : null;
   const first = rng.int(n);
   let commit: Float64Array = X.slice(first * d, first * d + d);
   centers.set(commit, 0);
-  for (let c = 1; c < k; c++) {
+  const blockPot = new Float64Array(nBlocks);
+  const commitPass = () => {
     runner({ closest, commit, cands: new Float64Array(0), nCands: 0 }, results);
-    const blockPot = new Float64Array(nBlocks);
+    for (let b = 0; b < nBlocks; b++) blockPot[b] = results[b]!;
+  };
+  if (k > 1) commitPass();
+  for (let c = 1; c < k; c++) {
     let total = 0;
-    for (let b = 0; b < nBlocks; b++) { blockPot[b] = results[b]!; total += results[b]!; }
+    for (let b = 0; b < nBlocks; b++) total += blockPot[b]!;
     const cands = new Float64Array(nLocal * d);
     for (let t = 0; t < nLocal; t++) {
       const idx = total > 0 ? sampleByWeight(closest, blockPot, rng.random() * total, n) : rng.int(n);
       cands.set(X.subarray(idx * d, idx * d + d), t * d);
     }
-    runner({ closest, commit: null, cands, nCands: nLocal }, results);
+    runner({ closest, commit: null, cands, nCands: nLocal, outs }, results);
     let bestT = 0, bestPot = Infinity;
     for (let t = 0; t < nLocal; t++) {
       let p = 0;
@@ -245,6 +268,12 @@ export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number,
     }
     commit = cands.slice(bestT * d, bestT * d + d);
     centers.set(commit, c * d);
+    if (c === k - 1) break;
+    if (outs) {
+      const old = closest;
+      closest = outs[bestT]!; outs[bestT] = old;
+      for (let b = 0; b < nBlocks; b++) blockPot[b] = results[b * (nLocal + 1) + 1 + bestT]!;
+    } else commitPass();
   }
   return centers;
 }

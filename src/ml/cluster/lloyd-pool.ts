@@ -9,7 +9,7 @@
 // (warmLloydPool, or in the background by the first fit) and used once it is ready.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { createWorker } from '../../util/workers.ts';
-import { assignRange, assignRangeBounded, BLOCK_ROWS, seedingPass, type CentreMoves } from './kernels.ts';
+import { assignRange, assignRangeBounded, BLOCK_ROWS, seedingPass, type CentreMoves, type SeedingJob } from './kernels.ts';
 import { wasmAssignBlock, type WasmJob } from './wasm-assign.ts';
 
 export const GEN = 0, DONE = 1, READY = 2, NEXT = 3, QUIT = 4;
@@ -22,7 +22,7 @@ export interface LloydJob {
   /** present for the bounded (Hamerly) E-step */
   bounds?: { upper: Float64Array; lower: Float64Array; geo: CentreMoves; first: boolean };
   /** present for a k-means++ seeding pass (see seedingPass in kernels.ts); centers/labels unused */
-  seeding?: { closest: Float64Array; commit: Float64Array | null; cands: Float64Array; nCands: number };
+  seeding?: SeedingJob;
   /** present when X and labels live in a WebAssembly arena: the plain E-step runs the SIMD kernel
    *  (same results as assignRange) with the thread's scratch slot */
   wasm?: WasmJob;
@@ -38,9 +38,9 @@ export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number, slot
     const b = Atomics.add(ctrl, NEXT, 1);
     if (b >= nBlocks) return;
     if (job.seeding) {
-      const { closest, commit, cands, nCands } = job.seeding;
+      const { closest, commit, cands, nCands, outs } = job.seeding;
       const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
-      seedingPass(X, d, start, end, closest, commit, cands, nCands, results.subarray(b * (nCands + 1), (b + 1) * (nCands + 1)));
+      seedingPass(X, d, start, end, closest, commit, cands, nCands, results.subarray(b * (nCands + 1), (b + 1) * (nCands + 1)), outs ?? null);
       continue;
     }
     const o = b * stride;
