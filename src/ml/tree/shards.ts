@@ -115,11 +115,20 @@ export class ShardWorker {
     const a = segStart[s * maxNodes + node]!, b = segEnd[s * maxNodes + node]!;
     const tmp = this.tmp;
     let w = a, t = 0;
-    // branch-free: the side of a row is a coin flip to the branch predictor
-    for (let k = a; k < b; k++) {
-      const r = rows[k]!, v = bins[r * nCols + col]!;
-      const l = code === 0 ? (v <= bin ? 1 : 0) : (v !== code ? 1 : 0);
-      rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
+    // branch-free: the side of a row is a coin flip to the branch predictor; one loop per kind
+    // of column, so the test inside is a single compare
+    if (code === 0) {
+      for (let k = a; k < b; k++) {
+        const r = rows[k]!;
+        const l = (bins[r * nCols + col]! - bin - 1) >>> 31; // 1 when bin value <= bin
+        rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
+      }
+    } else {
+      for (let k = a; k < b; k++) {
+        const r = rows[k]!;
+        const l = bins[r * nCols + col]! !== code ? 1 : 0;
+        rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
+      }
     }
     for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
     segStart[s * maxNodes + left] = a; segEnd[s * maxNodes + left] = w;
