@@ -62,8 +62,10 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     const byLevel = Object.fromEntries(levels.map((l) => [l.level, Number(l.revenue)]));
     for (const l of ['all', 'month', 'country', 'category', 'month+country', 'month+category', 'country+category']) assert.ok(l in byLevel, `KPI level ${l}`);
     assert.ok(Math.abs(byLevel.month! - byLevel.all!) < 1e-3 && Math.abs(byLevel.category! - byLevel.all!) < 1e-3);
-    const churnSeries = await ws.wh.query<{ n: number }>('SELECT count(*)::BIGINT AS n FROM curated.commerce_churn WHERE country IS NULL AND horizon_days = 90');
-    assert.ok(Number(churnSeries[0]!.n) > 3);
+    const churnSeries = await ws.wh.query<{ level: string; n: number; active: number }>(
+      `SELECT level, count(DISTINCT cutoff)::BIGINT AS n, sum(active_customers)::BIGINT AS active FROM curated.commerce_churn WHERE horizon_days = 90 GROUP BY level ORDER BY level`);
+    assert.deepEqual(churnSeries.map((r) => r.level), ['all', 'category', 'country']);
+    assert.ok(churnSeries.every((r) => Number(r.n) > 3 && Number(r.active) === Number(churnSeries[0]!.active)), 'every level splits the same active customers');
 
     // forecast: every model scored by the backtest, forecast vs actual in the lake
     for (const g of ['month', 'week'] as const) {
