@@ -2,13 +2,15 @@
 // and the latency, appended to the lake's `inference` zone through the write-ahead log (the same
 // durable path as collected events). A share of requests (config.auditSampling) is kept.
 //
-// The append is not awaited on the response path: the write-ahead log groups concurrent appends
-// into one write + fdatasync, and waiting for the disk would put a flush into every prediction's
-// latency. A failed append is logged, never turned into a failed prediction.
+// The append is not awaited on the response path: records are gathered for a few milliseconds
+// and appended as one batch (one write + fdatasync in the write-ahead log), because waiting for
+// the disk would put a flush into every prediction's latency. A failed append is logged, never
+// turned into a failed prediction; close() appends what is still gathered.
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
+import type { WalRecord } from '../lake/wal.ts';
 
 export const AUDIT_TABLE = 'inference.requests';
 
@@ -31,10 +33,34 @@ declare module 'fastify' {
   interface FastifyRequest { inference: InferenceTag | null }
 }
 
+const BATCH_MS = 5;
+const BATCH_MAX = 1000;
+
 export class AuditLog {
   private pending = 0;
   private failures = 0;
+  private batch: WalRecord[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inflight = new Set<Promise<void>>();
   constructor(private readonly lake: Lake, private readonly sampling: number, private readonly log: (m: string) => void = () => {}) {}
+
+  /** Appends what is gathered and waits for every append in flight. */
+  async drain(): Promise<void> {
+    this.send();
+    await Promise.all([...this.inflight]);
+  }
+
+  private send(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (!this.batch.length) return;
+    const records = this.batch;
+    this.batch = [];
+    this.pending += records.length;
+    const p = this.lake.append(records)
+      .catch((e: Error) => { this.failures += records.length; this.log(`audit: append of ${records.length} records failed: ${e.message}`); })
+      .finally(() => { this.pending -= records.length; this.inflight.delete(p); });
+    this.inflight.add(p);
+  }
 
   get stats(): { pending: number; failures: number } { return { pending: this.pending, failures: this.failures }; }
 
@@ -62,9 +88,8 @@ export class AuditLog {
       ts: now.toISOString(), request_id: randomUUID(), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
     });
-    this.pending++;
-    this.lake.append([{ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json }])
-      .catch((e: Error) => { this.failures++; this.log(`audit: append failed: ${e.message}`); })
-      .finally(() => { this.pending--; });
+    this.batch.push({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });
+    if (this.batch.length >= BATCH_MAX) this.send();
+    else if (!this.timer) this.timer = setTimeout(() => this.send(), BATCH_MS);
   }
 }

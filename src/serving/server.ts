@@ -75,6 +75,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       models.stop();
       features.stop();
       await app.close();
+      await audit.drain();
       await ctx.lake.close();
       await ctx.store.close();
     },

@@ -242,6 +242,7 @@ test('prediction API', async (t) => {
   });
 
   await t.test('every inference request and its answer lands in the lake\'s inference zone', async () => {
+    await server.ctx.audit!.drain();
     await server.ctx.lake.flush();
     const wh = await Warehouse.open({ lake: server.ctx.lake });
     try {
@@ -280,6 +281,7 @@ test('bearer token on write endpoints; sampling of the audit log', async (t) => 
   assert.equal((await fetch(`${server.url}/v1/events`, json([]))).status, 401, 'events need the token');
   assert.equal((await fetch(`${server.url}/v1/predict/tiny`, json({ rows: [{ x: 1, colour: 'red' }] }))).status, 200, 'reads stay open');
   assert.ok(logs.every((l) => !l.includes(token)), 'the token is never logged');
+  await server.ctx.audit!.drain();
   await server.ctx.lake.flush();
   assert.equal(await server.ctx.lake.catalog.tableExists('inference.requests'), false, 'sampling 0 audits nothing');
 });
