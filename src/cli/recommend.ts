@@ -6,13 +6,37 @@ import { RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.t
 import { openWorkspace } from '../warehouse/workspace.ts';
 import { evaluateOnLake, runMusic, MODEL_NAME } from '../analytics/music/pipeline.ts';
 import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
-import { ModelRegistry } from '../tracking/index.ts';
+import { loadConfig } from '../config/index.ts';
+import { ModelRegistry, Tracker, openTracking, type Run } from '../tracking/index.ts';
+import type { MetaStore } from '../metadata/db.ts';
 import { fail, printJson, printTable } from './output.ts';
 
 interface EvaluateOpts {
   train?: string; test?: string; lake?: boolean; testFraction: string; model: string; tune?: boolean; json?: boolean; seed: string;
   factors?: string; iterations?: string; alpha?: string; reg?: string; cgSteps?: string; threads?: string;
-  dtype?: string; lambda?: string; k?: string;
+  dtype?: string; lambda?: string; k?: string; track: boolean;
+}
+
+/**
+ * Every evaluation is a tracking run (pipeline "recommend", step "evaluate"): the parameters of
+ * each model, and its metrics under "<model>.<metric>". Uses the workspace's metadata store
+ * when there is one (one store per process), else opens the home's.
+ */
+async function trackedEvaluation(store: MetaStore | undefined, params: Record<string, string | number | boolean>, rows: EvaluationRow[], fn: () => Promise<void>): Promise<Run['id'] | undefined> {
+  const config = loadConfig();
+  const own = store ? undefined : await openTracking(config);
+  try {
+    const tracker = own ? own.tracker : new Tracker(store!, { home: config.home });
+    return await tracker.withRun({ pipeline: 'recommend', step: 'evaluate', params }, async (run) => {
+      await run.stage('evaluate', fn);
+      for (const r of rows) {
+        await run.logMetrics({ [`${r.model}.ndcg10`]: r.ndcg10, [`${r.model}.recall20`]: r.recall20, [`${r.model}.precision10`]: r.precision10, [`${r.model}.map10`]: r.map10, [`${r.model}.coverage`]: r.coverage, [`${r.model}.fit_s`]: r.fit_s });
+      }
+      return run.id;
+    });
+  } finally {
+    await own?.close();
+  }
 }
 
 export function register(program: Command): void {
@@ -36,6 +60,7 @@ export function register(program: Command): void {
     .option('--dtype <t>', 'ALS factor storage: float32|float64')
     .option('--lambda <x>', 'EASE L2 regularisation (default 200)')
     .option('--k <n>', 'item-kNN neighbours per item (default 100)')
+    .option('--no-track', 'do not record a tracking run')
     .action(async (o: EvaluateOpts) => {
       const models = (o.model === 'all' ? [...RECOMMENDER_KINDS] : o.model.split(',').map((s) => s.trim())) as RecommenderKind[];
       for (const m of models) if (!RECOMMENDER_KINDS.includes(m)) fail(`--model: unknown model "${m}" (known: ${RECOMMENDER_KINDS.join(', ')}, all)`);
@@ -57,16 +82,23 @@ export function register(program: Command): void {
             });
           }
         };
+      const runParams: Record<string, string | number | boolean> = { models: models.join(','), source: o.lake ? 'lake' : `${o.train} / ${o.test}`, tune: !!o.tune, seed };
+      for (const [kind, p] of Object.entries(params)) for (const [k, v] of Object.entries(p)) if (v !== undefined) runParams[`${kind}.${k}`] = v as string | number;
+      let runId: string | undefined;
       if (o.lake) {
         if (o.train || o.test) fail('--lake reads the lake: do not give --train/--test with it');
         const ws = await openWorkspace();
         try {
-          const r = await evaluateOnLake(ws.wh, { models, tune: o.tune, seed, params, testFraction: num('--test-fraction', o.testFraction), onRow });
-          if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
+          const evaluate = async () => {
+            const r = await evaluateOnLake(ws.wh, { models, tune: o.tune, seed, params, testFraction: num('--test-fraction', o.testFraction), onRow });
+            if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
+          };
+          if (o.track) runId = await trackedEvaluation(ws.store, runParams, rows, evaluate); else await evaluate();
         } finally { await ws.close(); }
       } else {
         if (!o.train || !o.test) fail('give --train FILE and --test FILE, or --lake');
-        await evaluateModels(readInteractionsCsv(o.train), readInteractionsCsv(o.test), { models, tune: o.tune, params, seed, onRow });
+        const evaluate = async () => { await evaluateModels(readInteractionsCsv(o.train!), readInteractionsCsv(o.test!), { models, tune: o.tune, params, seed, onRow }); };
+        if (o.track) runId = await trackedEvaluation(undefined, runParams, rows, evaluate); else await evaluate();
       }
       if (!o.json) {
         printTable(rows.map((r) => ({
@@ -74,6 +106,7 @@ export function register(program: Command): void {
           'precision@10': round(r.precision10, 4), 'map@10': round(r.map10, 4), coverage: round(r.coverage, 4), users: r.users,
           params: Object.entries(r.params).filter(([k]) => !['seed', 'threads', 'dtype', 'confidence'].includes(k)).map(([k, v]) => `${k}=${v}`).join(' '),
         })));
+        if (runId) console.log(`tracking run ${runId} (tributary runs show ${runId})`);
       }
     });
 
