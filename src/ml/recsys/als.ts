@@ -1,6 +1,8 @@
 // Implicit-feedback ALS (Hu, Koren, Volinsky 2008) with the conjugate-gradient row solver of
 // Takacs et al. 2011. User and item half-steps are split over worker threads (one per core) that
 // share the factor matrices through SharedArrayBuffer; results do not depend on the thread count.
+// The row solves and Gram products run in a WebAssembly SIMD kernel (als-wasm.ts) over one shared
+// arena when the factor count fills its lanes, else in the scalar JavaScript kernel (als-kernel.ts).
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { resolveParams, requireFitted } from '../core/estimator.ts';
 import { Rng } from '../core/rng.ts';
@@ -10,6 +12,7 @@ import { Interactions, type Csr } from './interactions.ts';
 import {
   GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
 } from './als-kernel.ts';
+import { alsLayout, alsMemory, alsModule, gramWasm, instantiateAls, solveWasm, type SideOffsets } from './als-wasm.ts';
 import {
   checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
   type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
@@ -24,7 +27,11 @@ export interface AlsParams {
   iterations: number;
   cgSteps: number;
   seed: number;
-  /** factor storage; the solver accumulates in float64 either way */
+  /**
+   * factor storage and solver arithmetic: the SIMD kernel solves float32 factors in float32
+   * (like implicit's CPU CG), float64 in float64; the scalar fallback (factors not a multiple of
+   * 4 for float32) accumulates in float64
+   */
   dtype: 'float32' | 'float64';
   /** 0 = one per core (defaultThreads); 1 = no workers */
   threads: number;
@@ -69,19 +76,31 @@ export class ImplicitAls implements Recommender<AlsParams> {
     const threads = this.params.threads === 0 ? autoThreads(data.nnz, f) : this.params.threads;
     const shared = threads > 1;
     const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    const users = this.side(data.byUser, buf);
-    const items = this.side(data.byItem, buf);
-    const X: FactorArray = dtype === 'float32' ? new Float32Array(buf(data.nUsers * f * 4)) : new Float64Array(buf(data.nUsers * f * 8));
-    const Y: FactorArray = dtype === 'float32' ? new Float32Array(buf(data.nItems * f * 4)) : new Float64Array(buf(data.nItems * f * 8));
+    // WebAssembly SIMD kernel when the factor count fits its lanes: everything in one shared arena
+    const wasmOk = alsModule(f, dtype) !== null;
+    const slots = shared ? threads : 1;
+    const sized = wasmOk ? alsLayout(f, dtype, data.nUsers, data.nItems, data.nnz, slots) : undefined;
+    const memory = sized ? alsMemory(sized.bytes) : null;
+    const L = memory ? sized!.layout : undefined;
+    const users = this.side(data.byUser, buf, memory && L ? { mem: memory, at: L.users } : undefined);
+    const items = this.side(data.byItem, buf, memory && L ? { mem: memory, at: L.items } : undefined);
+    const factorArray = (n: number, at: number | undefined): FactorArray => (memory && at !== undefined
+      ? (dtype === 'float32' ? new Float32Array(memory.buffer, at, n * f) : new Float64Array(memory.buffer, at, n * f))
+      : dtype === 'float32' ? new Float32Array(buf(n * f * 4)) : new Float64Array(buf(n * f * 8)));
+    const X = factorArray(data.nUsers, L?.X);
+    const Y = factorArray(data.nItems, L?.Y);
     // the anchor's init: N(0, 0.01) for both sides, users drawn first
     const rng = new Rng(seed);
     for (let k = 0; k < X.length; k++) X[k] = 0.01 * rng.normal();
     for (let k = 0; k < Y.length; k++) Y[k] = 0.01 * rng.normal();
 
     const pool = shared ? await WorkerPool.get(threads) : undefined;
-    await pool?.broadcast({ init: { users, items, X, Y, f, cgSteps } });
+    await pool?.broadcast((slot) => (memory && L
+      ? { init: { wasm: { memory, layout: L, slot }, f, cgSteps } }
+      : { init: { users, items, X, Y, f, cgSteps } }));
     try {
       const scratch = makeScratch(f);
+      const fns = memory && L && !pool ? instantiateAls(f, dtype, memory) : undefined;
       const gram = async (side: 'user' | 'item'): Promise<Float64Array> => {
         const n = side === 'user' ? data.nUsers : data.nItems;
         const chunks: Array<[number, number]> = [];
@@ -89,6 +108,8 @@ export class ImplicitAls implements Recommender<AlsParams> {
         let parts: Float64Array[];
         if (pool) {
           parts = (await pool.run(chunks.map(([lo, hi]) => ({ op: 'gram', side, lo, hi })))).map((r) => r.gram as Float64Array);
+        } else if (fns) {
+          parts = chunks.map(([lo, hi]) => gramWasm(fns, L!, memory!, side, lo, hi, 0));
         } else {
           parts = chunks.map(([lo, hi]) => { const o = new Float64Array(f * f); gramChunk(side === 'user' ? X : Y, f, lo, hi, o); return o; });
         }
@@ -96,10 +117,14 @@ export class ImplicitAls implements Recommender<AlsParams> {
       };
       const solve = async (side: 'user' | 'item', A: Float64Array) => {
         const m = side === 'user' ? users : items;
+        // the wasm kernel reads YtY + reg I from the arena, in the factors' element type
+        if (memory && L) (dtype === 'float32' ? new Float32Array(memory.buffer, L.A, f * f) : new Float64Array(memory.buffer, L.A, f * f)).set(A);
         if (pool) {
           // several tasks per thread so a slow range does not leave the others idle
           const ranges = splitRows(m.indptr, f, threads * 4);
-          await pool.run(ranges.map(([lo, hi]) => ({ op: 'solve', side, lo, hi, A })));
+          await pool.run(ranges.map(([lo, hi]) => (memory ? { op: 'solve', side, lo, hi } : { op: 'solve', side, lo, hi, A })));
+        } else if (fns) {
+          solveWasm(fns, L!, side, 0, side === 'user' ? data.nUsers : data.nItems, 0, cgSteps);
         } else if (side === 'user') {
           solveRows(users, X, Y, A, f, cgSteps, 0, data.nUsers, scratch);
         } else {
@@ -114,7 +139,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
       }
     } finally {
       // drop the workers' views so the shared buffers can be freed
-      if (pool) { await pool.broadcast({ init: null }).catch(() => {}); pool.release(); }
+      if (pool) { await pool.broadcast(() => ({ init: null })).catch(() => {}); pool.release(); }
     }
     // plain (non-shared) copies: the model outlives the workers and is serialised
     this.state = { userFactors: F.from(X), itemFactors: F.from(Y) };
@@ -122,11 +147,15 @@ export class ImplicitAls implements Recommender<AlsParams> {
     return this;
   }
 
-  private side(m: Csr, buf: (bytes: number) => ArrayBufferLike): SideMatrix {
+  /** The solver's view of one CSR side: in the wasm arena at `arena.at`, else in buffers from `buf`. */
+  private side(m: Csr, buf: (bytes: number) => ArrayBufferLike, arena?: { mem: WebAssembly.Memory; at: SideOffsets }): SideMatrix {
     const { alpha, confidence } = this.params;
-    const indptr = new Int32Array(buf(m.indptr.byteLength)); indptr.set(m.indptr);
-    const indices = new Int32Array(buf(m.indices.byteLength)); indices.set(m.indices);
-    const cm1 = new Float32Array(buf(m.data.length * 4));
+    const b = arena?.mem.buffer;
+    const indptr = b ? new Int32Array(b, arena!.at.indptr, m.indptr.length) : new Int32Array(buf(m.indptr.byteLength));
+    indptr.set(m.indptr);
+    const indices = b ? new Int32Array(b, arena!.at.indices, m.indices.length) : new Int32Array(buf(m.indices.byteLength));
+    indices.set(m.indices);
+    const cm1 = b ? new Float32Array(b, arena!.at.cm1, m.data.length) : new Float32Array(buf(m.data.length * 4));
     for (let k = 0; k < m.data.length; k++) {
       const w = m.data[k]!;
       if (w < 0) throw new InvalidInputError(`als: field "weight" must be >= 0 for implicit feedback, got ${w}`);

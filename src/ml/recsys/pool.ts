@@ -44,13 +44,13 @@ export class WorkerPool {
     return pool;
   }
 
-  /** Sends one message to every worker and waits for each one's reply (set-up, tear-down). */
-  async broadcast(msg: unknown): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
+  /** Sends one message to every worker (msg(i) for worker i) and waits for each one's reply (set-up, tear-down). */
+  async broadcast(msg: Record<string, unknown> | ((worker: number) => unknown)): Promise<void> {
+    await Promise.all(this.workers.map((w, i) => new Promise<void>((resolve, reject) => {
       const onErr = (e: Error) => reject(e);
       w.once('error', onErr);
       w.once('message', () => { w.off('error', onErr); resolve(); });
-      w.postMessage(msg);
+      w.postMessage(typeof msg === 'function' ? msg(i) : msg);
     })));
   }
 

@@ -3,19 +3,24 @@
 // SPD inverse behind EASE.
 import { parentPort } from 'node:worker_threads';
 import { gramChunk, makeScratch, solveRows, type FactorArray, type SideMatrix } from './als-kernel.ts';
+import { gramWasm, instantiateAls, solveWasm, type AlsLayout, type AlsWasmFns } from './als-wasm.ts';
 import { runSpdTask, SPD_BLOCK, type SpdTask } from './spd-inverse.ts';
 
-interface AlsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
+interface AlsJsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
+/** the WebAssembly kernel: everything lives in the shared arena; `slot` is this thread's scratch */
+interface AlsWasmInit { wasm: { memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number }
+type AlsInit = AlsJsInit | AlsWasmInit;
 interface SpdInit { G: Float64Array; W: Float64Array; n: number }
 type Msg =
   | { ping: true }
   | { init: AlsInit | null }
   | { spdInit: SpdInit | null }
   | { id: number; op: 'gram'; side: 'user' | 'item'; lo: number; hi: number }
-  | { id: number; op: 'solve'; side: 'user' | 'item'; lo: number; hi: number; A: Float64Array }
+  | { id: number; op: 'solve'; side: 'user' | 'item'; lo: number; hi: number; A?: Float64Array }
   | { id: number; op: 'spd'; task: SpdTask };
 
 let als: AlsInit | null = null;
+let fns: AlsWasmFns | undefined;
 let scratch: ReturnType<typeof makeScratch> | undefined;
 let spd: SpdInit | null = null;
 const T = new Float64Array(SPD_BLOCK * SPD_BLOCK);
@@ -24,7 +29,9 @@ parentPort!.on('message', (msg: Msg) => {
   if ('ping' in msg) { parentPort!.postMessage({ pong: true }); return; }
   if ('init' in msg) {
     als = msg.init;
-    scratch = als ? makeScratch(als.f) : undefined;
+    const w = als && 'wasm' in als ? als.wasm : undefined;
+    fns = w ? instantiateAls(w.layout.f, w.layout.dtype, w.memory) : undefined;
+    scratch = als && !w ? makeScratch(als.f) : undefined;
     parentPort!.postMessage({ ready: true });
     return;
   }
@@ -33,16 +40,25 @@ parentPort!.on('message', (msg: Msg) => {
     if (msg.op === 'spd') {
       runSpdTask(msg.task, spd!.G, spd!.W, spd!.n, T);
       parentPort!.postMessage({ id: msg.id });
+    } else if (als && 'wasm' in als) {
+      const { memory, layout, slot } = als.wasm;
+      if (msg.op === 'gram') {
+        const out = gramWasm(fns!, layout, memory, msg.side, msg.lo, msg.hi, slot);
+        parentPort!.postMessage({ id: msg.id, gram: out }, [out.buffer as ArrayBuffer]); // a fresh, unshared copy
+      } else {
+        solveWasm(fns!, layout, msg.side, msg.lo, msg.hi, slot, als.cgSteps);
+        parentPort!.postMessage({ id: msg.id });
+      }
     } else if (msg.op === 'gram') {
-      const s = als!;
+      const s = als as AlsJsInit;
       const out = new Float64Array(s.f * s.f);
       gramChunk(msg.side === 'user' ? s.X : s.Y, s.f, msg.lo, msg.hi, out);
       parentPort!.postMessage({ id: msg.id, gram: out }, [out.buffer]);
     } else {
-      const s = als!;
+      const s = als as AlsJsInit;
       // solving users reads item factors, and the reverse
-      if (msg.side === 'user') solveRows(s.users, s.X, s.Y, msg.A, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
-      else solveRows(s.items, s.Y, s.X, msg.A, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
+      if (msg.side === 'user') solveRows(s.users, s.X, s.Y, msg.A!, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
+      else solveRows(s.items, s.Y, s.X, msg.A!, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
       parentPort!.postMessage({ id: msg.id });
     }
   } catch (e) {
