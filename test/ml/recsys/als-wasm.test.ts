@@ -19,11 +19,11 @@ for (const [f, dtype, tol] of [[64, 'float32', 1e-5], [12, 'float32', 1e-5], [64
     const { layout: L, bytes } = alsLayout(f, dtype, nU, nI, idx.length, slots);
     const mem = alsMemory(bytes);
     assert.ok(mem && alsModule(f, dtype), 'WebAssembly SIMD with shared memory is available');
-    const F = dtype === 'float32' ? Float32Array : Float64Array;
+    const view = (at: number, n: number) => (dtype === 'float32' ? new Float32Array(mem.buffer, at, n) : new Float64Array(mem.buffer, at, n));
     new Int32Array(mem.buffer, L.users.indptr, nU + 1).set(indptr);
     new Int32Array(mem.buffer, L.users.indices, idx.length).set(idx);
     new Float32Array(mem.buffer, L.users.cm1, idx.length).set(cm);
-    const X = new F(mem.buffer, L.X, nU * f), Y = new F(mem.buffer, L.Y, nI * f);
+    const X = view(L.X, nU * f), Y = view(L.Y, nI * f);
     for (let k = 0; k < X.length; k++) X[k] = rng.normal();
     for (let k = 0; k < Y.length; k++) Y[k] = rng.normal();
     const fns = instantiateAls(f, dtype, mem);
@@ -36,8 +36,8 @@ for (const [f, dtype, tol] of [[64, 'float32', 1e-5], [12, 'float32', 1e-5], [64
       for (let b = 0; b < a; b++) A[a * f + b] = A[b * f + a]!;
       A[a * f + a]! += 0.5;
     }
-    new F(mem.buffer, L.A, f * f).set(A);
-    const expected = F.from(X);
+    view(L.A, f * f).set(A);
+    const expected = dtype === 'float32' ? Float32Array.from(X) : Float64Array.from(X);
     solveRows({ indptr, indices: Int32Array.from(idx), cm1: Float32Array.from(cm) }, expected, Y, A, f, 3, 0, nU, makeScratch(f));
     // two ranges on two scratch slots, as two worker threads would
     solveWasm(fns, L, 'user', 0, 20, 0, 3);
