@@ -15,7 +15,7 @@ import { rfmTable } from './features.ts';
 import { runForecasts, type ForecastResult } from './forecast.ts';
 import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
 import { writeLakeTable } from './lake-rows.ts';
-import { segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from './segments.ts';
+import { segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
 import { spendPrediction, type SpendResult } from './spend.ts';
 
 /** The SQL models this pipeline needs, in build order. */
@@ -49,7 +49,7 @@ export interface RetailSummary {
     profiles: SegmentationResult['profiles'];
     dbscan: { eps: number; min_samples: number; clusters: number; noise: number };
     pca2_explained_variance: number;
-    /** KMeans on the scikit-learn anchor's features (log1p RFM, standardised) over the same k range */
+    /** KMeans on the scikit-learn anchor's features (log1p RFM, standardised) over its k range (3..6) or the given one */
     rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null; scan: KChoice[] };
   };
   tracking: { run_id: string; models: { name: string; version: number; alias: string }[] } | { skipped: string };
@@ -136,11 +136,12 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
       async run(c) {
         const t = await rfmTable(wh);
         c.country = t.country;
-        // segmentCustomers runs its scan synchronously and then waits for its t-SNE thread:
-        // the anchor-comparison scan below runs during that wait
-        const seg = segmentCustomers(t, { seed, kRange: opts.kRange });
-        const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange, seed });
-        c.seg = await seg;
+        // the log-RFM-only scan (the scikit-learn comparison) and the t-SNE run on worker
+        // threads while the main segmentation scan runs here
+        // (over the anchor's k = 3..6 unless a range is given, so the two scans match)
+        const rfmScan = scanKAside(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed });
+        c.seg = await segmentCustomers(t, { seed, kRange: opts.kRange });
+        const rfm = await rfmScan;
         c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
         return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
       },

@@ -8,6 +8,7 @@ import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
 import { createWorker, defaultThreads } from '../../util/workers.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
+import type { SegmentTask } from './segment-worker.ts';
 import { SilhouetteScorer } from './silhouette.ts';
 
 export interface KChoice { k: number; inertia: number; silhouette: number }
@@ -102,20 +103,28 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   return { scan, best, models };
 }
 
-/** t-SNE in a worker thread (inline when TRIBUTARY_THREADS allows only one). */
-async function runTsne(X: Matrix, params: Partial<TSNEParams>): Promise<{ indices: Int32Array; embedding: Matrix }> {
-  const inline = () => { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; };
-  if (defaultThreads() < 2) return inline();
-  const w = createWorker(new URL('./tsne-worker.ts', import.meta.url));
-  const out = new Promise<{ indices: Int32Array; embedding: Matrix }>((resolve, reject) => {
-    w.once('message', (m: { error?: string; indices: Int32Array; data: Float64Array; rows: number; cols: number }) => {
-      if (m.error) reject(new Error(`t-SNE: ${m.error}`));
-      else resolve({ indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } });
-    });
+/** Runs a segment-worker task on its own thread. */
+function inWorker<T>(msg: SegmentTask): Promise<T> {
+  const w = createWorker(new URL('./segment-worker.ts', import.meta.url));
+  const out = new Promise<T>((resolve, reject) => {
+    w.once('message', (m: T & { error?: string }) => (m.error ? reject(new Error(`${msg.task}: ${m.error}`)) : resolve(m)));
     w.once('error', reject);
   }).finally(() => void w.terminate());
-  w.postMessage({ rows: X.rows, cols: X.cols, data: X.data, params });
+  w.postMessage(msg);
   return out;
+}
+
+/** t-SNE in a worker thread (inline when TRIBUTARY_THREADS allows only one). */
+async function runTsne(X: Matrix, params: Partial<TSNEParams>): Promise<{ indices: Int32Array; embedding: Matrix }> {
+  if (defaultThreads() < 2) { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; }
+  const m = await inWorker<{ indices: Int32Array; data: Float64Array; rows: number; cols: number }>({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params });
+  return { indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } };
+}
+
+/** scanK in a worker thread (the scores only; inline when only one thread is allowed). */
+export async function scanKAside(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}): Promise<{ scan: KChoice[]; best: KChoice }> {
+  if (defaultThreads() < 2) { const r = scanK(X, opts); return { scan: r.scan, best: r.best }; }
+  return inWorker({ task: 'scan', rows: X.rows, cols: X.cols, data: X.data, opts });
 }
 
 /** A label vector's partition, independent of the cluster numbering (relabelled by first use). */
