@@ -4,13 +4,15 @@ import { startServer } from '../serving/server.ts';
 
 export function register(program: Command): void {
   program.command('serve')
-    .description('run the HTTP API (collector, predictions, docs) on embedded defaults')
+    .description('run the HTTP API (collector, predictions, segments, recommendations, docs, metrics) on embedded defaults')
     .option('-p, --port <n>', 'port (0 picks a free one)', process.env.PORT ?? '8080')
     .option('--host <host>', 'interface to bind (default 127.0.0.1 without a token, 0.0.0.0 with one)')
-    .action(async (o: { port: string; host?: string }) => {
+    .option('--poll-ms <n>', 'how often to check the registry for promotions (ms)', '1000')
+    .action(async (o: { port: string; host?: string; pollMs: string }) => {
       const config = loadConfig({ port: Number(o.port), host: o.host });
-      const server = await startServer(config, { logger: true, log: (m) => console.error(m) });
-      console.log(`tributary API listening on ${server.url}  (docs: ${server.url}/docs)`);
+      const server = await startServer(config, { logger: true, log: (m) => console.error(m), pollMs: Number(o.pollMs) });
+      console.log(`tributary API listening on ${server.url}  (docs: ${server.urls.docs})`);
+      console.log(`  OpenAPI  ${server.urls.openapi}\n  metrics  ${server.urls.metrics}\n  models   ${server.urls.models}`);
       const stop = async () => { await server.close(); process.exit(0); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

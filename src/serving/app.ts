@@ -2,14 +2,14 @@
 // validate requests, Swagger UI at /docs (assets served locally), health endpoints.
 // Each capability is a Fastify plugin in routes/; this file only assembles them.
 import { isUtf8 } from 'node:buffer';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
-import { installMetrics, type ApiMetrics } from './metrics.ts';
+import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
 import { modelRoutes } from './routes/models.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
@@ -25,8 +25,17 @@ export function fieldOf(context: string | undefined, instancePath: string | unde
   return out || (context === 'body' ? '(body)' : context ?? '(request)');
 }
 
-export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {}): Promise<FastifyInstance & { metrics: ApiMetrics }> {
+export interface AppOptions {
+  logger?: boolean;
+  /** shared across rebuilds of the app; created when absent */
+  metrics?: ApiMetrics;
+  /** Fastify's serverFactory: lets the server swap apps behind one listening socket */
+  serverFactory?: FastifyServerFactory;
+}
+
+export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<FastifyInstance & { metrics: ApiMetrics }> {
   const app = Fastify({
+    ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
     // per-request logs (level info) would dominate the collector's hot path: the server logs
     // warnings and errors unless LOG_LEVEL asks for debug or trace
     logger: opts.logger ? { level: ['debug', 'trace'].includes(ctx.config.logLevel) ? ctx.config.logLevel : 'warn', redact: ['req.headers.authorization'] } : false,
@@ -73,7 +82,8 @@ export async function buildApp(ctx: AppContext, opts: { logger?: boolean } = {})
     parseJson(req, buf.toString('utf8'), done);
   });
   app.decorateRequest('inference', null);
-  const metrics = installMetrics(app, () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
+  const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
+  installMetrics(app, metrics);
   await app.register(healthRoutes, { ctx });
   await app.register(eventsRoutes, { ctx });
   if (ctx.models) {

@@ -6,11 +6,14 @@ import type { FastifyInstance } from 'fastify';
 
 export interface ApiMetrics {
   registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  latency: Histogram<'method' | 'route'>;
   swaps: Counter<'model'>;
   modelVersion: Gauge<'model'>;
 }
 
-export function installMetrics(app: FastifyInstance, models: () => Iterable<{ name: string; version: number }>): ApiMetrics {
+/** The metrics of one server; they outlive a rebuild of its app (see server.ts). */
+export function createMetrics(models: () => Iterable<{ name: string; version: number }>): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
   const requests = new Counter({
@@ -31,6 +34,12 @@ export function installMetrics(app: FastifyInstance, models: () => Iterable<{ na
     },
   });
   const swaps = new Counter({ name: 'tributary_model_swaps_total', help: 'model versions swapped in after a promotion', labelNames: ['model'] as const, registers: [registry] });
+  return { registry, requests, latency, swaps, modelVersion };
+}
+
+/** Counts and times every request of the app, and serves GET /metrics. */
+export function installMetrics(app: FastifyInstance, m: ApiMetrics): void {
+  const { registry, requests, latency } = m;
 
   app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -42,5 +51,4 @@ export function installMetrics(app: FastifyInstance, models: () => Iterable<{ na
     const text = await registry.metrics();
     return reply.type(registry.contentType).send(text);
   });
-  return { registry, swaps, modelVersion };
 }

@@ -1,6 +1,7 @@
 // Opens everything the API needs (metadata database, lake with replay, the registry's champions,
 // online features, the audit log), builds the app and listens. Without an API token it binds to
 // 127.0.0.1 only and says so.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.ts';
 import { openMetaStore } from '../metadata/db.ts';
@@ -10,10 +11,10 @@ import { ModelRegistry } from '../tracking/index.ts';
 import { buildApp } from './app.ts';
 import { AUDIT_TABLE, AuditLog, auditColumns } from './audit.ts';
 import type { AppContext } from './context.ts';
-import type { ApiMetrics } from './metrics.ts';
+import { createMetrics, type ApiMetrics } from './metrics.ts';
 import { ModelHost } from './model-host.ts';
 import { OnlineFeatures } from './online-features.ts';
-import { SPEND_MODEL } from './servables.ts';
+import { SEGMENT_MODEL, SPEND_MODEL } from './servables.ts';
 
 export interface RunningServer {
   app: FastifyInstance & { metrics: ApiMetrics };
@@ -21,7 +22,7 @@ export interface RunningServer {
   url: string;
   /** where to point a person or a scraper */
   urls: { api: string; docs: string; openapi: string; metrics: string; health: string; models: string };
-  /** the routes served, "METHOD /path" */
+  /** the routes served, "METHOD /path" (app and routes change when new model endpoints appear) */
   routes: string[];
   close(): Promise<void>;
 }
@@ -41,43 +42,107 @@ export async function openContext(config: Config, log: (m: string) => void = () 
   return { config, store, lake };
 }
 
+/**
+ * Which model-specific endpoints the served models call for: the app is rebuilt when this
+ * changes (a spend, segmentation or recommender model registered after start-up), since each
+ * of those endpoints is registered only when its model exists.
+ */
+function endpointSignature(models: ModelHost): string {
+  const has = (t: string) => models.all().some((s) => s.type === t);
+  return `${models.get(SPEND_MODEL)?.type === 'spend'}|${models.get(SEGMENT_MODEL)?.type === 'segment'}|${has('recommender')}`;
+}
+
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
   const ctx = await openContext(config, log);
   const registry = new ModelRegistry(ctx.store, { home: config.home });
+  let rebuild: () => void = () => {};
   let metrics: ApiMetrics | undefined;
-  const models = new ModelHost(registry, { pollMs: opts.pollMs, log, onSwap: (s) => metrics?.swaps.inc({ model: s.name }) });
+  const models = new ModelHost(registry, { pollMs: opts.pollMs, log, onSwap: (s) => { metrics?.swaps.inc({ model: s.name }); rebuild(); } });
   await models.start();
   const features = new OnlineFeatures(ctx.lake, () => { const s = models.get(SPEND_MODEL); return s?.type === 'spend' ? s : undefined; }, { refreshMs: opts.featureRefreshMs, log });
   await features.start();
   const audit = new AuditLog(ctx.lake, config.auditSampling, log);
   Object.assign(ctx, { registry, models, features, audit });
+  metrics = createMetrics(() => models.all().map((m) => ({ name: m.name, version: m.version })));
 
-  const app = await buildApp(ctx, { logger: opts.logger });
-  metrics = app.metrics;
+  // One listening socket; the Fastify app behind it can be rebuilt and swapped in without a
+  // moment of refused connections (requests already in the old app finish there).
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => { res.statusCode = 503; res.end(); };
+  const http = createServer((req, res) => handler(req, res));
+  const build = async () => {
+    let h: typeof handler | undefined;
+    const app = await buildApp(ctx, {
+      logger: opts.logger, metrics,
+      serverFactory: (fn) => { h = fn as typeof handler; return createServer(); },
+    });
+    await app.ready();
+    return { app, handler: h!, signature: endpointSignature(models) };
+  };
+  let current = await build();
+  handler = current.handler;
+
   const host = config.host ?? (config.apiToken ? '0.0.0.0' : '127.0.0.1');
   if (!config.apiToken) log('no TRIBUTARY_API_TOKEN set: write endpoints (events, promote) are open, so the server listens on 127.0.0.1 only');
   else log(`TRIBUTARY_API_TOKEN set: write endpoints need "Authorization: Bearer <token>"; listening on ${host}`);
   const served = models.all().map((s) => `${s.name} v${s.version}`);
   log(served.length ? `serving models: ${served.join(', ')}` : 'no models in the registry yet: /v1/predict answers once one is registered');
-  await app.listen({ port: config.port, host });
-  const addr = app.server.address();
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, host, () => { http.off('error', reject); resolve(); });
+  });
+  const addr = http.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-  const routes: string[] = [];
-  for (const [path, methods] of Object.entries(app.swagger().paths ?? {})) {
-    for (const m of Object.keys(methods as object)) routes.push(`${m.toUpperCase()} ${path}`);
-  }
-  return {
-    app, ctx, url, routes,
+  const routesOf = (app: FastifyInstance) => {
+    const out: string[] = [];
+    for (const [path, methods] of Object.entries((app.swagger().paths ?? {}) as Record<string, object>)) {
+      for (const m of Object.keys(methods)) out.push(`${m.toUpperCase()} ${path}`);
+    }
+    return out;
+  };
+
+  let rebuilding: Promise<void> = Promise.resolve();
+  let closed = false;
+  rebuild = () => {
+    rebuilding = rebuilding.then(async () => {
+      if (closed || endpointSignature(models) === current.signature) return;
+      try {
+        const next = await build();
+        const before = current;
+        current = next;
+        handler = next.handler;
+        server.app = next.app;
+        server.routes = routesOf(next.app);
+        log(`new model endpoints: now serving ${server.routes.filter((r) => r.includes('/v1/')).join(', ')}`);
+        await before.app.close();
+      } catch (e) {
+        log(`could not rebuild the API for new models: ${(e as Error).message}`);
+      }
+    });
+  };
+
+  const server: RunningServer = {
+    app: current.app, ctx, url, routes: routesOf(current.app),
     urls: { api: url, docs: `${url}/docs`, openapi: `${url}/openapi.json`, metrics: `${url}/metrics`, health: `${url}/healthz`, models: `${url}/v1/models` },
     async close() {
+      closed = true;
       models.stop();
       features.stop();
-      await app.close();
+      await rebuilding;
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+        // keep-alive clients that do not hang up get a moment, then are disconnected
+        setTimeout(() => http.closeAllConnections(), 1000).unref();
+      });
+      await current.app.close();
       await audit.drain();
       await ctx.lake.close();
       await ctx.store.close();
     },
   };
+  // a model kind that arrived between the first build and now
+  rebuild();
+  return server;
 }

@@ -285,3 +285,23 @@ test('bearer token on write endpoints; sampling of the audit log', async (t) => 
   await server.ctx.lake.flush();
   assert.equal(await server.ctx.lake.catalog.tableExists('inference.requests'), false, 'sampling 0 audits nothing');
 });
+
+test('a model kind registered after start-up gets its endpoint without a restart', async (t) => {
+  const { home, cleanup } = tmpHome();
+  const server = await startServer(testConfig(home), { pollMs: 50 });
+  t.after(async () => { await server.close(); cleanup(); });
+  assert.equal((await fetch(`${server.url}/v1/recommendations/u1`)).status, 404);
+  assert.ok(!server.routes.includes('GET /v1/recommendations/{userId}'));
+  await server.ctx.registry!.registerModel('music-recommender', { artifact: (await playlistModel({ users: 50, tracks: 100 })).toJSON() });
+  const deadline = Date.now() + 10_000;
+  let status = 0;
+  while (Date.now() < deadline && status !== 200) {
+    status = (await fetch(`${server.url}/v1/recommendations/u1?n=3`)).status;
+    if (status !== 200) await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal(status, 200);
+  assert.ok(server.routes.includes('GET /v1/recommendations/{userId}'), server.routes.join(', '));
+  const doc = await (await fetch(server.urls.openapi)).json() as { paths: Record<string, unknown> };
+  assert.ok(doc.paths['/v1/recommendations/{userId}']);
+  assert.match(await (await fetch(server.urls.metrics)).text(), /tributary_model_version\{model="music-recommender"\} 1/);
+});
