@@ -2,6 +2,7 @@
 // Distances use ||x||^2 - 2 x.c + ||c||^2; for the arg-min only -2 x.c + ||c||^2 matters, and
 // four centres are scored per pass over a row so each x value is loaded once per four centres.
 import { Rng } from '../core/rng.ts';
+import { wasmSeedBlock, type WasmJob } from './wasm-assign.ts';
 
 /** Rows are processed in fixed blocks; partial sums are reduced in block order, so results do
  *  not depend on how many threads ran the blocks. */
@@ -214,6 +215,15 @@ export interface SeedingJob {
   closest: Float64Array; commit: Float64Array | null; cands: Float64Array; nCands: number;
   /** per candidate, the closest[] its commit would give (written by the pass), or null */
   outs?: Float64Array[] | null;
+  /** set when closest and outs are a WebAssembly arena's seedBuffers(): candidate passes run SIMD */
+  wasm?: WasmJob;
+}
+
+/** One block of a seeding pass, on the SIMD kernel when the job allows it (same values). */
+export function seedBlock(X: Float64Array, d: number, n: number, b: number, job: SeedingJob, res: Float64Array, slot: number): void {
+  const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
+  if (job.wasm && job.outs && job.nCands > 0 && !job.commit) wasmSeedBlock(job.wasm, slot, start, end, job.closest, job.cands, job.nCands, job.outs, res);
+  else seedingPass(X, d, start, end, job.closest, job.commit, job.cands, job.nCands, res, job.outs ?? null);
 }
 export type BlockRunner = (seeding: SeedingJob, results: Float64Array) => void;
 
@@ -226,22 +236,22 @@ const SEED_BUFFER_BYTES = 512 * 2 ** 20;
  * run through `run` (the Lloyd pool's blocks, or the calling thread), and per-block sums are
  * combined in block order, so the seeds do not depend on the thread count.
  */
-export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng, run?: BlockRunner, shared = false): Float64Array {
+export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number, rng: Rng, run?: BlockRunner, shared = false,
+  arena?: { buffers: Float64Array[]; job: WasmJob } | null): Float64Array {
   const centers = new Float64Array(k * d);
-  const nLocal = 2 + Math.floor(Math.log(k));
+  const nLocal = seedCandidates(k);
   const nBlocks = Math.ceil(n / BLOCK_ROWS);
   const alloc = (len: number) => (shared ? new Float64Array(new SharedArrayBuffer(len * 8)) : new Float64Array(len));
-  let closest = alloc(n).fill(Infinity);
+  const inArena = arena && arena.buffers.length === nLocal + 1 ? arena : null;
+  let closest = (inArena ? inArena.buffers[0]! : alloc(n)).fill(Infinity);
   const results = alloc(nBlocks * (nLocal + 1));
   const runner: BlockRunner = run ?? ((job, res) => {
-    for (let b = 0; b < nBlocks; b++) {
-      const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
-      seedingPass(X, d, start, end, job.closest, job.commit, job.cands, job.nCands, res.subarray(b * (job.nCands + 1), (b + 1) * (job.nCands + 1)), job.outs ?? null);
-    }
+    for (let b = 0; b < nBlocks; b++) seedBlock(X, d, n, b, job, res.subarray(b * (job.nCands + 1), (b + 1) * (job.nCands + 1)), 0);
   });
   // the candidate pass can also write each candidate's would-be closest[]: committing the winner
   // is then a swap of arrays instead of another pass over X (same values, bit for bit)
-  const outs = k > 1 && onePass(d, nLocal) && nLocal * n * 8 <= SEED_BUFFER_BYTES ? Array.from({ length: nLocal }, () => alloc(n)) : null;
+  const outs = inArena ? inArena.buffers.slice(1)
+    : k > 1 && onePass(d, nLocal) && nLocal * n * 8 <= SEED_BUFFER_BYTES ? Array.from({ length: nLocal }, () => alloc(n)) : null;
   const first = rng.int(n);
   let commit: Float64Array = X.slice(first * d, first * d + d);
   centers.set(commit, 0);
@@ -259,7 +269,7 @@ export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number,
       const idx = total > 0 ? sampleByWeight(closest, blockPot, rng.random() * total, n) : rng.int(n);
       cands.set(X.subarray(idx * d, idx * d + d), t * d);
     }
-    runner({ closest, commit: null, cands, nCands: nLocal, outs }, results);
+    runner({ closest, commit: null, cands, nCands: nLocal, outs, wasm: inArena?.job }, results);
     let bestT = 0, bestPot = Infinity;
     for (let t = 0; t < nLocal; t++) {
       let p = 0;
@@ -277,6 +287,9 @@ export function kmeansPlusPlus(X: Float64Array, n: number, d: number, k: number,
   }
   return centers;
 }
+
+/** candidates per greedy k-means++ step (scikit-learn's 2 + ln k) */
+export function seedCandidates(k: number): number { return 2 + Math.floor(Math.log(k)); }
 
 /** The row where the running sum of weights passes r (block sums first, then within the block). */
 function sampleByWeight(w: Float64Array, blockSums: Float64Array, r: number, n: number): number {

@@ -8,7 +8,7 @@ import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
-import { assignRange, BLOCK_ROWS, centreGeometry, kmeansPlusPlus, randomInit, sqDist } from './kernels.ts';
+import { assignRange, BLOCK_ROWS, centreGeometry, kmeansPlusPlus, randomInit, seedCandidates, sqDist } from './kernels.ts';
 import { WasmArena } from './wasm-assign.ts';
 import { lloydPool, resultStride, runAllBlocksHere, poolSeedingRunner, sharedOrLocalF64, toShared, warmLloydPool, type LloydJob } from './lloyd-pool.ts';
 
@@ -69,14 +69,16 @@ export class KMeans implements Estimator<KMeansParams> {
     const useElkan = this.params.algorithm === 'elkan' && k > 1;
     // the SIMD kernel reads X from a WebAssembly memory: one copy, as the shared copy for the
     // worker threads would be (the arena's memory is shared, so it serves both)
-    const arena = !useElkan && this.params.simd && n >= SIMD_MIN_ROWS ? WasmArena.create(X.data, n, d, k, Math.max(1, threads)) : null;
+    const seeding = this.params.init === 'k-means++' && k > 1;
+    const arena = !useElkan && this.params.simd && n >= SIMD_MIN_ROWS ? WasmArena.create(X.data, n, d, k, Math.max(1, threads), seeding ? seedCandidates(k) : 0) : null;
+    const seedBufs = arena?.seedBuffers();
     const data = arena ? arena.X : !useElkan && n >= this.params.parallelMinRows && threads > 1 ? toShared(X.data) : X.data;
     let best: KMeansState | null = null;
     for (let run = 0; run < this.params.nInit; run++) {
       const parallel = n >= this.params.parallelMinRows && threads > 1 && data.buffer instanceof SharedArrayBuffer;
       const pool = parallel ? lloydPool(threads) : null;
       const init = this.params.init === 'k-means++'
-        ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null)
+        ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null, seedBufs ? { buffers: seedBufs, job: arena!.job } : null)
         : randomInit(data, n, d, k, rng);
       const s = useElkan ? elkan(data, n, d, k, init, this.params.maxIter, tolAbs)
         : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning, arena);

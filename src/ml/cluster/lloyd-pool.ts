@@ -9,7 +9,7 @@
 // (warmLloydPool, or in the background by the first fit) and used once it is ready.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { createWorker } from '../../util/workers.ts';
-import { assignRange, assignRangeBounded, BLOCK_ROWS, seedingPass, type CentreMoves, type SeedingJob } from './kernels.ts';
+import { assignRange, assignRangeBounded, BLOCK_ROWS, seedBlock, type CentreMoves, type SeedingJob } from './kernels.ts';
 import { wasmAssignBlock, type WasmJob } from './wasm-assign.ts';
 
 export const GEN = 0, DONE = 1, READY = 2, NEXT = 3, QUIT = 4;
@@ -38,9 +38,8 @@ export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number, slot
     const b = Atomics.add(ctrl, NEXT, 1);
     if (b >= nBlocks) return;
     if (job.seeding) {
-      const { closest, commit, cands, nCands, outs } = job.seeding;
-      const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS);
-      seedingPass(X, d, start, end, closest, commit, cands, nCands, results.subarray(b * (nCands + 1), (b + 1) * (nCands + 1)), outs ?? null);
+      const m = job.seeding.nCands;
+      seedBlock(X, d, n, b, job.seeding, results.subarray(b * (m + 1), (b + 1) * (m + 1)), slot);
       continue;
     }
     const o = b * stride;

@@ -155,24 +155,98 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
 }
 
 
+/**
+ * k-means++ candidate scoring as WebAssembly SIMD, generated for (d, m candidates): per row,
+ * s_t = sum_j (x_j - cand_t[j])^2 for two candidates per instruction, v_t = min(closest, s_t)
+ * (f64x2.pmin is exactly "s < cl ? s : cl"), outs_t[i] = v_t and pots[t] += v_t, in the same
+ * order of operations as the JavaScript kernel (multiCandidateKernel), so the same values.
+ * Params: start, end, X, CP (candidates in pairs, dimension-interleaved), closest, pots, outs_0..outs_{m-1}.
+ */
+export function buildSeedModule(d: number, m: number): Uint8Array {
+  const pairs = Math.ceil(m / 2);
+  const nParams = 6 + m;
+  const Q = { start: 0, end: 1, X: 2, CP: 3, closest: 4, pots: 5, outs: 6 };
+  // locals: i32 i, row, off; v128 xs[d], acc[pairs], pot[pairs], cl, e
+  const L_I = nParams, L_ROW = nParams + 1, L_OFF = nParams + 2;
+  const L_X0 = nParams + 3, L_ACC = L_X0 + d, L_POT = L_ACC + pairs, L_CL = L_POT + pairs, L_E = L_CL + 1;
+  const locals = [[...uleb(3), 0x7f], [...uleb(d + 2 * pairs + 2), 0x7b]];
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
+  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const V128STORE = 11, F64X2PMIN = 246;
+  for (let p = 0; p < pairs; p++) { simd(V128CONST, ...new Array(16).fill(0)); set(L_POT + p); }
+  get(Q.start); set(L_I);
+  get(Q.start); i32(8); c.push(I32MUL); set(L_OFF);
+  get(Q.X); get(Q.start); i32(d * 8); c.push(I32MUL, I32ADD); set(L_ROW);
+  c.push(0x02, 0x40, 0x03, 0x40); // block, loop
+  get(L_I); get(Q.end); c.push(I32LTU, I32EQZ, 0x0d, 1);
+  for (let j = 0; j < d; j++) { get(L_ROW); c.push(F64LOAD, ...mem(3, j * 8)); simd(F64X2SPLAT); set(L_X0 + j); }
+  get(Q.closest); get(L_OFF); c.push(I32ADD, F64LOAD, ...mem(3, 0)); simd(F64X2SPLAT); set(L_CL);
+  for (let j = 0; j < d; j++) {
+    for (let p = 0; p < pairs; p++) {
+      get(L_X0 + j); get(Q.CP); simd(V128LOAD, ...mem(4, (p * d + j) * 16)); simd(F64X2SUB); set(L_E);
+      get(L_E); get(L_E); simd(F64X2MUL);
+      if (j > 0) { get(L_ACC + p); simd(F64X2ADD); }
+      set(L_ACC + p);
+    }
+  }
+  for (let p = 0; p < pairs; p++) {
+    get(L_CL); get(L_ACC + p); simd(F64X2PMIN); set(L_E);
+    get(L_POT + p); get(L_E); simd(F64X2ADD); set(L_POT + p);
+    for (let lane = 0; lane < 2; lane++) {
+      const t = 2 * p + lane;
+      if (t >= m) break;
+      get(Q.outs + t); get(L_OFF); c.push(I32ADD);
+      get(L_E); simd(F64X2EXTRACT, lane);
+      c.push(F64STORE, ...mem(3, 0));
+    }
+  }
+  get(L_I); i32(1); c.push(I32ADD); set(L_I);
+  get(L_OFF); i32(8); c.push(I32ADD); set(L_OFF);
+  get(L_ROW); i32(d * 8); c.push(I32ADD); set(L_ROW);
+  c.push(0x0c, 0, 0x0b, 0x0b); // br loop; end loop; end block
+  for (let p = 0; p < pairs; p++) { get(Q.pots); get(L_POT + p); simd(V128STORE, ...mem(4, p * 16)); }
+  c.push(0x0b);
+  const body = [...vec(locals), ...c];
+  const type = section(1, vec([[0x60, ...vec(Array.from({ length: nParams }, () => [0x7f])), ...uleb(0)]]));
+  const imp = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const func = section(3, vec([uleb(0)]));
+  const exp = section(7, vec([[...str('seed'), 0x00, ...uleb(0)]]));
+  const code = section(10, vec([[...uleb(body.length), ...body]]));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+}
+
 export type WasmAssign = (start: number, end: number, X: number, C2: number, CN: number, labels: number, sums: number, counts: number, out: number) => void;
 
 const modules = new Map<string, WebAssembly.Module | null>();
 
-/** The compiled module for (d, k), or null where WebAssembly SIMD is unavailable. */
-export function assignModule(d: number, k: number): WebAssembly.Module | null {
-  const key = `${d},${k}`;
+function compiled(key: string, build: () => Uint8Array): WebAssembly.Module | null {
   if (modules.has(key)) return modules.get(key)!;
   let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(buildAssignModule(d, k)); } catch { m = null; }
+  try { m = new WebAssembly.Module(build()); } catch { m = null; }
   modules.set(key, m);
   return m;
+}
+
+/** The compiled E-step module for (d, k), or null where WebAssembly SIMD is unavailable. */
+export function assignModule(d: number, k: number): WebAssembly.Module | null {
+  return compiled(`a${d},${k}`, () => buildAssignModule(d, k));
+}
+
+/** The compiled k-means++ candidate module for (d, m candidates), or null. */
+export function seedModule(d: number, m: number): WebAssembly.Module | null {
+  return compiled(`s${d},${m}`, () => buildSeedModule(d, m));
 }
 
 /** Byte offsets of an arena's regions (see the layout at the top). */
 export interface ArenaLayout {
   id: number; n: number; d: number; k: number;
   X: number; labels: number; C2: number; CN: number;
+  /** k-means++: closest[] and one buffer per candidate (n float64 each), or -1 when absent */
+  seed: number; seedCands: number;
   scratch: number; scratchStride: number; slots: number;
 }
 
@@ -207,19 +281,34 @@ export class WasmArena {
     this.job = { memory, layout };
   }
 
-  static create(data: Float64Array, n: number, d: number, k: number, slots: number): WasmArena | null {
+  /** seedCands: k-means++ candidates per step, to also hold its buffers (0 = none) */
+  static create(data: Float64Array, n: number, d: number, k: number, slots: number, seedCands = 0): WasmArena | null {
     if (d * k > WASM_MAX_DK || !assignModule(d, k)) return null;
-    const pairs = Math.ceil(k / 2);
+    const pairs = Math.ceil(k / 2), mPairs = Math.ceil(seedCands / 2);
     const X = 0, labels = align16(n * d * 8), C2 = align16(labels + n * 4), CN = align16(C2 + pairs * d * 16);
-    const scratch = align16(CN + pairs * 16), scratchStride = align16((k * d + k + 2) * 8);
-    const total = scratch + slots * scratchStride;
+    let seed = align16(CN + pairs * 16);
+    const seedBytes = seedCands > 0 && seedModule(d, seedCands) ? (seedCands + 1) * n * 8 : 0;
+    const scratch = align16(seed + seedBytes);
+    if (!seedBytes) seed = -1;
+    const scratchStride = align16(Math.max(k * d + k + 2, mPairs * d * 2 + mPairs * 2) * 8);
+    let total = scratch + slots * scratchStride;
+    if (total > MAX_BYTES && seedBytes) return WasmArena.create(data, n, d, k, slots, 0);
     if (total > MAX_BYTES) return null;
+    total = Math.max(total, 1);
     const pages = Math.max(1, Math.ceil(total / 65536));
     let memory: WebAssembly.Memory;
     try { memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
-    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, scratch, scratchStride, slots });
+    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, scratch, scratchStride, slots });
     a.X.set(data.subarray(0, n * d));
     return a;
+  }
+
+  /** k-means++'s closest[] and per-candidate buffers inside the arena (the SIMD pass reads and
+   *  writes them there), or null when the arena has none */
+  seedBuffers(): Float64Array[] | null {
+    const L = this.layout;
+    if (L.seed < 0) return null;
+    return Array.from({ length: L.seedCands + 1 }, (_, t) => new Float64Array(this.memory.buffer as SharedArrayBuffer, L.seed + t * L.n * 8, L.n));
   }
 
   /** Writes the centres in the pair-interleaved layout the kernel reads, and their squared norms. */
@@ -256,4 +345,31 @@ export function wasmAssignBlock(w: WasmJob, slot: number, start: number, end: nu
   f.fill(0, o, o + kd + L.k + 2);
   cached.assign(start, end, L.X, L.C2, L.CN, L.labels, sums, counts, out);
   res.set(f.subarray(o, o + kd + L.k + 2));
+}
+
+type WasmSeed = (...args: number[]) => void;
+let seedCached: { key: string; seed: WasmSeed; f64: Float64Array } | null = null;
+
+/**
+ * One k-means++ candidate pass over rows [start, end) with the SIMD kernel: closest and outs
+ * must be the arena's seedBuffers(). res[1 + t] receives candidate t's potential over the block;
+ * res[0] (the sum of closest, used only by commit passes) is not computed here and is NaN.
+ */
+export function wasmSeedBlock(w: WasmJob, slot: number, start: number, end: number, closest: Float64Array, cands: Float64Array, m: number, outs: Float64Array[], res: Float64Array): void {
+  const L = w.layout, d = L.d, mPairs = Math.ceil(m / 2);
+  const key = `${L.id},${m}`;
+  if (!seedCached || seedCached.key !== key) {
+    const inst = new WebAssembly.Instance(seedModule(d, m)!, { env: { mem: w.memory } });
+    seedCached = { key, seed: inst.exports.seed as WasmSeed, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+  }
+  const f = seedCached.f64, base = L.scratch + slot * L.scratchStride, o = base / 8;
+  // candidates pair-interleaved in this thread's scratch (a padding lane stays 0: never stored)
+  for (let p = 0; p < mPairs; p++) for (let j = 0; j < d; j++) for (let l = 0; l < 2; l++) {
+    const t = 2 * p + l;
+    f[o + (p * d + j) * 2 + l] = t < m ? cands[t * d + j]! : 0;
+  }
+  const pots = base + mPairs * d * 16;
+  seedCached.seed(start, end, L.X, base, closest.byteOffset, pots, ...outs.map((b) => b.byteOffset));
+  res[0] = NaN;
+  for (let t = 0; t < m; t++) res[1 + t] = f[pots / 8 + t]!;
 }
