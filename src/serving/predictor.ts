@@ -42,9 +42,12 @@ const MAX_STRING = 1024;
  * imputed by the model), numbers finite, categories strings, nothing else. The first problem is
  * thrown, naming the row and feature.
  */
+const knownOf = new WeakMap<FeatureSpec[], Map<string, FeatureSpec['kind']>>();
+
 export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown[], nullable = true): asserts rows is Record<string, unknown>[] {
   const orNull = nullable ? ' or null' : '';
-  const known = new Map(inputs.map((f) => [f.name, f.kind]));
+  let known = knownOf.get(inputs);
+  if (!known) knownOf.set(inputs, (known = new Map(inputs.map((f) => [f.name, f.kind]))));
   const list = () => inputs.map((f) => `${f.name} (${f.kind === 'numeric' ? 'number' : 'string'})`).join(', ');
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
@@ -69,7 +72,7 @@ export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown
         throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a string (at most ${MAX_STRING} characters)${orNull}, got ${describe(v)}`);
       }
     }
-    for (const k of Object.keys(r)) {
+    for (const k in r) {
       if (!known.has(k)) throw new InputError(`rows[${i}].${k}`, `rows[${i}]: "${truncate(k)}" is not a feature of model "${model}" (features: ${list()})`);
     }
   }
