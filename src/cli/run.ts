@@ -36,7 +36,7 @@ function printHuman(s: RetailSummary): void {
     `RFM only: k=${sg.rfm_only.k} silhouette ${sg.rfm_only.silhouette.toFixed(3)}` +
     `${sg.rfm_only.silhouette_at_k4 !== null ? ` (k=4: ${sg.rfm_only.silhouette_at_k4.toFixed(3)})` : ''}; ` +
     `DBSCAN eps ${sg.dbscan.eps.toFixed(3)}: ${sg.dbscan.clusters} clusters, ${sg.dbscan.noise} noise`);
-  printTable(sg.scan.map((x) => ({ k: x.k, inertia: x.inertia, silhouette: x.silhouette, chosen: x.k === sg.k ? '*' : '' })));
+  printTable(sg.scan.map((x) => ({ k: x.k, inertia: x.inertia, silhouette: x.silhouette, chosen: x.k === sg.k ? 'silhouette' : '', elbow: x.k === sg.elbow_k ? 'elbow' : '' })));
   console.log('');
   printTable(sg.profiles.map((p) => ({ segment: p.segment, name: p.name, size: p.size, recency: p.mean_recency, frequency: p.mean_frequency, monetary: p.mean_monetary, revenue_share: p.revenue_share, top_category: p.top_category })));
   if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ')}`);

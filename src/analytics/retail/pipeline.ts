@@ -15,7 +15,7 @@ import { rfmTable } from './features.ts';
 import { runForecasts, type ForecastResult } from './forecast.ts';
 import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
 import { writeLakeTable } from './lake-rows.ts';
-import { segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
+import { elbowK, segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
 import { spendPrediction, type SpendResult } from './spend.ts';
 
 /** The SQL models this pipeline needs, in build order. */
@@ -44,6 +44,8 @@ export interface RetailSummary {
   segments: {
     k: number;
     silhouette: number;
+    /** the elbow of the inertia curve over the same scan (for the elbow chart) */
+    elbow_k: number;
     features: string[];
     scan: KChoice[];
     profiles: SegmentationResult['profiles'];
@@ -71,6 +73,7 @@ interface Ctx {
 }
 
 export const SEGMENTS_TABLE = 'curated.commerce_segments';
+export const SCAN_TABLE = 'curated.commerce_segment_scan';
 
 export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promise<RetailSummary> {
   const seed = opts.seed ?? 0;
@@ -168,7 +171,17 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
           pca_x: col(s.pca2, 0), pca_y: col(s.pca2, 1), pca3_x: col(s.pca3, 0), pca3_y: col(s.pca3, 1), pca3_z: col(s.pca3, 2),
           tsne_x: tsneX, tsne_y: tsneY,
         }, { summary: { model: 'segmentation', k: s.k } });
-        return { rows: r.rows, note: `${SEGMENTS_TABLE}@${r.snapshot}` };
+        // the k scans for the elbow and silhouette charts: the segmentation's and the log-RFM one
+        const scans = [...s.scan.map((x) => ({ ...x, features: 'rfm+mix', chosen: x.k === s.k })),
+          ...c.rfmOnly!.scan.map((x) => ({ ...x, features: 'rfm', chosen: x.k === c.rfmOnly!.k }))];
+        await writeLakeTable(wh, SCAN_TABLE, [
+          { name: 'features', type: 'VARCHAR' }, { name: 'k', type: 'BIGINT' }, { name: 'inertia', type: 'DOUBLE' },
+          { name: 'silhouette', type: 'DOUBLE' }, { name: 'chosen', type: 'BOOLEAN' },
+        ], {
+          features: scans.map((x) => x.features), k: scans.map((x) => x.k), inertia: scans.map((x) => x.inertia),
+          silhouette: scans.map((x) => x.silhouette), chosen: scans.map((x) => x.chosen),
+        }, { summary: { model: 'segmentation-scan' } });
+        return { rows: r.rows, note: `${SEGMENTS_TABLE}@${r.snapshot}, ${SCAN_TABLE}` };
       },
     },
   ];
@@ -198,7 +211,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     },
     spend: (({ model: _m, ...rest }) => rest)(c.spend),
     segments: {
-      k: c.seg.k, silhouette: c.seg.silhouette, features: c.seg.features, scan: c.seg.scan, profiles: c.seg.profiles,
+      k: c.seg.k, silhouette: c.seg.silhouette, elbow_k: elbowK(c.seg.scan), features: c.seg.features, scan: c.seg.scan, profiles: c.seg.profiles,
       dbscan: { eps: c.seg.dbscan.eps, min_samples: c.seg.dbscan.minSamples, clusters: c.seg.dbscan.clusters, noise: c.seg.dbscan.noise },
       pca2_explained_variance: c.seg.pca2Explained, rfm_only: c.rfmOnly,
     },
@@ -269,7 +282,7 @@ export function jsonSummary(s: RetailSummary): Record<string, unknown> {
     source: s.source,
     kpis: { revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate, lines: s.kpis.lines, churn_cutoff: s.kpis.churn_cutoff },
     validation: s.validation,
-    segments: { k: s.segments.k, silhouette: round(s.segments.silhouette, 4), profiles: s.segments.profiles, scan: s.segments.scan, dbscan: s.segments.dbscan, rfm_only: s.segments.rfm_only },
+    segments: { k: s.segments.k, silhouette: round(s.segments.silhouette, 4), elbow_k: s.segments.elbow_k, profiles: s.segments.profiles, scan: s.segments.scan, dbscan: s.segments.dbscan, rfm_only: s.segments.rfm_only },
     forecast: { month: fm(s.forecast.month), week: fm(s.forecast.week) },
     spend: { best: s.spend.best, beats_baseline: s.spend.beats_baseline, cutoff: s.spend.cutoff, models: s.spend.models, train_customers: s.spend.train_customers, test_customers: s.spend.test_customers },
     tracking: s.tracking,

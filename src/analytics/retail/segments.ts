@@ -127,6 +127,23 @@ export async function scanKAside(X: Matrix, opts: { kRange?: [number, number]; n
   return inWorker({ task: 'scan', rows: X.rows, cols: X.cols, data: X.data, opts });
 }
 
+/**
+ * The elbow of the inertia curve: the k farthest above the chord from the first to the last
+ * point (both axes normalised), i.e. where adding clusters stops paying. Shown beside the
+ * silhouette choice; the segmentation itself is chosen by silhouette.
+ */
+export function elbowK(scan: KChoice[]): number {
+  if (scan.length < 3) return scan[0]?.k ?? 0;
+  const y0 = scan[0]!.inertia, y1 = scan[scan.length - 1]!.inertia;
+  if (!(y0 > y1)) return scan[0]!.k;
+  let best = scan[0]!.k, gap = -Infinity;
+  scan.forEach((s, i) => {
+    const g = (y0 - s.inertia) / (y0 - y1) - i / (scan.length - 1);
+    if (g > gap) { gap = g; best = s.k; }
+  });
+  return best;
+}
+
 /** A label vector's partition, independent of the cluster numbering (relabelled by first use). */
 function partitionKey(labels: Int32Array): string {
   const map = new Map<number, number>();

@@ -107,3 +107,9 @@ test('cached silhouette equals the ML core silhouette', () => {
   assert.ok(Math.abs(small.score(km.labels) - silhouette(M, km.labels)) < 1e-12);
   assert.equal(logStandardise(M).Z.rows, n);
 });
+
+test('elbow of an inertia curve', async () => {
+  const { elbowK } = await import('../../../src/analytics/retail/segments.ts');
+  const scan = [100, 40, 30, 25, 22, 20].map((inertia, i) => ({ k: i + 2, inertia, silhouette: 0 }));
+  assert.equal(elbowK(scan), 3);
+});

@@ -4,7 +4,7 @@
 // back and called the way the serving layer calls them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonSummary, runRetail, SEGMENTS_TABLE } from '../../../src/analytics/retail/pipeline.ts';
+import { jsonSummary, runRetail, SCAN_TABLE, SEGMENTS_TABLE } from '../../../src/analytics/retail/pipeline.ts';
 import { FORECAST_TABLE } from '../../../src/analytics/retail/forecast.ts';
 import { churnRate } from '../../../src/analytics/retail/kpis.ts';
 import { loadSegmentModel, loadSpendModel, matchSegment } from '../../../src/analytics/retail/serving.ts';
@@ -90,6 +90,8 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     // segments: chosen by silhouette, profiles cover every customer, projections stored
     assert.ok(s.segments.k >= 3 && s.segments.k <= 5);
     assert.equal(s.segments.silhouette, Math.max(...s.segments.scan.map((x) => x.silhouette)));
+    assert.ok(s.segments.scan.some((x) => x.k === s.segments.elbow_k), 'the elbow is one of the scanned k');
+    assert.ok(s.segments.scan.every((x, i) => i === 0 || x.inertia <= s.segments.scan[i - 1]!.inertia * 1.001), 'inertia falls with k');
     assert.equal(s.segments.profiles.reduce((a, p) => a + p.size, 0), s.kpis.customers);
     assert.ok(Math.abs(s.segments.profiles.reduce((a, p) => a + p.revenue_share, 0) - 1) < 1e-9);
     assert.equal(new Set(s.segments.profiles.map((p) => p.name)).size, s.segments.k, 'segment names are distinct');
@@ -98,6 +100,9 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     assert.equal(Number(seg!.n), s.kpis.customers);
     assert.equal(Number(seg!.pca), s.kpis.customers);
     assert.ok(Number(seg!.tsne) > 0);
+    const scans = await ws.wh.query<{ features: string; n: number; chosen: number }>(
+      `SELECT features, count(*)::BIGINT AS n, count(*) FILTER (WHERE chosen)::BIGINT AS chosen FROM ${SCAN_TABLE} GROUP BY 1 ORDER BY 1`);
+    assert.deepEqual(scans.map((x) => [x.features, Number(x.n), Number(x.chosen)]), [['rfm', 3, 1], ['rfm+mix', 3, 1]]);
 
     // registry: both models with lineage to lake snapshots; loaded back as the API loads them
     assert.ok('run_id' in s.tracking);
