@@ -42,7 +42,7 @@ function heat(r: number | null): string {
 function columnSection(c: ColumnProfile): string {
   const facts: [string, string][] = [
     ['type', `${c.type} (${c.kind})`], ['missing', `${c.missing.toLocaleString('en-US')} (${(100 * c.missing_share).toFixed(2)}%)`],
-    ['distinct', `≈ ${c.distinct.toLocaleString('en-US')}`],
+    ['distinct', c.distinct.toLocaleString('en-US')],
   ];
   let chart = '';
   const m = c.numeric;
@@ -82,7 +82,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}h3{margin:.2rem 0}h4{margin:.6rem 0 .2rem;font-size:.9rem;color:#555}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-align:top}.n{text-align:right;font-variant-numeric:tabular-nums}
 .overview tr:nth-child(even),.facts tr:nth-child(even){background:#f6f6f6}.facts th{color:#555;font-weight:500;white-space:nowrap}
-.col{border:1px solid #e3e3e3;border-radius:6px;padding:.8rem;margin:1rem 0}.grid{display:grid;grid-template-columns:1fr 380px;gap:1rem}
+.col{border:1px solid #e3e3e3;border-radius:6px;padding:.8rem;margin:1rem 0}.grid{display:grid;grid-template-columns:1fr 380px;gap:1rem;align-items:start}
 .top td.v{max-width:220px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}.note{color:#777;font-size:.8rem;margin:.1rem 0}
 .corr td{text-align:center;min-width:3.2rem}.corr th{font-weight:500;font-size:.85rem}ul.findings li{margin:.25rem 0}
 </style></head><body>

@@ -69,7 +69,7 @@ export async function profileTable(wh: Warehouse, source: string, opts: ProfileO
     const rows = Number(n);
     // missing and distinct for every column in one scan
     const basic = (await wh.query<Record<string, unknown>>(`SELECT ${cols.map((c, i) =>
-      `count(${q(c.name)})::BIGINT AS n${i}, approx_count_distinct(${q(c.name)})::BIGINT AS d${i}`).join(', ')} FROM ${tmp}`))[0]!;
+      `count(${q(c.name)})::BIGINT AS n${i}, count(DISTINCT ${q(c.name)})::BIGINT AS d${i}`).join(', ')} FROM ${tmp}`))[0]!;
     const profiles: ColumnProfile[] = [];
     for (const [i, c] of cols.entries()) {
       const kind = columnKind(c.type);
@@ -79,7 +79,7 @@ export async function profileTable(wh: Warehouse, source: string, opts: ProfileO
         WHERE ${q(c.name)} IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${topN}`);
       const p: ColumnProfile = {
         name: c.name, type: c.type, kind, rows, missing: rows - present, missing_share: rows ? (rows - present) / rows : 0,
-        distinct: Math.min(Number(basic[`d${i}`]), present), top: top.map((t) => ({ value: String(t.value), count: Number(t.count) })),
+        distinct: Number(basic[`d${i}`]), top: top.map((t) => ({ value: String(t.value), count: Number(t.count) })),
       };
       if (kind === 'numeric' && present > 0) p.numeric = await numericProfile(wh, tmp, c.name, bins, zt);
       if (kind === 'time' && present > 0) p.time = await timeProfile(wh, tmp, c.name);
@@ -137,15 +137,15 @@ async function numericProfile(wh: Warehouse, tmp: string, name: string, bins: nu
 
 async function timeProfile(wh: Warehouse, tmp: string, name: string): Promise<NonNullable<ColumnProfile['time']>> {
   const c = q(name);
-  const [b] = await wh.query<{ lo: string; hi: string }>(`SELECT CAST(min(${c}) AS VARCHAR) AS lo, CAST(max(${c}) AS VARCHAR) AS hi FROM ${tmp}`);
+  const [b] = await wh.query<{ lo: string; hi: string; days: number }>(`
+    SELECT CAST(min(${c}) AS VARCHAR) AS lo, CAST(max(${c}) AS VARCHAR) AS hi,
+           date_diff('second', CAST(min(${c}) AS TIMESTAMP), CAST(max(${c}) AS TIMESTAMP)) / 86400 AS days FROM ${tmp}`);
   const months = await wh.query<{ month: string; count: number }>(`
     WITH b AS (SELECT date_trunc('month', min(${c})) AS lo, date_trunc('month', max(${c})) AS hi FROM ${tmp}),
     g AS (SELECT unnest(generate_series(CAST(lo AS TIMESTAMP), CAST(hi AS TIMESTAMP), INTERVAL 1 MONTH)) AS m FROM b),
     p AS (SELECT CAST(date_trunc('month', ${c}) AS TIMESTAMP) AS m, count(*) AS n FROM ${tmp} WHERE ${c} IS NOT NULL GROUP BY 1)
     SELECT strftime(g.m, '%Y-%m') AS month, coalesce(p.n, 0)::BIGINT AS count FROM g LEFT JOIN p USING (m) ORDER BY g.m`);
-  const lo = new Date(String(b!.lo).replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-  const hi = new Date(String(b!.hi).replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-  const days = Number.isNaN(lo.getTime()) || Number.isNaN(hi.getTime()) ? 0 : (hi.getTime() - lo.getTime()) / 86_400_000;
+  const days = Number(b!.days) || 0;
   const ms = months.map((m) => ({ month: String(m.month), count: Number(m.count) }));
   return { min: String(b!.lo), max: String(b!.hi), days, months: ms, empty_months: ms.filter((m) => m.count === 0).length };
 }

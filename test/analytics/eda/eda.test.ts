@@ -86,3 +86,18 @@ test('tributary eda FILE --out writes the report', { timeout: 120_000 }, () => {
     cleanup();
   }
 });
+
+test('eda time span of DATE columns', { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    const p = await profileTable(ws.wh, `(SELECT DATE '2025-01-01' + CAST(i AS INTEGER) AS d, i AS v FROM range(10) t(i))`);
+    const d = p.columns.find((c) => c.name === 'd')!;
+    assert.equal(d.kind, 'time');
+    assert.equal(d.time!.days, 9);
+    assert.equal(d.distinct, 10);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
