@@ -96,7 +96,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
 
     const pool = shared ? await WorkerPool.get(threads) : undefined;
     await pool?.broadcast((slot) => (memory && L
-      ? { init: { wasm: { memory, layout: L, slot }, f, cgSteps } }
+      ? { init: { wasm: { module: alsModule(f, dtype)!, memory, layout: L, slot }, f, cgSteps } }
       : { init: { users, items, X, Y, f, cgSteps } }));
     try {
       const scratch = makeScratch(f);

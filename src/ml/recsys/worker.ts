@@ -8,7 +8,7 @@ import { runSpdTask, SPD_BLOCK, type SpdTask } from './spd-inverse.ts';
 
 interface AlsJsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
 /** the WebAssembly kernel: everything lives in the shared arena; `slot` is this thread's scratch */
-interface AlsWasmInit { wasm: { memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number }
+interface AlsWasmInit { wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number }
 type AlsInit = AlsJsInit | AlsWasmInit;
 interface SpdInit { G: Float64Array; W: Float64Array; n: number }
 type Msg =
@@ -30,7 +30,7 @@ parentPort!.on('message', (msg: Msg) => {
   if ('init' in msg) {
     als = msg.init;
     const w = als && 'wasm' in als ? als.wasm : undefined;
-    fns = w ? instantiateAls(w.layout.f, w.layout.dtype, w.memory) : undefined;
+    fns = w ? instantiateAls(w.layout.f, w.layout.dtype, w.memory, w.module) : undefined;
     scratch = als && !w ? makeScratch(als.f) : undefined;
     parentPort!.postMessage({ ready: true });
     return;
