@@ -44,6 +44,13 @@ export class AuditLog {
   private inflight = new Set<Promise<void>>();
   constructor(private readonly lake: Lake, private readonly sampling: number, private readonly log: (m: string) => void = () => {}) {}
 
+  /** Queues any record for the lake (e.g. recommendation_shown events), appended with the next batch. */
+  append(record: WalRecord): void {
+    this.batch.push(record);
+    if (this.batch.length >= BATCH_MAX) this.send();
+    else if (!this.timer) this.timer = setTimeout(() => this.send(), BATCH_MS);
+  }
+
   /** Appends what is gathered and waits for every append in flight. */
   async drain(): Promise<void> {
     this.send();
@@ -88,8 +95,6 @@ export class AuditLog {
       ts: now.toISOString(), request_id: randomUUID(), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
     });
-    this.batch.push({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });
-    if (this.batch.length >= BATCH_MAX) this.send();
-    else if (!this.timer) this.timer = setTimeout(() => this.send(), BATCH_MS);
+    this.append({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });
   }
 }

@@ -25,3 +25,10 @@ export function notFound(message: string, field?: string) {
 export function tooLarge(field: string, n: number, max = MAX_BATCH) {
   return { error: 'batch_too_large', field, message: `${field}: a request holds at most ${max} items, got ${n}` };
 }
+
+/**
+ * The answers of inference routes are built by our own code from typed values, so they are
+ * serialised with JSON.stringify: validating each answer against its schema again (the zod
+ * serializer) costs more than the prediction. The schemas still document the answers.
+ */
+export const plainSerializer = () => (data: unknown) => JSON.stringify(data);

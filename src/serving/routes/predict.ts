@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { InputError, validateRows } from '../predictor.ts';
-import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, notFound, tooLarge } from './common.ts';
+import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, notFound, tooLarge, plainSerializer } from './common.ts';
 
 const Value = z.union([z.number(), z.string(), z.null()], { error: 'must be a finite number, a string or null' });
 export const PredictBody = z.strictObject({
@@ -24,6 +24,7 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (
   const host = ctx.models!;
   app.post('/v1/predict/:model', {
     bodyLimit: INFERENCE_BODY_LIMIT,
+    serializerCompiler: plainSerializer,
     onSend: ctx.audit ? ctx.audit.hook('predict') : undefined,
     preValidation: async (req, reply) => {
       const rows = (req.body as { rows?: unknown } | null)?.rows;

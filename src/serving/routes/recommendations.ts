@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { eventTable } from '../../events/lake-schema.ts';
 import type { AppContext } from '../context.ts';
 import type { RecommenderServable } from '../servables.ts';
-import { ErrorResponse, notFound } from './common.ts';
+import { ErrorResponse, notFound, plainSerializer } from './common.ts';
 
 /** The recommender served: this name when registered, else the first recommender in the registry. */
 export const RECOMMENDER_MODEL = 'music-recommender';
@@ -37,6 +37,7 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   const name = first.name;
   const current = (): RecommenderServable | undefined => { const s = ctx.models!.get(name); return s?.type === 'recommender' ? s : undefined; };
   app.get('/v1/recommendations/:userId', {
+    serializerCompiler: plainSerializer,
     onSend: ctx.audit?.hook('recommendations'),
     schema: {
       summary: 'Recommended for you', tags: ['music'],
@@ -55,10 +56,11 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     if (tracks.length) {
       const ts = new Date().toISOString();
       const event = { event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id), model_version: `${s.name}@v${s.version}` };
-      // not awaited: the group-committed append is durable within milliseconds, and the
-      // playlist should not wait for the disk (see audit.ts)
-      ctx.lake.append([{ table: eventTable('recommendation_shown'), dt: ts.slice(0, 10), json: JSON.stringify(event) }])
-        .catch((e: Error) => req.log.error(`recommendation_shown: append failed: ${e.message}`));
+      // gathered with the audit records and appended through the write-ahead log within a few
+      // milliseconds; the playlist does not wait for the disk (see audit.ts)
+      const record = { table: eventTable('recommendation_shown'), dt: ts.slice(0, 10), json: JSON.stringify(event) };
+      if (ctx.audit) ctx.audit.append(record);
+      else ctx.lake.append([record]).catch((e: Error) => req.log.error(`recommendation_shown: append failed: ${e.message}`));
     }
     return { model: s.name, version: s.version, user_id: userId, cold_start, tracks };
   });

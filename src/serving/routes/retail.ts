@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { InputError, validateRows } from '../predictor.ts';
 import { SEGMENT_MODEL, SPEND_MODEL, type SegmentServable, type SpendServable } from '../servables.ts';
-import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, badRequest, notFound, tooLarge } from './common.ts';
+import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, badRequest, notFound, tooLarge, plainSerializer } from './common.ts';
 
 const CustomerId = z.string().min(1).max(64);
 const MAX_SEGMENT_BATCH = 1000;
@@ -75,7 +75,8 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   if (spendModel()) {
     app.post('/v1/predict/spend', {
       bodyLimit: INFERENCE_BODY_LIMIT,
-      onSend: ctx.audit?.hook('predict/spend'),
+      serializerCompiler: plainSerializer,
+    onSend: ctx.audit?.hook('predict/spend'),
       preValidation: batchLimit(['customer_ids', 'rows'], MAX_BATCH) as never,
       schema: {
         summary: 'Predict a customer\'s spend', tags: ['retail'],
@@ -115,7 +116,8 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   if (segModel()) {
     app.post('/v1/segment', {
       bodyLimit: INFERENCE_BODY_LIMIT,
-      onSend: ctx.audit?.hook('segment'),
+      serializerCompiler: plainSerializer,
+    onSend: ctx.audit?.hook('segment'),
       preValidation: batchLimit(['customer_ids', 'profiles'], MAX_SEGMENT_BATCH) as never,
       schema: {
         summary: 'Segment a customer', tags: ['retail'],
