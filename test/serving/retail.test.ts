@@ -97,6 +97,43 @@ test('retail endpoints', async (t) => {
     assert.equal((await post('/v1/segment', { profile: { recency: -1, frequency: 1, monetary: 1 } })).status, 400);
   });
 
+  await t.test('fuzz: malformed spend and segment bodies each get a 4xx with a message', async () => {
+    let seed = 11;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
+    const bad = ['"7"', 'true', '[]', '{}', 'null', '1e999', '-1', '-1e999', '"x"', '[1,2]', '{"a":{"b":[]}}', '1.5', '99999999999999999999999'];
+    const bodies = [
+      () => `{"customer_id":${pick(bad.filter((b) => !b.startsWith('"')))}}`,
+      () => `{"customer_ids":${pick(['[]', '[1]', '[null]', '"x"', '{}', '[["a"]]', `[${'"x",'.repeat(10)}1]`])}}`,
+      () => `{"features":${pick(['[]', '1', '"x"', '{"recency_days":"3"}', '{"recency_days":1e999}', '{"__proto__":{}}', '{"constructor":1}', '{}'])}}`,
+      () => `{"rows":${pick(['[]', '[1]', '[[1]]', '[{"frequency":null}]', '{}'])}}`,
+      () => `{"customer_id":"${ids[0]}","rows":[{}]}`,
+      () => pick(['{}', '[]', '', '{', 'null', `{"customer_id":"${ids[0]}","extra":1}`]),
+    ];
+    const segBodies = [
+      () => `{"profile":${pick(['{}', '[]', '1', '{"recency":1}', '{"recency":-1,"frequency":1,"monetary":1}', '{"recency":1,"frequency":1,"monetary":1e999}', '{"recency":1,"frequency":1,"monetary":1,"mix":{"x":2}}', '{"recency":1,"frequency":1,"monetary":1,"mix":[]}', '{"recency":"1","frequency":1,"monetary":1}'])}}`,
+      () => `{"customer_id":"${ids[0]}","k":${pick(['-1', '101', '1.5', '"3"', 'null', '1e999'])}}`,
+      () => `{"profiles":${pick(['[]', '[{}]', '{}', '[null]'])}}`,
+      () => `{"customer_id":"${ids[0]}","profile":{"recency":1,"frequency":1,"monetary":1}}`,
+      () => pick(['{}', '{"k":3}', '[]', 'true']),
+    ];
+    const failures: string[] = [];
+    for (let i = 0; i < 800; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, async () => {
+        const spend = rnd() < 0.5;
+        const body = spend ? pick(bodies)() : pick(segBodies)();
+        const path = spend ? '/v1/predict/spend' : '/v1/segment';
+        const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const text = await res.text();
+        let msg = '';
+        try { msg = (JSON.parse(text) as { message?: string }).message ?? ''; } catch { /* not JSON */ }
+        if (res.status < 400 || res.status >= 500 || msg.length < 5) failures.push(`${path} ${body.slice(0, 100)} -> ${res.status} ${text.slice(0, 160)}`);
+      }));
+    }
+    assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bodies were not a 4xx with a message`);
+    assert.equal((await post('/v1/predict/spend', { customer_id: ids[0] })).status, 200, 'still serving');
+  });
+
   await t.test('the online features follow a new snapshot of the sales lines', async () => {
     assert.equal((await post('/v1/predict/spend', { customer_id: 'NEWCUST' })).status, 404);
     const wh = await Warehouse.open({ lake: server.ctx.lake, schemas: sourceSchemas() });
