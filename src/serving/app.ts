@@ -40,8 +40,6 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     // warnings and errors unless LOG_LEVEL asks for debug or trace
     logger: opts.logger ? { level: ['debug', 'trace'].includes(ctx.config.logLevel) ? ctx.config.logLevel : 'warn', redact: ['req.headers.authorization'] } : false,
     bodyLimit: BODY_LIMIT_BYTES,
-    // request logs would be filtered at level warn anyway; not building them saves the hot path
-    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
