@@ -69,13 +69,15 @@ function combine(Z: Matrix, mix: Matrix, w: number): Matrix {
   return { rows: Z.rows, cols: d, data: out };
 }
 
+const INERTIA_TOLERANCE = 0.001;
+
 /**
  * KMeans for every k in the range; the chosen k has the highest silhouette. Each k gets `nInit`
- * independent k-means++ restarts (seeds seed, seed+1, ...), and the restart kept is the one with
- * the best silhouette rather than the lowest inertia: on log RFM the restarts land in near-equal
- * inertia optima (within 0.02%) whose silhouettes differ in the third decimal, and silhouette is
- * the criterion the segmentation is chosen by, so it picks the restart too (inertia stays the
- * objective inside each restart, and is what the elbow chart shows).
+ * independent k-means++ restarts (seeds seed, seed+1, ...); among those within 0.1% of the best
+ * inertia, the restart kept is the one with the best silhouette: on log RFM the restarts land in
+ * near-equal optima (within 0.02% of inertia) whose silhouettes differ in the third decimal, and
+ * silhouette is the criterion the segmentation is chosen by, so it breaks the tie (inertia stays
+ * the objective inside each restart, and is what the elbow chart shows).
  */
 export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}): { scan: KChoice[]; best: KChoice; models: Map<number, KMeans> } {
   const [lo, hi] = opts.kRange ?? [3, 8];
@@ -88,8 +90,11 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   for (let k = lo; k <= Math.min(hi, X.rows - 1); k++) {
     let best: { km: KMeans; s: number } | null = null;
     const seen = new Map<string, number>(); // restarts often converge to the same partition: score it once
-    for (let r = 0; r < nInit; r++) {
-      const km = new KMeans({ nClusters: k, nInit: 1, seed: seed + r }).fit(X);
+    const fits = Array.from({ length: nInit }, (_, r) => new KMeans({ nClusters: k, nInit: 1, seed: seed + r }).fit(X));
+    const floor = Math.min(...fits.map((f) => f.inertia));
+    // only the restarts the objective cannot tell apart (within 0.1% of the best inertia) are
+    // candidates; one that converged to a clearly worse optimum is not scored
+    for (const km of fits.filter((f) => f.inertia <= floor * (1 + INERTIA_TOLERANCE))) {
       const key = partitionKey(km.labels);
       let s = seen.get(key);
       if (s === undefined) { s = scorer.score(km.labels); seen.set(key, s); }

@@ -119,10 +119,23 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       assert.ok(m.similar.every((x) => x.customer_id !== r.customer_id));
       assert.ok(m.similar.every((x, i) => i === 0 || x.distance >= m.similar[i - 1]!.distance));
     }
-    const champ = s.segments.profiles.find((p) => p.name === 'champions') ?? s.segments.profiles.reduce((a, b) => (b.mean_monetary > a.mean_monetary ? b : a));
-    const hi = matchSegment(model, { profile: { recency: 1, frequency: 200, monetary: 500_000 }, k: 3 });
+    // a new profile built from a known customer's raw RFM and category shares lands on that
+    // customer (distance 0) and in its segment: profiles are featurised exactly as training rows
+    const [top] = await ws.wh.query<{ customer_id: string; segment: number; recency: number; frequency: number; monetary: number }>(
+      `SELECT customer_id, segment, recency, frequency, monetary FROM ${SEGMENTS_TABLE} ORDER BY monetary DESC LIMIT 1`);
+    const mixRows = await ws.wh.query<{ category: string; share: number }>(`
+      SELECT category, sum(revenue) / sum(sum(revenue)) OVER () AS share FROM curated.commerce_lines
+      WHERE is_product AND customer_id = '${top!.customer_id}' GROUP BY category`);
+    const hi = matchSegment(model, {
+      profile: { recency: Number(top!.recency), frequency: Number(top!.frequency), monetary: Number(top!.monetary), mix: Object.fromEntries(mixRows.map((r) => [r.category, Number(r.share)])) },
+      k: 3,
+    });
     assert.equal(hi.similar.length, 3);
-    assert.equal(hi.segment, champ.segment, 'a very frequent, recent, big spender lands in the top segment');
+    assert.equal(hi.similar[0]!.customer_id, top!.customer_id);
+    assert.ok(hi.similar[0]!.distance < 1e-9);
+    assert.equal(hi.segment, Number(top!.segment));
+    const topProfile = s.segments.profiles[Number(top!.segment)]!;
+    assert.equal(topProfile.mean_monetary, Math.max(...s.segments.profiles.map((p) => p.mean_monetary)), 'the biggest spender is in the highest-value segment');
     assert.throws(() => matchSegment(model, { profile: { recency: -1, frequency: 1, monetary: 1 } }), /recency/);
     assert.throws(() => matchSegment(model, {}), /exactly one/);
 
