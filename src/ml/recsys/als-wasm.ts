@@ -35,7 +35,7 @@ const section = (id: number, body: number[]): number[] => [id, ...uleb(body.leng
 const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
 const LGET = 0x20, LSET = 0x21, LTEE = 0x22;
-const I32C = 0x41, I32LOAD = 0x28, I32ADD = 0x6a, I32MUL = 0x6c, I32GEU = 0x4f, I32GES = 0x4e;
+const I32C = 0x41, I32LOAD = 0x28, I32ADD = 0x6a, I32MUL = 0x6c, I32GEU = 0x4f, I32GES = 0x4e, I32LTU = 0x49;
 const SIMD = 0xfd;
 
 /** Element-type specific opcodes. */
@@ -92,24 +92,29 @@ function hsum(fn: Fn, t: Ty, v: number): void {
   for (let l = 1; l < t.lanes; l++) fn.get(v).simd(t.extract, l).op(t.add);
 }
 
-/** out = A v: A (f x f, symmetric, row-major), v and out f-vectors; params (A, v, out). */
+/**
+ * out = A v: A (f x f, symmetric, row-major), v and out f-vectors; params (A, v, out).
+ * A runtime loop over v's entries, not straight-line code: unrolled, V8's TurboFan hoists all
+ * the loads to the top and spills them to the stack, which ran at half the speed.
+ */
 function buildMatvec(f: number, t: Ty): number[] {
   const fn = new Fn(3);
   const A = 0, V = 1, OUT = 2;
-  // four output chunks at a time: measured fastest (more accumulators spill in V8's code)
-  const C = f / t.lanes, H = 4;
-  const acc = fn.local(V128, Math.min(H, C)), s = fn.local(V128);
+  // four output chunks at a time (column b of A is row b by symmetry: contiguous loads)
+  const C = f / t.lanes, H = 4; // measured: 8 or 16 accumulators run at half the speed
+  const acc = fn.local(V128, Math.min(H, C)), s = fn.local(V128), pa = fn.local(I32), pv = fn.local(I32), end = fn.local(I32);
+  fn.get(V).i32(f * t.es).op(I32ADD).set(end);
   for (let h0 = 0; h0 < C; h0 += H) {
     const h1 = Math.min(C, h0 + H);
-    // column b of A is row b (symmetry): out[chunk] += A[b][chunk] * v[b], rows contiguous
-    for (let b = 0; b < f; b++) {
-      fn.get(V).simd(t.splatLoad, ...uleb(t.align), ...uleb(b * t.es)).set(s);
-      for (let c = h0; c < h1; c++) {
-        fn.get(A).vload((b * f + c * t.lanes) * t.es).get(s).simd(t.vmul);
-        if (b > 0) fn.get(acc + c - h0).simd(t.vadd);
-        fn.set(acc + c - h0);
-      }
-    }
+    for (let c = h0; c < h1; c++) fn.simd(12, ...new Array(16).fill(0)).set(acc + c - h0);
+    fn.get(A).i32(h0 * 16).op(I32ADD).set(pa);
+    fn.get(V).set(pv);
+    fn.op(LOOP, VOID);
+    fn.get(pv).simd(t.splatLoad, ...uleb(t.align), ...uleb(0)).set(s);
+    for (let c = h0; c < h1; c++) fn.get(acc + c - h0).get(pa).vload((c - h0) * 16).get(s).simd(t.vmul).simd(t.vadd).set(acc + c - h0);
+    fn.get(pa).i32(f * t.es).op(I32ADD).set(pa);
+    fn.get(pv).i32(t.es).op(I32ADD).tee(pv).get(end).op(I32LTU, BR_IF, 0);
+    fn.op(END);
     for (let c = h0; c < h1; c++) fn.get(OUT).get(acc + c - h0).vstore(c * 16);
   }
   return fn.body();
@@ -127,23 +132,26 @@ function buildSolve(f: number, t: Ty): number[] {
   const u = fn.local(I32), k = fn.local(I32), kEnd = fn.local(I32), x = fn.local(I32), yo = fn.local(I32), step = fn.local(I32);
   const r = fn.local(I32), p = fn.local(I32), ap = fn.local(I32);
   const d = fn.local(t.valType), cm = fn.local(t.valType), rs = fn.local(t.valType), rn = fn.local(t.valType), a = fn.local(t.valType);
-  const V = fn.local(V128, C), O = fn.local(V128, C), Yv = fn.local(V128, C), acc = fn.local(V128, 4), S = fn.local(V128);
+  const acc = fn.local(V128, 4), S = fn.local(V128);
   const MATVEC = 0;
 
-  /** O += sum over the row's items of coef_k y_k, d_k = y_k . V; O and V already in locals */
-  const nnzLoop = (residual: boolean) => {
+  /**
+   * out += sum over the row's items of coef_k y_k, d_k = y_k . v, with v and out f-vectors in
+   * memory (scratch, L1): held in v128 locals across the loop they were spilled anyway.
+   */
+  const nnzLoop = (residual: boolean, v: number, out: number) => {
+    // one item per pass: measured, two or four (sharing the loads of v and out) were no faster
     fn.get(P.indptr).get(u).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(0)).set(k);
     fn.op(BLOCK, VOID, LOOP, VOID);
     fn.get(k).get(kEnd).op(I32GES, BR_IF, 1);
     // yo = Y + indices[k] * rowBytes
     fn.get(P.Y).get(P.indices).get(k).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(0)).i32(rowBytes).op(I32MUL, I32ADD).set(yo);
     for (let c = 0; c < C; c++) {
-      fn.get(yo).vload(c * 16).tee(Yv + c).get(V + c).simd(t.vmul);
+      fn.get(yo).vload(c * 16).get(v).vload(c * 16).simd(t.vmul);
       if (c >= 4) fn.get(acc + (c & 3)).simd(t.vadd);
       fn.set(acc + (c & 3));
     }
-    const nAcc = Math.min(4, C);
-    for (let q = 1; q < nAcc; q++) fn.get(acc).get(acc + q).simd(t.vadd).set(acc);
+    for (let j = 1; j < Math.min(4, C); j++) fn.get(acc).get(acc + j).simd(t.vadd).set(acc);
     hsum(fn, t, acc); fn.set(d);
     // cm = alpha * f(w) (stored float32)
     fn.get(P.cm1).get(k).i32(4).op(I32MUL, I32ADD).op(0x2a, ...uleb(2), ...uleb(0));
@@ -152,7 +160,7 @@ function buildSolve(f: number, t: Ty): number[] {
     if (residual) fn.op(...t.cnst(1)).get(cm).op(t.add).get(cm).get(d).op(t.mul).op(t.sub);
     else fn.get(cm).get(d).op(t.mul);
     fn.simd(t.splat).set(S);
-    for (let c = 0; c < C; c++) fn.get(O + c).get(Yv + c).get(S).simd(t.vmul).simd(t.vadd).set(O + c);
+    for (let c = 0; c < C; c++) fn.get(out).get(out).vload(c * 16).get(yo).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
     fn.get(k).i32(1).op(I32ADD).set(k);
     fn.op(BR, 0, END, END);
   };
@@ -177,10 +185,10 @@ function buildSolve(f: number, t: Ty): number[] {
   fn.get(P.indptr).get(u).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(4)).set(kEnd);
   // r = b - A_u x = sum_k (1 + cm - cm y.x) y - (YtY + reg) x
   fn.get(P.A).get(x).get(r).op(CALL, MATVEC);
-  for (let c = 0; c < C; c++) fn.get(x).vload(c * 16).set(V + c).get(r).vload(c * 16).simd(t.vneg).set(O + c);
-  nnzLoop(true);
+  for (let c = 0; c < C; c++) fn.get(r).get(r).vload(c * 16).simd(t.vneg).vstore(c * 16);
+  nnzLoop(true, x, r);
   // p = r; rs = r.r
-  for (let c = 0; c < C; c++) fn.get(r).get(O + c).vstore(c * 16).get(p).get(O + c).vstore(c * 16);
+  for (let c = 0; c < C; c++) fn.get(p).get(r).vload(c * 16).vstore(c * 16);
   dot(r, r); fn.set(rs);
   fn.i32(0).set(step);
   fn.op(BLOCK, VOID, LOOP, VOID);
@@ -188,9 +196,7 @@ function buildSolve(f: number, t: Ty): number[] {
   fn.get(rs).op(...t.cnst(1e-20)).op(t.lt, BR_IF, 1); // converged: leave the row as it is
   // ap = A p + sum_k cm (y.p) y
   fn.get(P.A).get(p).get(ap).op(CALL, MATVEC);
-  for (let c = 0; c < C; c++) fn.get(p).vload(c * 16).set(V + c).get(ap).vload(c * 16).set(O + c);
-  nnzLoop(false);
-  for (let c = 0; c < C; c++) fn.get(ap).get(O + c).vstore(c * 16);
+  nnzLoop(false, p, ap);
   // a = rs / p.ap; x += a p; r -= a ap
   fn.get(rs); dot(p, ap); fn.op(t.div).simd(t.splat).set(S);
   for (let c = 0; c < C; c++) {
