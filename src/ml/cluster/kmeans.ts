@@ -177,9 +177,10 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
   let centers = init.slice();
   let prev: Float64Array | null = null;
   const scannedPerIter: number[] = [];
+  let boundsReady = false;
   const estep = (bounded: boolean): { sums: Float64Array; counts: Float64Array; inertia: number; changed: number } => {
     const job: LloydJob = { X, labels, n, d, k, centers, results };
-    if (bounded) job.bounds = { upper: upper!, lower: lower!, geo: centreGeometry(centers, prev, k, d), first: prev === null };
+    if (bounded) job.bounds = { upper: upper!, lower: lower!, geo: centreGeometry(centers, prev, k, d), first: !boundsReady || prev === null };
     else if (arena) { arena.setCenters(centers); job.wasm = arena.job; }
     if (pool) pool.run(job); else runAllBlocksHere(job);
     const sums = new Float64Array(k * d), counts = new Float64Array(k);
@@ -191,15 +192,23 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
       inertia += results[o + k * d + k]!;
       changed += results[o + k * d + k + 1]!;
     }
-    if (bounded) scannedPerIter.push(inertia);
+    if (bounded) { scannedPerIter.push(inertia); boundsReady = true; }
     return { sums, counts, inertia, changed };
   };
   let it = 0;
-  let prune = pruning;
+  // With the SIMD kernel, a plain scan costs about half a JavaScript bounded one, and setting the
+  // bounds up costs a full bounded scan: so iterate plainly while many labels still change, then
+  // try the bounds once, and keep them only while they skip most rows. Without it, bounds from
+  // the start. Labels and sums are the same whichever E-step runs.
+  let prune = pruning && !arena;
+  let triedBounds = false;
   for (; it < maxIter; it++) {
-    const { sums, counts, changed, inertia: scanned } = estep(prune);
-    // bounds that rescan most rows cost more than the SIMD kernel's plain scan: drop them
-    if (prune && arena && prev !== null && scanned > 0.5 * n) prune = false;
+    const bounded = prune;
+    const { sums, counts, changed, inertia: scanned } = estep(bounded);
+    if (arena && pruning) {
+      if (!bounded && !triedBounds && it > 0 && changed <= 0.01 * n) { prune = true; triedBounds = true; }
+      else if (bounded && scannedPerIter.length > 1 && scanned > 0.3 * n) prune = false;
+    }
     if (it > 0 && changed === 0) break; // strict convergence
     const next = new Float64Array(k * d);
     for (let c = 0; c < k; c++) {
@@ -210,6 +219,7 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
     for (let t = 0; t < k * d; t++) { const e = next[t]! - centers[t]!; shift += e * e; }
     // a relocated centre jumps arbitrarily far: restart the bounds rather than reason about it
     prev = relocated ? null : centers;
+    if (relocated) boundsReady = false;
     centers = next;
     if (shift <= tolAbs) { it++; break; }
   }
