@@ -129,7 +129,7 @@ function buildSolve(f: number, t: Ty): number[] {
   const P = { lo: 0, hi: 1, indptr: 2, indices: 3, cm1: 4, X: 5, Y: 6, A: 7, scr: 8, steps: 9 };
   const fn = new Fn(10);
   const C = f / t.lanes, rowBytes = f * t.es;
-  const u = fn.local(I32), k = fn.local(I32), kEnd = fn.local(I32), x = fn.local(I32), yo = fn.local(I32), step = fn.local(I32);
+  const u = fn.local(I32), k = fn.local(I32), kEnd = fn.local(I32), x = fn.local(I32), yo = fn.local(I32), step = fn.local(I32), j = fn.local(I32), oj = fn.local(I32), yj = fn.local(I32);
   const r = fn.local(I32), p = fn.local(I32), ap = fn.local(I32);
   const d = fn.local(t.valType), cm = fn.local(t.valType), rs = fn.local(t.valType), rn = fn.local(t.valType), a = fn.local(t.valType);
   const acc = fn.local(V128, 4), S = fn.local(V128);
@@ -146,12 +146,22 @@ function buildSolve(f: number, t: Ty): number[] {
     fn.get(k).get(kEnd).op(I32GES, BR_IF, 1);
     // yo = Y + indices[k] * rowBytes
     fn.get(P.Y).get(P.indices).get(k).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(0)).i32(rowBytes).op(I32MUL, I32ADD).set(yo);
-    for (let c = 0; c < C; c++) {
-      fn.get(yo).vload(c * 16).get(v).vload(c * 16).simd(t.vmul);
-      if (c >= 4) fn.get(acc + (c & 3)).simd(t.vadd);
-      fn.set(acc + (c & 3));
-    }
-    for (let j = 1; j < Math.min(4, C); j++) fn.get(acc).get(acc + j).simd(t.vadd).set(acc);
+    // runtime loops over blocks of four chunks (see buildMatvec), then the C % 4 left unrolled
+    const blocks = Math.floor(C / 4), rest = blocks * 4;
+    for (let q = 0; q < Math.min(4, C); q++) fn.simd(12, ...new Array(16).fill(0)).set(acc + q);
+    const blockLoop = (body: () => void) => {
+      if (blocks === 0) return;
+      fn.i32(0).set(j);
+      fn.op(LOOP, VOID);
+      body();
+      fn.get(j).i32(64).op(I32ADD).tee(j).i32(blocks * 64).op(I32LTU, BR_IF, 0);
+      fn.op(END);
+    };
+    blockLoop(() => {
+      for (let q = 0; q < 4; q++) fn.get(acc + q).get(yo).get(j).op(I32ADD).vload(q * 16).get(v).get(j).op(I32ADD).vload(q * 16).simd(t.vmul).simd(t.vadd).set(acc + q);
+    });
+    for (let c = rest; c < C; c++) fn.get(acc + c - rest).get(yo).vload(c * 16).get(v).vload(c * 16).simd(t.vmul).simd(t.vadd).set(acc + c - rest);
+    for (let q = 1; q < Math.min(4, C); q++) fn.get(acc).get(acc + q).simd(t.vadd).set(acc);
     hsum(fn, t, acc); fn.set(d);
     // cm = alpha * f(w) (stored float32)
     fn.get(P.cm1).get(k).i32(4).op(I32MUL, I32ADD).op(0x2a, ...uleb(2), ...uleb(0));
@@ -160,7 +170,12 @@ function buildSolve(f: number, t: Ty): number[] {
     if (residual) fn.op(...t.cnst(1)).get(cm).op(t.add).get(cm).get(d).op(t.mul).op(t.sub);
     else fn.get(cm).get(d).op(t.mul);
     fn.simd(t.splat).set(S);
-    for (let c = 0; c < C; c++) fn.get(out).get(out).vload(c * 16).get(yo).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
+    blockLoop(() => {
+      fn.get(out).get(j).op(I32ADD).set(oj);
+      fn.get(yo).get(j).op(I32ADD).set(yj);
+      for (let q = 0; q < 4; q++) fn.get(oj).get(oj).vload(q * 16).get(yj).vload(q * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(q * 16);
+    });
+    for (let c = rest; c < C; c++) fn.get(out).get(out).vload(c * 16).get(yo).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
     fn.get(k).i32(1).op(I32ADD).set(k);
     fn.op(BR, 0, END, END);
   };
