@@ -369,3 +369,34 @@ export function gramWasm(fns: AlsWasmFns, L: AlsLayout, memory: WebAssembly.Memo
   copy.set(out);
   return copy;
 }
+
+/**
+ * Compiles the kernel for (f, dtype) and runs it a few times on a tiny problem, so that V8's
+ * optimising tier has compiled it (in the background) before the first real fit: a new wasm
+ * function starts in the baseline tier, several times slower. A one-off cost per process, like
+ * starting the worker threads; returns its wall time in ms.
+ */
+export function warmAls(f: number, dtype: 'float32' | 'float64'): number {
+  const t0 = performance.now();
+  if (!alsModule(f, dtype)) return 0;
+  const nU = 64, nI = 16, per = 8;
+  const { layout: L, bytes } = alsLayout(f, dtype, nU, nI, nU * per, 1);
+  const memory = alsMemory(bytes);
+  if (!memory) return 0;
+  const b = memory.buffer;
+  const indptr = new Int32Array(b, L.users.indptr, nU + 1), indices = new Int32Array(b, L.users.indices, nU * per);
+  for (let u = 0; u <= nU; u++) indptr[u] = u * per;
+  for (let k = 0; k < indices.length; k++) indices[k] = (k * 7) % nI;
+  new Float32Array(b, L.users.cm1, nU * per).fill(1);
+  const view = (at: number, n: number) => (dtype === 'float32' ? new Float32Array(b, at, n) : new Float64Array(b, at, n));
+  const X = view(L.X, nU * f), Y = view(L.Y, nI * f), A = view(L.A, f * f);
+  for (let k = 0; k < X.length; k++) X[k] = 0.01 * ((k % 13) - 6);
+  for (let k = 0; k < Y.length; k++) Y[k] = 0.01 * ((k % 11) - 5);
+  for (let a = 0; a < f; a++) A[a * f + a] = 1;
+  const fns = instantiateAls(f, dtype, memory);
+  for (let i = 0; i < 30; i++) {
+    solveWasm(fns, L, 'user', 0, nU, 0, 3);
+    gramWasm(fns, L, memory, 'item', 0, nI, 0);
+  }
+  return performance.now() - t0;
+}

@@ -12,7 +12,7 @@ import { Interactions, type Csr } from './interactions.ts';
 import {
   GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
 } from './als-kernel.ts';
-import { alsLayout, alsMemory, alsModule, gramWasm, instantiateAls, solveWasm, type SideOffsets } from './als-wasm.ts';
+import { alsLayout, alsMemory, alsModule, gramWasm, instantiateAls, solveWasm, warmAls, type SideOffsets } from './als-wasm.ts';
 import {
   checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
   type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
@@ -220,7 +220,14 @@ export function autoThreads(nnz: number, factors: number): number {
   return nnz * factors < 1_000_000 ? 1 : defaultThreads();
 }
 
-/** Starts the worker pool ahead of time (workers take ~0.1-0.3 s each to load). */
-export async function startAlsWorkers(threads = defaultThreads()): Promise<void> {
-  if (threads > 1) (await WorkerPool.get(threads)).release();
+/**
+ * Starts the worker pool ahead of time (workers take ~0.1-0.3 s each to load) and compiles and
+ * warms the SIMD kernel for `kernel` (by default the default factor count and dtype) meanwhile.
+ */
+export async function startAlsWorkers(
+  threads = defaultThreads(), kernel: { factors: number; dtype: 'float32' | 'float64' } = ALS_DEFAULTS,
+): Promise<void> {
+  const pool = threads > 1 ? WorkerPool.get(threads) : undefined;
+  warmAls(kernel.factors, kernel.dtype);
+  if (pool) (await pool).release();
 }
