@@ -102,6 +102,20 @@ test('cached silhouette equals the ML core silhouette', () => {
     const km = new KMeans({ nClusters: k, seed: 1 }).fit(M);
     assert.ok(Math.abs(scorer.score(km.labels) - silhouette(M, km.labels)) < 1e-6);
   }
+  // restarts of one k: scored incrementally from the previous partition, same values
+  const inc = new SilhouetteScorer(M);
+  for (let seed = 0; seed < 6; seed++) {
+    const km = new KMeans({ nClusters: 4, seed, maxIter: seed + 1 }).fit(M); // partitions near each other
+    assert.ok(Math.abs(inc.score(km.labels) - silhouette(M, km.labels)) < 1e-6, `restart ${seed}`);
+  }
+  const moved = Int32Array.from(new KMeans({ nClusters: 4, seed: 0 }).fit(M).labels);
+  const again = inc.score(moved);
+  for (const i of [3, 50, 120]) moved[i] = (moved[i]! + 1) % 4; // three rows change cluster
+  const perm = moved.map((l) => (l + 2) % 4); // and the numbering changes
+  const before = inc.stats.incremental;
+  assert.ok(Math.abs(inc.score(perm) - silhouette(M, perm)) < 1e-6);
+  assert.equal(inc.stats.incremental, before + 1, 'scored from the previous partition');
+  assert.ok(Number.isFinite(again));
   const small = new SilhouetteScorer(M, { maxRows: 10 }); // falls back to the ML core
   const km = new KMeans({ nClusters: 3, seed: 1 }).fit(M);
   assert.ok(Math.abs(small.score(km.labels) - silhouette(M, km.labels)) < 1e-12);
