@@ -12,7 +12,7 @@ import { tmpHome } from '../helpers.ts';
 const BIN = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 
 function tributary(home: string, ...args: string[]) {
-  const env = { ...process.env, TRIBUTARY_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_HOME: home };
   delete env.DATABASE_URL;
   const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', cwd: home });
   assert.equal(r.status, 0, `tributary ${args.join(' ')} failed:\n${r.stderr}`);
