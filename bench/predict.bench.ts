@@ -1,6 +1,9 @@
 // Prediction speed of a 100-tree random forest (the diamonds model, fully grown trees):
-// microseconds per single-row prediction (the serving path, target < 20 us) and batch rows/s.
-import { benchOut, report } from './lib.ts';
+// microseconds per single-row prediction (the serving path, target < 20 us) and batch rows/s,
+// beside scikit-learn's RandomForestRegressor(100) on the same files (n_jobs=1 when predicting,
+// its fastest setting for one row).
+import { spawnSync } from 'node:child_process';
+import { benchOut, PYTHON, report, speedup } from './lib.ts';
 import { writeDiamondsSplit } from './data/diamonds.ts';
 import { loadEncoded } from './data/csv.ts';
 import { RandomForestRegressor } from '../src/ml/tree/index.ts';
@@ -31,9 +34,34 @@ for (let rep = 0; rep < 5; rep++) {
 }
 if (!Number.isFinite(sink)) throw new Error('bad predictions');
 const us = Math.min(...single), median = single.sort((a, b) => a - b)[2]!;
+
+const py = `
+import json, sys, time
+import numpy as np, pandas as pd
+from sklearn.ensemble import RandomForestRegressor
+tr = pd.read_csv(sys.argv[1]); te = pd.read_csv(sys.argv[2]); n = len(tr)
+both = pd.get_dummies(pd.concat([tr, te]).drop(columns=['price']), dtype=float).to_numpy(float)
+y = tr['price'].to_numpy(float)
+m = RandomForestRegressor(n_estimators=100, n_jobs=2, random_state=0).fit(both[:n], y)
+m.n_jobs = 1
+X = both[n:n + 300]
+for x in X[:20]: m.predict(x[None, :])
+runs = []
+for rep in range(3):
+    t = time.perf_counter()
+    for x in X: m.predict(x[None, :])
+    runs.append((time.perf_counter() - t) / len(X) * 1e6)
+t = time.perf_counter(); m.predict(both[n:]); bs = time.perf_counter() - t
+print(json.dumps(dict(us_best=min(runs), us_median=sorted(runs)[1], rows_per_s=(len(both) - n) / bs)))
+`;
+const r = spawnSync(PYTHON, ['-c', py, paths.train, paths.test], { encoding: 'utf8', maxBuffer: 64 << 20 });
+if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
+const sk = JSON.parse(r.stdout.trim().split('\n').pop()!) as { us_best: number; us_median: number; rows_per_s: number };
 report('random forest prediction (100 trees, diamonds-like)', [
-  { name: 'single row (predictRow)', us_per_row_best: Number(us.toFixed(2)), us_per_row_median: Number(median.toFixed(2)), target_us: 20, trees: 100, nodes },
-  { name: 'batch (predict, 10.8k rows)', rows_per_s_best: Math.round(Math.max(...batch)) },
+  { name: 'sklearn single row (predict of 1 x d, n_jobs=1)', us_per_row_best: Number(sk.us_best.toFixed(1)), us_per_row_median: Number(sk.us_median.toFixed(1)) },
+  { name: 'ours single row (predictRow)', us_per_row_best: Number(us.toFixed(2)), us_per_row_median: Number(median.toFixed(2)), target_us: 20, trees: 100, nodes, vs_sklearn: speedup(sk.us_median, median) },
+  { name: 'sklearn batch (predict, 10.8k rows)', rows_per_s_best: Math.round(sk.rows_per_s) },
+  { name: 'ours batch (predict, 10.8k rows)', rows_per_s_best: Math.round(Math.max(...batch)), vs_sklearn: speedup(Math.max(...batch), sk.rows_per_s) },
 ]);
 verdict('random forest prediction (100 trees)', [
   { what: 'one-row predict, median of 5 passes (microseconds)', value: median, target: 20, cmp: '<' },
