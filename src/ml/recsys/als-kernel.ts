@@ -16,8 +16,11 @@ export interface SideMatrix {
   cm1: Float32Array;
 }
 
-/** Rows per Gram chunk: fixed (never derived from the thread count) for reproducibility. */
-export const GRAM_CHUNK = 512;
+/**
+ * Rows per Gram task: fixed (never derived from the thread count) for reproducibility, and large
+ * enough that a task's work (rows x f^2) dwarfs its message round trip to a worker.
+ */
+export const GRAM_CHUNK = 4096;
 
 /** Adds the upper triangle of sum_r y_r y_r^T over rows [lo, hi) into out (f x f). */
 export function gramChunk(Y: FactorArray, f: number, lo: number, hi: number, out: Float64Array): void {

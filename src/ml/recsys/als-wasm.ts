@@ -358,13 +358,16 @@ export function solveWasm(fns: AlsWasmFns, L: AlsLayout, side: 'user' | 'item', 
 }
 
 const SOLVE_BATCH = 64;
+const GRAM_BLOCK = 256;
 
 /** The Gram partial sum_{r in [lo, hi)} y_r y_r^T of the users' (X) or items' (Y) factors, as a new f x f array. */
 export function gramWasm(fns: AlsWasmFns, L: AlsLayout, memory: WebAssembly.Memory, side: 'user' | 'item', lo: number, hi: number, slot: number): Float64Array {
   const at = L.scratch + slot * L.slotBytes + align16(3 * L.f * (L.dtype === 'float32' ? 4 : 8));
   const out = new Float64Array(memory.buffer, at, L.f * L.f);
   out.fill(0);
-  fns.gram(side === 'user' ? L.X : L.Y, lo, hi, at);
+  // the kernel sums a block in the factors' type, then adds it to out in float64: short blocks
+  // keep float32 sums accurate
+  for (let b = lo; b < hi; b += GRAM_BLOCK) fns.gram(side === 'user' ? L.X : L.Y, b, Math.min(hi, b + GRAM_BLOCK), at);
   const copy = new Float64Array(L.f * L.f); // not shared: it is transferred to the main thread
   copy.set(out);
   return copy;

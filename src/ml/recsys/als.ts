@@ -120,8 +120,11 @@ export class ImplicitAls implements Recommender<AlsParams> {
         // the wasm kernel reads YtY + reg I from the arena, in the factors' element type
         if (memory && L) (dtype === 'float32' ? new Float32Array(memory.buffer, L.A, f * f) : new Float64Array(memory.buffer, L.A, f * f)).set(A);
         if (pool) {
-          // several tasks per thread so a slow range does not leave the others idle
-          const ranges = splitRows(m.indptr, f, threads * 4);
+          // several tasks per thread so a slow range (or a busy core) does not leave the others
+          // idle at the end, but each worth ~1 ms or more of work, to amortise its message
+          const n = m.indptr.length - 1;
+          const work = (m.indptr[n]! * 2 * f + n * f * f) * (cgSteps + 1);
+          const ranges = splitRows(m.indptr, f, Math.min(threads * 16, Math.max(threads, Math.round(work / 5e6))));
           await pool.run(ranges.map(([lo, hi]) => (memory ? { op: 'solve', side, lo, hi } : { op: 'solve', side, lo, hi, A })));
         } else if (fns) {
           solveWasm(fns, L!, side, 0, side === 'user' ? data.nUsers : data.nItems, 0, cgSteps);
