@@ -2,6 +2,7 @@
 // registered model that answers feature rows. Rows are checked against the model's own inputs
 // (named in the error), then the model's own preprocessing runs.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { InputError, validateRows } from '../predictor.ts';
@@ -20,10 +21,37 @@ const PredictResponse = z.object({
   classes: z.array(z.string()).optional(),
 });
 
+/**
+ * The shape check of PredictBody without zod's copy of the body: a request that passes it is
+ * exactly one zod accepts, so it is used as is; anything else goes to zod for the error message.
+ */
+export function isPredictBody(b: unknown): boolean {
+  if (b === null || typeof b !== 'object' || Array.isArray(b)) return false;
+  let keys = 0;
+  for (const _ in b) keys++;
+  const rows = (b as { rows?: unknown }).rows;
+  if (keys !== 1 || !Array.isArray(rows) || rows.length === 0) return false;
+  for (const r of rows) {
+    if (r === null || typeof r !== 'object' || Array.isArray(r) || Object.getPrototypeOf(r) !== Object.prototype) return false;
+    for (const k in r) {
+      const v = (r as Record<string, unknown>)[k];
+      if (v !== null && typeof v !== 'string' && (typeof v !== 'number' || !Number.isFinite(v))) return false;
+    }
+  }
+  return true;
+}
+
+const zodValidator = validatorCompiler({ schema: PredictBody, method: 'POST', url: '/v1/predict/:model', httpPart: 'body' });
+const fastBodyValidator = ({ httpPart, schema, method, url }: { httpPart?: string; schema: unknown; method: string; url: string }) => {
+  const zod = httpPart === 'body' ? zodValidator : validatorCompiler({ schema: schema as never, method, url, httpPart });
+  return httpPart === 'body' ? (data: unknown) => (isPredictBody(data) ? { value: data } : zod(data)) : zod;
+};
+
 export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   const host = ctx.models!;
   app.post('/v1/predict/:model', {
     bodyLimit: INFERENCE_BODY_LIMIT,
+    validatorCompiler: fastBodyValidator as never,
     serializerCompiler: plainSerializer,
     onSend: ctx.audit ? ctx.audit.hook('predict') : undefined,
     preValidation: async (req, reply) => {
