@@ -88,9 +88,11 @@ export function accelerate(rec: Recommender<any>, json: SerializedRecommender<an
   if (!Number.isInteger(f) || X.length !== rec.data.nUsers * f) return false;
   const scorer = dotScorer(Y as Float32Array | Float64Array, nItems, f);
   (rec as { scoreUsers: Recommender<any>['scoreUsers'] }).scoreUsers = (users: Int32Array) => {
-    if (users.length === 1) return scorer.score(X.subarray(users[0]! * f, users[0]! * f + f));
+    // one user (a playlist request): the scorer's buffer, which the playlist reads and masks
+    // before anything scores again (single-threaded, synchronous)
+    if (users.length === 1) return scorer.scoreShared(X.subarray(users[0]! * f, users[0]! * f + f));
     const out = new Float32Array(users.length * nItems);
-    users.forEach((u, b) => out.set(scorer.score(X.subarray(u * f, u * f + f)), b * nItems));
+    users.forEach((u, b) => out.set(scorer.scoreShared(X.subarray(u * f, u * f + f)), b * nItems));
     return out;
   };
   return true;

@@ -23,6 +23,8 @@ test('dotScorer matches a float64 dot product, with and without SIMD widths', ()
       assert.ok(Math.abs(got[i]! - ref) < 1e-5, `row ${i}: ${got[i]} vs ${ref}`);
     }
     assert.notEqual(scorer.score(x), scorer.score(x), 'each call returns its own array');
+    assert.deepEqual(scorer.scoreShared(x), got, 'the shared buffer holds the same scores');
+    assert.equal(scorer.scoreShared(x), scorer.scoreShared(x), 'and is reused');
   }
   assert.throws(() => dotScorer(new Float32Array(10), 3, 4), /10 values/);
 });

@@ -79,6 +79,11 @@ export interface DotScorer {
   readonly simd: boolean;
   /** scores of x against every row, as a new array */
   score(x: ArrayLike<number>): Float32Array;
+  /**
+   * The same scores in the scorer's own buffer, overwritten by the next call: for a caller that
+   * is done with them before it calls again (saves an allocation per request).
+   */
+  scoreShared(x: ArrayLike<number>): Float32Array;
 }
 
 export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: number): DotScorer {
@@ -96,26 +101,29 @@ export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: nu
     const out = new Float32Array(mem.buffer, outOff, rows);
     return {
       rows, cols, simd: true,
-      score(x) {
+      score(x) { return this.scoreShared(x).slice(); },
+      scoreShared(x) {
         for (let k = 0; k < cols; k++) xs[k] = x[k]!;
         run(yOff, xOff, outOff, rows, cols);
-        return out.slice();
+        return out;
       },
     };
   }
   const Yf = Y instanceof Float32Array ? Y : Float32Array.from(Y);
+  const shared = new Float32Array(rows);
+  const compute = (x: ArrayLike<number>, out: Float32Array) => {
+    const c4 = cols - (cols % 4);
+    for (let i = 0; i < rows; i++) {
+      let o = i * cols, s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+      for (; k < c4; k += 4, o += 4) { s0 += x[k]! * Yf[o]!; s1 += x[k + 1]! * Yf[o + 1]!; s2 += x[k + 2]! * Yf[o + 2]!; s3 += x[k + 3]! * Yf[o + 3]!; }
+      for (; k < cols; k++, o++) s0 += x[k]! * Yf[o]!;
+      out[i] = s0 + s1 + s2 + s3;
+    }
+    return out;
+  };
   return {
     rows, cols, simd: false,
-    score(x) {
-      const out = new Float32Array(rows);
-      const c4 = cols - (cols % 4);
-      for (let i = 0; i < rows; i++) {
-        let o = i * cols, s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
-        for (; k < c4; k += 4, o += 4) { s0 += x[k]! * Yf[o]!; s1 += x[k + 1]! * Yf[o + 1]!; s2 += x[k + 2]! * Yf[o + 2]!; s3 += x[k + 3]! * Yf[o + 3]!; }
-        for (; k < cols; k++, o++) s0 += x[k]! * Yf[o]!;
-        out[i] = s0 + s1 + s2 + s3;
-      }
-      return out;
-    },
+    score: (x) => compute(x, new Float32Array(rows)),
+    scoreShared: (x) => compute(x, shared),
   };
 }
