@@ -227,7 +227,7 @@ test('prediction API', async (t) => {
     assert.equal(doc.openapi, '3.1.0');
     const expected: [string, string][] = [
       ['post', '/v1/events'], ['post', '/v1/predict/{model}'], ['get', '/v1/models'], ['post', '/v1/models/{name}/promote'],
-      ['get', '/v1/recommendations/{userId}'], ['get', '/metrics'],
+      ['get', '/v1/recommendations/{userId}'], ['get', '/metrics'], ['get', '/healthz'], ['get', '/readyz'],
     ];
     for (const [m, p] of expected) {
       const op = doc.paths[p]?.[m];
@@ -236,6 +236,7 @@ test('prediction API', async (t) => {
       if (p.startsWith('/v1/')) assert.ok(op.responses?.['200']?.content?.['application/json']?.schema, `${p}: response schema`);
     }
     assert.ok(doc.paths['/v1/predict/{model}']!.post.requestBody.content['application/json'].schema.properties.rows);
+    assert.equal((await (await fetch(`${server.url}/readyz`)).json() as { status: string; models: number }).models, 2);
     assert.deepEqual(doc.paths['/v1/models/{name}/promote']!.post.security, [{ bearer: [] }]);
     const ui = await fetch(server.urls.docs, { redirect: 'follow' });
     assert.equal(ui.status, 200);

@@ -1,15 +1,19 @@
 // Liveness and readiness: /healthz answers while the process runs; /readyz once the metadata
-// database answers (the lake has already replayed its segments before the server listens).
-import type { FastifyPluginAsync } from 'fastify';
+// database answers (the lake has already replayed its segments and the champions are loaded
+// before the server listens).
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 
-export const healthRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+const Status = z.object({ status: z.string(), message: z.string().optional(), models: z.number().int().optional().describe('models served') });
+
+export const healthRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
+  app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Status } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: 'Readiness: the metadata database answers', tags: ['operations'], response: { 200: Status, 503: Status } } }, async (_req, reply) => {
     try {
       await sql`select 1`.execute(ctx.store.db);
-      return { status: 'ready' };
+      return { status: 'ready', models: ctx.models?.all().length ?? 0 };
     } catch (e) {
       return reply.code(503).send({ status: 'not ready', message: (e as Error).message });
     }
