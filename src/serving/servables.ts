@@ -59,6 +59,7 @@ export function buildServable(m: LoadedModel): Servable {
   if (art?.kind === 'music-playlist') {
     // the music pipeline's playlist model (src/analytics/music/playlist.ts)
     const model = PlaylistModel.fromJSON(m.artifact as never);
+    model.version = `${m.name}@v${m.version}`; // the artifact predates its version number
     accelerate(model.recommender, (m.artifact as { recommender: SerializedRecommender<any> }).recommender);
     const data = model.recommender.data!;
     return {

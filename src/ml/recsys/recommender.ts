@@ -103,7 +103,7 @@ export function topN(scores: Float32Array | Float64Array, offset: number, len: n
         if (!worse(heap[c]!, heap[p]!)) break;
         const t = heap[c]!; heap[c] = heap[p]!; heap[p] = t; c = p;
       }
-    } else if (worse(heap[0]!, i)) {
+    } else if (s >= scores[offset + heap[0]!]! && worse(heap[0]!, i)) { // cheap reject first: most scores are below the heap's minimum
       heap[0] = i;
       down(0);
     }
