@@ -52,8 +52,14 @@ function endpointSignature(models: ModelHost): string {
   return `${models.get(SPEND_MODEL)?.type === 'spend'}|${models.get(SEGMENT_MODEL)?.type === 'segment'}|${has('recommender')}`;
 }
 
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
 export async function startServer(config: Config, opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
+  // open write endpoints are only ever reachable from this machine
+  if (!config.apiToken && config.host !== undefined && !LOOPBACK.test(config.host)) {
+    throw new Error(`refusing to listen on ${config.host} without TRIBUTARY_API_TOKEN: the write endpoints (events, promote) would be open to the network; set a token or bind 127.0.0.1`);
+  }
   const ctx = await openContext(config, log);
   const registry = new ModelRegistry(ctx.store, { home: config.home });
   let rebuild: () => void = () => {};

@@ -306,3 +306,12 @@ test('a model kind registered after start-up gets its endpoint without a restart
   assert.ok(doc.paths['/v1/recommendations/{userId}']);
   assert.match(await (await fetch(server.urls.metrics)).text(), /tributary_model_version\{model="music-recommender"\} 1/);
 });
+
+test('without a token the server refuses a non-loopback interface', async () => {
+  const { home, cleanup } = tmpHome();
+  try {
+    await assert.rejects(startServer(testConfig(home, { host: '0.0.0.0' })), /refusing to listen on 0\.0\.0\.0 without TRIBUTARY_API_TOKEN/);
+  } finally {
+    cleanup();
+  }
+});
