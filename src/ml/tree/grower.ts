@@ -56,6 +56,10 @@ export interface RowBackend {
   buildMany(nodes: number[], hists: Float64Array[]): void;
   /** items: node, feature, bin, left id, right id per split */
   splitMany(items: number[]): void;
+  /** slots per histogram bin of the histograms it builds: 3 (g, h, count) or 2 (g, count: unit hessians) */
+  readonly histStride: number;
+  /** a histogram buffer it can build into directly */
+  newHist(): Float64Array;
 }
 
 interface Node {
@@ -86,6 +90,10 @@ export class TreeGrower {
   private readonly mark: Uint8Array;
   /** scalar targets without h: histograms skip the hessian slot and read the row count instead */
   private unitH = false;
+  /** slots per bin in histograms: S, or the row backend's stride */
+  private W: number;
+  /** the row backend the pooled histograms came from (they may live in its shared arena) */
+  private poolOwner: RowBackend | null = null;
   private readonly cum: Float64Array;
   private readonly bStats: Float64Array;
   private readonly bTouched: Int32Array;
@@ -95,6 +103,7 @@ export class TreeGrower {
   constructor(readonly data: BinnedData, kind: 'scalar' | 'class', nClasses = 0) {
     this.K = kind === 'scalar' ? 1 : nClasses;
     this.S = kind === 'scalar' ? 3 : nClasses + 2;
+    this.W = this.S;
     this.slots = data.colOffset[data.nCols]!;
     let numericCols = 0, mm = 0;
     const nc: number[] = [];
@@ -117,10 +126,11 @@ export class TreeGrower {
     this.featList = new Int32Array(data.nFeatures);
   }
 
-  private takeHist(): Float64Array {
+  /** zero: the caller accumulates into it (a row backend overwrites what it builds) */
+  private takeHist(zero = true): Float64Array {
     const h = this.pool.pop();
-    if (h) { h.fill(0); return h; }
-    return new Float64Array(this.slots * this.S);
+    if (h) { if (zero) h.fill(0); return h; }
+    return this.poolOwner ? this.poolOwner.newHist() : new Float64Array(this.slots * this.W);
   }
 
   /**
@@ -131,6 +141,9 @@ export class TreeGrower {
     const { S, K } = this;
     const nOut = K;
     this.unitH = t.kind === 'scalar' && !t.h;
+    if (be !== this.poolOwner) { this.pool.length = 0; this.poolOwner = be; }
+    this.W = be ? be.histStride : S;
+    if (be && (t.kind !== 'scalar' || (this.W === 2) !== this.unitH)) throw new Error('row backend histogram stride does not match the targets');
     const maxDepth = p.maxDepth;
     const cap = Math.max(1, Math.min(
       2 * nRows - 1,
@@ -190,10 +203,12 @@ export class TreeGrower {
     const root: Node = { id: 0, start: 0, end: nRows, depth: 0, hist: null, tot: new Float64Array(S), gain: 0, feat: -1, bin: 0, leftTot: new Float64Array(S), sorted: false };
     if (be) {
       // the root's totals are any one column's histogram summed
-      root.hist = this.takeHist();
+      root.hist = this.takeHist(false);
       be.buildMany([0], [root.hist]);
+      const W = this.W, rh = root.hist;
       for (let q = 0; q < this.data.colOffset[1]!; q++) {
-        root.tot[0] += root.hist[q * 3]!; root.tot[1] += root.hist[q * 3 + 1]!; root.tot[2] += root.hist[q * 3 + 2]!;
+        root.tot[0] += rh[q * W]!; root.tot[2] += rh[q * W + W - 1]!;
+        if (W === 3) root.tot[1] += rh[q * W + 1]!;
       }
       if (this.unitH) root.tot[1] = root.tot[2]!;
     } else this.totals(rows, 0, nRows, t, root.tot);
@@ -202,7 +217,7 @@ export class TreeGrower {
     let leaves = 1;
     const push = (n: Node) => {
       if (!canSplit(n)) { setLeaf(n); return; }
-      if (useHist(n) && !n.hist) { n.hist = this.takeHist(); fill(n.hist, n); }
+      if (useHist(n) && !n.hist) { n.hist = this.takeHist(!be); fill(n.hist, n); }
       findSplit(n);
       if (n.feat < 0) { setLeaf(n); return; }
       if (bestFirst) heapPush(pending, n); else pending.push(n);
@@ -232,7 +247,7 @@ export class TreeGrower {
         const hl = canSplit(L), hr = canSplit(R);
         if (!hl && !hr) { this.pool.push(ph); continue; }
         const lSmaller = L.tot[S - 1]! <= R.tot[S - 1]!;
-        const bh = this.takeHist();
+        const bh = this.takeHist(false);
         const built = lSmaller ? L : R;
         ids.push(built.id); hs.push(bh);
         plan.push({ ph, built, derived: lSmaller ? R : L, needBuilt: lSmaller ? hl : hr, needDerived: lSmaller ? hr : hl, bh });
@@ -275,7 +290,7 @@ export class TreeGrower {
           const lSmaller = L.tot[S - 1]! <= R.tot[S - 1]!;
           const built = lSmaller ? L : R, derived = lSmaller ? R : L;
           const needBuilt = lSmaller ? hl : hr, needDerived = lSmaller ? hr : hl;
-          const bh = this.takeHist();
+          const bh = this.takeHist(!be);
           fill(bh, built);
           if (needDerived) {
             for (let s = 0; s < ph.length; s++) ph[s] -= bh[s]!;
@@ -389,7 +404,7 @@ export class TreeGrower {
 
   private splitFromHist(n: Node, t: Targets, p: GrowParams): void {
     const { colOffset, colMemberStart, colMemberCount, members, nCols } = this.data;
-    const hist = n.hist!, S = this.S, mask = this.mask, tot = n.tot, lam = p.lambda;
+    const hist = n.hist!, S = this.S, W = this.W, mask = this.mask, tot = n.tot, lam = p.lambda;
     const parentScore = this.score(tot, 0, lam);
     const cum = this.cum;
     for (let c = 0; c < nCols; c++) {
@@ -401,11 +416,13 @@ export class TreeGrower {
         for (let k = 1; k <= mc; k++) {
           const f = members[ms + k - 1]!;
           if (!mask[f]) continue;
-          const s = (off + k) * S;
-          const cr = hist[s + S - 1]!;
+          const s = (off + k) * W;
+          const cr = hist[s + W - 1]!;
           if (cr === 0 || cr === tot[S - 1]) continue;
-          for (let q = 0; q < S; q++) cum[q] = tot[q]! - hist[s + q]!;
-          if (this.unitH) cum[1] = cum[2]!;
+          if (W === 2) { cum[0] = tot[0]! - hist[s]!; cum[2] = tot[2]! - cr; cum[1] = cum[2]!; } else {
+            for (let q = 0; q < S; q++) cum[q] = tot[q]! - hist[s + q]!;
+            if (this.unitH) cum[1] = cum[2]!;
+          }
           this.consider(n, cum, f, 0, p, parentScore);
         }
         continue;
@@ -420,8 +437,8 @@ export class TreeGrower {
         let bestGain = n.gain, bestBin = -1, bg = 0, bh = 0, bc = 0;
         const floor = Math.max(p.minGain, 1e-11 * Math.abs(parentScore));
         for (let b = 0; b < nb; b++) {
-          const s = (off + b) * 3;
-          const cb = hist[s + 2]!;
+          const s = (off + b) * W;
+          const cb = hist[s + W - 1]!;
           if (cb === 0) continue;
           if (prev >= 0) {
             const cr = C - cl;

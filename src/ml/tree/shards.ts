@@ -1,14 +1,18 @@
 // Row shards for parallel histogram boosting. The training rows are cut into SHARDS fixed
-// blocks; every node keeps one row segment per block, and a node's histogram is the sum of its
-// blocks' histograms, always added in block order. Which thread computes which block does not
-// change a single floating-point operation, so the model is identical with 1 or N threads.
+// blocks; every node keeps one row segment per block, and partitions run per block (one thread
+// each). A node's histogram is built straight into its output buffer, split by columns between
+// the threads: every slot is still summed over the node's rows in the same order (block 0's
+// segment, then block 1's), so which thread computes which columns does not change a single
+// floating-point operation and the model is identical with 1 or N threads.
 // Everything here lives in SharedArrayBuffers, read by the boosting worker (boost-worker.ts).
 import type { BinnedData } from './dataset.ts';
 
-/** Fixed number of row blocks (the most threads boosting can use). */
+/** Fixed number of row blocks and column parts (the most threads boosting can use). */
 export const SHARDS = 2;
 /** nodes per batched command (a tree level is sent in chunks of this many) */
 export const BATCH = 64;
+/** nodes at least this large accumulate odd rows into a second histogram (see build) */
+const DUAL_ROWS = 2048;
 
 export interface ShardArrays {
   /** row ids; block s owns positions [lo[s], lo[s + 1]) */
@@ -18,10 +22,15 @@ export interface ShardArrays {
   segStart: Int32Array;
   segEnd: Int32Array;
   maxNodes: number;
-  /** per block, BATCH histograms (slots x 3 each: g, h, count) */
-  hists: Float64Array[];
+  /** slots per histogram bin: 3 (g, h, count), or 2 (g, count) with unit hessians */
+  stride: number;
+  /** histogram arena: nArena histograms handed to the grower, then BATCH scratch ones */
+  arena: Float64Array;
+  nArena: number;
   histLen: number;
-  /** batched command arguments: node ids, or 5 ints per split */
+  /** column c0 of part p is colStart[p]; colStart[SHARDS] = nCols */
+  colStart: Int32Array;
+  /** batched command arguments: node id and arena index per build, or 5 ints per split */
   list: Int32Array;
   g: Float64Array;
   /** null for unit hessians (squared loss) */
@@ -37,75 +46,128 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
   const lo = sab(Int32Array, SHARDS + 1);
   for (let s = 0; s <= SHARDS; s++) lo[s] = Math.round((s * n) / SHARDS);
   const slots = data.colOffset[data.nCols]!;
+  const stride = unitH ? 2 : 3;
+  const histLen = slots * stride;
+  // live histograms of a level-wise tree: about one per node of the widest level, plus builds
+  const nArena = Math.min(maxNodes + 2, 256);
+  const colStart = sab(Int32Array, SHARDS + 1);
+  // equal column counts: every column costs one update per row
+  for (let p = 0; p <= SHARDS; p++) colStart[p] = Math.round((p * data.nCols) / SHARDS);
   return {
     rows: sab(Int32Array, n), lo,
     segStart: sab(Int32Array, SHARDS * maxNodes), segEnd: sab(Int32Array, SHARDS * maxNodes), maxNodes,
-    hists: Array.from({ length: SHARDS }, () => sab(Float64Array, BATCH * slots * 3)), histLen: slots * 3,
+    stride, arena: sab(Float64Array, (nArena + BATCH) * histLen), nArena, histLen, colStart,
     list: sab(Int32Array, BATCH * 5),
     g: sab(Float64Array, n), h: unitH ? null : sab(Float64Array, n),
   };
 }
 
-/** The per-block work: histogram of a node's block segment, and stable partition of it. */
+/** The per-thread work: histogram columns of a node, and stable partition of a block segment. */
 export class ShardWorker {
   private tmp: Int32Array;
   private h2: Float64Array;
 
   constructor(readonly data: BinnedData, readonly a: ShardArrays) {
     this.tmp = new Int32Array(data.n);
-    this.h2 = new Float64Array(data.colOffset[data.nCols]! * 3);
+    this.h2 = new Float64Array(a.histLen);
   }
 
-  /** Executes a batched command (the node list is in a.list) on block s. */
-  exec(cmd: number, s: number, count: number): void {
+  /**
+   * Executes a batched command on part p: BUILD takes (node, arena index) pairs from a.list and
+   * builds column part p (p = -1: all columns in one pass); SPLIT partitions block p.
+   */
+  exec(cmd: number, p: number, count: number): void {
     const l = this.a.list;
-    if (cmd === CMD.BUILD) for (let j = 0; j < count; j++) this.build(s, l[j]!, j);
-    else for (let j = 0; j < count; j++) this.split(s, l[5 * j]!, l[5 * j + 1]!, l[5 * j + 2]!, l[5 * j + 3]!, l[5 * j + 4]!);
+    if (cmd === CMD.BUILD) {
+      const c0 = p < 0 ? 0 : this.a.colStart[p]!, c1 = p < 0 ? this.data.nCols : this.a.colStart[p + 1]!;
+      for (let j = 0; j < count; j++) this.build(l[2 * j]!, l[2 * j + 1]!, c0, c1);
+    } else for (let j = 0; j < count; j++) this.split(p, l[5 * j]!, l[5 * j + 1]!, l[5 * j + 2]!, l[5 * j + 3]!, l[5 * j + 4]!);
   }
 
-  build(s: number, node: number, j: number): void {
+  /** Columns [c0, c1) of node's histogram into arena histogram `target` (overwritten). */
+  build(node: number, target: number, c0: number, c1: number): void {
+    const { nCols, colOffset } = this.data;
+    const { histLen, stride, segStart, segEnd, maxNodes } = this.a;
+    const hist = this.a.arena.subarray(target * histLen, (target + 1) * histLen);
+    const p0 = colOffset[c0]! * stride, p1 = colOffset[c1]! * stride;
+    hist.fill(0, p0, p1);
+    let total = 0;
+    for (let s = 0; s < SHARDS; s++) total += segEnd[s * maxNodes + node]! - segStart[s * maxNodes + node]!;
+    // large nodes: rows at even positions go to hist, odd ones to h2 (summed at the end).
+    // Consecutive rows often hit the same slot, and one accumulator would make each add wait
+    // for the previous store to that slot. The parity is by position, whoever runs it.
+    const dual = total >= DUAL_ROWS;
+    if (dual) this.h2.fill(0, p0, p1);
+    let parity = 0;
+    for (let s = 0; s < SHARDS; s++) {
+      const k0 = segStart[s * maxNodes + node]!, k1 = segEnd[s * maxNodes + node]!;
+      if (k0 === k1) continue;
+      if (!dual) { this.addRows(hist, k0, k1, c0, c1); continue; }
+      // keep the global even/odd alternation across the block boundary
+      let k = k0;
+      if (parity === 1) { this.addRows(this.h2, k, k + 1, c0, c1); k++; }
+      const m = k1 - k;
+      if (stride === 2) this.addPairsUnit(hist, k, k + (m & ~1), c0, c1);
+      else this.addPairs(hist, k, k + (m & ~1), c0, c1);
+      if (m & 1) this.addRows(hist, k1 - 1, k1, c0, c1);
+      parity = (parity + (k1 - k0)) & 1;
+    }
+    if (dual) { const h2 = this.h2; for (let q = p0; q < p1; q++) hist[q] += h2[q]!; }
+  }
+
+  /** Rows k0..k1 (one accumulator). */
+  private addRows(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
     const { bins, nCols, colOffset } = this.data;
-    const { g, h, rows, histLen } = this.a;
-    const hist = this.a.hists[s]!.subarray(j * histLen, (j + 1) * histLen);
-    hist.fill(0);
-    const k0 = this.a.segStart[s * this.a.maxNodes + node]!, k1 = this.a.segEnd[s * this.a.maxNodes + node]!;
-    // two rows at a time into two histograms: consecutive rows often hit the same slot, and one
-    // accumulator would make each add wait for the previous store to that slot
-    const dual = k1 - k0 >= 2048;
+    const { g, h, rows } = this.a;
+    if (!h) {
+      for (let k = k0; k < k1; k++) {
+        const i = rows[k]!, gi = g[i]!, bi = i * nCols;
+        for (let c = c0; c < c1; c++) {
+          const q = (colOffset[c]! + bins[bi + c]!) << 1;
+          hist[q] += gi; hist[q + 1] += 1;
+        }
+      }
+      return;
+    }
+    for (let k = k0; k < k1; k++) {
+      const i = rows[k]!, gi = g[i]!, hi = h[i]!, bi = i * nCols;
+      for (let c = c0; c < c1; c++) {
+        const q = (colOffset[c]! + bins[bi + c]!) * 3;
+        hist[q] += gi; hist[q + 1] += hi; hist[q + 2] += 1;
+      }
+    }
+  }
+
+  /** Rows k0..k1 (an even count) in pairs: first of each pair into hist, second into h2; unit hessians. */
+  private addPairsUnit(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
+    const { bins, nCols, colOffset } = this.data;
+    const { g, rows } = this.a;
     const h2 = this.h2;
-    if (dual) h2.fill(0);
-    let k = k0;
-    if (dual && !h) {
-      // unit hessians: the h slot stays 0 (the grower reads the count instead)
-      for (; k + 1 < k1; k += 2) {
-        const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
-        for (let c = 0; c < nCols; c++) {
-          const o = colOffset[c]!;
-          const p = (o + bins[bi + c]!) * 3, q = (o + bins[bj + c]!) * 3;
-          hist[p] += gi; hist[p + 2] += 1;
-          h2[q] += gj; h2[q + 2] += 1;
-        }
-      }
-    } else if (dual) {
-      for (; k + 1 < k1; k += 2) {
-        const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
-        const hi = h ? h[i]! : 0, hj = h ? h[j]! : 0;
-        for (let c = 0; c < nCols; c++) {
-          const o = colOffset[c]!;
-          const p = (o + bins[bi + c]!) * 3, q = (o + bins[bj + c]!) * 3;
-          hist[p] += gi; hist[p + 1] += hi; hist[p + 2] += 1;
-          h2[q] += gj; h2[q + 1] += hj; h2[q + 2] += 1;
-        }
+    for (let k = k0; k < k1; k += 2) {
+      const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
+      for (let c = c0; c < c1; c++) {
+        const o = colOffset[c]!;
+        const p = (o + bins[bi + c]!) << 1, q = (o + bins[bj + c]!) << 1;
+        hist[p] += gi; hist[p + 1] += 1;
+        h2[q] += gj; h2[q + 1] += 1;
       }
     }
-    for (; k < k1; k++) {
-      const i = rows[k]!, gi = g[i]!, hi = h ? h[i]! : 0, bi = i * nCols;
-      for (let c = 0; c < nCols; c++) {
-        const p = (colOffset[c]! + bins[bi + c]!) * 3;
+  }
+
+  private addPairs(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
+    const { bins, nCols, colOffset } = this.data;
+    const { g, h, rows } = this.a;
+    const h2 = this.h2;
+    for (let k = k0; k < k1; k += 2) {
+      const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
+      const hi = h![i]!, hj = h![j]!;
+      for (let c = c0; c < c1; c++) {
+        const o = colOffset[c]!;
+        const p = (o + bins[bi + c]!) * 3, q = (o + bins[bj + c]!) * 3;
         hist[p] += gi; hist[p + 1] += hi; hist[p + 2] += 1;
+        h2[q] += gj; h2[q + 1] += hj; h2[q + 2] += 1;
       }
     }
-    if (dual) for (let p = 0; p < hist.length; p++) hist[p] += h2[p]!;
   }
 
   split(s: number, node: number, f: number, bin: number, left: number, right: number): void {
@@ -141,8 +203,8 @@ export const CTL = { SEQ: 0, CMD: 1, NODE: 2, F: 3, BIN: 4, L: 5, R: 6, DONE: 7,
 export const CMD = { BUILD: 1, SPLIT: 2, STOP: 3 } as const;
 
 /**
- * The parent's side: runs each per-node command on every block, handing the blocks >= `first`
- * to the worker thread once it is up (before that, or with one thread, it runs them all).
+ * The parent's side: runs each batched command, handing the parts >= `first` to the worker
+ * thread once it is up (before that, or with one thread, it runs them all).
  */
 export class ShardedRows {
   private readonly local: ShardWorker;
@@ -152,10 +214,15 @@ export class ShardedRows {
   /** trees grown with the worker's help (a diagnostic: the model is the same either way) */
   parallelTrees = 0;
   private readonly first = 1;
+  /** arena histograms handed out so far (the grower recycles them in its own pool) */
+  private handed = 0;
+  /** histogram slots per bin, for the grower */
+  readonly histStride: number;
 
   constructor(readonly data: BinnedData, readonly arrays: ShardArrays, private readonly worker: { terminate(): unknown } | null, ctl: Int32Array | null) {
     this.local = new ShardWorker(data, arrays);
     this.ctl = ctl ?? new Int32Array(CTL.SIZE);
+    this.histStride = arrays.stride;
   }
 
   static controlBlock(): Int32Array {
@@ -179,9 +246,17 @@ export class ShardedRows {
     if (this.parallel) this.parallelTrees++;
   }
 
+  /** A histogram buffer for the grower: in the shared arena while it lasts (built in place). */
+  newHist(): Float64Array {
+    const { arena, histLen, nArena } = this.arrays;
+    if (this.handed < nArena) { const k = this.handed++; return arena.subarray(k * histLen, (k + 1) * histLen); }
+    return new Float64Array(histLen);
+  }
+
   private run(cmd: number, count: number): void {
     if (!this.parallel) {
-      for (let s = 0; s < SHARDS; s++) this.local.exec(cmd, s, count);
+      if (cmd === CMD.BUILD) this.local.exec(cmd, -1, count);
+      else for (let s = 0; s < SHARDS; s++) this.local.exec(cmd, s, count);
       return;
     }
     const ctl = this.ctl;
@@ -197,16 +272,20 @@ export class ShardedRows {
   }
 
   buildMany(nodes: number[], out: Float64Array[]): void {
-    const { list, hists, histLen } = this.arrays;
+    const { list, arena, histLen, nArena } = this.arrays;
+    const bytes = histLen * 8;
     for (let c0 = 0; c0 < nodes.length; c0 += BATCH) {
       const count = Math.min(BATCH, nodes.length - c0);
-      for (let j = 0; j < count; j++) list[j] = nodes[c0 + j]!;
+      for (let j = 0; j < count; j++) {
+        const h = out[c0 + j]!;
+        // arena histograms are built in place, others in a scratch slot and copied
+        const inArena = h.buffer === arena.buffer;
+        list[2 * j] = nodes[c0 + j]!; list[2 * j + 1] = inArena ? h.byteOffset / bytes : nArena + j;
+      }
       this.run(CMD.BUILD, count);
       for (let j = 0; j < count; j++) {
-        const hist = out[c0 + j]!, o = j * histLen;
-        hist.set(hists[0]!.subarray(o, o + histLen));
-        // blocks are always added in the same order, whoever computed them
-        for (let s = 1; s < SHARDS; s++) { const b = hists[s]!; for (let p = 0; p < histLen; p++) hist[p] += b[o + p]!; }
+        const h = out[c0 + j]!;
+        if (h.buffer !== arena.buffer) h.set(arena.subarray((nArena + j) * histLen, (nArena + j + 1) * histLen));
       }
     }
   }
