@@ -289,7 +289,8 @@ test('bearer token on write endpoints; sampling of the audit log', async (t) => 
 
 test('a model kind registered after start-up gets its endpoint without a restart', async (t) => {
   const { home, cleanup } = tmpHome();
-  const server = await startServer(testConfig(home), { pollMs: 50 });
+  const logs: string[] = [];
+  const server = await startServer(testConfig(home), { pollMs: 50, log: (m) => logs.push(m) });
   t.after(async () => { await server.close(); cleanup(); });
   assert.equal((await fetch(`${server.url}/v1/recommendations/u1`)).status, 404);
   assert.ok(!server.routes.includes('GET /v1/recommendations/{userId}'));
@@ -305,6 +306,9 @@ test('a model kind registered after start-up gets its endpoint without a restart
   const doc = await (await fetch(server.urls.openapi)).json() as { paths: Record<string, unknown> };
   assert.ok(doc.paths['/v1/recommendations/{userId}']);
   assert.match(await (await fetch(server.urls.metrics)).text(), /tributary_model_version\{model="music-recommender"\} 1/);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(logs.some((l) => l.startsWith('new model endpoints')), logs.join('\n'));
+  assert.ok(!logs.some((l) => l.startsWith('could not rebuild')), logs.join('\n'));
 });
 
 test('without a token the server refuses a non-loopback interface', async () => {
