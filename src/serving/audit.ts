@@ -74,14 +74,17 @@ export class AuditLog {
   /** An onSend hook for an inference route: records the request, the answer and the timing. */
   hook(endpoint: string) {
     return (req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, p: unknown) => void): void => {
+      // every answer names its request, so a caller can find it in the audit table
+      const id = randomUUID();
+      reply.header('x-request-id', id);
       if (this.sampling > 0 && (this.sampling >= 1 || Math.random() < this.sampling)) {
-        this.record(endpoint, req, reply.statusCode, reply.elapsedTime, payload);
+        this.record(id, endpoint, req, reply.statusCode, reply.elapsedTime, payload);
       }
       done(null, payload);
     };
   }
 
-  private record(endpoint: string, req: FastifyRequest, status: number, latencyMs: number, payload: unknown): void {
+  private record(requestId: string, endpoint: string, req: FastifyRequest, status: number, latencyMs: number, payload: unknown): void {
     const now = new Date();
     const tag = req.inference;
     let request: string;
@@ -92,7 +95,7 @@ export class AuditLog {
     }
     const response = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
     const json = JSON.stringify({
-      ts: now.toISOString(), request_id: randomUUID(), endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
+      ts: now.toISOString(), request_id: requestId, endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
     });
     this.append({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });

@@ -257,6 +257,14 @@ test('prediction API', async (t) => {
         assert.ok(r.latency_ms >= 0 && JSON.parse(r.request).rows);
       }
       assert.ok(rows.some((r) => r.status === 400), 'rejected requests are audited too');
+      const probe = await predict({ rows: [{ x: 5, colour: 'blue' }] });
+      const id = probe.headers.get('x-request-id');
+      assert.match(id ?? '', /^[0-9a-f-]{36}$/);
+      await server.ctx.audit!.drain();
+      await server.ctx.lake.flush();
+      await wh.refresh();
+      const [found] = await wh.query<{ n: number }>(`SELECT count(*)::INT AS n FROM inference.requests WHERE request_id = '${id}'`);
+      assert.equal(found!.n, 1, 'the x-request-id header finds the audit record');
       assert.ok(rows.some((r) => r.endpoint === 'recommendations'));
       const shown = await wh.query<{ user_id: string; model_version: string; n: number }>(`SELECT user_id, model_version, len(track_ids)::INT AS n FROM raw.recommendation_shown`);
       assert.ok(shown.some((s) => s.user_id === 'u3' && s.model_version === 'music-recommender@v1' && s.n === 5), JSON.stringify(shown));
