@@ -1,31 +1,63 @@
-// Fast prediction for tree ensembles: every tree is renumbered in pre-order and concatenated
+// Fast prediction for tree ensembles. One row of a single-output model goes through the byte-coded,
+// cache-line-packed form of binned-predict.ts when the forest fits it; batches, multi-output
+// models and forests that do not fit use the float walk below, which gives the same values.
+//
+// The float walk: every tree is renumbered in pre-order and concatenated
 // into one buffer of 16-byte nodes (threshold f64, feature i32, far child i32); the near child
 // is always the next node, so a step down the tree touches one cache line: large forests
 // do not fit in cache, and a walk is bound by memory latency, not arithmetic. Leaves keep their
 // value in the threshold slot when the model has one output, or an index into `vals` otherwise.
 import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
 import type { Matrix } from '../core/matrix.ts';
+import { compileBinned, subtreeSizes, type BinnedForest } from './binned-predict.ts';
 
 /** set in a node's feature word when its near (next) node is the right child */
 const FLIP = 0x40000000;
 const FEAT = 0x3fffffff;
 
-function subtreeSizes(t: FlatTree): Int32Array {
-  const n = t.feature.length;
-  const size = new Int32Array(n);
-  const order: number[] = [0];
-  for (let k = 0; k < order.length; k++) {
-    const i = order[k]!;
-    if (t.feature[i]! >= 0) order.push(t.left[i]!, t.right[i]!);
+export class CompiledEnsemble {
+  readonly nOutputs: number;
+  readonly nFeatures: number;
+  private readonly binned: BinnedForest | null;
+  private floatWalk: FloatEnsemble | null = null;
+  private readonly base0: number;
+  private readonly scale: number;
+  private readonly post: TreeEnsemble['postTransform'];
+
+  constructor(private readonly e: TreeEnsemble) {
+    this.nOutputs = e.trees.length ? e.trees[0]!.nOutputs : e.base.length;
+    this.nFeatures = e.nFeatures;
+    this.binned = this.nOutputs === 1 ? compileBinned(e) : null;
+    this.base0 = e.base.length ? e.base[0]! : 0;
+    this.scale = e.aggregate === 'average' && e.trees.length ? 1 / e.trees.length : 1;
+    this.post = e.postTransform;
   }
-  for (let k = order.length - 1; k >= 0; k--) {
-    const i = order[k]!;
-    size[i] = t.feature[i]! >= 0 ? 1 + size[t.left[i]!]! + size[t.right[i]!]! : 1;
+
+  /** the float form, built on first use (batches, multi-output, forests binned-predict cannot code) */
+  private float(): FloatEnsemble {
+    return this.floatWalk ??= new FloatEnsemble(this.e);
   }
-  return size;
+
+  /** Raw single-output prediction of one row (regression value, or the probability of a binary model). */
+  predictRow(x: ArrayLike<number>): number {
+    if (!this.binned) return this.float().predictRow(x);
+    const v = this.base0 + this.binned.sumRow(x) * this.scale;
+    return this.post === 'logistic' ? 1 / (1 + Math.exp(-v)) : v;
+  }
+
+  /** All outputs of one row after the post transform (probabilities for classifiers). */
+  predictRowInto(x: ArrayLike<number>, out: Float64Array): Float64Array {
+    if (this.nOutputs === 1) { out[0] = this.predictRow(x); return out; }
+    return this.float().predictRowInto(x, out);
+  }
+
+  /** rows x nOutputs after the post transform. */
+  predictMatrix(X: Matrix): Float64Array {
+    return this.float().predictMatrix(X);
+  }
 }
 
-export class CompiledEnsemble {
+class FloatEnsemble {
   readonly nOutputs: number;
   readonly nFeatures: number;
   /** node i: thr at f64[2i], feature at i32[4i + 2] (-1 for a leaf), right child at i32[4i + 3] */
