@@ -87,7 +87,8 @@ try {
 
 // ours: every inference audited (the default), then with 1% audit sampling
 async function ours(sampling: string, withRecommendations: boolean) {
-  const srv = await startProcess(process.execPath, [join(here, '..', 'bin', 'tributary.js'), 'serve', '--port', '0'], /listening on (http:\/\/\S+)/, {
+  // the young-generation size recommended for serving (src/cli/serve.ts)
+  const srv = await startProcess(process.execPath, ['--max-semi-space-size=64', join(here, '..', 'bin', 'tributary.js'), 'serve', '--port', '0'], /listening on (http:\/\/\S+)/, {
     env: { TRIBUTARY_HOME: home, LOG_LEVEL: 'error', TRIBUTARY_AUDIT_SAMPLING: sampling },
   });
   try {
