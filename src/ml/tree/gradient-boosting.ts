@@ -171,7 +171,7 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
         for (let i = lo[s]!; i < lo[s + 1]!; i++) if (nSub === n || picked[i]) rows[w++] = i;
         segStart[s * arrays.maxNodes] = lo[s]!; segEnd[s * arrays.maxNodes] = w;
       }
-      shards.beginTree();
+      shards.beginTree(p.nJobs > 1);
       const grown = grower.grow(rows, nSub, { kind: 'scalar', g, h }, grow, rng, allowed, shards);
       addToScores(grown, data, arrays, nSub, F, k, K, p.learningRate);
       const flat = toFlatTree(grown, data, p.learningRate);

@@ -11,6 +11,16 @@ import type { BinnedData } from './dataset.ts';
 export const SHARDS = 2;
 /** nodes per batched command (a tree level is sent in chunks of this many) */
 export const BATCH = 64;
+/** probe trees per mode once the worker is up, and the period of re-probing */
+const PROBE = 3;
+const PROBE_EVERY = 32;
+const RECENT = 5;
+
+function median(a: number[]): number {
+  if (!a.length) return Infinity;
+  const s = [...a].sort((x, y) => x - y);
+  return s[s.length >> 1]!;
+}
 /** nodes at least this large accumulate odd rows into a second histogram (see build) */
 const DUAL_ROWS = 2048;
 
@@ -214,6 +224,11 @@ export class ShardedRows {
   /** trees grown with the worker's help (a diagnostic: the model is the same either way) */
   parallelTrees = 0;
   private readonly first = 1;
+  // tree timing for beginTree(): start of the current tree, average ms per tree [serial, parallel]
+  private lastStart = -1;
+  private readonly recent: number[][] = [[], []];
+  private sinceUp = 0;
+  private preferParallel = true;
   /** arena histograms handed out so far (the grower recycles them in its own pool) */
   private handed = 0;
   /** histogram slots per bin, for the grower */
@@ -240,9 +255,35 @@ export class ShardedRows {
     return true;
   }
 
-  /** Called between trees: from now on use the worker if it has started. */
-  beginTree(): void {
-    this.parallel = this.worker !== null && Atomics.load(this.ctl, CTL.READY) === 1;
+  /**
+   * Called between trees: decides whether the next tree uses the worker. On a shared, loaded
+   * machine a second thread can cost more in waiting than it saves, so once the worker is up
+   * the trees are timed both ways (a few alternating probe trees, again every PROBE_EVERY
+   * trees) and the faster way is kept. The model is the same either way; only speed changes.
+   * `force`: always use the worker when it is up (an explicit thread count).
+   */
+  beginTree(force = false): void {
+    const now = performance.now();
+    if (this.lastStart >= 0) {
+      const dt = now - this.lastStart;
+      // the last RECENT tree times per mode; their median shrugs off a tree that lost the CPU
+      const r = this.recent[this.parallel ? 1 : 0]!;
+      r.push(dt);
+      if (r.length > RECENT) r.shift();
+    }
+    this.lastStart = now;
+    const up = this.worker !== null && Atomics.load(this.ctl, CTL.READY) === 1;
+    if (!up) this.parallel = false;
+    else if (force) this.parallel = true;
+    else {
+      this.sinceUp++;
+      if (this.sinceUp <= 2 * PROBE) this.parallel = (this.sinceUp & 1) === 1;
+      else if (this.sinceUp % PROBE_EVERY < 2) this.parallel = !this.preferParallel;
+      else {
+        this.preferParallel = median(this.recent[1]!) < median(this.recent[0]!);
+        this.parallel = this.preferParallel;
+      }
+    }
     if (this.parallel) this.parallelTrees++;
   }
 
