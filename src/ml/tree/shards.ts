@@ -6,6 +6,7 @@
 // floating-point operation and the model is identical with 1 or N threads.
 // Everything here lives in SharedArrayBuffers, read by the boosting worker (boost-worker.ts).
 import type { BinnedData } from './dataset.ts';
+import { pairsKernel, rowsKernel, type PairsKernel, type RowsKernel } from './hist-kernel.ts';
 
 /** Fixed number of row blocks and column parts (the most threads boosting can use). */
 export const SHARDS = 2;
@@ -76,6 +77,7 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
 export class ShardWorker {
   private tmp: Int32Array;
   private h2: Float64Array;
+  private readonly kern = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
 
   constructor(readonly data: BinnedData, readonly a: ShardArrays) {
     this.tmp = new Int32Array(data.n);
@@ -96,7 +98,7 @@ export class ShardWorker {
 
   /** Columns [c0, c1) of node's histogram into arena histogram `target` (overwritten). */
   build(node: number, target: number, c0: number, c1: number): void {
-    const { nCols, colOffset } = this.data;
+    const { colOffset } = this.data;
     const { histLen, stride, segStart, segEnd, maxNodes } = this.a;
     const hist = this.a.arena.subarray(target * histLen, (target + 1) * histLen);
     const p0 = colOffset[c0]! * stride, p1 = colOffset[c1]! * stride;
@@ -108,76 +110,33 @@ export class ShardWorker {
     // for the previous store to that slot. The parity is by position, whoever runs it.
     const dual = total >= DUAL_ROWS;
     if (dual) this.h2.fill(0, p0, p1);
+    const kern = this.kernels(c0, c1), h2 = this.h2, { bins } = this.data, { rows, g, h } = this.a;
     let parity = 0;
     for (let s = 0; s < SHARDS; s++) {
       const k0 = segStart[s * maxNodes + node]!, k1 = segEnd[s * maxNodes + node]!;
       if (k0 === k1) continue;
-      if (!dual) { this.addRows(hist, k0, k1, c0, c1); continue; }
+      if (!dual) { kern.rows(hist, bins, rows, g, h, k0, k1); continue; }
       // keep the global even/odd alternation across the block boundary
       let k = k0;
-      if (parity === 1) { this.addRows(this.h2, k, k + 1, c0, c1); k++; }
+      if (parity === 1) { kern.rows(h2, bins, rows, g, h, k, k + 1); k++; }
       const m = k1 - k;
-      if (stride === 2) this.addPairsUnit(hist, k, k + (m & ~1), c0, c1);
-      else this.addPairs(hist, k, k + (m & ~1), c0, c1);
-      if (m & 1) this.addRows(hist, k1 - 1, k1, c0, c1);
+      kern.pairs(hist, h2, bins, rows, g, h, k, k + (m & ~1));
+      if (m & 1) kern.rows(hist, bins, rows, g, h, k1 - 1, k1);
       parity = (parity + (k1 - k0)) & 1;
     }
     if (dual) { const h2 = this.h2; for (let q = p0; q < p1; q++) hist[q] += h2[q]!; }
   }
 
-  /** Rows k0..k1 (one accumulator). */
-  private addRows(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
-    const { bins, nCols, colOffset } = this.data;
-    const { g, h, rows } = this.a;
-    if (!h) {
-      for (let k = k0; k < k1; k++) {
-        const i = rows[k]!, gi = g[i]!, bi = i * nCols;
-        for (let c = c0; c < c1; c++) {
-          const q = (colOffset[c]! + bins[bi + c]!) << 1;
-          hist[q] += gi; hist[q + 1] += 1;
-        }
-      }
-      return;
+  /** the generated kernels of a column range (see hist-kernel.ts) */
+  private kernels(c0: number, c1: number): { rows: RowsKernel; pairs: PairsKernel } {
+    const key = c0 * 65536 + c1;
+    let k = this.kern.get(key);
+    if (!k) {
+      const { nCols, colOffset } = this.data, st = this.a.stride as 2 | 3;
+      k = { rows: rowsKernel(nCols, colOffset, c0, c1, st), pairs: pairsKernel(nCols, colOffset, c0, c1, st) };
+      this.kern.set(key, k);
     }
-    for (let k = k0; k < k1; k++) {
-      const i = rows[k]!, gi = g[i]!, hi = h[i]!, bi = i * nCols;
-      for (let c = c0; c < c1; c++) {
-        const q = (colOffset[c]! + bins[bi + c]!) * 3;
-        hist[q] += gi; hist[q + 1] += hi; hist[q + 2] += 1;
-      }
-    }
-  }
-
-  /** Rows k0..k1 (an even count) in pairs: first of each pair into hist, second into h2; unit hessians. */
-  private addPairsUnit(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
-    const { bins, nCols, colOffset } = this.data;
-    const { g, rows } = this.a;
-    const h2 = this.h2;
-    for (let k = k0; k < k1; k += 2) {
-      const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
-      for (let c = c0; c < c1; c++) {
-        const o = colOffset[c]!;
-        const p = (o + bins[bi + c]!) << 1, q = (o + bins[bj + c]!) << 1;
-        hist[p] += gi; hist[p + 1] += 1;
-        h2[q] += gj; h2[q + 1] += 1;
-      }
-    }
-  }
-
-  private addPairs(hist: Float64Array, k0: number, k1: number, c0: number, c1: number): void {
-    const { bins, nCols, colOffset } = this.data;
-    const { g, h, rows } = this.a;
-    const h2 = this.h2;
-    for (let k = k0; k < k1; k += 2) {
-      const i = rows[k]!, j = rows[k + 1]!, gi = g[i]!, gj = g[j]!, bi = i * nCols, bj = j * nCols;
-      const hi = h![i]!, hj = h![j]!;
-      for (let c = c0; c < c1; c++) {
-        const o = colOffset[c]!;
-        const p = (o + bins[bi + c]!) * 3, q = (o + bins[bj + c]!) * 3;
-        hist[p] += gi; hist[p + 1] += hi; hist[p + 2] += 1;
-        h2[q] += gj; h2[q + 1] += hj; h2[q + 2] += 1;
-      }
-    }
+    return k;
   }
 
   split(s: number, node: number, f: number, bin: number, left: number, right: number): void {
