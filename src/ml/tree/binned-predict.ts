@@ -19,6 +19,7 @@
 // Forests that do not fit these fields (more than 255 thresholds on a feature, too many
 // features for the bits left, multi-output leaves) get null from compileBinned.
 import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
+import { instantiateWalk, LANES } from './wasm-walk.ts';
 
 export interface BinnedForest {
   /** sum over trees of the leaf values, in the float walk's order: groups of four, then singles */
@@ -77,13 +78,15 @@ function thresholdTable(e: TreeEnsemble): { thr: Float64Array; off: Int32Array }
   return { thr, off };
 }
 
-/** A page-aligned Int32Array (so 16-node blocks are whole cache lines); plain when unavailable. */
-function alignedInt32(n: number): Int32Array {
+/** The nodes at the start of a (page-aligned) WebAssembly memory with room for the walk's
+ * codes, roots and outputs after them; a plain array when WebAssembly is unavailable. */
+function nodeMemory(nSlots: number, nF: number, nTrees: number): { nodes: Int32Array; memory: WebAssembly.Memory | null } {
+  const bytes = 4 * nSlots + nF + 16 + 8 * (nTrees + LANES);
   try {
-    const mem = new WebAssembly.Memory({ initial: Math.ceil((n * 4) / 65536) + 1 });
-    return new Int32Array(mem.buffer, 0, n);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
+    return { nodes: new Int32Array(memory.buffer, 0, nSlots), memory };
   } catch {
-    return new Int32Array(n);
+    return { nodes: new Int32Array(nSlots), memory: null };
   }
 }
 
@@ -156,7 +159,8 @@ export function compileBinned(e: TreeEnsemble): BinnedForest | null {
     treeEnd[ti] = len;
     posOfTree.push(posOf);
   }
-  const nodes = alignedInt32(len);
+  push(-1); // a leaf (value 0) for the wasm walk's padding trees
+  const { nodes, memory } = nodeMemory(len, nF, e.trees.length);
   for (let ti = 0; ti < e.trees.length; ti++) {
     const t = e.trees[ti]!, posOf = posOfTree[ti]!;
     for (let p = roots[ti]!; p < treeEnd[ti]!; p++) {
@@ -169,7 +173,26 @@ export function compileBinned(e: TreeEnsemble): BinnedForest | null {
       nodes[p] = kOf(f, t.threshold[i]!) | (f << 8) | (delta << DS);
     }
   }
-  return new Binned(nodes, roots, Float64Array.from(vals), thr, off, nF, FB, DS);
+  nodes[len - 1] = ~leafIndex(0);
+  const walker = memory ? wasmWalker(memory, len, nF, roots, (1 << FB) - 1, DS) : null;
+  return new Binned(nodes, roots, Float64Array.from(vals), thr, off, nF, FB, DS, walker);
+}
+
+interface Walker { codes: Uint8Array; out: Int32Array; walk: () => void }
+
+function wasmWalker(memory: WebAssembly.Memory, nSlots: number, nF: number, roots: Int32Array, FM: number, DS: number): Walker | null {
+  const codes = 4 * nSlots, rootsAt = (codes + nF + 15) & ~15;
+  const nGroups = Math.ceil(roots.length / LANES);
+  const out = rootsAt + 4 * LANES * nGroups;
+  const r = new Int32Array(memory.buffer, rootsAt, LANES * nGroups);
+  r.fill(4 * (nSlots - 1));
+  for (let t = 0; t < roots.length; t++) r[t] = 4 * roots[t]!;
+  try {
+    const walk = instantiateWalk({ codes, roots: rootsAt, out, nGroups, pages: memory.buffer.byteLength / 65536, FM, DS }, memory);
+    return { codes: new Uint8Array(memory.buffer, codes, nF), out: new Int32Array(memory.buffer, out, LANES * nGroups), walk };
+  } catch {
+    return null;
+  }
 }
 
 class Binned implements BinnedForest {
@@ -186,8 +209,9 @@ class Binned implements BinnedForest {
     private readonly nF: number,
     FB: number,
     private readonly DS: number,
+    private readonly walker: Walker | null,
   ) {
-    this.codes = new Uint8Array(nF);
+    this.codes = walker ? walker.codes : new Uint8Array(nF);
     this.FM = (1 << FB) - 1;
   }
 
@@ -206,6 +230,22 @@ class Binned implements BinnedForest {
   }
 
   sumRow(x: ArrayLike<number>): number {
+    const w = this.walker;
+    if (!w) return this.sumRowJs(x);
+    this.code(x);
+    w.walk();
+    const { out: O, vals: V } = this;
+    const n = this.roots.length;
+    let s = 0, t = 0;
+    for (; t + 4 <= n; t += 4) s += V[~O[t]!]! + V[~O[t + 1]!]! + V[~O[t + 2]!]! + V[~O[t + 3]!]!;
+    for (; t < n; t++) s += V[~O[t]!]!;
+    return s;
+  }
+
+  private get out(): Int32Array { return this.walker!.out; }
+
+  /** the same walk in JavaScript (no WebAssembly) */
+  sumRowJs(x: ArrayLike<number>): number {
     const C = this.code(x);
     const { nodes: N, roots, vals: V, FM, DS } = this;
     let s = 0, t = 0;
