@@ -30,7 +30,7 @@ test('SIGKILL mid-stream loses no acknowledged event', { timeout: 120_000 }, asy
   try {
     const first = await startCollector(home);
     const acked = new Set<string>();
-    let sent = 0;
+    let sent = 0, inFlight = 0;
     let killed = false;
     const client = async (c: number) => {
       for (let b = 0; !killed; b++) {
@@ -38,7 +38,8 @@ test('SIGKILL mid-stream loses no acknowledged event', { timeout: 120_000 }, asy
         const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: `u${c}`, track_id: 't1', ms_played: 1000 })).join('\n');
         sent += ids.length;
         try {
-          const res = await fetch(`${first.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+          inFlight++;
+          const res = await fetch(`${first.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body }).finally(() => inFlight--);
           if (res.status === 200) {
             const r = await res.json() as { accepted: number };
             assert.equal(r.accepted, ids.length);
@@ -49,12 +50,13 @@ test('SIGKILL mid-stream loses no acknowledged event', { timeout: 120_000 }, asy
     };
     const clients = [0, 1, 2, 3].map(client);
     // kill once a good number of batches are acknowledged, while requests are still in flight
-    while (acked.size < 20_000) await new Promise((r) => setTimeout(r, 20));
+    while (acked.size < 20_000 || inFlight === 0) await new Promise((r) => setTimeout(r, 5));
     first.proc.kill('SIGKILL');
+    const inFlightAtKill = inFlight;
     killed = true;
     await Promise.all(clients);
     await first.exited;
-    assert.ok(sent > acked.size, 'some batches were in flight when the process died');
+    assert.ok(inFlightAtKill > 0 && sent > 0, 'some batches were in flight when the process died');
 
     // restart: the new process replays the dead one's segments before it listens
     const second = await startCollector(home);
