@@ -230,8 +230,26 @@ function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Fl
 function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, k: number, K: number, lr: number): void {
   const n = data.n;
   if (nSub === n) {
+    const us = t.unsplit;
+    // leaves under an unpartitioned split have no segments of their own
+    const skip = us ? new Uint8Array(t.nNodes) : null;
+    if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
+    const { bins, nCols, featCol, featCode } = data;
     for (let node = 0; node < t.nNodes; node++) {
-      if (t.feature[node]! >= 0) continue;
+      if (us && us[node]) {
+        // a split left unpartitioned: each row of its segment takes its side's leaf value
+        const f = t.feature[node]!, col = featCol[f]!, code = featCode[f]!, b = t.bin[node]!;
+        const vl = lr * t.value[t.left[node]!]!, vr = lr * t.value[t.right[node]!]!;
+        for (let s = 0; s < SHARDS; s++) {
+          const e = a.segEnd[s * a.maxNodes + node]!;
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) {
+            const r = a.rows[q]!, v = bins[r * nCols + col]!;
+            F[r * K + k] += (code === 0 ? v <= b : v !== code) ? vl : vr;
+          }
+        }
+        continue;
+      }
+      if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
       const v = lr * t.value[node]!;
       for (let s = 0; s < SHARDS; s++) {
         const e = a.segEnd[s * a.maxNodes + node]!;

@@ -45,6 +45,11 @@ export interface GrownTree {
   /** each node's row segment in the rows array passed to grow() (rows are permuted in place) */
   start: Int32Array;
   end: Int32Array;
+  /**
+   * Row backend growth only: 1 for a split whose rows were not partitioned because both of its
+   * children are leaves (nothing needs their rows apart); its rows are still its own segment.
+   */
+  unsplit?: Uint8Array;
 }
 
 /**
@@ -227,6 +232,7 @@ export class TreeGrower {
     // with a row backend and no leaf limit, grow level by level: each level's splits and
     // histograms then cost one round trip to the worker threads instead of one per node
     let level = be && !bestFirst ? pending.splice(0) : [];
+    const unsplit = new Uint8Array(level.length ? cap : 0);
     while (level.length) {
       const items: number[] = [], pairs: Node[] = [];
       for (const n of level) {
@@ -235,10 +241,13 @@ export class TreeGrower {
         for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
         const R: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: stats(), sorted: false };
         feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
-        items.push(n.id, n.feat, n.bin, L.id, R.id);
+        // children that are both leaves need no partition: the caller reads their rows by
+        // testing the split on the parent's segment
+        if (canSplit(L) || canSplit(R)) items.push(n.id, n.feat, n.bin, L.id, R.id);
+        else unsplit[n.id] = 1;
         pairs.push(n, L, R);
       }
-      be!.splitMany(items);
+      if (items.length) be!.splitMany(items);
       const ids: number[] = [], hs: Float64Array[] = [];
       const plan: { ph: Float64Array; built: Node; derived: Node; needBuilt: boolean; needDerived: boolean; bh: Float64Array }[] = [];
       for (let q = 0; q < pairs.length; q += 3) {
@@ -304,7 +313,7 @@ export class TreeGrower {
       push(L); push(R);
     }
     if (sampling) this.mask.fill(0); else for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 0;
-    return { nNodes, feature: feature.subarray(0, nNodes), bin: bin.subarray(0, nNodes), left: left.subarray(0, nNodes), right: right.subarray(0, nNodes), value: value.subarray(0, nNodes * nOut), nOutputs: nOut, start: start.subarray(0, nNodes), end: end.subarray(0, nNodes) };
+    return { nNodes, feature: feature.subarray(0, nNodes), bin: bin.subarray(0, nNodes), left: left.subarray(0, nNodes), right: right.subarray(0, nNodes), value: value.subarray(0, nNodes * nOut), nOutputs: nOut, start: start.subarray(0, nNodes), end: end.subarray(0, nNodes), unsplit: unsplit.length ? unsplit.subarray(0, nNodes) : undefined };
   }
 
   private totals(rows: Int32Array, a: number, b: number, t: Targets, out: Float64Array): void {

@@ -161,7 +161,7 @@ export class ShardWorker {
         rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
       }
     }
-    for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
+    rows.set(tmp.subarray(0, t), w);
     segStart[s * maxNodes + left] = a; segEnd[s * maxNodes + left] = w;
     segStart[s * maxNodes + right] = w; segEnd[s * maxNodes + right] = b;
   }
