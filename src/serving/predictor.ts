@@ -114,8 +114,14 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 /** Builds the predictor of a serialised estimator or Pipeline; throws when it cannot be served. */
 export function buildPredictor(artifact: unknown): Predictor {
   const model = loadEstimator(artifact as SerializedEstimator);
+  warmUp(model instanceof Pipeline ? model.model : model);
   if (model instanceof Pipeline) return pipelinePredictor(model);
   return barePredictor(model);
+}
+
+/** Compiles a model's fast prediction form at load (a 100-tree forest takes a second or two), not on the first request. */
+export function warmUp(model: unknown): void {
+  (model as { warmUp?(): void }).warmUp?.();
 }
 
 function pipelinePredictor(p: Pipeline): Predictor {

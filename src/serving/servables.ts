@@ -11,7 +11,7 @@ import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts'
 import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
 import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
-import { buildPredictor, InputError, type FeatureSpec, type Predictor } from './predictor.ts';
+import { buildPredictor, InputError, warmUp, type FeatureSpec, type Predictor } from './predictor.ts';
 
 /** Model names the retail pipeline registers (src/analytics/retail/pipeline.ts). */
 export const SPEND_MODEL = 'retail-spend';
@@ -123,6 +123,7 @@ function spendServable(base: Omit<Base, 'kind'>, a: SpendArtifact): SpendServabl
     predictMatrix = (X) => ridge.predict(scaler.transform(X));
   } else {
     const est = loadEstimator(a.estimator as never);
+    warmUp(est);
     predictMatrix = (X) => est.predict(X);
     if (typeof est.predictRow === 'function') predictRow = (x) => est.predictRow(x);
   }
