@@ -234,16 +234,17 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
     // leaves under an unpartitioned split have no segments of their own
     const skip = us ? new Uint8Array(t.nNodes) : null;
     if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
-    const { bins, nCols, featCol, featCode } = data;
+    const { featCol, featCode } = data;
     for (let node = 0; node < t.nNodes; node++) {
       if (us && us[node]) {
         // a split left unpartitioned: each row of its segment takes its side's leaf value
-        const f = t.feature[node]!, col = featCol[f]!, code = featCode[f]!, b = t.bin[node]!;
+        const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
+        const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
         const vl = lr * t.value[t.left[node]!]!, vr = lr * t.value[t.right[node]!]!;
         for (let s = 0; s < SHARDS; s++) {
           const e = a.segEnd[s * a.maxNodes + node]!;
           for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) {
-            const r = a.rows[q]!, v = bins[r * nCols + col]!;
+            const r = a.rows[q]!, v = cb[r]!;
             F[r * K + k] += (code === 0 ? v <= b : v !== code) ? vl : vr;
           }
         }

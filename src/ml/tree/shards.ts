@@ -46,6 +46,12 @@ export interface ShardArrays {
   g: Float64Array;
   /** null for unit hessians (squared loss) */
   h: Float64Array | null;
+  /**
+   * The binned matrix again, column-major (column c at c * n): a partition reads one column at
+   * scattered rows, which stays in cache as one 1-byte-per-row column where the row-major
+   * matrix would fetch a cache line per row.
+   */
+  colBins: Uint8Array;
 }
 
 function sab<T>(C: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
@@ -70,7 +76,18 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
     stride, arena: sab(Float64Array, (nArena + BATCH) * histLen), nArena, histLen, colStart,
     list: sab(Int32Array, BATCH * 5),
     g: sab(Float64Array, n), h: unitH ? null : sab(Float64Array, n),
+    colBins: columnMajor(data),
   };
+}
+
+function columnMajor(data: BinnedData): Uint8Array {
+  const { n, nCols, bins } = data;
+  const out = sab(Uint8Array, n * nCols);
+  for (let c = 0; c < nCols; c++) {
+    const o = c * n;
+    for (let i = 0, p = c; i < n; i++, p += nCols) out[o + i] = bins[p]!;
+  }
+  return out;
 }
 
 /** The per-thread work: histogram columns of a node, and stable partition of a block segment. */
@@ -140,9 +157,10 @@ export class ShardWorker {
   }
 
   split(s: number, node: number, f: number, bin: number, left: number, right: number): void {
-    const { bins, nCols, featCol, featCode } = this.data;
-    const { rows, segStart, segEnd, maxNodes } = this.a;
+    const { n, featCol, featCode } = this.data;
+    const { rows, segStart, segEnd, maxNodes, colBins } = this.a;
     const col = featCol[f]!, code = featCode[f]!;
+    const cb = colBins.subarray(col * n, (col + 1) * n);
     const a = segStart[s * maxNodes + node]!, b = segEnd[s * maxNodes + node]!;
     const tmp = this.tmp;
     let w = a, t = 0;
@@ -151,17 +169,18 @@ export class ShardWorker {
     if (code === 0) {
       for (let k = a; k < b; k++) {
         const r = rows[k]!;
-        const l = (bins[r * nCols + col]! - bin - 1) >>> 31; // 1 when bin value <= bin
+        const l = (cb[r]! - bin - 1) >>> 31; // 1 when bin value <= bin
         rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
       }
     } else {
       for (let k = a; k < b; k++) {
         const r = rows[k]!;
-        const l = bins[r * nCols + col]! !== code ? 1 : 0;
+        const l = cb[r]! !== code ? 1 : 0;
         rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
       }
     }
-    rows.set(tmp.subarray(0, t), w);
+    // a plain loop: set() into a SharedArrayBuffer copies far slower
+    for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
     segStart[s * maxNodes + left] = a; segEnd[s * maxNodes + left] = w;
     segStart[s * maxNodes + right] = w; segEnd[s * maxNodes + right] = b;
   }
