@@ -16,9 +16,9 @@ export function register(program: Command): void {
     .action(async (o: { seed: string; users: string; days: string; customers: string; serve: boolean; port: string; json?: boolean }) => {
       const config = loadConfig({ port: o.serve ? Number(o.port) : 0 });
       console.error(`tributary demo: state in ${config.home}`);
-      let url = '';
+      let urls: { api: string; docs: string; openapi: string; metrics: string; health: string; models: string } | undefined;
       const summary = await runDemo({ config, seed: Number(o.seed), users: Number(o.users), days: Number(o.days), customers: Number(o.customers) },
-        o.serve ? async (server) => { url = server.url; } : undefined);
+        o.serve ? async (server) => { urls = server.urls; } : undefined);
       if (o.json) printJson(summary);
       else {
         console.log('\nStages');
@@ -38,8 +38,18 @@ export function register(program: Command): void {
         for (const [k, v] of Object.entries(summary.highlights)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
         console.log(`\nDone in ${summary.totalSeconds.toFixed(1)} s.`);
       }
-      if (o.serve) {
-        console.log(`\nServing the API at ${url}\n  docs:    ${url}/docs\n  openapi: ${url}/openapi.json\n  health:  ${url}/healthz\nCtrl-C to stop.`);
+      if (o.serve && urls) {
+        const user = summary.recommender.samples[0]?.user_id ?? 'u1';
+        console.log(`\nServing the API at ${urls.api}`);
+        printTable([
+          { what: 'Swagger UI', url: urls.docs },
+          { what: 'OpenAPI 3.1', url: urls.openapi },
+          { what: 'models (champions)', url: urls.models },
+          { what: 'Recommended for you', url: `${urls.api}/v1/recommendations/${user}?n=10` },
+          { what: 'Prometheus metrics', url: urls.metrics },
+          { what: 'health', url: urls.health },
+        ]);
+        console.log('POST /v1/events to collect, POST /v1/predict/{model} to score; Ctrl-C to stop.');
       } else process.exit(0);
     });
 }
