@@ -28,9 +28,16 @@ export function fitBinEdges(X: Matrix, maxBins = 255, seed = 0): BinEdges {
   const edges: Float64Array[] = [];
   const offsets = new Int32Array(d + 1);
   for (let f = 0; f < d; f++) {
-    for (let k = 0; k < m; k++) col[k] = data[(sample ? sample[k]! : k) * d + f]!;
-    col.sort();
-    edges.push(edgesOfSorted(col, maxBins));
+    // columns of at most two values (one-hot, flags) need no sort: one edge between them
+    let v0 = NaN, v1 = NaN, few = true;
+    for (let k = 0; k < m; k++) {
+      const v = data[(sample ? sample[k]! : k) * d + f]!;
+      col[k] = v;
+      if (v === v0 || v === v1) continue;
+      if (v0 !== v0) v0 = v; else if (v1 !== v1) v1 = v; else { few = false; for (k++; k < m; k++) col[k] = data[(sample ? sample[k]! : k) * d + f]!; }
+    }
+    if (few) edges.push(v1 !== v1 ? new Float64Array(0) : Float64Array.of(v0 < v1 ? mid(v0, v1) : mid(v1, v0)));
+    else { col.sort(); edges.push(edgesOfSorted(col, maxBins)); }
     offsets[f + 1] = offsets[f]! + edges[f]!.length + 1;
   }
   return { edges, offsets };
