@@ -12,25 +12,9 @@
 //   C2      centres in pairs, dimension-interleaved: pair p, dim j -> [C[2p][j], C[2p+1][j]]
 //   CN      ||c||^2 per centre (k, padded to even)
 //   scratch per thread slot: sums k x d, counts k, out [inertia, changed] (float64)
+import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
 
-const enc = new TextEncoder();
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f; n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(enc.encode(s).length), ...enc.encode(s)];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const f64bytes = (v: number): number[] => Array.from(new Uint8Array(Float64Array.of(v).buffer));
 const i64pair = (a: number, b: number): number[] => Array.from(new Uint8Array(BigInt64Array.of(BigInt(a), BigInt(b)).buffer));
 
@@ -147,9 +131,9 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
   const body = [...vec(locals), ...c];
   const type = section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), ...uleb(0)]]));
   // import env.mem: shared memory (limits flag 3 = shared with max)
-  const imp = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
   const func = section(3, vec([uleb(0)]));
-  const exp = section(7, vec([[...str('assign'), 0x00, ...uleb(0)]]));
+  const exp = section(7, vec([[...name('assign'), 0x00, ...uleb(0)]]));
   const code = section(10, vec([[...uleb(body.length), ...body]]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }
@@ -212,9 +196,9 @@ export function buildSeedModule(d: number, m: number): Uint8Array {
   c.push(0x0b);
   const body = [...vec(locals), ...c];
   const type = section(1, vec([[0x60, ...vec(Array.from({ length: nParams }, () => [0x7f])), ...uleb(0)]]));
-  const imp = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
   const func = section(3, vec([uleb(0)]));
-  const exp = section(7, vec([[...str('seed'), 0x00, ...uleb(0)]]));
+  const exp = section(7, vec([[...name('seed'), 0x00, ...uleb(0)]]));
   const code = section(10, vec([[...uleb(body.length), ...body]]));
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }

@@ -13,24 +13,8 @@
 //   solve(lo, hi, indptr, indices, cm1, X, Y, A, scratch, cgSteps)   rows [lo, hi) of X
 //   gram(Y, lo, hi, out)   out (f x f, float64) = sum over rows [lo, hi) of Y of y y^T
 // (all pointers are byte offsets into the memory).
+import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
 
-const enc = new TextEncoder();
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f; n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(enc.encode(s).length), ...enc.encode(s)];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
 const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
 const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
@@ -278,9 +262,9 @@ export function buildAlsModule(f: number, dtype: 'float32' | 'float64'): Uint8Ar
     [0x60, ...vec(Array.from({ length: 10 }, () => [I32])), ...uleb(0)],
     [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...uleb(0)],
   ]));
-  const imp = section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
   const funcs = section(3, vec([uleb(0), uleb(1), uleb(2)]));
-  const exps = section(7, vec([[...str('solve'), 0x00, ...uleb(1)], [...str('gram'), 0x00, ...uleb(2)], [...str('matvec'), 0x00, ...uleb(0)]]));
+  const exps = section(7, vec([[...name('solve'), 0x00, ...uleb(1)], [...name('gram'), 0x00, ...uleb(2)], [...name('matvec'), 0x00, ...uleb(0)]]));
   const code = section(10, vec([buildMatvec(f, t), buildSolve(f, t), buildGram(f, t)]));
   return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imp, ...funcs, ...exps, ...code]);
 }

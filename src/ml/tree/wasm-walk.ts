@@ -9,23 +9,8 @@
 //   codes                one byte per feature (the row's codes)
 //   roots                byte address of each tree's root, padded to a multiple of 8 with a leaf
 //   out                  the leaf word reached in each tree
+import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f; n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
 
 const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, I32LOAD = 0x28, I32LOAD8U = 0x2d, I32STORE = 0x36;
 const I32ADD = 0x6a, I32SUB = 0x6b, I32AND = 0x71, I32SHL = 0x74, I32SHRS = 0x75, I32SHRU = 0x76;

@@ -3,19 +3,14 @@
 // WebAssembly SIMD kernel (f32x4, four independent accumulators) does it several times faster
 // than scalar JavaScript, which keeps one request well under a millisecond. Rows whose width is
 // not a multiple of 16, or a runtime without WebAssembly SIMD, use the unrolled JavaScript loop.
+import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
 
-const u = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const vec = (items: number[][]): number[] => [...u(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...u(body.length), ...body];
-const str = (s: string): number[] => [...u(s.length), ...[...s].map((c) => c.charCodeAt(0))];
 
 const I32 = 0x7f, V128 = 0x7b;
 const get = (i: number) => [0x20, i], set = (i: number) => [0x21, i], tee = (i: number) => [0x22, i];
-/** i32.const takes a signed LEB128 */
-const sleb = (n: number): number[] => { const o: number[] = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) { o.push(b); return o; } o.push(b | 0x80); } };
 const i32c = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...u(op), ...imm];
-const load = (offset: number) => simd(0x00, 4, ...u(offset)); // v128.load align=16
+const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
+const load = (offset: number) => simd(0x00, 4, ...uleb(offset)); // v128.load align=16
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, EXTRACT = 0x1f;
 
 /** (func score (y x out n f)): out[i] = dot(y[i*f .. i*f+f], x) for i < n; f % 16 == 0; byte pointers. */
@@ -53,10 +48,10 @@ function kernelBytes(): Uint8Array {
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])), // type: (i32 x5) -> ()
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x00, 1]])), // import memory, min 1 page
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])), // import memory, min 1 page
     ...section(3, vec([[0]])),
-    ...section(7, vec([[...str('score'), 0x00, 0]])),
-    ...section(10, vec([[...u(fn.length), ...fn]])),
+    ...section(7, vec([[...name('score'), 0x00, 0]])),
+    ...section(10, vec([[...uleb(fn.length), ...fn]])),
   ]);
 }
 
