@@ -168,7 +168,9 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
       // every block's root segment: its (sampled) rows in ascending order
       for (let s = 0; s < SHARDS; s++) {
         let w = lo[s]!;
-        for (let i = lo[s]!; i < lo[s + 1]!; i++) if (nSub === n || picked[i]) rows[w++] = i;
+        const e = lo[s + 1]!;
+        if (nSub === n) for (let i = lo[s]!; i < e; i++) rows[w++] = i;
+        else for (let i = lo[s]!; i < e; i++) { rows[w] = i; w += picked[i]!; }
         segStart[s * arrays.maxNodes] = lo[s]!; segEnd[s * arrays.maxNodes] = w;
       }
       shards.beginTree(p.nJobs > 1);
@@ -231,6 +233,7 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
   const n = data.n;
   if (nSub === n) {
     const us = t.unsplit;
+    const side = new Float64Array(2);
     // leaves under an unpartitioned split have no segments of their own
     const skip = us ? new Uint8Array(t.nNodes) : null;
     if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
@@ -240,12 +243,14 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
         // a split left unpartitioned: each row of its segment takes its side's leaf value
         const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
         const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
-        const vl = lr * t.value[t.left[node]!]!, vr = lr * t.value[t.right[node]!]!;
+        // [right, left] picked by a 0/1 side: the side is a coin flip to the branch predictor
+        side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
         for (let s = 0; s < SHARDS; s++) {
           const e = a.segEnd[s * a.maxNodes + node]!;
-          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) {
-            const r = a.rows[q]!, v = cb[r]!;
-            F[r * K + k] += (code === 0 ? v <= b : v !== code) ? vl : vr;
+          if (code === 0) {
+            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[(cb[r]! - b - 1) >>> 31]!; }
+          } else {
+            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[cb[r]! !== code ? 1 : 0]!; }
           }
         }
         continue;
