@@ -9,7 +9,7 @@
 import { InvalidInputError } from '../../ml/core/errors.ts';
 import { Interactions, type Csr } from '../../ml/recsys/interactions.ts';
 import {
-  decodeI32, deserializeInteractions, encodeArray, maskSeen, serializeInteractions, topN,
+  decodeI32, deserializeInteractions, drainHeap, encodeArray, heapSelect, maskSeen, serializeInteractions,
   type EncodedArray, type Recommender, type SerializedInteractions, type SerializedRecommender,
 } from '../../ml/recsys/recommender.ts';
 import { recommenderFromJSON } from '../../ml/recsys/registry.ts';
@@ -94,6 +94,28 @@ export class PlaylistModel {
   private demoted: Int32Array;
   /** item indices by popularity (training users per item), most popular first */
   private popular: Int32Array;
+  // ---- precomputed at load, so a request only scores, selects and explains ----
+  private artistOf: Int32Array;
+  /** per heard user, the strongest positive tracks (up to HISTORY), CSR; histLiked per entry */
+  private histPtr: Int32Array;
+  private histItem: Int32Array;
+  private histLiked: Uint8Array;
+  /** reason strings per item, built on first use ("because you liked/played ...") */
+  private reasonLiked: (string | undefined)[];
+  private reasonPlayed: (string | undefined)[];
+  private reasonPopular: string[];
+  // ---- per-request scratch, reused (requests run one at a time on the event loop) ----
+  private req = 0;
+  private heapS = new Float64Array(0);
+  private heapI = new Int32Array(0);
+  private cand = new Int32Array(0);
+  private artistStamp: Int32Array;
+  private artistCount: Int32Array;
+  private genreStamp: Int32Array;
+  private userStamp: Int32Array;
+  private userMask: Int32Array;
+  private common = new Int32Array(HISTORY);
+  private seenStamp: Int32Array;
 
   private constructor(readonly recommender: Recommender<any>, parts: {
     params: PlaylistParams; version: string; heard: Interactions; liked: Set<number>;
@@ -108,6 +130,26 @@ export class PlaylistModel {
     this.genreOf = Int32Array.from(this.genre, (g) => gi.get(g) ?? -1);
     const counts = data.itemCounts();
     this.popular = Int32Array.from(Array.from({ length: data.nItems }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b));
+    const ai = new Map<string, number>();
+    this.artistOf = Int32Array.from(this.artist, (a) => { let k = ai.get(a); if (k === undefined) ai.set(a, (k = ai.size)); return k; });
+    this.artistStamp = new Int32Array(ai.size); this.artistCount = new Int32Array(ai.size);
+    this.genreStamp = new Int32Array(Math.max(1, this.genres.length));
+    this.userStamp = new Int32Array(data.nUsers); this.userMask = new Int32Array(data.nUsers);
+    this.seenStamp = new Int32Array(data.nItems);
+    this.reasonLiked = new Array(data.nItems); this.reasonPlayed = new Array(data.nItems);
+    this.reasonPopular = this.genres.map((g) => `a popular ${g} track`);
+    // each heard user's history for the reasons: positive tracks by strength, then item index
+    const { indptr, indices, data: w } = this.heard.byUser;
+    const ptr = new Int32Array(this.heard.nUsers + 1), items: number[] = [], liked: number[] = [];
+    const rows: number[] = [];
+    for (let u = 0; u < this.heard.nUsers; u++) {
+      rows.length = 0;
+      for (let k = indptr[u]!; k < indptr[u + 1]!; k++) if (w[k]! > 0) rows.push(k);
+      rows.sort((a, b) => w[b]! - w[a]! || indices[a]! - indices[b]!);
+      for (let r = 0; r < Math.min(HISTORY, rows.length); r++) { items.push(indices[rows[r]!]!); liked.push(this.liked.has(rows[r]!) ? 1 : 0); }
+      ptr[u + 1] = items.length;
+    }
+    this.histPtr = ptr; this.histItem = Int32Array.from(items); this.histLiked = Uint8Array.from(liked);
   }
 
   /** Assembles the model from a fitted recommender and the warehouse's tables. */
@@ -176,61 +218,157 @@ export class PlaylistModel {
     const hu = this.heard.userIndex.get(userId);
     const ru = data.userIndex.get(userId);
     const cold = ru === undefined;
-    let scores: Float32Array;
+    const req = this.nextRequest();
+    // genres the user keeps skipping, stamped for this request
+    if (hu !== undefined) for (let k = this.demotedPtr[hu]!; k < this.demotedPtr[hu + 1]!; k++) this.genreStamp[this.demoted[k]!] = req;
+    let scores: Float32Array | undefined;
+    let chosen: number;
     if (cold) {
-      // rank by popularity: a descending score per popularity rank
-      scores = new Float32Array(nItems);
-      for (let r = 0; r < nItems; r++) scores[this.popular[r]!] = nItems - r;
-    } else scores = this.recommender.scoreUsers(Int32Array.of(ru));
-    if (hu !== undefined) maskSeen(scores, 0, this.heard.byUser, hu);
-    if (ru !== undefined) maskSeen(scores, 0, data.byUser, ru);
-    const demoted = new Set<number>(hu === undefined ? [] : this.demoted.subarray(this.demotedPtr[hu]!, this.demotedPtr[hu + 1]!));
-    // candidates: enough to survive the artist cap and the demotion
-    const candidates = topN(scores, 0, nItems, Math.min(nItems, Math.max(n * 10, 100)));
-    const perArtist = new Map<string, number>();
-    const chosen: { i: number; demoted: boolean }[] = [];
-    const take = (allowDemoted: boolean) => {
-      for (const i of candidates) {
-        if (chosen.length >= n) return;
-        const isDemoted = demoted.has(this.genreOf[i]!);
-        if (isDemoted !== allowDemoted) continue;
-        const a = this.artist[i]!;
-        if ((perArtist.get(a) ?? 0) >= this.params.maxPerArtist) continue;
-        perArtist.set(a, (perArtist.get(a) ?? 0) + 1);
-        chosen.push({ i, demoted: isDemoted });
+      // popularity order, skipping what the user has heard: no scoring, no selection
+      if (hu !== undefined) for (let k = this.heard.byUser.indptr[hu]!; k < this.heard.byUser.indptr[hu + 1]!; k++) this.seenStamp[this.heard.byUser.indices[k]!] = req;
+      const order = this.ensureCandidates(nItems);
+      let m = 0;
+      for (let r = 0; r < nItems; r++) { const i = this.popular[r]!; if (this.seenStamp[i] !== req) order[m++] = i; }
+      chosen = this.pick(order, m, n, req);
+    } else {
+      scores = this.recommender.scoreUsers(Int32Array.of(ru));
+      if (hu !== undefined) maskSeen(scores, 0, this.heard.byUser, hu);
+      maskSeen(scores, 0, data.byUser, ru);
+      // a short candidate list first: when it fills the playlist without reaching the demoted
+      // genres, the full list (10n, at least 100) would give the very same playlist
+      const full = Math.min(nItems, Math.max(n * 10, 100));
+      const short = Math.min(full, Math.max(n * 3, 30));
+      let m = this.select(scores, nItems, short);
+      chosen = this.pick(this.cand, m, n, req, true);
+      if (chosen < 0) {
+        if (short < full) m = this.select(scores, nItems, full);
+        chosen = this.pick(this.cand, m, n, req);
       }
-    };
-    take(false);
-    take(true); // skipped genres only fill what is left
-    const history = hu === undefined ? [] : this.historyOf(hu);
-    return {
-      user_id: userId, cold_start: cold, model: this.version,
-      tracks: chosen.map(({ i, demoted: d }, k) => ({
-        rank: k + 1, track_id: data.itemIds[i]!, title: this.title[i]!, artist: this.artist[i]!, genre: this.genre[i]!,
-        score: cold ? 0 : round(scores[i]!), reason: cold ? `popular with listeners (new listener: not enough history yet)` : this.reason(i, history), demoted: d,
-      })),
-    };
-  }
-
-  /** The user's strongest positive tracks (up to 30), for the reasons. */
-  private historyOf(hu: number): { item: number; liked: boolean }[] {
-    const { indptr, indices, data } = this.heard.byUser;
-    const rows: { item: number; liked: boolean; w: number }[] = [];
-    for (let k = indptr[hu]!; k < indptr[hu + 1]!; k++) if (data[k]! > 0) rows.push({ item: indices[k]!, liked: this.liked.has(k), w: data[k]! });
-    rows.sort((a, b) => b.w - a.w || a.item - b.item);
-    return rows.slice(0, 30);
-  }
-
-  /** "because you liked X": the history track whose listeners overlap most with the candidate's. */
-  private reason(i: number, history: { item: number; liked: boolean }[]): string {
-    const byItem = this.recommender.data!.byItem;
-    let best = -1, bestSim = 0, bestLiked = false;
-    for (const h of history) {
-      const s = cosine(byItem, h.item, i);
-      if (s > bestSim) { bestSim = s; best = h.item; bestLiked = h.liked; }
     }
-    if (best < 0) return `a popular ${this.genre[i]} track`;
-    return `because you ${bestLiked ? 'liked' : 'played'} "${this.title[best]}" by ${this.artist[best]}`;
+    const picked = this.picked;
+    if (!cold && hu !== undefined && chosen > 0) this.markHistory(hu, req);
+    const tracks: PlaylistTrack[] = new Array(chosen);
+    for (let k = 0; k < chosen; k++) {
+      const i = picked[k]!, g = this.genreOf[i]!;
+      tracks[k] = {
+        rank: k + 1, track_id: data.itemIds[i]!, title: this.title[i]!, artist: this.artist[i]!, genre: this.genre[i]!,
+        score: cold ? 0 : round(scores![i]!),
+        reason: cold ? COLD_REASON : hu === undefined ? this.popularReason(i) : this.reason(i, hu, req),
+        demoted: g >= 0 && this.pickedDemoted[k] === 1,
+      };
+    }
+    return { user_id: userId, cold_start: cold, model: this.version, tracks };
+  }
+
+  private picked = new Int32Array(0);
+  private pickedDemoted = new Uint8Array(0);
+
+  private nextRequest(): number {
+    if (++this.req >= 0x7fffffff) {
+      this.req = 1;
+      for (const a of [this.genreStamp, this.userStamp, this.seenStamp]) a.fill(0);
+    }
+    return this.req;
+  }
+
+  /** pick() counts per artist afresh on every call (a retry included) */
+  private artistRound = 0;
+  private nextArtistRound(): number {
+    if (++this.artistRound >= 0x7fffffff) { this.artistRound = 1; this.artistStamp.fill(0); }
+    return this.artistRound;
+  }
+
+  private ensureCandidates(m: number): Int32Array {
+    if (this.cand.length < m) this.cand = new Int32Array(m);
+    return this.cand;
+  }
+
+  /** The best k unmasked items into this.cand, best first; returns how many. */
+  private select(scores: Float32Array, nItems: number, k: number): number {
+    if (this.heapS.length < k) { this.heapS = new Float64Array(k); this.heapI = new Int32Array(k); }
+    const size = heapSelect(scores, 0, nItems, k, this.heapS, this.heapI);
+    drainHeap(this.heapS, this.heapI, size, this.ensureCandidates(size));
+    return size;
+  }
+
+  /**
+   * At most maxPerArtist per artist, in candidate order: first the genres the user does not
+   * keep skipping, then those only to fill what is left. Into this.picked; returns the count.
+   * With `mustFill`, returns -1 instead when the first pass alone does not fill the playlist
+   * (the caller then retries with more candidates).
+   */
+  private pick(cand: Int32Array, m: number, n: number, req: number, mustFill = false): number {
+    if (this.picked.length < n) { this.picked = new Int32Array(n); this.pickedDemoted = new Uint8Array(n); }
+    const cap = this.params.maxPerArtist;
+    const round = this.nextArtistRound();
+    let c = 0;
+    for (let pass = 0; pass < 2 && c < n; pass++) {
+      if (pass === 1 && mustFill) return -1;
+      const allowDemoted = pass === 1;
+      for (let r = 0; r < m && c < n; r++) {
+        const i = cand[r]!, g = this.genreOf[i]!;
+        const isDemoted = g >= 0 && this.genreStamp[g] === req;
+        if (isDemoted !== allowDemoted) continue;
+        const a = this.artistOf[i]!;
+        if (this.artistStamp[a] !== round) { this.artistStamp[a] = round; this.artistCount[a] = 0; }
+        if (this.artistCount[a]! >= cap) continue;
+        this.artistCount[a]!++;
+        this.picked[c] = i; this.pickedDemoted[c] = isDemoted ? 1 : 0; c++;
+      }
+    }
+    return c;
+  }
+
+  /**
+   * For the reasons: each listener of the user's history tracks gets a bit per history track
+   * they played, so the overlap of a candidate with every history track is one pass over the
+   * candidate's listeners (not one sorted-list intersection per history track).
+   */
+  private markHistory(hu: number, req: number): void {
+    const byItem = this.recommender.data!.byItem;
+    const lo = this.histPtr[hu]!, hi = this.histPtr[hu + 1]!;
+    for (let b = 0; b < hi - lo; b++) {
+      const h = this.histItem[lo + b]!, bit = 1 << b;
+      for (let k = byItem.indptr[h]!; k < byItem.indptr[h + 1]!; k++) {
+        const v = byItem.indices[k]!;
+        if (this.userStamp[v] !== req) { this.userStamp[v] = req; this.userMask[v] = bit; } else this.userMask[v]! |= bit;
+      }
+    }
+  }
+
+  /**
+   * "because you liked X": the history track whose listeners overlap most (cosine of the binary
+   * listener vectors) with the candidate's; ties go to the stronger history track.
+   */
+  private reason(i: number, hu: number, req: number): string {
+    const byItem = this.recommender.data!.byItem;
+    const lo = this.histPtr[hu]!, nh = this.histPtr[hu + 1]! - lo;
+    const ci = byItem.indptr[i]!, ce = byItem.indptr[i + 1]!, nb = ce - ci;
+    if (nh === 0 || nb === 0) return this.popularReason(i);
+    const common = this.common;
+    common.fill(0, 0, nh);
+    for (let k = ci; k < ce; k++) {
+      const v = byItem.indices[k]!;
+      if (this.userStamp[v] !== req) continue;
+      let m = this.userMask[v]!;
+      while (m !== 0) { const low = m & -m; common[31 - Math.clz32(low)]!++; m ^= low; }
+    }
+    let best = -1, bestSim = 0;
+    for (let b = 0; b < nh; b++) {
+      if (common[b] === 0) continue;
+      const h = this.histItem[lo + b]!;
+      const s = common[b]! / Math.sqrt((byItem.indptr[h + 1]! - byItem.indptr[h]!) * nb);
+      if (s > bestSim) { bestSim = s; best = b; }
+    }
+    if (best < 0) return this.popularReason(i);
+    const h = this.histItem[lo + best]!;
+    if (this.histLiked[lo + best]) return (this.reasonLiked[h] ??= `because you liked "${this.title[h]}" by ${this.artist[h]}`);
+    return (this.reasonPlayed[h] ??= `because you played "${this.title[h]}" by ${this.artist[h]}`);
+  }
+
+  private popularReason(i: number): string {
+    const g = this.genreOf[i]!;
+    return g >= 0 ? this.reasonPopular[g]! : `a popular ${this.genre[i]} track`;
   }
 
   toJSON(): SerializedPlaylistModel {
@@ -276,18 +414,7 @@ function findInRow(m: Csr, u: number, i: number): number {
   return -1;
 }
 
-/** Cosine of two items' (binary) user vectors: a sorted-list intersection. */
-function cosine(byItem: Csr, a: number, b: number): number {
-  let p = byItem.indptr[a]!, q = byItem.indptr[b]!;
-  const pe = byItem.indptr[a + 1]!, qe = byItem.indptr[b + 1]!;
-  const na = pe - p, nb = qe - q;
-  if (!na || !nb) return 0;
-  let common = 0;
-  while (p < pe && q < qe) {
-    const x = byItem.indices[p]!, y = byItem.indices[q]!;
-    if (x === y) { common++; p++; q++; } else if (x < y) p++; else q++;
-  }
-  return common / Math.sqrt(na * nb);
-}
-
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
+/** history tracks considered for a reason (one bit each in a 32-bit mask) */
+const HISTORY = 30;
+const COLD_REASON = 'popular with listeners (new listener: not enough history yet)';

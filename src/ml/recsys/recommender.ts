@@ -71,46 +71,73 @@ export function maskSeen(scores: Float32Array, offset: number, byUser: Csr, u: n
 
 /**
  * Indices of the n largest finite scores in scores[offset..offset+len), best first; ties go to
- * the lower index so results are deterministic. A bounded min-heap: O(len log n).
+ * the lower index so results are deterministic. A bounded min-heap over typed arrays (score and
+ * index side by side, no closures): one comparison per score for all but the few that enter the
+ * heap, O(len + n log n log(len / n)), and never a sort of the whole row.
  */
 export function topN(scores: Float32Array | Float64Array, offset: number, len: number, n: number): Int32Array {
-  const k = Math.min(n, len);
-  const heap = new Int32Array(k);
+  const k = Math.max(0, Math.min(n, len));
+  const hs = new Float64Array(k), hi = new Int32Array(k);
+  const size = heapSelect(scores, offset, len, k, hs, hi);
+  return drainHeap(hs, hi, size, new Int32Array(size));
+}
+
+/**
+ * Fills the min-heap (hs scores, hi indices; the root is the worst: lowest score, then highest
+ * index) with the k best finite scores of the range; returns how many it holds. The buffers may
+ * be reused between calls (no allocation).
+ */
+export function heapSelect(scores: Float32Array | Float64Array, offset: number, len: number, k: number, hs: Float64Array, hi: Int32Array): number {
   let size = 0;
-  // "worse" = lower score, or equal score and higher index
-  const worse = (a: number, b: number) => {
-    const sa = scores[offset + a]!, sb = scores[offset + b]!;
-    return sa < sb || (sa === sb && a > b);
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < size && worse(heap[l]!, heap[m]!)) m = l;
-      if (r < size && worse(heap[r]!, heap[m]!)) m = r;
-      if (m === i) return;
-      const t = heap[i]!; heap[i] = heap[m]!; heap[m] = t; i = m;
-    }
-  };
-  for (let i = 0; i < len; i++) {
+  if (k <= 0) return 0;
+  let i = 0;
+  for (; i < len && size < k; i++) {
     const s = scores[offset + i]!;
     if (!(s > -Infinity)) continue; // masked or NaN
-    if (size < k) {
-      heap[size] = i;
-      let c = size++;
-      while (c > 0) {
-        const p = (c - 1) >> 1;
-        if (!worse(heap[c]!, heap[p]!)) break;
-        const t = heap[c]!; heap[c] = heap[p]!; heap[p] = t; c = p;
-      }
-    } else if (s >= scores[offset + heap[0]!]! && worse(heap[0]!, i)) { // cheap reject first: most scores are below the heap's minimum
-      heap[0] = i;
-      down(0);
+    // sift up: a parent is worse when its score is lower, or equal with a higher index
+    let c = size++;
+    while (c > 0) {
+      const p = (c - 1) >> 1, ps = hs[p]!;
+      if (ps < s || (ps === s && hi[p]! > i)) break;
+      hs[c] = ps; hi[c] = hi[p]!; c = p;
     }
+    hs[c] = s; hi[c] = i;
   }
-  const out = heap.slice(0, size);
-  const arr = Array.from(out).sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
-  return Int32Array.from(arr);
+  let min = size ? hs[0]! : Infinity;
+  for (; i < len; i++) {
+    const s = scores[offset + i]!;
+    // later indices lose ties, so only a strictly higher score enters (NaN and -Infinity never do)
+    if (!(s > min)) continue;
+    siftDown(hs, hi, size, s, i);
+    min = hs[0]!;
+  }
+  return size;
+}
+
+/** Puts (s, idx) at the root and sifts it down. */
+function siftDown(hs: Float64Array, hi: Int32Array, size: number, s: number, idx: number): void {
+  let c = 0;
+  for (;;) {
+    const l = 2 * c + 1;
+    if (l >= size) break;
+    let m = l, ms = hs[l]!;
+    const r = l + 1;
+    if (r < size) { const rs = hs[r]!; if (rs < ms || (rs === ms && hi[r]! > hi[l]!)) { m = r; ms = rs; } }
+    // stop when the child is better than the new entry
+    if (ms > s || (ms === s && hi[m]! < idx)) break;
+    hs[c] = ms; hi[c] = hi[m]!; c = m;
+  }
+  hs[c] = s; hi[c] = idx;
+}
+
+/** Empties a heap of `size` entries into out[0..size), best first (the heap is consumed). */
+export function drainHeap(hs: Float64Array, hi: Int32Array, size: number, out: Int32Array): Int32Array {
+  for (let end = size - 1; end >= 0; end--) {
+    out[end] = hi[0]!;
+    const s = hs[end]!, idx = hi[end]!;
+    if (end > 0) siftDown(hs, hi, end, s, idx);
+  }
+  return out;
 }
 
 // ---- serialisation: typed arrays as base64 of their bytes (exact, compact) ----
