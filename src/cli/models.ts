@@ -3,22 +3,10 @@
 import type { Command } from 'commander';
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../config/index.ts';
-import { openTracking, parseModelRef, sha256HexOf, type Tracking } from '../tracking/index.ts';
+import { parseModelRef, sha256HexOf } from '../tracking/index.ts';
 import type { OnnxModelSpec } from '../ml/core/onnx-spec.ts';
 import { fail, printJson, printTable } from './output.ts';
-
-async function withTracking<T>(fn: (t: Tracking) => Promise<T>): Promise<T | undefined> {
-  let t: Tracking | undefined;
-  try {
-    t = await openTracking(loadConfig());
-    return await fn(t);
-  } catch (e) {
-    fail((e as Error).message);
-  } finally {
-    await t?.close();
-  }
-}
+import { withTracking } from './with-tracking.ts';
 
 const num = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)))) : String(v));
 const brief = (o: Record<string, unknown>, max = 4) => Object.keys(o).slice(0, max).map((k) => `${k}=${num(o[k])}`).join(' ');

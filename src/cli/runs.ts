@@ -1,21 +1,9 @@
 // `tributary runs list|show|compare`: the experiment tracking runs of this home's metadata
 // database. Thin: parse, call src/tracking, print.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.ts';
-import { openTracking, type RunStatus, type RunSummary, type Tracking } from '../tracking/index.ts';
+import type { RunStatus, RunSummary } from '../tracking/index.ts';
 import { fail, printJson, printTable } from './output.ts';
-
-async function withTracking<T>(fn: (t: Tracking) => Promise<T>): Promise<T | undefined> {
-  let t: Tracking | undefined;
-  try {
-    t = await openTracking(loadConfig());
-    return await fn(t);
-  } catch (e) {
-    fail((e as Error).message);
-  } finally {
-    await t?.close();
-  }
-}
+import { withTracking } from './with-tracking.ts';
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
 const seconds = (ms: number | null) => (ms === null ? '' : (ms / 1000).toFixed(ms < 10_000 ? 3 : 1));
