@@ -472,3 +472,10 @@ function boundedKernel(d: number, k: number): BoundedKernel {
   boundedKernels.set(key, f);
   return f;
 }
+
+/** The nearest centre of every row (KMeans and MiniBatchKMeans predict). */
+export function nearestCentres(X: Float64Array, rows: number, d: number, centers: Float64Array, k: number): Int32Array {
+  const labels = new Int32Array(rows).fill(-1);
+  assignRange(X, d, 0, rows, centers, k, labels, new Float64Array(k * d), new Float64Array(k));
+  return labels;
+}

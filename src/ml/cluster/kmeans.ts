@@ -8,7 +8,7 @@ import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
-import { assignRange, BLOCK_ROWS, centreGeometry, kmeansPlusPlus, randomInit, seedCandidates, sqDist } from './kernels.ts';
+import { BLOCK_ROWS, nearestCentres, centreGeometry, kmeansPlusPlus, randomInit, seedCandidates, sqDist } from './kernels.ts';
 import { WasmArena } from './wasm-assign.ts';
 import { lloydPool, resultStride, runAllBlocksHere, poolSeedingRunner, sharedOrLocalF64, toShared, warmLloydPool, type LloydJob } from './lloyd-pool.ts';
 
@@ -108,9 +108,7 @@ export class KMeans implements Estimator<KMeansParams> {
     const s = requireFitted(this.kind, this.state);
     checkXy(this.kind, X);
     checkCols(this.kind, X, s.d);
-    const labels = new Int32Array(X.rows).fill(-1);
-    assignRange(X.data, s.d, 0, X.rows, s.centers, s.k, labels, new Float64Array(s.k * s.d), new Float64Array(s.k));
-    return labels;
+    return nearestCentres(X.data, X.rows, s.d, s.centers, s.k);
   }
 
   /** distances from each row to each centre (n x k), sklearn's transform */

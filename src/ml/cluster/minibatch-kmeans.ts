@@ -7,7 +7,7 @@ import { takeRows, type Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { Rng } from '../core/rng.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
-import { assignRange, kmeansPlusPlus } from './kernels.ts';
+import { assignRange, kmeansPlusPlus, nearestCentres } from './kernels.ts';
 import { validateKMeansParams } from './kmeans.ts';
 
 export interface MiniBatchKMeansParams { nClusters: number; batchSize: number; maxIter: number; seed: number; tol: number }
@@ -71,9 +71,7 @@ export class MiniBatchKMeans implements Estimator<MiniBatchKMeansParams> {
     const s = requireFitted(this.kind, this.state);
     checkXy(this.kind, X);
     checkCols(this.kind, X, s.d);
-    const labels = new Int32Array(X.rows).fill(-1);
-    assignRange(X.data, s.d, 0, X.rows, s.centers, s.k, labels, new Float64Array(s.k * s.d), new Float64Array(s.k));
-    return labels;
+    return nearestCentres(X.data, X.rows, s.d, s.centers, s.k);
   }
 
   toOnnxSpec(): OnnxModelSpec {
