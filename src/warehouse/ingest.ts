@@ -1,12 +1,20 @@
-// File import: CSV, TSV, NDJSON and Parquet (gzip too) into a raw lake table, schema inferred by
-// DuckDB, or through a ready mapping (the UCI Online Retail file into order_line). Rows that
-// miss a required field go to quarantine with the reason; the rest are committed in one
-// snapshot, partitioned by event date when the table has a `ts` column.
+// File import: CSV, TSV, NDJSON and Parquet (gzip too) into a raw lake table, or through a ready
+// mapping (the UCI Online Retail file into order_line). A table with a declared schema (the event
+// tables, the dimension files: src/warehouse/sources.ts) gets exactly its declared column types,
+// whatever the file's values let DuckDB guess (a UUID-looking event_id stays text, timestamps
+// written in several ISO forms become TIMESTAMPTZ), and declared columns the file lacks are added
+// as typed NULLs, so imported files union with the collector's and the SQL models bind; other
+// tables keep DuckDB's inferred schema. Rows that miss a required field or hold a value that is
+// not of its column's type go to quarantine with the reason; the rest are committed in one
+// snapshot, partitioned by the month of `ts` when the table has one (a bulk file spans months:
+// a partition per day would make hundreds of small files that every scan has to open).
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { sqlString } from '../lake/duck.ts';
+import { sqlIdent, sqlString } from '../lake/duck.ts';
 import { QUARANTINE_TABLE } from '../events/lake-schema.ts';
+import type { ColumnTypes } from '../lake/parquet.ts';
 import type { Warehouse } from './session.ts';
+import { sourceSchemas } from './sources.ts';
 
 export type FileFormat = 'csv' | 'tsv' | 'ndjson' | 'parquet';
 
@@ -36,13 +44,19 @@ export function detectFormat(file: string): FileFormat {
   throw new Error(`cannot tell the format of ${basename(file)} from its name: pass --format csv|tsv|ndjson|parquet`);
 }
 
-export function readerSql(file: string, format: FileFormat): string {
+/**
+ * The table function reading a file. `types` fixes the type of some columns (by name) instead
+ * of letting DuckDB guess it from a sample; for NDJSON it must list every column to keep (keys
+ * not listed are skipped).
+ */
+export function readerSql(file: string, format: FileFormat, types?: ColumnTypes): string {
   const f = sqlString(file);
+  const struct = types && Object.keys(types).length ? `{${Object.entries(types).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}` : null;
   switch (format) {
     case 'parquet': return `read_parquet(${f})`;
-    case 'ndjson': return `read_json(${f}, format = 'newline_delimited')`;
-    case 'tsv': return `read_csv(${f}, delim = '\t', header = true)`;
-    case 'csv': return `read_csv(${f}, header = true)`;
+    case 'ndjson': return `read_json(${f}, format = 'newline_delimited'${struct ? `, columns = ${struct}` : ''})`;
+    case 'tsv': return `read_csv(${f}, delim = '\t', header = true${struct ? `, types = ${struct}` : ''})`;
+    case 'csv': return `read_csv(${f}, header = true${struct ? `, types = ${struct}` : ''})`;
   }
 }
 
@@ -71,44 +85,99 @@ export function qualify(table: string): string {
   return table.includes('.') ? table : `raw.${table}`;
 }
 
+/** DuckDB's spelling of a type as DESCRIBE prints it, for comparing declared with found types. */
+function canonicalType(t: string): string {
+  const u = t.trim().toUpperCase();
+  const alias: Record<string, string> = { TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE', INT8: 'BIGINT', LONG: 'BIGINT', FLOAT8: 'DOUBLE', STRING: 'VARCHAR', TEXT: 'VARCHAR', BOOL: 'BOOLEAN', INT: 'INTEGER', INT4: 'INTEGER' };
+  return alias[u] ?? u;
+}
+
+/** Declared types read as text from CSV/JSON, then cast by DuckDB (which knows every ISO form). */
+const READ_AS_TEXT = new Set(['VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP', 'DATE']);
+
+/** Where the rows come from: the mapping's SELECT, or the file read with text where text is safest. */
+async function sourceSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined): Promise<string> {
+  if (mapping === 'online-retail') return onlineRetailSql(file);
+  if (!declared || format === 'parquet') return `SELECT * FROM ${readerSql(file, format)}`;
+  // declared text and time columns are read as text, not as whatever a sample of values looks
+  // like (a UUID, a timestamp in one of several forms); every other column keeps the guess
+  const found = await wh.describe(`SELECT * FROM ${readerSql(file, format)}`);
+  const types: ColumnTypes = {};
+  for (const c of found) {
+    const want = declared[c.name];
+    if (format === 'ndjson') types[c.name] = want && READ_AS_TEXT.has(canonicalType(want)) ? 'VARCHAR' : c.type;
+    else if (want && READ_AS_TEXT.has(canonicalType(want))) types[c.name] = 'VARCHAR';
+  }
+  return `SELECT * FROM ${readerSql(file, format, types)}`;
+}
+
+/**
+ * The typed value of every column of a declared table: declared ones first, in declared order,
+ * cast to their type (absent ones as typed NULLs, `type` of an event table as its event type),
+ * then the file's other columns as they are; and the checks of values that did not convert.
+ */
+function typedColumns(table: string, found: { name: string; type: string }[], declared: ColumnTypes | undefined): { exprs: Map<string, string>; invalid: string[] } {
+  const exprs = new Map<string, string>(), invalid: string[] = [];
+  const have = new Map(found.map((c) => [c.name, c.type]));
+  for (const [name, type] of Object.entries(declared ?? {})) {
+    const id = `s.${sqlIdent(name)}`, got = have.get(name);
+    if (got === undefined) {
+      exprs.set(name, name === 'type' && table.startsWith('raw.') ? `CAST(${sqlString(table.slice(4))} AS ${type})` : `CAST(NULL AS ${type})`);
+    } else if (canonicalType(got) === canonicalType(type)) {
+      exprs.set(name, id);
+    } else {
+      exprs.set(name, `TRY_CAST(${id} AS ${type})`);
+      invalid.push(`WHEN ${id} IS NOT NULL AND TRY_CAST(${id} AS ${type}) IS NULL THEN ${sqlString(`invalid field ${name}: not a ${type}`)}`);
+    }
+  }
+  for (const c of found) if (!exprs.has(c.name)) exprs.set(c.name, `s.${sqlIdent(c.name)}`);
+  return { exprs, invalid };
+}
+
 export async function ingestFile(wh: Warehouse, file: string, opts: IngestOptions): Promise<IngestResult> {
   const t0 = performance.now();
   if (!existsSync(file)) throw new Error(`no such file: ${file}`);
   const table = qualify(opts.table);
   const format = opts.format ?? detectFormat(file);
+  const declared = sourceSchemas()[table];
   let mapping = opts.mapping;
   if (!mapping && table === 'raw.order_line' && format === 'csv') {
     const cols = (await wh.describe(`SELECT * FROM ${readerSql(file, 'csv')}`)).map((c) => c.name);
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
-  const source = mapping === 'online-retail' ? onlineRetailSql(file) : `SELECT * FROM ${readerSql(file, format)}`;
-  const staged = `ingest_${Date.now().toString(36)}`;
-  await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS ${source}`);
+  const source = await sourceSql(wh, file, format, declared, mapping);
+  const { exprs, invalid } = typedColumns(table, await wh.describe(source), declared);
+  // required fields are checked on the typed values (a value that did not convert is reported
+  // as invalid first, rather than as missing)
+  const required = (REQUIRED[table] ?? []).filter((c) => exprs.has(c));
+  const whens = [...invalid, ...required.map((c) => `WHEN ${exprs.get(c)} IS NULL THEN ${sqlString(`missing required field ${c}`)}`)];
+  const reason = whens.length ? `CASE ${whens.join(' ')} END` : 'CAST(NULL AS VARCHAR)';
+  const staged = `ingest_${Date.now().toString(36)}_${process.pid}`;
+  // one pass over the file: typed rows, their verdict and their line number
+  await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS
+    SELECT ${[...exprs].map(([name, e]) => `${e} AS ${sqlIdent(name)}`).join(', ')}, ${reason} AS _reason, s._line
+    FROM (SELECT *, row_number() OVER () AS _line FROM (${source})) s`);
   try {
-    const cols = (await wh.describe(`SELECT * FROM ${staged}`)).map((c) => c.name);
-    const required = (REQUIRED[table] ?? []).filter((c) => cols.includes(c));
-    const reason = required.length
-      ? `CASE ${required.map((c) => `WHEN ${c} IS NULL THEN 'missing required field ${c}'`).join(' ')} END`
-      : 'NULL';
-    await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged}_r AS SELECT *, ${reason} AS _reason, row_number() OVER () AS _line FROM ${staged}`);
-    const bad = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged}_r WHERE _reason IS NOT NULL`))[0]!.n);
+    const bad = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged} WHERE _reason IS NOT NULL`))[0]!.n);
     if (bad > 0) {
       await wh.lake.writeQuery(wh.conn, QUARANTINE_TABLE, `SELECT now() AS received_at, ${sqlString('file:' + basename(file))} AS source,
           _line - 1 AS batch_index, _line + 1 AS line, ${sqlString(table.split('.')[1]!)} AS event_type,
-          ${cols.includes('event_id') ? 'CAST(event_id AS VARCHAR)' : 'NULL'} AS event_id,
-          regexp_extract(_reason, 'field (.*)$', 1) AS field, _reason AS reason,
-          to_json(${staged}_r)::VARCHAR AS payload
-        FROM ${staged}_r WHERE _reason IS NOT NULL`, { mode: 'append', partitionBy: `strftime(received_at, '%Y-%m-%d')` });
+          ${exprs.has('event_id') ? 'CAST(event_id AS VARCHAR)' : 'NULL'} AS event_id,
+          regexp_extract(_reason, 'field ([^:]*)', 1) AS field, _reason AS reason,
+          to_json(${staged})::VARCHAR AS payload
+        FROM ${staged} WHERE _reason IS NOT NULL`, { mode: 'append', partitionBy: `strftime(received_at, '%Y-%m-%d')` });
     }
-    const hasTs = cols.includes('ts');
-    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT * EXCLUDE (_reason, _line) FROM ${staged}_r WHERE _reason IS NULL`, {
+    const tsType = (await wh.describe(`SELECT * FROM ${staged}`)).find((c) => c.name === 'ts')?.type;
+    const byMonth = tsType !== undefined && /^(TIMESTAMP|DATE)/.test(canonicalType(tsType));
+    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT * EXCLUDE (_reason, _line) FROM ${staged} WHERE _reason IS NULL`, {
       mode: 'append',
-      partitionBy: hasTs ? `coalesce(strftime(ts, '%Y-%m-%d'), 'unknown')` : undefined,
+      // partition values stay dates (the month's first day), as the lake's dt= keys are
+      partitionBy: byMonth ? `coalesce(strftime(date_trunc('month', ts), '%Y-%m-%d'), 'unknown')` : undefined,
       summary: { source: basename(file), mapping: mapping ?? null },
     });
     await wh.refresh();
     return { table, rows: r.rows, quarantined: bad, snapshot: r.snapshot, files: r.files, seconds: (performance.now() - t0) / 1000, ...(mapping ? { mapping } : {}) };
   } finally {
-    await wh.conn.run(`DROP TABLE IF EXISTS ${staged}; DROP TABLE IF EXISTS ${staged}_r`);
+    await wh.conn.run(`DROP TABLE IF EXISTS ${staged}`);
   }
 }

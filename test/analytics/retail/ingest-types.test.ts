@@ -1,0 +1,88 @@
+// File import into a declared table (src/warehouse/ingest.ts): the declared column types win
+// over what DuckDB would guess from the values. An NDJSON file without a `category` column, with
+// timestamps in two ISO forms and with UUID-looking event ids still builds the commerce models;
+// imported files and the collector's files of raw.order_line union into one table; a value that
+// is not of its column's type is quarantined with the reason; a bulk file is partitioned by month.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMMERCE_MODELS } from '../../../src/analytics/retail/pipeline.ts';
+import { eventLakeSchemas } from '../../../src/events/lake-schema.ts';
+import { ingestFile } from '../../../src/warehouse/ingest.ts';
+import { buildModels } from '../../../src/warehouse/models.ts';
+import { openWorkspace } from '../../../src/warehouse/workspace.ts';
+import { testConfig, tmpHome } from '../../helpers.ts';
+
+const UUID1 = '6F9619FF-8B86-D011-B42D-00C04FC964FF';
+const UUID2 = '7f9619ff-8b86-d011-b42d-00c04fc964fe';
+
+function ndjson(dir: string, name: string, rows: object[]): string {
+  const f = join(dir, name);
+  writeFileSync(f, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return f;
+}
+
+test('NDJSON import gets the declared order_line types and unions with collector files', { timeout: 120_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    // no `category` and no `type` column; two ISO timestamp forms; UUID event ids
+    const file = ndjson(home, 'lines.ndjson', [
+      { event_id: UUID1, ts: '2011-01-05T10:00:00Z', invoice_no: '536365', stock_code: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unit_price: 2.55, customer_id: '17850', country: 'United Kingdom' },
+      { event_id: UUID2, ts: '2011-02-07 11:30:00+01:00', invoice_no: '536366', stock_code: '22633', description: 'HAND WARMER UNION JACK', quantity: 6, unit_price: 1.85, customer_id: '17850', country: 'United Kingdom' },
+    ]);
+    const r = await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
+    assert.equal(r.rows, 2);
+    assert.equal(r.quarantined, 0);
+    assert.equal(r.files, 2, 'one file per month');
+
+    const declared = eventLakeSchemas()['raw.order_line']!;
+    const types = Object.fromEntries((await ws.wh.describe('SELECT * EXCLUDE (dt) FROM raw.order_line')).map((c) => [c.name, c.type]));
+    const canon = (t: string) => (t === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : t);
+    assert.deepEqual(types, Object.fromEntries(Object.entries(declared).map(([k, t]) => [k, canon(t)])), 'exactly the declared columns and types');
+    const rows = await ws.wh.query<{ event_id: string; ts: Date; type: string; category: string | null }>('SELECT event_id, ts, type, category FROM raw.order_line ORDER BY ts');
+    assert.deepEqual(rows.map((x) => x.event_id), [UUID1, UUID2], 'event ids kept as written');
+    assert.deepEqual(rows.map((x) => new Date(x.ts).toISOString()), ['2011-01-05T10:00:00.000Z', '2011-02-07T10:30:00.000Z']);
+    assert.deepEqual(rows.map((x) => x.type), ['order_line', 'order_line']);
+    assert.deepEqual(rows.map((x) => x.category), [null, null]);
+
+    // a collector file of the same table (event_id written as VARCHAR by the lake's flusher)
+    const collected = { event_id: 'c-1', type: 'order_line', ts: '2011-03-01T09:00:00Z', invoice_no: '536400', stock_code: '22633', description: 'HAND WARMER UNION JACK', quantity: 2, unit_price: 1.85, customer_id: '13047', country: 'United Kingdom', category: null };
+    await ws.lake.append([{ table: 'raw.order_line', dt: '2011-03-01', json: JSON.stringify(collected) }]);
+    await ws.lake.flush();
+    await ws.wh.refresh();
+
+    await buildModels(ws.wh, { only: COMMERCE_MODELS });
+    const lines = await ws.wh.query<{ event_id: string; category: string }>('SELECT event_id, category FROM curated.commerce_lines ORDER BY ts');
+    assert.deepEqual(lines.map((x) => x.event_id), [UUID1, UUID2, 'c-1']);
+    assert.deepEqual(lines.map((x) => x.category), ['home decor', 'home decor', 'home decor'], 'categories derived from descriptions');
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('values that are not of their declared type are quarantined with the reason', { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    const base = { invoice_no: '1', stock_code: 'A', quantity: 1, unit_price: 1, customer_id: 'c1' };
+    const file = ndjson(home, 'bad.ndjson', [
+      { event_id: 'e1', ts: '2011-01-05T10:00:00Z', ...base },
+      { event_id: 'e2', ts: 'yesterday', ...base },
+      { event_id: 'e3', ts: '2011-01-06T10:00:00Z', ...base, unit_price: null },
+    ]);
+    const r = await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
+    assert.equal(r.rows, 1);
+    assert.equal(r.quarantined, 2);
+    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, field, reason, line FROM quarantine.events ORDER BY event_id');
+    assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason]), [
+      ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ'],
+      ['e3', 'unit_price', 'missing required field unit_price'],
+    ]);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
