@@ -126,7 +126,6 @@ const ARCHETYPES: { name: string; peaks: [number, number, number][] }[] = [
 
 /** Where a listen comes from (the play's `context`), with its base share. */
 const SOURCES = ['library', 'artist', 'search', 'radio', 'charts', 'discover'] as const;
-type Source = typeof SOURCES[number];
 const SOURCE_WEIGHTS = [0.15, 0.12, 0.1, 0.33, 0.2, 0.1];
 /** events per listen, measured: the play, a skip ~25%, a like ~12%, a search ~10% */
 const EVENTS_PER_LISTEN = 1.47;
@@ -349,7 +348,7 @@ export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
 export function musicTastes(world: MusicWorld): MusicTaste[] {
   const h = hiddenOf.get(world);
   if (!h) throw new Error('musicTastes: not a world made by musicWorld()');
-  const { hidden, cat } = h;
+  const { hidden } = h;
   return world.users.map((u, i) => {
     const cum = hidden.hourCum[i]!;
     return {

@@ -22,7 +22,7 @@ const i64pair = (a: number, b: number): number[] => Array.from(new Uint8Array(Bi
 const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, F64C = 0x44;
 const I32ADD = 0x6a, I32MUL = 0x6c, I32LTU = 0x49, I32NE = 0x47, I32EQZ = 0x45;
 const F64LOAD = 0x2b, F64STORE = 0x39, I32LOAD = 0x28, I32STORE = 0x36;
-const F64ADD = 0xa0, F64SUB = 0xa1, F64MUL = 0xa2, F64LT = 0x63, F64GT = 0x64, SELECT = 0x1b;
+const F64ADD = 0xa0, F64MUL = 0xa2, F64LT = 0x63, F64GT = 0x64, SELECT = 0x1b;
 const SIMD = 0xfd;
 const V128LOAD = 0, V128CONST = 12, F64X2SPLAT = 20, F64X2EXTRACT = 33, I64X2EXTRACT = 29, F64X2ADD = 240, F64X2SUB = 241, F64X2MUL = 242;
 const F64X2LT = 73, V128BITSELECT = 82, I32WRAP = 0xa7, F64EQ = 0x61, I32LTS = 0x48, I32AND = 0x71, I32OR = 0x72;

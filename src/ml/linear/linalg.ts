@@ -1,7 +1,6 @@
 // Small dense linear algebra on row-major Float64Arrays: what the linear models and PCA need
 // (Gram matrices, Cholesky solves, symmetric eigen-decomposition). d is small (features), n is
 // large (rows), so every O(n) pass is written as one sweep over X.
-import { InvalidInputError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 
 /** Column means of X (length cols). */

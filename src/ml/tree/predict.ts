@@ -7,7 +7,7 @@
 // is always the next node, so a step down the tree touches one cache line: large forests
 // do not fit in cache, and a walk is bound by memory latency, not arithmetic. Leaves keep their
 // value in the threshold slot when the model has one output, or an index into `vals` otherwise.
-import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
+import type { TreeEnsemble } from '../core/tree-model.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { compileBinned, subtreeSizes, type BinnedForest } from './binned-predict.ts';
 
