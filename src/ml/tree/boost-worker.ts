@@ -2,11 +2,16 @@
 // parent's per-node commands (build a histogram, partition a segment) on them. It waits on a
 // shared control block: spinning briefly (commands come every few microseconds inside a tree),
 // then sleeping in Atomics.wait (between trees, or when the machine is oversubscribed).
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { BinnedData } from './dataset.ts';
 import { CMD, CTL, SHARDS, ShardWorker, type ShardArrays } from './shards.ts';
 
-const { data, arrays, ctl, first } = workerData as { data: BinnedData; arrays: ShardArrays; ctl: Int32Array; first: number };
+const { ctl, port, first } = workerData as { ctl: Int32Array; port: MessagePort; first: number };
+// the parent starts us before binning and posts the binned data (shared memory) when it has it
+let init: { message: { data: BinnedData; arrays: ShardArrays } } | undefined;
+while (!(init = receiveMessageOnPort(port))) Atomics.wait(ctl, CTL.INIT, 0, 20);
+port.close();
+const { data, arrays } = init.message;
 const w = new ShardWorker(data, arrays);
 Atomics.store(ctl, CTL.READY, 1);
 let last = Atomics.load(ctl, CTL.SEQ);

@@ -14,7 +14,8 @@ import { buildBinnedData, featureBin, type BinnedData } from './dataset.ts';
 import { TreeGrower, type GrowParams, type GrownTree } from './grower.ts';
 import { toFlatTree, widenTree } from './flat.ts';
 import { softmaxInPlace } from './predict.ts';
-import { SHARDS, ShardedRows, allocShards, type ShardArrays } from './shards.ts';
+import { CTL, SHARDS, ShardedRows, allocShards, type ShardArrays } from './shards.ts';
+import { MessageChannel } from 'node:worker_threads';
 import { createWorker, defaultThreads } from '../../util/workers.ts';
 import { TreeClassifierBase, TreeRegressorBase, checkInt, checkRange, encodeClasses, type TreeState } from './base.ts';
 
@@ -102,21 +103,30 @@ function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Arr
   const ctl = ShardedRows.controlBlock();
   // by default a worker only for fits long enough to repay its start-up (~0.3 s of loading)
   const useWorker = threads > 1 && n >= 2 * SHARDS && (p.nJobs > 1 || n * p.nEstimators >= 2_000_000);
-  const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed, shared: useWorker });
-  const maxNodes = Math.max(1, Math.min(2 * n - 1, p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity, p.maxDepth > 0 && p.maxDepth < 30 ? 2 ** (p.maxDepth + 1) - 1 : Infinity));
-  const arrays = allocShards(data, maxNodes, loss === 'squared');
-  const worker = useWorker
-    ? createWorker(new URL('./boost-worker.ts', import.meta.url), { workerData: { data, arrays, ctl, first: 1 } })
+  // started first, it loads while we bin; the binned data follows on its port
+  const channel = useWorker ? new MessageChannel() : null;
+  const worker = channel
+    ? createWorker(new URL('./boost-worker.ts', import.meta.url), { workerData: { ctl, port: channel.port2, first: 1 }, transferList: [channel.port2] })
     : null;
-  const shards = new ShardedRows(data, arrays, worker, ctl);
+  let shards: ShardedRows | null = null;
   try {
+    const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed, shared: useWorker });
+    const maxNodes = Math.max(1, Math.min(2 * n - 1, p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity, p.maxDepth > 0 && p.maxDepth < 30 ? 2 ** (p.maxDepth + 1) - 1 : Infinity));
+    const arrays = allocShards(data, maxNodes, loss === 'squared');
+    if (channel) {
+      channel.port1.postMessage({ data, arrays });
+      Atomics.store(ctl, CTL.INIT, 1);
+      Atomics.notify(ctl, CTL.INIT);
+    }
+    shards = new ShardedRows(data, arrays, worker, ctl);
     // an explicit thread count waits for the worker; the default takes it when it is ready
     if (worker && p.nJobs > 1) shards.waitReady(20_000);
     const r = boostLoop(p, X.cols, Xva, yva, ytr, loss, K, data, arrays, shards, rng);
     r.parallelTrees = shards.parallelTrees;
     return r;
   } finally {
-    shards.close();
+    if (shards) shards.close(); else void worker?.terminate();
+    channel?.port1.close();
   }
 }
 

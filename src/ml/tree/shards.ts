@@ -187,7 +187,7 @@ export class ShardWorker {
 }
 
 // control block of the boosting worker (Int32Array on a SharedArrayBuffer)
-export const CTL = { SEQ: 0, CMD: 1, NODE: 2, F: 3, BIN: 4, L: 5, R: 6, DONE: 7, READY: 8, SIZE: 16 } as const;
+export const CTL = { SEQ: 0, CMD: 1, NODE: 2, DONE: 7, READY: 8, INIT: 9, SIZE: 16 } as const;
 export const CMD = { BUILD: 1, SPLIT: 2, STOP: 3 } as const;
 
 /**
