@@ -3,7 +3,8 @@
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { resolveParams, requireFitted } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
-import { spdInverseInPlace, spdInverseWith } from './spd-inverse.ts';
+import { spdInverseInPlace, spdInverseWith, spdViews, useSpdKernel } from './spd-inverse.ts';
+import { spdKernel, spdMemory, spdModule } from './spd-wasm.ts';
 import { WorkerPool } from './pool.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import {
@@ -44,7 +45,7 @@ export class Ease implements Recommender<EaseParams> {
     if (n > MAX_ITEMS) throw new InvalidInputError(`ease: ${n} items is more than the ${MAX_ITEMS} a dense item x item model can hold; use als or item-knn`);
     const threads = this.params.threads === 0 ? (n >= 512 ? defaultThreads() : 1) : this.params.threads;
     // with workers, G (and the inverse's work matrix) live in shared memory
-    const G = threads > 1 ? new Float64Array(new SharedArrayBuffer(n * n * 8)) : new Float64Array(n * n);
+    const G = threads > 1 && !spdModule() ? new Float64Array(new SharedArrayBuffer(n * n * 8)) : new Float64Array(n * n);
     const { indptr, indices, data: w } = data.byUser;
     const binary = this.params.binary;
     // Gram of the (binary) user rows: only the upper triangle, then mirrored
@@ -108,13 +109,23 @@ export class Ease implements Recommender<EaseParams> {
   }
 }
 
-async function parallelInverse(G: Float64Array, n: number, threads: number): Promise<Float64Array> {
-  const W = new Float64Array(new SharedArrayBuffer(n * n * 8));
+async function parallelInverse(G0: Float64Array, n: number, threads: number): Promise<Float64Array> {
+  // G and W in one shared WebAssembly memory when the SIMD kernel is available, so every thread
+  // runs its dot products in it; else plain SharedArrayBuffers and the JavaScript loop
+  const memory = spdMemory(2 * n * n * 8), module = spdModule();
+  let G = G0, W: Float64Array;
+  if (memory && module) {
+    ({ G, W } = spdViews(memory, n));
+    G.set(G0);
+  } else W = new Float64Array(new SharedArrayBuffer(n * n * 8));
   const pool = await WorkerPool.get(threads);
+  const prev = memory && module ? spdKernel(memory, module) : null;
   try {
-    await pool.broadcast({ spdInit: { G, W, n } });
+    useSpdKernel(prev);
+    await pool.broadcast({ spdInit: { G, W, n, ...(memory && module ? { wasm: { memory, module } } : {}) } });
     return await spdInverseWith(G, W, n, async (tasks) => { await pool.run(tasks.map((task) => ({ op: 'spd', task }))); }, threads);
   } finally {
+    useSpdKernel(null);
     await pool.broadcast({ spdInit: null }).catch(() => {});
     pool.release();
   }

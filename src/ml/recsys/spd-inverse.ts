@@ -5,9 +5,17 @@
 //   2. W = L^-T, stored row-major upper triangular (W[j][k] = (L^-1)[k][j])    n^3/3
 //   3. G^-1 = L^-T L^-1, entry (i, j) = dot(W row i, W row j)                   n^3/3
 import { InvalidInputError } from '../core/errors.ts';
+import { HEADER_BYTES, spdKernel, spdMemory, type SpdKernel } from './spd-wasm.ts';
 
 const NB = 64;   // panel width
 const KC = 256;  // dot-product length per pass, so the 8 row segments stay in L1
+
+/** This thread's WebAssembly kernel, used for A and B in its memory (see spd-wasm.ts). */
+let kernel: SpdKernel | null = null;
+export function useSpdKernel(k: SpdKernel | null): void { kernel = k; }
+let wasmEnabled = true;
+/** Turns the WebAssembly kernel off (or back on) for the serial entry point: tests and benchmarks compare both. */
+export function setSpdWasm(on: boolean): void { wasmEnabled = on; }
 
 /**
  * C[(c0 + i) * ldc + cj0 + j] -= sum_{m in [mLo, mHi)} A[(a0 + i) * n + m] * B[(b0 + j) * n + m]
@@ -18,6 +26,7 @@ function subDots(
   mLo: number, mHi: number, C: Float64Array, c0: number, cj0: number, ldc: number, lowerOnly: boolean,
 ): void {
   if (mHi <= mLo) return;
+  const K = kernel && A.buffer === kernel.buffer && B.buffer === kernel.buffer ? kernel : null;
   for (let k0 = mLo; k0 < mHi; k0 += KC) {
     const k1 = Math.min(mHi, k0 + KC);
     let i = 0;
@@ -29,7 +38,12 @@ function subDots(
         const q0 = (b0 + j) * n, q1 = q0 + n, q2 = q1 + n, q3 = q2 + n;
         let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
         let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-        for (let m = k0; m < k1; m++) {
+        if (K) {
+          K.dot44(A.byteOffset + (r0 + k0) * 8, B.byteOffset + (q0 + k0) * 8, k1 - k0, n * 8, K.out);
+          const z = K.sums;
+          s00 = z[0]!; s01 = z[1]!; s02 = z[2]!; s03 = z[3]!; s10 = z[4]!; s11 = z[5]!; s12 = z[6]!; s13 = z[7]!;
+          s20 = z[8]!; s21 = z[9]!; s22 = z[10]!; s23 = z[11]!; s30 = z[12]!; s31 = z[13]!; s32 = z[14]!; s33 = z[15]!;
+        } else for (let m = k0; m < k1; m++) {
           const x0 = A[r0 + m]!, x1 = A[r1 + m]!, x2 = A[r2 + m]!, x3 = A[r3 + m]!;
           const y0 = B[q0 + m]!, y1 = B[q1 + m]!, y2 = B[q2 + m]!, y3 = B[q3 + m]!;
           s00 += x0 * y0; s01 += x0 * y1; s02 += x0 * y2; s03 += x0 * y3;
@@ -147,6 +161,15 @@ export function runSpdTask(t: SpdTask, G: Float64Array, W: Float64Array, n: numb
 
 export const SPD_BLOCK = NB;
 
+/** Below this size the copy into WebAssembly memory is not worth it. */
+const WASM_MIN = 96;
+
+/** G and W (n x n float64 each) in a memory made by spdMemory(2 n^2 8), after its header. */
+export function spdViews(mem: WebAssembly.Memory | ArrayBufferLike, n: number): { G: Float64Array; W: Float64Array } {
+  const buf = mem instanceof WebAssembly.Memory ? mem.buffer : mem;
+  return { G: new Float64Array(buf, HEADER_BYTES, n * n), W: new Float64Array(buf, HEADER_BYTES + n * n * 8, n * n) };
+}
+
 /** In place: the lower triangle of A becomes L with A = L L^T (upper triangle left untouched). */
 export function cholesky(A: Float64Array, n: number): void {
   if (A.length !== n * n) throw new InvalidInputError(`cholesky: ${A.length} values for a ${n} x ${n} matrix`);
@@ -159,7 +182,21 @@ export function cholesky(A: Float64Array, n: number): void {
 /** Inverse of the SPD matrix G (n x n, row-major), serially. G is overwritten with the result. */
 export function spdInverseInPlace(G: Float64Array, n: number): Float64Array {
   checkSize(G, n);
-  const W = new Float64Array(n * n);
+  if (wasmEnabled && n >= WASM_MIN && !(kernel && G.buffer === kernel.buffer)) {
+    // copy into a WebAssembly memory (O(n^2)) so the O(n^3) work runs in the SIMD kernel
+    const mem = spdMemory(2 * n * n * 8);
+    const k = mem && spdKernel(mem);
+    if (mem && k) {
+      const { G: g } = spdViews(mem, n);
+      g.set(G);
+      const prev = kernel;
+      kernel = k;
+      try { spdInverseInPlace(g, n); } finally { kernel = prev; }
+      G.set(g);
+      return G;
+    }
+  }
+  const W = kernel && G.buffer === kernel.buffer ? spdViews(kernel.buffer, n).W : new Float64Array(n * n);
   const T = new Float64Array(NB * NB);
   for (const step of schedule(n, 1)) {
     if (step.kind === 'tasks') for (const t of step.tasks) runSpdTask(t, G, W, n, T);

@@ -4,13 +4,15 @@
 import { parentPort } from 'node:worker_threads';
 import { gramChunk, makeScratch, solveRows, type FactorArray, type SideMatrix } from './als-kernel.ts';
 import { gramWasm, instantiateAls, solveWasm, type AlsLayout, type AlsWasmFns } from './als-wasm.ts';
-import { runSpdTask, SPD_BLOCK, type SpdTask } from './spd-inverse.ts';
+import { runSpdTask, SPD_BLOCK, useSpdKernel, type SpdTask } from './spd-inverse.ts';
+import { spdKernel } from './spd-wasm.ts';
 
 interface AlsJsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
 /** the WebAssembly kernel: everything lives in the shared arena; `slot` is this thread's scratch */
 interface AlsWasmInit { wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number }
 type AlsInit = AlsJsInit | AlsWasmInit;
-interface SpdInit { G: Float64Array; W: Float64Array; n: number }
+/** with `wasm`, G and W are views of that shared memory and the SIMD kernel does the dot products */
+interface SpdInit { G: Float64Array; W: Float64Array; n: number; wasm?: { memory: WebAssembly.Memory; module: WebAssembly.Module } }
 type Msg =
   | { ping: true }
   | { init: AlsInit | null }
@@ -35,7 +37,12 @@ parentPort!.on('message', (msg: Msg) => {
     parentPort!.postMessage({ ready: true });
     return;
   }
-  if ('spdInit' in msg) { spd = msg.spdInit; parentPort!.postMessage({ ready: true }); return; }
+  if ('spdInit' in msg) {
+    spd = msg.spdInit;
+    useSpdKernel(spd?.wasm ? spdKernel(spd.wasm.memory, spd.wasm.module) : null);
+    parentPort!.postMessage({ ready: true });
+    return;
+  }
   try {
     if (msg.op === 'spd') {
       runSpdTask(msg.task, spd!.G, spd!.W, spd!.n, T);

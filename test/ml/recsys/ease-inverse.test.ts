@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../../src/ml/core/rng.ts';
-import { cholesky, spdInverseInPlace } from '../../../src/ml/recsys/spd-inverse.ts';
+import { cholesky, setSpdWasm, spdInverseInPlace } from '../../../src/ml/recsys/spd-inverse.ts';
+import { spdModule } from '../../../src/ml/recsys/spd-wasm.ts';
 import { Ease } from '../../../src/ml/recsys/ease.ts';
 import { Interactions } from '../../../src/ml/recsys/interactions.ts';
 
@@ -58,4 +59,29 @@ test('EASE weights match the closed form B = I - P diagMat(1 / diag(P)) on a sma
     const expected = i === j ? 0 : -P[i * 3 + j]! / P[j * 3 + j]!;
     assert.ok(Math.abs(m.weights![i * 3 + j]! - expected) < 1e-6, `B[${i}][${j}]`);
   }
+});
+
+test('SPD inverse: the WebAssembly SIMD kernel agrees with the JavaScript loop (odd sizes, tails)', (t) => {
+  if (!spdModule()) { t.skip('no WebAssembly SIMD / shared memory here'); return; }
+  for (const n of [97, 130, 203]) {
+    const G = randomSpd(n, n + 1);
+    const viaWasm = spdInverseInPlace(G.slice(), n);
+    setSpdWasm(false);
+    let viaJs: Float64Array;
+    try { viaJs = spdInverseInPlace(G.slice(), n); } finally { setSpdWasm(true); }
+    let diff = 0, scale = 0;
+    for (let i = 0; i < n * n; i++) { diff = Math.max(diff, Math.abs(viaWasm[i]! - viaJs[i]!)); scale = Math.max(scale, Math.abs(viaJs[i]!)); }
+    assert.ok(diff <= 1e-12 * scale, `n=${n}: max difference ${diff} (scale ${scale})`);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) assert.equal(viaWasm[i * n + j], viaWasm[j * n + i]);
+  }
+});
+
+test('EASE: the same weights with worker threads as serially (both through the SIMD kernel)', async () => {
+  const users: string[] = [], items: string[] = [];
+  const rng = new Rng(4);
+  for (let u = 0; u < 300; u++) for (let k = 0; k < 12; k++) { users.push(`u${u}`); items.push(`i${Math.floor(rng.random() ** 2 * 600)}`); }
+  const data = Interactions.fromTriples({ users, items });
+  const a = await new Ease({ lambda: 50, threads: 1 }).fit(data);
+  const b = await new Ease({ lambda: 50, threads: 2 }).fit(data);
+  assert.deepEqual(b.weights, a.weights);
 });
