@@ -1,5 +1,5 @@
-// Worker thread of histogram boosting: owns the row blocks >= its first block and executes the
-// parent's per-node commands (build a histogram, partition a segment) on them. It waits on a
+// Worker thread of histogram boosting: executes the parent's batched commands on the parts >=
+// its first part (histogram columns of a node, partition of a row block). It waits on a
 // shared control block: spinning up to SPIN_MS (inside a tree the next command comes within
 // that, and a futex wake-up per command would cost more), then sleeping in Atomics.wait (between
 // trees, or while the parent grows trees alone because the worker was not paying off).
