@@ -48,12 +48,18 @@ export class Ease implements Recommender<EaseParams> {
     const G = threads > 1 && !spdModule() ? new Float64Array(new SharedArrayBuffer(n * n * 8)) : new Float64Array(n * n);
     const { indptr, indices, data: w } = data.byUser;
     const binary = this.params.binary;
-    // Gram of the (binary) user rows: only the upper triangle, then mirrored
-    for (let u = 0; u < data.nUsers; u++) {
-      const lo = indptr[u]!, hi = indptr[u + 1]!;
-      for (let a = lo; a < hi; a++) {
-        const i = indices[a]!, wi = binary ? 1 : w[a]!, row = i * n;
-        for (let b = a; b < hi; b++) G[row + indices[b]!]! += wi * (binary ? 1 : w[b]!);
+    // Gram of the (binary) user rows, upper triangle, one row of G at a time: for item i, each of
+    // its users adds their items j >= i. The writes stay in one cache-resident row of G instead of
+    // scattering over the whole n x n matrix (the same additions in the same order per entry).
+    const byItem = data.byItem;
+    for (let i = 0; i < n; i++) {
+      const row = i * n;
+      for (let t = byItem.indptr[i]!; t < byItem.indptr[i + 1]!; t++) {
+        const u = byItem.indices[t]!;
+        let lo = indptr[u]!, hi = indptr[u + 1]! - 1;
+        while (lo < hi) { const mid = (lo + hi) >> 1; if (indices[mid]! < i) lo = mid + 1; else hi = mid; } // position of i in u's sorted row
+        const wi = binary ? 1 : w[lo]!;
+        for (let b = lo; b < indptr[u + 1]!; b++) G[row + indices[b]!]! += wi * (binary ? 1 : w[b]!);
       }
     }
     for (let i = 0; i < n; i++) {
