@@ -77,28 +77,35 @@ function mid(a: number, b: number): number {
   return m < b ? m : a;
 }
 
+/** The number of edges below v (the first edge >= v): a binary search with no data-dependent branch. */
 export function binOf(edges: Float64Array, v: number): number {
-  let lo = 0, hi = edges.length;
-  while (lo < hi) {
-    const m = (lo + hi) >> 1;
-    if (edges[m]! < v) lo = m + 1; else hi = m;
+  let n = edges.length;
+  if (n === 0) return 0;
+  let base = 0;
+  while (n > 1) {
+    const half = n >>> 1;
+    base = edges[base + half]! < v ? base + half : base;
+    n -= half;
   }
-  return lo;
+  return base + (edges[base]! < v ? 1 : 0);
 }
 
 /** Row-major bytes, same shape as X. `out` may be a view on a SharedArrayBuffer. */
 export function binMatrix(X: Matrix, be: BinEdges, out?: Uint8Array): Uint8Array {
   const { rows: n, cols: d, data } = X;
   const bins = out ?? new Uint8Array(n * d);
+  // row by row, so X is read in memory order (a column walk would touch a cache line per cell)
+  const one = new Float64Array(d), many: number[] = [];
   for (let f = 0; f < d; f++) {
     const e = be.edges[f]!;
-    if (e.length === 1) {
-      // binary columns (one-hot) skip the search
-      const t = e[0]!;
-      for (let i = 0; i < n; i++) bins[i * d + f] = data[i * d + f]! <= t ? 0 : 1;
-      continue;
-    }
-    for (let i = 0; i < n; i++) bins[i * d + f] = binOf(e, data[i * d + f]!);
+    // binary columns (one-hot) need one compare; an edgeless column is all bin 0 (NaN compares false)
+    one[f] = e.length === 1 ? e[0]! : e.length === 0 ? Infinity : NaN;
+    if (e.length > 1) many.push(f);
+  }
+  for (let i = 0; i < n; i++) {
+    const o = i * d;
+    for (let f = 0; f < d; f++) { const t = one[f]!; if (t === t) bins[o + f] = data[o + f]! <= t ? 0 : 1; }
+    for (let q = 0; q < many.length; q++) { const f = many[q]!; bins[o + f] = binOf(be.edges[f]!, data[o + f]!); }
   }
   return bins;
 }

@@ -39,11 +39,18 @@ function bundle(raw: Uint8Array, n: number, d: number, be: BinEdges, shared: boo
   const groups: number[][] = [];
   const occupied: Uint8Array[] = [];
   const plain: number[] = [];
-  const ones = new Int32Array(n);
+  // every binary feature's "1" rows, ascending, gathered in one pass over the rows (a column walk
+  // of the row-major bytes would touch a cache line per cell)
+  const binary: number[] = [];
+  for (let f = 0; f < d; f++) if (be.edges[f]!.length === 1) binary.push(f);
+  const start = new Int32Array(d + 1);
+  for (let i = 0; i < n; i++) for (const f of binary) start[f + 1] += raw[i * d + f]!;
+  for (let f = 0; f < d; f++) start[f + 1] += start[f]!;
+  const allOnes = new Int32Array(start[d]!), fillAt = start.slice(0, d);
+  for (let i = 0; i < n; i++) for (const f of binary) if (raw[i * d + f] === 1) allOnes[fillAt[f]!++] = i;
   for (let f = 0; f < d; f++) {
     if (be.edges[f]!.length !== 1) { plain.push(f); continue; }
-    let cnt = 0;
-    for (let i = 0; i < n; i++) if (raw[i * d + f] === 1) ones[cnt++] = i;
+    const ones = allOnes.subarray(start[f]!, start[f + 1]!), cnt = ones.length;
     let placed = false;
     for (let g = 0; g < groups.length && g < 16 && !placed; g++) {
       if (groups[g]!.length >= MAX_BUNDLE) continue;
