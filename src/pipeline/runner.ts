@@ -2,6 +2,9 @@
 // duration and row count are measured, a progress line is written per stage, and a summary
 // table closes the run. Steps report rows by returning { rows } (or a number). A stage hook lets
 // callers mirror stages elsewhere (e.g. experiment tracking) without the runner knowing of it.
+// A group of steps (an array in the step list) runs concurrently: steps that only read what
+// earlier steps produced can overlap (one waits on DuckDB or a worker thread while another
+// computes); each is timed from the group's start to its own end and logged as it finishes.
 
 export interface StepResult {
   /** rows the step produced (or read, for sources); shown in the progress line */
@@ -44,31 +47,44 @@ export class PipelineError extends Error {
   }
 }
 
-export async function runPipeline<C>(name: string, steps: Step<C>[], ctx: C, opts: RunnerOptions = {}): Promise<PipelineResult> {
+/** A step, or a group of steps run concurrently. */
+export type StepOrGroup<C> = Step<C> | Step<C>[];
+
+export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx: C, opts: RunnerOptions = {}): Promise<PipelineResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const names = new Set<string>();
-  for (const s of steps) {
+  const flat = steps.flat();
+  for (const s of flat) {
     if (names.has(s.name)) throw new Error(`pipeline ${name}: duplicate step name "${s.name}"`);
     names.add(s.name);
   }
   const stages: StageRecord[] = [];
   const t0 = performance.now();
-  const width = String(steps.length).length;
-  for (const [i, step] of steps.entries()) {
-    const ts = performance.now();
+  const width = String(flat.length).length;
+  let done = 0;
+  const runOne = async (step: Step<C>, ts: number): Promise<void> => {
     try {
       const exec = async () => normalise(await step.run(ctx));
       const r = opts.wrap ? await opts.wrap(step.name, exec) : await exec();
       const rec: StageRecord = { name: step.name, seconds: (performance.now() - ts) / 1000, rows: r.rows ?? null, note: r.note ?? null, status: 'ok' };
       stages.push(rec);
-      log(`[${name} ${String(i + 1).padStart(width)}/${steps.length}] ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
+      log(`[${name} ${String(++done).padStart(width)}/${flat.length}] ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
         `${rec.rows !== null ? `  ${rec.rows.toLocaleString('en-US')} rows` : ''}${rec.note ? `  ${rec.note}` : ''}`);
     } catch (e) {
       const rec: StageRecord = { name: step.name, seconds: (performance.now() - ts) / 1000, rows: null, note: null, status: 'failed', error: (e as Error).message };
       stages.push(rec);
-      log(`[${name} ${String(i + 1).padStart(width)}/${steps.length}] ${step.name.padEnd(14)} FAILED after ${fmtSeconds(rec.seconds)}: ${rec.error}`);
+      log(`[${name} ${String(++done).padStart(width)}/${flat.length}] ${step.name.padEnd(14)} FAILED after ${fmtSeconds(rec.seconds)}: ${rec.error}`);
       throw new PipelineError(step.name, stages, e);
     }
+  };
+  for (const item of steps) {
+    const ts = performance.now();
+    if (!Array.isArray(item)) { await runOne(item, ts); continue; }
+    // every step of the group runs to its end (no half-finished work left running), then the
+    // first failure is raised
+    const settled = await Promise.allSettled(item.map((s) => runOne(s, ts)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return { name, seconds: (performance.now() - t0) / 1000, stages };
 }

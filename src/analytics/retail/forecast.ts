@@ -153,6 +153,11 @@ export const FORECAST_TABLE = 'curated.commerce_forecast';
 export async function runForecasts(wh: Warehouse, opts: BacktestOptions = {}): Promise<{ month: ForecastResult; week: ForecastResult; rows: number }> {
   const month = backtest(await revenueSeries(wh, 'month'), opts);
   const week = backtest(await revenueSeries(wh, 'week'), opts);
+  return { month, week, rows: await writeForecasts(wh, month, week) };
+}
+
+/** Forecast against actual (every backtest origin, plus the next period) as a lake table; returns its rows. */
+export async function writeForecasts(wh: Warehouse, month: ForecastResult, week: ForecastResult): Promise<number> {
   const rows = [...month.rows.map((r) => ({ g: 'month', ...r })), ...week.rows.map((r) => ({ g: 'week', ...r }))];
   const best = { month: month.best, week: week.best } as Record<string, ForecastModel>;
   await writeLakeTable(wh, FORECAST_TABLE, [
@@ -163,5 +168,5 @@ export async function runForecasts(wh: Warehouse, opts: BacktestOptions = {}): P
     kind: rows.map((r) => r.kind), actual: rows.map((r) => r.actual), forecast: rows.map((r) => r.forecast),
     is_best: rows.map((r) => best[r.g] === r.model),
   }, { summary: { model: 'forecast' } });
-  return { month, week, rows: rows.length };
+  return rows.length;
 }

@@ -6,17 +6,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { retailWorld, writeNdjsonFile } from '../../events/generators/index.ts';
-import { runPipeline, type PipelineResult, type Step } from '../../pipeline/runner.ts';
+import { runPipeline, type PipelineResult, type StepOrGroup } from '../../pipeline/runner.ts';
+import { defaultThreads } from '../../util/workers.ts';
+import { Aside } from './aside.ts';
 import { Tracker, ModelRegistry, type Run } from '../../tracking/index.ts';
 import { ingestFile } from '../../warehouse/ingest.ts';
 import { buildModels } from '../../warehouse/models.ts';
 import type { Workspace } from '../../warehouse/workspace.ts';
 import { rfmTable } from './features.ts';
-import { runForecasts, type ForecastResult } from './forecast.ts';
+import { revenueSeries, writeForecasts, type ForecastResult } from './forecast.ts';
+import { runFitTask, type FitReply, type FitTask } from './fit-worker.ts';
+import { regressorFromJSON } from './models.ts';
 import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
 import { writeLakeTable } from './lake-rows.ts';
-import { elbowK, segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
-import { spendPrediction, type SpendResult } from './spend.ts';
+import { elbowK, segmentAside, segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
+import { spendData, type SpendResult } from './spend.ts';
 
 /** The SQL models this pipeline needs, in build order. */
 export const COMMERCE_MODELS = [
@@ -79,7 +83,11 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   const seed = opts.seed ?? 0;
   const ctx: Ctx = { ws, opts };
   const wh = ws.wh;
-  const steps: Step<Ctx>[] = [
+  const sql = serialQueue();
+  // two side threads: the segmentation's (t-SNE, log-RFM scan) and the fits' (backtests, spend)
+  const segAside = segmentAside();
+  const fits = new Aside<FitTask, FitReply>(new URL('./fit-worker.ts', import.meta.url));
+  const steps: StepOrGroup<Ctx>[] = [
     {
       name: 'source',
       async run(c) {
@@ -118,37 +126,50 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
         return { rows: c.kpis.lines, note: `revenue ${c.kpis.revenue.toFixed(2)}, ${c.kpis.customers} customers, ${c.kpis.invoices} invoices` };
       },
     },
-    {
-      name: 'forecast',
-      async run(c) {
-        const f = await runForecasts(wh, { seed });
-        c.forecast = f;
-        return { rows: f.rows, note: `best month ${f.month.best}, week ${f.week.best}` };
+    // forecast, spend and segmentation only read the clean lines: they run at once. DuckDB work
+    // goes through one queue (one connection), in the order segment, forecast, spend; the
+    // segmentation's own scan waits for that queue to drain (its synchronous computing would
+    // hold up the others' queries), while the forecast's and spend's fits run on worker threads
+    // beside it, as do the t-SNE and the log-RFM scan
+    [
+      {
+        name: 'segment',
+        async run(c) {
+          const t = await sql(() => rfmTable(wh));
+          c.country = t.country;
+          // the log-RFM-only scan (the scikit-learn comparison) and the t-SNE run on worker
+          // threads while the main segmentation scan runs here
+          // (over the anchor's k = 3..6 unless a range is given, so the two scans match)
+          const rfmScan = scanKAside(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed }, segAside);
+          c.seg = await segmentCustomers(t, { seed, kRange: opts.kRange, gate: sql(async () => {}), aside: segAside });
+          const rfm = await rfmScan;
+          c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
+          return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
+        },
       },
-    },
-    {
-      name: 'spend',
-      async run(c) {
-        c.spend = await spendPrediction(wh, { seed });
-        const s = c.spend;
-        return { rows: s.train_customers + s.test_customers, note: `${s.best} RMSE ${s.models[s.best].rmse.toFixed(1)} vs baseline ${s.models.baseline_last_90d.rmse.toFixed(1)}` };
+      {
+        name: 'forecast',
+        async run(c) {
+          const [month, week] = await sql(async () => [await revenueSeries(wh, 'month'), await revenueSeries(wh, 'week')]);
+          const r = await fitAside(fits, { task: 'forecast', month, week, opts: { seed } });
+          if (r.task !== 'forecast') throw new Error('forecast: unexpected worker reply');
+          const rows = await sql(() => writeForecasts(wh, r.month, r.week));
+          c.forecast = { month: r.month, week: r.week };
+          return { rows, note: `best month ${r.month.best}, week ${r.week.best}` };
+        },
       },
-    },
-    {
-      name: 'segment',
-      async run(c) {
-        const t = await rfmTable(wh);
-        c.country = t.country;
-        // the log-RFM-only scan (the scikit-learn comparison) and the t-SNE run on worker
-        // threads while the main segmentation scan runs here
-        // (over the anchor's k = 3..6 unless a range is given, so the two scans match)
-        const rfmScan = scanKAside(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed });
-        c.seg = await segmentCustomers(t, { seed, kRange: opts.kRange });
-        const rfm = await rfmScan;
-        c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
-        return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
+      {
+        name: 'spend',
+        async run(c) {
+          const data = await sql(() => spendData(wh));
+          const r = await fitAside(fits, { task: 'spend', data, seed });
+          if (r.task !== 'spend') throw new Error('spend: unexpected worker reply');
+          c.spend = { ...r.result, model: regressorFromJSON(r.result.best, r.model) };
+          const s = c.spend;
+          return { rows: s.train_customers + s.test_customers, note: `${s.best} RMSE ${s.models[s.best].rmse.toFixed(1)} vs baseline ${s.models.baseline_last_90d.rmse.toFixed(1)}` };
+        },
       },
-    },
+    ],
     {
       name: 'export',
       async run(c) {
@@ -199,6 +220,9 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   } catch (e) {
     await run?.end('failed', (e as Error).message);
     throw e;
+  } finally {
+    segAside.close();
+    fits.close();
   }
   const c = ctx as Required<Ctx>;
   const summary: Omit<RetailSummary, 'tracking' | 'pipeline'> = {
@@ -224,6 +248,22 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     pipeline.seconds += (performance.now() - t0) / 1000;
   }
   return { ...summary, tracking, pipeline };
+}
+
+/** A queue for async work that must not overlap (queries on the warehouse's one connection). */
+function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>) => {
+    const r = tail.then(fn);
+    tail = r.catch(() => undefined);
+    return r;
+  };
+}
+
+/** A forecast or spend fit on the fit thread (inline when TRIBUTARY_THREADS allows only one). */
+function fitAside(fits: Aside<FitTask, FitReply>, task: FitTask): Promise<FitReply> {
+  if (defaultThreads() < 2) return Promise.resolve().then(() => runFitTask(task, 0));
+  return fits.run(task, task.task);
 }
 
 function pickForecast(f: ForecastResult) {

@@ -5,7 +5,8 @@
 import { DBSCAN, KMeans, kDistance } from '../../ml/cluster/index.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
 import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
-import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { defaultThreads } from '../../util/workers.ts';
+import { Aside } from './aside.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
 import type { SegmentTask } from './segment-worker.ts';
@@ -34,6 +35,10 @@ export interface SegmentationOptions {
   /** rows embedded by t-SNE (exact t-SNE is O(n^2)) */
   tsneSamples?: number;
   tsneIter?: number;
+  /** awaited after the t-SNE has started and before the (synchronous) k scan: lets pending warehouse queries of concurrent work finish first */
+  gate?: Promise<unknown>;
+  /** the side thread the t-SNE runs on (default: a thread of its own) */
+  aside?: SegmentAside;
 }
 
 export interface SegmentationResult {
@@ -108,28 +113,34 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   return { scan, best, models };
 }
 
-/** Runs a segment-worker task on its own thread. */
-function inWorker<T>(msg: SegmentTask): Promise<T> {
-  const w = createWorker(new URL('./segment-worker.ts', import.meta.url));
-  const out = new Promise<T>((resolve, reject) => {
-    w.once('message', (m: T & { error?: string }) => (m.error ? reject(new Error(`${msg.task}: ${m.error}`)) : resolve(m)));
-    w.once('error', reject);
-  }).finally(() => void w.terminate());
-  w.postMessage(msg);
-  return out;
+/** The segmentation's side thread (t-SNE, the log-RFM scan): one per pipeline run, closed by its owner. */
+export type SegmentAside = Aside<SegmentTask, Record<string, unknown>>;
+
+export function segmentAside(): SegmentAside {
+  return new Aside(new URL('./segment-worker.ts', import.meta.url));
+}
+
+/** Runs a task on the given side thread, or on a one-off one. */
+async function inWorker<T>(msg: SegmentTask, aside?: SegmentAside): Promise<T> {
+  const a = aside ?? segmentAside();
+  try {
+    return (await a.run(msg, msg.task)) as T;
+  } finally {
+    if (!aside) a.close();
+  }
 }
 
 /** t-SNE in a worker thread (inline when TRIBUTARY_THREADS allows only one). */
-async function runTsne(X: Matrix, params: Partial<TSNEParams>): Promise<{ indices: Int32Array; embedding: Matrix }> {
+async function runTsne(X: Matrix, params: Partial<TSNEParams>, aside?: SegmentAside): Promise<{ indices: Int32Array; embedding: Matrix }> {
   if (defaultThreads() < 2) { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; }
-  const m = await inWorker<{ indices: Int32Array; data: Float64Array; rows: number; cols: number }>({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params });
+  const m = await inWorker<{ indices: Int32Array; data: Float64Array; rows: number; cols: number }>({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params }, aside);
   return { indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } };
 }
 
 /** scanK in a worker thread (the scores only; inline when only one thread is allowed). */
-export async function scanKAside(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}): Promise<{ scan: KChoice[]; best: KChoice }> {
+export async function scanKAside(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}, aside?: SegmentAside): Promise<{ scan: KChoice[]; best: KChoice }> {
   if (defaultThreads() < 2) { const r = scanK(X, opts); return { scan: r.scan, best: r.best }; }
-  return inWorker({ task: 'scan', rows: X.rows, cols: X.cols, data: X.data, opts });
+  return inWorker({ task: 'scan', rows: X.rows, cols: X.cols, data: X.data, opts }, aside);
 }
 
 /**
@@ -197,7 +208,13 @@ export async function segmentCustomers(t: RfmTable, opts: SegmentationOptions = 
   // t-SNE starts first, on its own thread when there is a second core: it is the longest
   // single computation here and needs nothing the scan produces
   const n0 = X.rows, samples = Math.min(opts.tsneSamples ?? 1000, Math.max(10, n0));
-  const tsne = runTsne(X, { nComponents: 2, seed, maxSamples: samples, maxIter: opts.tsneIter ?? 400, perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n0, samples) - 1) / 3))) });
+  // 350 iterations at learning rate 200 reach the KL divergence that 400 at the automatic rate
+  // (50 at 1,000 points) did (0.811 vs 0.810 on Online Retail), for 7/8 of the work
+  const tsne = runTsne(X, {
+    nComponents: 2, seed, maxSamples: samples, maxIter: opts.tsneIter ?? 350, learningRate: 200,
+    perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n0, samples) - 1) / 3))),
+  }, opts.aside);
+  await opts.gate;
   const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit, seed });
   const km = models.get(best.k)!;
   const labels = km.labels;

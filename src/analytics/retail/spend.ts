@@ -76,7 +76,26 @@ function metrics(y: Float64Array, p: Float64Array): RegressionMetrics {
   return { rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p) };
 }
 
-export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; seed?: number; maxStack?: number } = {}): Promise<SpendResult> {
+/** Everything the spend models are fitted and scored on, read from the warehouse (plain data: it can travel to a worker thread). */
+export interface SpendData {
+  cutoff: string;
+  trainCutoffs: string[];
+  horizon: number;
+  categories: string[];
+  countries: string[];
+  features: string[];
+  Xtr: Matrix;
+  ytr: Float64Array;
+  Xte: Matrix;
+  yte: Float64Array;
+  /** the test customers' spend in the 90 days before the cutoff: the baseline's prediction */
+  last90: Float64Array;
+  trainCustomers: number;
+  testCustomers: number;
+}
+
+/** The SQL half of the spend prediction: features and targets at every cutoff. */
+export async function spendData(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; maxStack?: number } = {}): Promise<SpendData> {
   const horizon = opts.horizonDays ?? 90;
   const cutoff = opts.cutoff ?? await defaultCutoff(wh, horizon);
   const trainCutoffs = await trainingCutoffs(wh, cutoff, horizon, opts.maxStack ?? 12);
@@ -93,24 +112,37 @@ export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; hori
   const test = await customerFeatures(wh, { cutoff, categories, countries });
   if (trainCustomers < 20) throw new Error(`spend prediction: only ${trainCustomers} customers bought before the training cutoff ${trainCutoff.toISOString()}; need at least 20`);
   if (test.ids.length < 5) throw new Error(`spend prediction: only ${test.ids.length} customers before the cutoff ${cutoff.toISOString()}`);
-  const Xtr = stackRows(parts.map((p) => p.X));
-  const ytr = Float64Array.from(parts.flatMap((p) => Array.from(p.y)));
-  const Xte = withSeason(test.X, cutoff);
-  const yte = await spendAfter(wh, test.ids, cutoff, horizon);
-  const models = { baseline_last_90d: metrics(yte, test.last90) } as SpendResult['models'];
+  const ytr = new Float64Array(parts.reduce((a, p) => a + p.y.length, 0));
+  let o = 0;
+  for (const p of parts) { ytr.set(p.y, o); o += p.y.length; }
+  return {
+    cutoff: cutoff.toISOString(), trainCutoffs: trainCutoffs.map((c) => c.toISOString()), horizon, categories, countries,
+    features: [...test.columns, ...SEASON_FEATURES], Xtr: stackRows(parts.map((p) => p.X)), ytr,
+    Xte: withSeason(test.X, cutoff), yte: await spendAfter(wh, test.ids, cutoff, horizon), last90: test.last90,
+    trainCustomers, testCustomers: test.ids.length,
+  };
+}
+
+/** The compute half: every model fitted and scored against the baseline (nJobs as in fitRegressor). */
+export function fitSpend(d: SpendData, opts: { seed?: number; nJobs?: number } = {}): SpendResult {
+  const models = { baseline_last_90d: metrics(d.yte, d.last90) } as SpendResult['models'];
   const fitted = new Map<ModelName, FittedRegressor>();
   for (const m of MODEL_NAMES) {
-    const f = fitRegressor(m, Xtr, ytr, { seed: opts.seed });
+    const f = fitRegressor(m, d.Xtr, d.ytr, { seed: opts.seed, nJobs: opts.nJobs });
     // spend is never negative: clip what a linear model may extrapolate below zero
-    const p = f.predict(Xte).map((v) => Math.max(0, v));
-    models[m] = metrics(yte, p);
+    const p = f.predict(d.Xte).map((v) => Math.max(0, v));
+    models[m] = metrics(d.yte, p);
     fitted.set(m, f);
   }
   const best = MODEL_NAMES.reduce((a, b) => (models[b].rmse < models[a].rmse ? b : a));
   return {
-    cutoff: cutoff.toISOString(), train_cutoff: trainCutoff.toISOString(), horizon_days: horizon,
-    train_cutoffs: trainCutoffs.map((c) => c.toISOString()), train_rows: Xtr.rows,
-    train_customers: trainCustomers, test_customers: test.ids.length, features: [...test.columns, ...SEASON_FEATURES], categories, countries,
+    cutoff: d.cutoff, train_cutoff: d.trainCutoffs[0]!, horizon_days: d.horizon,
+    train_cutoffs: d.trainCutoffs, train_rows: d.Xtr.rows,
+    train_customers: d.trainCustomers, test_customers: d.testCustomers, features: d.features, categories: d.categories, countries: d.countries,
     models, best, beats_baseline: models[best].rmse < models.baseline_last_90d.rmse, model: fitted.get(best)!,
   };
+}
+
+export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; seed?: number; maxStack?: number } = {}): Promise<SpendResult> {
+  return fitSpend(await spendData(wh, opts), { seed: opts.seed });
 }

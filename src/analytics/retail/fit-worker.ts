@@ -1,0 +1,33 @@
+// Worker-thread entry for the pure-compute halves of the forecast and spend stages, so they run
+// beside the segmentation instead of after it, one after the other on one thread (aside.ts): the rolling-origin backtests of both revenue
+// series, and the spend models' fits and scores. Their inputs were read from the warehouse on
+// the main thread (DuckDB stays there); results come back as plain data (the chosen spend model
+// as its JSON). Message in: a task; message out: its result, or an error.
+import { parentPort } from 'node:worker_threads';
+import { backtest, type BacktestOptions, type ForecastResult, type Series } from './forecast.ts';
+import { fitSpend, type SpendData, type SpendResult } from './spend.ts';
+
+export type FitTask =
+  | { task: 'forecast'; month: Series; week: Series; opts: BacktestOptions }
+  | { task: 'spend'; data: SpendData; seed: number };
+
+export type FitReply =
+  | { task: 'forecast'; month: ForecastResult; week: ForecastResult }
+  | { task: 'spend'; result: Omit<SpendResult, 'model'>; model: unknown };
+
+/** The task itself (also what the pipeline runs inline when only one thread is allowed). */
+export function runFitTask(m: FitTask, nJobs?: number): FitReply {
+  if (m.task === 'forecast') return { task: 'forecast', month: backtest(m.month, m.opts), week: backtest(m.week, m.opts) };
+  // one thread per task here: the forest is one job among several running at once, and
+  // its trees do not depend on how many threads grow them
+  const { model, ...result } = fitSpend(m.data, { seed: m.seed, nJobs: nJobs ?? 1 });
+  return { task: 'spend', result, model: model.toJSON() };
+}
+
+parentPort?.on('message', (m: FitTask & { id: number }) => {
+  try {
+    parentPort!.postMessage({ id: m.id, ...runFitTask(m) });
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, error: (e as Error).message });
+  }
+});
