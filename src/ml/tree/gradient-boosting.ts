@@ -155,6 +155,7 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
   const featPool = Int32Array.from({ length: X.cols }, (_, j) => j);
   const trees: FlatTree[] = [];
   const valLoss: number[] = [];
+  shards.fixedRoot = nSub === n;
   let best = Infinity, bestIter = -1;
 
   for (let it = 0; it < p.nEstimators; it++) {

@@ -10,7 +10,7 @@ export type RowsKernel = (hist: Float64Array, bins: Uint8Array, rows: Int32Array
 export type PairsKernel = (hist: Float64Array, h2: Float64Array, bins: Uint8Array, rows: Int32Array, g: Float64Array, h: Float64Array | null, k0: number, k1: number) => void;
 
 /** The statements adding row `i` (bytes at `b`) with gradient `gv` / hessian `hv` to array `H`. */
-function cells(colOffset: Int32Array, c0: number, c1: number, stride: number, H: string, b: string, gv: string, hv: string, qv: string): string[] {
+function cells(colOffset: Int32Array, c0: number, c1: number, stride: number, H: string, b: string, gv: string, hv: string, qv: string, counts: boolean): string[] {
   const L: string[] = [];
   for (let c = c0; c < c1; c++) {
     const o = colOffset[c]! * stride;
@@ -19,30 +19,32 @@ function cells(colOffset: Int32Array, c0: number, c1: number, stride: number, H:
     L.push(`${qv} = ${q.replace(`${b}[${c}]`, `bins[${b} + ${c}]`)};`);
     L.push(`${H}[${qv}] += ${gv};`);
     if (stride === 3) L.push(`${H}[${qv} + 1] += ${hv};`);
-    L.push(`${H}[${qv} + ${stride - 1}] += 1;`);
+    // without counts the slot keeps its place (a constant 0 line keeps the pairs interleave even)
+    L.push(counts ? `${H}[${qv} + ${stride - 1}] += 1;` : '');
   }
   return L;
 }
 
-export function rowsKernel(nCols: number, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3): RowsKernel {
+/** counts false: the count slots are left alone (the caller knows them; unit hessians only) */
+export function rowsKernel(nCols: number, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts = true): RowsKernel {
   const L = [
     'let q = 0;',
     'for (let k = k0; k < k1; k++) {',
     `  const i = rows[k], gi = g[i], hi = ${stride === 3 ? 'h[i]' : '0'}, b = i * ${nCols};`,
-    ...cells(colOffset, c0, c1, stride, 'hist', 'b', 'gi', 'hi', 'q').map((s) => '  ' + s),
+    ...cells(colOffset, c0, c1, stride, 'hist', 'b', 'gi', 'hi', 'q', counts).map((s) => '  ' + s),
     '}',
   ];
   return new Function('hist', 'bins', 'rows', 'g', 'h', 'k0', 'k1', L.join('\n')) as RowsKernel;
 }
 
-export function pairsKernel(nCols: number, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3): PairsKernel {
+export function pairsKernel(nCols: number, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts = true): PairsKernel {
   const L = [
     'let q = 0, u = 0;',
     'for (let k = k0; k < k1; k += 2) {',
     `  const i = rows[k], j = rows[k + 1], gi = g[i], gj = g[j], hi = ${stride === 3 ? 'h[i]' : '0'}, hj = ${stride === 3 ? 'h[j]' : '0'}, b = i * ${nCols}, d = j * ${nCols};`,
   ];
-  const a = cells(colOffset, c0, c1, stride, 'hist', 'b', 'gi', 'hi', 'q');
-  const z = cells(colOffset, c0, c1, stride, 'h2', 'd', 'gj', 'hj', 'u');
+  const a = cells(colOffset, c0, c1, stride, 'hist', 'b', 'gi', 'hi', 'q', counts);
+  const z = cells(colOffset, c0, c1, stride, 'h2', 'd', 'gj', 'hj', 'u', counts);
   // interleave the two rows' columns: independent chains side by side
   const per = stride === 3 ? 4 : 3;
   for (let c = 0; c < c1 - c0; c++) L.push(...a.slice(c * per, c * per + per).map((s) => '  ' + s), ...z.slice(c * per, c * per + per).map((s) => '  ' + s));

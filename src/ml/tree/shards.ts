@@ -52,6 +52,12 @@ export interface ShardArrays {
    * matrix would fetch a cache line per row.
    */
   colBins: Uint8Array;
+  /**
+   * The root's count slots, identical every tree when every tree sees all rows (unit hessians):
+   * rootState[0] = 1 once they are here, and root builds then only add gradients.
+   */
+  rootCounts: Float64Array;
+  rootState: Int32Array;
 }
 
 function sab<T>(C: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
@@ -77,6 +83,7 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
     list: sab(Int32Array, BATCH * 5),
     g: sab(Float64Array, n), h: unitH ? null : sab(Float64Array, n),
     colBins: columnMajor(data),
+    rootCounts: sab(Float64Array, unitH ? histLen : 1), rootState: sab(Int32Array, 1),
   };
 }
 
@@ -95,6 +102,7 @@ export class ShardWorker {
   private tmp: Int32Array;
   private h2: Float64Array;
   private readonly kern = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
+  private readonly gOnly = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
 
   constructor(readonly data: BinnedData, readonly a: ShardArrays) {
     this.tmp = new Int32Array(data.n);
@@ -127,7 +135,9 @@ export class ShardWorker {
     // for the previous store to that slot. The parity is by position, whoever runs it.
     const dual = total >= DUAL_ROWS;
     if (dual) this.h2.fill(0, p0, p1);
-    const kern = this.kernels(c0, c1), h2 = this.h2, { bins } = this.data, { rows, g, h } = this.a;
+    // the root's counts are known after the first tree (see rootCounts): add gradients only
+    const knownCounts = node === 0 && stride === 2 && this.a.rootState[0] === 1;
+    const kern = this.kernels(c0, c1, !knownCounts), h2 = this.h2, { bins } = this.data, { rows, g, h } = this.a;
     let parity = 0;
     for (let s = 0; s < SHARDS; s++) {
       const k0 = segStart[s * maxNodes + node]!, k1 = segEnd[s * maxNodes + node]!;
@@ -142,16 +152,17 @@ export class ShardWorker {
       parity = (parity + (k1 - k0)) & 1;
     }
     if (dual) { const h2 = this.h2; for (let q = p0; q < p1; q++) hist[q] += h2[q]!; }
+    if (knownCounts) { const rc = this.a.rootCounts; for (let q = p0 + 1; q < p1; q += 2) hist[q] = rc[q]!; }
   }
 
   /** the generated kernels of a column range (see hist-kernel.ts) */
-  private kernels(c0: number, c1: number): { rows: RowsKernel; pairs: PairsKernel } {
-    const key = c0 * 65536 + c1;
-    let k = this.kern.get(key);
+  private kernels(c0: number, c1: number, counts: boolean): { rows: RowsKernel; pairs: PairsKernel } {
+    const key = c0 * 65536 + c1, m = counts ? this.kern : this.gOnly;
+    let k = m.get(key);
     if (!k) {
       const { nCols, colOffset } = this.data, st = this.a.stride as 2 | 3;
-      k = { rows: rowsKernel(nCols, colOffset, c0, c1, st), pairs: pairsKernel(nCols, colOffset, c0, c1, st) };
-      this.kern.set(key, k);
+      k = { rows: rowsKernel(nCols, colOffset, c0, c1, st, counts), pairs: pairsKernel(nCols, colOffset, c0, c1, st, counts) };
+      m.set(key, k);
     }
     return k;
   }
@@ -211,6 +222,8 @@ export class ShardedRows {
   private handed = 0;
   /** histogram slots per bin, for the grower */
   readonly histStride: number;
+  /** every tree's root holds all rows (no subsampling): its counts are cached after the first */
+  fixedRoot = false;
 
   constructor(readonly data: BinnedData, readonly arrays: ShardArrays, private readonly worker: { terminate(): unknown } | null, ctl: Int32Array | null) {
     this.local = new ShardWorker(data, arrays);
@@ -302,6 +315,14 @@ export class ShardedRows {
         list[2 * j] = nodes[c0 + j]!; list[2 * j + 1] = inArena ? h.byteOffset / bytes : nArena + j;
       }
       this.run(CMD.BUILD, count);
+      if (this.fixedRoot && this.arrays.rootState[0] === 0 && this.arrays.stride === 2) {
+        for (let j = 0; j < count; j++) {
+          if (nodes[c0 + j] !== 0) continue;
+          const rh = arena.subarray(list[2 * j + 1]! * histLen, (list[2 * j + 1]! + 1) * histLen), rc = this.arrays.rootCounts;
+          for (let q = 1; q < histLen; q += 2) rc[q] = rh[q]!;
+          this.arrays.rootState[0] = 1;
+        }
+      }
       for (let j = 0; j < count; j++) {
         const h = out[c0 + j]!;
         if (h.buffer !== arena.buffer) h.set(arena.subarray((nArena + j) * histLen, (nArena + j + 1) * histLen));
