@@ -15,6 +15,12 @@ export class Aside<Req extends object, Rep> {
 
   constructor(private readonly entry: URL) {}
 
+  /** Starts the thread now (its modules load while the caller does other work), idle until a task comes. */
+  warm(): this {
+    if (!this.worker) { this.worker = this.start(); this.worker.unref(); }
+    return this;
+  }
+
   run(msg: Req, label: string): Promise<Rep> {
     const w = (this.worker ??= this.start());
     const id = ++this.seq;

@@ -87,6 +87,8 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   // two side threads: the segmentation's (t-SNE, log-RFM scan) and the fits' (backtests, spend)
   const segAside = segmentAside();
   const fits = new Aside<FitTask, FitReply>(new URL('./fit-worker.ts', import.meta.url));
+  // started now, they load their modules while DuckDB imports and cleans
+  if (defaultThreads() >= 2) { segAside.warm(); fits.warm(); }
   const steps: StepOrGroup<Ctx>[] = [
     {
       name: 'source',
