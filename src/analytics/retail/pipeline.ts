@@ -143,6 +143,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
           // threads while the main segmentation scan runs here
           // (over the anchor's k = 3..6 unless a range is given, so the two scans match)
           const rfmScan = scanKAside(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed }, segAside);
+          rfmScan.catch(() => {}); // awaited below; if the segmentation fails first, its failure is the one reported
           c.seg = await segmentCustomers(t, { seed, kRange: opts.kRange, gate: sql(async () => {}), aside: segAside });
           const rfm = await rfmScan;
           c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };

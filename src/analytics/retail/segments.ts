@@ -214,6 +214,7 @@ export async function segmentCustomers(t: RfmTable, opts: SegmentationOptions = 
     nComponents: 2, seed, maxSamples: samples, maxIter: opts.tsneIter ?? 350, learningRate: 200,
     perplexity: Math.min(30, Math.max(2, Math.floor((Math.min(n0, samples) - 1) / 3))),
   }, opts.aside);
+  tsne.catch(() => {}); // awaited below; a failing scan is the error to report
   await opts.gate;
   const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit, seed });
   const km = models.get(best.k)!;
