@@ -300,7 +300,7 @@ export class ShardedRows {
     let d: number;
     // a short spin (the worker usually finishes about when we do), then sleep: spinning on a
     // machine with more busy threads than cores would steal the worker's own time
-    for (let spin = 0; (d = Atomics.load(ctl, CTL.DONE)) !== seq; spin++) if (spin > 4000) Atomics.wait(ctl, CTL.DONE, d, 1);
+    for (let spin = 0; (d = Atomics.load(ctl, CTL.DONE)) !== seq; spin++) if (spin > 200) Atomics.wait(ctl, CTL.DONE, d, 1);
   }
 
   buildMany(nodes: number[], out: Float64Array[]): void {
