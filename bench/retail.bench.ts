@@ -10,11 +10,25 @@
 // concurrently: their stage times overlap (each is measured from the group's start).
 // Usage: npm run bench -- retail [FILE]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, sharedPath } from '../src/util/paths.ts';
 import { report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
+
+/**
+ * CPU seconds (user + system) of this process's finished children, from /proc/self/stat
+ * (cutime + cstime, in clock ticks of 1/100 s): each side's CPU time, steadier than wall time
+ * on a machine shared with other work. null off Linux.
+ */
+function childCpu(): number | null {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[13]) + Number(rest[14])) / 100; // fields 16 and 17 of stat(5)
+  } catch { return null; }
+}
+const cpuSpan = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
 
 const file = process.argv[2] ?? sharedPath('data', 'online-retail.csv.gz');
 if (!file) throw new Error('../shared/data/online-retail.csv.gz not found: pass a file or put ../shared beside the checkout');
@@ -29,7 +43,9 @@ ours (tributary run retail): CSV → typed, quarantine-checked Parquet lake tabl
   segmentation (log RFM + category mix: KMeans k = 3..8 x 10 restarts with exact silhouettes, DBSCAN with k-distance eps,
   PCA 2-D/3-D, t-SNE 2-D of 1,000 customers; plus the anchor's own scan, log RFM k = 3..6); lake exports; tracking run and
   two registered, promoted models. No synthetic 1M KMeans (bench kmeans covers that).`);
+const c0 = childCpu();
 const anchor = await timeIt(() => runAnchor('segmentation_sklearn.py', [file]));
+const anchorCpu = cpuSpan(c0, childCpu());
 const steps = anchor.value;
 const retailSteps = steps.filter((s) => !String(s.step).includes('1Mx8'));
 const anchorRetail = retailSteps.reduce((a, s) => a + Number(s.s), 0);
@@ -39,9 +55,11 @@ const anchorBest = steps.filter((s) => String(s.step).startsWith('sklearn.KMeans
 
 const home = mkdtempSync(join(tmpdir(), 'trib-bench-retail-'));
 try {
+  const c1 = childCpu();
   const ours = await timeIt(() => spawnSync(process.execPath, [join(packageRoot, 'bin', 'tributary.js'), 'run', 'retail', '--data', file, '--json'], {
     encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'silent' }, cwd: home,
   }));
+  const oursCpu = cpuSpan(c1, childCpu());
   if (ours.value.status !== 0) throw new Error(`tributary run retail failed (${ours.value.status}):\n${ours.value.stderr}`);
   const j = JSON.parse(ours.value.stdout) as {
     kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
@@ -54,11 +72,11 @@ try {
   const rows: Row[] = [
     ...steps.map((s) => ({ name: `anchor ${s.step}`, s: Number(s.s) })),
     { name: 'anchor retail steps (sum, start-up excluded)', s: anchorRetail },
-    { name: 'anchor script, wall clock (python3 process)', s: anchor.s },
+    { name: 'anchor script, wall clock (python3 process)', s: anchor.s, cpu_s: anchorCpu ?? '' },
     ...j.stages.map((s) => ({ name: `ours ${s.name}`, s: s.seconds, rows: s.rows ?? '' })),
     { name: 'ours pipeline (wall, stages forecast/spend/segment overlap)', s: j.seconds },
     { name: 'ours source + clean + kpis (vs anchor read_csv + rfm)', s: j.stages.filter((x) => ['source', 'clean', 'kpis'].includes(x.name)).reduce((a, x) => a + x.seconds, 0), anchor: Number(steps[0]!.s) + Number(rfm.s) },
-    { name: 'ours tributary run retail, wall clock (node process)', s: ours.s, vs_anchor_wall: speedup(anchor.s, ours.s), vs_anchor_retail_steps: speedup(anchorRetail, ours.s) },
+    { name: 'ours tributary run retail, wall clock (node process)', s: ours.s, cpu_s: oursCpu ?? '', vs_anchor_wall: speedup(anchor.s, ours.s), vs_anchor_retail_steps: speedup(anchorRetail, ours.s), vs_anchor_cpu: anchorCpu !== null && oursCpu ? speedup(anchorCpu, oursCpu) : '' },
   ];
   console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   report(`retail pipeline on ${file.split('/').pop()} (wall-clock ratio anchor/ours: ${speedup(anchor.s, ours.s)})`, rows);
