@@ -45,7 +45,10 @@ export interface GradientBoostingParams {
   validationFraction: number;
   tol: number;
   seed: number;
-  /** threads: 0 = one per core (up to the fixed row-block count), 1 = none */
+  /**
+   * threads: 0 = automatic (a worker thread when a core is free, used for a tree while timed
+   * trees show it helps), 1 = none, 2 = always the worker (the most: the fixed part count)
+   */
   nJobs: number;
 }
 
