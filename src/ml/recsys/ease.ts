@@ -85,7 +85,18 @@ export class Ease implements Recommender<EaseParams> {
     for (let b = 0; b < users.length; b++) {
       const u = users[b]!;
       acc.fill(0);
-      for (let k = indptr[u]!; k < indptr[u + 1]!; k++) {
+      let k = indptr[u]!;
+      const end = indptr[u + 1]!;
+      if (this.params.binary) {
+        // four history rows per pass over acc: a quarter of the accumulator traffic (the four
+        // float32 weights sum exactly in float64, so only acc's own float64 rounding differs
+        // from row-at-a-time sums, far below the float32 scores' precision)
+        for (; k + 4 <= end; k += 4) {
+          const r0 = indices[k]! * n, r1 = indices[k + 1]! * n, r2 = indices[k + 2]! * n, r3 = indices[k + 3]! * n;
+          for (let j = 0; j < n; j++) acc[j]! += (B[r0 + j]! + B[r1 + j]!) + (B[r2 + j]! + B[r3 + j]!);
+        }
+      }
+      for (; k < end; k++) {
         const x = this.params.binary ? 1 : w[k]!, row = indices[k]! * n;
         for (let j = 0; j < n; j++) acc[j]! += x * B[row + j]!;
       }
