@@ -81,7 +81,7 @@ export abstract class TreeRegressorBase<P extends object> extends TreeEstimatorB
   /** One row, no input checks: the serving hot path (a few microseconds for 100 trees). */
   /** Builds the compiled prediction forms now, so that a server's first request does not pay for them. */
   warmUp(): void {
-    this.model();
+    this.model().prepareRows();
   }
 
   predictRow(x: ArrayLike<number>): number {

@@ -15,10 +15,20 @@ import { compileBinned, subtreeSizes, type BinnedForest } from './binned-predict
 const FLIP = 0x40000000;
 const FEAT = 0x3fffffff;
 
+/**
+ * One-row calls served by the float walk before the byte-coded form is built: building it costs
+ * about as much as a few thousand walks of a large forest, which a model predicting a handful of
+ * rows (a backtest, a CLI call) never earns back; a model serving requests does at once.
+ */
+const BINNED_AFTER = 256;
+
 export class CompiledEnsemble {
   readonly nOutputs: number;
   readonly nFeatures: number;
-  private readonly binned: BinnedForest | null;
+  /** the byte-coded form: undefined until built, null when this forest does not fit it */
+  private binned: BinnedForest | null | undefined;
+  /** one-row calls answered by the float walk so far (see BINNED_AFTER) */
+  private rowCalls = 0;
   private floatWalk: FloatEnsemble | null = null;
   private readonly base0: number;
   private readonly scale: number;
@@ -27,7 +37,7 @@ export class CompiledEnsemble {
   constructor(private readonly e: TreeEnsemble) {
     this.nOutputs = e.trees.length ? e.trees[0]!.nOutputs : e.base.length;
     this.nFeatures = e.nFeatures;
-    this.binned = this.nOutputs === 1 ? compileBinned(e) : null;
+    this.binned = this.nOutputs === 1 ? undefined : null;
     this.base0 = e.base.length ? e.base[0]! : 0;
     this.scale = e.aggregate === 'average' && e.trees.length ? 1 / e.trees.length : 1;
     this.post = e.postTransform;
@@ -39,7 +49,13 @@ export class CompiledEnsemble {
   }
 
   /** Raw single-output prediction of one row (regression value, or the probability of a binary model). */
+  /** Builds the one-row form now (a server calls this at load; see BINNED_AFTER otherwise). */
+  prepareRows(): void {
+    if (this.binned === undefined) this.binned = compileBinned(this.e);
+  }
+
   predictRow(x: ArrayLike<number>): number {
+    if (this.binned === undefined && ++this.rowCalls > BINNED_AFTER) this.prepareRows();
     if (!this.binned) return this.float().predictRow(x);
     const v = this.base0 + this.binned.sumRow(x) * this.scale;
     return this.post === 'logistic' ? 1 / (1 + Math.exp(-v)) : v;

@@ -52,6 +52,7 @@ for (const [name, model] of [
     const e = ensembleOf(model);
     assert.ok(compileBinned(e), 'this forest fits the byte-coded form, so the fast path is the one tested');
     const compiled = new CompiledEnsemble(e);
+    compiled.prepareRows();
     const rows = edgeRows(e, 2000, 9);
     for (const x of rows) {
       const fast = compiled.predictRow(x);
