@@ -173,28 +173,41 @@ export class ShardWorker {
     const col = featCol[f]!, code = featCode[f]!;
     const cb = colBins.subarray(col * n, (col + 1) * n);
     const a = segStart[s * maxNodes + node]!, b = segEnd[s * maxNodes + node]!;
-    const tmp = this.tmp;
-    let w = a, t = 0;
-    // branch-free: the side of a row is a coin flip to the branch predictor; one loop per kind
-    // of column, so the test inside is a single compare
-    if (code === 0) {
-      for (let k = a; k < b; k++) {
-        const r = rows[k]!;
-        const l = (cb[r]! - bin - 1) >>> 31; // 1 when bin value <= bin
-        rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
-      }
-    } else {
-      for (let k = a; k < b; k++) {
-        const r = rows[k]!;
-        const l = cb[r]! !== code ? 1 : 0;
-        rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
-      }
-    }
-    // a plain loop: set() into a SharedArrayBuffer copies far slower
-    for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
+    // one function per kind of column: each then has its own type feedback and optimized code,
+    // where one function with both loops kept deoptimizing on the loop it had not run yet
+    const w = code === 0 ? partitionNumeric(rows, this.tmp, cb, a, b, bin) : partitionBundle(rows, this.tmp, cb, a, b, code);
     segStart[s * maxNodes + left] = a; segEnd[s * maxNodes + left] = w;
     segStart[s * maxNodes + right] = w; segEnd[s * maxNodes + right] = b;
   }
+}
+
+/**
+ * Stable partition of rows[a..b) by "bin value <= bin": the left rows to the front, keeping row
+ * order on both sides; returns the boundary. Branch-free (the side of a row is a coin flip to
+ * the branch predictor).
+ */
+function partitionNumeric(rows: Int32Array, tmp: Int32Array, cb: Uint8Array, a: number, b: number, bin: number): number {
+  let w = a, t = 0;
+  for (let k = a; k < b; k++) {
+    const r = rows[k]!;
+    const l = (cb[r]! - bin - 1) >>> 31; // 1 when bin value <= bin
+    rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
+  }
+  // a plain loop: set() into a SharedArrayBuffer copies far slower
+  for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
+  return w;
+}
+
+/** The same for a bundle member: left is every row whose bundle code is not this member's. */
+function partitionBundle(rows: Int32Array, tmp: Int32Array, cb: Uint8Array, a: number, b: number, code: number): number {
+  let w = a, t = 0;
+  for (let k = a; k < b; k++) {
+    const r = rows[k]!;
+    const l = cb[r]! !== code ? 1 : 0;
+    rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
+  }
+  for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
+  return w;
 }
 
 // control block of the boosting worker (Int32Array on a SharedArrayBuffer)
