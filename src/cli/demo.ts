@@ -34,6 +34,12 @@ export function register(program: Command): void {
           console.log(`\n  Recommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''}`);
           for (const t of p.tracks) console.log(`    ${t.rank}. ${t.title} - ${t.artist} (${t.genre}): ${t.reason}`);
         }
+        const sales = summary.retail;
+        console.log('\nSales analytics (retail world, collected over HTTP)');
+        console.log(`  revenue ${sales.kpis.revenue.toFixed(2)}, ${sales.kpis.customers} customers, ${sales.kpis.invoices} invoices, average ticket ${sales.kpis.avg_ticket.toFixed(2)}, churn ${(100 * sales.kpis.churn_rate).toFixed(1)}%`);
+        console.log(`  90-day spend: ${sales.spend.best} RMSE ${sales.spend.rmse.toFixed(1)} vs ${sales.spend.baseline_rmse.toFixed(1)} for "same as the last 90 days"`);
+        console.log(`  ${sales.segments.k} segments (silhouette ${sales.segments.silhouette.toFixed(3)}): ${sales.segments.names.join(', ')}`);
+        console.log(`  registered ${sales.registered.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ') || 'nothing'}`);
         console.log('\nHighlights');
         for (const [k, v] of Object.entries(summary.highlights)) console.log(`  ${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`);
         console.log(`\nDone in ${summary.totalSeconds.toFixed(1)} s.`);
@@ -46,6 +52,8 @@ export function register(program: Command): void {
           { what: 'OpenAPI 3.1', url: urls.openapi },
           { what: 'models (champions)', url: urls.models },
           { what: 'Recommended for you', url: `${urls.api}/v1/recommendations/${user}?n=10` },
+          { what: '90-day spend (POST {"customer_id": ...})', url: `${urls.api}/v1/predict/spend` },
+          { what: 'segment + similar customers (POST)', url: `${urls.api}/v1/segment` },
           { what: 'Prometheus metrics', url: urls.metrics },
           { what: 'health', url: urls.health },
         ]);

@@ -1,6 +1,7 @@
 // `tributary demo`: the whole product on embedded defaults, from nothing. A music world and a
 // retail world are generated, sent through the real collector over HTTP (validation included),
-// dimension files are imported, the warehouse is built, and a summary is printed.
+// dimension files are imported, the warehouse is built, the music recommender and the sales
+// analytics pipelines train and register their models, and a summary is printed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
@@ -16,6 +17,7 @@ import { postEvents, withSomeInvalid } from './collect.ts';
 import { Stages, type StageTiming } from './progress.ts';
 import { runMusic } from '../analytics/music/pipeline.ts';
 import type { Playlist } from '../analytics/music/playlist.ts';
+import { runRetail } from '../analytics/retail/pipeline.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -44,6 +46,13 @@ export interface DemoSummary {
     playlists: { users: number; cold_start: number; table: string; events: number };
     registered: { model: string; version: number } | null;
     samples: Playlist[];
+  };
+  /** sales analytics on the collected order lines: KPIs, spend model against its baseline, segments */
+  retail: {
+    kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
+    spend: { best: string; rmse: number; baseline_rmse: number };
+    segments: { k: number; silhouette: number; names: string[] };
+    registered: { name: string; version: number; alias: string }[];
   };
 }
 
@@ -89,6 +98,9 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       const recsys = await stages.run('train the recommender, playlists for every user (music pipeline)',
         () => runMusic({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh }, { seed, build: false }),
         (r) => `${r.chosen.model} NDCG@10 ${r.evaluation.rows.find((x) => x.model === r.chosen.model)!.ndcg10.toFixed(3)} = ${r.lift_over_popularity.toFixed(2)}x popularity; ${r.playlists.users} playlists`);
+      const sales = await stages.run('sales analytics: KPIs, forecasts, spend model, segments (retail pipeline)',
+        () => runRetail({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh, close: async () => {} }, { fromLake: true, seed, log: () => {} }),
+        (r) => `revenue ${r.kpis.revenue.toFixed(2)}, ${r.kpis.customers} customers; spend ${r.spend.best} RMSE ${r.spend.models[r.spend.best].rmse.toFixed(1)} vs baseline ${r.spend.models.baseline_last_90d.rmse.toFixed(1)}; ${r.segments.k} segments`);
       const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
         `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
@@ -110,6 +122,12 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
           playlists: { users: recsys.playlists.users, cold_start: recsys.playlists.cold_start, table: recsys.playlists.table, events: recsys.playlists.events },
           registered: 'version' in recsys.tracking ? { model: recsys.tracking.model, version: recsys.tracking.version } : null,
           samples: recsys.samples,
+        },
+        retail: {
+          kpis: { revenue: sales.kpis.revenue, customers: sales.kpis.customers, invoices: sales.kpis.invoices, avg_ticket: sales.kpis.avg_ticket, churn_rate: sales.kpis.churn_rate },
+          spend: { best: sales.spend.best, rmse: sales.spend.models[sales.spend.best].rmse, baseline_rmse: sales.spend.models.baseline_last_90d.rmse },
+          segments: { k: sales.segments.k, silhouette: sales.segments.silhouette, names: sales.segments.profiles.map((p) => p.name) },
+          registered: 'models' in sales.tracking ? sales.tracking.models : [],
         },
       };
       if (keep) await keep(server);

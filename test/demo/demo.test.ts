@@ -10,7 +10,7 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
   const { home, cleanup } = tmpHome();
   try {
     const config = testConfig(home);
-    const s = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 80, products: 50, months: 3, log: () => {} });
+    const s = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, log: () => {} });
     assert.ok(s.collected.music.accepted > 1000);
     assert.ok(s.collected.music.rejected > 0, 'corrupted events were rejected');
     const rows = Object.fromEntries(s.tables.map((t) => [t.table, t.rows]));
@@ -20,7 +20,7 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
     assert.equal(rows['raw.order_line'], s.collected.retail.accepted);
     assert.equal(rows['curated.plays'], rows['raw.play'], 'event ids are unique, so dedup keeps every play');
     assert.equal(rows['curated.users'], 60);
-    assert.equal(s.stages.length, 8);
+    assert.equal(s.stages.length, 9);
     // the recommender trained on the music world: metrics for every model, playlists for every user
     assert.ok(s.recommender.models.some((m) => m.model === 'popularity'));
     assert.equal(s.recommender.playlists.users, 60);
@@ -29,10 +29,14 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
     assert.ok(s.recommender.registered && s.recommender.registered.version >= 1);
     const lm = s.recommender.like_model;
     assert.ok(lm.auc >= 0 && lm.auc <= 1 && Number.isFinite(lm.log_loss), 'the like model reports AUC and log loss');
+    // sales analytics ran on the order lines collected over HTTP and registered its models
+    assert.ok(s.retail.kpis.revenue > 0 && s.retail.kpis.customers > 0 && s.retail.kpis.invoices > 0);
+    assert.ok(s.retail.segments.k >= 2 && s.retail.segments.names.length === s.retail.segments.k);
+    assert.deepEqual(s.retail.registered.map((m) => m.name).sort(), ['retail-segments', 'retail-spend']);
 
     // a second run over the same home sends the same (seeded) events again: the raw zone holds
     // both copies, the curated tables deduplicate on event_id
-    const again = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 80, products: 50, months: 3, log: () => {} });
+    const again = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, log: () => {} });
     const rows2 = Object.fromEntries(again.tables.map((t) => [t.table, t.rows]));
     assert.equal(rows2['raw.play'], 2 * rows['raw.play']!);
     assert.equal(rows2['curated.plays'], rows['curated.plays']);

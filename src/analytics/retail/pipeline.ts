@@ -31,6 +31,8 @@ export const COMMERCE_MODELS = [
 export interface RetailOptions {
   /** an order-lines file (the Online Retail CSV, or NDJSON/Parquet of order_line events); absent = the retail world */
   data?: string;
+  /** use the order lines already in the lake (raw.order_line, e.g. collected over HTTP) instead of importing any */
+  fromLake?: boolean;
   seed?: number;
   world?: { customers?: number; months?: number };
   kRange?: [number, number];
@@ -40,7 +42,7 @@ export interface RetailOptions {
 }
 
 export interface RetailSummary {
-  source: { kind: 'file' | 'world'; path?: string; rows: number; quarantined: number };
+  source: { kind: 'file' | 'world' | 'lake'; path?: string; rows: number; quarantined: number };
   validation: ValidationRow[];
   kpis: Kpis;
   forecast: Record<'month' | 'week', Pick<ForecastResult, 'periods' | 'season' | 'models' | 'best' | 'next'>>;
@@ -93,6 +95,13 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     {
       name: 'source',
       async run(c) {
+        if (opts.fromLake) {
+          if (opts.data) throw new Error('retail pipeline: give either data or fromLake, not both');
+          const [r] = await wh.query<{ n: number }>('SELECT count(*)::BIGINT AS n FROM raw.order_line');
+          if (!r || r.n === 0) throw new Error('retail pipeline: raw.order_line is empty (collect or import order lines first)');
+          c.source = { kind: 'lake', rows: r.n, quarantined: 0 };
+          return { rows: r.n, note: `raw.order_line@${wh.snapshots.get('raw.order_line') ?? '?'}` };
+        }
         if (opts.data) {
           const r = await ingestFile(wh, opts.data, { table: 'order_line' });
           c.source = { kind: 'file', path: opts.data, rows: r.rows, quarantined: r.quarantined };
@@ -214,7 +223,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   let run: Run | undefined;
   if (track) {
     const tracker = new Tracker(ws.store, { home: ws.config.home });
-    run = await tracker.startRun({ pipeline: 'retail', params: { data: opts.data ?? 'retail-world', seed, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 } });
+    run = await tracker.startRun({ pipeline: 'retail', params: { data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'), seed, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 } });
     ctx.run = run;
   }
   let pipeline: PipelineResult;
