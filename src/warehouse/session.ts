@@ -17,14 +17,22 @@ export interface WarehouseOptions {
 
 export const ZONES = ['raw', 'quarantine', 'curated', 'features', 'inference'] as const;
 
+let sessions = 0;
+
 export class Warehouse {
-  private constructor(readonly lake: Lake, readonly conn: DuckDBConnection, private readonly opts: WarehouseOptions) {}
+  private constructor(readonly lake: Lake, readonly conn: DuckDBConnection, private readonly catalogName: string, private readonly opts: WarehouseOptions) {}
 
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
     const conn = await opts.lake.duckdb.connect();
     await conn.run(`SET TimeZone = 'UTC'`);
+    // Views are catalog objects, shared by every connection of a DuckDB instance, but each session
+    // has its own pins (a server refreshing online features at one snapshot, a pipeline building
+    // models at another): each session gets a private in-memory catalog and resolves zone.table there.
+    const catalogName = `wh_${process.pid}_${++sessions}`;
+    await conn.run(`ATTACH ':memory:' AS ${catalogName}`);
+    await conn.run(`USE ${catalogName}`);
     for (const z of ZONES) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${z}`);
-    const wh = new Warehouse(opts.lake, conn, opts);
+    const wh = new Warehouse(opts.lake, conn, catalogName, opts);
     await wh.refresh();
     return wh;
   }
@@ -79,6 +87,11 @@ export class Warehouse {
 
   close(): void {
     this.conn.closeSync();
+    // the private catalog holds only views; drop it from another connection, off the caller's path
+    const name = this.catalogName;
+    void this.lake.duckdb.connect()
+      .then(async (c) => { try { await c.run(`DETACH DATABASE IF EXISTS ${name}`); } finally { c.closeSync(); } })
+      .catch(() => { /* the instance is closing: nothing left to drop */ });
   }
 }
 
