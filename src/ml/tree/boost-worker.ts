@@ -13,7 +13,7 @@ let init: { message: { data: BinnedData; arrays: ShardArrays } } | undefined;
 while (!(init = receiveMessageOnPort(port))) Atomics.wait(ctl, CTL.INIT, 0, 20);
 port.close();
 const { data, arrays } = init.message;
-const w = new ShardWorker(data, arrays);
+const w = new ShardWorker(data, arrays, 1);
 Atomics.store(ctl, CTL.READY, 1);
 let last = Atomics.load(ctl, CTL.SEQ);
 for (;;) {

@@ -7,6 +7,7 @@
 // Everything here lives in SharedArrayBuffers, read by the boosting worker (boost-worker.ts).
 import type { BinnedData } from './dataset.ts';
 import { pairsKernel, rowsKernel, type PairsKernel, type RowsKernel } from './hist-kernel.ts';
+import { partitionKernels, type PartitionKernels } from './shard-wasm.ts';
 
 /** Fixed number of row blocks and column parts (the most threads boosting can use). */
 export const SHARDS = 2;
@@ -58,7 +59,19 @@ export interface ShardArrays {
    */
   rootCounts: Float64Array;
   rootState: Int32Array;
+  /**
+   * Shared WebAssembly memory holding rows, colBins and one partition scratch per thread
+   * (the partitions run as WebAssembly, see shard-wasm.ts); the arrays above are views of it.
+   */
+  memory: WebAssembly.Memory;
+  /** byte addresses in memory: rows, colBins, and thread t's scratch at tmpAt + 4 n t */
+  rowsAt: number;
+  colBinsAt: number;
+  tmpAt: number;
 }
+
+/** threads with a partition scratch in the shared memory: the parent (0) and the worker (1) */
+const THREADS = 2;
 
 function sab<T>(C: { new (b: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, n: number): T {
   return new C(new SharedArrayBuffer(Math.max(1, n) * C.BYTES_PER_ELEMENT));
@@ -76,20 +89,28 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
   const colStart = sab(Int32Array, SHARDS + 1);
   // equal column counts: every column costs one update per row
   for (let p = 0; p <= SHARDS; p++) colStart[p] = Math.round((p * data.nCols) / SHARDS);
+  // the memory the WebAssembly partitions work on: rows, scratch per thread, colBins
+  const align = (x: number) => Math.ceil(x / 64) * 64;
+  const rowsAt = 0, tmpAt = align(4 * n), colBinsAt = tmpAt + THREADS * align(4 * n);
+  const bytes = colBinsAt + n * data.nCols;
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  if (pages > 65536) throw new RangeError(`histogram boosting: ${n} rows x ${data.nCols} columns exceed the 4 GiB the row partitions can address`);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const buf = memory.buffer as unknown as SharedArrayBuffer;
   return {
-    rows: sab(Int32Array, n), lo,
+    memory, rowsAt, colBinsAt, tmpAt,
+    rows: new Int32Array(buf, rowsAt, n), lo,
     segStart: sab(Int32Array, SHARDS * maxNodes), segEnd: sab(Int32Array, SHARDS * maxNodes), maxNodes,
     stride, arena: sab(Float64Array, (nArena + BATCH) * histLen), nArena, histLen, colStart,
     list: sab(Int32Array, BATCH * 5),
     g: sab(Float64Array, n), h: unitH ? null : sab(Float64Array, n),
-    colBins: columnMajor(data),
+    colBins: columnMajor(data, new Uint8Array(buf, colBinsAt, n * data.nCols)),
     rootCounts: sab(Float64Array, unitH ? histLen : 1), rootState: sab(Int32Array, 1),
   };
 }
 
-function columnMajor(data: BinnedData): Uint8Array {
+function columnMajor(data: BinnedData, out: Uint8Array): Uint8Array {
   const { n, nCols, bins } = data;
-  const out = sab(Uint8Array, n * nCols);
   for (let c = 0; c < nCols; c++) {
     const o = c * n;
     for (let i = 0, p = c; i < n; i++, p += nCols) out[o + i] = bins[p]!;
@@ -99,13 +120,17 @@ function columnMajor(data: BinnedData): Uint8Array {
 
 /** The per-thread work: histogram columns of a node, and stable partition of a block segment. */
 export class ShardWorker {
-  private tmp: Int32Array;
   private h2: Float64Array;
+  private readonly part: PartitionKernels;
+  /** this thread's partition scratch (byte address) */
+  private readonly tmpAt: number;
   private readonly kern = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
   private readonly gOnly = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
 
-  constructor(readonly data: BinnedData, readonly a: ShardArrays) {
-    this.tmp = new Int32Array(data.n);
+  /** thread: 0 for the parent, 1 for the worker (each has its own partition scratch) */
+  constructor(readonly data: BinnedData, readonly a: ShardArrays, thread: number) {
+    this.part = partitionKernels(a.memory);
+    this.tmpAt = a.tmpAt + thread * Math.ceil((4 * data.n) / 64) * 64;
     this.h2 = new Float64Array(a.histLen);
   }
 
@@ -169,45 +194,13 @@ export class ShardWorker {
 
   split(s: number, node: number, f: number, bin: number, left: number, right: number): void {
     const { n, featCol, featCode } = this.data;
-    const { rows, segStart, segEnd, maxNodes, colBins } = this.a;
-    const col = featCol[f]!, code = featCode[f]!;
-    const cb = colBins.subarray(col * n, (col + 1) * n);
+    const { segStart, segEnd, maxNodes, rowsAt, colBinsAt } = this.a;
+    const code = featCode[f]!, cb = colBinsAt + featCol[f]! * n;
     const a = segStart[s * maxNodes + node]!, b = segEnd[s * maxNodes + node]!;
-    // one function per kind of column: each then has its own type feedback and optimized code,
-    // where one function with both loops kept deoptimizing on the loop it had not run yet
-    const w = code === 0 ? partitionNumeric(rows, this.tmp, cb, a, b, bin) : partitionBundle(rows, this.tmp, cb, a, b, code);
+    const w = code === 0 ? this.part.pnum(rowsAt, this.tmpAt, cb, a, b, bin) : this.part.pbun(rowsAt, this.tmpAt, cb, a, b, code);
     segStart[s * maxNodes + left] = a; segEnd[s * maxNodes + left] = w;
     segStart[s * maxNodes + right] = w; segEnd[s * maxNodes + right] = b;
   }
-}
-
-/**
- * Stable partition of rows[a..b) by "bin value <= bin": the left rows to the front, keeping row
- * order on both sides; returns the boundary. Branch-free (the side of a row is a coin flip to
- * the branch predictor).
- */
-function partitionNumeric(rows: Int32Array, tmp: Int32Array, cb: Uint8Array, a: number, b: number, bin: number): number {
-  let w = a, t = 0;
-  for (let k = a; k < b; k++) {
-    const r = rows[k]!;
-    const l = (cb[r]! - bin - 1) >>> 31; // 1 when bin value <= bin
-    rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
-  }
-  // a plain loop: set() into a SharedArrayBuffer copies far slower
-  for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
-  return w;
-}
-
-/** The same for a bundle member: left is every row whose bundle code is not this member's. */
-function partitionBundle(rows: Int32Array, tmp: Int32Array, cb: Uint8Array, a: number, b: number, code: number): number {
-  let w = a, t = 0;
-  for (let k = a; k < b; k++) {
-    const r = rows[k]!;
-    const l = cb[r]! !== code ? 1 : 0;
-    rows[w] = r; tmp[t] = r; w += l; t += 1 - l;
-  }
-  for (let k = 0; k < t; k++) rows[w + k] = tmp[k]!;
-  return w;
 }
 
 // control block of the boosting worker (Int32Array on a SharedArrayBuffer)
@@ -239,7 +232,7 @@ export class ShardedRows {
   fixedRoot = false;
 
   constructor(readonly data: BinnedData, readonly arrays: ShardArrays, private readonly worker: { terminate(): unknown } | null, ctl: Int32Array | null) {
-    this.local = new ShardWorker(data, arrays);
+    this.local = new ShardWorker(data, arrays, 0);
     this.ctl = ctl ?? new Int32Array(CTL.SIZE);
     this.histStride = arrays.stride;
   }

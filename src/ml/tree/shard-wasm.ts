@@ -1,0 +1,76 @@
+// The row partitions of histogram boosting (shards.ts) as WebAssembly over the shards' shared
+// memory. The JavaScript loops ran at about 4-5 ns a row (bounds checks on three typed arrays
+// and their reloaded bases in a loop whose stores have data-dependent addresses); the same loop
+// here runs at about 1.3 ns. Same rows, same order: only the speed differs.
+//
+// Exports (addresses in bytes, positions in rows):
+//   pnum(rows, tmp, cb, a, b, bin)  stable partition of rows[a..b) by cb[row] <= bin
+//   pbun(rows, tmp, cb, a, b, code) the same by cb[row] != code (a bundle member's "0" side)
+// Both return the boundary position; tmp is the calling thread's scratch.
+import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
+
+const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, I32LOAD = 0x28, I32LOAD8U = 0x2d, I32STORE = 0x36;
+const I32ADD = 0x6a, I32SUB = 0x6b, I32SHL = 0x74, I32SHRU = 0x76, I32GEU = 0x4f, I32NE = 0x47;
+const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BRIF = 0x0d, VOID = 0x40;
+
+export interface PartitionKernels {
+  pnum(rows: number, tmp: number, cb: number, a: number, b: number, bin: number): number;
+  pbun(rows: number, tmp: number, cb: number, a: number, b: number, code: number): number;
+}
+
+/** One partition function; bundle: the left test is cb[r] != key instead of cb[r] <= key. */
+function partitionBody(bundle: boolean): number[] {
+  // params: rows, tmp, cb, a, b, key; locals: w, t, k, r, l, end
+  const ROWS = 0, TMP = 1, CB = 2, A = 3, B = 4, KEY = 5, W = 6, T = 7, K = 8, R = 9, L = 10, E = 11;
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const mem = (align: number) => [...uleb(align), 0];
+  get(ROWS); get(A); i32(2); c.push(I32SHL, I32ADD, LTEE, ...uleb(K)); set(W);
+  get(ROWS); get(B); i32(2); c.push(I32SHL, I32ADD); set(E);
+  get(TMP); set(T);
+  c.push(BLOCK, VOID, LOOP, VOID);
+  get(K); get(E); c.push(I32GEU, BRIF, 1);
+  get(K); c.push(I32LOAD, ...mem(2)); set(R);
+  // l = 4 when the row goes left, else 0 (branch-free: the side is a coin flip to the predictor)
+  get(CB); get(R); c.push(I32ADD, I32LOAD8U, ...mem(0));
+  if (bundle) { get(KEY); c.push(I32NE); } else { get(KEY); c.push(I32SUB); i32(1); c.push(I32SUB); i32(31); c.push(I32SHRU); }
+  i32(2); c.push(I32SHL); set(L);
+  get(W); get(R); c.push(I32STORE, ...mem(2));
+  get(T); get(R); c.push(I32STORE, ...mem(2));
+  get(W); get(L); c.push(I32ADD); set(W);
+  get(T); i32(4); get(L); c.push(I32SUB, I32ADD); set(T);
+  get(K); i32(4); c.push(I32ADD); set(K);
+  c.push(BR, 0, END, END);
+  // the right side after the left one, in order
+  get(TMP); set(K); get(W); set(R);
+  c.push(BLOCK, VOID, LOOP, VOID);
+  get(K); get(T); c.push(I32GEU, BRIF, 1);
+  get(R); get(K); c.push(I32LOAD, ...mem(2), I32STORE, ...mem(2));
+  get(K); i32(4); c.push(I32ADD); set(K);
+  get(R); i32(4); c.push(I32ADD); set(R);
+  c.push(BR, 0, END, END);
+  get(W); get(ROWS); c.push(I32SUB); i32(2); c.push(I32SHRU);
+  c.push(END);
+  return [...vec([[...uleb(6), 0x7f]]), ...c];
+}
+
+function moduleBytes(pages: number): Uint8Array {
+  const fn = (body: number[]) => [...uleb(body.length), ...body];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 1, 0x7f]])), // (i32 x 6) -> i32
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(pages), ...uleb(pages)]])), // shared memory
+    ...section(3, vec([[0], [0]])),
+    ...section(7, vec([[...name('pnum'), 0x00, 0], [...name('pbun'), 0x00, 1]])),
+    ...section(10, vec([fn(partitionBody(false)), fn(partitionBody(true))])),
+  ]);
+}
+
+/** The kernels over `memory` (a shared memory of fixed size; small modules compile at once). */
+export function partitionKernels(memory: WebAssembly.Memory): PartitionKernels {
+  const pages = memory.buffer.byteLength / 65536;
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(pages)), { env: { mem: memory } });
+  return inst.exports as unknown as PartitionKernels;
+}
