@@ -74,3 +74,82 @@ export function partitionKernels(memory: WebAssembly.Memory): PartitionKernels {
   const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(pages)), { env: { mem: memory } });
   return inst.exports as unknown as PartitionKernels;
 }
+
+// ---- histogram kernels ----------------------------------------------------------------------
+// Generated per binned layout and column range (as the JavaScript kernels before them were):
+// the column loop unrolled with each column's byte and slot offsets as constants. Every slot
+// receives the same additions in the same order (f64 adds, as JavaScript's), so histograms are
+// bit for bit those of the JavaScript kernels.
+
+const F64LOAD = 0x2b, F64STORE = 0x39, F64ADD = 0xa0, F64C = 0x44, I32MUL = 0x6c;
+
+/** Where the row data lives in the shared memory (byte addresses). */
+export interface HistLayout { rowsAt: number; binsAt: number; gAt: number; hAt: number; nCols: number }
+
+export interface HistKernels {
+  /** rows at positions [k0, k1) of columns [c0, c1) into the histogram at byte address hist */
+  rows(hist: number, k0: number, k1: number): void;
+  /** an even count of rows in pairs: the first of each pair into hist, the second into h2 */
+  pairs(hist: number, h2: number, k0: number, k1: number): void;
+}
+
+const f64const = (v: number): number[] => { const b = new Uint8Array(8); new DataView(b.buffer).setFloat64(0, v, true); return [F64C, ...b]; };
+
+function histBody(L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts: boolean, pairs: boolean): number[] {
+  // params: hist, (h2,) k0, k1; locals follow
+  const HIST = 0, H2 = pairs ? 1 : -1, K0 = pairs ? 2 : 1, K1 = pairs ? 3 : 2;
+  const base = pairs ? 4 : 3;
+  // i32 locals: k, e, b (row i's first byte), d (row j's), q, u; f64 locals: gi, hi, gj, hj
+  const K = base, E = base + 1, B = base + 2, D = base + 3, Q = base + 4, U = base + 5;
+  const GI = base + 6, HI = base + 7, GJ = base + 8, HJ = base + 9;
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const binBytes = stride * 8;
+  /** loads row `row`'s statistics: row id from rows[k + at], then g (and h), and its bins address */
+  const loadRow = (at: number, bl: number, gl: number, hl: number) => {
+    get(K); c.push(I32LOAD, ...mem(2, at)); c.push(LTEE, ...uleb(bl));
+    i32(3); c.push(I32SHL, F64LOAD, ...mem(3, L.gAt)); set(gl);
+    if (stride === 3) { get(bl); i32(3); c.push(I32SHL, F64LOAD, ...mem(3, L.hAt)); set(hl); }
+    get(bl); i32(L.nCols); c.push(I32MUL); set(bl);
+  };
+  /** the cell updates of column col for the row whose bins start at local bl, into array at local arr */
+  const cell = (col: number, arr: number, bl: number, ql: number, gl: number, hl: number) => {
+    const o = colOffset[col]! * binBytes;
+    get(arr); get(bl); c.push(I32LOAD8U, ...mem(0, L.binsAt + col)); i32(binBytes); c.push(I32MUL, I32ADD); set(ql);
+    get(ql); get(ql); c.push(F64LOAD, ...mem(3, o)); get(gl); c.push(F64ADD, F64STORE, ...mem(3, o));
+    if (stride === 3) { get(ql); get(ql); c.push(F64LOAD, ...mem(3, o + 8)); get(hl); c.push(F64ADD, F64STORE, ...mem(3, o + 8)); }
+    if (counts) { const oc = o + (stride - 1) * 8; get(ql); get(ql); c.push(F64LOAD, ...mem(3, oc), ...f64const(1), F64ADD, F64STORE, ...mem(3, oc)); }
+  };
+  i32(L.rowsAt); get(K0); i32(2); c.push(I32SHL, I32ADD); set(K);
+  i32(L.rowsAt); get(K1); i32(2); c.push(I32SHL, I32ADD); set(E);
+  c.push(BLOCK, VOID, LOOP, VOID);
+  get(K); get(E); c.push(I32GEU, BRIF, 1);
+  loadRow(0, B, GI, HI);
+  if (pairs) loadRow(4, D, GJ, HJ);
+  for (let col = c0; col < c1; col++) {
+    cell(col, HIST, B, Q, GI, HI);
+    if (pairs) cell(col, H2, D, U, GJ, HJ);
+  }
+  get(K); i32(pairs ? 8 : 4); c.push(I32ADD); set(K);
+  c.push(BR, 0, END, END, END);
+  return [...vec([[...uleb(6), 0x7f], [...uleb(4), 0x7c]]), ...c];
+}
+
+/** The histogram kernels of columns [c0, c1) over `memory`; counts false leaves count slots alone. */
+export function histKernels(memory: WebAssembly.Memory, L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts: boolean): HistKernels {
+  const pages = memory.buffer.byteLength / 65536;
+  const fn = (body: number[]) => [...uleb(body.length), ...body];
+  const bytes = Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 3, 0x7f, 0x7f, 0x7f, 0], [0x60, 4, 0x7f, 0x7f, 0x7f, 0x7f, 0]])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(pages), ...uleb(pages)]])),
+    ...section(3, vec([[0], [1]])),
+    ...section(7, vec([[...name('rows'), 0x00, 0], [...name('pairs'), 0x00, 1]])),
+    ...section(10, vec([fn(histBody(L, colOffset, c0, c1, stride, counts, false)), fn(histBody(L, colOffset, c0, c1, stride, counts, true))])),
+  ]);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+  return inst.exports as unknown as HistKernels;
+}

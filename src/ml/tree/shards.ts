@@ -6,8 +6,7 @@
 // floating-point operation and the model is identical with 1 or N threads.
 // Everything here lives in SharedArrayBuffers, read by the boosting worker (boost-worker.ts).
 import type { BinnedData } from './dataset.ts';
-import { pairsKernel, rowsKernel, type PairsKernel, type RowsKernel } from './hist-kernel.ts';
-import { partitionKernels, type PartitionKernels } from './shard-wasm.ts';
+import { histKernels, partitionKernels, type HistKernels, type HistLayout, type PartitionKernels } from './shard-wasm.ts';
 
 /** Fixed number of row blocks and column parts (the most threads boosting can use). */
 export const SHARDS = 2;
@@ -60,14 +59,21 @@ export interface ShardArrays {
   rootCounts: Float64Array;
   rootState: Int32Array;
   /**
-   * Shared WebAssembly memory holding rows, colBins and one partition scratch per thread
-   * (the partitions run as WebAssembly, see shard-wasm.ts); the arrays above are views of it.
+   * Shared WebAssembly memory holding the arena, rows, g, h, both bin layouts and per-thread
+   * scratch (histograms and partitions run as WebAssembly, see shard-wasm.ts); the arrays above
+   * that they read are views of it.
    */
   memory: WebAssembly.Memory;
-  /** byte addresses in memory: rows, colBins, and thread t's scratch at tmpAt + 4 n t */
+  /** byte addresses in memory (arena at 0; thread t's scratch at tmpAt + t tmpBytes, h2At + t h2Bytes) */
   rowsAt: number;
   colBinsAt: number;
+  binsAt: number;
+  gAt: number;
+  hAt: number;
   tmpAt: number;
+  tmpBytes: number;
+  h2At: number;
+  h2Bytes: number;
 }
 
 /** threads with a partition scratch in the shared memory: the parent (0) and the worker (1) */
@@ -89,21 +95,25 @@ export function allocShards(data: BinnedData, maxNodes: number, unitH: boolean):
   const colStart = sab(Int32Array, SHARDS + 1);
   // equal column counts: every column costs one update per row
   for (let p = 0; p <= SHARDS; p++) colStart[p] = Math.round((p * data.nCols) / SHARDS);
-  // the memory the WebAssembly partitions work on: rows, scratch per thread, colBins
+  // the memory the WebAssembly kernels work on, 64-byte aligned pieces
   const align = (x: number) => Math.ceil(x / 64) * 64;
-  const rowsAt = 0, tmpAt = align(4 * n), colBinsAt = tmpAt + THREADS * align(4 * n);
-  const bytes = colBinsAt + n * data.nCols;
+  const arenaBytes = align((nArena + BATCH) * histLen * 8), h2Bytes = align(histLen * 8), tmpBytes = align(4 * n);
+  const h2At = arenaBytes, gAt = h2At + THREADS * h2Bytes, hAt = gAt + align(8 * n);
+  const rowsAt = hAt + (unitH ? 0 : align(8 * n)), tmpAt = rowsAt + align(4 * n);
+  const colBinsAt = tmpAt + THREADS * tmpBytes, binsAt = colBinsAt + align(n * data.nCols);
+  const bytes = binsAt + n * data.nCols;
   const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (pages > 65536) throw new RangeError(`histogram boosting: ${n} rows x ${data.nCols} columns exceed the 4 GiB the row partitions can address`);
+  if (pages > 65536) throw new RangeError(`histogram boosting: ${n} rows x ${data.nCols} columns exceed the 4 GiB its kernels can address`);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   const buf = memory.buffer as unknown as SharedArrayBuffer;
+  new Uint8Array(buf, binsAt, n * data.nCols).set(data.bins);
   return {
-    memory, rowsAt, colBinsAt, tmpAt,
+    memory, rowsAt, colBinsAt, binsAt, gAt, hAt, tmpAt, tmpBytes, h2At, h2Bytes,
     rows: new Int32Array(buf, rowsAt, n), lo,
     segStart: sab(Int32Array, SHARDS * maxNodes), segEnd: sab(Int32Array, SHARDS * maxNodes), maxNodes,
-    stride, arena: sab(Float64Array, (nArena + BATCH) * histLen), nArena, histLen, colStart,
+    stride, arena: new Float64Array(buf, 0, (nArena + BATCH) * histLen), nArena, histLen, colStart,
     list: sab(Int32Array, BATCH * 5),
-    g: sab(Float64Array, n), h: unitH ? null : sab(Float64Array, n),
+    g: new Float64Array(buf, gAt, n), h: unitH ? null : new Float64Array(buf, hAt, n),
     colBins: columnMajor(data, new Uint8Array(buf, colBinsAt, n * data.nCols)),
     rootCounts: sab(Float64Array, unitH ? histLen : 1), rootState: sab(Int32Array, 1),
   };
@@ -120,18 +130,23 @@ function columnMajor(data: BinnedData, out: Uint8Array): Uint8Array {
 
 /** The per-thread work: histogram columns of a node, and stable partition of a block segment. */
 export class ShardWorker {
-  private h2: Float64Array;
+  /** this thread's second histogram (a view, and its byte address) */
+  private readonly h2: Float64Array;
+  private readonly h2At: number;
   private readonly part: PartitionKernels;
   /** this thread's partition scratch (byte address) */
   private readonly tmpAt: number;
-  private readonly kern = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
-  private readonly gOnly = new Map<number, { rows: RowsKernel; pairs: PairsKernel }>();
+  private readonly layout: HistLayout;
+  private readonly kern = new Map<number, HistKernels>();
+  private readonly gOnly = new Map<number, HistKernels>();
 
-  /** thread: 0 for the parent, 1 for the worker (each has its own partition scratch) */
+  /** thread: 0 for the parent, 1 for the worker (each has its own scratch) */
   constructor(readonly data: BinnedData, readonly a: ShardArrays, thread: number) {
     this.part = partitionKernels(a.memory);
-    this.tmpAt = a.tmpAt + thread * Math.ceil((4 * data.n) / 64) * 64;
-    this.h2 = new Float64Array(a.histLen);
+    this.tmpAt = a.tmpAt + thread * a.tmpBytes;
+    this.h2At = a.h2At + thread * a.h2Bytes;
+    this.h2 = new Float64Array(a.memory.buffer as unknown as SharedArrayBuffer, this.h2At, a.histLen);
+    this.layout = { rowsAt: a.rowsAt, binsAt: a.binsAt, gAt: a.gAt, hAt: a.hAt, nCols: data.nCols };
   }
 
   /**
@@ -162,31 +177,30 @@ export class ShardWorker {
     if (dual) this.h2.fill(0, p0, p1);
     // the root's counts are known after the first tree (see rootCounts): add gradients only
     const knownCounts = node === 0 && stride === 2 && this.a.rootState[0] === 1;
-    const kern = this.kernels(c0, c1, !knownCounts), h2 = this.h2, { bins } = this.data, { rows, g, h } = this.a;
+    const kern = this.kernels(c0, c1, !knownCounts), histAt = target * histLen * 8, h2At = this.h2At;
     let parity = 0;
     for (let s = 0; s < SHARDS; s++) {
       const k0 = segStart[s * maxNodes + node]!, k1 = segEnd[s * maxNodes + node]!;
       if (k0 === k1) continue;
-      if (!dual) { kern.rows(hist, bins, rows, g, h, k0, k1); continue; }
+      if (!dual) { kern.rows(histAt, k0, k1); continue; }
       // keep the global even/odd alternation across the block boundary
       let k = k0;
-      if (parity === 1) { kern.rows(h2, bins, rows, g, h, k, k + 1); k++; }
+      if (parity === 1) { kern.rows(h2At, k, k + 1); k++; }
       const m = k1 - k;
-      kern.pairs(hist, h2, bins, rows, g, h, k, k + (m & ~1));
-      if (m & 1) kern.rows(hist, bins, rows, g, h, k1 - 1, k1);
+      kern.pairs(histAt, h2At, k, k + (m & ~1));
+      if (m & 1) kern.rows(histAt, k1 - 1, k1);
       parity = (parity + (k1 - k0)) & 1;
     }
     if (dual) { const h2 = this.h2; for (let q = p0; q < p1; q++) hist[q] += h2[q]!; }
     if (knownCounts) { const rc = this.a.rootCounts; for (let q = p0 + 1; q < p1; q += 2) hist[q] = rc[q]!; }
   }
 
-  /** the generated kernels of a column range (see hist-kernel.ts) */
-  private kernels(c0: number, c1: number, counts: boolean): { rows: RowsKernel; pairs: PairsKernel } {
+  /** the generated kernels of a column range (see shard-wasm.ts) */
+  private kernels(c0: number, c1: number, counts: boolean): HistKernels {
     const key = c0 * 65536 + c1, m = counts ? this.kern : this.gOnly;
     let k = m.get(key);
     if (!k) {
-      const { nCols, colOffset } = this.data, st = this.a.stride as 2 | 3;
-      k = { rows: rowsKernel(nCols, colOffset, c0, c1, st, counts), pairs: pairsKernel(nCols, colOffset, c0, c1, st, counts) };
+      k = histKernels(this.a.memory, this.layout, this.data.colOffset, c0, c1, this.a.stride as 2 | 3, counts);
       m.set(key, k);
     }
     return k;
@@ -317,8 +331,8 @@ export class ShardedRows {
       for (let j = 0; j < count; j++) {
         const h = out[c0 + j]!;
         // arena histograms are built in place, others in a scratch slot and copied
-        const inArena = h.buffer === arena.buffer;
-        list[2 * j] = nodes[c0 + j]!; list[2 * j + 1] = inArena ? h.byteOffset / bytes : nArena + j;
+        const inArena = h.buffer === arena.buffer && h.byteOffset < arena.byteOffset + arena.byteLength;
+        list[2 * j] = nodes[c0 + j]!; list[2 * j + 1] = inArena ? (h.byteOffset - arena.byteOffset) / bytes : nArena + j;
       }
       this.run(CMD.BUILD, count);
       if (this.fixedRoot && this.arrays.rootState[0] === 0 && this.arrays.stride === 2) {
