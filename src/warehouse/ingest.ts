@@ -8,8 +8,9 @@
 // not of its column's type go to quarantine with the reason; the rest are committed in one
 // snapshot, partitioned by the month of `ts` when the table has one (a bulk file spans months:
 // a partition per day would make hundreds of small files that every scan has to open).
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { sqlIdent, sqlString } from '../lake/duck.ts';
 import { QUARANTINE_TABLE } from '../events/lake-schema.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
@@ -63,10 +64,51 @@ export function readerSql(file: string, format: FileFormat, types?: ColumnTypes)
 const ONLINE_RETAIL_COLUMNS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'];
 
 /**
+ * The first lines of a CSV file (gzip or plain) as text, read by Node from the first 64 KB: DuckDB
+ * would sniff a large sample to tell the same things (~0.2 s on the Online Retail file, at each
+ * DESCRIBE). null when the file is compressed otherwise or unreadable (the caller asks DuckDB).
+ */
+export function peekLines(file: string, max = 3): string[] | null {
+  const fd = openSync(file, 'r');
+  let buf: Buffer;
+  try {
+    buf = Buffer.alloc(1 << 16);
+    buf = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
+  if (buf[0] === 0x1f && buf[1] === 0x8b) {
+    try { buf = gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH }); } catch { return null; }
+  } else if (/\.(zst|gz|gzip)$/i.test(file)) return null;
+  const lines = buf.toString('utf8').split(/\r?\n/);
+  lines.pop(); // the last one may be cut by the 64 KB window
+  return lines.slice(0, max);
+}
+
+/** Column names of a CSV header line when it is plain (no quotes), else null. */
+function plainHeader(line: string | undefined): string[] | null {
+  return line && !line.includes('"') ? line.split(',').map((c) => c.trim()) : null;
+}
+
+/**
+ * Whether the file is the Online Retail CSV as published (these columns in this order, ISO
+ * timestamps), which DuckDB can then read with a fixed dialect instead of sniffing it: the rows
+ * are the same (checked value for value on the 541,909-row file), ~0.2 s sooner per read.
+ */
+function onlineRetailPlain(lines: string[] | null): boolean {
+  const head = plainHeader(lines?.[0]);
+  const first = lines?.[1]?.split(',');
+  return !!head && head.join(',') === ONLINE_RETAIL_COLUMNS.join(',') && !!first && first.length === ONLINE_RETAIL_COLUMNS.length &&
+    /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?$/.test(first[4]!);
+}
+
+/**
  * The Online Retail file as order_line events. InvoiceDate has no zone: it is read as UTC.
  * event_id is the file's row number, so importing the same file twice deduplicates downstream.
+ * `plain`: the file is known to be the published form (onlineRetailPlain): no dialect sniffing.
  */
-function onlineRetailSql(file: string): string {
+function onlineRetailSql(file: string, plain = false): string {
+  const dialect = plain ? `auto_detect = false, delim = ',', quote = '"', escape = '"', ` : '';
   const types = `{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}`;
   return `SELECT 'online-retail:' || CAST(row_number() OVER () AS VARCHAR) AS event_id,
       CAST(InvoiceDate AS TIMESTAMPTZ) AS ts, 'order_line' AS type,
@@ -74,7 +116,7 @@ function onlineRetailSql(file: string): string {
       Quantity AS quantity, UnitPrice AS unit_price,
       CAST(CAST(CustomerID AS BIGINT) AS VARCHAR) AS customer_id, Country AS country,
       CAST(NULL AS VARCHAR) AS category
-    FROM read_csv(${sqlString(file)}, header = true, columns = ${types})`;
+    FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types})`;
 }
 
 const REQUIRED: Record<string, string[]> = {
@@ -96,8 +138,8 @@ function canonicalType(t: string): string {
 const READ_AS_TEXT = new Set(['VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP', 'DATE']);
 
 /** Where the rows come from: the mapping's SELECT, or the file read with text where text is safest. */
-async function sourceSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined): Promise<string> {
-  if (mapping === 'online-retail') return onlineRetailSql(file);
+async function sourceSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null): Promise<string> {
+  if (mapping === 'online-retail') return onlineRetailSql(file, onlineRetailPlain(head));
   if (!declared || format === 'parquet') return `SELECT * FROM ${readerSql(file, format)}`;
   // declared text and time columns are read as text, not as whatever a sample of values looks
   // like (a UUID, a timestamp in one of several forms); every other column keeps the guess
@@ -141,11 +183,13 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
   const format = opts.format ?? detectFormat(file);
   const declared = sourceSchemas()[table];
   let mapping = opts.mapping;
+  const head = format === 'csv' ? peekLines(file) : null;
   if (!mapping && table === 'raw.order_line' && format === 'csv') {
-    const cols = (await wh.describe(`SELECT * FROM ${readerSql(file, 'csv')}`)).map((c) => c.name);
+    // a plain header names the columns as DuckDB would (without its sniffing pass)
+    const cols = plainHeader(head?.[0]) ?? (await wh.describe(`SELECT * FROM ${readerSql(file, 'csv')}`)).map((c) => c.name);
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
-  const source = await sourceSql(wh, file, format, declared, mapping);
+  const source = await sourceSql(wh, file, format, declared, mapping, head);
   const { exprs, invalid } = typedColumns(table, await wh.describe(source), declared);
   // required fields are checked on the typed values (a value that did not convert is reported
   // as invalid first, rather than as missing)
