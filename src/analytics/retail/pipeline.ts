@@ -5,7 +5,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { retailWorld, writeNdjsonFile } from '../../events/generators/index.ts';
 import { runPipeline, type PipelineResult, type StepOrGroup } from '../../pipeline/runner.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { Aside } from './aside.ts';
@@ -107,6 +106,8 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
           c.source = { kind: 'file', path: opts.data, rows: r.rows, quarantined: r.quarantined };
           return { rows: r.rows, note: r.mapping ? `mapping ${r.mapping}` : undefined };
         }
+        // loaded only here: the generators pull in faker (~90 modules), which a file import never needs
+        const { retailWorld, writeNdjsonFile } = await import('../../events/generators/index.ts');
         const world = retailWorld({ seed, customers: opts.world?.customers ?? 2000, months: opts.world?.months ?? 24 });
         const dir = mkdtempSync(join(tmpdir(), 'tributary-retail-'));
         try {
