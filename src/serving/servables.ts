@@ -7,6 +7,7 @@ import type { Matrix } from '../ml/core/matrix.ts';
 import { loadEstimator } from '../ml/registry.ts';
 import { decodeArray, type EncodedArray, type Recommender, type SerializedRecommender } from '../ml/recsys/recommender.ts';
 import { dotScorer } from './kernels/dot-f32.ts';
+import { quantizedTopK } from './kernels/topk-i8.ts';
 import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
 import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
 import { StandardScaler } from '../ml/preprocessing/index.ts';
@@ -96,6 +97,12 @@ export function accelerate(rec: Recommender<any>, json: SerializedRecommender<an
     users.forEach((u, b) => out.set(scorer.scoreShared(X.subarray(u * f, u * f + f)), b * nItems));
     return out;
   };
+  // a playlist only needs the best few items: the quantized kernel finds them without scoring all
+  const top = quantizedTopK(Y as Float32Array | Float64Array, nItems, f, scorer);
+  if (top) {
+    (rec as { topItems: Recommender<any>['topItems'] }).topItems = (u, k, masked, maskedCount, idx, score) =>
+      top.topK(X.subarray(u * f, u * f + f), k, masked, maskedCount, idx, score);
+  }
   return true;
 }
 

@@ -109,6 +109,10 @@ export class PlaylistModel {
   private heapS = new Float64Array(0);
   private heapI = new Int32Array(0);
   private cand = new Int32Array(0);
+  /** scores of cand, position by position */
+  private candScore = new Float32Array(0);
+  /** the items a request leaves out (the user's history) */
+  private masked = new Int32Array(64);
   private artistStamp: Int32Array;
   private artistCount: Int32Array;
   private genreStamp: Int32Array;
@@ -221,7 +225,6 @@ export class PlaylistModel {
     const req = this.nextRequest();
     // genres the user keeps skipping, stamped for this request
     if (hu !== undefined) for (let k = this.demotedPtr[hu]!; k < this.demotedPtr[hu + 1]!; k++) this.genreStamp[this.demoted[k]!] = req;
-    let scores: Float32Array | undefined;
     let chosen: number;
     if (cold) {
       // popularity order, skipping what the user has heard: no scoring, no selection
@@ -231,17 +234,15 @@ export class PlaylistModel {
       for (let r = 0; r < nItems; r++) { const i = this.popular[r]!; if (this.seenStamp[i] !== req) order[m++] = i; }
       chosen = this.pick(order, m, n, req);
     } else {
-      scores = this.recommender.scoreUsers(Int32Array.of(ru));
-      if (hu !== undefined) maskSeen(scores, 0, this.heard.byUser, hu);
-      maskSeen(scores, 0, data.byUser, ru);
       // a short candidate list first: when it fills the playlist without reaching the demoted
       // genres, the full list (10n, at least 100) would give the very same playlist
       const full = Math.min(nItems, Math.max(n * 10, 100));
       const short = Math.min(full, Math.max(n * 3, 30));
-      let m = this.select(scores, nItems, short);
+      const candidates = this.recommender.topItems ? this.topByKernel(ru, hu) : this.topByScores(ru, hu);
+      let m = candidates(short);
       chosen = this.pick(this.cand, m, n, req, true);
       if (chosen < 0) {
-        if (short < full) m = this.select(scores, nItems, full);
+        if (short < full) m = candidates(full);
         chosen = this.pick(this.cand, m, n, req);
       }
     }
@@ -252,7 +253,7 @@ export class PlaylistModel {
       const i = picked[k]!, g = this.genreOf[i]!;
       tracks[k] = {
         rank: k + 1, track_id: data.itemIds[i]!, title: this.title[i]!, artist: this.artist[i]!, genre: this.genre[i]!,
-        score: cold ? 0 : round(scores![i]!),
+        score: cold ? 0 : round(this.pickedScore[k]!),
         reason: cold ? COLD_REASON : hu === undefined ? this.popularReason(i) : this.reason(i, hu, req),
         demoted: g >= 0 && this.pickedDemoted[k] === 1,
       };
@@ -262,6 +263,37 @@ export class PlaylistModel {
 
   private picked = new Int32Array(0);
   private pickedDemoted = new Uint8Array(0);
+  private pickedScore = new Float32Array(0);
+
+  /** Candidates from dense scores: every item scored, seen ones masked, the best k selected. */
+  private topByScores(ru: number, hu: number | undefined): (k: number) => number {
+    const data = this.recommender.data!;
+    const scores = this.recommender.scoreUsers(Int32Array.of(ru));
+    if (hu !== undefined) maskSeen(scores, 0, this.heard.byUser, hu);
+    maskSeen(scores, 0, data.byUser, ru);
+    return (k) => {
+      const m = this.select(scores, data.nItems, k);
+      for (let r = 0; r < m; r++) this.candScore[r] = scores[this.cand[r]!]!;
+      return m;
+    };
+  }
+
+  /** Candidates from the recommender's own top-k path (the serving kernel): the same items and scores. */
+  private topByKernel(ru: number, hu: number | undefined): (k: number) => number {
+    const data = this.recommender.data!;
+    let count = 0;
+    const add = (m: Csr, u: number) => {
+      const lo = m.indptr[u]!, hi = m.indptr[u + 1]!;
+      if (this.masked.length < count + hi - lo) { const b = new Int32Array((count + hi - lo) * 2); b.set(this.masked.subarray(0, count)); this.masked = b; }
+      this.masked.set(m.indices.subarray(lo, hi), count); count += hi - lo;
+    };
+    if (hu !== undefined) add(this.heard.byUser, hu);
+    add(data.byUser, ru);
+    return (k) => {
+      this.ensureCandidates(k);
+      return this.recommender.topItems!(ru, k, this.masked, count, this.cand, this.candScore);
+    };
+  }
 
   private nextRequest(): number {
     if (++this.req >= 0x7fffffff) {
@@ -279,7 +311,7 @@ export class PlaylistModel {
   }
 
   private ensureCandidates(m: number): Int32Array {
-    if (this.cand.length < m) this.cand = new Int32Array(m);
+    if (this.cand.length < m) { this.cand = new Int32Array(m); this.candScore = new Float32Array(m); }
     return this.cand;
   }
 
@@ -298,7 +330,7 @@ export class PlaylistModel {
    * (the caller then retries with more candidates).
    */
   private pick(cand: Int32Array, m: number, n: number, req: number, mustFill = false): number {
-    if (this.picked.length < n) { this.picked = new Int32Array(n); this.pickedDemoted = new Uint8Array(n); }
+    if (this.picked.length < n) { this.picked = new Int32Array(n); this.pickedDemoted = new Uint8Array(n); this.pickedScore = new Float32Array(n); }
     const cap = this.params.maxPerArtist;
     const round = this.nextArtistRound();
     let c = 0;
@@ -313,7 +345,7 @@ export class PlaylistModel {
         if (this.artistStamp[a] !== round) { this.artistStamp[a] = round; this.artistCount[a] = 0; }
         if (this.artistCount[a]! >= cap) continue;
         this.artistCount[a]!++;
-        this.picked[c] = i; this.pickedDemoted[c] = isDemoted ? 1 : 0; c++;
+        this.picked[c] = i; this.pickedDemoted[c] = isDemoted ? 1 : 0; this.pickedScore[c] = this.candScore[r]!; c++;
       }
     }
     return c;

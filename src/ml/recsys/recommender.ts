@@ -36,6 +36,12 @@ export interface Recommender<P extends object = Record<string, unknown>> {
    * the evaluator and recommend() mask them.
    */
   scoreUsers(users: Int32Array): Float32Array;
+  /**
+   * Optional fast path for one user (a serving kernel may provide it): the k best items by the
+   * very scores scoreUsers gives (ties to the lower index), leaving out masked[0 .. maskedCount),
+   * indices best first into idx and scores into score; returns how many.
+   */
+  topItems?(user: number, k: number, masked: Int32Array, maskedCount: number, idx: Int32Array, score: Float32Array): number;
   recommend(user: number | string, n: number, opts?: RecommendOptions): Recommendation[];
   toJSON(): SerializedRecommender<P>;
 }

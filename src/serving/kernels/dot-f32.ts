@@ -79,6 +79,8 @@ export interface DotScorer {
    * is done with them before it calls again (saves an allocation per request).
    */
   scoreShared(x: ArrayLike<number>): Float32Array;
+  /** out[r] = the score of row rows[r] for r < count: the very value score() gives that row */
+  scoreRows(x: ArrayLike<number>, rows: Int32Array, count: number, out: Float32Array): void;
 }
 
 export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: number): DotScorer {
@@ -102,23 +104,30 @@ export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: nu
         run(yOff, xOff, outOff, rows, cols);
         return out;
       },
+      scoreRows(x, which, count, dst) {
+        for (let k = 0; k < cols; k++) xs[k] = x[k]!;
+        // one row at a time through the same kernel, so each score is bit-identical to the dense one
+        for (let r = 0; r < count; r++) { run(yOff + which[r]! * cols * 4, xOff, outOff, 1, cols); dst[r] = out[0]!; }
+      },
     };
   }
   const Yf = Y instanceof Float32Array ? Y : Float32Array.from(Y);
   const shared = new Float32Array(rows);
+  const c4 = cols - (cols % 4);
+  const rowScore = (x: ArrayLike<number>, i: number) => {
+    let o = i * cols, s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
+    for (; k < c4; k += 4, o += 4) { s0 += x[k]! * Yf[o]!; s1 += x[k + 1]! * Yf[o + 1]!; s2 += x[k + 2]! * Yf[o + 2]!; s3 += x[k + 3]! * Yf[o + 3]!; }
+    for (; k < cols; k++, o++) s0 += x[k]! * Yf[o]!;
+    return s0 + s1 + s2 + s3;
+  };
   const compute = (x: ArrayLike<number>, out: Float32Array) => {
-    const c4 = cols - (cols % 4);
-    for (let i = 0; i < rows; i++) {
-      let o = i * cols, s0 = 0, s1 = 0, s2 = 0, s3 = 0, k = 0;
-      for (; k < c4; k += 4, o += 4) { s0 += x[k]! * Yf[o]!; s1 += x[k + 1]! * Yf[o + 1]!; s2 += x[k + 2]! * Yf[o + 2]!; s3 += x[k + 3]! * Yf[o + 3]!; }
-      for (; k < cols; k++, o++) s0 += x[k]! * Yf[o]!;
-      out[i] = s0 + s1 + s2 + s3;
-    }
+    for (let i = 0; i < rows; i++) out[i] = rowScore(x, i);
     return out;
   };
   return {
     rows, cols, simd: false,
     score: (x) => compute(x, new Float32Array(rows)),
     scoreShared: (x) => compute(x, shared),
+    scoreRows: (x, which, count, dst) => { for (let r = 0; r < count; r++) dst[r] = rowScore(x, which[r]!); },
   };
 }
