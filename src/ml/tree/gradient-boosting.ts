@@ -183,7 +183,8 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
       for (let i = 0; i < n; i++) softmaxInPlace(prob, i * K, K);
     }
     for (let k = 0; k < K; k++) {
-      gradients(loss, F, prob, ytr, k, K, g, h);
+      // squared loss: addToScores already wrote the next gradients while it updated F
+      if (loss !== 'squared' || it === 0) gradients(loss, F, prob, ytr, k, K, g, h);
       // every block's root segment: its (sampled) rows in ascending order
       for (let s = 0; s < SHARDS; s++) {
         let w = lo[s]!;
@@ -194,7 +195,7 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
       }
       shards.beginTree(p.nJobs > 1);
       const grown = grower.grow(rows, nSub, { kind: 'scalar', g, h }, grow, rng, allowed, shards);
-      addToScores(grown, data, arrays, nSub, F, k, K, p.learningRate);
+      addToScores(grown, data, arrays, nSub, F, k, K, p.learningRate, loss === 'squared' ? ytr : null, g);
       const flat = toFlatTree(grown, data, p.learningRate);
       trees.push(K > 1 ? widenTree(flat, K, k) : flat);
       if (Fva) {
@@ -247,8 +248,13 @@ function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Fl
   }
 }
 
-/** F += lr * leaf value: by the leaves' row segments when every row was in the tree, else by walking bins. */
-function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, k: number, K: number, lr: number): void {
+/**
+ * F += lr * leaf value: by the leaves' row segments when every row was in the tree, else by
+ * walking bins. y given (squared loss, K = 1): also the next round's gradients g = y - F, as
+ * gradients() would compute them, while the row's F is at hand.
+ */
+function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+  if (y) { addToScoresSquared(t, data, a, nSub, F, lr, y, g); return; }
   const n = data.n;
   if (nSub === n) {
     const us = t.unsplit;
@@ -287,6 +293,48 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
     let node = 0;
     while (t.feature[node]! >= 0) node = featureBin(data, i, t.feature[node]!) <= t.bin[node]! ? t.left[node]! : t.right[node]!;
     F[i * K + k] += lr * t.value[node]!;
+  }
+}
+
+/** addToScores for squared loss (K = 1), writing g = y - F for every row it updates. */
+function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, lr: number, y: Float64Array, g: Float64Array): void {
+  const n = data.n;
+  if (nSub === n) {
+    const us = t.unsplit;
+    const side = new Float64Array(2);
+    const skip = us ? new Uint8Array(t.nNodes) : null;
+    if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
+    const { featCol, featCode } = data;
+    const rows = a.rows;
+    for (let node = 0; node < t.nNodes; node++) {
+      if (us && us[node]) {
+        const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
+        const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
+        side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
+        for (let s = 0; s < SHARDS; s++) {
+          const e = a.segEnd[s * a.maxNodes + node]!;
+          if (code === 0) {
+            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[(cb[r]! - b - 1) >>> 31]!; F[r] = f2; g[r] = y[r]! - f2; }
+          } else {
+            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[cb[r]! !== code ? 1 : 0]!; F[r] = f2; g[r] = y[r]! - f2; }
+          }
+        }
+        continue;
+      }
+      if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
+      const v = lr * t.value[node]!;
+      for (let s = 0; s < SHARDS; s++) {
+        const e = a.segEnd[s * a.maxNodes + node]!;
+        for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + v; F[r] = f2; g[r] = y[r]! - f2; }
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    let node = 0;
+    while (t.feature[node]! >= 0) node = featureBin(data, i, t.feature[node]!) <= t.bin[node]! ? t.left[node]! : t.right[node]!;
+    const f2 = F[i]! + lr * t.value[node]!;
+    F[i] = f2; g[i] = y[i]! - f2;
   }
 }
 
