@@ -1,15 +1,18 @@
 // Exact silhouette for many labelings of the same rows (the k scan scores ~40 KMeans restarts
 // of one feature matrix). Two savings, both exact:
-// - the pairwise distances are computed once into a condensed float32 triangle, so a labeling
-//   costs one pass of additions instead of n^2/2 distance evaluations;
+// - the pairwise distances are computed once into a full symmetric float32 matrix (both halves:
+//   every row's distances are contiguous, so a pass reads them streaming, never down a column),
+//   and a labeling costs one pass of additions instead of n^2/2 distance evaluations;
 // - restarts of the same k mostly converge to nearly the same partition, so a labeling is
 //   scored from the previous one of the same k: its clusters are matched to the previous ones
 //   (greedy on the overlap table; silhouette does not depend on cluster numbering), and only
 //   the rows that changed cluster move their distances between the per-row cluster sums:
 //   O(n x changed rows) instead of O(n^2).
-// The result equals ml/metrics silhouette() up to float32 rounding of the distances. Above
-// `maxRows` (memory: 2 n^2 bytes, 72 MB at 6,000 rows) it falls back to that function's seeded
-// sample.
+// Every per-row cluster sum adds the same distances in the same order as a pass over the upper
+// triangle would (ascending row number; a row's own cluster as the rows before it, then the rows
+// after it), so the scores do not depend on the layout. The result equals ml/metrics silhouette()
+// up to float32 rounding of the distances. Above `maxRows` (memory: 4 n^2 bytes, 144 MB at
+// 6,000 rows) it falls back to that function's seeded sample.
 import type { Matrix } from '../../ml/core/matrix.ts';
 import { silhouette } from '../../ml/metrics/index.ts';
 
@@ -24,15 +27,22 @@ export class SilhouetteScorer {
   constructor(private readonly X: Matrix, private readonly opts: { maxRows?: number; sampleSize?: number } = {}) {
     const n = X.rows, d = X.cols, x = X.data;
     if (n > (opts.maxRows ?? 6000)) { this.D = null; return; }
-    const D = new Float32Array((n * (n - 1)) / 2);
-    let p = 0;
-    for (let i = 0; i < n; i++) {
-      const oi = i * d;
-      for (let j = i + 1; j < n; j++) {
-        const oj = j * d;
-        let s = 0;
-        for (let t = 0; t < d; t++) { const e = x[oi + t]! - x[oj + t]!; s += e * e; }
-        D[p++] = Math.sqrt(s);
+    const D = new Float32Array(n * n);
+    // tiles of TILE x TILE pairs: the mirrored writes (down a column of D) stay in cache
+    for (let ib = 0; ib < n; ib += TILE) {
+      const ie = Math.min(n, ib + TILE);
+      for (let jb = ib; jb < n; jb += TILE) {
+        const je = Math.min(n, jb + TILE);
+        for (let i = ib; i < ie; i++) {
+          const oi = i * d;
+          for (let j = Math.max(jb, i + 1); j < je; j++) {
+            const oj = j * d;
+            let s = 0;
+            for (let t = 0; t < d; t++) { const e = x[oi + t]! - x[oj + t]!; s += e * e; }
+            const v = Math.sqrt(s);
+            D[i * n + j] = v; D[j * n + i] = v;
+          }
+        }
       }
     }
     this.D = D;
@@ -72,17 +82,28 @@ export class SilhouetteScorer {
     this.stats.full++;
     const counts = new Float64Array(k);
     for (let i = 0; i < n; i++) counts[labels[i]!]++;
+    // the rows of each cluster, ascending (a counting sort)
+    const start = new Int32Array(k + 1);
+    for (let c = 0; c < k; c++) start[c + 1] = start[c]! + counts[c]!;
+    const members = new Int32Array(n), fill = start.slice(0, k);
+    for (let i = 0; i < n; i++) members[fill[labels[i]!]!++] = i;
     const sums = new Float64Array(n * k);
-    let p = 0;
     for (let i = 0; i < n; i++) {
-      const li = labels[i]!, oi = i * k;
-      let own = 0; // row i's running sum to its own cluster, kept in a register
-      for (let j = i + 1; j < n; j++) {
-        const dist = D[p++]!, lj = labels[j]!;
-        if (lj === li) own += dist; else sums[oi + lj] += dist;
-        sums[j * k + li] += dist;
+      const row = i * n, li = labels[i]!;
+      for (let c = 0; c < k; c++) {
+        const b = start[c + 1]!;
+        let t = start[c]!, s = 0;
+        if (c === li) {
+          for (; members[t]! < i; t++) s += D[row + members[t]!]!;
+          t++; // row i itself
+          let after = 0;
+          for (; t < b; t++) after += D[row + members[t]!]!;
+          s += after;
+        } else {
+          for (; t < b; t++) s += D[row + members[t]!]!;
+        }
+        sums[i * k + c] = s;
       }
-      sums[oi + li] += own;
     }
     return { labels, sums, counts };
   }
@@ -95,20 +116,19 @@ export class SilhouetteScorer {
       const from = prev.labels[j]!, to = labels[j]!;
       if (from === to) continue;
       counts[from]--; counts[to]++;
-      // D(i, j) for i < j sits in row i of the triangle; for i > j, in row j, contiguous
-      for (let i = 0; i < j; i++) {
-        const dist = D[i * n - (i * (i + 1)) / 2 + (j - i - 1)]!;
-        sums[i * k + from] -= dist; sums[i * k + to] += dist;
-      }
-      let p = j * n - (j * (j + 1)) / 2;
-      for (let i = j + 1; i < n; i++) {
-        const dist = D[p++]!;
+      const row = j * n;
+      for (let i = 0; i < n; i++) {
+        if (i === j) continue;
+        const dist = D[row + i]!;
         sums[i * k + from] -= dist; sums[i * k + to] += dist;
       }
     }
     return { labels, sums, counts };
   }
 }
+
+/** side of the square blocks the distance matrix is filled by */
+const TILE = 64;
 
 /** `labels` renumbered so its clusters match `ref`'s where they overlap most (greedy). */
 function alignTo(ref: Int32Array, labels: Int32Array, k: number): Int32Array {
