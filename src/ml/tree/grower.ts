@@ -65,6 +65,8 @@ export interface RowBackend {
   readonly histStride: number;
   /** a histogram buffer it can build into directly */
   newHist(): Float64Array;
+  /** into -= h element-wise, for histograms from newHist() or of its length */
+  subtract(into: Float64Array, h: Float64Array): void;
 }
 
 interface Node {
@@ -263,7 +265,7 @@ export class TreeGrower {
       }
       if (ids.length) be!.buildMany(ids, hs);
       for (const { ph, built, derived, needBuilt, needDerived, bh } of plan) {
-        if (needDerived) { for (let s = 0; s < ph.length; s++) ph[s] -= bh[s]!; derived.hist = ph; } else this.pool.push(ph);
+        if (needDerived) { be!.subtract(ph, bh); derived.hist = ph; } else this.pool.push(ph);
         if (needBuilt) built.hist = bh; else this.pool.push(bh);
       }
       const next: Node[] = [];
@@ -302,7 +304,7 @@ export class TreeGrower {
           const bh = this.takeHist(!be);
           fill(bh, built);
           if (needDerived) {
-            for (let s = 0; s < ph.length; s++) ph[s] -= bh[s]!;
+            if (be) be.subtract(ph, bh); else for (let s = 0; s < ph.length; s++) ph[s] -= bh[s]!;
             derived.hist = ph;
           } else this.pool.push(ph);
           if (needBuilt) built.hist = bh; else this.pool.push(bh);

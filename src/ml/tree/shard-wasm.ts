@@ -153,3 +153,64 @@ export function histKernels(memory: WebAssembly.Memory, L: HistLayout, colOffset
   const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
   return inst.exports as unknown as HistKernels;
 }
+
+// ---- histogram arithmetic --------------------------------------------------------------------
+// Element-wise over f64 arrays in the shared memory, two lanes at a time: each element gets the
+// same single IEEE operation as the JavaScript loops did (a subtraction, an addition), so the
+// results are identical.
+
+export interface VectorKernels {
+  /** dst[i] -= src[i] for i < count (addresses in bytes, count in f64 elements) */
+  sub(dst: number, src: number, count: number): void;
+  /** dst[i] += src[i] */
+  add(dst: number, src: number, count: number): void;
+  /** dst[i] = 0 */
+  zero(dst: number, count: number): void;
+}
+
+function elementwiseBody(simdOp: number, scalarOp: number): number[] {
+  const DST = 0, SRC = 1, N = 2, I = 3, E = 4, E2 = 5;
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  get(N); i32(3); c.push(I32SHL, LTEE, ...uleb(E)); i32(-16); c.push(0x71 /* i32.and */); set(E2);
+  c.push(BLOCK, VOID, LOOP, VOID);
+  get(I); get(E2); c.push(I32GEU, BRIF, 1);
+  get(DST); get(I); c.push(I32ADD);
+  get(DST); get(I); c.push(I32ADD, 0xfd, 0x00, 0, 0); // v128.load
+  get(SRC); get(I); c.push(I32ADD, 0xfd, 0x00, 0, 0);
+  c.push(0xfd, ...uleb(simdOp));
+  c.push(0xfd, 0x0b, 0, 0); // v128.store
+  get(I); i32(16); c.push(I32ADD); set(I);
+  c.push(BR, 0, END, END);
+  // an odd element left
+  get(I); get(E); c.push(0x49 /* i32.lt_u */, 0x04 /* if */, VOID);
+  get(DST); get(I); c.push(I32ADD);
+  get(DST); get(I); c.push(I32ADD, F64LOAD, 3, 0);
+  get(SRC); get(I); c.push(I32ADD, F64LOAD, 3, 0);
+  c.push(scalarOp, F64STORE, 3, 0, END);
+  c.push(END);
+  return [...vec([[...uleb(3), 0x7f]]), ...c];
+}
+
+function zeroBody(): number[] {
+  // memory.fill(dst, 0, count * 8)
+  return [...vec([]), LGET, 0, I32C, 0, LGET, 1, I32C, 3, I32SHL, 0xfc, 0x0b, 0x00, END];
+}
+
+export function vectorKernels(memory: WebAssembly.Memory): VectorKernels {
+  const pages = memory.buffer.byteLength / 65536;
+  const fn = (body: number[]) => [...uleb(body.length), ...body];
+  const bytes = Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec([[0x60, 3, 0x7f, 0x7f, 0x7f, 0], [0x60, 2, 0x7f, 0x7f, 0]])),
+    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(pages), ...uleb(pages)]])),
+    ...section(3, vec([[0], [0], [1]])),
+    ...section(7, vec([[...name('sub'), 0x00, 0], [...name('add'), 0x00, 1], [...name('zero'), 0x00, 2]])),
+    // f64x2.sub = 0xf1, f64x2.add = 0xf0; f64.sub = 0xa1, f64.add = 0xa0
+    ...section(10, vec([fn(elementwiseBody(0xf1, 0xa1)), fn(elementwiseBody(0xf0, F64ADD)), fn(zeroBody())])),
+  ]);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } });
+  return inst.exports as unknown as VectorKernels;
+}

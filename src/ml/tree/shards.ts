@@ -6,7 +6,7 @@
 // floating-point operation and the model is identical with 1 or N threads.
 // Everything here lives in SharedArrayBuffers, read by the boosting worker (boost-worker.ts).
 import type { BinnedData } from './dataset.ts';
-import { histKernels, partitionKernels, type HistKernels, type HistLayout, type PartitionKernels } from './shard-wasm.ts';
+import { histKernels, partitionKernels, vectorKernels, type HistKernels, type HistLayout, type PartitionKernels, type VectorKernels } from './shard-wasm.ts';
 
 /** Fixed number of row blocks and column parts (the most threads boosting can use). */
 export const SHARDS = 2;
@@ -130,10 +130,10 @@ function columnMajor(data: BinnedData, out: Uint8Array): Uint8Array {
 
 /** The per-thread work: histogram columns of a node, and stable partition of a block segment. */
 export class ShardWorker {
-  /** this thread's second histogram (a view, and its byte address) */
-  private readonly h2: Float64Array;
+  /** byte address of this thread's second histogram */
   private readonly h2At: number;
   private readonly part: PartitionKernels;
+  readonly vec: VectorKernels;
   /** this thread's partition scratch (byte address) */
   private readonly tmpAt: number;
   private readonly layout: HistLayout;
@@ -143,9 +143,9 @@ export class ShardWorker {
   /** thread: 0 for the parent, 1 for the worker (each has its own scratch) */
   constructor(readonly data: BinnedData, readonly a: ShardArrays, thread: number) {
     this.part = partitionKernels(a.memory);
+    this.vec = vectorKernels(a.memory);
     this.tmpAt = a.tmpAt + thread * a.tmpBytes;
     this.h2At = a.h2At + thread * a.h2Bytes;
-    this.h2 = new Float64Array(a.memory.buffer as unknown as SharedArrayBuffer, this.h2At, a.histLen);
     this.layout = { rowsAt: a.rowsAt, binsAt: a.binsAt, gAt: a.gAt, hAt: a.hAt, nCols: data.nCols };
   }
 
@@ -165,19 +165,19 @@ export class ShardWorker {
   build(node: number, target: number, c0: number, c1: number): void {
     const { colOffset } = this.data;
     const { histLen, stride, segStart, segEnd, maxNodes } = this.a;
-    const hist = this.a.arena.subarray(target * histLen, (target + 1) * histLen);
     const p0 = colOffset[c0]! * stride, p1 = colOffset[c1]! * stride;
-    hist.fill(0, p0, p1);
+    const histAt = target * histLen * 8, h2At = this.h2At, vec = this.vec;
+    vec.zero(histAt + 8 * p0, p1 - p0);
     let total = 0;
     for (let s = 0; s < SHARDS; s++) total += segEnd[s * maxNodes + node]! - segStart[s * maxNodes + node]!;
     // large nodes: rows at even positions go to hist, odd ones to h2 (summed at the end).
     // Consecutive rows often hit the same slot, and one accumulator would make each add wait
     // for the previous store to that slot. The parity is by position, whoever runs it.
     const dual = total >= DUAL_ROWS;
-    if (dual) this.h2.fill(0, p0, p1);
+    if (dual) vec.zero(h2At + 8 * p0, p1 - p0);
     // the root's counts are known after the first tree (see rootCounts): add gradients only
     const knownCounts = node === 0 && stride === 2 && this.a.rootState[0] === 1;
-    const kern = this.kernels(c0, c1, !knownCounts), histAt = target * histLen * 8, h2At = this.h2At;
+    const kern = this.kernels(c0, c1, !knownCounts);
     let parity = 0;
     for (let s = 0; s < SHARDS; s++) {
       const k0 = segStart[s * maxNodes + node]!, k1 = segEnd[s * maxNodes + node]!;
@@ -191,8 +191,11 @@ export class ShardWorker {
       if (m & 1) kern.rows(histAt, k1 - 1, k1);
       parity = (parity + (k1 - k0)) & 1;
     }
-    if (dual) { const h2 = this.h2; for (let q = p0; q < p1; q++) hist[q] += h2[q]!; }
-    if (knownCounts) { const rc = this.a.rootCounts; for (let q = p0 + 1; q < p1; q += 2) hist[q] = rc[q]!; }
+    if (dual) vec.add(histAt + 8 * p0, h2At + 8 * p0, p1 - p0);
+    if (knownCounts) {
+      const hist = this.a.arena, rc = this.a.rootCounts, o = target * histLen;
+      for (let q = p0 + 1; q < p1; q += 2) hist[o + q] = rc[q]!;
+    }
   }
 
   /** the generated kernels of a column range (see shard-wasm.ts) */
@@ -296,6 +299,14 @@ export class ShardedRows {
       }
     }
     if (this.parallel) this.parallelTrees++;
+  }
+
+  /** into -= h, element-wise (histogram subtraction; arena histograms in WebAssembly) */
+  subtract(into: Float64Array, h: Float64Array): void {
+    const arena = this.arrays.arena, end = arena.byteOffset + arena.byteLength;
+    if (into.buffer === arena.buffer && h.buffer === arena.buffer && into.byteOffset < end && h.byteOffset < end) {
+      this.local.vec.sub(into.byteOffset, h.byteOffset, into.length);
+    } else for (let s = 0; s < into.length; s++) into[s] -= h[s]!;
   }
 
   /** A histogram buffer for the grower: in the shared arena while it lasts (built in place). */
