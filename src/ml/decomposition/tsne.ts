@@ -79,15 +79,24 @@ function affinities(X: Matrix, perplexity: number): { rows: Int32Array; cols: In
   const dist = new Float64Array(n), order = new Int32Array(n);
   const target = Math.log(perplexity);
   const dk = new Float64Array(K);
+  const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
       for (let t = 0; t < d; t++) { const e = X.data[i * d + t]! - X.data[j * d + t]!; s += e * e; }
       dist[j] = j === i ? Infinity : s;
-      order[j] = j;
     }
-    order.sort((a, b) => dist[a]! - dist[b]!);
-    for (let k = 0; k < K; k++) { nbr[i * K + k] = order[k]!; dk[k] = dist[order[k]!]!; }
+    // the K nearest as a stable sort by distance would list them (ties in row order), without
+    // sorting all n: the K-th smallest distance from a plain numeric sort, then the rows below
+    // it and as many at it as fit, in row order, stably sorted
+    sorted.set(dist);
+    sorted.sort();
+    const kth = sorted[K - 1]!;
+    let m = 0;
+    for (let j = 0; j < n; j++) if (dist[j]! < kth) order[m++] = j;
+    for (let j = 0; j < n && m < K; j++) if (dist[j] === kth) order[m++] = j;
+    const near = Array.from(order.subarray(0, K)).sort((a, b) => dist[a]! - dist[b]!);
+    for (let k = 0; k < K; k++) { nbr[i * K + k] = near[k]!; dk[k] = dist[near[k]!]!; }
     let beta = 1, lo = 0, hi = Infinity;
     for (let step = 0; step < 100; step++) {
       let sum = 0, hsum = 0;
@@ -137,7 +146,8 @@ function gradient(Y: Float64Array, n: number, dim: number, rows: Int32Array, col
     }
   }
   // attraction over the sparse P: 4 sum_j p_ij w_ij (y_i - y_j)
-  for (let i = 0; i < n; i++) {
+  if (dim === 2) attraction2d(Y, n, rows, cols, vals, ex, grad);
+  else for (let i = 0; i < n; i++) {
     for (let t = rows[i]!; t < rows[i + 1]!; t++) {
       const j = cols[t]!;
       let s = 0;
@@ -171,6 +181,21 @@ function repulsion2d(Y: Float64Array, n: number, rep: Float64Array): number {
     rep[2 * i] = r0; rep[2 * i + 1] = r1;
   }
   return Z;
+}
+
+/** The sparse attraction loop of gradient() for 2-D layouts (same operations, same order). */
+function attraction2d(Y: Float64Array, n: number, rows: Int32Array, cols: Int32Array, vals: Float64Array, ex: number, grad: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const yi0 = Y[2 * i]!, yi1 = Y[2 * i + 1]!;
+    let g0 = grad[2 * i]!, g1 = grad[2 * i + 1]!;
+    for (let t = rows[i]!, end = rows[i + 1]!; t < end; t++) {
+      const j = cols[t]!;
+      const e0 = yi0 - Y[2 * j]!, e1 = yi1 - Y[2 * j + 1]!;
+      const f = ex * vals[t]! / (1 + (e0 * e0 + e1 * e1));
+      g0 += 4 * f * e0; g1 += 4 * f * e1;
+    }
+    grad[2 * i] = g0; grad[2 * i + 1] = g1;
+  }
 }
 
 function klDivergence(Y: Float64Array, n: number, dim: number, rows: Int32Array, cols: Int32Array, vals: Float64Array): number {
