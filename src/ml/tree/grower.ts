@@ -441,7 +441,13 @@ export class TreeGrower {
       const f = this.featureOfPlainCol(c);
       if (!mask[f]) continue;
       const nb = colOffset[c + 1]! - off;
-      if (t.kind === 'scalar') {
+      if (W === 2) {
+        // unit hessians: the hessian sums are the counts (tot[1] === tot[2]), so the scan keeps
+        // one running sum for both, with the same values and arithmetic as the general scan
+        const r = scanUnitHessian(hist, off, nb, tot[0]!, tot[2]!, lam, p.minSamplesLeaf, p.minChildWeight, parentScore,
+          Math.max(p.minGain, 1e-11 * Math.abs(parentScore)), n.gain, this.scanOut);
+        if (r >= 0) { n.gain = this.scanOut[0]!; n.feat = f; n.bin = r; n.leftTot[0] = this.scanOut[1]!; n.leftTot[1] = this.scanOut[2]!; n.leftTot[2] = this.scanOut[2]!; }
+      } else if (t.kind === 'scalar') {
         // inlined scalar scan: this loop is the hot spot of histogram training
         const G = tot[0]!, H = tot[1]!, C = tot[2]!, minLeaf = p.minSamplesLeaf, mcw = p.minChildWeight, unitH = this.unitH;
         let gl = 0, hl = 0, cl = 0, prev = -1;
@@ -478,6 +484,8 @@ export class TreeGrower {
     }
   }
 
+  /** scanUnitHessian's result: gain, left G, left count */
+  private readonly scanOut = new Float64Array(3);
   private plainFeature: Int32Array | null = null;
   private featureOfPlainCol(c: number): number {
     if (!this.plainFeature) {
@@ -636,6 +644,31 @@ export class TreeGrower {
       for (let k = 0; k < n; k++) cs[base + k] = rows[a + (keys[k]! & 0xffff)]!;
     }
   }
+}
+
+/**
+ * Best split of one numeric column from a (g, count) histogram at slot `off` with nb bins;
+ * returns its bin (or -1 when none beats bestGain) and writes gain, left G, left count to out.
+ */
+function scanUnitHessian(hist: Float64Array, off: number, nb: number, G: number, C: number, lam: number, minLeaf: number, mcw: number,
+  parentScore: number, floor: number, bestGain: number, out: Float64Array): number {
+  let gl = 0, cl = 0, prev = -1, bestBin = -1, bg = 0, bc = 0;
+  for (let b = 0, s = 2 * off; b < nb; b++, s += 2) {
+    const cb = hist[s + 1]!;
+    if (cb === 0) continue;
+    if (prev >= 0) {
+      const cr = C - cl;
+      if (cr < minLeaf) break;
+      if (cl >= minLeaf && cl >= mcw && cr >= mcw) {
+        const gr = G - gl;
+        const gain = (gl * gl) / (cl + lam) + (gr * gr) / (cr + lam) - parentScore;
+        if (gain > bestGain && gain > floor) { bestGain = gain; bestBin = (prev + b - 1) >> 1; bg = gl; bc = cl; }
+      }
+    }
+    gl += hist[s]!; cl += cb; prev = b;
+  }
+  out[0] = bestGain; out[1] = bg; out[2] = bc;
+  return bestBin;
 }
 
 function heapPush(h: Node[], n: Node): void {
