@@ -65,7 +65,7 @@ test('quantizedTopK returns exactly the dense top k: items, float32 scores, orde
       const hs = new Float64Array(k), hi = new Int32Array(k);
       const want = drainHeap(hs, hi, heapSelect(scores, 0, n, k, hs, hi), new Int32Array(Math.min(k, n)));
       const idx = new Int32Array(k), score = new Float32Array(k);
-      const got = top!.topK(x, k, masked, masked.length, idx, score);
+      const got: number = top!.topK(x, k, masked, masked.length, idx, score);
       const expected = Array.from(want.subarray(0, Math.min(k, n - new Set(masked).size)));
       assert.deepEqual(Array.from(idx.subarray(0, got)), expected, `n=${n} f=${f} k=${k} t=${t}`);
       assert.deepEqual(Array.from(score.subarray(0, got)), expected.map((i) => scores[i]!));

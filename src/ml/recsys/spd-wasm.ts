@@ -8,17 +8,9 @@
 // Layout of the memory: a header page (an atomic slot counter, then 4 x 4 float64 scratch per
 // thread), then whatever the caller places (G and W for EASE).
 
-const u = (n: number): number[] => { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; };
-const vec = (items: number[][]): number[] => [...u(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...u(body.length), ...body];
-const str = (s: string): number[] => [...u(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-const sleb = (n: number): number[] => { const o: number[] = []; for (;;) { const b = n & 0x7f; n >>= 7; if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) { o.push(b); return o; } o.push(b | 0x80); } };
+import { F64, I32, V128, i32Const as i32c, localGet as get, localSet as set, memoryModule, simdOp as simd, uleb as u, v128Load } from '../../util/wasm.ts';
 
-const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
-const get = (i: number) => [0x20, ...u(i)], set = (i: number) => [0x21, ...u(i)];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...u(op), ...imm];
-const vload = simd(0x00, 3, 0); // v128.load align=8 offset 0
+const vload = v128Load(0, 3); // align=8 offset 0
 const F64X2_ADD = 0xf0, F64X2_MUL = 0xf2, EXTRACT = 0x21;
 const ADD = 0x6a, MUL = 0x6c, AND = 0x71, LT_U = 0x49;
 const F64LOAD = (off: number) => [0x2b, 3, ...u(off)], F64STORE = (off: number) => [0x39, 3, ...u(off)];
@@ -77,18 +69,8 @@ function kernelBytes(): Uint8Array {
       }
     }
   }
-  body.push(0x0b);
-  const locals = vec([[8, I32], [14, V128], [1, F64]]);
-  const fn = [...locals, ...body];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])),
-    // import a shared memory (limits flag 3: shared, with a maximum)
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...u(1), ...u(65536)]])),
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...str('dot44'), 0x00, 0]])),
-    ...section(10, vec([[...u(fn.length), ...fn]])),
-  ]);
+  // a shared memory, so worker threads run the kernel over the same data
+  return memoryModule([{ name: 'dot44', params: 5, locals: [[8, I32], [14, V128], [1, F64]], code: body }], { minPages: 1, sharedMaxPages: 65536 });
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -3,14 +3,8 @@
 // WebAssembly SIMD kernel (f32x4, four independent accumulators) does it several times faster
 // than scalar JavaScript, which keeps one request well under a millisecond. Rows whose width is
 // not a multiple of 16, or a runtime without WebAssembly SIMD, use the unrolled JavaScript loop.
-import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
+import { I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, v128Load as load } from '../../util/wasm.ts';
 
-
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number) => [0x20, i], set = (i: number) => [0x21, i], tee = (i: number) => [0x22, i];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const load = (offset: number) => simd(0x00, 4, ...uleb(offset)); // v128.load align=16
 const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, EXTRACT = 0x1f;
 
 /** (func score (y x out n f)): out[i] = dot(y[i*f .. i*f+f], x) for i < n; f % 16 == 0; byte pointers. */
@@ -41,18 +35,8 @@ function kernelBytes(): Uint8Array {
     ...get(I), ...i32c(1), 0x6a, ...set(I),
     0x0c, 0, // br loop
     0x0b, 0x0b, // end loop, end block
-    0x0b, // end func
   ];
-  const locals = vec([[6, I32], [4, V128]]);
-  const fn = [...locals, ...body];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0]])), // type: (i32 x5) -> ()
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])), // import memory, min 1 page
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('score'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(fn.length), ...fn]])),
-  ]);
+  return memoryModule([{ name: 'score', params: 5, locals: [[6, I32], [4, V128]], code: body }]);
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -16,14 +16,9 @@
 // plus the float32 kernel's own rounding (f * 2^-23 * max|Y_i| * |x|_1) and the rounding of the
 // approximation itself, covered by a relative slack.
 import { heapSelect, drainHeap } from '../../ml/recsys/recommender.ts';
-import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
+import { I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, uleb, v128Load as load } from '../../util/wasm.ts';
 import type { DotScorer } from './dot-f32.ts';
 
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number) => [0x20, i], set = (i: number) => [0x21, i], tee = (i: number) => [0x22, i];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const load = (offset: number) => simd(0x00, 4, ...uleb(offset)); // v128.load align=16
 const load8x8 = (offset: number) => simd(0x01, 3, ...uleb(offset)); // v128.load8x8_s: 8 i8 -> 8 i16
 const I32X4_ADD = 0xae, I32X4_DOT_I16X8_S = 0xba, I32X4_EXTRACT = 0x1b, F32X4_MAX = 0xe9, F32X4_EXTRACT = 0x1f;
 /** rows per block: a block whose best approximation is below the threshold is skipped whole */
@@ -58,9 +53,7 @@ function kernelBytes(steps: number): Uint8Array {
     ...get(OUT), ...i32c(4), 0x6a, ...set(OUT),
     0x0c, 0,
     0x0b, 0x0b,
-    0x0b,
   ];
-  const fn = [...vec([[1, I32], [2 + steps, V128]]), ...code];
   // (func blockmax (v bm nb)): bm[b] = max of v[b*BLOCK .. b*BLOCK+BLOCK) for b < nb
   const V = 0, BM = 1, NB = 2, BEND = 3, M = 4;
   const blockMax = [
@@ -77,16 +70,10 @@ function kernelBytes(steps: number): Uint8Array {
     ...get(BM), ...i32c(4), 0x6a, ...set(BM),
     0x0c, 0,
     0x0b, 0x0b,
-    0x0b,
   ];
-  const fn2 = [...vec([[1, I32], [1, V128]]), ...blockMax];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), 0], [0x60, ...vec([[I32], [I32], [I32]]), 0]])),
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 1]])),
-    ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('approx'), 0x00, 0], [...name('blockmax'), 0x00, 1]])),
-    ...section(10, vec([[...uleb(fn.length), ...fn], [...uleb(fn2.length), ...fn2]])),
+  return memoryModule([
+    { name: 'approx', params: 5, locals: [[1, I32], [2 + steps, V128]], code },
+    { name: 'blockmax', params: 3, locals: [[1, I32], [1, V128]], code: blockMax },
   ]);
 }
 
@@ -154,9 +141,9 @@ export function quantizedTopK(Y: Float32Array | Float64Array, rows: number, cols
   let hs = new Float64Array(0), hi = new Int32Array(0);
   let gathered: Float32Array = new Float32Array(BLOCK * 64), gatheredRow: Int32Array = new Int32Array(BLOCK * 64);
   let cand: Int32Array = new Int32Array(64), candScore: Float32Array = new Float32Array(64);
-  const scorer = {
+  const scorer: { lastExact: number; topK: TopKScorer['topK'] } = {
     lastExact: 0,
-    topK(x: ArrayLike<number>, k: number, masked: Int32Array, maskedCount: number, idx: Int32Array, score: Float32Array): number {
+    topK(x, k, masked, maskedCount, idx, score) {
       if (k <= 0) return 0;
       if (hs.length < k) { hs = new Float64Array(k); hi = new Int32Array(k); }
       let xmax = 0, xl1 = 0;
