@@ -6,7 +6,7 @@ import { formatSummary } from '../pipeline/runner.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable } from './output.ts';
 
-interface Opts { data?: string; json?: boolean; seed: string; kMin: string; kMax: string; customers?: string; months?: string; track: boolean }
+interface Opts { data?: string; json?: boolean; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
 
 function int(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -50,18 +50,21 @@ export function register(program: Command): void {
     .option('--data <file>', 'order lines (the Online Retail CSV, or order_line NDJSON/Parquet); default: the generated retail world')
     .option('--json', 'print one JSON object (kpis, segments, forecast, spend, stages)')
     .option('--seed <n>', 'seed of the world and the models', '0')
-    .option('--k-min <n>', 'smallest k tried by KMeans', '3')
-    .option('--k-max <n>', 'largest k tried by KMeans', '8')
+    .option('--k-min <n>', 'smallest k tried by KMeans (default 3)')
+    .option('--k-max <n>', 'largest k tried by KMeans (default 8)')
     .option('--customers <n>', 'retail world: customers (default 2000)')
     .option('--months <n>', 'retail world: months of history (default 24)')
     .option('--no-track', 'do not record a tracking run nor register the models')
     .action(async (o: Opts) => {
-      const kMin = int('--k-min', o.kMin, 2)!, kMax = int('--k-max', o.kMax, 2)!;
+      // no range given: the pipeline's defaults (3..8 for the segmentation; the log-RFM
+      // comparison scan over the scikit-learn anchor's own 3..6)
+      const given = o.kMin !== undefined || o.kMax !== undefined;
+      const kMin = int('--k-min', o.kMin ?? '3', 2)!, kMax = int('--k-max', o.kMax ?? '8', 2)!;
       if (kMax < kMin) fail(`--k-max (${kMax}) must be >= --k-min (${kMin})`);
       const ws = await openWorkspace();
       try {
         const s = await runRetail(ws, {
-          data: o.data, seed: int('--seed', o.seed, 0), kRange: [kMin, kMax], track: o.track,
+          data: o.data, seed: int('--seed', o.seed, 0), kRange: given ? [kMin, kMax] : undefined, track: o.track,
           world: { customers: int('--customers', o.customers, 20), months: int('--months', o.months, 6) },
           log: (l) => process.stderr.write(l + '\n'),
         }).catch((e: Error) => fail(e.message));

@@ -28,6 +28,7 @@ export interface SegmentProfile {
 
 export interface SegmentationOptions {
   kRange?: [number, number];
+  /** KMeans restarts per k (default 5) */
   nInit?: number;
   seed?: number;
   /** weight of the category-mix shares beside the standardised RFM (0 = RFM only) */
@@ -75,6 +76,7 @@ function combine(Z: Matrix, mix: Matrix, w: number): Matrix {
 }
 
 const INERTIA_TOLERANCE = 0.001;
+const SEGMENT_RESTARTS = 5;
 
 /**
  * KMeans for every k in the range; the chosen k has the highest silhouette. Each k gets `nInit`
@@ -216,7 +218,10 @@ export async function segmentCustomers(t: RfmTable, opts: SegmentationOptions = 
   }, opts.aside);
   tsne.catch(() => {}); // awaited below; a failing scan is the error to report
   await opts.gate;
-  const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit, seed });
+  // 5 restarts per k: on Online Retail they find the same best partitions as 10 for every
+  // k but 8 (silhouette 0.2383 vs 0.2388), and the same chosen segmentation, for half the CPU
+  // (the log-RFM comparison with scikit-learn keeps its 10, as the anchor's n_init)
+  const { scan, best, models } = scanK(X, { kRange: opts.kRange, nInit: opts.nInit ?? SEGMENT_RESTARTS, seed });
   const km = models.get(best.k)!;
   const labels = km.labels;
   const k = best.k, n = X.rows;
