@@ -35,7 +35,20 @@ export class SilhouetteScorer {
         const je = Math.min(n, jb + TILE);
         for (let i = ib; i < ie; i++) {
           const oi = i * d;
-          for (let j = Math.max(jb, i + 1); j < je; j++) {
+          let j = Math.max(jb, i + 1);
+          // two pairs at a time: independent sums, row i's values loaded once for both
+          for (; j + 1 < je; j += 2) {
+            const oj = j * d, ok = oj + d;
+            let s = 0, s2 = 0;
+            for (let t = 0; t < d; t++) {
+              const xi = x[oi + t]!, e = xi - x[oj + t]!, e2 = xi - x[ok + t]!;
+              s += e * e; s2 += e2 * e2;
+            }
+            const v = Math.sqrt(s), v2 = Math.sqrt(s2);
+            D[i * n + j] = v; D[j * n + i] = v;
+            D[i * n + j + 1] = v2; D[(j + 1) * n + i] = v2;
+          }
+          for (; j < je; j++) {
             const oj = j * d;
             let s = 0;
             for (let t = 0; t < d; t++) { const e = x[oi + t]! - x[oj + t]!; s += e * e; }
