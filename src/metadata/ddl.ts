@@ -1,5 +1,6 @@
 // Small helpers so one migration file creates the same schema on SQLite and PostgreSQL.
-import { PostgresAdapter, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely } from 'kysely';
+import type { ColumnDefinitionBuilder, CreateTableBuilder, Kysely } from 'kysely';
+import { PostgresAdapter } from './kysely.ts';
 
 export function isPostgres(db: Kysely<any>): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql } from '../metadata/kysely.ts';
 import { nowIso, type MetaStore } from '../metadata/db.ts';
 import type { Database } from '../metadata/schema.ts';
 import { TrackingError } from './errors.ts';

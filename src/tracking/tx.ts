@@ -1,7 +1,7 @@
 // Write transactions that take the database's write lock before their first read, so a
 // read-modify-write (allocate the next version, move an alias and append its history) cannot
 // interleave with another process doing the same.
-import { sql } from 'kysely';
+import { sql } from '../metadata/kysely.ts';
 import type { MetaDb, MetaStore } from '../metadata/db.ts';
 
 /**
