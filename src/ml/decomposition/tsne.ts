@@ -9,6 +9,7 @@ import { checkXy, resolveParams } from '../core/estimator.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import { PCA } from './pca.ts';
+import { wasmRepulsion2d } from './tsne-wasm.ts';
 
 export interface TSNEParams {
   nComponents: number; perplexity: number; maxIter: number; earlyExaggeration: number;
@@ -50,9 +51,10 @@ export class TSNE {
     const lr = p.learningRate > 0 ? p.learningRate : Math.max(n / p.earlyExaggeration / 4, 50);
     const update = new Float64Array(n * dim), gains = new Float64Array(n * dim).fill(1), grad = new Float64Array(n * dim);
     const exIters = Math.min(250, p.maxIter);
+    const repulsion = dim === 2 ? (wasmRepulsion2d(n) ?? ((y: Float64Array, r: Float64Array) => repulsion2d(y, n, r))) : null;
     for (let it = 0; it < p.maxIter; it++) {
       const exaggeration = it < exIters ? p.earlyExaggeration : 1;
-      gradient(Y, n, dim, rows, cols, vals, exaggeration, grad);
+      gradient(Y, n, dim, rows, cols, vals, exaggeration, grad, repulsion);
       const momentum = it < exIters ? 0.5 : 0.8;
       for (let t = 0; t < n * dim; t++) {
         const g = grad[t]!;
@@ -126,12 +128,12 @@ function affinities(X: Matrix, perplexity: number): { rows: Int32Array; cols: In
   return { rows, cols, vals };
 }
 
-function gradient(Y: Float64Array, n: number, dim: number, rows: Int32Array, cols: Int32Array, vals: Float64Array, ex: number, grad: Float64Array): void {
+function gradient(Y: Float64Array, n: number, dim: number, rows: Int32Array, cols: Int32Array, vals: Float64Array, ex: number, grad: Float64Array, repulsion: ((Y: Float64Array, rep: Float64Array) => number) | null): void {
   grad.fill(0);
   // repulsion over all pairs: -4 sum_j w_ij^2 / Z (y_i - y_j)
   let Z = 0;
   const rep = new Float64Array(n * dim);
-  if (dim === 2) Z = repulsion2d(Y, n, rep);
+  if (repulsion) Z = repulsion(Y, rep);
   else for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       let s = 0;
