@@ -4,7 +4,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
 import type { Migration, MigrationProvider } from 'kysely';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from './kysely.ts';
 import { migrations } from './migrations/index.ts';
@@ -24,8 +23,13 @@ export interface MetaStore {
   close(): Promise<void>;
 }
 
-// int8 (bigint) columns hold row counts and byte sizes, far below 2^53: read them as numbers.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** The PostgreSQL client, loaded on first use: a SQLite store (every CLI run without DATABASE_URL) never needs it (~80 ms of start-up). */
+async function loadPg(): Promise<typeof import('pg').default> {
+  const pg = (await import('pg')).default;
+  // int8 (bigint) columns hold row counts and byte sizes, far below 2^53: read them as numbers.
+  pg.types.setTypeParser(20, (v) => Number(v));
+  return pg;
+}
 
 const provider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
@@ -43,6 +47,7 @@ export async function openMetaStore(opts: OpenOptions): Promise<MetaStore> {
     const url = new URL(opts.databaseUrl);
     schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
+    const pg = await loadPg();
     const pool = new pg.Pool({
       connectionString: url.toString(),
       max: 10,
