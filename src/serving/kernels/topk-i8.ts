@@ -20,37 +20,43 @@ import { I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee
 import type { DotScorer } from './dot-f32.ts';
 
 const load8x8 = (offset: number) => simd(0x01, 3, ...uleb(offset)); // v128.load8x8_s: 8 i8 -> 8 i16
-const I32X4_ADD = 0xae, I32X4_DOT_I16X8_S = 0xba, I32X4_EXTRACT = 0x1b, F32X4_MAX = 0xe9, F32X4_EXTRACT = 0x1f;
+const I32X4_ADD = 0xae, I32X4_DOT_I16X8_S = 0xba, F32X4_PMAX = 0xeb, F32X4_EXTRACT = 0x1f, F32X4_MUL = 0xe6;
+const I8X16_SHUFFLE = 0x0d, V128_STORE = 0x0b, F32X4_CONVERT_I32X4_S = 0xfa;
 /** rows per block: a block whose best approximation is below the threshold is skipped whole */
 const BLOCK = 32;
 
 /**
- * (func approx (q p a out n)): out[i] = f32(sum_j q[i][j] * p[j]) * a[i], for i < n; byte pointers,
- * q i8 and p i16 with `steps` x 8 values a row, a and out f32. Generated for one row width: the
- * query's vectors stay in locals and each row is straight-line code (no inner loop).
+ * (func approx (q p a out n)): out[i] = f32(sum_j q[i][j] * p[j]) * a[i], for i < n, n a multiple
+ * of 4; byte pointers, q i8 and p i16 with `steps` x 8 values a row, a and out f32. Generated for
+ * one row width: the query's vectors stay in locals, four rows a step as straight-line code, and
+ * their four integer sums come out of one shuffle-and-add reduction as one vector.
  */
 function kernelBytes(steps: number): Uint8Array {
-  // params 0 q, 1 p, 2 a, 3 out, 4 n; local 5 end (i32); then 2 accumulators and `steps` query vectors (v128)
-  const Q = 0, P = 1, A = 2, OUT = 3, N = 4, END = 5, ACC = 6, PV = 8;
+  // params 0 q, 1 p, 2 a, 3 out, 4 n; local 5 end (i32); v128 locals: 4 accumulators, 2 temporaries, `steps` query vectors
+  const Q = 0, P = 1, A = 2, OUT = 3, N = 4, END = 5, ACC = 6, T = 10, PV = 12;
   const zero = simd(0x0c, ...new Array(16).fill(0));
   const rowBytes = steps * 8;
+  const lanes = (...l: number[]) => l.flatMap((x) => [x * 4, x * 4 + 1, x * 4 + 2, x * 4 + 3]);
+  const shuffle = (...l: number[]) => simd(I8X16_SHUFFLE, ...lanes(...l));
+  // [a0+a2, a1+a3, b0+b2, b1+b3] of two accumulators
+  const fold = (x: number, y: number) => [...get(x), ...get(y), ...shuffle(0, 1, 4, 5), ...get(x), ...get(y), ...shuffle(2, 3, 6, 7), ...simd(I32X4_ADD)];
   const code = [
     ...get(Q), ...get(N), ...i32c(rowBytes), 0x6c, 0x6a, ...set(END),
     ...Array.from({ length: steps }, (_, s) => [...get(P), ...load(s * 16), ...set(PV + s)]).flat(),
     0x02, 0x40, 0x03, 0x40,
     ...get(Q), ...get(END), 0x4f, 0x0d, 1,
-    ...zero, ...set(ACC), ...zero, ...set(ACC + 1),
-    ...Array.from({ length: steps }, (_, s) => [...get(ACC + (s & 1)), ...get(Q), ...load8x8(s * 8), ...get(PV + s), ...simd(I32X4_DOT_I16X8_S), ...simd(I32X4_ADD), ...set(ACC + (s & 1))]).flat(),
-    ...get(OUT), // store address first
-    ...get(ACC), ...get(ACC + 1), ...simd(I32X4_ADD), ...tee(ACC),
-    ...simd(I32X4_EXTRACT, 0), ...get(ACC), ...simd(I32X4_EXTRACT, 1), 0x6a, ...get(ACC), ...simd(I32X4_EXTRACT, 2), 0x6a, ...get(ACC), ...simd(I32X4_EXTRACT, 3), 0x6a,
-    0xb2, // f32.convert_i32_s
-    ...get(A), 0x2a, 2, 0, // f32.load a[i]
-    0x94, // f32.mul
-    0x38, 2, 0, // f32.store out[i]
-    ...get(Q), ...i32c(rowBytes), 0x6a, ...set(Q),
-    ...get(A), ...i32c(4), 0x6a, ...set(A),
-    ...get(OUT), ...i32c(4), 0x6a, ...set(OUT),
+    ...[0, 1, 2, 3].flatMap((r) => [
+      ...zero, ...set(ACC + r),
+      ...Array.from({ length: steps }, (_, s) => [...get(ACC + r), ...get(Q), ...load8x8(r * rowBytes + s * 8), ...get(PV + s), ...simd(I32X4_DOT_I16X8_S), ...simd(I32X4_ADD), ...set(ACC + r)]).flat(),
+    ]),
+    ...fold(ACC, ACC + 1), ...set(T), ...fold(ACC + 2, ACC + 3), ...set(T + 1),
+    ...get(OUT),
+    ...get(T), ...get(T + 1), ...shuffle(0, 2, 4, 6), ...get(T), ...get(T + 1), ...shuffle(1, 3, 5, 7), ...simd(I32X4_ADD),
+    ...simd(F32X4_CONVERT_I32X4_S), ...get(A), ...load(0), ...simd(F32X4_MUL),
+    ...simd(V128_STORE, 4, 0),
+    ...get(Q), ...i32c(4 * rowBytes), 0x6a, ...set(Q),
+    ...get(A), ...i32c(16), 0x6a, ...set(A),
+    ...get(OUT), ...i32c(16), 0x6a, ...set(OUT),
     0x0c, 0,
     0x0b, 0x0b,
   ];
@@ -61,7 +67,7 @@ function kernelBytes(steps: number): Uint8Array {
     0x02, 0x40, 0x03, 0x40,
     ...get(BM), ...get(BEND), 0x4f, 0x0d, 1,
     ...get(V), ...load(0),
-    ...Array.from({ length: BLOCK / 4 - 1 }, (_, k) => [...get(V), ...load((k + 1) * 16), ...simd(F32X4_MAX)]).flat(),
+    ...Array.from({ length: BLOCK / 4 - 1 }, (_, k) => [...get(V), ...load((k + 1) * 16), ...simd(F32X4_PMAX)]).flat(),
     ...set(M),
     ...get(BM),
     ...get(M), ...simd(F32X4_EXTRACT, 0), ...get(M), ...simd(F32X4_EXTRACT, 1), 0x97, ...get(M), ...simd(F32X4_EXTRACT, 2), 0x97, ...get(M), ...simd(F32X4_EXTRACT, 3), 0x97,
@@ -72,7 +78,7 @@ function kernelBytes(steps: number): Uint8Array {
     0x0b, 0x0b,
   ];
   return memoryModule([
-    { name: 'approx', params: 5, locals: [[1, I32], [2 + steps, V128]], code },
+    { name: 'approx', params: 5, locals: [[1, I32], [6 + steps, V128]], code },
     { name: 'blockmax', params: 3, locals: [[1, I32], [1, V128]], code: blockMax },
   ]);
 }
@@ -111,7 +117,8 @@ export function quantizedTopK(Y: Float32Array | Float64Array, rows: number, cols
   const qmax = 127, pmax = Math.min(32767, Math.floor((2 ** 31 - 1) / (qmax * Math.max(cols, 8))));
   const rowVals = steps * 8;
   const blocks = Math.ceil(rows / BLOCK);
-  const qBytes = Math.ceil(rows * rowVals / 16) * 16, pBytes = rowVals * 2, aBytes = rows * 4, outBytes = blocks * BLOCK * 4, bmBytes = blocks * 4;
+  const rows4 = Math.ceil(rows / 4) * 4; // the kernel takes four rows a step (padding rows are zero)
+  const qBytes = Math.ceil(rows4 * rowVals / 16) * 16, pBytes = rowVals * 2, aBytes = rows4 * 4, outBytes = blocks * BLOCK * 4, bmBytes = blocks * 4;
   const mem = new WebAssembly.Memory({ initial: Math.ceil((qBytes + pBytes + aBytes + outBytes + bmBytes + 64) / 65536) });
   const exports = new WebAssembly.Instance(mod, { env: { mem } }).exports;
   const run = exports.approx as (q: number, p: number, a: number, out: number, n: number) => void;
@@ -151,7 +158,8 @@ export function quantizedTopK(Y: Float32Array | Float64Array, rows: number, cols
       const sx = xmax > 0 ? xmax / pmax : 1;
       let pl1 = 0;
       for (let j = 0; j < cols; j++) { const v = Math.max(-pmax, Math.min(pmax, Math.round(x[j]! / sx))); p[j] = v; pl1 += Math.abs(v); }
-      run(qOff, pOff, aOff, outOff, rows);
+      run(qOff, pOff, aOff, outOff, rows4);
+      approx.fill(-Infinity, rows, rows4);
       for (let r = 0; r < maskedCount; r++) approx[masked[r]!] = -Infinity;
       blockMax(outOff, bmOff, blocks);
       // approx[i] ~ (Y_i . x) / sx, within `bound` (same units; slack for float rounding)
