@@ -14,11 +14,11 @@ import { buildModels } from '../../warehouse/models.ts';
 import type { Workspace } from '../../warehouse/workspace.ts';
 import { rfmTable } from './features.ts';
 import { revenueSeries, writeForecasts, type ForecastResult } from './forecast.ts';
-import { runFitTask, type FitReply, type FitTask } from './fit-worker.ts';
+import { runFitTask, type FitReply, type FitTask, type SideTask } from './side-worker.ts';
 import { regressorFromJSON } from './models.ts';
 import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
 import { writeLakeTable } from './lake-rows.ts';
-import { elbowK, segmentAside, segmentCustomers, logStandardise, scanKAside, type SegmentationResult, type KChoice } from './segments.ts';
+import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentAside, type SegmentationResult, type KChoice } from './segments.ts';
 import { spendData, type SpendResult } from './spend.ts';
 
 /** The SQL models this pipeline needs, in build order. */
@@ -85,11 +85,12 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   const ctx: Ctx = { ws, opts };
   const wh = ws.wh;
   const sql = serialQueue();
-  // two side threads: the segmentation's (t-SNE, log-RFM scan) and the fits' (backtests, spend)
-  const segAside = segmentAside();
-  const fits = new Aside<FitTask, FitReply>(new URL('./fit-worker.ts', import.meta.url));
-  // started now, they load their modules while DuckDB imports and cleans
-  if (defaultThreads() >= 2) { segAside.warm(); fits.warm(); }
+  // one side thread (side-worker.ts) for the t-SNE, the backtests and the spend fits, beside the
+  // main thread's KMeans scans, DBSCAN and PCA: with two cores, two busy threads; a third thread
+  // would only add its own start-up and compile the same code again
+  const side = new Aside<SideTask, unknown>(new URL('./side-worker.ts', import.meta.url));
+  // started now, it loads its modules while DuckDB imports and cleans
+  if (defaultThreads() >= 2) side.warm();
   const steps: StepOrGroup<Ctx>[] = [
     {
       name: 'source',
@@ -140,22 +141,25 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     },
     // forecast, spend and segmentation only read the clean lines: they run at once. DuckDB work
     // goes through one queue (one connection), in the order segment, forecast, spend; the
-    // segmentation's own scan waits for that queue to drain (its synchronous computing would
-    // hold up the others' queries), while the forecast's and spend's fits run on worker threads
-    // beside it, as do the t-SNE and the log-RFM scan
+    // segmentation's scans wait for that queue to drain (their synchronous computing would hold
+    // up the others' queries), while the t-SNE, the backtests and the spend fits run on the side
+    // thread, in the order they are asked for
     [
       {
         name: 'segment',
         async run(c) {
           const t = await sql(() => rfmTable(wh));
           c.country = t.country;
-          // the log-RFM-only scan (the scikit-learn comparison) and the t-SNE run on worker
-          // threads while the main segmentation scan runs here
-          // (over the anchor's k = 3..6 unless a range is given, so the two scans match)
-          const rfmScan = scanKAside(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed }, segAside);
-          rfmScan.catch(() => {}); // awaited below; if the segmentation fails first, its failure is the one reported
-          c.seg = await segmentCustomers(t, { seed, kRange: opts.kRange, gate: sql(async () => {}), aside: segAside });
-          const rfm = await rfmScan;
+          // the segmentation posts its t-SNE to the side thread, then scans here once the query
+          // queue has drained; the log-RFM-only scan (the scikit-learn comparison, over the
+          // anchor's k = 3..6 unless a range is given, so the two scans match) runs here after
+          // it, while the segmentation waits for its t-SNE
+          const gate = sql(async () => {});
+          const segmenting = segmentCustomers(t, { seed, kRange: opts.kRange, gate, aside: side as unknown as SegmentAside });
+          segmenting.catch(() => {}); // awaited below; a failing scan here is the error reported first
+          await gate;
+          const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed });
+          c.seg = await segmenting;
           c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
           return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
         },
@@ -164,7 +168,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
         name: 'forecast',
         async run(c) {
           const [month, week] = await sql(async () => [await revenueSeries(wh, 'month'), await revenueSeries(wh, 'week')]);
-          const r = await fitAside(fits, { task: 'forecast', month, week, opts: { seed } });
+          const r = await fitAside(side, { task: 'forecast', month, week, opts: { seed } });
           if (r.task !== 'forecast') throw new Error('forecast: unexpected worker reply');
           const rows = await sql(() => writeForecasts(wh, r.month, r.week));
           c.forecast = { month: r.month, week: r.week };
@@ -175,7 +179,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
         name: 'spend',
         async run(c) {
           const data = await sql(() => spendData(wh));
-          const r = await fitAside(fits, { task: 'spend', data, seed });
+          const r = await fitAside(side, { task: 'spend', data, seed });
           if (r.task !== 'spend') throw new Error('spend: unexpected worker reply');
           c.spend = { ...r.result, model: regressorFromJSON(r.result.best, r.model) };
           const s = c.spend;
@@ -234,8 +238,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     await run?.end('failed', (e as Error).message);
     throw e;
   } finally {
-    segAside.close();
-    fits.close();
+    side.close();
   }
   const c = ctx as Required<Ctx>;
   const summary: Omit<RetailSummary, 'tracking' | 'pipeline'> = {
@@ -273,10 +276,10 @@ function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-/** A forecast or spend fit on the fit thread (inline when TRIBUTARY_THREADS allows only one). */
-function fitAside(fits: Aside<FitTask, FitReply>, task: FitTask): Promise<FitReply> {
+/** A forecast or spend fit on the side thread (inline when TRIBUTARY_THREADS allows only one). */
+function fitAside(side: Aside<SideTask, unknown>, task: FitTask): Promise<FitReply> {
   if (defaultThreads() < 2) return Promise.resolve().then(() => runFitTask(task, 0));
-  return fits.run(task, task.task);
+  return side.run(task, task.task) as Promise<FitReply>;
 }
 
 function pickForecast(f: ForecastResult) {

@@ -1,11 +1,14 @@
-// Worker-thread entry for the pure-compute halves of the forecast and spend stages, so they run
-// beside the segmentation instead of after it, one after the other on one thread (aside.ts): the rolling-origin backtests of both revenue
-// series, and the spend models' fits and scores. Their inputs were read from the warehouse on
-// the main thread (DuckDB stays there); results come back as plain data (the chosen spend model
-// as its JSON). Message in: a task; message out: its result, or an error.
+// The retail pipeline's side thread (aside.ts): everything it computes beside the main thread's
+// segmentation scans, one task after another: the t-SNE projection (segment-tasks.ts), the
+// rolling-origin backtests of both revenue series, and the spend models' fits and scores. One
+// thread, not one per kind of work: each thread costs its own start-up (tsx, its modules, their
+// compilation), and with two cores the main thread and one side thread keep both busy. Inputs
+// were read from the warehouse on the main thread (DuckDB stays there); results come back as
+// plain data (the chosen spend model as its JSON). Message in: a task; out: its result, or an error.
 import { parentPort } from 'node:worker_threads';
 import { backtest, type BacktestOptions, type ForecastResult, type Series } from './forecast.ts';
 import { fitSpend, type SpendData, type SpendResult } from './spend.ts';
+import { runSegmentTask, type SegmentTask } from './segment-tasks.ts';
 
 export type FitTask =
   | { task: 'forecast'; month: Series; week: Series; opts: BacktestOptions }
@@ -24,9 +27,12 @@ export function runFitTask(m: FitTask, nJobs?: number): FitReply {
   return { task: 'spend', result, model: model.toJSON() };
 }
 
-parentPort?.on('message', (m: FitTask & { id: number }) => {
+export type SideTask = FitTask | SegmentTask;
+
+parentPort?.on('message', (m: SideTask & { id: number }) => {
   try {
-    parentPort!.postMessage({ id: m.id, ...runFitTask(m) });
+    const reply = m.task === 'tsne' || m.task === 'scan' ? runSegmentTask(m) : runFitTask(m);
+    parentPort!.postMessage({ id: m.id, ...reply });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });
   }
