@@ -101,24 +101,45 @@ export class SilhouetteScorer {
     const members = new Int32Array(n), fill = start.slice(0, k);
     for (let i = 0; i < n; i++) members[fill[labels[i]!]!++] = i;
     const sums = new Float64Array(n * k);
-    for (let i = 0; i < n; i++) {
-      const row = i * n, li = labels[i]!;
+    // two rows at a time: each member index is loaded once for both rows' sums (their own
+    // clusters, split at the row itself, are summed row by row)
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      const ra = i * n, rb = ra + n, la = labels[i]!, lb = labels[i + 1]!;
       for (let c = 0; c < k; c++) {
-        const b = start[c + 1]!;
-        let t = start[c]!, s = 0;
-        if (c === li) {
-          for (; members[t]! < i; t++) s += D[row + members[t]!]!;
-          t++; // row i itself
-          let after = 0;
-          for (; t < b; t++) after += D[row + members[t]!]!;
-          s += after;
-        } else {
-          for (; t < b; t++) s += D[row + members[t]!]!;
-        }
-        sums[i * k + c] = s;
+        if (c === la || c === lb) continue;
+        let sa = 0, sb = 0;
+        for (let t = start[c]!, b = start[c + 1]!; t < b; t++) { const m = members[t]!; sa += D[ra + m]!; sb += D[rb + m]!; }
+        sums[i * k + c] = sa; sums[(i + 1) * k + c] = sb;
       }
+      this.rowSums(i, la, la === lb ? -1 : lb, start, members, sums, k);
+      this.rowSums(i + 1, lb, la === lb ? -1 : la, start, members, sums, k);
     }
+    if (i < n) this.rowSums(i, labels[i]!, -1, start, members, sums, k, true);
     return { labels, sums, counts };
+  }
+
+  /**
+   * Row i's sum to its own cluster (the rows before it, then the rows after it, as the upper
+   * triangle would add them), to `other` when it is >= 0, and with `all` to every cluster.
+   */
+  private rowSums(i: number, own: number, other: number, start: Int32Array, members: Int32Array, sums: Float64Array, k: number, all = false): void {
+    const D = this.D!, row = i * this.X.rows;
+    for (let c = 0; c < k; c++) {
+      if (!all && c !== own && c !== other) continue;
+      const b = start[c + 1]!;
+      let t = start[c]!, s = 0;
+      if (c === own) {
+        for (; members[t]! < i; t++) s += D[row + members[t]!]!;
+        t++; // row i itself
+        let after = 0;
+        for (; t < b; t++) after += D[row + members[t]!]!;
+        s += after;
+      } else {
+        for (; t < b; t++) s += D[row + members[t]!]!;
+      }
+      sums[i * k + c] = s;
+    }
   }
 
   /** The previous sums with every changed row's distances moved from its old to its new cluster. */
