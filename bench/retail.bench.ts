@@ -40,8 +40,8 @@ ours (tributary run retail): CSV → typed, quarantine-checked Parquet lake tabl
   7 SQL models materialised as lake snapshots (dedup, taxonomy categories, cleaning rules, validation report, KPI cube, churn);
   KPIs; forecast (monthly + weekly rolling-origin backtests of seasonal naive, ridge, random forest, boosting);
   spend prediction (features at stacked cutoffs, ridge / random forest / boosting vs the 90-day baseline);
-  segmentation (log RFM + category mix: KMeans k = 3..8 x 10 restarts with exact silhouettes, DBSCAN with k-distance eps,
-  PCA 2-D/3-D, t-SNE 2-D of 1,000 customers; plus the anchor's own scan, log RFM k = 3..6); lake exports; tracking run and
+  segmentation (log RFM + category mix: KMeans k = 3..8 x 5 restarts with exact silhouettes, DBSCAN with k-distance eps,
+  PCA 2-D/3-D, t-SNE 2-D of 1,000 customers; plus the anchor's own scan, log RFM k = 3..6 x 10 restarts); lake exports; tracking run and
   two registered, promoted models. No synthetic 1M KMeans (bench kmeans covers that).`);
 const c0 = childCpu();
 const anchor = await timeIt(() => runAnchor('segmentation_sklearn.py', [file]));
