@@ -259,9 +259,7 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
   if (nSub === n) {
     const us = t.unsplit;
     const side = new Float64Array(2);
-    // leaves under an unpartitioned split have no segments of their own
-    const skip = us ? new Uint8Array(t.nNodes) : null;
-    if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
+    const skip = leavesUnderUnsplit(t);
     const { featCol, featCode } = data;
     for (let node = 0; node < t.nNodes; node++) {
       if (us && us[node]) {
@@ -296,14 +294,22 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: numbe
   }
 }
 
+/** Leaves under an unpartitioned split have no segments of their own: marked, to be skipped. */
+function leavesUnderUnsplit(t: GrownTree): Uint8Array | null {
+  const us = t.unsplit;
+  if (!us) return null;
+  const skip = new Uint8Array(t.nNodes);
+  for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip[t.left[node]!] = 1; skip[t.right[node]!] = 1; }
+  return skip;
+}
+
 /** addToScores for squared loss (K = 1), writing g = y - F for every row it updates. */
 function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, lr: number, y: Float64Array, g: Float64Array): void {
   const n = data.n;
   if (nSub === n) {
     const us = t.unsplit;
     const side = new Float64Array(2);
-    const skip = us ? new Uint8Array(t.nNodes) : null;
-    if (us) for (let node = 0; node < t.nNodes; node++) if (us[node]) { skip![t.left[node]!] = 1; skip![t.right[node]!] = 1; }
+    const skip = leavesUnderUnsplit(t);
     const { featCol, featCode } = data;
     const rows = a.rows;
     for (let node = 0; node < t.nNodes; node++) {
