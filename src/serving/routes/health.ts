@@ -2,7 +2,7 @@
 // database answers (the lake has already replayed its segments and the champions are loaded
 // before the server listens).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { sql } from 'kysely';
+import { sql } from '../../metadata/kysely.ts';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 
