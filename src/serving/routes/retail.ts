@@ -71,13 +71,17 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
   const host = ctx.models!;
   const spendModel = () => { const s = host.get(SPEND_MODEL); return s?.type === 'spend' ? s : undefined; };
   const segModel = () => { const s = host.get(SEGMENT_MODEL); return s?.type === 'segment' ? s : undefined; };
+  // what both inference routes share: body limit, plain serializer, audit, batch-size limit
+  const inferenceOptions = (endpoint: string, batchKeys: string[], max: number) => ({
+    bodyLimit: INFERENCE_BODY_LIMIT,
+    serializerCompiler: plainSerializer,
+    onSend: ctx.audit?.hook(endpoint),
+    preValidation: batchLimit(batchKeys, max) as never,
+  });
 
   if (spendModel()) {
     app.post('/v1/predict/spend', {
-      bodyLimit: INFERENCE_BODY_LIMIT,
-      serializerCompiler: plainSerializer,
-    onSend: ctx.audit?.hook('predict/spend'),
-      preValidation: batchLimit(['customer_ids', 'rows'], MAX_BATCH) as never,
+      ...inferenceOptions('predict/spend', ['customer_ids', 'rows'], MAX_BATCH),
       schema: {
         summary: 'Predict a customer\'s spend', tags: ['retail'],
         description: `Predicted revenue of a customer over the next 90 days, by customer id (features served from memory, refreshed on each new snapshot of the sales lines) or from raw features. Model: the champion of "${SPEND_MODEL}".`,
@@ -115,10 +119,7 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
 
   if (segModel()) {
     app.post('/v1/segment', {
-      bodyLimit: INFERENCE_BODY_LIMIT,
-      serializerCompiler: plainSerializer,
-    onSend: ctx.audit?.hook('segment'),
-      preValidation: batchLimit(['customer_ids', 'profiles'], MAX_SEGMENT_BATCH) as never,
+      ...inferenceOptions('segment', ['customer_ids', 'profiles'], MAX_SEGMENT_BATCH),
       schema: {
         summary: 'Segment a customer', tags: ['retail'],
         description: `The segment of a known customer or of a raw profile, with the k most similar known customers. Model: the champion of "${SEGMENT_MODEL}".`,
