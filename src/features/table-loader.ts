@@ -1,7 +1,8 @@
 // Loads a table into a Frame through DuckDB: a CSV/TSV file (gzip too), a Parquet file, or the
 // result of any SQL query. Numeric, boolean and date/time columns become Float64Array (NULL ->
 // NaN; dates as epoch seconds), everything else becomes a categorical string column (NULL -> null).
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '../lake/duckdb-api.ts';
 import { existsSync } from 'node:fs';
 import { InvalidInputError } from '../ml/core/errors.ts';
 import type { Column, Frame } from '../ml/core/frame.ts';

@@ -1,6 +1,7 @@
 // DuckDB in process: the lake uses it to write Parquet, the warehouse to query. DuckDB is never
 // the source of truth (the catalog is), so each process opens its own in-memory instance.
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from './duckdb-api.ts';
 
 export async function openDuck(opts: { threads?: number; memoryLimit?: string } = {}): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection }> {
   const instance = await DuckDBInstance.create(':memory:', {
