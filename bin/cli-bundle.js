@@ -10,9 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const src = join(root, 'src');
-const cacheDir = join(root, 'node_modules', '.cache', 'tributary-cli');
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** bumped when the way the bundle is built changes */
 const FORMAT = 3;
 
@@ -25,9 +23,13 @@ function sourceFiles(dir, out = []) {
   return out;
 }
 
-/** The bundle's folder for the sources as they are now, built if missing; null when it cannot be built. */
-export async function cliBundle() {
-  if (process.env.TRIBUTARY_NO_BUNDLE === '1' || !existsSync(src)) return null;
+/**
+ * The bundle's folder for the sources as they are now, built if missing; null when it cannot be
+ * built. `root`: the package (src/cli/main.ts and every source named ...worker.ts are the entries).
+ */
+export async function cliBundle(root = packageRoot) {
+  const src = join(root, 'src'), cacheDir = join(root, 'node_modules', '.cache', 'tributary-cli');
+  if (process.env.TRIBUTARY_NO_BUNDLE === '1' || !existsSync(join(src, 'cli', 'main.ts'))) return null;
   const files = sourceFiles(src).sort();
   const h = createHash('sha1').update(`${FORMAT}\n${process.version}\n`);
   for (const f of [...files, join(root, 'package-lock.json'), join(root, 'tsconfig.json')]) {
@@ -38,7 +40,7 @@ export async function cliBundle() {
   const dir = join(cacheDir, h.digest('hex').slice(0, 16));
   if (existsSync(join(dir, 'cli', 'main.js'))) return dir;
   try {
-    await build(dir, files);
+    await build(root, dir, files);
     return dir;
   } catch (e) {
     if (process.env.DEBUG) console.error(`cli bundle not built, running the sources through tsx: ${e.message}`);
@@ -46,15 +48,16 @@ export async function cliBundle() {
   }
 }
 
-async function build(dir, files) {
+async function build(root, dir, files) {
   const esbuild = await import('esbuild');
+  const src = join(root, 'src'), cacheDir = dirname(dir);
   const entryPoints = [join(src, 'cli', 'main.ts'), ...files.filter((f) => /worker\.ts$/.test(f))];
   const tmp = `${dir}.tmp-${process.pid}`;
   await esbuild.build({
     entryPoints, outdir: tmp, outbase: src, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
     // packages load from node_modules as they are (native addons, optional drivers, worker
     // transports found by path), but for the pure-JS ones every command loads at start
-    external: externals(), sourcemap: 'linked', logLevel: 'silent',
+    external: externals(root), sourcemap: 'linked', logLevel: 'silent',
     // the bundled CommonJS packages require node's built-ins
     banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
     plugins: [sourceUrls],
@@ -72,7 +75,7 @@ async function build(dir, files) {
 /** Packages bundled: pure JavaScript, loaded by every command (zod alone is ~95 ESM files). */
 const BUNDLED = new Set(['zod', 'commander']);
 
-function externals() {
+function externals(root) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]);
 }
