@@ -3,7 +3,7 @@
 // exports, tracking and registry) against the pandas + scikit-learn anchor
 // (../shared/anchors/segmentation_sklearn.py: read_csv, RFM, KMeans k = 3..6, PCA, and a 1M-row
 // synthetic KMeans) on the 541,909-row file, both as fresh processes in the same run.
-// Wall-clock times include each runtime's start-up (python imports, node + tsx). Ratio =
+// Wall-clock times include each runtime's start-up (python imports; node from the CLI's bundle). Ratio =
 // anchor / ours (above 1: we are faster). The anchor does far less work (no forecast, no spend
 // model, no t-SNE, no DBSCAN, no lake, no registry), so its retail steps alone are shown too,
 // and both sides' work is listed in the output. Ours runs forecast, spend and segment
