@@ -1,32 +1,60 @@
-// The WebAssembly t-SNE repulsion gives the JavaScript loop's forces and normaliser bit for bit.
+// The WebAssembly t-SNE gradient gives its JavaScript twin's gradient and normaliser bit for bit,
+// and both are the t-SNE gradient (checked against a plain all-pairs formula).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { wasmRepulsion2d } from '../../src/ml/decomposition/tsne-wasm.ts';
+import { tsneGradient2d, tsneSimd, type UpperP } from '../../src/ml/decomposition/tsne-wasm.ts';
 
-function reference(Y: Float64Array, n: number, rep: Float64Array): number {
-  let Z = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    const e0 = Y[2 * i]! - Y[2 * j]!, e1 = Y[2 * i + 1]! - Y[2 * j + 1]!;
-    const w = 1 / (1 + (e0 * e0 + e1 * e1));
-    Z += 2 * w;
-    const w2 = w * w;
-    rep[2 * i] += w2 * e0; rep[2 * i + 1] += w2 * e1;
-    rep[2 * j] -= w2 * e0; rep[2 * j + 1] -= w2 * e1;
-  }
-  return Z;
+function lcg(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
-test('t-SNE repulsion: WebAssembly equals the JavaScript loop exactly', (t) => {
-  for (const n of [1, 2, 7, 300]) {
-    const rep = wasmRepulsion2d(n);
-    if (!rep) { t.skip('no WebAssembly SIMD here'); return; }
-    let s = n;
-    const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5) * 10;
-    const Y = Float64Array.from({ length: 2 * n }, rnd);
+/** A random symmetric sparse P (upper triangle), about `deg` entries per row. */
+function randomP(n: number, deg: number, rnd: () => number): UpperP {
+  const rowPtr = new Int32Array(n + 1), cols: number[] = [], vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) if (rnd() < deg / n) { cols.push(j); vals.push(rnd() / (n * deg)); }
+    rowPtr[i + 1] = cols.length;
+  }
+  return { rowPtr, cols: Int32Array.from(cols), vals: Float64Array.from(vals) };
+}
+
+/** The textbook gradient: 4 sum_j (ex p_ij - q_ij) w_ij (y_i - y_j), all ordered pairs. */
+function reference(Y: Float64Array, n: number, P: UpperP, ex: number): { grad: Float64Array; Z: number } {
+  const p = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let t = P.rowPtr[i]!; t < P.rowPtr[i + 1]!; t++) { p[i * n + P.cols[t]!] = P.vals[t]!; p[P.cols[t]! * n + i] = P.vals[t]!; }
+  let Z = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) Z += 1 / (1 + (Y[2 * i]! - Y[2 * j]!) ** 2 + (Y[2 * i + 1]! - Y[2 * j + 1]!) ** 2);
+  const grad = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    if (i === j) continue;
+    const w = 1 / (1 + (Y[2 * i]! - Y[2 * j]!) ** 2 + (Y[2 * i + 1]! - Y[2 * j + 1]!) ** 2);
+    for (let c = 0; c < 2; c++) grad[2 * i + c] += 4 * (ex * p[i * n + j]! - w / Z) * w * (Y[2 * i + c]! - Y[2 * j + c]!);
+  }
+  return { grad, Z };
+}
+
+test('t-SNE gradient: WebAssembly equals its JavaScript twin exactly, and both are the gradient', (t) => {
+  if (!tsneSimd()) t.diagnostic('no WebAssembly SIMD here: only the JavaScript twin is checked');
+  for (const n of [2, 3, 7, 8, 301]) {
+    const rnd = lcg(n);
+    const P = randomP(n, 6, rnd);
+    const Y = Float64Array.from({ length: 2 * n }, () => (rnd() - 0.5) * 10);
+    const wasm = tsneGradient2d(n, P), js = tsneGradient2d(n, P, { js: true });
     const a = new Float64Array(2 * n), b = new Float64Array(2 * n);
-    assert.equal(rep(Y, a), reference(Y, n, b), `Z at n = ${n}`);
-    assert.deepEqual(a, b, `forces at n = ${n}`);
-    // a second call starts from the forces it is given (t-SNE passes zeros each iteration)
-    assert.equal(rep(Y, a.fill(0)), reference(Y, n, b.fill(0)));
+    for (const ex of [12, 1]) {
+      const za = wasm.gradient(Y, ex, a), zb = js.gradient(Y, ex, b);
+      assert.equal(za, zb, `Z at n = ${n}`);
+      assert.deepEqual(a, b, `gradient at n = ${n}`);
+      assert.equal(wasm.normaliser(Y), za);
+      const r = reference(Y, n, P, ex);
+      assert.ok(Math.abs(za - r.Z) <= 1e-12 * Math.max(1, r.Z), `Z ${za} vs ${r.Z}`);
+      const scale = Math.max(1e-300, ...Array.from(r.grad, Math.abs));
+      for (let k = 0; k < 2 * n; k++) assert.ok(Math.abs(a[k]! - r.grad[k]!) <= 1e-9 * scale, `gradient[${k}] at n = ${n}: ${a[k]} vs ${r.grad[k]}`);
+    }
+    // the same layout again gives the same result (no state carried between calls)
+    const again = new Float64Array(2 * n);
+    wasm.gradient(Y, 1, again);
+    assert.deepEqual(again, a);
   }
 });

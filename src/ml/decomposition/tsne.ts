@@ -1,7 +1,9 @@
 // Exact t-SNE (van der Maaten & Hinton 2008) for 2-D/3-D views. Input affinities use each
 // point's 3 x perplexity nearest neighbours (as Barnes-Hut t-SNE does: the rest carry
 // negligible mass); the repulsive forces are computed exactly over all pairs, O(n^2) per
-// iteration, so tables above maxSamples rows are embedded on a seeded random sample.
+// iteration (for 2-D layouts as WebAssembly SIMD, tsne-wasm.ts: at the 1,000 points of a
+// dashboard view that is faster than a Barnes-Hut tree), so tables above maxSamples rows are
+// embedded on a seeded random sample.
 // Optimiser as in the reference implementation: early exaggeration, momentum, per-coordinate
 // gains; PCA initialisation (deterministic, and it preserves global structure).
 import { InvalidParameterError } from '../core/errors.ts';
@@ -9,7 +11,7 @@ import { checkXy, resolveParams } from '../core/estimator.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import { PCA } from './pca.ts';
-import { wasmRepulsion2d } from './tsne-wasm.ts';
+import { tsneGradient2d, type UpperP } from './tsne-wasm.ts';
 
 export interface TSNEParams {
   nComponents: number; perplexity: number; maxIter: number; earlyExaggeration: number;
@@ -40,7 +42,7 @@ export class TSNE {
     const n = X.rows, dim = p.nComponents;
     if (n <= 3 * p.perplexity) throw new InvalidParameterError(`TSNE: perplexity (${p.perplexity}) must be less than n / 3 (n = ${n})`);
     if (X.cols > 50) X = new PCA({ nComponents: 50 }).fitTransform(X);
-    const { rows, cols, vals } = affinities(X, p.perplexity);
+    const P = affinities(X, p.perplexity);
     // initial layout: PCA scaled to std 1e-4 on the first axis
     const init = new PCA({ nComponents: Math.min(dim, X.cols) }).fitTransform(X);
     const Y = new Float64Array(n * dim);
@@ -51,10 +53,10 @@ export class TSNE {
     const lr = p.learningRate > 0 ? p.learningRate : Math.max(n / p.earlyExaggeration / 4, 50);
     const update = new Float64Array(n * dim), gains = new Float64Array(n * dim).fill(1), grad = new Float64Array(n * dim);
     const exIters = Math.min(250, p.maxIter);
-    const repulsion = dim === 2 ? (wasmRepulsion2d(n) ?? ((y: Float64Array, r: Float64Array) => repulsion2d(y, n, r))) : null;
+    const g2 = dim === 2 ? tsneGradient2d(n, P) : null;
     for (let it = 0; it < p.maxIter; it++) {
       const exaggeration = it < exIters ? p.earlyExaggeration : 1;
-      gradient(Y, n, dim, rows, cols, vals, exaggeration, grad, repulsion);
+      if (g2) g2.gradient(Y, exaggeration, grad); else gradient(Y, n, dim, P, exaggeration, grad);
       const momentum = it < exIters ? 0.5 : 0.8;
       for (let t = 0; t < n * dim; t++) {
         const g = grad[t]!;
@@ -70,76 +72,120 @@ export class TSNE {
         for (let i = 0; i < n; i++) Y[i * dim + c] -= m;
       }
     }
-    return { embedding: { rows: n, cols: dim, data: Y }, indices, kl: klDivergence(Y, n, dim, rows, cols, vals) };
+    const Z = g2 ? g2.normaliser(Y) : repulsion(Y, n, dim, null);
+    return { embedding: { rows: n, cols: dim, data: Y }, indices, kl: klDivergence(Y, n, dim, P, Z) };
   }
 }
 
-/** Symmetric sparse P (CSR): conditional Gaussians calibrated to the perplexity by binary search on the precision. */
-function affinities(X: Matrix, perplexity: number): { rows: Int32Array; cols: Int32Array; vals: Float64Array } {
-  const n = X.rows, d = X.cols, K = Math.min(n - 1, Math.floor(3 * perplexity));
+/**
+ * P, symmetric and summing to 1 over ordered pairs, as its strict upper triangle: each point's
+ * conditional Gaussian over its K = 3 x perplexity nearest neighbours, its precision calibrated to
+ * the perplexity (entropy within 1e-5 nats, as scikit-learn's bisection), then
+ * p_ij = (p_j|i + p_i|j) / 2n.
+ */
+function affinities(X: Matrix, perplexity: number): UpperP {
+  const n = X.rows, d = X.cols, K = Math.min(n - 1, Math.floor(3 * perplexity)), data = X.data;
   const nbr = new Int32Array(n * K), pc = new Float64Array(n * K);
-  const dist = new Float64Array(n), order = new Int32Array(n);
+  const dist = new Float64Array(n), sel = new Float64Array(n), dk = new Float64Array(K);
   const target = Math.log(perplexity);
-  const dk = new Float64Array(K);
-  const sorted = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    const oi = i * d;
     for (let j = 0; j < n; j++) {
       let s = 0;
-      for (let t = 0; t < d; t++) { const e = X.data[i * d + t]! - X.data[j * d + t]!; s += e * e; }
-      dist[j] = j === i ? Infinity : s;
+      for (let t = 0, oj = j * d; t < d; t++) { const e = data[oi + t]! - data[oj + t]!; s += e * e; }
+      dist[j] = s;
     }
-    // the K nearest as a stable sort by distance would list them (ties in row order), without
-    // sorting all n: the K-th smallest distance from a plain numeric sort, then the rows below
-    // it and as many at it as fit, in row order, stably sorted
-    sorted.set(dist);
-    sorted.sort();
-    const kth = sorted[K - 1]!;
-    let m = 0;
-    for (let j = 0; j < n; j++) if (dist[j]! < kth) order[m++] = j;
-    for (let j = 0; j < n && m < K; j++) if (dist[j] === kth) order[m++] = j;
-    const near = Array.from(order.subarray(0, K)).sort((a, b) => dist[a]! - dist[b]!);
-    for (let k = 0; k < K; k++) { nbr[i * K + k] = near[k]!; dk[k] = dist[near[k]!]!; }
+    dist[i] = Infinity;
+    // the K nearest: every row below the K-th smallest distance, then rows at it in row order
+    sel.set(dist);
+    const kth = selectKth(sel, K - 1);
+    let m = 0, dmin = Infinity;
+    for (let j = 0; j < n; j++) if (dist[j]! < kth) nbr[i * K + m++] = j;
+    for (let j = 0; j < n && m < K; j++) if (dist[j] === kth) nbr[i * K + m++] = j;
+    for (let k = 0; k < K; k++) { const v = dist[nbr[i * K + k]!]!; dk[k] = v; if (v < dmin) dmin = v; }
+    // distances shifted by the nearest one: the same conditional, without underflow
+    for (let k = 0; k < K; k++) dk[k] -= dmin;
+    // the entropy falls as beta grows; Newton steps (dH/dbeta = -beta Var(d)) inside the bracket
+    // the bisection keeps, bisection when a step would leave it: a handful of steps, not dozens
     let beta = 1, lo = 0, hi = Infinity;
     for (let step = 0; step < 100; step++) {
-      let sum = 0, hsum = 0;
-      for (let k = 0; k < K; k++) { const w = Math.exp(-(dk[k]! - dk[0]!) * beta); sum += w; hsum += w * (dk[k]! - dk[0]!); }
-      const H = Math.log(sum) + (beta * hsum) / sum; // entropy in nats
-      if (Math.abs(H - target) < 1e-5) break;
-      if (H > target) { lo = beta; beta = hi === Infinity ? beta * 2 : (beta + hi) / 2; } else { hi = beta; beta = (beta + lo) / 2; }
+      let sum = 0, hsum = 0, h2sum = 0;
+      for (let k = 0; k < K; k++) { const v = dk[k]!, w = Math.exp(-v * beta); sum += w; hsum += w * v; h2sum += w * v * v; }
+      const mean = hsum / sum, H = Math.log(sum) + beta * mean; // entropy in nats
+      const diff = H - target;
+      if (Math.abs(diff) < 1e-5) break;
+      if (diff > 0) lo = beta; else hi = beta;
+      const next = beta + diff / (beta * (h2sum / sum - mean * mean));
+      beta = next > lo && next < hi ? next : diff > 0 ? (hi === Infinity ? beta * 2 : (beta + hi) / 2) : (beta + lo) / 2;
     }
     let sum = 0;
-    for (let k = 0; k < K; k++) { const w = Math.exp(-(dk[k]! - dk[0]!) * beta); pc[i * K + k] = w; sum += w; }
+    for (let k = 0; k < K; k++) { const w = Math.exp(-dk[k]! * beta); pc[i * K + k] = w; sum += w; }
     for (let k = 0; k < K; k++) pc[i * K + k] /= sum;
   }
-  // P = (P_j|i + P_i|j) / 2n, as CSR
-  const map: Map<number, number>[] = Array.from({ length: n }, () => new Map());
-  for (let i = 0; i < n; i++) for (let k = 0; k < K; k++) {
-    const j = nbr[i * K + k]!, v = pc[i * K + k]! / (2 * n);
-    map[i]!.set(j, (map[i]!.get(j) ?? 0) + v);
-    map[j]!.set(i, (map[j]!.get(i) ?? 0) + v);
-  }
-  const rows = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) rows[i + 1] = rows[i]! + map[i]!.size;
-  const cols = new Int32Array(rows[n]!), vals = new Float64Array(rows[n]!);
+  // who lists i as a neighbour (p_i|q for every q), grouped by i
+  const revStart = new Int32Array(n + 1);
+  for (let t = 0; t < n * K; t++) revStart[nbr[t]! + 1]++;
+  for (let i = 0; i < n; i++) revStart[i + 1] += revStart[i]!;
+  const revRow = new Int32Array(n * K), revVal = new Float64Array(n * K), fill = revStart.slice(0, n);
+  for (let q = 0; q < n; q++) for (let k = 0; k < K; k++) { const t = fill[nbr[q * K + k]!]!++; revRow[t] = q; revVal[t] = pc[q * K + k]!; }
+  // upper triangle: p_ij = (p_j|i + p_i|j) / 2n for j > i
+  const rowPtr = new Int32Array(n + 1), cols = new Int32Array(n * K), vals = new Float64Array(n * K);
+  const acc = new Float64Array(n), mark = new Int32Array(n).fill(-1), list = new Int32Array(n);
+  let nnz = 0;
   for (let i = 0; i < n; i++) {
-    let t = rows[i]!;
-    for (const [j, v] of [...map[i]!].sort((a, b) => a[0] - b[0])) { cols[t] = j; vals[t] = v; t++; }
+    let m = 0;
+    for (let k = 0; k < K; k++) {
+      const j = nbr[i * K + k]!;
+      if (j > i) { acc[j] = pc[i * K + k]!; mark[j] = i; list[m++] = j; }
+    }
+    for (let t = revStart[i]!; t < revStart[i + 1]!; t++) {
+      const q = revRow[t]!;
+      if (q <= i) continue;
+      if (mark[q] !== i) { acc[q] = 0; mark[q] = i; list[m++] = q; }
+      acc[q] += revVal[t]!;
+    }
+    const js = list.subarray(0, m).sort();
+    for (let k = 0; k < m; k++) { cols[nnz] = js[k]!; vals[nnz] = acc[js[k]!]! / (2 * n); nnz++; }
+    rowPtr[i + 1] = nnz;
   }
-  return { rows, cols, vals };
+  return { rowPtr, cols: cols.slice(0, nnz), vals: vals.slice(0, nnz) };
 }
 
-function gradient(Y: Float64Array, n: number, dim: number, rows: Int32Array, cols: Int32Array, vals: Float64Array, ex: number, grad: Float64Array, repulsion: ((Y: Float64Array, rep: Float64Array) => number) | null): void {
-  grad.fill(0);
-  // repulsion over all pairs: -4 sum_j w_ij^2 / Z (y_i - y_j)
+/** The k-th smallest value (0-based) of a, which it reorders (quickselect, median of three). */
+function selectKth(a: Float64Array, k: number): number {
+  let lo = 0, hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    // median of three to a[mid], then Hoare partition around it
+    if (a[mid]! < a[lo]!) swap(a, mid, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[mid]!) swap(a, hi, mid);
+    const pivot = a[mid]!;
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) { swap(a, i, j); i++; j--; }
+    }
+    if (k <= j) hi = j; else if (k >= i) lo = i; else return a[k]!;
+  }
+  return a[k]!;
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!; a[i] = a[j]!; a[j] = t;
+}
+
+/** All-pairs repulsion sums into rep (when given) for any dimension; returns Z = sum_{i != j} w_ij. */
+function repulsion(Y: Float64Array, n: number, dim: number, rep: Float64Array | null): number {
   let Z = 0;
-  const rep = new Float64Array(n * dim);
-  if (repulsion) Z = repulsion(Y, rep);
-  else for (let i = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       let s = 0;
       for (let c = 0; c < dim; c++) { const e = Y[i * dim + c]! - Y[j * dim + c]!; s += e * e; }
       const w = 1 / (1 + s);
       Z += 2 * w;
+      if (!rep) continue;
       const w2 = w * w;
       for (let c = 0; c < dim; c++) {
         const f = w2 * (Y[i * dim + c]! - Y[j * dim + c]!);
@@ -147,73 +193,39 @@ function gradient(Y: Float64Array, n: number, dim: number, rows: Int32Array, col
       }
     }
   }
-  // attraction over the sparse P: 4 sum_j p_ij w_ij (y_i - y_j)
-  if (dim === 2) attraction2d(Y, n, rows, cols, vals, ex, grad);
-  else for (let i = 0; i < n; i++) {
-    for (let t = rows[i]!; t < rows[i + 1]!; t++) {
-      const j = cols[t]!;
-      let s = 0;
-      for (let c = 0; c < dim; c++) { const e = Y[i * dim + c]! - Y[j * dim + c]!; s += e * e; }
-      const f = ex * vals[t]! / (1 + s);
-      for (let c = 0; c < dim; c++) grad[i * dim + c] += 4 * f * (Y[i * dim + c]! - Y[j * dim + c]!);
-    }
-  }
-  for (let t = 0; t < n * dim; t++) grad[t] -= (4 * rep[t]!) / Z;
-}
-
-/**
- * The all-pairs loop of gradient() for 2-D layouts, with row i's coordinates and forces held in
- * locals: the same operations in the same order (so the same floating-point result), without the
- * per-pair inner loops over the dimension that kept V8 from registerising them (~5x faster).
- */
-function repulsion2d(Y: Float64Array, n: number, rep: Float64Array): number {
-  let Z = 0;
-  for (let i = 0; i < n; i++) {
-    const yi0 = Y[2 * i]!, yi1 = Y[2 * i + 1]!;
-    let r0 = rep[2 * i]!, r1 = rep[2 * i + 1]!;
-    for (let j = i + 1; j < n; j++) {
-      const e0 = yi0 - Y[2 * j]!, e1 = yi1 - Y[2 * j + 1]!;
-      const w = 1 / (1 + (e0 * e0 + e1 * e1));
-      Z += 2 * w;
-      const w2 = w * w;
-      const f0 = w2 * e0, f1 = w2 * e1;
-      r0 += f0; r1 += f1;
-      rep[2 * j] -= f0; rep[2 * j + 1] -= f1;
-    }
-    rep[2 * i] = r0; rep[2 * i + 1] = r1;
-  }
   return Z;
 }
 
-/** The sparse attraction loop of gradient() for 2-D layouts (same operations, same order). */
-function attraction2d(Y: Float64Array, n: number, rows: Int32Array, cols: Int32Array, vals: Float64Array, ex: number, grad: Float64Array): void {
+/** The gradient for any dimension (3-D layouts; 2-D ones use tsne-wasm.ts). */
+function gradient(Y: Float64Array, n: number, dim: number, P: UpperP, ex: number, grad: Float64Array): void {
+  const rep = new Float64Array(n * dim), att = new Float64Array(n * dim);
+  const Z = repulsion(Y, n, dim, rep);
+  const { rowPtr, cols, vals } = P;
   for (let i = 0; i < n; i++) {
-    const yi0 = Y[2 * i]!, yi1 = Y[2 * i + 1]!;
-    let g0 = grad[2 * i]!, g1 = grad[2 * i + 1]!;
-    for (let t = rows[i]!, end = rows[i + 1]!; t < end; t++) {
+    for (let t = rowPtr[i]!; t < rowPtr[i + 1]!; t++) {
       const j = cols[t]!;
-      const e0 = yi0 - Y[2 * j]!, e1 = yi1 - Y[2 * j + 1]!;
-      const f = ex * vals[t]! / (1 + (e0 * e0 + e1 * e1));
-      g0 += 4 * f * e0; g1 += 4 * f * e1;
+      let s = 0;
+      for (let c = 0; c < dim; c++) { const e = Y[i * dim + c]! - Y[j * dim + c]!; s += e * e; }
+      const q = vals[t]! / (1 + s);
+      for (let c = 0; c < dim; c++) {
+        const f = q * (Y[i * dim + c]! - Y[j * dim + c]!);
+        att[i * dim + c] += f; att[j * dim + c] -= f;
+      }
     }
-    grad[2 * i] = g0; grad[2 * i + 1] = g1;
   }
+  for (let t = 0; t < n * dim; t++) grad[t] = 4 * (ex * att[t]! - rep[t]! / Z);
 }
 
-function klDivergence(Y: Float64Array, n: number, dim: number, rows: Int32Array, cols: Int32Array, vals: Float64Array): number {
-  let Z = 0;
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-    let s = 0;
-    for (let c = 0; c < dim; c++) { const e = Y[i * dim + c]! - Y[j * dim + c]!; s += e * e; }
-    Z += 2 / (1 + s);
-  }
+/** KL(P || Q) over P's entries (each unordered pair counts for both orders). */
+function klDivergence(Y: Float64Array, n: number, dim: number, P: UpperP, Z: number): number {
+  const { rowPtr, cols, vals } = P;
   let kl = 0;
-  for (let i = 0; i < n; i++) for (let t = rows[i]!; t < rows[i + 1]!; t++) {
+  for (let i = 0; i < n; i++) for (let t = rowPtr[i]!; t < rowPtr[i + 1]!; t++) {
     const j = cols[t]!;
     let s = 0;
     for (let c = 0; c < dim; c++) { const e = Y[i * dim + c]! - Y[j * dim + c]!; s += e * e; }
     const q = 1 / (1 + s) / Z, p = vals[t]!;
-    if (p > 0) kl += p * Math.log(p / Math.max(q, 1e-300));
+    if (p > 0) kl += 2 * p * Math.log(p / Math.max(q, 1e-300));
   }
   return kl;
 }
