@@ -202,3 +202,83 @@ test('the WebAssembly SIMD E-step gives bit for bit the JavaScript result (odd k
   wasmAssignBlock(a.job, 0, 0, 3, res);
   assert.deepEqual(Array.from(a.labels), [1, 1, 3]);
 });
+
+test('DistanceMatrix: the SIMD kernel fills the JavaScript loop\'s float32 distances; cluster sums and moves', async () => {
+  const { DistanceMatrix } = await import('../../src/ml/cluster/pairwise.ts');
+  const r = new Rng(3);
+  // odd and even row counts, across the 64-row tiles and the four-pair groups
+  for (const [n, d] of [[1, 3], [2, 1], [7, 3], [130, 13], [203, 2]] as const) {
+    const X = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => r.random() * 4 - 2) };
+    const a = DistanceMatrix.of(X), b = DistanceMatrix.of(X, { wasm: false });
+    assert.ok(a.simd && !b.simd);
+    assert.deepEqual(a.values, b.values, `n=${n} d=${d}`);
+    for (let i = 0; i < n; i++) {
+      assert.equal(a.values[i * n + i], 0);
+      for (const j of [0, n - 1]) assert.equal(a.values[i * n + j], Math.fround(Math.sqrt(a.sq(i, j))));
+    }
+    const k = Math.min(4, n);
+    const labels = Int32Array.from({ length: n }, () => r.int(k));
+    const sa = a.clusterSums(labels, k), sb = b.clusterSums(labels, k);
+    assert.deepEqual(sa, sb);
+    // brute force: the same distances added in ascending row order
+    for (const i of [0, n >> 1, n - 1]) for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < n; j++) if (labels[j] === c) s += a.values[i * n + j]!;
+      assert.equal(sa[i * k + c], s);
+    }
+    const rows = [0, n - 1], from = [labels[0]!, labels[n - 1]!], to = [(labels[0]! + 1) % k, (labels[n - 1]! + 2) % k];
+    a.moveRows(sa, k, rows, from, to); b.moveRows(sb, k, rows, from, to);
+    assert.deepEqual(sa, sb);
+  }
+  // more clusters than the scratch was first sized for: the memory grows
+  const X = { rows: 50, cols: 2, data: Float64Array.from({ length: 100 }, () => r.random()) };
+  const dm = DistanceMatrix.of(X);
+  const many = Int32Array.from({ length: 50 }, (_, i) => i % 40);
+  assert.deepEqual(dm.clusterSums(many, 40), DistanceMatrix.of(X, { wasm: false }).clusterSums(many, 40));
+  assert.equal(dm.values.length, 2500);
+});
+
+test('DistanceMatrix row scans give the kd-tree\'s k-th neighbour distances, neighbourhoods and DBSCAN labels exactly', async () => {
+  const { DistanceMatrix } = await import('../../src/ml/cluster/pairwise.ts');
+  const r = new Rng(5);
+  for (const [n, d] of [[1, 2], [5, 2], [37, 3], [301, 5], [603, 13]] as const) {
+    // values on a 1/8 grid: duplicated rows, tied distances, and radii that equal distances exactly
+    const data = Float64Array.from({ length: n * d }, () => Math.round((r.random() * 4 - 2) * 8) / 8);
+    const X = { rows: n, cols: d, data };
+    const tree = new KdTree(X);
+    for (const wasm of [true, false]) {
+      const dm = DistanceMatrix.of(X, { wasm });
+      for (const k of new Set([1, Math.min(3, n), Math.min(26, n), n])) {
+        const kth = dm.kthNearestSq(k);
+        for (let i = 0; i < n; i++) assert.equal(kth[i], tree.knn(data.subarray(i * d, i * d + d), k)[k - 1], `n=${n} k=${k} row ${i}`);
+      }
+      for (const rad of [0.3, 0.5, 1, 2.5]) {
+        const cnt = dm.countWithin(rad), near = dm.withinTest(rad);
+        for (let i = 0; i < n; i++) {
+          const ref = tree.radius(data.subarray(i * d, i * d + d), rad).sort((a, b) => a - b);
+          assert.equal(cnt[i], ref.length);
+          assert.deepEqual(Array.from({ length: n }, (_, j) => j).filter((j) => near(i, j)), ref);
+        }
+        const ms = Math.min(5, n);
+        assert.deepEqual(new DBSCAN({ eps: rad, minSamples: ms }).fit(X, { distances: dm }).labels, new DBSCAN({ eps: rad, minSamples: ms }).fit(X).labels);
+      }
+      const k4 = Math.min(4, n);
+      assert.deepEqual(kDistance(X, k4, { distances: dm }), kDistance(X, k4));
+    }
+  }
+  // distances that differ in float64 but round to the same float32: the float64 ones decide
+  const near1 = { rows: 5, cols: 1, data: Float64Array.of(0, 1 + 2e-9, 1, 1 + 1e-9, 3) };
+  for (const wasm of [true, false]) {
+    const dm = DistanceMatrix.of(near1, { wasm });
+    assert.equal(dm.values[1], dm.values[2]);
+    assert.deepEqual(Array.from(dm.kthNearestSq(2)).slice(0, 1), [1]);
+    assert.deepEqual(Array.from(dm.kthNearestSq(3)).slice(0, 1), [(1 + 1e-9) ** 2]);
+    assert.deepEqual(Array.from(dm.kthNearestSq(4)).slice(0, 1), [(1 + 2e-9) ** 2]);
+    const near = dm.withinTest(1 + 1e-9);
+    assert.deepEqual([1, 2, 3].map((j) => near(0, j)), [false, true, true]);
+    assert.equal(dm.countWithin(1 + 1e-9)[0], 3);
+  }
+  const X = gaussian(20, 2, 1);
+  const other = DistanceMatrix.of({ ...X });
+  assert.throws(() => new DBSCAN({ eps: 1 }).fit(X, { distances: other }), InvalidParameterError);
+});

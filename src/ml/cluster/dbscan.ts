@@ -1,11 +1,14 @@
 // DBSCAN (Ester et al. 1996) over a kd-tree: a core point has at least minSamples points (itself
 // included) within eps; clusters are the connected components of core points plus the border
 // points they reach; everything else is noise (label -1). Same definitions as scikit-learn.
+// Given the rows' DistanceMatrix (pairwise.ts), region queries are scans of a matrix row instead
+// (in a dozen dimensions a kd-tree visits most leaves anyway): same neighbourhoods, same labels.
 import { InvalidParameterError } from '../core/errors.ts';
 import { checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
 import { row, type Matrix } from '../core/matrix.ts';
 import { expectKind } from '../data/json.ts';
 import { KdTree } from './kdtree.ts';
+import type { DistanceMatrix } from './pairwise.ts';
 
 export interface DbscanParams { eps: number; minSamples: number }
 
@@ -20,19 +23,51 @@ export class DBSCAN implements Estimator<DbscanParams> {
     if (!Number.isInteger(this.params.minSamples) || this.params.minSamples < 1) throw new InvalidParameterError(`DBSCAN: minSamples must be an integer >= 1, got ${this.params.minSamples}`);
   }
 
-  fit(X: Matrix): this {
+  /** `distances`: X's DistanceMatrix, when one has been computed for other work on the same rows */
+  fit(X: Matrix, opts: { distances?: DistanceMatrix } = {}): this {
     checkXy(this.kind, X);
     const n = X.rows, { eps, minSamples } = this.params;
+    const labels = new Int32Array(n).fill(-1);
+    const core = new Uint8Array(n);
+    let cluster = 0;
+    const stack: number[] = [];
+    if (opts.distances) {
+      const dm = checkDistances(this.kind, X, opts.distances);
+      const counts = dm.countWithin(eps), near = dm.withinTest(eps);
+      for (let i = 0; i < n; i++) if (counts[i]! >= minSamples) core[i] = 1;
+      // a cluster grows by testing its points against the rows not yet labelled (kept compact,
+      // by swap-removal), so the work shrinks as clusters absorb rows
+      const free = Int32Array.from({ length: n }, (_, i) => i), at = Int32Array.from(free);
+      let nFree = n;
+      const take = (q: number) => {
+        const t = at[q]!, last = free[--nFree]!;
+        free[t] = last; at[last] = t;
+        labels[q] = cluster;
+      };
+      for (let i = 0; i < n; i++) {
+        if (!core[i] || labels[i] !== -1) continue;
+        take(i);
+        stack.push(i);
+        while (stack.length) {
+          const p = stack.pop()!;
+          for (let t = 0; t < nFree;) {
+            const q = free[t]!;
+            if (!near(p, q)) { t++; continue; }
+            take(q); // the last free row moves into slot t: test it next
+            if (core[q]) stack.push(q); // border points join but do not expand
+          }
+        }
+        cluster++;
+      }
+      this.state = { labels, core, nClusters: cluster };
+      return this;
+    }
     const tree = new KdTree(X);
     const neigh: Int32Array[] = new Array(n);
-    const core = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       neigh[i] = Int32Array.from(tree.radius(row(X, i), eps));
       if (neigh[i]!.length >= minSamples) core[i] = 1;
     }
-    const labels = new Int32Array(n).fill(-1);
-    let cluster = 0;
-    const stack: number[] = [];
     for (let i = 0; i < n; i++) {
       if (!core[i] || labels[i] !== -1) continue;
       labels[i] = cluster;
@@ -80,15 +115,25 @@ export class DBSCAN implements Estimator<DbscanParams> {
  * below the chord from the first to the last point of the normalised curve (Kneedle); its
  * distance is the suggested eps.
  */
-export function kDistance(X: Matrix, k: number): { distances: Float64Array; knee: number; eps: number } {
+export function kDistance(X: Matrix, k: number, opts: { distances?: DistanceMatrix } = {}): { distances: Float64Array; knee: number; eps: number } {
   checkXy('kDistance', X);
   if (!Number.isInteger(k) || k < 1 || k > X.rows) throw new InvalidParameterError(`kDistance: k must be an integer in 1..${X.rows}, got ${k}`);
-  const tree = new KdTree(X);
   const dist = new Float64Array(X.rows);
-  for (let i = 0; i < X.rows; i++) dist[i] = Math.sqrt(tree.knn(row(X, i), k)[k - 1]!);
+  if (opts.distances) {
+    const sq = checkDistances('kDistance', X, opts.distances).kthNearestSq(k);
+    for (let i = 0; i < X.rows; i++) dist[i] = Math.sqrt(sq[i]!);
+  } else {
+    const tree = new KdTree(X);
+    for (let i = 0; i < X.rows; i++) dist[i] = Math.sqrt(tree.knn(row(X, i), k)[k - 1]!);
+  }
   dist.sort();
   const knee = kneeIndex(dist);
   return { distances: dist, knee, eps: dist[knee]! };
+}
+
+function checkDistances(kind: string, X: Matrix, dm: DistanceMatrix): DistanceMatrix {
+  if (dm.source !== X) throw new InvalidParameterError(`${kind}: the distance matrix is of other rows than X`);
+  return dm;
 }
 
 /** Index of the maximum distance below the chord of an increasing curve (normalised to [0,1]^2). */
