@@ -113,6 +113,7 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
     models.set(k, best!.km);
     scan.push({ k, inertia: best!.km.inertia, silhouette: best!.s });
   }
+  scorer.release();
   if (!scan.length) throw new Error(`segmentation: ${X.rows} customers is too few for k >= ${lo}`);
   const best = scan.reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
   return { scan, best, models };
@@ -257,6 +258,7 @@ export async function segmentCustomers(t: RfmTable, opts: SegmentationOptions = 
   const minSamples = Math.max(4, 2 * X.cols);
   const kd = kDistance(X, Math.min(minSamples, n), { distances });
   const db = new DBSCAN({ eps: kd.eps, minSamples }).fit(X, { distances });
+  distances?.release(); // its memory serves the next matrix (the log-RFM comparison scan's)
   const dbl = db.labels;
   let noise = 0, clusters = 0;
   for (const l of dbl) { if (l < 0) noise++; else clusters = Math.max(clusters, l + 1); }

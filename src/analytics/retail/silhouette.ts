@@ -25,6 +25,8 @@ export class SilhouetteScorer {
   /** rows moved incrementally vs passes made in full (for tests and curiosity) */
   readonly stats = { full: 0, incremental: 0, moved: 0 };
 
+  private readonly own: boolean;
+
   constructor(private readonly X: Matrix, private readonly opts: { maxRows?: number; sampleSize?: number; distances?: DistanceMatrix } = {}) {
     if (opts.distances) {
       if (opts.distances.source !== X) throw new Error('SilhouetteScorer: the distance matrix is of other rows');
@@ -32,6 +34,12 @@ export class SilhouetteScorer {
     } else {
       this.distances = X.rows > (opts.maxRows ?? 6000) ? null : DistanceMatrix.of(X);
     }
+    this.own = !opts.distances;
+  }
+
+  /** Releases the distance matrix the scorer built (one handed in stays its owner's); no scoring after. */
+  release(): void {
+    if (this.own) this.distances?.release();
   }
 
   score(labels0: Int32Array): number {

@@ -337,6 +337,7 @@ export class DistanceMatrix {
   /** byte offset of the scratch region (members, starts, sums) and its size */
   private readonly scratch: number;
   private scratchBytes: number;
+  private released = false;
 
   private constructor(X: Matrix, useWasm: boolean) {
     const n = X.rows, d = X.cols;
@@ -352,7 +353,7 @@ export class DistanceMatrix {
     // the scratch region reuses the pairs' space once the matrix is filled
     this.scratch = dBytes;
     this.scratchBytes = Math.max(xpBytes, scratchFor(n, 16));
-    this.memory = new WebAssembly.Memory({ initial: Math.ceil((dBytes + this.scratchBytes) / 65536) });
+    this.memory = takeMemory(dBytes + this.scratchBytes);
     this.kernels = new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Kernels;
     const xp = new Float64Array(this.memory.buffer, dBytes, xpBytes / 8);
     for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) xp[((i >> 1) * d + t) * 2 + (i & 1)] = X.data[i * d + t]!;
@@ -373,8 +374,21 @@ export class DistanceMatrix {
     return new DistanceMatrix(X, opts.wasm ?? true);
   }
 
+  /**
+   * Hands the matrix's memory to the next matrix built (weakly held: the garbage collector may
+   * still take it). Filling fresh pages costs about as much as computing the distances, so work
+   * that builds one matrix after another (the retail pipeline's two k scans) should release the
+   * first. The matrix cannot be used afterwards.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.memory) spare = new WeakRef(this.memory);
+  }
+
   /** n x n row-major float32 distances (both halves; the diagonal is 0) */
   get values(): Float32Array {
+    if (this.released) throw new Error('DistanceMatrix: used after release()');
     if (this.memory && this.view.buffer !== this.memory.buffer) this.view = new Float32Array(this.memory.buffer, 0, this.rows * this.rows);
     return this.view;
   }
@@ -389,6 +403,7 @@ export class DistanceMatrix {
    */
   clusterSums(labels: Int32Array, k: number): Float64Array {
     const n = this.rows;
+    this.live();
     if (labels.length !== n) throw new Error(`clusterSums: ${labels.length} labels for ${n} rows`);
     const counts = new Int32Array(k + 1);
     for (let i = 0; i < n; i++) {
@@ -417,6 +432,7 @@ export class DistanceMatrix {
    */
   moveRows(sums: Float64Array, k: number, rows: ArrayLike<number>, from: ArrayLike<number>, to: ArrayLike<number>): void {
     const n = this.rows;
+    this.live();
     if (sums.length !== n * k) throw new Error(`moveRows: ${sums.length} sums for ${n} x ${k}`);
     if (!this.kernels) { moveJs(this.values, n, sums, k, rows, from, to); return; }
     const base = this.ensureScratch(n * k * 8);
@@ -437,6 +453,7 @@ export class DistanceMatrix {
   /** Per row, the squared float64 distance to its k-th nearest row (itself counted). */
   kthNearestSq(k: number): Float64Array {
     const n = this.rows;
+    this.live();
     if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`kthNearestSq: k must be an integer in 1..${n}, got ${k}`);
     const out = new Float64Array(n);
     if (!this.kernels) {
@@ -456,6 +473,7 @@ export class DistanceMatrix {
 
   /** Per row, how many rows lie within distance r (inclusive; itself counted), in float64. */
   countWithin(r: number): Int32Array {
+    this.live();
     const n = this.rows, out = new Int32Array(n), b = bounds(r);
     if (!this.kernels) {
       for (let i = 0; i < n; i++) out[i] = this.countRow(i, b);
@@ -512,6 +530,8 @@ export class DistanceMatrix {
     return c;
   }
 
+  private live(): void { if (this.released) throw new Error('DistanceMatrix: used after release()'); }
+
   /** byte offset of a scratch region of at least `bytes`, growing the memory if needed */
   private ensureScratch(bytes: number): number {
     if (bytes > this.scratchBytes) {
@@ -521,6 +541,17 @@ export class DistanceMatrix {
     }
     return this.scratch;
   }
+}
+
+/** the memory of the last released matrix */
+let spare: WeakRef<WebAssembly.Memory> | null = null;
+
+/** a memory of at least `bytes`: the spare one if it is large enough, else a new one */
+function takeMemory(bytes: number): WebAssembly.Memory {
+  const m = spare?.deref();
+  spare = null;
+  if (m && m.buffer.byteLength >= bytes) return m;
+  return new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
 }
 
 /** bytes of scratch for clusterSums with k clusters: members, starts, sums */
