@@ -106,6 +106,20 @@ export class TreeGrower {
   private readonly bTouched: Int32Array;
   private readonly mask: Uint8Array;
   private readonly featList: Int32Array;
+  // the tree being grown (set by grow()): its helpers are methods, not closures made per call,
+  // because under tsx every closure is given its name at creation (esbuild's keepNames), which
+  // costs about as much as growing a small tree
+  private gRows: Int32Array = new Int32Array(0);
+  private gT: Targets = { kind: 'scalar', g: new Float64Array(0), h: null };
+  private gP: GrowParams = { maxDepth: 0, maxLeaves: 0, minSamplesLeaf: 1, minChildWeight: 0, lambda: 0, minGain: 0, maxFeatures: 1 };
+  private gBe: RowBackend | null = null;
+  private gRng: Rng | null = null;
+  private gValue: Float64Array = new Float64Array(0);
+  private gStart: Int32Array = new Int32Array(0);
+  private gEnd: Int32Array = new Int32Array(0);
+  private gSampling = false;
+  private gM = 0;
+  private gNAllowed = 0;
 
   constructor(readonly data: BinnedData, kind: 'scalar' | 'class', nClasses = 0) {
     this.K = kind === 'scalar' ? 1 : nClasses;
@@ -178,35 +192,9 @@ export class TreeGrower {
     const sampling = m < nAllowed;
     if (!sampling) for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 1;
 
-    const canSplit = (n: Node): boolean => {
-      const cnt = n.tot[S - 1]!, w = n.tot[S - 2]!;
-      return n.depth < maxDepth && cnt >= 2 * p.minSamplesLeaf && cnt >= 2 && w >= 2 * p.minChildWeight;
-    };
-    const useHist = (n: Node) => be !== null || n.end - n.start > this.small;
-    const fill = (h: Float64Array, n: Node) => { if (be) be.buildMany([n.id], [h]); else this.buildHist(h, rows, n.start, n.end, t); };
-    const findSplit = (n: Node): void => {
-      if (sampling) {
-        // partial Fisher-Yates: the first m entries of featList are this node's candidates
-        for (let k = 0; k < m; k++) {
-          const j = k + rng.int(nAllowed - k);
-          const a = this.featList[k]!; this.featList[k] = this.featList[j]!; this.featList[j] = a;
-          this.mask[this.featList[k]!] = 1;
-        }
-      }
-      n.gain = 0; n.feat = -1;
-      if (n.hist) this.splitFromHist(n, t, p); else this.splitDirect(n, rows, t, p);
-      if (sampling) for (let k = 0; k < m; k++) this.mask[this.featList[k]!] = 0;
-    };
-    const setLeaf = (n: Node): void => {
-      const tot = n.tot, o = n.id * nOut;
-      if (t.kind === 'scalar') value[o] = tot[0]! / (tot[1]! + p.lambda);
-      else { const w = tot[K]!; for (let k = 0; k < K; k++) value[o + k] = w > 0 ? tot[k]! / w : 0; }
-      start[n.id] = n.start; end[n.id] = n.end;
-      if (n.hist) { this.pool.push(n.hist); n.hist = null; }
-      this.statPool.push(n.tot, n.leftTot);
-    };
-    const stats = () => this.statPool.pop() ?? new Float64Array(S);
-
+    this.gRows = rows; this.gT = t; this.gP = p; this.gBe = be; this.gRng = rng;
+    this.gValue = value; this.gStart = start; this.gEnd = end;
+    this.gSampling = sampling; this.gM = m; this.gNAllowed = nAllowed;
     const root: Node = { id: 0, start: 0, end: nRows, depth: 0, hist: null, tot: new Float64Array(S), gain: 0, feat: -1, bin: 0, leftTot: new Float64Array(S), sorted: false };
     if (be) {
       // the root's totals are any one column's histogram summed
@@ -222,14 +210,7 @@ export class TreeGrower {
     const pending: Node[] = [];
     const bestFirst = p.maxLeaves > 0;
     let leaves = 1;
-    const push = (n: Node) => {
-      if (!canSplit(n)) { setLeaf(n); return; }
-      if (useHist(n) && !n.hist) { n.hist = this.takeHist(!be); fill(n.hist, n); }
-      findSplit(n);
-      if (n.feat < 0) { setLeaf(n); return; }
-      if (bestFirst) heapPush(pending, n); else pending.push(n);
-    };
-    push(root);
+    this.pushNode(root, pending, bestFirst);
 
     // with a row backend and no leaf limit, grow level by level: each level's splits and
     // histograms then cost one round trip to the worker threads instead of one per node
@@ -238,14 +219,14 @@ export class TreeGrower {
     while (level.length) {
       const items: number[] = [], pairs: Node[] = [];
       for (const n of level) {
-        const L: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: stats(), sorted: false };
-        const rt = stats();
+        const L: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+        const rt = this.stats();
         for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-        const R: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: stats(), sorted: false };
+        const R: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
         feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
         // children that are both leaves need no partition: the caller reads their rows by
         // testing the split on the parent's segment
-        if (canSplit(L) || canSplit(R)) items.push(n.id, n.feat, n.bin, L.id, R.id);
+        if (this.canSplit(L) || this.canSplit(R)) items.push(n.id, n.feat, n.bin, L.id, R.id);
         else unsplit[n.id] = 1;
         pairs.push(n, L, R);
       }
@@ -255,7 +236,7 @@ export class TreeGrower {
       for (let q = 0; q < pairs.length; q += 3) {
         const n = pairs[q]!, L = pairs[q + 1]!, R = pairs[q + 2]!;
         const ph = n.hist!; n.hist = null;
-        const hl = canSplit(L), hr = canSplit(R);
+        const hl = this.canSplit(L), hr = this.canSplit(R);
         if (!hl && !hr) { this.pool.push(ph); continue; }
         const lSmaller = L.tot[S - 1]! <= R.tot[S - 1]!;
         const bh = this.takeHist(false);
@@ -272,9 +253,9 @@ export class TreeGrower {
       for (let q = 0; q < pairs.length; q += 3) {
         this.statPool.push(pairs[q]!.tot);
         for (const c of [pairs[q + 1]!, pairs[q + 2]!]) {
-          if (!canSplit(c)) { setLeaf(c); continue; }
-          findSplit(c);
-          if (c.feat < 0) setLeaf(c); else next.push(c);
+          if (!this.canSplit(c)) { this.setLeaf(c); continue; }
+          this.findSplit(c);
+          if (c.feat < 0) this.setLeaf(c); else next.push(c);
         }
       }
       level = next;
@@ -282,19 +263,19 @@ export class TreeGrower {
 
     while (pending.length) {
       const n = bestFirst ? heapPop(pending) : pending.pop()!;
-      if (bestFirst && leaves >= p.maxLeaves) { setLeaf(n); continue; }
+      if (bestFirst && leaves >= p.maxLeaves) { this.setLeaf(n); continue; }
       leaves++;
       const mid = be ? n.start : this.partition(rows, n.start, n.end, n.feat, n.bin, n.sorted);
       if (n.sorted) this.partitionSorted(n.start, n.end);
-      const L: Node = { id: nNodes++, start: n.start, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: stats(), sorted: false };
-      const rt = stats();
+      const L: Node = { id: nNodes++, start: n.start, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+      const rt = this.stats();
       for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-      const R: Node = { id: nNodes++, start: mid, end: n.end, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: stats(), sorted: false };
+      const R: Node = { id: nNodes++, start: mid, end: n.end, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
       feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
       if (be) be.splitMany([n.id, n.feat, n.bin, L.id, R.id]);
       start[n.id] = n.start; end[n.id] = n.end;
       if (n.hist) {
-        const hl = canSplit(L) && useHist(L), hr = canSplit(R) && useHist(R);
+        const hl = this.canSplit(L) && this.useHist(L), hr = this.canSplit(R) && this.useHist(R);
         const ph = n.hist; n.hist = null;
         if (hl || hr) {
           // build the child with fewer rows, derive the other as parent minus it
@@ -302,7 +283,7 @@ export class TreeGrower {
           const built = lSmaller ? L : R, derived = lSmaller ? R : L;
           const needBuilt = lSmaller ? hl : hr, needDerived = lSmaller ? hr : hl;
           const bh = this.takeHist(!be);
-          fill(bh, built);
+          this.fill(bh, built);
           if (needDerived) {
             if (be) be.subtract(ph, bh); else for (let s = 0; s < ph.length; s++) ph[s] -= bh[s]!;
             derived.hist = ph;
@@ -312,10 +293,61 @@ export class TreeGrower {
       }
       L.sorted = R.sorted = n.sorted;
       this.statPool.push(n.tot);
-      push(L); push(R);
+      this.pushNode(L, pending, bestFirst); this.pushNode(R, pending, bestFirst);
     }
     if (sampling) this.mask.fill(0); else for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 0;
     return { nNodes, feature: feature.subarray(0, nNodes), bin: bin.subarray(0, nNodes), left: left.subarray(0, nNodes), right: right.subarray(0, nNodes), value: value.subarray(0, nNodes * nOut), nOutputs: nOut, start: start.subarray(0, nNodes), end: end.subarray(0, nNodes), unsplit: unsplit.length ? unsplit.subarray(0, nNodes) : undefined };
+  }
+
+  private canSplit(n: Node): boolean {
+    const p = this.gP, S = this.S, cnt = n.tot[S - 1]!, w = n.tot[S - 2]!;
+    return n.depth < p.maxDepth && cnt >= 2 * p.minSamplesLeaf && cnt >= 2 && w >= 2 * p.minChildWeight;
+  }
+
+  private useHist(n: Node): boolean {
+    return this.gBe !== null || n.end - n.start > this.small;
+  }
+
+  private fill(h: Float64Array, n: Node): void {
+    if (this.gBe) this.gBe.buildMany([n.id], [h]); else this.buildHist(h, this.gRows, n.start, n.end, this.gT);
+  }
+
+  private stats(): Float64Array {
+    return this.statPool.pop() ?? new Float64Array(this.S);
+  }
+
+  private findSplit(n: Node): void {
+    const m = this.gM, nAllowed = this.gNAllowed, featList = this.featList, mask = this.mask;
+    if (this.gSampling) {
+      // partial Fisher-Yates: the first m entries of featList are this node's candidates
+      const rng = this.gRng!;
+      for (let k = 0; k < m; k++) {
+        const j = k + rng.int(nAllowed - k);
+        const a = featList[k]!; featList[k] = featList[j]!; featList[j] = a;
+        mask[featList[k]!] = 1;
+      }
+    }
+    n.gain = 0; n.feat = -1;
+    if (n.hist) this.splitFromHist(n, this.gT, this.gP); else this.splitDirect(n, this.gRows, this.gT, this.gP);
+    if (this.gSampling) for (let k = 0; k < m; k++) mask[featList[k]!] = 0;
+  }
+
+  private setLeaf(n: Node): void {
+    const tot = n.tot, K = this.K, o = n.id * K, value = this.gValue;
+    if (this.gT.kind === 'scalar') value[o] = tot[0]! / (tot[1]! + this.gP.lambda);
+    else { const w = tot[K]!; for (let k = 0; k < K; k++) value[o + k] = w > 0 ? tot[k]! / w : 0; }
+    this.gStart[n.id] = n.start; this.gEnd[n.id] = n.end;
+    if (n.hist) { this.pool.push(n.hist); n.hist = null; }
+    this.statPool.push(n.tot, n.leftTot);
+  }
+
+  /** A new node: a leaf, or its best split found and the node queued for splitting. */
+  private pushNode(n: Node, pending: Node[], bestFirst: boolean): void {
+    if (!this.canSplit(n)) { this.setLeaf(n); return; }
+    if (this.useHist(n) && !n.hist) { n.hist = this.takeHist(!this.gBe); this.fill(n.hist, n); }
+    this.findSplit(n);
+    if (n.feat < 0) { this.setLeaf(n); return; }
+    if (bestFirst) heapPush(pending, n); else pending.push(n);
   }
 
   private totals(rows: Int32Array, a: number, b: number, t: Targets, out: Float64Array): void {

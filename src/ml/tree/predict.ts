@@ -7,7 +7,7 @@
 // is always the next node, so a step down the tree touches one cache line: large forests
 // do not fit in cache, and a walk is bound by memory latency, not arithmetic. Leaves keep their
 // value in the threshold slot when the model has one output, or an index into `vals` otherwise.
-import type { TreeEnsemble } from '../core/tree-model.ts';
+import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { compileBinned, subtreeSizes, type BinnedForest } from './binned-predict.ts';
 
@@ -21,6 +21,13 @@ const FEAT = 0x3fffffff;
  * rows (a backtest, a CLI call) never earns back; a model serving requests does at once.
  */
 const BINNED_AFTER = 256;
+
+/**
+ * Batches of at most this many rows, before the float form exists, walk the trees as they are:
+ * laying out the float form costs about as much as walking a few dozen rows, which a model that
+ * predicts one row and is dropped (a backtest fold) never earns back.
+ */
+const FEW_ROWS = 8;
 
 export class CompiledEnsemble {
   readonly nOutputs: number;
@@ -69,6 +76,7 @@ export class CompiledEnsemble {
 
   /** rows x nOutputs after the post transform. */
   predictMatrix(X: Matrix): Float64Array {
+    if (!this.floatWalk && X.rows <= FEW_ROWS) return walkTrees(this.e, X);
     return this.float().predictMatrix(X);
   }
 }
@@ -222,6 +230,41 @@ class FloatEnsemble {
     }
     return out;
   }
+}
+
+/** FloatEnsemble.predictMatrix on the trees as they are: the same sums in the same order (four-tree groups for one output), so the same values. */
+function walkTrees(e: TreeEnsemble, X: Matrix): Float64Array {
+  const K = e.trees.length ? e.trees[0]!.nOutputs : e.base.length;
+  const { rows: n, cols: d, data } = X, trees = e.trees, T = trees.length;
+  const out = new Float64Array(n * K);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let t = 0;
+    if (K === 1) {
+      for (; t + 4 <= T; t += 4) {
+        const a = trees[t]!, b = trees[t + 1]!, c = trees[t + 2]!, g = trees[t + 3]!;
+        out[r] += a.value[leafOf(a, data, o)]! + b.value[leafOf(b, data, o)]! + c.value[leafOf(c, data, o)]! + g.value[leafOf(g, data, o)]!;
+      }
+    }
+    for (; t < T; t++) {
+      const i = leafOf(trees[t]!, data, o), v = trees[t]!.value;
+      for (let k = 0; k < K; k++) out[r * K + k] += v[i * K + k]!;
+    }
+  }
+  const scale = e.aggregate === 'average' && T ? 1 / T : 1;
+  for (let r = 0; r < n; r++) {
+    for (let k = 0; k < K; k++) out[r * K + k] = (e.base.length ? e.base[k]! : 0) + out[r * K + k]! * scale;
+    if (e.postTransform === 'softmax') softmaxInPlace(out, r * K, K);
+    else if (e.postTransform === 'logistic') out[r] = 1 / (1 + Math.exp(-out[r]!));
+  }
+  return out;
+}
+
+function leafOf(t: FlatTree, x: Float64Array, o: number): number {
+  const f = t.feature, th = t.threshold, l = t.left, r = t.right;
+  let i = 0;
+  while (f[i]! >= 0) i = x[o + f[i]!]! <= th[i]! ? l[i]! : r[i]!;
+  return i;
 }
 
 export function softmaxInPlace(a: Float64Array, o: number, K: number): void {

@@ -63,3 +63,26 @@ for (const [name, model] of [
     }
   });
 }
+
+test('a few rows walked on the trees as they are give the float form\'s values exactly', () => {
+  const classes = Float64Array.from(y, (v) => (v > 20 ? 2 : v > 10 ? 1 : 0));
+  for (const model of [
+    new RandomForestRegressor({ nEstimators: 30, seed: 1 }).fit(X, y),
+    new RandomForestRegressor({ nEstimators: 7, seed: 2 }).fit(X, y), // a tree count that is not a multiple of 4
+    new GradientBoostingRegressor({ nEstimators: 40, maxDepth: 4, seed: 1 }).fit(X, y),
+    new GradientBoostingClassifier({ nEstimators: 10, maxDepth: 3, seed: 1 }).fit(X, labels),
+    new GradientBoostingClassifier({ nEstimators: 10, maxDepth: 3, seed: 1 }).fit(X, classes),
+  ]) {
+    const e = ensembleOf(model);
+    const rows = edgeRows(e, 64, 3);
+    const d = e.nFeatures, all = new Float64Array(rows.length * d);
+    rows.forEach((x, r) => all.set(x, r * d));
+    // a fresh model per call: the few-row walk is taken only before the float form is built
+    const batch = new CompiledEnsemble(e).predictMatrix({ rows: rows.length, cols: d, data: all });
+    const K = batch.length / rows.length;
+    for (let r = 0; r + 3 <= rows.length; r += 3) {
+      const few = new CompiledEnsemble(e).predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) });
+      assert.deepEqual(few, batch.subarray(r * K, (r + 3) * K), `rows ${r}..${r + 2}`);
+    }
+  }
+});
