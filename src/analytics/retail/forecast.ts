@@ -2,7 +2,7 @@
 // naive, linear, random forest, boosting) compared by a rolling-origin backtest (fit on every
 // period before the origin, predict the origin, move on by one), then each model's forecast of
 // the next period. Forecast against actual is written to curated.commerce_forecast.
-import { mae, mape, rmse } from '../../ml/metrics/index.ts';
+import { mae, mape, rmse } from '../../ml/metrics/regression.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { writeLakeTable } from './lake-rows.ts';
 import { fitRegressor, MODEL_NAMES, type ModelName } from './models.ts';

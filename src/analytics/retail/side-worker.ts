@@ -1,14 +1,16 @@
 // The retail pipeline's side thread (aside.ts): everything it computes beside the main thread's
-// segmentation scans, one task after another: the t-SNE projection (segment-tasks.ts), the
-// rolling-origin backtests of both revenue series, and the spend models' fits and scores. One
-// thread, not one per kind of work: each thread costs its own start-up (tsx, its modules, their
-// compilation), and with two cores the main thread and one side thread keep both busy. Inputs
-// were read from the warehouse on the main thread (DuckDB stays there); results come back as
-// plain data (the chosen spend model as its JSON). Message in: a task; out: its result, or an error.
+// segmentation scans, one task after another: the t-SNE projection, the rolling-origin backtests
+// of both revenue series, and the spend models' fits and scores (and a KMeans scan, when one is
+// sent here: segment-tasks.ts). One thread, not one per kind of work: each thread costs its own
+// start-up (tsx, its modules, their compilation), and with two cores the main thread and one
+// side thread keep both busy. Inputs were read from the warehouse on the main thread (DuckDB
+// stays there); results come back as plain data (the chosen spend model as its JSON).
+// Message in: a task; out: its result, or an error.
 import { parentPort } from 'node:worker_threads';
+import { TSNE } from '../../ml/decomposition/tsne.ts';
 import { backtest, type BacktestOptions, type ForecastResult, type Series } from './forecast.ts';
 import { fitSpend, type SpendData, type SpendResult } from './spend.ts';
-import { runSegmentTask, type SegmentTask } from './segment-tasks.ts';
+import type { SegmentTask } from './segment-tasks.ts';
 
 export type FitTask =
   | { task: 'forecast'; month: Series; week: Series; opts: BacktestOptions }
@@ -29,9 +31,22 @@ export function runFitTask(m: FitTask, nJobs?: number): FitReply {
 
 export type SideTask = FitTask | SegmentTask;
 
-parentPort?.on('message', (m: SideTask & { id: number }) => {
+/**
+ * A segmentation task. The t-SNE (the one the pipeline sends) runs here as segment-tasks.ts would
+ * run it; that module is loaded only for a scan: it brings the whole KMeans and silhouette code,
+ * whose loading and compiling this thread otherwise never needs.
+ */
+async function runSegment(m: SegmentTask): Promise<Record<string, unknown>> {
+  if (m.task === 'tsne') {
+    const r = new TSNE(m.params).fitTransform({ rows: m.rows, cols: m.cols, data: m.data });
+    return { indices: r.indices, data: r.embedding.data, rows: r.embedding.rows, cols: r.embedding.cols };
+  }
+  return (await import('./segment-tasks.ts')).runSegmentTask(m);
+}
+
+parentPort?.on('message', async (m: SideTask & { id: number }) => {
   try {
-    const reply = m.task === 'tsne' || m.task === 'scan' ? runSegmentTask(m) : runFitTask(m);
+    const reply = m.task === 'tsne' || m.task === 'scan' ? await runSegment(m) : runFitTask(m);
     parentPort!.postMessage({ id: m.id, ...reply });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });

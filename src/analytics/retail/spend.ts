@@ -5,7 +5,7 @@
 // cutoff's month as a feature so the models can learn the season of the target window (the
 // "last 90 days" baseline cannot: it under-predicts every quarter that precedes Christmas). Linear, random forest and boosting are compared on RMSE, MAE and R2 against
 // the "same as the last 90 days" baseline; the best by RMSE is the spend model.
-import { mae, r2, rmse } from '../../ml/metrics/index.ts';
+import { mae, r2, rmse } from '../../ml/metrics/regression.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { customerFeatures, productCategories, spendAfter, topCountries } from './features.ts';
