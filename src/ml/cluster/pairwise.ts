@@ -33,7 +33,7 @@ const f32c = (v: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(v
 const mem = (op: number, align: number, offset: number): number[] => [op, align, ...uleb(offset)];
 
 /** column pairs whose distances to one row are computed together (independent dependency chains) */
-const GROUP = 4;
+const GROUP = 2;
 
 /**
  * dist(i0, i1, p0, p1, tail, n4, XP, D): for rows i in [i0, i1), the distances to the columns of
@@ -105,12 +105,16 @@ function distFunction(d: number) {
   return { name: 'dist', params: 8, locals: [[8, I32], [d + GROUP + 2, V128]] as [number, number][], code: c };
 }
 
+/** rows whose cluster sums are accumulated together: each member index is read once for all of
+ *  them, and their sums are independent dependency chains */
+const SUM_ROWS = 8;
+
 /**
- * sumsR(D, n4, i0, i1, members, starts, k, out): for rows i in [i0, i1), R at a time,
+ * sumsBlock / sumsRow(D, n4, i0, i1, members, starts, k, out): for rows i in [i0, i1), R at a time,
  * out[i * k + c] = sum of D[i][j] over the members j of cluster c (ascending), as float64.
  * members holds byte offsets j * 4; starts[c] .. starts[c + 1] are byte addresses into it.
  */
-function sumsFunction(R: number) {
+function sumsFunction(R: number, name: string) {
   const DB = 0, N4 = 1, I0 = 2, I1 = 3, ST = 5, K = 6, OUT = 7;
   const I = 8, C = 9, SP = 10, T = 11, EN = 12, M = 13, K8 = 14, B = 15, O = B + R, ACC = O + R;
   const c: number[] = [];
@@ -138,7 +142,7 @@ function sumsFunction(R: number) {
   c.push(BR, 0, END, END);
   c.push(...get(I), ...i32c(R), I32_ADD, ...set(I));
   c.push(BR, 0, END, END);
-  return { name: `sums${R}`, params: 8, locals: [[7 + 2 * R, I32], [R, F64]] as [number, number][], code: c };
+  return { name, params: 8, locals: [[7 + 2 * R, I32], [R, F64]] as [number, number][], code: c };
 }
 
 /** move(row, n, k8, from8, to8, out): out[i][from] -= D[row][i], out[i][to] += D[row][i] for every i. */
@@ -296,8 +300,8 @@ function countFunction() {
 
 interface Kernels {
   dist(i0: number, i1: number, p0: number, p1: number, tail: number, n4: number, xp: number, db: number): void;
-  sums4(...a: number[]): void;
-  sums1(...a: number[]): void;
+  sumsBlock(...a: number[]): void;
+  sumsRow(...a: number[]): void;
   move(row: number, n: number, k8: number, from8: number, to8: number, out: number): void;
   kth(db: number, n: number, i0: number, i1: number, k: number, heap: number, out: number): void;
   count(db: number, n: number, i0: number, i1: number, lohi: number, out: number): void;
@@ -308,7 +312,7 @@ const modules = new Map<number, WebAssembly.Module | null>();
 function kernelModule(d: number): WebAssembly.Module | null {
   if (modules.has(d)) return modules.get(d)!;
   let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(4), sumsFunction(1), moveFunction(), kthFunction(), countFunction()])); } catch { m = null; }
+  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), moveFunction(), kthFunction(), countFunction()])); } catch { m = null; }
   modules.set(d, m);
   return m;
 }
@@ -420,9 +424,9 @@ export class DistanceMatrix {
     for (let i = 0; i < n; i++) members[fill[labels[i]!]!++] = i * 4;
     for (let c = 0; c <= k; c++) starts[c] = base + counts[c]! * 4;
     const out = align16(base + n * 4 + (k + 1) * 4);
-    const n4 = n * 4, n4r = n - (n % 4);
-    for (let i0 = 0; i0 < n4r; i0 += ROWS_PER_CALL) this.kernels.sums4(0, n4, i0, Math.min(n4r, i0 + ROWS_PER_CALL), base, base + n * 4, k, out);
-    if (n4r < n) this.kernels.sums1(0, n4, n4r, n, base, base + n * 4, k, out);
+    const n4 = n * 4, nr = n - (n % SUM_ROWS);
+    for (let i0 = 0; i0 < nr; i0 += ROWS_PER_CALL) this.kernels.sumsBlock(0, n4, i0, Math.min(nr, i0 + ROWS_PER_CALL), base, base + n * 4, k, out);
+    if (nr < n) this.kernels.sumsRow(0, n4, nr, n, base, base + n * 4, k, out);
     return new Float64Array(buf, out, n * k).slice();
   }
 
