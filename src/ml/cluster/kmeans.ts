@@ -154,17 +154,27 @@ const SIMD_PRUNE_MIN_ROWS = 20_000;
 
 function meanVariance(X: Matrix): number {
   const { rows: n, cols: d, data } = X;
-  let s = 0;
-  // Welford per column, the running mean and M2 in locals (one column at a time)
-  for (let j = 0; j < d; j++) {
-    let mean = 0, m2 = 0;
+  const m2 = new Float64Array(d);
+  // Welford per column; four columns per pass keep four independent chains of divisions in
+  // flight, their running means and M2 in locals
+  let j = 0;
+  for (; j + 4 <= d; j += 4) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
     for (let i = 0, o = j; i < n; i++, o += d) {
-      const x = data[o]!, delta = x - mean;
-      mean += delta / (i + 1);
-      m2 += delta * (x - mean);
+      const w = i + 1, x0 = data[o]!, x1 = data[o + 1]!, x2 = data[o + 2]!, x3 = data[o + 3]!;
+      const e0 = x0 - a0, e1 = x1 - a1, e2 = x2 - a2, e3 = x3 - a3;
+      a0 += e0 / w; a1 += e1 / w; a2 += e2 / w; a3 += e3 / w;
+      q0 += e0 * (x0 - a0); q1 += e1 * (x1 - a1); q2 += e2 * (x2 - a2); q3 += e3 * (x3 - a3);
     }
-    s += m2 / n;
+    m2[j] = q0; m2[j + 1] = q1; m2[j + 2] = q2; m2[j + 3] = q3;
   }
+  for (; j < d; j++) {
+    let a = 0, q = 0;
+    for (let i = 0, o = j; i < n; i++, o += d) { const x = data[o]!, e = x - a; a += e / (i + 1); q += e * (x - a); }
+    m2[j] = q;
+  }
+  let s = 0;
+  for (let t = 0; t < d; t++) s += m2[t]! / n;
   return s / d;
 }
 

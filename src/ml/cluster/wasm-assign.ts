@@ -238,6 +238,9 @@ export interface ArenaLayout {
 export interface WasmJob { memory: WebAssembly.Memory; layout: ArenaLayout }
 
 const align16 = (v: number) => Math.ceil(v / 16) * 16;
+/** the arena create() hands out again for the same shape, if at most REUSE_MAX_BYTES */
+let lastArena: WasmArena | null = null;
+const REUSE_MAX_BYTES = 64 * 2 ** 20;
 let nextId = 1;
 /** above this the byte offsets would leave the signed 32-bit range the generated code uses */
 const MAX_BYTES = 2 ** 31 - 1;
@@ -265,8 +268,18 @@ export class WasmArena {
     this.job = { memory, layout };
   }
 
-  /** seedCands: k-means++ candidates per step, to also hold its buffers (0 = none) */
+  /**
+   * seedCands: k-means++ candidates per step, to also hold its buffers (0 = none). An arena is
+   * valid until the next create() on the same thread: one of the same shape is reused (the rows
+   * copied in again), since a k scan fits the same rows dozens of times and a new shared memory,
+   * its first touches and the instances over it cost about as much as a fit of a few thousand rows.
+   */
   static create(data: Float64Array, n: number, d: number, k: number, slots: number, seedCands = 0): WasmArena | null {
+    const last = lastArena?.layout;
+    if (last && last.n === n && last.d === d && last.k === k && last.slots === slots && last.seedCands === seedCands && (seedCands === 0 || last.seed >= 0)) {
+      lastArena!.X.set(data.subarray(0, n * d));
+      return lastArena;
+    }
     if (d * k > WASM_MAX_DK || !assignModule(d, k)) return null;
     const pairs = Math.ceil(k / 2), mPairs = Math.ceil(seedCands / 2);
     const X = 0, labels = align16(n * d * 8), C2 = align16(labels + n * 4), CN = align16(C2 + pairs * d * 16);
@@ -284,6 +297,7 @@ export class WasmArena {
     try { memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
     const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, scratch, scratchStride, slots });
     a.X.set(data.subarray(0, n * d));
+    lastArena = total <= REUSE_MAX_BYTES ? a : null;
     return a;
   }
 
