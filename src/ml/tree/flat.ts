@@ -4,19 +4,23 @@ import type { FlatTree, TreeEnsemble } from '../core/tree-model.ts';
 import type { BinnedData } from './dataset.ts';
 import type { GrownTree } from './grower.ts';
 
-/** Real-valued thresholds: "bin <= b" is "x <= edges[b]" by construction of the bins. */
+/**
+ * Real-valued thresholds: "bin <= b" is "x <= edges[b]" by construction of the bins. The five
+ * arrays are views of one buffer: a backing store each would make a forest of small trees
+ * mostly allocation and garbage collection.
+ */
 export function toFlatTree(g: GrownTree, data: BinnedData, scale = 1): FlatTree {
-  const n = g.nNodes;
-  const threshold = new Float64Array(n);
-  const value = new Float64Array(n * g.nOutputs);
+  const n = g.nNodes, K = g.nOutputs;
+  const buf = new ArrayBuffer(n * (8 + 8 * K + 12));
+  const threshold = new Float64Array(buf, 0, n), value = new Float64Array(buf, 8 * n, n * K);
+  const feature = new Int32Array(buf, 8 * n * (1 + K), n), left = new Int32Array(buf, 8 * n * (1 + K) + 4 * n, n), right = new Int32Array(buf, 8 * n * (1 + K) + 8 * n, n);
+  feature.set(g.feature.subarray(0, n)); left.set(g.left.subarray(0, n)); right.set(g.right.subarray(0, n));
   for (let i = 0; i < n; i++) {
     const f = g.feature[i]!;
     if (f >= 0) threshold[i] = data.edges[f]![g.bin[i]!]!;
-    else for (let k = 0; k < g.nOutputs; k++) value[i * g.nOutputs + k] = g.value[i * g.nOutputs + k]! * scale;
+    else for (let k = 0; k < K; k++) value[i * K + k] = g.value[i * K + k]! * scale;
   }
-  return {
-    feature: g.feature.slice(), threshold, left: g.left.slice(), right: g.right.slice(), value, nOutputs: g.nOutputs,
-  };
+  return { feature, threshold, left, right, value, nOutputs: K };
 }
 
 /** Widens a single-output tree to nOutputs, its values going to output k (multiclass boosting). */

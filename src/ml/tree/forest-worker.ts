@@ -4,13 +4,10 @@
 // can wake up and read them with receiveMessageOnPort.
 import { workerData, type MessagePort } from 'node:worker_threads';
 import type { BinnedData } from './dataset.ts';
-import { growForestTree, makeGrower, type ForestJob } from './forest.ts';
-import type { TreeGrower } from './grower.ts';
+import { ForestTreeMaker, type ForestJob } from './forest.ts';
 
 const { port, signal } = workerData as { port: MessagePort; signal: Int32Array };
-let data: BinnedData | null = null;
-let job: ForestJob | null = null;
-let grower: TreeGrower | null = null;
+let maker: ForestTreeMaker | null = null;
 
 function reply(msg: unknown, transfer: ArrayBuffer[] = []): void {
   port.postMessage(msg, transfer);
@@ -21,13 +18,13 @@ function reply(msg: unknown, transfer: ArrayBuffer[] = []): void {
 port.on('message', (msg: { init?: { data: BinnedData; job: ForestJob }; tree?: number }) => {
   try {
     if (msg.init) {
-      data = msg.init.data; job = msg.init.job;
-      grower = makeGrower(data, job);
+      maker = new ForestTreeMaker(msg.init.data, msg.init.job);
       return;
     }
     if (msg.tree !== undefined) {
-      const t = growForestTree(data!, job!, msg.tree, grower!);
-      reply({ tree: msg.tree, flat: t }, [t.feature.buffer, t.threshold.buffer, t.left.buffer, t.right.buffer, t.value.buffer] as ArrayBuffer[]);
+      const t = maker!.tree(msg.tree);
+      // a tree's arrays share one buffer (toFlatTree): each buffer is listed once
+      reply({ tree: msg.tree, flat: t }, [...new Set([t.feature.buffer, t.threshold.buffer, t.left.buffer, t.right.buffer, t.value.buffer])] as ArrayBuffer[]);
     }
   } catch (e) {
     reply({ tree: msg.tree ?? -1, error: e instanceof Error ? e.stack ?? e.message : String(e) });

@@ -120,6 +120,13 @@ export class TreeGrower {
   private gSampling = false;
   private gM = 0;
   private gNAllowed = 0;
+  /**
+   * The grown tree's node arrays (feature, bin, left, right, start, end; values), reused by every
+   * grow(): a forest of small trees would otherwise mostly allocate and collect them
+   */
+  private nodeCap = 0;
+  private nodeI32 = new Int32Array(0);
+  private nodeValue = new Float64Array(0);
 
   constructor(readonly data: BinnedData, kind: 'scalar' | 'class', nClasses = 0) {
     this.K = kind === 'scalar' ? 1 : nClasses;
@@ -156,7 +163,8 @@ export class TreeGrower {
 
   /**
    * Grows a tree over rows[0..nRows) (permuted in place so every node owns a segment).
-   * allowed: the features this tree may use (colsample), or null for all.
+   * allowed: the features this tree may use (colsample), or null for all. The tree's arrays are
+   * the grower's own: valid until its next grow().
    */
   grow(rows: Int32Array, nRows: number, t: Targets, p: GrowParams, rng: Rng, allowed: Int32Array | null = null, be: RowBackend | null = null): GrownTree {
     const { S, K } = this;
@@ -171,13 +179,16 @@ export class TreeGrower {
       p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity,
       maxDepth < 30 ? 2 ** (maxDepth + 1) - 1 : Infinity,
     ));
-    const feature = new Int32Array(cap).fill(-1);
-    const bin = new Int32Array(cap);
-    const left = new Int32Array(cap).fill(-1);
-    const right = new Int32Array(cap).fill(-1);
-    const value = new Float64Array(cap * nOut);
-    const start = new Int32Array(cap);
-    const end = new Int32Array(cap);
+    if (this.nodeCap < cap) {
+      this.nodeCap = cap;
+      this.nodeI32 = new Int32Array(6 * cap);
+      this.nodeValue = new Float64Array(cap * nOut);
+    }
+    const ni = this.nodeI32, nc = this.nodeCap;
+    const feature = ni.subarray(0, cap).fill(-1), bin = ni.subarray(nc, nc + cap).fill(0);
+    const left = ni.subarray(2 * nc, 2 * nc + cap).fill(-1), right = ni.subarray(3 * nc, 3 * nc + cap).fill(-1);
+    const start = ni.subarray(4 * nc, 4 * nc + cap).fill(0), end = ni.subarray(5 * nc, 5 * nc + cap).fill(0);
+    const value = this.nodeValue.subarray(0, cap * nOut).fill(0);
     let nNodes = 1;
     if (this.cap < nRows) {
       this.cap = nRows;
@@ -195,7 +206,7 @@ export class TreeGrower {
     this.gRows = rows; this.gT = t; this.gP = p; this.gBe = be; this.gRng = rng;
     this.gValue = value; this.gStart = start; this.gEnd = end;
     this.gSampling = sampling; this.gM = m; this.gNAllowed = nAllowed;
-    const root: Node = { id: 0, start: 0, end: nRows, depth: 0, hist: null, tot: new Float64Array(S), gain: 0, feat: -1, bin: 0, leftTot: new Float64Array(S), sorted: false };
+    const root: Node = { id: 0, start: 0, end: nRows, depth: 0, hist: null, tot: this.stats().fill(0), gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
     if (be) {
       // the root's totals are any one column's histogram summed
       root.hist = this.takeHist(false);

@@ -6,7 +6,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } f
 import type { FlatTree } from '../core/tree-model.ts';
 import { createWorker, defaultThreads } from '../../util/workers.ts';
 import type { BinnedData } from './dataset.ts';
-import { growForestTree, makeGrower, type ForestJob } from './forest.ts';
+import { ForestTreeMaker, type ForestJob } from './forest.ts';
 
 /** A worker that has not said "ready" within this time is considered broken. */
 const STARTUP_MS = 20_000;
@@ -58,9 +58,9 @@ export function growForest(data: BinnedData, job: ForestJob, nTrees: number, thr
 }
 
 export function growForestSync(data: BinnedData, job: ForestJob, nTrees: number): FlatTree[] {
-  const grower = makeGrower(data, job);
+  const maker = new ForestTreeMaker(data, job);
   const out: FlatTree[] = [];
-  for (let t = 0; t < nTrees; t++) out.push(growForestTree(data, job, t, grower));
+  for (let t = 0; t < nTrees; t++) out.push(maker.tree(t));
   return out;
 }
 
