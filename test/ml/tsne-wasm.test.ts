@@ -1,5 +1,6 @@
 // The WebAssembly t-SNE gradient gives its JavaScript twin's gradient and normaliser bit for bit,
-// and both are the t-SNE gradient (checked against a plain all-pairs formula).
+// and both are the t-SNE gradient (checked against a plain all-pairs formula in double precision;
+// the repulsion runs in single precision).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tsneGradient2d, tsneSimd, type UpperP } from '../../src/ml/decomposition/tsne-wasm.ts';
@@ -48,9 +49,9 @@ test('t-SNE gradient: WebAssembly equals its JavaScript twin exactly, and both a
       assert.deepEqual(a, b, `gradient at n = ${n}`);
       assert.equal(wasm.normaliser(Y), za);
       const r = reference(Y, n, P, ex);
-      assert.ok(Math.abs(za - r.Z) <= 1e-12 * Math.max(1, r.Z), `Z ${za} vs ${r.Z}`);
+      assert.ok(Math.abs(za - r.Z) <= 1e-6 * r.Z, `Z ${za} vs ${r.Z}`);
       const scale = Math.max(1e-300, ...Array.from(r.grad, Math.abs));
-      for (let k = 0; k < 2 * n; k++) assert.ok(Math.abs(a[k]! - r.grad[k]!) <= 1e-9 * scale, `gradient[${k}] at n = ${n}: ${a[k]} vs ${r.grad[k]}`);
+      for (let k = 0; k < 2 * n; k++) assert.ok(Math.abs(a[k]! - r.grad[k]!) <= 1e-5 * scale, `gradient[${k}] at n = ${n}: ${a[k]} vs ${r.grad[k]}`);
     }
     // the same layout again gives the same result (no state carried between calls)
     const again = new Float64Array(2 * n);

@@ -2,16 +2,20 @@
 // that performs the same floating-point operations in the same order (the same bits; the
 // JavaScript one runs where WebAssembly SIMD is unavailable, and is what the tests check the
 // kernel against).
-//  - repulsion: all pairs i < j, two j at a time (coordinates stored as separate x and y arrays,
-//    so one f64x2 holds two points' x): one f64x2 division serves two pairs, which is what bounds
-//    the loop. Lane 0 sums the pairs at even offsets from i + 1, lane 1 the odd ones, a lone last
-//    pair goes through the scalar tail; row i's own force is (lane 0 + lane 1) + tail.
+//  - repulsion: all pairs i < j in single precision, four j at a time (coordinates stored as
+//    separate x and y arrays, so one f32x4 holds four points' x): one f32x4 division serves four
+//    pairs, and the division is what bounds the loop (twice the pairs per cycle of f64x2). Lane l
+//    sums the pairs at offsets = l mod 4 from i + 1, the last (n - i - 1) mod 4 pairs go through
+//    a scalar tail; row i's force is ((lane 0 + lane 1) + (lane 2 + lane 3)) + tail, and its share
+//    of Z is added to a double-precision total. Single precision is ample here: the forces only
+//    steer a gradient descent (Barnes-Hut t-SNE approximates them to about 1e-2; float rounding
+//    is 6e-8), while the layout itself and the attraction stay in double precision.
 //  - attraction: the upper triangle (j > i) of the symmetric sparse P, each edge applied to both
 //    of its points: half the edges of the full matrix.
-// Layout in the module's own memory (bytes; n points): x at 0, y at 8n, repulsion sums rx at 16n,
-// ry at 24n, attraction sums gx at 32n, gy at 40n, Z at 48n, then P's row pointers (i32, n + 1),
-// column indices (i32) and values (f64).
-import { F64, I32, V128, i32Const, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp, uleb } from '../../util/wasm.ts';
+// Layout in the module's own memory (bytes; n points): float32 x at 0, y at 4n, repulsion sums
+// rx at 8n, ry at 12n; float64 x at 16n, y at 24n, attraction sums gx at 32n, gy at 40n, Z at
+// 48n; then P's row pointers (i32, n + 1), column indices (i32) and values (f64).
+import { F32, F64, I32, V128, i32Const, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp, uleb } from '../../util/wasm.ts';
 
 /** P's strict upper triangle in CSR form: row i's entries rowPtr[i]..rowPtr[i+1], columns > i. */
 export interface UpperP { rowPtr: Int32Array; cols: Int32Array; vals: Float64Array }
@@ -41,65 +45,76 @@ const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_DIV = 0xa3;
 const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], IF = [0x04, 0x40], END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
 const vop = (op: number, ...imm: number[]) => simdOp(op, ...imm);
 
+const f32c = (v: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
+const F32_LOAD = (): number[] => [0x2a, ...memarg(2)];
+const F32_STORE = (): number[] => [0x38, ...memarg(2)];
+const SPLAT4 = 0x13, EXTRACT4 = 0x1f, VADD4 = 0xe4, VSUB4 = 0xe5, VMUL4 = 0xe6, VDIV4 = 0xe7;
+const F32_ADD = 0x92, F32_SUB = 0x93, F32_MUL = 0x94, F32_DIV = 0x95, F64_PROMOTE = 0xbb;
+
 function repulsionFn() {
-  // params: n, x, y, rx, ry, out
+  // params: n, x, y, rx, ry (float32 arrays), out (the float64 Z)
   const N = 0, XA = 1, YA = 2, RXA = 3, RYA = 4, OUT = 5;
-  // i32: i, j, px, py, prx, pry; f64: zt, w, ex, ey, tx, ty, xi, yi; v128: xiv, yiv, ax, ay, zv, exv, eyv, wv, fx, fy, one
+  // i32: i, j, px, py, prx, pry; f32: xi, yi, ex, ey, w, tx, ty, zt; f64: z; v128: xiv, yiv, ax, ay, zv, exv, eyv, wv, fx, fy, one
   const I = 6, J = 7, PX = 8, PY = 9, PRX = 10, PRY = 11;
-  const ZT = 12, W = 13, EX = 14, EY = 15, TX = 16, TY = 17, XI = 18, YI = 19;
-  const XIV = 20, YIV = 21, AX = 22, AY = 23, ZV = 24, EXV = 25, EYV = 26, WV = 27, FX = 28, FY = 29, ONE = 30;
-  const at = (base: number, idx: number) => [...get(base), ...get(idx), ...i32Const(3), I32_SHL, I32_ADD];
+  const XI = 12, YI = 13, EX = 14, EY = 15, W = 16, TX = 17, TY = 18, ZT = 19, Z = 20;
+  const XIV = 21, YIV = 22, AX = 23, AY = 24, ZV = 25, EXV = 26, EYV = 27, WV = 28, FX = 29, FY = 30, ONE = 31;
+  const at = (base: number, idx: number) => [...get(base), ...get(idx), ...i32Const(2), I32_SHL, I32_ADD];
+  const step = (by: number, ...ptrs: number[]) => ptrs.flatMap((p) => [...get(p), ...i32Const(by), I32_ADD, ...set(p)]);
+  const lanes = (v: number) => [...get(v), ...vop(EXTRACT4, 0), ...get(v), ...vop(EXTRACT4, 1), F32_ADD, ...get(v), ...vop(EXTRACT4, 2), ...get(v), ...vop(EXTRACT4, 3), F32_ADD, F32_ADD];
   const code = [
-    ...f64c(1), ...vop(SPLAT), ...set(ONE),
-    ...V_ZERO(), ...set(ZV),
+    ...f32c(1), ...vop(SPLAT4), ...set(ONE),
     ...BLOCK, ...LOOP, // rows i
     ...get(I), ...get(N), I32_GE_U, BR_IF, 1,
-    ...at(XA, I), ...F64_LOAD(), ...tee(XI), ...vop(SPLAT), ...set(XIV),
-    ...at(YA, I), ...F64_LOAD(), ...tee(YI), ...vop(SPLAT), ...set(YIV),
-    ...V_ZERO(), ...set(AX), ...V_ZERO(), ...set(AY), ...f64c(0), ...set(TX), ...f64c(0), ...set(TY),
+    ...at(XA, I), ...F32_LOAD(), ...tee(XI), ...vop(SPLAT4), ...set(XIV),
+    ...at(YA, I), ...F32_LOAD(), ...tee(YI), ...vop(SPLAT4), ...set(YIV),
+    ...V_ZERO(), ...set(AX), ...V_ZERO(), ...set(AY), ...V_ZERO(), ...set(ZV),
+    ...f32c(0), ...set(TX), ...f32c(0), ...set(TY), ...f32c(0), ...set(ZT),
     ...get(I), ...i32Const(1), I32_ADD, ...set(J),
     ...at(XA, J), ...set(PX), ...at(YA, J), ...set(PY), ...at(RXA, J), ...set(PRX), ...at(RYA, J), ...set(PRY),
-    ...BLOCK, ...LOOP, // two j at a time
-    ...get(J), ...i32Const(2), I32_ADD, ...get(N), I32_GT_U, BR_IF, 1,
-    ...get(XIV), ...get(PX), ...V_LOAD(), ...vop(VSUB), ...set(EXV),
-    ...get(YIV), ...get(PY), ...V_LOAD(), ...vop(VSUB), ...set(EYV),
+    ...BLOCK, ...LOOP, // four j at a time
+    ...get(J), ...i32Const(4), I32_ADD, ...get(N), I32_GT_U, BR_IF, 1,
+    ...get(XIV), ...get(PX), ...V_LOAD(), ...vop(VSUB4), ...set(EXV),
+    ...get(YIV), ...get(PY), ...V_LOAD(), ...vop(VSUB4), ...set(EYV),
     // w = 1 / (1 + (ex*ex + ey*ey))
-    ...get(ONE), ...get(ONE), ...get(EXV), ...get(EXV), ...vop(VMUL), ...get(EYV), ...get(EYV), ...vop(VMUL), ...vop(VADD), ...vop(VADD), ...vop(VDIV), ...tee(WV),
-    ...get(ZV), ...vop(VADD), ...set(ZV), // zv = zv + w (as the twin: z + w)
-    ...get(WV), ...get(WV), ...vop(VMUL), ...set(WV),
-    ...get(WV), ...get(EXV), ...vop(VMUL), ...set(FX),
-    ...get(WV), ...get(EYV), ...vop(VMUL), ...set(FY),
-    ...get(AX), ...get(FX), ...vop(VADD), ...set(AX),
-    ...get(AY), ...get(FY), ...vop(VADD), ...set(AY),
-    ...get(PRX), ...get(PRX), ...V_LOAD(), ...get(FX), ...vop(VSUB), ...V_STORE(),
-    ...get(PRY), ...get(PRY), ...V_LOAD(), ...get(FY), ...vop(VSUB), ...V_STORE(),
-    ...get(J), ...i32Const(2), I32_ADD, ...set(J),
-    ...get(PX), ...i32Const(16), I32_ADD, ...set(PX),
-    ...get(PY), ...i32Const(16), I32_ADD, ...set(PY),
-    ...get(PRX), ...i32Const(16), I32_ADD, ...set(PRX),
-    ...get(PRY), ...i32Const(16), I32_ADD, ...set(PRY),
+    ...get(ONE), ...get(ONE), ...get(EXV), ...get(EXV), ...vop(VMUL4), ...get(EYV), ...get(EYV), ...vop(VMUL4), ...vop(VADD4), ...vop(VADD4), ...vop(VDIV4), ...tee(WV),
+    ...get(ZV), ...vop(VADD4), ...set(ZV),
+    ...get(WV), ...get(WV), ...vop(VMUL4), ...set(WV),
+    ...get(WV), ...get(EXV), ...vop(VMUL4), ...set(FX),
+    ...get(WV), ...get(EYV), ...vop(VMUL4), ...set(FY),
+    ...get(AX), ...get(FX), ...vop(VADD4), ...set(AX),
+    ...get(AY), ...get(FY), ...vop(VADD4), ...set(AY),
+    ...get(PRX), ...get(PRX), ...V_LOAD(), ...get(FX), ...vop(VSUB4), ...V_STORE(),
+    ...get(PRY), ...get(PRY), ...V_LOAD(), ...get(FY), ...vop(VSUB4), ...V_STORE(),
+    ...get(J), ...i32Const(4), I32_ADD, ...set(J),
+    ...step(16, PX, PY, PRX, PRY),
     BR, 0, END, END,
-    // a lone last pair
-    ...get(J), ...get(N), I32_LT_U, ...IF,
-    ...get(XI), ...get(PX), ...F64_LOAD(), F64_SUB, ...set(EX),
-    ...get(YI), ...get(PY), ...F64_LOAD(), F64_SUB, ...set(EY),
-    ...f64c(1), ...f64c(1), ...get(EX), ...get(EX), F64_MUL, ...get(EY), ...get(EY), F64_MUL, F64_ADD, F64_ADD, F64_DIV, ...tee(W),
-    ...get(ZT), F64_ADD, ...set(ZT),
-    ...get(W), ...get(W), F64_MUL, ...set(W),
-    ...get(W), ...get(EX), F64_MUL, ...set(TX),
-    ...get(W), ...get(EY), F64_MUL, ...set(TY),
-    ...get(PRX), ...get(PRX), ...F64_LOAD(), ...get(TX), F64_SUB, ...F64_STORE(),
-    ...get(PRY), ...get(PRY), ...F64_LOAD(), ...get(TY), F64_SUB, ...F64_STORE(),
-    END,
-    // r_i += (lane 0 + lane 1) + tail
-    ...at(RXA, I), ...at(RXA, I), ...F64_LOAD(), ...get(AX), ...vop(EXTRACT, 0), ...get(AX), ...vop(EXTRACT, 1), F64_ADD, ...get(TX), F64_ADD, F64_ADD, ...F64_STORE(),
-    ...at(RYA, I), ...at(RYA, I), ...F64_LOAD(), ...get(AY), ...vop(EXTRACT, 0), ...get(AY), ...vop(EXTRACT, 1), F64_ADD, ...get(TY), F64_ADD, F64_ADD, ...F64_STORE(),
+    // the last pairs one at a time
+    ...BLOCK, ...LOOP,
+    ...get(J), ...get(N), I32_GE_U, BR_IF, 1,
+    ...get(XI), ...get(PX), ...F32_LOAD(), F32_SUB, ...set(EX),
+    ...get(YI), ...get(PY), ...F32_LOAD(), F32_SUB, ...set(EY),
+    ...f32c(1), ...f32c(1), ...get(EX), ...get(EX), F32_MUL, ...get(EY), ...get(EY), F32_MUL, F32_ADD, F32_ADD, F32_DIV, ...tee(W),
+    ...get(ZT), F32_ADD, ...set(ZT),
+    ...get(W), ...get(W), F32_MUL, ...set(W),
+    ...get(W), ...get(EX), F32_MUL, ...set(EX),
+    ...get(W), ...get(EY), F32_MUL, ...set(EY),
+    ...get(TX), ...get(EX), F32_ADD, ...set(TX),
+    ...get(TY), ...get(EY), F32_ADD, ...set(TY),
+    ...get(PRX), ...get(PRX), ...F32_LOAD(), ...get(EX), F32_SUB, ...F32_STORE(),
+    ...get(PRY), ...get(PRY), ...F32_LOAD(), ...get(EY), F32_SUB, ...F32_STORE(),
+    ...get(J), ...i32Const(1), I32_ADD, ...set(J),
+    ...step(4, PX, PY, PRX, PRY),
+    BR, 0, END, END,
+    // r_i += ((lane 0 + lane 1) + (lane 2 + lane 3)) + tail; Z += the same sum of w, in double
+    ...at(RXA, I), ...at(RXA, I), ...F32_LOAD(), ...lanes(AX), ...get(TX), F32_ADD, F32_ADD, ...F32_STORE(),
+    ...at(RYA, I), ...at(RYA, I), ...F32_LOAD(), ...lanes(AY), ...get(TY), F32_ADD, F32_ADD, ...F32_STORE(),
+    ...get(Z), ...lanes(ZV), ...get(ZT), F32_ADD, F64_PROMOTE, F64_ADD, ...set(Z),
     ...get(I), ...i32Const(1), I32_ADD, ...set(I),
     BR, 0, END, END,
-    // Z = 2 ((lane 0 + lane 1) + tail)
-    ...get(OUT), ...f64c(2), ...get(ZV), ...vop(EXTRACT, 0), ...get(ZV), ...vop(EXTRACT, 1), F64_ADD, ...get(ZT), F64_ADD, F64_MUL, ...F64_STORE(),
+    // Z over ordered pairs: twice the sum over i < j
+    ...get(OUT), ...f64c(2), ...get(Z), F64_MUL, ...F64_STORE(),
   ];
-  return { name: 'repulsion', params: 6, locals: [[6, I32], [8, F64], [11, V128]] as [number, number][], code };
+  return { name: 'repulsion', params: 6, locals: [[6, I32], [8, F32], [1, F64], [11, V128]] as [number, number][], code };
 }
 
 function attractionFn() {
@@ -153,35 +168,45 @@ export function tsneSimd(): boolean {
   return module() !== null;
 }
 
-/** The loops over views of one buffer: x, y, rx, ry, gx, gy (n each), z, and P. */
+/** The loops over the layout above. */
 interface Loops { repulsion(): void; attraction(): void }
 
 class Gradient2d implements TsneGradient2d {
-  constructor(private readonly n: number, private readonly f64: Float64Array, private readonly loops: Loops) {}
+  private readonly x32: Float32Array;
+  private readonly y32: Float32Array;
+  private readonly rx: Float32Array;
+  private readonly ry: Float32Array;
+
+  /** f32: x, y, rx, ry (n each); f64: x, y, gx, gy (n each), Z */
+  constructor(private readonly n: number, f32: Float32Array, private readonly f64: Float64Array, private readonly loops: Loops) {
+    this.x32 = f32.subarray(0, n); this.y32 = f32.subarray(n, 2 * n); this.rx = f32.subarray(2 * n, 3 * n); this.ry = f32.subarray(3 * n, 4 * n);
+  }
 
   private load(Y: Float64Array): void {
-    const { n, f64 } = this;
-    for (let i = 0; i < n; i++) { f64[i] = Y[2 * i]!; f64[n + i] = Y[2 * i + 1]!; }
+    const { n, f64, x32, y32 } = this;
+    for (let i = 0; i < n; i++) {
+      const x = Y[2 * i]!, y = Y[2 * i + 1]!;
+      x32[i] = x; y32[i] = y; f64[i] = x; f64[n + i] = y;
+    }
+    this.rx.fill(0); this.ry.fill(0);
   }
 
   normaliser(Y: Float64Array): number {
-    const { n, f64 } = this;
     this.load(Y);
-    f64.fill(0, 2 * n, 4 * n);
     this.loops.repulsion();
-    return f64[6 * n]!;
+    return this.f64[4 * this.n]!;
   }
 
   gradient(Y: Float64Array, exaggeration: number, grad: Float64Array): number {
-    const { n, f64 } = this;
+    const { n, f64, rx, ry } = this;
     this.load(Y);
-    f64.fill(0, 2 * n, 6 * n);
+    f64.fill(0, 2 * n, 4 * n);
     this.loops.repulsion();
     this.loops.attraction();
-    const Z = f64[6 * n]!;
+    const Z = f64[4 * n]!;
     for (let i = 0; i < n; i++) {
-      grad[2 * i] = 4 * (exaggeration * f64[4 * n + i]! - f64[2 * n + i]! / Z);
-      grad[2 * i + 1] = 4 * (exaggeration * f64[5 * n + i]! - f64[3 * n + i]! / Z);
+      grad[2 * i] = 4 * (exaggeration * f64[2 * n + i]! - rx[i]! / Z);
+      grad[2 * i + 1] = 4 * (exaggeration * f64[3 * n + i]! - ry[i]! / Z);
     }
     return Z;
   }
@@ -191,16 +216,16 @@ class Gradient2d implements TsneGradient2d {
 export function tsneGradient2d(n: number, P: UpperP, opts: { js?: boolean } = {}): TsneGradient2d {
   const m = opts.js ? null : module();
   const nnz = P.cols.length;
+  const rpAt = 48 * n + 8, colsAt = rpAt + 4 * (n + 1), valsAt = Math.ceil((colsAt + 4 * nnz) / 8) * 8;
   if (!m) {
-    const f64 = new Float64Array(6 * n + 1);
-    return new Gradient2d(n, f64, {
-      repulsion: () => { f64[6 * n] = repulsionJs(n, f64); },
+    const buf = new ArrayBuffer(rpAt);
+    const f32 = new Float32Array(buf, 0, 4 * n), f64 = new Float64Array(buf, 16 * n, 4 * n + 1);
+    return new Gradient2d(n, f32, f64, {
+      repulsion: () => { f64[4 * n] = repulsionJs(n, f32); },
       attraction: () => attractionJs(n, f64, P),
     });
   }
-  const rpAt = 48 * n + 8, colsAt = rpAt + 4 * (n + 1), valsAt = Math.ceil((colsAt + 4 * nnz) / 8) * 8;
-  const bytes = valsAt + 8 * nnz;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((valsAt + 8 * nnz) / 65536)) });
   const ex = new WebAssembly.Instance(m, { env: { mem: memory } }).exports as {
     repulsion(n: number, x: number, y: number, rx: number, ry: number, out: number): void;
     attraction(n: number, x: number, y: number, gx: number, gy: number, rp: number, cols: number, vals: number): void;
@@ -209,48 +234,58 @@ export function tsneGradient2d(n: number, P: UpperP, opts: { js?: boolean } = {}
   new Int32Array(buf, rpAt, n + 1).set(P.rowPtr);
   new Int32Array(buf, colsAt, nnz).set(P.cols);
   new Float64Array(buf, valsAt, nnz).set(P.vals);
-  return new Gradient2d(n, new Float64Array(buf, 0, 6 * n + 1), {
-    repulsion: () => ex.repulsion(n, 0, 8 * n, 16 * n, 24 * n, 48 * n),
-    attraction: () => ex.attraction(n, 0, 8 * n, 32 * n, 40 * n, rpAt, colsAt, valsAt),
+  return new Gradient2d(n, new Float32Array(buf, 0, 4 * n), new Float64Array(buf, 16 * n, 4 * n + 1), {
+    repulsion: () => ex.repulsion(n, 0, 4 * n, 8 * n, 12 * n, 48 * n),
+    attraction: () => ex.attraction(n, 16 * n, 24 * n, 32 * n, 40 * n, rpAt, colsAt, valsAt),
   });
 }
 
-/** The repulsion kernel's twin (f64 holds x, y, rx, ry as in the module's memory); returns Z. */
-function repulsionJs(n: number, f64: Float64Array): number {
-  const X = 0, Y = n, RX = 2 * n, RY = 3 * n;
-  let z0 = 0, z1 = 0, zt = 0;
+/**
+ * The repulsion kernel's twin (f32 holds x, y, rx, ry as in the module's memory); returns Z.
+ * Math.fround after every operation: a double operation on floats, rounded, is the float one.
+ */
+function repulsionJs(n: number, f32: Float32Array): number {
+  const X = 0, Y = n, RX = 2 * n, RY = 3 * n, r = Math.fround;
+  const zl = new Float32Array(4), axl = new Float32Array(4), ayl = new Float32Array(4);
+  let z = 0;
   for (let i = 0; i < n; i++) {
-    const xi = f64[X + i]!, yi = f64[Y + i]!;
-    let ax0 = 0, ax1 = 0, ay0 = 0, ay1 = 0, tx = 0, ty = 0;
-    let j = i + 1;
-    for (; j + 2 <= n; j += 2) {
-      const ex0 = xi - f64[X + j]!, ey0 = yi - f64[Y + j]!;
-      const ex1 = xi - f64[X + j + 1]!, ey1 = yi - f64[Y + j + 1]!;
-      let w0 = 1 / (1 + (ex0 * ex0 + ey0 * ey0)), w1 = 1 / (1 + (ex1 * ex1 + ey1 * ey1));
-      z0 = z0 + w0; z1 = z1 + w1;
-      w0 = w0 * w0; w1 = w1 * w1;
-      const fx0 = w0 * ex0, fy0 = w0 * ey0, fx1 = w1 * ex1, fy1 = w1 * ey1;
-      ax0 += fx0; ax1 += fx1; ay0 += fy0; ay1 += fy1;
-      f64[RX + j] -= fx0; f64[RX + j + 1] -= fx1;
-      f64[RY + j] -= fy0; f64[RY + j + 1] -= fy1;
+    const xi = f32[X + i]!, yi = f32[Y + i]!;
+    zl.fill(0); axl.fill(0); ayl.fill(0);
+    let tx = 0, ty = 0, zt = 0, j = i + 1;
+    for (; j + 4 <= n; j += 4) {
+      for (let l = 0; l < 4; l++) {
+        const ex = r(xi - f32[X + j + l]!), ey = r(yi - f32[Y + j + l]!);
+        let w = r(1 / r(1 + r(r(ex * ex) + r(ey * ey))));
+        zl[l] = w + zl[l]!;
+        w = r(w * w);
+        const fx = r(w * ex), fy = r(w * ey);
+        axl[l] = axl[l]! + fx; ayl[l] = ayl[l]! + fy;
+        f32[RX + j + l] = f32[RX + j + l]! - fx; f32[RY + j + l] = f32[RY + j + l]! - fy;
+      }
     }
-    if (j < n) {
-      const ex = xi - f64[X + j]!, ey = yi - f64[Y + j]!;
-      let w = 1 / (1 + (ex * ex + ey * ey));
-      zt = w + zt;
-      w = w * w;
-      tx = w * ex; ty = w * ey;
-      f64[RX + j] -= tx; f64[RY + j] -= ty;
+    for (; j < n; j++) {
+      const ex = r(xi - f32[X + j]!), ey = r(yi - f32[Y + j]!);
+      let w = r(1 / r(1 + r(r(ex * ex) + r(ey * ey))));
+      zt = r(w + zt);
+      w = r(w * w);
+      const fx = r(w * ex), fy = r(w * ey);
+      tx = r(tx + fx); ty = r(ty + fy);
+      f32[RX + j] = f32[RX + j]! - fx; f32[RY + j] = f32[RY + j]! - fy;
     }
-    f64[RX + i] += (ax0 + ax1) + tx;
-    f64[RY + i] += (ay0 + ay1) + ty;
+    f32[RX + i] = f32[RX + i]! + r(lanes(axl) + tx);
+    f32[RY + i] = f32[RY + i]! + r(lanes(ayl) + ty);
+    z += r(lanes(zl) + zt);
   }
-  return 2 * ((z0 + z1) + zt);
+  return 2 * z;
 }
 
-/** The attraction kernel's twin (gx, gy at 4n, 5n of f64). */
+function lanes(a: Float32Array): number {
+  return Math.fround(Math.fround(a[0]! + a[1]!) + Math.fround(a[2]! + a[3]!));
+}
+
+/** The attraction kernel's twin (f64 holds x, y, gx, gy as in the module's memory). */
 function attractionJs(n: number, f64: Float64Array, P: UpperP): void {
-  const X = 0, Y = n, GX = 4 * n, GY = 5 * n;
+  const X = 0, Y = n, GX = 2 * n, GY = 3 * n;
   const { rowPtr, cols, vals } = P;
   for (let i = 0; i < n; i++) {
     const xi = f64[X + i]!, yi = f64[Y + i]!;
