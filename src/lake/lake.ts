@@ -3,12 +3,12 @@
 // flusher turns sealed segments into Parquet; opening the lake replays whatever a crashed
 // process left behind. Replays are exactly-once because a segment's commit is recorded in the
 // same transaction as its files.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { MetaStore } from '../metadata/db.ts';
 import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type TableChange } from './catalog.ts';
-import { openDuck, sqlString } from './duck.ts';
+import { openDuck, sqlIdent, sqlString } from './duck.ts';
 import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
 import { WriteAheadLog, listSegments, orphanedWriterDirs, removeWriterDirIfEmpty, type WalOptions, type WalRecord } from './wal.ts';
 
@@ -112,7 +112,7 @@ export class Lake {
           ? `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`
           : undefined;
         let add: LakeFile[];
-        if (rows) add = await this.stageQuery(conn, table, rows, { partitioned: true, tag });
+        if (rows) add = (await this.stageQuery(conn, table, rows, { partitioned: true, tag }))!;
         else {
           // undeclared table: let DuckDB infer its columns from the JSON itself
           add = [];
@@ -154,13 +154,18 @@ export class Lake {
    * Writes the result of a query as new Parquet files of a table and commits them: 'append' adds
    * a snapshot with the files, 'replace' retires every live file in the same commit (a
    * materialised model). With `partitionBy` (a SQL expression giving YYYY-MM-DD) the files are
-   * split into dt= partitions; otherwise they go to one `dt=all` partition.
+   * split into dt= partitions; otherwise they go to one `dt=all` partition. With `noNulls`, the
+   * write is conditional: if any of those columns holds a NULL (by the files' own statistics),
+   * nothing is committed, the files are deleted and the result is null.
    */
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown> }): Promise<{ snapshot: number; rows: number; files: number }> {
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: undefined }): Promise<{ snapshot: number; rows: number; files: number }>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[] }): Promise<{ snapshot: number; rows: number; files: number } | null>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[] }): Promise<{ snapshot: number; rows: number; files: number } | null> {
     const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
     const added = opts.partitionBy
-      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag })
-      : await this.stageQuery(conn, table, query, { partitioned: false, tag });
+      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag, noNulls: opts.noNulls })
+      : await this.stageQuery(conn, table, query, { partitioned: false, tag, noNulls: opts.noNulls });
+    if (!added) return null;
     const remove = opts.mode === 'replace' ? (await this.catalog.tableExists(table) ? (await this.catalog.files(table)).map((f) => f.path) : []) : [];
     const snaps = await this.catalog.commit([{ table, add: added, remove, operation: opts.mode }], { summary: opts.summary });
     return { snapshot: snaps.get(table)!, rows: added.reduce((a, f) => a + f.rows, 0), files: added.length };
@@ -170,28 +175,36 @@ export class Lake {
    * Writes a query's result as Parquet files in the table's folder (not yet committed). With
    * `partitioned`, the query has a `dt` column that becomes the dt= partition folders.
    * File names carry `tag`: deterministic tags make a repeated write overwrite, not duplicate.
+   * null when a `noNulls` column has a NULL (the files are not kept).
    */
-  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string }): Promise<LakeFile[]> {
+  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string; noNulls?: string[] }): Promise<LakeFile[] | null> {
     const { zone, name } = splitTableName(table);
     const stage = join(this.opts.home, 'staging', `q-${opts.tag}-${this.fileSeq++}`);
     mkdirSync(stage, { recursive: true });
     const added: LakeFile[] = [];
     try {
-      if (opts.partitioned) {
-        await conn.run(`COPY (${query}) TO ${sqlString(stage)} (FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}')`);
-      } else {
-        mkdirSync(join(stage, 'dt=all'), { recursive: true });
-        await conn.run(`COPY (${query}) TO ${sqlString(join(stage, 'dt=all', `part-${opts.tag}.parquet`))} (FORMAT PARQUET, COMPRESSION ZSTD)`);
-      }
-      for (const part of readdirSync(stage)) {
-        for (const f of readdirSync(join(stage, part))) {
-          const rel = join(zone, name, part, f);
-          const abs = join(this.root, rel);
-          mkdirSync(dirname(abs), { recursive: true });
-          renameSync(join(stage, part, f), abs);
-          const rows = Number((await (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(abs)})`)).getRowObjectsJS())[0]!.n);
-          added.push({ path: rel, partition: part, rows, bytes: statSync(abs).size });
+      // RETURN_STATS: DuckDB reports each file it wrote with its row count, size and column
+      // statistics, so no file is opened again to count it
+      const target = opts.partitioned ? sqlString(stage) : sqlString(join(stage, 'dt=all', `part-${opts.tag}.parquet`));
+      if (!opts.partitioned) mkdirSync(join(stage, 'dt=all'), { recursive: true });
+      const written = (await conn.runAndReadAll(`COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${opts.partitioned ? `PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}', ` : ''}RETURN_STATS true)`))
+        .getRowObjectsJS() as { filename: string; count: bigint | number; file_size_bytes: bigint | number; column_statistics: { key: string; value: { key: string; value: string }[] }[] }[];
+      if (opts.noNulls?.length) {
+        for (const f of written) {
+          const nulls = new Map(f.column_statistics.map((c) => [c.key, c.value.find((x) => x.key === 'null_count')?.value]));
+          // a column without a null count is treated as having NULLs: the caller checks the rows itself
+          if (opts.noNulls.some((col) => Number(nulls.get(sqlIdent(col)) ?? nulls.get(col) ?? NaN) !== 0)) return null;
         }
+      }
+      // in the order of the partition folders' names (DuckDB reports files as its threads finish)
+      written.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+      for (const f of written) {
+        const part = basename(dirname(f.filename));
+        const rel = join(zone, name, part, basename(f.filename));
+        const abs = join(this.root, rel);
+        mkdirSync(dirname(abs), { recursive: true });
+        renameSync(f.filename, abs);
+        added.push({ path: rel, partition: part, rows: Number(f.count), bytes: Number(f.file_size_bytes) });
       }
     } finally {
       rmSync(stage, { recursive: true, force: true });

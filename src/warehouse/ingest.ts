@@ -6,8 +6,9 @@
 // as typed NULLs, so imported files union with the collector's and the SQL models bind; other
 // tables keep DuckDB's inferred schema. Rows that miss a required field or hold a value that is
 // not of its column's type go to quarantine with the reason; the rest are committed in one
-// snapshot, partitioned by the month of `ts` when the table has one (a bulk file spans months:
-// a partition per day would make hundreds of small files that every scan has to open).
+// snapshot, partitioned by the month of `ts` when the table has one. A file whose values cannot
+// fail to convert (the Online Retail mapping) is written to the lake in one pass, its NULL
+// counts checked from the written files' statistics.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
@@ -110,13 +111,15 @@ function onlineRetailPlain(lines: string[] | null): boolean {
 function onlineRetailSql(file: string, plain = false): string {
   const dialect = plain ? `auto_detect = false, delim = ',', quote = '"', escape = '"', ` : '';
   const types = `{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}`;
-  return `SELECT 'online-retail:' || CAST(row_number() OVER () AS VARCHAR) AS event_id,
-      CAST(InvoiceDate AS TIMESTAMPTZ) AS ts, 'order_line' AS type,
+  // the row number is both the event id and the line number (_line) quarantine reports;
+  // make_timestamptz(epoch_us) reads the zone-less time as UTC without a time-zone conversion per row
+  return `SELECT 'online-retail:' || CAST(_line AS VARCHAR) AS event_id,
+      make_timestamptz(epoch_us(InvoiceDate)) AS ts, 'order_line' AS type,
       InvoiceNo AS invoice_no, StockCode AS stock_code, Description AS description,
       Quantity AS quantity, UnitPrice AS unit_price,
       CAST(CAST(CustomerID AS BIGINT) AS VARCHAR) AS customer_id, Country AS country,
-      CAST(NULL AS VARCHAR) AS category
-    FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types})`;
+      CAST(NULL AS VARCHAR) AS category, _line
+    FROM (SELECT *, row_number() OVER () AS _line FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types}))`;
 }
 
 const REQUIRED: Record<string, string[]> = {
@@ -190,17 +193,40 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
   const source = await sourceSql(wh, file, format, declared, mapping, head);
-  const { exprs, invalid } = typedColumns(table, await wh.describe(source), declared);
+  // a mapping numbers its rows itself (_line); any other source is numbered here
+  const found = await wh.describe(source);
+  const numbered = found.some((c) => c.name === '_line');
+  const fields = found.filter((c) => c.name !== '_line');
+  const { exprs, invalid } = typedColumns(table, fields, declared);
+  const select = [...exprs].map(([name, e]) => `${e} AS ${sqlIdent(name)}`).join(', ');
+  const tsType = declared?.ts ?? fields.find((c) => c.name === 'ts')?.type;
+  const partitionBy = tsType === undefined ? undefined : monthKey(canonicalType(tsType));
+  const summary = { source: basename(file), mapping: mapping ?? null };
+  const required = (REQUIRED[table] ?? []).filter((c) => exprs.has(c));
+  const done = (r: { rows: number; snapshot: number; files: number }, quarantined: number): IngestResult =>
+    ({ table, rows: r.rows, quarantined, snapshot: r.snapshot, files: r.files, seconds: (performance.now() - t0) / 1000, ...(mapping ? { mapping } : {}) });
+
+  if (!invalid.length) {
+    // No value can fail to convert, so a row is bad only when a required field is missing, which
+    // the written files' own statistics tell (their NULL counts): the file goes straight into
+    // the lake in one pass, and only when a required column has a NULL is that write dropped
+    // for the checked path below
+    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT ${select} FROM (${source}) s`, { mode: 'append', partitionBy, summary, noNulls: required });
+    if (r) {
+      await wh.refreshTable(table);
+      return done(r, 0);
+    }
+  }
+
   // required fields are checked on the typed values (a value that did not convert is reported
   // as invalid first, rather than as missing)
-  const required = (REQUIRED[table] ?? []).filter((c) => exprs.has(c));
   const whens = [...invalid, ...required.map((c) => `WHEN ${exprs.get(c)} IS NULL THEN ${sqlString(`missing required field ${c}`)}`)];
   const reason = whens.length ? `CASE ${whens.join(' ')} END` : 'CAST(NULL AS VARCHAR)';
   const staged = `ingest_${Date.now().toString(36)}_${process.pid}`;
   // one pass over the file: typed rows, their verdict and their line number
   await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS
-    SELECT ${[...exprs].map(([name, e]) => `${e} AS ${sqlIdent(name)}`).join(', ')}, ${reason} AS _reason, s._line
-    FROM (SELECT *, row_number() OVER () AS _line FROM (${source})) s`);
+    SELECT ${select}, ${reason} AS _reason, s._line
+    FROM ${numbered ? `(${source})` : `(SELECT *, row_number() OVER () AS _line FROM (${source}))`} s`);
   try {
     const bad = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged} WHERE _reason IS NOT NULL`))[0]!.n);
     if (bad > 0) {
@@ -210,18 +236,25 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
           regexp_extract(_reason, 'field ([^:]*)', 1) AS field, _reason AS reason,
           to_json(${staged})::VARCHAR AS payload
         FROM ${staged} WHERE _reason IS NOT NULL`, { mode: 'append', partitionBy: `strftime(received_at, '%Y-%m-%d')` });
+      await wh.refreshTable(QUARANTINE_TABLE);
     }
-    const tsType = (await wh.describe(`SELECT * FROM ${staged}`)).find((c) => c.name === 'ts')?.type;
-    const byMonth = tsType !== undefined && /^(TIMESTAMP|DATE)/.test(canonicalType(tsType));
-    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT * EXCLUDE (_reason, _line) FROM ${staged} WHERE _reason IS NULL`, {
-      mode: 'append',
-      // partition values stay dates (the month's first day), as the lake's dt= keys are
-      partitionBy: byMonth ? `coalesce(strftime(date_trunc('month', ts), '%Y-%m-%d'), 'unknown')` : undefined,
-      summary: { source: basename(file), mapping: mapping ?? null },
-    });
-    await wh.refresh();
-    return { table, rows: r.rows, quarantined: bad, snapshot: r.snapshot, files: r.files, seconds: (performance.now() - t0) / 1000, ...(mapping ? { mapping } : {}) };
+    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT * EXCLUDE (_reason, _line) FROM ${staged} WHERE _reason IS NULL`, { mode: 'append', partitionBy, summary });
+    await wh.refreshTable(table);
+    return done(r, bad);
   } finally {
     await wh.conn.run(`DROP TABLE IF EXISTS ${staged}`);
   }
+}
+
+/**
+ * The partition key of a bulk file's row: the first day of its month ('unknown' without a time;
+ * a bulk file spans months: a partition per day would make hundreds of small files that every
+ * scan has to open). Partition values stay dates, as the lake's dt= keys are. A TIMESTAMPTZ goes
+ * through its UTC wall time (make_timestamp(epoch_us)): date_trunc and strftime on the zoned
+ * value convert time zones per row, which costs more than the rest of the file's write.
+ */
+function monthKey(tsType: string): string | undefined {
+  const wall = tsType === 'TIMESTAMP WITH TIME ZONE' ? 'make_timestamp(epoch_us(ts))'
+    : /^(TIMESTAMP|DATE)/.test(tsType) ? 'CAST(ts AS TIMESTAMP)' : null;
+  return wall ? `coalesce(strftime(${wall}, '%Y-%m-01'), 'unknown')` : undefined;
 }

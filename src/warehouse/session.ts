@@ -1,6 +1,9 @@
 // A DuckDB session over the lake: every catalog table is a view `zone.name` over exactly the
 // Parquet files of its current (or pinned) snapshot. Tables with a declared schema but no files
 // yet are empty views with the right columns, so SQL models never fail on a missing source.
+// Session tables are the exception: intermediate steps of SQL models that nothing outside the
+// session reads live only in its memory (or as views over their inputs) and shadow the lake
+// table of the same name, if there is one, until the session closes.
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
@@ -17,6 +20,9 @@ export interface WarehouseOptions {
 
 export const ZONES = ['raw', 'quarantine', 'curated', 'features', 'inference'] as const;
 
+/** The schema of the session's private catalog that holds its in-memory tables. */
+const MEM = 'mem';
+
 let sessions = 0;
 
 export class Warehouse {
@@ -31,7 +37,7 @@ export class Warehouse {
     const catalogName = `wh_${process.pid}_${++sessions}`;
     await conn.run(`ATTACH ':memory:' AS ${catalogName}`);
     await conn.run(`USE ${catalogName}`);
-    for (const z of ZONES) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${z}`);
+    for (const z of [...ZONES, MEM]) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${z}`);
     const wh = new Warehouse(opts.lake, conn, catalogName, opts);
     await wh.refresh();
     return wh;
@@ -40,17 +46,19 @@ export class Warehouse {
   /** The snapshot each table was read at (for lineage). */
   readonly snapshots = new Map<string, number>();
 
+  /** Session tables: the in-memory table behind each (null: a view over its inputs). */
+  private readonly sessionTables = new Map<string, string | null>();
+  /** each view's current query: re-pointing a view at what it already reads is a no-op */
+  private readonly views = new Map<string, string>();
+  private memSeq = 0;
+
   /** Re-points every view at its table's current (or pinned) snapshot. */
   async refresh(): Promise<void> {
     const tables = await this.lake.catalog.tables();
     const seen = new Set<string>();
     for (const t of tables) {
-      const snapshot = this.opts.pins?.[t.table] ?? t.snapshot;
-      const files = await this.lake.filePaths(t.table, snapshot);
-      this.snapshots.set(t.table, snapshot);
       seen.add(t.table);
-      if (files.length) await this.conn.run(`CREATE OR REPLACE VIEW ${viewName(t.table)} AS SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
-      else await this.emptyView(t.table);
+      await this.point(t.table, this.opts.pins?.[t.table] ?? t.snapshot);
     }
     for (const table of Object.keys(this.opts.schemas ?? {})) if (!seen.has(table)) await this.emptyView(table);
     for (const [table, s] of Object.entries(this.opts.pins ?? {})) {
@@ -58,12 +66,62 @@ export class Warehouse {
     }
   }
 
+  /** Re-points one table's view (after a write to it, the others have not changed). */
+  async refreshTable(table: string): Promise<void> {
+    const current = await this.lake.catalog.currentSnapshot(table);
+    const pin = this.opts.pins?.[table];
+    if (current === 0) {
+      if (pin !== undefined) throw new Error(`cannot pin ${table}@${pin}: no such lake table`);
+      if (this.opts.schemas?.[table]) await this.emptyView(table);
+      return;
+    }
+    await this.point(table, pin ?? current);
+  }
+
+  private async point(table: string, snapshot: number): Promise<void> {
+    if (this.sessionTables.has(table)) return;
+    this.snapshots.set(table, snapshot);
+    const files = await this.lake.filePaths(table, snapshot);
+    if (files.length) await this.setView(table, `SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
+    else await this.emptyView(table);
+  }
+
   private async emptyView(table: string): Promise<void> {
+    if (this.sessionTables.has(table)) return;
     const cols = this.opts.schemas?.[table];
     const select = cols && Object.keys(cols).length
       ? Object.entries(cols).map(([c, t]) => `NULL::${t} AS ${sqlIdent(c)}`).join(', ')
       : 'NULL AS _empty';
-    await this.conn.run(`CREATE OR REPLACE VIEW ${viewName(table)} AS SELECT ${select} WHERE false`);
+    await this.setView(table, `SELECT ${select} WHERE false`);
+  }
+
+  private async setView(table: string, select: string): Promise<void> {
+    if (this.views.get(table) === select) return;
+    await this.conn.run(`CREATE OR REPLACE VIEW ${viewName(table)} AS ${select}`);
+    this.views.set(table, select);
+  }
+
+  /**
+   * Makes a query's rows `table` in this session only: an intermediate step of SQL models, never
+   * written to the lake nor listed in `snapshots`, shadowing the lake's table of that name until
+   * the session closes. A table holds the rows as they were when it was made; a view (`view`)
+   * runs the query whenever it is read, over what its inputs are then (for a step read once).
+   * Returns the rows of a table (null for a view: they are not computed here).
+   */
+  async sessionTable(table: string, sql: string, opts: { view?: boolean } = {}): Promise<{ rows: number | null }> {
+    const before = this.sessionTables.get(table);
+    let rows: number | null = null, mem: string | null = null;
+    if (opts.view) await this.setView(table, sql);
+    else {
+      mem = `${MEM}.t${++this.memSeq}`;
+      const r = await this.conn.runAndReadAll(`CREATE TABLE ${mem} AS ${sql}`);
+      rows = Number((r.getRows()[0]?.[0] as bigint | number | undefined) ?? 0);
+      await this.setView(table, `SELECT * FROM ${mem}`);
+    }
+    this.sessionTables.set(table, mem);
+    this.snapshots.delete(table);
+    if (before) await this.conn.run(`DROP TABLE IF EXISTS ${before}`);
+    return { rows };
   }
 
   async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
@@ -87,7 +145,8 @@ export class Warehouse {
 
   close(): void {
     this.conn.closeSync();
-    // the private catalog holds only views; drop it from another connection, off the caller's path
+    // the private catalog holds the views and session tables; drop it from another connection,
+    // off the caller's path
     const name = this.catalogName;
     void this.lake.duckdb.connect()
       .then(async (c) => { try { await c.run(`DETACH DATABASE IF EXISTS ${name}`); } finally { c.closeSync(); } })

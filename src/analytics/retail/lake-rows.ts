@@ -42,7 +42,7 @@ export async function writeLakeTable(wh: Warehouse, table: string, columns: Colu
     app.closeSync();
     const select = columns.map((c) => (c.type === 'DATE' ? `CAST("${c.name}" AS DATE) AS "${c.name}"` : `"${c.name}"`)).join(', ');
     const r = await wh.lake.writeQuery(wh.conn, table, `SELECT ${select} FROM ${tmp}`, { mode: 'replace', summary: opts.summary });
-    await wh.refresh();
+    await wh.refreshTable(table);
     return { snapshot: r.snapshot, rows: r.rows };
   } finally {
     await wh.conn.run(`DROP TABLE IF EXISTS ${tmp}`);

@@ -27,6 +27,13 @@ export const COMMERCE_MODELS = [
   'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn',
 ];
 
+/**
+ * Those of them written to the lake: what the dashboard, the API's online features and model
+ * lineage read. The deduplicated orders, the taxonomy and the checked lines are steps on the way,
+ * kept in the pipeline's session only.
+ */
+export const COMMERCE_PUBLISHED = ['curated.commerce_lines', 'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn'];
+
 export interface RetailOptions {
   /** an order-lines file (the Online Retail CSV, or NDJSON/Parquet of order_line events); absent = the retail world */
   data?: string;
@@ -125,7 +132,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     {
       name: 'clean',
       async run(c) {
-        await buildModels(wh, { only: COMMERCE_MODELS });
+        await buildModels(wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
         c.validation = await validationReport(wh);
         const kept = c.validation.find((r) => r.rule === 'kept')!.rows;
         const input = c.validation.find((r) => r.rule === 'input')!.rows;
