@@ -5,7 +5,7 @@
 // is not of its column's type is quarantined with the reason; a bulk file is partitioned by month.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMERCE_MODELS } from '../../../src/analytics/retail/pipeline.ts';
 import { eventLakeSchemas } from '../../../src/events/lake-schema.ts';
@@ -81,6 +81,38 @@ test('values that are not of their declared type are quarantined with the reason
       ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ'],
       ['e3', 'unit_price', 'missing required field unit_price'],
     ]);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('an Online Retail file with a line missing a required field: that line is quarantined, the rest committed once', { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    // the published form (so the one-pass write is tried first); line 4 has no StockCode
+    const file = join(home, 'retail.csv');
+    writeFileSync(file, [
+      'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
+      '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom',
+      '536366,22633,HAND WARMER UNION JACK,6,2011-01-05 08:28:00,1.85,17850.0,United Kingdom',
+      '536367,,ASSORTED COLOUR BIRD ORNAMENT,32,2011-01-06 08:34:00,1.69,13047.0,United Kingdom',
+      '536368,22960,JAM MAKING SET WITH JARS,6,2011-02-01 08:34:00,4.25,,United Kingdom',
+    ].join('\n') + '\n');
+    const r = await ingestFile(ws.wh, file, { table: 'order_line' });
+    assert.equal(r.mapping, 'online-retail');
+    assert.deepEqual([r.rows, r.quarantined, r.files], [3, 1, 3]);
+    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, field, reason, line FROM quarantine.events');
+    assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason, Number(x.line)]), [['online-retail:3', 'stock_code', 'missing required field stock_code', 4]]);
+    const rows = await ws.wh.query<{ event_id: string; customer_id: string | null }>('SELECT event_id, customer_id FROM raw.order_line ORDER BY event_id');
+    assert.deepEqual(rows.map((x) => [x.event_id, x.customer_id]), [['online-retail:1', '17850'], ['online-retail:2', '17850'], ['online-retail:4', null]]);
+    // the dropped one-pass write left nothing behind: the table's folder holds exactly the committed files
+    const committed = (await ws.lake.catalog.files('raw.order_line')).map((f) => f.path).sort();
+    const onDisk = readdirSync(join(ws.lake.root, 'raw', 'order_line'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile()).map((d) => join('raw', 'order_line', d.parentPath.slice(join(ws.lake.root, 'raw', 'order_line').length + 1), d.name)).sort();
+    assert.deepEqual(onDisk, committed);
+    assert.equal((await ws.lake.catalog.snapshots('raw.order_line')).length, 1, 'one commit');
   } finally {
     await ws.close();
     cleanup();

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rfmTable } from '../../../src/analytics/retail/features.ts';
 import { readKpis, validationReport } from '../../../src/analytics/retail/kpis.ts';
-import { COMMERCE_MODELS } from '../../../src/analytics/retail/pipeline.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../../../src/analytics/retail/pipeline.ts';
 import { logStandardise, scanK } from '../../../src/analytics/retail/segments.ts';
 import { sharedPath } from '../../../src/util/paths.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';
@@ -24,7 +24,14 @@ test('Online Retail: reference figures, validation report, silhouette vs scikit-
     const r = await ingestFile(ws.wh, file!, { table: 'order_line' });
     assert.equal(r.rows, 541_909);
     assert.equal(r.mapping, 'online-retail');
-    await buildModels(ws.wh, { only: COMMERCE_MODELS });
+    assert.equal(r.files, 13, 'one file per month');
+    // as the pipeline builds them: the intermediate steps stay in the session, the rest is published
+    await buildModels(ws.wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
+    const inLake = (await ws.lake.catalog.tables()).map((t) => t.table).filter((t) => t.startsWith('curated.'));
+    assert.deepEqual(inLake.sort(), [...COMMERCE_PUBLISHED].sort());
+    assert.deepEqual(COMMERCE_MODELS.filter((t) => ws.wh.snapshots.has(t)).sort(), [...COMMERCE_PUBLISHED].sort(), 'lineage names published snapshots only');
+    const [checked] = await ws.wh.query<{ n: number; kept: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE rejected_by IS NULL) AS kept FROM curated.commerce_checked`);
+    assert.deepEqual([Number(checked!.n), Number(checked!.kept)], [541_909, 397_884], 'the session reads its intermediate tables');
     const k = await readKpis(ws.wh);
     assert.equal(k.revenue, 8_911_407.9);
     assert.equal(k.customers, 4_338);
