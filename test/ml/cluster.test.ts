@@ -282,3 +282,36 @@ test('DistanceMatrix row scans give the kd-tree\'s k-th neighbour distances, nei
   const other = DistanceMatrix.of({ ...X });
   assert.throws(() => new DBSCAN({ eps: 1 }).fit(X, { distances: other }), InvalidParameterError);
 });
+
+test('the WebAssembly bounded E-step gives bit for bit the JavaScript one (labels, bounds, sums) as centres move', async () => {
+  const { WasmArena, wasmBoundedBlock } = await import('../../src/ml/cluster/wasm-assign.ts');
+  const { assignRangeBounded, centreGeometry } = await import('../../src/ml/cluster/kernels.ts');
+  const r = new Rng(9);
+  for (const [n, d, k] of [[700, 5, 7], [301, 13, 8], [64, 1, 2], [50, 3, 1]] as const) {
+    const X = blobs(Array.from({ length: 4 }, (_, c) => Array.from({ length: d }, (_, j) => (c + j) % 3)), Math.ceil(n / 4), 1.2, 5).X;
+    const data = X.data.subarray(0, n * d);
+    const a = WasmArena.create(data, n, d, k, 1)!;
+    assert.ok(a.upper, 'the arena holds bounds');
+    const labels = new Int32Array(n).fill(-1), upper = new Float64Array(n), lower = new Float64Array(n);
+    a.labels.fill(-1);
+    let C = Float64Array.from({ length: k * d }, () => r.random() * 2), prev: Float64Array | null = null;
+    for (let step = 0; step < 6; step++) {
+      const geo = centreGeometry(C, prev, k, d), first = prev === null;
+      const sums = new Float64Array(k * d), counts = new Float64Array(k);
+      const js = assignRangeBounded(data, d, 0, n, C, k, labels, upper, lower, geo, first, sums, counts);
+      a.setCenters(C); a.setGeometry(geo);
+      const res = new Float64Array(k * d + k + 2);
+      wasmBoundedBlock(a.job, 0, 0, n, first, res);
+      assert.deepEqual(Array.from(a.labels), Array.from(labels), `labels n=${n} d=${d} k=${k} step ${step}`);
+      assert.deepEqual(Array.from(a.upper!), Array.from(upper));
+      assert.deepEqual(Array.from(a.lower!), Array.from(lower));
+      assert.deepEqual(Array.from(res.subarray(0, k * d)), Array.from(sums));
+      assert.deepEqual(Array.from(res.subarray(k * d, k * d + k)), Array.from(counts));
+      assert.deepEqual([res[k * d + k], res[k * d + k + 1]], [js.scanned, js.changed]);
+      if (step > 0) assert.ok(js.scanned < n, 'the bounds skip rows');
+      // the centres move: a little, and one of them far (its bounds must not settle rows wrongly)
+      prev = C;
+      C = C.map((v, t) => v + (r.random() - 0.5) * (step === 3 && t < d ? 3 : 0.05));
+    }
+  }
+});

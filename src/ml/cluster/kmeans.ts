@@ -81,7 +81,7 @@ export class KMeans implements Estimator<KMeansParams> {
         ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null, seedBufs ? { buffers: seedBufs, job: arena!.job } : null)
         : randomInit(data, n, d, k, rng);
       const s = useElkan ? elkan(data, n, d, k, init, this.params.maxIter, tolAbs)
-        : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning && (!arena || n >= SIMD_PRUNE_MIN_ROWS), arena);
+        : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning, arena);
       if (!best || s.inertia < best.inertia) best = s;
     }
     this.state = best;
@@ -144,13 +144,6 @@ export class KMeans implements Estimator<KMeansParams> {
 
 /** below this the arena's set-up is not repaid */
 const SIMD_MIN_ROWS = 2048;
-/**
- * With the SIMD E-step, below this many rows Hamerly's bounds are not used: their kernel is
- * JavaScript generated for each (d, k), and on a few thousand rows a fit is over before V8 has
- * optimised it (a KMeans scan over k = 3..8 spent ~60% of its time in unoptimised bound checks);
- * the plain SIMD step gives the same labels. From ~20,000 rows on the bounds start to pay.
- */
-const SIMD_PRUNE_MIN_ROWS = 20_000;
 
 function meanVariance(X: Matrix): number {
   const { rows: n, cols: d, data } = X;
@@ -191,15 +184,21 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
   const nBlocks = Math.ceil(n / BLOCK_ROWS);
   const stride = resultStride(k, d);
   const results = sharedOrLocalF64(nBlocks * stride, sh);
-  const upper = pruning ? sharedOrLocalF64(n, sh) : null, lower = pruning ? sharedOrLocalF64(n, sh) : null;
+  // with an arena the bounds live in it (its bounded kernel reads them there)
+  const wasmBounds = arena !== null && arena.upper !== null;
+  if (arena && !wasmBounds) pruning = false;
+  const upper = pruning ? (wasmBounds ? arena!.upper! : sharedOrLocalF64(n, sh)) : null, lower = pruning ? (wasmBounds ? arena!.lower! : sharedOrLocalF64(n, sh)) : null;
   let centers = init.slice();
   let prev: Float64Array | null = null;
   const scannedPerIter: number[] = [];
   let boundsReady = false;
   const estep = (bounded: boolean): { sums: Float64Array; counts: Float64Array; inertia: number; changed: number } => {
     const job: LloydJob = { X, labels, n, d, k, centers, results };
-    if (bounded) job.bounds = { upper: upper!, lower: lower!, geo: centreGeometry(centers, prev, k, d), first: !boundsReady || prev === null };
-    else if (arena) { arena.setCenters(centers); job.wasm = arena.job; }
+    if (arena) { arena.setCenters(centers); job.wasm = arena.job; }
+    if (bounded) {
+      job.bounds = { upper: upper!, lower: lower!, geo: centreGeometry(centers, prev, k, d), first: !boundsReady || prev === null };
+      if (arena) arena.setGeometry(job.bounds.geo);
+    }
     if (pool) pool.run(job); else runAllBlocksHere(job);
     const sums = new Float64Array(k * d), counts = new Float64Array(k);
     let inertia = 0, changed = 0;
@@ -214,10 +213,10 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
     return { sums, counts, inertia, changed };
   };
   let it = 0;
-  // With the SIMD kernel, a plain scan costs about half a JavaScript bounded one, and setting the
-  // bounds up costs a full bounded scan: so iterate plainly while many labels still change, then
-  // try the bounds once, and keep them only while they skip most rows. Without it, bounds from
-  // the start. Labels and sums are the same whichever E-step runs.
+  // With the SIMD kernel, setting the bounds up costs a full (scalar) bounded scan, about twice a
+  // plain SIMD one: so iterate plainly while many labels still change, then try the bounds once
+  // (their WebAssembly kernel), and keep them only while they skip most rows. Without it, bounds
+  // from the start. Labels and sums are the same whichever E-step runs.
   let prune = pruning && !arena;
   let triedBounds = false;
   for (; it < maxIter; it++) {

@@ -10,7 +10,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { createWorker } from '../../util/workers.ts';
 import { assignRange, assignRangeBounded, BLOCK_ROWS, seedBlock, type CentreMoves, type SeedingJob } from './kernels.ts';
-import { wasmAssignBlock, type WasmJob } from './wasm-assign.ts';
+import { wasmAssignBlock, wasmBoundedBlock, type WasmJob } from './wasm-assign.ts';
 
 export const GEN = 0, DONE = 1, READY = 2, NEXT = 3, QUIT = 4;
 
@@ -24,7 +24,8 @@ export interface LloydJob {
   /** present for a k-means++ seeding pass (see seedingPass in kernels.ts); centers/labels unused */
   seeding?: SeedingJob;
   /** present when X and labels live in a WebAssembly arena: the plain E-step runs the SIMD kernel
-   *  (same results as assignRange) with the thread's scratch slot */
+   *  (same results as assignRange), the bounded one its WebAssembly twin (bounds in the arena,
+   *  the geometry written by setGeometry), with the thread's scratch slot */
   wasm?: WasmJob;
 }
 
@@ -43,8 +44,10 @@ export function runBlocks(job: LloydJob, ctrl: Int32Array, nBlocks: number, slot
       continue;
     }
     const o = b * stride;
-    if (job.wasm && !bounds) {
-      wasmAssignBlock(job.wasm, slot, b * BLOCK_ROWS, Math.min(n, (b + 1) * BLOCK_ROWS), results.subarray(o, o + stride));
+    if (job.wasm) {
+      const start = b * BLOCK_ROWS, end = Math.min(n, start + BLOCK_ROWS), res = results.subarray(o, o + stride);
+      if (bounds) wasmBoundedBlock(job.wasm, slot, start, end, bounds.first, res);
+      else wasmAssignBlock(job.wasm, slot, start, end, res);
       continue;
     }
     const sums = results.subarray(o, o + k * d), counts = results.subarray(o + k * d, o + k * d + k);

@@ -13,6 +13,7 @@
 //   CN      ||c||^2 per centre (k, padded to even)
 //   scratch per thread slot: sums k x d, counts k, out [inertia, changed] (float64)
 import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
+import type { CentreMoves } from './kernels.ts';
 
 
 const f64bytes = (v: number): number[] => Array.from(new Uint8Array(Float64Array.of(v).buffer));
@@ -140,6 +141,130 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
 
 
 /**
+ * The Lloyd E-step with Hamerly's bounds (kernels.ts assignRangeBounded) as WebAssembly,
+ * generated for (d, k): the bounds of a row are updated by the centres' moves; a row they do not
+ * settle gets the exact distance to its centre, and if that does not settle it either, a full
+ * scan (scalar: the best and second-best centre) that resets both bounds. Every operation is the
+ * JavaScript kernel's in its order, so labels, bounds and sums are the same bits; most rows cost
+ * a few comparisons and the sums update instead of k dot products.
+ * bounded(start, end, X, C2, CN, labels, upper, lower, geo, first, sums, counts, out), all i32;
+ * geo: move (k float64), half (k), then the largest move, the second largest, and the centre
+ * with the largest (as a float64); out: [changed, scanned] as float64.
+ */
+export function buildBoundedModule(d: number, k: number): Uint8Array {
+  const Q = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, upper: 6, lower: 7, geo: 8, first: 9, sums: 10, counts: 11, out: 12 };
+  const I = 13, ROW = 14, A = 15, SCAN = 16, BEST = 17, CHANGED = 18, SCANNED = 19, TMPI = 20, M1C = 21;
+  const U = 22, L = 23, Z = 24, S = 25, E = 26, XN = 27, BD = 28, SD = 29, T = 30, M1 = 31, M2 = 32, XS = 33;
+  const locals = [[...uleb(9), 0x7f], [...uleb(11 + d), 0x7c]];
+  const c: number[] = [];
+  const get = (l: number) => c.push(LGET, ...uleb(l));
+  const set = (l: number) => c.push(LSET, ...uleb(l));
+  const tee = (l: number) => c.push(LTEE, ...uleb(l));
+  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
+  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const IF = 0x04, ELSE = 0x05, END = 0x0b, VOID = 0x40, F64SQRT = 0x9f, F64SUB = 0xa1, I32EQ = 0x46, I32SHRU = 0x76, I32TRUNC = 0xaa;
+  /** address of centre `local`'s first coordinate in the pair-interleaved C2: C2 + (a >> 1) * d * 16 + (a & 1) * 8 */
+  const centreBase = (local: number) => {
+    get(Q.C2); get(local); i32(1); c.push(I32SHRU); i32(d * 16); c.push(I32MUL, I32ADD);
+    get(local); i32(1); c.push(I32AND); i32(8); c.push(I32MUL, I32ADD);
+  };
+  // the largest and second largest move, and whose the largest is
+  get(Q.geo); c.push(F64LOAD, ...mem(3, 2 * k * 8)); set(M1);
+  get(Q.geo); c.push(F64LOAD, ...mem(3, (2 * k + 1) * 8)); set(M2);
+  get(Q.geo); c.push(F64LOAD, ...mem(3, (2 * k + 2) * 8), I32TRUNC); set(M1C);
+  i32(0); set(CHANGED); i32(0); set(SCANNED);
+  get(Q.start); set(I);
+  get(Q.X); get(Q.start); i32(d * 8); c.push(I32MUL, I32ADD); set(ROW);
+  c.push(0x02, 0x40, 0x03, 0x40);
+  get(I); get(Q.end); c.push(I32LTU, I32EQZ, 0x0d, 1);
+  for (let j = 0; j < d; j++) { get(ROW); c.push(F64LOAD, ...mem(3, j * 8)); set(XS + j); }
+  get(Q.labels); get(I); i32(4); c.push(I32MUL, I32ADD, I32LOAD, ...mem(2, 0)); set(A);
+  get(Q.first); set(SCAN);
+  get(Q.first); c.push(I32EQZ, IF, VOID);
+  {
+    // u = upper[i] + move[a]; l = lower[i] - (a === m1c ? m2 : m1)
+    get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
+    get(TMPI); c.push(F64LOAD, ...mem(3, 0)); get(Q.geo); get(A); i32(8); c.push(I32MUL, I32ADD, F64LOAD, ...mem(3, 0), F64ADD); set(U);
+    get(TMPI); get(U); c.push(F64STORE, ...mem(3, 0));
+    get(Q.lower); get(I); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
+    get(TMPI); c.push(F64LOAD, ...mem(3, 0)); get(M2); get(M1); get(A); get(M1C); c.push(I32EQ, SELECT, F64SUB); set(L);
+    get(TMPI); get(L); c.push(F64STORE, ...mem(3, 0));
+    // z = l > half[a] ? l : half[a]
+    get(L); get(Q.geo); get(A); i32(8); c.push(I32MUL, I32ADD, F64LOAD, ...mem(3, k * 8)); tee(Z);
+    get(L); get(Z); c.push(F64GT, SELECT); set(Z);
+    get(U); get(Z); c.push(F64GT, IF, VOID);
+    {
+      // the exact distance to the own centre tightens the upper bound
+      centreBase(A); set(TMPI);
+      for (let j = 0; j < d; j++) {
+        get(XS + j); get(TMPI); c.push(F64LOAD, ...mem(3, j * 16), F64SUB); tee(E); get(E); c.push(F64MUL);
+        if (j > 0) { get(S); c.push(F64ADD); }
+        set(S);
+      }
+      get(S); c.push(F64SQRT); set(U);
+      get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD); get(U); c.push(F64STORE, ...mem(3, 0));
+      get(U); get(Z); c.push(F64GT); set(SCAN);
+    }
+    c.push(END);
+  }
+  c.push(END);
+  get(SCAN); c.push(IF, VOID);
+  {
+    get(SCANNED); i32(1); c.push(I32ADD); set(SCANNED);
+    for (let j = 0; j < d; j++) {
+      get(XS + j); get(XS + j); c.push(F64MUL);
+      if (j > 0) c.push(F64ADD);
+    }
+    set(XN);
+    f64(Infinity); set(BD); f64(Infinity); set(SD); i32(0); set(BEST);
+    for (let cc = 0; cc < k; cc++) {
+      // t = cn[c] - 2 * (x0 * C[c][0] + x1 * C[c][1] + ...)
+      get(Q.CN); c.push(F64LOAD, ...mem(3, cc * 8));
+      f64(2);
+      const base = ((cc >> 1) * d) * 16 + (cc & 1) * 8;
+      for (let j = 0; j < d; j++) {
+        get(XS + j); get(Q.C2); c.push(F64LOAD, ...mem(3, base + j * 16), F64MUL);
+        if (j > 0) c.push(F64ADD);
+      }
+      c.push(F64MUL, F64SUB); set(T);
+      get(T); get(BD); c.push(F64LT, IF, VOID);
+      get(BD); set(SD); get(T); set(BD); i32(cc); set(BEST);
+      c.push(ELSE);
+      get(T); get(SD); c.push(F64LT, IF, VOID); get(T); set(SD); c.push(END);
+      c.push(END);
+    }
+    // upper = sqrt(xn + bd), lower = sqrt(xn + sd), 0 when rounding made them negative
+    get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD);
+    get(XN); get(BD); c.push(F64ADD); tee(E); c.push(F64SQRT); f64(0); get(E); f64(0); c.push(F64GT, SELECT, F64STORE, ...mem(3, 0));
+    get(Q.lower); get(I); i32(8); c.push(I32MUL, I32ADD);
+    get(XN); get(SD); c.push(F64ADD); tee(E); c.push(F64SQRT); f64(0); get(E); f64(0); c.push(F64GT, SELECT, F64STORE, ...mem(3, 0));
+    get(BEST); get(A); c.push(I32NE, IF, VOID);
+    get(BEST); set(A); get(CHANGED); i32(1); c.push(I32ADD); set(CHANGED);
+    get(Q.labels); get(I); i32(4); c.push(I32MUL, I32ADD); get(BEST); c.push(I32STORE, ...mem(2, 0));
+    c.push(END);
+  }
+  c.push(END);
+  // sums[a*d + j] += x_j; counts[a] += 1
+  get(Q.sums); get(A); i32(d * 8); c.push(I32MUL, I32ADD); set(TMPI);
+  for (let j = 0; j < d; j++) { get(TMPI); get(TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(XS + j); c.push(F64ADD, F64STORE, ...mem(3, j * 8)); }
+  get(Q.counts); get(A); i32(8); c.push(I32MUL, I32ADD); tee(TMPI); get(TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD, F64STORE, ...mem(3, 0));
+  get(I); i32(1); c.push(I32ADD); set(I);
+  get(ROW); i32(d * 8); c.push(I32ADD); set(ROW);
+  c.push(0x0c, 0, 0x0b, 0x0b);
+  get(Q.out); get(CHANGED); c.push(0xb7, F64STORE, ...mem(3, 0));
+  get(Q.out); get(SCANNED); c.push(0xb7, F64STORE, ...mem(3, 8));
+  c.push(0x0b);
+  const body = [...vec(locals), ...c];
+  const type = section(1, vec([[0x60, ...vec(Array.from({ length: 13 }, () => [0x7f])), ...uleb(0)]]));
+  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
+  const func = section(3, vec([uleb(0)]));
+  const exp = section(7, vec([[...name('bounded'), 0x00, ...uleb(0)]]));
+  const code = section(10, vec([[...uleb(body.length), ...body]]));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+}
+
+/**
  * k-means++ candidate scoring as WebAssembly SIMD, generated for (d, m candidates): per row,
  * s_t = sum_j (x_j - cand_t[j])^2 for two candidates per instruction, v_t = min(closest, s_t)
  * (f64x2.pmin is exactly "s < cl ? s : cl"), outs_t[i] = v_t and pots[t] += v_t, in the same
@@ -220,6 +345,11 @@ export function assignModule(d: number, k: number): WebAssembly.Module | null {
   return compiled(`a${d},${k}`, () => buildAssignModule(d, k));
 }
 
+/** The compiled bounded E-step module for (d, k), or null. */
+export function boundedModule(d: number, k: number): WebAssembly.Module | null {
+  return compiled(`b${d},${k}`, () => buildBoundedModule(d, k));
+}
+
 /** The compiled k-means++ candidate module for (d, m candidates), or null. */
 export function seedModule(d: number, m: number): WebAssembly.Module | null {
   return compiled(`s${d},${m}`, () => buildSeedModule(d, m));
@@ -231,6 +361,8 @@ export interface ArenaLayout {
   X: number; labels: number; C2: number; CN: number;
   /** k-means++: closest[] and one buffer per candidate (n float64 each), or -1 when absent */
   seed: number; seedCands: number;
+  /** Hamerly's bounds: upper and lower (n float64 each), then the centre geometry (2k + 3 float64), or -1 */
+  bounds: number;
   scratch: number; scratchStride: number; slots: number;
 }
 
@@ -266,6 +398,27 @@ export class WasmArena {
     this.c2 = new Float64Array(buf, layout.C2, pairs * d * 2);
     this.cn = new Float64Array(buf, layout.CN, pairs * 2);
     this.job = { memory, layout };
+    this.upper = layout.bounds >= 0 ? new Float64Array(buf, layout.bounds, n) : null;
+    this.lower = layout.bounds >= 0 ? new Float64Array(buf, layout.bounds + n * 8, n) : null;
+    this.geo = layout.bounds >= 0 ? new Float64Array(buf, layout.bounds + 2 * n * 8, 2 * k + 3) : null;
+  }
+
+  /** Hamerly's upper and lower bounds in the arena (the bounded kernel keeps them there), or null */
+  readonly upper: Float64Array | null;
+  readonly lower: Float64Array | null;
+  private readonly geo: Float64Array | null;
+
+  /** Writes the centres' moves and half-distances for the bounded kernel (before its pass). */
+  setGeometry(g: CentreMoves): void {
+    const { k } = this.layout, geo = this.geo!;
+    geo.set(g.move, 0); geo.set(g.half, k);
+    // the largest and second largest move, and whose the largest is (as the JavaScript kernel finds them)
+    let m1 = 0, m1c = -1, m2 = 0;
+    for (let c = 0; c < k; c++) {
+      const m = g.move[c]!;
+      if (m > m1) { m2 = m1; m1 = m; m1c = c; } else if (m > m2) m2 = m;
+    }
+    geo[2 * k] = m1; geo[2 * k + 1] = m2; geo[2 * k + 2] = m1c;
   }
 
   /**
@@ -285,8 +438,11 @@ export class WasmArena {
     const X = 0, labels = align16(n * d * 8), C2 = align16(labels + n * 4), CN = align16(C2 + pairs * d * 16);
     let seed = align16(CN + pairs * 16);
     const seedBytes = seedCands > 0 && seedModule(d, seedCands) ? (seedCands + 1) * n * 8 : 0;
-    const scratch = align16(seed + seedBytes);
+    let bounds = align16(seed + seedBytes);
+    const boundsBytes = boundedModule(d, k) ? (2 * n + 2 * k + 3) * 8 : 0;
+    const scratch = align16(bounds + boundsBytes);
     if (!seedBytes) seed = -1;
+    if (!boundsBytes) bounds = -1;
     const scratchStride = align16(Math.max(k * d + k + 2, mPairs * d * 2 + mPairs * 2) * 8);
     let total = scratch + slots * scratchStride;
     if (total > MAX_BYTES && seedBytes) return WasmArena.create(data, n, d, k, slots, 0);
@@ -295,7 +451,7 @@ export class WasmArena {
     const pages = Math.max(1, Math.ceil(total / 65536));
     let memory: WebAssembly.Memory;
     try { memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
-    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, scratch, scratchStride, slots });
+    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, bounds, scratch, scratchStride, slots });
     a.X.set(data.subarray(0, n * d));
     lastArena = total <= REUSE_MAX_BYTES ? a : null;
     return a;
@@ -343,6 +499,30 @@ export function wasmAssignBlock(w: WasmJob, slot: number, start: number, end: nu
   f.fill(0, o, o + kd + L.k + 2);
   cached.assign(start, end, L.X, L.C2, L.CN, L.labels, sums, counts, out);
   res.set(f.subarray(o, o + kd + L.k + 2));
+}
+
+type WasmBounded = (...args: number[]) => void;
+let boundedCached: { id: number; bounded: WasmBounded; f64: Float64Array } | null = null;
+
+/**
+ * The bounded E-step of rows [start, end) on the arena (its upper, lower and geometry, written by
+ * setGeometry), with this thread's scratch slot: labels in the arena; the block's sums, counts,
+ * then rows scanned and labels changed into `res` (the layout of a bounded Lloyd result block).
+ */
+export function wasmBoundedBlock(w: WasmJob, slot: number, start: number, end: number, first: boolean, res: Float64Array): void {
+  const L = w.layout;
+  if (!boundedCached || boundedCached.id !== L.id) {
+    const inst = new WebAssembly.Instance(boundedModule(L.d, L.k)!, { env: { mem: w.memory } });
+    boundedCached = { id: L.id, bounded: inst.exports.bounded as WasmBounded, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+  }
+  const kd = L.k * L.d, base = L.scratch + slot * L.scratchStride;
+  const sums = base, counts = base + kd * 8, out = counts + L.k * 8;
+  const f = boundedCached.f64, o = base / 8;
+  f.fill(0, o, o + kd + L.k + 2);
+  boundedCached.bounded(start, end, L.X, L.C2, L.CN, L.labels, L.bounds, L.bounds + L.n * 8, L.bounds + 2 * L.n * 8, first ? 1 : 0, sums, counts, out);
+  res.set(f.subarray(o, o + kd + L.k));
+  res[kd + L.k] = f[o + kd + L.k + 1]!; // scanned
+  res[kd + L.k + 1] = f[o + kd + L.k]!; // changed
 }
 
 type WasmSeed = (...args: number[]) => void;
