@@ -223,8 +223,9 @@ function boostLoop(p: GradientBoostingParams, nFeatures: number, Xva: Matrix | n
       shards?.beginTree(p.nJobs > 1);
       const grown = grower.grow(rows, nSub, { kind: 'scalar', g, h }, grow, rng, allowed, shards);
       const yk = loss === 'squared' ? ytr : null;
-      if (arrays) addToScores(grown, data, arrays, nSub, F, k, K, p.learningRate, yk, g);
-      else addToScoresLocal(grown, data, rows, nSub, F, k, K, p.learningRate, yk, g);
+      const inTree = nSub < n ? picked : null;
+      if (arrays) addToScores(grown, data, arrays, inTree, F, k, K, p.learningRate, yk, g);
+      else addToScoresLocal(grown, data, rows, inTree, F, k, K, p.learningRate, yk, g);
       const flat = toFlatTree(grown, data, p.learningRate);
       trees.push(K > 1 ? widenTree(flat, K, k) : flat);
       if (Fva) {
@@ -278,50 +279,48 @@ function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Fl
 }
 
 /**
- * F += lr * leaf value: by the leaves' row segments when every row was in the tree, else by
- * walking bins. y given (squared loss, K = 1): also the next round's gradients g = y - F, as
+ * F += lr * leaf value: the tree's rows by the leaves' row segments, the rows left out of it
+ * (inTree: 1 for the rows of a subsampled round, null when every row was in) by walking their
+ * bins. y given (squared loss, K = 1): also the next round's gradients g = y - F, as
  * gradients() would compute them, while the row's F is at hand.
  */
-function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
-  if (y) { addToScoresSquared(t, data, a, nSub, F, lr, y, g); return; }
+function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+  if (y) { addToScoresSquared(t, data, a, inTree, F, lr, y, g); return; }
   const n = data.n;
-  if (nSub === n) {
-    const us = t.unsplit;
-    const side = new Float64Array(2);
-    const skip = leavesUnderUnsplit(t);
-    const { featCol, featCode } = data;
-    for (let node = 0; node < t.nNodes; node++) {
-      if (us && us[node]) {
-        // a split left unpartitioned: each row of its segment takes its side's leaf value
-        const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
-        const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
-        // [right, left] picked by a 0/1 side: the side is a coin flip to the branch predictor
-        side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
-        for (let s = 0; s < SHARDS; s++) {
-          const e = a.segEnd[s * a.maxNodes + node]!;
-          if (code === 0) {
-            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[(cb[r]! - b - 1) >>> 31]!; }
-          } else {
-            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[cb[r]! !== code ? 1 : 0]!; }
-          }
-        }
-        continue;
-      }
-      if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
-      const v = lr * t.value[node]!;
+  const us = t.unsplit;
+  const side = new Float64Array(2);
+  const skip = leavesUnderUnsplit(t);
+  const { featCol, featCode } = data;
+  for (let node = 0; node < t.nNodes; node++) {
+    if (us && us[node]) {
+      // a split left unpartitioned: each row of its segment takes its side's leaf value
+      const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
+      const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
+      // [right, left] picked by a 0/1 side: the side is a coin flip to the branch predictor
+      side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
       for (let s = 0; s < SHARDS; s++) {
         const e = a.segEnd[s * a.maxNodes + node]!;
-        for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) F[a.rows[q]! * K + k] += v;
+        if (code === 0) {
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[(cb[r]! - b - 1) >>> 31]!; }
+        } else {
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = a.rows[q]!; F[r * K + k] += side[cb[r]! !== code ? 1 : 0]!; }
+        }
       }
+      continue;
     }
-    return;
+    if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
+    const v = lr * t.value[node]!;
+    for (let s = 0; s < SHARDS; s++) {
+      const e = a.segEnd[s * a.maxNodes + node]!;
+      for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) F[a.rows[q]! * K + k] += v;
+    }
   }
-  walkScores(t, data, F, k, K, lr, null, g);
+  if (inTree) walkScores(t, data, F, k, K, lr, null, g, inTree);
 }
 
 /** addToScores for a tree grown on the grower's own rows (every leaf owns its segment of rows). */
-function addToScoresLocal(t: GrownTree, data: BinnedData, rows: Int32Array, nSub: number, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
-  if (nSub < data.n) { walkScores(t, data, F, k, K, lr, y, g); return; }
+function addToScoresLocal(t: GrownTree, data: BinnedData, rows: Int32Array, inTree: Uint8Array | null, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+  if (inTree) walkScores(t, data, F, k, K, lr, y, g, inTree);
   for (let node = 0; node < t.nNodes; node++) {
     if (t.feature[node]! >= 0) continue;
     const v = lr * t.value[node]!, e = t.end[node]!;
@@ -330,9 +329,10 @@ function addToScoresLocal(t: GrownTree, data: BinnedData, rows: Int32Array, nSub
   }
 }
 
-/** F += lr * leaf value for every row, each walked down the tree on its bins (y: also g = y - F). */
-function walkScores(t: GrownTree, data: BinnedData, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+/** F += lr * leaf value for every row not in the tree, each walked down it on its bins (y: also g = y - F). */
+function walkScores(t: GrownTree, data: BinnedData, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array, inTree: Uint8Array): void {
   for (let i = 0; i < data.n; i++) {
+    if (inTree[i]) continue;
     let node = 0;
     while (t.feature[node]! >= 0) node = featureBin(data, i, t.feature[node]!) <= t.bin[node]! ? t.left[node]! : t.right[node]!;
     if (y) { const f2 = F[i]! + lr * t.value[node]!; F[i] = f2; g[i] = y[i]! - f2; } else F[i * K + k] += lr * t.value[node]!;
@@ -349,39 +349,36 @@ function leavesUnderUnsplit(t: GrownTree): Uint8Array | null {
 }
 
 /** addToScores for squared loss (K = 1), writing g = y - F for every row it updates. */
-function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, nSub: number, F: Float64Array, lr: number, y: Float64Array, g: Float64Array): void {
+function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null, F: Float64Array, lr: number, y: Float64Array, g: Float64Array): void {
   const n = data.n;
-  if (nSub === n) {
-    const us = t.unsplit;
-    const side = new Float64Array(2);
-    const skip = leavesUnderUnsplit(t);
-    const { featCol, featCode } = data;
-    const rows = a.rows;
-    for (let node = 0; node < t.nNodes; node++) {
-      if (us && us[node]) {
-        const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
-        const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
-        side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
-        for (let s = 0; s < SHARDS; s++) {
-          const e = a.segEnd[s * a.maxNodes + node]!;
-          if (code === 0) {
-            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[(cb[r]! - b - 1) >>> 31]!; F[r] = f2; g[r] = y[r]! - f2; }
-          } else {
-            for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[cb[r]! !== code ? 1 : 0]!; F[r] = f2; g[r] = y[r]! - f2; }
-          }
-        }
-        continue;
-      }
-      if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
-      const v = lr * t.value[node]!;
+  const us = t.unsplit;
+  const side = new Float64Array(2);
+  const skip = leavesUnderUnsplit(t);
+  const { featCol, featCode } = data;
+  const rows = a.rows;
+  for (let node = 0; node < t.nNodes; node++) {
+    if (us && us[node]) {
+      const f = t.feature[node]!, code = featCode[f]!, b = t.bin[node]!;
+      const cb = a.colBins.subarray(featCol[f]! * n, (featCol[f]! + 1) * n);
+      side[1] = lr * t.value[t.left[node]!]!; side[0] = lr * t.value[t.right[node]!]!;
       for (let s = 0; s < SHARDS; s++) {
         const e = a.segEnd[s * a.maxNodes + node]!;
-        for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + v; F[r] = f2; g[r] = y[r]! - f2; }
+        if (code === 0) {
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[(cb[r]! - b - 1) >>> 31]!; F[r] = f2; g[r] = y[r]! - f2; }
+        } else {
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[cb[r]! !== code ? 1 : 0]!; F[r] = f2; g[r] = y[r]! - f2; }
+        }
       }
+      continue;
     }
-    return;
+    if (t.feature[node]! >= 0 || (skip && skip[node])) continue;
+    const v = lr * t.value[node]!;
+    for (let s = 0; s < SHARDS; s++) {
+      const e = a.segEnd[s * a.maxNodes + node]!;
+      for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + v; F[r] = f2; g[r] = y[r]! - f2; }
+    }
   }
-  walkScores(t, data, F, 0, 1, lr, y, g);
+  if (inTree) walkScores(t, data, F, 0, 1, lr, y, g, inTree);
 }
 
 function meanLoss(loss: Loss, F: Float64Array, y: Float64Array, K: number): number {
