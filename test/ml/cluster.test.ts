@@ -295,6 +295,8 @@ test('the WebAssembly bounded E-step gives bit for bit the JavaScript one (label
     const labels = new Int32Array(n).fill(-1), upper = new Float64Array(n), lower = new Float64Array(n);
     a.labels.fill(-1);
     let C = Float64Array.from({ length: k * d }, () => r.random() * 2), prev: Float64Array | null = null;
+    // two identical centres: exact ties in the best and the second best
+    if (k > 3) C.copyWithin(3 * d, 1 * d, 2 * d);
     for (let step = 0; step < 6; step++) {
       const geo = centreGeometry(C, prev, k, d), first = prev === null;
       const sums = new Float64Array(k * d), counts = new Float64Array(k);

@@ -27,6 +27,7 @@ const F64ADD = 0xa0, F64MUL = 0xa2, F64LT = 0x63, F64GT = 0x64, SELECT = 0x1b;
 const SIMD = 0xfd;
 const V128LOAD = 0, V128CONST = 12, F64X2SPLAT = 20, F64X2EXTRACT = 33, I64X2EXTRACT = 29, F64X2ADD = 240, F64X2SUB = 241, F64X2MUL = 242;
 const F64X2LT = 73, V128BITSELECT = 82, I32WRAP = 0xa7, F64EQ = 0x61, I32LTS = 0x48, I32AND = 0x71, I32OR = 0x72;
+const V128STORE = 11;
 
 /** Param layout of the generated function `assign(start, end, X, C2, CN, labels, sums, counts, out)`, all i32. */
 const P = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, sums: 6, counts: 7, out: 8 };
@@ -152,23 +153,21 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
  * with the largest (as a float64); out: [changed, scanned] as float64.
  */
 export function buildBoundedModule(d: number, k: number): Uint8Array {
+  const pairs = Math.ceil(k / 2);
   const Q = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, upper: 6, lower: 7, geo: 8, first: 9, sums: 10, counts: 11, out: 12 };
-  const I = 13, ROW = 14, A = 15, SCAN = 16, BEST = 17, CHANGED = 18, SCANNED = 19, TMPI = 20, M1C = 21;
-  const U = 22, L = 23, Z = 24, S = 25, E = 26, XN = 27, BD = 28, SD = 29, T = 30, M1 = 31, M2 = 32, XS = 33;
-  const locals = [[...uleb(9), 0x7f], [...uleb(11 + d), 0x7c]];
+  const I = 13, ROW = 14, A = 15, SCAN = 16, BEST = 17, CHANGED = 18, SCANNED = 19, TMPI = 20, M1C = 21, I0 = 22, I1 = 23, W1 = 24;
+  const U = 25, L = 26, Z = 27, S = 28, E = 29, XN = 30, BD = 31, SD = 32, BD1 = 33, SD1 = 34, M1 = 35, M2 = 36, XS = 37;
+  const XV = XS + d, ACC = XV + d, TV = ACC + GROUP, MASK = TV + 1, BDV = TV + 2, SDV = TV + 3, BIV = TV + 4;
+  const locals = [[...uleb(12), 0x7f], [...uleb(12 + d), 0x7c], [...uleb(d + GROUP + 5), 0x7b]];
   const c: number[] = [];
   const get = (l: number) => c.push(LGET, ...uleb(l));
   const set = (l: number) => c.push(LSET, ...uleb(l));
   const tee = (l: number) => c.push(LTEE, ...uleb(l));
   const i32 = (v: number) => c.push(I32C, ...sleb(v));
   const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
+  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
   const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
-  const IF = 0x04, ELSE = 0x05, END = 0x0b, VOID = 0x40, F64SQRT = 0x9f, F64SUB = 0xa1, I32EQ = 0x46, I32SHRU = 0x76, I32TRUNC = 0xaa;
-  /** address of centre `local`'s first coordinate in the pair-interleaved C2: C2 + (a >> 1) * d * 16 + (a & 1) * 8 */
-  const centreBase = (local: number) => {
-    get(Q.C2); get(local); i32(1); c.push(I32SHRU); i32(d * 16); c.push(I32MUL, I32ADD);
-    get(local); i32(1); c.push(I32AND); i32(8); c.push(I32MUL, I32ADD);
-  };
+  const IF = 0x04, END = 0x0b, VOID = 0x40, F64SQRT = 0x9f, F64SUB = 0xa1, I32EQ = 0x46, I32SHRU = 0x76, I32TRUNC = 0xaa, F64X2PMIN = 246;
   // the largest and second largest move, and whose the largest is
   get(Q.geo); c.push(F64LOAD, ...mem(3, 2 * k * 8)); set(M1);
   get(Q.geo); c.push(F64LOAD, ...mem(3, (2 * k + 1) * 8)); set(M2);
@@ -195,8 +194,10 @@ export function buildBoundedModule(d: number, k: number): Uint8Array {
     get(L); get(Z); c.push(F64GT, SELECT); set(Z);
     get(U); get(Z); c.push(F64GT, IF, VOID);
     {
-      // the exact distance to the own centre tightens the upper bound
-      centreBase(A); set(TMPI);
+      // the exact distance to the own centre tightens the upper bound:
+      // C2 + (a >> 1) * d * 16 + (a & 1) * 8 is its first coordinate
+      get(Q.C2); get(A); i32(1); c.push(I32SHRU); i32(d * 16); c.push(I32MUL, I32ADD);
+      get(A); i32(1); c.push(I32AND); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
       for (let j = 0; j < d; j++) {
         get(XS + j); get(TMPI); c.push(F64LOAD, ...mem(3, j * 16), F64SUB); tee(E); get(E); c.push(F64MUL);
         if (j > 0) { get(S); c.push(F64ADD); }
@@ -217,23 +218,47 @@ export function buildBoundedModule(d: number, k: number): Uint8Array {
       if (j > 0) c.push(F64ADD);
     }
     set(XN);
-    f64(Infinity); set(BD); f64(Infinity); set(SD); i32(0); set(BEST);
-    for (let cc = 0; cc < k; cc++) {
-      // t = cn[c] - 2 * (x0 * C[c][0] + x1 * C[c][1] + ...)
-      get(Q.CN); c.push(F64LOAD, ...mem(3, cc * 8));
-      f64(2);
-      const base = ((cc >> 1) * d) * 16 + (cc & 1) * 8;
+    // every centre's t = cn - 2 x.c, two centres per instruction as in the plain kernel; per lane
+    // the best (first on ties) and the second best (the smallest other value), then across lanes
+    for (let j = 0; j < d; j++) { get(XS + j); simd(F64X2SPLAT); set(XV + j); }
+    f64(Infinity); simd(F64X2SPLAT); tee(BDV); set(SDV);
+    simd(V128CONST, ...new Array(16).fill(0)); set(BIV);
+    for (let p0 = 0; p0 < pairs; p0 += GROUP) {
+      const g = Math.min(GROUP, pairs - p0);
       for (let j = 0; j < d; j++) {
-        get(XS + j); get(Q.C2); c.push(F64LOAD, ...mem(3, base + j * 16), F64MUL);
-        if (j > 0) c.push(F64ADD);
+        for (let q = 0; q < g; q++) {
+          get(XV + j); get(Q.C2); simd(V128LOAD, ...mem(4, ((p0 + q) * d + j) * 16)); simd(F64X2MUL);
+          if (j > 0) { get(ACC + q); simd(F64X2ADD); }
+          set(ACC + q);
+        }
       }
-      c.push(F64MUL, F64SUB); set(T);
-      get(T); get(BD); c.push(F64LT, IF, VOID);
-      get(BD); set(SD); get(T); set(BD); i32(cc); set(BEST);
-      c.push(ELSE);
-      get(T); get(SD); c.push(F64LT, IF, VOID); get(T); set(SD); c.push(END);
-      c.push(END);
+      for (let q = 0; q < g; q++) {
+        const pair = p0 + q;
+        get(Q.CN); simd(V128LOAD, ...mem(4, pair * 16)); get(ACC + q); get(ACC + q); simd(F64X2ADD); simd(F64X2SUB); set(TV);
+        get(TV); get(BDV); simd(F64X2LT); set(MASK);
+        // t < bd: the best becomes the second; else the second is min(second, t)
+        get(BDV); get(SDV); get(TV); simd(F64X2PMIN); get(MASK); simd(V128BITSELECT); set(SDV);
+        get(TV); get(BDV); get(MASK); simd(V128BITSELECT); set(BDV);
+        simd(V128CONST, ...i64pair(2 * pair, 2 * pair + 1)); get(BIV); get(MASK); simd(V128BITSELECT); set(BIV);
+      }
     }
+    get(BDV); simd(F64X2EXTRACT, 0); set(BD);
+    get(BDV); simd(F64X2EXTRACT, 1); set(BD1);
+    get(SDV); simd(F64X2EXTRACT, 0); set(SD);
+    get(SDV); simd(F64X2EXTRACT, 1); set(SD1);
+    get(BIV); simd(I64X2EXTRACT, 0); c.push(I32WRAP); set(I0);
+    get(BIV); simd(I64X2EXTRACT, 1); c.push(I32WRAP); set(I1);
+    // lane 1 wins when smaller, or equal with a lower index; the second best overall is the
+    // smaller of the winner's second and the loser's best
+    get(BD1); get(BD); c.push(F64LT);
+    get(BD1); get(BD); c.push(F64EQ); get(I1); get(I0); c.push(I32LTS, I32AND);
+    c.push(I32OR); set(W1);
+    get(I1); get(I0); get(W1); c.push(SELECT); set(BEST);
+    // sd := W1 ? min(sd1, bd0) : min(sd0, bd1), with min(a, b) = b < a ? b : a
+    get(BD); get(SD1); get(BD); get(SD1); c.push(F64LT, SELECT);
+    get(BD1); get(SD); get(BD1); get(SD); c.push(F64LT, SELECT);
+    get(W1); c.push(SELECT); set(SD);
+    get(BD1); get(BD); get(W1); c.push(SELECT); set(BD);
     // upper = sqrt(xn + bd), lower = sqrt(xn + sd), 0 when rounding made them negative
     get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD);
     get(XN); get(BD); c.push(F64ADD); tee(E); c.push(F64SQRT); f64(0); get(E); f64(0); c.push(F64GT, SELECT, F64STORE, ...mem(3, 0));
@@ -245,9 +270,16 @@ export function buildBoundedModule(d: number, k: number): Uint8Array {
     c.push(END);
   }
   c.push(END);
-  // sums[a*d + j] += x_j; counts[a] += 1
+  // sums[a*d + j] += x_j, two dimensions per instruction (each lane the same addition); counts[a] += 1
   get(Q.sums); get(A); i32(d * 8); c.push(I32MUL, I32ADD); set(TMPI);
-  for (let j = 0; j < d; j++) { get(TMPI); get(TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(XS + j); c.push(F64ADD, F64STORE, ...mem(3, j * 8)); }
+  for (let j = 0; j < d; j += 2) {
+    get(TMPI);
+    if (j + 1 < d) {
+      get(TMPI); simd(V128LOAD, ...mem(3, j * 8)); get(ROW); simd(V128LOAD, ...mem(3, j * 8)); simd(F64X2ADD); simd(V128STORE, ...mem(3, j * 8));
+    } else {
+      get(TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(XS + j); c.push(F64ADD, F64STORE, ...mem(3, j * 8));
+    }
+  }
   get(Q.counts); get(A); i32(8); c.push(I32MUL, I32ADD); tee(TMPI); get(TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD, F64STORE, ...mem(3, 0));
   get(I); i32(1); c.push(I32ADD); set(I);
   get(ROW); i32(d * 8); c.push(I32ADD); set(ROW);
@@ -285,7 +317,7 @@ export function buildSeedModule(d: number, m: number): Uint8Array {
   const i32 = (v: number) => c.push(I32C, ...sleb(v));
   const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
   const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
-  const V128STORE = 11, F64X2PMIN = 246;
+  const F64X2PMIN = 246;
   for (let p = 0; p < pairs; p++) { simd(V128CONST, ...new Array(16).fill(0)); set(L_POT + p); }
   get(Q.start); set(L_I);
   get(Q.start); i32(8); c.push(I32MUL); set(L_OFF);
