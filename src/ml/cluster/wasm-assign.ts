@@ -107,13 +107,16 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
   get(L_XN); get(L_BD); c.push(F64ADD); c.push(LTEE, ...uleb(L_TMPF));
   f64(0); get(L_TMPF); f64(0); c.push(F64GT, SELECT);
   get(L_INERTIA); c.push(F64ADD); set(L_INERTIA);
-  // sums[best*d + j] += x_j ; counts[best] += 1
+  // sums[best*d + j] += x_j, two dimensions per instruction (each lane the same addition);
+  // counts[best] += 1
   get(P.sums); get(L_BEST); i32(d * 8); c.push(I32MUL, I32ADD); set(L_TMPI);
-  for (let j = 0; j < d; j++) {
+  for (let j = 0; j < d; j += 2) {
     get(L_TMPI);
-    get(L_TMPI); c.push(F64LOAD, ...mem(3, j * 8));
-    get(L_X0 + j); simd(F64X2EXTRACT, 0); c.push(F64ADD);
-    c.push(F64STORE, ...mem(3, j * 8));
+    if (j + 1 < d) {
+      get(L_TMPI); simd(V128LOAD, ...mem(3, j * 8)); get(L_ROW); simd(V128LOAD, ...mem(3, j * 8)); simd(F64X2ADD); simd(V128STORE, ...mem(3, j * 8));
+    } else {
+      get(L_TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(L_X0 + j); simd(F64X2EXTRACT, 0); c.push(F64ADD, F64STORE, ...mem(3, j * 8));
+    }
   }
   get(P.counts); get(L_BEST); i32(8); c.push(I32MUL, I32ADD); c.push(LTEE, ...uleb(L_TMPI));
   get(L_TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD); c.push(F64STORE, ...mem(3, 0));
