@@ -19,6 +19,11 @@ import type { CentreMoves } from './kernels.ts';
 const f64bytes = (v: number): number[] => Array.from(new Uint8Array(Float64Array.of(v).buffer));
 const i64pair = (a: number, b: number): number[] => Array.from(new Uint8Array(BigInt64Array.of(BigInt(a), BigInt(b)).buffer));
 
+// The generators below run once per (d, k), in V8's interpreter: they append bytes without the
+// small arrays LEB128 encoding and spreading would allocate (most immediates are one byte).
+function pushU(c: number[], v: number): void { if (v < 128) c.push(v); else for (const b of uleb(v)) c.push(b); }
+function pushS(c: number[], v: number): void { if (v >= -64 && v < 64) c.push(v & 0x7f); else for (const b of sleb(v)) c.push(b); }
+
 // opcodes
 const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, F64C = 0x44;
 const I32ADD = 0x6a, I32MUL = 0x6c, I32LTU = 0x49, I32NE = 0x47, I32EQZ = 0x45;
@@ -44,12 +49,12 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
   const L_X0 = 21, L_ACC = L_X0 + d, L_TV = L_ACC + GROUP, L_MASK = L_TV + 1, L_BDV = L_MASK + 1, L_BIV = L_BDV + 1;
   const locals = [[...uleb(7), 0x7f], [...uleb(5), 0x7c], [...uleb(d + GROUP + 4), 0x7b]];
   const c: number[] = [];
-  const get = (l: number) => c.push(LGET, ...uleb(l));
-  const set = (l: number) => c.push(LSET, ...uleb(l));
-  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const get = (l: number) => { c.push(LGET); pushU(c, l); };
+  const set = (l: number) => { c.push(LSET); pushU(c, l); };
+  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
   const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
-  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
-  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
+  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
 
   f64(0); set(L_INERTIA);
   i32(0); set(L_CHANGED);
@@ -163,13 +168,13 @@ export function buildBoundedModule(d: number, k: number): Uint8Array {
   const XV = XS + d, ACC = XV + d, TV = ACC + GROUP, MASK = TV + 1, BDV = TV + 2, SDV = TV + 3, BIV = TV + 4;
   const locals = [[...uleb(12), 0x7f], [...uleb(12 + d), 0x7c], [...uleb(d + GROUP + 5), 0x7b]];
   const c: number[] = [];
-  const get = (l: number) => c.push(LGET, ...uleb(l));
-  const set = (l: number) => c.push(LSET, ...uleb(l));
-  const tee = (l: number) => c.push(LTEE, ...uleb(l));
-  const i32 = (v: number) => c.push(I32C, ...sleb(v));
+  const get = (l: number) => { c.push(LGET); pushU(c, l); };
+  const set = (l: number) => { c.push(LSET); pushU(c, l); };
+  const tee = (l: number) => { c.push(LTEE); pushU(c, l); };
+  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
   const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
-  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
-  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
+  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
   const IF = 0x04, END = 0x0b, VOID = 0x40, F64SQRT = 0x9f, F64SUB = 0xa1, I32EQ = 0x46, I32SHRU = 0x76, I32TRUNC = 0xaa, F64X2PMIN = 246;
   // the largest and second largest move, and whose the largest is
   get(Q.geo); c.push(F64LOAD, ...mem(3, 2 * k * 8)); set(M1);
@@ -315,11 +320,11 @@ export function buildSeedModule(d: number, m: number): Uint8Array {
   const L_X0 = nParams + 3, L_ACC = L_X0 + d, L_POT = L_ACC + pairs, L_CL = L_POT + pairs, L_E = L_CL + 1;
   const locals = [[...uleb(3), 0x7f], [...uleb(d + 2 * pairs + 2), 0x7b]];
   const c: number[] = [];
-  const get = (l: number) => c.push(LGET, ...uleb(l));
-  const set = (l: number) => c.push(LSET, ...uleb(l));
-  const i32 = (v: number) => c.push(I32C, ...sleb(v));
-  const simd = (op: number, ...imm: number[]) => c.push(SIMD, ...uleb(op), ...imm);
-  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  const get = (l: number) => { c.push(LGET); pushU(c, l); };
+  const set = (l: number) => { c.push(LSET); pushU(c, l); };
+  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
+  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
+  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
   const F64X2PMIN = 246;
   for (let p = 0; p < pairs; p++) { simd(V128CONST, ...new Array(16).fill(0)); set(L_POT + p); }
   get(Q.start); set(L_I);
