@@ -26,7 +26,7 @@ const F32_EQ = 0x5b, F32_LT = 0x5d, F32_GT = 0x5e, F32_LE = 0x5f, F32_GE = 0x60;
 const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_PROMOTE = 0xbb;
 const V128_LOAD = 0x00, V128_CONST = 0x0c, F32X4_SPLAT = 0x13, F64X2_SPLAT = 0x14, I32X4_EXTRACT = 0x1b, F32X4_EXTRACT = 0x1f;
 const F32X4_EQ = 0x41, F32X4_LT = 0x43, F32X4_LE = 0x45, F32X4_GE = 0x46, V128_AND = 0x4e, V128_ANY_TRUE = 0x53;
-const STORE64_LANE = 0x5b, F32X4_DEMOTE = 0x5e, I32X4_SUB = 0xb1;
+const STORE64_LANE = 0x5b, F32X4_DEMOTE = 0x5e, F64X2_PROMOTE = 0x5f, I32X4_SUB = 0xb1, V128_STORE = 0x0b, I8X16_SHUFFLE = 0x0d;
 const F64X2_SQRT = 0xef, F64X2_ADD = 0xf0, F64X2_SUB = 0xf1, F64X2_MUL = 0xf2;
 const f64c = (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
 const f32c = (v: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
@@ -145,19 +145,36 @@ function sumsFunction(R: number, name: string) {
   return { name, params: 8, locals: [[7 + 2 * R, I32], [R, F64]] as [number, number][], code: c };
 }
 
-/** move(row, n, k8, from8, to8, out): out[i][from] -= D[row][i], out[i][to] += D[row][i] for every i. */
-function moveFunction() {
-  const ROW = 0, N = 1, K8 = 2, F8 = 3, T8 = 4, OUT = 5, I = 6, P = 7, A = 8, X = 9, V = 10;
+/**
+ * addRows(rows, count, n, acc): acc[i] += D[row][i] for every i < n and each of the `count` rows
+ * whose byte offsets are at `rows` (in order): four distances per load, two float64 lanes per add.
+ */
+function addRowsFunction() {
+  const RS = 0, CNT = 1, N = 2, ACCP = 3, R = 4, P = 5, A = 6, STOP = 7, STOP4 = 8, V4 = 9;
   const c: number[] = [];
-  c.push(...i32c(0), ...set(I), ...get(ROW), ...set(P), ...get(OUT), ...set(A));
+  const shuffleHigh = simd(I8X16_SHUFFLE, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+  c.push(...get(RS), ...get(CNT), ...i32c(2), I32_SHL, I32_ADD, ...set(STOP));
   c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...get(N), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...mem(F32_LOAD, 2, 0), F64_PROMOTE, ...set(V));
-  c.push(...get(A), ...get(F8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_SUB, ...mem(F64_STORE, 3, 0));
-  c.push(...get(A), ...get(T8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_ADD, ...mem(F64_STORE, 3, 0));
-  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), ...get(A), ...get(K8), I32_ADD, ...set(A), ...get(I), ...i32c(1), I32_ADD, ...set(I));
+  c.push(...get(RS), ...get(STOP), I32_GE_U, BR_IF, 1);
+  c.push(...get(RS), ...mem(I32_LOAD, 2, 0), ...tee(P), ...get(N), ...i32c(-4), I32_AND, ...i32c(2), I32_SHL, I32_ADD, ...set(STOP4));
+  c.push(...get(ACCP), ...set(A));
+  c.push(BLOCK, VOID, LOOP, VOID);
+  c.push(...get(P), ...get(STOP4), I32_GE_U, BR_IF, 1);
+  c.push(...get(P), ...simd(V128_LOAD, 2, 0), ...set(V4));
+  c.push(...get(A), ...get(A), ...simd(V128_LOAD, 3, 0), ...get(V4), ...simd(F64X2_PROMOTE), ...simd(F64X2_ADD), ...simd(V128_STORE, 3, 0));
+  c.push(...get(A), ...get(A), ...simd(V128_LOAD, 3, 16), ...get(V4), ...get(V4), ...shuffleHigh, ...simd(F64X2_PROMOTE), ...simd(F64X2_ADD), ...simd(V128_STORE, 3, 16));
+  c.push(...get(P), ...i32c(16), I32_ADD, ...set(P), ...get(A), ...i32c(32), I32_ADD, ...set(A));
   c.push(BR, 0, END, END);
-  return { name: 'move', params: 6, locals: [[4, I32], [1, F64]] as [number, number][], code: c };
+  // the last n % 4 distances
+  c.push(...get(RS), ...mem(I32_LOAD, 2, 0), ...get(N), ...i32c(2), I32_SHL, I32_ADD, ...set(R));
+  c.push(BLOCK, VOID, LOOP, VOID);
+  c.push(...get(P), ...get(R), I32_GE_U, BR_IF, 1);
+  c.push(...get(A), ...get(A), ...mem(F64_LOAD, 3, 0), ...get(P), ...mem(F32_LOAD, 2, 0), F64_PROMOTE, F64_ADD, ...mem(F64_STORE, 3, 0));
+  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), ...get(A), ...i32c(8), I32_ADD, ...set(A));
+  c.push(BR, 0, END, END);
+  c.push(...get(RS), ...i32c(4), I32_ADD, ...set(RS));
+  c.push(BR, 0, END, END);
+  return { name: 'addRows', params: 4, locals: [[5, I32], [1, V128]] as [number, number][], code: c };
 }
 
 /**
@@ -302,7 +319,7 @@ interface Kernels {
   dist(i0: number, i1: number, p0: number, p1: number, tail: number, n4: number, xp: number, db: number): void;
   sumsBlock(...a: number[]): void;
   sumsRow(...a: number[]): void;
-  move(row: number, n: number, k8: number, from8: number, to8: number, out: number): void;
+  addRows(rows: number, count: number, n: number, acc: number): void;
   kth(db: number, n: number, i0: number, i1: number, k: number, heap: number, out: number): void;
   count(db: number, n: number, i0: number, i1: number, lohi: number, out: number): void;
 }
@@ -312,7 +329,7 @@ const modules = new Map<number, WebAssembly.Module | null>();
 function kernelModule(d: number): WebAssembly.Module | null {
   if (modules.has(d)) return modules.get(d)!;
   let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), moveFunction(), kthFunction(), countFunction()])); } catch { m = null; }
+  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), addRowsFunction(), kthFunction(), countFunction()])); } catch { m = null; }
   modules.set(d, m);
   return m;
 }
@@ -439,11 +456,25 @@ export class DistanceMatrix {
     this.live();
     if (sums.length !== n * k) throw new Error(`moveRows: ${sums.length} sums for ${n} x ${k}`);
     if (!this.kernels) { moveJs(this.values, n, sums, k, rows, from, to); return; }
-    const base = this.ensureScratch(n * k * 8);
-    const w = new Float64Array(this.memory!.buffer, base, n * k);
-    w.set(sums);
-    for (let t = 0; t < rows.length; t++) this.kernels.move(rows[t]! * n * 4, n, k * 8, from[t]! * 8, to[t]! * 8, base);
-    sums.set(w);
+    // rows that move between the same two clusters are added up first (streaming their matrix
+    // rows), then moved as one: two updates per row of the sums per pair, not per moved row
+    const byPair = new Map<number, number[]>();
+    for (let t = 0; t < rows.length; t++) {
+      const key = from[t]! * k + to[t]!;
+      let list = byPair.get(key);
+      if (!list) byPair.set(key, (list = []));
+      list.push(rows[t]!);
+    }
+    const most = Math.max(0, ...[...byPair.values()].map((l) => l.length));
+    const base = this.ensureScratch(n * 8 + most * 4), buf = this.memory!.buffer;
+    const acc = new Float64Array(buf, base, n), offsets = new Int32Array(buf, base + n * 8, most);
+    for (const [key, list] of byPair) {
+      const f = Math.floor(key / k), g = key % k;
+      acc.fill(0);
+      for (let t = 0; t < list.length; t++) offsets[t] = list[t]! * n * 4;
+      this.kernels.addRows(base + n * 8, list.length, n, base);
+      for (let i = 0, o = 0; i < n; i++, o += k) { const v = acc[i]!; sums[o + f] -= v; sums[o + g] += v; }
+    }
   }
 
   /** squared float64 distance between rows i and j, as the kd-tree computes it */
