@@ -31,11 +31,14 @@ const SPEC = {
   week: { lags: [1, 2, 3, 4], season: 52, minTrain: 12, step: 'INTERVAL 7 DAY', trunc: 'week' },
 } as const;
 
-/** Revenue per complete period (periods cut by the data's first or last day are left out; gaps are 0). */
+/**
+ * Revenue per complete period (periods cut by the data's first or last day are left out; gaps are 0).
+ * Days are the lines' `day` (their UTC date), not a cast of the zoned timestamp per line.
+ */
 export async function revenueSeries(wh: Warehouse, granularity: Granularity): Promise<Series> {
   const s = SPEC[granularity];
   const rows = await wh.query<{ period: Date; revenue: number }>(`
-    WITH d AS (SELECT CAST(ts AS DATE) AS day, sum(revenue) AS rev FROM curated.commerce_lines GROUP BY 1),
+    WITH d AS (SELECT day, sum(revenue) AS rev FROM curated.commerce_lines GROUP BY 1),
     b AS (SELECT min(day) AS lo, max(day) AS hi FROM d),
     g AS (SELECT CAST(unnest(generate_series(date_trunc('${s.trunc}', lo), hi, ${s.step})) AS DATE) AS period FROM b),
     p AS (SELECT CAST(date_trunc('${s.trunc}', day) AS DATE) AS period, sum(rev) AS revenue FROM d GROUP BY 1)

@@ -8,7 +8,7 @@
 import { mae, r2, rmse } from '../../ml/metrics/regression.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
-import { customerFeatures, productCategories, spendAfter, topCountries } from './features.ts';
+import { customerFeaturesAt, productCategories, spendAfterAt, topCountries } from './features.ts';
 import { defaultCutoff } from './kpis.ts';
 import { fitRegressor, MODEL_NAMES, type FittedRegressor, type ModelName } from './models.ts';
 
@@ -102,14 +102,13 @@ export async function spendData(wh: Warehouse, opts: { cutoff?: Date; horizonDay
   const trainCutoff = trainCutoffs[0]!;
   const categories = await productCategories(wh);
   const countries = await topCountries(wh, trainCutoff);
-  const parts: { X: Matrix; y: Float64Array }[] = [];
-  let trainCustomers = 0;
-  for (const c of trainCutoffs) {
-    const f = await customerFeatures(wh, { cutoff: c, categories, countries });
-    parts.push({ X: withSeason(f.X, c), y: await spendAfter(wh, f.ids, c, horizon) });
-    if (c === trainCutoff) trainCustomers = f.ids.length;
-  }
-  const test = await customerFeatures(wh, { cutoff, categories, countries });
+  // every cutoff's features and targets in one pass each: the test cutoff's table comes last
+  const tables = await customerFeaturesAt(wh, [...trainCutoffs, cutoff], { categories, countries });
+  const test = tables.pop()!;
+  const targets = await spendAfterAt(wh, [...trainCutoffs.map((c, k) => ({ cutoff: c, ids: tables[k]!.ids })), { cutoff, ids: test.ids }], horizon);
+  const yte = targets.pop()!;
+  const parts = tables.map((f, k) => ({ X: withSeason(f.X, trainCutoffs[k]!), y: targets[k]! }));
+  const trainCustomers = tables[0]!.ids.length;
   if (trainCustomers < 20) throw new Error(`spend prediction: only ${trainCustomers} customers bought before the training cutoff ${trainCutoff.toISOString()}; need at least 20`);
   if (test.ids.length < 5) throw new Error(`spend prediction: only ${test.ids.length} customers before the cutoff ${cutoff.toISOString()}`);
   const ytr = new Float64Array(parts.reduce((a, p) => a + p.y.length, 0));
@@ -118,7 +117,7 @@ export async function spendData(wh: Warehouse, opts: { cutoff?: Date; horizonDay
   return {
     cutoff: cutoff.toISOString(), trainCutoffs: trainCutoffs.map((c) => c.toISOString()), horizon, categories, countries,
     features: [...test.columns, ...SEASON_FEATURES], Xtr: stackRows(parts.map((p) => p.X)), ytr,
-    Xte: withSeason(test.X, cutoff), yte: await spendAfter(wh, test.ids, cutoff, horizon), last90: test.last90,
+    Xte: withSeason(test.X, cutoff), yte, last90: test.last90,
     trainCustomers, testCustomers: test.ids.length,
   };
 }

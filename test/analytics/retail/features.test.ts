@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { customerFeatures, productCategories, spendAfter, topCountries } from '../../../src/analytics/retail/features.ts';
+import { customerFeatures, customerFeaturesAt, productCategories, spendAfter, spendAfterAt, topCountries } from '../../../src/analytics/retail/features.ts';
 import { featureRow } from '../../../src/analytics/retail/forecast.ts';
 import { COMMERCE_MODELS } from '../../../src/analytics/retail/pipeline.ts';
 import { logStandardise } from '../../../src/analytics/retail/segments.ts';
@@ -75,6 +75,45 @@ test('features at a cutoff cannot see a purchase on or after it (no leakage)', {
     assert.ok(Math.abs(before.X.data[j * d]! - (cutoff.getTime() - last) / 86_400_000) < 1e-9);
     assert.equal(before.X.data[j * d + 1], new Set(c4.map((r) => r.invoice_no)).size);
     assert.equal(before.X.data[j * d + before.columns.indexOf('country_Germany')], 1);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('features at several cutoffs at once equal those of each cutoff alone; a country tie goes to the first country bought from', { timeout: 120_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    const rows = [];
+    for (let c = 0; c < 8; c++) {
+      for (let m = 1; m <= 8; m++) {
+        if ((c * m) % 5 === 1) continue;
+        rows.push(line(`c${c}`, `2025-0${m}-0${1 + (c % 8)}T1${c % 10}:00:00Z`, `I${c}-${m}`, 1 + c, 1.5 + m,
+          m % 3 ? 'CHRISTMAS BAUBLE SET' : 'RED RETROSPOT MUG', m < 4 ? 'France' : 'Germany'));
+      }
+    }
+    // one line each from two countries, Germany first; and an invoice spanning a cutoff
+    rows.push(line('tie', '2025-02-03T09:00:00Z', 'T1', 1, 5, 'RED RETROSPOT MUG', 'Germany'));
+    rows.push(line('tie', '2025-02-04T09:00:00Z', 'T2', 1, 5, 'RED RETROSPOT MUG', 'France'));
+    rows.push(line('span', '2025-03-31T23:00:00Z', 'S1', 2, 3), line('span', '2025-04-01T01:00:00Z', 'S1', 4, 3));
+    await load(ws, home, 'lines', rows);
+    const cutoffs = ['2025-03-01', '2025-04-01T00:30:00Z', '2025-06-15', '2025-09-01'].map((d) => new Date(d));
+    const opts = { categories: await productCategories(ws.wh), countries: ['France', 'Germany'] };
+    const at = await customerFeaturesAt(ws.wh, cutoffs, opts);
+    const targets = await spendAfterAt(ws.wh, cutoffs.map((c, k) => ({ cutoff: c, ids: at[k]!.ids })), 30);
+    for (const [k, cutoff] of cutoffs.entries()) {
+      const one = await customerFeatures(ws.wh, { cutoff, ...opts });
+      assert.deepEqual(at[k], one, `cutoff ${k}`);
+      assert.deepEqual(targets[k], await spendAfter(ws.wh, one.ids, cutoff, 30));
+    }
+    const last = at[3]!, t = last.ids.indexOf('tie');
+    assert.equal(last.country[t], 'Germany', 'one line each: the country bought from first');
+    const s = at[1]!.ids.indexOf('span'), d = at[1]!.columns.length;
+    assert.equal(at[1]!.X.data[s * d + 2], 6, 'only the line before the cutoff counts');
+    assert.equal(targets[1]![s], 12);
+    const c2 = at[3]!.ids.indexOf('c2');
+    assert.equal(at[3]!.country[c2], 'Germany', 'more lines from Germany');
   } finally {
     await ws.close();
     cleanup();
