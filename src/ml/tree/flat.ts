@@ -14,9 +14,9 @@ export function toFlatTree(g: GrownTree, data: BinnedData, scale = 1): FlatTree 
   const buf = new ArrayBuffer(n * (8 + 8 * K + 12));
   const threshold = new Float64Array(buf, 0, n), value = new Float64Array(buf, 8 * n, n * K);
   const feature = new Int32Array(buf, 8 * n * (1 + K), n), left = new Int32Array(buf, 8 * n * (1 + K) + 4 * n, n), right = new Int32Array(buf, 8 * n * (1 + K) + 8 * n, n);
-  feature.set(g.feature.subarray(0, n)); left.set(g.left.subarray(0, n)); right.set(g.right.subarray(0, n));
   for (let i = 0; i < n; i++) {
     const f = g.feature[i]!;
+    feature[i] = f; left[i] = g.left[i]!; right[i] = g.right[i]!;
     if (f >= 0) threshold[i] = data.edges[f]![g.bin[i]!]!;
     else for (let k = 0; k < K; k++) value[i * K + k] = g.value[i * K + k]! * scale;
   }

@@ -114,20 +114,19 @@ function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Arr
   }
   const n = Xtr.rows;
   const threads = Math.min(SHARDS, p.nJobs > 0 ? p.nJobs : defaultThreads());
-  // the worker boots (loads its module) while binning runs; trees start using it once it is up
-  const ctl = ShardedRows.controlBlock();
   // by default a worker only for fits long enough to repay its start-up (~0.3 s of loading), and
   // only when a core is free: on a saturated machine its start-up and its waits for a busy core
   // cost more than it saves (measured: 2x slower trees at a load of 5 on 2 cores). The model is
   // the same either way.
-  const coreFree = loadavg()[0]! < availableParallelism();
   const local = n * X.cols <= LOCAL_CELLS;
-  const useWorker = !local && threads > 1 && n >= 2 * SHARDS && (p.nJobs > 1 || (n * p.nEstimators >= 2_000_000 && coreFree));
+  const useWorker = !local && threads > 1 && n >= 2 * SHARDS && (p.nJobs > 1 || (n * p.nEstimators >= 2_000_000 && loadavg()[0]! < availableParallelism()));
   if (local) {
     // the grower's own rows and histograms (see LOCAL_CELLS)
     const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed });
     return boostLoop(p, X.cols, Xva, yva, ytr, loss, K, data, null, null, rng);
   }
+  // the worker boots (loads its module) while binning runs; trees start using it once it is up
+  const ctl = ShardedRows.controlBlock();
   // started first, it loads while we bin; the binned data follows on its port
   const channel = useWorker ? new MessageChannel() : null;
   const worker = channel

@@ -32,7 +32,10 @@ export type Targets =
   | { kind: 'scalar'; g: Float64Array; h: Float64Array | null }
   | { kind: 'class'; label: Int32Array; w: Float64Array | null; nClasses: number };
 
-/** A grown tree in bin space: internal node i tests featureBin(x, feature[i]) <= bin[i]. */
+/**
+ * A grown tree in bin space: internal node i tests featureBin(x, feature[i]) <= bin[i]. Its
+ * arrays are the grower's own and may be longer than the tree: nodes are 0..nNodes-1.
+ */
 export interface GrownTree {
   nNodes: number;
   feature: Int32Array;
@@ -125,8 +128,16 @@ export class TreeGrower {
    * grow(): a forest of small trees would otherwise mostly allocate and collect them
    */
   private nodeCap = 0;
-  private nodeI32 = new Int32Array(0);
-  private nodeValue = new Float64Array(0);
+  private nFeature = new Int32Array(0);
+  private nBin = new Int32Array(0);
+  private nLeft = new Int32Array(0);
+  private nRight = new Int32Array(0);
+  private nStart = new Int32Array(0);
+  private nEnd = new Int32Array(0);
+  private nValue = new Float64Array(0);
+  /** per numeric column, every row in (bin, row) order (see pickSorted), made on first use */
+  private byBin: Int32Array | null = null;
+  private readonly inSeg: Uint8Array;
 
   constructor(readonly data: BinnedData, kind: 'scalar' | 'class', nClasses = 0) {
     this.K = kind === 'scalar' ? 1 : nClasses;
@@ -141,6 +152,7 @@ export class TreeGrower {
     }
     this.numCols = Int32Array.from(nc);
     this.mark = new Uint8Array(data.n);
+    this.inSeg = new Uint8Array(data.n);
     this.maxMembers = mm;
     // a node sorts its rows instead of using a histogram while n log n per numeric column is
     // below the cost of clearing, subtracting and scanning all histogram slots
@@ -181,14 +193,14 @@ export class TreeGrower {
     ));
     if (this.nodeCap < cap) {
       this.nodeCap = cap;
-      this.nodeI32 = new Int32Array(6 * cap);
-      this.nodeValue = new Float64Array(cap * nOut);
+      this.nFeature = new Int32Array(cap); this.nBin = new Int32Array(cap); this.nLeft = new Int32Array(cap);
+      this.nRight = new Int32Array(cap); this.nStart = new Int32Array(cap); this.nEnd = new Int32Array(cap);
+      this.nValue = new Float64Array(cap * nOut);
     }
-    const ni = this.nodeI32, nc = this.nodeCap;
-    const feature = ni.subarray(0, cap).fill(-1), bin = ni.subarray(nc, nc + cap).fill(0);
-    const left = ni.subarray(2 * nc, 2 * nc + cap).fill(-1), right = ni.subarray(3 * nc, 3 * nc + cap).fill(-1);
-    const start = ni.subarray(4 * nc, 4 * nc + cap).fill(0), end = ni.subarray(5 * nc, 5 * nc + cap).fill(0);
-    const value = this.nodeValue.subarray(0, cap * nOut).fill(0);
+    const feature = this.nFeature.fill(-1, 0, cap), bin = this.nBin.fill(0, 0, cap);
+    const left = this.nLeft.fill(-1, 0, cap), right = this.nRight.fill(-1, 0, cap);
+    const start = this.nStart.fill(0, 0, cap), end = this.nEnd.fill(0, 0, cap);
+    const value = this.nValue.fill(0, 0, cap * nOut);
     let nNodes = 1;
     if (this.cap < nRows) {
       this.cap = nRows;
@@ -307,7 +319,7 @@ export class TreeGrower {
       this.pushNode(L, pending, bestFirst); this.pushNode(R, pending, bestFirst);
     }
     if (sampling) this.mask.fill(0); else for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 0;
-    return { nNodes, feature: feature.subarray(0, nNodes), bin: bin.subarray(0, nNodes), left: left.subarray(0, nNodes), right: right.subarray(0, nNodes), value: value.subarray(0, nNodes * nOut), nOutputs: nOut, start: start.subarray(0, nNodes), end: end.subarray(0, nNodes), unsplit: unsplit.length ? unsplit.subarray(0, nNodes) : undefined };
+    return { nNodes, feature, bin, left, right, value, nOutputs: nOut, start, end, unsplit: unsplit.length ? unsplit : undefined };
   }
 
   private canSplit(n: Node): boolean {
@@ -660,6 +672,32 @@ export class TreeGrower {
     return w;
   }
 
+  /** sortSegment from the rows' order by (bin, row); false (nothing done) when the segment is not ascending. */
+  private pickSorted(rows: Int32Array, a: number, b: number): boolean {
+    for (let k = a + 1; k < b; k++) if (rows[k]! <= rows[k - 1]!) return false;
+    const { bins, nCols, n: N } = this.data, nq = this.numCols.length;
+    if (!this.byBin) {
+      // counting sort of all rows by bin, per numeric column: stable, so ties stay in row order
+      const order = new Int32Array(nq * N), count = new Int32Array(257);
+      for (let q = 0; q < nq; q++) {
+        const c = this.numCols[q]!;
+        count.fill(0);
+        for (let i = 0; i < N; i++) count[bins[i * nCols + c]! + 1]++;
+        for (let v = 0; v < 256; v++) count[v + 1] += count[v]!;
+        for (let i = 0; i < N; i++) order[q * N + count[bins[i * nCols + c]!]!++] = i;
+      }
+      this.byBin = order;
+    }
+    const order = this.byBin, inSeg = this.inSeg, cs = this.colSorted, cap = this.cap;
+    for (let k = a; k < b; k++) inSeg[rows[k]!] = 1;
+    for (let q = 0; q < nq; q++) {
+      let w = q * cap + a;
+      for (let k = q * N, e = k + N; k < e; k++) { const r = order[k]!; if (inSeg[r]) cs[w++] = r; }
+    }
+    for (let k = a; k < b; k++) inSeg[rows[k]!] = 0;
+    return true;
+  }
+
   /** Stable split of every column's sorted list by the marks partition() just set. */
   private partitionSorted(a: number, b: number): void {
     const cs = this.colSorted, tmp = this.tmp, mark = this.mark, cap = this.cap;
@@ -674,10 +712,17 @@ export class TreeGrower {
     }
   }
 
-  /** Sorts the node's rows by bin for every numeric column (once per small subtree). */
+  /**
+   * Sorts the node's rows by bin for every numeric column (once per small subtree), ties in
+   * segment order. A segment holding a good part of the data in ascending row order (a tree's
+   * root, and every segment below it, since partitions are stable) is instead picked out of
+   * every row's order by (bin, row), counted out once per grower: the same lists, without
+   * sorting every tree's root again (a forest of small trees sorted more than it split).
+   */
   private sortSegment(rows: Int32Array, a: number, b: number): void {
     const { bins, nCols } = this.data;
     const n = b - a;
+    if (8 * n >= this.data.n && this.pickSorted(rows, a, b)) return;
     if (this.keys.length < n) this.keys = new Int32Array(Math.max(n, 64));
     const keys = this.keys.subarray(0, n), cs = this.colSorted, cap = this.cap;
     for (let q = 0; q < this.numCols.length; q++) {
