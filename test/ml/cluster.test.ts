@@ -183,7 +183,7 @@ test('the WebAssembly SIMD E-step gives bit for bit the JavaScript result (odd k
   data.set(base.data); data.set(base.data, base.data.length);
   const X = { rows: base.rows * 2, cols: base.cols, data };
   assert.ok(WasmArena.create(X.data, X.rows, X.cols, 7, 1), 'WebAssembly SIMD is available in this Node');
-  for (const [k, pruning, threads] of [[7, false, 1], [7, true, 1], [16, false, 2], [1, false, 1], [3, true, 2]] as const) {
+  for (const [k, pruning, threads] of [[7, false, 1], [7, true, 1], [16, false, 2], [1, false, 1], [3, true, 2], [5, true, 1], [11, true, 1]] as const) {
     const p = { nClusters: k, seed: 5, maxIter: 30, tol: 0, pruning, threads, parallelMinRows: 1000 };
     const js = await new KMeans({ ...p, simd: false }).fitAsync(X);
     const wa = await new KMeans({ ...p, simd: true }).fitAsync(X);
@@ -292,7 +292,7 @@ test('the WebAssembly bounded E-step gives bit for bit the JavaScript one (label
   const { WasmArena, wasmBoundedBlock } = await import('../../src/ml/cluster/wasm-assign.ts');
   const { assignRangeBounded, centreGeometry } = await import('../../src/ml/cluster/kernels.ts');
   const r = new Rng(9);
-  for (const [n, d, k] of [[700, 5, 7], [301, 13, 8], [64, 1, 2], [50, 3, 1]] as const) {
+  for (const [n, d, k] of [[700, 5, 7], [301, 13, 8], [64, 1, 2], [50, 3, 1], [400, 3, 5], [300, 2, 11]] as const) {
     const X = blobs(Array.from({ length: 4 }, (_, c) => Array.from({ length: d }, (_, j) => (c + j) % 3)), Math.ceil(n / 4), 1.2, 5).X;
     const data = X.data.subarray(0, n * d);
     const a = WasmArena.create(data, n, d, k, 1)!;
