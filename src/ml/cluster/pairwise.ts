@@ -12,7 +12,7 @@
 // The float32 values are exact enough to rank and to bound, but DBSCAN's answers must be those of
 // the float64 distances: rounding to float32 is monotone, so a strictly smaller float32 value
 // means a strictly smaller float64 one; only rows whose float32 values tie (k-th neighbour) or lie
-// within 2^-20 of the radius (region queries) are recomputed from the rows in float64. The results
+// within 2^-19 of the radius (region queries) are recomputed from the rows in float64. The results
 // equal the kd-tree's exactly.
 import type { Matrix } from '../core/matrix.ts';
 import { F32, F64, I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, uleb } from '../../util/wasm.ts';
@@ -342,6 +342,8 @@ const ROWS_PER_CALL = 128;
 /** side of the square blocks the matrix is filled by: the mirrored writes stay in cache */
 const TILE = 64;
 const align16 = (v: number) => Math.ceil(v / 16) * 16;
+/** the largest matrix: 32-bit byte offsets, with room for the scratch after it */
+const MAX_BYTES = 2 ** 31;
 
 export interface DistanceMatrixOptions {
   /** use the JavaScript loops even where WebAssembly SIMD is available (tests) */
@@ -392,6 +394,8 @@ export class DistanceMatrix {
   /** The distances of X's rows (n^2 float32: 4 n^2 bytes). */
   static of(X: Matrix, opts: DistanceMatrixOptions = {}): DistanceMatrix {
     if (!Number.isInteger(X.rows) || X.rows < 1) throw new Error(`DistanceMatrix: ${X.rows} rows`);
+    // the kernels address the matrix with 32-bit offsets
+    if (X.rows * X.rows * 4 > MAX_BYTES) throw new Error(`DistanceMatrix: ${X.rows} rows need ${(X.rows * X.rows * 4 / 2 ** 30).toFixed(1)} GB, more than ${MAX_BYTES / 2 ** 30} GB`);
     return new DistanceMatrix(X, opts.wasm ?? true);
   }
 
