@@ -28,10 +28,31 @@ export interface BinnedData {
 
 const MAX_BUNDLE = 255;
 
+/**
+ * The last matrix binned: several tree models fitted on the same rows (a model comparison, a
+ * backtest fold's forest and boosting) then bin them once. Its data is held weakly, with a
+ * checksum of its values, so a matrix changed in place since is binned again.
+ */
+let recent: { data: WeakRef<Float64Array>; rows: number; cols: number; key: string; sum: number; binned: BinnedData } | null = null;
+
 export function buildBinnedData(X: Matrix, opts: { maxBins?: number; seed?: number; shared?: boolean } = {}): BinnedData {
-  const be = fitBinEdges(X, opts.maxBins ?? 255, opts.seed ?? 0);
+  const maxBins = opts.maxBins ?? 255, seed = opts.seed ?? 0, shared = opts.shared ?? false;
+  const key = `${maxBins} ${seed} ${shared}`;
+  const r = recent;
+  if (r && r.data.deref() === X.data && r.rows === X.rows && r.cols === X.cols && r.key === key && r.sum === checksum(X.data)) return r.binned;
+  const be = fitBinEdges(X, maxBins, seed);
   const raw = binMatrix(X, be);
-  return bundle(raw, X.rows, X.cols, be, opts.shared ?? false);
+  const binned = bundle(raw, X.rows, X.cols, be, shared);
+  recent = { data: new WeakRef(X.data), rows: X.rows, cols: X.cols, key, sum: checksum(X.data), binned };
+  return binned;
+}
+
+/** 2 x 32 bits of FNV-1a over the values' words: any single changed word changes both. */
+function checksum(a: Float64Array): number {
+  const u = new Int32Array(a.buffer, a.byteOffset, 2 * a.length);
+  let h1 = 0x811c9dc5 ^ a.length, h2 = 0x9e3779b9;
+  for (let i = 0; i < u.length; i++) { const w = u[i]!; h1 = Math.imul(h1 ^ w, 0x01000193); h2 = Math.imul(h2 ^ w, 0x5bd1e995); }
+  return (h1 >>> 0) * 4294967296 + (h2 >>> 0);
 }
 
 function bundle(raw: Uint8Array, n: number, d: number, be: BinEdges, shared: boolean): BinnedData {

@@ -41,3 +41,16 @@ test('one-hot columns are bundled into one column without losing any bin', () =>
   const raw = binMatrix(X, fitBinEdges(X));
   for (let i = 0; i < X.rows; i++) for (let f = 0; f < X.cols; f++) assert.equal(featureBin(data, i, f), raw[i * X.cols + f]);
 });
+
+test('the same rows are binned once for several fits, and again once changed in place', () => {
+  const X = { rows: 6, cols: 2, data: Float64Array.of(1, 0, 2, 1, 3, 0, 4, 1, 5, 0, 6, 1) };
+  const a = buildBinnedData(X, { maxBins: 4 });
+  assert.equal(buildBinnedData(X, { maxBins: 4 }), a, 'same data, same options: the binning is reused');
+  assert.notEqual(buildBinnedData(X, { maxBins: 3 }), a, 'other options: binned again');
+  const b = buildBinnedData(X, { maxBins: 4 });
+  X.data[0] = 100; // the largest value of feature 0 now
+  const c = buildBinnedData(X, { maxBins: 4 });
+  assert.notEqual(c, b, 'changed in place: binned again');
+  assert.equal(featureBin(c, 0, 0), c.edges[0]!.length, 'row 0 falls in the last bin of feature 0');
+  assert.equal(buildBinnedData({ ...X, data: X.data.slice() }, { maxBins: 4 }) === c, false, 'an equal copy is another matrix');
+});
