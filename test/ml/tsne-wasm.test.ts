@@ -3,7 +3,7 @@
 // the repulsion runs in single precision).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tsneGradient2d, tsneSimd, type UpperP } from '../../src/ml/decomposition/tsne-wasm.ts';
+import { rowDistances, tsneGradient2d, tsneSimd, type UpperP } from '../../src/ml/decomposition/tsne-wasm.ts';
 
 function lcg(seed: number): () => number {
   let s = seed;
@@ -57,5 +57,23 @@ test('t-SNE gradient: WebAssembly equals its JavaScript twin exactly, and both a
     const again = new Float64Array(2 * n);
     wasm.gradient(Y, 1, again);
     assert.deepEqual(again, a);
+  }
+});
+
+test('t-SNE row distances: WebAssembly equals the plain loop exactly', () => {
+  for (const [n, d] of [[1, 3], [2, 1], [7, 13], [300, 5]] as const) {
+    const rnd = lcg(n * 31 + d);
+    const X = { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => (rnd() - 0.5) * 8) };
+    const wasm = rowDistances(X), js = rowDistances(X, { js: true });
+    const a = new Float64Array(n), b = new Float64Array(n);
+    for (const i of [0, n >> 1, n - 1]) {
+      wasm(i, a); js(i, b);
+      assert.deepEqual(a, b, `row ${i} of ${n} x ${d}`);
+      assert.equal(a[i], 0);
+      const j = (i + 1) % n;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (X.data[i * d + t]! - X.data[j * d + t]!) ** 2;
+      assert.ok(Math.abs(a[j]! - s) <= 1e-12 * Math.max(1, s));
+    }
   }
 });

@@ -154,13 +154,78 @@ function attractionFn() {
   return { name: 'attraction', params: 8, locals: [[4, I32], [9, F64]] as [number, number][], code };
 }
 
+function distancesFn() {
+  // params: n2 (the column stride: n rounded up to even), d, x (column-major), i, out
+  const N2 = 0, D = 1, XA = 2, I = 3, OUT = 4;
+  // i32: t, col, p, q, end; v128: xi, e
+  const T = 5, COL = 6, PQ = 7, PO = 8, LIM = 9, XIV = 10, E = 11;
+  const code = [
+    ...BLOCK, ...LOOP, // columns t
+    ...get(T), ...get(D), I32_GE_U, BR_IF, 1,
+    // col = x + 8 t n2; xi = col[i]
+    ...get(XA), ...get(T), ...get(N2), 0x6c, ...i32Const(3), I32_SHL, I32_ADD, ...tee(COL),
+    ...get(I), ...i32Const(3), I32_SHL, I32_ADD, ...F64_LOAD(), ...vop(SPLAT), ...set(XIV),
+    ...get(COL), ...set(PQ), ...get(OUT), ...set(PO),
+    ...get(OUT), ...get(N2), ...i32Const(3), I32_SHL, I32_ADD, ...set(LIM),
+    ...BLOCK, ...LOOP, // rows j, two at a time
+    ...get(PO), ...get(LIM), I32_GE_U, BR_IF, 1,
+    ...get(XIV), ...get(PQ), ...V_LOAD(), ...vop(VSUB), ...tee(E), ...get(E), ...vop(VMUL), ...set(E),
+    // the first column writes e*e (as 0 + e*e), the others add it
+    ...get(PO),
+    ...get(T), 0x45, ...IF.slice(0, 1), 0x7b, ...get(E), 0x05, ...get(PO), ...V_LOAD(), ...get(E), ...vop(VADD), END,
+    ...V_STORE(),
+    ...get(PQ), ...i32Const(16), I32_ADD, ...set(PQ),
+    ...get(PO), ...i32Const(16), I32_ADD, ...set(PO),
+    BR, 0, END, END,
+    ...get(T), ...i32Const(1), I32_ADD, ...set(T),
+    BR, 0, END, END,
+  ];
+  return { name: 'distances', params: 5, locals: [[5, I32], [2, V128]] as [number, number][], code };
+}
+
 let compiled: WebAssembly.Module | null | undefined;
 
 function module(): WebAssembly.Module | null {
   if (compiled === undefined) {
-    try { compiled = new WebAssembly.Module(memoryModule([repulsionFn(), attractionFn()])); } catch { compiled = null; }
+    try { compiled = new WebAssembly.Module(memoryModule([repulsionFn(), attractionFn(), distancesFn()])); } catch (e) {
+      // no SIMD here: the JavaScript twins; SIMD here but the module rejected: a bug to report
+      if (simdSupported()) throw e;
+      compiled = null;
+    }
   }
   return compiled;
+}
+
+/** Whether this engine validates a module with one SIMD instruction (v128.const, drop). */
+function simdSupported(): boolean {
+  const body = [0x00, ...V_ZERO(), 0x1a, 0x0b];
+  return WebAssembly.validate(Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, body.length + 2, 1, body.length, ...body]));
+}
+
+/**
+ * Squared Euclidean distances from row i to every row of X (out[j], j < n), summed over the
+ * columns in order as a plain loop would: WebAssembly SIMD two rows at a time over a column-major
+ * copy of X, or that plain loop where SIMD is unavailable (or `js` is asked for).
+ */
+export function rowDistances(X: { rows: number; cols: number; data: Float64Array }, opts: { js?: boolean } = {}): (i: number, out: Float64Array) => void {
+  const n = X.rows, d = X.cols, data = X.data;
+  const m = opts.js ? null : module();
+  if (!m) {
+    return (i, out) => {
+      const oi = i * d;
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let t = 0, oj = j * d; t < d; t++) { const e = data[oi + t]! - data[oj + t]!; s += e * e; }
+        out[j] = s;
+      }
+    };
+  }
+  const n2 = n + (n & 1), outAt = 8 * n2 * d;
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((outAt + 8 * n2) / 65536)) });
+  const fn = (new WebAssembly.Instance(m, { env: { mem: memory } }).exports as { distances(n2: number, d: number, x: number, i: number, out: number): void }).distances;
+  const f64 = new Float64Array(memory.buffer), res = f64.subarray(outAt / 8, outAt / 8 + n);
+  for (let j = 0; j < n; j++) for (let t = 0; t < d; t++) f64[t * n2 + j] = data[j * d + t]!;
+  return (i, out) => { fn(n2, d, 0, i, outAt); out.set(res); };
 }
 
 /** Whether the WebAssembly kernels run here (else tsneGradient2d uses the JavaScript twins). */

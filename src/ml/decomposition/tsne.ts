@@ -11,7 +11,7 @@ import { checkXy, resolveParams } from '../core/estimator.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import { PCA } from './pca.ts';
-import { tsneGradient2d, type UpperP } from './tsne-wasm.ts';
+import { rowDistances, tsneGradient2d, type UpperP } from './tsne-wasm.ts';
 
 export interface TSNEParams {
   nComponents: number; perplexity: number; maxIter: number; earlyExaggeration: number;
@@ -84,17 +84,13 @@ export class TSNE {
  * p_ij = (p_j|i + p_i|j) / 2n.
  */
 function affinities(X: Matrix, perplexity: number): UpperP {
-  const n = X.rows, d = X.cols, K = Math.min(n - 1, Math.floor(3 * perplexity)), data = X.data;
+  const n = X.rows, K = Math.min(n - 1, Math.floor(3 * perplexity));
   const nbr = new Int32Array(n * K), pc = new Float64Array(n * K);
   const dist = new Float64Array(n), sel = new Float64Array(n), dk = new Float64Array(K);
   const target = Math.log(perplexity);
+  const distances = rowDistances(X);
   for (let i = 0; i < n; i++) {
-    const oi = i * d;
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let t = 0, oj = j * d; t < d; t++) { const e = data[oi + t]! - data[oj + t]!; s += e * e; }
-      dist[j] = s;
-    }
+    distances(i, dist);
     dist[i] = Infinity;
     // the K nearest: every row below the K-th smallest distance, then rows at it in row order
     sel.set(dist);
