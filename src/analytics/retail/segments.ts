@@ -99,15 +99,15 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   const scorer = new SilhouetteScorer(X, { distances: opts.distances });
   for (let k = lo; k <= Math.min(hi, X.rows - 1); k++) {
     let best: { km: KMeans; s: number } | null = null;
-    const seen = new Map<string, number>(); // restarts often converge to the same partition: score it once
+    const seen = new PartitionMap<number>(); // restarts often converge to the same partition: score it once
     const fits = Array.from({ length: nInit }, (_, r) => new KMeans({ nClusters: k, nInit: 1, seed: seed + r }).fit(X));
     const floor = Math.min(...fits.map((f) => f.inertia));
     // only the restarts the objective cannot tell apart (within 0.1% of the best inertia) are
     // candidates; one that converged to a clearly worse optimum is not scored
     for (const km of fits.filter((f) => f.inertia <= floor * (1 + INERTIA_TOLERANCE))) {
-      const key = partitionKey(km.labels);
-      let s = seen.get(key);
-      if (s === undefined) { s = scorer.score(km.labels); seen.set(key, s); }
+      const labels = km.labels;
+      let s = seen.get(labels);
+      if (s === undefined) { s = scorer.score(labels); seen.set(labels, s); }
       if (!best || s > best.s) best = { km, s };
     }
     models.set(k, best!.km);
@@ -166,16 +166,53 @@ export function elbowK(scan: KChoice[]): number {
   return best;
 }
 
-/** A label vector's partition, independent of the cluster numbering (relabelled by first use). */
-function partitionKey(labels: Int32Array): string {
-  const map = new Map<number, number>();
+/**
+ * Values by partition: label vectors that group the rows the same way (whatever the cluster
+ * numbers) share an entry. A vector is relabelled by first use, hashed, and compared in full with
+ * the vectors of the same hash.
+ */
+class PartitionMap<V> {
+  private readonly buckets = new Map<number, { canon: Int32Array; value: V }[]>();
+
+  get(labels: Int32Array): V | undefined {
+    const canon = relabel(labels);
+    return this.buckets.get(hashOf(canon))?.find((e) => sameLabels(e.canon, canon))?.value;
+  }
+
+  set(labels: Int32Array, value: V): void {
+    const canon = relabel(labels), h = hashOf(canon);
+    const list = this.buckets.get(h) ?? [];
+    const hit = list.find((e) => sameLabels(e.canon, canon));
+    if (hit) hit.value = value; else list.push({ canon, value });
+    this.buckets.set(h, list);
+  }
+}
+
+/** labels renumbered by first use (labels are small non-negative integers) */
+function relabel(labels: Int32Array): Int32Array {
+  const map: number[] = [];
   const out = new Int32Array(labels.length);
+  let next = 0;
   for (let i = 0; i < labels.length; i++) {
-    let c = map.get(labels[i]!);
-    if (c === undefined) { c = map.size; map.set(labels[i]!, c); }
+    const l = labels[i]!;
+    let c = map[l];
+    if (c === undefined) { c = next++; map[l] = c; }
     out[i] = c;
   }
-  return Buffer.from(out.buffer).toString('base64');
+  return out;
+}
+
+/** FNV-1a over the 32-bit values */
+function hashOf(a: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < a.length; i++) h = Math.imul(h ^ a[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+function sameLabels(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 // Prototypes in (freshness, value) z-space: freshness = -z(log recency), value = mean of
