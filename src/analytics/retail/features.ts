@@ -42,10 +42,12 @@ export async function productCategories(wh: Warehouse): Promise<string[]> {
   return r.map((x) => x.category);
 }
 
-/** Countries with the most customers before the cutoff (the one-hot country columns). */
+/** Countries with the most customers before the cutoff (the one-hot country columns; a customer's country as in customerFeaturesAt). */
 export async function topCountries(wh: Warehouse, cutoff: Date, n = 5): Promise<string[]> {
   const r = await wh.query<{ country: string }>(`
-    SELECT country FROM (SELECT customer_id, mode(country) AS country FROM ${LINES} WHERE ts < ${ts(cutoff)} GROUP BY 1)
+    SELECT country FROM (
+      SELECT customer_id, first(country ORDER BY n DESC, since, country) AS country
+      FROM (SELECT customer_id, country, count(*) AS n, min(ts) AS since FROM ${LINES} WHERE ts < ${ts(cutoff)} GROUP BY ALL) GROUP BY 1)
     GROUP BY 1 ORDER BY count(*) DESC, country LIMIT ${n}`);
   return r.map((x) => x.country);
 }
