@@ -177,6 +177,21 @@ function addRowsFunction() {
   return { name: 'addRows', params: 4, locals: [[5, I32], [1, V128]] as [number, number][], code: c };
 }
 
+/** apply(acc, n, k8, from8, to8, sums): sums[i][from] -= acc[i], sums[i][to] += acc[i] for every i < n. */
+function applyFunction() {
+  const ACCP = 0, N = 1, K8 = 2, F8 = 3, T8 = 4, OUT = 5, I = 6, P = 7, A = 8, X = 9, V = 10;
+  const c: number[] = [];
+  c.push(...i32c(0), ...set(I), ...get(ACCP), ...set(P), ...get(OUT), ...set(A));
+  c.push(BLOCK, VOID, LOOP, VOID);
+  c.push(...get(I), ...get(N), I32_GE_U, BR_IF, 1);
+  c.push(...get(P), ...mem(F64_LOAD, 3, 0), ...set(V));
+  c.push(...get(A), ...get(F8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_SUB, ...mem(F64_STORE, 3, 0));
+  c.push(...get(A), ...get(T8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_ADD, ...mem(F64_STORE, 3, 0));
+  c.push(...get(P), ...i32c(8), I32_ADD, ...set(P), ...get(A), ...get(K8), I32_ADD, ...set(A), ...get(I), ...i32c(1), I32_ADD, ...set(I));
+  c.push(BR, 0, END, END);
+  return { name: 'apply', params: 6, locals: [[4, I32], [1, F64]] as [number, number][], code: c };
+}
+
 /**
  * kth(D, n, i0, i1, k, heap, out): for rows i in [i0, i1), T = the k-th smallest value of row i
  * (a max-heap of k float32 at `heap`; four values are compared with the heap's top at once and
@@ -320,6 +335,7 @@ interface Kernels {
   sumsBlock(...a: number[]): void;
   sumsRow(...a: number[]): void;
   addRows(rows: number, count: number, n: number, acc: number): void;
+  apply(acc: number, n: number, k8: number, from8: number, to8: number, sums: number): void;
   kth(db: number, n: number, i0: number, i1: number, k: number, heap: number, out: number): void;
   count(db: number, n: number, i0: number, i1: number, lohi: number, out: number): void;
 }
@@ -329,7 +345,7 @@ const modules = new Map<number, WebAssembly.Module | null>();
 function kernelModule(d: number): WebAssembly.Module | null {
   if (modules.has(d)) return modules.get(d)!;
   let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), addRowsFunction(), kthFunction(), countFunction()])); } catch { m = null; }
+  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), addRowsFunction(), applyFunction(), kthFunction(), countFunction()])); } catch { m = null; }
   modules.set(d, m);
   return m;
 }
@@ -470,15 +486,17 @@ export class DistanceMatrix {
       list.push(rows[t]!);
     }
     const most = Math.max(0, ...[...byPair.values()].map((l) => l.length));
-    const base = this.ensureScratch(n * 8 + most * 4), buf = this.memory!.buffer;
-    const acc = new Float64Array(buf, base, n), offsets = new Int32Array(buf, base + n * 8, most);
+    const sumsAt = align16(n * 8), offAt = sumsAt + align16(n * k * 8);
+    const base = this.ensureScratch(offAt + most * 4), buf = this.memory!.buffer;
+    const acc = new Float64Array(buf, base, n), w = new Float64Array(buf, base + sumsAt, n * k), offsets = new Int32Array(buf, base + offAt, most);
+    w.set(sums);
     for (const [key, list] of byPair) {
-      const f = Math.floor(key / k), g = key % k;
       acc.fill(0);
       for (let t = 0; t < list.length; t++) offsets[t] = list[t]! * n * 4;
-      this.kernels.addRows(base + n * 8, list.length, n, base);
-      for (let i = 0, o = 0; i < n; i++, o += k) { const v = acc[i]!; sums[o + f] -= v; sums[o + g] += v; }
+      this.kernels.addRows(base + offAt, list.length, n, base);
+      this.kernels.apply(base, n, k * 8, Math.floor(key / k) * 8, (key % k) * 8, base + sumsAt);
     }
+    sums.set(w);
   }
 
   /** squared float64 distance between rows i and j, as the kd-tree computes it */
