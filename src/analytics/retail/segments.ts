@@ -2,8 +2,7 @@
 // chosen by silhouette over a range (inertia kept for the elbow chart); DBSCAN with eps at the
 // knee of the k-distance curve; profiles with readable names; PCA 2-D/3-D and t-SNE 2-D
 // projections; and a matcher (segment + most similar customers) for a customer or a new profile.
-import { DBSCAN, KMeans, kDistance } from '../../ml/cluster/index.ts';
-import { DistanceMatrix } from '../../ml/cluster/pairwise.ts';
+import { DBSCAN, DistanceMatrix, KMeans, kDistance } from '../../ml/cluster/index.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
 import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
 import { defaultThreads } from '../../util/workers.ts';

@@ -17,7 +17,7 @@
 // sample. The matrix can be handed in (`distances`), so other work on the same rows (DBSCAN)
 // shares it.
 import type { Matrix } from '../../ml/core/matrix.ts';
-import { DistanceMatrix } from '../../ml/cluster/pairwise.ts';
+import { DistanceMatrix } from '../../ml/cluster/index.ts';
 import { silhouette } from '../../ml/metrics/index.ts';
 
 interface Base { labels: Int32Array; sums: Float64Array; counts: Float64Array }
