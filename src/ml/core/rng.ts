@@ -14,7 +14,9 @@ export class Rng {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.a = next(); this.b = next(); this.c = next(); this.d = next();
+    // kept as int32 (the same bits): small integers to the engine, where uint32 values above 2^31
+    // would make every state field a boxed double
+    this.a = next() | 0; this.b = next() | 0; this.c = next() | 0; this.d = next() | 0;
   }
 
   /** uniform 32-bit unsigned integer */
@@ -59,5 +61,5 @@ export class Rng {
 }
 
 function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+  return (x << k) | (x >>> (32 - k));
 }
