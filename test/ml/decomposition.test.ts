@@ -75,4 +75,9 @@ test('t-SNE separates three 10-D blobs and is deterministic for a seed', () => {
   assert.equal(s.embedding.rows, 60);
   assert.equal(new Set(s.indices).size, 60);
   assert.throws(() => new TSNE({ nComponents: 4 }), InvalidParameterError);
+  assert.throws(() => new TSNE({ exaggerationIter: -1 }), InvalidParameterError);
+  // a shorter exaggerated phase is a different run of the same seed
+  const shorter = new TSNE({ perplexity: 15, maxIter: 500, exaggerationIter: 100, seed: 1 }).fitTransform(X);
+  assert.notDeepEqual(Array.from(shorter.embedding.data), Array.from(res.embedding.data));
+  assert.ok(shorter.kl > 0 && shorter.kl < 1, `KL ${shorter.kl}`);
 });

@@ -15,6 +15,8 @@ import { rowDistances, tsneGradient2d, type UpperP } from './tsne-wasm.ts';
 
 export interface TSNEParams {
   nComponents: number; perplexity: number; maxIter: number; earlyExaggeration: number;
+  /** iterations with early exaggeration (and momentum 0.5) before the rest; scikit-learn's 250 */
+  exaggerationIter: number;
   /** 0 = auto: max(n / earlyExaggeration / 4, 50) */
   learningRate: number; seed: number; maxSamples: number;
 }
@@ -26,10 +28,11 @@ export class TSNE {
   readonly params: TSNEParams;
 
   constructor(params: Partial<TSNEParams> = {}) {
-    this.params = resolveParams(this.kind, { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, learningRate: 0, seed: 0, maxSamples: 3000 }, params);
+    this.params = resolveParams(this.kind, { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, exaggerationIter: 250, learningRate: 0, seed: 0, maxSamples: 3000 }, params);
     const p = this.params;
     if (p.nComponents !== 2 && p.nComponents !== 3) throw new InvalidParameterError(`TSNE: nComponents must be 2 or 3, got ${p.nComponents}`);
     if (!(p.perplexity > 1)) throw new InvalidParameterError(`TSNE: perplexity must be > 1, got ${p.perplexity}`);
+    if (!(Number.isInteger(p.exaggerationIter) && p.exaggerationIter >= 0)) throw new InvalidParameterError(`TSNE: exaggerationIter must be an integer >= 0, got ${p.exaggerationIter}`);
     if (!(p.maxSamples >= 10 && p.maxSamples <= 5000)) throw new InvalidParameterError(`TSNE: maxSamples must be in 10..5000 (exact t-SNE is O(n^2)), got ${p.maxSamples}`);
   }
 
@@ -52,7 +55,7 @@ export class TSNE {
     for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) Y[i * dim + c] = c < init.cols ? (init.data[i * init.cols + c]! / sd) * 1e-4 : 1e-4 * rng.normal();
     const lr = p.learningRate > 0 ? p.learningRate : Math.max(n / p.earlyExaggeration / 4, 50);
     const update = new Float64Array(n * dim), gains = new Float64Array(n * dim).fill(1), grad = new Float64Array(n * dim);
-    const exIters = Math.min(250, p.maxIter);
+    const exIters = Math.min(p.exaggerationIter, p.maxIter);
     const g2 = dim === 2 ? tsneGradient2d(n, P) : null;
     for (let it = 0; it < p.maxIter; it++) {
       const exaggeration = it < exIters ? p.earlyExaggeration : 1;
