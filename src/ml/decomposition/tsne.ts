@@ -60,23 +60,35 @@ export class TSNE {
     for (let it = 0; it < p.maxIter; it++) {
       const exaggeration = it < exIters ? p.earlyExaggeration : 1;
       if (g2) g2.gradient(Y, exaggeration, grad); else gradient(Y, n, dim, P, exaggeration, grad);
-      const momentum = it < exIters ? 0.5 : 0.8;
-      for (let t = 0; t < n * dim; t++) {
-        const g = grad[t]!;
-        gains[t] = g * update[t]! < 0 ? gains[t]! + 0.2 : Math.max(gains[t]! * 0.8, 0.01);
-        update[t] = momentum * update[t]! - lr * gains[t]! * g;
-        Y[t] += update[t]!;
-      }
-      // keep the layout centred (the objective is translation invariant)
-      for (let c = 0; c < dim; c++) {
-        let m = 0;
-        for (let i = 0; i < n; i++) m += Y[i * dim + c]!;
-        m /= n;
-        for (let i = 0; i < n; i++) Y[i * dim + c] -= m;
-      }
+      step(Y, grad, update, gains, it < exIters ? 0.5 : 0.8, lr);
+      centre(Y, n, dim);
     }
     const Z = g2 ? g2.normaliser(Y) : repulsion(Y, n, dim, null);
     return { embedding: { rows: n, cols: dim, data: Y }, indices, kl: klDivergence(Y, n, dim, P, Z) };
+  }
+}
+
+/**
+ * One step of gradient descent with momentum and per-coordinate gains. A function of its own
+ * (as centre()): compiled on its first calls, where as a loop inside fitTransform it ran slowly
+ * until that whole method was compiled mid-run.
+ */
+function step(Y: Float64Array, grad: Float64Array, update: Float64Array, gains: Float64Array, momentum: number, lr: number): void {
+  for (let t = 0; t < Y.length; t++) {
+    const g = grad[t]!;
+    gains[t] = g * update[t]! < 0 ? gains[t]! + 0.2 : Math.max(gains[t]! * 0.8, 0.01);
+    update[t] = momentum * update[t]! - lr * gains[t]! * g;
+    Y[t] += update[t]!;
+  }
+}
+
+/** Keeps the layout centred (the objective is translation invariant). */
+function centre(Y: Float64Array, n: number, dim: number): void {
+  for (let c = 0; c < dim; c++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += Y[i * dim + c]!;
+    m /= n;
+    for (let i = 0; i < n; i++) Y[i * dim + c] -= m;
   }
 }
 
