@@ -104,42 +104,62 @@ function affinities(X: Matrix, perplexity: number): UpperP {
   const dist = new Float64Array(n), sel = new Float64Array(n), dk = new Float64Array(K);
   const target = Math.log(perplexity);
   const distances = rowDistances(X);
+  // each row's work in functions of their own (compiled on their first calls; see step())
   for (let i = 0; i < n; i++) {
     distances(i, dist);
     dist[i] = Infinity;
-    // the K nearest: every row below the K-th smallest distance, then rows at it in row order
-    sel.set(dist);
-    const kth = selectKth(sel, K - 1);
-    let m = 0, dmin = Infinity;
-    for (let j = 0; j < n; j++) if (dist[j]! < kth) nbr[i * K + m++] = j;
-    for (let j = 0; j < n && m < K; j++) if (dist[j] === kth) nbr[i * K + m++] = j;
-    for (let k = 0; k < K; k++) { const v = dist[nbr[i * K + k]!]!; dk[k] = v; if (v < dmin) dmin = v; }
-    // distances shifted by the nearest one: the same conditional, without underflow
-    for (let k = 0; k < K; k++) dk[k] -= dmin;
-    // the entropy falls as beta grows; Newton steps (dH/dbeta = -beta Var(d)) inside the bracket
-    // the bisection keeps, bisection when a step would leave it: a handful of steps, not dozens
-    let beta = 1, lo = 0, hi = Infinity;
-    for (let step = 0; step < 100; step++) {
-      let sum = 0, hsum = 0, h2sum = 0;
-      for (let k = 0; k < K; k++) { const v = dk[k]!, w = Math.exp(-v * beta); sum += w; hsum += w * v; h2sum += w * v * v; }
-      const mean = hsum / sum, H = Math.log(sum) + beta * mean; // entropy in nats
-      const diff = H - target;
-      if (Math.abs(diff) < 1e-5) break;
-      if (diff > 0) lo = beta; else hi = beta;
-      const next = beta + diff / (beta * (h2sum / sum - mean * mean));
-      beta = next > lo && next < hi ? next : diff > 0 ? (hi === Infinity ? beta * 2 : (beta + hi) / 2) : (beta + lo) / 2;
-    }
-    let sum = 0;
-    for (let k = 0; k < K; k++) { const w = Math.exp(-dk[k]! * beta); pc[i * K + k] = w; sum += w; }
-    for (let k = 0; k < K; k++) pc[i * K + k] /= sum;
+    nearest(dist, sel, K, nbr.subarray(i * K, (i + 1) * K), dk);
+    conditional(dk, target, pc.subarray(i * K, (i + 1) * K));
   }
+  return symmetrise(n, K, nbr, pc);
+}
+
+/**
+ * The K nearest rows (nbr: every row below the K-th smallest distance, then rows at it in row
+ * order) and their distances less the smallest (dk: the same conditional, without underflow).
+ */
+function nearest(dist: Float64Array, sel: Float64Array, K: number, nbr: Int32Array, dk: Float64Array): void {
+  const n = dist.length;
+  sel.set(dist);
+  const kth = selectKth(sel, K - 1);
+  let m = 0, dmin = Infinity;
+  for (let j = 0; j < n; j++) if (dist[j]! < kth) nbr[m++] = j;
+  for (let j = 0; j < n && m < K; j++) if (dist[j] === kth) nbr[m++] = j;
+  for (let k = 0; k < K; k++) { const v = dist[nbr[k]!]!; dk[k] = v; if (v < dmin) dmin = v; }
+  for (let k = 0; k < K; k++) dk[k] -= dmin;
+}
+
+/**
+ * p_j|i over the neighbours (out), a Gaussian whose precision beta gives the target entropy.
+ * The entropy falls as beta grows; Newton steps (dH/dbeta = -beta Var(d)) inside the bracket
+ * the bisection keeps, bisection when a step would leave it: a handful of steps, not dozens.
+ */
+function conditional(dk: Float64Array, target: number, out: Float64Array): void {
+  const K = dk.length;
+  let beta = 1, lo = 0, hi = Infinity;
+  for (let step = 0; step < 100; step++) {
+    let sum = 0, hsum = 0, h2sum = 0;
+    for (let k = 0; k < K; k++) { const v = dk[k]!, w = Math.exp(-v * beta); sum += w; hsum += w * v; h2sum += w * v * v; }
+    const mean = hsum / sum, H = Math.log(sum) + beta * mean; // entropy in nats
+    const diff = H - target;
+    if (Math.abs(diff) < 1e-5) break;
+    if (diff > 0) lo = beta; else hi = beta;
+    const next = beta + diff / (beta * (h2sum / sum - mean * mean));
+    beta = next > lo && next < hi ? next : diff > 0 ? (hi === Infinity ? beta * 2 : (beta + hi) / 2) : (beta + lo) / 2;
+  }
+  let sum = 0;
+  for (let k = 0; k < K; k++) { const w = Math.exp(-dk[k]! * beta); out[k] = w; sum += w; }
+  for (let k = 0; k < K; k++) out[k] /= sum;
+}
+
+/** The upper triangle of p_ij = (p_j|i + p_i|j) / 2n from each row's K neighbours and conditionals. */
+function symmetrise(n: number, K: number, nbr: Int32Array, pc: Float64Array): UpperP {
   // who lists i as a neighbour (p_i|q for every q), grouped by i
   const revStart = new Int32Array(n + 1);
   for (let t = 0; t < n * K; t++) revStart[nbr[t]! + 1]++;
   for (let i = 0; i < n; i++) revStart[i + 1] += revStart[i]!;
   const revRow = new Int32Array(n * K), revVal = new Float64Array(n * K), fill = revStart.slice(0, n);
   for (let q = 0; q < n; q++) for (let k = 0; k < K; k++) { const t = fill[nbr[q * K + k]!]!++; revRow[t] = q; revVal[t] = pc[q * K + k]!; }
-  // upper triangle: p_ij = (p_j|i + p_i|j) / 2n for j > i
   const rowPtr = new Int32Array(n + 1), cols = new Int32Array(n * K), vals = new Float64Array(n * K);
   const acc = new Float64Array(n), mark = new Int32Array(n).fill(-1), list = new Int32Array(n);
   let nnz = 0;
