@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** bumped when the way the bundle is built changes */
-const FORMAT = 3;
+const FORMAT = 4;
 
 function sourceFiles(dir, out = []) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -72,12 +72,25 @@ async function build(root, dir, files) {
   }
 }
 
-/** Packages bundled: pure JavaScript, loaded by every command (zod alone is ~95 ESM files). */
-const BUNDLED = new Set(['zod', 'commander']);
+/**
+ * Packages bundled: JavaScript loaded by every command (zod alone is ~95 ESM files, kysely and
+ * DuckDB's API ~90 CommonJS files). DuckDB's native bindings stay outside.
+ */
+const BUNDLED = new Set(['zod', 'commander', 'kysely', '@duckdb/node-api']);
+const NATIVE = ['@duckdb/node-bindings'];
 
 function externals(root) {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.has(d)).flatMap((d) => [d, `${d}/*`]);
+  return Object.keys({ ...pkg.dependencies, ...pkg.devDependencies }).filter((d) => !BUNDLED.has(d)).concat(NATIVE)
+    .flatMap((d) => [d, `${d}/*`, `${d}-*`]);
+}
+
+/**
+ * Under tsx, kysely and DuckDB's API are required as CommonJS through createRequire (see
+ * src/metadata/kysely.ts); in the bundle that require becomes a bundled one.
+ */
+function bundledRequires(text) {
+  return text.replace(/createRequire\(import\.meta\.url\)\('([^']+)'\)/g, (m, name) => (BUNDLED.has(name) ? `require(${JSON.stringify(name)})` : m));
 }
 
 /**
@@ -89,7 +102,7 @@ const sourceUrls = {
   name: 'source-urls',
   setup(b) {
     b.onLoad({ filter: /\/src\/.*\.ts$/ }, (args) => ({
-      contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
+      contents: bundledRequires(readFileSync(args.path, 'utf8')).replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)),
       loader: 'ts',
     }));
   },

@@ -3,6 +3,7 @@
 // start: a third of `tributary run retail`'s start-up); required as CommonJS they load in
 // ~0.1 s. Every runtime import of kysely goes through here, so the process holds one copy
 // (ddl.ts tells the dialect by instanceof). Type-only imports can stay on 'kysely' itself.
+// The CLI's bundle (bin/cli-bundle.js) turns this require into a bundled one.
 import { createRequire } from 'node:module';
 import type * as K from 'kysely';
 
