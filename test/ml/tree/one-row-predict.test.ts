@@ -84,5 +84,10 @@ test('a few rows walked on the trees as they are give the float form\'s values e
       const few = new CompiledEnsemble(e).predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) });
       assert.deepEqual(few, batch.subarray(r * K, (r + 3) * K), `rows ${r}..${r + 2}`);
     }
+    // one model asked again and again: the first small batches walk the trees, the later ones the float form
+    const kept = new CompiledEnsemble(e);
+    for (let r = 0; r + 3 <= rows.length; r += 3) {
+      assert.deepEqual(kept.predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) }), batch.subarray(r * K, (r + 3) * K), `kept model, rows ${r}..${r + 2}`);
+    }
   }
 });
