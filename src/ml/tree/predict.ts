@@ -23,13 +23,16 @@ const FEAT = 0x3fffffff;
 const BINNED_AFTER = 256;
 
 /**
- * Batches of at most FEW_ROWS rows, the first FEW_CALLS of them, walk the trees as they are:
- * laying out the float form costs about as much as walking a few dozen rows, which a model that
- * predicts one row and is dropped (a backtest fold) never earns back; a model that goes on
- * predicting gets the float form (one cache line per step) after that.
+ * A model's first FEW_CALLS batches walk the trees as they are when the batch has at most
+ * FEW_ROWS rows or the forest at most SMALL_FOREST nodes: laying out the float form costs about
+ * as much as walking a few dozen rows, which a model that predicts one row and is dropped (a
+ * backtest fold) never earns back, and on a forest that fits in cache it saves little, while its
+ * first run of code costs more than the walk (~50 ms for one batch of 3,370 rows through 30
+ * trees). A model that goes on predicting gets the float form (one cache line per step).
  */
 const FEW_ROWS = 8;
 const FEW_CALLS = 16;
+const SMALL_FOREST = 1 << 14;
 
 export class CompiledEnsemble {
   readonly nOutputs: number;
@@ -38,8 +41,9 @@ export class CompiledEnsemble {
   private binned: BinnedForest | null | undefined;
   /** one-row calls answered by the float walk so far (see BINNED_AFTER) */
   private rowCalls = 0;
-  /** small batches walked on the trees as they are so far (see FEW_ROWS) */
+  /** batches walked on the trees as they are so far (see FEW_ROWS) */
   private fewCalls = 0;
+  private nNodes = -1;
   private floatWalk: FloatEnsemble | null = null;
   private readonly base0: number;
   private readonly scale: number;
@@ -52,6 +56,11 @@ export class CompiledEnsemble {
     this.base0 = e.base.length ? e.base[0]! : 0;
     this.scale = e.aggregate === 'average' && e.trees.length ? 1 / e.trees.length : 1;
     this.post = e.postTransform;
+  }
+
+  private nodes(): number {
+    if (this.nNodes < 0) { let s = 0; for (const t of this.e.trees) s += t.feature.length; this.nNodes = s; }
+    return this.nNodes;
   }
 
   /** the float form, built on first use (batches, multi-output, forests binned-predict cannot code) */
@@ -80,7 +89,10 @@ export class CompiledEnsemble {
 
   /** rows x nOutputs after the post transform. */
   predictMatrix(X: Matrix): Float64Array {
-    if (!this.floatWalk && X.rows <= FEW_ROWS && this.fewCalls++ < FEW_CALLS) return walkTrees(this.e, X);
+    if (!this.floatWalk && this.fewCalls < FEW_CALLS && (X.rows <= FEW_ROWS || this.nodes() <= SMALL_FOREST)) {
+      this.fewCalls++;
+      return walkTrees(this.e, X);
+    }
     return this.float().predictMatrix(X);
   }
 }
