@@ -5,6 +5,7 @@
 import type { Matrix } from '../../ml/core/matrix.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { sqlString } from '../../lake/duck.ts';
+import { EXACT_REVENUE } from './revenue-sql.ts';
 
 const LINES = 'curated.commerce_lines';
 const DAY = 86_400;
@@ -88,7 +89,7 @@ export async function customerFeaturesAt(wh: Warehouse, cutoffs: Date[], opts: {
   // more to hand over than to sum here
   const mixCols = opts.categories.map((c, j) => `sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS c${j}`);
   const r = await queryColumns(wh, `
-    WITH inv AS (SELECT customer_id, invoice_no, ts, sum(revenue) AS rev FROM ${LINES} WHERE ts < ${latest} GROUP BY ALL),
+    WITH inv AS (SELECT customer_id, invoice_no, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE ts < ${latest} GROUP BY ALL),
     i AS (SELECT k, us, customer_id, invoice_no, min(ts) AS ts, sum(rev) AS rev FROM inv JOIN ${values} ON inv.ts < cut.cutoff GROUP BY ALL),
     b AS (
       SELECT k, customer_id, (us - epoch_us(max(ts))) / 1e6 / ${DAY} AS recency_days, count(*) AS frequency, sum(rev) AS monetary,
@@ -101,7 +102,7 @@ export async function customerFeaturesAt(wh: Warehouse, cutoffs: Date[], opts: {
       SELECT k, customer_id, first(country ORDER BY n DESC, since, country) AS country
       FROM (SELECT k, customer_id, country, sum(n) AS n, min(ts) AS since FROM ctry JOIN ${values} ON ctry.ts < cut.cutoff GROUP BY ALL)
       GROUP BY k, customer_id),
-    m AS (SELECT customer_id, category, ts, sum(revenue) AS rev FROM ${LINES} WHERE is_product AND ts < ${latest} GROUP BY ALL),
+    m AS (SELECT customer_id, category, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE is_product AND ts < ${latest} GROUP BY ALL),
     mx AS (
       SELECT k, customer_id, sum(rev) AS product_revenue${mixCols.map((c) => `, ${c}`).join('')}
       FROM m JOIN ${values} ON m.ts < cut.cutoff GROUP BY k, customer_id)
@@ -149,7 +150,7 @@ export async function spendAfterAt(wh: Warehouse, at: { cutoff: Date; ids: strin
   const lo = ts(new Date(Math.min(...at.map((a) => a.cutoff.getTime()))));
   const hi = ts(new Date(Math.max(...at.map((a) => a.cutoff.getTime())) + days * 86_400_000));
   const r = await queryColumns(wh, `
-    WITH s AS (SELECT customer_id, ts, sum(revenue) AS rev FROM ${LINES} WHERE ts >= ${lo} AND ts < ${hi} GROUP BY ALL)
+    WITH s AS (SELECT customer_id, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE ts >= ${lo} AND ts < ${hi} GROUP BY ALL)
     SELECT k, customer_id, sum(rev) AS spend FROM s JOIN ${values} ON s.ts >= cut.cutoff AND s.ts < cut.until
     GROUP BY k, customer_id`);
   const by = at.map(() => new Map<string, number>());
@@ -177,13 +178,13 @@ export async function rfmTable(wh: Warehouse, categories?: string[]): Promise<Rf
   // invoices first (a distinct count per customer over every line costs several times this),
   // the country as in customerFeaturesAt, the category mix pivoted
   const r = await queryColumns(wh, `
-    WITH inv AS (SELECT customer_id, invoice_no, max(ts) AS last, sum(revenue) AS rev FROM ${LINES} GROUP BY ALL),
+    WITH inv AS (SELECT customer_id, invoice_no, max(ts) AS last, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} GROUP BY ALL),
     ref AS (SELECT epoch_us(max(last)) + ${DAY * 1e6} AS r FROM inv),
     b AS (SELECT customer_id, floor((any_value(ref.r) - epoch_us(max(last))) / 1e6 / ${DAY}) AS recency, count(*) AS frequency, sum(rev) AS monetary
           FROM inv, ref GROUP BY customer_id),
     h AS (SELECT customer_id, first(country ORDER BY n DESC, since, country) AS country
           FROM (SELECT customer_id, country, count(*) AS n, min(ts) AS since FROM ${LINES} GROUP BY ALL) GROUP BY customer_id),
-    m AS (SELECT customer_id, category, sum(revenue) AS rev FROM ${LINES} WHERE is_product GROUP BY ALL),
+    m AS (SELECT customer_id, category, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE is_product GROUP BY ALL),
     mx AS (SELECT customer_id, sum(rev) AS product_revenue${cats.map((c, j) => `, sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS c${j}`).join('')}
            FROM m GROUP BY customer_id)
     SELECT * FROM b JOIN h USING (customer_id) LEFT JOIN mx USING (customer_id) ORDER BY customer_id`);

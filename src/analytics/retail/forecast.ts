@@ -4,6 +4,7 @@
 // the next period. Forecast against actual is written to curated.commerce_forecast.
 import { mae, mape, rmse } from '../../ml/metrics/regression.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
+import { EXACT_REVENUE } from './revenue-sql.ts';
 import { writeLakeTable } from './lake-rows.ts';
 import { fitRegressor, MODEL_NAMES, type ModelName } from './models.ts';
 
@@ -38,7 +39,7 @@ const SPEC = {
 export async function revenueSeries(wh: Warehouse, granularity: Granularity): Promise<Series> {
   const s = SPEC[granularity];
   const rows = await wh.query<{ period: Date; revenue: number }>(`
-    WITH d AS (SELECT day, sum(revenue) AS rev FROM curated.commerce_lines GROUP BY 1),
+    WITH d AS (SELECT day, sum(${EXACT_REVENUE}) AS rev FROM curated.commerce_lines GROUP BY 1),
     b AS (SELECT min(day) AS lo, max(day) AS hi FROM d),
     g AS (SELECT CAST(unnest(generate_series(date_trunc('${s.trunc}', lo), hi, ${s.step})) AS DATE) AS period FROM b),
     p AS (SELECT CAST(date_trunc('${s.trunc}', day) AS DATE) AS period, sum(rev) AS revenue FROM d GROUP BY 1)
