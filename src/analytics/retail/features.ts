@@ -87,14 +87,14 @@ export async function customerFeaturesAt(wh: Warehouse, cutoffs: Date[], opts: {
   // the category mix comes pivoted, each category's product revenue a column (and the total over
   // every category, for the shares): tens of thousands of (customer, category) rows would cost
   // more to hand over than to sum here
-  const mixCols = opts.categories.map((c, j) => `sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS c${j}`);
+  const mixCols = opts.categories.map((c, j) => `CAST(sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS DOUBLE) AS c${j}`);
   const r = await queryColumns(wh, `
     WITH inv AS (SELECT customer_id, invoice_no, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE ts < ${latest} GROUP BY ALL),
     i AS (SELECT k, us, customer_id, invoice_no, min(ts) AS ts, sum(rev) AS rev FROM inv JOIN ${values} ON inv.ts < cut.cutoff GROUP BY ALL),
     b AS (
-      SELECT k, customer_id, (us - epoch_us(max(ts))) / 1e6 / ${DAY} AS recency_days, count(*) AS frequency, sum(rev) AS monetary,
-             (us - epoch_us(min(ts))) / 1e6 / ${DAY} AS tenure_days, avg(rev) AS avg_ticket,
-             coalesce(sum(rev) FILTER (WHERE epoch_us(ts) >= us - ${90 * DAY * 1e6}), 0) AS last_90d_spend,
+      SELECT k, customer_id, (us - epoch_us(max(ts))) / 1e6 / ${DAY} AS recency_days, count(*) AS frequency, CAST(sum(rev) AS DOUBLE) AS monetary,
+             (us - epoch_us(min(ts))) / 1e6 / ${DAY} AS tenure_days, CAST(avg(rev) AS DOUBLE) AS avg_ticket,
+             CAST(coalesce(sum(rev) FILTER (WHERE epoch_us(ts) >= us - ${90 * DAY * 1e6}), 0) AS DOUBLE) AS last_90d_spend,
              count(*) FILTER (WHERE epoch_us(ts) >= us - ${90 * DAY * 1e6}) AS last_90d_invoices
       FROM i GROUP BY k, us, customer_id),
     ctry AS (SELECT customer_id, country, ts, count(*) AS n FROM ${LINES} WHERE ts < ${latest} GROUP BY ALL),
@@ -104,7 +104,7 @@ export async function customerFeaturesAt(wh: Warehouse, cutoffs: Date[], opts: {
       GROUP BY k, customer_id),
     m AS (SELECT customer_id, category, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE is_product AND ts < ${latest} GROUP BY ALL),
     mx AS (
-      SELECT k, customer_id, sum(rev) AS product_revenue${mixCols.map((c) => `, ${c}`).join('')}
+      SELECT k, customer_id, CAST(sum(rev) AS DOUBLE) AS product_revenue${mixCols.map((c) => `, ${c}`).join('')}
       FROM m JOIN ${values} ON m.ts < cut.cutoff GROUP BY k, customer_id)
     SELECT * FROM b JOIN h USING (k, customer_id) LEFT JOIN mx USING (k, customer_id) ORDER BY k, customer_id`);
   const columns = [...BASE_FEATURES, ...opts.categories.map((c) => `mix_${c}`), ...opts.countries.map((c) => `country_${c}`)];
@@ -151,7 +151,7 @@ export async function spendAfterAt(wh: Warehouse, at: { cutoff: Date; ids: strin
   const hi = ts(new Date(Math.max(...at.map((a) => a.cutoff.getTime())) + days * 86_400_000));
   const r = await queryColumns(wh, `
     WITH s AS (SELECT customer_id, ts, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE ts >= ${lo} AND ts < ${hi} GROUP BY ALL)
-    SELECT k, customer_id, sum(rev) AS spend FROM s JOIN ${values} ON s.ts >= cut.cutoff AND s.ts < cut.until
+    SELECT k, customer_id, CAST(sum(rev) AS DOUBLE) AS spend FROM s JOIN ${values} ON s.ts >= cut.cutoff AND s.ts < cut.until
     GROUP BY k, customer_id`);
   const by = at.map(() => new Map<string, number>());
   r.k!.forEach((k, t) => by[Number(k)]!.set(String(r.customer_id![t]), Number(r.spend![t])));
@@ -180,12 +180,12 @@ export async function rfmTable(wh: Warehouse, categories?: string[]): Promise<Rf
   const r = await queryColumns(wh, `
     WITH inv AS (SELECT customer_id, invoice_no, max(ts) AS last, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} GROUP BY ALL),
     ref AS (SELECT epoch_us(max(last)) + ${DAY * 1e6} AS r FROM inv),
-    b AS (SELECT customer_id, floor((any_value(ref.r) - epoch_us(max(last))) / 1e6 / ${DAY}) AS recency, count(*) AS frequency, sum(rev) AS monetary
+    b AS (SELECT customer_id, floor((any_value(ref.r) - epoch_us(max(last))) / 1e6 / ${DAY}) AS recency, count(*) AS frequency, CAST(sum(rev) AS DOUBLE) AS monetary
           FROM inv, ref GROUP BY customer_id),
     h AS (SELECT customer_id, first(country ORDER BY n DESC, since, country) AS country
           FROM (SELECT customer_id, country, count(*) AS n, min(ts) AS since FROM ${LINES} GROUP BY ALL) GROUP BY customer_id),
     m AS (SELECT customer_id, category, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE is_product GROUP BY ALL),
-    mx AS (SELECT customer_id, sum(rev) AS product_revenue${cats.map((c, j) => `, sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS c${j}`).join('')}
+    mx AS (SELECT customer_id, CAST(sum(rev) AS DOUBLE) AS product_revenue${cats.map((c, j) => `, CAST(sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS DOUBLE) AS c${j}`).join('')}
            FROM m GROUP BY customer_id)
     SELECT * FROM b JOIN h USING (customer_id) LEFT JOIN mx USING (customer_id) ORDER BY customer_id`);
   const ids = r.customer_id!.map(String), n = ids.length, nc = cats.length;

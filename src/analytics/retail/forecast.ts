@@ -43,7 +43,7 @@ export async function revenueSeries(wh: Warehouse, granularity: Granularity): Pr
     b AS (SELECT min(day) AS lo, max(day) AS hi FROM d),
     g AS (SELECT CAST(unnest(generate_series(date_trunc('${s.trunc}', lo), hi, ${s.step})) AS DATE) AS period FROM b),
     p AS (SELECT CAST(date_trunc('${s.trunc}', day) AS DATE) AS period, sum(rev) AS revenue FROM d GROUP BY 1)
-    SELECT g.period, coalesce(p.revenue, 0) AS revenue FROM g LEFT JOIN p USING (period), b
+    SELECT g.period, CAST(coalesce(p.revenue, 0) AS DOUBLE) AS revenue FROM g LEFT JOIN p USING (period), b
     WHERE g.period >= b.lo AND CAST(g.period + ${s.step} AS DATE) - 1 <= b.hi ORDER BY g.period`);
   return { granularity, periods: rows.map((r) => isoDay(r.period)), revenue: Float64Array.from(rows, (r) => Number(r.revenue)) };
 }
