@@ -90,8 +90,8 @@ export class KdTree {
   }
 }
 
-function heapReplaceTop(h: Float64Array, v: number): void {
-  const n = h.length;
+/** Replaces the top of the max-heap h[0..n) by v and sifts it down. */
+export function heapReplaceTop(h: Float64Array, v: number, n = h.length): void {
   let i = 0;
   for (;;) {
     const l = 2 * i + 1, r = l + 1;

@@ -16,6 +16,7 @@
 // equal the kd-tree's exactly.
 import type { Matrix } from '../core/matrix.ts';
 import { F32, F64, I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, uleb } from '../../util/wasm.ts';
+import { heapReplaceTop } from './kdtree.ts';
 
 // opcodes
 const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40, SELECT = 0x1b;
@@ -565,7 +566,7 @@ export class DistanceMatrix {
   private kthRow(i: number, k: number, heap: Float64Array): number {
     const n = this.rows, D = this.values, o = i * n;
     heap.fill(Infinity);
-    for (let j = 0; j < n; j++) { const v = D[o + j]!; if (v < heap[0]!) heapReplaceTop(heap, k, v); }
+    for (let j = 0; j < n; j++) { const v = D[o + j]!; if (v < heap[0]!) heapReplaceTop(heap, v, k); }
     const T = heap[0]!;
     let below = 0, first = -1, ties = 0;
     for (let j = 0; j < n; j++) {
@@ -627,18 +628,6 @@ function bounds(r: number): Bounds {
   return { lo: Math.fround(r * (1 - 2 ** -19)), hi: Math.fround(r * (1 + 2 ** -19)), r2: r * r };
 }
 
-function heapReplaceTop(h: Float64Array, n: number, v: number): void {
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1, r = l + 1;
-    let m = i, mv = v;
-    if (l < n && h[l]! > mv) { m = l; mv = h[l]!; }
-    if (r < n && h[r]! > mv) { m = r; mv = h[r]!; }
-    if (m === i) break;
-    h[i] = h[m]!; i = m;
-  }
-  h[i] = v;
-}
 
 /** The JavaScript fill: the same operations as the kernel, tile by tile. */
 function fillJs(X: Matrix): Float32Array {
