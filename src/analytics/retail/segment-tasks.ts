@@ -1,20 +1,6 @@
-// The segmentation's independent heavy parts, as tasks a worker thread runs beside the main
-// KMeans scan: the t-SNE projection (exact, O(n^2) per iteration) and a KMeans scan. Plain data
-// in and out (they travel by postMessage). Run by segment-worker.ts (a thread of their own) and
-// by side-worker.ts (the retail pipeline's one side thread, among the forecast and spend fits).
-import { TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
-import { scanK } from './segments.ts';
+// The segmentation's task for the pipeline's side thread (side-worker.ts): the t-SNE projection
+// (exact, O(n^2) per iteration), which needs nothing the KMeans scans produce. Plain data in and
+// out (it travels by postMessage).
+import type { TSNEParams } from '../../ml/decomposition/tsne.ts';
 
-export type SegmentTask =
-  | { task: 'tsne'; rows: number; cols: number; data: Float64Array; params: Partial<TSNEParams> }
-  | { task: 'scan'; rows: number; cols: number; data: Float64Array; opts: { kRange?: [number, number]; nInit?: number; seed?: number } };
-
-export function runSegmentTask(m: SegmentTask): Record<string, unknown> {
-  const X = { rows: m.rows, cols: m.cols, data: m.data };
-  if (m.task === 'tsne') {
-    const r = new TSNE(m.params).fitTransform(X);
-    return { indices: r.indices, data: r.embedding.data, rows: r.embedding.rows, cols: r.embedding.cols };
-  }
-  const r = scanK(X, m.opts);
-  return { scan: r.scan, best: r.best };
-}
+export type SegmentTask = { task: 'tsne'; rows: number; cols: number; data: Float64Array; params: Partial<TSNEParams> };

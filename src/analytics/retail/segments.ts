@@ -6,7 +6,7 @@ import { DBSCAN, DistanceMatrix, KMeans, kDistance } from '../../ml/cluster/inde
 import type { Matrix } from '../../ml/core/matrix.ts';
 import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
 import { defaultThreads } from '../../util/workers.ts';
-import { Aside } from './aside.ts';
+import type { Aside } from './aside.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
 import type { SegmentTask } from './segment-tasks.ts';
@@ -118,34 +118,14 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
   return { scan, best, models };
 }
 
-/** The segmentation's side thread (t-SNE, the log-RFM scan): one per pipeline run, closed by its owner. */
+/** The pipeline's side thread, which runs the t-SNE (side-worker.ts): closed by its owner. */
 export type SegmentAside = Aside<SegmentTask, Record<string, unknown>>;
 
-export function segmentAside(): SegmentAside {
-  return new Aside(new URL('./segment-worker.ts', import.meta.url));
-}
-
-/** Runs a task on the given side thread, or on a one-off one. */
-async function inWorker<T>(msg: SegmentTask, aside?: SegmentAside): Promise<T> {
-  const a = aside ?? segmentAside();
-  try {
-    return (await a.run(msg, msg.task)) as T;
-  } finally {
-    if (!aside) a.close();
-  }
-}
-
-/** t-SNE in a worker thread (inline when TRIBUTARY_THREADS allows only one). */
+/** t-SNE on the side thread when one is given (inline without, or when TRIBUTARY_THREADS allows only one). */
 async function runTsne(X: Matrix, params: Partial<TSNEParams>, aside?: SegmentAside): Promise<{ indices: Int32Array; embedding: Matrix }> {
-  if (defaultThreads() < 2) { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; }
-  const m = await inWorker<{ indices: Int32Array; data: Float64Array; rows: number; cols: number }>({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params }, aside);
+  if (!aside || defaultThreads() < 2) { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; }
+  const m = await aside.run({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params }, 'tsne') as { indices: Int32Array; data: Float64Array; rows: number; cols: number };
   return { indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } };
-}
-
-/** scanK in a worker thread (the scores only; inline when only one thread is allowed). */
-export async function scanKAside(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number } = {}, aside?: SegmentAside): Promise<{ scan: KChoice[]; best: KChoice }> {
-  if (defaultThreads() < 2) { const r = scanK(X, opts); return { scan: r.scan, best: r.best }; }
-  return inWorker({ task: 'scan', rows: X.rows, cols: X.cols, data: X.data, opts }, aside);
 }
 
 /**

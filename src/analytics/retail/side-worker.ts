@@ -1,7 +1,6 @@
 // The retail pipeline's side thread (aside.ts): everything it computes beside the main thread's
 // segmentation scans, one task after another: the t-SNE projection, the rolling-origin backtests
-// of both revenue series, and the spend models' fits and scores (and a KMeans scan, when one is
-// sent here: segment-tasks.ts). One thread, not one per kind of work: each thread costs its own
+// of both revenue series, and the spend models' fits and scores. One thread, not one per kind of work: each thread costs its own
 // start-up (tsx, its modules, their compilation), and with two cores the main thread and one
 // side thread keep both busy. Inputs were read from the warehouse on the main thread (DuckDB
 // stays there); results come back as plain data (the chosen spend model as its JSON).
@@ -31,22 +30,15 @@ export function runFitTask(m: FitTask, nJobs?: number): FitReply {
 
 export type SideTask = FitTask | SegmentTask;
 
-/**
- * A segmentation task. The t-SNE (the one the pipeline sends) runs here as segment-tasks.ts would
- * run it; that module is loaded only for a scan: it brings the whole KMeans and silhouette code,
- * whose loading and compiling this thread otherwise never needs.
- */
-async function runSegment(m: SegmentTask): Promise<Record<string, unknown>> {
-  if (m.task === 'tsne') {
-    const r = new TSNE(m.params).fitTransform({ rows: m.rows, cols: m.cols, data: m.data });
-    return { indices: r.indices, data: r.embedding.data, rows: r.embedding.rows, cols: r.embedding.cols };
-  }
-  return (await import('./segment-tasks.ts')).runSegmentTask(m);
+/** The segmentation's t-SNE (segment-tasks.ts). */
+function runSegment(m: SegmentTask): Record<string, unknown> {
+  const r = new TSNE(m.params).fitTransform({ rows: m.rows, cols: m.cols, data: m.data });
+  return { indices: r.indices, data: r.embedding.data, rows: r.embedding.rows, cols: r.embedding.cols };
 }
 
-parentPort?.on('message', async (m: SideTask & { id: number }) => {
+parentPort?.on('message', (m: SideTask & { id: number }) => {
   try {
-    const reply = m.task === 'tsne' || m.task === 'scan' ? await runSegment(m) : runFitTask(m);
+    const reply = m.task === 'tsne' ? runSegment(m) : runFitTask(m);
     parentPort!.postMessage({ id: m.id, ...reply });
   } catch (e) {
     parentPort!.postMessage({ id: m.id, error: (e as Error).message });
