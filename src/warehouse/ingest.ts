@@ -6,9 +6,10 @@
 // as typed NULLs, so imported files union with the collector's and the SQL models bind; other
 // tables keep DuckDB's inferred schema. Rows that miss a required field or hold a value that is
 // not of its column's type go to quarantine with the reason; the rest are committed in one
-// snapshot, partitioned by the year of `ts` when the table has one. A file whose values cannot
-// fail to convert (the Online Retail mapping) is written to the lake in one pass, its NULL
-// counts checked from the written files' statistics.
+// snapshot, partitioned by the year of `ts` when the table has one. The file is read once, in
+// parallel, into a temporary table whose row positions number its lines. A file whose values
+// cannot fail to convert (the Online Retail mapping) is then written to the lake in one pass, its
+// NULL counts checked from the written files' statistics.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { constants as zlibConstants, gunzipSync } from 'node:zlib';
@@ -104,22 +105,29 @@ function onlineRetailPlain(lines: string[] | null): boolean {
 }
 
 /**
- * The Online Retail file as order_line events. InvoiceDate has no zone: it is read as UTC.
- * event_id is the file's row number, so importing the same file twice deduplicates downstream.
- * `plain`: the file is known to be the published form (onlineRetailPlain): no dialect sniffing.
+ * The Online Retail file read with its columns' types. `plain`: the file is known to be the
+ * published form (onlineRetailPlain): no dialect sniffing.
  */
-function onlineRetailSql(file: string, plain = false): string {
+function onlineRetailRead(file: string, plain = false): string {
   const dialect = plain ? `auto_detect = false, delim = ',', quote = '"', escape = '"', ` : '';
   const types = `{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}`;
-  // the row number is both the event id and the line number (_line) quarantine reports;
-  // make_timestamptz(epoch_us) reads the zone-less time as UTC without a time-zone conversion per row
+  return `SELECT * FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types})`;
+}
+
+/**
+ * The Online Retail rows (numbered: `_line`) as order_line events. InvoiceDate has no zone: it is
+ * read as UTC. event_id is the file's row number, so importing the same file twice deduplicates
+ * downstream; make_timestamptz(epoch_us) reads the zone-less time as UTC without a time-zone
+ * conversion per row.
+ */
+function onlineRetailSql(numbered: string): string {
   return `SELECT 'online-retail:' || CAST(_line AS VARCHAR) AS event_id,
       make_timestamptz(epoch_us(InvoiceDate)) AS ts, 'order_line' AS type,
       InvoiceNo AS invoice_no, StockCode AS stock_code, Description AS description,
       Quantity AS quantity, UnitPrice AS unit_price,
       CAST(CAST(CustomerID AS BIGINT) AS VARCHAR) AS customer_id, Country AS country,
       CAST(NULL AS VARCHAR) AS category, _line
-    FROM (SELECT *, row_number() OVER () AS _line FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types}))`;
+    FROM (${numbered})`;
 }
 
 const REQUIRED: Record<string, string[]> = {
@@ -140,9 +148,9 @@ function canonicalType(t: string): string {
 /** Declared types read as text from CSV/JSON, then cast by DuckDB (which knows every ISO form). */
 const READ_AS_TEXT = new Set(['VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP', 'DATE']);
 
-/** Where the rows come from: the mapping's SELECT, or the file read with text where text is safest. */
-async function sourceSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null): Promise<string> {
-  if (mapping === 'online-retail') return onlineRetailSql(file, onlineRetailPlain(head));
+/** How the file is read: with the mapping's column types, or with text where text is safest. */
+async function readSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null): Promise<string> {
+  if (mapping === 'online-retail') return onlineRetailRead(file, onlineRetailPlain(head));
   if (!declared || format === 'parquet') return `SELECT * FROM ${readerSql(file, format)}`;
   // declared text and time columns are read as text, not as whatever a sample of values looks
   // like (a UUID, a timestamp in one of several forms); every other column keeps the guess
@@ -192,10 +200,36 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
     const cols = plainHeader(head?.[0]) ?? (await wh.describe(`SELECT * FROM ${readerSql(file, 'csv')}`)).map((c) => c.name);
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
-  const source = await sourceSql(wh, file, format, declared, mapping, head);
-  // a mapping numbers its rows itself (_line); any other source is numbered here
+  const read = await readSql(wh, file, format, declared, mapping, head);
+  const rowsTable = `ingest_${Date.now().toString(36)}_${process.pid}_${++staging}`;
+  try {
+    const numbered = await numberedRows(wh, rowsTable, file, read, format);
+    // a CSV's first line is its header: its n-th row is on line n + 1
+    const headerLines = format === 'csv' || format === 'tsv' ? 1 : 0;
+    return await ingestRows(wh, { file, table, declared, mapping, source: mapping === 'online-retail' ? onlineRetailSql(numbered) : numbered, headerLines, t0 });
+  } finally {
+    await wh.conn.run(`DROP TABLE IF EXISTS ${rowsTable}`);
+  }
+}
+
+let staging = 0;
+
+/**
+ * The file's rows numbered in file order (`_line`, from 1), the number quarantine reports and
+ * that a mapping may build ids from. row_number() OVER () would number them in one thread,
+ * after a parallel read; instead the rows are copied into a temporary table first (a parallel
+ * read that keeps the file's order) and numbered by their position in it. A Parquet file
+ * numbers its own rows.
+ */
+async function numberedRows(wh: Warehouse, rowsTable: string, file: string, read: string, format: FileFormat): Promise<string> {
+  if (format === 'parquet') return `SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line FROM read_parquet(${sqlString(file)}, file_row_number = true)`;
+  await wh.conn.run(`CREATE TEMP TABLE ${rowsTable} AS ${read}`);
+  return `SELECT *, rowid + 1 AS _line FROM ${rowsTable}`;
+}
+
+async function ingestRows(wh: Warehouse, o: { file: string; table: string; declared: ColumnTypes | undefined; mapping: string | undefined; source: string; headerLines: number; t0: number }): Promise<IngestResult> {
+  const { file, table, declared, mapping, source, t0 } = o;
   const found = await wh.describe(source);
-  const numbered = found.some((c) => c.name === '_line');
   const fields = found.filter((c) => c.name !== '_line');
   const { exprs, invalid } = typedColumns(table, fields, declared);
   const select = [...exprs].map(([name, e]) => `${e} AS ${sqlIdent(name)}`).join(', ');
@@ -222,16 +256,16 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
   // as invalid first, rather than as missing)
   const whens = [...invalid, ...required.map((c) => `WHEN ${exprs.get(c)} IS NULL THEN ${sqlString(`missing required field ${c}`)}`)];
   const reason = whens.length ? `CASE ${whens.join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const staged = `ingest_${Date.now().toString(36)}_${process.pid}`;
+  const staged = `ingest_${Date.now().toString(36)}_${process.pid}_${++staging}`;
   // one pass over the file: typed rows, their verdict and their line number
   await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS
     SELECT ${select}, ${reason} AS _reason, s._line
-    FROM ${numbered ? `(${source})` : `(SELECT *, row_number() OVER () AS _line FROM (${source}))`} s`);
+    FROM (${source}) s`);
   try {
     const bad = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${staged} WHERE _reason IS NOT NULL`))[0]!.n);
     if (bad > 0) {
       await wh.lake.writeQuery(wh.conn, QUARANTINE_TABLE, `SELECT now() AS received_at, ${sqlString('file:' + basename(file))} AS source,
-          _line - 1 AS batch_index, _line + 1 AS line, ${sqlString(table.split('.')[1]!)} AS event_type,
+          _line - 1 AS batch_index, _line + ${o.headerLines} AS line, ${sqlString(table.split('.')[1]!)} AS event_type,
           ${exprs.has('event_id') ? 'CAST(event_id AS VARCHAR)' : 'NULL'} AS event_id,
           regexp_extract(_reason, 'field ([^:]*)', 1) AS field, _reason AS reason,
           to_json(${staged})::VARCHAR AS payload

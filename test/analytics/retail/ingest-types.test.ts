@@ -77,10 +77,32 @@ test('values that are not of their declared type are quarantined with the reason
     assert.equal(r.rows, 1);
     assert.equal(r.quarantined, 2);
     const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, field, reason, line FROM quarantine.events ORDER BY event_id');
-    assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason]), [
-      ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ'],
-      ['e3', 'unit_price', 'missing required field unit_price'],
-    ]);
+    assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason, Number(x.line)]), [
+      ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ', 2],
+      ['e3', 'unit_price', 'missing required field unit_price', 3],
+    ], 'an NDJSON file has no header: its n-th row is line n');
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
+
+test('a Parquet file: a row whose value is not of its declared type is quarantined with its row number', { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    const file = join(home, 'lines.parquet');
+    await ws.wh.conn.run(`COPY (SELECT * FROM (VALUES
+        ('p1', '2011-01-05T10:00:00Z', '1', 'A', '2', 1.5, 'c1'),
+        ('p2', '2011-01-05T11:00:00Z', '1', 'B', 'two', 1.5, 'c1'),
+        ('p3', '2011-01-06T10:00:00Z', '2', 'A', '1', 3.0, 'c2')) AS t(event_id, ts, invoice_no, stock_code, quantity, unit_price, customer_id))
+      TO '${file}' (FORMAT PARQUET)`);
+    const r = await ingestFile(ws.wh, file, { table: 'order_line' });
+    assert.deepEqual([r.rows, r.quarantined], [2, 1]);
+    const q = await ws.wh.query<{ event_id: string; field: string; line: number }>('SELECT event_id, field, line FROM quarantine.events');
+    assert.deepEqual(q.map((x) => [x.event_id, x.field, Number(x.line)]), [['p2', 'quantity', 2]]);
+    const rows = await ws.wh.query<{ event_id: string; quantity: number }>('SELECT event_id, quantity FROM raw.order_line ORDER BY event_id');
+    assert.deepEqual(rows.map((x) => [x.event_id, Number(x.quantity)]), [['p1', 2], ['p3', 1]]);
   } finally {
     await ws.close();
     cleanup();
