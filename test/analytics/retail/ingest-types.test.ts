@@ -140,3 +140,26 @@ test('an Online Retail file with a line missing a required field: that line is q
     cleanup();
   }
 });
+
+test('order lines imported twice, or repeated within a file, count once: the earliest line of each event_id', { timeout: 60_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  try {
+    const base = { invoice_no: '7', stock_code: 'A', description: 'RED MUG', quantity: 1, unit_price: 2, customer_id: 'c1', country: 'France' };
+    const file = ndjson(home, 'lines.ndjson', [
+      { event_id: 'a', ts: '2011-01-05T10:00:00Z', ...base },
+      { event_id: 'b', ts: '2011-01-06T10:00:00Z', ...base, quantity: 3 },
+      { event_id: 'b', ts: '2011-01-04T10:00:00Z', ...base, quantity: 5 },
+      { event_id: 'c', ts: '2011-01-07T10:00:00Z', ...base },
+    ]);
+    await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
+    await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
+    assert.equal((await ws.wh.query<{ n: number }>('SELECT count(*)::BIGINT AS n FROM raw.order_line'))[0]!.n, 8, 'the raw zone keeps every copy');
+    await buildModels(ws.wh, { only: COMMERCE_MODELS });
+    const rows = await ws.wh.query<{ event_id: string; quantity: number }>('SELECT event_id, quantity FROM curated.commerce_lines ORDER BY event_id');
+    assert.deepEqual(rows.map((x) => [x.event_id, Number(x.quantity)]), [['a', 1], ['b', 5], ['c', 1]]);
+  } finally {
+    await ws.close();
+    cleanup();
+  }
+});
