@@ -123,6 +123,8 @@ export class TreeGrower {
   private gSampling = false;
   private gM = 0;
   private gNAllowed = 0;
+  /** nodes of the tree being grown so far (node ids are 0..gNodes-1) */
+  private gNodes = 1;
   /**
    * The grown tree's node arrays (feature, bin, left, right, start, end; values), reused by every
    * grow(): a forest of small trees would otherwise mostly allocate and collect them
@@ -201,7 +203,6 @@ export class TreeGrower {
     const left = this.nLeft.fill(-1, 0, cap), right = this.nRight.fill(-1, 0, cap);
     const start = this.nStart.fill(0, 0, cap), end = this.nEnd.fill(0, 0, cap);
     const value = this.nValue.fill(0, 0, cap * nOut);
-    let nNodes = 1;
     if (this.cap < nRows) {
       this.cap = nRows;
       this.colSorted = new Int32Array(this.numCols.length * nRows);
@@ -230,22 +231,37 @@ export class TreeGrower {
       }
       if (this.unitH) root.tot[1] = root.tot[2]!;
     } else this.totals(rows, 0, nRows, t, root.tot);
+    this.gNodes = 1;
     const pending: Node[] = [];
     const bestFirst = p.maxLeaves > 0;
-    let leaves = 1;
     this.pushNode(root, pending, bestFirst);
-
     // with a row backend and no leaf limit, grow level by level: each level's splits and
     // histograms then cost one round trip to the worker threads instead of one per node
-    let level = be && !bestFirst ? pending.splice(0) : [];
-    const unsplit = new Uint8Array(level.length ? cap : 0);
+    const level = be && !bestFirst ? pending.splice(0) : [];
+    const unsplit = level.length ? this.growLevels(level, be!, cap) : null;
+    if (pending.length) this.growDepthFirst(pending, bestFirst);
+    if (sampling) this.mask.fill(0); else for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 0;
+    return { nNodes: this.gNodes, feature, bin, left, right, value, nOutputs: nOut, start, end, unsplit: unsplit ?? undefined };
+  }
+
+  // grow() is split in three so that V8 optimises each part on its own: a forest, a boosting
+  // run and a spend model take different branches, and each new branch taken in optimised code
+  // throws the code away; one large grow() was recompiled half a dozen times per process, at
+  // ~100 ms of compiler time each
+
+  /** Level-wise growth with a row backend; returns the splits left unpartitioned (see GrownTree.unsplit). */
+  private growLevels(first: Node[], be: RowBackend, cap: number): Uint8Array {
+    const S = this.S;
+    const feature = this.nFeature, bin = this.nBin, left = this.nLeft, right = this.nRight;
+    let level = first;
+    const unsplit = new Uint8Array(cap);
     while (level.length) {
       const items: number[] = [], pairs: Node[] = [];
       for (const n of level) {
-        const L: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+        const L: Node = { id: this.gNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
         const rt = this.stats();
         for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-        const R: Node = { id: nNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+        const R: Node = { id: this.gNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
         feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
         // children that are both leaves need no partition: the caller reads their rows by
         // testing the split on the parent's segment
@@ -253,7 +269,7 @@ export class TreeGrower {
         else unsplit[n.id] = 1;
         pairs.push(n, L, R);
       }
-      if (items.length) be!.splitMany(items);
+      if (items.length) be.splitMany(items);
       const ids: number[] = [], hs: Float64Array[] = [];
       const plan: { ph: Float64Array; built: Node; derived: Node; needBuilt: boolean; needDerived: boolean; bh: Float64Array }[] = [];
       for (let q = 0; q < pairs.length; q += 3) {
@@ -267,9 +283,9 @@ export class TreeGrower {
         ids.push(built.id); hs.push(bh);
         plan.push({ ph, built, derived: lSmaller ? R : L, needBuilt: lSmaller ? hl : hr, needDerived: lSmaller ? hr : hl, bh });
       }
-      if (ids.length) be!.buildMany(ids, hs);
+      if (ids.length) be.buildMany(ids, hs);
       for (const { ph, built, derived, needBuilt, needDerived, bh } of plan) {
-        if (needDerived) { be!.subtract(ph, bh); derived.hist = ph; } else this.pool.push(ph);
+        if (needDerived) { be.subtract(ph, bh); derived.hist = ph; } else this.pool.push(ph);
         if (needBuilt) built.hist = bh; else this.pool.push(bh);
       }
       const next: Node[] = [];
@@ -283,17 +299,24 @@ export class TreeGrower {
       }
       level = next;
     }
+    return unsplit;
+  }
 
+  /** Depth-first (or best-first, with a leaf limit) growth of the pending nodes. */
+  private growDepthFirst(pending: Node[], bestFirst: boolean): void {
+    const S = this.S, p = this.gP, rows = this.gRows, be = this.gBe;
+    const feature = this.nFeature, bin = this.nBin, left = this.nLeft, right = this.nRight, start = this.nStart, end = this.nEnd;
+    let leaves = 1;
     while (pending.length) {
       const n = bestFirst ? heapPop(pending) : pending.pop()!;
       if (bestFirst && leaves >= p.maxLeaves) { this.setLeaf(n); continue; }
       leaves++;
       const mid = be ? n.start : this.partition(rows, n.start, n.end, n.feat, n.bin, n.sorted);
       if (n.sorted) this.partitionSorted(n.start, n.end);
-      const L: Node = { id: nNodes++, start: n.start, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+      const L: Node = { id: this.gNodes++, start: n.start, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
       const rt = this.stats();
       for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-      const R: Node = { id: nNodes++, start: mid, end: n.end, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+      const R: Node = { id: this.gNodes++, start: mid, end: n.end, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
       feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
       if (be) be.splitMany([n.id, n.feat, n.bin, L.id, R.id]);
       start[n.id] = n.start; end[n.id] = n.end;
@@ -318,8 +341,6 @@ export class TreeGrower {
       this.statPool.push(n.tot);
       this.pushNode(L, pending, bestFirst); this.pushNode(R, pending, bestFirst);
     }
-    if (sampling) this.mask.fill(0); else for (let k = 0; k < nAllowed; k++) this.mask[this.featList[k]!] = 0;
-    return { nNodes, feature, bin, left, right, value, nOutputs: nOut, start, end, unsplit: unsplit.length ? unsplit : undefined };
   }
 
   private canSplit(n: Node): boolean {
