@@ -8,13 +8,17 @@
 // model, no t-SNE, no DBSCAN, no lake, no registry), so its retail steps alone are shown too,
 // and both sides' work is listed in the output. Ours runs forecast, spend and segment
 // concurrently: their stage times overlap (each is measured from the group's start).
-// Usage: npm run bench -- retail [FILE]
+// The machine is shared: the two run as N interleaved pairs (anchor, ours; default 3), every
+// pair's ratio is printed, and the headline is their median; the stage and result tables are
+// the last pair's.
+// Usage: npm run bench -- retail [FILE] [--runs N]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, sharedPath } from '../src/util/paths.ts';
 import { report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
+import { cliBundle } from '../bin/cli-bundle.js';
 
 /**
  * CPU seconds (user + system) of this process's finished children, from /proc/self/stat
@@ -30,7 +34,11 @@ function childCpu(): number | null {
 }
 const cpuSpan = (a: number | null, b: number | null) => (a === null || b === null ? null : b - a);
 
-const file = process.argv[2] ?? sharedPath('data', 'online-retail.csv.gz');
+const args = process.argv.slice(2);
+const runsAt = args.indexOf('--runs');
+const runs = runsAt >= 0 ? Number(args.splice(runsAt, 2)[1]) : 3;
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs: expected a positive integer');
+const file = args[0] ?? sharedPath('data', 'online-retail.csv.gz');
 if (!file) throw new Error('../shared/data/online-retail.csv.gz not found: pass a file or put ../shared beside the checkout');
 
 console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${process.env.TRIBUTARY_THREADS ?? 'default'} threads)`);
@@ -43,31 +51,51 @@ ours (tributary run retail): CSV → typed, quarantine-checked Parquet lake tabl
   segmentation (log RFM + category mix: KMeans k = 3..8 x 5 restarts with exact silhouettes, DBSCAN with k-distance eps,
   PCA 2-D/3-D, t-SNE 2-D of 1,000 customers; plus the anchor's own scan, log RFM k = 3..6 x 10 restarts); lake exports; tracking run and
   two registered, promoted models. No synthetic 1M KMeans (bench kmeans covers that).`);
-const c0 = childCpu();
-const anchor = await timeIt(() => runAnchor('segmentation_sklearn.py', [file]));
-const anchorCpu = cpuSpan(c0, childCpu());
-const steps = anchor.value;
-const retailSteps = steps.filter((s) => !String(s.step).includes('1Mx8'));
-const anchorRetail = retailSteps.reduce((a, s) => a + Number(s.s), 0);
-const rfm = steps.find((s) => s.step === 'pandas.rfm')!;
-const k4 = steps.find((s) => s.step === 'sklearn.KMeans(k=4,n_init=10)')!;
-const anchorBest = steps.filter((s) => String(s.step).startsWith('sklearn.KMeans(k=')).reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
 
-const home = mkdtempSync(join(tmpdir(), 'trib-bench-retail-'));
-try {
+type OursJson = {
+  kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
+  segments: { k: number; silhouette: number; rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null } };
+  spend: { best: string; beats_baseline: boolean; models: Record<string, { rmse: number }> };
+  stages: { name: string; seconds: number; rows: number | null }[];
+  seconds: number;
+};
+
+/** One pair: the anchor script, then our pipeline in a fresh home, each a fresh process. */
+async function pair(home: string) {
+  const c0 = childCpu();
+  const anchor = await timeIt(() => runAnchor('segmentation_sklearn.py', [file]));
+  const anchorCpu = cpuSpan(c0, childCpu());
+  rmSync(home, { recursive: true, force: true });
   const c1 = childCpu();
   const ours = await timeIt(() => spawnSync(process.execPath, [join(packageRoot, 'bin', 'tributary.js'), 'run', 'retail', '--data', file, '--json'], {
-    encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'silent' }, cwd: home,
+    encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'silent' }, cwd: tmpdir(),
   }));
   const oursCpu = cpuSpan(c1, childCpu());
   if (ours.value.status !== 0) throw new Error(`tributary run retail failed (${ours.value.status}):\n${ours.value.stderr}`);
-  const j = JSON.parse(ours.value.stdout) as {
-    kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
-    segments: { k: number; silhouette: number; rfm_only: { k: number; silhouette: number; silhouette_at_k4: number | null } };
-    spend: { best: string; beats_baseline: boolean; models: Record<string, { rmse: number }> };
-    stages: { name: string; seconds: number; rows: number | null }[];
-    seconds: number;
-  };
+  return { anchor, anchorCpu, ours, oursCpu, j: JSON.parse(ours.value.stdout) as OursJson };
+}
+
+const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b), m = v.length >> 1; return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2; };
+
+// the CLI's bundle is built once per source change (bin/cli-bundle.js): built here, as after any
+// first run, so that no pair times the build
+await cliBundle();
+const home = mkdtempSync(join(tmpdir(), 'trib-bench-retail-'));
+try {
+  const pairs: Awaited<ReturnType<typeof pair>>[] = [];
+  for (let r = 0; r < runs; r++) {
+    const p = await pair(home);
+    pairs.push(p);
+    console.log(`pair ${r + 1}/${runs}: anchor ${p.anchor.s.toFixed(2)} s, ours ${p.ours.s.toFixed(2)} s: ${speedup(p.anchor.s, p.ours.s)}`);
+  }
+  const { anchor, anchorCpu, ours, oursCpu, j } = pairs.at(-1)!;
+  const steps = anchor.value;
+  const retailSteps = steps.filter((s) => !String(s.step).includes('1Mx8'));
+  const anchorRetail = retailSteps.reduce((a, s) => a + Number(s.s), 0);
+  const rfm = steps.find((s) => s.step === 'pandas.rfm')!;
+  const k4 = steps.find((s) => s.step === 'sklearn.KMeans(k=4,n_init=10)')!;
+  const anchorBest = steps.filter((s) => String(s.step).startsWith('sklearn.KMeans(k=')).reduce((a, b) => (b.silhouette > a.silhouette ? b : a));
+  const ratios = pairs.map((p) => p.anchor.s / p.ours.s);
 
   const rows: Row[] = [
     ...steps.map((s) => ({ name: `anchor ${s.step}`, s: Number(s.s) })),
@@ -79,7 +107,11 @@ try {
     { name: 'ours tributary run retail, wall clock (node process)', s: ours.s, cpu_s: oursCpu ?? '', vs_anchor_wall: speedup(anchor.s, ours.s), vs_anchor_retail_steps: speedup(anchorRetail, ours.s), vs_anchor_cpu: anchorCpu !== null && oursCpu ? speedup(anchorCpu, oursCpu) : '' },
   ];
   console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  report(`retail pipeline on ${file.split('/').pop()} (wall-clock ratio anchor/ours: ${speedup(anchor.s, ours.s)})`, rows);
+  report(`retail pipeline on ${file.split('/').pop()}, last pair (wall-clock ratio anchor/ours: ${speedup(anchor.s, ours.s)})`, rows);
+  report(`retail pipeline, ${runs} interleaved pairs (median wall-clock ratio anchor/ours: ${median(ratios).toFixed(2)}x)`, [
+    ...pairs.map((p, r) => ({ name: `pair ${r + 1}`, anchor_s: p.anchor.s, ours_s: p.ours.s, anchor_cpu_s: p.anchorCpu ?? '', ours_cpu_s: p.oursCpu ?? '', ratio: speedup(p.anchor.s, p.ours.s) })),
+    { name: 'median', anchor_s: median(pairs.map((p) => p.anchor.s)), ours_s: median(pairs.map((p) => p.ours.s)), ratio: `${median(ratios).toFixed(2)}x`, min_ratio: `${Math.min(...ratios).toFixed(2)}x`, max_ratio: `${Math.max(...ratios).toFixed(2)}x` },
+  ]);
 
   report('retail results, ours vs anchor', [
     { name: 'revenue', ours: j.kpis.revenue, anchor: rfm.revenue, reference: 8911407.9 },

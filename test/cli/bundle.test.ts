@@ -8,10 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-// @ts-expect-error plain JavaScript module of bin/, without type declarations
 import { cliBundle } from '../../bin/cli-bundle.js';
-
-const bundleOf = cliBundle as (root?: string) => Promise<string | null>;
 
 function tinyPackage(): string {
   const root = mkdtempSync(join(tmpdir(), 'trib-bundle-'));
@@ -27,7 +24,7 @@ function tinyPackage(): string {
 test('the bundle runs the sources with their own import.meta.url and bundles worker entries', async () => {
   const root = tinyPackage();
   try {
-    const dir = await bundleOf(root);
+    const dir = await cliBundle(root);
     assert.ok(dir, 'the bundle was built');
     assert.ok(existsSync(join(dir, 'lib', 'echo-worker.js')), 'the worker source has a bundled entry');
     const r = spawnSync(process.execPath, [join(dir, 'cli', 'main.js')], { encoding: 'utf8' });
@@ -36,9 +33,9 @@ test('the bundle runs the sources with their own import.meta.url and bundles wor
     assert.equal(out.me, pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
     assert.equal(out.worker, pathToFileURL(join(root, 'src', 'lib', 'echo-worker.ts')).href);
     assert.equal(out.n, 2);
-    assert.equal(await bundleOf(root), dir, 'unchanged sources reuse the bundle');
+    assert.equal(await cliBundle(root), dir, 'unchanged sources reuse the bundle');
     utimesSync(join(root, 'src', 'lib', 'where.ts'), new Date(), new Date(Date.now() + 5000));
-    const again = await bundleOf(root);
+    const again = await cliBundle(root);
     assert.ok(again && again !== dir, 'a changed source gives a new bundle');
   } finally {
     rmSync(root, { recursive: true, force: true });
