@@ -44,6 +44,12 @@ export function report(title: string, rows: Row[]): void {
   for (const r of rows) console.log('JSON ' + JSON.stringify({ bench: title, ...r }));
 }
 
+/** The median of some measurements (the mean of the middle two for an even count). */
+export function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b), m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
 /** ratio = anchor / ours for times (bigger is better for us), printed as "N.NNx". */
 export function speedup(anchorSeconds: number, oursSeconds: number): string {
   return `${(anchorSeconds / oursSeconds).toFixed(2)}x`;

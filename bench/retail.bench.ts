@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot, sharedPath } from '../src/util/paths.ts';
-import { report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
+import { median, report, runAnchor, speedup, timeIt, type Row } from './lib.ts';
 import { cliBundle } from '../bin/cli-bundle.js';
 
 /**
@@ -74,8 +74,6 @@ async function pair(home: string) {
   if (ours.value.status !== 0) throw new Error(`tributary run retail failed (${ours.value.status}):\n${ours.value.stderr}`);
   return { anchor, anchorCpu, ours, oursCpu, j: JSON.parse(ours.value.stdout) as OursJson };
 }
-
-const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b), m = v.length >> 1; return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2; };
 
 // the CLI's bundle is built once per source change (bin/cli-bundle.js): built here, as after any
 // first run, so that no pair times the build

@@ -201,7 +201,7 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
   const read = await readSql(wh, file, format, declared, mapping, head);
-  const rowsTable = `ingest_${Date.now().toString(36)}_${process.pid}_${++staging}`;
+  const rowsTable = tempTableName();
   try {
     const numbered = await numberedRows(wh, rowsTable, file, read, format);
     // a CSV's first line is its header: its n-th row is on line n + 1
@@ -213,6 +213,8 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
 }
 
 let staging = 0;
+/** A temporary table's name no other import in this process (or another) uses. */
+const tempTableName = () => `ingest_${Date.now().toString(36)}_${process.pid}_${++staging}`;
 
 /**
  * The file's rows numbered in file order (`_line`, from 1), the number quarantine reports and
@@ -256,7 +258,7 @@ async function ingestRows(wh: Warehouse, o: { file: string; table: string; decla
   // as invalid first, rather than as missing)
   const whens = [...invalid, ...required.map((c) => `WHEN ${exprs.get(c)} IS NULL THEN ${sqlString(`missing required field ${c}`)}`)];
   const reason = whens.length ? `CASE ${whens.join(' ')} END` : 'CAST(NULL AS VARCHAR)';
-  const staged = `ingest_${Date.now().toString(36)}_${process.pid}_${++staging}`;
+  const staged = tempTableName();
   // one pass over the file: typed rows, their verdict and their line number
   await wh.conn.run(`CREATE OR REPLACE TEMP TABLE ${staged} AS
     SELECT ${select}, ${reason} AS _reason, s._line

@@ -18,7 +18,7 @@ import { runFitTask, type FitReply, type FitTask, type SideTask } from './side-w
 import { regressorFromJSON } from './models.ts';
 import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
 import { writeLakeTable } from './lake-rows.ts';
-import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentAside, type SegmentationResult, type KChoice } from './segments.ts';
+import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from './segments.ts';
 import { spendData, type SpendResult } from './spend.ts';
 
 /** The SQL models this pipeline needs, in build order. */
@@ -162,7 +162,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
           // anchor's k = 3..6 unless a range is given, so the two scans match) runs here after
           // it, while the segmentation waits for its t-SNE
           const gate = sql(async () => {});
-          const segmenting = segmentCustomers(t, { seed, kRange: opts.kRange, gate, aside: side as unknown as SegmentAside });
+          const segmenting = segmentCustomers(t, { seed, kRange: opts.kRange, gate, aside: side });
           segmenting.catch(() => {}); // awaited below; a failing scan here is the error reported first
           await gate;
           const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed });

@@ -6,7 +6,6 @@ import { DBSCAN, DistanceMatrix, KMeans, kDistance } from '../../ml/cluster/inde
 import type { Matrix } from '../../ml/core/matrix.ts';
 import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
 import { defaultThreads } from '../../util/workers.ts';
-import type { Aside } from './aside.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
 import type { SegmentTask } from './segment-tasks.ts';
@@ -119,7 +118,8 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
 }
 
 /** The pipeline's side thread, which runs the t-SNE (side-worker.ts): closed by its owner. */
-export type SegmentAside = Aside<SegmentTask, Record<string, unknown>>;
+/** What the segmentation asks of a side thread (an Aside that takes its task, among others). */
+export interface SegmentAside { run(msg: SegmentTask, label: string): Promise<unknown> }
 
 /** t-SNE on the side thread when one is given (inline without, or when TRIBUTARY_THREADS allows only one). */
 async function runTsne(X: Matrix, params: Partial<TSNEParams>, aside?: SegmentAside): Promise<{ indices: Int32Array; embedding: Matrix }> {

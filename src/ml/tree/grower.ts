@@ -252,17 +252,12 @@ export class TreeGrower {
   /** Level-wise growth with a row backend; returns the splits left unpartitioned (see GrownTree.unsplit). */
   private growLevels(first: Node[], be: RowBackend, cap: number): Uint8Array {
     const S = this.S;
-    const feature = this.nFeature, bin = this.nBin, left = this.nLeft, right = this.nRight;
     let level = first;
     const unsplit = new Uint8Array(cap);
     while (level.length) {
       const items: number[] = [], pairs: Node[] = [];
       for (const n of level) {
-        const L: Node = { id: this.gNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
-        const rt = this.stats();
-        for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-        const R: Node = { id: this.gNodes++, start: 0, end: 0, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
-        feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
+        const [L, R] = this.children(n, 0, 0, 0);
         // children that are both leaves need no partition: the caller reads their rows by
         // testing the split on the parent's segment
         if (this.canSplit(L) || this.canSplit(R)) items.push(n.id, n.feat, n.bin, L.id, R.id);
@@ -302,10 +297,20 @@ export class TreeGrower {
     return unsplit;
   }
 
+  /** n's two children, left over rows [lo, mid) and right over [mid, hi), recorded as n's split. */
+  private children(n: Node, lo: number, mid: number, hi: number): [Node, Node] {
+    const L: Node = { id: this.gNodes++, start: lo, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+    const rt = this.stats();
+    for (let s = 0; s < this.S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
+    const R: Node = { id: this.gNodes++, start: mid, end: hi, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
+    this.nFeature[n.id] = n.feat; this.nBin[n.id] = n.bin; this.nLeft[n.id] = L.id; this.nRight[n.id] = R.id;
+    return [L, R];
+  }
+
   /** Depth-first (or best-first, with a leaf limit) growth of the pending nodes. */
   private growDepthFirst(pending: Node[], bestFirst: boolean): void {
     const S = this.S, p = this.gP, rows = this.gRows, be = this.gBe;
-    const feature = this.nFeature, bin = this.nBin, left = this.nLeft, right = this.nRight, start = this.nStart, end = this.nEnd;
+    const start = this.nStart, end = this.nEnd;
     let leaves = 1;
     while (pending.length) {
       const n = bestFirst ? heapPop(pending) : pending.pop()!;
@@ -313,11 +318,7 @@ export class TreeGrower {
       leaves++;
       const mid = be ? n.start : this.partition(rows, n.start, n.end, n.feat, n.bin, n.sorted);
       if (n.sorted) this.partitionSorted(n.start, n.end);
-      const L: Node = { id: this.gNodes++, start: n.start, end: mid, depth: n.depth + 1, hist: null, tot: n.leftTot, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
-      const rt = this.stats();
-      for (let s = 0; s < S; s++) rt[s] = n.tot[s]! - n.leftTot[s]!;
-      const R: Node = { id: this.gNodes++, start: mid, end: n.end, depth: n.depth + 1, hist: null, tot: rt, gain: 0, feat: -1, bin: 0, leftTot: this.stats(), sorted: false };
-      feature[n.id] = n.feat; bin[n.id] = n.bin; left[n.id] = L.id; right[n.id] = R.id;
+      const [L, R] = this.children(n, n.start, mid, n.end);
       if (be) be.splitMany([n.id, n.feat, n.bin, L.id, R.id]);
       start[n.id] = n.start; end[n.id] = n.end;
       if (n.hist) {
