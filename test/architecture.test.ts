@@ -13,7 +13,7 @@ const LAYERS = [
   ['util', 'config', 'types'],
   ['ml'],
   ['metadata'],
-  ['lake'],
+  ['lake', 'bus'],
   ['events'],
   ['warehouse'],
   ['features'],
