@@ -23,6 +23,18 @@ export function register(program: Command): void {
         o.json ? printJson(snaps) : printTable(snaps.map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_files: s.addedFiles, removed_files: s.removedFiles, added_rows: s.addedRows, total_rows: s.totalRows })));
       } finally { await ws.close(); }
     });
+  lake.command('writer').description('scale-out (NATS_URL): take accepted batches from JetStream and commit them to the lake, exactly once; run any number')
+    .option('-p, --port <n>', 'port of /healthz, /metrics and /v1/status (0 picks a free one)', '0')
+    .option('--batch <n>', 'stream messages (collector batches) committed together', '64')
+    .action(async (o: { port: string; batch: string }) => {
+      const { loadConfig } = await import('../config/index.ts');
+      const { startLakeWriter } = await import('../serving/processes/lake-writer.ts');
+      const w = await startLakeWriter(loadConfig(), { port: Number(o.port), batch: Number(o.batch), log: (m) => console.error(m) });
+      console.log(`lake writer ${process.pid} running; health and metrics at ${w.url}`);
+      const stop = async () => { await w.close(); process.exit(0); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
   lake.command('compact').argument('[tables...]', 'tables to compact (default: all)').description('merge small files of each partition')
     .option('--min-files <n>', 'merge a partition holding at least this many small files', '4')
     .action(async (tables: string[], o: { minFiles: string }) => {

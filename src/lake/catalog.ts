@@ -65,12 +65,14 @@ export class Catalog {
    * the same transaction, and a second commit of the same segment fails with
    * SegmentAlreadyCommitted: that is what makes replay after a crash exactly-once.
    */
-  async commit(changes: TableChange[], opts: { segment?: string; summary?: Record<string, unknown> } = {}): Promise<Map<string, number>> {
+  async commit(changes: TableChange[], opts: { segment?: string; segments?: string[]; summary?: Record<string, unknown> } = {}): Promise<Map<string, number>> {
     return writeTransaction(this.store, async (trx) => {
-      if (opts.segment) {
-        const seen = await trx.selectFrom('lake_committed_segments').select('segment').where('segment', '=', opts.segment).executeTakeFirst();
-        if (seen) throw new SegmentAlreadyCommitted(`segment ${opts.segment} is already committed`);
-        await trx.insertInto('lake_committed_segments').values({ segment: opts.segment, committed_at: nowIso() }).execute();
+      // several marks (a lake writer's batch of stream messages) are recorded like one segment
+      const marks = [...(opts.segment ? [opts.segment] : []), ...(opts.segments ?? [])];
+      if (marks.length) {
+        const seen = await trx.selectFrom('lake_committed_segments').select('segment').where('segment', 'in', marks).executeTakeFirst();
+        if (seen) throw new SegmentAlreadyCommitted(`segment ${seen.segment} is already committed`);
+        await trx.insertInto('lake_committed_segments').values(marks.map((segment) => ({ segment, committed_at: nowIso() }))).execute();
       }
       const out = new Map<string, number>();
       for (const ch of changes) {
@@ -120,6 +122,13 @@ export class Catalog {
     let q = trx.selectFrom('lake_tables').select(['id', 'current_snapshot']).where('zone', '=', zone).where('name', '=', name);
     if (this.store.dialect === 'postgres') q = q.forUpdate();
     return q.executeTakeFirst();
+  }
+
+  /** Which of these marks are committed already. */
+  async committedOf(marks: string[]): Promise<Set<string>> {
+    if (marks.length === 0) return new Set();
+    const rows = await this.store.db.selectFrom('lake_committed_segments').select('segment').where('segment', 'in', marks).execute();
+    return new Set(rows.map((r) => r.segment));
   }
 
   async isSegmentCommitted(segment: string): Promise<boolean> {

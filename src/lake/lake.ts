@@ -3,14 +3,14 @@
 // flusher turns sealed segments into Parquet; opening the lake replays whatever a crashed
 // process left behind. Replays are exactly-once because a segment's commit is recorded in the
 // same transaction as its files.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { MetaStore } from '../metadata/db.ts';
 import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type TableChange } from './catalog.ts';
 import { openDuck, sqlIdent, sqlString } from './duck.ts';
 import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
-import { WriteAheadLog, listSegments, orphanedWriterDirs, removeWriterDirIfEmpty, type WalOptions, type WalRecord } from './wal.ts';
+import { WriteAheadLog, encodeRecords, listSegments, orphanedWriterDirs, removeWriterDirIfEmpty, type WalOptions, type WalRecord } from './wal.ts';
 
 export interface LakeOptions extends WalOptions {
   home: string;
@@ -19,7 +19,19 @@ export interface LakeOptions extends WalOptions {
   schemas?: Record<string, ColumnTypes>;
   /** flush sealed segments in the background (default true) */
   autoFlush?: boolean;
+  /**
+   * Scale-out mode: appends go to this sink (a replicated JetStream stream, see bus-ingest.ts)
+   * instead of a local write-ahead log, and lake writers turn them into Parquet. No write-ahead
+   * directory is opened or replayed, so no process guards one by its local PID.
+   */
+  sink?: RecordSink;
   log?: (msg: string) => void;
+}
+
+/** Where appended records are made durable when it is not the local write-ahead log. */
+export interface RecordSink {
+  /** resolves once the records are durable */
+  append(records: WalRecord[]): Promise<void>;
 }
 
 export interface FlushResult {
@@ -31,7 +43,8 @@ export interface FlushResult {
 export class Lake {
   readonly root: string;
   readonly catalog: Catalog;
-  readonly wal: WriteAheadLog;
+  /** absent in scale-out mode (opts.sink) */
+  readonly wal: WriteAheadLog | undefined;
   private flushing: Promise<unknown> = Promise.resolve();
   private fileSeq = 0;
   /** what the flusher has committed since the last flush() call */
@@ -44,8 +57,8 @@ export class Lake {
     this.root = join(opts.home, 'lake');
     mkdirSync(this.root, { recursive: true });
     this.catalog = new Catalog(opts.store);
-    this.wal = new WriteAheadLog(join(opts.home, 'wal'), opts);
-    if (opts.autoFlush !== false) this.wal.onSealed = (path) => { void this.enqueue(() => this.flushSegment(path)); };
+    this.wal = opts.sink ? undefined : new WriteAheadLog(join(opts.home, 'wal'), opts);
+    if (this.wal && opts.autoFlush !== false) this.wal.onSealed = (path) => { void this.enqueue(() => this.flushSegment(path)); };
   }
 
   static async open(opts: LakeOptions): Promise<Lake> {
@@ -56,14 +69,16 @@ export class Lake {
 
   /** Durably appends records (resolves after fdatasync). */
   append(records: WalRecord[]): Promise<void> {
-    return this.wal.append(records);
+    return this.opts.sink ? this.opts.sink.append(records) : this.wal!.append(records);
   }
 
   /** Seals the current segment and flushes everything pending into Parquet + catalog. */
   async flush(): Promise<FlushResult> {
-    await this.wal.rotate();
+    const wal = this.wal;
+    if (!wal) return { segments: 0, records: 0, files: 0 }; // lake writers flush the sink's stream
+    await wal.rotate();
     await this.enqueue(async () => {
-      for (const seg of this.wal.pendingSegments()) await this.flushSegment(seg);
+      for (const seg of wal.pendingSegments()) await this.flushSegment(seg);
     });
     const done = this.flushed;
     this.flushed = { segments: 0, records: 0, files: 0 };
@@ -73,6 +88,7 @@ export class Lake {
   /** Replays segments left by processes that are gone (crash or kill). */
   private async replay(): Promise<FlushResult> {
     const total: FlushResult = { segments: 0, records: 0, files: 0 };
+    if (!this.wal) return total;
     for (const dir of orphanedWriterDirs(join(this.opts.home, 'wal'), this.wal.dir)) {
       for (const seg of listSegments(dir)) add(total, await this.flushSegment(seg));
       removeWriterDirIfEmpty(dir);
@@ -136,6 +152,46 @@ export class Lake {
     const result = { segments: 1, records, files: changes.reduce((a, c) => a + c.add.length, 0) };
     add(this.flushed, result);
     return result;
+  }
+
+  /**
+   * Writes records that are already durable elsewhere (a JetStream work queue) as Parquet files
+   * and commits them together with `marks` (ids of what they came from, e.g. stream sequence
+   * numbers): a second commit of any mark is refused with SegmentAlreadyCommitted and its files
+   * are removed, which is what makes redelivery to another writer exactly-once.
+   */
+  async writeBatch(records: WalRecord[], marks: string[], tag: string): Promise<FlushResult> {
+    const staged = join(this.opts.home, 'staging', `batch-${process.pid}-${this.fileSeq++}.tsv`);
+    mkdirSync(dirname(staged), { recursive: true });
+    writeFileSync(staged, encodeRecords(records));
+    const changes: TableChange[] = [];
+    const seg = `batch_${this.fileSeq++}`;
+    const conn = this.duck.conn;
+    try {
+      return await this.enqueue(async () => {
+        await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT * FROM read_csv(${sqlString(staged)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'t': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
+        try {
+          const tables = (await conn.runAndReadAll(`SELECT DISTINCT t FROM ${seg} ORDER BY t`)).getRowObjectsJS() as { t: string }[];
+          for (const { t: table } of tables) {
+            const columns = this.opts.schemas?.[table];
+            if (!columns) throw new Error(`lake writer: table ${table} has no declared schema`);
+            const rows = `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`;
+            changes.push({ table, add: (await this.stageQuery(conn, table, rows, { partitioned: true, tag }))!, operation: 'append' });
+          }
+        } finally {
+          await conn.run(`DROP TABLE IF EXISTS ${seg}`);
+        }
+        try {
+          await this.catalog.commit(changes, { segments: marks });
+        } catch (e) {
+          for (const c of changes) for (const f of c.add) rmSync(join(this.root, f.path), { force: true });
+          throw e;
+        }
+        return { segments: marks.length, records: records.length, files: changes.reduce((a, c) => a + c.add.length, 0) };
+      });
+    } finally {
+      rmSync(staged, { force: true });
+    }
   }
 
   /** Writes one Parquet file into zone/name/dt=.../ and returns its catalog entry (not committed). */
@@ -232,11 +288,15 @@ export class Lake {
   }
 
   async close(): Promise<void> {
-    await this.wal.close();
-    await this.enqueue(async () => {
-      for (const seg of this.wal.pendingSegments()) await this.flushSegment(seg);
-    });
-    removeWriterDirIfEmpty(this.wal.dir);
+    const wal = this.wal;
+    if (wal) {
+      await wal.close();
+      await this.enqueue(async () => {
+        for (const seg of wal.pendingSegments()) await this.flushSegment(seg);
+      });
+      removeWriterDirIfEmpty(wal.dir);
+    }
+    await this.flushing;
     this.duck.conn.closeSync();
   }
 }

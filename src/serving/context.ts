@@ -3,6 +3,7 @@
 import type { Config } from '../config/index.ts';
 import type { MetaStore } from '../metadata/db.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { Bus } from '../bus/types.ts';
 import type { ModelRegistry } from '../tracking/index.ts';
 import type { AuditLog } from './audit.ts';
 import type { ModelHost } from './model-host.ts';
@@ -12,6 +13,8 @@ export interface AppContext {
   config: Config;
   store: MetaStore;
   lake: Lake;
+  /** the JetStream bus in scale-out mode (NATS_URL) */
+  bus?: Bus;
   /** present when the server serves models (startServer always opens them) */
   registry?: ModelRegistry;
   models?: ModelHost;

@@ -9,6 +9,8 @@ import { Lake } from '../lake/lake.ts';
 import { eventLakeSchemas } from '../events/lake-schema.ts';
 import { ModelRegistry } from '../tracking/index.ts';
 import { buildApp } from './app.ts';
+import { openBus, type Bus } from '../bus/index.ts';
+import { BusRecordSink, INGEST_STREAM, ensureIngestStream } from '../lake/bus-ingest.ts';
 import { AUDIT_TABLE, AuditLog, auditColumns } from './audit.ts';
 import type { AppContext } from './context.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
@@ -38,8 +40,18 @@ export interface ServerOptions {
 
 export async function openContext(config: Config, log: (m: string) => void = () => {}): Promise<AppContext> {
   const store = await openMetaStore({ home: config.home, databaseUrl: config.databaseUrl });
-  const lake = await Lake.open({ home: config.home, store, schemas: { ...eventLakeSchemas(), [AUDIT_TABLE]: auditColumns }, log });
-  return { config, store, lake };
+  // scale-out (NATS_URL): accepted events are made durable in a replicated JetStream stream
+  // that lake writers (`tributary lake writer`) turn into Parquet; no local write-ahead log
+  let bus: Bus | undefined;
+  let sink: BusRecordSink | undefined;
+  if (config.natsUrl) {
+    bus = await openBus({ natsUrl: config.natsUrl, name: `tributary-api-${process.pid}` });
+    await ensureIngestStream(bus);
+    sink = new BusRecordSink(bus);
+    log(`scale-out: events go to JetStream stream ${INGEST_STREAM} at ${config.natsUrl}`);
+  }
+  const lake = await Lake.open({ home: config.home, store, schemas: { ...eventLakeSchemas(), [AUDIT_TABLE]: auditColumns }, log, sink });
+  return { config, store, lake, bus };
 }
 
 /**
@@ -145,6 +157,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       await current.app.close();
       await audit.drain();
       await ctx.lake.close();
+      await ctx.bus?.close();
       await ctx.store.close();
     },
   };

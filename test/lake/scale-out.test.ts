@@ -1,0 +1,115 @@
+// Scale-out ingest under failure: a real three-node JetStream cluster on loopback ports, two
+// collector processes publishing accepted batches to the replicated ingest stream, three lake
+// writer processes taking them as a work queue into one lake (PostgreSQL catalog). Mid-stream one
+// NATS node and one lake writer are SIGKILLed. Every acknowledged event must be in the lake, once.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { JetStreamBus } from '../../src/bus/index.ts';
+import { INGEST_STREAM } from '../../src/lake/bus-ingest.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import { testConfig, tmpHome } from '../helpers.ts';
+import { postgresReachable, PG_URL } from '../tracking/backends.ts';
+import { NATS_SERVER, startNatsCluster } from '../nats-cluster.ts';
+import pg from 'pg';
+
+const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Proc { proc: ChildProcess; url: string; exited: Promise<unknown>; output: () => string }
+
+function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise((r) => proc.once('exit', r));
+    let out = '';
+    const seen = (d: Buffer) => {
+      out += d;
+      const m = ready.exec(out);
+      if (m) resolve({ proc, url: m[1]!, exited, output: () => out });
+    };
+    proc.stdout!.on('data', seen);
+    proc.stderr!.on('data', (d: Buffer) => { out += d; });
+    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${out}`)));
+  });
+}
+
+test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer SIGKILLed mid-stream, every acknowledged event in the lake exactly once', { timeout: 300_000 }, async (t) => {
+  if (!NATS_SERVER) return t.skip('nats-server is not installed (apt-get install nats-server; .ci/run does it)');
+  const pgUp = await postgresReachable();
+  const schema = `scaleout_${process.pid}_${Date.now().toString(36)}`;
+  const databaseUrl = pgUp ? `${PG_URL}?schema=${schema}` : undefined;
+  const { home, cleanup } = tmpHome();
+  const cluster = await startNatsCluster();
+  const procs: Proc[] = [];
+  try {
+    const env: Record<string, string> = { TRIBUTARY_HOME: home, NATS_URL: cluster.url, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    // the first collector creates the stream (R3) and the catalog's schema, then the rest start
+    const collectors = [await startProcess(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/)];
+    collectors.push(await startProcess(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/));
+    const writers = await Promise.all([0, 1, 2].map(() => startProcess(['lake', 'writer', '--batch', '16'], env, /metrics at (http:\/\/\S+)/)));
+    procs.push(...collectors, ...writers);
+
+    const acked = new Set<string>();
+    let stop = false;
+    let failedBatches = 0;
+    const client = async (c: number) => {
+      for (let b = 0; !stop; b++) {
+        const ids = Array.from({ length: 100 }, (_, i) => `c${c}-b${b}-${i}`);
+        const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: `u${c}`, track_id: 't1', ms_played: 1000 })).join('\n');
+        try {
+          const res = await fetch(`${collectors[(c + b) % collectors.length]!.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: AbortSignal.timeout(30_000) });
+          if (res.status === 200) {
+            const r = await res.json() as { accepted: number };
+            assert.equal(r.accepted, ids.length);
+            for (const id of ids) acked.add(id);
+          } else { failedBatches++; await res.arrayBuffer(); }
+        } catch { failedBatches++; }
+      }
+    };
+    const clients = [0, 1, 2, 3].map(client);
+    while (acked.size < 20_000) await sleep(10);
+    // mid-stream: a NATS node and a lake writer die without a chance to clean up
+    cluster.kill(1, 'SIGKILL');
+    writers[0]!.proc.kill('SIGKILL');
+    const ackedAtKill = acked.size;
+    while (acked.size < ackedAtKill + 20_000) await sleep(10);
+    stop = true;
+    await Promise.all(clients);
+    await writers[0]!.exited;
+
+    // the surviving writers drain the work queue
+    const bus = await JetStreamBus.connect({ url: [cluster.urls[0], cluster.urls[2]].join(',') });
+    try {
+      const until = Date.now() + 120_000;
+      while ((await bus.streamMessages(INGEST_STREAM)) > 0) {
+        assert.ok(Date.now() < until, 'the lake writers did not drain the stream within 2 minutes');
+        await sleep(200);
+      }
+    } finally { await bus.close(); }
+    await sleep(500); // the last commit's acks precede nothing else; give its process a moment
+
+    const ws = await openWorkspace({ config: testConfig(home, { databaseUrl }) });
+    try {
+      const rows = await ws.wh.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::INT AS n FROM raw.play GROUP BY event_id');
+      const inLake = new Map(rows.map((r) => [r.event_id, r.n]));
+      const missing = [...acked].filter((id) => !inLake.has(id));
+      assert.equal(missing.length, 0, `acknowledged events missing from the lake: ${missing.length} (${missing.slice(0, 5).join(', ')})`);
+      const dup = rows.filter((r) => r.n !== 1);
+      assert.equal(dup.length, 0, `events stored more than once: ${dup.length} (${dup.slice(0, 5).map((r) => r.event_id).join(', ')})`);
+      t.diagnostic(`acknowledged ${acked.size} events (${failedBatches} batches refused or timed out during the failover); lake holds ${inLake.size}, each once`);
+    } finally { await ws.close(); }
+  } finally {
+    for (const p of procs) p.proc.kill('SIGTERM');
+    await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(5000)])));
+    for (const p of procs) p.proc.kill('SIGKILL');
+    await cluster.stop();
+    cleanup();
+    if (pgUp) {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      try { await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`); } finally { await c.end(); }
+    }
+  }
+});
