@@ -1,5 +1,6 @@
 // `tributary models list|show|promote|rollback|export`: the model registry. Thin: parse, call
 // src/tracking (and the ONNX exporter), print.
+import { loadConfig } from '../config/index.ts';
 import type { Command } from 'commander';
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -62,6 +63,7 @@ export function register(program: Command): void {
       withTracking(async ({ registry }) => {
         if (!/^v?\d+$/.test(version)) fail(`<version> must be a version number, got "${version}"`);
         const move = await registry.promote(name, version, { alias: o.alias, reason: o.reason, by: o.by });
+        await announce(move);
         if (o.json) return printJson(move);
         console.log(move.changed
           ? `${name}: ${move.alias} v${move.fromVersion ?? '-'} -> v${move.toVersion}`
@@ -77,6 +79,7 @@ export function register(program: Command): void {
     .action((name: string, o: { alias: string; reason?: string; by?: string; json?: boolean }) =>
       withTracking(async ({ registry }) => {
         const move = await registry.rollback(name, { alias: o.alias, reason: o.reason, by: o.by });
+        await announce(move);
         if (o.json) return printJson(move);
         console.log(`${name}: ${move.alias} v${move.fromVersion} -> v${move.toVersion} (rolled back)`);
       }));
@@ -113,4 +116,14 @@ export function register(program: Command): void {
         renameSync(tmp, out);
         console.log(`${name} v${model.version} -> ${out} (onnx, ${bytes.length} bytes, sha256 ${sha256HexOf(bytes)})`);
       }));
+}
+
+/** Scale-out (NATS_URL): tells the API replicas at once (they would otherwise see it at their next poll). */
+async function announce(move: { name: string; alias: string; toVersion: number; changed: boolean }): Promise<void> {
+  const natsUrl = loadConfig().natsUrl;
+  if (!natsUrl || !move.changed) return;
+  const { openBus } = await import('../bus/index.ts');
+  const { announcePromotion } = await import('../bus/promotions.ts');
+  const bus = await openBus({ natsUrl });
+  try { await announcePromotion(bus, { name: move.name, alias: move.alias, version: move.toVersion }); } finally { await bus.close(); }
 }

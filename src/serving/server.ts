@@ -10,6 +10,7 @@ import { eventLakeSchemas } from '../events/lake-schema.ts';
 import { ModelRegistry } from '../tracking/index.ts';
 import { buildApp } from './app.ts';
 import { openBus, type Bus } from '../bus/index.ts';
+import { onPromotion } from '../bus/promotions.ts';
 import { BusRecordSink, INGEST_STREAM, ensureIngestStream } from '../lake/bus-ingest.ts';
 import { AUDIT_TABLE, AuditLog, auditColumns } from './audit.ts';
 import type { AppContext } from './context.ts';
@@ -78,6 +79,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   let metrics: ApiMetrics | undefined;
   const models = new ModelHost(registry, { pollMs: opts.pollMs, log, onSwap: (s) => { metrics?.swaps.inc({ model: s.name }); rebuild(); } });
   await models.start();
+  // scale-out: a promotion announced on the bus is served within moments, not at the next poll
+  const promotions = ctx.bus ? onPromotion(ctx.bus, (n) => { if (n.alias === 'champion') void models.refresh(n.name); }) : undefined;
   const features = new OnlineFeatures(ctx.lake, () => { const s = models.get(SPEND_MODEL); return s?.type === 'spend' ? s : undefined; }, { refreshMs: opts.featureRefreshMs, log });
   await features.start();
   const audit = new AuditLog(ctx.lake, config.auditSampling, log);
@@ -146,6 +149,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
     async close() {
       closed = true;
       models.stop();
+      await promotions?.stop();
       features.stop();
       await rebuilding;
       await new Promise<void>((resolve) => {

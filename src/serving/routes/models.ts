@@ -2,6 +2,7 @@
 // endpoint). POST /v1/models/{name}/promote: moves an alias (champion by default) to a version;
 // a write endpoint, so it needs the bearer token when one is configured. A champion promotion
 // is swapped in before the answer, so the next request is served by the new version.
+import { announcePromotion } from '../../bus/promotions.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, RegistryError } from '../../tracking/index.ts';
@@ -86,6 +87,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     try {
       const move = await registry.promote(name, version, { alias, reason, by: 'api' });
       const s = alias === 'champion' ? await host.refresh(name) : host.get(name);
+      if (ctx.bus && move.changed) await announcePromotion(ctx.bus, { name, alias, version: move.toVersion });
       return { name, alias, from_version: move.fromVersion, to_version: move.toVersion, changed: move.changed, serving_version: s?.version ?? null };
     } catch (e) {
       if (e instanceof NotFoundError) return reply.code(404).send(notFound((e as Error).message, /no such version/.test((e as Error).message) ? 'version' : 'name'));
