@@ -19,6 +19,33 @@ export const ConfigSchema = z.object({
   /** share of inference requests written to the audit log, 0..1 */
   auditSampling: z.coerce.number().min(0).max(1).default(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** the closed loop: drift thresholds, retraining margin, A/B decision rule (docs/monitoring.md) */
+  monitoring: z.object({
+    /** PSI above this raises a warning, above psiCritical a critical alert */
+    psiWarning: z.number().positive().default(0.1),
+    psiCritical: z.number().positive().default(0.25),
+    /** KS statistic above this raises a warning (with at least minRows on each side) */
+    ksWarning: z.number().positive().max(1).default(0.1),
+    /** fewer recent rows than this: no drift verdict (too little to say) */
+    minRows: z.number().int().positive().default(200),
+    /** the recent window monitoring compares with the training snapshot, in days */
+    recentDays: z.number().int().positive().default(7),
+    /** live quality: an acceptance rate below this (once minShown tracks were shown) alerts */
+    acceptanceMin: z.number().min(0).max(1).default(0.05),
+    minShown: z.number().int().positive().default(500),
+    /** realised spend: RMSE above this multiple of the training RMSE alerts */
+    rmseRatioMax: z.number().positive().default(1.5),
+  }).prefault({}),
+  retrain: z.object({
+    /** a challenger must beat the champion by this relative margin to be promoted */
+    margin: z.number().min(0).max(1).default(0.02),
+  }).prefault({}),
+  experiments: z.object({
+    /** the A/B decision rule's two-sided false-positive rate */
+    alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /** fewer users than this in an arm: no decision yet */
+    minUsersPerArm: z.number().int().positive().default(30),
+  }).prefault({}),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

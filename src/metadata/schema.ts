@@ -44,7 +44,7 @@ export interface LakeCommittedSegmentRow {
   committed_at: string;
 }
 
-export interface Database extends TrackingTables {
+export interface Database extends TrackingTables, MonitoringTables {
   lake_tables: LakeTableRow;
   lake_snapshots: LakeSnapshotRow;
   lake_files: LakeFileRow;
@@ -198,4 +198,56 @@ export interface TrackingTables {
   model_version_inputs: ModelVersionInputRow;
   model_aliases: ModelAliasRow;
   model_alias_history: ModelAliasHistoryRow;
+}
+
+// ---- monitoring alerts, A/B experiments, retraining decisions: migration 005_monitoring ----
+
+export interface MonitoringAlertRow {
+  id: Generated<number>;
+  created_at: string;
+  model_name: string;
+  model_version: number | null;
+  kind: string;
+  subject: string;
+  statistic: string;
+  value: number;
+  threshold: number;
+  severity: string;
+  message: string;
+  details: string;
+  resolved_at: string | null;
+}
+
+export interface ExperimentRow {
+  id: string;
+  model_name: string;
+  arm_a_version: number;
+  arm_b_version: number;
+  split: number;
+  status: string;
+  started_at: string;
+  stopped_at: string | null;
+  started_by: string;
+  decision: string | null;
+}
+
+export interface RetrainDecisionRow {
+  id: Generated<number>;
+  at: string;
+  model_name: string;
+  champion_version: number | null;
+  challenger_version: number | null;
+  outcome: string;
+  metric: string;
+  champion_value: number | null;
+  challenger_value: number | null;
+  margin: number;
+  trigger: string;
+  details: string;
+}
+
+export interface MonitoringTables {
+  monitoring_alerts: MonitoringAlertRow;
+  experiments: ExperimentRow;
+  retrain_decisions: RetrainDecisionRow;
 }

@@ -12,6 +12,8 @@ export interface ModelCardFields {
   features?: string[];
   target?: string;
   limitations?: string;
+  /** a retraining's gate: champion and challenger on the same holdout, and the decision */
+  retraining?: string;
 }
 
 export interface CardInput {
@@ -60,6 +62,7 @@ export function renderModelCard(c: CardInput): string {
   const p = Object.keys(c.params).sort();
   if (p.length) out.push('## Parameters', '', '| parameter | value |', '|---|---|', ...p.map((k) => `| ${esc(k)} | ${esc(fmt(c.params[k]))} |`), '');
   if (f.limitations?.trim()) out.push('## Limitations', '', f.limitations.trim(), '');
+  if (f.retraining?.trim()) out.push('## Retraining decision', '', f.retraining.trim(), '');
   out.push('## Lineage', '');
   out.push(`- estimator: ${c.kind ?? 'unknown'}`);
   out.push(`- training run: ${c.runId ?? 'not recorded'}`);

@@ -16,9 +16,10 @@ import { ModelRegistry, Tracker, type Run } from '../../tracking/index.ts';
 import { buildModels } from '../../warehouse/models.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { writeLakeTable } from '../retail/lake-rows.ts';
-import { MUSIC_MODELS, lakeTimeSplit, loadInteractions, loadTracks, loadUserGenreSkips, positives } from './features.ts';
+import { MUSIC_MODELS, lakeTimeSplit, loadInteractions, positives } from './features.ts';
 import { fitLikeModel, type LikeModelResult } from './likes.ts';
 import { PlaylistModel, type Playlist } from './playlist.ts';
+import { buildPlaylistModel } from './playlist-build.ts';
 
 export const PLAYLISTS_TABLE = 'curated.music_playlists';
 export const MODEL_NAME = 'music-recommender';
@@ -96,13 +97,7 @@ export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Pro
       const heard = await loadInteractions(wh);
       const pos = positives(heard);
       const rec = await createRecommender(best.model, best.params).fit(Interactions.fromTriples(pos));
-      const liked = await wh.query<{ user_id: string; track_id: string }>(`SELECT DISTINCT user_id, track_id FROM curated.likes`);
-      return PlaylistModel.build({
-        recommender: rec, heard, tracks: await loadTracks(wh), genreSkips: await loadUserGenreSkips(wh),
-        liked: { users: liked.map((r) => r.user_id), items: liked.map((r) => r.track_id) },
-        params: opts.playlistLength ? { n: opts.playlistLength } : {}, // the artifact is written before its version number exists: loaders set `version` from the registry
-        version: MODEL_NAME,
-      });
+      return buildPlaylistModel(wh, rec, heard, opts.playlistLength ? { n: opts.playlistLength } : {}, MODEL_NAME);
     });
     const likes = await stage('like-model', () => fitLikeModel(wh, { seed, als: best.model === 'als' ? best.params : {} }));
 

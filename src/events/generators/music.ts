@@ -29,6 +29,16 @@ export interface MusicWorldOptions {
   start?: Date | string | number;
   /** average events per user per day (approximate: activity varies by user and day); default 20 */
   eventsPerUserPerDay?: number;
+  /**
+   * which stream of events (default 0): the same users, catalogue and tastes with another draw
+   * of listening and other event ids, e.g. the days that follow a world already collected
+   */
+  stream?: number;
+  /**
+   * tastes move: from this time on, a share of the users (default all) swap their liked and
+   * disliked genres (the simulator's drift scenario)
+   */
+  tasteShift?: { from: Date | string | number; fraction?: number };
 }
 
 export interface MusicUser {
@@ -132,6 +142,9 @@ const EVENTS_PER_LISTEN = 1.47;
 
 interface Hidden {
   affinity: Float64Array[]; // per user, per genre
+  /** after the taste shift (the same arrays as affinity for users who do not move) */
+  shifted: Float64Array[];
+  shiftAt: number;
   hourCum: Float64Array[]; // per user, 24 cumulative
   archetype: string[];
   favArtists: Int32Array[];
@@ -263,7 +276,7 @@ export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
   const countryCum = cumulative(COUNTRY_WEIGHTS);
   const users: MusicUser[] = [];
   const hidden: Hidden = {
-    affinity: [], hourCum: [], archetype: [], favArtists: [], favSet: [], liked: [], disliked: [],
+    affinity: [], shifted: [], shiftAt: Infinity, hourCum: [], archetype: [], favArtists: [], favSet: [], liked: [], disliked: [],
     activity: new Float64Array(nUsers), activeProb: new Float64Array(nUsers),
     playlists: new Uint8Array(nUsers), signupMs: new Float64Array(nUsers),
   };
@@ -335,9 +348,29 @@ export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
     hidden.playlists[u] = 1 + rng.int(4);
   }
 
+  // the taste shift: moving users swap the affinities of their liked and disliked genres (their
+  // own draw of the seed, so worlds with and without a shift share everything before it)
+  if (opts.tasteShift) {
+    hidden.shiftAt = parseStart(opts.tasteShift.from, 'tasteShift.from');
+    const share = numberOption('tasteShift.fraction', opts.tasteShift.fraction, 1, 0, 1);
+    const srng = new Rng(subSeed(seed, 3));
+    for (let u = 0; u < nUsers; u++) {
+      const aff = hidden.affinity[u]!;
+      if (srng.random() >= share) { hidden.shifted.push(aff); continue; }
+      const moved = Float64Array.from(aff);
+      const liked = hidden.liked[u]!, dis = hidden.disliked[u]!;
+      for (let k = 0; k < Math.max(liked.length, dis.length); k++) {
+        const a = liked[k % liked.length]!, b = dis[k % dis.length]!;
+        moved[a] = aff[b]!; moved[b] = aff[a]!;
+      }
+      hidden.shifted.push(moved);
+    }
+  } else hidden.shifted = hidden.affinity;
+  const stream = intOption('stream', opts.stream, 0, 0, 1_000_000);
+
   const world: MusicWorld = {
     kind: 'music', seed, start, end, users, tracks,
-    events: () => musicEvents(world, cat, hidden, days, perDay),
+    events: () => musicEvents(world, cat, hidden, days, perDay, stream),
     dimensions: () => ({ users, tracks }),
   };
   hiddenOf.set(world, { hidden, cat });
@@ -380,9 +413,9 @@ interface RawEvent {
   s: string | undefined;
 }
 
-function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: number, perDay: number): Generator<MusicEvent> {
-  const rng = new Rng(subSeed(world.seed, 2));
-  const ids = new IdStream(world.seed, 1);
+function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: number, perDay: number, stream: number): Generator<MusicEvent> {
+  const rng = new Rng(subSeed(world.seed, stream === 0 ? 2 : 1000 + stream));
+  const ids = new IdStream(world.seed, stream === 0 ? 1 : 1000 + stream);
   const nUsers = world.users.length;
   const merger = new DayMerger<RawEvent>();
   // mutable per-user state lives here so every call of events() replays the same stream
@@ -390,7 +423,9 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
   const likedSet: Set<number>[] = Array.from({ length: nUsers }, () => new Set());
   // when each user's last listen ends: a session running past midnight delays the next day's
   const busyUntil = new Float64Array(nUsers);
-  const genreCum = hidden.affinity.map((aff) => cumulative(Array.from(aff, (a) => Math.exp(1.2 * a))));
+  const genreCumOf = (affs: Float64Array[]) => affs.map((aff) => cumulative(Array.from(aff, (a) => Math.exp(1.2 * a))));
+  const genreCumBefore = genreCumOf(hidden.affinity);
+  const genreCumAfter = hidden.shifted === hidden.affinity ? genreCumBefore : genreCumOf(hidden.shifted);
   const sourceCum = cumulative(SOURCE_WEIGHTS);
   const sourceCumNoLibrary = cumulative(SOURCE_WEIGHTS.map((w, i) => (SOURCES[i] === 'library' ? 0 : w)));
   const listensPerDay = perDay / EVENTS_PER_LISTEN;
@@ -403,6 +438,9 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
 
   for (let day = 0; day < days; day++) {
     const dayStart = world.start + day * DAY_MS;
+    const shifted = dayStart >= hidden.shiftAt;
+    const genreCum = shifted ? genreCumAfter : genreCumBefore;
+    const affinity = shifted ? hidden.shifted : hidden.affinity;
     const fresh: RawEvent[] = [];
     for (let u = 0; u < nUsers; u++) {
       if (hidden.signupMs[u]! > dayStart) continue;
@@ -416,7 +454,7 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
         starts.push(dayStart + pick(hidden.hourCum[u]!, rng.random()) * HOUR_MS + Math.floor(rng.random() * HOUR_MS));
       }
       starts.sort((a, b) => a - b);
-      const aff = hidden.affinity[u]!;
+      const aff = affinity[u]!;
       const favs = hidden.favArtists[u]!;
       let clock = busyUntil[u]!;
       for (let s = 0; s < nSessions; s++) {
@@ -468,9 +506,7 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
           const wasLiked = likedSet[u]!.has(tr);
           // the outcome follows taste: genre affinity first, then favourite artists, earlier
           // likes, a little popularity, and a per (user, track) idiosyncrasy that repeats
-          const logit = -0.2 + 1.8 * aff[g]! + 0.9 * (isFav ? 1 : 0) + 1.5 * (wasLiked ? 1 : 0)
-            + 0.3 * cat.trackPopZ[tr]! + 0.6 * pairNoise(world.seed, u, tr);
-          const completed = rng.random() < sigmoid(logit);
+          const completed = rng.random() < sigmoid(listenLogit(world.seed, cat, aff, u, tr, isFav, wasLiked));
           let played: number;
           if (completed) {
             played = rng.random() < 0.6 ? dur : dur - Math.floor(rng.random() * 0.04 * dur);
@@ -482,7 +518,7 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
           fresh.push({ t: clock, k: K_PLAY, u, tr, v: played, s: context });
           if (!completed) {
             fresh.push({ t: clock + played, k: K_SKIP, u, tr, v: played, s: undefined });
-          } else if (!wasLiked && rng.random() < sigmoid(-3.2 + 1.3 * aff[g]! + (isFav ? 1 : 0))) {
+          } else if (!wasLiked && rng.random() < sigmoid(likeLogit(aff[g]!, isFav))) {
             const pl = rng.random() < 0.4 ? `pl-${users[u]!.user_id}-${1 + rng.int(hidden.playlists[u]!)}` : undefined;
             fresh.push({ t: clock + Math.floor(played * (0.3 + 0.7 * rng.random())), k: K_LIKE, u, tr, v: 0, s: pl });
             likedTracks[u]!.push(tr); likedSet[u]!.add(tr);
@@ -519,6 +555,74 @@ function emit(r: RawEvent, ids: IdStream, users: MusicUser[], tracks: Track[]): 
     default:
       return { event_id, type: 'search', ts, user_id, query: r.s! };
   }
+}
+
+/**
+ * How likely a listen is completed: genre affinity first, then favourite artists, earlier
+ * likes, a little popularity, and a per (user, track) idiosyncrasy that repeats.
+ */
+function listenLogit(seed: number, cat: Catalogue, aff: Float64Array, u: number, tr: number, isFav: boolean, wasLiked: boolean): number {
+  return -0.2 + 1.8 * aff[cat.trackGenre[tr]!]! + 0.9 * (isFav ? 1 : 0) + 1.5 * (wasLiked ? 1 : 0)
+    + 0.3 * cat.trackPopZ[tr]! + 0.6 * pairNoise(seed, u, tr);
+}
+
+/** How likely a completed listen of a track not yet liked is liked. */
+function likeLogit(genreAffinity: number, isFav: boolean): number {
+  return -3.2 + 1.3 * genreAffinity + (isFav ? 1 : 0);
+}
+
+/** What a user does with a recommended track: listens to it (or not), completes or skips it, likes it. */
+export interface Reaction { listened: boolean; completed: boolean; ms_played: number; liked: boolean }
+
+/**
+ * The world's users answering what they are shown, by the same hidden tastes (and the taste
+ * shift) their own listening follows: the simulator's half of the loop.
+ */
+export interface MusicResponder {
+  userIndex(userId: string): number | undefined;
+  trackIndex(trackId: string): number | undefined;
+  /** the UTC hour a user's session starts (their listening profile) */
+  sessionHour(u: number, rng: Rng): number;
+  /** the user's reaction to a shown track at time t; `listenP` is the chance they try it at all */
+  react(u: number, tr: number, t: number, rng: Rng, listenP?: number): Reaction;
+  /** the chance this user completes this track (for tests: the truth behind a reaction) */
+  completeProbability(u: number, tr: number, t: number): number;
+}
+
+export function musicResponder(world: MusicWorld): MusicResponder {
+  const h = hiddenOf.get(world);
+  if (!h) throw new Error('musicResponder: not a world made by musicWorld()');
+  const { hidden, cat } = h;
+  const users = new Map(world.users.map((u, i) => [u.user_id, i]));
+  const tracks = new Map(world.tracks.map((t, i) => [t.track_id, i]));
+  const likedBySim = new Map<number, Set<number>>();
+  const p = (u: number, tr: number, t: number) => {
+    const aff = (t >= hidden.shiftAt ? hidden.shifted : hidden.affinity)[u]!;
+    const isFav = hidden.favSet[u]!.has(cat.trackArtist[tr]!);
+    return { aff, isFav, logit: listenLogit(world.seed, cat, aff, u, tr, isFav, likedBySim.get(u)?.has(tr) ?? false) };
+  };
+  return {
+    userIndex: (id) => users.get(id),
+    trackIndex: (id) => tracks.get(id),
+    sessionHour: (u, rng) => pick(hidden.hourCum[u]!, rng.random()),
+    completeProbability: (u, tr, t) => sigmoid(p(u, tr, t).logit),
+    react(u, tr, t, rng, listenP = 0.7) {
+      const dur = cat.duration[tr]!;
+      if (rng.random() >= listenP) return { listened: false, completed: false, ms_played: 0, liked: false };
+      const { aff, isFav, logit } = p(u, tr, t);
+      const g = cat.trackGenre[tr]!;
+      const completed = rng.random() < sigmoid(logit);
+      const ms_played = completed ? dur : aff[g]! < -0.5 ? Math.min(dur - 1, 1000 + Math.floor(exponential(rng, 12_000))) : Math.floor(dur * (0.03 + 0.6 * rng.random()));
+      let liked = false;
+      if (completed && !(likedBySim.get(u)?.has(tr)) && rng.random() < sigmoid(likeLogit(aff[g]!, isFav))) {
+        liked = true;
+        let s = likedBySim.get(u);
+        if (!s) { s = new Set(); likedBySim.set(u, s); }
+        s.add(tr);
+      }
+      return { listened: true, completed, ms_played, liked };
+    },
+  };
 }
 
 /** A fixed standard-normal-ish value per (seed, user, track): the same pair always agrees. */

@@ -3,8 +3,10 @@
 import type { Migration } from 'kysely';
 import * as lakeCatalog from './001_lake_catalog.ts';
 import * as tracking from './002_tracking.ts';
+import * as monitoring from './005_monitoring.ts';
 
 export const migrations: Record<string, Migration> = {
   '001_lake_catalog': lakeCatalog,
   '002_tracking': tracking,
+  '005_monitoring': monitoring,
 };
