@@ -51,6 +51,8 @@ export const RecommendationShownEvent = z.strictObject({
   user_id: id,
   track_ids: z.array(id).min(1).max(500),
   model_version: z.string().min(1).max(128),
+  experiment_id: id.optional().describe('the A/B experiment the user was in when shown'),
+  arm: z.enum(['a', 'b']).optional().describe("the experiment's arm that served the playlist"),
 });
 
 /** One line of an invoice, the columns of the UCI Online Retail file. */
