@@ -8,18 +8,20 @@ import { dirname, join, relative, resolve } from 'node:path';
 const SRC = resolve(import.meta.dirname, '..', 'src');
 
 // Lowest first. ml/ is a pure numeric library (it knows nothing of lakes, HTTP or the registry),
-// so anything may use it; everything above builds on what is below.
+// so anything may use it; everything above builds on what is below. tracking/ holds records
+// (runs, registry, lineage) and imports nothing above metadata/; pipeline/ is the jobs layer
+// that runs the use cases' steps, above analytics/.
 const LAYERS = [
   ['util', 'config', 'types'],
   ['ml'],
   ['metadata'],
+  ['tracking'],
   ['lake', 'bus'],
   ['events'],
   ['warehouse'],
   ['features'],
-  ['pipeline'],
-  ['tracking'],
   ['analytics', 'monitoring'],
+  ['pipeline'],
   ['serving'],
   ['demo'],
   ['cli'],

@@ -16,6 +16,7 @@ const GROUPS: [string[], () => Promise<Register>][] = [
   [['train'], () => load(import('./train.ts'))],
   [['recommend'], () => load(import('./recommend.ts'))],
   [['run'], () => load(import('./run.ts'))],
+  [['pipeline', 'schedule'], () => load(import('./pipeline.ts'))],
   [['runs'], () => load(import('./runs.ts'))],
   [['models'], () => load(import('./models.ts'))],
   [['eda'], () => load(import('./eda.ts'))],

@@ -4,7 +4,7 @@ import { readInteractionsCsv } from '../ml/recsys/csv.ts';
 import { evaluateModels, type EvaluationRow } from '../ml/recsys/evaluate.ts';
 import { RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
-import { evaluateOnLake, runMusic, MODEL_NAME } from '../analytics/music/pipeline.ts';
+import { evaluateOnLake, runMusic, MODEL_NAME } from '../pipeline/music.ts';
 import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
 import { loadConfig } from '../config/index.ts';
 import { ModelRegistry, Tracker, openTracking, type Run } from '../tracking/index.ts';

@@ -1,10 +1,11 @@
 // `tributary run retail [--data FILE] [--json]`: the sales-analytics pipeline end to end
-// (src/analytics/retail/pipeline.ts). This file parses options and prints; the work is runRetail().
+// (src/pipeline/retail.ts). This file parses options and prints; the work is runRetail().
 import type { Command } from 'commander';
-import { jsonSummary, runRetail, type RetailSummary } from '../analytics/retail/pipeline.ts';
+import { jsonSummary, runRetail, type RetailSummary } from '../pipeline/retail.ts';
 import { formatSummary } from '../pipeline/runner.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable } from './output.ts';
+import { registerRun } from './pipeline.ts';
 
 interface Opts { data?: string; json?: boolean; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
 
@@ -44,7 +45,8 @@ function printHuman(s: RetailSummary): void {
 }
 
 export function register(program: Command): void {
-  const run = program.command('run').description('run an analytics pipeline end to end');
+  const run = program.command('run').description('run a pipeline end to end (tracked; --full rebuilds, --resume continues an unfinished run)');
+  registerRun(run);
   run.command('retail')
     .description('sales analytics: clean, KPIs, forecasts, spend prediction, segments; tracked and registered')
     .option('--data <file>', 'order lines (the Online Retail CSV, or order_line NDJSON/Parquet); default: the generated retail world')

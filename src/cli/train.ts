@@ -1,11 +1,11 @@
 // `tributary train regression|classification`: fit a model on a table (a file or a lake table at
 // a pinned snapshot) and score it; every invocation is a tracked run, `--register NAME` makes the
 // model a registry version, `--search` runs a grid search as child runs. The work is
-// trainTracked() (src/tracking/training.ts); this file parses options and prints.
+// trainTracked() (src/pipeline/train.ts); this file parses options and prints.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { CLASSIFICATION_MODELS, REGRESSION_MODELS, type TrainOptions } from '../ml/pipeline/train.ts';
-import { parseSearch, trainTracked } from '../tracking/training.ts';
+import { parseSearch, trainTracked } from '../pipeline/train.ts';
 import { parsePins } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable } from './output.ts';
 

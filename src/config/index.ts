@@ -46,6 +46,17 @@ export const ConfigSchema = z.object({
     /** fewer users than this in an arm: no decision yet */
     minUsersPerArm: z.number().int().positive().default(30),
   }).prefault({}),
+  /** `tributary schedule`: pipelines run on cron expressions (UTC; 5 fields, or 6 with seconds first) */
+  schedules: z.array(z.object({
+    pipeline: z.string().min(1),
+    cron: z.string().min(1),
+    /** slots missed while no scheduler ran: run the newest once (default), all of them, or none */
+    missed: z.enum(['once', 'all', 'skip']).default('once'),
+    /** rebuild instead of an incremental run */
+    full: z.boolean().default(false),
+    /** the pipeline's own options */
+    args: z.record(z.string(), z.unknown()).default({}),
+  })).default([]),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

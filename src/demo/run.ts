@@ -15,9 +15,9 @@ import { ingestFile } from '../warehouse/ingest.ts';
 import { compactTable } from '../lake/compaction.ts';
 import { postEvents, withSomeInvalid } from './collect.ts';
 import { Stages, type StageTiming } from './progress.ts';
-import { runMusic } from '../analytics/music/pipeline.ts';
+import { runMusic } from '../pipeline/music.ts';
 import type { Playlist } from '../analytics/music/playlist.ts';
-import { runRetail } from '../analytics/retail/pipeline.ts';
+import { runRetail } from '../pipeline/retail.ts';
 
 export interface DemoOptions {
   config: Config;

@@ -16,9 +16,9 @@ export interface TableChange {
   /** "zone.name" */
   table: string;
   add: LakeFile[];
-  /** paths of live files this commit retires (compaction, replace) */
+  /** paths of live files this commit retires (compaction, replace, merge) */
   remove?: string[];
-  operation: 'append' | 'compact' | 'replace';
+  operation: 'append' | 'compact' | 'replace' | 'merge';
 }
 
 export interface TableInfo {

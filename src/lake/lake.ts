@@ -214,13 +214,13 @@ export class Lake {
    * write is conditional: if any of those columns holds a NULL (by the files' own statistics),
    * nothing is committed, the files are deleted and the result is null.
    */
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: undefined }): Promise<{ snapshot: number; rows: number; files: number }>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[] }): Promise<{ snapshot: number; rows: number; files: number } | null>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[] }): Promise<{ snapshot: number; rows: number; files: number } | null> {
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: undefined; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number }>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null> {
     const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
     const added = opts.partitionBy
-      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag, noNulls: opts.noNulls })
-      : await this.stageQuery(conn, table, query, { partitioned: false, tag, noNulls: opts.noNulls });
+      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows })
+      : await this.stageQuery(conn, table, query, { partitioned: false, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows });
     if (!added) return null;
     const remove = opts.mode === 'replace' ? (await this.catalog.tableExists(table) ? (await this.catalog.files(table)).map((f) => f.path) : []) : [];
     const snaps = await this.catalog.commit([{ table, add: added, remove, operation: opts.mode }], { summary: opts.summary });
@@ -233,7 +233,7 @@ export class Lake {
    * File names carry `tag`: deterministic tags make a repeated write overwrite, not duplicate.
    * null when a `noNulls` column has a NULL (the files are not kept).
    */
-  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string; noNulls?: string[] }): Promise<LakeFile[] | null> {
+  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string; noNulls?: string[]; rowGroupRows?: number }): Promise<LakeFile[] | null> {
     const { zone, name } = splitTableName(table);
     const stage = join(this.opts.home, 'staging', `q-${opts.tag}-${this.fileSeq++}`);
     mkdirSync(stage, { recursive: true });
@@ -243,7 +243,7 @@ export class Lake {
       // statistics, so no file is opened again to count it
       const target = opts.partitioned ? sqlString(stage) : sqlString(join(stage, 'dt=all', `part-${opts.tag}.parquet`));
       if (!opts.partitioned) mkdirSync(join(stage, 'dt=all'), { recursive: true });
-      const written = (await conn.runAndReadAll(`COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${opts.partitioned ? `PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}', ` : ''}RETURN_STATS true)`))
+      const written = (await conn.runAndReadAll(`COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${opts.partitioned ? `PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}', ` : ''}${opts.rowGroupRows ? `ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}, ` : ''}RETURN_STATS true)`))
         .getRowObjectsJS() as { filename: string; count: bigint | number; file_size_bytes: bigint | number; column_statistics: { key: string; value: { key: string; value: string }[] }[] }[];
       if (opts.noNulls?.length) {
         for (const f of written) {
@@ -266,6 +266,15 @@ export class Lake {
       rmSync(stage, { recursive: true, force: true });
     }
     return added;
+  }
+
+  /**
+   * Writes a query's rows as Parquet files of a table, not yet committed (the caller commits them
+   * with what else changes in the same snapshot, e.g. a merge's retired files).
+   */
+  async writeFiles(conn: DuckDBConnection, table: string, query: string, opts: { rowGroupRows?: number } = {}): Promise<LakeFile[]> {
+    const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
+    return (await this.stageQuery(conn, table, query, { partitioned: false, tag, rowGroupRows: opts.rowGroupRows }))!;
   }
 
   /** Absolute paths of a table's files at a snapshot (default: current). */

@@ -71,7 +71,9 @@ export async function openMetaStore(opts: OpenOptions): Promise<MetaStore> {
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
     dialect = 'sqlite';
   }
-  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  // migrations are numbered by issue, and issues land in any order: a database that already has
+  // 005 still takes 004 when it arrives
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

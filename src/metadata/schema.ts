@@ -44,7 +44,7 @@ export interface LakeCommittedSegmentRow {
   committed_at: string;
 }
 
-export interface Database extends TrackingTables, MonitoringTables {
+export interface Database extends TrackingTables, MonitoringTables, PipelineTables {
   lake_tables: LakeTableRow;
   lake_snapshots: LakeSnapshotRow;
   lake_files: LakeFileRow;
@@ -250,4 +250,74 @@ export interface MonitoringTables {
   monitoring_alerts: MonitoringAlertRow;
   experiments: ExperimentRow;
   retrain_decisions: RetrainDecisionRow;
+}
+
+// ---- the jobs layer (src/pipeline/): migration 004_pipelines ----
+
+export interface PipelineRunRow {
+  /** the tracking run of the whole pipeline run */
+  run_id: string;
+  pipeline: string;
+  /** 'running' | 'finished' | 'failed' */
+  status: string;
+  /** 'incremental' | 'full' */
+  mode: string;
+  /** the run this one resumes (its finished steps are reused) */
+  resumed_from: string | null;
+  started_at: string;
+  ended_at: string | null;
+  /** JSON: the adaptive layout chosen for the run (threads, file sizes, row groups, partitions) */
+  layout: string;
+  error: string | null;
+}
+
+export interface PipelineStepRow {
+  run_id: string;
+  step: string;
+  /** 'finished' | 'failed' */
+  status: string;
+  child_run_id: string | null;
+  /** JSON { table: snapshot } committed by the step */
+  outputs: string;
+  /** JSON: rows in/out, files and partitions read/written, seconds, peak memory */
+  stats: string;
+  ended_at: string | null;
+}
+
+export interface PipelineWatermarkRow {
+  pipeline: string;
+  step: string;
+  /** the input lake table */
+  input: string;
+  /** the input's snapshot the step last consumed */
+  snapshot: number;
+  run_id: string;
+  updated_at: string;
+}
+
+export interface PipelineLeaseRow {
+  pipeline: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
+}
+
+export interface PipelineScheduleClaimRow {
+  pipeline: string;
+  /** the cron slot (ISO minute) this claim is for */
+  due_at: string;
+  claimed_by: string;
+  claimed_at: string;
+  /** 'running' | 'finished' | 'failed' | 'skipped' */
+  status: string;
+  run_id: string | null;
+  error: string | null;
+}
+
+export interface PipelineTables {
+  pipeline_runs: PipelineRunRow;
+  pipeline_steps: PipelineStepRow;
+  pipeline_watermarks: PipelineWatermarkRow;
+  pipeline_leases: PipelineLeaseRow;
+  pipeline_schedule_claims: PipelineScheduleClaimRow;
 }

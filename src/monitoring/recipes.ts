@@ -12,7 +12,7 @@ import { trainTestSplit } from '../ml/selection/splits.ts';
 import { viewName } from '../warehouse/session.ts';
 import { retrainSegments, retrainSpend } from '../analytics/retail/retrain.ts';
 import { retrainRecommender } from '../analytics/music/retrain.ts';
-import { artifactJson } from '../tracking/training.ts';
+import { artifactJson } from '../tracking/lineage.ts';
 import type { Challenger, Retrainer } from './retrain.ts';
 
 export const RECIPES: Record<string, Retrainer> = {

@@ -1,21 +1,54 @@
-// A small generic pipeline runner: named steps run in order over a shared context; each step's
-// duration and row count are measured, a progress line is written per stage, and a summary
-// table closes the run. Steps report rows by returning { rows } (or a number). A stage hook lets
-// callers mirror stages elsewhere (e.g. experiment tracking) without the runner knowing of it.
-// A group of steps (an array in the step list) runs concurrently: steps that only read what
-// earlier steps produced can overlap (one waits on DuckDB or a worker thread while another
-// computes); each is timed from the group's start to its own end and logged as it finishes.
+// The one pipeline runner. A pipeline is a list of named steps (an array in the list is a group
+// whose steps run concurrently); each step declares the lake tables it reads (`inputs`) and
+// writes (`outputs`). For every step the runner measures duration, rows in and out, files and
+// partitions read and written (from the lake catalog: the inputs' snapshots as read, the
+// outputs' snapshots before and after), threads and peak memory, writes a progress line, and —
+// when the pipeline is tracked — records the step as a child run of the pipeline's run (params:
+// inputs, outputs; metrics: the measurements) plus a stage of the parent. With a PipelineState
+// it also records each finished step and the snapshots it committed, so a resumed run skips the
+// steps a killed or failed run finished (only durable ones: steps whose whole effect is in their
+// outputs; a step that hands values to later steps in memory runs again).
+import type { Catalog } from '../lake/catalog.ts';
+import type { Run } from '../tracking/tracker.ts';
+import type { PipelineState, StepRecord } from './state.ts';
 
 export interface StepResult {
   /** rows the step produced (or read, for sources); shown in the progress line */
   rows?: number;
+  /** rows the step read (when it knows: an incremental step reads only what is new) */
+  rowsIn?: number;
+  /** files and partitions the step read, when it read fewer than its inputs' snapshots hold */
+  filesRead?: number;
+  partitionsRead?: number;
+  /** worker threads the step used (default: the run's layout) */
+  threads?: number;
   /** one short human note for the progress line */
   note?: string;
+  /** more numbers for the step's child run */
+  metrics?: Record<string, number>;
+  /** watermarks to store once the step is recorded as finished: input table -> snapshot consumed */
+  watermarks?: Record<string, number>;
+}
+
+export interface StepIO {
+  /** the step's child run, when the pipeline is tracked */
+  run?: Run;
+  log: (line: string) => void;
 }
 
 export interface Step<C> {
   name: string;
-  run(ctx: C): Promise<StepResult | number | void> | StepResult | number | void;
+  /** lake tables the step reads */
+  inputs?: string[];
+  /** lake tables the step writes */
+  outputs?: string[];
+  /**
+   * The step's whole effect is its outputs (default: true when it declares outputs), so a
+   * resumed run may skip it once finished. A step that leaves values in the context for later
+   * steps is not durable: a resume runs it again.
+   */
+  durable?: boolean;
+  run(ctx: C, io: StepIO): Promise<StepResult | number | void> | StepResult | number | void;
 }
 
 export interface StageRecord {
@@ -23,15 +56,42 @@ export interface StageRecord {
   seconds: number;
   rows: number | null;
   note: string | null;
-  status: 'ok' | 'failed';
+  status: 'ok' | 'failed' | 'reused';
   error?: string;
+  stats?: StepStats;
+}
+
+export interface StepStats {
+  seconds: number;
+  rows_in: number | null;
+  rows_out: number | null;
+  files_read: number;
+  partitions_read: number;
+  files_written: number;
+  files_removed: number;
+  partitions_written: number;
+  threads: number;
+  peak_rss_mb: number;
 }
 
 export interface RunnerOptions {
   /** where progress lines go (default stderr, so --json output on stdout stays clean) */
   log?: (line: string) => void;
-  /** wraps each stage, e.g. a tracking run's stage(); must call and return fn() */
-  wrap?: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  /** the pipeline's tracked run: each step becomes a child run and a stage of it */
+  run?: Run;
+  /** the lake catalog, to count files and partitions read and written */
+  catalog?: Catalog;
+  /** records finished steps (for resume) and stores watermarks */
+  state?: { store: PipelineState; runId: string; pipeline: string };
+  /** steps finished by the run being resumed: durable ones are skipped */
+  reuse?: Map<string, StepRecord>;
+  /** threads the run's layout allows (recorded per step unless the step says otherwise) */
+  threads?: number;
+  /**
+   * Called between steps with the step about to start: a test's hook (crash injection), or a
+   * cancellation check that throws.
+   */
+  beforeStep?: (name: string) => void | Promise<void>;
 }
 
 export interface PipelineResult {
@@ -62,29 +122,75 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
   const t0 = performance.now();
   const width = String(flat.length).length;
   let done = 0;
+  const memory = new PeakMemory();
+  const prefix = () => `[${name} ${String(++done).padStart(width)}/${flat.length}]`;
+
   const runOne = async (step: Step<C>, ts: number): Promise<void> => {
+    const durable = step.durable ?? (step.outputs?.length ?? 0) > 0;
+    const reused = durable ? opts.reuse?.get(step.name) : undefined;
+    if (reused) {
+      stages.push({ name: step.name, seconds: 0, rows: null, note: 'finished by the resumed run', status: 'reused' });
+      log(`${prefix()} ${step.name.padEnd(14)} reused (finished by the resumed run: ${Object.entries(reused.outputs).map(([t, s]) => `${t}@${s}`).join(', ') || 'no outputs'})`);
+      return;
+    }
+    const child = opts.run ? await opts.run.startChild({ step: step.name, params: { inputs: step.inputs ?? [], outputs: step.outputs ?? [] } }) : undefined;
+    const before = await snapshotsOf(opts.catalog, step.outputs);
+    const inputs = await filesOf(opts.catalog, step.inputs);
+    const mark = memory.mark();
+    const startedAt = new Date().toISOString();
     try {
-      const exec = async () => normalise(await step.run(ctx));
-      const r = opts.wrap ? await opts.wrap(step.name, exec) : await exec();
-      const rec: StageRecord = { name: step.name, seconds: (performance.now() - ts) / 1000, rows: r.rows ?? null, note: r.note ?? null, status: 'ok' };
+      const r = normalise(await step.run(ctx, { run: child, log }));
+      const seconds = (performance.now() - ts) / 1000;
+      const written = await writtenSince(opts.catalog, step.outputs, before);
+      const stats: StepStats = {
+        seconds,
+        rows_in: r.rowsIn ?? inputs.rows,
+        rows_out: r.rows ?? written.rows,
+        files_read: r.filesRead ?? inputs.files,
+        partitions_read: r.partitionsRead ?? inputs.partitions,
+        files_written: written.files,
+        files_removed: written.removed,
+        partitions_written: written.partitions,
+        threads: r.threads ?? opts.threads ?? 1,
+        peak_rss_mb: memory.peak(mark),
+      };
+      const rec: StageRecord = { name: step.name, seconds, rows: r.rows ?? null, note: r.note ?? null, status: 'ok', stats };
+      if (child) {
+        await child.logMetrics({ ...numeric(stats), ...r.metrics });
+        await child.end('finished');
+      }
+      await opts.run?.recordStage(step.name, seconds * 1000, { startedAt });
+      if (opts.state) {
+        await opts.state.store.recordStep(opts.state.runId, { step: step.name, status: 'finished', childRunId: child?.id ?? null, outputs: written.snapshots, stats: { ...stats } });
+        if (r.watermarks && Object.keys(r.watermarks).length) await opts.state.store.setWatermarks(opts.state.pipeline, step.name, r.watermarks, opts.state.runId);
+      }
       stages.push(rec);
-      log(`[${name} ${String(++done).padStart(width)}/${flat.length}] ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
+      log(`${prefix()} ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
         `${rec.rows !== null ? `  ${rec.rows.toLocaleString('en-US')} rows` : ''}${rec.note ? `  ${rec.note}` : ''}`);
     } catch (e) {
-      const rec: StageRecord = { name: step.name, seconds: (performance.now() - ts) / 1000, rows: null, note: null, status: 'failed', error: (e as Error).message };
+      const seconds = (performance.now() - ts) / 1000;
+      const rec: StageRecord = { name: step.name, seconds, rows: null, note: null, status: 'failed', error: (e as Error).message };
       stages.push(rec);
-      log(`[${name} ${String(++done).padStart(width)}/${flat.length}] ${step.name.padEnd(14)} FAILED after ${fmtSeconds(rec.seconds)}: ${rec.error}`);
+      if (child && !child.ended) await child.end('failed', (e as Error).message).catch(() => {});
+      await opts.run?.recordStage(step.name, seconds * 1000, { startedAt, status: 'failed' }).catch(() => {});
+      if (opts.state) await opts.state.store.recordStep(opts.state.runId, { step: step.name, status: 'failed', childRunId: child?.id ?? null, outputs: {}, stats: { seconds, error: (e as Error).message } }).catch(() => {});
+      log(`${prefix()} ${step.name.padEnd(14)} FAILED after ${fmtSeconds(rec.seconds)}: ${rec.error}`);
       throw new PipelineError(step.name, stages, e);
     }
   };
-  for (const item of steps) {
-    const ts = performance.now();
-    if (!Array.isArray(item)) { await runOne(item, ts); continue; }
-    // every step of the group runs to its end (no half-finished work left running), then the
-    // first failure is raised
-    const settled = await Promise.allSettled(item.map((s) => runOne(s, ts)));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+  try {
+    for (const item of steps) {
+      for (const s of Array.isArray(item) ? item : [item]) await opts.beforeStep?.(s.name);
+      const ts = performance.now();
+      if (!Array.isArray(item)) { await runOne(item, ts); continue; }
+      // every step of the group runs to its end (no half-finished work left running), then the
+      // first failure is raised
+      const settled = await Promise.allSettled(item.map((s) => runOne(s, ts)));
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
+  } finally {
+    memory.stop();
   }
   return { name, seconds: (performance.now() - t0) / 1000, stages };
 }
@@ -92,6 +198,90 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
 function normalise(r: StepResult | number | void): StepResult {
   if (typeof r === 'number') return { rows: r };
   return r ?? {};
+}
+
+function numeric(s: StepStats): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(s)) if (typeof v === 'number') out[k] = v;
+  return out;
+}
+
+/**
+ * The process's peak resident memory while a step ran: sampled every 50 ms (and at the step's
+ * end). Steps of a concurrent group share the process, so each sees the group's peak.
+ */
+class PeakMemory {
+  private marks = new Map<number, number>();
+  private seq = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  mark(): number {
+    const id = ++this.seq;
+    this.marks.set(id, process.memoryUsage.rss());
+    this.timer ??= setInterval(() => this.sample(), 50).unref();
+    return id;
+  }
+
+  private sample(): void {
+    const rss = process.memoryUsage.rss();
+    for (const [id, peak] of this.marks) if (rss > peak) this.marks.set(id, rss);
+  }
+
+  /** MB at the peak since the mark; forgets the mark */
+  peak(id: number): number {
+    this.sample();
+    const p = this.marks.get(id) ?? 0;
+    this.marks.delete(id);
+    return Math.round(p / 1e5) / 10;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+async function snapshotsOf(catalog: Catalog | undefined, tables: string[] | undefined): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!catalog) return out;
+  for (const t of tables ?? []) out.set(t, await catalog.currentSnapshot(t));
+  return out;
+}
+
+async function filesOf(catalog: Catalog | undefined, tables: string[] | undefined): Promise<{ files: number; partitions: number; rows: number | null }> {
+  let files = 0, rows = 0;
+  const parts = new Set<string>();
+  if (!catalog || !tables?.length) return { files, partitions: 0, rows: null };
+  for (const t of tables) {
+    if (!(await catalog.tableExists(t))) continue;
+    for (const f of await catalog.files(t)) { files++; rows += f.rows; parts.add(`${t}/${f.partition}`); }
+  }
+  return { files, partitions: parts.size, rows };
+}
+
+async function writtenSince(catalog: Catalog | undefined, tables: string[] | undefined, before: Map<string, number>): Promise<{ files: number; removed: number; partitions: number; rows: number | null; snapshots: Record<string, number> }> {
+  const out = { files: 0, removed: 0, partitions: 0, rows: null as number | null, snapshots: {} as Record<string, number> };
+  if (!catalog || !tables?.length) return out;
+  const parts = new Set<string>();
+  let rows = 0;
+  for (const t of tables) {
+    const now = await catalog.currentSnapshot(t);
+    out.snapshots[t] = now;
+    const from = before.get(t) ?? 0;
+    if (now === from) continue;
+    for (const s of await catalog.snapshots(t)) {
+      if (s.snapshot <= from) continue;
+      out.files += s.addedFiles;
+      out.removed += s.removedFiles;
+      rows += s.addedRows;
+    }
+    // partitions of the live files added since
+    const old = new Set(from === 0 ? [] : (await catalog.files(t, from)).map((f) => f.path));
+    for (const f of await catalog.files(t)) if (!old.has(f.path)) parts.add(`${t}/${f.partition}`);
+  }
+  out.partitions = parts.size;
+  out.rows = rows;
+  return out;
 }
 
 export function fmtSeconds(s: number): string {
@@ -104,7 +294,7 @@ export function formatSummary(r: PipelineResult): string {
   const lines = [`${'stage'.padEnd(w)}  ${'time'.padStart(9)}  ${'share'.padStart(5)}  rows`];
   for (const s of r.stages) {
     const share = r.seconds > 0 ? `${((100 * s.seconds) / r.seconds).toFixed(0)}%` : '';
-    lines.push(`${s.name.padEnd(w)}  ${fmtSeconds(s.seconds).padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
+    lines.push(`${s.name.padEnd(w)}  ${(s.status === 'reused' ? 'reused' : fmtSeconds(s.seconds)).padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
   }
   lines.push(`${'total'.padEnd(w)}  ${fmtSeconds(r.seconds).padStart(9)}`);
   return lines.join('\n');

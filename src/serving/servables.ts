@@ -14,7 +14,7 @@ import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
 import { buildPredictor, InputError, warmUp, type FeatureSpec, type Predictor } from './predictor.ts';
 
-/** Model names the retail pipeline registers (src/analytics/retail/pipeline.ts). */
+/** Model names the retail pipeline registers (src/pipeline/retail.ts). */
 export const SPEND_MODEL = 'retail-spend';
 export const SEGMENT_MODEL = 'retail-segments';
 

@@ -14,7 +14,6 @@
 //     throws ArtifactIntegrityError on a modified file, NotFoundError on an unknown name/version/alias
 //   t.registry.promote(name, v, { alias, by, reason }) / rollback(name, { alias, by, reason })
 //   t.registry.getChampionVersion(name) (cheap poll) / watchChampion(name, onChange)
-//   trainTracked(config, { train, data: 'lake:zone.table' | file, pins, search, register })  // what `tributary train` does
 // Lineage snapshots must exist in the lake catalog of the same metadata database (pass
 // checkSnapshots: false to ModelRegistry only in tests). One metadata store per process (SQLite).
 import { openMetaStore, type MetaStore } from '../metadata/db.ts';
@@ -29,16 +28,6 @@ export { parseFilter, type FilterClause } from './filter.ts';
 export { codeVersion, configHash, canonicalJson, type SnapshotRef } from './lineage.ts';
 export { sha256Hex as sha256HexOf } from './files.ts';
 export type { ModelCardFields } from './card.ts';
-export type { TrackedTrainOptions, TrackedTrainResult, TrainSource, SearchSpace, TrialOutcome } from './training.ts';
-import type { TrackedTrainOptions, TrackedTrainResult } from './training.ts';
-
-/**
- * A tracked (and optionally registered) training of a table: see training.ts. Loaded on first
- * use, so reading runs or the registry does not load DuckDB and the ML core.
- */
-export async function trainTracked(config: Config, opts: TrackedTrainOptions): Promise<TrackedTrainResult> {
-  return (await import('./training.ts')).trainTracked(config, opts);
-}
 
 export interface Tracking {
   store: MetaStore;

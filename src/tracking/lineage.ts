@@ -70,3 +70,8 @@ export function checkSnapshotRefs(refs: unknown, field = 'lineage.snapshots'): S
     return { table, snapshot };
   });
 }
+
+/** Typed arrays as plain arrays: a model artifact is JSON that any tool can read. */
+export function artifactJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
+}

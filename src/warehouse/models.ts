@@ -16,17 +16,44 @@ export interface SqlModel {
    * view over its inputs rather than a copy of its rows (for a step read only once).
    */
   view: boolean;
+  /** lake tables the SELECT reads (zone.name references), in order of first mention */
+  inputs: string[];
+  /**
+   * How an incremental build merges it (headers `-- merge: key, ...` and `-- scope: col, ...`):
+   * the rows of a scope value (default: the key) depend only on input rows with that value, so
+   * new input rows name the scope values to recompute, and the recomputed rows are merged by key.
+   * Absent: the model cannot be merged (a global aggregate) and an incremental build rebuilds it.
+   */
+  incremental: { key: string[]; scope: string[] } | null;
+}
+
+const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
+
+function columnsHeader(text: string, name: string): string[] | null {
+  const m = new RegExp(`^--\\s*${name}:\\s*([a-z_][a-z0-9_]*(?:\\s*,\\s*[a-z_][a-z0-9_]*)*)\\s*$`, 'm').exec(text);
+  return m ? m[1]!.split(',').map((c) => c.trim()) : null;
+}
+
+/** Parses one model file's text (its header names the table; see loadModels). */
+export function parseModel(file: string, text: string): SqlModel {
+  const m = /^--\s*table:\s*([a-z_]+\.[a-z0-9_]+)\s*$/m.exec(text);
+  if (!m) throw new Error(`SQL model ${file}: missing "-- table: zone.name" header`);
+  const table = m[1]!;
+  const body = text.split('\n').filter((l) => !l.trimStart().startsWith('--')).join('\n');
+  const inputs = [...new Set([...body.matchAll(ZONE_REF)].map((r) => `${r[1]}.${r[2]}`))].filter((t) => t !== table);
+  const key = columnsHeader(text, 'merge');
+  const scope = columnsHeader(text, 'scope');
+  if (scope && !key) throw new Error(`SQL model ${file}: "-- scope:" needs a "-- merge:" key`);
+  return {
+    table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
+    incremental: key ? { key, scope: scope ?? key } : null,
+  };
 }
 
 export const SQL_DIR = join(packageRoot, 'src', 'warehouse', 'sql');
 
 export function loadModels(dir = SQL_DIR): SqlModel[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((file) => {
-    const text = readFileSync(join(dir, file), 'utf8');
-    const m = /^--\s*table:\s*([a-z_]+\.[a-z0-9_]+)\s*$/m.exec(text);
-    if (!m) throw new Error(`SQL model ${file}: missing "-- table: zone.name" header`);
-    return { table: m[1]!, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text) };
-  });
+  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((file) => parseModel(file, readFileSync(join(dir, file), 'utf8')));
 }
 
 export interface ModelRun {

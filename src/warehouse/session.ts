@@ -131,6 +131,26 @@ export class Warehouse {
     return { rows };
   }
 
+  /**
+   * Runs fn with some views replaced: each given table's view becomes `wrap(its current query)`
+   * (an incremental build reads its inputs restricted to the rows it recomputes); the views are
+   * put back afterwards, whatever happens.
+   */
+  async withViews<T>(wraps: Record<string, (current: string) => string>, fn: () => Promise<T>): Promise<T> {
+    const saved = new Map<string, string>();
+    try {
+      for (const [table, wrap] of Object.entries(wraps)) {
+        const current = this.views.get(table);
+        if (current === undefined) throw new Error(`withViews: ${table} has no view in this session`);
+        saved.set(table, current);
+        await this.setView(table, wrap(current));
+      }
+      return await fn();
+    } finally {
+      for (const [table, select] of saved) await this.setView(table, select);
+    }
+  }
+
   async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
     const r = await this.conn.runAndReadAll(sql);
     const rows = r.getRowObjectsJS() as Record<string, unknown>[];

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runRetail, COMMERCE_MODELS } from '../../src/analytics/retail/pipeline.ts';
+import { runRetail, COMMERCE_MODELS } from '../../src/pipeline/retail.ts';
 import { startServer } from '../../src/serving/server.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
 import { Warehouse } from '../../src/warehouse/session.ts';

@@ -5,7 +5,7 @@
 import { mae, mape, rmse } from '../../ml/metrics/regression.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { EXACT_REVENUE } from './revenue-sql.ts';
-import { writeLakeTable } from './lake-rows.ts';
+import { writeLakeTable } from '../../warehouse/lake-rows.ts';
 import { fitRegressor, MODEL_NAMES, type ModelName } from './models.ts';
 
 export type Granularity = 'month' | 'week';

@@ -14,7 +14,7 @@ import { buildModels } from '../../warehouse/models.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { rfmTable } from './features.ts';
 import { fitRegressor, regressorFromJSON, type ModelName } from './models.ts';
-import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from './pipeline.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from './commerce-models.ts';
 import { SegmentModel, segmentCustomers } from './segments.ts';
 import { spendData } from './spend.ts';
 

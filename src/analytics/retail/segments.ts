@@ -9,7 +9,7 @@ import { defaultThreads } from '../../util/workers.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
 import type { SegmentTask } from './segment-tasks.ts';
-import { SilhouetteScorer } from './silhouette.ts';
+import { SilhouetteScorer } from '../../ml/cluster/silhouette-scorer.ts';
 
 export interface KChoice { k: number; inertia: number; silhouette: number }
 

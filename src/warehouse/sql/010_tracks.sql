@@ -1,4 +1,5 @@
 -- table: curated.tracks
+-- merge: track_id
 -- The track dimension: the imported catalogue (latest row per track), plus any track seen in
 -- events but missing from the catalogue, so facts never lose a join.
 WITH catalogue AS (

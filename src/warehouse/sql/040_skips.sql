@@ -1,2 +1,3 @@
 -- table: curated.skips
+-- merge: event_id
 SELECT * EXCLUDE (type) FROM raw.skip QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

@@ -1,2 +1,3 @@
 -- table: curated.likes
+-- merge: event_id
 SELECT * EXCLUDE (type) FROM raw.like QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

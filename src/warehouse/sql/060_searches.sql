@@ -1,2 +1,3 @@
 -- table: curated.searches
+-- merge: event_id
 SELECT * EXCLUDE (type) FROM raw.search QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

@@ -1,4 +1,5 @@
 -- table: curated.customers
+-- merge: customer_id
 -- The customer dimension, from their order lines (cancellations excluded).
 SELECT customer_id, mode(country) AS country, min(ts) AS first_order_ts, max(ts) AS last_order_ts,
        count(DISTINCT invoice_no) AS invoices, sum(revenue) AS revenue

@@ -1,4 +1,5 @@
 -- table: curated.commerce_taxonomy
+-- merge: category, keyword
 -- The keyword taxonomy that gives Online Retail products a category from their description (the
 -- generated retail world carries categories already). A description takes the category of its
 -- matching keyword with the lowest priority number; a keyword matches at a word start (so MUG

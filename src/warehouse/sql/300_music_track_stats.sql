@@ -1,4 +1,5 @@
 -- table: curated.music_track_stats
+-- merge: track_id
 -- Per track: how often it is played, skipped, completed and liked, by how many listeners. The
 -- rates are plain shares of plays; consumers that rank by them shrink small counts themselves.
 WITH p AS (

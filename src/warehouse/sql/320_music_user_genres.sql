@@ -1,4 +1,6 @@
 -- table: curated.music_user_genres
+-- merge: user_id, genre
+-- scope: user_id
 -- Per user and genre: plays, completions, skips and likes, the genre's share of the user's plays
 -- and an affinity in [-1, 1]: (completions + 2 likes - skips) / (plays + 2 likes + 5), shrunk
 -- towards 0 by the +5 so that two skips do not make a genre hated.

@@ -1,4 +1,5 @@
 -- table: curated.music_interactions
+-- merge: user_id, track_id
 -- The user-track interaction strength over all time (the sum of the daily strengths: completed
 -- plays, early skips negative, likes strong). Recommenders train on the pairs with strength > 0;
 -- every row is a track the user has heard, so playlists exclude all of them.

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { COMMERCE_MODELS } from '../../../src/analytics/retail/pipeline.ts';
+import { COMMERCE_MODELS } from '../../../src/pipeline/retail.ts';
 import { eventLakeSchemas } from '../../../src/events/lake-schema.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';
 import { buildModels } from '../../../src/warehouse/models.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rfmTable } from '../../../src/analytics/retail/features.ts';
 import { readKpis, validationReport } from '../../../src/analytics/retail/kpis.ts';
-import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../../../src/analytics/retail/pipeline.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../../../src/pipeline/retail.ts';
 import { logStandardise, scanK } from '../../../src/analytics/retail/segments.ts';
 import { sharedPath } from '../../../src/util/paths.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';

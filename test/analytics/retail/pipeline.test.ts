@@ -4,10 +4,11 @@
 // back and called the way the serving layer calls them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jsonSummary, runRetail, SCAN_TABLE, SEGMENTS_TABLE } from '../../../src/analytics/retail/pipeline.ts';
+import { jsonSummary, runRetail, SCAN_TABLE, SEGMENTS_TABLE } from '../../../src/pipeline/retail.ts';
 import { FORECAST_TABLE } from '../../../src/analytics/retail/forecast.ts';
 import { churnRate } from '../../../src/analytics/retail/kpis.ts';
-import { loadSegmentModel, loadSpendModel, matchSegment } from '../../../src/analytics/retail/serving.ts';
+import { SegmentModel, type CustomerProfile } from '../../../src/analytics/retail/segments.ts';
+import { buildServable } from '../../../src/serving/servables.ts';
 import { ModelRegistry } from '../../../src/tracking/index.ts';
 import { openWorkspace } from '../../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../../helpers.ts';
@@ -110,7 +111,12 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     const sv = await registry.getVersion('retail-segments', 'champion');
     assert.ok(sv.lineage.snapshots.some((x) => x.table === 'curated.commerce_lines' && x.snapshot >= 1));
     assert.equal(sv.lineage.runId, s.tracking.run_id);
-    const { model } = await loadSegmentModel(registry);
+    // loaded back as the API loads them (src/serving/servables.ts)
+    const model = SegmentModel.fromJSON((await registry.loadModel('retail-segments', 'champion')).artifact);
+    const matchSegment = (m: SegmentModel, req: { customer_id?: string; profile?: CustomerProfile; k?: number }) => {
+      if ((req.customer_id === undefined) === (req.profile === undefined)) throw new Error('give exactly one of customer_id or profile');
+      return req.customer_id !== undefined ? m.matchCustomer(req.customer_id, req.k ?? 5) : m.matchProfile(req.profile!, req.k ?? 5);
+    };
     const stored = await ws.wh.query<{ customer_id: string; segment: number }>(`SELECT customer_id, segment FROM ${SEGMENTS_TABLE} ORDER BY customer_id LIMIT 3`);
     for (const r of stored) {
       const m = matchSegment(model, { customer_id: r.customer_id, k: 4 });
@@ -140,12 +146,14 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     assert.throws(() => matchSegment(model, {}), /exactly one/);
 
     const spendAlias = s.spend.beats_baseline ? 'champion' : 'challenger';
-    const { model: spend } = await loadSpendModel(registry, spendAlias);
-    const p = spend.predictProfile({ recency_days: 5, frequency: 20, monetary: 20_000, tenure_days: 300, last_90d_spend: 5000, last_90d_invoices: 6 });
-    assert.ok(Number.isFinite(p) && p >= 0);
-    const ids = stored.map((r) => r.customer_id);
-    const preds = await spend.predictCustomers(ws.wh, ids);
-    assert.equal(preds.size, ids.length);
+    const spend = buildServable(await registry.loadModel('retail-spend', spendAlias));
+    assert.equal(spend.type, 'spend');
+    if (spend.type === 'spend') {
+      const row = Object.fromEntries(spend.features.map((f) => [f, 0])) as Record<string, number>;
+      Object.assign(row, { recency_days: 5, frequency: 20, monetary: 20_000, tenure_days: 300, last_90d_spend: 5000, last_90d_invoices: 6 });
+      const [p] = spend.predictor.predict([Object.fromEntries(spend.features.map((f) => [f, row[f] ?? 0]))]).predictions as number[];
+      assert.ok(Number.isFinite(p) && p! >= 0);
+    }
 
     const j = jsonSummary(s) as { kpis: Record<string, number>; segments: { k: number; silhouette: number; profiles: unknown[] }; forecast: unknown; spend: unknown };
     for (const key of ['revenue', 'customers', 'invoices', 'avg_ticket', 'churn_rate']) assert.equal(typeof j.kpis[key], 'number');

@@ -5,21 +5,21 @@
 // model → "Recommended for you" for every user, stored as a lake table and logged as
 // recommendation_shown events through the lake's durable append → tracking and registry.
 import { randomUUID } from 'node:crypto';
-import { RecommendationShownEvent } from '../../events/schemas.ts';
-import type { Lake } from '../../lake/lake.ts';
-import type { MetaStore } from '../../metadata/db.ts';
-import type { Config } from '../../config/index.ts';
-import { evaluateModels, type EvaluationRow } from '../../ml/recsys/evaluate.ts';
-import { Interactions } from '../../ml/recsys/interactions.ts';
-import { createRecommender, RECOMMENDER_KINDS, type RecommenderKind } from '../../ml/recsys/registry.ts';
-import { ModelRegistry, Tracker, type Run } from '../../tracking/index.ts';
-import { buildModels } from '../../warehouse/models.ts';
-import type { Warehouse } from '../../warehouse/session.ts';
-import { writeLakeTable } from '../retail/lake-rows.ts';
-import { MUSIC_MODELS, lakeTimeSplit, loadInteractions, positives } from './features.ts';
-import { fitLikeModel, type LikeModelResult } from './likes.ts';
-import { PlaylistModel, type Playlist } from './playlist.ts';
-import { buildPlaylistModel } from './playlist-build.ts';
+import { RecommendationShownEvent } from '../events/schemas.ts';
+import type { Lake } from '../lake/lake.ts';
+import type { MetaStore } from '../metadata/db.ts';
+import type { Config } from '../config/index.ts';
+import { evaluateModels, type EvaluationRow } from '../ml/recsys/evaluate.ts';
+import { Interactions } from '../ml/recsys/interactions.ts';
+import { createRecommender, RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.ts';
+import { ModelRegistry, Tracker, type Run } from '../tracking/index.ts';
+import { buildModels } from '../warehouse/models.ts';
+import type { Warehouse } from '../warehouse/session.ts';
+import { writeLakeTable } from '../warehouse/lake-rows.ts';
+import { MUSIC_MODELS, lakeTimeSplit, loadInteractions, positives } from '../analytics/music/features.ts';
+import { fitLikeModel, type LikeModelResult } from '../analytics/music/likes.ts';
+import { PlaylistModel, type Playlist } from '../analytics/music/playlist.ts';
+import { buildPlaylistModel } from '../analytics/music/playlist-build.ts';
 
 export const PLAYLISTS_TABLE = 'curated.music_playlists';
 export const MODEL_NAME = 'music-recommender';

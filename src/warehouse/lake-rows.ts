@@ -1,7 +1,7 @@
 // Writes rows computed in TypeScript (forecasts, segment maps, projections) as a lake table
 // snapshot: appended into a temporary DuckDB table through the appender (no SQL text per value),
 // then materialised by lake.writeQuery like any SQL model, so it is versioned the same way.
-import type { Warehouse } from '../../warehouse/session.ts';
+import type { Warehouse } from './session.ts';
 
 export type ColumnKind = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'BOOLEAN' | 'DATE';
 

@@ -16,9 +16,9 @@
 // `maxRows` (memory: 4 n^2 bytes, 144 MB at 6,000 rows) it falls back to that function's seeded
 // sample. The matrix can be handed in (`distances`), so other work on the same rows (DBSCAN)
 // shares it.
-import type { Matrix } from '../../ml/core/matrix.ts';
-import { DistanceMatrix } from '../../ml/cluster/index.ts';
-import { silhouette } from '../../ml/metrics/index.ts';
+import type { Matrix } from '../core/matrix.ts';
+import { DistanceMatrix } from './index.ts';
+import { silhouette } from '../metrics/index.ts';
 
 interface Base { labels: Int32Array; sums: Float64Array; counts: Float64Array }
 

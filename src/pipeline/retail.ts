@@ -5,34 +5,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, type PipelineResult, type StepOrGroup } from '../../pipeline/runner.ts';
-import { defaultThreads } from '../../util/workers.ts';
-import { Aside } from './aside.ts';
-import { Tracker, ModelRegistry, type Run } from '../../tracking/index.ts';
-import { ingestFile } from '../../warehouse/ingest.ts';
-import { buildModels } from '../../warehouse/models.ts';
-import type { Workspace } from '../../warehouse/workspace.ts';
-import { rfmTable } from './features.ts';
-import { revenueSeries, writeForecasts, type ForecastResult } from './forecast.ts';
-import { runFitTask, type FitReply, type FitTask, type SideTask } from './side-worker.ts';
-import { regressorFromJSON } from './models.ts';
-import { readKpis, round, validationReport, type Kpis, type ValidationRow } from './kpis.ts';
-import { writeLakeTable } from './lake-rows.ts';
-import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from './segments.ts';
-import { spendData, type SpendResult } from './spend.ts';
+import { runPipeline, type PipelineResult, type StepOrGroup } from './runner.ts';
+import { defaultThreads } from '../util/workers.ts';
+import { Aside } from '../analytics/retail/aside.ts';
+import { Tracker, ModelRegistry, type Run } from '../tracking/index.ts';
+import { ingestFile } from '../warehouse/ingest.ts';
+import { buildModels } from '../warehouse/models.ts';
+import type { Workspace } from '../warehouse/workspace.ts';
+import { rfmTable } from '../analytics/retail/features.ts';
+import { revenueSeries, writeForecasts, type ForecastResult } from '../analytics/retail/forecast.ts';
+import { runFitTask, type FitReply, type FitTask, type SideTask } from '../analytics/retail/side-worker.ts';
+import { regressorFromJSON } from '../analytics/retail/models.ts';
+import { readKpis, round, validationReport, type Kpis, type ValidationRow } from '../analytics/retail/kpis.ts';
+import { writeLakeTable } from '../warehouse/lake-rows.ts';
+import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from '../analytics/retail/segments.ts';
+import { spendData, type SpendResult } from '../analytics/retail/spend.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/commerce-models.ts';
 
-/** The SQL models this pipeline needs, in build order. */
-export const COMMERCE_MODELS = [
-  'curated.orders', 'curated.commerce_taxonomy', 'curated.commerce_checked', 'curated.commerce_lines',
-  'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn',
-];
-
-/**
- * Those of them written to the lake: what the dashboard, the API's online features and model
- * lineage read. The deduplicated orders, the taxonomy and the checked lines are steps on the way,
- * kept in the pipeline's session only.
- */
-export const COMMERCE_PUBLISHED = ['curated.commerce_lines', 'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn'];
+export { COMMERCE_MODELS, COMMERCE_PUBLISHED };
 
 export interface RetailOptions {
   /** an order-lines file (the Online Retail CSV, or NDJSON/Parquet of order_line events); absent = the retail world */
@@ -95,7 +85,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   // one side thread (side-worker.ts) for the t-SNE, the backtests and the spend fits, beside the
   // main thread's KMeans scans, DBSCAN and PCA: with two cores, two busy threads; a third thread
   // would only add its own start-up and compile the same code again
-  const side = new Aside<SideTask, unknown>(new URL('./side-worker.ts', import.meta.url));
+  const side = new Aside<SideTask, unknown>(new URL('../analytics/retail/side-worker.ts', import.meta.url));
   // started now, it loads its modules while DuckDB imports and cleans
   if (defaultThreads() >= 2) side.warm();
   const steps: StepOrGroup<Ctx>[] = [
@@ -115,7 +105,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
           return { rows: r.rows, note: r.mapping ? `mapping ${r.mapping}` : undefined };
         }
         // loaded only here: the generators pull in faker (~90 modules), which a file import never needs
-        const { retailWorld, writeNdjsonFile } = await import('../../events/generators/index.ts');
+        const { retailWorld, writeNdjsonFile } = await import('../events/generators/index.ts');
         const world = retailWorld({ seed, customers: opts.world?.customers ?? 2000, months: opts.world?.months ?? 24 });
         const dir = mkdtempSync(join(tmpdir(), 'tributary-retail-'));
         try {
@@ -240,7 +230,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
   }
   let pipeline: PipelineResult;
   try {
-    pipeline = await runPipeline('retail', steps, ctx, { log: opts.log, wrap: run ? (name, fn) => run!.stage(name, fn) : undefined });
+    pipeline = await runPipeline('retail', steps, ctx, { log: opts.log, run, catalog: ws.lake.catalog });
   } catch (e) {
     await run?.end('failed', (e as Error).message);
     throw e;

@@ -18,11 +18,11 @@ import type { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { trainTestSplit } from '../ml/selection/splits.ts';
 import { openWorkspace, type Workspace } from '../warehouse/workspace.ts';
 import { viewName } from '../warehouse/session.ts';
-import type { ModelCardFields } from './card.ts';
-import { TrackingError } from './errors.ts';
-import { configHash, type SnapshotRef } from './lineage.ts';
-import { ModelRegistry, type ModelVersionInfo } from './registry.ts';
-import { Tracker, type ParamValue } from './tracker.ts';
+import type { ModelCardFields } from '../tracking/card.ts';
+import { TrackingError } from '../tracking/errors.ts';
+import { artifactJson, configHash, type SnapshotRef } from '../tracking/lineage.ts';
+import { ModelRegistry, type ModelVersionInfo } from '../tracking/registry.ts';
+import { Tracker, type ParamValue } from '../tracking/tracker.ts';
 
 /** Hyper-parameters a search may vary, by their CLI names. */
 export const SEARCHABLE = { trees: 'trees', rounds: 'rounds', depth: 'depth', alpha: 'alpha', 'learning-rate': 'learningRate' } as const;
@@ -99,10 +99,7 @@ export interface TrackedTrainResult {
   registered?: ModelVersionInfo;
 }
 
-/** Typed arrays as plain arrays: the artifact is JSON that any tool can read. */
-export function artifactJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
-}
+export { artifactJson };
 
 const scoreOf = (r: TrainResult): number => (r.task === 'regression' ? r.rmse : r.log_loss);
 const scoreName = (task: TrainOptions['task']) => (task === 'regression' ? 'rmse' : 'log_loss');

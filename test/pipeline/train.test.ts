@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openMetaStore } from '../../src/metadata/db.ts';
-import { ModelRegistry, Tracker, TrackingError, trainTracked } from '../../src/tracking/index.ts';
-import { parseSearch, parseSource } from '../../src/tracking/training.ts';
+import { ModelRegistry, Tracker, TrackingError } from '../../src/tracking/index.ts';
+import { trainTracked } from '../../src/pipeline/train.ts';
+import { parseSearch, parseSource } from '../../src/pipeline/train.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 
 function csv(path: string): void {

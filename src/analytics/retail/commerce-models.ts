@@ -1,0 +1,13 @@
+// The commerce SQL models (src/warehouse/sql/2*_commerce_*.sql) the retail steps read.
+/** The SQL models the retail pipeline needs, in build order. */
+export const COMMERCE_MODELS = [
+  'curated.orders', 'curated.commerce_taxonomy', 'curated.commerce_checked', 'curated.commerce_lines',
+  'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn',
+];
+
+/**
+ * Those of them written to the lake: what the dashboard, the API's online features and model
+ * lineage read. The deduplicated orders, the taxonomy and the checked lines are steps on the way,
+ * kept in the pipeline's session only.
+ */
+export const COMMERCE_PUBLISHED = ['curated.commerce_lines', 'curated.commerce_validation', 'curated.commerce_kpis', 'curated.commerce_churn'];

@@ -1,0 +1,82 @@
+// The warehouse build as a pipeline: one step per SQL model (src/warehouse/sql/, in file-name
+// order), each declaring the lake tables its SELECT reads and the one it writes, then a
+// compaction step. Incremental by default: a model with a merge key (header `-- merge:`) reads
+// only what its inputs committed since its watermarks and merges the recomputed rows by key
+// (src/warehouse/incremental.ts); a model without one is an aggregate that cannot be merged, and
+// says so in its progress line as it rebuilds. `--full` (mode 'full') rebuilds every model.
+import { compactTable } from '../lake/compaction.ts';
+import { loadModels, SQL_DIR, type SqlModel } from '../warehouse/models.ts';
+import { buildModelIncrementally } from '../warehouse/incremental.ts';
+import type { PipelineDefinition, PlanEnv } from './execute.ts';
+import type { Step, StepResult } from './runner.ts';
+
+/**
+ * The models a build runs, in order. One function, so model sources can be added in one place
+ * (e.g. a project's own models/ folder next to ours).
+ */
+export function discoverModels(opts: { only?: string[] } = {}): SqlModel[] {
+  const models = loadModels(SQL_DIR);
+  if (!opts.only) return models;
+  const unknown = opts.only.filter((t) => !models.some((m) => m.table === t));
+  if (unknown.length) throw new Error(`build --only: no SQL model writes ${unknown.join(', ')}`);
+  return models.filter((m) => opts.only!.includes(m.table));
+}
+
+/** Step names are the tables' names: `curated.plays` is the step `plays`. */
+export const stepName = (table: string) => table.split('.')[1]!;
+
+interface BuildCtx { env: PlanEnv }
+
+export function modelStep(m: SqlModel, env: PlanEnv, pipeline: string): Step<BuildCtx> {
+  return {
+    name: stepName(m.table),
+    inputs: m.inputs,
+    outputs: [m.table],
+    async run(): Promise<StepResult> {
+      const wh = env.ws.wh;
+      const marks = env.mode === 'full' ? new Map<string, number>() : await env.state.watermarks(pipeline, stepName(m.table));
+      const r = await buildModelIncrementally(wh, m, { watermarks: marks, full: env.mode === 'full', layout: env.layout });
+      return {
+        rows: r.rowsOut, rowsIn: r.rowsIn ?? undefined, filesRead: r.filesRead, partitionsRead: r.partitionsRead,
+        note: r.note, watermarks: r.watermarks,
+        metrics: { merged: r.mode === 'merge' ? 1 : 0, rebuilt: r.mode === 'rebuild' ? 1 : 0, rows_inserted: r.inserted, rows_deleted: r.deleted, scope_values: r.scopeValues },
+      };
+    },
+  };
+}
+
+export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step<BuildCtx> {
+  return {
+    name: 'compact',
+    // its outputs are whatever it compacts: declared as none, it is re-run by a resume (idempotent)
+    async run(): Promise<StepResult> {
+      let before = 0, after = 0, parts = 0;
+      for (const t of await tables()) {
+        const r = await compactTable(env.ws.lake, t, { targetFileBytes: env.layout.target_file_bytes, minFiles: env.layout.compact_min_files, rowGroupRows: env.layout.row_group_rows });
+        before += r.filesBefore; after += r.filesAfter; parts += r.partitions;
+      }
+      if (after !== before) await env.ws.wh.refresh();
+      return { rows: after, note: `${before} -> ${after} files (${parts} partitions merged toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`, metrics: { files_before: before, files_after: after } };
+    },
+  };
+}
+
+export const buildPipeline: PipelineDefinition<BuildCtx> = {
+  name: 'build',
+  description: 'the warehouse: every SQL model as a step (incremental where it has a merge key), then compaction',
+  plan(env) {
+    const only = env.args.only as string[] | undefined;
+    const models = discoverModels({ only });
+    const steps: Step<BuildCtx>[] = models.map((m) => modelStep(m, env, 'build'));
+    steps.push(compactStep(env, async () => (await env.ws.lake.catalog.tables()).map((t) => t.table)));
+    return { steps, ctx: { env }, params: { models: models.length, tables: models.map((m) => m.table).join(',') } };
+  },
+};
+
+export const compactPipeline: PipelineDefinition<BuildCtx> = {
+  name: 'compact',
+  description: 'lake maintenance: merge small files of every table toward the layout\'s target size',
+  plan(env) {
+    return { steps: [compactStep(env, async () => (await env.ws.lake.catalog.tables()).map((t) => t.table))], ctx: { env } };
+  },
+};

@@ -1,0 +1,152 @@
+// Runs a named pipeline as one tracked, leased, resumable run: takes the pipeline's lease (never
+// two runs of one pipeline at once, across processes and machines sharing the metadata
+// database), chooses the layout from the input volume, starts the tracked run, finds what a
+// resumed run finished, runs the steps (src/pipeline/runner.ts) and records the outcome.
+
+import type { ParamValue, Run } from '../tracking/tracker.ts';
+import { Tracker } from '../tracking/tracker.ts';
+import type { Workspace } from '../warehouse/workspace.ts';
+import { chooseLayout, type Layout } from './layout.ts';
+import { runPipeline, type PipelineResult, type StepOrGroup } from './runner.ts';
+import { leaseHolder, PipelineState, type StepRecord } from './state.ts';
+
+export type RunMode = 'incremental' | 'full';
+
+export interface PlanEnv {
+  ws: Workspace;
+  state: PipelineState;
+  runId: string;
+  /** the tracked run of the whole pipeline */
+  run: Run;
+  mode: RunMode;
+  layout: Layout;
+  /** the pipeline's own options (from the command line or the schedule's config) */
+  args: Record<string, unknown>;
+  log: (line: string) => void;
+}
+
+export interface Plan<C> {
+  steps: StepOrGroup<C>[];
+  ctx: C;
+  /** more params for the tracked run */
+  params?: Record<string, ParamValue>;
+  /** runs after the steps, success or not (close workers...) */
+  dispose?(): Promise<void> | void;
+}
+
+/** A named pipeline: how to lay out its steps for one run. */
+export interface PipelineDefinition<C = any, R = unknown> {
+  name: string;
+  description: string;
+  plan(env: PlanEnv): Promise<Plan<C>> | Plan<C>;
+  /** what the run returns to its caller, from the context once every step has run */
+  result?(ctx: C, env: PlanEnv): Promise<R> | R;
+}
+
+export interface ExecuteOptions {
+  /** rebuild from scratch: forget the watermarks, recompute every output */
+  full?: boolean;
+  /** resume the newest unfinished run (true) or the given run id */
+  resume?: boolean | string;
+  args?: Record<string, unknown>;
+  log?: (line: string) => void;
+  /** lease time-to-live; the lease is renewed every third of it while the run lasts */
+  leaseTtlMs?: number;
+  holder?: string;
+  /** extra tags of the tracked run (the scheduler's slot) */
+  tags?: Record<string, string>;
+  /** a hook between steps (tests inject crashes here) */
+  beforeStep?: (name: string) => void | Promise<void>;
+}
+
+export interface ExecuteResult<R = unknown> {
+  runId: string;
+  pipeline: PipelineResult;
+  mode: RunMode;
+  layout: Layout;
+  resumedFrom: string | null;
+  result: R;
+}
+
+export class PipelineBusyError extends Error {
+  override name = 'PipelineBusyError';
+}
+
+/** The lake's volume that drives the layout: every raw table's live rows and bytes. */
+async function inputVolume(ws: Workspace): Promise<{ rows: number; bytes: number }> {
+  const tables = await ws.lake.catalog.tables();
+  return tables.filter((t) => t.zone === 'raw').reduce((a, t) => ({ rows: a.rows + t.rows, bytes: a.bytes + t.bytes }), { rows: 0, bytes: 0 });
+}
+
+export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefinition<C, R>, opts: ExecuteOptions = {}): Promise<ExecuteResult<R>> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const state = new PipelineState(ws.store);
+  const holder = opts.holder ?? leaseHolder();
+  const ttl = opts.leaseTtlMs ?? 60_000;
+  const lease = await state.acquireLease(def.name, holder, ttl);
+  if (!lease.ok) throw new PipelineBusyError(`pipeline ${def.name} is already running (lease held by ${lease.holder} until ${lease.expiresAt})`);
+  let lost = false;
+  const heartbeat = setInterval(() => {
+    state.renewLease(def.name, holder, ttl).then((ok) => { if (!ok) lost = true; }, () => {});
+  }, Math.max(1000, ttl / 3));
+  heartbeat.unref();
+  try {
+    let resumedFrom: string | null = null;
+    let reuse = new Map<string, StepRecord>();
+    if (opts.resume) {
+      const prev = typeof opts.resume === 'string' ? await state.getRun(opts.resume) : await state.lastUnfinished(def.name);
+      if (typeof opts.resume === 'string' && (!prev || prev.pipeline !== def.name)) throw new Error(`--resume ${opts.resume}: no run of pipeline ${def.name} has that id`);
+      if (prev?.status === 'finished') throw new Error(`--resume ${prev.runId}: that run finished; nothing to resume`);
+      if (prev) {
+        resumedFrom = prev.runId;
+        reuse = await state.finishedSteps(prev.runId);
+        // a killed run never recorded its end: it is failed now that its lease is ours
+        if (prev.status === 'running') await state.endRun(prev.runId, 'failed', 'interrupted (resumed later)');
+        log(`${def.name}: resuming run ${prev.runId} (${reuse.size} finished steps reused)`);
+      } else log(`${def.name}: no unfinished run to resume; running from the start`);
+    }
+    const mode: RunMode = opts.full ? 'full' : 'incremental';
+    if (opts.full && !resumedFrom) await state.clearWatermarks(def.name);
+    const layout = chooseLayout(await inputVolume(ws));
+    const tracker = new Tracker(ws.store, { home: ws.config.home });
+    const run = await tracker.startRun({
+      pipeline: def.name,
+      params: { mode, ...Object.fromEntries(Object.entries(layout).map(([k, v]) => [`layout_${k}`, v])), ...paramsOf(opts.args) },
+      tags: { ...(resumedFrom ? { resumed_from: resumedFrom } : {}), lease_holder: holder, ...opts.tags },
+    });
+    await state.startRun({ runId: run.id, pipeline: def.name, mode, resumedFrom, layout: { ...layout } });
+    const env: PlanEnv = { ws, state, runId: run.id, run, mode, layout, args: opts.args ?? {}, log };
+    let plan: Plan<C> | undefined;
+    try {
+      plan = await def.plan(env);
+      if (plan.params) await run.logParams(plan.params);
+      const pipeline = await runPipeline(def.name, plan.steps, plan.ctx, {
+        log, run, catalog: ws.lake.catalog, state: { store: state, runId: run.id, pipeline: def.name }, reuse, threads: layout.threads,
+        beforeStep: async (name) => {
+          if (lost) throw new Error(`pipeline ${def.name}: lease lost to another holder; stopping before ${name}`);
+          await opts.beforeStep?.(name);
+        },
+      });
+      const result = def.result ? await def.result(plan.ctx, env) : (undefined as R);
+      await state.endRun(run.id, 'finished');
+      if (!run.ended) await run.end('finished');
+      return { runId: run.id, pipeline, mode, layout, resumedFrom, result };
+    } catch (e) {
+      await state.endRun(run.id, 'failed', (e as Error).message).catch(() => {});
+      if (!run.ended) await run.end('failed', (e as Error).message).catch(() => {});
+      throw e;
+    } finally {
+      await plan?.dispose?.();
+    }
+  } finally {
+    clearInterval(heartbeat);
+    await state.releaseLease(def.name, holder).catch(() => {});
+  }
+}
+
+function paramsOf(args: Record<string, unknown> | undefined): Record<string, ParamValue> {
+  const out: Record<string, ParamValue> = {};
+  for (const [k, v] of Object.entries(args ?? {})) if (v !== undefined && typeof v !== 'function') out[`arg_${k.replace(/[^A-Za-z0-9_]/g, '_')}`] = v as ParamValue;
+  return out;
+}
+

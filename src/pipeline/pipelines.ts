@@ -1,0 +1,14 @@
+// Every named pipeline, by the name `tributary run NAME` and the schedules use. Each is loaded
+// only when run (they pull in DuckDB, the ML core...).
+import type { PipelineDefinition } from './execute.ts';
+
+export const PIPELINES: Record<string, { description: string; load(): Promise<PipelineDefinition> }> = {
+  build: { description: 'the warehouse: every SQL model (incremental where it has a merge key), then compaction', load: async () => (await import('./build.ts')).buildPipeline },
+  compact: { description: 'lake maintenance: merge small files toward the target size', load: async () => (await import('./build.ts')).compactPipeline },
+};
+
+export async function loadPipeline(name: string): Promise<PipelineDefinition> {
+  const p = PIPELINES[name];
+  if (!p) throw new Error(`unknown pipeline "${name}" (pipelines: ${Object.keys(PIPELINES).join(', ')})`);
+  return p.load();
+}
