@@ -6,6 +6,8 @@ import { fastValidators } from './fast-validate.ts';
 import { eventTable, QUARANTINE_TABLE } from './lake-schema.ts';
 import type { WalRecord } from '../lake/wal.ts';
 import { jsonErrorOffset, lineColumn } from './json-error.ts';
+import { deeperThan, jsonStructureProblem, MAX_JSON_DEPTH, MAX_OBJECT_KEYS, type StructureProblem } from './json-structure.ts';
+import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 
 export interface Rejection {
   /** position of the event in the batch (0-based) */
@@ -29,10 +31,49 @@ export interface ValidatedBatch {
 /** A body that cannot be read as a batch at all: answered with a 4xx naming the line. */
 export class MalformedBodyError extends Error {
   override name = 'MalformedBodyError';
-  constructor(message: string, readonly line?: number, readonly column?: number) { super(message); }
+  constructor(message: string, readonly line?: number, readonly column?: number, readonly code = 'malformed_json', readonly key?: string) { super(message); }
 }
 
-export interface ParsedItem { value: unknown; line?: number; raw: string; parseError?: string }
+export interface ParsedItem {
+  value: unknown;
+  line?: number;
+  raw: string;
+  parseError?: string;
+  /** JSON.stringify(value), when already computed (the canonical form stored) */
+  json?: string;
+}
+
+/**
+ * Checks what JSON.parse accepted but the lake must not take: duplicate keys, deep nesting, huge
+ * objects. Text that is already canonical (what JSON.stringify gives back: the common case of a
+ * machine-written body) cannot hold any of them, so the scan runs only on other text.
+ * Returns the canonical form.
+ */
+function checkStructure(text: string, value: unknown, lineOf: (offset: number) => { line: number; column: number; prefix: string }): string | undefined {
+  let canonical: string | undefined;
+  try { canonical = JSON.stringify(value); } catch { canonical = undefined; /* too deep to serialise: the scan says where */ }
+  // canonical text has no duplicate key; only its depth is left to check, on the parsed value
+  if (canonical === text) {
+    if (deeperThan(value)) throw structureError({ kind: 'too_deep', depth: MAX_JSON_DEPTH + 1, offset: 0 }, { ...lineOf(0), column: 0 });
+    return canonical;
+  }
+  const p = jsonStructureProblem(text);
+  if (p) throw structureError(p, lineOf(p.offset));
+  if (canonical === undefined) throw new MalformedBodyError('the body cannot be serialised', undefined, undefined, 'too_deep');
+  return canonical;
+}
+
+function structureError(p: StructureProblem, at: { line: number; column: number; prefix: string }): MalformedBodyError {
+  const where = at.column ? `${at.prefix}line ${at.line}, column ${at.column}` : `${at.prefix}line ${at.line}`;
+  switch (p.kind) {
+    case 'duplicate_key':
+      return new MalformedBodyError(`duplicate key ${JSON.stringify(toWellFormed(p.key))} in one object at ${where}: each key may appear once`, at.line, at.column, 'duplicate_key', toWellFormed(p.key));
+    case 'too_deep':
+      return new MalformedBodyError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at ${where}`, at.line, at.column, 'too_deep');
+    case 'too_many_keys':
+      return new MalformedBodyError(`an object with more than ${MAX_OBJECT_KEYS} keys at ${where}`, at.line, at.column, 'too_many_keys');
+  }
+}
 
 /** Splits an NDJSON body into items; a line that is not JSON becomes an item with parseError. */
 export function parseNdjson(body: string): ParsedItem[] {
@@ -43,14 +84,20 @@ export function parseNdjson(body: string): ParsedItem[] {
     let nl = body.indexOf('\n', start);
     if (nl < 0) nl = body.length;
     line++;
+    // JSON whitespace (CR of CRLF line ends included) around the value is not part of it
     const raw = body.slice(start, nl).trim();
     start = nl + 1;
     if (!raw) continue;
+    let value: unknown;
     try {
-      out.push({ value: JSON.parse(raw), line, raw });
+      value = JSON.parse(raw);
     } catch (e) {
       out.push({ value: undefined, line, raw, parseError: `malformed JSON on line ${line}: ${(e as Error).message}` });
+      continue;
     }
+    const at = line;
+    const json = checkStructure(raw, value, (offset) => ({ line: at, column: offset + 1, prefix: '' }));
+    out.push({ value, line, raw, json });
   }
   return out;
 }
@@ -65,6 +112,7 @@ export function parseJsonBody(body: string): ParsedItem[] {
     const { line, column } = lineColumn(body, Math.max(0, offset));
     throw new MalformedBodyError(`malformed JSON at line ${line}, column ${column}: ${(e as Error).message}`, line, column);
   }
+  checkStructure(body, value, (offset) => ({ ...lineColumn(body, offset), prefix: '' }));
   const list = Array.isArray(value) ? value : [value];
   return list.map((v) => ({ value: v, raw: '' }));
 }
@@ -79,9 +127,10 @@ export function validateBatch(items: ParsedItem[], source: string, receivedAt = 
   const receivedIso = receivedAt.toISOString();
   const dt = receivedIso.slice(0, 10);
   items.forEach((item, index) => {
-    const accept = (ev: AnyEvent, type: EventType) => {
-      // the original text is stored when it is one clean line (tabs separate WAL fields)
-      out.records.push({ table: eventTable(type), dt: partitionDate(ev.ts), json: item.raw && !item.raw.includes('\t') ? item.raw : JSON.stringify(ev) });
+    const accept = (ev: AnyEvent, type: EventType, same: boolean) => {
+      // what was validated is what is stored: the event re-serialised (never the raw text, whose
+      // whitespace, escapes or duplicate keys another reader could take differently)
+      out.records.push({ table: eventTable(type), dt: partitionDate(ev.ts), json: same && item.json !== undefined ? item.json : JSON.stringify(ev) });
       out.accepted++;
       out.byType[type] = (out.byType[type] ?? 0) + 1;
     };
@@ -92,30 +141,54 @@ export function validateBatch(items: ParsedItem[], source: string, receivedAt = 
       out.rejected.push(r);
       out.quarantine.push({
         table: QUARANTINE_TABLE, dt,
+        // kept as text the lake can always read: lone surrogates become U+FFFD
         json: JSON.stringify({
           received_at: receivedIso, source, batch_index: index, line: item.line ?? null, event_type: type ?? null,
           event_id: eventId ?? null, field, reason: message, payload: item.raw || safeStringify(item.value),
-        }),
+        }, wellFormedStrings),
       });
     };
     if (item.parseError) return reject('(json)', item.parseError);
     const v = item.value as Record<string, unknown> | null;
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return reject('(event)', 'an event must be a JSON object');
-    const eventId = typeof v.event_id === 'string' ? v.event_id : undefined;
+    const eventId = typeof v.event_id === 'string' ? toWellFormed(v.event_id) : undefined;
+    const illFormed = illFormedPath(v);
+    if (illFormed !== null) {
+      return reject(illFormed, 'ill-formed Unicode: the string holds a lone surrogate (a \\ud800-\\udfff escape without its pair)', eventId, typeof v.type === 'string' ? toWellFormed(v.type) : undefined);
+    }
     const type = v.type;
     if (typeof type !== 'string' || !(type in eventSchemas)) {
       return reject('type', `unknown event type ${JSON.stringify(type)}; expected one of ${Object.keys(eventSchemas).join(', ')}`, eventId);
     }
-    if (fastValidators[type as EventType](v)) return accept(v as unknown as AnyEvent, type as EventType);
+    if (fastValidators[type as EventType](v)) return accept(v as unknown as AnyEvent, type as EventType, true);
     const parsed = eventSchemas[type as EventType].safeParse(v);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const field = issue.path.length ? issue.path.join('.') : issue.code === 'unrecognized_keys' ? (issue as any).keys.join(',') : '(event)';
       return reject(field, issue.message, eventId, type);
     }
-    accept(parsed.data, type as EventType);
+    accept(parsed.data, type as EventType, false);
   });
   return out;
+}
+
+/** The path of the first string (or key) holding a lone surrogate in an event, or null. */
+export function illFormedPath(v: Record<string, unknown>): string | null {
+  for (const k in v) {
+    if (!isWellFormed(k)) return toWellFormed(k);
+    const x = v[k];
+    if (typeof x === 'string') { if (!isWellFormed(x)) return k; }
+    else if (typeof x === 'object' && x !== null) {
+      const inner = Array.isArray(x) ? Object.fromEntries(x.map((y, i) => [String(i), y])) : x as Record<string, unknown>;
+      const p = illFormedPath(inner);
+      if (p !== null) return `${k}.${p}`;
+    }
+  }
+  return null;
+}
+
+function wellFormedStrings(_key: string, v: unknown): unknown {
+  return typeof v === 'string' ? toWellFormed(v) : v;
 }
 
 function safeStringify(v: unknown): string {

@@ -82,7 +82,7 @@ export class LakeWriter {
     const fresh = msgs.filter((m) => !done.has(this.mark(m)));
     for (const m of msgs) if (done.has(this.mark(m))) { this.stats.duplicates++; await m.ack(); }
     if (fresh.length === 0) return;
-    const records = fresh.flatMap((m) => decodeSegment(Buffer.from(m.data).toString('utf8')));
+    const records = fresh.flatMap((m) => decodeSegment(Buffer.from(m.data)).records);
     try {
       const r = await this.lake.writeBatch(records, fresh.map((m) => this.mark(m)), `js-${fresh[0]!.seq}-${fresh.length}-${process.pid}`);
       this.stats.messages += fresh.length; this.stats.records += r.records; this.stats.files += r.files;

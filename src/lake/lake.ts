@@ -3,14 +3,37 @@
 // flusher turns sealed segments into Parquet; opening the lake replays whatever a crashed
 // process left behind. Replays are exactly-once because a segment's commit is recorded in the
 // same transaction as its files.
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { MetaStore } from '../metadata/db.ts';
 import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type TableChange } from './catalog.ts';
 import { openDuck, sqlIdent, sqlString } from './duck.ts';
 import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
-import { WriteAheadLog, encodeRecords, listSegments, orphanedWriterDirs, removeWriterDirIfEmpty, type WalOptions, type WalRecord } from './wal.ts';
+import { WriteAheadLog, describeStorageError, encodeRecords, isStorageError, listSegments, orphanedWriterDirs, readSegment, removeWriterDirIfEmpty, repairSegment, type StorageFault, type WalOptions, type WalRecord } from './wal.ts';
+import { errorLine } from '../util/redact.ts';
+import { isWellFormed, toWellFormed } from '../util/unicode.ts';
+
+/** Records the flusher could not turn into Parquet, kept with the reason (never blocking their segment). */
+export const FLUSH_QUARANTINE_TABLE = 'quarantine.flush';
+export const flushQuarantineColumns: ColumnTypes = {
+  quarantined_at: 'TIMESTAMPTZ',
+  segment: 'VARCHAR',
+  target_table: 'VARCHAR',
+  dt: 'VARCHAR',
+  reason: 'VARCHAR',
+  payload: 'VARCHAR',
+};
+
+interface Unconverted { table: string; dt: string; reason: string; payload: string }
+
+/** Whether the lake can take and store events now; the reason when it cannot. */
+export interface LakeHealth {
+  ready: boolean;
+  /** errno-style code of the fault (ENOSPC, EACCES...) */
+  code?: string;
+  reason?: string;
+}
 
 export interface LakeOptions extends WalOptions {
   home: string;
@@ -49,6 +72,11 @@ export class Lake {
   private fileSeq = 0;
   /** what the flusher has committed since the last flush() call */
   private flushed: FlushResult = { segments: 0, records: 0, files: 0 };
+  /** why the last background flush failed on storage; cleared by the next one that succeeds */
+  private flushFault: StorageFault | null = null;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 200;
+  private closing = false;
 
   private constructor(
     readonly opts: LakeOptions,
@@ -56,15 +84,27 @@ export class Lake {
   ) {
     this.root = join(opts.home, 'lake');
     mkdirSync(this.root, { recursive: true });
+    opts.schemas = { [FLUSH_QUARANTINE_TABLE]: flushQuarantineColumns, ...opts.schemas };
     this.catalog = new Catalog(opts.store);
     this.wal = opts.sink ? undefined : new WriteAheadLog(join(opts.home, 'wal'), opts);
     if (this.wal && opts.autoFlush !== false) this.wal.onSealed = (path) => { void this.enqueue(() => this.flushSegment(path)); };
   }
 
   static async open(opts: LakeOptions): Promise<Lake> {
-    const lake = new Lake(opts, await openDuck({ threads: 2 }));
-    await lake.replay();
+    const lake = new Lake({ ...opts }, await openDuck({ threads: 2 }));
+    // a replay that fails on storage (disk full) does not stop start-up: the lake opens not
+    // ready, and the flusher retries until the fault clears
+    await lake.enqueue(() => lake.replay()).catch(() => {});
     return lake;
+  }
+
+  /** Ready unless events cannot be made durable (write-ahead log) or flushes fail on storage. */
+  health(): LakeHealth {
+    const wal = this.wal?.fault;
+    if (wal) return { ready: false, code: wal.code, reason: `events cannot be made durable: ${wal.reason} (${wal.code})` };
+    const f = this.flushFault;
+    if (f) return { ready: false, code: f.code, reason: `the lake cannot store flushed events: ${f.reason} (${f.code}); retrying` };
+    return { ready: true };
   }
 
   /** Durably appends records (resolves after fdatasync). */
@@ -97,10 +137,35 @@ export class Lake {
     return total;
   }
 
+  /**
+   * Runs flush work one piece at a time. A failure is logged and retried in the background
+   * (200 ms doubling to 30 s) until it succeeds; a storage failure makes the lake not ready.
+   */
   private enqueue<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.flushing.then(fn, fn);
-    this.flushing = next.catch((e) => this.opts.log?.(`lake: flush failed: ${(e as Error).message}`));
+    this.flushing = next.then(() => {
+      if (this.flushFault) this.opts.log?.(`lake: flushing works again after ${this.flushFault.code}`);
+      this.flushFault = null;
+      this.retryDelay = 200;
+    }, (e) => {
+      this.opts.log?.(`lake: flush failed: ${errorLine(e)}; retrying in ${this.retryDelay} ms`);
+      if (isStorageError(e)) this.flushFault = describeStorageError(e);
+      this.scheduleRetry();
+    });
     return next;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closing) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.enqueue(async () => {
+        await this.replay();
+        for (const seg of this.wal?.pendingSegments() ?? []) await this.flushSegment(seg);
+      }).catch(() => {});
+    }, this.retryDelay);
+    this.retryDelay = Math.min(30_000, this.retryDelay * 2);
+    this.retryTimer.unref();
   }
 
   private async flushSegment(path: string): Promise<FlushResult> {
@@ -110,39 +175,13 @@ export class Lake {
       rmSync(path, { force: true });
       return { segments: 0, records: 0, files: 0 };
     }
-    dropTornTail(path);
-    // DuckDB reads, groups and converts the segment in its own threads: the event loop (which
-    // is acknowledging new batches meanwhile) only waits.
-    const seg = `seg_${this.fileSeq++}`;
-    const conn = this.duck.conn;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT * FROM read_csv(${sqlString(path)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'t': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
-    const changes: TableChange[] = [];
-    let records = 0;
-    try {
-      const tables = (await conn.runAndReadAll(`SELECT t, count(*)::BIGINT AS n FROM ${seg} GROUP BY t ORDER BY t`)).getRowObjectsJS() as { t: string; n: bigint | number }[];
-      const tag = `${basename(path, '.wal')}-${basename(join(path, '..'))}`;
-      for (const { t: table, n } of tables) {
-        records += Number(n);
-        const columns = this.opts.schemas?.[table];
-        const rows = columns
-          ? `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`
-          : undefined;
-        let add: LakeFile[];
-        if (rows) add = (await this.stageQuery(conn, table, rows, { partitioned: true, tag }))!;
-        else {
-          // undeclared table: let DuckDB infer its columns from the JSON itself
-          add = [];
-          const dts = (await conn.runAndReadAll(`SELECT DISTINCT dt FROM ${seg} WHERE t = ${sqlString(table)}`)).getRowObjectsJS() as { dt: string }[];
-          for (const { dt } of dts) {
-            const lines = (await conn.runAndReadAll(`SELECT j FROM ${seg} WHERE t = ${sqlString(table)} AND dt = ${sqlString(dt)}`)).getRowObjectsJS().map((r) => String(r.j));
-            add.push(await this.writeFile(table, dt, lines, `${tag}-${add.length}`));
-          }
-        }
-        changes.push({ table, add, operation: 'append' });
-      }
-    } finally {
-      await conn.run(`DROP TABLE IF EXISTS ${seg}`);
-    }
+    // checksums verified, a torn tail cut, damage and the legacy format rewritten away: what
+    // DuckDB reads next is whole, framed records
+    const repaired = repairSegment(path);
+    const quarantined: Unconverted[] = repaired.damaged.map((d) => ({ table: '', dt: '', reason: `damaged write-ahead record at byte ${d.offset}: ${d.reason}`, payload: d.text }));
+    const tag = `${basename(path, '.wal')}-${basename(join(path, '..'))}`;
+    const { changes, records } = repaired.count > 0 ? await this.convertFramed(path, tag, segment, () => readSegment(path), quarantined) : { changes: [], records: 0 };
+    if (quarantined.length) changes.push(await this.quarantineChange(quarantined, segment, tag));
     try {
       if (changes.length) await this.catalog.commit(changes, { segment });
     } catch (e) {
@@ -155,32 +194,80 @@ export class Lake {
   }
 
   /**
+   * Turns a file of whole, verified framed records into Parquet files per table (not committed).
+   * DuckDB reads, groups and converts the file in its own threads: the event loop (which is
+   * acknowledging new batches meanwhile) only waits. A table DuckDB refuses as a whole is
+   * converted record by record from `all()`; what still fails is added to `quarantined`.
+   */
+  private async convertFramed(path: string, tag: string, label: string, all: () => WalRecord[], quarantined: Unconverted[]): Promise<{ changes: TableChange[]; records: number }> {
+    const changes: TableChange[] = [];
+    let records = 0;
+    let decoded: WalRecord[] | undefined;
+    const recordsOf = (table: string) => (decoded ??= all()).filter((r) => r.table === table);
+    const seg = `seg_${this.fileSeq++}`;
+    const conn = this.duck.conn;
+    let tables: { t: string; n: number }[];
+    let read = true;
+    try {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT t, dt, j FROM read_csv(${sqlString(path)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'h': 'VARCHAR', 't': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
+      tables = ((await conn.runAndReadAll(`SELECT t, count(*)::BIGINT AS n FROM ${seg} GROUP BY t ORDER BY t`)).getRowObjectsJS() as { t: string; n: bigint }[]).map((r) => ({ t: r.t, n: Number(r.n) }));
+    } catch (e) {
+      if (isStorageError(e)) throw e;
+      // a file DuckDB cannot even split: every table goes record by record
+      read = false;
+      const counts = new Map<string, number>();
+      for (const r of (decoded ??= all())) counts.set(r.table, (counts.get(r.table) ?? 0) + 1);
+      tables = [...counts].sort().map(([t, n]) => ({ t, n }));
+    }
+    try {
+      for (const { t: table, n } of tables) {
+        records += n;
+        let add: LakeFile[] | undefined;
+        if (read) {
+          try {
+            add = await this.convertTable(seg, table, tag);
+          } catch (e) {
+            if (isStorageError(e)) throw e;
+            this.opts.log?.(`lake: ${table} in ${label} does not convert as a whole (${oneLine(e)}): converting record by record`);
+          }
+        }
+        if (!add) add = await this.convertRecords(table, recordsOf(table), tag, quarantined);
+        changes.push({ table, add, operation: 'append' });
+      }
+    } finally {
+      if (read) await conn.run(`DROP TABLE IF EXISTS ${seg}`);
+    }
+    return { changes, records };
+  }
+
+  /** The records that could not be converted, as a file of the flush quarantine (not committed). */
+  private async quarantineChange(quarantined: Unconverted[], label: string, tag: string): Promise<TableChange> {
+    const at = new Date().toISOString();
+    const lines = quarantined.map((q) => JSON.stringify({
+      quarantined_at: at, segment: label, target_table: q.table || null, dt: q.dt || null,
+      reason: toWellFormed(q.reason), payload: toWellFormed(q.payload),
+    }));
+    this.opts.log?.(`lake: ${quarantined.length} records of ${label} could not be converted: kept in ${FLUSH_QUARANTINE_TABLE} with the reason`);
+    return { table: FLUSH_QUARANTINE_TABLE, add: [await this.writeFile(FLUSH_QUARANTINE_TABLE, at.slice(0, 10), lines, `${tag}-q`)], operation: 'append' };
+  }
+
+  /**
    * Writes records that are already durable elsewhere (a JetStream work queue) as Parquet files
    * and commits them together with `marks` (ids of what they came from, e.g. stream sequence
    * numbers): a second commit of any mark is refused with SegmentAlreadyCommitted and its files
-   * are removed, which is what makes redelivery to another writer exactly-once.
+   * are removed, which is what makes redelivery to another writer exactly-once. Records that
+   * cannot be converted go to the flush quarantine in the same commit, as with segments.
    */
   async writeBatch(records: WalRecord[], marks: string[], tag: string): Promise<FlushResult> {
     const staged = join(this.opts.home, 'staging', `batch-${process.pid}-${this.fileSeq++}.tsv`);
     mkdirSync(dirname(staged), { recursive: true });
     writeFileSync(staged, encodeRecords(records));
-    const changes: TableChange[] = [];
-    const seg = `batch_${this.fileSeq++}`;
-    const conn = this.duck.conn;
     try {
       return await this.enqueue(async () => {
-        await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT * FROM read_csv(${sqlString(staged)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'t': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
-        try {
-          const tables = (await conn.runAndReadAll(`SELECT DISTINCT t FROM ${seg} ORDER BY t`)).getRowObjectsJS() as { t: string }[];
-          for (const { t: table } of tables) {
-            const columns = this.opts.schemas?.[table];
-            if (!columns) throw new Error(`lake writer: table ${table} has no declared schema`);
-            const rows = `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`;
-            changes.push({ table, add: (await this.stageQuery(conn, table, rows, { partitioned: true, tag }))!, operation: 'append' });
-          }
-        } finally {
-          await conn.run(`DROP TABLE IF EXISTS ${seg}`);
-        }
+        const label = `batch ${marks[0] ?? ''}${marks.length > 1 ? `..${marks.at(-1)}` : ''}`;
+        const quarantined: Unconverted[] = [];
+        const { changes } = await this.convertFramed(staged, tag, label, () => records, quarantined);
+        if (quarantined.length) changes.push(await this.quarantineChange(quarantined, label, tag));
         try {
           await this.catalog.commit(changes, { segments: marks });
         } catch (e) {
@@ -192,6 +279,56 @@ export class Lake {
     } finally {
       rmSync(staged, { force: true });
     }
+  }
+
+  /** One table's records of a segment as Parquet files, converted by DuckDB in one pass. */
+  private async convertTable(seg: string, table: string, tag: string): Promise<LakeFile[]> {
+    const conn = this.duck.conn;
+    const columns = this.opts.schemas?.[table];
+    if (columns) {
+      const rows = `SELECT unnest(json_transform(j, ${sqlString(JSON.stringify(columns))})), dt FROM ${seg} WHERE t = ${sqlString(table)}`;
+      return (await this.stageQuery(conn, table, rows, { partitioned: true, tag }))!;
+    }
+    // undeclared table: let DuckDB infer its columns from the JSON itself
+    const add: LakeFile[] = [];
+    const dts = (await conn.runAndReadAll(`SELECT DISTINCT dt FROM ${seg} WHERE t = ${sqlString(table)} ORDER BY dt`)).getRowObjectsJS() as { dt: string }[];
+    for (const { dt } of dts) {
+      const lines = (await conn.runAndReadAll(`SELECT j FROM ${seg} WHERE t = ${sqlString(table)} AND dt = ${sqlString(dt)}`)).getRowObjectsJS().map((r) => String(r.j));
+      add.push(await this.writeFile(table, dt, lines, `${tag}-${add.length}`));
+    }
+    return add;
+  }
+
+  /**
+   * The slow path, for a table whose records DuckDB refused as a whole: records that are not
+   * well-formed JSON go to quarantine at once, the rest are converted in halves until each
+   * record that still fails is alone, and goes to quarantine with DuckDB's reason. A poison
+   * record costs O(log n) conversions and never blocks its neighbours.
+   */
+  private async convertRecords(table: string, recs: WalRecord[], tag: string, quarantined: Unconverted[]): Promise<LakeFile[]> {
+    const byDt = new Map<string, string[]>();
+    for (const r of recs) {
+      const problem = jsonProblem(r.json) ?? (/^\d{4}-\d{2}-\d{2}$/.test(r.dt) ? null : `invalid partition date ${JSON.stringify(r.dt)}`);
+      if (problem) { quarantined.push({ table, dt: r.dt, reason: problem, payload: r.json }); continue; }
+      let g = byDt.get(r.dt);
+      if (!g) byDt.set(r.dt, (g = []));
+      g.push(r.json);
+    }
+    const add: LakeFile[] = [];
+    const convert = async (dt: string, lines: string[], part: string): Promise<void> => {
+      try {
+        add.push(await this.writeFile(table, dt, lines, `${tag}-r${part}`));
+      } catch (e) {
+        if (isStorageError(e)) throw e;
+        if (lines.length === 1) { quarantined.push({ table, dt, reason: oneLine(e), payload: lines[0]! }); return; }
+        const half = lines.length >> 1;
+        await convert(dt, lines.slice(0, half), `${part}a`);
+        await convert(dt, lines.slice(half), `${part}b`);
+      }
+    };
+    let k = 0;
+    for (const [dt, lines] of [...byDt].sort()) await convert(dt, lines, String(k++));
+    return add;
   }
 
   /** Writes one Parquet file into zone/name/dt=.../ and returns its catalog entry (not committed). */
@@ -297,12 +434,14 @@ export class Lake {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const wal = this.wal;
     if (wal) {
       await wal.close();
       await this.enqueue(async () => {
         for (const seg of wal.pendingSegments()) await this.flushSegment(seg);
-      });
+      }).catch(() => { /* logged; the segments stay for the next start to replay */ });
       removeWriterDirIfEmpty(wal.dir);
     }
     await this.flushing;
@@ -310,21 +449,23 @@ export class Lake {
   }
 }
 
-/** A crash mid-write can leave a partial last line, never acknowledged: cut it off. */
-function dropTornTail(path: string): void {
-  const size = statSync(path).size;
-  if (size === 0) return;
-  const fd = openSync(path, 'r+');
-  try {
-    const chunk = Buffer.alloc(Math.min(size, 1 << 20));
-    readSync(fd, chunk, 0, chunk.length, size - chunk.length);
-    if (chunk[chunk.length - 1] === 0x0a) return;
-    const lastNl = chunk.lastIndexOf(0x0a);
-    ftruncateSync(fd, lastNl < 0 ? Math.max(0, size - chunk.length) : size - chunk.length + lastNl + 1);
-  } finally {
-    closeSync(fd);
+/** Why a record's JSON cannot be stored as it is, or null: not JSON, or a string with a lone surrogate. */
+function jsonProblem(json: string): string | null {
+  let value: unknown;
+  try { value = JSON.parse(json); } catch (e) { return `not valid JSON: ${errorLine(e)}`; }
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') { if (!isWellFormed(v)) return 'a string holds a lone surrogate (ill-formed Unicode)'; }
+    else if (Array.isArray(v)) stack.push(...v);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) { if (!isWellFormed(k)) return 'a key holds a lone surrogate (ill-formed Unicode)'; stack.push(x); }
+    }
   }
+  return null;
 }
+
+const oneLine = errorLine;
 
 function add(a: FlushResult, b: FlushResult): void {
   a.segments += b.segments; a.records += b.records; a.files += b.files;

@@ -17,6 +17,9 @@ export async function writeJsonLinesAsParquet(conn: DuckDBConnection, lines: str
       ? `, columns = {${Object.entries(columns).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}`
       : '';
     await conn.run(`COPY (SELECT * FROM read_json(${sqlString(tmp)}, format = 'newline_delimited'${cols})) TO ${sqlString(out)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
+  } catch (e) {
+    rmSync(out, { force: true }); // no half-written file left behind
+    throw e;
   } finally {
     rmSync(tmp, { force: true });
   }

@@ -40,6 +40,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     // warnings and errors unless LOG_LEVEL asks for debug or trace
     logger: opts.logger ? { level: ['debug', 'trace'].includes(ctx.config.logLevel) ? ctx.config.logLevel : 'warn', redact: ['req.headers.authorization'] } : false,
     bodyLimit: BODY_LIMIT_BYTES,
+    // ids in paths may be 128 characters (the schemas' limit), up to 12 bytes each once
+    // percent-encoded; Fastify's default (100) answered 414 to ids the schema allows
+    maxParamLength: 128 * 12,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,12 +1,14 @@
 // POST /v1/events: the collector. Takes a JSON array (or one object) or NDJSON, validates each
 // event, keeps the valid ones and quarantines the rest with the reason, and answers only once
 // both are durable in the write-ahead log.
+import { isUtf8 } from 'node:buffer';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AnyEvent } from '../../events/schemas.ts';
 import { MalformedBodyError, parseJsonBody, parseNdjson, validateBatch } from '../../events/validate.ts';
 import type { AppContext } from '../context.ts';
 import { requireToken } from '../auth.ts';
+import { describeStorageError } from '../../lake/wal.ts';
 
 export const MAX_EVENTS_PER_BATCH = 10_000;
 
@@ -18,13 +20,26 @@ const Rejection = z.object({
   message: z.string(),
 });
 const EventsResponse = z.object({ accepted: z.number().int(), rejected: z.array(Rejection) });
-const ErrorResponse = z.object({ error: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() });
+const ErrorResponse = z.object({ error: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional(), key: z.string().optional().describe('the duplicated key') });
+const Unavailable = z.object({ error: z.string(), message: z.string().describe('why events cannot be made durable now (disk full, permissions...)') });
+
+/** Seconds a client should wait before retrying when events cannot be stored. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** Bodies are read as bytes: a body that is not valid UTF-8 is a 400, never silently repaired. */
+function utf8Text(body: Buffer): string {
+  if (!isUtf8(body)) throw Object.assign(new Error('the body is not valid UTF-8'), { statusCode: 400, code: 'TRIB_INVALID_UTF8' });
+  return body.toString('utf8');
+}
 
 export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
-  // Bodies arrive as text so NDJSON lines and JSON errors can be reported by line.
-  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-  app.removeContentTypeParser('application/json'); // the app's parser, replaced in this plugin only
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Bodies arrive as text so NDJSON lines and JSON errors can be reported by line. Only JSON and
+  // NDJSON are taken (anything else, text/plain included, is a 415).
+  const asText = (_req: unknown, body: string | Buffer, done: (e: Error | null, v?: unknown) => void) => {
+    try { done(null, utf8Text(body as Buffer)); } catch (e) { done(e as Error); }
+  };
+  app.removeAllContentTypeParsers(); // the app's parsers, replaced in this plugin only
+  app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json'], { parseAs: 'buffer' }, asText);
 
   app.post('/v1/events', {
     preHandler: requireToken(ctx.config.apiToken),
@@ -36,7 +51,7 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       description: 'A JSON array of events (or one event), or NDJSON (application/x-ndjson). Valid events are stored durably before the answer; invalid ones go to quarantine and are listed in `rejected`. 422 when every event is rejected.',
       tags: ['events'],
       body: z.array(AnyEvent).max(MAX_EVENTS_PER_BATCH),
-      response: { 200: EventsResponse, 422: EventsResponse, 400: ErrorResponse, 413: ErrorResponse },
+      response: { 200: EventsResponse, 422: EventsResponse, 400: ErrorResponse, 413: ErrorResponse, 503: Unavailable },
     },
   }, async (req, reply) => {
     const text = req.body as unknown as string;
@@ -46,7 +61,7 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       items = ct === 'application/json' ? parseJsonBody(text) : parseNdjson(text);
     } catch (e) {
       if (e instanceof MalformedBodyError) {
-        return reply.code(400).send({ error: 'malformed_json', message: e.message, ...(e.line ? { line: e.line, column: e.column } : {}) });
+        return reply.code(400).send({ error: e.code, message: e.message, ...(e.line ? { line: e.line, column: e.column } : {}), ...(e.key !== undefined ? { key: e.key } : {}) });
       }
       throw e;
     }
@@ -54,7 +69,15 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       return reply.code(413).send({ error: 'batch_too_large', message: `a batch holds at most ${MAX_EVENTS_PER_BATCH} events, got ${items.length}` });
     }
     const batch = validateBatch(items, 'http');
-    await ctx.lake.append(batch.quarantine.length ? batch.records.concat(batch.quarantine) : batch.records);
+    try {
+      await ctx.lake.append(batch.quarantine.length ? batch.records.concat(batch.quarantine) : batch.records);
+    } catch (e) {
+      // not durable, so not acknowledged: the client is told why and when to try again
+      const fault = describeStorageError(e);
+      req.log.warn(`events not stored: ${fault.reason} (${fault.code})`);
+      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
+        .send({ error: 'storage_unavailable', message: `events cannot be made durable now: ${fault.reason} (${fault.code}); nothing of this batch was acknowledged, retry it later` });
+    }
     const code = batch.accepted === 0 && batch.rejected.length > 0 ? 422 : 200;
     return reply.code(code).send({ accepted: batch.accepted, rejected: batch.rejected });
   });
