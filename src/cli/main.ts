@@ -20,6 +20,7 @@ const GROUPS: [string[], () => Promise<Register>][] = [
   [['runs'], () => load(import('./runs.ts'))],
   [['models'], () => load(import('./models.ts'))],
   [['eda'], () => load(import('./eda.ts'))],
+  [['stream'], () => load(import('./stream.ts'))],
 ];
 
 const program = new Command('tributary')

@@ -5,10 +5,12 @@ import * as lakeCatalog from './001_lake_catalog.ts';
 import * as tracking from './002_tracking.ts';
 import * as pipelines from './004_pipelines.ts';
 import * as monitoring from './005_monitoring.ts';
+import * as stream from './006_stream.ts';
 
 export const migrations: Record<string, Migration> = {
   '001_lake_catalog': lakeCatalog,
   '002_tracking': tracking,
   '004_pipelines': pipelines,
   '005_monitoring': monitoring,
+  '006_stream': stream,
 };

@@ -14,6 +14,8 @@ export interface ProcessShellOptions {
   health: () => string | null;
   /** figures for /v1/status */
   status: () => Record<string, unknown>;
+  /** POST routes taking and answering JSON; a thrown error with `statusCode` 4xx is the client's */
+  post?: Record<string, (body: unknown) => Promise<unknown>>;
 }
 
 export interface ProcessShell {
@@ -28,6 +30,22 @@ export async function startProcessShell(opts: ProcessShellOptions, registry = ne
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, type: string, body: string) => { res.writeHead(code, { 'content-type': type }); res.end(body); };
+    const route = req.method === 'POST' ? opts.post?.[path ?? ''] : undefined;
+    if (route) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let body: unknown;
+        try { body = JSON.parse(Buffer.concat(chunks).toString('utf8')); } catch (e) {
+          return send(400, 'application/json', JSON.stringify({ error: 'malformed_json', message: (e as Error).message }));
+        }
+        route(body).then((out) => send(200, 'application/json', JSON.stringify(out)), (e: Error & { statusCode?: number }) => {
+          const code = e.statusCode && e.statusCode < 500 ? e.statusCode : 500;
+          send(code, 'application/json', JSON.stringify({ error: code < 500 ? 'invalid_request' : 'internal_error', message: e.message }));
+        });
+      });
+      return;
+    }
     if (req.method !== 'GET') return send(405, 'application/json', JSON.stringify({ error: 'method_not_allowed', message: 'GET only' }));
     if (path === '/healthz') {
       const problem = opts.health();
