@@ -18,7 +18,8 @@ export function anchorScript(name: string): string {
 /** Runs an anchor script and returns its JSON lines as objects. */
 export function runAnchor(script: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Record<string, any>[] {
   if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found (apt-get install python3-sklearn ...)`);
-  const r = spawnSync(PYTHON, [anchorScript(script), ...args], {
+  // a bare name is one of ../shared/anchors; a path is the repository's own (bench/anchors/)
+  const r = spawnSync(PYTHON, [script.includes('/') ? script : anchorScript(script), ...args], {
     encoding: 'utf8', maxBuffer: 64 << 20, cwd: opts.cwd, env: { ...process.env, ...opts.env },
   });
   if (r.status !== 0) throw new Error(`anchor ${script} failed (${r.status}):\n${r.stderr}`);

@@ -16,7 +16,7 @@ export interface BinEdges {
 /** Binning sees at most this many rows per feature (sampled), as scikit-learn does. */
 const SAMPLE_FOR_EDGES = 200_000;
 
-export function fitBinEdges(X: Matrix, maxBins = 255, seed = 0): BinEdges {
+export function fitBinEdges(X: Matrix, maxBins = 256, seed = 0): BinEdges {
   if (!(maxBins >= 2 && maxBins <= 256)) throw new RangeError(`maxBins must be in 2..256, got ${maxBins}`);
   const { rows: n, cols: d, data } = X;
   let sample: Uint32Array | null = null;
@@ -43,30 +43,42 @@ export function fitBinEdges(X: Matrix, maxBins = 255, seed = 0): BinEdges {
   return { edges, offsets };
 }
 
-/** Midpoints between distinct values, thinned to quantiles when there are more than maxBins. */
+/**
+ * Midpoints between distinct values; when there are more distinct values than bins, LightGBM's
+ * greedy binning: a value holding at least an average bin's share of rows gets a bin of its own,
+ * and the other values fill the remaining bins in runs of about (rows left / bins left), the
+ * target recomputed after every cut. (Cutting at fixed quantiles instead let each heavy value
+ * swallow several quantiles' bins: ggplot2's diamonds, 267 distinct carat values, got 109 bins.)
+ */
 function edgesOfSorted(s: Float64Array, maxBins: number): Float64Array {
   const n = s.length;
-  let distinct = 1;
-  for (let i = 1; i < n; i++) if (s[i] !== s[i - 1]) distinct++;
-  const out: number[] = [];
-  if (distinct <= maxBins) {
-    for (let i = 1; i < n; i++) if (s[i] !== s[i - 1]) out.push(mid(s[i - 1]!, s[i]!));
-    return Float64Array.from(out);
-  }
-  // walk distinct values with their cumulative counts; cut after the value that crosses the
-  // next quantile target, so a heavy value never produces two edges
-  const per = n / maxBins;
-  let k = 1;
+  const values: number[] = [], counts: number[] = [];
   for (let i = 0; i < n; ) {
     let j = i;
     while (j < n && s[j] === s[i]) j++;
-    if (j >= n) break;
-    if (j >= k * per) {
-      out.push(mid(s[i]!, s[j]!));
-      while (k * per <= j) k++;
-      if (out.length === maxBins - 1) break;
-    }
+    values.push(s[i]!); counts.push(j - i);
     i = j;
+  }
+  const m = values.length;
+  const out: number[] = [];
+  if (m <= maxBins) {
+    for (let k = 1; k < m; k++) out.push(mid(values[k - 1]!, values[k]!));
+    return Float64Array.from(out);
+  }
+  let per = n / maxBins;
+  const big = counts.map((c) => c >= per);
+  let restBins = maxBins, restRows = n;
+  for (let k = 0; k < m; k++) if (big[k]) { restBins--; restRows -= counts[k]!; }
+  per = restBins > 0 ? restRows / restBins : Infinity;
+  let cur = 0;
+  for (let k = 0; k < m - 1 && out.length < maxBins - 1; k++) {
+    if (!big[k]) restRows -= counts[k]!;
+    cur += counts[k]!;
+    if (big[k] || cur >= per || (big[k + 1] && cur >= Math.max(1, 0.5 * per))) {
+      out.push(mid(values[k]!, values[k + 1]!));
+      cur = 0;
+      if (!big[k]) { restBins--; per = restBins > 0 ? restRows / restBins : Infinity; }
+    }
   }
   return Float64Array.from(out);
 }

@@ -36,7 +36,7 @@ const MAX_BUNDLE = 255;
 let recent: { data: WeakRef<Float64Array>; rows: number; cols: number; key: string; sum: number; binned: BinnedData } | null = null;
 
 export function buildBinnedData(X: Matrix, opts: { maxBins?: number; seed?: number; shared?: boolean } = {}): BinnedData {
-  const maxBins = opts.maxBins ?? 255, seed = opts.seed ?? 0, shared = opts.shared ?? false;
+  const maxBins = opts.maxBins ?? 256, seed = opts.seed ?? 0, shared = opts.shared ?? false;
   const key = `${maxBins} ${seed} ${shared}`;
   const r = recent;
   if (r && r.data.deref() === X.data && r.rows === X.rows && r.cols === X.cols && r.key === key && r.sum === checksum(X.data)) return r.binned;

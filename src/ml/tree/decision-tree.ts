@@ -17,7 +17,7 @@ export interface DecisionTreeParams {
   seed: number;
 }
 
-const DEFAULTS: DecisionTreeParams = { maxDepth: 0, maxLeaves: 0, minSamplesLeaf: 1, maxFeatures: null, maxBins: 255, seed: 0 };
+const DEFAULTS: DecisionTreeParams = { maxDepth: 0, maxLeaves: 0, minSamplesLeaf: 1, maxFeatures: null, maxBins: 256, seed: 0 };
 
 function asForest(p: DecisionTreeParams): ForestParams {
   return { ...FOREST_DEFAULTS, ...p, maxFeatures: p.maxFeatures ?? 1, nEstimators: 1, bootstrap: false, nJobs: 1 };

@@ -53,11 +53,23 @@ export interface GradientBoostingParams {
   nJobs: number;
 }
 
+/**
+ * XGBoost's defaults where the two share a meaning (lambda 1, min_child_weight 1, max_bin 256,
+ * depth 6), except the learning rate: 0.1 (scikit-learn's and LightGBM's) with 100 rounds
+ * rather than XGBoost's 0.3, which overfits small tables (a forecast's few dozen periods).
+ */
 export const GBDT_DEFAULTS: GradientBoostingParams = {
-  nEstimators: 100, learningRate: 0.1, maxDepth: 6, maxLeaves: 0, minSamplesLeaf: 1, minChildWeight: 1e-3,
-  lambda: 1, minGain: 0, subsample: 1, colsample: 1, maxBins: 255, nIterNoChange: 0, validationFraction: 0.1,
+  nEstimators: 100, learningRate: 0.1, maxDepth: 6, maxLeaves: 0, minSamplesLeaf: 1, minChildWeight: 1,
+  lambda: 1, minGain: 0, subsample: 1, colsample: 1, maxBins: 256, nIterNoChange: 0, validationFraction: 0.1,
   tol: 1e-7, seed: 0, nJobs: 0,
 };
+
+/**
+ * Classifiers keep a minimum child hessian of 1e-3 (scikit-learn's HistGradientBoosting): a
+ * logistic hessian p(1 - p) is tiny near purity, and XGBoost's 1 stops small or well separated
+ * data from being fitted at all.
+ */
+export const GBDT_CLASSIFIER_DEFAULTS: GradientBoostingParams = { ...GBDT_DEFAULTS, minChildWeight: 1e-3 };
 
 function validate(kind: string, p: GradientBoostingParams): void {
   checkInt(kind, 'nEstimators', p.nEstimators, 1);
@@ -432,7 +444,7 @@ export class GradientBoostingClassifier extends TreeClassifierBase<GradientBoost
   parallelTrees = 0;
 
   constructor(params: Partial<GradientBoostingParams> = {}) {
-    super(resolveParams('GradientBoostingClassifier', GBDT_DEFAULTS, params));
+    super(resolveParams('GradientBoostingClassifier', GBDT_CLASSIFIER_DEFAULTS, params));
     validate(this.kind, this.params);
   }
 

@@ -22,7 +22,7 @@ export interface ForestParams {
   /** null = all features (regressor) / 'sqrt' (classifier); 'sqrt' | 'log2' | fraction | count */
   maxFeatures: number | 'sqrt' | 'log2' | null;
   bootstrap: boolean;
-  /** bins per feature (2..256); 255 makes histogram splits match exact ones closely */
+  /** bins per feature (2..256); 256 (the most one byte holds) makes histogram splits match exact ones closely */
   maxBins: number;
   seed: number;
   /** worker threads; 0 = one per core (TRIBUTARY_THREADS overrides), 1 = no workers */
@@ -31,7 +31,7 @@ export interface ForestParams {
 
 export const FOREST_DEFAULTS: ForestParams = {
   nEstimators: 100, maxDepth: 0, maxLeaves: 0, minSamplesLeaf: 1, maxFeatures: null,
-  bootstrap: true, maxBins: 255, seed: 0, nJobs: 0,
+  bootstrap: true, maxBins: 256, seed: 0, nJobs: 0,
 };
 
 export function validateForestParams(kind: string, p: ForestParams): void {

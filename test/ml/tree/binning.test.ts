@@ -54,3 +54,18 @@ test('the same rows are binned once for several fits, and again once changed in 
   assert.equal(featureBin(c, 0, 0), c.edges[0]!.length, 'row 0 falls in the last bin of feature 0');
   assert.equal(buildBinnedData({ ...X, data: X.data.slice() }, { maxBins: 4 }) === c, false, 'an equal copy is another matrix');
 });
+
+test('heavy values take a bin each and the other values still share the remaining bins (no bins lost to heaps)', () => {
+  // 300 distinct values, 20 of them heaped (each ~3% of the rows, like diamonds' "magic" carats)
+  const vals: number[] = [];
+  for (let v = 0; v < 300; v++) vals.push(v);
+  for (let h = 0; h < 20; h++) for (let k = 0; k < 300; k++) vals.push(h * 15);
+  const X = { rows: vals.length, cols: 1, data: Float64Array.from(vals) };
+  const e = fitBinEdges(X, 255).edges[0]!;
+  assert.ok(e.length >= 240, `${e.length} edges for 300 distinct values and 255 bins`);
+  for (let h = 0; h < 20; h++) {
+    const b = binOf(e, h * 15);
+    assert.ok(b === 0 || e[b - 1]! > h * 15 - 1, `heap ${h * 15} shares its bin with the value below`);
+    assert.ok(b === e.length || e[b]! < h * 15 + 1, `heap ${h * 15} shares its bin with the value above`);
+  }
+});

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DecisionTreeClassifier, DecisionTreeRegressor } from '../../../src/ml/tree/index.ts';
-import { accuracy, bandClasses, stepTarget, uniformX } from './helpers.ts';
+import { accuracy, bandClasses, stepTarget, uniformX, gridX } from './helpers.ts';
 
 test('a regression tree fits a step function exactly, with thresholds between the steps', () => {
-  const X = uniformX(400, 3, 1);
+  const X = gridX(400, 3, 1);
   const y = stepTarget(X);
   const m = new DecisionTreeRegressor().fit(X, y);
   assert.deepEqual(Array.from(m.predict(X)), Array.from(y));

@@ -4,10 +4,10 @@ import { GradientBoostingClassifier, GradientBoostingRegressor } from '../../../
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../../src/ml/core/errors.ts';
 import { Rng } from '../../../src/ml/core/rng.ts';
 import { row } from '../../../src/ml/core/matrix.ts';
-import { accuracy, bandClasses, mixedX, rmse, stepTarget, uniformX } from './helpers.ts';
+import { accuracy, bandClasses, mixedX, rmse, stepTarget, uniformX, gridX } from './helpers.ts';
 
 test('boosting converges to a step function (residual shrinks like (1 - lr)^rounds)', () => {
-  const X = uniformX(500, 2, 1);
+  const X = gridX(500, 2, 1);
   const y = stepTarget(X);
   const m = new GradientBoostingRegressor({ nEstimators: 200, learningRate: 0.3, lambda: 0, maxDepth: 2 }).fit(X, y);
   assert.ok(rmse(m.predict(X), y) < 1e-6);

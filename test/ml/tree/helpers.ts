@@ -7,6 +7,16 @@ export function uniformX(n: number, d: number, seed: number): Matrix {
   return { rows: n, cols: d, data: Float64Array.from({ length: n * d }, () => rng.random()) };
 }
 
+/**
+ * Uniform values on the grid k / 250: at most 251 distinct values per column, so histogram trees
+ * (256 bins) can put a threshold between any two of them, as an exact splitter would.
+ */
+export function gridX(n: number, d: number, seed: number): Matrix {
+  const X = uniformX(n, d, seed);
+  for (let k = 0; k < X.data.length; k++) X.data[k] = Math.round(X.data[k]! * 250) / 250;
+  return X;
+}
+
 /** y = 10 on x0 <= 0.3, 20 on (0.3, 0.7], 35 above; other columns are noise. */
 export function stepTarget(X: Matrix): Float64Array {
   return Float64Array.from({ length: X.rows }, (_, i) => {
