@@ -1,6 +1,7 @@
-// Grows the trees of a forest on worker threads (one per core by default), or inline when one
-// thread is asked for. fit() is synchronous (the estimator contract), so the parent blocks in
-// Atomics.wait and reads replies with receiveMessageOnPort instead of using the event loop.
+// Grows the trees of a forest on the calling thread and worker threads (one thread per core by
+// default), or inline when one thread is asked for. fit() is synchronous (the estimator
+// contract), so the parent grows trees itself between polls of its workers' replies
+// (receiveMessageOnPort) and, once none are left to hand out, blocks in Atomics.wait.
 // The binned matrix and the target travel once per worker, in SharedArrayBuffers.
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import type { FlatTree } from '../core/tree-model.ts';
@@ -8,19 +9,22 @@ import { createWorker, defaultThreads } from '../../util/workers.ts';
 import type { BinnedData } from './dataset.ts';
 import { ForestTreeMaker, type ForestJob } from './forest.ts';
 
-/** A worker that has not said "ready" within this time is considered broken. */
-const STARTUP_MS = 20_000;
-
+/**
+ * threads - 1 worker threads and the calling thread grow the trees. The caller starts at once and
+ * a worker is handed a tree only once it has said it is ready, one at a time: a worker's start-up
+ * (loading its modules, ~0.3 s on an idle machine, several seconds on a saturated one) then never
+ * delays the forest, and a worker that never starts only means the caller grows more trees.
+ */
 export function growForest(data: BinnedData, job: ForestJob, nTrees: number, threads = defaultThreads()): FlatTree[] {
-  const nw = Math.max(1, Math.min(threads, nTrees));
-  if (nw === 1) return growForestSync(data, job, nTrees);
+  const nw = Math.max(1, Math.min(threads, nTrees)) - 1;
+  if (nw === 0) return growForestSync(data, job, nTrees);
   const shared: BinnedData = { ...data, bins: toShared(data.bins) };
   const sharedJob: ForestJob = { ...job, y: toShared(job.y) };
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const out: FlatTree[] = new Array(nTrees);
   const workers: Worker[] = [];
   const ports: MessagePort[] = [];
-  const ready = new Uint8Array(nw);
+  let maker: ForestTreeMaker | null = null;
   try {
     for (let k = 0; k < nw; k++) {
       const { port1, port2 } = new MessageChannel();
@@ -29,26 +33,24 @@ export function growForest(data: BinnedData, job: ForestJob, nTrees: number, thr
       port1.postMessage({ init: { data: shared, job: sharedJob } });
     }
     let next = 0, done = 0;
-    for (let k = 0; k < nw && next < nTrees; k++) ports[k]!.postMessage({ tree: next++ });
-    const t0 = Date.now();
     while (done < nTrees) {
       const seen = Atomics.load(signal, 0);
-      let got = false;
       for (let k = 0; k < nw; k++) {
         let m: { message: { ready?: boolean; tree?: number; flat?: FlatTree; error?: string } } | undefined;
         while ((m = receiveMessageOnPort(ports[k]!))) {
-          got = true;
           const msg = m.message;
-          if (msg.ready) { ready[k] = 1; continue; }
           if (msg.error) throw new Error(`forest worker failed on tree ${msg.tree}: ${msg.error}`);
-          out[msg.tree!] = msg.flat!;
-          done++;
+          if (!msg.ready) { out[msg.tree!] = msg.flat!; done++; }
           if (next < nTrees) ports[k]!.postMessage({ tree: next++ });
         }
       }
-      if (got) continue;
-      if (Date.now() - t0 > STARTUP_MS && ready.some((r) => r === 0)) throw new Error('forest worker did not start (worker thread failed to load)');
-      Atomics.wait(signal, 0, seen, 1000);
+      if (next < nTrees) {
+        maker ??= new ForestTreeMaker(data, job);
+        out[next] = maker.tree(next);
+        next++; done++;
+      } else if (done < nTrees) {
+        Atomics.wait(signal, 0, seen, 1000);
+      }
     }
   } finally {
     for (const p of ports) p.close();
