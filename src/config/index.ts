@@ -13,7 +13,7 @@ export const ConfigSchema = z.object({
   /** NATS JetStream URL for the bus; in-process when absent */
   natsUrl: z.string().optional(),
   /** bearer token for write endpoints; when absent the API binds to 127.0.0.1 only */
-  apiToken: z.string().min(8).optional(),
+  apiToken: z.string().min(8).regex(/^\S+$/, 'must be at least 8 characters with no spaces (a token of blanks is no secret)').optional(),
   host: z.string().optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   /** share of inference requests written to the audit log, 0..1 */

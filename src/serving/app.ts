@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
+import { redactPaths } from '../util/redact.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
@@ -58,7 +59,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
       return reply.code(400).send({ error: 'invalid_request', field, message: `${where}${field}: ${v.message ?? 'invalid'}` });
     }
     const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'TRIB_INVALID_UTF8' ? 'invalid_utf8' : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'malformed_json' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
-    void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : err.message });
+    void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : redactPaths(String(err.message)) });
   });
 
   await app.register(swagger, {

@@ -7,8 +7,10 @@
 // sharing a PostgreSQL registry); a promotion made through this API swaps before it answers.
 // Reloads of a model are serialised and each re-reads the champion when it runs, so the last
 // swap always reflects the registry's latest state.
-import type { ModelRegistry } from '../tracking/index.ts';
+import { NotFoundError, type ModelRegistry } from '../tracking/index.ts';
 import { buildServable, type Servable } from './servables.ts';
+import { UnloadableModelError } from './model-check.ts';
+import { errorLine } from '../util/redact.ts';
 
 export interface HostOptions {
   /** how often the registry is polled for promotions and new models (ms) */
@@ -73,6 +75,32 @@ export class ModelHost {
     return next;
   }
 
+  /**
+   * Loads and checks a version without serving it (it is kept in the cache, so a promotion that
+   * follows swaps it in at once). Throws UnloadableModelError with the reason, never a path.
+   */
+  async check(name: string, version: number): Promise<Servable> {
+    const cached = this.cache.get(name)?.get(version);
+    if (cached) return cached;
+    let s: Servable;
+    try {
+      s = buildServable(await this.registry.loadModel(name, version));
+    } catch (e) {
+      if (e instanceof UnloadableModelError) throw new UnloadableModelError(`${name} v${version} cannot be served: ${errorLine(e)}`);
+      if (e instanceof NotFoundError) throw e;
+      throw new UnloadableModelError(`${name} v${version} cannot be loaded: ${errorLine(e)}`);
+    }
+    this.remember(name, s);
+    return s;
+  }
+
+  private remember(name: string, s: Servable): void {
+    let c = this.cache.get(name);
+    if (!c) this.cache.set(name, (c = new Map()));
+    c.set(s.version, s);
+    while (c.size > CACHE_PER_MODEL) c.delete(c.keys().next().value!);
+  }
+
   private async load(name: string): Promise<Servable | undefined> {
     const champ = await this.registry.getChampionVersion(name);
     const cur = this.live.get(name);
@@ -83,15 +111,12 @@ export class ModelHost {
       try {
         s = buildServable(await this.registry.loadModel(name, champ.version));
       } catch (e) {
-        const message = (e as Error).message;
+        const message = errorLine(e);
         if (this.errors.get(name)?.version !== champ.version) this.opts.log?.(`models: cannot serve ${name} v${champ.version}: ${message}`);
         this.errors.set(name, { version: champ.version, message });
         return cur;
       }
-      let c = this.cache.get(name);
-      if (!c) this.cache.set(name, (c = new Map()));
-      c.set(champ.version, s);
-      while (c.size > CACHE_PER_MODEL) c.delete(c.keys().next().value!);
+      this.remember(name, s);
     }
     this.errors.delete(name);
     this.live.set(name, s); // the atomic swap

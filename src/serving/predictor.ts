@@ -4,6 +4,7 @@
 // is computed, and the model's own preprocessing runs on the validated rows.
 import { loadEstimator } from '../ml/registry.ts';
 import { Pipeline } from '../ml/pipeline/pipeline.ts';
+import { checkStructure } from './model-check.ts';
 import type { Column, Frame } from '../ml/core/frame.ts';
 import type { Matrix } from '../ml/core/matrix.ts';
 import type { SerializedEstimator } from '../ml/core/estimator.ts';
@@ -114,6 +115,7 @@ const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 /** Builds the predictor of a serialised estimator or Pipeline; throws when it cannot be served. */
 export function buildPredictor(artifact: unknown): Predictor {
   const model = loadEstimator(artifact as SerializedEstimator);
+  checkStructure(model);
   warmUp(model instanceof Pipeline ? model.model : model);
   if (model instanceof Pipeline) return pipelinePredictor(model);
   return barePredictor(model);

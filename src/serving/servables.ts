@@ -12,6 +12,8 @@ import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts'
 import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
 import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
+import { checkAnswers, checkStructure, UnloadableModelError } from './model-check.ts';
+import { errorLine } from '../util/redact.ts';
 import { buildPredictor, InputError, warmUp, type FeatureSpec, type Predictor } from './predictor.ts';
 
 /** Model names the retail pipeline registers (src/pipeline/retail.ts). */
@@ -49,7 +51,20 @@ export interface RecommenderServable extends Base {
 
 export type Servable = PredictorServable | SpendServable | SegmentServable | RecommenderServable;
 
+/** A registry version as served, checked on load (model-check.ts): a malformed one throws UnloadableModelError. */
 export function buildServable(m: LoadedModel): Servable {
+  let s: Servable;
+  try {
+    s = buildUnchecked(m);
+  } catch (e) {
+    if (e instanceof UnloadableModelError) throw e;
+    throw new UnloadableModelError(`malformed model: ${errorLine(e)}`);
+  }
+  checkAnswers(s);
+  return s;
+}
+
+function buildUnchecked(m: LoadedModel): Servable {
   const base = { name: m.name, version: m.version, loadedAt: new Date().toISOString() };
   const art = m.artifact as { kind?: string };
   if (art?.kind === 'RetailSpendModel') return spendServable(base, m.artifact as SpendArtifact);
@@ -127,9 +142,11 @@ function spendServable(base: Omit<Base, 'kind'>, a: SpendArtifact): SpendServabl
     // the "linear" candidate: standard scaling then ridge, serialised as its two parts
     const scaler = StandardScaler.fromJSON(a.estimator.scaler as never);
     const ridge = loadEstimator(a.estimator.model as never);
+    checkStructure(ridge);
     predictMatrix = (X) => ridge.predict(scaler.transform(X));
   } else {
     const est = loadEstimator(a.estimator as never);
+    checkStructure(est);
     warmUp(est);
     predictMatrix = (X) => est.predict(X);
     if (typeof est.predictRow === 'function') predictRow = (x) => est.predictRow(x);

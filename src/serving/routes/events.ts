@@ -42,7 +42,7 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json'], { parseAs: 'buffer' }, asText);
 
   app.post('/v1/events', {
-    preHandler: requireToken(ctx.config.apiToken),
+    onRequest: requireToken(ctx.config.apiToken), // before the body is read
     // The documented body is a list of events; validation is per event in the handler (a bad
     // event must not reject its whole batch), so the route-level validator accepts the text.
     validatorCompiler: () => (data) => ({ value: data }),

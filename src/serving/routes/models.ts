@@ -7,6 +7,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, RegistryError } from '../../tracking/index.ts';
 import { requireToken } from '../auth.ts';
+import { UnloadableModelError } from '../model-check.ts';
+import { errorLine } from '../../util/redact.ts';
 import type { AppContext } from '../context.ts';
 import type { Servable } from '../servables.ts';
 import { ErrorResponse, ModelName, badRequest, notFound } from './common.ts';
@@ -67,31 +69,37 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
             version: s.version, kind: s.kind, type: s.type, task: p?.task, inputs: p?.inputs, classes: p?.classes,
             endpoints: endpointsOf(s), loaded_at: s.loadedAt,
           } : null,
-          ...(err ? { error: err.message } : {}),
+          ...(err ? { error: errorLine(err.message) } : {}),
         };
       }),
     };
   });
 
   app.post('/v1/models/:name/promote', {
-    preHandler: requireToken(ctx.config.apiToken),
+    // onRequest: the token is checked before the body is parsed or validated, so an
+    // unauthenticated client learns nothing about what a valid request looks like
+    onRequest: requireToken(ctx.config.apiToken),
     schema: {
       summary: 'Promote a model version', description: 'Points `alias` (default champion) at `version`; a new champion is served from the answer on.',
       tags: ['models'], security: [{ bearer: [] }],
       params: z.object({ name: ModelName }), body: PromoteBody,
-      response: { 200: PromoteResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+      response: { 200: PromoteResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
     },
   }, async (req, reply) => {
     const { name } = req.params;
     const { version, alias, reason } = req.body;
     try {
+      // a version this server cannot load is refused before the alias moves (409 with the reason)
+      await host.check(name, version);
       const move = await registry.promote(name, version, { alias, reason, by: 'api' });
       const s = alias === 'champion' ? await host.refresh(name) : host.get(name);
       if (ctx.bus && move.changed) await announcePromotion(ctx.bus, { name, alias, version: move.toVersion });
       return { name, alias, from_version: move.fromVersion, to_version: move.toVersion, changed: move.changed, serving_version: s?.version ?? null };
     } catch (e) {
-      if (e instanceof NotFoundError) return reply.code(404).send(notFound((e as Error).message, /no such version/.test((e as Error).message) ? 'version' : 'name'));
-      if (e instanceof RegistryError) return reply.code(400).send(badRequest('version', (e as Error).message));
+      const message = errorLine(e);
+      if (e instanceof NotFoundError) return reply.code(404).send(notFound(message, /no such version/.test(message) ? 'version' : 'name'));
+      if (e instanceof UnloadableModelError) return reply.code(409).send({ error: 'model_unloadable', field: 'version', message: `not promoted: ${message}` });
+      if (e instanceof RegistryError) return reply.code(400).send(badRequest('version', message));
       throw e;
     }
   });
