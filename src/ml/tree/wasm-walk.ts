@@ -9,70 +9,55 @@
 //   codes                one byte per feature (the row's codes)
 //   roots                byte address of each tree's root, padded to a multiple of 8 with a leaf
 //   out                  the leaf word reached in each tree
-import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
-
-
-const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, I32LOAD = 0x28, I32LOAD8U = 0x2d, I32STORE = 0x36;
-const I32ADD = 0x6a, I32SUB = 0x6b, I32AND = 0x71, I32SHL = 0x74, I32SHRS = 0x75, I32SHRU = 0x76;
-const I32LTS = 0x48, I32GEU = 0x4f, I32GES = 0x4e;
-const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BRIF = 0x0d, VOID = 0x40;
+import { ModuleBuilder, PAGE, instantiate, type Local } from '../../util/wasm.ts';
 
 export const LANES = 8;
 
 export interface WalkLayout { codes: number; roots: number; out: number; nGroups: number; pages: number; FM: number; DS: number }
 
-/** Bytes of the module exporting `walk()`, which imports its memory as env.mem. */
-export function buildWalkModule(L: WalkLayout): Uint8Array {
-  const G = 0; // local 0: address of the group's roots; then a_j, w_j
-  const A = (j: number) => 1 + j, W = (j: number) => 1 + LANES + j;
-  const c: number[] = [];
-  const get = (l: number) => c.push(LGET, ...uleb(l));
-  const set = (l: number) => c.push(LSET, ...uleb(l));
-  const i32 = (v: number) => c.push(I32C, ...sleb(v));
-  const mem = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
-
-  i32(L.roots); set(G);
-  c.push(BLOCK, VOID, LOOP, VOID);
-  get(G); i32(L.roots + 4 * LANES * L.nGroups); c.push(I32GEU, BRIF, 1);
-  for (let j = 0; j < LANES; j++) {
-    get(G); c.push(I32LOAD, ...mem(2, 4 * j)); c.push(LTEE, ...uleb(A(j)));
-    c.push(I32LOAD, ...mem(2, 0)); set(W(j));
-  }
-  c.push(BLOCK, VOID, LOOP, VOID);
-  // all eight at a leaf (sign bit set in every word): done
-  get(W(0));
-  for (let j = 1; j < LANES; j++) { get(W(j)); c.push(I32AND); }
-  i32(0); c.push(I32LTS, BRIF, 1);
-  for (let j = 0; j < LANES; j++) {
-    get(W(j)); i32(0); c.push(I32GES, IF, VOID);
-    // a += 4 * (w >> DS) + (code > k ? 4 : 0);  (k - code) >>> 29 & 4 is 4 exactly when code > k
-    get(A(j));
-    get(W(j)); i32(L.DS); c.push(I32SHRS); i32(2); c.push(I32SHL, I32ADD);
-    get(W(j)); i32(255); c.push(I32AND);
-    get(W(j)); i32(8); c.push(I32SHRU); i32(L.FM); c.push(I32AND); c.push(I32LOAD8U, ...mem(0, L.codes));
-    c.push(I32SUB); i32(29); c.push(I32SHRU); i32(4); c.push(I32AND, I32ADD);
-    c.push(LTEE, ...uleb(A(j))); c.push(I32LOAD, ...mem(2, 0)); set(W(j));
-    c.push(END);
-  }
-  c.push(BR, 0, END, END);
-  for (let j = 0; j < LANES; j++) { get(G); get(W(j)); c.push(I32STORE, ...mem(2, L.out - L.roots + 4 * j)); }
-  get(G); i32(4 * LANES); c.push(I32ADD); set(G);
-  c.push(BR, 0, END, END, END);
-
-  const body = [...vec([[...uleb(1 + 2 * LANES), 0x7f]]), ...c];
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vec([[0x60, 0, 0]])), // type: () -> ()
-    ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, ...uleb(L.pages)]])), // import memory
-    ...section(3, vec([[0]])),
-    ...section(7, vec([[...name('walk'), 0x00, 0]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ]);
+/** The module exporting `walk()`, which imports its memory as env.mem. */
+export function walkKernel(L: WalkLayout): ModuleBuilder {
+  const m = new ModuleBuilder('tree-walk', { min: L.pages });
+  m.func('walk', {}, (f) => {
+    const g = f.local('i32', 'group'); // address of the group's roots
+    const a: Local[] = [], w: Local[] = [];
+    for (let j = 0; j < LANES; j++) a.push(f.local('i32', `a${j}`)); // the node address of walk j
+    for (let j = 0; j < LANES; j++) w.push(f.local('i32', `w${j}`)); // its node word
+    f.i32(L.roots).set(g);
+    f.block((done) => f.loop((groups) => {
+      f.get(g).i32(L.roots + 4 * LANES * L.nGroups).op('i32.ge_u').brIf(done);
+      for (let j = 0; j < LANES; j++) f.get(g).mem('i32.load', 4 * j).tee(a[j]!).mem('i32.load').set(w[j]!);
+      f.block((leaves) => f.loop((steps) => {
+        f.comment('all eight at a leaf (sign bit set in every word): done');
+        f.get(w[0]!);
+        for (let j = 1; j < LANES; j++) f.get(w[j]!).op('i32.and');
+        f.i32(0).op('i32.lt_s').brIf(leaves);
+        for (let j = 0; j < LANES; j++) {
+          f.get(w[j]!).i32(0).op('i32.ge_s').if_(() => {
+            f.comment('a += 4 * (w >> DS) + (code > k ? 4 : 0);  (k - code) >>> 29 & 4 is 4 exactly when code > k');
+            f.get(a[j]!);
+            f.get(w[j]!).i32(L.DS).op('i32.shr_s').i32(2).op('i32.shl', 'i32.add');
+            f.get(w[j]!).i32(255).op('i32.and');
+            f.get(w[j]!).i32(8).op('i32.shr_u').i32(L.FM).op('i32.and').mem('i32.load8_u', L.codes);
+            f.op('i32.sub').i32(29).op('i32.shr_u').i32(4).op('i32.and', 'i32.add');
+            f.tee(a[j]!).mem('i32.load').set(w[j]!);
+          });
+        }
+        f.br(steps);
+      }));
+      for (let j = 0; j < LANES; j++) f.get(g).get(w[j]!).mem('i32.store', L.out - L.roots + 4 * j);
+      f.get(g).i32(4 * LANES).op('i32.add').set(g);
+      f.br(groups);
+    }));
+  });
+  return m;
 }
+
+/** Bytes of the module (see walkKernel). */
+export function buildWalkModule(L: WalkLayout): Uint8Array { return walkKernel(L).bytes(); }
 
 /** Instantiates the walk over `memory` (synchronously: modules this small compile at once). */
 export function instantiateWalk(L: WalkLayout, memory: WebAssembly.Memory): () => void {
-  const mod = new WebAssembly.Module(buildWalkModule(L));
-  const inst = new WebAssembly.Instance(mod, { env: { mem: memory } });
-  return inst.exports.walk as () => void;
+  if (memory.buffer.byteLength < L.pages * PAGE) throw new Error(`instantiateWalk: the memory has fewer than ${L.pages} pages`);
+  return instantiate<{ walk(): void }>(walkKernel(L).compile(), memory).walk;
 }

@@ -3,53 +3,48 @@
 // WebAssembly SIMD kernel (f32x4, four independent accumulators) does it several times faster
 // than scalar JavaScript, which keeps one request well under a millisecond. Rows whose width is
 // not a multiple of 16, or a runtime without WebAssembly SIMD, use the unrolled JavaScript loop.
-import { I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, v128Load as load } from '../../util/wasm.ts';
-
-const F32X4_ADD = 0xe4, F32X4_MUL = 0xe6, EXTRACT = 0x1f;
+import { KernelCache, ModuleBuilder, instantiate } from '../../util/wasm.ts';
 
 /** (func score (y x out n f)): out[i] = dot(y[i*f .. i*f+f], x) for i < n; f % 16 == 0; byte pointers. */
-function kernelBytes(): Uint8Array {
-  // params 0 y, 1 x, 2 out, 3 n, 4 f; locals 5 i, 6 k, 7 yp, 8 fb, 9 ya, 10 xa (i32), 11..14 acc (v128)
-  const Y = 0, X = 1, OUT = 2, N = 3, F = 4, I = 5, K = 6, YP = 7, FB = 8, YA = 9, XA = 10, A = 11;
-  const zero = simd(0x0c, ...new Array(16).fill(0));
-  const accStep = (a: number, off: number) => [...get(A + a), ...get(YA), ...load(off), ...get(XA), ...load(off), ...simd(F32X4_MUL), ...simd(F32X4_ADD), ...set(A + a)];
-  const body = [
-    ...get(F), ...i32c(2), 0x74, ...set(FB), // fb = f << 2
-    ...get(Y), ...set(YP),
-    ...i32c(0), ...set(I),
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(I), ...get(N), 0x4f, 0x0d, 1, // if i >= n: break
-    ...zero, ...set(A), ...zero, ...set(A + 1), ...zero, ...set(A + 2), ...zero, ...set(A + 3),
-    ...i32c(0), ...set(K),
-    0x03, 0x40, // inner loop over the row, 16 floats a step
-    ...get(YP), ...get(K), 0x6a, ...set(YA),
-    ...get(X), ...get(K), 0x6a, ...set(XA),
-    ...accStep(0, 0), ...accStep(1, 16), ...accStep(2, 32), ...accStep(3, 48),
-    ...get(K), ...i32c(64), 0x6a, ...tee(K), ...get(FB), 0x49, 0x0d, 0, // k += 64; if k < fb continue
-    0x0b,
-    ...get(OUT), ...get(I), ...i32c(2), 0x74, 0x6a, // &out[i]
-    ...get(A), ...get(A + 1), ...simd(F32X4_ADD), ...get(A + 2), ...simd(F32X4_ADD), ...get(A + 3), ...simd(F32X4_ADD), ...tee(A),
-    ...simd(EXTRACT, 0), ...get(A), ...simd(EXTRACT, 1), 0x92, ...get(A), ...simd(EXTRACT, 2), 0x92, ...get(A), ...simd(EXTRACT, 3), 0x92,
-    0x38, 2, 0, // f32.store
-    ...get(YP), ...get(FB), 0x6a, ...set(YP),
-    ...get(I), ...i32c(1), 0x6a, ...set(I),
-    0x0c, 0, // br loop
-    0x0b, 0x0b, // end loop, end block
-  ];
-  return memoryModule([{ name: 'score', params: 5, locals: [[6, I32], [4, V128]], code: body }]);
+export function dotKernel(): ModuleBuilder {
+  const m = new ModuleBuilder('dot-f32', { min: 1 });
+  m.func('score', { y: 'i32', x: 'i32', out: 'i32', n: 'i32', f: 'i32' }, (fn, p) => {
+    const i = fn.local('i32', 'i'), k = fn.local('i32', 'k'), yp = fn.local('i32', 'yp'), fb = fn.local('i32', 'fb');
+    const ya = fn.local('i32', 'ya'), xa = fn.local('i32', 'xa');
+    const acc = fn.locals('v128', 4, 'acc');
+    /** acc[a] += y[ya + off .. +16] * x[xa + off .. +16] */
+    const accStep = (a: number, off: number) => fn.get(acc[a]!).get(ya).mem('v128.load', off).get(xa).mem('v128.load', off)
+      .op('f32x4.mul', 'f32x4.add').set(acc[a]!);
+    fn.get(p.f).i32(2).op('i32.shl').set(fb); // fb = f << 2 (bytes of a row)
+    fn.get(p.y).set(yp);
+    fn.i32(0).set(i);
+    fn.block((exit) => fn.loop((rows) => {
+      fn.get(i).get(p.n).op('i32.ge_u').brIf(exit);
+      for (const a of acc) fn.v128zero().set(a);
+      fn.i32(0).set(k);
+      fn.loop((cols) => {
+        fn.comment('16 floats a step, four independent accumulators');
+        fn.get(yp).get(k).op('i32.add').set(ya);
+        fn.get(p.x).get(k).op('i32.add').set(xa);
+        accStep(0, 0); accStep(1, 16); accStep(2, 32); accStep(3, 48);
+        fn.get(k).i32(64).op('i32.add').tee(k).get(fb).op('i32.lt_u').brIf(cols);
+      });
+      fn.get(p.out).get(i).i32(2).op('i32.shl', 'i32.add'); // &out[i]
+      fn.get(acc[0]!).get(acc[1]!).op('f32x4.add').get(acc[2]!).op('f32x4.add').get(acc[3]!).op('f32x4.add').tee(acc[0]!);
+      fn.lane('f32x4.extract_lane', 0);
+      for (let l = 1; l < 4; l++) fn.get(acc[0]!).lane('f32x4.extract_lane', l).op('f32.add');
+      fn.mem('f32.store');
+      fn.get(yp).get(fb).op('i32.add').set(yp);
+      fn.get(i).i32(1).op('i32.add').set(i);
+      fn.br(rows);
+    }));
+  });
+  return m;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-function wasmModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(kernelBytes());
-    } catch {
-      compiled = null; // no WebAssembly SIMD here: the JavaScript loop serves
-    }
-  }
-  return compiled;
-}
+const cache = new KernelCache<'score'>();
+/** the compiled kernel, or null without WebAssembly SIMD (the JavaScript loop serves) */
+const wasmModule = (): WebAssembly.Module | null => cache.get('score', dotKernel);
 
 /** A fixed factor matrix, ready to score query vectors against. */
 export interface DotScorer {
@@ -74,8 +69,7 @@ export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: nu
     const yBytes = rows * cols * 4, xBytes = cols * 4, outBytes = rows * 4;
     const pages = Math.ceil((yBytes + xBytes + outBytes + 64) / 65536);
     const mem = new WebAssembly.Memory({ initial: pages });
-    const inst = new WebAssembly.Instance(mod, { env: { mem } });
-    const run = inst.exports.score as (y: number, x: number, out: number, n: number, f: number) => void;
+    const run = instantiate<{ score(y: number, x: number, out: number, n: number, f: number): void }>(mod, mem).score;
     const yOff = 0, xOff = yBytes, outOff = yBytes + xBytes;
     new Float32Array(mem.buffer, yOff, rows * cols).set(Y);
     const xs = new Float32Array(mem.buffer, xOff, cols);
