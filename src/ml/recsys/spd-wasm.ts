@@ -8,12 +8,7 @@
 // Layout of the memory: a header page (an atomic slot counter, then 4 x 4 float64 scratch per
 // thread), then whatever the caller places (G and W for EASE).
 
-import { F64, I32, V128, i32Const as i32c, localGet as get, localSet as set, memoryModule, simdOp as simd, uleb as u, v128Load } from '../../util/wasm.ts';
-
-const vload = v128Load(0, 3); // align=8 offset 0
-const F64X2_ADD = 0xf0, F64X2_MUL = 0xf2, EXTRACT = 0x21;
-const ADD = 0x6a, MUL = 0x6c, AND = 0x71, LT_U = 0x49;
-const F64LOAD = (off: number) => [0x2b, 3, ...u(off)], F64STORE = (off: number) => [0x39, 3, ...u(off)];
+import { KernelCache, ModuleBuilder, instantiate } from '../../util/wasm.ts';
 
 /** Bytes of the header: slot counter (16 bytes), then MAX_SLOTS scratch blocks of 16 float64. */
 export const MAX_SLOTS = 64;
@@ -21,66 +16,64 @@ export const HEADER_BYTES = 16 + MAX_SLOTS * 128;
 
 /**
  * (func dot44 (pa pb len rb out)): out[r*4+s] = sum_{m < len} A(pa + r*rb)[m] * B(pb + s*rb)[m],
- * r, s < 4; byte pointers; rows are float64.
+ * r, s < 4; byte pointers; rows are float64. The memory is shared, so worker threads run the
+ * kernel over the same data.
  */
-function kernelBytes(): Uint8Array {
-  const PA = 0, PB = 1, LEN = 2, RB = 3, OUT = 4;
-  // i32 locals: 5 m (byte offset), 6 end, 7..10 a rows, 11..12 b rows; v128: 13..20 acc, 21..24 a
-  // values, 25..26 b values; f64: 27 tmp
-  const M = 5, END = 6, AR = 7, BR = 11, ACC = 13, X = 21, Y = 25, T = 27;
-  const body: number[] = [];
-  // a rows and the vector loop's end (an even count of elements, in bytes)
-  for (let r = 0; r < 4; r++) body.push(...get(PA), ...get(RB), ...i32c(r), MUL, ADD, ...set(AR + r));
-  body.push(...get(LEN), ...i32c(-2), AND, ...i32c(3), 0x74, ...set(END)); // end = (len & ~1) << 3
-  const zero = simd(0x0c, ...new Array(16).fill(0));
-  for (let half = 0; half < 2; half++) {
-    // b rows 2*half, 2*half+1
-    for (let s = 0; s < 2; s++) body.push(...get(PB), ...get(RB), ...i32c(2 * half + s), MUL, ADD, ...set(BR + s));
-    for (let a = 0; a < 8; a++) body.push(...zero, ...set(ACC + a));
-    body.push(...i32c(0), ...set(M));
-    // two vector steps per iteration (load offsets 0 and 16), then one more if len % 4 >= 2
+export function spdKernel44(): ModuleBuilder {
+  const mod = new ModuleBuilder('spd-dot44', { min: 1, max: 65536, shared: true });
+  mod.func('dot44', { pa: 'i32', pb: 'i32', len: 'i32', rb: 'i32', out: 'i32' }, (f, p) => {
+    const m = f.local('i32', 'm'); // byte offset into the rows
+    const end = f.local('i32', 'end');
+    const aRow = f.locals('i32', 4, 'a'), bRow = f.locals('i32', 2, 'b');
+    const acc = f.locals('v128', 8, 'acc'), x = f.locals('v128', 4, 'x'), y = f.locals('v128', 2, 'y');
+    const t = f.local('f64', 'sum');
+    for (let r = 0; r < 4; r++) f.get(p.pa).get(p.rb).i32(r).op('i32.mul', 'i32.add').set(aRow[r]!);
+    f.comment('the vector loop ends at an even count of elements, in bytes');
+    f.get(p.len).i32(-2).op('i32.and').i32(3).op('i32.shl').set(end);
+    /** one vector step at byte offset `off` past m: eight running sums of two products */
     const step = (off: number) => {
-      const ld = simd(0x00, 3, ...u(off));
-      for (let r = 0; r < 4; r++) body.push(...get(AR + r), ...get(M), ADD, ...ld, ...set(X + r));
-      for (let q = 0; q < 2; q++) body.push(...get(BR + q), ...get(M), ADD, ...ld, ...set(Y + q));
+      for (let r = 0; r < 4; r++) f.get(aRow[r]!).get(m).op('i32.add').mem('v128.load', off, 8).set(x[r]!);
+      for (let q = 0; q < 2; q++) f.get(bRow[q]!).get(m).op('i32.add').mem('v128.load', off, 8).set(y[q]!);
       for (let q = 0; q < 2; q++) {
         for (let r = 0; r < 4; r++) {
-          body.push(...get(ACC + r * 2 + q), ...get(X + r), ...get(Y + q), ...simd(F64X2_MUL), ...simd(F64X2_ADD), ...set(ACC + r * 2 + q));
+          const a = acc[r * 2 + q]!;
+          f.get(a).get(x[r]!).get(y[q]!).op('f64x2.mul', 'f64x2.add').set(a);
         }
       }
     };
-    body.push(0x02, 0x40, 0x03, 0x40); // block, loop
-    body.push(...get(M), ...i32c(32), ADD, ...get(END), 0x4b, 0x0d, 1); // if m + 32 > end: break
-    step(0); step(16);
-    body.push(...get(M), ...i32c(32), ADD, ...set(M), 0x0c, 0, 0x0b, 0x0b); // m += 32; continue
-    body.push(...get(M), ...get(END), LT_U, 0x04, 0x40); // if m < end: one more step
-    step(0);
-    body.push(0x0b);
-    // horizontal sums, the odd element, the store
-    for (let r = 0; r < 4; r++) {
-      for (let s = 0; s < 2; s++) {
-        const a = ACC + r * 2 + s;
-        body.push(...get(a), ...simd(EXTRACT, 0), ...get(a), ...simd(EXTRACT, 1), 0xa0, ...set(T));
-        // if (len & 1) tmp += A[end] * B[end]
-        body.push(...get(LEN), ...i32c(1), AND, 0x04, 0x40,
-          ...get(T), ...get(AR + r), ...get(END), ADD, ...F64LOAD(0), ...get(BR + s), ...get(END), ADD, ...F64LOAD(0), 0xa2, 0xa0, ...set(T),
-          0x0b);
-        body.push(...get(OUT), ...get(T), ...F64STORE((r * 4 + 2 * half + s) * 8));
+    for (let half = 0; half < 2; half++) {
+      f.comment(`b rows ${2 * half} and ${2 * half + 1}`);
+      for (let s = 0; s < 2; s++) f.get(p.pb).get(p.rb).i32(2 * half + s).op('i32.mul', 'i32.add').set(bRow[s]!);
+      for (const a of acc) f.v128zero().set(a);
+      f.i32(0).set(m);
+      f.comment('two vector steps per iteration, then one more if len % 4 >= 2');
+      f.block((done) => f.loop((next) => {
+        f.get(m).i32(32).op('i32.add').get(end).op('i32.gt_u').brIf(done);
+        step(0); step(16);
+        f.get(m).i32(32).op('i32.add').set(m);
+        f.br(next);
+      }));
+      f.get(m).get(end).op('i32.lt_u').if_(() => step(0));
+      f.comment('horizontal sums, the odd element, the store');
+      for (let r = 0; r < 4; r++) {
+        for (let s = 0; s < 2; s++) {
+          const a = acc[r * 2 + s]!;
+          f.get(a).lane('f64x2.extract_lane', 0).get(a).lane('f64x2.extract_lane', 1).op('f64.add').set(t);
+          f.get(p.len).i32(1).op('i32.and').if_(() => {
+            f.get(t).get(aRow[r]!).get(end).op('i32.add').mem('f64.load').get(bRow[s]!).get(end).op('i32.add').mem('f64.load');
+            f.op('f64.mul', 'f64.add').set(t);
+          });
+          f.get(p.out).get(t).mem('f64.store', (r * 4 + 2 * half + s) * 8);
+        }
       }
     }
-  }
-  // a shared memory, so worker threads run the kernel over the same data
-  return memoryModule([{ name: 'dot44', params: 5, locals: [[8, I32], [14, V128], [1, F64]], code: body }], { minPages: 1, sharedMaxPages: 65536 });
+  });
+  return mod;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+const cache = new KernelCache<'dot44'>();
 /** The compiled module, or null where WebAssembly SIMD or shared memory is missing. */
-export function spdModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try { compiled = new WebAssembly.Module(kernelBytes()); } catch { compiled = null; }
-  }
-  return compiled;
-}
+export function spdModule(): WebAssembly.Module | null { return cache.get('dot44', spdKernel44); }
 
 /** One thread's kernel over a memory: its function and its own 16-value scratch. */
 export interface SpdKernel {
@@ -104,7 +97,7 @@ export function spdKernel(memory: WebAssembly.Memory, module: WebAssembly.Module
   if (!module) return null;
   const slot = Atomics.add(new Int32Array(memory.buffer, 0, 4), 0, 1);
   if (slot >= MAX_SLOTS) return null; // more threads than slots: this one uses the JavaScript loop
-  const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
+  const { dot44 } = instantiate<Pick<SpdKernel, 'dot44'>>(module, memory);
   const out = 16 + slot * 128;
-  return { buffer: memory.buffer, dot44: inst.exports.dot44 as SpdKernel['dot44'], out, sums: new Float64Array(memory.buffer, out, 16) };
+  return { buffer: memory.buffer, dot44, out, sums: new Float64Array(memory.buffer, out, 16) };
 }

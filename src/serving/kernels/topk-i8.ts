@@ -16,12 +16,9 @@
 // plus the float32 kernel's own rounding (f * 2^-23 * max|Y_i| * |x|_1) and the rounding of the
 // approximation itself, covered by a relative slack.
 import { heapSelect, drainHeap } from '../../ml/recsys/recommender.ts';
-import { I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, uleb, v128Load as load } from '../../util/wasm.ts';
+import { KernelCache, ModuleBuilder, instantiate, type FunctionBuilder, type Local } from '../../util/wasm.ts';
 import type { DotScorer } from './dot-f32.ts';
 
-const load8x8 = (offset: number) => simd(0x01, 3, ...uleb(offset)); // v128.load8x8_s: 8 i8 -> 8 i16
-const I32X4_ADD = 0xae, I32X4_DOT_I16X8_S = 0xba, F32X4_PMAX = 0xeb, F32X4_EXTRACT = 0x1f, F32X4_MUL = 0xe6;
-const I8X16_SHUFFLE = 0x0d, V128_STORE = 0x0b, F32X4_CONVERT_I32X4_S = 0xfa;
 /** rows per block: a block whose best approximation is below the threshold is skipped whole */
 const BLOCK = 32;
 
@@ -30,66 +27,68 @@ const BLOCK = 32;
  * of 4; byte pointers, q i8 and p i16 with `steps` x 8 values a row, a and out f32. Generated for
  * one row width: the query's vectors stay in locals, four rows a step as straight-line code, and
  * their four integer sums come out of one shuffle-and-add reduction as one vector.
+ * (func blockmax (v bm nb)): bm[b] = max of v[b*BLOCK .. b*BLOCK+BLOCK) for b < nb.
  */
-function kernelBytes(steps: number): Uint8Array {
-  // params 0 q, 1 p, 2 a, 3 out, 4 n; local 5 end (i32); v128 locals: 4 accumulators, 2 temporaries, `steps` query vectors
-  const Q = 0, P = 1, A = 2, OUT = 3, N = 4, END = 5, ACC = 6, T = 10, PV = 12;
-  const zero = simd(0x0c, ...new Array(16).fill(0));
-  const rowBytes = steps * 8;
-  const lanes = (...l: number[]) => l.flatMap((x) => [x * 4, x * 4 + 1, x * 4 + 2, x * 4 + 3]);
-  const shuffle = (...l: number[]) => simd(I8X16_SHUFFLE, ...lanes(...l));
-  // [a0+a2, a1+a3, b0+b2, b1+b3] of two accumulators
-  const fold = (x: number, y: number) => [...get(x), ...get(y), ...shuffle(0, 1, 4, 5), ...get(x), ...get(y), ...shuffle(2, 3, 6, 7), ...simd(I32X4_ADD)];
-  const code = [
-    ...get(Q), ...get(N), ...i32c(rowBytes), 0x6c, 0x6a, ...set(END),
-    ...Array.from({ length: steps }, (_, s) => [...get(P), ...load(s * 16), ...set(PV + s)]).flat(),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(Q), ...get(END), 0x4f, 0x0d, 1,
-    ...[0, 1, 2, 3].flatMap((r) => [
-      ...zero, ...set(ACC + r),
-      ...Array.from({ length: steps }, (_, s) => [...get(ACC + r), ...get(Q), ...load8x8(r * rowBytes + s * 8), ...get(PV + s), ...simd(I32X4_DOT_I16X8_S), ...simd(I32X4_ADD), ...set(ACC + r)]).flat(),
-    ]),
-    ...fold(ACC, ACC + 1), ...set(T), ...fold(ACC + 2, ACC + 3), ...set(T + 1),
-    ...get(OUT),
-    ...get(T), ...get(T + 1), ...shuffle(0, 2, 4, 6), ...get(T), ...get(T + 1), ...shuffle(1, 3, 5, 7), ...simd(I32X4_ADD),
-    ...simd(F32X4_CONVERT_I32X4_S), ...get(A), ...load(0), ...simd(F32X4_MUL),
-    ...simd(V128_STORE, 4, 0),
-    ...get(Q), ...i32c(4 * rowBytes), 0x6a, ...set(Q),
-    ...get(A), ...i32c(16), 0x6a, ...set(A),
-    ...get(OUT), ...i32c(16), 0x6a, ...set(OUT),
-    0x0c, 0,
-    0x0b, 0x0b,
-  ];
-  // (func blockmax (v bm nb)): bm[b] = max of v[b*BLOCK .. b*BLOCK+BLOCK) for b < nb
-  const V = 0, BM = 1, NB = 2, BEND = 3, M = 4;
-  const blockMax = [
-    ...get(BM), ...get(NB), ...i32c(2), 0x74, 0x6a, ...set(BEND),
-    0x02, 0x40, 0x03, 0x40,
-    ...get(BM), ...get(BEND), 0x4f, 0x0d, 1,
-    ...get(V), ...load(0),
-    ...Array.from({ length: BLOCK / 4 - 1 }, (_, k) => [...get(V), ...load((k + 1) * 16), ...simd(F32X4_PMAX)]).flat(),
-    ...set(M),
-    ...get(BM),
-    ...get(M), ...simd(F32X4_EXTRACT, 0), ...get(M), ...simd(F32X4_EXTRACT, 1), 0x97, ...get(M), ...simd(F32X4_EXTRACT, 2), 0x97, ...get(M), ...simd(F32X4_EXTRACT, 3), 0x97,
-    0x38, 2, 0, // f32.store
-    ...get(V), ...i32c(BLOCK * 4), 0x6a, ...set(V),
-    ...get(BM), ...i32c(4), 0x6a, ...set(BM),
-    0x0c, 0,
-    0x0b, 0x0b,
-  ];
-  return memoryModule([
-    { name: 'approx', params: 5, locals: [[1, I32], [6 + steps, V128]], code },
-    { name: 'blockmax', params: 3, locals: [[1, I32], [1, V128]], code: blockMax },
-  ]);
+export function topkKernel(steps: number): ModuleBuilder {
+  const m = new ModuleBuilder('topk-i8', { min: 1 });
+  m.func('approx', { q: 'i32', p: 'i32', a: 'i32', out: 'i32', n: 'i32' }, (f, p) => approxBody(f, p, steps));
+  m.func('blockmax', { v: 'i32', bm: 'i32', nb: 'i32' }, (f, p) => {
+    const end = f.local('i32', 'end'), mx = f.local('v128', 'max');
+    f.get(p.bm).get(p.nb).i32(2).op('i32.shl', 'i32.add').set(end);
+    f.block((done) => f.loop((next) => {
+      f.get(p.bm).get(end).op('i32.ge_u').brIf(done);
+      f.get(p.v).mem('v128.load');
+      for (let k = 1; k < BLOCK / 4; k++) f.get(p.v).mem('v128.load', k * 16).op('f32x4.pmax');
+      f.set(mx);
+      f.get(p.bm);
+      f.get(mx).lane('f32x4.extract_lane', 0);
+      for (let l = 1; l < 4; l++) f.get(mx).lane('f32x4.extract_lane', l).op('f32.max');
+      f.mem('f32.store');
+      f.get(p.v).i32(BLOCK * 4).op('i32.add').set(p.v);
+      f.get(p.bm).i32(4).op('i32.add').set(p.bm);
+      f.br(next);
+    }));
+  });
+  return m;
 }
 
-const compiled = new Map<number, WebAssembly.Module | null>();
-function wasmModule(steps: number): WebAssembly.Module | null {
-  if (!compiled.has(steps)) {
-    try { compiled.set(steps, new WebAssembly.Module(kernelBytes(steps))); } catch { compiled.set(steps, null); }
-  }
-  return compiled.get(steps)!;
+function approxBody(f: FunctionBuilder, p: Record<'q' | 'p' | 'a' | 'out' | 'n', Local>, steps: number): void {
+  const end = f.local('i32', 'end');
+  const acc = f.locals('v128', 4, 'acc'), t = f.locals('v128', 2, 't'), pv = f.locals('v128', steps, 'query');
+  const rowBytes = steps * 8;
+  /** an i8x16.shuffle taking 32-bit lanes l of the two operands (0-3 the first, 4-7 the second) */
+  const shuffle = (...l: number[]) => f.shuffle(l.flatMap((x) => [x * 4, x * 4 + 1, x * 4 + 2, x * 4 + 3]));
+  /** [a0+a2, a1+a3, b0+b2, b1+b3] of two accumulators */
+  const fold = (x: Local, y: Local) => {
+    f.get(x).get(y); shuffle(0, 1, 4, 5);
+    f.get(x).get(y); shuffle(2, 3, 6, 7);
+    f.op('i32x4.add');
+  };
+  f.get(p.q).get(p.n).i32(rowBytes).op('i32.mul', 'i32.add').set(end);
+  for (let s = 0; s < steps; s++) f.get(p.p).mem('v128.load', s * 16).set(pv[s]!);
+  f.block((done) => f.loop((next) => {
+    f.get(p.q).get(end).op('i32.ge_u').brIf(done);
+    for (let r = 0; r < 4; r++) {
+      f.v128zero().set(acc[r]!);
+      for (let s = 0; s < steps; s++) {
+        f.get(acc[r]!).get(p.q).mem('v128.load8x8_s', r * rowBytes + s * 8).get(pv[s]!).op('i32x4.dot_i16x8_s', 'i32x4.add').set(acc[r]!);
+      }
+    }
+    fold(acc[0]!, acc[1]!); f.set(t[0]!); fold(acc[2]!, acc[3]!); f.set(t[1]!);
+    f.get(p.out);
+    f.get(t[0]!).get(t[1]!); shuffle(0, 2, 4, 6);
+    f.get(t[0]!).get(t[1]!); shuffle(1, 3, 5, 7);
+    f.op('i32x4.add', 'f32x4.convert_i32x4_s').get(p.a).mem('v128.load').op('f32x4.mul');
+    f.mem('v128.store');
+    f.get(p.q).i32(4 * rowBytes).op('i32.add').set(p.q);
+    f.get(p.a).i32(16).op('i32.add').set(p.a);
+    f.get(p.out).i32(16).op('i32.add').set(p.out);
+    f.br(next);
+  }));
 }
+
+const cache = new KernelCache<number>();
+const wasmModule = (steps: number): WebAssembly.Module | null => cache.get(steps, () => topkKernel(steps));
 
 export interface TopKScorer {
   /**
@@ -120,9 +119,10 @@ export function quantizedTopK(Y: Float32Array | Float64Array, rows: number, cols
   const rows4 = Math.ceil(rows / 4) * 4; // the kernel takes four rows a step (padding rows are zero)
   const qBytes = Math.ceil(rows4 * rowVals / 16) * 16, pBytes = rowVals * 2, aBytes = rows4 * 4, outBytes = blocks * BLOCK * 4, bmBytes = blocks * 4;
   const mem = new WebAssembly.Memory({ initial: Math.ceil((qBytes + pBytes + aBytes + outBytes + bmBytes + 64) / 65536) });
-  const exports = new WebAssembly.Instance(mod, { env: { mem } }).exports;
-  const run = exports.approx as (q: number, p: number, a: number, out: number, n: number) => void;
-  const blockMax = exports.blockmax as (v: number, bm: number, nb: number) => void;
+  const { approx: run, blockmax: blockMax } = instantiate<{
+    approx(q: number, p: number, a: number, out: number, n: number): void;
+    blockmax(v: number, bm: number, nb: number): void;
+  }>(mod, mem);
   const qOff = 0, pOff = qBytes, aOff = pOff + pBytes, outOff = Math.ceil((aOff + aBytes) / 16) * 16, bmOff = outOff + outBytes;
   const q = new Int8Array(mem.buffer, qOff, rows * rowVals);
   const p = new Int16Array(mem.buffer, pOff, rowVals);
