@@ -13,204 +13,179 @@
 //   solve(lo, hi, indptr, indices, cm1, X, Y, A, scratch, cgSteps)   rows [lo, hi) of X
 //   gram(Y, lo, hi, out)   out (f x f, float64) = sum over rows [lo, hi) of Y of y y^T
 // (all pointers are byte offsets into the memory).
-import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
+import { KernelCache, ModuleBuilder, instantiate, type FuncRef, type FunctionBuilder, type Local, type OpName, type ValType } from '../../util/wasm.ts';
 
-
-const I32 = 0x7f, F32 = 0x7d, F64 = 0x7c, V128 = 0x7b;
-const BLOCK = 0x02, LOOP = 0x03, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, VOID = 0x40;
-const LGET = 0x20, LSET = 0x21, LTEE = 0x22;
-const I32C = 0x41, I32LOAD = 0x28, I32ADD = 0x6a, I32MUL = 0x6c, I32GEU = 0x4f, I32GES = 0x4e, I32LTU = 0x49;
-const SIMD = 0xfd;
-
-/** Element-type specific opcodes. */
+/** The instructions of one element type (float32 factors run f32x4, float64 f64x2). */
 interface Ty {
-  es: number; lanes: number; align: number; valType: number;
-  load: number; store: number; cnst: (v: number) => number[];
-  add: number; sub: number; mul: number; div: number; lt: number;
-  // SIMD
-  splatLoad: number; splat: number; extract: number; vadd: number; vsub: number; vmul: number; vneg: number;
+  /** element size in bytes, lanes per v128 */
+  es: number; lanes: number; val: ValType;
+  add: OpName; sub: OpName; mul: OpName; div: OpName; lt: OpName;
+  splatLoad: OpName; splat: OpName; extract: OpName; vadd: OpName; vsub: OpName; vmul: OpName; vneg: OpName;
 }
 const TF32: Ty = {
-  es: 4, lanes: 4, align: 2, valType: F32, load: 0x2a, store: 0x38,
-  cnst: (v) => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)],
-  add: 0x92, sub: 0x93, mul: 0x94, div: 0x95, lt: 0x5d,
-  splatLoad: 9, splat: 0x13, extract: 0x1f, vadd: 0xe4, vsub: 0xe5, vmul: 0xe6, vneg: 0xe1,
+  es: 4, lanes: 4, val: 'f32', add: 'f32.add', sub: 'f32.sub', mul: 'f32.mul', div: 'f32.div', lt: 'f32.lt',
+  splatLoad: 'v128.load32_splat', splat: 'f32x4.splat', extract: 'f32x4.extract_lane',
+  vadd: 'f32x4.add', vsub: 'f32x4.sub', vmul: 'f32x4.mul', vneg: 'f32x4.neg',
 };
 const TF64: Ty = {
-  es: 8, lanes: 2, align: 3, valType: F64, load: 0x2b, store: 0x39,
-  cnst: (v) => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)],
-  add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, lt: 0x63,
-  splatLoad: 10, splat: 0x14, extract: 0x21, vadd: 0xf0, vsub: 0xf1, vmul: 0xf2, vneg: 0xed,
+  es: 8, lanes: 2, val: 'f64', add: 'f64.add', sub: 'f64.sub', mul: 'f64.mul', div: 'f64.div', lt: 'f64.lt',
+  splatLoad: 'v128.load64_splat', splat: 'f64x2.splat', extract: 'f64x2.extract_lane',
+  vadd: 'f64x2.add', vsub: 'f64x2.sub', vmul: 'f64x2.mul', vneg: 'f64x2.neg',
 };
 
-/** A function body under construction: numbered locals and an opcode stream. */
-class Fn {
-  c: number[] = [];
-  private decl: Array<[number, number]> = [];
-  private next: number;
-  constructor(nParams: number) { this.next = nParams; }
-  local(type: number, n = 1): number {
-    const first = this.next;
-    this.next += n;
-    this.decl.push([n, type]);
-    return first;
-  }
-  op(...b: number[]): this { this.c.push(...b); return this; }
-  get(l: number): this { return this.op(LGET, ...uleb(l)); }
-  set(l: number): this { return this.op(LSET, ...uleb(l)); }
-  tee(l: number): this { return this.op(LTEE, ...uleb(l)); }
-  i32(v: number): this { return this.op(I32C, ...sleb(v)); }
-  simd(op: number, ...imm: number[]): this { return this.op(SIMD, ...uleb(op), ...imm); }
-  /** v128.load / store at the address on the stack plus a constant offset */
-  vload(offset: number): this { return this.simd(0, ...uleb(4), ...uleb(offset)); }
-  vstore(offset: number): this { return this.simd(11, ...uleb(4), ...uleb(offset)); }
-  body(): number[] {
-    const b = [...vec(this.decl.map(([n, t]) => [...uleb(n), t])), ...this.c, END];
-    return [...uleb(b.length), ...b];
-  }
-}
+/** a constant of the element type */
+const cnst = (fn: FunctionBuilder, t: Ty, v: number) => (t.val === 'f32' ? fn.f32(v) : fn.f64(v));
 
 /** Pushes the horizontal sum of v128 local `v` (lanes added in order 0, 1, ...). */
-function hsum(fn: Fn, t: Ty, v: number): void {
-  fn.get(v).simd(t.extract, 0);
-  for (let l = 1; l < t.lanes; l++) fn.get(v).simd(t.extract, l).op(t.add);
+function hsum(fn: FunctionBuilder, t: Ty, v: Local): void {
+  fn.get(v).lane(t.extract, 0);
+  for (let l = 1; l < t.lanes; l++) fn.get(v).lane(t.extract, l).op(t.add);
 }
 
 /**
- * out = A v: A (f x f, symmetric, row-major), v and out f-vectors; params (A, v, out).
+ * matvec(A, v, out): out = A v: A (f x f, symmetric, row-major), v and out f-vectors.
  * A runtime loop over v's entries, not straight-line code: unrolled, V8's TurboFan hoists all
  * the loads to the top and spills them to the stack, which ran at half the speed.
  */
-function buildMatvec(f: number, t: Ty): number[] {
-  const fn = new Fn(3);
-  const A = 0, V = 1, OUT = 2;
+function buildMatvec(fn: FunctionBuilder, f: number, t: Ty): void {
+  const { A, v: V, out: OUT } = fn.params;
   // four output chunks at a time (column b of A is row b by symmetry: contiguous loads)
   const C = f / t.lanes, H = 4; // measured: 8 or 16 accumulators run at half the speed
-  const acc = fn.local(V128, Math.min(H, C)), s = fn.local(V128), pa = fn.local(I32), pv = fn.local(I32), end = fn.local(I32);
-  fn.get(V).i32(f * t.es).op(I32ADD).set(end);
+  const acc = fn.locals('v128', Math.min(H, C), 'acc'), s = fn.local('v128', 's');
+  const pa = fn.local('i32', 'pa'), pv = fn.local('i32', 'pv'), end = fn.local('i32', 'end');
+  fn.get(V).i32(f * t.es).op('i32.add').set(end);
   for (let h0 = 0; h0 < C; h0 += H) {
     const h1 = Math.min(C, h0 + H);
-    for (let c = h0; c < h1; c++) fn.simd(12, ...new Array(16).fill(0)).set(acc + c - h0);
-    fn.get(A).i32(h0 * 16).op(I32ADD).set(pa);
+    for (let c = h0; c < h1; c++) fn.v128zero().set(acc[c - h0]!);
+    fn.get(A).i32(h0 * 16).op('i32.add').set(pa);
     fn.get(V).set(pv);
-    fn.op(LOOP, VOID);
-    fn.get(pv).simd(t.splatLoad, ...uleb(t.align), ...uleb(0)).set(s);
-    for (let c = h0; c < h1; c++) fn.get(acc + c - h0).get(pa).vload((c - h0) * 16).get(s).simd(t.vmul).simd(t.vadd).set(acc + c - h0);
-    fn.get(pa).i32(f * t.es).op(I32ADD).set(pa);
-    fn.get(pv).i32(t.es).op(I32ADD).tee(pv).get(end).op(I32LTU, BR_IF, 0);
-    fn.op(END);
-    for (let c = h0; c < h1; c++) fn.get(OUT).get(acc + c - h0).vstore(c * 16);
+    fn.loop((next) => {
+      fn.get(pv).mem(t.splatLoad).set(s);
+      for (let c = h0; c < h1; c++) fn.get(acc[c - h0]!).get(pa).mem('v128.load', (c - h0) * 16).get(s).op(t.vmul, t.vadd).set(acc[c - h0]!);
+      fn.get(pa).i32(f * t.es).op('i32.add').set(pa);
+      fn.get(pv).i32(t.es).op('i32.add').tee(pv).get(end).op('i32.lt_u').brIf(next);
+    });
+    for (let c = h0; c < h1; c++) fn.get(OUT).get(acc[c - h0]!).mem('v128.store', c * 16);
   }
-  return fn.body();
 }
+
+const SOLVE_PARAMS = {
+  lo: 'i32', hi: 'i32', indptr: 'i32', indices: 'i32', cm1: 'i32', X: 'i32', Y: 'i32', A: 'i32', scr: 'i32', steps: 'i32',
+} as const;
 
 /**
  * solve(lo, hi, indptr, indices, cm1, X, Y, A, scratch, cgSteps). Scratch holds r, p, ap
  * (f elements each). Same algorithm, step for step, as solveRows in als-kernel.ts (one row at a
  * time instead of four in lock-step; each row's arithmetic is independent of the others).
  */
-function buildSolve(f: number, t: Ty): number[] {
-  const P = { lo: 0, hi: 1, indptr: 2, indices: 3, cm1: 4, X: 5, Y: 6, A: 7, scr: 8, steps: 9 };
-  const fn = new Fn(10);
+function buildSolve(fn: FunctionBuilder<typeof SOLVE_PARAMS>, f: number, t: Ty, matvec: FuncRef): void {
+  const P = fn.params;
   const C = f / t.lanes, rowBytes = f * t.es;
-  const u = fn.local(I32), k = fn.local(I32), kEnd = fn.local(I32), x = fn.local(I32), yo = fn.local(I32), step = fn.local(I32), j = fn.local(I32), oj = fn.local(I32), yj = fn.local(I32);
-  const r = fn.local(I32), p = fn.local(I32), ap = fn.local(I32);
-  const d = fn.local(t.valType), cm = fn.local(t.valType), rs = fn.local(t.valType), rn = fn.local(t.valType), a = fn.local(t.valType);
-  const acc = fn.local(V128, 4), S = fn.local(V128);
-  const MATVEC = 0;
+  const u = fn.local('i32', 'u'), k = fn.local('i32', 'k'), kEnd = fn.local('i32', 'kEnd'), x = fn.local('i32', 'x');
+  const yo = fn.local('i32', 'yo'), step = fn.local('i32', 'step'), j = fn.local('i32', 'j'), oj = fn.local('i32', 'oj');
+  const yj = fn.local('i32', 'yj'), r = fn.local('i32', 'r'), p = fn.local('i32', 'p'), ap = fn.local('i32', 'ap');
+  const d = fn.local(t.val, 'd'), cm = fn.local(t.val, 'cm'), rs = fn.local(t.val, 'rs'), rn = fn.local(t.val, 'rn');
+  const acc = fn.locals('v128', 4, 'acc'), S = fn.local('v128', 'S');
+  const acc0 = acc[0]!;
+  const vload = (off: number) => fn.mem('v128.load', off), vstore = (off: number) => fn.mem('v128.store', off);
 
   /**
    * out += sum over the row's items of coef_k y_k, d_k = y_k . v, with v and out f-vectors in
    * memory (scratch, L1): held in v128 locals across the loop they were spilled anyway.
    */
-  const nnzLoop = (residual: boolean, v: number, out: number) => {
+  const nnzLoop = (residual: boolean, v: Local, out: Local) => {
     // one item per pass: measured, two or four (sharing the loads of v and out) were no faster
-    fn.get(P.indptr).get(u).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(0)).set(k);
-    fn.op(BLOCK, VOID, LOOP, VOID);
-    fn.get(k).get(kEnd).op(I32GES, BR_IF, 1);
-    // yo = Y + indices[k] * rowBytes
-    fn.get(P.Y).get(P.indices).get(k).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(0)).i32(rowBytes).op(I32MUL, I32ADD).set(yo);
-    // runtime loops over blocks of four chunks (see buildMatvec), then the C % 4 left unrolled
-    const blocks = Math.floor(C / 4), rest = blocks * 4;
-    for (let q = 0; q < Math.min(4, C); q++) fn.simd(12, ...new Array(16).fill(0)).set(acc + q);
-    const blockLoop = (body: () => void) => {
-      if (blocks === 0) return;
-      fn.i32(0).set(j);
-      fn.op(LOOP, VOID);
-      body();
-      fn.get(j).i32(64).op(I32ADD).tee(j).i32(blocks * 64).op(I32LTU, BR_IF, 0);
-      fn.op(END);
-    };
-    blockLoop(() => {
-      for (let q = 0; q < 4; q++) fn.get(acc + q).get(yo).get(j).op(I32ADD).vload(q * 16).get(v).get(j).op(I32ADD).vload(q * 16).simd(t.vmul).simd(t.vadd).set(acc + q);
-    });
-    for (let c = rest; c < C; c++) fn.get(acc + c - rest).get(yo).vload(c * 16).get(v).vload(c * 16).simd(t.vmul).simd(t.vadd).set(acc + c - rest);
-    for (let q = 1; q < Math.min(4, C); q++) fn.get(acc).get(acc + q).simd(t.vadd).set(acc);
-    hsum(fn, t, acc); fn.set(d);
-    // cm = alpha * f(w) (stored float32)
-    fn.get(P.cm1).get(k).i32(4).op(I32MUL, I32ADD).op(0x2a, ...uleb(2), ...uleb(0));
-    if (t.valType === F64) fn.op(0xbb); // f64.promote_f32
-    fn.set(cm);
-    if (residual) fn.op(...t.cnst(1)).get(cm).op(t.add).get(cm).get(d).op(t.mul).op(t.sub);
-    else fn.get(cm).get(d).op(t.mul);
-    fn.simd(t.splat).set(S);
-    blockLoop(() => {
-      fn.get(out).get(j).op(I32ADD).set(oj);
-      fn.get(yo).get(j).op(I32ADD).set(yj);
-      for (let q = 0; q < 4; q++) fn.get(oj).get(oj).vload(q * 16).get(yj).vload(q * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(q * 16);
-    });
-    for (let c = rest; c < C; c++) fn.get(out).get(out).vload(c * 16).get(yo).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
-    fn.get(k).i32(1).op(I32ADD).set(k);
-    fn.op(BR, 0, END, END);
+    fn.get(P.indptr).get(u).i32(4).op('i32.mul', 'i32.add').mem('i32.load').set(k);
+    fn.block((done) => fn.loop((next) => {
+      fn.get(k).get(kEnd).op('i32.ge_s').brIf(done);
+      fn.comment('yo = Y + indices[k] * rowBytes');
+      fn.get(P.Y).get(P.indices).get(k).i32(4).op('i32.mul', 'i32.add').mem('i32.load').i32(rowBytes).op('i32.mul', 'i32.add').set(yo);
+      // runtime loops over blocks of four chunks (see buildMatvec), then the C % 4 left unrolled
+      const blocks = Math.floor(C / 4), rest = blocks * 4;
+      for (let q = 0; q < Math.min(4, C); q++) fn.v128zero().set(acc[q]!);
+      const blockLoop = (body: () => void) => {
+        if (blocks === 0) return;
+        fn.i32(0).set(j);
+        fn.loop((again) => {
+          body();
+          fn.get(j).i32(64).op('i32.add').tee(j).i32(blocks * 64).op('i32.lt_u').brIf(again);
+        });
+      };
+      blockLoop(() => {
+        for (let q = 0; q < 4; q++) {
+          fn.get(acc[q]!).get(yo).get(j).op('i32.add'); vload(q * 16);
+          fn.get(v).get(j).op('i32.add'); vload(q * 16);
+          fn.op(t.vmul, t.vadd).set(acc[q]!);
+        }
+      });
+      for (let c = rest; c < C; c++) { fn.get(acc[c - rest]!).get(yo); vload(c * 16).get(v); vload(c * 16).op(t.vmul, t.vadd).set(acc[c - rest]!); }
+      for (let q = 1; q < Math.min(4, C); q++) fn.get(acc0).get(acc[q]!).op(t.vadd).set(acc0);
+      hsum(fn, t, acc0); fn.set(d);
+      fn.comment('cm = alpha * f(w) (stored float32)');
+      fn.get(P.cm1).get(k).i32(4).op('i32.mul', 'i32.add').mem('f32.load');
+      if (t.val === 'f64') fn.op('f64.promote_f32');
+      fn.set(cm);
+      if (residual) { cnst(fn, t, 1).get(cm).op(t.add).get(cm).get(d).op(t.mul, t.sub); } else fn.get(cm).get(d).op(t.mul);
+      fn.op(t.splat).set(S);
+      blockLoop(() => {
+        fn.get(out).get(j).op('i32.add').set(oj);
+        fn.get(yo).get(j).op('i32.add').set(yj);
+        for (let q = 0; q < 4; q++) { fn.get(oj).get(oj); vload(q * 16).get(yj); vload(q * 16).get(S).op(t.vmul, t.vadd); vstore(q * 16); }
+      });
+      for (let c = rest; c < C; c++) { fn.get(out).get(out); vload(c * 16).get(yo); vload(c * 16).get(S).op(t.vmul, t.vadd); vstore(c * 16); }
+      fn.get(k).i32(1).op('i32.add').set(k);
+      fn.br(next);
+    }));
   };
   /** pushes dot(a, b) of two f-vectors in memory */
-  const dot = (pa: number, pb: number) => {
+  const dot = (pa: Local, pb: Local) => {
     for (let c = 0; c < C; c++) {
-      fn.get(pa).vload(c * 16).get(pb).vload(c * 16).simd(t.vmul);
-      if (c >= 4) fn.get(acc + (c & 3)).simd(t.vadd);
-      fn.set(acc + (c & 3));
+      fn.get(pa); vload(c * 16).get(pb); vload(c * 16).op(t.vmul);
+      if (c >= 4) fn.get(acc[c & 3]!).op(t.vadd);
+      fn.set(acc[c & 3]!);
     }
-    for (let q = 1; q < Math.min(4, C); q++) fn.get(acc).get(acc + q).simd(t.vadd).set(acc);
-    hsum(fn, t, acc);
+    for (let q = 1; q < Math.min(4, C); q++) fn.get(acc0).get(acc[q]!).op(t.vadd).set(acc0);
+    hsum(fn, t, acc0);
   };
 
   fn.get(P.scr).set(r);
-  fn.get(P.scr).i32(rowBytes).op(I32ADD).set(p);
-  fn.get(P.scr).i32(2 * rowBytes).op(I32ADD).set(ap);
+  fn.get(P.scr).i32(rowBytes).op('i32.add').set(p);
+  fn.get(P.scr).i32(2 * rowBytes).op('i32.add').set(ap);
   fn.get(P.lo).set(u);
-  fn.op(BLOCK, VOID, LOOP, VOID);
-  fn.get(u).get(P.hi).op(I32GEU, BR_IF, 1);
-  fn.get(P.X).get(u).i32(rowBytes).op(I32MUL, I32ADD).set(x);
-  fn.get(P.indptr).get(u).i32(4).op(I32MUL, I32ADD).op(I32LOAD, ...uleb(2), ...uleb(4)).set(kEnd);
-  // r = b - A_u x = sum_k (1 + cm - cm y.x) y - (YtY + reg) x
-  fn.get(P.A).get(x).get(r).op(CALL, MATVEC);
-  for (let c = 0; c < C; c++) fn.get(r).get(r).vload(c * 16).simd(t.vneg).vstore(c * 16);
-  nnzLoop(true, x, r);
-  // p = r; rs = r.r
-  for (let c = 0; c < C; c++) fn.get(p).get(r).vload(c * 16).vstore(c * 16);
-  dot(r, r); fn.set(rs);
-  fn.i32(0).set(step);
-  fn.op(BLOCK, VOID, LOOP, VOID);
-  fn.get(step).get(P.steps).op(I32GES, BR_IF, 1);
-  fn.get(rs).op(...t.cnst(1e-20)).op(t.lt, BR_IF, 1); // converged: leave the row as it is
-  // ap = A p + sum_k cm (y.p) y
-  fn.get(P.A).get(p).get(ap).op(CALL, MATVEC);
-  nnzLoop(false, p, ap);
-  // a = rs / p.ap; x += a p; r -= a ap
-  fn.get(rs); dot(p, ap); fn.op(t.div).simd(t.splat).set(S);
-  for (let c = 0; c < C; c++) {
-    fn.get(x).get(x).vload(c * 16).get(p).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
-    fn.get(r).get(r).vload(c * 16).get(ap).vload(c * 16).get(S).simd(t.vmul).simd(t.vsub).vstore(c * 16);
-  }
-  // p = r + (rn / rs) p
-  dot(r, r); fn.tee(rn).get(rs).op(t.div).simd(t.splat).set(S);
-  for (let c = 0; c < C; c++) fn.get(p).get(r).vload(c * 16).get(p).vload(c * 16).get(S).simd(t.vmul).simd(t.vadd).vstore(c * 16);
-  fn.get(rn).set(rs);
-  fn.get(step).i32(1).op(I32ADD).set(step);
-  fn.op(BR, 0, END, END);
-  fn.get(u).i32(1).op(I32ADD).set(u);
-  fn.op(BR, 0, END, END);
-  return fn.body();
+  fn.block((rowsDone) => fn.loop((nextRow) => {
+    fn.get(u).get(P.hi).op('i32.ge_u').brIf(rowsDone);
+    fn.get(P.X).get(u).i32(rowBytes).op('i32.mul', 'i32.add').set(x);
+    fn.get(P.indptr).get(u).i32(4).op('i32.mul', 'i32.add').mem('i32.load', 4).set(kEnd);
+    fn.comment('r = b - A_u x = sum_k (1 + cm - cm y.x) y - (YtY + reg) x');
+    fn.get(P.A).get(x).get(r).call(matvec);
+    for (let c = 0; c < C; c++) { fn.get(r).get(r); vload(c * 16).op(t.vneg); vstore(c * 16); }
+    nnzLoop(true, x, r);
+    fn.comment('p = r; rs = r.r');
+    for (let c = 0; c < C; c++) { fn.get(p).get(r); vload(c * 16); vstore(c * 16); }
+    dot(r, r); fn.set(rs);
+    fn.i32(0).set(step);
+    fn.block((stepsDone) => fn.loop((nextStep) => {
+      fn.get(step).get(P.steps).op('i32.ge_s').brIf(stepsDone);
+      fn.get(rs); cnst(fn, t, 1e-20).op(t.lt).brIf(stepsDone); // converged: leave the row as it is
+      fn.comment('ap = A p + sum_k cm (y.p) y');
+      fn.get(P.A).get(p).get(ap).call(matvec);
+      nnzLoop(false, p, ap);
+      fn.comment('a = rs / p.ap; x += a p; r -= a ap');
+      fn.get(rs); dot(p, ap); fn.op(t.div, t.splat).set(S);
+      for (let c = 0; c < C; c++) {
+        fn.get(x).get(x); vload(c * 16).get(p); vload(c * 16).get(S).op(t.vmul, t.vadd); vstore(c * 16);
+        fn.get(r).get(r); vload(c * 16).get(ap); vload(c * 16).get(S).op(t.vmul, t.vsub); vstore(c * 16);
+      }
+      fn.comment('p = r + (rn / rs) p');
+      dot(r, r); fn.tee(rn).get(rs).op(t.div, t.splat).set(S);
+      for (let c = 0; c < C; c++) { fn.get(p).get(r); vload(c * 16).get(p); vload(c * 16).get(S).op(t.vmul, t.vadd); vstore(c * 16); }
+      fn.get(rn).set(rs);
+      fn.get(step).i32(1).op('i32.add').set(step);
+      fn.br(nextStep);
+    }));
+    fn.get(u).i32(1).op('i32.add').set(u);
+    fn.br(nextRow);
+  }));
 }
 
 /**
@@ -219,68 +194,60 @@ function buildSolve(f: number, t: Ty): number[] {
  * Columns go in v128 chunks; each row's f x f outer product is added to a block of
  * accumulators held for 8 chunks of one output row a at a time.
  */
-function buildGram(f: number, t: Ty): number[] {
-  const P = { Y: 0, lo: 1, hi: 2, out: 3 };
-  const fn = new Fn(4);
+function buildGram(fn: FunctionBuilder, f: number, t: Ty): void {
+  const P = fn.params;
   const C = f / t.lanes, rowBytes = f * t.es;
-  const row = fn.local(I32), end = fn.local(I32), a = fn.local(I32), oa = fn.local(I32);
-  const acc = fn.local(V128, C), s = fn.local(V128);
-  // for each output row a: acc[chunk] = sum_r y_r[a] * y_r[chunk]; then out[a][.] += acc
+  const row = fn.local('i32', 'row'), end = fn.local('i32', 'end'), a = fn.local('i32', 'a'), oa = fn.local('i32', 'oa');
+  const acc = fn.locals('v128', C, 'acc'), s = fn.local('v128', 's');
+  fn.comment('for each output row a: acc[chunk] = sum_r y_r[a] * y_r[chunk]; then out[a][.] += acc');
   fn.i32(0).set(a);
-  fn.op(BLOCK, VOID, LOOP, VOID);
-  fn.get(a).i32(f).op(I32GEU, BR_IF, 1);
-  for (let c = 0; c < C; c++) fn.simd(12, ...new Array(16).fill(0)).set(acc + c);
-  fn.get(P.Y).get(P.lo).i32(rowBytes).op(I32MUL, I32ADD).set(row);
-  fn.get(P.Y).get(P.hi).i32(rowBytes).op(I32MUL, I32ADD).set(end);
-  fn.op(BLOCK, VOID, LOOP, VOID);
-  fn.get(row).get(end).op(I32GEU, BR_IF, 1);
-  fn.get(row).get(a).i32(t.es).op(I32MUL, I32ADD).simd(t.splatLoad, ...uleb(t.align), ...uleb(0)).set(s);
-  for (let c = 0; c < C; c++) fn.get(acc + c).get(row).vload(c * 16).get(s).simd(t.vmul).simd(t.vadd).set(acc + c);
-  fn.get(row).i32(rowBytes).op(I32ADD).set(row);
-  fn.op(BR, 0, END, END);
-  // out[a][j] += acc lanes (float64)
-  fn.get(P.out).get(a).i32(f * 8).op(I32MUL, I32ADD).set(oa);
-  for (let c = 0; c < C; c++) {
-    for (let l = 0; l < t.lanes; l++) {
-      const j = c * t.lanes + l;
-      fn.get(oa).get(oa).op(0x2b, 3, ...uleb(j * 8));
-      fn.get(acc + c).simd(t.extract, l);
-      if (t.valType === F32) fn.op(0xbb);
-      fn.op(0xa0, 0x39, 3, ...uleb(j * 8));
+  fn.block((done) => fn.loop((nextA) => {
+    fn.get(a).i32(f).op('i32.ge_u').brIf(done);
+    for (let c = 0; c < C; c++) fn.v128zero().set(acc[c]!);
+    fn.get(P.Y).get(P.lo).i32(rowBytes).op('i32.mul', 'i32.add').set(row);
+    fn.get(P.Y).get(P.hi).i32(rowBytes).op('i32.mul', 'i32.add').set(end);
+    fn.block((rowsDone) => fn.loop((nextRow) => {
+      fn.get(row).get(end).op('i32.ge_u').brIf(rowsDone);
+      fn.get(row).get(a).i32(t.es).op('i32.mul', 'i32.add').mem(t.splatLoad).set(s);
+      for (let c = 0; c < C; c++) fn.get(acc[c]!).get(row).mem('v128.load', c * 16).get(s).op(t.vmul, t.vadd).set(acc[c]!);
+      fn.get(row).i32(rowBytes).op('i32.add').set(row);
+      fn.br(nextRow);
+    }));
+    fn.comment('out[a][j] += acc lanes (float64)');
+    fn.get(P.out).get(a).i32(f * 8).op('i32.mul', 'i32.add').set(oa);
+    for (let c = 0; c < C; c++) {
+      for (let l = 0; l < t.lanes; l++) {
+        const j = c * t.lanes + l;
+        fn.get(oa).get(oa).mem('f64.load', j * 8);
+        fn.get(acc[c]!).lane(t.extract, l);
+        if (t.val === 'f32') fn.op('f64.promote_f32');
+        fn.op('f64.add').mem('f64.store', j * 8);
+      }
     }
-  }
-  fn.get(a).i32(1).op(I32ADD).set(a);
-  fn.op(BR, 0, END, END);
-  return fn.body();
+    fn.get(a).i32(1).op('i32.add').set(a);
+    fn.br(nextA);
+  }));
 }
 
-export function buildAlsModule(f: number, dtype: 'float32' | 'float64'): Uint8Array {
+/** The ALS kernels for f factors of one element type. */
+export function alsKernel(f: number, dtype: 'float32' | 'float64'): ModuleBuilder {
   const t = dtype === 'float32' ? TF32 : TF64;
   if (f % t.lanes !== 0) throw new Error(`als-wasm: f=${f} is not a multiple of ${t.lanes}`);
-  const types = section(1, vec([
-    [0x60, ...vec([[I32], [I32], [I32]]), ...uleb(0)],
-    [0x60, ...vec(Array.from({ length: 10 }, () => [I32])), ...uleb(0)],
-    [0x60, ...vec(Array.from({ length: 4 }, () => [I32])), ...uleb(0)],
-  ]));
-  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
-  const funcs = section(3, vec([uleb(0), uleb(1), uleb(2)]));
-  const exps = section(7, vec([[...name('solve'), 0x00, ...uleb(1)], [...name('gram'), 0x00, ...uleb(2)], [...name('matvec'), 0x00, ...uleb(0)]]));
-  const code = section(10, vec([buildMatvec(f, t), buildSolve(f, t), buildGram(f, t)]));
-  return Uint8Array.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imp, ...funcs, ...exps, ...code]);
+  const m = new ModuleBuilder(`als-${dtype}`, { min: 1, max: 65536, shared: true });
+  const matvec = m.func('matvec', { A: 'i32', v: 'i32', out: 'i32' }, (fn) => buildMatvec(fn, f, t));
+  m.func('solve', SOLVE_PARAMS, (fn) => buildSolve(fn, f, t, matvec));
+  m.func('gram', { Y: 'i32', lo: 'i32', hi: 'i32', out: 'i32' }, (fn) => buildGram(fn, f, t));
+  return m;
 }
 
-const modules = new Map<string, WebAssembly.Module | null>();
+export function buildAlsModule(f: number, dtype: 'float32' | 'float64'): Uint8Array { return alsKernel(f, dtype).bytes(); }
+
+const cache = new KernelCache();
 
 /** The compiled module for (f, dtype), or null when f does not fit the SIMD lanes or WebAssembly SIMD is unavailable. */
 export function alsModule(f: number, dtype: 'float32' | 'float64'): WebAssembly.Module | null {
-  const key = `${f}:${dtype}`;
-  if (modules.has(key)) return modules.get(key)!;
-  let m: WebAssembly.Module | null = null;
-  if (f % (dtype === 'float32' ? 4 : 2) === 0 && f <= 1024) {
-    try { m = new WebAssembly.Module(buildAlsModule(f, dtype)); } catch { m = null; }
-  }
-  modules.set(key, m);
-  return m;
+  if (f % (dtype === 'float32' ? 4 : 2) !== 0 || f > 1024) return null;
+  return cache.get(`${f}:${dtype}`, () => alsKernel(f, dtype));
 }
 
 export interface AlsWasmFns {
@@ -290,8 +257,7 @@ export interface AlsWasmFns {
 
 /** An instance over `memory`; pass the main thread's compiled module to a worker so its optimised code is shared. */
 export function instantiateAls(f: number, dtype: 'float32' | 'float64', memory: WebAssembly.Memory, module = alsModule(f, dtype)!): AlsWasmFns {
-  const inst = new WebAssembly.Instance(module, { env: { mem: memory } });
-  return inst.exports as unknown as AlsWasmFns;
+  return instantiate<AlsWasmFns>(module, memory);
 }
 
 /** Byte offsets of one CSR side in the arena. */
