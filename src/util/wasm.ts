@@ -34,3 +34,14 @@ export class KernelCache<K = string> {
 export function instantiate<T>(module: WebAssembly.Module, memory: WebAssembly.Memory): T {
   return new WebAssembly.Instance(module, { env: { mem: memory } }).exports as unknown as T;
 }
+
+let simd: boolean | undefined;
+/** Whether this engine validates a module with one SIMD instruction (v128.const, drop). */
+export function simdSupported(): boolean {
+  if (simd === undefined) {
+    const probe = new ModuleBuilder('simd-probe', { min: 1 });
+    probe.func('probe', {}, (f) => f.v128zero().op('drop'));
+    simd = WebAssembly.validate(probe.bytes());
+  }
+  return simd;
+}

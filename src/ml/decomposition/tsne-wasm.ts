@@ -15,7 +15,7 @@
 // Layout in the module's own memory (bytes; n points): float32 x at 0, y at 4n, repulsion sums
 // rx at 8n, ry at 12n; float64 x at 16n, y at 24n, attraction sums gx at 32n, gy at 40n, Z at
 // 48n; then P's row pointers (i32, n + 1), column indices (i32) and values (f64).
-import { F32, F64, I32, V128, i32Const, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp, uleb } from '../../util/wasm.ts';
+import { ModuleBuilder, PAGE, instantiate, simdSupported, type FunctionBuilder, type Local } from '../../util/wasm.ts';
 
 /** P's strict upper triangle in CSR form: row i's entries rowPtr[i]..rowPtr[i+1], columns > i. */
 export interface UpperP { rowPtr: Int32Array; cols: Int32Array; vals: Float64Array }
@@ -31,175 +31,163 @@ export interface TsneGradient2d {
   normaliser(Y: Float64Array): number;
 }
 
-const f64c = (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
-const memarg = (align: number) => [...uleb(align), 0];
-const F64_LOAD = (): number[] => [0x2b, ...memarg(3)];
-const F64_STORE = (): number[] => [0x39, ...memarg(3)];
-const I32_LOAD = (): number[] => [0x28, ...memarg(2)];
-const V_LOAD = (): number[] => simdOp(0x00, ...memarg(3));
-const V_STORE = (): number[] => simdOp(0x0b, ...memarg(3));
-const V_ZERO = (): number[] => simdOp(0x0c, ...new Array(16).fill(0));
-const SPLAT = 0x14, EXTRACT = 0x21, VADD = 0xf0, VSUB = 0xf1, VMUL = 0xf2, VDIV = 0xf3;
-const I32_ADD = 0x6a, I32_SHL = 0x74, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_GE_U = 0x4f;
-const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_DIV = 0xa3;
-const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], IF = [0x04, 0x40], END = 0x0b, BR = 0x0c, BR_IF = 0x0d;
-const vop = (op: number, ...imm: number[]) => simdOp(op, ...imm);
-
-const f32c = (v: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
-const F32_LOAD = (): number[] => [0x2a, ...memarg(2)];
-const F32_STORE = (): number[] => [0x38, ...memarg(2)];
-const SPLAT4 = 0x13, EXTRACT4 = 0x1f, VADD4 = 0xe4, VSUB4 = 0xe5, VMUL4 = 0xe6, VDIV4 = 0xe7;
-const F32_ADD = 0x92, F32_SUB = 0x93, F32_MUL = 0x94, F32_DIV = 0x95, F64_PROMOTE = 0xbb;
-
-function repulsionFn() {
-  // params: n, x, y, rx, ry (float32 arrays), out (the float64 Z)
-  const N = 0, XA = 1, YA = 2, RXA = 3, RYA = 4, OUT = 5;
-  // i32: i, j, px, py, prx, pry; f32: xi, yi, ex, ey, w, tx, ty, zt; f64: z; v128: xiv, yiv, ax, ay, zv, exv, eyv, wv, fx, fy, one
-  const I = 6, J = 7, PX = 8, PY = 9, PRX = 10, PRY = 11;
-  const XI = 12, YI = 13, EX = 14, EY = 15, W = 16, TX = 17, TY = 18, ZT = 19, Z = 20;
-  const XIV = 21, YIV = 22, AX = 23, AY = 24, ZV = 25, EXV = 26, EYV = 27, WV = 28, FX = 29, FY = 30, ONE = 31;
-  const at = (base: number, idx: number) => [...get(base), ...get(idx), ...i32Const(2), I32_SHL, I32_ADD];
-  const step = (by: number, ...ptrs: number[]) => ptrs.flatMap((p) => [...get(p), ...i32Const(by), I32_ADD, ...set(p)]);
-  const lanes = (v: number) => [...get(v), ...vop(EXTRACT4, 0), ...get(v), ...vop(EXTRACT4, 1), F32_ADD, ...get(v), ...vop(EXTRACT4, 2), ...get(v), ...vop(EXTRACT4, 3), F32_ADD, F32_ADD];
-  const code = [
-    ...f32c(1), ...vop(SPLAT4), ...set(ONE),
-    ...BLOCK, ...LOOP, // rows i
-    ...get(I), ...get(N), I32_GE_U, BR_IF, 1,
-    ...at(XA, I), ...F32_LOAD(), ...tee(XI), ...vop(SPLAT4), ...set(XIV),
-    ...at(YA, I), ...F32_LOAD(), ...tee(YI), ...vop(SPLAT4), ...set(YIV),
-    ...V_ZERO(), ...set(AX), ...V_ZERO(), ...set(AY), ...V_ZERO(), ...set(ZV),
-    ...f32c(0), ...set(TX), ...f32c(0), ...set(TY), ...f32c(0), ...set(ZT),
-    ...get(I), ...i32Const(1), I32_ADD, ...set(J),
-    ...at(XA, J), ...set(PX), ...at(YA, J), ...set(PY), ...at(RXA, J), ...set(PRX), ...at(RYA, J), ...set(PRY),
-    ...BLOCK, ...LOOP, // four j at a time
-    ...get(J), ...i32Const(4), I32_ADD, ...get(N), I32_GT_U, BR_IF, 1,
-    ...get(XIV), ...get(PX), ...V_LOAD(), ...vop(VSUB4), ...set(EXV),
-    ...get(YIV), ...get(PY), ...V_LOAD(), ...vop(VSUB4), ...set(EYV),
-    // w = 1 / (1 + (ex*ex + ey*ey))
-    ...get(ONE), ...get(ONE), ...get(EXV), ...get(EXV), ...vop(VMUL4), ...get(EYV), ...get(EYV), ...vop(VMUL4), ...vop(VADD4), ...vop(VADD4), ...vop(VDIV4), ...tee(WV),
-    ...get(ZV), ...vop(VADD4), ...set(ZV),
-    ...get(WV), ...get(WV), ...vop(VMUL4), ...set(WV),
-    ...get(WV), ...get(EXV), ...vop(VMUL4), ...set(FX),
-    ...get(WV), ...get(EYV), ...vop(VMUL4), ...set(FY),
-    ...get(AX), ...get(FX), ...vop(VADD4), ...set(AX),
-    ...get(AY), ...get(FY), ...vop(VADD4), ...set(AY),
-    ...get(PRX), ...get(PRX), ...V_LOAD(), ...get(FX), ...vop(VSUB4), ...V_STORE(),
-    ...get(PRY), ...get(PRY), ...V_LOAD(), ...get(FY), ...vop(VSUB4), ...V_STORE(),
-    ...get(J), ...i32Const(4), I32_ADD, ...set(J),
-    ...step(16, PX, PY, PRX, PRY),
-    BR, 0, END, END,
-    // the last pairs one at a time
-    ...BLOCK, ...LOOP,
-    ...get(J), ...get(N), I32_GE_U, BR_IF, 1,
-    ...get(XI), ...get(PX), ...F32_LOAD(), F32_SUB, ...set(EX),
-    ...get(YI), ...get(PY), ...F32_LOAD(), F32_SUB, ...set(EY),
-    ...f32c(1), ...f32c(1), ...get(EX), ...get(EX), F32_MUL, ...get(EY), ...get(EY), F32_MUL, F32_ADD, F32_ADD, F32_DIV, ...tee(W),
-    ...get(ZT), F32_ADD, ...set(ZT),
-    ...get(W), ...get(W), F32_MUL, ...set(W),
-    ...get(W), ...get(EX), F32_MUL, ...set(EX),
-    ...get(W), ...get(EY), F32_MUL, ...set(EY),
-    ...get(TX), ...get(EX), F32_ADD, ...set(TX),
-    ...get(TY), ...get(EY), F32_ADD, ...set(TY),
-    ...get(PRX), ...get(PRX), ...F32_LOAD(), ...get(EX), F32_SUB, ...F32_STORE(),
-    ...get(PRY), ...get(PRY), ...F32_LOAD(), ...get(EY), F32_SUB, ...F32_STORE(),
-    ...get(J), ...i32Const(1), I32_ADD, ...set(J),
-    ...step(4, PX, PY, PRX, PRY),
-    BR, 0, END, END,
-    // r_i += ((lane 0 + lane 1) + (lane 2 + lane 3)) + tail; Z += the same sum of w, in double
-    ...at(RXA, I), ...at(RXA, I), ...F32_LOAD(), ...lanes(AX), ...get(TX), F32_ADD, F32_ADD, ...F32_STORE(),
-    ...at(RYA, I), ...at(RYA, I), ...F32_LOAD(), ...lanes(AY), ...get(TY), F32_ADD, F32_ADD, ...F32_STORE(),
-    ...get(Z), ...lanes(ZV), ...get(ZT), F32_ADD, F64_PROMOTE, F64_ADD, ...set(Z),
-    ...get(I), ...i32Const(1), I32_ADD, ...set(I),
-    BR, 0, END, END,
-    // Z over ordered pairs: twice the sum over i < j
-    ...get(OUT), ...f64c(2), ...get(Z), F64_MUL, ...F64_STORE(),
-  ];
-  return { name: 'repulsion', params: 6, locals: [[6, I32], [8, F32], [1, F64], [11, V128]] as [number, number][], code };
+/** repulsion(n, x, y, rx, ry, out): the float32 loop over pairs i < j, Z into out (float64) */
+function repulsionBody(f: FunctionBuilder, p: Record<'n' | 'x' | 'y' | 'rx' | 'ry' | 'out', Local>): void {
+  const i = f.local('i32', 'i'), j = f.local('i32', 'j');
+  const px = f.local('i32', 'px'), py = f.local('i32', 'py'), prx = f.local('i32', 'prx'), pry = f.local('i32', 'pry');
+  const xi = f.local('f32', 'xi'), yi = f.local('f32', 'yi'), ex = f.local('f32', 'ex'), ey = f.local('f32', 'ey');
+  const w = f.local('f32', 'w'), tx = f.local('f32', 'tailX'), ty = f.local('f32', 'tailY'), zt = f.local('f32', 'tailZ');
+  const z = f.local('f64', 'z');
+  const xiv = f.local('v128', 'xiv'), yiv = f.local('v128', 'yiv'), ax = f.local('v128', 'ax'), ay = f.local('v128', 'ay');
+  const zv = f.local('v128', 'zv'), exv = f.local('v128', 'exv'), eyv = f.local('v128', 'eyv'), wv = f.local('v128', 'wv');
+  const fx = f.local('v128', 'fx'), fy = f.local('v128', 'fy'), one = f.local('v128', 'one');
+  /** the address of element idx of a float32 array */
+  const at = (base: Local, idx: Local) => f.get(base).get(idx).i32(2).op('i32.shl', 'i32.add');
+  const step = (by: number, ...ptrs: Local[]) => { for (const q of ptrs) f.get(q).i32(by).op('i32.add').set(q); };
+  /** ((lane 0 + lane 1) + (lane 2 + lane 3)) of v */
+  const lanes = (v: Local) => f.get(v).lane('f32x4.extract_lane', 0).get(v).lane('f32x4.extract_lane', 1).op('f32.add')
+    .get(v).lane('f32x4.extract_lane', 2).get(v).lane('f32x4.extract_lane', 3).op('f32.add', 'f32.add');
+  f.f32(1).op('f32x4.splat').set(one);
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(i).get(p.n).op('i32.ge_u').brIf(rowsDone);
+    at(p.x, i).mem('f32.load').tee(xi).op('f32x4.splat').set(xiv);
+    at(p.y, i).mem('f32.load').tee(yi).op('f32x4.splat').set(yiv);
+    f.v128zero().set(ax).v128zero().set(ay).v128zero().set(zv);
+    f.f32(0).set(tx).f32(0).set(ty).f32(0).set(zt);
+    f.get(i).i32(1).op('i32.add').set(j);
+    at(p.x, j).set(px); at(p.y, j).set(py); at(p.rx, j).set(prx); at(p.ry, j).set(pry);
+    f.block((quadsDone) => f.loop((nextQuad) => {
+      f.comment('four j at a time');
+      f.get(j).i32(4).op('i32.add').get(p.n).op('i32.gt_u').brIf(quadsDone);
+      f.get(xiv).get(px).mem('v128.load', 0, 8).op('f32x4.sub').set(exv);
+      f.get(yiv).get(py).mem('v128.load', 0, 8).op('f32x4.sub').set(eyv);
+      f.comment('w = 1 / (1 + (ex*ex + ey*ey))');
+      f.get(one).get(one).get(exv).get(exv).op('f32x4.mul').get(eyv).get(eyv).op('f32x4.mul', 'f32x4.add', 'f32x4.add', 'f32x4.div').tee(wv);
+      f.get(zv).op('f32x4.add').set(zv);
+      f.get(wv).get(wv).op('f32x4.mul').set(wv);
+      f.get(wv).get(exv).op('f32x4.mul').set(fx);
+      f.get(wv).get(eyv).op('f32x4.mul').set(fy);
+      f.get(ax).get(fx).op('f32x4.add').set(ax);
+      f.get(ay).get(fy).op('f32x4.add').set(ay);
+      f.get(prx).get(prx).mem('v128.load', 0, 8).get(fx).op('f32x4.sub').mem('v128.store', 0, 8);
+      f.get(pry).get(pry).mem('v128.load', 0, 8).get(fy).op('f32x4.sub').mem('v128.store', 0, 8);
+      f.get(j).i32(4).op('i32.add').set(j);
+      step(16, px, py, prx, pry);
+      f.br(nextQuad);
+    }));
+    f.comment('the last pairs one at a time');
+    f.block((tailDone) => f.loop((nextPair) => {
+      f.get(j).get(p.n).op('i32.ge_u').brIf(tailDone);
+      f.get(xi).get(px).mem('f32.load').op('f32.sub').set(ex);
+      f.get(yi).get(py).mem('f32.load').op('f32.sub').set(ey);
+      f.f32(1).f32(1).get(ex).get(ex).op('f32.mul').get(ey).get(ey).op('f32.mul', 'f32.add', 'f32.add', 'f32.div').tee(w);
+      f.get(zt).op('f32.add').set(zt);
+      f.get(w).get(w).op('f32.mul').set(w);
+      f.get(w).get(ex).op('f32.mul').set(ex);
+      f.get(w).get(ey).op('f32.mul').set(ey);
+      f.get(tx).get(ex).op('f32.add').set(tx);
+      f.get(ty).get(ey).op('f32.add').set(ty);
+      f.get(prx).get(prx).mem('f32.load').get(ex).op('f32.sub').mem('f32.store');
+      f.get(pry).get(pry).mem('f32.load').get(ey).op('f32.sub').mem('f32.store');
+      f.get(j).i32(1).op('i32.add').set(j);
+      step(4, px, py, prx, pry);
+      f.br(nextPair);
+    }));
+    f.comment('r_i += ((lane 0 + lane 1) + (lane 2 + lane 3)) + tail; Z += the same sum of w, in double');
+    at(p.rx, i); at(p.rx, i).mem('f32.load'); lanes(ax).get(tx).op('f32.add', 'f32.add').mem('f32.store');
+    at(p.ry, i); at(p.ry, i).mem('f32.load'); lanes(ay).get(ty).op('f32.add', 'f32.add').mem('f32.store');
+    f.get(z); lanes(zv).get(zt).op('f32.add', 'f64.promote_f32', 'f64.add').set(z);
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.br(nextRow);
+  }));
+  f.comment('Z over ordered pairs: twice the sum over i < j');
+  f.get(p.out).f64(2).get(z).op('f64.mul').mem('f64.store');
 }
 
-function attractionFn() {
-  // params: n, x, y, gx, gy, rowPtr, cols, vals
-  const N = 0, XA = 1, YA = 2, GXA = 3, GYA = 4, RP = 5, COLS = 6, VALS = 7;
-  // i32: i, t, te, j8; f64: xi, yi, ex, ey, q, fx, fy, gx, gy
-  const I = 8, T = 9, TE = 10, J8 = 11, XI = 12, YI = 13, EX = 14, EY = 15, Q = 16, FX = 17, FY = 18, GX = 19, GY = 20;
-  const at = (base: number, idx: number, shift: number) => [...get(base), ...get(idx), ...i32Const(shift), I32_SHL, I32_ADD];
-  const code = [
-    ...BLOCK, ...LOOP,
-    ...get(I), ...get(N), I32_GE_U, BR_IF, 1,
-    ...at(XA, I, 3), ...F64_LOAD(), ...set(XI),
-    ...at(YA, I, 3), ...F64_LOAD(), ...set(YI),
-    ...f64c(0), ...set(GX), ...f64c(0), ...set(GY),
-    ...at(RP, I, 2), ...I32_LOAD(), ...set(T),
-    ...at(RP, I, 2), 0x28, ...uleb(2), ...uleb(4), ...set(TE), // rowPtr[i + 1]
-    ...BLOCK, ...LOOP,
-    ...get(T), ...get(TE), I32_GE_U, BR_IF, 1,
-    ...at(COLS, T, 2), ...I32_LOAD(), ...i32Const(3), I32_SHL, ...set(J8),
-    ...get(XI), ...get(XA), ...get(J8), I32_ADD, ...F64_LOAD(), F64_SUB, ...set(EX),
-    ...get(YI), ...get(YA), ...get(J8), I32_ADD, ...F64_LOAD(), F64_SUB, ...set(EY),
-    // q = p / (1 + (ex*ex + ey*ey))
-    ...at(VALS, T, 3), ...F64_LOAD(), ...f64c(1), ...get(EX), ...get(EX), F64_MUL, ...get(EY), ...get(EY), F64_MUL, F64_ADD, F64_ADD, F64_DIV, ...set(Q),
-    ...get(Q), ...get(EX), F64_MUL, ...set(FX),
-    ...get(Q), ...get(EY), F64_MUL, ...set(FY),
-    ...get(GX), ...get(FX), F64_ADD, ...set(GX),
-    ...get(GY), ...get(FY), F64_ADD, ...set(GY),
-    ...get(GXA), ...get(J8), I32_ADD, ...get(GXA), ...get(J8), I32_ADD, ...F64_LOAD(), ...get(FX), F64_SUB, ...F64_STORE(),
-    ...get(GYA), ...get(J8), I32_ADD, ...get(GYA), ...get(J8), I32_ADD, ...F64_LOAD(), ...get(FY), F64_SUB, ...F64_STORE(),
-    ...get(T), ...i32Const(1), I32_ADD, ...set(T),
-    BR, 0, END, END,
-    ...at(GXA, I, 3), ...at(GXA, I, 3), ...F64_LOAD(), ...get(GX), F64_ADD, ...F64_STORE(),
-    ...at(GYA, I, 3), ...at(GYA, I, 3), ...F64_LOAD(), ...get(GY), F64_ADD, ...F64_STORE(),
-    ...get(I), ...i32Const(1), I32_ADD, ...set(I),
-    BR, 0, END, END,
-  ];
-  return { name: 'attraction', params: 8, locals: [[4, I32], [9, F64]] as [number, number][], code };
+/** attraction(n, x, y, gx, gy, rowPtr, cols, vals): each upper-triangle edge applied to both points */
+function attractionBody(f: FunctionBuilder, p: Record<'n' | 'x' | 'y' | 'gx' | 'gy' | 'rowPtr' | 'cols' | 'vals', Local>): void {
+  const i = f.local('i32', 'i'), t = f.local('i32', 't'), te = f.local('i32', 'tEnd'), j8 = f.local('i32', 'j8');
+  const xi = f.local('f64', 'xi'), yi = f.local('f64', 'yi'), ex = f.local('f64', 'ex'), ey = f.local('f64', 'ey');
+  const q = f.local('f64', 'q'), fx = f.local('f64', 'fx'), fy = f.local('f64', 'fy'), gx = f.local('f64', 'gx'), gy = f.local('f64', 'gy');
+  const at = (base: Local, idx: Local, shift: number) => f.get(base).get(idx).i32(shift).op('i32.shl', 'i32.add');
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(i).get(p.n).op('i32.ge_u').brIf(rowsDone);
+    at(p.x, i, 3).mem('f64.load').set(xi);
+    at(p.y, i, 3).mem('f64.load').set(yi);
+    f.f64(0).set(gx).f64(0).set(gy);
+    at(p.rowPtr, i, 2).mem('i32.load').set(t);
+    at(p.rowPtr, i, 2).mem('i32.load', 4).set(te); // rowPtr[i + 1]
+    f.block((edgesDone) => f.loop((nextEdge) => {
+      f.get(t).get(te).op('i32.ge_u').brIf(edgesDone);
+      at(p.cols, t, 2).mem('i32.load').i32(3).op('i32.shl').set(j8);
+      f.get(xi).get(p.x).get(j8).op('i32.add').mem('f64.load').op('f64.sub').set(ex);
+      f.get(yi).get(p.y).get(j8).op('i32.add').mem('f64.load').op('f64.sub').set(ey);
+      f.comment('q = p / (1 + (ex*ex + ey*ey))');
+      at(p.vals, t, 3).mem('f64.load').f64(1).get(ex).get(ex).op('f64.mul').get(ey).get(ey).op('f64.mul', 'f64.add', 'f64.add', 'f64.div').set(q);
+      f.get(q).get(ex).op('f64.mul').set(fx);
+      f.get(q).get(ey).op('f64.mul').set(fy);
+      f.get(gx).get(fx).op('f64.add').set(gx);
+      f.get(gy).get(fy).op('f64.add').set(gy);
+      f.get(p.gx).get(j8).op('i32.add').get(p.gx).get(j8).op('i32.add').mem('f64.load').get(fx).op('f64.sub').mem('f64.store');
+      f.get(p.gy).get(j8).op('i32.add').get(p.gy).get(j8).op('i32.add').mem('f64.load').get(fy).op('f64.sub').mem('f64.store');
+      f.get(t).i32(1).op('i32.add').set(t);
+      f.br(nextEdge);
+    }));
+    at(p.gx, i, 3); at(p.gx, i, 3).mem('f64.load').get(gx).op('f64.add').mem('f64.store');
+    at(p.gy, i, 3); at(p.gy, i, 3).mem('f64.load').get(gy).op('f64.add').mem('f64.store');
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.br(nextRow);
+  }));
 }
 
-function distancesFn() {
-  // params: n2 (the column stride: n rounded up to even), d, x (column-major), i, out
-  const N2 = 0, D = 1, XA = 2, I = 3, OUT = 4;
-  // i32: t, col, p, q, end; v128: xi, e
-  const T = 5, COL = 6, PQ = 7, PO = 8, LIM = 9, XIV = 10, E = 11;
-  const code = [
-    ...BLOCK, ...LOOP, // columns t
-    ...get(T), ...get(D), I32_GE_U, BR_IF, 1,
-    // col = x + 8 t n2; xi = col[i]
-    ...get(XA), ...get(T), ...get(N2), 0x6c, ...i32Const(3), I32_SHL, I32_ADD, ...tee(COL),
-    ...get(I), ...i32Const(3), I32_SHL, I32_ADD, ...F64_LOAD(), ...vop(SPLAT), ...set(XIV),
-    ...get(COL), ...set(PQ), ...get(OUT), ...set(PO),
-    ...get(OUT), ...get(N2), ...i32Const(3), I32_SHL, I32_ADD, ...set(LIM),
-    ...BLOCK, ...LOOP, // rows j, two at a time
-    ...get(PO), ...get(LIM), I32_GE_U, BR_IF, 1,
-    ...get(XIV), ...get(PQ), ...V_LOAD(), ...vop(VSUB), ...tee(E), ...get(E), ...vop(VMUL), ...set(E),
-    // the first column writes e*e (as 0 + e*e), the others add it
-    ...get(PO),
-    ...get(T), 0x45, ...IF.slice(0, 1), 0x7b, ...get(E), 0x05, ...get(PO), ...V_LOAD(), ...get(E), ...vop(VADD), END,
-    ...V_STORE(),
-    ...get(PQ), ...i32Const(16), I32_ADD, ...set(PQ),
-    ...get(PO), ...i32Const(16), I32_ADD, ...set(PO),
-    BR, 0, END, END,
-    ...get(T), ...i32Const(1), I32_ADD, ...set(T),
-    BR, 0, END, END,
-  ];
-  return { name: 'distances', params: 5, locals: [[5, I32], [2, V128]] as [number, number][], code };
+/** distances(n2, d, x, i, out): squared distances of row i to all rows; x column-major, n2 the column stride (n rounded up to even) */
+function distancesBody(f: FunctionBuilder, p: Record<'n2' | 'd' | 'x' | 'i' | 'out', Local>): void {
+  const t = f.local('i32', 't'), col = f.local('i32', 'col'), pq = f.local('i32', 'pq'), po = f.local('i32', 'po'), lim = f.local('i32', 'lim');
+  const xiv = f.local('v128', 'xiv'), e = f.local('v128', 'e');
+  f.block((colsDone) => f.loop((nextCol) => {
+    f.get(t).get(p.d).op('i32.ge_u').brIf(colsDone);
+    f.comment('col = x + 8 t n2; xi = col[i]');
+    f.get(p.x).get(t).get(p.n2).op('i32.mul').i32(3).op('i32.shl', 'i32.add').tee(col);
+    f.get(p.i).i32(3).op('i32.shl', 'i32.add').mem('f64.load').op('f64x2.splat').set(xiv);
+    f.get(col).set(pq).get(p.out).set(po);
+    f.get(p.out).get(p.n2).i32(3).op('i32.shl', 'i32.add').set(lim);
+    f.block((rowsDone) => f.loop((nextRows) => {
+      f.comment('rows j, two at a time');
+      f.get(po).get(lim).op('i32.ge_u').brIf(rowsDone);
+      f.get(xiv).get(pq).mem('v128.load', 0, 8).op('f64x2.sub').tee(e).get(e).op('f64x2.mul').set(e);
+      f.comment('the first column writes e*e (as 0 + e*e), the others add it');
+      f.get(po);
+      f.get(t).op('i32.eqz').ifResult('v128', () => f.get(e), () => f.get(po).mem('v128.load', 0, 8).get(e).op('f64x2.add'));
+      f.mem('v128.store', 0, 8);
+      f.get(pq).i32(16).op('i32.add').set(pq);
+      f.get(po).i32(16).op('i32.add').set(po);
+      f.br(nextRows);
+    }));
+    f.get(t).i32(1).op('i32.add').set(t);
+    f.br(nextCol);
+  }));
+}
+
+/** The t-SNE kernels: repulsion, attraction and the row distances of the affinities. */
+export function tsneKernel(): ModuleBuilder {
+  const m = new ModuleBuilder('tsne', { min: 1 });
+  m.func('repulsion', { n: 'i32', x: 'i32', y: 'i32', rx: 'i32', ry: 'i32', out: 'i32' }, repulsionBody);
+  m.func('attraction', { n: 'i32', x: 'i32', y: 'i32', gx: 'i32', gy: 'i32', rowPtr: 'i32', cols: 'i32', vals: 'i32' }, attractionBody);
+  m.func('distances', { n2: 'i32', d: 'i32', x: 'i32', i: 'i32', out: 'i32' }, distancesBody);
+  return m;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
 
 function module(): WebAssembly.Module | null {
   if (compiled === undefined) {
-    try { compiled = new WebAssembly.Module(memoryModule([repulsionFn(), attractionFn(), distancesFn()])); } catch (e) {
+    try { compiled = tsneKernel().compile(); } catch (e) {
       // no SIMD here: the JavaScript twins; SIMD here but the module rejected: a bug to report
       if (simdSupported()) throw e;
       compiled = null;
     }
   }
   return compiled;
-}
-
-/** Whether this engine validates a module with one SIMD instruction (v128.const, drop). */
-function simdSupported(): boolean {
-  const body = [0x00, ...V_ZERO(), 0x1a, 0x0b];
-  return WebAssembly.validate(Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0, 10, body.length + 2, 1, body.length, ...body]));
 }
 
 /**
@@ -221,8 +209,8 @@ export function rowDistances(X: { rows: number; cols: number; data: Float64Array
     };
   }
   const n2 = n + (n & 1), outAt = 8 * n2 * d;
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((outAt + 8 * n2) / 65536)) });
-  const fn = (new WebAssembly.Instance(m, { env: { mem: memory } }).exports as { distances(n2: number, d: number, x: number, i: number, out: number): void }).distances;
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((outAt + 8 * n2) / PAGE)) });
+  const fn = instantiate<{ distances(n2: number, d: number, x: number, i: number, out: number): void }>(m, memory).distances;
   const f64 = new Float64Array(memory.buffer), res = f64.subarray(outAt / 8, outAt / 8 + n);
   for (let j = 0; j < n; j++) for (let t = 0; t < d; t++) f64[t * n2 + j] = data[j * d + t]!;
   return (i, out) => { fn(n2, d, 0, i, outAt); out.set(res); };
@@ -290,11 +278,11 @@ export function tsneGradient2d(n: number, P: UpperP, opts: { js?: boolean } = {}
       attraction: () => attractionJs(n, f64, P),
     });
   }
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((valsAt + 8 * nnz) / 65536)) });
-  const ex = new WebAssembly.Instance(m, { env: { mem: memory } }).exports as {
+  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((valsAt + 8 * nnz) / PAGE)) });
+  const ex = instantiate<{
     repulsion(n: number, x: number, y: number, rx: number, ry: number, out: number): void;
     attraction(n: number, x: number, y: number, gx: number, gy: number, rp: number, cols: number, vals: number): void;
-  };
+  }>(m, memory);
   const buf = memory.buffer;
   new Int32Array(buf, rpAt, n + 1).set(P.rowPtr);
   new Int32Array(buf, colsAt, nnz).set(P.cols);

@@ -39,7 +39,7 @@ function pushSection(out: number[], id: number, body: number[]): void { out.push
 // ---- the instruction list ----
 
 export interface Local { readonly index: number; readonly name: string; readonly type: ValType }
-export interface Label { readonly name: string; readonly kind: 'block' | 'loop' | 'if'; readonly level: number }
+export interface Label { readonly name: string; readonly kind: 'block' | 'loop' | 'if'; readonly level: number; readonly result?: ValType }
 export interface FuncRef { readonly index: number; readonly name: string; readonly params: readonly ValType[]; readonly results: readonly ValType[] }
 
 /** One instruction: its name and immediate; 'comment' is text for the dump only. */
@@ -192,8 +192,17 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
   loop(body: (top: Label) => void, name = 'loop'): this { return this.structured('loop', name, body); }
   /** if ... (else ...) end, on the i32 on the stack */
   if_(then: (self: Label) => void, otherwise?: (self: Label) => void, name = 'if'): this {
+    return this.ifElse(undefined, then, otherwise, name);
+  }
+
+  /** if (result t) ... else ... end: each branch leaves one value of type t */
+  ifResult(result: ValType, then: (self: Label) => void, otherwise: (self: Label) => void, name = 'if'): this {
+    return this.ifElse(result, then, otherwise, name);
+  }
+
+  private ifElse(result: ValType | undefined, then: (self: Label) => void, otherwise: ((self: Label) => void) | undefined, name: string): this {
     this.pop('if', 'i32');
-    const label = this.open('if', name);
+    const label = this.open('if', name, result);
     then(label);
     if (otherwise) {
       this.closeCheck('else');
@@ -201,7 +210,7 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
       frame.unreachable = false;
       this.code.push({ op: 'else' });
       otherwise(label);
-    }
+    } else if (result) this.fail('if', 'an if with a result needs an else');
     this.close();
     return this;
   }
@@ -224,28 +233,31 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
     return this;
   }
 
-  private open(kind: 'block' | 'loop' | 'if', name: string): Label {
-    const label: Label = { name: `${name}${this.labels++}`, kind, level: this.frames.length };
+  private open(kind: 'block' | 'loop' | 'if', name: string, result?: ValType): Label {
+    const label: Label = { name: `${name}${this.labels++}`, kind, level: this.frames.length, result };
     this.frames.push({ label, height: this.stack.length, unreachable: false });
     this.code.push({ op: kind, label });
     return label;
   }
 
   private closeCheck(what: string): void {
-    const frame = this.frames.at(-1)!;
+    const frame = this.frames.at(-1)!, want = frame.label.result;
+    if (want) this.pop(what, want);
     if (!frame.unreachable && this.stack.length !== frame.height) {
-      this.fail(what, `the ${frame.label.kind} $${frame.label.name} leaves ${this.stack.length - frame.height} value(s) on the stack (${this.stack.slice(frame.height).join(' ')})`);
+      this.fail(what, `the ${frame.label.kind} $${frame.label.name} leaves ${this.stack.length - frame.height} value(s) more than its result (${this.stack.slice(frame.height).join(' ')})`);
     }
     this.stack.length = frame.height;
   }
 
   private close(): void {
     this.closeCheck('end');
-    this.frames.pop();
+    const { result } = this.frames.pop()!.label;
+    if (result) this.push(result);
     this.code.push({ op: 'end' });
   }
 
   private depth(what: string, label: Label): number {
+    if (label.result && label.kind !== 'loop') this.fail(what, `branches to $${label.name}, which has a result: not supported`);
     const at = this.frames.findIndex((f) => f.label === label);
     if (at < 1) this.fail(what, `label $${label.name} is not an enclosing block`);
     return this.frames.length - 1 - at;
@@ -335,7 +347,7 @@ function encode(out: number[], ins: Instr): void {
     case 'none': return;
     case 'local': pushU(out, ins.local!.index); return;
     case 'label': pushU(out, ins.depth!); return;
-    case 'block': out.push(BLOCKTYPE_VOID); return;
+    case 'block': out.push(ins.label!.result ? VALTYPE[ins.label!.result] : BLOCKTYPE_VOID); return;
     case 'func': pushU(out, ins.func!.index); return;
     case 'memidx': out.push(0); return;
     case 'i32': pushS(out, ins.n!); return;

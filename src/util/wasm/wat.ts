@@ -24,7 +24,7 @@ function instrText(ins: Exclude<Instr, { op: 'comment' }>): string {
     case 'none': case 'memidx': return ins.op;
     case 'local': return `${ins.op} $${ins.local!.name}`;
     case 'label': return `${ins.op} $${ins.label!.name}`;
-    case 'block': return `${ins.op} $${ins.label!.name}`;
+    case 'block': return `${ins.op} $${ins.label!.name}${ins.label!.result ? ` (result ${ins.label!.result})` : ''}`;
     case 'func': return `call $${ins.func!.name}`;
     case 'i32': return `i32.const ${ins.n}`;
     case 'f32': case 'f64': return `${ins.op} ${num(ins.n!)}`;
