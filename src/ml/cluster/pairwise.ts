@@ -15,26 +15,13 @@
 // within 2^-19 of the radius (region queries) are recomputed from the rows in float64. The results
 // equal the kd-tree's exactly.
 import type { Matrix } from '../core/matrix.ts';
-import { F32, F64, I32, V128, i32Const as i32c, localGet as get, localSet as set, localTee as tee, memoryModule, simdOp as simd, uleb } from '../../util/wasm.ts';
+import { KernelCache, ModuleBuilder, instantiate, type FunctionBuilder, type Local } from '../../util/wasm.ts';
 import { heapReplaceTop } from './kdtree.ts';
-
-// opcodes
-const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, VOID = 0x40, SELECT = 0x1b;
-const I32_LOAD = 0x28, F32_LOAD = 0x2a, F64_LOAD = 0x2b, I32_STORE = 0x36, F32_STORE = 0x38, F64_STORE = 0x39;
-const I32_ADD = 0x6a, I32_SUB = 0x6b, I32_MUL = 0x6c, I32_AND = 0x71, I32_SHL = 0x74, I32_SHR_U = 0x76;
-const I32_LT_S = 0x48, I32_LT_U = 0x49, I32_GE_U = 0x4f, I32_GT_U = 0x4b;
-const F32_EQ = 0x5b, F32_LT = 0x5d, F32_GT = 0x5e, F32_LE = 0x5f, F32_GE = 0x60;
-const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_PROMOTE = 0xbb;
-const V128_LOAD = 0x00, V128_CONST = 0x0c, F32X4_SPLAT = 0x13, F64X2_SPLAT = 0x14, I32X4_EXTRACT = 0x1b, F32X4_EXTRACT = 0x1f;
-const F32X4_EQ = 0x41, F32X4_LT = 0x43, F32X4_LE = 0x45, F32X4_GE = 0x46, V128_AND = 0x4e, V128_ANY_TRUE = 0x53;
-const STORE64_LANE = 0x5b, F32X4_DEMOTE = 0x5e, F64X2_PROMOTE = 0x5f, I32X4_SUB = 0xb1, V128_STORE = 0x0b, I8X16_SHUFFLE = 0x0d;
-const F64X2_SQRT = 0xef, F64X2_ADD = 0xf0, F64X2_SUB = 0xf1, F64X2_MUL = 0xf2;
-const f64c = (v: number): number[] => [0x44, ...new Uint8Array(Float64Array.of(v).buffer)];
-const f32c = (v: number): number[] => [0x43, ...new Uint8Array(Float32Array.of(v).buffer)];
-const mem = (op: number, align: number, offset: number): number[] => [op, align, ...uleb(offset)];
 
 /** column pairs whose distances to one row are computed together (independent dependency chains) */
 const GROUP = 2;
+
+type P<K extends string> = Record<K, Local>;
 
 /**
  * dist(i0, i1, p0, p1, tail, n4, XP, D): for rows i in [i0, i1), the distances to the columns of
@@ -42,155 +29,160 @@ const GROUP = 2;
  * `tail`, also column 2 * p1 alone (the odd last column). XP holds the rows in pairs,
  * dimension-interleaved: pair p, dim t -> [x(2p, t), x(2p+1, t)].
  */
-function distFunction(d: number) {
-  const I0 = 0, I1 = 1, P0 = 2, P1 = 3, TAIL = 4, N4 = 5, XP = 6, DB = 7;
-  const I = 8, RA = 9, P = 10, QX = 11, DR = 12, DC = 13, TMP = 14, N8 = 15;
-  const XS = 16, ACC = XS + d, E = ACC + GROUP, V = E + 1;
-  const c: number[] = [];
+function distBody(f: FunctionBuilder, a: P<'i0' | 'i1' | 'p0' | 'p1' | 'tail' | 'n4' | 'xp' | 'db'>, d: number): void {
+  const i = f.local('i32', 'i'), ra = f.local('i32', 'rowAt'), p = f.local('i32', 'pair'), qx = f.local('i32', 'pairAt');
+  const dr = f.local('i32', 'rowOut'), dc = f.local('i32', 'colOut'), tmp = f.local('i32', 'tmp'), n8 = f.local('i32', 'n8');
+  const xs = f.locals('v128', d, 'x'), acc = f.locals('v128', GROUP, 'acc'), e = f.local('v128', 'e'), v = f.local('v128', 'v');
+  /** the distances of row i to g pairs of columns (or, tailOnly, to the last column alone) */
   const pairs = (g: number, tailOnly: boolean) => {
     for (let t = 0; t < d; t++) {
       for (let q = 0; q < g; q++) {
-        c.push(...get(XS + t), ...get(QX), ...simd(V128_LOAD, 4, ...uleb((q * d + t) * 16)), ...simd(F64X2_SUB), ...tee(E), ...get(E), ...simd(F64X2_MUL));
-        if (t > 0) c.push(...get(ACC + q), ...simd(F64X2_ADD));
-        c.push(...set(ACC + q));
+        f.get(xs[t]!).get(qx).mem('v128.load', (q * d + t) * 16).op('f64x2.sub').tee(e).get(e).op('f64x2.mul');
+        if (t > 0) f.get(acc[q]!).op('f64x2.add');
+        f.set(acc[q]!);
       }
     }
-    c.push(...get(DC), ...set(TMP));
+    f.get(dc).set(tmp);
     for (let q = 0; q < g; q++) {
-      c.push(...get(ACC + q), ...simd(F64X2_SQRT), ...simd(F32X4_DEMOTE), ...set(V));
+      f.get(acc[q]!).op('f64x2.sqrt', 'f32x4.demote_f64x2_zero').set(v);
       if (tailOnly) {
-        c.push(...get(DR), ...get(V), ...simd(F32X4_EXTRACT, 0), ...mem(F32_STORE, 2, 0));
-        c.push(...get(TMP), ...get(V), ...simd(F32X4_EXTRACT, 0), ...mem(F32_STORE, 2, 0));
+        f.get(dr).get(v).lane('f32x4.extract_lane', 0).mem('f32.store');
+        f.get(tmp).get(v).lane('f32x4.extract_lane', 0).mem('f32.store');
         continue;
       }
-      // row i: both columns at once; columns 2p and 2p+1: one value each (the mirrored half)
-      c.push(...get(DR), ...get(V), ...simd(STORE64_LANE, 2, ...uleb(q * 8), 0));
-      c.push(...get(TMP), ...get(V), ...simd(F32X4_EXTRACT, 0), ...mem(F32_STORE, 2, 0));
-      c.push(...get(TMP), ...get(N4), I32_ADD, ...get(V), ...simd(F32X4_EXTRACT, 1), ...mem(F32_STORE, 2, 0));
-      c.push(...get(TMP), ...get(N8), I32_ADD, ...set(TMP));
+      f.comment('row i: both columns at once; columns 2p and 2p+1: one value each (the mirrored half)');
+      f.get(dr).get(v).storeLane('v128.store64_lane', 0, q * 8, 4);
+      f.get(tmp).get(v).lane('f32x4.extract_lane', 0).mem('f32.store');
+      f.get(tmp).get(a.n4).op('i32.add').get(v).lane('f32x4.extract_lane', 1).mem('f32.store');
+      f.get(tmp).get(n8).op('i32.add').set(tmp);
     }
   };
-  const advance = (g: number) => c.push(
-    ...get(P), ...i32c(g), I32_ADD, ...set(P),
-    ...get(QX), ...i32c(g * d * 16), I32_ADD, ...set(QX),
-    ...get(DR), ...i32c(g * 8), I32_ADD, ...set(DR),
-    ...get(DC), ...get(N8), ...i32c(g), I32_MUL, I32_ADD, ...set(DC),
-  );
-  c.push(...get(N4), ...i32c(1), I32_SHL, ...set(N8));
-  c.push(...get(I0), ...set(I));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...get(I1), I32_GE_U, BR_IF, 1);
-  // row i's values, splat: RA = XP + (i >> 1) * d * 16 + (i & 1) * 8
-  c.push(...get(XP), ...get(I), ...i32c(1), I32_SHR_U, ...i32c(d * 16), I32_MUL, I32_ADD, ...get(I), ...i32c(1), I32_AND, ...i32c(3), I32_SHL, I32_ADD, ...set(RA));
-  for (let t = 0; t < d; t++) c.push(...get(RA), ...mem(F64_LOAD, 3, t * 16), ...simd(F64X2_SPLAT), ...set(XS + t));
-  // p = max(p0, i >> 1)
-  c.push(...get(P0), ...get(I), ...i32c(1), I32_SHR_U, ...tee(TMP), ...get(P0), ...get(TMP), I32_GT_U, SELECT, ...set(P));
-  c.push(...get(XP), ...get(P), ...i32c(d * 16), I32_MUL, I32_ADD, ...set(QX));
-  c.push(...get(DB), ...get(I), ...get(N4), I32_MUL, I32_ADD, ...get(P), ...i32c(3), I32_SHL, I32_ADD, ...set(DR));
-  c.push(...get(DB), ...get(P), ...get(N8), I32_MUL, I32_ADD, ...get(I), ...i32c(2), I32_SHL, I32_ADD, ...set(DC));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(P), ...i32c(GROUP), I32_ADD, ...get(P1), I32_GT_U, BR_IF, 1);
-  pairs(GROUP, false);
-  advance(GROUP);
-  c.push(BR, 0, END, END);
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(P), ...get(P1), I32_GE_U, BR_IF, 1);
-  pairs(1, false);
-  advance(1);
-  c.push(BR, 0, END, END);
-  c.push(...get(TAIL), IF, VOID);
-  pairs(1, true);
-  c.push(END);
-  c.push(...get(I), ...i32c(1), I32_ADD, ...set(I));
-  c.push(BR, 0, END, END);
-  return { name: 'dist', params: 8, locals: [[8, I32], [d + GROUP + 2, V128]] as [number, number][], code: c };
+  const advance = (g: number) => {
+    f.get(p).i32(g).op('i32.add').set(p);
+    f.get(qx).i32(g * d * 16).op('i32.add').set(qx);
+    f.get(dr).i32(g * 8).op('i32.add').set(dr);
+    f.get(dc).get(n8).i32(g).op('i32.mul', 'i32.add').set(dc);
+  };
+  f.get(a.n4).i32(1).op('i32.shl').set(n8);
+  f.get(a.i0).set(i);
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(i).get(a.i1).op('i32.ge_u').brIf(rowsDone);
+    f.comment("row i's values, splat: rowAt = XP + (i >> 1) * d * 16 + (i & 1) * 8");
+    f.get(a.xp).get(i).i32(1).op('i32.shr_u').i32(d * 16).op('i32.mul', 'i32.add').get(i).i32(1).op('i32.and').i32(3).op('i32.shl', 'i32.add').set(ra);
+    for (let t = 0; t < d; t++) f.get(ra).mem('f64.load', t * 16).op('f64x2.splat').set(xs[t]!);
+    f.comment('pair = max(p0, i >> 1)');
+    f.get(a.p0).get(i).i32(1).op('i32.shr_u').tee(tmp).get(a.p0).get(tmp).op('i32.gt_u', 'select').set(p);
+    f.get(a.xp).get(p).i32(d * 16).op('i32.mul', 'i32.add').set(qx);
+    f.get(a.db).get(i).get(a.n4).op('i32.mul', 'i32.add').get(p).i32(3).op('i32.shl', 'i32.add').set(dr);
+    f.get(a.db).get(p).get(n8).op('i32.mul', 'i32.add').get(i).i32(2).op('i32.shl', 'i32.add').set(dc);
+    f.block((groupsDone) => f.loop((nextGroup) => {
+      f.get(p).i32(GROUP).op('i32.add').get(a.p1).op('i32.gt_u').brIf(groupsDone);
+      pairs(GROUP, false);
+      advance(GROUP);
+      f.br(nextGroup);
+    }));
+    f.block((pairsDone) => f.loop((nextPair) => {
+      f.get(p).get(a.p1).op('i32.ge_u').brIf(pairsDone);
+      pairs(1, false);
+      advance(1);
+      f.br(nextPair);
+    }));
+    f.get(a.tail).if_(() => pairs(1, true));
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.br(nextRow);
+  }));
 }
 
 /** rows whose cluster sums are accumulated together: each member index is read once for all of
  *  them, and their sums are independent dependency chains */
 const SUM_ROWS = 8;
 
+const SUMS_PARAMS = { db: 'i32', n4: 'i32', i0: 'i32', i1: 'i32', members: 'i32', starts: 'i32', k: 'i32', out: 'i32' } as const;
+
 /**
  * sumsBlock / sumsRow(D, n4, i0, i1, members, starts, k, out): for rows i in [i0, i1), R at a time,
  * out[i * k + c] = sum of D[i][j] over the members j of cluster c (ascending), as float64.
  * members holds byte offsets j * 4; starts[c] .. starts[c + 1] are byte addresses into it.
  */
-function sumsFunction(R: number, name: string) {
-  const DB = 0, N4 = 1, I0 = 2, I1 = 3, ST = 5, K = 6, OUT = 7;
-  const I = 8, C = 9, SP = 10, T = 11, EN = 12, M = 13, K8 = 14, B = 15, O = B + R, ACC = O + R;
-  const c: number[] = [];
-  c.push(...get(K), ...i32c(3), I32_SHL, ...set(K8));
-  c.push(...get(I0), ...set(I));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...i32c(R), I32_ADD, ...get(I1), I32_GT_U, BR_IF, 1);
-  for (let r = 0; r < R; r++) {
-    c.push(...get(DB), ...get(I), ...i32c(r), I32_ADD, ...get(N4), I32_MUL, I32_ADD, ...set(B + r));
-    c.push(...get(OUT), ...get(I), ...i32c(r), I32_ADD, ...get(K8), I32_MUL, I32_ADD, ...set(O + r));
-  }
-  c.push(...get(ST), ...set(SP), ...i32c(0), ...set(C));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(C), ...get(K), I32_GE_U, BR_IF, 1);
-  c.push(...get(SP), ...mem(I32_LOAD, 2, 0), ...set(T), ...get(SP), ...mem(I32_LOAD, 2, 4), ...set(EN));
-  for (let r = 0; r < R; r++) c.push(...f64c(0), ...set(ACC + r));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(T), ...get(EN), I32_GE_U, BR_IF, 1);
-  c.push(...get(T), ...mem(I32_LOAD, 2, 0), ...set(M));
-  for (let r = 0; r < R; r++) c.push(...get(ACC + r), ...get(B + r), ...get(M), I32_ADD, ...mem(F32_LOAD, 2, 0), F64_PROMOTE, F64_ADD, ...set(ACC + r));
-  c.push(...get(T), ...i32c(4), I32_ADD, ...set(T));
-  c.push(BR, 0, END, END);
-  for (let r = 0; r < R; r++) c.push(...get(O + r), ...get(ACC + r), ...mem(F64_STORE, 3, 0), ...get(O + r), ...i32c(8), I32_ADD, ...set(O + r));
-  c.push(...get(SP), ...i32c(4), I32_ADD, ...set(SP), ...get(C), ...i32c(1), I32_ADD, ...set(C));
-  c.push(BR, 0, END, END);
-  c.push(...get(I), ...i32c(R), I32_ADD, ...set(I));
-  c.push(BR, 0, END, END);
-  return { name, params: 8, locals: [[7 + 2 * R, I32], [R, F64]] as [number, number][], code: c };
+function sumsBody(f: FunctionBuilder, a: P<keyof typeof SUMS_PARAMS>, R: number): void {
+  const i = f.local('i32', 'i'), c = f.local('i32', 'c'), sp = f.local('i32', 'startAt'), t = f.local('i32', 't');
+  const en = f.local('i32', 'end'), m = f.local('i32', 'member'), k8 = f.local('i32', 'k8');
+  const b = f.locals('i32', R, 'row'), o = f.locals('i32', R, 'out'), acc = f.locals('f64', R, 'acc');
+  f.get(a.k).i32(3).op('i32.shl').set(k8);
+  f.get(a.i0).set(i);
+  f.block((rowsDone) => f.loop((nextRows) => {
+    f.get(i).i32(R).op('i32.add').get(a.i1).op('i32.gt_u').brIf(rowsDone);
+    for (let r = 0; r < R; r++) {
+      f.get(a.db).get(i).i32(r).op('i32.add').get(a.n4).op('i32.mul', 'i32.add').set(b[r]!);
+      f.get(a.out).get(i).i32(r).op('i32.add').get(k8).op('i32.mul', 'i32.add').set(o[r]!);
+    }
+    f.get(a.starts).set(sp).i32(0).set(c);
+    f.block((clustersDone) => f.loop((nextCluster) => {
+      f.get(c).get(a.k).op('i32.ge_u').brIf(clustersDone);
+      f.get(sp).mem('i32.load').set(t).get(sp).mem('i32.load', 4).set(en);
+      for (let r = 0; r < R; r++) f.f64(0).set(acc[r]!);
+      f.block((membersDone) => f.loop((nextMember) => {
+        f.get(t).get(en).op('i32.ge_u').brIf(membersDone);
+        f.get(t).mem('i32.load').set(m);
+        for (let r = 0; r < R; r++) f.get(acc[r]!).get(b[r]!).get(m).op('i32.add').mem('f32.load').op('f64.promote_f32', 'f64.add').set(acc[r]!);
+        f.get(t).i32(4).op('i32.add').set(t);
+        f.br(nextMember);
+      }));
+      for (let r = 0; r < R; r++) f.get(o[r]!).get(acc[r]!).mem('f64.store').get(o[r]!).i32(8).op('i32.add').set(o[r]!);
+      f.get(sp).i32(4).op('i32.add').set(sp).get(c).i32(1).op('i32.add').set(c);
+      f.br(nextCluster);
+    }));
+    f.get(i).i32(R).op('i32.add').set(i);
+    f.br(nextRows);
+  }));
 }
 
 /**
  * addRows(rows, count, n, acc): acc[i] += D[row][i] for every i < n and each of the `count` rows
  * whose byte offsets are at `rows` (in order): four distances per load, two float64 lanes per add.
  */
-function addRowsFunction() {
-  const RS = 0, CNT = 1, N = 2, ACCP = 3, R = 4, P = 5, A = 6, STOP = 7, STOP4 = 8, V4 = 9;
-  const c: number[] = [];
-  const shuffleHigh = simd(I8X16_SHUFFLE, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
-  c.push(...get(RS), ...get(CNT), ...i32c(2), I32_SHL, I32_ADD, ...set(STOP));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(RS), ...get(STOP), I32_GE_U, BR_IF, 1);
-  c.push(...get(RS), ...mem(I32_LOAD, 2, 0), ...tee(P), ...get(N), ...i32c(-4), I32_AND, ...i32c(2), I32_SHL, I32_ADD, ...set(STOP4));
-  c.push(...get(ACCP), ...set(A));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(P), ...get(STOP4), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...simd(V128_LOAD, 2, 0), ...set(V4));
-  c.push(...get(A), ...get(A), ...simd(V128_LOAD, 3, 0), ...get(V4), ...simd(F64X2_PROMOTE), ...simd(F64X2_ADD), ...simd(V128_STORE, 3, 0));
-  c.push(...get(A), ...get(A), ...simd(V128_LOAD, 3, 16), ...get(V4), ...get(V4), ...shuffleHigh, ...simd(F64X2_PROMOTE), ...simd(F64X2_ADD), ...simd(V128_STORE, 3, 16));
-  c.push(...get(P), ...i32c(16), I32_ADD, ...set(P), ...get(A), ...i32c(32), I32_ADD, ...set(A));
-  c.push(BR, 0, END, END);
-  // the last n % 4 distances
-  c.push(...get(RS), ...mem(I32_LOAD, 2, 0), ...get(N), ...i32c(2), I32_SHL, I32_ADD, ...set(R));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(P), ...get(R), I32_GE_U, BR_IF, 1);
-  c.push(...get(A), ...get(A), ...mem(F64_LOAD, 3, 0), ...get(P), ...mem(F32_LOAD, 2, 0), F64_PROMOTE, F64_ADD, ...mem(F64_STORE, 3, 0));
-  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), ...get(A), ...i32c(8), I32_ADD, ...set(A));
-  c.push(BR, 0, END, END);
-  c.push(...get(RS), ...i32c(4), I32_ADD, ...set(RS));
-  c.push(BR, 0, END, END);
-  return { name: 'addRows', params: 4, locals: [[5, I32], [1, V128]] as [number, number][], code: c };
+function addRowsBody(f: FunctionBuilder, a: P<'rows' | 'count' | 'n' | 'acc'>): void {
+  const end = f.local('i32', 'rowEnd'), p = f.local('i32', 'p'), at = f.local('i32', 'at');
+  const stop = f.local('i32', 'stop'), stop4 = f.local('i32', 'stop4'), v4 = f.local('v128', 'v4');
+  const high = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
+  f.get(a.rows).get(a.count).i32(2).op('i32.shl', 'i32.add').set(stop);
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(a.rows).get(stop).op('i32.ge_u').brIf(rowsDone);
+    f.get(a.rows).mem('i32.load').tee(p).get(a.n).i32(-4).op('i32.and').i32(2).op('i32.shl', 'i32.add').set(stop4);
+    f.get(a.acc).set(at);
+    f.block((quadsDone) => f.loop((nextQuad) => {
+      f.get(p).get(stop4).op('i32.ge_u').brIf(quadsDone);
+      f.get(p).mem('v128.load', 0, 4).set(v4);
+      f.get(at).get(at).mem('v128.load', 0, 8).get(v4).op('f64x2.promote_low_f32x4', 'f64x2.add').mem('v128.store', 0, 8);
+      f.get(at).get(at).mem('v128.load', 16, 8).get(v4).get(v4).shuffle(high).op('f64x2.promote_low_f32x4', 'f64x2.add').mem('v128.store', 16, 8);
+      f.get(p).i32(16).op('i32.add').set(p).get(at).i32(32).op('i32.add').set(at);
+      f.br(nextQuad);
+    }));
+    f.comment('the last n % 4 distances');
+    f.get(a.rows).mem('i32.load').get(a.n).i32(2).op('i32.shl', 'i32.add').set(end);
+    f.block((restDone) => f.loop((nextOne) => {
+      f.get(p).get(end).op('i32.ge_u').brIf(restDone);
+      f.get(at).get(at).mem('f64.load').get(p).mem('f32.load').op('f64.promote_f32', 'f64.add').mem('f64.store');
+      f.get(p).i32(4).op('i32.add').set(p).get(at).i32(8).op('i32.add').set(at);
+      f.br(nextOne);
+    }));
+    f.get(a.rows).i32(4).op('i32.add').set(a.rows);
+    f.br(nextRow);
+  }));
 }
 
 /** apply(acc, n, k8, from8, to8, sums): sums[i][from] -= acc[i], sums[i][to] += acc[i] for every i < n. */
-function applyFunction() {
-  const ACCP = 0, N = 1, K8 = 2, F8 = 3, T8 = 4, OUT = 5, I = 6, P = 7, A = 8, X = 9, V = 10;
-  const c: number[] = [];
-  c.push(...i32c(0), ...set(I), ...get(ACCP), ...set(P), ...get(OUT), ...set(A));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...get(N), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...mem(F64_LOAD, 3, 0), ...set(V));
-  c.push(...get(A), ...get(F8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_SUB, ...mem(F64_STORE, 3, 0));
-  c.push(...get(A), ...get(T8), I32_ADD, ...tee(X), ...get(X), ...mem(F64_LOAD, 3, 0), ...get(V), F64_ADD, ...mem(F64_STORE, 3, 0));
-  c.push(...get(P), ...i32c(8), I32_ADD, ...set(P), ...get(A), ...get(K8), I32_ADD, ...set(A), ...get(I), ...i32c(1), I32_ADD, ...set(I));
-  c.push(BR, 0, END, END);
-  return { name: 'apply', params: 6, locals: [[4, I32], [1, F64]] as [number, number][], code: c };
+function applyBody(f: FunctionBuilder, a: P<'acc' | 'n' | 'k8' | 'from8' | 'to8' | 'sums'>): void {
+  const i = f.local('i32', 'i'), p = f.local('i32', 'p'), at = f.local('i32', 'at'), x = f.local('i32', 'x'), v = f.local('f64', 'v');
+  f.i32(0).set(i).get(a.acc).set(p).get(a.sums).set(at);
+  f.block((done) => f.loop((next) => {
+    f.get(i).get(a.n).op('i32.ge_u').brIf(done);
+    f.get(p).mem('f64.load').set(v);
+    f.get(at).get(a.from8).op('i32.add').tee(x).get(x).mem('f64.load').get(v).op('f64.sub').mem('f64.store');
+    f.get(at).get(a.to8).op('i32.add').tee(x).get(x).mem('f64.load').get(v).op('f64.add').mem('f64.store');
+    f.get(p).i32(8).op('i32.add').set(p).get(at).get(a.k8).op('i32.add').set(at).get(i).i32(1).op('i32.add').set(i);
+    f.br(next);
+  }));
 }
 
 /**
@@ -199,136 +191,163 @@ function applyFunction() {
  * only a group with a smaller one is inserted value by value), then how many values are below T,
  * how many equal it and the first column that does. out[i]: [T float32, below, ties, first] (16 bytes).
  */
-function kthFunction() {
-  const DB = 0, N = 1, I0 = 2, I1 = 3, K = 4, HP = 5, OUT = 6;
-  const I = 7, P = 8, STOP = 9, STOP4 = 10, ROW = 11, POS = 12, CH = 13, H = 14, FT = 15, LANE = 16, BELOW = 17, TIES = 18;
-  const TOP = 19, V = 20, CV = 21, RV = 22;
-  const TV = 23, X4 = 24, AB = 25, AT = 26, EQ = 27;
-  const c: number[] = [];
-  // heap[0] := v, sifted down (a child larger than v moves up; the larger child first)
+function kthBody(f: FunctionBuilder, a: P<'db' | 'n' | 'i0' | 'i1' | 'k' | 'heap' | 'out'>): void {
+  const i = f.local('i32', 'i'), p = f.local('i32', 'p'), stop = f.local('i32', 'stop'), stop4 = f.local('i32', 'stop4');
+  const row = f.local('i32', 'row'), pos = f.local('i32', 'pos'), ch = f.local('i32', 'child'), h = f.local('i32', 'h');
+  const ft = f.local('i32', 'firstTie');
+  const below = f.local('i32', 'below'), ties = f.local('i32', 'ties');
+  const top = f.local('f32', 'top'), v = f.local('f32', 'v'), cv = f.local('f32', 'childV'), rv = f.local('f32', 'rightV');
+  const tv = f.local('v128', 'topV'), x4 = f.local('v128', 'x4'), ab = f.local('v128', 'belowV'), at = f.local('v128', 'tiesV'), eq = f.local('v128', 'eq');
+  /** the address of heap[idx] */
+  const heapAt = (idx: Local) => f.get(a.heap).get(idx).i32(2).op('i32.shl', 'i32.add');
+  /** heap[0] := v, sifted down (a child larger than v moves up; the larger child first) */
   const insert = () => {
-    c.push(...i32c(0), ...set(POS));
-    c.push(BLOCK, VOID, LOOP, VOID);
-    c.push(...get(POS), ...i32c(1), I32_SHL, ...i32c(1), I32_ADD, ...tee(CH), ...get(K), I32_GE_U, BR_IF, 1);
-    c.push(...get(HP), ...get(CH), ...i32c(2), I32_SHL, I32_ADD, ...mem(F32_LOAD, 2, 0), ...set(CV));
-    // right child, when there is one and it is larger
-    c.push(...get(CH), ...i32c(1), I32_ADD, ...get(K), I32_LT_U, IF, VOID);
-    c.push(...get(HP), ...get(CH), ...i32c(2), I32_SHL, I32_ADD, ...mem(F32_LOAD, 2, 4), ...tee(RV), ...get(CV), F32_GT, IF, VOID);
-    c.push(...get(RV), ...set(CV), ...get(CH), ...i32c(1), I32_ADD, ...set(CH));
-    c.push(END, END);
-    c.push(...get(CV), ...get(V), F32_LE, BR_IF, 1);
-    c.push(...get(HP), ...get(POS), ...i32c(2), I32_SHL, I32_ADD, ...get(CV), ...mem(F32_STORE, 2, 0));
-    c.push(...get(CH), ...set(POS));
-    c.push(BR, 0, END, END);
-    c.push(...get(HP), ...get(POS), ...i32c(2), I32_SHL, I32_ADD, ...get(V), ...mem(F32_STORE, 2, 0));
-    c.push(...get(HP), ...mem(F32_LOAD, 2, 0), ...set(TOP));
+    f.i32(0).set(pos);
+    f.block((placed) => f.loop((down) => {
+      f.get(pos).i32(1).op('i32.shl').i32(1).op('i32.add').tee(ch).get(a.k).op('i32.ge_u').brIf(placed);
+      heapAt(ch).mem('f32.load').set(cv);
+      f.comment('the right child, when there is one and it is larger');
+      f.get(ch).i32(1).op('i32.add').get(a.k).op('i32.lt_u').if_(() => {
+        heapAt(ch).mem('f32.load', 4).tee(rv).get(cv).op('f32.gt').if_(() => {
+          f.get(rv).set(cv).get(ch).i32(1).op('i32.add').set(ch);
+        });
+      });
+      f.get(cv).get(v).op('f32.le').brIf(placed);
+      heapAt(pos).get(cv).mem('f32.store');
+      f.get(ch).set(pos);
+      f.br(down);
+    }));
+    heapAt(pos).get(v).mem('f32.store');
+    f.get(a.heap).mem('f32.load').set(top);
   };
-  // v = value at p; if v < top: insert
+  /** v = the value at p + offset; if v < top: insert */
   const scalar = (offset: number) => {
-    c.push(...get(P), ...mem(F32_LOAD, 2, offset), ...tee(V), ...get(TOP), F32_LT, IF, VOID);
-    insert();
-    c.push(END);
+    f.get(p).mem('f32.load', offset).tee(v).get(top).op('f32.lt').if_(insert);
   };
+  /** the first column equal to T (the caller knows one of the four is) */
   const tieCheck = (offset: number, lane: number) => {
-    // first column equal to T (the caller knows one of the four is)
-    c.push(...get(FT), ...i32c(0), I32_LT_S, IF, VOID);
-    c.push(...get(P), ...mem(F32_LOAD, 2, offset), ...get(TOP), F32_EQ, IF, VOID);
-    c.push(...get(P), ...get(ROW), I32_SUB, ...i32c(2), I32_SHR_U, ...i32c(lane), I32_ADD, ...set(FT));
-    c.push(END, END);
+    f.get(ft).i32(0).op('i32.lt_s').if_(() => {
+      f.get(p).mem('f32.load', offset).get(top).op('f32.eq').if_(() => {
+        f.get(p).get(row).op('i32.sub').i32(2).op('i32.shr_u').i32(lane).op('i32.add').set(ft);
+      });
+    });
   };
-  c.push(...get(I0), ...set(I));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...get(I1), I32_GE_U, BR_IF, 1);
-  c.push(...get(DB), ...get(I), ...get(N), I32_MUL, ...i32c(2), I32_SHL, I32_ADD, ...tee(ROW), ...set(P));
-  c.push(...get(ROW), ...get(N), ...i32c(2), I32_SHL, I32_ADD, ...set(STOP));
-  c.push(...get(ROW), ...get(N), ...i32c(-4), I32_AND, ...i32c(2), I32_SHL, I32_ADD, ...set(STOP4));
-  // heap := +inf
-  c.push(...i32c(0), ...set(H));
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(H), ...get(K), I32_GE_U, BR_IF, 1);
-  c.push(...get(HP), ...get(H), ...i32c(2), I32_SHL, I32_ADD, ...f32c(Infinity), ...mem(F32_STORE, 2, 0));
-  c.push(...get(H), ...i32c(1), I32_ADD, ...set(H), BR, 0, END, END);
-  c.push(...f32c(Infinity), ...tee(TOP), ...simd(F32X4_SPLAT), ...set(TV));
-  // pass 1: the k smallest
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP4), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...simd(V128_LOAD, 2, 0), ...get(TV), ...simd(F32X4_LT), ...simd(V128_ANY_TRUE), IF, VOID);
-  for (let l = 0; l < 4; l++) scalar(4 * l);
-  c.push(...get(TOP), ...simd(F32X4_SPLAT), ...set(TV));
-  c.push(END);
-  c.push(...get(P), ...i32c(16), I32_ADD, ...set(P), BR, 0, END, END);
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP), I32_GE_U, BR_IF, 1);
-  scalar(0);
-  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), BR, 0, END, END);
-  // pass 2: below T, equal to T, first equal
-  c.push(...get(TOP), ...simd(F32X4_SPLAT), ...set(TV));
-  c.push(...simd(V128_CONST, ...new Array(16).fill(0)), ...tee(AB), ...set(AT));
-  c.push(...i32c(-1), ...set(FT), ...i32c(0), ...tee(BELOW), ...set(TIES));
-  c.push(...get(ROW), ...set(P));
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP4), I32_GE_U, BR_IF, 1);
-  c.push(...get(AB), ...get(P), ...simd(V128_LOAD, 2, 0), ...tee(X4), ...get(TV), ...simd(F32X4_LT), ...simd(I32X4_SUB), ...set(AB));
-  c.push(...get(AT), ...get(X4), ...get(TV), ...simd(F32X4_EQ), ...tee(EQ), ...simd(I32X4_SUB), ...set(AT));
-  c.push(...get(EQ), ...simd(V128_ANY_TRUE), IF, VOID);
-  for (let l = 0; l < 4; l++) tieCheck(4 * l, l);
-  c.push(END);
-  c.push(...get(P), ...i32c(16), I32_ADD, ...set(P), BR, 0, END, END);
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...mem(F32_LOAD, 2, 0), ...tee(V), ...get(TOP), F32_LT, ...get(BELOW), I32_ADD, ...set(BELOW));
-  c.push(...get(V), ...get(TOP), F32_EQ, ...get(TIES), I32_ADD, ...set(TIES));
-  c.push(...get(V), ...get(TOP), F32_EQ, IF, VOID);
-  tieCheck(0, 0);
-  c.push(END);
-  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), BR, 0, END, END);
-  // a true lane of a comparison is -1: subtracting masks counts up
-  for (let l = 0; l < 4; l++) {
-    c.push(...get(BELOW), ...get(AB), ...simd(I32X4_EXTRACT, l), I32_ADD, ...set(BELOW));
-    c.push(...get(TIES), ...get(AT), ...simd(I32X4_EXTRACT, l), I32_ADD, ...set(TIES));
-  }
-  c.push(...get(OUT), ...get(I), ...i32c(4), I32_SHL, I32_ADD, ...set(H));
-  c.push(...get(H), ...get(TOP), ...mem(F32_STORE, 2, 0));
-  c.push(...get(H), ...get(BELOW), ...mem(I32_STORE, 2, 4));
-  c.push(...get(H), ...get(TIES), ...mem(I32_STORE, 2, 8));
-  c.push(...get(H), ...get(FT), ...mem(I32_STORE, 2, 12));
-  c.push(...get(I), ...i32c(1), I32_ADD, ...set(I));
-  c.push(BR, 0, END, END);
-  return { name: 'kth', params: 7, locals: [[12, I32], [4, F32], [5, V128]] as [number, number][], code: c };
+  f.get(a.i0).set(i);
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(i).get(a.i1).op('i32.ge_u').brIf(rowsDone);
+    f.get(a.db).get(i).get(a.n).op('i32.mul').i32(2).op('i32.shl', 'i32.add').tee(row).set(p);
+    f.get(row).get(a.n).i32(2).op('i32.shl', 'i32.add').set(stop);
+    f.get(row).get(a.n).i32(-4).op('i32.and').i32(2).op('i32.shl', 'i32.add').set(stop4);
+    f.comment('heap := +inf');
+    f.i32(0).set(h);
+    f.block((filled) => f.loop((fill) => {
+      f.get(h).get(a.k).op('i32.ge_u').brIf(filled);
+      heapAt(h).f32(Infinity).mem('f32.store');
+      f.get(h).i32(1).op('i32.add').set(h).br(fill);
+    }));
+    f.f32(Infinity).tee(top).op('f32x4.splat').set(tv);
+    f.comment('pass 1: the k smallest');
+    f.block((quadsDone) => f.loop((nextQuad) => {
+      f.get(p).get(stop4).op('i32.ge_u').brIf(quadsDone);
+      f.get(p).mem('v128.load', 0, 4).get(tv).op('f32x4.lt', 'v128.any_true').if_(() => {
+        for (let l = 0; l < 4; l++) scalar(4 * l);
+        f.get(top).op('f32x4.splat').set(tv);
+      });
+      f.get(p).i32(16).op('i32.add').set(p).br(nextQuad);
+    }));
+    f.block((restDone) => f.loop((nextOne) => {
+      f.get(p).get(stop).op('i32.ge_u').brIf(restDone);
+      scalar(0);
+      f.get(p).i32(4).op('i32.add').set(p).br(nextOne);
+    }));
+    f.comment('pass 2: below T, equal to T, first equal');
+    f.get(top).op('f32x4.splat').set(tv);
+    f.v128zero().tee(ab).set(at);
+    f.i32(-1).set(ft).i32(0).tee(below).set(ties);
+    f.get(row).set(p);
+    f.block((quadsDone) => f.loop((nextQuad) => {
+      f.get(p).get(stop4).op('i32.ge_u').brIf(quadsDone);
+      f.get(ab).get(p).mem('v128.load', 0, 4).tee(x4).get(tv).op('f32x4.lt', 'i32x4.sub').set(ab);
+      f.get(at).get(x4).get(tv).op('f32x4.eq').tee(eq).op('i32x4.sub').set(at);
+      f.get(eq).op('v128.any_true').if_(() => { for (let l = 0; l < 4; l++) tieCheck(4 * l, l); });
+      f.get(p).i32(16).op('i32.add').set(p).br(nextQuad);
+    }));
+    f.block((restDone) => f.loop((nextOne) => {
+      f.get(p).get(stop).op('i32.ge_u').brIf(restDone);
+      f.get(p).mem('f32.load').tee(v).get(top).op('f32.lt').get(below).op('i32.add').set(below);
+      f.get(v).get(top).op('f32.eq').get(ties).op('i32.add').set(ties);
+      f.get(v).get(top).op('f32.eq').if_(() => tieCheck(0, 0));
+      f.get(p).i32(4).op('i32.add').set(p).br(nextOne);
+    }));
+    f.comment('a true lane of a comparison is -1: subtracting masks counts up');
+    for (let l = 0; l < 4; l++) {
+      f.get(below).get(ab).lane('i32x4.extract_lane', l).op('i32.add').set(below);
+      f.get(ties).get(at).lane('i32x4.extract_lane', l).op('i32.add').set(ties);
+    }
+    f.get(a.out).get(i).i32(4).op('i32.shl', 'i32.add').set(h);
+    f.get(h).get(top).mem('f32.store');
+    f.get(h).get(below).mem('i32.store', 4);
+    f.get(h).get(ties).mem('i32.store', 8);
+    f.get(h).get(ft).mem('i32.store', 12);
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.br(nextRow);
+  }));
 }
 
 /**
  * count(D, n, i0, i1, lohi, out): for rows i in [i0, i1), how many values are below lo and how
  * many lie in [lo, hi] (lo and hi: two float32 at `lohi`). out[i]: [below, band] (8 bytes).
  */
-function countFunction() {
-  const DB = 0, N = 1, I0 = 2, I1 = 3, LH = 4, OUT = 5;
-  const I = 6, P = 7, STOP = 8, STOP4 = 9, BELOW = 10, BAND = 11, H = 12;
-  const LO = 13, HI = 14, V = 15;
-  const LO4 = 16, HI4 = 17, X4 = 18, AB = 19, AN = 20;
-  const c: number[] = [];
-  c.push(...get(LH), ...mem(F32_LOAD, 2, 0), ...tee(LO), ...simd(F32X4_SPLAT), ...set(LO4));
-  c.push(...get(LH), ...mem(F32_LOAD, 2, 4), ...tee(HI), ...simd(F32X4_SPLAT), ...set(HI4));
-  c.push(...get(I0), ...set(I));
-  c.push(BLOCK, VOID, LOOP, VOID);
-  c.push(...get(I), ...get(I1), I32_GE_U, BR_IF, 1);
-  c.push(...get(DB), ...get(I), ...get(N), I32_MUL, ...i32c(2), I32_SHL, I32_ADD, ...tee(P));
-  c.push(...get(N), ...i32c(2), I32_SHL, I32_ADD, ...set(STOP));
-  c.push(...get(P), ...get(N), ...i32c(-4), I32_AND, ...i32c(2), I32_SHL, I32_ADD, ...set(STOP4));
-  c.push(...simd(V128_CONST, ...new Array(16).fill(0)), ...tee(AB), ...set(AN));
-  c.push(...i32c(0), ...tee(BELOW), ...set(BAND));
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP4), I32_GE_U, BR_IF, 1);
-  c.push(...get(AB), ...get(P), ...simd(V128_LOAD, 2, 0), ...tee(X4), ...get(LO4), ...simd(F32X4_LT), ...simd(I32X4_SUB), ...set(AB));
-  c.push(...get(AN), ...get(X4), ...get(LO4), ...simd(F32X4_GE), ...get(X4), ...get(HI4), ...simd(F32X4_LE), ...simd(V128_AND), ...simd(I32X4_SUB), ...set(AN));
-  c.push(...get(P), ...i32c(16), I32_ADD, ...set(P), BR, 0, END, END);
-  c.push(BLOCK, VOID, LOOP, VOID, ...get(P), ...get(STOP), I32_GE_U, BR_IF, 1);
-  c.push(...get(P), ...mem(F32_LOAD, 2, 0), ...tee(V), ...get(LO), F32_LT, ...get(BELOW), I32_ADD, ...set(BELOW));
-  c.push(...get(V), ...get(LO), F32_GE, ...get(V), ...get(HI), F32_LE, I32_AND, ...get(BAND), I32_ADD, ...set(BAND));
-  c.push(...get(P), ...i32c(4), I32_ADD, ...set(P), BR, 0, END, END);
-  for (let l = 0; l < 4; l++) {
-    c.push(...get(BELOW), ...get(AB), ...simd(I32X4_EXTRACT, l), I32_ADD, ...set(BELOW));
-    c.push(...get(BAND), ...get(AN), ...simd(I32X4_EXTRACT, l), I32_ADD, ...set(BAND));
-  }
-  c.push(...get(OUT), ...get(I), ...i32c(3), I32_SHL, I32_ADD, ...tee(H), ...get(BELOW), ...mem(I32_STORE, 2, 0));
-  c.push(...get(H), ...get(BAND), ...mem(I32_STORE, 2, 4));
-  c.push(...get(I), ...i32c(1), I32_ADD, ...set(I));
-  c.push(BR, 0, END, END);
-  return { name: 'count', params: 6, locals: [[7, I32], [3, F32], [5, V128]] as [number, number][], code: c };
+function countBody(f: FunctionBuilder, a: P<'db' | 'n' | 'i0' | 'i1' | 'lohi' | 'out'>): void {
+  const i = f.local('i32', 'i'), p = f.local('i32', 'p'), stop = f.local('i32', 'stop'), stop4 = f.local('i32', 'stop4');
+  const below = f.local('i32', 'below'), band = f.local('i32', 'band'), h = f.local('i32', 'h');
+  const lo = f.local('f32', 'lo'), hi = f.local('f32', 'hi'), v = f.local('f32', 'v');
+  const lo4 = f.local('v128', 'lo4'), hi4 = f.local('v128', 'hi4'), x4 = f.local('v128', 'x4');
+  const ab = f.local('v128', 'belowV'), an = f.local('v128', 'bandV');
+  f.get(a.lohi).mem('f32.load').tee(lo).op('f32x4.splat').set(lo4);
+  f.get(a.lohi).mem('f32.load', 4).tee(hi).op('f32x4.splat').set(hi4);
+  f.get(a.i0).set(i);
+  f.block((rowsDone) => f.loop((nextRow) => {
+    f.get(i).get(a.i1).op('i32.ge_u').brIf(rowsDone);
+    f.get(a.db).get(i).get(a.n).op('i32.mul').i32(2).op('i32.shl', 'i32.add').tee(p);
+    f.get(a.n).i32(2).op('i32.shl', 'i32.add').set(stop);
+    f.get(p).get(a.n).i32(-4).op('i32.and').i32(2).op('i32.shl', 'i32.add').set(stop4);
+    f.v128zero().tee(ab).set(an);
+    f.i32(0).tee(below).set(band);
+    f.block((quadsDone) => f.loop((nextQuad) => {
+      f.get(p).get(stop4).op('i32.ge_u').brIf(quadsDone);
+      f.get(ab).get(p).mem('v128.load', 0, 4).tee(x4).get(lo4).op('f32x4.lt', 'i32x4.sub').set(ab);
+      f.get(an).get(x4).get(lo4).op('f32x4.ge').get(x4).get(hi4).op('f32x4.le', 'v128.and', 'i32x4.sub').set(an);
+      f.get(p).i32(16).op('i32.add').set(p).br(nextQuad);
+    }));
+    f.block((restDone) => f.loop((nextOne) => {
+      f.get(p).get(stop).op('i32.ge_u').brIf(restDone);
+      f.get(p).mem('f32.load').tee(v).get(lo).op('f32.lt').get(below).op('i32.add').set(below);
+      f.get(v).get(lo).op('f32.ge').get(v).get(hi).op('f32.le', 'i32.and').get(band).op('i32.add').set(band);
+      f.get(p).i32(4).op('i32.add').set(p).br(nextOne);
+    }));
+    for (let l = 0; l < 4; l++) {
+      f.get(below).get(ab).lane('i32x4.extract_lane', l).op('i32.add').set(below);
+      f.get(band).get(an).lane('i32x4.extract_lane', l).op('i32.add').set(band);
+    }
+    f.get(a.out).get(i).i32(3).op('i32.shl', 'i32.add').tee(h).get(below).mem('i32.store');
+    f.get(h).get(band).mem('i32.store', 4);
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.br(nextRow);
+  }));
+}
+
+/** The distance-matrix kernels for rows of d columns. */
+export function pairwiseKernel(d: number): ModuleBuilder {
+  const m = new ModuleBuilder('pairwise', { min: 1 });
+  m.func('dist', { i0: 'i32', i1: 'i32', p0: 'i32', p1: 'i32', tail: 'i32', n4: 'i32', xp: 'i32', db: 'i32' }, (f, a) => distBody(f, a, d));
+  m.func('sumsBlock', SUMS_PARAMS, (f, a) => sumsBody(f, a, SUM_ROWS));
+  m.func('sumsRow', SUMS_PARAMS, (f, a) => sumsBody(f, a, 1));
+  m.func('addRows', { rows: 'i32', count: 'i32', n: 'i32', acc: 'i32' }, addRowsBody);
+  m.func('apply', { acc: 'i32', n: 'i32', k8: 'i32', from8: 'i32', to8: 'i32', sums: 'i32' }, applyBody);
+  m.func('kth', { db: 'i32', n: 'i32', i0: 'i32', i1: 'i32', k: 'i32', heap: 'i32', out: 'i32' }, kthBody);
+  m.func('count', { db: 'i32', n: 'i32', i0: 'i32', i1: 'i32', lohi: 'i32', out: 'i32' }, countBody);
+  return m;
 }
 
 interface Kernels {
@@ -341,15 +360,8 @@ interface Kernels {
   count(db: number, n: number, i0: number, i1: number, lohi: number, out: number): void;
 }
 
-const modules = new Map<number, WebAssembly.Module | null>();
-
-function kernelModule(d: number): WebAssembly.Module | null {
-  if (modules.has(d)) return modules.get(d)!;
-  let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(memoryModule([distFunction(d), sumsFunction(SUM_ROWS, 'sumsBlock'), sumsFunction(1, 'sumsRow'), addRowsFunction(), applyFunction(), kthFunction(), countFunction()])); } catch { m = null; }
-  modules.set(d, m);
-  return m;
-}
+const cache = new KernelCache<number>();
+const kernelModule = (d: number): WebAssembly.Module | null => cache.get(d, () => pairwiseKernel(d));
 
 /**
  * rows per call of the scanning kernels: V8 starts WebAssembly in its baseline compiler and
@@ -394,7 +406,7 @@ export class DistanceMatrix {
     this.scratch = dBytes;
     this.scratchBytes = Math.max(xpBytes, scratchFor(n, 16));
     this.memory = takeMemory(dBytes + this.scratchBytes);
-    this.kernels = new WebAssembly.Instance(mod, { env: { mem: this.memory } }).exports as unknown as Kernels;
+    this.kernels = instantiate<Kernels>(mod, this.memory);
     const xp = new Float64Array(this.memory.buffer, dBytes, xpBytes / 8);
     for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) xp[((i >> 1) * d + t) * 2 + (i & 1)] = X.data[i * d + t]!;
     const n4 = n * 4, pairs = n >> 1, odd = n & 1;
