@@ -3,6 +3,9 @@
 // four centres are scored per pass over a row so each x value is loaded once per four centres.
 import { Rng } from '../core/rng.ts';
 import { wasmSeedBlock, type WasmJob } from './wasm-assign.ts';
+import { sqDist, type CentreMoves } from './geometry.ts';
+
+export { centreGeometry, sqDist, type CentreMoves } from './geometry.ts';
 
 /** Rows are processed in fixed blocks; partial sums are reduced in block order, so results do
  *  not depend on how many threads ran the blocks. */
@@ -101,13 +104,6 @@ function assignGeneric(
     if (labels[i] !== best) { labels[i] = best; changed++; }
   }
   out[0] = inertia; out[1] = changed;
-}
-
-/** Squared Euclidean distance between row i of X and row c of C. */
-export function sqDist(X: Float64Array, i: number, C: Float64Array, c: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) { const e = X[i * d + j]! - C[c * d + j]!; s += e * e; }
-  return s;
 }
 
 /**
@@ -315,25 +311,6 @@ export function randomInit(X: Float64Array, n: number, d: number, k: number, rng
     centers.set(X.subarray(idx[c]! * d, idx[c]! * d + d), c * d);
   }
   return centers;
-}
-
-/** Per-iteration centre geometry for Hamerly's bounds. */
-export interface CentreMoves {
-  /** how far each centre moved in the last update */
-  move: Float64Array;
-  /** half the distance from each centre to its nearest other centre */
-  half: Float64Array;
-}
-
-export function centreGeometry(centers: Float64Array, prev: Float64Array | null, k: number, d: number): CentreMoves {
-  const move = new Float64Array(k), half = new Float64Array(k).fill(Infinity);
-  if (prev) for (let c = 0; c < k; c++) move[c] = Math.sqrt(sqDist(centers, c, prev, c, d));
-  for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) {
-    const h = Math.sqrt(sqDist(centers, a, centers, b, d)) / 2;
-    if (h < half[a]!) half[a] = h;
-    if (h < half[b]!) half[b] = h;
-  }
-  return { move, half };
 }
 
 /**

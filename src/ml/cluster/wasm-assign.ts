@@ -12,142 +12,165 @@
 //   C2      centres in pairs, dimension-interleaved: pair p, dim j -> [C[2p][j], C[2p+1][j]]
 //   CN      ||c||^2 per centre (k, padded to even)
 //   scratch per thread slot: sums k x d, counts k, out [inertia, changed] (float64)
-import { uleb, sleb, vec, section, name } from '../../util/wasm.ts';
-import type { CentreMoves } from './kernels.ts';
-
-
-const f64bytes = (v: number): number[] => Array.from(new Uint8Array(Float64Array.of(v).buffer));
-const i64pair = (a: number, b: number): number[] => Array.from(new Uint8Array(BigInt64Array.of(BigInt(a), BigInt(b)).buffer));
-
-// The generators below run once per (d, k), in V8's interpreter: they append bytes without the
-// small arrays LEB128 encoding and spreading would allocate (most immediates are one byte).
-function pushU(c: number[], v: number): void { if (v < 128) c.push(v); else for (const b of uleb(v)) c.push(b); }
-function pushS(c: number[], v: number): void { if (v >= -64 && v < 64) c.push(v & 0x7f); else for (const b of sleb(v)) c.push(b); }
-
-// opcodes
-const LGET = 0x20, LSET = 0x21, LTEE = 0x22, I32C = 0x41, F64C = 0x44;
-const I32ADD = 0x6a, I32MUL = 0x6c, I32LTU = 0x49, I32NE = 0x47, I32EQZ = 0x45;
-const F64LOAD = 0x2b, F64STORE = 0x39, I32LOAD = 0x28, I32STORE = 0x36;
-const F64ADD = 0xa0, F64MUL = 0xa2, F64LT = 0x63, F64GT = 0x64, SELECT = 0x1b;
-const SIMD = 0xfd;
-const V128LOAD = 0, V128CONST = 12, F64X2SPLAT = 20, F64X2EXTRACT = 33, I64X2EXTRACT = 29, F64X2ADD = 240, F64X2SUB = 241, F64X2MUL = 242;
-const F64X2LT = 73, V128BITSELECT = 82, I32WRAP = 0xa7, F64EQ = 0x61, I32LTS = 0x48, I32AND = 0x71, I32OR = 0x72;
-const V128STORE = 11;
-
-/** Param layout of the generated function `assign(start, end, X, C2, CN, labels, sums, counts, out)`, all i32. */
-const P = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, sums: 6, counts: 7, out: 8 };
+import { KernelCache, ModuleBuilder, instantiate, type FunctionBuilder, type Local } from '../../util/wasm.ts';
+import type { CentreMoves } from './geometry.ts';
 
 /** centre pairs whose dot products are computed together (independent chains per row) */
 const GROUP = 4;
 
-export function buildAssignModule(d: number, k: number): Uint8Array {
-  const pairs = Math.ceil(k / 2);
-  // locals after the 9 params: i32 i, rowPtr, best, changed, tmpI, i0, i1;
-  // f64 bd, bd1, xn, inertia, tmpF; v128 xs[d], acc[GROUP], t, mask, best distance and index per lane
-  const L_I = 9, L_ROW = 10, L_BEST = 11, L_CHANGED = 12, L_TMPI = 13, L_I0 = 14, L_I1 = 15;
-  const L_BD = 16, L_BD1 = 17, L_XN = 18, L_INERTIA = 19, L_TMPF = 20;
-  const L_X0 = 21, L_ACC = L_X0 + d, L_TV = L_ACC + GROUP, L_MASK = L_TV + 1, L_BDV = L_MASK + 1, L_BIV = L_BDV + 1;
-  const locals = [[...uleb(7), 0x7f], [...uleb(5), 0x7c], [...uleb(d + GROUP + 4), 0x7b]];
-  const c: number[] = [];
-  const get = (l: number) => { c.push(LGET); pushU(c, l); };
-  const set = (l: number) => { c.push(LSET); pushU(c, l); };
-  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
-  const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
-  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
-  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
+/** The locals every E-step variant uses to scan the centres two per instruction. */
+interface PairScan {
+  /** the row's values, each splat to both lanes */
+  xs: Local[];
+  /** a dot product chain per centre pair of a group */
+  acc: Local[];
+  /** t = ||c||^2 - 2 x.c of the current pair; the lanes where it beats the best so far */
+  tv: Local; mask: Local;
+  /** per lane: the best t and its centre index (as i64); with `second`, the second best t */
+  bdv: Local; biv: Local; sdv?: Local;
+}
 
-  f64(0); set(L_INERTIA);
-  i32(0); set(L_CHANGED);
-  get(P.start); set(L_I);
-  // row pointer = X + start * d * 8
-  get(P.X); get(P.start); i32(d * 8); c.push(I32MUL, I32ADD); set(L_ROW);
-  c.push(0x02, 0x40); // block
-  c.push(0x03, 0x40); // loop
-  get(L_I); get(P.end); c.push(I32LTU, I32EQZ, 0x0d, 1); // br_if 1 (exit) when i >= end
-  // load x_j, splat, and accumulate ||x||^2
-  f64(0); set(L_XN);
-  for (let j = 0; j < d; j++) {
-    get(L_ROW); c.push(F64LOAD, ...mem(3, j * 8)); c.push(LTEE, ...uleb(L_TMPF));
-    simd(F64X2SPLAT); set(L_X0 + j);
-    get(L_XN); get(L_TMPF); get(L_TMPF); c.push(F64MUL, F64ADD); set(L_XN);
-  }
-  // arg-min per lane (even centres in lane 0, odd in lane 1), then across the two lanes
-  f64(Infinity); simd(F64X2SPLAT); set(L_BDV);
-  simd(V128CONST, ...new Array(16).fill(0)); set(L_BIV);
+/**
+ * For every centre pair, t = CN[pair] - 2 x.C[pair] (two centres per instruction; each dot
+ * product adds its terms in order x0*c0 + x1*c1 + ..., as the JavaScript kernel does), and per
+ * lane the best t and its index (strict <: the first, lowest index keeps a tie); with `second`
+ * also the second best (the smallest other value).
+ */
+function scanCentrePairs(f: FunctionBuilder, c2: Local, cn: Local, d: number, pairs: number, L: PairScan): void {
   for (let p0 = 0; p0 < pairs; p0 += GROUP) {
     const g = Math.min(GROUP, pairs - p0);
     // acc[q] = sum_j splat(x_j) * C2[p0 + q][j], the g chains interleaved per j
     for (let j = 0; j < d; j++) {
       for (let q = 0; q < g; q++) {
-        get(L_X0 + j);
-        get(P.C2); simd(V128LOAD, ...mem(4, ((p0 + q) * d + j) * 16));
-        simd(F64X2MUL);
-        if (j > 0) { get(L_ACC + q); simd(F64X2ADD); }
-        set(L_ACC + q);
+        f.get(L.xs[j]!).get(c2).mem('v128.load', ((p0 + q) * d + j) * 16).op('f64x2.mul');
+        if (j > 0) f.get(L.acc[q]!).op('f64x2.add');
+        f.set(L.acc[q]!);
       }
     }
     for (let q = 0; q < g; q++) {
       const pair = p0 + q;
       // t = CN[pair] - 2 * acc (acc + acc is the same exact doubling)
-      get(P.CN); simd(V128LOAD, ...mem(4, pair * 16));
-      get(L_ACC + q); get(L_ACC + q); simd(F64X2ADD);
-      simd(F64X2SUB); set(L_TV);
-      // strict <: within a lane the first (lowest) centre index keeps a tie
-      get(L_TV); get(L_BDV); simd(F64X2LT); set(L_MASK);
-      get(L_TV); get(L_BDV); get(L_MASK); simd(V128BITSELECT); set(L_BDV);
-      simd(V128CONST, ...i64pair(2 * pair, 2 * pair + 1)); get(L_BIV); get(L_MASK); simd(V128BITSELECT); set(L_BIV);
+      f.get(cn).mem('v128.load', pair * 16).get(L.acc[q]!).get(L.acc[q]!).op('f64x2.add', 'f64x2.sub').set(L.tv);
+      f.get(L.tv).get(L.bdv).op('f64x2.lt').set(L.mask);
+      if (L.sdv) {
+        // t < best: the best becomes the second; else the second is min(second, t)
+        f.get(L.bdv).get(L.sdv).get(L.tv).op('f64x2.pmin').get(L.mask).op('v128.bitselect').set(L.sdv);
+      }
+      f.get(L.tv).get(L.bdv).get(L.mask).op('v128.bitselect').set(L.bdv);
+      f.v128i64x2(2 * pair, 2 * pair + 1).get(L.biv).get(L.mask).op('v128.bitselect').set(L.biv);
     }
   }
-  get(L_BDV); simd(F64X2EXTRACT, 0); set(L_BD);
-  get(L_BDV); simd(F64X2EXTRACT, 1); set(L_BD1);
-  get(L_BIV); simd(I64X2EXTRACT, 0); c.push(I32WRAP); set(L_I0);
-  get(L_BIV); simd(I64X2EXTRACT, 1); c.push(I32WRAP); set(L_I1);
-  // lane 1 wins when smaller, or equal with a lower index: the global first minimum
-  get(L_BD1); get(L_BD); c.push(F64LT);
-  get(L_BD1); get(L_BD); c.push(F64EQ); get(L_I1); get(L_I0); c.push(I32LTS, I32AND);
-  c.push(I32OR); set(L_TMPI);
-  get(L_I1); get(L_I0); get(L_TMPI); c.push(SELECT); set(L_BEST);
-  get(L_BD1); get(L_BD); get(L_TMPI); c.push(SELECT); set(L_BD);
-  // inertia += max(xn + bd, 0)
-  get(L_XN); get(L_BD); c.push(F64ADD); c.push(LTEE, ...uleb(L_TMPF));
-  f64(0); get(L_TMPF); f64(0); c.push(F64GT, SELECT);
-  get(L_INERTIA); c.push(F64ADD); set(L_INERTIA);
-  // sums[best*d + j] += x_j, two dimensions per instruction (each lane the same addition);
-  // counts[best] += 1
-  get(P.sums); get(L_BEST); i32(d * 8); c.push(I32MUL, I32ADD); set(L_TMPI);
-  for (let j = 0; j < d; j += 2) {
-    get(L_TMPI);
-    if (j + 1 < d) {
-      get(L_TMPI); simd(V128LOAD, ...mem(3, j * 8)); get(L_ROW); simd(V128LOAD, ...mem(3, j * 8)); simd(F64X2ADD); simd(V128STORE, ...mem(3, j * 8));
-    } else {
-      get(L_TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(L_X0 + j); simd(F64X2EXTRACT, 0); c.push(F64ADD, F64STORE, ...mem(3, j * 8));
-    }
-  }
-  get(P.counts); get(L_BEST); i32(8); c.push(I32MUL, I32ADD); c.push(LTEE, ...uleb(L_TMPI));
-  get(L_TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD); c.push(F64STORE, ...mem(3, 0));
-  // labels[i] != best -> changed++ ; labels[i] = best
-  get(P.labels); get(L_I); i32(4); c.push(I32MUL, I32ADD); set(L_TMPI);
-  get(L_CHANGED); get(L_TMPI); c.push(I32LOAD, ...mem(2, 0)); get(L_BEST); c.push(I32NE, I32ADD); set(L_CHANGED);
-  get(L_TMPI); get(L_BEST); c.push(I32STORE, ...mem(2, 0));
-  // next row
-  get(L_I); i32(1); c.push(I32ADD); set(L_I);
-  get(L_ROW); i32(d * 8); c.push(I32ADD); set(L_ROW);
-  c.push(0x0c, 0); // br 0 (loop)
-  c.push(0x0b, 0x0b); // end loop, end block
-  get(P.out); get(L_INERTIA); c.push(F64STORE, ...mem(3, 0));
-  get(P.out); get(L_CHANGED); c.push(0xb7 /* f64.convert_i32_s */); c.push(F64STORE, ...mem(3, 8));
-  c.push(0x0b); // end function
-
-  const body = [...vec(locals), ...c];
-  const type = section(1, vec([[0x60, ...vec(Array.from({ length: 9 }, () => [0x7f])), ...uleb(0)]]));
-  // import env.mem: shared memory (limits flag 3 = shared with max)
-  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
-  const func = section(3, vec([uleb(0)]));
-  const exp = section(7, vec([[...name('assign'), 0x00, ...uleb(0)]]));
-  const code = section(10, vec([[...uleb(body.length), ...body]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
 }
 
+/**
+ * The two lanes' best centres, i0 (even centres) and i1 (odd), with their t in bd and bd1:
+ * leaves in `w1` whether lane 1 wins (smaller, or equal with a lower index: the global first
+ * minimum), and the winner in `best`.
+ */
+function pickLane(f: FunctionBuilder, L: PairScan, bd: Local, bd1: Local, i0: Local, i1: Local, w1: Local, best: Local): void {
+  f.get(L.bdv).lane('f64x2.extract_lane', 0).set(bd);
+  f.get(L.bdv).lane('f64x2.extract_lane', 1).set(bd1);
+  if (L.sdv) return;
+  f.get(L.biv).lane('i64x2.extract_lane', 0).op('i32.wrap_i64').set(i0);
+  f.get(L.biv).lane('i64x2.extract_lane', 1).op('i32.wrap_i64').set(i1);
+  laneWinner(f, bd, bd1, i0, i1, w1, best);
+}
+
+function laneWinner(f: FunctionBuilder, bd: Local, bd1: Local, i0: Local, i1: Local, w1: Local, best: Local): void {
+  f.get(bd1).get(bd).op('f64.lt');
+  f.get(bd1).get(bd).op('f64.eq').get(i1).get(i0).op('i32.lt_s', 'i32.and');
+  f.op('i32.or').set(w1);
+  f.get(i1).get(i0).get(w1).op('select').set(best);
+}
+
+/**
+ * sums[c*d + j] += x_j for the row's centre c (local `centre`), two dimensions per instruction
+ * (each lane the same addition), and counts[c] += 1. `x(j)` pushes x_j for an odd last dimension.
+ */
+function accumulate(f: FunctionBuilder, sums: Local, counts: Local, centre: Local, row: Local, tmp: Local, d: number, x: (j: number) => void): void {
+  f.get(sums).get(centre).i32(d * 8).op('i32.mul', 'i32.add').set(tmp);
+  for (let j = 0; j < d; j += 2) {
+    f.get(tmp);
+    if (j + 1 < d) {
+      f.get(tmp).mem('v128.load', j * 8, 8).get(row).mem('v128.load', j * 8, 8).op('f64x2.add').mem('v128.store', j * 8, 8);
+    } else {
+      f.get(tmp).mem('f64.load', j * 8); x(j); f.op('f64.add').mem('f64.store', j * 8);
+    }
+  }
+  f.get(counts).get(centre).i32(8).op('i32.mul', 'i32.add').tee(tmp);
+  f.get(tmp).mem('f64.load').f64(1).op('f64.add').mem('f64.store');
+}
+
+/** the loop over rows [start, end): i and the row pointer advance; `body` is one row */
+function rowLoop(f: FunctionBuilder, start: Local, end: Local, X: Local, i: Local, row: Local, d: number, body: () => void): void {
+  f.get(start).set(i);
+  f.comment('row pointer = X + start * d * 8');
+  f.get(X).get(start).i32(d * 8).op('i32.mul', 'i32.add').set(row);
+  f.block((done) => f.loop((next) => {
+    f.get(i).get(end).op('i32.lt_u', 'i32.eqz').brIf(done);
+    body();
+    f.get(i).i32(1).op('i32.add').set(i);
+    f.get(row).i32(d * 8).op('i32.add').set(row);
+    f.br(next);
+  }));
+}
+
+const ASSIGN_PARAMS = { start: 'i32', end: 'i32', X: 'i32', C2: 'i32', CN: 'i32', labels: 'i32', sums: 'i32', counts: 'i32', out: 'i32' } as const;
+
+/**
+ * assign(start, end, X, C2, CN, labels, sums, counts, out): the plain Lloyd E-step of rows
+ * [start, end), generated for (d, k): labels, per-centre sums and counts, and out = [inertia,
+ * changed labels] (float64).
+ */
+export function assignKernel(d: number, k: number): ModuleBuilder {
+  const m = new ModuleBuilder('kmeans-assign', { min: 1, max: 65536, shared: true });
+  m.func('assign', ASSIGN_PARAMS, (f, P) => {
+    const pairs = Math.ceil(k / 2);
+    const i = f.local('i32', 'i'), row = f.local('i32', 'row'), best = f.local('i32', 'best'), changed = f.local('i32', 'changed');
+    const tmpI = f.local('i32', 'tmpI'), i0 = f.local('i32', 'i0'), i1 = f.local('i32', 'i1');
+    const bd = f.local('f64', 'bd'), bd1 = f.local('f64', 'bd1'), xn = f.local('f64', 'xn'), inertia = f.local('f64', 'inertia');
+    const tmpF = f.local('f64', 'tmpF');
+    const scan: PairScan = {
+      xs: f.locals('v128', d, 'x'), acc: f.locals('v128', GROUP, 'acc'),
+      tv: f.local('v128', 't'), mask: f.local('v128', 'mask'), bdv: f.local('v128', 'bestT'), biv: f.local('v128', 'bestIndex'),
+    };
+    f.f64(0).set(inertia);
+    f.i32(0).set(changed);
+    rowLoop(f, P.start, P.end, P.X, i, row, d, () => {
+      f.comment('load x_j, splat, and accumulate ||x||^2');
+      f.f64(0).set(xn);
+      for (let j = 0; j < d; j++) {
+        f.get(row).mem('f64.load', j * 8).tee(tmpF).op('f64x2.splat').set(scan.xs[j]!);
+        f.get(xn).get(tmpF).get(tmpF).op('f64.mul', 'f64.add').set(xn);
+      }
+      f.comment('arg-min per lane (even centres in lane 0, odd in lane 1), then across the two lanes');
+      f.f64(Infinity).op('f64x2.splat').set(scan.bdv);
+      f.v128zero().set(scan.biv);
+      scanCentrePairs(f, P.C2, P.CN, d, pairs, scan);
+      pickLane(f, scan, bd, bd1, i0, i1, tmpI, best);
+      f.get(bd1).get(bd).get(tmpI).op('select').set(bd);
+      f.comment('inertia += max(xn + bd, 0)');
+      f.get(xn).get(bd).op('f64.add').tee(tmpF);
+      f.f64(0).get(tmpF).f64(0).op('f64.gt', 'select');
+      f.get(inertia).op('f64.add').set(inertia);
+      accumulate(f, P.sums, P.counts, best, row, tmpI, d, (j) => f.get(scan.xs[j]!).lane('f64x2.extract_lane', 0));
+      f.comment('labels[i] != best -> changed++ ; labels[i] = best');
+      f.get(P.labels).get(i).i32(4).op('i32.mul', 'i32.add').set(tmpI);
+      f.get(changed).get(tmpI).mem('i32.load').get(best).op('i32.ne', 'i32.add').set(changed);
+      f.get(tmpI).get(best).mem('i32.store');
+    });
+    f.get(P.out).get(inertia).mem('f64.store');
+    f.get(P.out).get(changed).op('f64.convert_i32_s').mem('f64.store', 8);
+  });
+  return m;
+}
+
+export function buildAssignModule(d: number, k: number): Uint8Array { return assignKernel(d, k).bytes(); }
+
+const BOUNDED_PARAMS = {
+  start: 'i32', end: 'i32', X: 'i32', C2: 'i32', CN: 'i32', labels: 'i32', upper: 'i32', lower: 'i32', geo: 'i32', first: 'i32',
+  sums: 'i32', counts: 'i32', out: 'i32',
+} as const;
 
 /**
  * The Lloyd E-step with Hamerly's bounds (kernels.ts assignRangeBounded) as WebAssembly,
@@ -160,149 +183,116 @@ export function buildAssignModule(d: number, k: number): Uint8Array {
  * geo: move (k float64), half (k), then the largest move, the second largest, and the centre
  * with the largest (as a float64); out: [changed, scanned] as float64.
  */
-export function buildBoundedModule(d: number, k: number): Uint8Array {
-  const pairs = Math.ceil(k / 2);
-  const Q = { start: 0, end: 1, X: 2, C2: 3, CN: 4, labels: 5, upper: 6, lower: 7, geo: 8, first: 9, sums: 10, counts: 11, out: 12 };
-  const I = 13, ROW = 14, A = 15, SCAN = 16, BEST = 17, CHANGED = 18, SCANNED = 19, TMPI = 20, M1C = 21, I0 = 22, I1 = 23, W1 = 24;
-  const U = 25, L = 26, Z = 27, S = 28, E = 29, XN = 30, BD = 31, SD = 32, BD1 = 33, SD1 = 34, M1 = 35, M2 = 36, XS = 37;
-  const XV = XS + d, ACC = XV + d, TV = ACC + GROUP, MASK = TV + 1, BDV = TV + 2, SDV = TV + 3, BIV = TV + 4;
-  const locals = [[...uleb(12), 0x7f], [...uleb(12 + d), 0x7c], [...uleb(d + GROUP + 5), 0x7b]];
-  const c: number[] = [];
-  const get = (l: number) => { c.push(LGET); pushU(c, l); };
-  const set = (l: number) => { c.push(LSET); pushU(c, l); };
-  const tee = (l: number) => { c.push(LTEE); pushU(c, l); };
-  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
-  const f64 = (v: number) => c.push(F64C, ...f64bytes(v));
-  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
-  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
-  const IF = 0x04, END = 0x0b, VOID = 0x40, F64SQRT = 0x9f, F64SUB = 0xa1, I32EQ = 0x46, I32SHRU = 0x76, I32TRUNC = 0xaa, F64X2PMIN = 246;
-  // the largest and second largest move, and whose the largest is
-  get(Q.geo); c.push(F64LOAD, ...mem(3, 2 * k * 8)); set(M1);
-  get(Q.geo); c.push(F64LOAD, ...mem(3, (2 * k + 1) * 8)); set(M2);
-  get(Q.geo); c.push(F64LOAD, ...mem(3, (2 * k + 2) * 8), I32TRUNC); set(M1C);
-  i32(0); set(CHANGED); i32(0); set(SCANNED);
-  get(Q.start); set(I);
-  get(Q.X); get(Q.start); i32(d * 8); c.push(I32MUL, I32ADD); set(ROW);
-  c.push(0x02, 0x40, 0x03, 0x40);
-  get(I); get(Q.end); c.push(I32LTU, I32EQZ, 0x0d, 1);
-  for (let j = 0; j < d; j++) { get(ROW); c.push(F64LOAD, ...mem(3, j * 8)); set(XS + j); }
-  get(Q.labels); get(I); i32(4); c.push(I32MUL, I32ADD, I32LOAD, ...mem(2, 0)); set(A);
-  get(Q.first); set(SCAN);
-  get(Q.first); c.push(I32EQZ, IF, VOID);
-  {
-    // u = upper[i] + move[a]; l = lower[i] - (a === m1c ? m2 : m1)
-    get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
-    get(TMPI); c.push(F64LOAD, ...mem(3, 0)); get(Q.geo); get(A); i32(8); c.push(I32MUL, I32ADD, F64LOAD, ...mem(3, 0), F64ADD); set(U);
-    get(TMPI); get(U); c.push(F64STORE, ...mem(3, 0));
-    get(Q.lower); get(I); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
-    get(TMPI); c.push(F64LOAD, ...mem(3, 0)); get(M2); get(M1); get(A); get(M1C); c.push(I32EQ, SELECT, F64SUB); set(L);
-    get(TMPI); get(L); c.push(F64STORE, ...mem(3, 0));
-    // z = l > half[a] ? l : half[a]
-    get(L); get(Q.geo); get(A); i32(8); c.push(I32MUL, I32ADD, F64LOAD, ...mem(3, k * 8)); tee(Z);
-    get(L); get(Z); c.push(F64GT, SELECT); set(Z);
-    get(U); get(Z); c.push(F64GT, IF, VOID);
-    {
-      // the exact distance to the own centre tightens the upper bound:
-      // C2 + (a >> 1) * d * 16 + (a & 1) * 8 is its first coordinate
-      get(Q.C2); get(A); i32(1); c.push(I32SHRU); i32(d * 16); c.push(I32MUL, I32ADD);
-      get(A); i32(1); c.push(I32AND); i32(8); c.push(I32MUL, I32ADD); set(TMPI);
-      for (let j = 0; j < d; j++) {
-        get(XS + j); get(TMPI); c.push(F64LOAD, ...mem(3, j * 16), F64SUB); tee(E); get(E); c.push(F64MUL);
-        if (j > 0) { get(S); c.push(F64ADD); }
-        set(S);
-      }
-      get(S); c.push(F64SQRT); set(U);
-      get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD); get(U); c.push(F64STORE, ...mem(3, 0));
-      get(U); get(Z); c.push(F64GT); set(SCAN);
-    }
-    c.push(END);
-  }
-  c.push(END);
-  get(SCAN); c.push(IF, VOID);
-  {
-    get(SCANNED); i32(1); c.push(I32ADD); set(SCANNED);
-    for (let j = 0; j < d; j++) {
-      get(XS + j); get(XS + j); c.push(F64MUL);
-      if (j > 0) c.push(F64ADD);
-    }
-    set(XN);
-    // every centre's t = cn - 2 x.c, two centres per instruction as in the plain kernel; per lane
-    // the best (first on ties) and the second best (the smallest other value), then across lanes
-    for (let j = 0; j < d; j++) { get(XS + j); simd(F64X2SPLAT); set(XV + j); }
-    f64(Infinity); simd(F64X2SPLAT); tee(BDV); set(SDV);
-    simd(V128CONST, ...new Array(16).fill(0)); set(BIV);
-    for (let p0 = 0; p0 < pairs; p0 += GROUP) {
-      const g = Math.min(GROUP, pairs - p0);
-      for (let j = 0; j < d; j++) {
-        for (let q = 0; q < g; q++) {
-          get(XV + j); get(Q.C2); simd(V128LOAD, ...mem(4, ((p0 + q) * d + j) * 16)); simd(F64X2MUL);
-          if (j > 0) { get(ACC + q); simd(F64X2ADD); }
-          set(ACC + q);
-        }
-      }
-      for (let q = 0; q < g; q++) {
-        const pair = p0 + q;
-        get(Q.CN); simd(V128LOAD, ...mem(4, pair * 16)); get(ACC + q); get(ACC + q); simd(F64X2ADD); simd(F64X2SUB); set(TV);
-        get(TV); get(BDV); simd(F64X2LT); set(MASK);
-        // t < bd: the best becomes the second; else the second is min(second, t)
-        get(BDV); get(SDV); get(TV); simd(F64X2PMIN); get(MASK); simd(V128BITSELECT); set(SDV);
-        get(TV); get(BDV); get(MASK); simd(V128BITSELECT); set(BDV);
-        simd(V128CONST, ...i64pair(2 * pair, 2 * pair + 1)); get(BIV); get(MASK); simd(V128BITSELECT); set(BIV);
-      }
-    }
-    get(BDV); simd(F64X2EXTRACT, 0); set(BD);
-    get(BDV); simd(F64X2EXTRACT, 1); set(BD1);
-    get(SDV); simd(F64X2EXTRACT, 0); set(SD);
-    get(SDV); simd(F64X2EXTRACT, 1); set(SD1);
-    get(BIV); simd(I64X2EXTRACT, 0); c.push(I32WRAP); set(I0);
-    get(BIV); simd(I64X2EXTRACT, 1); c.push(I32WRAP); set(I1);
-    // lane 1 wins when smaller, or equal with a lower index; the second best overall is the
-    // smaller of the winner's second and the loser's best
-    get(BD1); get(BD); c.push(F64LT);
-    get(BD1); get(BD); c.push(F64EQ); get(I1); get(I0); c.push(I32LTS, I32AND);
-    c.push(I32OR); set(W1);
-    get(I1); get(I0); get(W1); c.push(SELECT); set(BEST);
-    // sd := W1 ? min(sd1, bd0) : min(sd0, bd1), with min(a, b) = b < a ? b : a
-    get(BD); get(SD1); get(BD); get(SD1); c.push(F64LT, SELECT);
-    get(BD1); get(SD); get(BD1); get(SD); c.push(F64LT, SELECT);
-    get(W1); c.push(SELECT); set(SD);
-    get(BD1); get(BD); get(W1); c.push(SELECT); set(BD);
-    // upper = sqrt(xn + bd), lower = sqrt(xn + sd), 0 when rounding made them negative
-    get(Q.upper); get(I); i32(8); c.push(I32MUL, I32ADD);
-    get(XN); get(BD); c.push(F64ADD); tee(E); c.push(F64SQRT); f64(0); get(E); f64(0); c.push(F64GT, SELECT, F64STORE, ...mem(3, 0));
-    get(Q.lower); get(I); i32(8); c.push(I32MUL, I32ADD);
-    get(XN); get(SD); c.push(F64ADD); tee(E); c.push(F64SQRT); f64(0); get(E); f64(0); c.push(F64GT, SELECT, F64STORE, ...mem(3, 0));
-    get(BEST); get(A); c.push(I32NE, IF, VOID);
-    get(BEST); set(A); get(CHANGED); i32(1); c.push(I32ADD); set(CHANGED);
-    get(Q.labels); get(I); i32(4); c.push(I32MUL, I32ADD); get(BEST); c.push(I32STORE, ...mem(2, 0));
-    c.push(END);
-  }
-  c.push(END);
-  // sums[a*d + j] += x_j, two dimensions per instruction (each lane the same addition); counts[a] += 1
-  get(Q.sums); get(A); i32(d * 8); c.push(I32MUL, I32ADD); set(TMPI);
-  for (let j = 0; j < d; j += 2) {
-    get(TMPI);
-    if (j + 1 < d) {
-      get(TMPI); simd(V128LOAD, ...mem(3, j * 8)); get(ROW); simd(V128LOAD, ...mem(3, j * 8)); simd(F64X2ADD); simd(V128STORE, ...mem(3, j * 8));
-    } else {
-      get(TMPI); c.push(F64LOAD, ...mem(3, j * 8)); get(XS + j); c.push(F64ADD, F64STORE, ...mem(3, j * 8));
-    }
-  }
-  get(Q.counts); get(A); i32(8); c.push(I32MUL, I32ADD); tee(TMPI); get(TMPI); c.push(F64LOAD, ...mem(3, 0)); f64(1); c.push(F64ADD, F64STORE, ...mem(3, 0));
-  get(I); i32(1); c.push(I32ADD); set(I);
-  get(ROW); i32(d * 8); c.push(I32ADD); set(ROW);
-  c.push(0x0c, 0, 0x0b, 0x0b);
-  get(Q.out); get(CHANGED); c.push(0xb7, F64STORE, ...mem(3, 0));
-  get(Q.out); get(SCANNED); c.push(0xb7, F64STORE, ...mem(3, 8));
-  c.push(0x0b);
-  const body = [...vec(locals), ...c];
-  const type = section(1, vec([[0x60, ...vec(Array.from({ length: 13 }, () => [0x7f])), ...uleb(0)]]));
-  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
-  const func = section(3, vec([uleb(0)]));
-  const exp = section(7, vec([[...name('bounded'), 0x00, ...uleb(0)]]));
-  const code = section(10, vec([[...uleb(body.length), ...body]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+export function boundedKernel(d: number, k: number): ModuleBuilder {
+  const m = new ModuleBuilder('kmeans-bounded', { min: 1, max: 65536, shared: true });
+  m.func('bounded', BOUNDED_PARAMS, (f, P) => {
+    const V: BoundedLocals = {
+      i: f.local('i32', 'i'), row: f.local('i32', 'row'), a: f.local('i32', 'centre'), scan: f.local('i32', 'scan'),
+      best: f.local('i32', 'best'), changed: f.local('i32', 'changed'), scanned: f.local('i32', 'scanned'), tmpI: f.local('i32', 'tmpI'),
+      m1c: f.local('i32', 'm1c'), i0: f.local('i32', 'i0'), i1: f.local('i32', 'i1'), w1: f.local('i32', 'lane1Wins'),
+      u: f.local('f64', 'u'), l: f.local('f64', 'l'), z: f.local('f64', 'z'), s: f.local('f64', 's'), e: f.local('f64', 'e'),
+      xn: f.local('f64', 'xn'), bd: f.local('f64', 'bd'), sd: f.local('f64', 'sd'), bd1: f.local('f64', 'bd1'), sd1: f.local('f64', 'sd1'),
+      m1: f.local('f64', 'm1'), m2: f.local('f64', 'm2'), xs: f.locals('f64', d, 'x'),
+      pair: {
+        xs: f.locals('v128', d, 'xv'), acc: f.locals('v128', GROUP, 'acc'), tv: f.local('v128', 't'), mask: f.local('v128', 'mask'),
+        bdv: f.local('v128', 'bestT'), sdv: f.local('v128', 'secondT'), biv: f.local('v128', 'bestIndex'),
+      },
+    };
+    f.comment('the largest and second largest move, and whose the largest is');
+    f.get(P.geo).mem('f64.load', 2 * k * 8).set(V.m1);
+    f.get(P.geo).mem('f64.load', (2 * k + 1) * 8).set(V.m2);
+    f.get(P.geo).mem('f64.load', (2 * k + 2) * 8).op('i32.trunc_f64_s').set(V.m1c);
+    f.i32(0).set(V.changed).i32(0).set(V.scanned);
+    rowLoop(f, P.start, P.end, P.X, V.i, V.row, d, () => {
+      for (let j = 0; j < d; j++) f.get(V.row).mem('f64.load', j * 8).set(V.xs[j]!);
+      f.get(P.labels).get(V.i).i32(4).op('i32.mul', 'i32.add').mem('i32.load').set(V.a);
+      f.get(P.first).set(V.scan);
+      f.get(P.first).op('i32.eqz').if_(() => updateBounds(f, P, V, d, k));
+      f.get(V.scan).if_(() => fullScan(f, P, V, d, k));
+      f.comment('sums[a*d + j] += x_j, two dimensions per instruction; counts[a] += 1');
+      accumulate(f, P.sums, P.counts, V.a, V.row, V.tmpI, d, (j) => f.get(V.xs[j]!));
+    });
+    f.get(P.out).get(V.changed).op('f64.convert_i32_s').mem('f64.store');
+    f.get(P.out).get(V.scanned).op('f64.convert_i32_s').mem('f64.store', 8);
+  });
+  return m;
 }
+
+interface BoundedLocals {
+  i: Local; row: Local; a: Local; scan: Local; best: Local; changed: Local; scanned: Local; tmpI: Local; m1c: Local;
+  i0: Local; i1: Local; w1: Local; u: Local; l: Local; z: Local; s: Local; e: Local; xn: Local; bd: Local; sd: Local;
+  bd1: Local; sd1: Local; m1: Local; m2: Local; xs: Local[]; pair: PairScan;
+}
+type BoundedParams = Record<keyof typeof BOUNDED_PARAMS, Local>;
+
+/** Moves the row's bounds with the centres; sets `scan` when they no longer settle its centre. */
+function updateBounds(f: FunctionBuilder, P: BoundedParams, V: BoundedLocals, d: number, k: number): void {
+  f.comment('u = upper[i] + move[a]; l = lower[i] - (a === m1c ? m2 : m1)');
+  f.get(P.upper).get(V.i).i32(8).op('i32.mul', 'i32.add').set(V.tmpI);
+  f.get(V.tmpI).mem('f64.load').get(P.geo).get(V.a).i32(8).op('i32.mul', 'i32.add').mem('f64.load').op('f64.add').set(V.u);
+  f.get(V.tmpI).get(V.u).mem('f64.store');
+  f.get(P.lower).get(V.i).i32(8).op('i32.mul', 'i32.add').set(V.tmpI);
+  f.get(V.tmpI).mem('f64.load').get(V.m2).get(V.m1).get(V.a).get(V.m1c).op('i32.eq', 'select', 'f64.sub').set(V.l);
+  f.get(V.tmpI).get(V.l).mem('f64.store');
+  f.comment('z = l > half[a] ? l : half[a]');
+  f.get(V.l).get(P.geo).get(V.a).i32(8).op('i32.mul', 'i32.add').mem('f64.load', k * 8).tee(V.z);
+  f.get(V.l).get(V.z).op('f64.gt', 'select').set(V.z);
+  f.get(V.u).get(V.z).op('f64.gt').if_(() => {
+    f.comment('the exact distance to the own centre tightens the upper bound:');
+    f.comment('C2 + (a >> 1) * d * 16 + (a & 1) * 8 is its first coordinate');
+    f.get(P.C2).get(V.a).i32(1).op('i32.shr_u').i32(d * 16).op('i32.mul', 'i32.add');
+    f.get(V.a).i32(1).op('i32.and').i32(8).op('i32.mul', 'i32.add').set(V.tmpI);
+    for (let j = 0; j < d; j++) {
+      f.get(V.xs[j]!).get(V.tmpI).mem('f64.load', j * 16).op('f64.sub').tee(V.e).get(V.e).op('f64.mul');
+      if (j > 0) f.get(V.s).op('f64.add');
+      f.set(V.s);
+    }
+    f.get(V.s).op('f64.sqrt').set(V.u);
+    f.get(P.upper).get(V.i).i32(8).op('i32.mul', 'i32.add').get(V.u).mem('f64.store');
+    f.get(V.u).get(V.z).op('f64.gt').set(V.scan);
+  });
+}
+
+/** Scores every centre for the row: its best and second best, new bounds, and its label. */
+function fullScan(f: FunctionBuilder, P: BoundedParams, V: BoundedLocals, d: number, k: number): void {
+  const L = V.pair;
+  f.get(V.scanned).i32(1).op('i32.add').set(V.scanned);
+  for (let j = 0; j < d; j++) {
+    f.get(V.xs[j]!).get(V.xs[j]!).op('f64.mul');
+    if (j > 0) f.op('f64.add');
+  }
+  f.set(V.xn);
+  f.comment("every centre's t = cn - 2 x.c, two centres per instruction as in the plain kernel; per");
+  f.comment('lane the best (first on ties) and the second best (the smallest other value), then across lanes');
+  for (let j = 0; j < d; j++) f.get(V.xs[j]!).op('f64x2.splat').set(L.xs[j]!);
+  f.f64(Infinity).op('f64x2.splat').tee(L.bdv).set(L.sdv!);
+  f.v128zero().set(L.biv);
+  scanCentrePairs(f, P.C2, P.CN, d, Math.ceil(k / 2), L);
+  pickLane(f, L, V.bd, V.bd1, V.i0, V.i1, V.w1, V.best);
+  f.get(L.sdv!).lane('f64x2.extract_lane', 0).set(V.sd);
+  f.get(L.sdv!).lane('f64x2.extract_lane', 1).set(V.sd1);
+  f.get(L.biv).lane('i64x2.extract_lane', 0).op('i32.wrap_i64').set(V.i0);
+  f.get(L.biv).lane('i64x2.extract_lane', 1).op('i32.wrap_i64').set(V.i1);
+  f.comment("lane 1 wins when smaller, or equal with a lower index; the second best overall is the");
+  f.comment("smaller of the winner's second and the loser's best");
+  laneWinner(f, V.bd, V.bd1, V.i0, V.i1, V.w1, V.best);
+  f.comment('sd := lane1Wins ? min(sd1, bd0) : min(sd0, bd1), with min(a, b) = b < a ? b : a');
+  f.get(V.bd).get(V.sd1).get(V.bd).get(V.sd1).op('f64.lt', 'select');
+  f.get(V.bd1).get(V.sd).get(V.bd1).get(V.sd).op('f64.lt', 'select');
+  f.get(V.w1).op('select').set(V.sd);
+  f.get(V.bd1).get(V.bd).get(V.w1).op('select').set(V.bd);
+  f.comment('upper = sqrt(xn + bd), lower = sqrt(xn + sd), 0 when rounding made them negative');
+  for (const [bound, t] of [[P.upper, V.bd], [P.lower, V.sd]] as const) {
+    f.get(bound).get(V.i).i32(8).op('i32.mul', 'i32.add');
+    f.get(V.xn).get(t).op('f64.add').tee(V.e).op('f64.sqrt').f64(0).get(V.e).f64(0).op('f64.gt', 'select').mem('f64.store');
+  }
+  f.get(V.best).get(V.a).op('i32.ne').if_(() => {
+    f.get(V.best).set(V.a).get(V.changed).i32(1).op('i32.add').set(V.changed);
+    f.get(P.labels).get(V.i).i32(4).op('i32.mul', 'i32.add').get(V.best).mem('i32.store');
+  });
+}
+
+export function buildBoundedModule(d: number, k: number): Uint8Array { return boundedKernel(d, k).bytes(); }
 
 /**
  * k-means++ candidate scoring as WebAssembly SIMD, generated for (d, m candidates): per row,
@@ -311,88 +301,70 @@ export function buildBoundedModule(d: number, k: number): Uint8Array {
  * order of operations as the JavaScript kernel (multiCandidateKernel), so the same values.
  * Params: start, end, X, CP (candidates in pairs, dimension-interleaved), closest, pots, outs_0..outs_{m-1}.
  */
-export function buildSeedModule(d: number, m: number): Uint8Array {
-  const pairs = Math.ceil(m / 2);
-  const nParams = 6 + m;
-  const Q = { start: 0, end: 1, X: 2, CP: 3, closest: 4, pots: 5, outs: 6 };
-  // locals: i32 i, row, off; v128 xs[d], acc[pairs], pot[pairs], cl, e
-  const L_I = nParams, L_ROW = nParams + 1, L_OFF = nParams + 2;
-  const L_X0 = nParams + 3, L_ACC = L_X0 + d, L_POT = L_ACC + pairs, L_CL = L_POT + pairs, L_E = L_CL + 1;
-  const locals = [[...uleb(3), 0x7f], [...uleb(d + 2 * pairs + 2), 0x7b]];
-  const c: number[] = [];
-  const get = (l: number) => { c.push(LGET); pushU(c, l); };
-  const set = (l: number) => { c.push(LSET); pushU(c, l); };
-  const i32 = (v: number) => { c.push(I32C); pushS(c, v); };
-  const simd = (op: number, ...imm: number[]) => { c.push(SIMD); pushU(c, op); for (const b of imm) c.push(b); };
-  const mem = (align: number, offset: number) => (offset < 128 ? [align, offset] : [align, ...uleb(offset)]);
-  const F64X2PMIN = 246;
-  for (let p = 0; p < pairs; p++) { simd(V128CONST, ...new Array(16).fill(0)); set(L_POT + p); }
-  get(Q.start); set(L_I);
-  get(Q.start); i32(8); c.push(I32MUL); set(L_OFF);
-  get(Q.X); get(Q.start); i32(d * 8); c.push(I32MUL, I32ADD); set(L_ROW);
-  c.push(0x02, 0x40, 0x03, 0x40); // block, loop
-  get(L_I); get(Q.end); c.push(I32LTU, I32EQZ, 0x0d, 1);
-  for (let j = 0; j < d; j++) { get(L_ROW); c.push(F64LOAD, ...mem(3, j * 8)); simd(F64X2SPLAT); set(L_X0 + j); }
-  get(Q.closest); get(L_OFF); c.push(I32ADD, F64LOAD, ...mem(3, 0)); simd(F64X2SPLAT); set(L_CL);
-  for (let j = 0; j < d; j++) {
-    for (let p = 0; p < pairs; p++) {
-      get(L_X0 + j); get(Q.CP); simd(V128LOAD, ...mem(4, (p * d + j) * 16)); simd(F64X2SUB); set(L_E);
-      get(L_E); get(L_E); simd(F64X2MUL);
-      if (j > 0) { get(L_ACC + p); simd(F64X2ADD); }
-      set(L_ACC + p);
-    }
-  }
-  for (let p = 0; p < pairs; p++) {
-    get(L_CL); get(L_ACC + p); simd(F64X2PMIN); set(L_E);
-    get(L_POT + p); get(L_E); simd(F64X2ADD); set(L_POT + p);
-    for (let lane = 0; lane < 2; lane++) {
-      const t = 2 * p + lane;
-      if (t >= m) break;
-      get(Q.outs + t); get(L_OFF); c.push(I32ADD);
-      get(L_E); simd(F64X2EXTRACT, lane);
-      c.push(F64STORE, ...mem(3, 0));
-    }
-  }
-  get(L_I); i32(1); c.push(I32ADD); set(L_I);
-  get(L_OFF); i32(8); c.push(I32ADD); set(L_OFF);
-  get(L_ROW); i32(d * 8); c.push(I32ADD); set(L_ROW);
-  c.push(0x0c, 0, 0x0b, 0x0b); // br loop; end loop; end block
-  for (let p = 0; p < pairs; p++) { get(Q.pots); get(L_POT + p); simd(V128STORE, ...mem(4, p * 16)); }
-  c.push(0x0b);
-  const body = [...vec(locals), ...c];
-  const type = section(1, vec([[0x60, ...vec(Array.from({ length: nParams }, () => [0x7f])), ...uleb(0)]]));
-  const imp = section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]]));
-  const func = section(3, vec([uleb(0)]));
-  const exp = section(7, vec([[...name('seed'), 0x00, ...uleb(0)]]));
-  const code = section(10, vec([[...uleb(body.length), ...body]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imp, ...func, ...exp, ...code]);
+export function seedKernel(d: number, m: number): ModuleBuilder {
+  const mod = new ModuleBuilder('kmeans-seed', { min: 1, max: 65536, shared: true });
+  const params: Record<string, 'i32'> = { start: 'i32', end: 'i32', X: 'i32', CP: 'i32', closest: 'i32', pots: 'i32' };
+  for (let t = 0; t < m; t++) params[`outs${t}`] = 'i32';
+  mod.func('seed', params, (f, P) => {
+    const pairs = Math.ceil(m / 2);
+    const i = f.local('i32', 'i'), row = f.local('i32', 'row'), off = f.local('i32', 'off');
+    const xs = f.locals('v128', d, 'x'), acc = f.locals('v128', pairs, 'acc'), pot = f.locals('v128', pairs, 'pot');
+    const cl = f.local('v128', 'closest'), e = f.local('v128', 'e');
+    for (let p = 0; p < pairs; p++) f.v128zero().set(pot[p]!);
+    f.get(P.start!).set(i);
+    f.get(P.start!).i32(8).op('i32.mul').set(off);
+    f.get(P.X!).get(P.start!).i32(d * 8).op('i32.mul', 'i32.add').set(row);
+    f.block((done) => f.loop((next) => {
+      f.get(i).get(P.end!).op('i32.lt_u', 'i32.eqz').brIf(done);
+      for (let j = 0; j < d; j++) f.get(row).mem('f64.load', j * 8).op('f64x2.splat').set(xs[j]!);
+      f.get(P.closest!).get(off).op('i32.add').mem('f64.load').op('f64x2.splat').set(cl);
+      for (let j = 0; j < d; j++) {
+        for (let p = 0; p < pairs; p++) {
+          f.get(xs[j]!).get(P.CP!).mem('v128.load', (p * d + j) * 16).op('f64x2.sub').set(e);
+          f.get(e).get(e).op('f64x2.mul');
+          if (j > 0) f.get(acc[p]!).op('f64x2.add');
+          f.set(acc[p]!);
+        }
+      }
+      for (let p = 0; p < pairs; p++) {
+        f.get(cl).get(acc[p]!).op('f64x2.pmin').set(e);
+        f.get(pot[p]!).get(e).op('f64x2.add').set(pot[p]!);
+        for (let lane = 0; lane < 2; lane++) {
+          const t = 2 * p + lane;
+          if (t >= m) break;
+          f.get(P[`outs${t}`]!).get(off).op('i32.add').get(e).lane('f64x2.extract_lane', lane).mem('f64.store');
+        }
+      }
+      f.get(i).i32(1).op('i32.add').set(i);
+      f.get(off).i32(8).op('i32.add').set(off);
+      f.get(row).i32(d * 8).op('i32.add').set(row);
+      f.br(next);
+    }));
+    for (let p = 0; p < pairs; p++) f.get(P.pots!).get(pot[p]!).mem('v128.store', p * 16);
+  });
+  return mod;
 }
+
+export function buildSeedModule(d: number, m: number): Uint8Array { return seedKernel(d, m).bytes(); }
 
 export type WasmAssign = (start: number, end: number, X: number, C2: number, CN: number, labels: number, sums: number, counts: number, out: number) => void;
 
-const modules = new Map<string, WebAssembly.Module | null>();
-
-function compiled(key: string, build: () => Uint8Array): WebAssembly.Module | null {
-  if (modules.has(key)) return modules.get(key)!;
-  let m: WebAssembly.Module | null = null;
-  try { m = new WebAssembly.Module(build()); } catch { m = null; }
-  modules.set(key, m);
-  return m;
-}
+const cache = new KernelCache();
+const compiled = (key: string, build: () => ModuleBuilder): WebAssembly.Module | null => cache.get(key, build);
 
 /** The compiled E-step module for (d, k), or null where WebAssembly SIMD is unavailable. */
 export function assignModule(d: number, k: number): WebAssembly.Module | null {
-  return compiled(`a${d},${k}`, () => buildAssignModule(d, k));
+  return compiled(`a${d},${k}`, () => assignKernel(d, k));
 }
 
 /** The compiled bounded E-step module for (d, k), or null. */
 export function boundedModule(d: number, k: number): WebAssembly.Module | null {
-  return compiled(`b${d},${k}`, () => buildBoundedModule(d, k));
+  return compiled(`b${d},${k}`, () => boundedKernel(d, k));
 }
 
 /** The compiled k-means++ candidate module for (d, m candidates), or null. */
 export function seedModule(d: number, m: number): WebAssembly.Module | null {
-  return compiled(`s${d},${m}`, () => buildSeedModule(d, m));
+  return compiled(`s${d},${m}`, () => seedKernel(d, m));
 }
 
 /** Byte offsets of an arena's regions (see the layout at the top). */
@@ -530,8 +502,8 @@ let cached: { id: number; assign: WasmAssign; f64: Float64Array } | null = null;
 export function wasmAssignBlock(w: WasmJob, slot: number, start: number, end: number, res: Float64Array): void {
   const L = w.layout;
   if (!cached || cached.id !== L.id) {
-    const inst = new WebAssembly.Instance(assignModule(L.d, L.k)!, { env: { mem: w.memory } });
-    cached = { id: L.id, assign: inst.exports.assign as WasmAssign, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+    const { assign } = instantiate<{ assign: WasmAssign }>(assignModule(L.d, L.k)!, w.memory);
+    cached = { id: L.id, assign, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
   }
   const kd = L.k * L.d, base = L.scratch + slot * L.scratchStride;
   const sums = base, counts = base + kd * 8, out = counts + L.k * 8;
@@ -552,8 +524,8 @@ let boundedCached: { id: number; bounded: WasmBounded; f64: Float64Array } | nul
 export function wasmBoundedBlock(w: WasmJob, slot: number, start: number, end: number, first: boolean, res: Float64Array): void {
   const L = w.layout;
   if (!boundedCached || boundedCached.id !== L.id) {
-    const inst = new WebAssembly.Instance(boundedModule(L.d, L.k)!, { env: { mem: w.memory } });
-    boundedCached = { id: L.id, bounded: inst.exports.bounded as WasmBounded, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+    const { bounded } = instantiate<{ bounded: WasmBounded }>(boundedModule(L.d, L.k)!, w.memory);
+    boundedCached = { id: L.id, bounded, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
   }
   const kd = L.k * L.d, base = L.scratch + slot * L.scratchStride;
   const sums = base, counts = base + kd * 8, out = counts + L.k * 8;
@@ -577,8 +549,8 @@ export function wasmSeedBlock(w: WasmJob, slot: number, start: number, end: numb
   const L = w.layout, d = L.d, mPairs = Math.ceil(m / 2);
   const key = `${L.id},${m}`;
   if (!seedCached || seedCached.key !== key) {
-    const inst = new WebAssembly.Instance(seedModule(d, m)!, { env: { mem: w.memory } });
-    seedCached = { key, seed: inst.exports.seed as WasmSeed, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
+    const { seed } = instantiate<{ seed: WasmSeed }>(seedModule(d, m)!, w.memory);
+    seedCached = { key, seed, f64: new Float64Array(w.memory.buffer as SharedArrayBuffer) };
   }
   const f = seedCached.f64, base = L.scratch + slot * L.scratchStride, o = base / 8;
   // candidates pair-interleaved in this thread's scratch (a padding lane stays 0: never stored)
