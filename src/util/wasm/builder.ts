@@ -9,29 +9,15 @@
 // Kernels are generated at run time for their exact shapes (unrolled over a row's width, offsets
 // as constants), which is why they are built here rather than compiled ahead of time; see
 // docs/decisions.md, "Readable kernels".
+import { sleb, uleb } from './leb128.ts';
 import { BLOCKTYPE_VOID, EXTERN, FUNCTYPE, LIMITS, MAGIC_VERSION, OPS, SECTION, VALTYPE, type OpInfo, type OpName, type ValType } from './opcodes.ts';
 
 // ---- binary encoding primitives ----
 
-/** unsigned LEB128 */
-export function uleb(n: number): number[] {
-  const out: number[] = [];
-  do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; out.push(b); } while (n);
-  return out;
-}
-
-/** signed LEB128 (i32.const immediates) */
-export function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f; n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) { out.push(b); return out; }
-    out.push(b | 0x80);
-  }
-}
+export { uleb, sleb };
 
 function pushU(out: number[], n: number): void { if (n >= 0 && n < 128) out.push(n); else for (const b of uleb(n)) out.push(b); }
-function pushS(out: number[], n: number): void { if (n >= -64 && n < 64) out.push(n & 0x7f); else for (const b of sleb(n)) out.push(b); }
+function pushS(out: number[], n: number): void { if (n >= -64 && n < 64) out.push(n < 0 ? n + 128 : n); else for (const b of sleb(n)) out.push(b); }
 const utf8 = new TextEncoder();
 function pushName(out: number[], s: string): void { const b = utf8.encode(s); pushU(out, b.length); for (const x of b) out.push(x); }
 function pushSection(out: number[], id: number, body: number[]): void { out.push(id); pushU(out, body.length); for (const x of body) out.push(x); }
