@@ -101,3 +101,22 @@ export function spdKernel(memory: WebAssembly.Memory, module: WebAssembly.Module
   const out = 16 + slot * 128;
   return { buffer: memory.buffer, dot44, out, sums: new Float64Array(memory.buffer, out, 16) };
 }
+
+/**
+ * dot44 in plain TypeScript, in the kernel's order: per pair of rows, even and odd elements in
+ * two running sums (one per SIMD lane), added, then the odd last element. A and B are float64
+ * views; a and b element offsets of the first rows, rs the row stride in elements.
+ */
+export function dot44Twin(A: Float64Array, a: number, B: Float64Array, b: number, len: number, rs: number, out: Float64Array): void {
+  const even = len & ~1;
+  for (let r = 0; r < 4; r++) {
+    for (let s = 0; s < 4; s++) {
+      const ar = a + r * rs, bs = b + s * rs;
+      let l0 = 0, l1 = 0;
+      for (let m = 0; m < even; m += 2) { l0 = l0 + A[ar + m]! * B[bs + m]!; l1 = l1 + A[ar + m + 1]! * B[bs + m + 1]!; }
+      let t = l0 + l1;
+      if (len & 1) t = t + A[ar + even]! * B[bs + even]!;
+      out[r * 4 + s] = t;
+    }
+  }
+}

@@ -191,3 +191,50 @@ export function vectorKernel(pages: number): ModuleBuilder {
 export function vectorKernels(memory: WebAssembly.Memory): VectorKernels {
   return instantiate<VectorKernels>(vectorKernel(sharedMemory(memory).min).compile(), memory);
 }
+
+// ---- plain TypeScript twins -----------------------------------------------------------------
+// The same operations on the same memory, in the same order, for the differential tests (which
+// run both on copies of one random memory and compare every byte).
+
+/** pnum (bundle false) or pbun (bundle true), on `buffer` */
+export function partitionTwin(buffer: ArrayBufferLike, bundle: boolean, rows: number, tmp: number, cb: number, a: number, b: number, key: number): number {
+  const i32 = new Int32Array(buffer), u8 = new Uint8Array(buffer);
+  let w = rows + 4 * a, t = tmp;
+  for (let k = w, end = rows + 4 * b; k < end; k += 4) {
+    const r = i32[k >> 2]!, c = u8[cb + r]!;
+    const left = bundle ? c !== key : c <= key;
+    i32[w >> 2] = r; i32[t >> 2] = r;
+    if (left) w += 4; else t += 4;
+  }
+  for (let k = tmp, r = w; k < t; k += 4, r += 4) i32[r >> 2] = i32[k >> 2]!;
+  return (w - rows) >>> 2;
+}
+
+/** rows (h2 < 0) or pairs of the histogram kernel for columns [c0, c1), on `buffer` */
+export function histTwin(buffer: ArrayBufferLike, L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts: boolean,
+  hist: number, h2: number, k0: number, k1: number): void {
+  const i32 = new Int32Array(buffer), u8 = new Uint8Array(buffer), f64 = new Float64Array(buffer);
+  const binBytes = stride * 8;
+  const cell = (col: number, arr: number, row: number, g: number, h: number) => {
+    const q = arr + u8[L.binsAt + row * L.nCols + col]! * binBytes + colOffset[col]! * binBytes;
+    f64[q >> 3] += g;
+    if (stride === 3) f64[(q + 8) >> 3] += h;
+    if (counts) f64[(q + (stride - 1) * 8) >> 3] += 1;
+  };
+  const step = h2 < 0 ? 1 : 2;
+  for (let k = k0; k < k1; k += step) {
+    const ri = i32[(L.rowsAt >> 2) + k]!, gi = f64[(L.gAt >> 3) + ri]!, hi = stride === 3 ? f64[(L.hAt >> 3) + ri]! : 0;
+    const rj = step === 2 ? i32[(L.rowsAt >> 2) + k + 1]! : 0;
+    const gj = step === 2 ? f64[(L.gAt >> 3) + rj]! : 0, hj = step === 2 && stride === 3 ? f64[(L.hAt >> 3) + rj]! : 0;
+    for (let col = c0; col < c1; col++) {
+      cell(col, hist, ri, gi, hi);
+      if (step === 2) cell(col, h2, rj, gj, hj);
+    }
+  }
+}
+
+/** sub, add or zero of the vector kernels, on `buffer` (addresses in bytes, count in float64) */
+export function vectorTwin(buffer: ArrayBufferLike, op: 'sub' | 'add' | 'zero', dst: number, src: number, count: number): void {
+  const f64 = new Float64Array(buffer), d = dst >> 3, s = src >> 3;
+  for (let i = 0; i < count; i++) f64[d + i] = op === 'zero' ? 0 : op === 'sub' ? f64[d + i]! - f64[s + i]! : f64[d + i]! + f64[s + i]!;
+}

@@ -61,3 +61,17 @@ export function instantiateWalk(L: WalkLayout, memory: WebAssembly.Memory): () =
   if (memory.buffer.byteLength < L.pages * PAGE) throw new Error(`instantiateWalk: the memory has fewer than ${L.pages} pages`);
   return instantiate<{ walk(): void }>(walkKernel(L).compile(), memory).walk;
 }
+
+/** The walk as plain TypeScript on the same memory (each tree walked on its own: the same leaves). */
+export function walkTwin(L: WalkLayout, buffer: ArrayBufferLike): void {
+  const i32 = new Int32Array(buffer), u8 = new Uint8Array(buffer);
+  for (let t = 0; t < LANES * L.nGroups; t++) {
+    let a = i32[(L.roots >> 2) + t]!, w = i32[a >> 2]!;
+    while (w >= 0) {
+      const k = w & 255, code = u8[L.codes + ((w >>> 8) & L.FM)]!;
+      a = (a + 4 * (w >> L.DS) + (((k - code) >>> 29) & 4)) | 0;
+      w = i32[a >> 2]!;
+    }
+    i32[(L.out >> 2) + t] = w;
+  }
+}

@@ -109,3 +109,23 @@ export function dotScorer(Y: Float32Array | Float64Array, rows: number, cols: nu
     scoreRows: (x, which, count, dst) => { for (let r = 0; r < count; r++) dst[r] = rowScore(x, which[r]!); },
   };
 }
+
+/**
+ * The kernel's arithmetic in plain TypeScript: four f32x4 accumulators over 16 floats a step,
+ * summed lane-wise, then the lanes in order, every operation rounded to float32 as the kernel
+ * rounds it (the differential test compares them bit for bit). cols a positive multiple of 16.
+ */
+export function dotTwin(Y: Float32Array, x: Float32Array, rows: number, cols: number, out: Float32Array): void {
+  const f = Math.fround, acc = new Float32Array(16);
+  for (let i = 0; i < rows; i++) {
+    acc.fill(0);
+    const o = i * cols;
+    let k = 0;
+    do {
+      for (let a = 0; a < 16; a++) acc[a] = f(acc[a]! + f(Y[o + k + a]! * x[k + a]!));
+      k += 16;
+    } while (k < cols);
+    const v = [0, 1, 2, 3].map((l) => f(f(f(acc[l]! + acc[4 + l]!) + acc[8 + l]!) + acc[12 + l]!));
+    out[i] = f(f(f(v[0]! + v[1]!) + v[2]!) + v[3]!);
+  }
+}

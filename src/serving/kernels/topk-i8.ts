@@ -207,3 +207,28 @@ function minOf(a: Float64Array, n: number): number {
 }
 function grow(a: Float32Array, n: number): Float32Array { const b = new Float32Array(Math.max(n, a.length * 2)); b.set(a); return b; }
 function growI(a: Int32Array, n: number): Int32Array { const b = new Int32Array(Math.max(n, a.length * 2)); b.set(a); return b; }
+
+/**
+ * approx in plain TypeScript: the integer dot products (exact: i32 sums cannot overflow for the
+ * scales used), converted to float32 and scaled, as the kernel does. q: rows x (steps * 8) i8,
+ * p: steps * 8 i16.
+ */
+export function approxTwin(q: Int8Array, p: Int16Array, a: Float32Array, n: number, steps: number, out: Float32Array): void {
+  const w = steps * 8;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < w; j++) s = (s + q[i * w + j]! * p[j]!) | 0;
+    out[i] = Math.fround(Math.fround(s) * a[i]!);
+  }
+}
+
+/** blockmax in plain TypeScript: f32x4.pmax (b if a < b, else a) down each lane, then f32.max across */
+export function blockMaxTwin(v: Float32Array, nb: number, bm: Float32Array): void {
+  for (let b = 0; b < nb; b++) {
+    const m = [0, 1, 2, 3].map((l) => v[b * BLOCK + l]!);
+    for (let k = 1; k < BLOCK / 4; k++) for (let l = 0; l < 4; l++) { const x = v[b * BLOCK + 4 * k + l]!; if (m[l]! < x) m[l] = x; }
+    bm[b] = Math.max(Math.max(Math.max(m[0]!, m[1]!), m[2]!), m[3]!);
+  }
+}
+
+export const TOPK_BLOCK = BLOCK;
