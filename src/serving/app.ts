@@ -15,6 +15,12 @@ import { modelRoutes } from './routes/models.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { retailRoutes } from './routes/retail.ts';
+import { CollectorRate } from './collector-rate.ts';
+import { DashboardData } from './dashboard/data.ts';
+import { dashboardModelRoutes } from './routes/dashboard-models.ts';
+import { dashboardMusicRoutes } from './routes/dashboard-music.ts';
+import { dashboardRetailRoutes } from './routes/dashboard-retail.ts';
+import { webRoutes } from './routes/web.ts';
 
 export const BODY_LIMIT_BYTES = 32 << 20;
 
@@ -89,7 +95,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
   installMetrics(app, metrics);
   await app.register(healthRoutes, { ctx });
+  ctx.collected ??= new CollectorRate();
   await app.register(eventsRoutes, { ctx });
+  // the dashboard: its read-only /v1/dashboard API (one DuckDB session per app) and the web app at /
+  const dashboard = new DashboardData(ctx.lake);
+  app.addHook('onClose', async () => dashboard.close());
+  await app.register(dashboardRetailRoutes, { ctx, data: dashboard });
+  await app.register(dashboardMusicRoutes, { data: dashboard });
+  await app.register(dashboardModelRoutes, { ctx });
+  await app.register(webRoutes, {});
   if (ctx.models) {
     await app.register(modelRoutes, { ctx });
     await app.register(predictRoutes, { ctx });

@@ -6,6 +6,7 @@ import type { Lake } from '../lake/lake.ts';
 import type { Bus } from '../bus/types.ts';
 import type { ModelRegistry } from '../tracking/index.ts';
 import type { AuditLog } from './audit.ts';
+import type { CollectorRate } from './collector-rate.ts';
 import type { ModelHost } from './model-host.ts';
 import type { OnlineFeatures } from './online-features.ts';
 
@@ -20,4 +21,6 @@ export interface AppContext {
   models?: ModelHost;
   features?: OnlineFeatures;
   audit?: AuditLog;
+  /** events the collector took, for the dashboard's live rate (created by buildApp when absent) */
+  collected?: CollectorRate;
 }

@@ -190,6 +190,14 @@ export class Tracker {
     return rows.map((r) => ({ value: fromDb(r.value), step: r.step, loggedAt: r.logged_at }));
   }
 
+  /** Every logged point of every metric of some runs (run comparison's curves), by run, key, step. */
+  async metricHistories(runIds: string[]): Promise<{ runId: string; key: string; step: number; value: number }[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.store.db.selectFrom('tracking_metrics').select(['run_id', 'key', 'value', 'step'])
+      .where('run_id', 'in', runIds).orderBy('run_id').orderBy('key').orderBy('step').orderBy('id').execute();
+    return rows.map((r) => ({ runId: r.run_id, key: r.key, step: r.step, value: fromDb(r.value) }));
+  }
+
   /** Newest runs first, one page at a time; filters narrow by attributes, params, metrics and tags. */
   async listRuns(opts: ListRunsOptions = {}): Promise<RunPage> {
     const limit = opts.limit ?? 50;

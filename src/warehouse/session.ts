@@ -4,7 +4,7 @@
 // Session tables are the exception: intermediate steps of SQL models that nothing outside the
 // session reads live only in its memory (or as views over their inputs) and shadow the lake
 // table of the same name, if there is one, until the session closes.
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
 import { splitTableName } from '../lake/catalog.ts';
@@ -151,8 +151,12 @@ export class Warehouse {
     }
   }
 
-  async query<T = Record<string, unknown>>(sql: string): Promise<T[]> {
-    const r = await this.conn.runAndReadAll(sql);
+  /**
+   * Rows of a query. `params` are bound by DuckDB ($name in the SQL for an object, ? for a list),
+   * never spliced into the text: values from a request go here.
+   */
+  async query<T = Record<string, unknown>>(sql: string, params?: Record<string, DuckDBValue> | DuckDBValue[]): Promise<T[]> {
+    const r = await this.conn.runAndReadAll(sql, params);
     const rows = r.getRowObjectsJS() as Record<string, unknown>[];
     // BIGINT arrives as bigint; callers (JSON, arithmetic) want numbers, exact below 2^53
     for (const row of rows) {

@@ -78,6 +78,7 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
       return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
         .send({ error: 'storage_unavailable', message: `events cannot be made durable now: ${fault.reason} (${fault.code}); nothing of this batch was acknowledged, retry it later` });
     }
+    ctx.collected?.record(batch.accepted, batch.rejected.length);
     const code = batch.accepted === 0 && batch.rejected.length > 0 ? 422 : 200;
     return reply.code(code).send({ accepted: batch.accepted, rejected: batch.rejected });
   });

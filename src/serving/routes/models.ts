@@ -38,6 +38,10 @@ const PromoteBody = z.strictObject({
   alias: z.enum(['champion', 'challenger']).default('champion'),
   reason: z.string().max(1000).optional().describe('recorded in the alias history'),
 });
+const RollbackBody = z.strictObject({
+  alias: z.enum(['champion', 'challenger']).default('champion'),
+  reason: z.string().max(1000).optional().describe('recorded in the alias history'),
+});
 const PromoteResponse = z.object({
   name: z.string(), alias: z.string(), from_version: z.number().int().nullable(), to_version: z.number().int(), changed: z.boolean(),
   serving_version: z.number().int().nullable().describe('the version this server now answers with'),
@@ -100,6 +104,28 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
       if (e instanceof NotFoundError) return reply.code(404).send(notFound(message, /no such version/.test(message) ? 'version' : 'name'));
       if (e instanceof UnloadableModelError) return reply.code(409).send({ error: 'model_unloadable', field: 'version', message: `not promoted: ${message}` });
       if (e instanceof RegistryError) return reply.code(400).send(badRequest('version', message));
+      throw e;
+    }
+  });
+
+  app.post('/v1/models/:name/rollback', {
+    preHandler: requireToken(ctx.config.apiToken),
+    schema: {
+      summary: 'Roll an alias back', description: 'Points `alias` (default champion) back at the version it had before; a rolled-back champion is served from the answer on.',
+      tags: ['models'], security: [{ bearer: [] }],
+      params: z.object({ name: ModelName }), body: RollbackBody,
+      response: { 200: PromoteResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+    },
+  }, async (req, reply) => {
+    const { name } = req.params;
+    const { alias, reason } = req.body;
+    try {
+      const move = await registry.rollback(name, { alias, reason, by: 'api' });
+      const s = alias === 'champion' ? await host.refresh(name) : host.get(name);
+      return { name, alias, from_version: move.fromVersion, to_version: move.toVersion, changed: move.changed, serving_version: s?.version ?? null };
+    } catch (e) {
+      if (e instanceof NotFoundError) return reply.code(404).send(notFound((e as Error).message, 'name'));
+      if (e instanceof RegistryError) return reply.code(400).send(badRequest('alias', (e as Error).message));
       throw e;
     }
   });

@@ -1,0 +1,93 @@
+// The dashboard's read side: one DuckDB session over the lake, shared by every /v1/dashboard
+// route. Queries take their request values as bound parameters only (Warehouse.query's params),
+// run one at a time on the session's connection, and their answers are cached until a lake
+// table the dashboard reads gets a new snapshot (the catalog is checked at most once a second),
+// so a dashboard reloaded by many people costs one query per chart per snapshot.
+import type { DuckDBValue } from '@duckdb/node-api';
+import type { Lake } from '../../lake/lake.ts';
+import { Warehouse } from '../../warehouse/session.ts';
+import { sourceSchemas } from '../../warehouse/sources.ts';
+
+export interface DashboardDataOptions {
+  /** how often the catalog is checked for new snapshots (ms, default 1000) */
+  refreshMs?: number;
+  /** answers kept per snapshot signature (default 500) */
+  cacheEntries?: number;
+}
+
+export class DashboardData {
+  private wh?: Promise<Warehouse>;
+  private tail: Promise<unknown> = Promise.resolve();
+  private checkedAt = 0;
+  private checking?: Promise<void>;
+  private signature = '';
+  /** rows of each lake table, at the signature's snapshots */
+  private rows = new Map<string, number>();
+  private readonly cache = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly lake: Lake, private readonly opts: DashboardDataOptions = {}) {}
+
+  /** Rows of `sql` with `params` bound by DuckDB (never spliced into the text). */
+  async query<T = Record<string, unknown>>(sql: string, params?: Record<string, DuckDBValue>): Promise<T[]> {
+    await this.fresh();
+    const wh = await this.session();
+    // one connection: queries queue rather than interleave
+    const run = this.tail.then(() => wh.query<T>(sql, params));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * An answer computed once per snapshot signature: `key` must name everything the answer
+   * depends on (the route and its validated parameters).
+   */
+  async cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    await this.fresh();
+    const k = `${this.signature}\u0000${key}`;
+    let p = this.cache.get(k) as Promise<T> | undefined;
+    if (!p) {
+      p = compute();
+      this.cache.set(k, p);
+      p.catch(() => this.cache.delete(k));
+      const max = this.opts.cacheEntries ?? 500;
+      if (this.cache.size > max) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return p;
+  }
+
+  /** Whether a lake table holds rows (an empty state says what to run otherwise). */
+  async has(table: string): Promise<boolean> {
+    await this.fresh();
+    return (this.rows.get(table) ?? 0) > 0;
+  }
+
+  close(): void {
+    void this.wh?.then((w) => w.close()).catch(() => {});
+  }
+
+  private session(): Promise<Warehouse> {
+    this.wh ??= Warehouse.open({ lake: this.lake, schemas: sourceSchemas() });
+    return this.wh;
+  }
+
+  /** Re-points the session's views when a table got a new snapshot; drops the cached answers. */
+  private fresh(): Promise<void> {
+    const now = Date.now();
+    if (now - this.checkedAt < (this.opts.refreshMs ?? 1000)) return this.checking ?? Promise.resolve();
+    this.checkedAt = now;
+    this.checking = (async () => {
+      const tables = await this.lake.catalog.tables();
+      const signature = tables.map((t) => `${t.table}@${t.snapshot}`).join(',');
+      if (signature === this.signature) return;
+      const wh = await this.session();
+      const refreshed = this.tail.then(() => wh.refresh());
+      this.tail = refreshed.catch(() => undefined);
+      await refreshed;
+      this.rows = new Map(tables.map((t) => [t.table, t.rows]));
+      this.signature = signature;
+      this.cache.clear();
+    })();
+    this.checking.catch(() => { this.checkedAt = 0; });
+    return this.checking;
+  }
+}
