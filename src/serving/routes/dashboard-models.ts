@@ -197,6 +197,17 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   // open streams end with the app (a rebuild or shutdown), so the browser reconnects to the new one
   const streams = new Set<import('node:http').ServerResponse>();
   app.addHook('onClose', async () => { for (const s of streams) s.end(); });
+  app.get('/v1/dashboard/capabilities', {
+    schema: {
+      summary: 'Which optional panels this server can fill', tags,
+      description: 'Monitoring alerts and the streaming services come with their own parts of the product; the Pipelines page shows their panels when their endpoints are served.',
+      response: { 200: z.object({ monitoring_alerts: z.boolean(), streaming: z.boolean() }) },
+    },
+  }, async () => ({
+    monitoring_alerts: app.hasRoute({ method: 'GET', url: '/v1/monitoring/alerts' }),
+    streaming: app.hasRoute({ method: 'GET', url: '/v1/streaming/services' }),
+  }));
+
   const RatePoint = z.object({ t: z.number().describe('epoch ms'), accepted: z.number().int(), rejected: z.number().int() });
   const Rate = z.object({ accepted_total: z.number().int(), rejected_total: z.number().int(), per_second: z.number(), last_minute: z.array(RatePoint) });
   const rateNow = () => {

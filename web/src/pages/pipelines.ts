@@ -1,0 +1,79 @@
+// Pipelines: recent pipeline runs with each step's duration as a timeline (stages, or one child
+// run per step), and the events per second arriving at the collector, live (server-sent events).
+// Monitoring alerts and the streaming services show here once the server offers them.
+import { get } from '../api.ts';
+import { draw, echarts, PALETTE } from '../charts.ts';
+import { setParams } from '../route.ts';
+import { chartBox, empty, fmt, h, section, table } from '../ui.ts';
+
+export async function pipelinesPage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
+  const [d, caps] = await Promise.all([get('/v1/dashboard/pipelines', { limit: '20' }), get('/v1/dashboard/capabilities')]);
+  const draws: Promise<unknown>[] = [];
+  const liveBox = chartBox('Events per second arriving at the collector, last minute', 'chart');
+  const rateNow = h('p', { class: 'value', 'data-kpi': 'events_per_second', 'aria-live': 'off' }, '–');
+  root.append(section('Live: events per second at the collector', h('div', { class: 'live' }, h('div', {}, rateNow, h('p', { class: 'note', id: 'events-total' }, '')), liveBox)));
+  const source = new EventSource('/v1/dashboard/events/stream');
+  let liveChart: echarts.ECharts | undefined;
+  const liveOption = (pts: any[]) => ({
+    grid: { left: 50, right: 10, top: 10, bottom: 30 }, tooltip: { trigger: 'axis' },
+    xAxis: { type: 'category', data: pts.map((p) => new Date(p.t).toISOString().slice(11, 19)) }, yAxis: { type: 'value', name: 'events/s', minInterval: 1 },
+    series: [{ type: 'line', name: 'accepted', data: pts.map((p) => p.accepted), showSymbol: false, areaStyle: { opacity: 0.15 }, itemStyle: { color: PALETTE[0] } },
+      { type: 'line', name: 'rejected', data: pts.map((p) => p.rejected), showSymbol: false, itemStyle: { color: PALETTE[4] } }],
+  });
+  const first = new Promise<void>((resolve) => {
+    source.addEventListener('rate', (e) => {
+      const r = JSON.parse((e as MessageEvent).data);
+      rateNow.textContent = `${fmt.int(r.per_second)} events/s`;
+      document.getElementById('events-total')!.textContent = `${fmt.int(r.accepted_total)} accepted, ${fmt.int(r.rejected_total)} rejected since the server started`;
+      if (!liveChart) void draw(liveBox, liveOption(r.last_minute)).then((c) => { liveChart = c; resolve(); });
+      else liveChart.setOption(liveOption(r.last_minute));
+    });
+    source.addEventListener('error', () => resolve());
+  });
+  draws.push(first);
+
+  const runsSection = section('Recent pipeline runs');
+  root.append(runsSection);
+  if (d.hint) runsSection.append(empty(d.hint));
+  else {
+    const chosen = d.runs.find((r: any) => r.id === params.run) ?? d.runs[0];
+    runsSection.append(table('Recent runs, newest first', [
+      { label: 'Run', value: (r: any) => h('button', { type: 'button', class: 'link', 'aria-pressed': r.id === chosen.id ? 'true' : 'false', onclick: () => setParams({ run: r.id }) }, r.id.slice(0, 8)) },
+      { label: 'Pipeline', value: (r: any) => r.pipeline }, { label: 'Status', value: (r: any) => r.status },
+      { label: 'Started', value: (r: any) => r.started_at.slice(0, 19).replace('T', ' ') }, { label: 'Steps', value: (r: any) => r.steps.length, num: true },
+      { label: 'Duration', value: (r: any) => fmt.ms(r.duration_ms), num: true },
+    ], d.runs, { 'data-table': 'pipeline-runs' }));
+    const steps = chosen.steps;
+    const t0 = Date.parse(chosen.started_at);
+    const tlBox = chartBox(`Timeline of the ${chosen.pipeline} run ${chosen.id.slice(0, 8)}: when each step started and how long it took`, 'chart tall');
+    runsSection.append(h('h3', {}, `Timeline: ${chosen.pipeline} ${chosen.id.slice(0, 8)}`), steps.length ? tlBox : empty('this run recorded no steps'));
+    if (steps.length) {
+      const names = steps.map((s: any) => s.name).reverse();
+      const rev = [...steps].reverse();
+      draws.push(draw(tlBox, {
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps: any[]) => { const s = rev[ps[0].dataIndex]; return `${s.name} (${s.source.replace('_', ' ')})<br>starts at +${fmt.ms(Date.parse(s.started_at) - t0)}, takes ${fmt.ms(s.duration_ms)}`; } },
+        grid: { left: 110, right: 20, top: 10, bottom: 40 },
+        xAxis: { type: 'value', name: 'ms since the run started', nameLocation: 'middle', nameGap: 26 }, yAxis: { type: 'category', data: names },
+        series: [
+          { type: 'bar', stack: 't', name: 'offset', itemStyle: { color: 'transparent' }, emphasis: { disabled: true }, data: rev.map((s: any) => Math.max(0, Date.parse(s.started_at) - t0)) },
+          { type: 'bar', stack: 't', name: 'duration', data: rev.map((s: any) => ({ value: s.duration_ms, itemStyle: { color: s.status === 'failed' ? PALETTE[4] : PALETTE[0] } })) },
+        ],
+      }));
+    }
+  }
+
+  const ops = section('Monitoring and streaming services');
+  root.append(ops);
+  if (caps.monitoring_alerts) {
+    const a = await get('/v1/monitoring/alerts');
+    const alerts = (a.alerts ?? []) as any[];
+    ops.append(alerts.length ? table('Monitoring alerts', [
+      { label: 'When', value: (x: any) => String(x.at ?? x.created_at ?? x.ts ?? '') }, { label: 'Model', value: (x: any) => String(x.model ?? '') },
+      { label: 'Alert', value: (x: any) => String(x.kind ?? x.type ?? x.metric ?? '') }, { label: 'Detail', value: (x: any) => String(x.message ?? x.reason ?? '') },
+    ], alerts) : h('p', { class: 'note' }, 'No monitoring alerts.'));
+  } else ops.append(empty('no monitoring alerts endpoint on this server yet: it arrives with monitoring (`tributary monitor`)'));
+  if (!caps.streaming) ops.append(empty('no streaming services report here yet: their latency, success and error metrics appear once the streaming services run (`tributary stream`)'));
+
+  await Promise.all(draws);
+  return () => source.close();
+}
