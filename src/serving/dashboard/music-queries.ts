@@ -37,7 +37,8 @@ export async function musicOverview(data: DashboardData, f: PeriodFilters): Prom
     `SELECT count(*) AS plays, count(DISTINCT p.user_id) AS listeners, coalesce(sum(p.ms_played), 0) / 3.6e6 AS hours, avg(p.skipped::INT) AS skip_rate
      FROM ${PLAYS} p ${w.sql}`, w.params);
   const accept = new Map<string, { shown: number; accepted: number }>();
-  if (await data.has(ACCEPTANCE)) {
+  // acceptance is kept per day, not per listener: it has no country breakdown
+  if (f.country === undefined && await data.has(ACCEPTANCE)) {
     const conds: string[] = [], params: Record<string, DuckDBValue> = {};
     periodConds(f, 'day', conds, params);
     const rows = await data.query<{ week: string; shown: number; accepted: number }>(
