@@ -82,8 +82,31 @@ export class Warehouse {
     if (this.sessionTables.has(table)) return;
     this.snapshots.set(table, snapshot);
     const files = await this.lake.filePaths(table, snapshot);
+    const kept = this.inMemory.get(table);
+    if (files.length && kept !== undefined) {
+      if (kept?.snapshot === snapshot) return;
+      const mem = `${MEM}.t${++this.memSeq}`;
+      await this.conn.run(`CREATE TABLE ${mem} AS SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
+      await this.setView(table, `SELECT * FROM ${mem}`);
+      this.inMemory.set(table, { snapshot, mem });
+      if (kept) await this.conn.run(`DROP TABLE IF EXISTS ${kept.mem}`);
+      return;
+    }
     if (files.length) await this.setView(table, `SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
     else await this.emptyView(table);
+  }
+
+  /** Lake tables this session holds in memory: the snapshot it last copied of each. */
+  private readonly inMemory = new Map<string, { snapshot: number; mem: string } | null>();
+
+  /**
+   * Keeps a copy of these lake tables in this session's memory, made again whenever refresh()
+   * finds a new snapshot: for a long-lived session that queries the same tables over and over
+   * (the dashboard's), scans of memory instead of decoding Parquet at every query.
+   */
+  async keepInMemory(tables: string[]): Promise<void> {
+    for (const t of tables) if (!this.inMemory.has(t)) this.inMemory.set(t, null);
+    await this.refresh();
   }
 
   private async emptyView(table: string): Promise<void> {

@@ -21,7 +21,18 @@ export function disposeAll(): void {
   live.clear();
 }
 
-window.addEventListener('resize', () => { for (const c of live) c.resize(); });
+// once per frame, and only charts with a size: ECharts' map cannot lay out into an empty box
+let resizing = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(resizing);
+  resizing = requestAnimationFrame(() => {
+    for (const c of live) {
+      if (c.isDisposed()) continue;
+      const r = c.getDom().getBoundingClientRect();
+      if (r.width > 0 && r.height > 0) c.resize();
+    }
+  });
+});
 
 /** Draws `option` into `el` (a chart per element); resolves when the chart has rendered. */
 export function draw(el: HTMLElement, option: Option): Promise<echarts.ECharts> {
@@ -32,8 +43,8 @@ export function draw(el: HTMLElement, option: Option): Promise<echarts.ECharts> 
     const finish = () => { if (!done) { done = true; resolve(chart); } };
     chart.on('finished', finish);
     chart.setOption({ color: PALETTE, aria: { enabled: true }, animation: false, textStyle: { fontFamily: 'system-ui, sans-serif', color: '#1e293b' }, ...option }, true);
-    // a chart with nothing to animate may have finished inside setOption
-    setTimeout(finish, 500);
+    // should 'finished' never come (a chart disposed by a page change), the page is not held up
+    setTimeout(finish, 10_000);
   });
 }
 

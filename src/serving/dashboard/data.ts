@@ -8,11 +8,34 @@ import type { Lake } from '../../lake/lake.ts';
 import { Warehouse } from '../../warehouse/session.ts';
 import { sourceSchemas } from '../../warehouse/sources.ts';
 
+/** The tables every filter change scans: kept in the dashboard session's memory. */
+export const DASHBOARD_IN_MEMORY = ['curated.commerce_segments', 'curated.plays', 'curated.tracks', 'curated.users'];
+
+/** A table the session derives from a lake table at each new snapshot of it (in memory, under `dash.`). */
+export interface DerivedTable { table: `dash.${string}`; from: string; sql: string }
+
+/**
+ * The sales lines rolled up to one row per invoice, customer, country and category (a fifth of
+ * the lines on the Online Retail data): what the KPIs, maps, category and outlier charts scan.
+ * Sums and distinct counts over it equal those over the lines.
+ */
+export const SALES_ROLLUP: DerivedTable = {
+  table: 'dash.sales',
+  from: 'curated.commerce_lines',
+  sql: `SELECT invoice_no, customer_id, country, category, min(day) AS day, min(ts) AS ts,
+               sum(revenue) AS revenue, count(*) AS lines, sum(quantity) AS units
+        FROM curated.commerce_lines GROUP BY invoice_no, customer_id, country, category`,
+};
+
 export interface DashboardDataOptions {
   /** how often the catalog is checked for new snapshots (ms, default 1000) */
   refreshMs?: number;
   /** answers kept per snapshot signature (default 500) */
   cacheEntries?: number;
+  /** lake tables the session copies into memory at each new snapshot (the ones filters scan) */
+  inMemory?: string[];
+  /** tables derived from lake tables at each new snapshot of them */
+  derived?: DerivedTable[];
 }
 
 export class DashboardData {
@@ -66,7 +89,11 @@ export class DashboardData {
   }
 
   private session(): Promise<Warehouse> {
-    this.wh ??= Warehouse.open({ lake: this.lake, schemas: sourceSchemas() });
+    this.wh ??= Warehouse.open({ lake: this.lake, schemas: sourceSchemas() }).then(async (wh) => {
+      await wh.query('CREATE SCHEMA IF NOT EXISTS dash');
+      await wh.keepInMemory(this.opts.inMemory ?? []);
+      return wh;
+    });
     return this.wh;
   }
 
@@ -80,10 +107,19 @@ export class DashboardData {
       const signature = tables.map((t) => `${t.table}@${t.snapshot}`).join(',');
       if (signature === this.signature) return;
       const wh = await this.session();
-      const refreshed = this.tail.then(() => wh.refresh());
+      const rows = new Map(tables.map((t) => [t.table, t.rows]));
+      const before = new Map(this.signature.split(',').map((x) => [x.slice(0, x.lastIndexOf('@')), x]));
+      const refreshed = this.tail.then(async () => {
+        await wh.refresh();
+        for (const d of this.opts.derived ?? []) {
+          const now = tables.find((t) => t.table === d.from);
+          if (!now || now.rows === 0 || before.get(d.from) === `${d.from}@${now.snapshot}`) continue;
+          await wh.query(`CREATE OR REPLACE TABLE ${d.table} AS ${d.sql}`);
+        }
+      });
       this.tail = refreshed.catch(() => undefined);
       await refreshed;
-      this.rows = new Map(tables.map((t) => [t.table, t.rows]));
+      this.rows = rows;
       this.signature = signature;
       this.cache.clear();
     })();

@@ -8,13 +8,15 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import type { DashboardData } from '../dashboard/data.ts';
+import { SALES_ROLLUP, type DashboardData } from '../dashboard/data.ts';
 import { HINTS, SalesFilters, SearchQuery, filterKey, likePrefix, periodConds, salesWhere } from '../dashboard/filters.ts';
 import { musicOverview, MusicOverview } from '../dashboard/music-queries.ts';
 import { SEGMENT_MODEL, SPEND_MODEL } from '../servables.ts';
 import { ErrorResponse, notFound, plainSerializer } from './common.ts';
 
 const LINES = 'curated.commerce_lines';
+/** one row per invoice, customer, country and category: the KPIs' and charts' scans */
+const SALES = SALES_ROLLUP.table;
 const SEGMENTS = 'curated.commerce_segments';
 const FORECAST = 'curated.commerce_forecast';
 const num = z.number().nullable();
@@ -79,9 +81,9 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     schema: { summary: 'Values of the dashboard filters', tags, response: { 200: Filters } },
   }, async () => data.cached('filters', async () => {
     const hasLines = await data.has(LINES);
-    const months = hasLines ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM ${LINES} ORDER BY 1`) : [];
-    const cats = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT category AS c FROM ${LINES} WHERE category IS NOT NULL ORDER BY 1`) : [];
-    const countries = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT country AS c FROM ${LINES} WHERE country IS NOT NULL ORDER BY 1`) : [];
+    const months = hasLines ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM ${SALES} ORDER BY 1`) : [];
+    const cats = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT category AS c FROM ${SALES} WHERE category IS NOT NULL ORDER BY 1`) : [];
+    const countries = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT country AS c FROM ${SALES} WHERE country IS NOT NULL ORDER BY 1`) : [];
     const segments = await data.has(SEGMENTS) ? await data.query<{ segment: number; name: string }>(`SELECT segment, any_value(segment_name) AS name FROM ${SEGMENTS} GROUP BY 1 ORDER BY 1`) : [];
     const musicMonths = await data.has('curated.plays') ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM curated.plays ORDER BY 1`) : [];
     return { months: months.map((r) => r.m), music_months: musicMonths.map((r) => r.m), categories: cats.map((r) => r.c), countries: countries.map((r) => r.c), segments, hint: hasLines ? null : HINTS.retail };
@@ -117,7 +119,7 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
       const w = salesWhere(f);
       const monthly = await data.query<{ month: string; revenue: number; invoices: number }>(
         `SELECT strftime(date_trunc('month', l.day), '%Y-%m') AS month, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices
-         FROM ${LINES} l ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
+         FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
       let forecast: z.infer<typeof Sales>['forecast'] = [];
       const hasForecast = await data.has(FORECAST);
       if (hasForecast) {
@@ -127,13 +129,13 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
       }
       const countries = await data.query<{ country: string; revenue: number; customers: number; invoices: number }>(
         `SELECT l.country, sum(l.revenue) AS revenue, count(DISTINCT l.customer_id) AS customers, count(DISTINCT l.invoice_no) AS invoices
-         FROM ${LINES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
+         FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
       const productWhere = w.sql ? `${w.sql} AND l.is_product` : 'WHERE l.is_product';
       const top_products = await data.query<z.infer<typeof Sales>['top_products'][number]>(
         `SELECT l.stock_code, mode(l.description) AS description, mode(l.category) AS category, sum(l.revenue) AS revenue, CAST(sum(l.quantity) AS DOUBLE) AS units
          FROM ${LINES} l ${productWhere} GROUP BY 1 ORDER BY revenue DESC, stock_code LIMIT 10`, w.params);
       const categories = await data.query<{ category: string; revenue: number; invoices: number }>(
-        `SELECT l.category, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices FROM ${LINES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
+        `SELECT l.category, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
       const outliers = await invoiceOutliers(data, w);
       return { filters: f, hint: null, monthly, forecast, forecast_hint: hasForecast ? null : HINTS.forecast, countries, top_products, categories, outliers };
     });
@@ -176,7 +178,7 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     const seg = await data.has(SEGMENTS);
     const customers = await data.query<z.infer<typeof CustomerRow>>(seg
       ? `SELECT customer_id, country, segment, segment_name, monetary FROM ${SEGMENTS} WHERE customer_id LIKE $q ESCAPE '\\' ORDER BY customer_id LIMIT $limit`
-      : `SELECT customer_id, mode(country) AS country, NULL AS segment, NULL AS segment_name, sum(revenue) AS monetary FROM ${LINES} WHERE customer_id LIKE $q ESCAPE '\\' GROUP BY 1 ORDER BY 1 LIMIT $limit`,
+      : `SELECT customer_id, mode(country) AS country, NULL AS segment, NULL AS segment_name, sum(revenue) AS monetary FROM ${SALES} WHERE customer_id LIKE $q ESCAPE '\\' GROUP BY 1 ORDER BY 1 LIMIT $limit`,
     { q: likePrefix(q), limit });
     return { customers, hint: seg ? null : HINTS.segments };
   });
@@ -192,7 +194,7 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     if (!await data.has(LINES)) return reply.code(404).send(notFound(`unknown customer ${JSON.stringify(id)}: ${HINTS.retail}`, 'id'));
     const [sales] = await data.query<{ country: string | null; revenue: number | null; invoices: number; first: string | null; last: string | null }>(
       `SELECT mode(country) AS country, sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices,
-              strftime(min(day), '%Y-%m-%d') AS first, strftime(max(day), '%Y-%m-%d') AS last FROM ${LINES} WHERE customer_id = $id`, { id });
+              strftime(min(day), '%Y-%m-%d') AS first, strftime(max(day), '%Y-%m-%d') AS last FROM ${SALES} WHERE customer_id = $id`, { id });
     if (!sales || sales.invoices === 0) return reply.code(404).send(notFound(`unknown customer ${JSON.stringify(id)} (no clean sales lines)`, 'id'));
     const hints: string[] = [];
     const [seg] = await data.has(SEGMENTS)
@@ -224,19 +226,19 @@ async function retailKpis(data: DashboardData, f: SalesFilters): Promise<z.infer
   const trend = await data.query<z.infer<typeof RetailKpis>['trend'][number]>(
     `SELECT strftime(date_trunc('month', l.day), '%Y-%m') AS month, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices,
             count(DISTINCT l.customer_id) AS customers, sum(l.revenue) / nullif(count(DISTINCT l.invoice_no), 0) AS avg_ticket
-     FROM ${LINES} l ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
+     FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
   const [tot] = await data.query<{ revenue: number | null; invoices: number; customers: number; avg_ticket: number | null }>(
     `SELECT coalesce(sum(l.revenue), 0) AS revenue, count(DISTINCT l.invoice_no) AS invoices, count(DISTINCT l.customer_id) AS customers,
-            sum(l.revenue) / nullif(count(DISTINCT l.invoice_no), 0) AS avg_ticket FROM ${LINES} l ${w.sql}`, w.params);
+            sum(l.revenue) / nullif(count(DISTINCT l.invoice_no), 0) AS avg_ticket FROM ${SALES} l ${w.sql}`, w.params);
   // churn as curated.commerce_churn defines it (src/warehouse/sql/250_commerce_churn.sql), over the
   // filtered customers' purchases: cutoffs at the month starts of the period whose 90 days lie in the data
   const dims = salesWhere(f, { period: false });
   const cutConds: string[] = [], cutParams: Record<string, string> = {};
   periodConds(f, 'CAST(cutoff AS DATE)', cutConds, cutParams);
   const churn_trend = await data.query<z.infer<typeof RetailKpis>['churn_trend'][number]>(
-    `WITH b AS (SELECT min(ts) AS lo, max(ts) AS hi FROM ${LINES}),
+    `WITH b AS (SELECT min(ts) AS lo, max(ts) AS hi FROM ${SALES}),
      cut AS (SELECT unnest(generate_series(date_trunc('month', lo) + INTERVAL 1 MONTH, hi - INTERVAL 90 DAY, INTERVAL 1 MONTH)) AS cutoff FROM b),
-     inv AS (SELECT DISTINCT l.customer_id, l.ts FROM ${LINES} l ${dims.sql}),
+     inv AS (SELECT DISTINCT l.customer_id, l.ts FROM ${SALES} l ${dims.sql}),
      per AS (
        SELECT c.cutoff, i.customer_id, bool_or(i.ts < c.cutoff) AS active,
               bool_or(i.ts >= c.cutoff AND i.ts < c.cutoff + INTERVAL 90 DAY) AS returned
@@ -257,13 +259,13 @@ async function invoiceOutliers(data: DashboardData, w: { sql: string; params: Re
   const rows = await data.query<{ invoice_no: string; customer_id: string | null; country: string; day: string; revenue: number; z: number | null; threshold: number; n: number; invoices: number }>(
     `WITH inv AS (
        SELECT l.invoice_no, any_value(l.customer_id) AS customer_id, any_value(l.country) AS country, min(l.day) AS day, sum(l.revenue) AS revenue
-       FROM ${LINES} l ${w.sql} GROUP BY 1),
+       FROM ${SALES} l ${w.sql} GROUP BY 1),
      q AS (SELECT quantile_cont(revenue, 0.25) AS q1, quantile_cont(revenue, 0.75) AS q3, avg(revenue) AS m, stddev_pop(revenue) AS sd, count(*) AS invoices FROM inv),
      o AS (SELECT inv.*, (revenue - m) / nullif(sd, 0) AS z, q3 + 3 * (q3 - q1) AS threshold, invoices FROM inv, q WHERE revenue > q3 + 3 * (q3 - q1))
      SELECT invoice_no, customer_id, country, strftime(day, '%Y-%m-%d') AS day, revenue, z, threshold, count(*) OVER () AS n, invoices
      FROM o ORDER BY revenue DESC, invoice_no LIMIT 15`, w.params);
   const [stats] = rows.length ? [rows[0]!] : await data.query<{ threshold: number | null; invoices: number }>(
-    `WITH inv AS (SELECT l.invoice_no, sum(l.revenue) AS revenue FROM ${LINES} l ${w.sql} GROUP BY 1)
+    `WITH inv AS (SELECT l.invoice_no, sum(l.revenue) AS revenue FROM ${SALES} l ${w.sql} GROUP BY 1)
      SELECT quantile_cont(revenue, 0.75) + 3 * (quantile_cont(revenue, 0.75) - quantile_cont(revenue, 0.25)) AS threshold, count(*) AS invoices FROM inv`, w.params);
   return {
     rule: 'invoice revenue above Q3 + 3 IQR', threshold: stats?.threshold ?? null, count: rows[0]?.n ?? 0, invoices: stats?.invoices ?? 0,
