@@ -11,7 +11,7 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { runRetail } from '../src/analytics/retail/pipeline.ts';
+import { runRetail } from '../src/pipeline/retail.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { startServer } from '../src/serving/server.ts';
 import { sharedPath } from '../src/util/paths.ts';
@@ -42,7 +42,7 @@ if (!existsSync(marker)) {
   rmSync(home, { recursive: true, force: true });
   const ws = await openWorkspace({ config });
   try {
-    await runRetail(ws, { data: file, log: (l) => console.log(`  ${l}`) });
+    await runRetail(ws, { data: file, log: (l: string) => console.log(`  ${l}`) });
   } finally {
     await ws.close();
   }

@@ -114,9 +114,10 @@ test('dashboard API', async (t) => {
     const u = (await get(`/v1/dashboard/users/${users[0].user_id}`)).body;
     assert.ok(u.playlist.length > 0 && u.playlist.every((p: any) => p.reason.length > 0));
     assert.ok(u.recent.length > 0);
-    const runs = (await get('/v1/dashboard/runs')).body.runs;
+    const runs = (await get('/v1/dashboard/runs?top_level=true')).body.runs;
     assert.ok(runs.some((r: any) => r.pipeline === 'retail') && runs.some((r: any) => r.pipeline === 'music'));
-    const filtered = (await get(`/v1/dashboard/runs?filter=${encodeURIComponent('metrics.spend_rmse > 0')}`)).body.runs;
+    assert.ok(runs.every((r: any) => r.parent_run_id === null));
+    const filtered = (await get(`/v1/dashboard/runs?top_level=true&filter=${encodeURIComponent('metrics.spend_rmse > 0')}`)).body.runs;
     assert.deepEqual(filtered.map((r: any) => r.pipeline), ['retail']);
     const cmp = (await get(`/v1/dashboard/runs/compare?ids=${runs.map((r: any) => r.id).join(',')}`)).body;
     assert.equal(cmp.runs.length, runs.length);

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/index.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
 import { validateBatch } from '../../src/events/validate.ts';
-import { runMusic } from '../../src/analytics/music/pipeline.ts';
-import { runRetail } from '../../src/analytics/retail/pipeline.ts';
+import { runMusic } from '../../src/pipeline/music.ts';
+import { runRetail } from '../../src/pipeline/retail.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
 import { ingestFile } from '../../src/warehouse/ingest.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
@@ -32,7 +32,7 @@ export async function buildDashboardWorld(config: Config, opts: { users?: number
     await buildModels(ws.wh);
     await runMusic(ws, { seed, models: ['popularity', 'als'], tune: false, build: false });
     // the playlists were logged as recommendation_shown events: the acceptance tables read them
-    await buildModels(ws.wh, { only: ['curated.music_acceptance_daily', 'curated.music_acceptance'] });
+    await buildModels(ws.wh, { only: ['curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'] });
     await runRetail(ws, { seed, world: { customers: opts.customers ?? 120, months: opts.months ?? 14 }, kRange: [3, 4] });
   } finally {
     await ws.close();

@@ -9,7 +9,7 @@ import { Warehouse } from '../../warehouse/session.ts';
 import { sourceSchemas } from '../../warehouse/sources.ts';
 
 /** The tables every filter change scans: kept in the dashboard session's memory. */
-export const DASHBOARD_IN_MEMORY = ['curated.commerce_segments', 'curated.plays', 'curated.tracks', 'curated.users'];
+export const DASHBOARD_IN_MEMORY = ['curated.commerce_segments', 'curated.plays', 'curated.tracks', 'curated.users', 'curated.music_shown_tracks'];
 
 /** A table the session derives from a lake table at each new snapshot of it (in memory, under `dash.`). */
 export interface DerivedTable { table: `dash.${string}`; from: string; sql: string }

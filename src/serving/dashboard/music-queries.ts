@@ -1,13 +1,14 @@
 // The music KPIs of the overview (plays, hours listened per week, skip rate, recommendation
-// acceptance rate) and their weekly trend, over curated.plays and curated.music_acceptance_daily.
-// The period filter applies to both; the country filter to the listeners (curated.users).
+// acceptance rate) and their weekly trend, over curated.plays and curated.music_shown_tracks (where
+// acceptance is defined, one row per track shown). The period filter applies to both; the country
+// filter to the listeners (curated.users).
 import type { DuckDBValue } from '@duckdb/node-api';
 import { z } from 'zod';
 import type { DashboardData } from './data.ts';
 import { periodConds, type PeriodFilters } from './filters.ts';
 
 export const PLAYS = 'curated.plays';
-export const ACCEPTANCE = 'curated.music_acceptance_daily';
+export const SHOWN = 'curated.music_shown_tracks';
 
 const num = z.number().nullable();
 export const MusicOverview = z.object({
@@ -37,13 +38,13 @@ export async function musicOverview(data: DashboardData, f: PeriodFilters): Prom
     `SELECT count(*) AS plays, count(DISTINCT p.user_id) AS listeners, coalesce(sum(p.ms_played), 0) / 3.6e6 AS hours, avg(p.skipped::INT) AS skip_rate
      FROM ${PLAYS} p ${w.sql}`, w.params);
   const accept = new Map<string, { shown: number; accepted: number }>();
-  // acceptance is kept per day, not per listener: it has no country breakdown
-  if (f.country === undefined && await data.has(ACCEPTANCE)) {
+  if (await data.has(SHOWN)) {
     const conds: string[] = [], params: Record<string, DuckDBValue> = {};
-    periodConds(f, 'day', conds, params);
+    periodConds(f, 's.day', conds, params);
+    if (f.country !== undefined) { conds.push('s.user_id IN (SELECT user_id FROM curated.users WHERE country = $country)'); params.country = f.country; }
     const rows = await data.query<{ week: string; shown: number; accepted: number }>(
-      `SELECT strftime(date_trunc('week', day), '%Y-%m-%d') AS week, CAST(sum(shown) AS BIGINT) AS shown, CAST(sum(accepted) AS BIGINT) AS accepted
-       FROM ${ACCEPTANCE} ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} GROUP BY 1 ORDER BY 1`, params);
+      `SELECT strftime(date_trunc('week', s.day), '%Y-%m-%d') AS week, count(*) AS shown, count(*) FILTER (WHERE s.accepted) AS accepted
+       FROM ${SHOWN} s ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''} GROUP BY 1 ORDER BY 1`, params);
     for (const r of rows) accept.set(r.week, r);
   }
   const weeks = [...new Set([...weekly.map((r) => r.week), ...accept.keys()])].sort();

@@ -14,11 +14,12 @@ export async function modelsPage(root: HTMLElement, params: Record<string, strin
   let runs: any;
   const filterInput = h('input', { id: 'run-filter', type: 'text', value: params.filter ?? '', placeholder: 'metrics.rmse < 3 and params.model = "rf"', size: 40 });
   const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Run filter', onsubmit: (e: Event) => { e.preventDefault(); setParams({ filter: filterInput.value.trim() || undefined }); } },
-    h('div', { class: 'field' }, h('label', { for: 'run-filter' }, 'Filter runs'), filterInput), h('button', { type: 'submit' }, 'Apply'));
+    h('div', { class: 'field' }, h('label', { for: 'run-filter' }, 'Filter runs'), filterInput), h('button', { type: 'submit' }, 'Apply'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', id: 'run-children', checked: !!params.children, onchange: (e: Event) => setParams({ children: (e.target as HTMLInputElement).checked ? '1' : undefined }) }), ' include child runs (steps, trials)'));
   const runsSection = section('Runs', form);
   root.append(runsSection);
   try {
-    runs = await get('/v1/dashboard/runs', { filter: params.filter, limit: '200' });
+    runs = await get('/v1/dashboard/runs', { filter: params.filter, limit: '200', top_level: params.children ? 'false' : 'true' });
   } catch (e) {
     runsSection.append(h('p', { class: 'error', role: 'alert' }, (e as Error).message));
     runs = { runs: [], hint: null };
