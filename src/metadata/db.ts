@@ -37,50 +37,79 @@ const provider: MigrationProvider = {
   },
 };
 
+/**
+ * Holds a cross-process lock while fn runs: several processes starting at once on a fresh home
+ * (a server and CLIs, or replicas) would otherwise race to create the same tables. SQLite: a
+ * write transaction on a small lock database beside metadata.db (others wait on it; the OS
+ * releases it if the holder dies). PostgreSQL: a session advisory lock.
+ */
+async function withMigrationLock<T>(opts: OpenOptions, pool: import('pg').Pool | undefined, fn: () => Promise<T>): Promise<T> {
+  if (pool) {
+    const c = await pool.connect();
+    try {
+      await c.query('SELECT pg_advisory_lock(7201301)');
+      try { return await fn(); } finally { await c.query('SELECT pg_advisory_unlock(7201301)'); }
+    } finally { c.release(); }
+  }
+  const lock = new SQLite(join(opts.home, 'metadata.lock'));
+  try {
+    lock.pragma('busy_timeout = 60000');
+    lock.exec('BEGIN IMMEDIATE');
+    try { return await fn(); } finally { lock.exec('COMMIT'); }
+  } finally { lock.close(); }
+}
+
 /** Opens the metadata database and brings its schema up to date. */
 export async function openMetaStore(opts: OpenOptions): Promise<MetaStore> {
-  let db: MetaDb;
+  let db: MetaDb | undefined;
   let dialect: Dialect;
   let schema: string | undefined;
+  let pool: import('pg').Pool | undefined;
   if (opts.databaseUrl) {
     // ?schema=NAME isolates a tenant (and each test) in its own PostgreSQL schema
     const url = new URL(opts.databaseUrl);
     schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
     const pg = await loadPg();
-    const pool = new pg.Pool({
+    pool = new pg.Pool({
       connectionString: url.toString(),
       max: 10,
       options: schema ? `-c search_path=${schema}` : undefined,
     });
-    if (schema) {
-      const c = await pool.connect();
-      try { await c.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`); } finally { c.release(); }
-    }
-    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     dialect = 'postgres';
   } else {
     mkdirSync(opts.home, { recursive: true });
-    const file = new SQLite(join(opts.home, 'metadata.db'));
-    // WAL lets readers in other processes work while one writes; busy_timeout makes concurrent
-    // writers (two CLIs promoting at once) wait for the lock instead of failing.
-    file.pragma('journal_mode = WAL');
-    file.pragma('busy_timeout = 10000');
-    file.pragma('synchronous = NORMAL');
-    file.pragma('foreign_keys = ON');
-    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
     dialect = 'sqlite';
   }
-  // migrations are numbered by issue, and issues land in any order: a database that already has
-  // 005 still takes 004 when it arrives
-  const migrator = new Migrator({ db, provider, migrationTableSchema: schema, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
+  const failure = await withMigrationLock(opts, pool, async () => {
+    if (pool) {
+      if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    } else {
+      const file = new SQLite(join(opts.home, 'metadata.db'));
+      // busy_timeout first: even switching to WAL waits for a lock. WAL lets readers in other
+      // processes work while one writes; busy_timeout makes concurrent writers (two CLIs
+      // promoting at once) wait for the lock instead of failing.
+      file.pragma('busy_timeout = 10000');
+      file.pragma('journal_mode = WAL');
+      file.pragma('synchronous = NORMAL');
+      file.pragma('foreign_keys = ON');
+      db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    }
+    // migrations are numbered by issue, and issues land in any order: a database that already has
+    // 005 still takes 004 when it arrives
+    const migrator = new Migrator({ db, provider, migrationTableSchema: schema, allowUnorderedMigrations: true });
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return null;
     const failed = results?.find((r) => r.status === 'Error');
-    await db.destroy();
-    throw new Error(`metadata migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+    return new Error(`metadata migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? error}`);
+  });
+  const opened = db!;
+  if (failure) {
+    await opened.destroy(); // outside the lock: closing a pool waits for the lock's client
+    throw failure;
   }
-  return { db, dialect, close: () => db.destroy() };
+  return { db: opened, dialect, close: () => opened.destroy() };
 }
 
 /** Current time as an ISO string; timestamps are stored as text in both dialects. */
