@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { openWorkspace } from '../warehouse/workspace.ts';
 import { compactTable } from '../lake/compaction.ts';
+import { vacuumLake, VACUUM_MIN_AGE_MS } from '../lake/vacuum.ts';
+import { checkLake } from '../lake/check.ts';
 import { printJson, printTable } from './output.ts';
 
 export function register(program: Command): void {
@@ -44,6 +46,35 @@ export function register(program: Command): void {
         const results = [];
         for (const t of names) results.push(await compactTable(ws.lake, t, { minFiles: Number(o.minFiles) }));
         printTable(results.map((r) => ({ ...r })));
+        await vacuumLake(ws.lake, { log: (m) => console.log(m) }); // what killed runs left behind
+      } finally { await ws.close(); }
+    });
+  lake.command('vacuum').description('remove lake files no snapshot references and staging left by killed runs (never a live file)')
+    .option('--min-age <seconds>', 'keep files younger than this: they may be writes in progress', String(VACUUM_MIN_AGE_MS / 1000))
+    .option('--dry-run', 'list what would be removed')
+    .option('--json', 'print JSON')
+    .action(async (o: { minAge: string; dryRun?: boolean; json?: boolean }) => {
+      const minAge = Number(o.minAge);
+      if (!Number.isFinite(minAge) || minAge < 0) throw new Error(`--min-age: expected seconds >= 0, got "${o.minAge}"`);
+      const ws = await openWorkspace();
+      try {
+        const r = await vacuumLake(ws.lake, { minAgeMs: minAge * 1000, dryRun: o.dryRun, log: o.json ? undefined : (m) => console.log(m) });
+        if (o.json) printJson(r);
+        else for (const p of r.removed) console.log(`  ${o.dryRun ? 'would remove' : 'removed'} ${p}`);
+      } finally { await ws.close(); }
+    });
+  lake.command('check').description("check the catalog against the files: every live file present with the rows recorded, nothing left unflushed")
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const ws = await openWorkspace();
+      try {
+        const r = await checkLake(ws.lake);
+        if (o.json) printJson(r);
+        else {
+          console.log(`${r.tables} tables, ${r.files} files, ${r.rows} rows: ${r.problems.length ? `${r.problems.length} problems` : 'consistent'}`);
+          for (const p of r.problems) console.log(`  ${p}`);
+        }
+        if (r.problems.length) process.exitCode = 1;
       } finally { await ws.close(); }
     });
 }

@@ -131,6 +131,12 @@ export class Catalog {
     return new Set(rows.map((r) => r.segment));
   }
 
+  /** Lake-relative paths of every file any snapshot references (live or retired): what vacuum keeps. */
+  async referencedPaths(): Promise<Set<string>> {
+    const rows = await this.store.db.selectFrom('lake_files').select('path').execute();
+    return new Set(rows.map((r) => r.path));
+  }
+
   async isSegmentCommitted(segment: string): Promise<boolean> {
     return !!(await this.store.db.selectFrom('lake_committed_segments').select('segment').where('segment', '=', segment).executeTakeFirst());
   }

@@ -5,6 +5,7 @@
 // (src/warehouse/incremental.ts); a model without one is an aggregate that cannot be merged, and
 // says so in its progress line as it rebuilds. `--full` (mode 'full') rebuilds every model.
 import { compactTable } from '../lake/compaction.ts';
+import { vacuumLake } from '../lake/vacuum.ts';
 import { loadModels, SQL_DIR, type SqlModel } from '../warehouse/models.ts';
 import { buildModelIncrementally } from '../warehouse/incremental.ts';
 import type { PipelineDefinition, PlanEnv } from './execute.ts';
@@ -56,6 +57,7 @@ export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step
         before += r.filesBefore; after += r.filesAfter; parts += r.partitions;
       }
       if (after !== before) await env.ws.wh.refresh();
+      await vacuumLake(env.ws.lake); // files killed runs left behind (older than the grace period)
       return { rows: after, note: `${before} -> ${after} files (${parts} partitions merged toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`, metrics: { files_before: before, files_after: after } };
     },
   };
