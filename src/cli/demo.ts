@@ -13,7 +13,18 @@ export function register(program: Command): void {
     .option('--no-serve', 'exit at the end instead of serving the API')
     .option('-p, --port <n>', 'port of the API', '8080')
     .option('--json', 'print the summary as JSON')
-    .action(async (o: { seed: string; users: string; days: string; customers: string; serve: boolean; port: string; json?: boolean }) => {
+    .option('--stream', 'the streaming use case instead: generator, normalizer, trainer and consumer live, with their metrics (one process each with NATS_URL)')
+    .option('--seconds <n>', 'with --stream: how long to run', '60')
+    .option('--rate <n>', 'with --stream: generator records per second', '200')
+    .option('--consumer-rate <n>', 'with --stream: consumer questions per second', '20')
+    .action(async (o: { seed: string; users: string; days: string; customers: string; serve: boolean; port: string; json?: boolean; stream?: boolean; seconds: string; rate: string; consumerRate: string }) => {
+      if (o.stream) {
+        const { runStreamDemo } = await import('../demo/stream.ts');
+        const config = loadConfig();
+        console.error(`tributary demo --stream: state in ${config.home}`);
+        await runStreamDemo({ config, seconds: Number(o.seconds), generatorRate: Number(o.rate), consumerRate: Number(o.consumerRate), bin: process.argv[1]!, print: (l) => console.log(l) });
+        process.exit(0);
+      }
       const config = loadConfig({ port: o.serve ? Number(o.port) : 0 });
       console.error(`tributary demo: state in ${config.home}`);
       let urls: { api: string; docs: string; openapi: string; metrics: string; health: string; models: string } | undefined;

@@ -4,8 +4,8 @@
 // TRAINER_URL, STREAM_NAMESPACE); flags win.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import { STREAM_SERVICES, type StreamServiceName } from '../serving/processes/stream.ts';
-import { runStreamService, streamOptionsFromEnv } from '../serving/processes/stream-runner.ts';
+import { STREAM_SERVICES, type StreamServiceName } from '../pipeline/stream/services.ts';
+import { runStreamService, streamOptionsFromEnv } from '../pipeline/stream/run.ts';
 import { fail } from './output.ts';
 
 export function register(program: Command): void {

@@ -44,7 +44,8 @@ export class WindowTrainer {
   readonly opts: Required<WindowTrainerOptions>;
 
   constructor(opts: WindowTrainerOptions = {}) {
-    this.opts = { window: 2000, every: 500, intervalS: 10, trees: 50, maxDepth: 8, seed: 0, ...opts };
+    const given = Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined));
+    this.opts = { window: 2000, every: 500, intervalS: 10, trees: 50, maxDepth: 8, seed: 0, ...given };
     if (!(this.opts.window >= 20)) throw new Error(`window: at least 20 records, got ${this.opts.window}`);
     this.age = new Float64Array(this.opts.window);
     this.income = new Float64Array(this.opts.window);
@@ -81,7 +82,7 @@ export class WindowTrainer {
     const frame = (a: Float64Array) => ({ length: a.length, columns: new Map<string, Float64Array>([['age', a]]) });
     const model = new Pipeline(
       new ColumnTransformer({ numeric: ['age'] }),
-      new RandomForestRegressor({ nEstimators: this.opts.trees, maxDepth: this.opts.maxDepth, minSamplesLeaf: 5, seed: this.opts.seed, nJobs: 1 }),
+      new RandomForestRegressor({ nEstimators: this.opts.trees, maxDepth: this.opts.maxDepth, minSamplesLeaf: 5, seed: this.opts.seed, nJobs: 0 }),
       { task: 'regression' },
     ).fit(frame(age.subarray(0, cut)), income.subarray(0, cut));
     const hold = frame(age.slice(cut)), truth = income.slice(cut);

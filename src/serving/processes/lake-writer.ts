@@ -10,7 +10,7 @@ import { Lake } from '../../lake/lake.ts';
 import { BusRecordSink, INGEST_STREAM, LakeWriter, ensureIngestStream } from '../../lake/bus-ingest.ts';
 import { eventLakeSchemas } from '../../events/lake-schema.ts';
 import { AUDIT_TABLE, auditColumns } from '../audit.ts';
-import { startProcessShell } from './shell.ts';
+import { startProcessShell } from '../../util/process-shell.ts';
 import { streamLakeSchemas } from '../../analytics/stream/records.ts';
 
 export interface RunningLakeWriter {

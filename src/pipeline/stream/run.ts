@@ -9,8 +9,8 @@ import { Lake, type RecordSink } from '../../lake/lake.ts';
 import { BusRecordSink, ensureIngestStream } from '../../lake/bus-ingest.ts';
 import { eventLakeSchemas } from '../../events/lake-schema.ts';
 import { streamLakeSchemas } from '../../analytics/stream/records.ts';
-import { startProcessShell } from './shell.ts';
-import { STREAM_SERVICES, startConsumer, startGenerator, startNormalizer, startTrainer, type RunningService, type StreamEnv, type StreamServiceName } from './stream.ts';
+import { startProcessShell } from '../../util/process-shell.ts';
+import { STREAM_SERVICES, startConsumer, startGenerator, startNormalizer, startTrainer, type RunningService, type StreamEnv, type StreamServiceName } from './services.ts';
 
 export interface StreamServiceOptions {
   /** subject prefix; STREAM_NAMESPACE, default "tributary" */
