@@ -21,6 +21,7 @@ const GROUPS: [string[], () => Promise<Register>][] = [
   [['models'], () => load(import('./models.ts'))],
   [['eda'], () => load(import('./eda.ts'))],
   [['stream'], () => load(import('./stream.ts'))],
+  [['worker', 'jobs'], () => load(import('./worker.ts'))],
 ];
 
 const program = new Command('tributary')

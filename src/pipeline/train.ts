@@ -54,7 +54,7 @@ export function parseSearch(specs: string[] = []): SearchSpace {
   return space;
 }
 
-function grid(space: SearchSpace): Partial<TrainOptions>[] {
+export function grid(space: SearchSpace): Partial<TrainOptions>[] {
   let out: Partial<TrainOptions>[] = [{}];
   for (const [name, values] of Object.entries(space)) {
     const key = SEARCHABLE[name as keyof typeof SEARCHABLE];

@@ -6,6 +6,8 @@ import { RandomForestRegressor } from '../../ml/tree/index.ts';
 import { ColumnTransformer } from '../../ml/preprocessing/index.ts';
 import { Pipeline } from '../../ml/pipeline/index.ts';
 import { rmse } from '../../ml/metrics/index.ts';
+import type { Worker } from 'node:worker_threads';
+import { createWorker } from '../../util/workers.ts';
 import type { NormalizedPerson } from './records.ts';
 
 export interface WindowTrainerOptions {
@@ -41,6 +43,8 @@ export class WindowTrainer {
   private head = 0;
   private sinceFit = 0;
   private lastFitAt = Date.now();
+  private worker: Worker | undefined;
+  private fitSeq = 0;
   readonly opts: Required<WindowTrainerOptions>;
 
   constructor(opts: WindowTrainerOptions = {}) {
@@ -76,20 +80,57 @@ export class WindowTrainer {
     return { age, income };
   }
 
-  fit(champion?: { predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array }): Fit {
-    const { age, income } = this.ordered();
-    const n = age.length, cut = Math.floor(n * 0.8);
-    const frame = (a: Float64Array) => ({ length: a.length, columns: new Map<string, Float64Array>([['age', a]]) });
-    const model = new Pipeline(
-      new ColumnTransformer({ numeric: ['age'] }),
-      new RandomForestRegressor({ nEstimators: this.opts.trees, maxDepth: this.opts.maxDepth, minSamplesLeaf: 5, seed: this.opts.seed, nJobs: 0 }),
-      { task: 'regression' },
-    ).fit(frame(age.subarray(0, cut)), income.subarray(0, cut));
-    const hold = frame(age.slice(cut)), truth = income.slice(cut);
-    const score = rmse(truth, model.predict(hold) as Float64Array);
-    const championRmse = champion ? rmse(truth, champion.predict(hold)) : null;
+  /** Fits on this thread. */
+  fit(champion?: FramePredictor): Fit {
+    const { age, income } = this.take();
+    return fitWindow(age, income, this.opts, champion);
+  }
+
+  /**
+   * Fits on a worker thread (the service's event loop keeps answering meanwhile); the champion
+   * travels as its JSON and the new model comes back as a Pipeline.
+   */
+  async fitOffThread(champion: unknown | undefined): Promise<Fit> {
+    const { age, income } = this.take();
+    this.worker ??= createWorker(new URL('./fit-worker.ts', import.meta.url));
+    const w = this.worker;
+    w.unref();
+    const id = ++this.fitSeq;
+    const reply = await new Promise<{ id: number; error?: string; model: unknown; rows: number; rmse: number; championRmse: number | null; promote: boolean }>((resolve, reject) => {
+      const onMessage = (m: { id: number }) => { if (m.id === id) { w.off('message', onMessage); w.off('error', reject); resolve(m as never); } };
+      w.on('message', onMessage);
+      w.once('error', reject);
+      w.postMessage({ id, age, income, trees: this.opts.trees, maxDepth: this.opts.maxDepth, seed: this.opts.seed, champion });
+    });
+    if (reply.error) throw new Error(reply.error);
+    return { model: Pipeline.fromJSON(reply.model as never), rows: reply.rows, rmse: reply.rmse, championRmse: reply.championRmse, promote: reply.promote };
+  }
+
+  private take(): { age: Float64Array; income: Float64Array } {
     this.sinceFit = 0;
     this.lastFitAt = Date.now();
-    return { model, rows: cut, rmse: score, championRmse, promote: championRmse === null || score <= championRmse * GATE_TOLERANCE };
+    return this.ordered();
   }
+
+  async close(): Promise<void> {
+    await this.worker?.terminate();
+    this.worker = undefined;
+  }
+}
+
+type FramePredictor = { predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
+
+/** Fits the forest on the older 80% of a window (oldest first) and scores it, and the champion, on the newest 20%. */
+export function fitWindow(age: Float64Array, income: Float64Array, opts: { trees: number; maxDepth: number; seed: number }, champion?: FramePredictor): Fit {
+  const n = age.length, cut = Math.floor(n * 0.8);
+  const frame = (a: Float64Array) => ({ length: a.length, columns: new Map<string, Float64Array>([['age', a]]) });
+  const model = new Pipeline(
+    new ColumnTransformer({ numeric: ['age'] }),
+    new RandomForestRegressor({ nEstimators: opts.trees, maxDepth: opts.maxDepth, minSamplesLeaf: 5, seed: opts.seed, nJobs: 1 }),
+    { task: 'regression' },
+  ).fit(frame(age.subarray(0, cut)), income.subarray(0, cut));
+  const hold = frame(age.slice(cut)), truth = income.slice(cut);
+  const score = rmse(truth, model.predict(hold) as Float64Array);
+  const championRmse = champion ? rmse(truth, champion.predict(hold)) : null;
+  return { model, rows: cut, rmse: score, championRmse, promote: championRmse === null || score <= championRmse * GATE_TOLERANCE };
 }

@@ -258,7 +258,7 @@ export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { bat
 
 // ---------------------------------------------------------------- trainer
 
-type Champion = { version: number; predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
+type Champion = { version: number; json: unknown; predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
 
 export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTrainerOptions & { model?: string } = {}): Promise<RunningService & { champion(): number | null }> {
   await ensurePeopleStream(env);
@@ -273,14 +273,14 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
   try {
     const loaded = await registry.loadModel(modelName, 'champion');
     const est = loadEstimator(loaded.artifact as never) as unknown as Champion;
-    champion = { version: loaded.version, predict: (f) => est.predict(f) };
+    champion = { version: loaded.version, json: loaded.artifact, predict: (f) => est.predict(f) };
     versionGauge.set(loaded.version);
     env.log(`trainer: answering with ${modelName} v${loaded.version} until the next fit`);
   } catch { /* no champion yet */ }
   let fitting: Promise<void> = Promise.resolve();
   let lastFit: Record<string, unknown> | null = null;
   const fit = async () => {
-    const f = trainer.fit(champion);
+    const f = await trainer.fitOffThread(champion?.json);
     const v = await registry.registerModel(modelName, {
       artifact: f.model.toJSON(), by: 'stream-trainer',
       metrics: { rmse: f.rmse, ...(f.championRmse !== null ? { champion_rmse: f.championRmse } : {}), rows: f.rows },
@@ -292,7 +292,7 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
     if (f.promote) {
       await registry.promote(modelName, v.version, { by: 'stream-trainer', reason: `holdout RMSE ${f.rmse.toFixed(1)}${f.championRmse !== null ? ` vs champion ${f.championRmse.toFixed(1)}` : ''}` });
       const model = f.model;
-      champion = { version: v.version, predict: (fr) => model.predict(fr) };
+      champion = { version: v.version, json: model.toJSON(), predict: (fr) => model.predict(fr) };
       versionGauge.set(v.version);
       await announcePromotion(env.bus, { name: modelName, alias: 'champion', version: v.version }).catch(() => {});
     }
@@ -332,7 +332,7 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
     extra: () => ({ model: modelName, version: champion?.version ?? null, window_rows: trainer.rows, last_fit: lastFit }),
     post: { '/v1/predict': async (body) => predict(body) },
     health: () => null,
-    async stop() { clearInterval(timer); await sub.stop(); await responder.stop(); await fitting; },
+    async stop() { clearInterval(timer); await sub.stop(); await responder.stop(); await fitting; await trainer.close(); },
   };
 }
 

@@ -1,0 +1,65 @@
+// Batch work on the bus: a hyper-parameter search queued on JetStream as one trial per
+// combination, taken by two `tributary worker` processes, every trial recorded in tracking.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JetStreamBus } from '../../src/bus/index.ts';
+import { searchResults, submitSearch } from '../../src/pipeline/jobs.ts';
+import { tmpHome } from '../helpers.ts';
+import { testNats } from '../nats-cluster.ts';
+
+const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function startWorker(env: Record<string, string>): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [bin, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout!.on('data', (d: Buffer) => { out += d; if (/running/.test(out)) resolve(proc); });
+    proc.stderr!.on('data', (d: Buffer) => { out += d; });
+    proc.once('exit', (code) => reject(new Error(`worker exited (${code}): ${out}`)));
+  });
+}
+
+test('a search queued on JetStream is run by two worker processes, each trial a tracked run', { timeout: 180_000 }, async (t) => {
+  const nats = await testNats();
+  if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
+  const { home, cleanup } = tmpHome();
+  const workers: ChildProcess[] = [];
+  const bus = await JetStreamBus.connect({ url: nats.url });
+  try {
+    const csv = join(home, 'train.csv');
+    let s = 'x1,x2,y\n';
+    for (let i = 0; i < 300; i++) { const x1 = (i * 37) % 101, x2 = (i * 53) % 89; s += `${x1},${x2},${2 * x1 - x2 + (i % 7)}\n`; }
+    writeFileSync(csv, s);
+    const env = { TRIBUTARY_HOME: home, NATS_URL: nats.url, LOG_LEVEL: 'error' };
+    await searchResults({ home }, 'none'); // creates the metadata database once, before two processes race to
+    workers.push(await startWorker(env), await startWorker(env));
+    const { search, jobs } = await submitSearch(bus, { data: csv, train: { task: 'regression', target: 'y', model: 'random-forest', seed: 1 }, search: { depth: [2, 6], trees: [5, 20] } });
+    assert.equal(jobs, 4);
+    const until = Date.now() + 150_000;
+    let results = await searchResults({ home }, search);
+    while (results.filter((r) => r.status === 'finished').length < 4) {
+      assert.ok(Date.now() < until, `only ${results.length} of 4 trials recorded`);
+      await sleep(250);
+      results = await searchResults({ home }, search);
+    }
+    assert.equal(results.length, 4, 'each trial ran once');
+    const combos = new Set(results.map((r) => `${r.params.depth}/${r.params.trees}`));
+    assert.deepEqual([...combos].sort(), ['2/20', '2/5', '6/20', '6/5']);
+    for (const r of results) assert.ok(r.metrics.rmse > 0, 'each trial has its score');
+    const deep = results.filter((r) => r.params.depth === '6').map((r) => r.metrics.rmse);
+    const shallow = results.filter((r) => r.params.depth === '2').map((r) => r.metrics.rmse);
+    assert.ok(Math.min(...deep) < Math.min(...shallow), 'deeper trees fit this signal better: the scores are real');
+    t.diagnostic(`trials by worker: ${JSON.stringify(results.reduce<Record<string, number>>((a, r) => { a[r.worker ?? '?'] = (a[r.worker ?? '?'] ?? 0) + 1; return a; }, {}))}`);
+  } finally {
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => w.once('exit', r)))));
+    await bus.close();
+    await nats.stop();
+    cleanup();
+  }
+});
