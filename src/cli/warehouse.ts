@@ -10,10 +10,11 @@ export function register(program: Command): void {
     .requiredOption('-t, --table <name>', 'target table, e.g. order_line or raw.tracks')
     .option('-f, --format <format>', 'csv | tsv | ndjson | parquet (default: from the file name)')
     .option('--json', 'print the result as JSON')
-    .action(async (file: string, o: { table: string; format?: FileFormat; json?: boolean }) => {
+    .option('--evolve', "let this file change the type of an existing column (otherwise a column keeps its type)")
+    .action(async (file: string, o: { table: string; format?: FileFormat; json?: boolean; evolve?: boolean }) => {
       const ws = await openWorkspace();
       try {
-        const r = await ingestFile(ws.wh, file, { table: o.table, format: o.format });
+        const r = await ingestFile(ws.wh, file, { table: o.table, format: o.format, evolve: o.evolve });
         if (o.json) printJson(r);
         else console.log(`${r.table}: ${r.rows} rows in ${r.files} files (snapshot ${r.snapshot})${r.mapping ? `, mapping ${r.mapping}` : ''}; ${r.quarantined} quarantined; ${r.seconds.toFixed(2)} s`);
       } finally { await ws.close(); }

@@ -26,6 +26,17 @@ export interface IngestOptions {
   table: string;
   format?: FileFormat;
   mapping?: 'online-retail';
+  /**
+   * Let the file change the type of an existing column (Delta's mergeSchema). Without it a
+   * column keeps its type: values that do not convert go to quarantine by line, and a column
+   * none of whose values convert is an error naming the column and both types.
+   */
+  evolve?: boolean;
+}
+
+/** A file whose columns do not fit the table's types (without `evolve`). */
+export class SchemaChangeError extends Error {
+  override name = 'SchemaChangeError';
 }
 
 export interface IngestResult {
@@ -52,14 +63,18 @@ export function detectFormat(file: string): FileFormat {
  * of letting DuckDB guess it from a sample; for NDJSON it must list every column to keep (keys
  * not listed are skipped).
  */
-export function readerSql(file: string, format: FileFormat, types?: ColumnTypes): string {
+export function readerSql(file: string, format: FileFormat, types?: ColumnTypes, rejects?: string): string {
   const f = sqlString(file);
   const struct = types && Object.keys(types).length ? `{${Object.entries(types).map(([k, t]) => `${sqlString(k)}: ${sqlString(t)}`).join(', ')}}` : null;
+  // store_rejects: a line with the wrong number of fields or a value that does not convert is
+  // set aside in a rejects table (with its line number and DuckDB's reason) instead of failing
+  // the read or, worse, making the sniffer take the whole file for one column
+  const rej = rejects ? `, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(`${rejects}_scan`)}` : '';
   switch (format) {
     case 'parquet': return `read_parquet(${f})`;
     case 'ndjson': return `read_json(${f}, format = 'newline_delimited'${struct ? `, columns = ${struct}` : ''})`;
-    case 'tsv': return `read_csv(${f}, delim = '\t', header = true${struct ? `, types = ${struct}` : ''})`;
-    case 'csv': return `read_csv(${f}, header = true${struct ? `, types = ${struct}` : ''})`;
+    case 'tsv': return `read_csv(${f}, delim = '\t', header = true${struct ? `, types = ${struct}` : ''}${rej})`;
+    case 'csv': return `read_csv(${f}, header = true${struct ? `, types = ${struct}` : ''}${rej})`;
   }
 }
 
@@ -149,19 +164,24 @@ function canonicalType(t: string): string {
 const READ_AS_TEXT = new Set(['VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP', 'DATE']);
 
 /** How the file is read: with the mapping's column types, or with text where text is safest. */
-async function readSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null): Promise<string> {
-  if (mapping === 'online-retail') return onlineRetailRead(file, onlineRetailPlain(head));
-  if (!declared || format === 'parquet') return `SELECT * FROM ${readerSql(file, format)}`;
-  // declared text and time columns are read as text, not as whatever a sample of values looks
-  // like (a UUID, a timestamp in one of several forms); every other column keeps the guess
-  const found = await wh.describe(`SELECT * FROM ${readerSql(file, format)}`);
+async function readSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null, existing: ColumnTypes | undefined, rejects: string | undefined): Promise<{ sql: string; guessed: ColumnTypes }> {
+  if (mapping === 'online-retail') return { sql: onlineRetailRead(file, onlineRetailPlain(head)), guessed: {} };
+  // the sniffer, too, needs store_rejects to see through a ragged line (its own tables)
+  const found = await wh.describe(`SELECT * FROM ${readerSql(file, format, undefined, rejects && `${rejects}_sniff`)}`);
+  const guessed = Object.fromEntries(found.map((c) => [c.name, c.type]));
+  if (format === 'parquet') return { sql: `SELECT * FROM ${readerSql(file, format)}`, guessed };
   const types: ColumnTypes = {};
   for (const c of found) {
-    const want = declared[c.name];
-    if (format === 'ndjson') types[c.name] = want && READ_AS_TEXT.has(canonicalType(want)) ? 'VARCHAR' : c.type;
-    else if (want && READ_AS_TEXT.has(canonicalType(want))) types[c.name] = 'VARCHAR';
+    const want = declared?.[c.name];
+    // declared text and time columns are read as text, not as whatever a sample of values looks
+    // like (a UUID, a timestamp in one of several forms), and cast afterwards with the reason
+    // kept; a column the table already has is read as its type (a bad value is a rejected
+    // line, not a new type for the column); every other column keeps the guess
+    if (want && READ_AS_TEXT.has(canonicalType(want))) types[c.name] = 'VARCHAR';
+    else if (!declared && existing?.[c.name] && (format === 'csv' || format === 'tsv')) types[c.name] = existing[c.name]!;
+    else if (format === 'ndjson') types[c.name] = c.type;
   }
-  return `SELECT * FROM ${readerSql(file, format, types)}`;
+  return { sql: `SELECT * FROM ${readerSql(file, format, types, rejects)}`, guessed };
 }
 
 /**
@@ -200,15 +220,60 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
     const cols = plainHeader(head?.[0]) ?? (await wh.describe(`SELECT * FROM ${readerSql(file, 'csv')}`)).map((c) => c.name);
     if (ONLINE_RETAIL_COLUMNS.every((c) => cols.includes(c))) mapping = 'online-retail';
   }
-  const read = await readSql(wh, file, format, declared, mapping, head);
+  // an existing table without a declared schema keeps the types it has (unless --evolve)
+  const existing = !declared && !opts.evolve && await wh.lake.catalog.tableExists(table)
+    ? Object.fromEntries((await wh.describe(`SELECT * FROM ${table}`)).map((c) => [c.name, c.type])) : undefined;
   const rowsTable = tempTableName();
+  const rejects = (format === 'csv' || format === 'tsv') && !mapping ? `${rowsTable}_rejects` : undefined;
+  const { sql: read, guessed } = await readSql(wh, file, format, declared, mapping, head, existing, rejects);
   try {
     const numbered = await numberedRows(wh, rowsTable, file, read, format);
     // a CSV's first line is its header: its n-th row is on line n + 1
     const headerLines = format === 'csv' || format === 'tsv' ? 1 : 0;
-    return await ingestRows(wh, { file, table, declared, mapping, source: mapping === 'online-retail' ? onlineRetailSql(numbered) : numbered, headerLines, t0 });
+    const rejected = rejects ? await quarantineRejects(wh, { file, table, rejects, rowsTable, headerLines, existing, guessed }) : 0;
+    if (existing) checkTypes(table, existing, await wh.describe(format === 'parquet' ? read : `SELECT * FROM ${rowsTable}`), guessed);
+    const r = await ingestRows(wh, { file, table, declared, mapping, source: mapping === 'online-retail' ? onlineRetailSql(numbered) : numbered, headerLines, t0 });
+    return { ...r, quarantined: r.quarantined + rejected };
   } finally {
     await wh.conn.run(`DROP TABLE IF EXISTS ${rowsTable}`);
+    if (rejects) for (const t of [rejects, `${rejects}_scan`, `${rejects}_sniff`, `${rejects}_sniff_scan`]) await wh.conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+  }
+}
+
+/**
+ * Lines DuckDB set aside (wrong number of fields, a value not of its column's type) go to
+ * quarantine with their line number and reason. Without --evolve, a column none of whose values
+ * fit the table's type is not bad lines but a different column: an error naming it and both types.
+ */
+async function quarantineRejects(wh: Warehouse, o: { file: string; table: string; rejects: string; rowsTable: string; headerLines: number; existing: ColumnTypes | undefined; guessed: ColumnTypes }): Promise<number> {
+  const lines = `SELECT line, arg_min(column_name, column_idx) AS field, string_agg(error_type || ': ' || error_message, '; ' ORDER BY column_idx) AS reason, first(csv_line) AS payload
+    FROM ${o.rejects} GROUP BY line`;
+  const n = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM (${lines})`))[0]!.n);
+  if (n === 0) return 0;
+  if (o.existing) {
+    const kept = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${o.rowsTable}`))[0]!.n);
+    const byColumn = await wh.query<{ column_name: string; n: number }>(`SELECT column_name, count(DISTINCT line)::BIGINT AS n FROM ${o.rejects} WHERE error_type = 'CAST' GROUP BY column_name`);
+    for (const c of byColumn) {
+      if (kept === 0 && Number(c.n) === n && o.existing[c.column_name]) {
+        throw new SchemaChangeError(`column ${c.column_name} of ${o.table} is ${o.existing[c.column_name]}, but no value of ${basename(o.file)} is one (they read as ${o.guessed[c.column_name] ?? 'VARCHAR'}): pass --evolve to change the column's type`);
+      }
+    }
+  }
+  await wh.lake.writeQuery(wh.conn, QUARANTINE_TABLE, `SELECT now() AS received_at, ${sqlString('file:' + basename(o.file))} AS source,
+      line - 1 - ${o.headerLines} AS batch_index, line, ${sqlString(o.table.split('.')[1]!)} AS event_type, CAST(NULL AS VARCHAR) AS event_id,
+      field, reason, payload
+    FROM (${lines})`, { mode: 'append', partitionBy: `strftime(received_at, '%Y-%m-%d')` });
+  await wh.refreshTable(QUARANTINE_TABLE);
+  return n;
+}
+
+/** Without --evolve, a column keeps its type: a file whose column has another type is refused, naming both. */
+function checkTypes(table: string, existing: ColumnTypes, found: { name: string; type: string }[], guessed: ColumnTypes): void {
+  for (const c of found) {
+    const had = existing[c.name];
+    if (had && canonicalType(had) !== canonicalType(c.type)) {
+      throw new SchemaChangeError(`column ${c.name} of ${table} is ${had}, this file has ${guessed[c.name] ?? c.type}: pass --evolve to change the column's type`);
+    }
   }
 }
 
