@@ -59,6 +59,7 @@ export function register(program: Command): void {
         const user = summary.recommender.samples[0]?.user_id ?? 'u1';
         console.log(`\nServing the API at ${urls.api}`);
         printTable([
+          { what: 'dashboard', url: `${urls.api}/` },
           { what: 'Swagger UI', url: urls.docs },
           { what: 'OpenAPI 3.1', url: urls.openapi },
           { what: 'models (champions)', url: urls.models },

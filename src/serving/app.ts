@@ -16,7 +16,7 @@ import { predictRoutes } from './routes/predict.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { retailRoutes } from './routes/retail.ts';
 import { CollectorRate } from './collector-rate.ts';
-import { DashboardData, DASHBOARD_IN_MEMORY, SALES_ROLLUP } from './dashboard/data.ts';
+import { DashboardData, DASHBOARD_IN_MEMORY, PRODUCT_LINES, PRODUCTS, SALES_ROLLUP } from './dashboard/data.ts';
 import { dashboardModelRoutes } from './routes/dashboard-models.ts';
 import { dashboardMusicRoutes } from './routes/dashboard-music.ts';
 import { dashboardRetailRoutes } from './routes/dashboard-retail.ts';
@@ -98,7 +98,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   ctx.collected ??= new CollectorRate();
   await app.register(eventsRoutes, { ctx });
   // the dashboard: its read-only /v1/dashboard API (one DuckDB session per app) and the web app at /
-  const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: [SALES_ROLLUP] });
+  const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: [SALES_ROLLUP, PRODUCT_LINES, PRODUCTS] });
   app.addHook('onClose', async () => dashboard.close());
   await app.register(dashboardRetailRoutes, { ctx, data: dashboard });
   await app.register(dashboardMusicRoutes, { data: dashboard });

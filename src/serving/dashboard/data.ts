@@ -27,6 +27,20 @@ export const SALES_ROLLUP: DerivedTable = {
         FROM curated.commerce_lines GROUP BY invoice_no, customer_id, country, category`,
 };
 
+/** The product lines of the sales (postage and fees left out), with what the filters need. */
+export const PRODUCT_LINES: DerivedTable = {
+  table: 'dash.product_lines',
+  from: 'curated.commerce_lines',
+  sql: `SELECT stock_code, customer_id, country, category, day, revenue, quantity FROM curated.commerce_lines WHERE is_product`,
+};
+
+/** One row per product: its most frequent description and category. */
+export const PRODUCTS: DerivedTable = {
+  table: 'dash.products',
+  from: 'curated.commerce_lines',
+  sql: `SELECT stock_code, mode(description) AS description, mode(category) AS category FROM curated.commerce_lines WHERE is_product GROUP BY 1`,
+};
+
 export interface DashboardDataOptions {
   /** how often the catalog is checked for new snapshots (ms, default 1000) */
   refreshMs?: number;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { DashboardData } from '../dashboard/data.ts';
 import { HINTS, PeriodFilters, SearchQuery, filterKey, likePrefix } from '../dashboard/filters.ts';
 import { MusicOverview, PLAYS, musicOverview, playsWhere } from '../dashboard/music-queries.ts';
-import { ErrorResponse, notFound } from './common.ts';
+import { ErrorResponse, notFound, plainSerializer } from './common.ts';
 
 const PLAYLISTS = 'curated.music_playlists';
 const TRANSITIONS = 'curated.music_genre_transitions';
@@ -33,6 +33,7 @@ export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }
   const tags = ['dashboard'];
 
   app.get('/v1/dashboard/music', {
+    serializerCompiler: plainSerializer,
     schema: { summary: 'Music: acceptance, hours, skips by genre and hour, genre transitions, top tracks', tags, querystring: PeriodFilters, response: { 200: Music, 400: ErrorResponse } },
   }, async (req) => {
     const f = req.query;

@@ -8,7 +8,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { SALES_ROLLUP, type DashboardData } from '../dashboard/data.ts';
+import { PRODUCT_LINES, PRODUCTS, SALES_ROLLUP, type DashboardData } from '../dashboard/data.ts';
 import { HINTS, SalesFilters, SearchQuery, filterKey, likePrefix, periodConds, salesWhere } from '../dashboard/filters.ts';
 import { musicOverview, MusicOverview } from '../dashboard/music-queries.ts';
 import { SEGMENT_MODEL, SPEND_MODEL } from '../servables.ts';
@@ -90,6 +90,7 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
   }));
 
   app.get('/v1/dashboard/overview', {
+    serializerCompiler: plainSerializer,
     schema: {
       summary: 'Overview KPIs and their trends', tags,
       description: 'Revenue, average ticket, customers and churn rate (sales, for the filter), plays, hours listened per week, skip rate and recommendation acceptance rate (music, for the period), each with its trend.',
@@ -106,6 +107,7 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
   });
 
   app.get('/v1/dashboard/sales', {
+    serializerCompiler: plainSerializer,
     schema: {
       summary: 'Sales: monthly revenue and forecast, map, top products, outliers', tags,
       description: 'Forecasts are of all sales (the retail pipeline backtests the monthly total): each backtest row is one fold (origin), `kind` future is the next month.',
@@ -130,10 +132,11 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
       const countries = await data.query<{ country: string; revenue: number; customers: number; invoices: number }>(
         `SELECT l.country, sum(l.revenue) AS revenue, count(DISTINCT l.customer_id) AS customers, count(DISTINCT l.invoice_no) AS invoices
          FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
-      const productWhere = w.sql ? `${w.sql} AND l.is_product` : 'WHERE l.is_product';
       const top_products = await data.query<z.infer<typeof Sales>['top_products'][number]>(
-        `SELECT l.stock_code, mode(l.description) AS description, mode(l.category) AS category, sum(l.revenue) AS revenue, CAST(sum(l.quantity) AS DOUBLE) AS units
-         FROM ${LINES} l ${productWhere} GROUP BY 1 ORDER BY revenue DESC, stock_code LIMIT 10`, w.params);
+        `WITH top AS (SELECT l.stock_code, sum(l.revenue) AS revenue, CAST(sum(l.quantity) AS DOUBLE) AS units
+                      FROM ${PRODUCT_LINES.table} l ${w.sql} GROUP BY 1 ORDER BY revenue DESC, stock_code LIMIT 10)
+         SELECT top.stock_code, p.description, p.category, top.revenue, top.units
+         FROM top JOIN ${PRODUCTS.table} p USING (stock_code) ORDER BY top.revenue DESC, top.stock_code`, w.params);
       const categories = await data.query<{ category: string; revenue: number; invoices: number }>(
         `SELECT l.category, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 2 DESC`, w.params);
       const outliers = await invoiceOutliers(data, w);
@@ -223,13 +226,14 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
 /** Sales KPIs of a filter, with their monthly trend and the churn at each month start of the period. */
 async function retailKpis(data: DashboardData, f: SalesFilters): Promise<z.infer<typeof RetailKpis>> {
   const w = salesWhere(f);
-  const trend = await data.query<z.infer<typeof RetailKpis>['trend'][number]>(
-    `SELECT strftime(date_trunc('month', l.day), '%Y-%m') AS month, sum(l.revenue) AS revenue, count(DISTINCT l.invoice_no) AS invoices,
-            count(DISTINCT l.customer_id) AS customers, sum(l.revenue) / nullif(count(DISTINCT l.invoice_no), 0) AS avg_ticket
-     FROM ${SALES} l ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
-  const [tot] = await data.query<{ revenue: number | null; invoices: number; customers: number; avg_ticket: number | null }>(
-    `SELECT coalesce(sum(l.revenue), 0) AS revenue, count(DISTINCT l.invoice_no) AS invoices, count(DISTINCT l.customer_id) AS customers,
-            sum(l.revenue) / nullif(count(DISTINCT l.invoice_no), 0) AS avg_ticket FROM ${SALES} l ${w.sql}`, w.params);
+  // the months and the whole period in one scan (the period's row has no month)
+  const rows = await data.query<z.infer<typeof RetailKpis>['trend'][number] & { month: string | null }>(
+    `SELECT strftime(m, '%Y-%m') AS month, coalesce(sum(revenue), 0) AS revenue, count(DISTINCT invoice_no) AS invoices,
+            count(DISTINCT customer_id) AS customers, sum(revenue) / nullif(count(DISTINCT invoice_no), 0) AS avg_ticket
+     FROM (SELECT date_trunc('month', l.day) AS m, l.revenue, l.invoice_no, l.customer_id FROM ${SALES} l ${w.sql})
+     GROUP BY GROUPING SETS ((m), ()) ORDER BY grouping(m) DESC, m`, w.params);
+  const tot = rows[0]?.month === null ? rows[0] : undefined;
+  const trend = rows.filter((r) => r.month !== null);
   // churn as curated.commerce_churn defines it (src/warehouse/sql/250_commerce_churn.sql), over the
   // filtered customers' purchases: cutoffs at the month starts of the period whose 90 days lie in the data
   const dims = salesWhere(f, { period: false });
