@@ -31,6 +31,9 @@ export interface IncrementalOutcome {
 
 let seq = 0;
 
+/** Above this share of the stored scope values changed, a model rebuilds instead of merging. */
+const REBUILD_SHARE = 0.5;
+
 /** The rows that differ between two snapshots of a table (both directions), as SQL. */
 async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{ sql: string; files: number; partitions: number; rows: number }> {
   const now = await wh.lake.catalog.files(table, to);
@@ -93,7 +96,7 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
   const inputCols = new Map<string, string[]>();
   let filesRead = 0, partitionsRead = 0, rowsIn = 0;
   for (const i of m.inputs) {
-    const cols = (await wh.describe(`SELECT * FROM ${viewName(i)}`)).map((c) => c.name);
+    const cols = await wh.columns(i);
     inputCols.set(i, cols);
     if (!changed.includes(i)) continue;
     const from = opts.watermarks.get(i)!, to = marks[i]!;
@@ -108,6 +111,13 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
   try {
     await conn.run(`CREATE TEMP TABLE ${scope} AS SELECT DISTINCT * FROM (${scopeParts.join(' UNION ALL ')})`);
     const scopeValues = await count(wh, scope);
+    // when the change touches most of the table, recomputing it all is cheaper than restricting
+    // every input and diffing (and gives the same rows)
+    const scopeSql = scopeCols.map(sqlIdent).join(', ');
+    const storedScope = await count(wh, `(SELECT DISTINCT ${scopeSql} FROM ${viewName(m.table)})`);
+    if (scopeValues > REBUILD_SHARE * storedScope) {
+      return await rebuild(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} of ${storedScope.toLocaleString('en-US')} ${scopeCols.join('+')} values changed (a rebuild is cheaper)`);
+    }
     // every input restricted to the scope values, by the scope columns it has
     const wraps: Record<string, (current: string) => string> = {};
     for (const i of m.inputs) {

@@ -191,6 +191,22 @@ export class Warehouse {
     return rows as T[];
   }
 
+  private readonly columnCache = new Map<string, string[]>();
+
+  /**
+   * A table's column names as this session reads it, cached per view definition (binding a view
+   * over many Parquet files reads every file's footer).
+   */
+  async columns(table: string): Promise<string[]> {
+    const key = `${table}\n${this.views.get(table) ?? ''}`;
+    let cols = this.columnCache.get(key);
+    if (!cols) {
+      cols = (await this.describe(`SELECT * FROM ${viewName(table)}`)).map((c) => c.name);
+      this.columnCache.set(key, cols);
+    }
+    return cols;
+  }
+
   /** Columns of a query's result, in order, with DuckDB types. */
   async describe(sql: string): Promise<{ name: string; type: string }[]> {
     const rows = await this.query<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
