@@ -177,6 +177,25 @@ export class Catalog {
     }));
   }
 
+  /**
+   * What each commit in (from, to] added and retired, in commit order: what an incremental reader
+   * needs to tell moved rows (compaction) from new ones.
+   */
+  async changes(table: string, from: number, to: number): Promise<{ snapshot: number; operation: string; added: LakeFile[]; removed: LakeFile[] }[]> {
+    const id = await this.tableId(table);
+    const snaps = await this.store.db.selectFrom('lake_snapshots').select(['snapshot_id', 'operation'])
+      .where('table_id', '=', id).where('snapshot_id', '>', from).where('snapshot_id', '<=', to).orderBy('snapshot_id').execute();
+    const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes', 'added_in', 'removed_in'])
+      .where('table_id', '=', id)
+      .where((eb) => eb.or([eb.and([eb('added_in', '>', from), eb('added_in', '<=', to)]), eb.and([eb('removed_in', '>', from), eb('removed_in', '<=', to)])]))
+      .orderBy('id').execute();
+    return snaps.map((sn) => {
+      const s = Number(sn.snapshot_id);
+      const file = (r: (typeof rows)[number]) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes) });
+      return { snapshot: s, operation: sn.operation, added: rows.filter((r) => Number(r.added_in) === s).map(file), removed: rows.filter((r) => r.removed_in !== null && Number(r.removed_in) === s).map(file) };
+    });
+  }
+
   /** The files of a table as of a snapshot (default: the current one). */
   async files(table: string, snapshot?: number): Promise<LakeFile[]> {
     const id = await this.tableId(table);

@@ -12,6 +12,7 @@
 interface Layout { row_group_rows?: number }
 import { sqlIdent, sqlList } from '../lake/duck.ts';
 import { keyMatch, mergeRows } from '../lake/merge.ts';
+import type { LakeFile } from '../lake/catalog.ts';
 import type { SqlModel } from './models.ts';
 import { viewName, type Warehouse } from './session.ts';
 
@@ -34,21 +35,43 @@ let seq = 0;
 /** Above this share of the stored scope values changed, a model rebuilds instead of merging. */
 const REBUILD_SHARE = 0.5;
 
+/**
+ * The files whose rows changed between two snapshots of a table: `added` hold rows that may be
+ * new, `removed` rows that may be gone. A compaction whose inputs all held old rows adds a file
+ * of old rows: it counts as neither (the common case: the previous run compacted what it had
+ * read). A compaction that also merged newer files adds a file of both: it is `added`, and its
+ * old inputs `removed`, so EXCEPT ALL cancels the old rows out.
+ */
+async function changedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<{ added: LakeFile[]; removed: LakeFile[] }> {
+  const old = new Set(from > 0 ? (await wh.lake.catalog.files(table, from)).map((f) => f.path) : []);
+  const added = new Map<string, LakeFile>(), removed = new Map<string, LakeFile>();
+  for (const c of await wh.lake.catalog.changes(table, from, to)) {
+    if (c.operation === 'compact' && c.removed.every((f) => old.has(f.path))) {
+      for (const f of c.added) old.add(f.path);
+      continue;
+    }
+    for (const f of c.removed) {
+      if (added.has(f.path)) added.delete(f.path); // a file added and retired since: its rows are in what replaced it
+      else if (old.has(f.path)) removed.set(f.path, f);
+    }
+    for (const f of c.added) added.set(f.path, f);
+  }
+  return { added: [...added.values()], removed: [...removed.values()] };
+}
+
 /** The rows that differ between two snapshots of a table (both directions), as SQL. */
-async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{ sql: string; files: number; partitions: number; rows: number }> {
-  const now = await wh.lake.catalog.files(table, to);
-  const then = from > 0 ? await wh.lake.catalog.files(table, from) : [];
-  const thenPaths = new Set(then.map((f) => f.path)), nowPaths = new Set(now.map((f) => f.path));
-  const added = now.filter((f) => !thenPaths.has(f.path)), removed = then.filter((f) => !nowPaths.has(f.path));
+async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{ sql: string; files: number; partitions: number; rows: number; partitionNames: Set<string> }> {
+  const { added, removed } = await changedFiles(wh, table, from, to);
   const cols = columns.map(sqlIdent).join(', ');
-  const read = (fs: typeof now) => `SELECT ${cols} FROM read_parquet(${sqlList(fs.map((f) => `${wh.lake.root}/${f.path}`))}, union_by_name = true)`;
+  const read = (fs: LakeFile[]) => `SELECT ${cols} FROM read_parquet(${sqlList(fs.map((f) => `${wh.lake.root}/${f.path}`))}, union_by_name = true)`;
   let sql: string;
   if (!added.length && !removed.length) sql = `SELECT ${cols} FROM ${viewName(table)} WHERE false`;
   else if (!removed.length) sql = read(added);
   else if (!added.length) sql = read(removed);
   else sql = `((${read(added)}) EXCEPT ALL (${read(removed)})) UNION ALL ((${read(removed)}) EXCEPT ALL (${read(added)}))`;
   const touched = [...added, ...removed];
-  return { sql, files: touched.length, partitions: new Set(touched.map((f) => f.partition)).size, rows: touched.reduce((a, f) => a + f.rows, 0) };
+  const partitionNames = new Set(touched.map((f) => f.partition));
+  return { sql, files: touched.length, partitions: partitionNames.size, rows: touched.reduce((a, f) => a + f.rows, 0), partitionNames };
 }
 
 async function count(wh: Warehouse, sql: string): Promise<number> {
@@ -56,11 +79,45 @@ async function count(wh: Warehouse, sql: string): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
-/** True when every commit to the table in (from, to] was a compaction: the same rows in other files. */
-async function onlyCompacted(wh: Warehouse, table: string, from: number, to: number): Promise<boolean> {
+/** True when no commit in (from, to] changed the table's rows (compactions of old rows only). */
+async function unchangedSince(wh: Warehouse, table: string, from: number, to: number): Promise<boolean> {
+  if (from === to) return true;
   if (from === 0) return false;
-  const snaps = (await wh.lake.catalog.snapshots(table)).filter((s) => s.snapshot > from && s.snapshot <= to);
-  return snaps.length > 0 && snaps.every((s) => s.operation === 'compact');
+  const { added, removed } = await changedFiles(wh, table, from, to);
+  return !added.length && !removed.length;
+}
+
+/**
+ * Recomputes the whole model and commits only what differs from the stored rows: by key when
+ * the model has one (a merge), else a replace if anything differs. So a rebuild that changes
+ * nothing commits nothing, and the models downstream see no change.
+ */
+async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefined, marks: Record<string, number>, why: string): Promise<IncrementalOutcome> {
+  const id = `inc_${process.pid}_${++seq}`;
+  const fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const conn = wh.conn;
+  try {
+    await conn.run(`CREATE TEMP TABLE ${fresh} AS ${m.sql}`);
+    const cols = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name)).join(', ');
+    const stored = await wh.lake.filePaths(m.table);
+    await conn.run(stored.length
+      ? `CREATE TEMP TABLE ${old} AS SELECT ${cols} FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false)`
+      : `CREATE TEMP TABLE ${old} AS SELECT ${cols} FROM ${fresh} WHERE false`);
+    await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
+    await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
+    const inserted = await count(wh, ins), deleted = await count(wh, del), rows = await count(wh, fresh);
+    if (!inserted && !deleted) return { mode: 'unchanged', note: `recomputed (${why}): no row changed`, rowsOut: rows, rowsIn: null, inserted: 0, deleted: 0, scopeValues: 0, watermarks: marks };
+    if (m.incremental) {
+      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
+      await wh.refreshTable(m.table);
+      return { mode: 'merge', note: `recomputed (${why}), merged by ${m.incremental.key.join(', ')}: +${r.inserted} -${r.deleted} rows`, rowsOut: rows, rowsIn: null, inserted: r.inserted, deleted: r.deleted, scopeValues: 0, watermarks: marks };
+    }
+    await wh.lake.writeQuery(conn, m.table, `SELECT * FROM ${fresh}`, { mode: 'replace', summary: { model: m.file, mode: 'rebuild' }, rowGroupRows: layout?.row_group_rows });
+    await wh.refreshTable(m.table);
+    return { mode: 'rebuild', note: `rebuilt: ${why}`, rowsOut: rows, rowsIn: null, inserted, deleted, scopeValues: 0, watermarks: marks };
+  } finally {
+    for (const t of [fresh, old, ins, del]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+  }
 }
 
 async function rebuild(wh: Warehouse, m: SqlModel, layout: Layout | undefined, marks: Record<string, number>, why: string): Promise<IncrementalOutcome> {
@@ -82,18 +139,19 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
   const changed: string[] = [];
   for (const i of m.inputs) {
     const from = opts.watermarks.get(i)!, to = marks[i]!;
-    if (from !== to && !(await onlyCompacted(wh, i, from, to))) changed.push(i);
+    if (!(await unchangedSince(wh, i, from, to))) changed.push(i);
   }
   if (!changed.length) {
     const [r] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${viewName(m.table)}`);
     return { mode: 'unchanged', note: 'no input changed since the last build', rowsOut: Number(r?.n ?? 0), rowsIn: 0, inserted: 0, deleted: 0, scopeValues: 0, filesRead: 0, partitionsRead: 0, watermarks: marks };
   }
-  if (!inc) return rebuild(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged (${changed.join(', ')} changed)`);
+  if (!inc) return recomputeAll(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged; ${changed.join(', ')} changed`);
 
   const scopeCols = inc.scope;
   const id = `inc_${process.pid}_${++seq}`;
   const scopeParts: string[] = [];
   const inputCols = new Map<string, string[]>();
+  const changedPartitions = new Map<string, Set<string>>();
   let filesRead = 0, partitionsRead = 0, rowsIn = 0;
   for (const i of m.inputs) {
     const cols = await wh.columns(i);
@@ -101,9 +159,10 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     if (!changed.includes(i)) continue;
     const from = opts.watermarks.get(i)!, to = marks[i]!;
     const lacking = scopeCols.filter((c) => !cols.includes(c));
-    if (lacking.length) return rebuild(wh, m, opts.layout, marks, `${i} changed and has no ${lacking.join(', ')} to scope it`);
+    if (lacking.length) return recomputeAll(wh, m, opts.layout, marks, `${i} changed and has no ${lacking.join(', ')} to scope it`);
     const d = await changedRows(wh, i, from, to, cols);
     filesRead += d.files; partitionsRead += d.partitions; rowsIn += d.rows;
+    changedPartitions.set(i, d.partitionNames);
     scopeParts.push(`SELECT ${scopeCols.map(sqlIdent).join(', ')} FROM (${d.sql})`);
   }
   const scope = `${id}_scope`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
@@ -116,7 +175,7 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     const scopeSql = scopeCols.map(sqlIdent).join(', ');
     const storedScope = await count(wh, `(SELECT DISTINCT ${scopeSql} FROM ${viewName(m.table)})`);
     if (scopeValues > REBUILD_SHARE * storedScope) {
-      return await rebuild(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} of ${storedScope.toLocaleString('en-US')} ${scopeCols.join('+')} values changed (a rebuild is cheaper)`);
+      return await recomputeAll(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} of ${storedScope.toLocaleString('en-US')} ${scopeCols.join('+')} values changed (a rebuild is cheaper)`);
     }
     // every input restricted to the scope values, by the scope columns it has
     const wraps: Record<string, (current: string) => string> = {};
@@ -124,6 +183,15 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
       const have = scopeCols.filter((c) => inputCols.get(i)!.includes(c));
       if (!have.length) continue;
       const list = have.map(sqlIdent).join(', ');
+      const parts = inc.partitionLocal ? changedPartitions.get(i) : undefined;
+      if (parts && i.startsWith('raw.')) {
+        // partition-local: the scope values' rows are in the partitions that changed, nowhere else
+        const files = (await wh.lake.catalog.files(i, marks[i])).filter((f) => parts.has(f.partition)).map((f) => `${wh.lake.root}/${f.path}`);
+        const cols = inputCols.get(i)!.map(sqlIdent).join(', ');
+        const source = files.length ? `SELECT ${cols} FROM read_parquet(${sqlList(files)}, union_by_name = true)` : `SELECT ${cols} FROM ${viewName(i)} WHERE false`;
+        wraps[i] = () => `SELECT x.* FROM (${source}) x SEMI JOIN (SELECT DISTINCT ${list} FROM ${scope}) s ON ${keyMatch(have, 'x', 's')}`;
+        continue;
+      }
       wraps[i] = (current) => `SELECT x.* FROM (${current}) x SEMI JOIN (SELECT DISTINCT ${list} FROM ${scope}) s ON ${keyMatch(have, 'x', 's')}`;
     }
     await wh.withViews(wraps, () => conn.run(`CREATE TEMP TABLE ${fresh} AS ${m.sql}`));

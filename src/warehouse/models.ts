@@ -24,7 +24,7 @@ export interface SqlModel {
    * new input rows name the scope values to recompute, and the recomputed rows are merged by key.
    * Absent: the model cannot be merged (a global aggregate) and an incremental build rebuilds it.
    */
-  incremental: { key: string[]; scope: string[] } | null;
+  incremental: { key: string[]; scope: string[]; partitionLocal: boolean } | null;
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -46,7 +46,9 @@ export function parseModel(file: string, text: string): SqlModel {
   if (scope && !key) throw new Error(`SQL model ${file}: "-- scope:" needs a "-- merge:" key`);
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
-    incremental: key ? { key, scope: scope ?? key } : null,
+    // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
+    // event's copies share its day), so a changed raw input is read only in the changed partitions
+    incremental: key ? { key, scope: scope ?? key, partitionLocal: /^--\s*partition-local:\s*true\s*$/m.test(text) } : null,
   };
 }
 

@@ -1,3 +1,4 @@
 -- table: curated.skips
 -- merge: event_id
+-- partition-local: true
 SELECT * EXCLUDE (type) FROM raw.skip QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

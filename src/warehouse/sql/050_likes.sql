@@ -1,3 +1,4 @@
 -- table: curated.likes
 -- merge: event_id
+-- partition-local: true
 SELECT * EXCLUDE (type) FROM raw.like QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1
