@@ -10,7 +10,6 @@ import { retailWorld } from '../events/generators/retail.ts';
 import { startServer, type RunningServer } from '../serving/server.ts';
 import { Warehouse } from '../warehouse/session.ts';
 import { sourceSchemas } from '../warehouse/sources.ts';
-import { buildModels } from '../warehouse/models.ts';
 import { ingestFile } from '../warehouse/ingest.ts';
 import { compactTable } from '../lake/compaction.ts';
 import { postEvents, withSomeInvalid } from './collect.ts';
@@ -18,6 +17,9 @@ import { Stages, type StageTiming } from './progress.ts';
 import { runMusic } from '../pipeline/music.ts';
 import type { Playlist } from '../analytics/music/playlist.ts';
 import { runRetail } from '../pipeline/retail.ts';
+import { executePipeline } from '../pipeline/execute.ts';
+import { buildPipeline } from '../pipeline/build.ts';
+import { chooseLayout } from '../pipeline/layout.ts';
 
 export interface DemoOptions {
   config: Config;
@@ -84,22 +86,27 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
         return out;
       }, (r) => r.map((x) => `${x.table} ${x.rows}`).join(', '));
       await stages.run('flush the write-ahead log into Parquet', () => server.ctx.lake.flush(), (r) => `${r.records} records → ${r.files} files`);
-      await stages.run('compact small files', async () => {
-        let before = 0, after = 0;
+      const ws = { config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh, close: async () => {} };
+      // the layout the build pipeline would choose from this volume (src/pipeline/layout.ts)
+      const raw = (await server.ctx.lake.catalog.tables()).filter((t) => t.zone === 'raw');
+      const layout = chooseLayout({ rows: raw.reduce((a, t) => a + t.rows, 0), bytes: raw.reduce((a, t) => a + t.bytes, 0) });
+      await stages.run('compact small files (toward the layout\'s target size, per partition)', async () => {
+        let before = 0, after = 0, partitions = 0;
         for (const t of await server.ctx.lake.catalog.tables()) {
-          const r = await compactTable(server.ctx.lake, t.table);
-          before += r.filesBefore; after += r.filesAfter;
+          const r = await compactTable(server.ctx.lake, t.table, { targetFileBytes: layout.target_file_bytes, minFiles: layout.compact_min_files, rowGroupRows: layout.row_group_rows });
+          before += r.filesBefore; after += r.filesAfter; partitions += r.partitions;
         }
-        return { before, after };
-      }, (r) => `${r.before} → ${r.after} files`);
+        return { before, after, partitions };
+      }, (r) => `${r.before} → ${r.after} files (${r.partitions} partitions merged toward ${(layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`);
       await wh.refresh();
-      await stages.run('build the warehouse (SQL models)', () => buildModels(wh), (r) => r.map((m) => `${m.table.split('.')[1]} ${m.rows}`).join(', '));
+      await stages.run('build the warehouse (the build pipeline: SQL models as tracked steps)', () => executePipeline(ws, buildPipeline, { log: () => {} }),
+        (r) => `${r.pipeline.stages.length - 1} models, run ${r.runId.slice(0, 8)}, ${r.layout.threads} threads`);
 
       const recsys = await stages.run('train the recommender, playlists for every user (music pipeline)',
         () => runMusic({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh }, { seed, build: false }),
         (r) => `${r.chosen.model} NDCG@10 ${r.evaluation.rows.find((x) => x.model === r.chosen.model)!.ndcg10.toFixed(3)} = ${r.lift_over_popularity.toFixed(2)}x popularity; ${r.playlists.users} playlists`);
       const sales = await stages.run('sales analytics: KPIs, forecasts, spend model, segments (retail pipeline)',
-        () => runRetail({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh, close: async () => {} }, { fromLake: true, seed, log: () => {} }),
+        () => runRetail(ws, { fromLake: true, seed, log: () => {} }),
         (r) => `revenue ${r.kpis.revenue.toFixed(2)}, ${r.kpis.customers} customers; spend ${r.spend.best} RMSE ${r.spend.models[r.spend.best].rmse.toFixed(1)} vs baseline ${r.spend.models.baseline_last_90d.rmse.toFixed(1)}; ${r.segments.k} segments`);
       const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(

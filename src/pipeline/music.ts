@@ -13,6 +13,8 @@ import { evaluateModels, type EvaluationRow } from '../ml/recsys/evaluate.ts';
 import { Interactions } from '../ml/recsys/interactions.ts';
 import { createRecommender, RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.ts';
 import { ModelRegistry, Tracker, type Run } from '../tracking/index.ts';
+import { runPipeline, type PipelineResult, type Step } from './runner.ts';
+import type { PipelineDefinition } from './execute.ts';
 import { buildModels } from '../warehouse/models.ts';
 import type { Warehouse } from '../warehouse/session.ts';
 import { writeLakeTable } from '../warehouse/lake-rows.ts';
@@ -70,68 +72,116 @@ export interface MusicSummary {
   model: PlaylistModel;
   samples: Playlist[];
   tracking: { run_id: string; model: string; version: number } | { skipped: string };
+  /** the runner's record of the steps (time, rows, peak memory) */
+  pipeline: PipelineResult;
 }
+
+interface MusicCtx {
+  evaluation?: LakeEvaluation;
+  best?: EvaluationRow;
+  model?: PlaylistModel;
+  likes?: LikeModelResult;
+  tracking?: MusicSummary['tracking'];
+  playlists?: MusicSummary['playlists'];
+}
+
+/** The music pipeline's steps on the runner (features, evaluate, fit, like-model, register, playlists). */
+export function musicSteps(ws: MusicWorkspace, opts: MusicOptions, run: Run | undefined): Step<MusicCtx>[] {
+  const seed = opts.seed ?? 0;
+  const wh = ws.wh;
+  const steps: Step<MusicCtx>[] = [];
+  if (opts.build ?? true) {
+    steps.push({ name: 'features', inputs: ['curated.plays', 'curated.likes', 'curated.skips', 'curated.tracks'], outputs: MUSIC_MODELS, durable: false,
+      run: async () => ({ rows: (await buildModels(wh, { only: MUSIC_MODELS })).reduce((a, m) => a + (m.rows ?? 0), 0) }) });
+  }
+  steps.push(
+    {
+      name: 'evaluate', inputs: ['curated.music_interactions_daily'],
+      async run(c) {
+        c.evaluation = await evaluateOnLake(wh, { models: opts.models, tune: opts.tune ?? true, testFraction: opts.testFraction, seed });
+        // the final model is chosen on validation (never on the test part), popularity excluded
+        const candidates = c.evaluation.rows.filter((r) => r.model !== 'popularity');
+        c.best = candidates.length ? candidates.reduce((a, b) => (validationNdcg(b) > validationNdcg(a) ? b : a)) : c.evaluation.rows[0]!;
+        return { rows: c.evaluation.split.train_pairs + c.evaluation.split.test_pairs, note: `chosen ${c.best.model}`, metrics: Object.fromEntries(c.evaluation.rows.map((r) => [`${r.model}_ndcg10`, r.ndcg10])) };
+      },
+    },
+    {
+      name: 'fit', inputs: ['curated.music_interactions', 'curated.tracks', 'curated.music_user_genres'],
+      async run(c) {
+        const heard = await loadInteractions(wh);
+        const rec = await createRecommender(c.best!.model, c.best!.params).fit(Interactions.fromTriples(positives(heard)));
+        c.model = await buildPlaylistModel(wh, rec, heard, opts.playlistLength ? { n: opts.playlistLength } : {}, MODEL_NAME);
+        return { rows: heard.users.length, note: c.best!.model };
+      },
+    },
+    {
+      name: 'like-model', inputs: ['curated.likes', 'curated.music_interactions'],
+      async run(c) {
+        c.likes = await fitLikeModel(wh, { seed, als: c.best!.model === 'als' ? c.best!.params : {} });
+        return { note: `AUC ${c.likes.auc.toFixed(3)}`, metrics: { like_auc: c.likes.auc, like_log_loss: c.likes.log_loss } };
+      },
+    },
+    {
+      name: 'register',
+      async run(c) {
+        if (!run) { c.tracking = { skipped: 'tracking disabled' }; return { note: 'tracking disabled' }; }
+        const { evaluation, best, likes, model } = c as Required<MusicCtx>;
+        const pop = evaluation.rows.find((r) => r.model === 'popularity');
+        await run.logMetrics({
+          ...Object.fromEntries(evaluation.rows.flatMap((r) => [[`${r.model}_ndcg10`, r.ndcg10], [`${r.model}_recall20`, r.recall20]])),
+          like_log_loss: likes.log_loss, like_auc: likes.auc, like_auc_als_only: likes.auc_als_only,
+        });
+        const snapshots = ['raw.play', 'raw.like', 'raw.skip', 'curated.music_interactions', 'curated.music_user_genres']
+          .filter((t) => wh.snapshots.has(t)).map((t) => ({ table: t, snapshot: wh.snapshots.get(t)! }));
+        const reg = await new ModelRegistry(ws.store, { home: ws.config.home }).registerModel(MODEL_NAME, {
+          artifact: model.toJSON(),
+          metrics: { ndcg10: best.ndcg10, recall20: best.recall20, popularity_ndcg10: pop?.ndcg10 ?? 0, like_auc: likes.auc, like_log_loss: likes.log_loss },
+          params: { model: best.model, ...best.params, playlist: model.params },
+          lineage: { snapshots, seed, config: { model: best.model, params: best.params, playlist: model.params } },
+          runId: run.id,
+        });
+        model.version = `${MODEL_NAME}@v${reg.version}`;
+        c.tracking = { run_id: run.id, model: MODEL_NAME, version: reg.version };
+        return { note: `${MODEL_NAME} v${reg.version}` };
+      },
+    },
+    {
+      name: 'playlists', outputs: [PLAYLISTS_TABLE, 'raw.recommendation_shown'], durable: false,
+      async run(c) {
+        c.playlists = await writePlaylists(ws, c.model!);
+        return { rows: c.playlists.tracks, note: `${c.playlists.users} users, ${c.playlists.events} recommendation_shown events` };
+      },
+    },
+  );
+  return steps;
+}
+
+const validationNdcg = (r: EvaluationRow) => (r.tuning?.length ? Math.max(...r.tuning.map((t) => t.ndcg10)) : -1);
 
 export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Promise<MusicSummary> {
   const seed = opts.seed ?? 0;
   const log = opts.log ?? (() => {});
-  const wh = ws.wh;
   const track = opts.track ?? true;
   let run: Run | undefined;
   if (track) run = await new Tracker(ws.store, { home: ws.config.home }).startRun({ pipeline: 'music', params: { seed, test_fraction: opts.testFraction ?? 0.2, tune: opts.tune ?? true } });
-  const stage = <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    log(`music: ${name}`);
-    return run ? run.stage(name, fn) : fn();
-  };
+  const ctx: MusicCtx = {};
+  let pipeline: PipelineResult;
   try {
-    if (opts.build ?? true) await stage('features', () => buildModels(wh, { only: MUSIC_MODELS }));
-    const evaluation = await stage('evaluate', () => evaluateOnLake(wh, { models: opts.models, tune: opts.tune ?? true, testFraction: opts.testFraction, seed }));
-    // the final model is chosen on validation (never on the test part), popularity excluded
-    const candidates = evaluation.rows.filter((r) => r.model !== 'popularity');
-    const val = (r: EvaluationRow) => (r.tuning?.length ? Math.max(...r.tuning.map((t) => t.ndcg10)) : -1);
-    const best = candidates.length ? candidates.reduce((a, b) => (val(b) > val(a) ? b : a)) : evaluation.rows[0]!;
-    const pop = evaluation.rows.find((r) => r.model === 'popularity');
-    const bestTest = Math.max(...evaluation.rows.map((r) => r.ndcg10));
-
-    const model = await stage('fit', async () => {
-      const heard = await loadInteractions(wh);
-      const pos = positives(heard);
-      const rec = await createRecommender(best.model, best.params).fit(Interactions.fromTriples(pos));
-      return buildPlaylistModel(wh, rec, heard, opts.playlistLength ? { n: opts.playlistLength } : {}, MODEL_NAME);
-    });
-    const likes = await stage('like-model', () => fitLikeModel(wh, { seed, als: best.model === 'als' ? best.params : {} }));
-
-    let tracking: MusicSummary['tracking'] = { skipped: 'tracking disabled' };
-    if (run) {
-      await run.logMetrics({
-        ...Object.fromEntries(evaluation.rows.flatMap((r) => [[`${r.model}_ndcg10`, r.ndcg10], [`${r.model}_recall20`, r.recall20]])),
-        like_log_loss: likes.log_loss, like_auc: likes.auc, like_auc_als_only: likes.auc_als_only,
-      });
-      const snapshots = ['raw.play', 'raw.like', 'raw.skip', 'curated.music_interactions', 'curated.music_user_genres']
-        .filter((t) => wh.snapshots.has(t)).map((t) => ({ table: t, snapshot: wh.snapshots.get(t)! }));
-      const reg = await new ModelRegistry(ws.store, { home: ws.config.home }).registerModel(MODEL_NAME, {
-        artifact: model.toJSON(),
-        metrics: { ndcg10: best.ndcg10, recall20: best.recall20, popularity_ndcg10: pop?.ndcg10 ?? 0, like_auc: likes.auc, like_log_loss: likes.log_loss },
-        params: { model: best.model, ...best.params, playlist: model.params },
-        lineage: { snapshots, seed, config: { model: best.model, params: best.params, playlist: model.params } },
-        runId: run.id,
-      });
-      model.version = `${MODEL_NAME}@v${reg.version}`;
-      tracking = { run_id: run.id, model: MODEL_NAME, version: reg.version };
-    }
-
-    const playlists = await stage('playlists', () => writePlaylists(ws, model));
+    pipeline = await runPipeline('music', musicSteps(ws, opts, run), ctx, { log, run, catalog: ws.lake.catalog });
     await run?.end('finished');
-    const samples = model.userIds.slice(0, 3).map((u) => model.playlist(u, 5));
-    return {
-      evaluation, chosen: { model: best.model, params: best.params, validation_ndcg10: val(best) >= 0 ? val(best) : null },
-      lift_over_popularity: pop && pop.ndcg10 > 0 ? bestTest / pop.ndcg10 : NaN,
-      likes: (({ model: _m, ...rest }) => rest)(likes), playlists, model, samples, tracking,
-    };
   } catch (e) {
     await run?.end('failed', (e as Error).message);
     throw e;
   }
+  const { evaluation, best, likes, model, playlists, tracking } = ctx as Required<MusicCtx>;
+  const pop = evaluation.rows.find((r) => r.model === 'popularity');
+  const bestTest = Math.max(...evaluation.rows.map((r) => r.ndcg10));
+  const samples = model.userIds.slice(0, 3).map((u) => model.playlist(u, 5));
+  return {
+    evaluation, chosen: { model: best.model, params: best.params, validation_ndcg10: validationNdcg(best) >= 0 ? validationNdcg(best) : null },
+    lift_over_popularity: pop && pop.ndcg10 > 0 ? bestTest / pop.ndcg10 : NaN,
+    likes: (({ model: _m, ...rest }) => rest)(likes), playlists, model, samples, tracking, pipeline,
+  };
 }
 
 /**
@@ -170,3 +220,13 @@ export async function writePlaylists(ws: MusicWorkspace, model: PlaylistModel): 
   await ws.wh.refresh();
   return { users: users.length, cold_start: cold, tracks: cols.user_id!.length, table: PLAYLISTS_TABLE, snapshot: r.snapshot, events: records.length };
 }
+
+/** `tributary run music` and schedules: the music steps over the run's workspace (args: seed, tune). */
+export const musicPipeline: PipelineDefinition<MusicCtx> = {
+  name: 'music',
+  description: 'the music recommender',
+  plan(env) {
+    const opts: MusicOptions = { seed: Number(env.args.seed ?? 0), tune: env.args.tune !== false };
+    return { steps: musicSteps(env.ws, opts, env.run), ctx: {}, params: { seed: opts.seed ?? 0, tune: opts.tune ?? true } };
+  },
+};

@@ -5,6 +5,7 @@ import type { PipelineDefinition } from './execute.ts';
 export const PIPELINES: Record<string, { description: string; load(): Promise<PipelineDefinition> }> = {
   build: { description: 'the warehouse: every SQL model (incremental where it has a merge key), then compaction', load: async () => (await import('./build.ts')).buildPipeline },
   compact: { description: 'lake maintenance: merge small files toward the target size', load: async () => (await import('./build.ts')).compactPipeline },
+  music: { description: 'the music recommender: features, evaluation against popularity, fit, like model, registry, playlists', load: async () => (await import('./music.ts')).musicPipeline },
 };
 
 export async function loadPipeline(name: string): Promise<PipelineDefinition> {
