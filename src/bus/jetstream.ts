@@ -11,7 +11,7 @@ import {
   type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type NatsConnection,
 } from 'nats';
 import {
-  BusTimeoutError, NoStreamError,
+  BusTimeoutError, NoStreamError, deliver,
   type BatchHandler, type Bus, type BusMessage, type ConsumeOptions, type PublishAck, type PublishOptions, type StreamSpec, type Subscription,
 } from './types.ts';
 
@@ -174,12 +174,7 @@ export class JetStreamBus implements Bus {
           continue;
         }
         const taken = queue.splice(0, batch);
-        const msgs = taken.map(toBusMessage);
-        try {
-          await handler(msgs);
-        } catch {
-          for (const m of msgs) m.nak();
-        }
+        await deliver(handler, taken.map(toBusMessage));
       }
     })();
     return {

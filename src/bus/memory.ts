@@ -3,7 +3,7 @@
 // retention, msgId de-duplication, notices, request/reply) inside one process. Nothing survives
 // the process; it is for the laptop demo, single-process runs and the shared test suite.
 import {
-  BusTimeoutError, NoStreamError, subjectMatches,
+  BusTimeoutError, NoStreamError, deliver, subjectMatches,
   type BatchHandler, type Bus, type BusMessage, type ConsumeOptions, type PublishAck, type PublishOptions, type StreamSpec, type Subscription,
 } from './types.ts';
 
@@ -114,12 +114,7 @@ export class MemoryBus implements Bus {
           this.wakers.delete(wake);
           continue;
         }
-        const msgs = batch.map((m) => this.message(s, state, m));
-        try {
-          await handler(msgs);
-        } catch {
-          for (const m of msgs) m.nak();
-        }
+        await deliver(handler, batch.map((m) => this.message(s, state, m)));
       }
     })();
     return {

@@ -127,3 +127,22 @@ export function subjectMatches(filter: string, subject: string): boolean {
   }
   return f.length === s.length;
 }
+
+/** Hands a batch to its handler; a throw naks what the handler left (it comes back). */
+export async function deliver(handler: BatchHandler, messages: BusMessage[]): Promise<void> {
+  try {
+    await handler(messages);
+  } catch {
+    for (const m of messages) m.nak();
+  }
+}
+
+/** Creates a stream with three replicas on a JetStream cluster, one on a single server. */
+export async function ensureReplicatedStream(bus: Bus, spec: Omit<StreamSpec, 'replicas'>): Promise<void> {
+  try {
+    await bus.ensureStream({ ...spec, replicas: 3 });
+  } catch (e) {
+    if (!/replicas|insufficient resources|clustered/i.test((e as Error).message)) throw e;
+    await bus.ensureStream({ ...spec, replicas: 1 });
+  }
+}

@@ -6,7 +6,7 @@
 // leaves its messages to be redelivered; one killed after its commit and before its ack leaves
 // messages whose sequence numbers the catalog refuses to commit twice: each event lands once.
 import { createHash } from 'node:crypto';
-import type { Bus, BusMessage, Subscription } from '../bus/types.ts';
+import { ensureReplicatedStream, type Bus, type BusMessage, type Subscription } from '../bus/types.ts';
 import type { Lake, RecordSink } from './lake.ts';
 import { decodeSegment, encodeRecords, type WalRecord } from './wal.ts';
 
@@ -15,14 +15,8 @@ export const INGEST_SUBJECT = 'tributary.ingest.batch';
 export const LAKE_WRITERS = 'lake-writers';
 
 /** Creates the ingest stream: R3 on a cluster, R1 on a single server. */
-export async function ensureIngestStream(bus: Bus, opts: { stream?: string; subject?: string; replicas?: number } = {}): Promise<void> {
-  const spec = { name: opts.stream ?? INGEST_STREAM, subjects: [opts.subject ?? INGEST_SUBJECT], retention: 'workqueue' as const };
-  try {
-    await bus.ensureStream({ ...spec, replicas: opts.replicas ?? 3 });
-  } catch (e) {
-    if (opts.replicas !== undefined || !/replicas|insufficient resources|clustered/i.test((e as Error).message)) throw e;
-    await bus.ensureStream({ ...spec, replicas: 1 });
-  }
+export async function ensureIngestStream(bus: Bus, opts: { stream?: string; subject?: string } = {}): Promise<void> {
+  await ensureReplicatedStream(bus, { name: opts.stream ?? INGEST_STREAM, subjects: [opts.subject ?? INGEST_SUBJECT], retention: 'workqueue' });
 }
 
 /** The collector's side: a batch is durable once JetStream has stored it. */

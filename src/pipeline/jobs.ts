@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
-import { decodeJson, encodeJson, type Bus, type Subscription } from '../bus/types.ts';
+import { decodeJson, encodeJson, ensureReplicatedStream, type Bus, type Subscription } from '../bus/types.ts';
 import { openTracking } from '../tracking/index.ts';
 import { grid, trainTracked, type SearchSpace } from './train.ts';
 
@@ -41,11 +41,7 @@ export const TrialJob = z.object({
 export type TrialJob = z.infer<typeof TrialJob>;
 
 export async function ensureJobsStream(bus: Bus): Promise<void> {
-  const spec = { name: JOBS_STREAM, subjects: [`${JOBS_SUBJECT}.>`], retention: 'workqueue' as const };
-  try { await bus.ensureStream({ ...spec, replicas: 3 }); } catch (e) {
-    if (!/replicas|insufficient resources|clustered/i.test((e as Error).message)) throw e;
-    await bus.ensureStream({ ...spec, replicas: 1 });
-  }
+  await ensureReplicatedStream(bus, { name: JOBS_STREAM, subjects: [`${JOBS_SUBJECT}.>`], retention: 'workqueue' });
 }
 
 /** Queues one trial per combination of the search space; resolves with the search's id. */

@@ -9,7 +9,7 @@
 // (Prometheus: records, errors, latency) and /v1/status (the same figures as JSON).
 import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { decodeJson, encodeJson, type Bus, type Subscription } from '../../bus/types.ts';
+import { decodeJson, encodeJson, ensureReplicatedStream, type Bus, type Subscription } from '../../bus/types.ts';
 import { announcePromotion } from '../../bus/promotions.ts';
 import type { RecordSink } from '../../lake/lake.ts';
 import type { WalRecord } from '../../lake/wal.ts';
@@ -49,13 +49,7 @@ export const subjects = (ns: string) => ({
 /** The people stream: raw and normalized records, kept an hour for late consumers. */
 export async function ensurePeopleStream(env: Pick<StreamEnv, 'bus' | 'ns'>): Promise<void> {
   const s = subjects(env.ns);
-  const spec = { name: s.stream, subjects: [s.raw, s.normalized], retention: 'limits' as const, maxAgeMs: 3_600_000 };
-  try {
-    await env.bus.ensureStream({ ...spec, replicas: 3 });
-  } catch (e) {
-    if (!/replicas|insufficient resources|clustered/i.test((e as Error).message)) throw e;
-    await env.bus.ensureStream({ ...spec, replicas: 1 });
-  }
+  await ensureReplicatedStream(env.bus, { name: s.stream, subjects: [s.raw, s.normalized], retention: 'limits', maxAgeMs: 3_600_000 });
 }
 
 /** Counts, errors and latencies of one service, as Prometheus metrics and as /v1/status figures. */
