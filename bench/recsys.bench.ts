@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PYTHON, anchorScript, benchOut, report, runAnchor, speedup, type Row } from './lib.ts';
 import { sharedPath } from '../src/util/paths.ts';
-import { readInteractionsCsv } from '../src/ml/recsys/csv.ts';
+import { readInteractionsFile } from '../src/warehouse/interactions-file.ts';
+import { openDuck } from '../src/lake/duck.ts';
 import { Interactions } from '../src/ml/recsys/interactions.ts';
 import { buildTruth, evaluateRanking, tune } from '../src/ml/recsys/evaluate.ts';
 import { createRecommender, type RecommenderKind } from '../src/ml/recsys/registry.ts';
@@ -24,9 +25,12 @@ console.log(`split: ${split.stdout.trim()}`);
 console.log('running recsys_anchors.py ...');
 const anchor = runAnchor('recsys_anchors.py', [dir]);
 
-const trainRows = readInteractionsCsv(join(dir, 'train.csv'));
+const duck = await openDuck({ threads: 2 });
+const trainRows = await readInteractionsFile(duck.conn, join(dir, 'train.csv'));
+const testRows = await readInteractionsFile(duck.conn, join(dir, 'test.csv'));
+duck.conn.closeSync();
 const train = Interactions.fromTriples(trainRows);
-const truth = buildTruth(train, readInteractionsCsv(join(dir, 'test.csv')));
+const truth = buildTruth(train, testRows);
 // Worker threads are started once per process (like the anchor's numpy import, outside its fit
 // time), with the ALS SIMD kernel compiled and warmed meanwhile; that start-up is timed and printed
 // separately.

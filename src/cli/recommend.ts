@@ -1,6 +1,7 @@
 // `tributary recommend ...`: offline evaluation of the recommenders on user,item,weight files.
 import type { Command } from 'commander';
-import { readInteractionsCsv } from '../ml/recsys/csv.ts';
+import { readInteractionsFile } from '../warehouse/interactions-file.ts';
+import { openDuck } from '../lake/duck.ts';
 import { evaluateModels, type EvaluationRow } from '../ml/recsys/evaluate.ts';
 import { RECOMMENDER_KINDS, type RecommenderKind } from '../ml/recsys/registry.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
@@ -97,7 +98,15 @@ export function register(program: Command): void {
         } finally { await ws.close(); }
       } else {
         if (!o.train || !o.test) fail('give --train FILE and --test FILE, or --lake');
-        const evaluate = async () => { await evaluateModels(readInteractionsCsv(o.train!), readInteractionsCsv(o.test!), { models, tune: o.tune, params, seed, onRow }); };
+        const evaluate = async () => {
+          const duck = await openDuck({ threads: 2 });
+          let train, test;
+          try {
+            train = await readInteractionsFile(duck.conn, o.train!);
+            test = await readInteractionsFile(duck.conn, o.test!);
+          } finally { duck.conn.closeSync(); }
+          await evaluateModels(train, test, { models, tune: o.tune, params, seed, onRow });
+        };
         if (o.track) runId = await trackedEvaluation(undefined, runParams, rows, evaluate); else await evaluate();
       }
       if (!o.json) {

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interactions } from '../../../src/ml/recsys/interactions.ts';
-import { parseInteractionsCsv } from '../../../src/ml/recsys/csv.ts';
 import { InvalidInputError } from '../../../src/ml/core/errors.ts';
 
 test('fromTriples builds sorted CSR, sums duplicates and transposes', () => {
@@ -30,12 +29,3 @@ test('fromTriples: bad rows fail naming the field', () => {
   assert.throws(() => Interactions.fromTriples({ users: ['a'], items: ['x'], weights: [NaN] }), /field "weight"/);
 });
 
-test('parseInteractionsCsv reads user,item,weight with quotes and names bad fields', () => {
-  const t = parseInteractionsCsv('user,item,weight\n1,"Song, live",2.5\n2,x,1\n', 'f.csv');
-  assert.deepEqual(t.items, ['Song, live', 'x']);
-  assert.deepEqual([...t.weights], [2.5, 1]);
-  const noWeight = parseInteractionsCsv('item,user\nx,1\n');
-  assert.deepEqual([...noWeight.weights], [1]);
-  assert.throws(() => parseInteractionsCsv('user,weight\n1,2\n', 'f.csv'), /f.csv: header has no "item" column/);
-  assert.throws(() => parseInteractionsCsv('user,item,weight\n1,x,abc\n', 'f.csv'), /line 2: field "weight"/);
-});
