@@ -20,6 +20,7 @@ import { DashboardData, DASHBOARD_IN_MEMORY, PRODUCT_LINES, PRODUCTS, SALES_ROLL
 import { dashboardModelRoutes } from './routes/dashboard-models.ts';
 import { dashboardMusicRoutes } from './routes/dashboard-music.ts';
 import { dashboardRetailRoutes } from './routes/dashboard-retail.ts';
+import { dashboardStreamingRoutes } from './routes/dashboard-streaming.ts';
 import { webRoutes } from './routes/web.ts';
 
 export const BODY_LIMIT_BYTES = 32 << 20;
@@ -103,6 +104,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(dashboardRetailRoutes, { ctx, data: dashboard });
   await app.register(dashboardMusicRoutes, { data: dashboard });
   await app.register(dashboardModelRoutes, { ctx });
+  await app.register(dashboardStreamingRoutes, { data: dashboard });
   await app.register(webRoutes, {});
   if (ctx.models) {
     await app.register(modelRoutes, { ctx });

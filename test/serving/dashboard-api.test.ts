@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type RunningServer } from '../../src/serving/server.ts';
 import { Warehouse } from '../../src/warehouse/session.ts';
+import { writeLakeTable } from '../../src/warehouse/lake-rows.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { buildDashboardWorld } from '../web/world.ts';
 
@@ -62,7 +63,7 @@ test('dashboard API', async (t) => {
     const doc = await (await fetch(`${server.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
     for (const p of ['/v1/dashboard/filters', '/v1/dashboard/overview', '/v1/dashboard/sales', '/v1/dashboard/segments', '/v1/dashboard/customers', '/v1/dashboard/customers/{id}',
       '/v1/dashboard/music', '/v1/dashboard/users', '/v1/dashboard/users/{id}', '/v1/dashboard/runs', '/v1/dashboard/runs/compare', '/v1/dashboard/runs/{id}',
-      '/v1/dashboard/models', '/v1/dashboard/models/{name}', '/v1/dashboard/pipelines', '/v1/dashboard/events/rate', '/v1/dashboard/events/stream', '/v1/models/{name}/rollback']) {
+      '/v1/dashboard/models', '/v1/dashboard/models/{name}', '/v1/dashboard/pipelines', '/v1/dashboard/streaming', '/v1/dashboard/events/rate', '/v1/dashboard/events/stream', '/v1/models/{name}/rollback']) {
       assert.ok(doc.paths[p], `${p} documented`);
     }
   });
@@ -141,6 +142,24 @@ test('dashboard API', async (t) => {
     await run.end('finished');
     const d = (await get(`/v1/dashboard/runs/${run.id}`)).body;
     assert.deepEqual(d.steps.map((s: any) => [s.name, s.source]), [['ingest', 'child_run'], ['train', 'child_run']]);
+  });
+
+  await t.test('the streaming services\' requests, errors and latency per minute, from the lake', async () => {
+    assert.match((await get('/v1/dashboard/streaming')).body.hint, /tributary demo --stream/);
+    const ts = ['2026-03-01T10:00:05Z', '2026-03-01T10:00:40Z', '2026-03-01T10:01:10Z', '2026-03-01T10:01:20Z', '2026-03-01T10:01:30Z'];
+    await writeLakeTable(wh, 'inference.stream_predictions', [
+      { name: 'request_id', type: 'VARCHAR' }, { name: 'ts', type: 'VARCHAR' }, { name: 'age', type: 'DOUBLE' }, { name: 'predicted_income', type: 'DOUBLE' },
+      { name: 'model_version', type: 'BIGINT' }, { name: 'latency_ms', type: 'DOUBLE' }, { name: 'status', type: 'VARCHAR' }, { name: 'via', type: 'VARCHAR' },
+    ], {
+      request_id: ts.map((_, i) => `r${i}`), ts, age: [30, 40, 50, 60, 70], predicted_income: [1, 2, null, 4, 5], model_version: [1, 1, null, 1, 1],
+      latency_ms: [2, 4, 100, 6, 8], status: ['ok', 'ok', 'timeout', 'ok', 'ok'], via: ['bus', 'bus', 'bus', 'http', 'bus'],
+    });
+    await new Promise((r) => setTimeout(r, 1100)); // the dashboard checks the catalog once a second
+    const s = (await get('/v1/dashboard/streaming')).body;
+    assert.equal(s.hint, null);
+    assert.equal(s.records.predictions, 5);
+    assert.deepEqual(s.minutes.map((m: any) => [m.minute, m.requests, m.ok, m.errors]), [['2026-03-01T10:00Z', 2, 2, 0], ['2026-03-01T10:01Z', 3, 2, 1]]);
+    assert.equal(s.minutes[0].latency_p50_ms, 3);
   });
 
   await t.test('the live rate follows the events posted to the collector (server-sent events)', async () => {
@@ -232,6 +251,7 @@ test('dashboard API on an empty home: empty states say what to run', async (t) =
   assert.match((await get('/v1/dashboard/runs')).hint, /tributary/);
   assert.match((await get('/v1/dashboard/models')).hint, /tributary/);
   assert.match((await get('/v1/dashboard/pipelines')).hint, /tributary/);
+  assert.match((await get('/v1/dashboard/streaming')).hint, /tributary demo --stream/);
   assert.match((await get('/v1/dashboard/customers?q=1')).hint, /tributary run retail/);
   const home404 = await fetch(`${server.url}/v1/dashboard/users/u1`);
   assert.equal(home404.status, 404);

@@ -200,12 +200,11 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   app.get('/v1/dashboard/capabilities', {
     schema: {
       summary: 'Which optional panels this server can fill', tags,
-      description: 'Monitoring alerts and the streaming services come with their own parts of the product; the Pipelines page shows their panels when their endpoints are served.',
-      response: { 200: z.object({ monitoring_alerts: z.boolean(), streaming: z.boolean() }) },
+      description: 'Monitoring alerts come with their own part of the product; the Pipelines page shows their panel when their endpoint is served.',
+      response: { 200: z.object({ monitoring_alerts: z.boolean() }) },
     },
   }, async () => ({
     monitoring_alerts: app.hasRoute({ method: 'GET', url: '/v1/monitoring/alerts' }),
-    streaming: app.hasRoute({ method: 'GET', url: '/v1/streaming/services' }),
   }));
 
   const RatePoint = z.object({ t: z.number().describe('epoch ms'), accepted: z.number().int(), rejected: z.number().int() });

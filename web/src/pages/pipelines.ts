@@ -1,13 +1,14 @@
 // Pipelines: recent pipeline runs with each step's duration as a timeline (stages, or one child
 // run per step), and the events per second arriving at the collector, live (server-sent events).
-// Monitoring alerts and the streaming services show here once the server offers them.
+// The streaming services' requests, errors and latency per minute (from the lake); monitoring
+// alerts once the server offers them.
 import { get } from '../api.ts';
 import { draw, echarts, PALETTE } from '../charts.ts';
 import { setParams } from '../route.ts';
 import { chartBox, empty, fmt, h, section, table } from '../ui.ts';
 
 export async function pipelinesPage(root: HTMLElement, params: Record<string, string>): Promise<() => void> {
-  const [d, caps] = await Promise.all([get('/v1/dashboard/pipelines', { limit: '20' }), get('/v1/dashboard/capabilities')]);
+  const [d, caps, st] = await Promise.all([get('/v1/dashboard/pipelines', { limit: '20' }), get('/v1/dashboard/capabilities'), get('/v1/dashboard/streaming')]);
   const draws: Promise<unknown>[] = [];
   const liveBox = chartBox('Events per second arriving at the collector, last minute', 'chart');
   const rateNow = h('p', { class: 'value', 'data-kpi': 'events_per_second', 'aria-live': 'off' }, '–');
@@ -62,7 +63,31 @@ export async function pipelinesPage(root: HTMLElement, params: Record<string, st
     }
   }
 
-  const ops = section('Monitoring and streaming services');
+  const streaming = section('Streaming services');
+  root.append(streaming);
+  if (st.hint) streaming.append(empty(st.hint));
+  else {
+    streaming.append(h('p', { class: 'note', 'data-kpi': 'stream_records' },
+      `${fmt.int(st.records.generated)} records generated, ${fmt.int(st.records.normalized)} normalized, ${fmt.int(st.records.predictions)} predictions asked for.`));
+    if (st.minutes.length) {
+      const sBox = chartBox('Prediction requests per minute with errors, and their latency (p50, p99)', 'chart');
+      streaming.append(sBox);
+      const m = st.minutes;
+      draws.push(draw(sBox, {
+        tooltip: { trigger: 'axis' }, legend: { top: 0 }, grid: { left: 60, right: 60, top: 36, bottom: 30 },
+        xAxis: { type: 'category', data: m.map((x: any) => x.minute.slice(11, 16)) },
+        yAxis: [{ type: 'value', name: 'requests' }, { type: 'value', name: 'ms' }],
+        series: [
+          { type: 'bar', stack: 'r', name: 'ok', data: m.map((x: any) => x.ok), itemStyle: { color: PALETTE[2] } },
+          { type: 'bar', stack: 'r', name: 'errors', data: m.map((x: any) => x.errors), itemStyle: { color: PALETTE[4] } },
+          { type: 'line', yAxisIndex: 1, name: 'latency p50', data: m.map((x: any) => x.latency_p50_ms), itemStyle: { color: PALETTE[0] } },
+          { type: 'line', yAxisIndex: 1, name: 'latency p99', data: m.map((x: any) => x.latency_p99_ms), itemStyle: { color: PALETTE[1] } },
+        ],
+      }));
+    }
+  }
+
+  const ops = section('Monitoring alerts');
   root.append(ops);
   if (caps.monitoring_alerts) {
     const a = await get('/v1/monitoring/alerts');
@@ -71,8 +96,7 @@ export async function pipelinesPage(root: HTMLElement, params: Record<string, st
       { label: 'When', value: (x: any) => String(x.at ?? x.created_at ?? x.ts ?? '') }, { label: 'Model', value: (x: any) => String(x.model ?? '') },
       { label: 'Alert', value: (x: any) => String(x.kind ?? x.type ?? x.metric ?? '') }, { label: 'Detail', value: (x: any) => String(x.message ?? x.reason ?? '') },
     ], alerts) : h('p', { class: 'note' }, 'No monitoring alerts.'));
-  } else ops.append(empty('no monitoring alerts endpoint on this server yet: it arrives with monitoring (`tributary monitor`)'));
-  if (!caps.streaming) ops.append(empty('no streaming services report here yet: their latency, success and error metrics appear once the streaming services run (`tributary stream`)'));
+  } else ops.append(empty('no monitoring alerts on this server yet: its panel appears with the monitoring API (`GET /v1/monitoring/alerts`)'));
 
   await Promise.all(draws);
   return () => source.close();
