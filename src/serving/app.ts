@@ -8,6 +8,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
 import { redactPaths } from '../util/redact.ts';
+import { streamingRoutes } from './routes/streaming.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
@@ -98,6 +99,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(healthRoutes, { ctx });
   ctx.collected ??= new CollectorRate();
   await app.register(eventsRoutes, { ctx });
+  if (ctx.bus) await app.register(streamingRoutes, { ctx });
   // the dashboard: its read-only /v1/dashboard API (one DuckDB session per app) and the web app at /
   const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: [SALES_ROLLUP, PRODUCT_LINES, PRODUCTS] });
   app.addHook('onClose', async () => dashboard.close());

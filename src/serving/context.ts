@@ -4,6 +4,7 @@ import type { Config } from '../config/index.ts';
 import type { MetaStore } from '../metadata/db.ts';
 import type { Lake } from '../lake/lake.ts';
 import type { Bus } from '../bus/types.ts';
+import type { ServiceBoard } from '../bus/service-status.ts';
 import type { ModelRegistry } from '../tracking/index.ts';
 import type { AuditLog } from './audit.ts';
 import type { CollectorRate } from './collector-rate.ts';
@@ -16,6 +17,8 @@ export interface AppContext {
   lake: Lake;
   /** the JetStream bus in scale-out mode (NATS_URL) */
   bus?: Bus;
+  /** what the services on the bus last reported (scale-out mode) */
+  services?: ServiceBoard;
   /** present when the server serves models (startServer always opens them) */
   registry?: ModelRegistry;
   models?: ModelHost;

@@ -11,6 +11,7 @@ import { ModelRegistry } from '../tracking/index.ts';
 import { buildApp } from './app.ts';
 import { openBus, type Bus } from '../bus/index.ts';
 import { onPromotion } from '../bus/promotions.ts';
+import { ServiceBoard } from '../bus/service-status.ts';
 import { BusRecordSink, INGEST_STREAM, ensureIngestStream } from '../lake/bus-ingest.ts';
 import { AUDIT_TABLE, AuditLog, auditColumns } from './audit.ts';
 import type { AppContext } from './context.ts';
@@ -52,7 +53,7 @@ export async function openContext(config: Config, log: (m: string) => void = () 
     log(`scale-out: events go to JetStream stream ${INGEST_STREAM} at ${config.natsUrl}`);
   }
   const lake = await Lake.open({ home: config.home, store, schemas: { ...eventLakeSchemas(), [AUDIT_TABLE]: auditColumns }, log, sink });
-  return { config, store, lake, bus };
+  return { config, store, lake, bus, services: bus ? new ServiceBoard(bus) : undefined };
 }
 
 /**
@@ -161,6 +162,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
       await current.app.close();
       await audit.drain();
       await ctx.lake.close();
+      await ctx.services?.stop();
       await ctx.bus?.close();
       await ctx.store.close();
     },

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JetStreamBus } from '../../src/bus/index.ts';
 import { announcePromotion } from '../../src/bus/promotions.ts';
+import { reportStatus } from '../../src/bus/service-status.ts';
 import { openMetaStore } from '../../src/metadata/db.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
 import { startServer, type RunningServer } from '../../src/serving/server.ts';
@@ -76,6 +77,15 @@ test('a promotion reaches two API replicas over the bus, and no request fails du
     await Promise.all(clients);
     assert.deepEqual(failures, [], 'no request failed during the swap');
     for (const s of servers) assert.deepEqual(await ask(s), { status: 200, version: 2, value: 30 });
+    // what background services report on the bus is served to the dashboard
+    const reporting = reportStatus(bus, () => ({ service: 'stream-normalizer', pid: 4242, url: 'http://127.0.0.1:9', records: 17, rate_per_s: 3.4 }), 200);
+    let listed: { service: string; records: number }[] = [];
+    for (let i = 0; i < 100 && !listed.some((x) => x.service === 'stream-normalizer'); i++) {
+      await sleep(50);
+      listed = (await (await fetch(`${servers[1]!.url}/v1/streaming/services`)).json() as { services: typeof listed }).services;
+    }
+    reporting.stop();
+    assert.equal(listed.find((x) => x.service === 'stream-normalizer')?.records, 17);
     t.diagnostic(`${requests} requests across the swap, 0 failed; both replicas served v2 ${swapMs} ms after the promotion`);
   } finally {
     for (const s of servers) await s.close();

@@ -10,6 +10,7 @@ import { BusRecordSink, ensureIngestStream } from '../../lake/bus-ingest.ts';
 import { eventLakeSchemas } from '../../events/lake-schema.ts';
 import { streamLakeSchemas } from '../../analytics/stream/records.ts';
 import { startProcessShell } from '../../util/process-shell.ts';
+import { reportStatus } from '../../bus/service-status.ts';
 import { STREAM_SERVICES, startConsumer, startGenerator, startNormalizer, startTrainer, type RunningService, type StreamEnv, type StreamServiceName } from './services.ts';
 
 export interface StreamServiceOptions {
@@ -62,7 +63,8 @@ export async function startService(name: StreamServiceName, env: StreamEnv, opts
     status: () => ({ ...service.stats.status(), ...service.extra() }),
     post: service.post,
   }, registry);
-  return { service, url: shell.url, async close() { await service.stop(); await shell.close(); } };
+  const reporting = reportStatus(env.bus, () => ({ service: `stream-${name}`, pid: process.pid, url: shell.url, ...service.stats.status(), ...service.extra() }));
+  return { service, url: shell.url, async close() { reporting.stop(); await service.stop(); await shell.close(); } };
 }
 
 interface Opened { env: StreamEnv; close(): Promise<void> }

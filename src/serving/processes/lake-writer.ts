@@ -11,6 +11,7 @@ import { BusRecordSink, INGEST_STREAM, LakeWriter, ensureIngestStream } from '..
 import { eventLakeSchemas } from '../../events/lake-schema.ts';
 import { AUDIT_TABLE, auditColumns } from '../audit.ts';
 import { startProcessShell } from '../../util/process-shell.ts';
+import { reportStatus } from '../../bus/service-status.ts';
 import { streamLakeSchemas } from '../../analytics/stream/records.ts';
 
 export interface RunningLakeWriter {
@@ -41,10 +42,12 @@ export async function startLakeWriter(config: Config, opts: { port?: number; bat
   new Counter({ name: 'tributary_lake_writer_messages_total', help: 'ingest stream messages committed', registers: [shell.registry], collect() { this.reset(); this.inc(s.messages); } });
   new Counter({ name: 'tributary_lake_writer_duplicates_total', help: 'redelivered messages found already committed', registers: [shell.registry], collect() { this.reset(); this.inc(s.duplicates); } });
   new Gauge({ name: 'tributary_lake_writer_failures', help: 'batches that could not be committed (redelivered)', registers: [shell.registry], collect() { this.set(s.failures); } });
+  const reporting = reportStatus(bus, () => ({ service: 'lake-writer', pid: process.pid, url: shell.url, records: s.records, errors: s.failures, messages: s.messages, duplicates: s.duplicates }));
   log(`lake writer: taking batches from ${INGEST_STREAM}; status at ${shell.url}/v1/status`);
   return {
     writer, url: shell.url,
     async close() {
+      reporting.stop();
       await writer.stop();
       await shell.close();
       await lake.close();
