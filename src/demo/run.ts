@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../serving/server.ts';
 import { Warehouse } from '../warehouse/session.ts';
 import { sourceSchemas } from '../warehouse/sources.ts';
 import { ingestFile } from '../warehouse/ingest.ts';
+import { buildModels } from '../warehouse/models.ts';
 import { compactTable } from '../lake/compaction.ts';
 import { postEvents, withSomeInvalid } from './collect.ts';
 import { Stages, type StageTiming } from './progress.ts';
@@ -20,6 +21,21 @@ import { runRetail } from '../pipeline/retail.ts';
 import { executePipeline } from '../pipeline/execute.ts';
 import { buildPipeline } from '../pipeline/build.ts';
 import { chooseLayout } from '../pipeline/layout.ts';
+import { simulateMusic } from '../events/simulator.ts';
+
+/** The SQL models acceptance depends on, rebuilt after the simulation. */
+export const ACCEPTANCE_MODELS = ['curated.plays', 'curated.skips', 'curated.likes', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'];
+
+/** Waits until the API serves the recommender the music pipeline registered (the server picks it up by polling). */
+async function waitForRecommendations(url: string, user: string, token?: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await fetch(`${url}/v1/recommendations/${encodeURIComponent(user)}?n=1`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    await r.arrayBuffer();
+    if (r.ok) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error('the API did not start serving the music recommender within 20 s');
+}
 
 export interface DemoOptions {
   config: Config;
@@ -30,6 +46,8 @@ export interface DemoOptions {
   customers?: number;
   products?: number;
   months?: number;
+  /** days of the simulated users answering their recommendations after serving (default 7; 0: none) */
+  simulateDays?: number;
   log?: (line: string) => void;
 }
 
@@ -56,6 +74,8 @@ export interface DemoSummary {
     segments: { k: number; silhouette: number; names: string[] };
     registered: { name: string; version: number; alias: string }[];
   };
+  /** the loop closed: simulated users answered their playlists; acceptance from their events */
+  loop: { days: number; playlists: number; shown: number; answered_plays: number; likes: number; acceptance: { shown: number; accepted: number; rate: number | null } } | null;
 }
 
 export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
@@ -63,7 +83,8 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
   const seed = opts.seed ?? 42;
   const server = await stages.run('start the API (collector on a free port)', () => startServer({ ...opts.config, port: opts.config.port }), (s) => s.url);
   try {
-    const music = musicWorld({ seed, users: opts.users ?? 1000, tracks: opts.tracks ?? 2000, days: opts.days ?? 28 });
+    const worldOptions = { seed, users: opts.users ?? 1000, tracks: opts.tracks ?? 2000, days: opts.days ?? 28 };
+    const music = musicWorld(worldOptions);
     const retail = retailWorld({ seed, customers: opts.customers ?? 1500, products: opts.products ?? 400, months: opts.months ?? 24 });
     const token = opts.config.apiToken;
 
@@ -108,6 +129,24 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       const sales = await stages.run('sales analytics: KPIs, forecasts, spend model, segments (retail pipeline)',
         () => runRetail(ws, { fromLake: true, seed, log: () => {} }),
         (r) => `revenue ${r.kpis.revenue.toFixed(2)}, ${r.kpis.customers} customers; spend ${r.spend.best} RMSE ${r.spend.models[r.spend.best].rmse.toFixed(1)} vs baseline ${r.spend.models.baseline_last_90d.rmse.toFixed(1)}; ${r.segments.k} segments`);
+      const simDays = opts.simulateDays ?? 7;
+      let loop: DemoSummary['loop'] = null;
+      if (simDays > 0) {
+        const sim = await stages.run(`simulate ${simDays} days: users ask for their recommendations and answer them (GET /v1/recommendations, POST /v1/events)`, async () => {
+          await waitForRecommendations(server.url, music.users[0]!.user_id, token);
+          return simulateMusic({ world: worldOptions, api: server.url, token, days: simDays });
+        }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played (${r.answered.completed} completed), ${r.answered.likes} liked; ${r.background_events} other events`);
+        const acc = await stages.run('flush and rebuild plays, likes and acceptance (curated.music_shown_tracks)', async () => {
+          await server.ctx.audit?.drain();
+          await server.ctx.lake.flush();
+          await wh.refresh();
+          await buildModels(wh, { only: ACCEPTANCE_MODELS });
+          const [a] = await wh.query<{ shown: number; accepted: number; rate: number | null }>(
+            `SELECT shown::BIGINT AS shown, accepted::BIGINT AS accepted, acceptance_rate::DOUBLE AS rate FROM curated.music_acceptance`);
+          return { shown: Number(a?.shown ?? 0), accepted: Number(a?.accepted ?? 0), rate: a?.rate ?? null };
+        }, (a) => `acceptance ${a.rate === null ? 'n/a' : (100 * a.rate).toFixed(1) + '%'} (${a.accepted} of ${a.shown} shown tracks)`);
+        loop = { days: simDays, playlists: sim.requests, shown: sim.shown, answered_plays: sim.answered.plays, likes: sim.answered.likes, acceptance: acc };
+      }
       const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
         `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
@@ -136,6 +175,7 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
           segments: { k: sales.segments.k, silhouette: sales.segments.silhouette, names: sales.segments.profiles.map((p) => p.name) },
           registered: 'models' in sales.tracking ? sales.tracking.models : [],
         },
+        loop,
       };
       if (keep) await keep(server);
       return summary;

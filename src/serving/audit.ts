@@ -24,10 +24,12 @@ export const auditColumns: ColumnTypes = {
   latency_ms: 'DOUBLE',
   request: 'VARCHAR',
   response: 'VARCHAR',
+  experiment_id: 'VARCHAR',
+  arm: 'VARCHAR',
 };
 
 /** What a route served, set by the handler for the audit record. */
-export interface InferenceTag { model: string; version: number }
+export interface InferenceTag { model: string; version: number; experiment_id?: string; arm?: string }
 
 declare module 'fastify' {
   interface FastifyRequest { inference: InferenceTag | null }
@@ -97,6 +99,7 @@ export class AuditLog {
     const json = JSON.stringify({
       ts: now.toISOString(), request_id: requestId, endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
+      experiment_id: tag?.experiment_id ?? null, arm: tag?.arm ?? null,
     });
     this.append({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });
   }

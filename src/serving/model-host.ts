@@ -101,6 +101,12 @@ export class ModelHost {
     while (c.size > CACHE_PER_MODEL) c.delete(c.keys().next().value!);
   }
 
+  /** A given version (an A/B experiment's arm): the live one, or loaded, checked and cached. */
+  async version(name: string, version: number): Promise<Servable> {
+    const live = this.live.get(name);
+    return live?.version === version ? live : this.check(name, version);
+  }
+
   private async load(name: string): Promise<Servable | undefined> {
     const champ = await this.registry.getChampionVersion(name);
     const cur = this.live.get(name);

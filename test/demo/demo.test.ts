@@ -10,7 +10,7 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
   const { home, cleanup } = tmpHome();
   try {
     const config = testConfig(home);
-    const s = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, log: () => {} });
+    const s = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, simulateDays: 0, log: () => {} });
     assert.ok(s.collected.music.accepted > 1000);
     assert.ok(s.collected.music.rejected > 0, 'corrupted events were rejected');
     const rows = Object.fromEntries(s.tables.map((t) => [t.table, t.rows]));
@@ -36,7 +36,7 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
 
     // a second run over the same home sends the same (seeded) events again: the raw zone holds
     // both copies, the curated tables deduplicate on event_id
-    const again = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, log: () => {} });
+    const again = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, simulateDays: 0, log: () => {} });
     const rows2 = Object.fromEntries(again.tables.map((t) => [t.table, t.rows]));
     assert.equal(rows2['raw.play'], 2 * rows['raw.play']!);
     assert.equal(rows2['curated.plays'], rows['curated.plays']);

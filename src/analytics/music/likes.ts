@@ -36,7 +36,7 @@ export interface LikeModelResult {
 export interface LikeModelOptions {
   /** ALS parameters (e.g. the tuned ones) */
   als?: Record<string, unknown>;
-  /** position of the cutoff in the events' time range (default 0.75) */
+  /** the cutoff: this quantile of the plays' times (default 0.75) */
   cutoffAt?: number;
   testUserFraction?: number;
   seed?: number;
@@ -45,10 +45,11 @@ export interface LikeModelOptions {
 /** Builds the point-in-time training set, fits the boosting model, and scores held-out users. */
 export async function fitLikeModel(wh: Warehouse, opts: LikeModelOptions = {}): Promise<LikeModelResult> {
   const seed = opts.seed ?? 0;
-  const [range] = await wh.query<{ lo: string; hi: string }>(`SELECT min(ts)::VARCHAR AS lo, max(ts)::VARCHAR AS hi FROM curated.plays`);
-  if (!range?.lo) throw new Error('like model: curated.plays is empty');
-  const lo = Date.parse(range.lo), hi = Date.parse(range.hi);
-  const cut = new Date(lo + (opts.cutoffAt ?? 0.75) * (hi - lo));
+  // the cutoff is a quantile of the plays' times, not a point of their range: a gap in the
+  // data or a few late (or far-future) events move it little, so both sides keep examples
+  const [range] = await wh.query<{ q: string | null }>(`SELECT quantile_disc(ts, ${Number(opts.cutoffAt ?? 0.75)})::VARCHAR AS q FROM curated.plays`);
+  if (!range?.q) throw new Error('like model: curated.plays is empty');
+  const cut = new Date(Date.parse(range.q));
   cut.setUTCHours(0, 0, 0, 0);
   const cutoff = cut.toISOString();
   const asOf = {
