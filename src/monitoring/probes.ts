@@ -1,0 +1,125 @@
+// What monitoring reads for each kind of served model: the reference (the training snapshot)
+// and the current sample of every input feature, the model's outputs on both (prediction
+// drift), and live quality where the labels arrive later. Probes only gather numbers; the
+// thresholds and alerts are applied in monitor.ts, the same for every model.
+import type { Config } from '../config/index.ts';
+import type { Lake } from '../lake/lake.ts';
+import { sqlString } from '../lake/duck.ts';
+import { rmse } from '../ml/metrics/regression.ts';
+import type { LoadedModel } from '../tracking/index.ts';
+import { buildModels } from '../warehouse/models.ts';
+import type { Warehouse } from '../warehouse/session.ts';
+import { customerFeaturesAt, rfmTable } from '../analytics/retail/features.ts';
+import { regressorFromJSON, type ModelName } from '../analytics/retail/models.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/pipeline.ts';
+import { selectColumns } from '../analytics/retail/retrain.ts';
+import { spendData, withSeason } from '../analytics/retail/spend.ts';
+import { MUSIC_MODELS } from '../analytics/music/features.ts';
+
+export interface Sample { numeric?: ArrayLike<number>; categorical?: (string | null)[] }
+
+export interface ProbeResult {
+  /** per feature: reference (training snapshot) and current samples */
+  features: { name: string; ref: Sample; cur: Sample }[];
+  /** the model's outputs on the reference and current rows */
+  predictions?: { ref: ArrayLike<number>; cur: ArrayLike<number> };
+  /** live quality: value, threshold and direction */
+  quality: { metric: string; value: number; threshold: number; higherIsWorse: boolean; n: number; details?: Record<string, unknown> }[];
+  window: Record<string, unknown>;
+}
+
+export interface ProbeContext { config: Config; lake: Lake; wh: Warehouse }
+export type Probe = (ctx: ProbeContext, champion: LoadedModel) => Promise<ProbeResult>;
+
+const DAY_MS = 86_400_000;
+
+interface SpendArtifact { model: ModelName; features: string[]; categories: string[]; countries: string[]; horizon_days: number; estimator: unknown }
+
+/** retail-spend: customer features at the champion's cutoff vs the newest one; realised spend vs the training RMSE. */
+export const spendProbe: Probe = async ({ config, wh }, champion) => {
+  const art = champion.artifact as SpendArtifact;
+  await buildModels(wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
+  const d = await spendData(wh, { horizonDays: art.horizon_days ?? 90 });
+  const refCut = new Date(String(champion.params.cutoff ?? d.cutoff));
+  const [ref] = await customerFeaturesAt(wh, [refCut], { categories: art.categories, countries: art.countries });
+  const Xref = withSeason(ref!.X, refCut);
+  const cols = [...ref!.columns, 'cutoff_month_sin', 'cutoff_month_cos'];
+  const Xcur = selectColumns(d.Xte, d.features, cols);
+  const est = regressorFromJSON(art.model, art.estimator);
+  const clip = (p: Float64Array) => p.map((v) => Math.max(0, v));
+  const pRef = clip(est.predict(selectColumns(Xref, cols, art.features)));
+  const pCur = clip(est.predict(selectColumns(Xcur, cols, art.features)));
+  const column = (X: { rows: number; cols: number; data: Float64Array }, j: number) => Float64Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + j]!);
+  // realised spend (the label arrives horizon days later) against the champion's training RMSE
+  const realised = rmse(d.yte, pCur);
+  const trained = Number(champion.metrics.rmse);
+  return {
+    features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => { const j = cols.indexOf(name); return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: column(Xcur, j) } }; }),
+    predictions: { ref: pRef, cur: pCur },
+    quality: Number.isFinite(trained) && trained > 0 ? [{
+      metric: 'rmse_ratio', value: realised / trained, threshold: config.monitoring.rmseRatioMax, higherIsWorse: true, n: d.yte.length,
+      details: { realised_rmse: realised, training_rmse: trained, window: `${d.cutoff.slice(0, 10)} + ${d.horizon} days` },
+    }] : [],
+    window: { reference_cutoff: refCut.toISOString(), current_cutoff: d.cutoff },
+  };
+};
+
+/** retail-segments: the customers' RFM the champion was fitted on vs today's. */
+export const segmentsProbe: Probe = async ({ wh }, champion) => {
+  const st = (champion.artifact as { state: { rfm: number[] } }).state;
+  await buildModels(wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
+  const t = await rfmTable(wh);
+  const col = (data: ArrayLike<number>, j: number) => Float64Array.from({ length: data.length / 3 }, (_, i) => data[3 * i + j]!);
+  return {
+    features: ['recency', 'frequency', 'monetary'].map((name, j) => ({ name, ref: { numeric: col(st.rfm, j) }, cur: { numeric: col(t.rfm.data, j) } })),
+    quality: [], window: { reference_customers: st.rfm.length / 3, current_customers: t.ids.length },
+  };
+};
+
+/**
+ * music-recommender: plays of the training snapshot (the champion's raw.play lineage) vs the
+ * plays that came after it (or the last recentDays days when none did): genre, hour of day and
+ * the share of the track heard; live quality: acceptance of the playlists shown recently.
+ */
+export const recommenderProbe: Probe = async ({ config, lake, wh }, champion) => {
+  await buildModels(wh, { only: ['curated.plays', 'curated.skips', 'curated.likes', ...MUSIC_MODELS] });
+  const snap = champion.lineage.snapshots.find((s) => s.table === 'raw.play');
+  const files = snap ? await lake.filePaths('raw.play', snap.snapshot) : [];
+  const ids = files.length ? `(SELECT DISTINCT event_id FROM read_parquet([${files.map(sqlString).join(', ')}]))` : null;
+  const [b] = ids ? await wh.query<{ hi: Date | null }>(`SELECT max(p.ts) AS hi FROM curated.plays p WHERE p.event_id IN ${ids}`) : [{ hi: null }];
+  const [all] = await wh.query<{ hi: Date | null }>(`SELECT max(ts) AS hi FROM curated.plays`);
+  const end = all?.hi ? new Date(all.hi).getTime() : Date.now();
+  const refEnd = b?.hi ? new Date(b.hi).getTime() : end - config.monitoring.recentDays * DAY_MS;
+  const curFrom = refEnd < end ? refEnd : end - config.monitoring.recentDays * DAY_MS;
+  const rows = (where: string) => wh.query<{ genre: string | null; hour: number; heard: number | null }>(
+    `SELECT t.genre, p.hour_of_day::INT AS hour, (p.ms_played / nullif(p.duration_ms, 0))::DOUBLE AS heard
+     FROM curated.plays p LEFT JOIN curated.tracks t USING (track_id) WHERE ${where}`);
+  const ref = await rows(ids ? `p.event_id IN ${ids}` : `p.ts <= ${ts(refEnd)}`);
+  const cur = await rows(`p.ts > ${ts(curFrom)}`);
+  const num = (xs: typeof ref, k: 'hour' | 'heard') => Float64Array.from(xs, (r) => (r[k] === null ? NaN : Number(r[k])));
+  const [acc] = await wh.query<{ shown: number; accepted: number }>(
+    `SELECT count(*)::INT AS shown, coalesce(sum(accepted::INT), 0)::INT AS accepted FROM curated.music_shown_tracks
+     WHERE ts > ${ts(end - config.monitoring.recentDays * DAY_MS)} AND ts <= ${ts(end)}`);
+  const shown = Number(acc?.shown ?? 0);
+  return {
+    features: [
+      { name: 'genre', ref: { categorical: ref.map((r) => r.genre) }, cur: { categorical: cur.map((r) => r.genre) } },
+      { name: 'hour_of_day', ref: { numeric: num(ref, 'hour') }, cur: { numeric: num(cur, 'hour') } },
+      { name: 'share_heard', ref: { numeric: num(ref, 'heard') }, cur: { numeric: num(cur, 'heard') } },
+    ],
+    quality: shown >= config.monitoring.minShown ? [{
+      metric: 'acceptance_rate', value: Number(acc!.accepted) / shown, threshold: config.monitoring.acceptanceMin, higherIsWorse: false, n: shown,
+    }] : [],
+    window: { reference_until: new Date(refEnd).toISOString(), current_from: new Date(curFrom).toISOString(), current_until: new Date(end).toISOString(), reference_snapshot: snap ?? null },
+  };
+};
+
+function ts(ms: number): string {
+  return `TIMESTAMPTZ ${sqlString(new Date(ms).toISOString())}`;
+}
+
+export const PROBES: Record<string, Probe> = {
+  RetailSpendModel: spendProbe,
+  RetailSegmentModel: segmentsProbe,
+  'music-playlist': recommenderProbe,
+};
