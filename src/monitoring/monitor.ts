@@ -12,7 +12,13 @@ import { PROBES, type ProbeContext } from './probes.ts';
 import { RECIPES } from './recipes.ts';
 import { retrainModel, type RetrainResult } from './retrain.ts';
 
-export interface FeatureReport extends DriftStats { feature: string; type: 'numeric' | 'categorical'; verdict: 'ok' | 'warning' | 'critical' | 'too_few_rows' }
+export interface FeatureReport extends DriftStats {
+  feature: string;
+  type: 'numeric' | 'categorical';
+  verdict: 'ok' | 'warning' | 'critical' | 'too_few_rows';
+  /** false: reported only (a feature that drifts by construction, see probes.ts) */
+  alerting: boolean;
+}
 
 export interface ModelReport {
   model: string;
@@ -79,18 +85,18 @@ export async function runMonitor(ctx: ProbeContext & { store: MetaStore }, opts:
     for (const f of probed.features) {
       const isNum = !!(f.ref.numeric && f.cur.numeric);
       const s: DriftStats = isNum ? drift.find((d) => d.feature === f.name)! : categoricalDrift(f.ref.categorical ?? [], f.cur.categorical ?? []);
-      report.features.push({ ...stats(s), feature: f.name, type: isNum ? 'numeric' : 'categorical', verdict: verdict(s, isNum, t) });
+      report.features.push({ ...stats(s), feature: f.name, type: isNum ? 'numeric' : 'categorical', verdict: verdict(s, isNum, t), alerting: f.alerting ?? true });
     }
     if (probed.predictions) {
       const [p] = await columnDrift(['prediction'], [probed.predictions.ref], [probed.predictions.cur]);
-      report.prediction = { ...stats(p!), feature: 'prediction', type: 'numeric', verdict: verdict(p!, true, t) };
+      report.prediction = { ...stats(p!), feature: 'prediction', type: 'numeric', verdict: verdict(p!, true, t), alerting: true };
     }
     report.quality = probed.quality.map((q) => ({ metric: q.metric, value: q.value, threshold: q.threshold, n: q.n, details: q.details, breached: q.higherIsWorse ? q.value > q.threshold : q.value < q.threshold }));
 
     const fresh: NewAlert[] = [];
     const base = { model: name, version: champion.version };
     for (const f of [...report.features, ...(report.prediction ? [report.prediction] : [])]) {
-      if (f.verdict !== 'warning' && f.verdict !== 'critical') continue;
+      if (!f.alerting || (f.verdict !== 'warning' && f.verdict !== 'critical')) continue;
       const byPsi = f.psi >= t.psiWarning;
       const statistic = byPsi ? 'psi' : 'ks';
       fresh.push({
@@ -110,7 +116,7 @@ export async function runMonitor(ctx: ProbeContext & { store: MetaStore }, opts:
     }
     report.alerts = opts.record === false ? fresh.map((a, i) => ({ ...a, id: -1 - i, created_at: at, resolved_at: null })) : await recordAlerts(ctx.store, fresh);
     all.push(...report.alerts);
-    log(`monitor ${name} v${champion.version}: ${report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${f.verdict !== 'ok' ? ` (${f.verdict})` : ''}`).join(', ')}; ${report.alerts.length} alert(s)`);
+    log(`monitor ${name} v${champion.version}: ${report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${f.verdict !== 'ok' ? ` (${f.verdict}${f.alerting ? '' : ', reported only'})` : ''}`).join(', ')}; ${report.alerts.length} alert(s)`);
 
     const trigger = report.alerts.find((a) => a.severity === 'critical');
     if (opts.retrain && trigger) {

@@ -18,9 +18,17 @@ import { MUSIC_MODELS } from '../analytics/music/features.ts';
 
 export interface Sample { numeric?: ArrayLike<number>; categorical?: (string | null)[] }
 
+/**
+ * Features that move with the customer base's age and the season in any growing history (how
+ * long customers have been here, how long since they last bought, lifetime counts, category and
+ * country mix): reported, but they raise no alert; spending is watched through the value
+ * features (ticket, spend, lifetime value) and the model's predictions.
+ */
+export const SPEND_LIFECYCLE = /^(recency_days|tenure_days|frequency|last_90d_invoices|mix_.*|country_.*|recency)$/;
+
 export interface ProbeResult {
   /** per feature: reference (training snapshot) and current samples */
-  features: { name: string; ref: Sample; cur: Sample }[];
+  features: { name: string; ref: Sample; cur: Sample; alerting?: boolean }[];
   /** the model's outputs on the reference and current rows */
   predictions?: { ref: ArrayLike<number>; cur: ArrayLike<number> };
   /** live quality: value, threshold and direction */
@@ -54,7 +62,7 @@ export const spendProbe: Probe = async ({ config, wh }, champion) => {
   const realised = rmse(d.yte, pCur);
   const trained = Number(champion.metrics.rmse);
   return {
-    features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => { const j = cols.indexOf(name); return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: column(Xcur, j) } }; }),
+    features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => { const j = cols.indexOf(name); return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: column(Xcur, j) }, alerting: !SPEND_LIFECYCLE.test(name) }; }),
     predictions: { ref: pRef, cur: pCur },
     quality: Number.isFinite(trained) && trained > 0 ? [{
       metric: 'rmse_ratio', value: realised / trained, threshold: config.monitoring.rmseRatioMax, higherIsWorse: true, n: d.yte.length,
@@ -71,7 +79,7 @@ export const segmentsProbe: Probe = async ({ wh }, champion) => {
   const t = await rfmTable(wh);
   const col = (data: ArrayLike<number>, j: number) => Float64Array.from({ length: data.length / 3 }, (_, i) => data[3 * i + j]!);
   return {
-    features: ['recency', 'frequency', 'monetary'].map((name, j) => ({ name, ref: { numeric: col(st.rfm, j) }, cur: { numeric: col(t.rfm.data, j) } })),
+    features: ['recency', 'frequency', 'monetary'].map((name, j) => ({ name, ref: { numeric: col(st.rfm, j) }, cur: { numeric: col(t.rfm.data, j) }, alerting: !SPEND_LIFECYCLE.test(name) })),
     quality: [], window: { reference_customers: st.rfm.length / 3, current_customers: t.ids.length },
   };
 };

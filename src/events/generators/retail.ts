@@ -8,7 +8,7 @@ import { Rng } from '../../ml/core/rng.ts';
 import type { OrderLineEvent } from '../schemas.ts';
 import {
   DAY_MS, HOUR_MS, DayMerger, IdStream, checkSeed, cumulative, exponential, intOption, isoDate,
-  isoTs, parseStart, pick, poisson, subSeed,
+  isoTs, numberOption, parseStart, pick, poisson, subSeed,
 } from './common.ts';
 
 export interface RetailWorldOptions {
@@ -18,6 +18,11 @@ export interface RetailWorldOptions {
   /** first day (UTC midnight); default 2025-01-01 */
   start?: Date | string | number;
   months?: number;
+  /**
+   * customers' spending changes: from this time on, a share of the customers (default all) buy
+   * `factor` times the quantities (the monitoring drift scenario; default factor 3)
+   */
+  spendShift?: { from: Date | string | number; factor?: number; fraction?: number };
 }
 
 export interface Customer {
@@ -186,9 +191,19 @@ export function retailWorld(opts: RetailWorldOptions = {}): RetailWorld {
     h.countryIdx[i] = ci;
   }
 
+  // the spending shift draws its own stream, so a world with and without it share everything before it
+  let shift: SpendShift | undefined;
+  if (opts.spendShift) {
+    const srng = new Rng(subSeed(seed, 13));
+    const share = numberOption('spendShift.fraction', opts.spendShift.fraction, 1, 0, 1);
+    shift = {
+      from: parseStart(opts.spendShift.from, 'spendShift.from'), factor: numberOption('spendShift.factor', opts.spendShift.factor, 3, 0.01, 1000),
+      moved: Uint8Array.from({ length: nCustomers }, () => (srng.random() < share ? 1 : 0)),
+    };
+  }
   const world: RetailWorld = {
     kind: 'retail', seed, start, end, customers, products,
-    events: () => retailEvents(world, h),
+    events: () => retailEvents(world, h, shift),
     dimensions: () => ({ customers, products }),
   };
   hiddenOf.set(world, h);
@@ -222,7 +237,9 @@ interface RawLine {
   country: string;
 }
 
-function* retailEvents(world: RetailWorld, h: Hidden): Generator<OrderLineEvent> {
+interface SpendShift { from: number; factor: number; moved: Uint8Array }
+
+function* retailEvents(world: RetailWorld, h: Hidden, shift: SpendShift | undefined): Generator<OrderLineEvent> {
   const rng = new Rng(subSeed(world.seed, 12));
   const ids = new IdStream(world.seed, 2);
   const { customers, products } = world;
@@ -258,6 +275,7 @@ function* retailEvents(world: RetailWorld, h: Hidden): Generator<OrderLineEvent>
       seen.add(p);
       let q = PACKS[pick(packCum, rng.random())]!;
       if (big) q *= 4 + rng.int(9);
+      if (shift && c >= 0 && t >= shift.from && shift.moved[c]) q = Math.max(1, Math.round(q * shift.factor));
       // wholesale quantities get the lower price, as in the real file
       const base = products[p]!.unit_price;
       const price = q >= 100 ? Math.max(0.01, Math.round(base * 85) / 100) : base;
