@@ -22,6 +22,9 @@ const GROUPS: [string[], () => Promise<Register>][] = [
   [['eda'], () => load(import('./eda.ts'))],
   [['stream'], () => load(import('./stream.ts'))],
   [['worker', 'jobs'], () => load(import('./worker.ts'))],
+  [['simulate'], () => load(import('./simulate.ts'))],
+  [['experiment'], () => load(import('./experiment.ts'))],
+  [['monitor', 'retrain'], () => load(import('./monitor.ts'))],
 ];
 
 const program = new Command('tributary')

@@ -22,9 +22,7 @@ import { executePipeline } from '../pipeline/execute.ts';
 import { buildPipeline } from '../pipeline/build.ts';
 import { chooseLayout } from '../pipeline/layout.ts';
 import { simulateMusic } from '../events/simulator.ts';
-
-/** The SQL models acceptance depends on, rebuilt after the simulation. */
-export const ACCEPTANCE_MODELS = ['curated.plays', 'curated.skips', 'curated.likes', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'];
+import { ACCEPTANCE_MODELS } from '../analytics/music/features.ts';
 
 /** Waits until the API serves the recommender the music pipeline registered (the server picks it up by polling). */
 async function waitForRecommendations(url: string, user: string, token?: string): Promise<void> {

@@ -14,7 +14,7 @@ import { regressorFromJSON, type ModelName } from '../analytics/retail/models.ts
 import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/pipeline.ts';
 import { selectColumns } from '../analytics/retail/retrain.ts';
 import { spendData, withSeason } from '../analytics/retail/spend.ts';
-import { MUSIC_MODELS } from '../analytics/music/features.ts';
+import { MUSIC_MODELS, modelSqlAsOf } from '../analytics/music/features.ts';
 
 export interface Sample { numeric?: ArrayLike<number>; categorical?: (string | null)[] }
 
@@ -99,12 +99,21 @@ export const recommenderProbe: Probe = async ({ config, lake, wh }, champion) =>
   const end = all?.hi ? new Date(all.hi).getTime() : Date.now();
   const refEnd = b?.hi ? new Date(b.hi).getTime() : end - config.monitoring.recentDays * DAY_MS;
   const curFrom = refEnd < end ? refEnd : end - config.monitoring.recentDays * DAY_MS;
-  const rows = (where: string) => wh.query<{ genre: string | null; hour: number; heard: number | null }>(
-    `SELECT t.genre, p.hour_of_day::INT AS hour, (p.ms_played / nullif(p.duration_ms, 0))::DOUBLE AS heard
-     FROM curated.plays p LEFT JOIN curated.tracks t USING (track_id) WHERE ${where}`);
-  const ref = await rows(ids ? `p.event_id IN ${ids}` : `p.ts <= ${ts(refEnd)}`);
-  const cur = await rows(`p.ts > ${ts(curFrom)}`);
-  const num = (xs: typeof ref, k: 'hour' | 'heard') => Float64Array.from(xs, (r) => (r[k] === null ? NaN : Number(r[k])));
+  // each play's genre affinity of its user as the training snapshot knew it (the feature the
+  // playlists demote skipped genres by): tastes that move show up here first
+  await wh.conn.run(`CREATE OR REPLACE TEMP TABLE monitor_user_genres AS ${modelSqlAsOf('curated.music_user_genres', new Date(refEnd + 1).toISOString())}`);
+  const rows = (where: string) => wh.query<{ genre: string | null; hour: number; heard: number | null; affinity: number }>(
+    `SELECT t.genre, p.hour_of_day::INT AS hour, (p.ms_played / nullif(p.duration_ms, 0))::DOUBLE AS heard, coalesce(a.affinity, 0)::DOUBLE AS affinity
+     FROM curated.plays p LEFT JOIN curated.tracks t USING (track_id) LEFT JOIN monitor_user_genres a ON a.user_id = p.user_id AND a.genre = t.genre
+     WHERE ${where}`);
+  let ref, cur;
+  try {
+    ref = await rows(ids ? `p.event_id IN ${ids}` : `p.ts <= ${ts(refEnd)}`);
+    cur = await rows(`p.ts > ${ts(curFrom)}`);
+  } finally {
+    await wh.conn.run('DROP TABLE IF EXISTS monitor_user_genres');
+  }
+  const num = (xs: typeof ref, k: 'hour' | 'heard' | 'affinity') => Float64Array.from(xs, (r) => (r[k] === null ? NaN : Number(r[k])));
   const [acc] = await wh.query<{ shown: number; accepted: number }>(
     `SELECT count(*)::INT AS shown, coalesce(sum(accepted::INT), 0)::INT AS accepted FROM curated.music_shown_tracks
      WHERE ts > ${ts(end - config.monitoring.recentDays * DAY_MS)} AND ts <= ${ts(end)}`);
@@ -114,6 +123,7 @@ export const recommenderProbe: Probe = async ({ config, lake, wh }, champion) =>
       { name: 'genre', ref: { categorical: ref.map((r) => r.genre) }, cur: { categorical: cur.map((r) => r.genre) } },
       { name: 'hour_of_day', ref: { numeric: num(ref, 'hour') }, cur: { numeric: num(cur, 'hour') } },
       { name: 'share_heard', ref: { numeric: num(ref, 'heard') }, cur: { numeric: num(cur, 'heard') } },
+      { name: 'user_genre_affinity', ref: { numeric: num(ref, 'affinity') }, cur: { numeric: num(cur, 'affinity') } },
     ],
     quality: shown >= config.monitoring.minShown ? [{
       metric: 'acceptance_rate', value: Number(acc!.accepted) / shown, threshold: config.monitoring.acceptanceMin, higherIsWorse: false, n: shown,

@@ -15,6 +15,9 @@ export const MUSIC_MODELS = [
   'curated.music_interactions_daily', 'curated.music_interactions', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance',
 ];
 
+/** The SQL models acceptance depends on (rebuilt after new plays, likes or playlists shown). */
+export const ACCEPTANCE_MODELS = ['curated.plays', 'curated.skips', 'curated.likes', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'];
+
 export interface InteractionRows extends Triples {
   users: string[];
   items: string[];
