@@ -8,7 +8,7 @@
 // with the plays that answer it and acceptance can be measured.
 import { Rng } from '../ml/core/rng.ts';
 import { DAY_MS, HOUR_MS, IdStream, isoTs, subSeed } from './generators/common.ts';
-import { musicResponder, musicWorld, type MusicEvent, type MusicWorldOptions } from './generators/music.ts';
+import { musicResponder, musicWorld, type MusicEvent, type MusicResponder, type MusicWorld, type MusicWorldOptions } from './generators/music.ts';
 import { postEvents } from './generators/post.ts';
 
 export interface SimulationOptions {
@@ -106,22 +106,10 @@ export async function simulateMusic(opts: SimulationOptions): Promise<Simulation
       const arm = shown.arm ?? '-';
       const a = (sum.arms[arm] ??= { requests: 0, shown: 0, completed_or_liked: 0 });
       a.requests++; a.shown += shown.tracks.length;
-      const user_id = world.users[u]!.user_id;
-      let clock = t + 2000 + Math.floor(rng.random() * 5000);
-      for (const s of shown.tracks) {
-        const tr = responder.trackIndex(s.track_id);
-        if (tr === undefined) continue; // a track outside this world: not played
-        const r = responder.react(u, tr, clock, rng, listenP);
-        if (!r.listened) continue;
-        const duration_ms = world.tracks[tr]!.duration_ms;
-        events.push({ event_id: ids.next(), type: 'play', ts: isoTs(clock), user_id, track_id: s.track_id, ms_played: r.ms_played, duration_ms, context: 'recommendation' } as MusicEvent);
-        sum.answered.plays++;
-        if (r.completed) sum.answered.completed++;
-        else { events.push({ event_id: ids.next(), type: 'skip', ts: isoTs(clock + r.ms_played), user_id, track_id: s.track_id, position_ms: r.ms_played, duration_ms } as MusicEvent); sum.answered.skips++; }
-        if (r.liked) { events.push({ event_id: ids.next(), type: 'like', ts: isoTs(clock + Math.floor(r.ms_played * 0.8)), user_id, track_id: s.track_id } as MusicEvent); sum.answered.likes++; }
-        if (r.completed || r.liked) a.completed_or_liked++;
-        clock += r.ms_played + 1000 + Math.floor(rng.random() * 3000);
-      }
+      const r = answerPlaylist(responder, world, u, shown.tracks.map((x) => x.track_id), t, rng, ids, listenP);
+      events.push(...r.events);
+      sum.answered.plays += r.plays; sum.answered.completed += r.completed; sum.answered.skips += r.skips; sum.answered.likes += r.likes;
+      a.completed_or_liked += r.accepted;
     }
     events.sort((x, y) => (x.ts < y.ts ? -1 : x.ts > y.ts ? 1 : 0));
     const posted = await postEvents(events, { url: apiBase, token: opts.token, batch: 5000 });
@@ -142,5 +130,32 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) { const i = next++; out[i] = await fn(items[i]!); }
   }));
+  return out;
+}
+
+export interface Answer { events: MusicEvent[]; plays: number; completed: number; skips: number; likes: number; accepted: number }
+
+/**
+ * One user's answer to a playlist shown at time t: the tracks they try, in order, each played
+ * (completed or skipped when listening stopped) and maybe liked, on one listening clock.
+ */
+export function answerPlaylist(responder: MusicResponder, world: MusicWorld, u: number, trackIds: string[], t: number, rng: Rng, ids: IdStream, listenP = 0.7): Answer {
+  const out: Answer = { events: [], plays: 0, completed: 0, skips: 0, likes: 0, accepted: 0 };
+  const user_id = world.users[u]!.user_id;
+  let clock = t + 2000 + Math.floor(rng.random() * 5000);
+  for (const track_id of trackIds) {
+    const tr = responder.trackIndex(track_id);
+    if (tr === undefined) continue; // a track outside this world: not played
+    const r = responder.react(u, tr, clock, rng, listenP);
+    if (!r.listened) continue;
+    const duration_ms = world.tracks[tr]!.duration_ms;
+    out.events.push({ event_id: ids.next(), type: 'play', ts: isoTs(clock), user_id, track_id, ms_played: r.ms_played, duration_ms, context: 'recommendation' });
+    out.plays++;
+    if (r.completed) out.completed++;
+    else { out.events.push({ event_id: ids.next(), type: 'skip', ts: isoTs(clock + r.ms_played), user_id, track_id, position_ms: r.ms_played, duration_ms }); out.skips++; }
+    if (r.liked) { out.events.push({ event_id: ids.next(), type: 'like', ts: isoTs(clock + Math.floor(r.ms_played * 0.8)), user_id, track_id }); out.likes++; }
+    if (r.completed || r.liked) out.accepted++;
+    clock += r.ms_played + 1000 + Math.floor(rng.random() * 3000);
+  }
   return out;
 }

@@ -12,7 +12,9 @@ import { streamingRoutes } from './routes/streaming.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
+import { alertCounts } from '../monitoring/alerts.ts';
 import { modelRoutes } from './routes/models.ts';
+import { monitoringRoutes } from './routes/monitoring.ts';
 import { predictRoutes } from './routes/predict.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { retailRoutes } from './routes/retail.ts';
@@ -94,7 +96,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     parseJson(req, buf.toString('utf8'), done);
   });
   app.decorateRequest('inference', null);
-  const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })));
+  const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })), () => alertCounts(ctx.store));
   installMetrics(app, metrics);
   await app.register(healthRoutes, { ctx });
   ctx.collected ??= new CollectorRate();
@@ -108,6 +110,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(dashboardModelRoutes, { ctx });
   await app.register(dashboardStreamingRoutes, { data: dashboard });
   await app.register(webRoutes, {});
+  await app.register(monitoringRoutes, { ctx });
   if (ctx.models) {
     await app.register(modelRoutes, { ctx });
     await app.register(predictRoutes, { ctx });

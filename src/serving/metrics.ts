@@ -13,7 +13,7 @@ export interface ApiMetrics {
 }
 
 /** The metrics of one server; they outlive a rebuild of its app (see server.ts). */
-export function createMetrics(models: () => Iterable<{ name: string; version: number }>): ApiMetrics {
+export function createMetrics(models: () => Iterable<{ name: string; version: number }>, alerts?: () => Promise<{ model: string; kind: string; severity: string; n: number }[]>): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tributary_' });
   const requests = new Counter({
@@ -33,6 +33,19 @@ export function createMetrics(models: () => Iterable<{ name: string; version: nu
       for (const m of models()) this.set({ model: m.name }, m.version);
     },
   });
+  // the monitor's alerts, read from the metadata database at each scrape
+  if (alerts) {
+    new Gauge({
+      name: 'tributary_monitoring_alerts', help: 'alerts recorded by the monitor (drift, prediction drift, live quality) by model, kind and severity',
+      labelNames: ['model', 'kind', 'severity'] as const, registers: [registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const a of await alerts()) this.set({ model: a.model, kind: a.kind, severity: a.severity }, a.n);
+        } catch { /* the database is away: the scrape still answers; /readyz says why */ }
+      },
+    });
+  }
   const swaps = new Counter({ name: 'tributary_model_swaps_total', help: 'model versions swapped in after a promotion', labelNames: ['model'] as const, registers: [registry] });
   return { registry, requests, latency, swaps, modelVersion };
 }

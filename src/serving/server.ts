@@ -16,6 +16,7 @@ import { BusRecordSink, INGEST_STREAM, ensureIngestStream } from '../lake/bus-in
 import { AUDIT_TABLE, AuditLog, auditColumns } from './audit.ts';
 import type { AppContext } from './context.ts';
 import { createMetrics, type ApiMetrics } from './metrics.ts';
+import { alertCounts } from '../monitoring/alerts.ts';
 import { ModelHost } from './model-host.ts';
 import { OnlineFeatures } from './online-features.ts';
 import { SEGMENT_MODEL, SPEND_MODEL } from './servables.ts';
@@ -86,7 +87,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   await features.start();
   const audit = new AuditLog(ctx.lake, config.auditSampling, log);
   Object.assign(ctx, { registry, models, features, audit });
-  metrics = createMetrics(() => models.all().map((m) => ({ name: m.name, version: m.version })));
+  metrics = createMetrics(() => models.all().map((m) => ({ name: m.name, version: m.version })), () => alertCounts(ctx.store));
 
   // One listening socket; the Fastify app behind it can be rebuilt and swapped in without a
   // moment of refused connections (requests already in the old app finish there).
