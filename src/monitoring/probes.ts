@@ -11,7 +11,7 @@ import { buildModels } from '../warehouse/models.ts';
 import type { Warehouse } from '../warehouse/session.ts';
 import { customerFeaturesAt, rfmTable } from '../analytics/retail/features.ts';
 import { regressorFromJSON, type ModelName } from '../analytics/retail/models.ts';
-import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/pipeline.ts';
+import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/commerce-models.ts';
 import { selectColumns } from '../analytics/retail/retrain.ts';
 import { spendData, withSeason } from '../analytics/retail/spend.ts';
 import { MUSIC_MODELS, modelSqlAsOf } from '../analytics/music/features.ts';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runMusic } from '../../src/analytics/music/pipeline.ts';
+import { runMusic } from '../../src/pipeline/music.ts';
 import { ACCEPTANCE_MODELS } from '../../src/analytics/music/features.ts';
 import { IdStream } from '../../src/events/generators/common.ts';
 import { musicResponder, musicWorld } from '../../src/events/generators/music.ts';
