@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline, discoverModels } from '../../src/pipeline/build.ts';
-import { openWorkspace, type Workspace } from '../../src/warehouse/workspace.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { viewName } from '../../src/warehouse/session.ts';
 import { tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents, splitWorld, worldEvents, type WorldSize } from '../fixtures/worlds.ts';
+import { landDimensions, landEvents, splitWorld, worldEvents, type WorldSize, tableContents } from '../fixtures/worlds.ts';
 
 const SIZES: [string, WorldSize][] = [
   ['tiny', { users: 25, tracks: 120, days: 6, customers: 30, products: 25, months: 4, seed: 7 }],
@@ -20,11 +20,6 @@ const SIZES: [string, WorldSize][] = [
 
 const INCREMENTAL = discoverModels().filter((m) => m.incremental).map((m) => m.table);
 
-/** A table's rows as sorted JSON lines (numbers to 12 significant digits: sums may differ in the last bits). */
-async function contents(ws: Workspace, table: string): Promise<string[]> {
-  const rows = await ws.wh.query(`SELECT * FROM ${viewName(table)}`);
-  return rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : typeof v === 'bigint' ? String(v) : v))).sort();
-}
 
 const quiet = () => {};
 
@@ -46,7 +41,7 @@ for (const [label, size] of SIZES) {
       const merged = inc.pipeline.stages.filter((s) => /merged by/.test(s.note ?? '')).map((s) => s.name);
       assert.ok(merged.includes('plays') && merged.includes('orders') && merged.includes('music_interactions_daily'), `merged steps: ${merged.join(', ')}`);
       const after = new Map<string, string[]>();
-      for (const t of INCREMENTAL) after.set(t, await contents(ws, t));
+      for (const t of INCREMENTAL) after.set(t, await tableContents(ws, t));
 
       // idempotence: the same inputs again change nothing
       const snaps = new Map((await ws.lake.catalog.tables()).map((t) => [t.table, t.snapshot]));
@@ -59,7 +54,7 @@ for (const [label, size] of SIZES) {
       const full = await executePipeline(ws, buildPipeline, { full: true, log: quiet });
       assert.equal(full.mode, 'full');
       for (const t of INCREMENTAL) {
-        const rebuilt = await contents(ws, t);
+        const rebuilt = await tableContents(ws, t);
         assert.ok(rebuilt.length > 0 || t.includes('acceptance'), `${t} is empty`);
         assert.deepEqual(after.get(t), rebuilt, `${t}: incremental differs from the full rebuild`);
       }

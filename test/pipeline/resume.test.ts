@@ -12,18 +12,14 @@ import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline, discoverModels } from '../../src/pipeline/build.ts';
 import { PipelineState } from '../../src/pipeline/state.ts';
 import { packageRoot } from '../../src/util/paths.ts';
-import { openWorkspace, type Workspace } from '../../src/warehouse/workspace.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { viewName } from '../../src/warehouse/session.ts';
 import { tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents, splitWorld, worldEvents } from '../fixtures/worlds.ts';
+import { landDimensions, landEvents, splitWorld, worldEvents, tableContents } from '../fixtures/worlds.ts';
 
 const CLI = join(packageRoot, 'bin', 'tributary.js');
 const quiet = () => {};
 
-async function contents(ws: Workspace, table: string): Promise<string[]> {
-  const rows = await ws.wh.query(`SELECT * FROM ${viewName(table)}`);
-  return rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : typeof v === 'bigint' ? String(v) : v))).sort();
-}
 
 /**
  * Runs `tributary run build ...`; with `killAfter`, SIGKILLs it as soon as the progress line of
@@ -92,7 +88,7 @@ test('SIGKILL mid-step, then --resume: the same tables as an uninterrupted run, 
       assert.equal(runs[0]!.resumedFrom, runs[1]!.runId);
       assert.equal(runs[1]!.resumedFrom, runs[2]!.runId);
       for (const m of discoverModels()) {
-        assert.deepEqual(await contents(wsB, m.table), await contents(wsA, m.table), `${m.table} differs from the uninterrupted run`);
+        assert.deepEqual(await tableContents(wsB, m.table), await tableContents(wsA, m.table), `${m.table} differs from the uninterrupted run`);
         if (m.incremental) {
           const key = m.incremental.key.map((k) => `"${k}"`).join(', ');
           const [r] = await wsB.wh.query<{ n: number; d: number }>(`SELECT count(*)::BIGINT AS n, (SELECT count(*) FROM (SELECT DISTINCT ${key} FROM ${viewName(m.table)}))::BIGINT AS d FROM ${viewName(m.table)}`);
