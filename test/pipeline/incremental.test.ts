@@ -8,7 +8,6 @@ import { loadConfig } from '../../src/config/index.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline, discoverModels } from '../../src/pipeline/build.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
-import { viewName } from '../../src/warehouse/session.ts';
 import { tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents, splitWorld, worldEvents, type WorldSize, tableContents } from '../fixtures/worlds.ts';
 
