@@ -5,6 +5,8 @@ import type { PipelineDefinition } from './execute.ts';
 export const PIPELINES: Record<string, { description: string; load(): Promise<PipelineDefinition> }> = {
   build: { description: 'the warehouse: every SQL model (incremental where it has a merge key), then compaction', load: async () => (await import('./build.ts')).buildPipeline },
   compact: { description: 'lake maintenance: merge small files toward the target size', load: async () => (await import('./build.ts')).compactPipeline },
+  monitor: { description: 'drift (PSI, KS) and live quality of the served models, alerts, retraining on a critical alert', load: async () => (await import('./loop.ts')).monitorPipeline },
+  retrain: { description: 'gated retraining of every model (args.model: one): promoted only when better on the same holdout', load: async () => (await import('./loop.ts')).retrainPipeline },
   music: { description: 'the music recommender: features, evaluation against popularity, fit, like model, registry, playlists', load: async () => (await import('./music.ts')).musicPipeline },
 };
 
