@@ -14,6 +14,10 @@ export const ConfigSchema = z.object({
   natsUrl: z.string().optional(),
   /** bearer token for write endpoints; when absent the API binds to 127.0.0.1 only */
   apiToken: z.string().min(8).regex(/^\S+$/, 'must be at least 8 characters with no spaces (a token of blanks is no secret)').optional(),
+  /** optional bearer token for the read routes (predictions, segments, recommendations), which write audit rows */
+  readToken: z.string().min(8).regex(/^\S+$/, 'must be at least 8 characters with no spaces').optional(),
+  /** optional requests per minute per client (its token, else its address); off when absent */
+  rateLimit: z.coerce.number().int().min(1).optional(),
   host: z.string().optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   /** share of inference requests written to the audit log, 0..1 */
@@ -69,6 +73,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     databaseUrl: env.DATABASE_URL || undefined,
     natsUrl: env.NATS_URL || undefined,
     apiToken: env.TRIBUTARY_API_TOKEN || undefined,
+    readToken: env.TRIBUTARY_READ_TOKEN || undefined,
+    rateLimit: env.TRIBUTARY_RATE_LIMIT || undefined,
     host: env.TRIBUTARY_HOST || undefined,
     port: env.PORT,
     auditSampling: env.TRIBUTARY_AUDIT_SAMPLING,

@@ -9,6 +9,8 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { AppContext } from './context.ts';
 import { redactPaths } from '../util/redact.ts';
 import { streamingRoutes } from './routes/streaming.ts';
+import rateLimit from '@fastify/rate-limit';
+import { READ_ROUTES, requireToken } from './auth.ts';
 import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
@@ -53,7 +55,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     bodyLimit: BODY_LIMIT_BYTES,
     // ids in paths may be 128 characters (the schemas' limit), up to 12 bytes each once
     // percent-encoded; Fastify's default (100) answered 414 to ids the schema allows
-    maxParamLength: 128 * 12,
+    routerOptions: { maxParamLength: 128 * 12 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -68,6 +70,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
       const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
       return reply.code(400).send({ error: 'invalid_request', field, message: `${where}${field}: ${v.message ?? 'invalid'}` });
     }
+    if (status === 429) return reply.code(429).send({ error: 'rate_limited', message: String(err.message) });
     const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'TRIB_INVALID_UTF8' ? 'invalid_utf8' : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'malformed_json' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
     void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : redactPaths(String(err.message)) });
   });
@@ -95,6 +98,21 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     }
     parseJson(req, buf.toString('utf8'), done);
   });
+  // optional read protection: the inference routes write audit rows, so a read token can guard
+  // them (the write token is accepted too); checked before the body is read
+  if (ctx.config.readToken) {
+    const guard = requireToken(ctx.config.readToken, ctx.config.apiToken);
+    app.addHook('onRequest', async (req, reply) => { if (READ_ROUTES.test(req.url)) await guard(req, reply); });
+  }
+  // optional per-client rate limit (a client is its bearer token, else its address)
+  if (ctx.config.rateLimit) {
+    await app.register(rateLimit, {
+      max: ctx.config.rateLimit, timeWindow: 60_000,
+      keyGenerator: (req) => req.headers.authorization ?? req.ip,
+      allowList: (req) => /^\/(healthz|readyz|metrics)\b/.test(req.url),
+      errorResponseBuilder: (_req, c) => ({ statusCode: 429, error: 'rate_limited', message: `at most ${c.max} requests per minute per client; retry in ${Math.ceil(c.ttl / 1000)} s` }),
+    });
+  }
   app.decorateRequest('inference', null);
   const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })), () => alertCounts(ctx.store));
   installMetrics(app, metrics);
