@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { CLASSIFICATION_MODELS, REGRESSION_MODELS, type TrainOptions } from '../ml/pipeline/train.ts';
+import { parseCv } from '../ml/pipeline/cross-validate-table.ts';
 import { parseSearch, trainTracked } from '../pipeline/train.ts';
 import { parsePins } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable } from './output.ts';
@@ -12,7 +13,10 @@ import { fail, printJson, printTable } from './output.ts';
 interface Opts {
   data: string; target: string; test?: string; model: string; trees?: string; rounds?: string; depth?: string; alpha?: string; seed: string;
   json?: boolean; save?: string; register?: string; snapshot?: string[]; search?: string[]; by?: string; intendedUse?: string; description?: string;
+  features?: string; drop?: string; scale?: string; cv?: string; trials?: string;
 }
+
+const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((x) => x.trim()).filter(Boolean));
 
 function int(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
@@ -32,12 +36,22 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
   const opts: TrainOptions = {
     task, target: o.target, model: o.model, trees: int('--trees', o.trees, 1), rounds: int('--rounds', o.rounds, 1),
     depth: int('--depth', o.depth, 0), alpha: num('--alpha', o.alpha), seed: int('--seed', o.seed, 0),
+    features: list(o.features), drop: list(o.drop),
   };
+  if (o.scale !== undefined) {
+    if (o.scale !== 'standard' && o.scale !== 'minmax' && o.scale !== 'none') fail(`--scale must be standard, minmax or none, got "${o.scale}"`);
+    opts.scale = o.scale;
+  }
+  // `--search random depth=3,6 ...`: a mode word (grid | random) among the NAME=values specs
+  const specs = (o.search ?? []).filter((x) => x !== 'grid' && x !== 'random');
+  const searchMode = (o.search ?? []).includes('random') ? 'random' as const : 'grid' as const;
+  if (o.search && specs.length === 0) fail('--search needs at least one NAME=v1,v2 (e.g. --search random depth=3,6,9 trees=50,100)');
   const models: readonly string[] = task === 'regression' ? REGRESSION_MODELS : CLASSIFICATION_MODELS;
   if (!models.includes(o.model)) fail(`--model: unknown ${task} model "${o.model}" (choose ${models.join(', ')})`);
   try {
     const tracked = await trainTracked(loadConfig(), {
-      train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search: parseSearch(o.search), register: o.register, by: o.by,
+      train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search: parseSearch(specs), searchMode, trials: int('--trials', o.trials, 1),
+      cv: o.cv === undefined ? undefined : parseCv(o.cv), register: o.register, by: o.by,
       card: { ...(o.description ? { description: o.description } : {}), ...(o.intendedUse ? { intendedUse: o.intendedUse } : {}) },
     });
     const { result } = tracked;
@@ -52,6 +66,7 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
       printJson({
         ...result, run_id: tracked.runId, artifact_sha256: tracked.artifactSha256, config_hash: tracked.configHash, snapshots: tracked.snapshots,
         ...(tracked.trials.length ? { trials: tracked.trials, chosen: tracked.chosen } : {}), ...(registered ? { registered } : {}),
+        ...(tracked.cv ? { cv: tracked.cv } : {}),
       });
       return;
     }
@@ -62,6 +77,14 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
       ? [{ model: result.model, fit_s: result.fit_s, rmse: result.rmse, mae: result.mae, r2: result.r2 }]
       : result.task === 'classification' ? [{ model: result.model, fit_s: result.fit_s, accuracy: result.accuracy, log_loss: result.log_loss, auc: result.auc }] : [];
     printTable(rows);
+    if (tracked.cv) {
+      console.log(`cross-validation on the training rows, ${tracked.cv.cv}:`);
+      printTable([
+        ...tracked.cv.folds.map((f) => ({ fold: f.fold, n_train: f.n_train, n_test: f.n_test, ...f.metrics })),
+        { fold: 'mean', ...tracked.cv.mean }, { fold: 'std', ...tracked.cv.std },
+      ]);
+    }
+    console.log(`features: ${result.features.join(', ')}` + (result.excluded.length ? `; excluded: ${result.excluded.map((e) => `${e.column} (${e.reason}: ${e.detail})`).join(', ')}` : ''));
     console.log(`${result.n_train} training rows, ${result.n_test} test rows${o.test ? '' : ' (seeded 80/20 split)'}, ${result.n_features} encoded features` +
       (result.n_dropped ? `, ${result.n_dropped} rows without a target skipped` : '') + (o.save ? `; model saved to ${o.save}` : ''));
     if (tracked.snapshots.length) console.log(`read ${tracked.snapshots.map((s) => `${s.table}@${s.snapshot}`).join(', ')}`);
@@ -87,11 +110,16 @@ export function register(program: Command): void {
       .option('--trees <n>', 'random-forest trees (default 100)')
       .option('--rounds <n>', 'boosting rounds (default 100)')
       .option('--depth <n>', 'maximum tree depth (forest default: unlimited; gbdt default: 6)')
-      .option('--alpha <x>', task === 'regression' ? 'ridge L2 penalty (default 1)' : 'logistic regression C, inverse L2 strength (default 1)')
+      .option('--alpha <x>', task === 'regression' ? 'ridge L2 strength alpha (default 1)' : 'logistic regression L2 strength alpha = 1 / C (default 1)')
+      .option('--features <a,b,...>', 'use exactly these feature columns (default: all but the target, --drop, identifier-like and constant columns, which are reported)')
+      .option('--drop <a,b,...>', 'leave these columns out')
+      .option('--scale <standard|minmax|none>', 'scale numeric features (fitted on the training rows)')
+      .option('--cv <k|time>', 'cross-validate the final recipe on the training rows: k folds (stratified for classification) or time (5 expanding windows in date order); per-fold metrics and their spread')
+      .option('--trials <n>', 'with --search random: how many trials to draw (default 10)')
       .option('--seed <n>', 'seed for the split and the model', '0')
       .option('--save <file>', 'write the fitted pipeline (encoder + model) as JSON')
       .option('--register <name>', 'register the model in the registry (its first version becomes champion)')
-      .option('--search <name=v1,v2...>', 'grid search over trees|rounds|depth|alpha|learning-rate (repeatable); trials are child runs scored on a validation split of the training rows')
+      .option('--search <spec...>', '[grid|random] NAME=v1,v2 ... over trees|rounds|depth|alpha|learning-rate; trials run in parallel worker threads, are child runs and are scored on a validation split of the training rows')
       .option('--by <who>', 'who registers (default: TRIBUTARY_USER or the OS user)')
       .option('--description <text>', 'model card: what the model predicts')
       .option('--intended-use <text>', 'model card: intended use')

@@ -9,6 +9,9 @@ import type { Column, Frame } from '../ml/core/frame.ts';
 
 export type TableSource = string | { sql: string };
 
+/** A loaded table and the names of its date / timestamp columns (as epoch seconds). */
+export interface LoadedFrame extends Frame { readonly dates: string[] }
+
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|REAL|DECIMAL.*|BOOLEAN)$/i;
 const TEMPORAL = /^(DATE|TIMESTAMP.*|TIMESTAMPTZ|TIME)$/i;
 
@@ -29,7 +32,7 @@ export function fileRelation(path: string): string {
  * Reads a file or query into a Frame. `connection` lets a caller run the query in its own
  * DuckDB session (e.g. over the lake's views); otherwise an in-memory instance is used.
  */
-export async function loadTable(source: TableSource, opts: { connection?: DuckDBConnection; columns?: string[]; limit?: number } = {}): Promise<Frame> {
+export async function loadTable(source: TableSource, opts: { connection?: DuckDBConnection; columns?: string[]; limit?: number } = {}): Promise<LoadedFrame> {
   const relation = typeof source === 'string' ? fileRelation(source) : `(${source.sql.replace(/;\s*$/, '')})`;
   let conn = opts.connection;
   let instance: DuckDBInstance | null = null;
@@ -65,7 +68,8 @@ export async function loadTable(source: TableSource, opts: { connection?: DuckDB
         columns.set(c.column_name, values.map((v) => (v === null || v === undefined ? null : String(v))));
       }
     });
-    return { length, columns };
+    // DATE / TIMESTAMP columns are epoch seconds: the one encoding of time a model trains on
+    return { length, columns, dates: cols.filter((c) => TEMPORAL.test(c.column_type) && !/^TIME$/i.test(c.column_type)).map((c) => c.column_name) };
   } finally {
     if (instance) { conn.closeSync?.(); instance.closeSync?.(); }
   }

@@ -10,10 +10,12 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Config } from '../config/index.ts';
 import { openMetaStore, type MetaStore } from '../metadata/db.ts';
-import { loadTable } from '../features/table-loader.ts';
+import { loadTable, type LoadedFrame } from '../features/table-loader.ts';
 import type { Frame } from '../ml/core/frame.ts';
 import { takeFrameRows } from '../ml/data/frame-ops.ts';
 import { trainTable, type TrainOptions, type TrainResult } from '../ml/pipeline/train.ts';
+import { planTrials, runTrials, type SearchMode } from '../ml/pipeline/search-table.ts';
+import { crossValidateTable, type CvSpec, type CvSummary } from '../ml/pipeline/cross-validate-table.ts';
 import type { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { trainTestSplit } from '../ml/selection/splits.ts';
 import { openWorkspace, type Workspace } from '../warehouse/workspace.ts';
@@ -54,13 +56,16 @@ export function parseSearch(specs: string[] = []): SearchSpace {
   return space;
 }
 
+/** Every combination of a search space (the grid). */
 export function grid(space: SearchSpace): Partial<TrainOptions>[] {
-  let out: Partial<TrainOptions>[] = [{}];
-  for (const [name, values] of Object.entries(space)) {
-    const key = SEARCHABLE[name as keyof typeof SEARCHABLE];
-    out = out.flatMap((o) => values!.map((v) => ({ ...o, [key]: v })));
-  }
-  return out;
+  return searchTrials(space, 'grid', undefined, 0);
+}
+
+/** The trials of a search, as TrainOptions fields (grid: all combinations; random: a seeded sample). */
+function searchTrials(space: SearchSpace, mode: SearchMode, nTrials: number | undefined, seed: number): Partial<TrainOptions>[] {
+  const byKey: Record<string, unknown[]> = {};
+  for (const [name, values] of Object.entries(space)) byKey[SEARCHABLE[name as keyof typeof SEARCHABLE]] = values!;
+  return planTrials(byKey, mode, nTrials, seed) as Partial<TrainOptions>[];
 }
 
 export interface TrackedTrainOptions {
@@ -72,6 +77,11 @@ export interface TrackedTrainOptions {
   /** lake snapshots to read: { 'raw.spend': 3 }; tables not pinned are read at their current snapshot */
   pins?: Record<string, number>;
   search?: SearchSpace;
+  /** grid (every combination, the default) or random (`trials` of them, drawn with the seed) */
+  searchMode?: SearchMode;
+  trials?: number;
+  /** cross-validate the final recipe on the training rows: k folds or 'time' */
+  cv?: CvSpec;
   /** register the model under this name */
   register?: string;
   card?: ModelCardFields;
@@ -97,6 +107,8 @@ export interface TrackedTrainResult {
   /** the hyper-parameters the final model used (the best trial's, with a search) */
   chosen: TrainOptions;
   registered?: ModelVersionInfo;
+  /** per-fold metrics and their spread, with `cv` */
+  cv?: CvSummary;
 }
 
 export { artifactJson };
@@ -112,7 +124,9 @@ function resultMetrics(r: TrainResult): Record<string, number> {
 
 function hyperParams(o: TrainOptions): Record<string, ParamValue> {
   const out: Record<string, ParamValue> = {};
-  for (const k of ['trees', 'rounds', 'depth', 'alpha', 'learningRate', 'testSize'] as const) if (o[k] !== undefined) out[k] = o[k]!;
+  for (const k of ['trees', 'rounds', 'depth', 'alpha', 'learningRate', 'testSize', 'scale'] as const) if (o[k] !== undefined) out[k] = o[k]!;
+  if (o.features?.length) out.features = o.features.join(',');
+  if (o.drop?.length) out.drop = o.drop.join(',');
   return out;
 }
 
@@ -125,7 +139,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       throw new TrackingError(`--snapshot ${t}@${pins[t]}: this training does not read ${t} (it reads ${lakeTables.length ? lakeTables.join(', ') : 'no lake table; use --data lake:zone.table'})`);
     }
   }
-  const trials = grid(opts.search ?? {});
+  const trials = searchTrials(opts.search ?? {}, opts.searchMode ?? 'grid', opts.trials, opts.train.seed ?? 0);
   if (trials.length > MAX_TRIALS) throw new TrackingError(`--search: ${trials.length} combinations; at most ${MAX_TRIALS}`);
   const searching = Object.keys(opts.search ?? {}).length > 0;
 
@@ -153,7 +167,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
     return await tracker.withRun({ pipeline: opts.pipeline ?? 'train', step: t.task, params, tags }, async (run) => {
       const loaded = await run.stage('load', async () => {
         const snapshots: SnapshotRef[] = [];
-        const read = async (s: TrainSource): Promise<Frame> => {
+        const read = async (s: TrainSource): Promise<LoadedFrame> => {
           if (s.kind === 'file') return loadTable(s.path);
           const snap = ws!.wh.snapshots.get(s.table);
           if (snap === undefined) {
@@ -183,8 +197,8 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       }
       await run.logMetrics({ rows_train_table: loaded.train.length, ...(loaded.test ? { rows_test_table: loaded.test.length } : {}) });
 
-      let fitFrame = loaded.train;
-      let testFrame = loaded.test;
+      let fitFrame: Frame = loaded.train;
+      let testFrame: Frame | null = loaded.test;
       let chosen: TrainOptions = { ...t };
       const outcomes: TrialOutcome[] = [];
       if (searching) {
@@ -195,18 +209,20 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
           fitFrame = takeFrameRows(fitFrame, s.train);
         }
         await run.stage('search', async () => {
-          for (const [i, trial] of trials.entries()) {
-            const trialOpts = { ...t, ...trial };
-            const child = await run.startChild({ step: 'trial', params: { trial: i, model: t.model, seed: t.seed ?? 0, ...hyperParams(trialOpts) } });
-            try {
-              // validation = a seeded split of the training rows
-              const { result } = await child.stage('fit', () => trainTable(fitFrame, null, trialOpts));
-              await child.logMetrics(resultMetrics(result));
+          // trials in parallel on worker threads, each scored on a seeded validation split of
+          // the training rows; then one child run per trial
+          const results = await runTrials(fitFrame, { ...t, dates: t.dates ?? loaded.train.dates }, trials as Record<string, unknown>[]);
+          for (const [i, r] of results.entries()) {
+            const trial = trials[i]!;
+            const child = await run.startChild({ step: 'trial', params: { trial: i, model: t.model, seed: t.seed ?? 0, ...hyperParams({ ...t, ...trial }) } });
+            await child.recordStage('fit', r.seconds * 1000, { status: r.result ? 'finished' : 'failed' });
+            if (r.result) {
+              await child.logMetrics(resultMetrics(r.result));
               await child.end('finished');
-              outcomes.push({ runId: child.id, params: trial, score: scoreOf(result) });
-            } catch (e) {
-              await child.end('failed', (e as Error).message);
-              outcomes.push({ runId: child.id, params: trial, score: NaN, error: (e as Error).message });
+              outcomes.push({ runId: child.id, params: trial, score: scoreOf(r.result) });
+            } else {
+              await child.end('failed', r.error);
+              outcomes.push({ runId: child.id, params: trial, score: NaN, error: r.error });
             }
           }
         });
@@ -222,6 +238,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       const t0 = performance.now();
       const startedAt = new Date().toISOString();
       let trained: { result: TrainResult; pipeline: Pipeline };
+      chosen = { ...chosen, dates: chosen.dates ?? loaded.train.dates };
       try {
         trained = trainTable(fitFrame, testFrame, chosen);
       } catch (e) {
@@ -233,6 +250,17 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       await run.recordStage('fit', fitMs, { startedAt });
       await run.recordStage('evaluate', Math.max(0, total - fitMs));
       await run.logMetrics(resultMetrics(trained.result));
+      if (trained.result.excluded.length) await run.logParams({ excluded_columns: trained.result.excluded.map((e) => `${e.column} (${e.reason})`).join(', ') });
+      let cvSummary: CvSummary | undefined;
+      if (opts.cv !== undefined) {
+        // the chosen recipe, cross-validated on the training rows (the test rows stay out)
+        cvSummary = await run.stage('cross-validate', async () => crossValidateTable(fitFrame, chosen, opts.cv!));
+        for (const f of cvSummary.folds) await run.logMetrics(Object.fromEntries(Object.entries(f.metrics).map(([k, v]) => [`cv_${k}`, v])), f.fold);
+        await run.logMetrics({
+          ...Object.fromEntries(Object.entries(cvSummary.mean).map(([k, v]) => [`cv_${k}_mean`, v])),
+          ...Object.fromEntries(Object.entries(cvSummary.std).map(([k, v]) => [`cv_${k}_std`, v])),
+        });
+      }
 
       const artifact = await run.stage('save', async () => {
         const text = artifactJson(trained.pipeline.toJSON());
@@ -266,7 +294,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       }
       return {
         runId: run.id, result: trained.result, pipeline: trained.pipeline, artifact: artifact.text, artifactSha256: artifact.sha256,
-        snapshots, configHash: cfgHash, trials: outcomes, chosen, registered,
+        snapshots, configHash: cfgHash, trials: outcomes, chosen, registered, ...(cvSummary ? { cv: cvSummary } : {}),
       };
     });
   } finally {

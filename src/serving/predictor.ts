@@ -5,11 +5,13 @@
 import { loadEstimator } from '../ml/registry.ts';
 import { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { checkStructure } from './model-check.ts';
+import { dateToSeconds } from '../ml/preprocessing/column-transformer.ts';
 import type { Column, Frame } from '../ml/core/frame.ts';
 import type { Matrix } from '../ml/core/matrix.ts';
 import type { SerializedEstimator } from '../ml/core/estimator.ts';
 
-export interface FeatureSpec { name: string; kind: 'numeric' | 'categorical' }
+/** date: a numeric input trained on epoch seconds, also given as an ISO 8601 string */
+export interface FeatureSpec { name: string; kind: 'numeric' | 'categorical'; date?: true }
 
 export type Prediction = number | string | null;
 
@@ -49,7 +51,7 @@ export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown
   const orNull = nullable ? ' or null' : '';
   let known = knownOf.get(inputs);
   if (!known) knownOf.set(inputs, (known = new Map(inputs.map((f) => [f.name, f.kind]))));
-  const list = () => inputs.map((f) => `${f.name} (${f.kind === 'numeric' ? 'number' : 'string'})`).join(', ');
+  const list = () => inputs.map((f) => `${f.name} (${f.date ? 'ISO 8601 date or epoch seconds' : f.kind === 'numeric' ? 'number' : 'string'})`).join(', ');
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
@@ -65,7 +67,11 @@ export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown
         if (nullable) continue;
         throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a finite number (model "${model}" cannot impute missing values), got null`);
       }
-      if (f.kind === 'numeric') {
+      if (f.date && typeof v === 'string') {
+        if (!Number.isFinite(dateToSeconds(v))) {
+          throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be an ISO 8601 date (e.g. 2026-11-23 or 2026-11-23T10:00:00Z) or epoch seconds${orNull}, got ${describe(v)}`);
+        }
+      } else if (f.kind === 'numeric') {
         if (typeof v !== 'number' || !Number.isFinite(v)) {
           throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be a finite number${orNull}, got ${describe(v)}`);
         }
@@ -92,7 +98,7 @@ function describe(v: unknown): string {
 function frameOf(inputs: FeatureSpec[], rows: Record<string, unknown>[]): Frame {
   const columns = new Map<string, Column>();
   for (const f of inputs) {
-    if (f.kind === 'numeric') columns.set(f.name, Float64Array.from(rows, (r) => (r[f.name] === null ? NaN : (r[f.name] as number))));
+    if (f.kind === 'numeric') columns.set(f.name, Float64Array.from(rows, (r) => (r[f.name] === null ? NaN : f.date ? dateToSeconds(r[f.name] as number | string) : (r[f.name] as number))));
     else columns.set(f.name, rows.map((r) => r[f.name] as string | null));
   }
   return { length: rows.length, columns };

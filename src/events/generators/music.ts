@@ -134,6 +134,9 @@ const ARCHETYPES: { name: string; peaks: [number, number, number][] }[] = [
   { name: 'night-owl', peaks: [[1, 2, 1]] },
 ];
 
+/** log-normal spread of users' activity (see musicWorld) */
+const ACTIVITY_SIGMA = 1.5;
+
 /** Where a listen comes from (the play's `context`), with its base share. */
 const SOURCES = ['library', 'artist', 'search', 'radio', 'charts', 'discover'] as const;
 const SOURCE_WEIGHTS = [0.15, 0.12, 0.1, 0.33, 0.2, 0.1];
@@ -343,7 +346,10 @@ export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
     }
     hidden.favArtists.push(Int32Array.from(favs));
     hidden.favSet.push(favs);
-    hidden.activity[u] = Math.exp(0.5 * rng.normal() - 0.125); // mean 1
+    // heavy-tailed like real listening logs (log-normal, sigma 1.5: most users play a few
+    // hundred times in a month, the heaviest ~30x the average, up to ~10 hours a day); the mean
+    // stays 1, so the world's volume does not change
+    hidden.activity[u] = Math.min(30, Math.exp(ACTIVITY_SIGMA * rng.normal() - ACTIVITY_SIGMA ** 2 / 2));
     hidden.activeProb[u] = 0.35 + 0.55 * rng.random();
     hidden.playlists[u] = 1 + rng.int(4);
   }
@@ -448,7 +454,8 @@ function* musicEvents(world: MusicWorld, cat: Catalogue, hidden: Hidden, days: n
       if (rng.random() >= pActive) continue;
       const n = poisson(rng, listensPerDay * hidden.activity[u]! / pActive);
       if (n === 0) continue;
-      const nSessions = Math.min(n, 1 + poisson(rng, 0.7));
+      // a heavy listener's day is more sessions (each at a preferred hour), not one endless one
+      const nSessions = Math.min(n, 1 + poisson(rng, 0.7) + Math.floor(n / 15));
       const starts: number[] = [];
       for (let s = 0; s < nSessions; s++) {
         starts.push(dayStart + pick(hidden.hourCum[u]!, rng.random()) * HOUR_MS + Math.floor(rng.random() * HOUR_MS));

@@ -11,6 +11,7 @@ import { defaultEncoder } from '../preprocessing/index.ts';
 import { trainTestSplit } from '../selection/splits.ts';
 import { GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor } from '../tree/index.ts';
 import { Pipeline, type Task } from './pipeline.ts';
+import { selectFeatures, type ExcludedColumn, type FeatureSelection } from '../data/feature-selection.ts';
 
 export const REGRESSION_MODELS = ['linear', 'ridge', 'random-forest', 'gbdt'] as const;
 export const CLASSIFICATION_MODELS = ['logistic', 'linear', 'random-forest', 'gbdt'] as const;
@@ -25,22 +26,39 @@ export interface TrainOptions {
   rounds?: number;
   /** tree depth; default: unlimited for forests, 6 for boosting */
   depth?: number;
-  /** ridge alpha / 1 / C of logistic regression */
+  /**
+   * L2 regularisation strength, as each model's documentation defines it: Ridge's alpha, and for
+   * logistic regression alpha = 1 / C (scikit-learn's C is the inverse strength). Other models
+   * have no such parameter: giving it is an error.
+   */
   alpha?: number;
   learningRate?: number;
   seed?: number;
   /** rows held out when there is no test frame */
   testSize?: number;
+  /** feature columns (exactly these); default: every column but the target, `drop`, identifier-like and constant ones */
+  features?: string[];
+  drop?: string[];
+  /** numeric columns holding dates / timestamps as epoch seconds (prediction also takes ISO 8601 strings for them) */
+  dates?: string[];
+  /** numeric feature scaling */
+  scale?: 'none' | 'standard' | 'minmax';
+  /** worker threads of the model (forests); 0 = one per core */
+  threads?: number;
 }
 
-export interface RegressionResult { task: 'regression'; model: string; fit_s: number; rmse: number; mae: number; r2: number; n_train: number; n_test: number; n_features: number; n_dropped: number }
-export interface ClassificationResult { task: 'classification'; model: string; fit_s: number; accuracy: number; log_loss: number; auc: number; classes: string[]; n_train: number; n_test: number; n_features: number; n_dropped: number }
+interface Common { model: string; fit_s: number; n_train: number; n_test: number; n_features: number; n_dropped: number; features: string[]; excluded: ExcludedColumn[] }
+export interface RegressionResult extends Common { task: 'regression'; rmse: number; mae: number; r2: number }
+export interface ClassificationResult extends Common { task: 'classification'; accuracy: number; log_loss: number; auc: number; classes: string[] }
 export type TrainResult = RegressionResult | ClassificationResult;
 
 export function makeModel(opts: TrainOptions): any {
   const seed = opts.seed ?? 0;
-  const forest = { nEstimators: opts.trees ?? 100, maxDepth: opts.depth ?? 0, seed };
-  const boost = { nEstimators: opts.rounds ?? 100, maxDepth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.1, seed };
+  const forest = { nEstimators: opts.trees ?? 100, maxDepth: opts.depth ?? 0, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
+  const boost = { nEstimators: opts.rounds ?? 100, maxDepth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.1, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
+  const usesAlpha = opts.model === 'ridge' || opts.model === 'logistic' || (opts.task === 'classification' && opts.model === 'linear');
+  if (opts.alpha !== undefined && !usesAlpha) throw new InvalidParameterError(`--alpha: ${opts.model} has no L2 strength (alpha applies to ridge and logistic)`);
+  if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) throw new InvalidParameterError(`--alpha must be a finite number > 0, got ${opts.alpha}`);
   if (opts.task === 'regression') {
     switch (opts.model) {
       case 'linear': return new LinearRegression();
@@ -51,7 +69,7 @@ export function makeModel(opts: TrainOptions): any {
     throw new InvalidParameterError(`unknown regression model "${opts.model}" (choose ${REGRESSION_MODELS.join(', ')})`);
   }
   switch (opts.model) {
-    case 'logistic': case 'linear': return new LogisticRegression({ C: opts.alpha ?? 1 });
+    case 'logistic': case 'linear': return new LogisticRegression({ C: 1 / (opts.alpha ?? 1) });
     case 'random-forest': return new RandomForestClassifier(forest);
     case 'gbdt': return new GradientBoostingClassifier(boost);
   }
@@ -59,7 +77,7 @@ export function makeModel(opts: TrainOptions): any {
 }
 
 /** Rows whose target is present (regression: a finite number; classification: a non-null label). */
-function labelledRows(frame: Frame, target: string, task: Task): number[] {
+export function labelledRows(frame: Frame, target: string, task: Task): number[] {
   const c = getColumn(frame, target);
   const keep: number[] = [];
   for (let i = 0; i < frame.length; i++) {
@@ -70,15 +88,25 @@ function labelledRows(frame: Frame, target: string, task: Task): number[] {
   return keep;
 }
 
-function targetValues(frame: Frame, target: string, task: Task): Float64Array | string[] {
+export function targetValues(frame: Frame, target: string, task: Task): Float64Array | string[] {
   const c = getColumn(frame, target);
   if (task === 'regression') return isNumeric(c) ? c : Float64Array.from(c, Number);
   return Array.from(c as ArrayLike<string | number | null>, (v) => String(v));
 }
 
+/** The unfitted pipeline for a training frame: feature selection, encoder (dates, scaling) and model. */
+export function makePipeline(train: Frame, opts: TrainOptions): { pipeline: Pipeline; selection: FeatureSelection } {
+  const selection = selectFeatures(train, { target: opts.target, features: opts.features, drop: opts.drop });
+  const keep = new Set(selection.features);
+  const encoder = defaultEncoder(train, {
+    target: opts.target, exclude: [...train.columns.keys()].filter((c) => !keep.has(c)),
+    dates: (opts.dates ?? []).filter((c) => keep.has(c)), scale: opts.scale ?? 'none',
+  });
+  return { pipeline: new Pipeline(encoder, makeModel(opts), { task: opts.task }), selection };
+}
+
 export function trainTable(trainFrame: Frame, testFrame: Frame | null, opts: TrainOptions): { result: TrainResult; pipeline: Pipeline } {
   const { task, target } = opts;
-  const model = makeModel(opts);
   let train = trainFrame, test = testFrame;
   const keep = labelledRows(train, target, task);
   let dropped = train.length - keep.length;
@@ -93,18 +121,28 @@ export function trainTable(trainFrame: Frame, testFrame: Frame | null, opts: Tra
     train = takeFrameRows(train, s.train);
   }
   if (train.length < 2 || test.length < 1) throw new InvalidInputError(`not enough labelled rows: ${train.length} to train, ${test.length} to test`);
-  const encoder = defaultEncoder(train, { target });
-  const pipeline = new Pipeline(encoder, model, { task });
+  const { pipeline, selection } = makePipeline(train, opts);
+  const encoder = pipeline.encoder;
   const yTrain = targetValues(train, target, task);
   const t0 = performance.now();
   pipeline.fit(dropColumns(train, [target]), yTrain);
   const fit_s = (performance.now() - t0) / 1000;
+  const common = { model: opts.model, fit_s, n_train: train.length, n_test: test.length, n_features: encoder.nFeatures, n_dropped: dropped, features: selection.features, excluded: selection.excluded };
+  const scores = scoreTable(pipeline, test, opts);
+  return { pipeline, result: scores.task === 'regression' ? { ...common, ...scores } : { ...common, ...scores } };
+}
+
+export type RegressionScores = Pick<RegressionResult, 'task' | 'rmse' | 'mae' | 'r2'>;
+export type ClassificationScores = Pick<ClassificationResult, 'task' | 'accuracy' | 'log_loss' | 'auc' | 'classes'>;
+
+/** A fitted pipeline's test metrics on labelled rows (regression: RMSE, MAE, R2; classification: accuracy, log loss, ROC AUC). */
+export function scoreTable(pipeline: Pipeline, test: Frame, opts: Pick<TrainOptions, 'task' | 'target'>): RegressionScores | ClassificationScores {
+  const { task, target } = opts;
   const Xtest = dropColumns(test, [target]);
-  const common = { model: opts.model, fit_s, n_train: train.length, n_test: test.length, n_features: encoder.nFeatures, n_dropped: dropped };
   if (task === 'regression') {
     const y = targetValues(test, target, task) as Float64Array;
     const p = pipeline.predict(Xtest);
-    return { pipeline, result: { task, ...common, rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p) } };
+    return { task, rmse: rmse(y, p), mae: mae(y, p), r2: r2(y, p) };
   }
   const classes = pipeline.classes;
   const index = new Map(classes.map((c, k) => [c, k]));
@@ -115,8 +153,5 @@ export function trainTable(trainFrame: Frame, testFrame: Frame | null, opts: Tra
   const proba = pipeline.predictProba(Xtest);
   const pred = pipeline.predict(Xtest);
   const present = new Set(y).size;
-  return {
-    pipeline,
-    result: { task, ...common, accuracy: accuracy(y, pred), log_loss: logLoss(y, proba), auc: present === classes.length ? rocAuc(y, proba) : NaN, classes },
-  };
+  return { task, accuracy: accuracy(y, pred), log_loss: logLoss(y, proba), auc: present === classes.length ? rocAuc(y, proba) : NaN, classes };
 }

@@ -20,6 +20,12 @@ export interface ColumnTransformerParams {
   numeric: string[];
   categorical: string[];
   exclude: string[];
+  /**
+   * numeric inputs holding dates or timestamps as seconds since 1970-01-01T00:00:00Z (the one
+   * encoding of time here, as the table loader reads DATE/TIMESTAMP columns): a caller may give
+   * them as ISO 8601 strings at prediction (see dateToSeconds)
+   */
+  dates: string[];
   impute: ImputeStrategy;
   fillValue: number;
   scale: 'none' | 'standard' | 'minmax';
@@ -35,8 +41,22 @@ interface State {
 }
 
 const DEFAULTS: ColumnTransformerParams = {
-  numeric: [], categorical: [], exclude: [], impute: 'mean', fillValue: 0, scale: 'none', maxCategories: 0, minFrequency: 1,
+  numeric: [], categorical: [], exclude: [], dates: [], impute: 'mean', fillValue: 0, scale: 'none', maxCategories: 0, minFrequency: 1,
 };
+
+/**
+ * A date or timestamp as the numeric feature it is trained on: seconds since the Unix epoch (UTC).
+ * Takes a number (already seconds) or an ISO 8601 string (a date alone is midnight UTC); NaN
+ * when the string is not a date.
+ */
+export function dateToSeconds(v: number | string): number {
+  if (typeof v === 'number') return v;
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v.trim())) return NaN;
+  const s = v.trim().replace(' ', 'T');
+  // a date-time without a zone is UTC here, as DuckDB's epoch() of a TIMESTAMP reads it
+  const ms = Date.parse(/T.*(Z|[+-]\d{2}:?\d{2})$/.test(s) || !s.includes('T') ? s : `${s}Z`);
+  return Number.isFinite(ms) ? ms / 1000 : NaN;
+}
 
 /** Splits a frame's columns by type: Float64Array columns are numeric, string columns categorical. */
 export function detectColumns(frame: Frame, exclude: Iterable<string> = []): { numeric: string[]; categorical: string[] } {
@@ -100,7 +120,11 @@ export class ColumnTransformer implements Estimator<ColumnTransformerParams> {
     return this;
   }
 
-  get inputs(): { name: string; kind: 'numeric' | 'categorical' }[] { return requireFitted(this.kind, this.state).inputs.map((i) => ({ ...i })); }
+  /** the model's inputs in order; date inputs (numeric, epoch seconds) are marked */
+  get inputs(): { name: string; kind: 'numeric' | 'categorical'; date?: true }[] {
+    const dates = new Set(this.params.dates);
+    return requireFitted(this.kind, this.state).inputs.map((i) => (dates.has(i.name) && i.kind === 'numeric' ? { ...i, date: true as const } : { ...i }));
+  }
 
   /** encoded column names: the numeric column's name, or "column=category" for one-hot positions */
   featureNames(): string[] {

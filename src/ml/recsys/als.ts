@@ -9,6 +9,7 @@ import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { WorkerPool } from './pool.ts';
 import { Interactions, type Csr } from './interactions.ts';
+import { WEIGHTINGS, WEIGHTING_DEFAULTS, checkWeighting, resolveWeighting, weightValues, type Weighting } from './weighting.ts';
 import {
   GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
 } from './als-kernel.ts';
@@ -21,9 +22,16 @@ import {
 export interface AlsParams {
   factors: number;
   regularization: number;
-  /** confidence c = 1 + alpha * w (or 1 + alpha * log1p(w)) */
+  /** confidence c = 1 + alpha * weighting(w) */
   alpha: number;
-  confidence: 'linear' | 'log1p';
+  /**
+   * the weighting of the raw values (weighting.ts): 'auto' (log on counts, linear on 0/1 data),
+   * 'linear', 'log' (log(1 + w / epsilon)), 'bm25', 'tfidf'; 'log1p' is 'log' with epsilon 1
+   */
+  confidence: Weighting | 'auto' | 'log1p';
+  epsilon: number;
+  bm25K1: number;
+  bm25B: number;
   iterations: number;
   cgSteps: number;
   seed: number;
@@ -38,7 +46,7 @@ export interface AlsParams {
 }
 
 export const ALS_DEFAULTS: AlsParams = {
-  factors: 64, regularization: 0.1, alpha: 1, confidence: 'linear', iterations: 15, cgSteps: 3,
+  factors: 64, regularization: 0.1, alpha: 1, confidence: 'auto', ...WEIGHTING_DEFAULTS, iterations: 15, cgSteps: 3,
   seed: 0, dtype: 'float32', threads: 0,
 };
 
@@ -47,7 +55,11 @@ export interface AlsFitOptions {
   onIteration?: (iteration: number, seconds: number) => void;
 }
 
-interface AlsState { userFactors: FactorArray; itemFactors: FactorArray }
+interface AlsState {
+  userFactors: FactorArray; itemFactors: FactorArray;
+  /** the weighting the fit used ('auto' resolved on the data) */
+  confidence: Weighting;
+}
 
 export class ImplicitAls implements Recommender<AlsParams> {
   readonly kind = 'als';
@@ -65,7 +77,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
     if (!(p.regularization >= 0)) throw new InvalidParameterError(`als: parameter "regularization" must be >= 0, got ${p.regularization}`);
     if (!(p.alpha >= 0)) throw new InvalidParameterError(`als: parameter "alpha" must be >= 0, got ${p.alpha}`);
     if (p.dtype !== 'float32' && p.dtype !== 'float64') throw new InvalidParameterError(`als: parameter "dtype" must be "float32" or "float64", got ${JSON.stringify(p.dtype)}`);
-    if (p.confidence !== 'linear' && p.confidence !== 'log1p') throw new InvalidParameterError(`als: parameter "confidence" must be "linear" or "log1p", got ${JSON.stringify(p.confidence)}`);
+    checkWeighting('als', 'confidence', p.confidence, ['auto', 'log1p', ...WEIGHTINGS], p);
     this.params = p;
   }
 
@@ -78,12 +90,15 @@ export class ImplicitAls implements Recommender<AlsParams> {
     const buf = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     // WebAssembly SIMD kernel when the factor count fits its lanes: everything in one shared arena
     const wasmOk = alsModule(f, dtype) !== null;
+    const confidence = this.params.confidence === 'log1p' ? 'log' : resolveWeighting(this.params.confidence, data);
+    const epsilon = this.params.confidence === 'log1p' ? 1 : this.params.epsilon;
+    const weigh = (side: 'user' | 'item') => weightValues(data, side, confidence, { ...this.params, epsilon });
     const slots = shared ? threads : 1;
     const sized = wasmOk ? alsLayout(f, dtype, data.nUsers, data.nItems, data.nnz, slots) : undefined;
     const memory = sized ? alsMemory(sized.bytes) : null;
     const L = memory ? sized!.layout : undefined;
-    const users = this.side(data.byUser, buf, memory && L ? { mem: memory, at: L.users } : undefined);
-    const items = this.side(data.byItem, buf, memory && L ? { mem: memory, at: L.items } : undefined);
+    const users = this.side(data.byUser, weigh('user'), buf, memory && L ? { mem: memory, at: L.users } : undefined);
+    const items = this.side(data.byItem, weigh('item'), buf, memory && L ? { mem: memory, at: L.items } : undefined);
     const factorArray = (n: number, at: number | undefined): FactorArray => (memory && at !== undefined
       ? (dtype === 'float32' ? new Float32Array(memory.buffer, at, n * f) : new Float64Array(memory.buffer, at, n * f))
       : dtype === 'float32' ? new Float32Array(buf(n * f * 4)) : new Float64Array(buf(n * f * 8)));
@@ -145,14 +160,14 @@ export class ImplicitAls implements Recommender<AlsParams> {
       if (pool) { await pool.broadcast(() => ({ init: null })).catch(() => {}); pool.release(); }
     }
     // plain (non-shared) copies: the model outlives the workers and is serialised
-    this.state = { userFactors: F.from(X), itemFactors: F.from(Y) };
+    this.state = { userFactors: F.from(X), itemFactors: F.from(Y), confidence };
     this.data = data;
     return this;
   }
 
   /** The solver's view of one CSR side: in the wasm arena at `arena.at`, else in buffers from `buf`. */
-  private side(m: Csr, buf: (bytes: number) => ArrayBufferLike, arena?: { mem: WebAssembly.Memory; at: SideOffsets }): SideMatrix {
-    const { alpha, confidence } = this.params;
+  private side(m: Csr, weighted: Float32Array, buf: (bytes: number) => ArrayBufferLike, arena?: { mem: WebAssembly.Memory; at: SideOffsets }): SideMatrix {
+    const { alpha } = this.params;
     const b = arena?.mem.buffer;
     const indptr = b ? new Int32Array(b, arena!.at.indptr, m.indptr.length) : new Int32Array(buf(m.indptr.byteLength));
     indptr.set(m.indptr);
@@ -162,7 +177,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
     for (let k = 0; k < m.data.length; k++) {
       const w = m.data[k]!;
       if (w < 0) throw new InvalidInputError(`als: field "weight" must be >= 0 for implicit feedback, got ${w}`);
-      cm1[k] = alpha * (confidence === 'log1p' ? Math.log1p(w) : w);
+      cm1[k] = alpha * weighted[k]!;
     }
     return { indptr, indices, cm1 };
   }
@@ -196,7 +211,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
     const s = requireFitted('als', this.state);
     return {
       kind: this.kind, format: 1, params: { ...this.params }, data: serializeInteractions(this.data!),
-      state: { userFactors: encodeArray(s.userFactors), itemFactors: encodeArray(s.itemFactors) },
+      state: { userFactors: encodeArray(s.userFactors), itemFactors: encodeArray(s.itemFactors), confidence: s.confidence },
     };
   }
 
@@ -210,7 +225,10 @@ export class ImplicitAls implements Recommender<AlsParams> {
     if (X.length !== m.data.nUsers * m.params.factors || Y.length !== m.data.nItems * m.params.factors) {
       throw new InvalidInputError('als.fromJSON: factor shapes do not match the ids and "factors"');
     }
-    m.state = { userFactors: X, itemFactors: Y };
+    // models saved before the weightings were named used linear or log1p
+    const confidence: Weighting = typeof st.confidence === 'string' && (WEIGHTINGS as readonly string[]).includes(st.confidence)
+      ? st.confidence as Weighting : m.params.confidence === 'log1p' ? 'log' : 'linear';
+    m.state = { userFactors: X, itemFactors: Y, confidence };
     return m;
   }
 }

@@ -100,35 +100,59 @@ export function holdoutSplit(data: Interactions, opts: { fraction?: number; seed
   return { train, truth: { userIds, userIndex: Int32Array.from(userIndex), truth } };
 }
 
-/** Small grids around the usual good regions; searched on the validation holdout. */
+/**
+ * Small grids around the usual good regions; searched on the validation holdout. ALS explores
+ * the confidence scaling (weighting.ts) with alpha and regularisation first: on play counts a
+ * linear confidence lets a few heavy pairs decide every factor, and no alpha repairs that.
+ */
 export const TUNING_GRIDS: Record<RecommenderKind, Array<Record<string, unknown>>> = {
   als: [
-    { alpha: 1, regularization: 0.1 }, { alpha: 1, regularization: 1 }, { alpha: 1, regularization: 10 },
-    { alpha: 4, regularization: 1 }, { alpha: 4, regularization: 10 }, { alpha: 10, regularization: 1 },
-    { alpha: 10, regularization: 10 }, { alpha: 40, regularization: 10 },
+    { confidence: 'linear', alpha: 1, regularization: 0.1 }, { confidence: 'linear', alpha: 10, regularization: 1 },
+    { confidence: 'linear', alpha: 40, regularization: 10 },
+    { confidence: 'log', alpha: 1, regularization: 0.1 }, { confidence: 'log', alpha: 4, regularization: 1 },
+    { confidence: 'log', alpha: 10, regularization: 1 }, { confidence: 'log', alpha: 10, regularization: 10 },
+    { confidence: 'log', alpha: 40, regularization: 10 }, { confidence: 'log', alpha: 4, regularization: 1, epsilon: 10 },
+    { confidence: 'bm25', alpha: 1, regularization: 1 }, { confidence: 'bm25', alpha: 4, regularization: 10 },
+    { confidence: 'tfidf', alpha: 4, regularization: 1 },
   ],
   ease: [{ lambda: 50 }, { lambda: 100 }, { lambda: 200 }, { lambda: 500 }, { lambda: 1000 }],
-  'item-knn': [{ k: 25 }, { k: 50 }, { k: 100 }, { k: 200 }, { k: 400 }],
+  'item-knn': [
+    { k: 25 }, { k: 50 }, { k: 100 }, { k: 200 }, { k: 400 },
+    { k: 100, binary: false, weighting: 'bm25' }, { k: 200, binary: false, weighting: 'bm25' },
+    { k: 100, binary: false, weighting: 'tfidf' }, { k: 100, weighting: 'bm25' },
+  ],
   popularity: [{}],
+};
+
+/** Second stage: varied around the first stage's best point (ALS: the factor count). */
+export const TUNING_REFINE: Partial<Record<RecommenderKind, Array<Record<string, unknown>>>> = {
+  als: [{ factors: 32 }, { factors: 128 }],
 };
 
 export interface Trial { params: Record<string, unknown>; ndcg10: number; recall20: number; fit_s: number }
 
-/** Picks the grid point with the best validation NDCG@10 (ties: the earlier point). */
-export async function tune(kind: RecommenderKind, data: Interactions, opts: { base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>> } = {}): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
+/**
+ * Picks the grid point with the best validation NDCG@10 (ties: the earlier point), then tries
+ * the refinements of that point. Only the training data is used: validation is a per-user
+ * holdout carved from it.
+ */
+export async function tune(kind: RecommenderKind, data: Interactions, opts: { base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>; refine?: Array<Record<string, unknown>> } = {}): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
   const grid = opts.grid ?? TUNING_GRIDS[kind];
+  const refine = opts.refine ?? (opts.grid ? [] : TUNING_REFINE[kind] ?? []);
   const { train, truth } = holdoutSplit(data, { fraction: opts.fraction, seed: opts.seed });
   const trials: Trial[] = [];
   let best = { ...opts.base, ...grid[0] }, bestScore = -1;
-  for (const point of grid) {
-    const params = { ...opts.base, ...point };
+  const trial = async (params: Record<string, unknown>) => {
     const t = performance.now();
     const m = await createRecommender(kind, params).fit(train);
     const fit_s = (performance.now() - t) / 1000;
     const r = evaluateRanking(m, train, truth);
     trials.push({ params, ndcg10: r.ndcg10, recall20: r.recall20, fit_s });
     if (r.ndcg10 > bestScore) { bestScore = r.ndcg10; best = params; }
-  }
+  };
+  for (const point of grid) await trial({ ...opts.base, ...point });
+  const first = best;
+  for (const point of refine) await trial({ ...first, ...point });
   return { best, trials };
 }
 

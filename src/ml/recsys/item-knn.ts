@@ -4,6 +4,7 @@
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { resolveParams, requireFitted } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
+import { WEIGHTINGS, WEIGHTING_DEFAULTS, checkWeighting, weightValues, type Weighting } from './weighting.ts';
 import {
   checkSerialized, decodeF32, decodeI32, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
   topN, type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
@@ -14,10 +15,16 @@ export interface ItemKnnParams {
   k: number;
   /** sim = dot / (|i| |j| + shrink) */
   shrink: number;
+  /** values taken as 1 before weighting */
   binary: boolean;
+  /** weighting of the (binary or raw) values before similarities and scores (weighting.ts) */
+  weighting: Weighting;
+  epsilon: number;
+  bm25K1: number;
+  bm25B: number;
 }
 
-export const ITEM_KNN_DEFAULTS: ItemKnnParams = { k: 100, shrink: 0, binary: true };
+export const ITEM_KNN_DEFAULTS: ItemKnnParams = { k: 100, shrink: 0, binary: true, weighting: 'linear', ...WEIGHTING_DEFAULTS };
 
 interface KnnState { indptr: Int32Array; indices: Int32Array; sims: Float32Array }
 
@@ -26,24 +33,32 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
   readonly params: ItemKnnParams;
   data: Interactions | undefined;
   state: KnnState | undefined;
+  /** the training users' weighted values (what a history contributes to a score) */
+  private userVals: Float32Array | undefined;
 
   constructor(params: Partial<ItemKnnParams> = {}) {
     this.params = resolveParams('item-knn', ITEM_KNN_DEFAULTS, params);
     if (!Number.isInteger(this.params.k) || this.params.k < 1) throw new InvalidParameterError(`item-knn: parameter "k" must be a positive integer, got ${this.params.k}`);
     if (!(this.params.shrink >= 0)) throw new InvalidParameterError(`item-knn: parameter "shrink" must be >= 0, got ${this.params.shrink}`);
+    checkWeighting('item-knn', 'weighting', this.params.weighting, WEIGHTINGS, this.params);
+  }
+
+  /** The values similarities and scores use, aligned with data.byUser / data.byItem. */
+  private values(data: Interactions, side: 'user' | 'item'): Float32Array {
+    return weightValues(data, side, this.params.weighting, this.params, this.params.binary);
   }
 
   async fit(data: Interactions): Promise<this> {
     const n = data.nItems;
     if (n === 0) throw new InvalidInputError('item-knn: no items to fit');
-    const { binary, shrink } = this.params;
+    const { shrink } = this.params;
     const k = Math.min(this.params.k, Math.max(1, n - 1));
     const byItem = data.byItem, byUser = data.byUser;
-    const val = (x: number) => (binary ? 1 : x);
+    const itemVals = this.values(data, 'item'), userVals = this.values(data, 'user');
     const norm = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let a = byItem.indptr[i]!; a < byItem.indptr[i + 1]!; a++) s += val(byItem.data[a]!) ** 2;
+      for (let a = byItem.indptr[i]!; a < byItem.indptr[i + 1]!; a++) s += itemVals[a]! ** 2;
       norm[i] = Math.sqrt(s);
     }
     const acc = new Float64Array(n);
@@ -57,12 +72,12 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
       // co-occurrence of i with every item, through i's users
       let nt = 0;
       for (let a = byItem.indptr[i]!; a < byItem.indptr[i + 1]!; a++) {
-        const u = byItem.indices[a]!, wi = val(byItem.data[a]!);
+        const u = byItem.indices[a]!, wi = itemVals[a]!;
         for (let b = byUser.indptr[u]!; b < byUser.indptr[u + 1]!; b++) {
           const j = byUser.indices[b]!;
           if (j === i) continue;
           if (!mark[j]) { mark[j] = 1; touched[nt++] = j; }
-          acc[j]! += wi * val(byUser.data[b]!);
+          acc[j]! += wi * userVals[b]!;
         }
       }
       const list = touched.subarray(0, nt);
@@ -77,12 +92,15 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
     }
     this.state = { indptr: outPtr, indices: Int32Array.from(outIdx), sims: Float32Array.from(outSim) };
     this.data = data;
+    this.userVals = userVals;
     return this;
   }
 
   scoreUsers(users: Int32Array): Float32Array {
     const s = requireFitted('item-knn', this.state);
-    const { indptr, indices, data: w } = this.data!.byUser;
+    const { indptr, indices } = this.data!.byUser;
+    this.userVals ??= this.values(this.data!, 'user');
+    const w = this.userVals;
     const n = this.data!.nItems;
     const out = new Float32Array(users.length * n);
     const acc = new Float64Array(n);
@@ -90,7 +108,7 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
       const u = users[b]!;
       acc.fill(0);
       for (let a = indptr[u]!; a < indptr[u + 1]!; a++) {
-        const i = indices[a]!, x = this.params.binary ? 1 : w[a]!;
+        const i = indices[a]!, x = w[a]!;
         for (let c = s.indptr[i]!; c < s.indptr[i + 1]!; c++) acc[s.indices[c]!]! += x * s.sims[c]!;
       }
       out.set(acc, b * n);

@@ -59,6 +59,39 @@ export class KFold {
 }
 
 /**
+ * K folds keeping each class's share: every class's rows (shuffled with the seed when asked) are
+ * dealt round-robin over the folds, as scikit-learn's StratifiedKFold keeps per-class counts
+ * within one of each other. Test rows come back ascending.
+ */
+export class StratifiedKFold {
+  constructor(readonly nSplits = 5, readonly opts: { shuffle?: boolean; seed?: number } = {}) {
+    if (!Number.isInteger(nSplits) || nSplits < 2) throw new InvalidParameterError(`StratifiedKFold: nSplits must be an integer >= 2, got ${nSplits}`);
+  }
+
+  split(labels: ArrayLike<string | number>): Split[] {
+    const n = labels.length;
+    if (n < this.nSplits) throw new InvalidParameterError(`StratifiedKFold: cannot make ${this.nSplits} folds of ${n} rows`);
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) { const k = String(labels[i]); (groups.get(k) ?? groups.set(k, []).get(k)!).push(i); }
+    const rng = new Rng(this.opts.seed ?? 0);
+    const fold = new Int32Array(n);
+    let offset = 0;
+    for (const k of [...groups.keys()].sort()) {
+      const g = Int32Array.from(groups.get(k)!);
+      if (this.opts.shuffle) rng.shuffle(g);
+      // continue the deal where the previous class stopped, so fold sizes stay within one
+      g.forEach((row, j) => { fold[row] = (offset + j) % this.nSplits; });
+      offset = (offset + g.length) % this.nSplits;
+    }
+    return Array.from({ length: this.nSplits }, (_, f) => {
+      const test: number[] = [], train: number[] = [];
+      for (let i = 0; i < n; i++) (fold[i] === f ? test : train).push(i);
+      return { train: Int32Array.from(train), test: Int32Array.from(test) };
+    });
+  }
+}
+
+/**
  * Expanding-window splits for time-ordered rows: test blocks of testSize rows at the end, each
  * trained on everything before it (minus a gap), as sklearn's TimeSeriesSplit.
  */
