@@ -4,7 +4,9 @@
 // built at run time rather than shipped as a .wasm file; docs/decisions.md says why.
 import { ModuleBuilder } from './wasm/builder.ts';
 
-export { ModuleBuilder, FunctionBuilder, WasmBuildError, uleb, sleb, type Local, type Label, type FuncRef, type Params, type MemorySpec } from './wasm/builder.ts';
+export {
+  ModuleBuilder, FunctionBuilder, WasmBuildError, uleb, sleb, type Local, type Label, type FuncRef, type Params, type MemorySpec,
+} from './wasm/builder.ts';
 export { toWat } from './wasm/wat.ts';
 export type { ValType, OpName } from './wasm/opcodes.ts';
 

@@ -13,12 +13,16 @@ import { dotScorer, dotTwin } from '../../src/serving/kernels/dot-f32.ts';
 import { TOPK_BLOCK, approxTwin, blockMaxTwin, topkKernel } from '../../src/serving/kernels/topk-i8.ts';
 import { HEADER_BYTES, dot44Twin, spdKernel, spdMemory } from '../../src/ml/recsys/spd-wasm.ts';
 
+interface TopK { approx(q: number, p: number, a: number, out: number, n: number): void; blockmax(v: number, bm: number, nb: number): void }
 const sharedMemory = (pages: number) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 /** a plain copy of a memory's bytes, for the twin */
 const copyOf = (m: WebAssembly.Memory) => { const b = new ArrayBuffer(m.buffer.byteLength); new Uint8Array(b).set(new Uint8Array(m.buffer)); return b; };
 const sameBytes = (m: WebAssembly.Memory, b: ArrayBuffer, what: string) =>
   assert.ok(Buffer.from(new Uint8Array(m.buffer)).equals(Buffer.from(new Uint8Array(b))), `${what}: the kernel and its twin leave different memory`);
-const randomBytes = (m: WebAssembly.Memory | ArrayBuffer, rng: Rng) => { const u = new Uint8Array('buffer' in m ? m.buffer : m); for (let i = 0; i < u.length; i++) u[i] = rng.int(256); };
+const randomBytes = (m: WebAssembly.Memory, rng: Rng) => {
+  const u = new Uint8Array(m.buffer);
+  for (let i = 0; i < u.length; i++) u[i] = rng.int(256);
+};
 
 test('boosting shard partition (pnum, pbun) equals its twin: rows, scratch and boundary', () => {
   const rng = new Rng(1), mem = sharedMemory(1), kern = partitionKernels(mem);
@@ -142,7 +146,7 @@ test('int8 top-k kernels (approx, blockmax) equal their twins', () => {
     const w = steps * 8;
     for (const n of [0, 4, 8, 36]) {
       const mem = new WebAssembly.Memory({ initial: 4 });
-      const ex = instantiate<{ approx(q: number, p: number, a: number, out: number, n: number): void; blockmax(v: number, bm: number, nb: number): void }>(topkKernel(steps).compile(), mem);
+      const ex = instantiate<TopK>(topkKernel(steps).compile(), mem);
       const qAt = 0, pAt = 65536, aAt = pAt + 2 * w + 16, outAt = Math.ceil((aAt + 4 * n) / 16) * 16, bmAt = outAt + 4 * TOPK_BLOCK * 4;
       const q = new Int8Array(mem.buffer, qAt, n * w), p = new Int16Array(mem.buffer, pAt, w), a = new Float32Array(mem.buffer, aAt, n);
       for (let i = 0; i < q.length; i++) q[i] = rng.int(255) - 127;

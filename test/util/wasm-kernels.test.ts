@@ -62,7 +62,12 @@ test('the validator names the kernel, the function and the instruction of a type
 test('no raw opcode numbers outside the opcode table: kernels name instructions, and only the builder makes modules', () => {
   const root = join(import.meta.dirname, '..', '..', 'src');
   const files: string[] = [];
-  const walk = (d: string) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else if (p.endsWith('.ts')) files.push(p); } };
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p); else if (p.endsWith('.ts')) files.push(p);
+    }
+  };
   walk(root);
   const kernelFiles = files.filter((f) => /from '[./]*(util\/)?wasm\.ts'/.test(readFileSync(f, 'utf8')) || f.includes('/util/wasm'));
   assert.ok(kernelFiles.length >= 12, `found only ${kernelFiles.length} kernel files`);

@@ -3,7 +3,7 @@
 // four centres are scored per pass over a row so each x value is loaded once per four centres.
 import { Rng } from '../core/rng.ts';
 import { wasmSeedBlock, type WasmJob } from './wasm-assign.ts';
-import { sqDist, type CentreMoves } from './geometry.ts';
+import type { CentreMoves } from './geometry.ts';
 
 export { centreGeometry, sqDist, type CentreMoves } from './geometry.ts';
 
@@ -176,7 +176,8 @@ function candidateKernel(d: number): CandidateKernel {
 /** whether a candidate pass scores all candidates per row read (their coordinates fit in locals) */
 function onePass(d: number, nCands: number): boolean { return d * nCands <= 96; }
 
-type MultiCandidateKernel = (X: Float64Array, start: number, end: number, closest: Float64Array, cands: Float64Array, out: Float64Array, outs: Float64Array[] | null) => void;
+type MultiCandidateKernel = (X: Float64Array, start: number, end: number, closest: Float64Array, cands: Float64Array, out: Float64Array,
+  outs: Float64Array[] | null) => void;
 const multiKernels = new Map<string, MultiCandidateKernel>();
 
 /** out[1 + t] = sum over rows of min(closest, ||x - cand_t||^2) for every t, in one pass; each

@@ -424,7 +424,9 @@ export class DistanceMatrix {
   static of(X: Matrix, opts: DistanceMatrixOptions = {}): DistanceMatrix {
     if (!Number.isInteger(X.rows) || X.rows < 1) throw new Error(`DistanceMatrix: ${X.rows} rows`);
     // the kernels address the matrix with 32-bit offsets
-    if (X.rows * X.rows * 4 > MAX_BYTES) throw new Error(`DistanceMatrix: ${X.rows} rows need ${(X.rows * X.rows * 4 / 2 ** 30).toFixed(1)} GB, more than ${MAX_BYTES / 2 ** 30} GB`);
+    if (X.rows * X.rows * 4 > MAX_BYTES) {
+      throw new Error(`DistanceMatrix: ${X.rows} rows need ${(X.rows * X.rows * 4 / 2 ** 30).toFixed(1)} GB, more than ${MAX_BYTES / 2 ** 30} GB`);
+    }
     return new DistanceMatrix(X, opts.wasm ?? true);
   }
 

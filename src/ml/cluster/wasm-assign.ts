@@ -463,7 +463,9 @@ export class WasmArena {
     const pages = Math.max(1, Math.ceil(total / 65536));
     let memory: WebAssembly.Memory;
     try { memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
-    const a = new WasmArena(memory, { id: nextId++, n, d, k, X, labels: labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, bounds, scratch, scratchStride, slots });
+    const a = new WasmArena(memory, {
+      id: nextId++, n, d, k, X, labels, C2, CN, seed, seedCands: seed >= 0 ? seedCands : 0, bounds, scratch, scratchStride, slots,
+    });
     a.X.set(data.subarray(0, n * d));
     lastArena = total <= REUSE_MAX_BYTES ? a : null;
     return a;
@@ -545,7 +547,8 @@ let seedCached: { key: string; seed: WasmSeed; f64: Float64Array } | null = null
  * must be the arena's seedBuffers(). res[1 + t] receives candidate t's potential over the block;
  * res[0] (the sum of closest, used only by commit passes) is not computed here and is NaN.
  */
-export function wasmSeedBlock(w: WasmJob, slot: number, start: number, end: number, closest: Float64Array, cands: Float64Array, m: number, outs: Float64Array[], res: Float64Array): void {
+export function wasmSeedBlock(w: WasmJob, slot: number, start: number, end: number, closest: Float64Array, cands: Float64Array, m: number,
+  outs: Float64Array[], res: Float64Array): void {
   const L = w.layout, d = L.d, mPairs = Math.ceil(m / 2);
   const key = `${L.id},${m}`;
   if (!seedCached || seedCached.key !== key) {

@@ -134,7 +134,8 @@ export function histKernel(pages: number, L: HistLayout, colOffset: Int32Array, 
 }
 
 /** The histogram kernels of columns [c0, c1) over `memory`; counts false leaves count slots alone. */
-export function histKernels(memory: WebAssembly.Memory, L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3, counts: boolean): HistKernels {
+export function histKernels(memory: WebAssembly.Memory, L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3,
+  counts: boolean): HistKernels {
   return instantiate<HistKernels>(histKernel(sharedMemory(memory).min, L, colOffset, c0, c1, stride, counts).compile(), memory);
 }
 

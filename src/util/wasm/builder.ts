@@ -31,7 +31,10 @@ export interface FuncRef { readonly index: number; readonly name: string; readon
 /** One instruction: its name and immediate; 'comment' is text for the dump only. */
 export type Instr =
   | { op: 'comment'; text: string }
-  | { op: OpName; local?: Local; label?: Label; depth?: number; func?: FuncRef; n?: number; offset?: number; align?: number; lane?: number; bytes?: readonly number[]; shape?: 'i64x2' | 'i8x16' };
+  | {
+    op: OpName; local?: Local; label?: Label; depth?: number; func?: FuncRef; n?: number; offset?: number; align?: number; lane?: number;
+    bytes?: readonly number[]; shape?: 'i64x2' | 'i8x16';
+  };
 
 export class WasmBuildError extends Error {}
 
@@ -89,7 +92,9 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
       if (name === 'select') this.typeSelect();
       else if (name === 'drop') this.pop(name, 'any');
       else if (name === 'return') { this.popAll(name, this.results); this.markUnreachable(); }
-      else if (name === 'else' || name === 'end' || name === 'block' || name === 'loop' || name === 'if') this.fail(name, 'write blocks with block(), loop() and if_()');
+      else if (name === 'else' || name === 'end' || name === 'block' || name === 'loop' || name === 'if') {
+        this.fail(name, 'write blocks with block(), loop() and if_()');
+      }
       else this.apply(name, info);
       this.code.push({ op: name });
     }
@@ -101,7 +106,11 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
 
   get(l: Local): this { this.own(l, 'local.get'); this.push(l.type); this.code.push({ op: 'local.get', local: l }); return this; }
   set(l: Local): this { this.own(l, 'local.set'); this.pop('local.set', l.type); this.code.push({ op: 'local.set', local: l }); return this; }
-  tee(l: Local): this { this.own(l, 'local.tee'); this.pop('local.tee', l.type); this.push(l.type); this.code.push({ op: 'local.tee', local: l }); return this; }
+  tee(l: Local): this {
+    this.own(l, 'local.tee'); this.pop('local.tee', l.type); this.push(l.type);
+    this.code.push({ op: 'local.tee', local: l });
+    return this;
+  }
 
   i32(v: number): this {
     if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 32) this.fail('i32.const', `${v} is not a 32-bit integer`);
@@ -230,7 +239,8 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
     const frame = this.frames.at(-1)!, want = frame.label.result;
     if (want) this.pop(what, want);
     if (!frame.unreachable && this.stack.length !== frame.height) {
-      this.fail(what, `the ${frame.label.kind} $${frame.label.name} leaves ${this.stack.length - frame.height} value(s) more than its result (${this.stack.slice(frame.height).join(' ')})`);
+      const extra = this.stack.slice(frame.height);
+      this.fail(what, `the ${frame.label.kind} $${frame.label.name} leaves ${extra.length} value(s) more than its result (${extra.join(' ')})`);
     }
     this.stack.length = frame.height;
   }
@@ -258,13 +268,15 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
   private push(t: ValType): void { this.stack.push(t); }
 
   private pop(what: string, want: ValType | 'any'): ValType | 'any' {
-    const frame = this.frames.at(-1)!;
+    const frame = this.frames[this.frames.length - 1]!;
     if (this.stack.length === frame.height) {
       if (frame.unreachable) return want;
       this.fail(what, `expects ${want} on the stack, which is empty here`);
     }
     const got = this.stack.pop()!;
-    if (want !== 'any' && got !== 'any' && got !== want) this.fail(what, `expects ${want}, found ${got} (stack below: ${this.stack.slice(frame.height).join(' ') || 'empty'})`);
+    if (want !== 'any' && got !== 'any' && got !== want) {
+      this.fail(what, `expects ${want}, found ${got} (stack below: ${this.stack.slice(frame.height).join(' ') || 'empty'})`);
+    }
     return got;
   }
 
@@ -273,9 +285,10 @@ export class FunctionBuilder<P extends ParamSpec = ParamSpec> {
   }
 
   private apply(name: string, info: OpInfo): void {
-    const [pops, pushes] = info.sig!;
-    this.popAll(name, pops);
-    for (const t of pushes) this.push(t);
+    // index loops, no destructuring: kernels are built once per shape, mostly in V8's interpreter
+    const sig = info.sig!, pops = sig[0], pushes = sig[1];
+    for (let i = pops.length - 1; i >= 0; i--) this.pop(name, pops[i]!);
+    for (let i = 0; i < pushes.length; i++) this.stack.push(pushes[i]!);
   }
 
   private typeSelect(): void {
