@@ -104,7 +104,7 @@ export class JetStreamBus implements Bus {
       } catch (e) {
         const msg = (e as Error).message ?? String(e);
         if (/no stream matches subject/i.test(msg)) throw new NoStreamError(`${what}: ${msg}`);
-        if (!idempotent || Date.now() + wait > until || this.nc.isClosed()) throw new Error(`${what}: ${msg}`);
+        if (!idempotent || Date.now() + wait > until || this.nc.isClosed()) throw new Error(`${what}: ${msg}`, { cause: e });
         await sleep(wait);
         wait = Math.min(wait * 2, 1000);
       }

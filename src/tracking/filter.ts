@@ -22,7 +22,7 @@ const SUBJECTS: Record<string, FilterSubject> = {
   attribute: 'attribute', attributes: 'attribute',
 };
 
-const TOKEN = /\s*(?:(and)\b|([A-Za-z_][\w.\-]*|`[^`]+`)|(<=|>=|!=|=|<|>)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/iy;
+const TOKEN = /\s*(?:(and)\b|([A-Za-z_][\w.-]*|`[^`]+`)|(<=|>=|!=|=|<|>)|('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|(-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))/iy;
 
 export function parseFilter(text: string): FilterClause[] {
   const tokens: { kind: 'and' | 'ident' | 'op' | 'string' | 'number'; text: string }[] = [];

@@ -88,7 +88,7 @@ export async function buildModels(wh: Warehouse, opts: { only?: string[]; publis
         run = { table: model.table, rows: r.rows, snapshot: r.snapshot, seconds: 0 };
       }
     } catch (e) {
-      throw new Error(`SQL model ${model.file} (${model.table}) failed: ${(e as Error).message}`);
+      throw new Error(`SQL model ${model.file} (${model.table}) failed: ${(e as Error).message}`, { cause: e });
     }
     run.seconds = (performance.now() - t) / 1000;
     opts.onModel?.(run);

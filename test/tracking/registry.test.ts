@@ -145,7 +145,7 @@ describe('model registry', () => {
     assert.deepEqual((await reg.loadModel('spend', 1)).artifact, estimator(1));
   });
 
-  backendTest('lineage: lake snapshots checked against the catalog, code version, config hash, seed, run', async (b, reg) => {
+  backendTest('lineage: lake snapshots checked against the catalog, code version, config hash, seed, run', async (b, _reg) => {
     const { db } = b.store;
     const at = nowIso();
     const table = await db.insertInto('lake_tables').values({ zone: 'curated', name: 'orders', created_at: at, current_snapshot: 3 }).returning('id').executeTakeFirstOrThrow();

@@ -97,7 +97,7 @@ export function heapReplaceTop(h: Float64Array, v: number, n = h.length): void {
     const l = 2 * i + 1, r = l + 1;
     let m = i, mv = v;
     if (l < n && h[l]! > mv) { m = l; mv = h[l]!; }
-    if (r < n && h[r]! > mv) { m = r; mv = h[r]!; }
+    if (r < n && h[r]! > mv) m = r;
     if (m === i) break;
     h[i] = h[m]!; i = m;
   }

@@ -577,7 +577,7 @@ export class TreeGrower {
   private splitDirect(n: Node, rows: Int32Array, t: Targets, p: GrowParams): void {
     if (!n.sorted) { this.sortSegment(rows, n.start, n.end); n.sorted = true; }
     const { bins, nCols, colMemberStart, members } = this.data;
-    const { S, K, mask, cum, colSorted: cs, cap, numCols } = this;
+    const { S, mask, cum, colSorted: cs, cap, numCols } = this;
     const cnt = n.end - n.start;
     const lam = p.lambda;
     const parentScore = this.score(n.tot, 0, lam);
