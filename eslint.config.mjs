@@ -15,8 +15,9 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { ...globals.node } },
     rules: {
-      // one screen wide: 160 columns, URLs and regular expressions exempt
-      'max-len': ['error', { code: 160, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // one screen wide: 160 columns, URLs and regular expressions exempt. A warning for now, not an
+      // error: seven others were landing work in parallel when it came in (docs/decisions.md)
+      'max-len': ['warn', { code: 160, ignoreUrls: true, ignoreRegExpLiterals: true }],
       // unused names are mistakes, except the conventional _ for a deliberately ignored one
       '@typescript-eslint/no-unused-vars': ['error', {
         argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true,
