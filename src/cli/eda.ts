@@ -6,7 +6,7 @@ import { renderHtml } from '../analytics/eda/html.ts';
 import { profileTable } from '../analytics/eda/profile.ts';
 import { detectFormat, readerSql } from '../warehouse/ingest.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
-import { fail, printJson } from './output.ts';
+import { fail, noSuch, printJson } from './output.ts';
 
 export function register(program: Command): void {
   program.command('eda').argument('<table>', 'a lake table (curated.commerce_lines, raw.order_line...) or a data file')
@@ -17,14 +17,7 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         let source: string;
-        if (/^[a-z_]+\.[a-z0-9_]+$/i.test(table) && !existsSync(table)) {
-          if (!ws.wh.snapshots.has(table)) fail(`no lake table ${table} (known: ${[...ws.wh.snapshots.keys()].sort().join(', ') || 'none'})`);
-          source = table;
-        } else if (existsSync(table)) {
-          source = readerSql(table, detectFormat(table));
-        } else {
-          fail(`${table} is neither a lake table (zone.name) nor a file`);
-        }
+        source = resolveSource(ws, table);
         const p = await profileTable(ws.wh, source).catch((e: Error) => fail(e.message));
         writeFileSync(o.out, renderHtml({ ...p, table }, { generatedAt: new Date() }));
         if (o.json) printJson(p);
@@ -34,4 +27,16 @@ export function register(program: Command): void {
         }
       } finally { await ws.close(); }
     });
+}
+
+const FILE_EXT = /\.(csv|tsv|txt|ndjson|jsonl|json|parquet)(\.gz)?$/i;
+
+/** A lake table (zone.name) or a data file, as DuckDB relation text; one wording when neither. */
+export function resolveSource(ws: { wh: { snapshots: Map<string, number> } }, name: string): string {
+  if (existsSync(name)) return readerSql(name, detectFormat(name));
+  if (/^[a-z_]+\.[a-z0-9_]+$/i.test(name) && !FILE_EXT.test(name)) {
+    if (!ws.wh.snapshots.has(name)) noSuch('table', name, `known: ${[...ws.wh.snapshots.keys()].sort().join(', ') || 'none'}`);
+    return name;
+  }
+  return noSuch('file', name);
 }

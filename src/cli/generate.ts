@@ -9,7 +9,7 @@ import { peopleStream } from '../events/generators/people.ts';
 import { writeDimensions, writeNdjsonFile, writeNdjsonTo, type HasDimensions } from '../events/generators/ndjson.ts';
 import { postEvents, type PostProgress } from '../events/generators/post.ts';
 import { intOption, numberOption } from '../events/generators/common.ts';
-import { fail } from './output.ts';
+import { fail, usage } from './output.ts';
 
 interface SinkOptions {
   seed?: string;
@@ -82,7 +82,7 @@ async function run(source: Source, o: SinkOptions): Promise<void> {
     }
     return;
   }
-  if (o.rate !== undefined) fail('--rate applies only with --post');
+  if (o.rate !== undefined) usage('--rate applies only with --post');
   const t0 = performance.now();
   if (!o.out) {
     const n = await writeNdjsonTo(process.stdout, source.events, source.limit);

@@ -13,7 +13,7 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         const tables = await ws.lake.catalog.tables();
-        o.json ? printJson(tables) : printTable(tables.map((t) => ({ table: t.table, snapshot: t.snapshot, files: t.files, rows: t.rows, mb: +(t.bytes / 1e6).toFixed(2) })));
+        o.json ? printJson(tables, 'tables') : printTable(tables.map((t) => ({ table: t.table, snapshot: t.snapshot, files: t.files, rows: t.rows, mb: +(t.bytes / 1e6).toFixed(2) })));
       } finally { await ws.close(); }
     });
   lake.command('snapshots').argument('<table>', 'zone.name, e.g. raw.play').description("list a table's numbered snapshots")
@@ -22,7 +22,7 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         const snaps = await ws.lake.catalog.snapshots(table);
-        o.json ? printJson(snaps) : printTable(snaps.map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_files: s.addedFiles, removed_files: s.removedFiles, added_rows: s.addedRows, total_rows: s.totalRows })));
+        o.json ? printJson(snaps, 'snapshots') : printTable(snaps.map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_files: s.addedFiles, removed_files: s.removedFiles, added_rows: s.addedRows, total_rows: s.totalRows })));
       } finally { await ws.close(); }
     });
   lake.command('writer').description('scale-out (NATS_URL): take accepted batches from JetStream and commit them to the lake, exactly once; run any number')
@@ -39,14 +39,16 @@ export function register(program: Command): void {
     });
   lake.command('compact').argument('[tables...]', 'tables to compact (default: all)').description('merge small files of each partition')
     .option('--min-files <n>', 'merge a partition holding at least this many small files', '4')
-    .action(async (tables: string[], o: { minFiles: string }) => {
+    .option('--json', 'print {"tables": [...]}: per table the files merged')
+    .action(async (tables: string[], o: { minFiles: string; json?: boolean }) => {
       const ws = await openWorkspace();
       try {
         const names = tables.length ? tables : (await ws.lake.catalog.tables()).map((t) => t.table);
         const results = [];
         for (const t of names) results.push(await compactTable(ws.lake, t, { minFiles: Number(o.minFiles) }));
-        printTable(results.map((r) => ({ ...r })));
-        await vacuumLake(ws.lake, { log: (m) => console.log(m) }); // what killed runs left behind
+        if (o.json) printJson(results, 'tables');
+        else printTable(results.map((r) => ({ ...r })));
+        await vacuumLake(ws.lake, { log: o.json ? undefined : (m) => console.error(m) }); // what killed runs left behind
       } finally { await ws.close(); }
     });
   lake.command('vacuum').description('remove lake files no snapshot references and staging left by killed runs (never a live file)')

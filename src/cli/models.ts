@@ -6,7 +6,7 @@ import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseModelRef, sha256HexOf } from '../tracking/index.ts';
 import type { OnnxModelSpec } from '../ml/core/onnx-spec.ts';
-import { fail, printJson, printTable } from './output.ts';
+import { fail, printJson, printTable, usage } from './output.ts';
 import { withTracking } from './with-tracking.ts';
 
 const num = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)))) : String(v));
@@ -20,11 +20,12 @@ export function register(program: Command): void {
     .action((o: { json?: boolean }) =>
       withTracking(async ({ registry }) => {
         const list = await registry.listModels();
-        if (o.json) return printJson(list);
+        if (o.json) return printJson(list, 'models');
         printTable(list.map((m) => ({ name: m.name, latest: m.latestVersion, champion: m.champion ?? '', challenger: m.challenger ?? '', updated: m.updatedAt })));
       }));
 
   models.command('show').argument('<model>', 'NAME (the model, its versions and alias history) or NAME@VERSION|NAME@champion (one version and its card)')
+    .description('a model: its versions, metrics and alias history; or one version with its model card')
     .option('--limit <n>', 'versions to list', '20')
     .option('--json', 'print JSON')
     .action((ref: string, o: { limit: string; json?: boolean }) =>
@@ -38,7 +39,7 @@ export function register(program: Command): void {
           return;
         }
         const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(`--limit must be an integer in 1..1000, got "${o.limit}"`);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) usage(`--limit must be an integer in 1..1000, got "${o.limit}"`);
         const summary = (await registry.listModels()).find((m) => m.name === ref);
         const versions = await registry.listVersions(ref, { limit }); // throws the clear not-found error
         const history = await registry.aliasHistory(ref);
@@ -88,9 +89,10 @@ export function register(program: Command): void {
     .description('write a registered model in a portable format (ONNX: one graph from raw features to prediction)')
     .requiredOption('--out <file>', 'output file')
     .option('--format <format>', 'onnx', 'onnx')
-    .action((ref: string, o: { out: string; format: string }) =>
+    .option('--json', 'print {"model", "version", "out", "format", "bytes", "sha256"}')
+    .action((ref: string, o: { out: string; format: string; json?: boolean }) =>
       withTracking(async ({ registry }) => {
-        if (o.format !== 'onnx') fail(`--format: only "onnx" is supported, got "${o.format}"`);
+        if (o.format !== 'onnx') usage(`--format: only "onnx" is supported, got "${o.format}"`);
         const { name, ref: v } = parseModelRef(ref);
         const model = await registry.loadModel(name, v); // sha256-verified
         // loaded here, not at the top: every other command would pay for onnxruntime and all of ml/
@@ -114,7 +116,9 @@ export function register(program: Command): void {
         const tmp = `${out}.${process.pid}.tmp`;
         writeFileSync(tmp, bytes);
         renameSync(tmp, out);
-        console.log(`${name} v${model.version} -> ${out} (onnx, ${bytes.length} bytes, sha256 ${sha256HexOf(bytes)})`);
+        const sha256 = sha256HexOf(bytes);
+        if (o.json) return printJson({ model: name, version: model.version, out, format: 'onnx', bytes: bytes.length, sha256 });
+        console.log(`${name} v${model.version} -> ${out} (onnx, ${bytes.length} bytes, sha256 ${sha256})`);
       }));
 }
 

@@ -10,7 +10,7 @@ import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts'
 import { loadConfig } from '../config/index.ts';
 import { ModelRegistry, Tracker, openTracking, type Run } from '../tracking/index.ts';
 import type { MetaStore } from '../metadata/db.ts';
-import { fail, printJson, printTable } from './output.ts';
+import { fail, printJson, printTable, usage } from './output.ts';
 
 interface EvaluateOpts {
   train?: string; test?: string; lake?: boolean; testFraction: string; model: string; tune?: boolean; json?: boolean; seed: string;
@@ -50,7 +50,7 @@ export function register(program: Command): void {
     .option('--test-fraction <x>', 'with --lake: share of each user\'s active days held out, the latest', '0.2')
     .option('--model <name>', `${RECOMMENDER_KINDS.join('|')}|all`, 'all')
     .option('--tune', 'pick hyper-parameters on a per-user holdout of the training file (never the test file)')
-    .option('--json', 'one JSON object per model')
+    .option('--json', 'print {"models": [one object per model], "run_id"}')
     .option('--seed <n>', 'seed for ALS init and the tuning holdout', '0')
     .option('--factors <n>', 'ALS latent factors (default 64)')
     .option('--iterations <n>', 'ALS iterations (default 15)')
@@ -64,7 +64,7 @@ export function register(program: Command): void {
     .option('--no-track', 'do not record a tracking run')
     .action(async (o: EvaluateOpts) => {
       const models = (o.model === 'all' ? [...RECOMMENDER_KINDS] : o.model.split(',').map((s) => s.trim())) as RecommenderKind[];
-      for (const m of models) if (!RECOMMENDER_KINDS.includes(m)) fail(`--model: unknown model "${m}" (known: ${RECOMMENDER_KINDS.join(', ')}, all)`);
+      for (const m of models) if (!RECOMMENDER_KINDS.includes(m)) usage(`--model: unknown model "${m}" (known: ${RECOMMENDER_KINDS.join(', ')}, all)`);
       const seed = int('--seed', o.seed)!;
       const als = prune({
         factors: int('--factors', o.factors), iterations: int('--iterations', o.iterations), alpha: num('--alpha', o.alpha),
@@ -72,10 +72,11 @@ export function register(program: Command): void {
       });
       const params = { als, ease: prune({ lambda: num('--lambda', o.lambda) }), 'item-knn': prune({ k: int('--k', o.k) }), popularity: {} };
       const rows: EvaluationRow[] = [];
+      const jsonRows: Record<string, unknown>[] = [];
       const onRow = (r: EvaluationRow) => {
           rows.push(r);
           if (o.json) {
-            printJson({
+            jsonRows.push({
               model: r.model, fit_s: round(r.fit_s, 3), ndcg10: round(r.ndcg10, 4), recall20: round(r.recall20, 4),
               precision10: round(r.precision10, 4), map10: round(r.map10, 4), coverage: round(r.coverage, 4),
               users: r.users, cold_users: r.coldUsers, params: r.params,
@@ -87,7 +88,7 @@ export function register(program: Command): void {
       for (const [kind, p] of Object.entries(params)) for (const [k, v] of Object.entries(p)) if (v !== undefined) runParams[`${kind}.${k}`] = v as string | number;
       let runId: string | undefined;
       if (o.lake) {
-        if (o.train || o.test) fail('--lake reads the lake: do not give --train/--test with it');
+        if (o.train || o.test) usage('--lake reads the lake: do not give --train/--test with it');
         const ws = await openWorkspace();
         try {
           const evaluate = async () => {
@@ -97,7 +98,7 @@ export function register(program: Command): void {
           if (o.track) runId = await trackedEvaluation(ws.store, runParams, rows, evaluate); else await evaluate();
         } finally { await ws.close(); }
       } else {
-        if (!o.train || !o.test) fail('give --train FILE and --test FILE, or --lake');
+        if (!o.train || !o.test) usage('give --train FILE and --test FILE, or --lake');
         const evaluate = async () => {
           const duck = await openDuck({ threads: 2 });
           let train, test;
@@ -109,7 +110,8 @@ export function register(program: Command): void {
         };
         if (o.track) runId = await trackedEvaluation(undefined, runParams, rows, evaluate); else await evaluate();
       }
-      if (!o.json) {
+      if (o.json) printJson({ models: jsonRows, run_id: runId ?? null });
+      else {
         printTable(rows.map((r) => ({
           model: r.model, fit_s: round(r.fit_s, 3), 'ndcg@10': round(r.ndcg10, 4), 'recall@20': round(r.recall20, 4),
           'precision@10': round(r.precision10, 4), 'map@10': round(r.map10, 4), coverage: round(r.coverage, 4), users: r.users,
@@ -176,14 +178,14 @@ function printPlaylist(p: import('../analytics/music/playlist.ts').Playlist): vo
 function int(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n)) fail(`${flag}: expected an integer, got "${v}"`);
+  if (!Number.isInteger(n)) usage(`${flag}: expected an integer, got "${v}"`);
   return n;
 }
 
 function num(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) fail(`${flag}: expected a number, got "${v}"`);
+  if (!Number.isFinite(n)) usage(`${flag}: expected a number, got "${v}"`);
   return n;
 }
 

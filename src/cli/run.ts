@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { jsonSummary, runRetail, type RetailSummary } from '../pipeline/retail.ts';
 import { formatSummary } from '../pipeline/runner.ts';
 import { openWorkspace } from '../warehouse/workspace.ts';
-import { fail, printJson, printTable } from './output.ts';
+import { fail, printJson, printTable, usage } from './output.ts';
 import { registerRun } from './pipeline.ts';
 
 interface Opts { data?: string; json?: boolean; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
@@ -12,7 +12,7 @@ interface Opts { data?: string; json?: boolean; seed: string; kMin?: string; kMa
 function int(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       // comparison scan over the scikit-learn anchor's own 3..6)
       const given = o.kMin !== undefined || o.kMax !== undefined;
       const kMin = int('--k-min', o.kMin ?? '3', 2)!, kMax = int('--k-max', o.kMax ?? '8', 2)!;
-      if (kMax < kMin) fail(`--k-max (${kMax}) must be >= --k-min (${kMin})`);
+      if (kMax < kMin) usage(`--k-max (${kMax}) must be >= --k-min (${kMin})`);
       const ws = await openWorkspace();
       try {
         const s = await runRetail(ws, {

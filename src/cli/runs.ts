@@ -2,7 +2,7 @@
 // database. Thin: parse, call src/tracking, print.
 import type { Command } from 'commander';
 import type { RunStatus, RunSummary } from '../tracking/index.ts';
-import { fail, printJson, printTable } from './output.ts';
+import { fail, printJson, printTable, usage } from './output.ts';
 import { withTracking } from './with-tracking.ts';
 
 const num = (v: number | null | undefined) => (v === null || v === undefined ? '' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6))));
@@ -36,8 +36,8 @@ export function register(program: Command): void {
     .action((o: { pipeline?: string; step?: string; status?: string; parent?: string; topLevel?: boolean; filter?: string; limit: string; pageToken?: string; json?: boolean }) =>
       withTracking(async ({ tracker }) => {
         const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) fail(`--limit must be an integer in 1..1000, got "${o.limit}"`);
-        if (o.parent && o.topLevel) fail('--parent and --top-level exclude each other');
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) usage(`--limit must be an integer in 1..1000, got "${o.limit}"`);
+        if (o.parent && o.topLevel) usage('--parent and --top-level exclude each other');
         const page = await tracker.listRuns({
           pipeline: o.pipeline, step: o.step, status: o.status as RunStatus | undefined, filter: o.filter, limit, pageToken: o.pageToken,
           parentRunId: o.topLevel ? null : o.parent,
@@ -88,7 +88,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action((ids: string[], o: { json?: boolean }) =>
       withTracking(async ({ tracker }) => {
-        if (ids.length < 2) fail('compare needs at least two run ids');
+        if (ids.length < 2) usage('compare needs at least two run ids');
         const cmp = await tracker.compareRuns(ids);
         if (o.json) return printJson(cmp);
         const col = (r: RunSummary) => r.id.slice(0, 12);

@@ -16,8 +16,9 @@ export function register(program: Command): void {
     .action(async (o: { port: string; host?: string; pollMs: string }) => {
       const config = loadConfig({ port: Number(o.port), host: o.host });
       const server = await startServer(config, { logger: true, log: (m) => console.error(m), pollMs: Number(o.pollMs) });
-      console.log(`tributary API listening on ${server.url}  (dashboard: ${server.url}/, docs: ${server.urls.docs})`);
-      console.log(`  OpenAPI  ${server.urls.openapi}\n  metrics  ${server.urls.metrics}\n  models   ${server.urls.models}`);
+      // the banner is for a person: stderr; stdout carries only the JSON request log
+      console.error(`tributary API listening on ${server.url}  (dashboard: ${server.url}/, docs: ${server.urls.docs})`);
+      console.error(`  OpenAPI  ${server.urls.openapi}\n  metrics  ${server.urls.metrics}\n  models   ${server.urls.models}`);
       const stop = async () => { await server.close(); process.exit(0); };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);

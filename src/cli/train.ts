@@ -8,7 +8,7 @@ import { CLASSIFICATION_MODELS, REGRESSION_MODELS, type TrainOptions } from '../
 import { parseCv } from '../ml/pipeline/cross-validate-table.ts';
 import { parseSearch, trainTracked } from '../pipeline/train.ts';
 import { parsePins } from '../warehouse/workspace.ts';
-import { fail, printJson, printTable } from './output.ts';
+import { fail, printJson, printTable, usage } from './output.ts';
 
 interface Opts {
   data: string; target: string; test?: string; model: string; trees?: string; rounds?: string; depth?: string; alpha?: string; seed: string;
@@ -21,14 +21,14 @@ const list = (v: string | undefined) => (v === undefined ? undefined : v.split('
 function int(flag: string, v: string | undefined, min = 0): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail(`${flag} must be an integer >= ${min}, got "${v}"`);
+  if (!Number.isInteger(n) || n < min) usage(`${flag} must be an integer >= ${min}, got "${v}"`);
   return n;
 }
 
 function num(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n)) fail(`${flag} must be a number, got "${v}"`);
+  if (!Number.isFinite(n)) usage(`${flag} must be a number, got "${v}"`);
   return n;
 }
 
@@ -47,7 +47,7 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
   const searchMode = (o.search ?? []).includes('random') ? 'random' as const : 'grid' as const;
   if (o.search && specs.length === 0) fail('--search needs at least one NAME=v1,v2 (e.g. --search random depth=3,6,9 trees=50,100)');
   const models: readonly string[] = task === 'regression' ? REGRESSION_MODELS : CLASSIFICATION_MODELS;
-  if (!models.includes(o.model)) fail(`--model: unknown ${task} model "${o.model}" (choose ${models.join(', ')})`);
+  if (!models.includes(o.model)) usage(`--model: unknown ${task} model "${o.model}" (choose ${models.join(', ')})`);
   try {
     const tracked = await trainTracked(loadConfig(), {
       train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search: parseSearch(specs), searchMode, trials: int('--trials', o.trials, 1),

@@ -2,7 +2,7 @@
 // `error: ...` exit, and always closes the metadata store.
 import { loadConfig } from '../config/index.ts';
 import { openTracking, type Tracking } from '../tracking/index.ts';
-import { fail } from './output.ts';
+import { codeOf, fail } from './output.ts';
 
 export async function withTracking<T>(fn: (t: Tracking) => Promise<T>): Promise<T | undefined> {
   let t: Tracking | undefined;
@@ -10,7 +10,7 @@ export async function withTracking<T>(fn: (t: Tracking) => Promise<T>): Promise<
     t = await openTracking(loadConfig());
     return await fn(t);
   } catch (e) {
-    fail((e as Error).message);
+    fail((e as Error).message, codeOf(e));
   } finally {
     await t?.close();
   }

@@ -26,6 +26,8 @@ export interface ValidatedBatch {
   rejected: Rejection[];
   accepted: number;
   byType: Partial<Record<EventType, number>>;
+  /** rejected events by their type ("unknown" when it is missing or not a known type) */
+  rejectedByType: Record<string, number>;
 }
 
 /** A body that cannot be read as a batch at all: answered with a 4xx naming the line. */
@@ -123,7 +125,7 @@ export function partitionDate(ts: string): string {
 }
 
 export function validateBatch(items: ParsedItem[], source: string, receivedAt = new Date()): ValidatedBatch {
-  const out: ValidatedBatch = { records: [], quarantine: [], rejected: [], accepted: 0, byType: {} };
+  const out: ValidatedBatch = { records: [], quarantine: [], rejected: [], accepted: 0, byType: {}, rejectedByType: {} };
   const receivedIso = receivedAt.toISOString();
   const dt = receivedIso.slice(0, 10);
   items.forEach((item, index) => {
@@ -139,6 +141,8 @@ export function validateBatch(items: ParsedItem[], source: string, receivedAt = 
       if (item.line !== undefined) r.line = item.line;
       if (eventId !== undefined) r.event_id = eventId;
       out.rejected.push(r);
+      const t = type ?? 'unknown';
+      out.rejectedByType[t] = (out.rejectedByType[t] ?? 0) + 1;
       out.quarantine.push({
         table: QUARANTINE_TABLE, dt,
         // kept as text the lake can always read: lone surrogates become U+FFFD

@@ -20,7 +20,7 @@ const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** The SQL relation that reads a file, chosen by its extension. */
 export function fileRelation(path: string): string {
-  if (!existsSync(path)) throw new InvalidInputError(`table file not found: ${path}`);
+  if (!existsSync(path)) throw new InvalidInputError(`no such file: ${path}`);
   const lower = path.toLowerCase().replace(/\.(gz|gzip|zst)$/, '');
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return `read_parquet(${q(path)})`;
   if (lower.endsWith('.tsv') || lower.endsWith('.tab')) return `read_csv(${q(path)}, delim = '\t', header = true)`;

@@ -14,7 +14,7 @@
 //
 // Each process writes in its own directory (wal/w-<pid>-<start>/) holding an owner file; at
 // start-up, directories of dead owners are handed to the flusher for replay.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -418,6 +418,21 @@ export class WriteAheadLog {
     this.closed = true;
     clearInterval(this.rotateTimer);
     if (this.probeTimer) clearTimeout(this.probeTimer);
+  }
+
+  /**
+   * What waits in this writer's segments to be turned into Parquet: their bytes, their count and
+   * the start time of the oldest (segment names begin with it), for monitoring the flush lag.
+   */
+  stats(): { bytes: number; segments: number; oldestMs: number | null } {
+    let bytes = 0, segments = 0, oldestMs: number | null = null;
+    for (const p of listSegments(this.dir)) {
+      try { bytes += statSync(p).size; } catch { continue; } // flushed and removed meanwhile
+      segments++;
+      const started = Number(/seg-(\d+)-/.exec(p)?.[1]);
+      if (Number.isFinite(started) && (oldestMs === null || started < oldestMs)) oldestMs = started;
+    }
+    return { bytes, segments, oldestMs };
   }
 
   /** Sealed segment files of this writer not yet flushed (excluding the open one). */

@@ -2,12 +2,11 @@
 // validate requests, Swagger UI at /docs (assets served locally), health endpoints.
 // Each capability is a Fastify plugin in routes/; this file only assembles them.
 import { isUtf8 } from 'node:buffer';
-import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { AppContext } from './context.ts';
-import { redactPaths } from '../util/redact.ts';
 import { streamingRoutes } from './routes/streaming.ts';
 import rateLimit from '@fastify/rate-limit';
 import { READ_ROUTES, requireToken } from './auth.ts';
@@ -15,6 +14,10 @@ import { eventsRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createMetrics, installMetrics, type ApiMetrics } from './metrics.ts';
 import { alertCounts } from '../monitoring/alerts.ts';
+import { installRequestLog, requestLogger } from './logging.ts';
+import { newSchemaRegistry, openApiTransforms } from './openapi.ts';
+import { installProblemDetails, Problem } from './problem.ts';
+import { installRouteConventions } from './conventions.ts';
 import { modelRoutes } from './routes/models.ts';
 import { monitoringRoutes } from './routes/monitoring.ts';
 import { predictRoutes } from './routes/predict.ts';
@@ -30,13 +33,7 @@ import { webRoutes } from './routes/web.ts';
 
 export const BODY_LIMIT_BYTES = 32 << 20;
 
-/** "rows[0].age" from a validation error's JSON pointer ("/rows/0/age"). */
-export function fieldOf(context: string | undefined, instancePath: string | undefined): string {
-  const parts = (instancePath ?? '').split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  let out = '';
-  for (const p of parts) out += /^\d+$/.test(p) ? `[${p}]` : out ? `.${p}` : p;
-  return out || (context === 'body' ? '(body)' : context ?? '(request)');
-}
+export { fieldOf } from './problem.ts';
 
 export interface AppOptions {
   logger?: boolean;
@@ -49,9 +46,10 @@ export interface AppOptions {
 export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<FastifyInstance & { metrics: ApiMetrics }> {
   const app = Fastify({
     ...(opts.serverFactory ? { serverFactory: opts.serverFactory } : {}),
-    // per-request logs (level info) would dominate the collector's hot path: the server logs
-    // warnings and errors unless LOG_LEVEL asks for debug or trace
-    logger: opts.logger ? { level: ['debug', 'trace'].includes(ctx.config.logLevel) ? ctx.config.logLevel : 'warn', redact: ['req.headers.authorization'] } : false,
+    // one JSON line per request at info (pino, on stdout), none when the logger is off
+    ...(opts.logger ? { loggerInstance: requestLogger(ctx.config.logLevel) } : { logger: false }),
+    // Fastify's two lines per request (incoming, completed) give way to one (logging.ts)
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
     // ids in paths may be 128 characters (the schemas' limit), up to 12 bytes each once
     // percent-encoded; Fastify's default (100) answered 414 to ids the schema allows
@@ -59,29 +57,21 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((err: any, _req, reply) => {
-    // Fastify's own client errors (too large, bad content type, validation) keep their 4xx.
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : err.validation ? 400 : 500;
-    if (status >= 500) app.log.error(err);
-    if (err.validation?.length) {
-      // the first problem, named by its path: "rows[2].age: expected number, received string"
-      const v = err.validation[0];
-      const field = fieldOf(err.validationContext, v.instancePath);
-      const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
-      return reply.code(400).send({ error: 'invalid_request', field, message: `${where}${field}: ${v.message ?? 'invalid'}` });
-    }
-    if (status === 429) return reply.code(429).send({ error: 'rate_limited', message: String(err.message) });
-    const error = err.validation ? 'invalid_request' : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body_too_large' : err.code === 'TRIB_INVALID_UTF8' ? 'invalid_utf8' : err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError ? 'malformed_json' : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? 'unsupported_media_type' : status >= 500 ? 'internal_error' : 'bad_request';
-    void reply.code(status).send({ error, message: status >= 500 ? 'internal error' : redactPaths(String(err.message)) });
-  });
+  installProblemDetails(app);
+  const schemas = newSchemaRegistry();
+  schemas.add(Problem, { id: 'Problem' });
+  installRouteConventions(app, ctx.config.apiToken);
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Tributary API', version: '0.1.0', description: 'Events in; predictions, segments and recommendations out.' },
+      info: {
+        title: 'Tributary API', version: '0.1.0',
+        description: 'Events in; predictions, segments and recommendations out. Every 4xx and 5xx answer is an RFC 9457 problem (`Problem`, application/problem+json). Routes marked with the bearer scheme need `Authorization: Bearer <token>` when the server has TRIBUTARY_API_TOKEN set.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
-    transform: jsonSchemaTransform,
+    ...openApiTransforms(schemas),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -114,11 +104,12 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
     });
   }
   app.decorateRequest('inference', null);
-  const metrics = opts.metrics ?? createMetrics(() => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })), () => alertCounts(ctx.store));
+  const metrics = opts.metrics ?? createMetrics({ models: () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })), wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined, alerts: () => alertCounts(ctx.store) });
   installMetrics(app, metrics);
+  if (opts.logger) installRequestLog(app);
   await app.register(healthRoutes, { ctx });
   ctx.collected ??= new CollectorRate();
-  await app.register(eventsRoutes, { ctx });
+  await app.register(eventsRoutes, { ctx, metrics });
   if (ctx.bus) await app.register(streamingRoutes, { ctx });
   // the dashboard: its read-only /v1/dashboard API (one DuckDB session per app) and the web app at /
   const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: [SALES_ROLLUP, PRODUCT_LINES, PRODUCTS] });
@@ -131,7 +122,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(monitoringRoutes, { ctx });
   if (ctx.models) {
     await app.register(modelRoutes, { ctx });
-    await app.register(predictRoutes, { ctx });
+    await app.register(predictRoutes, { ctx, schemas });
     await app.register(retailRoutes, { ctx });
     await app.register(recommendationRoutes, { ctx });
   }

@@ -29,7 +29,14 @@ export const auditColumns: ColumnTypes = {
 };
 
 /** What a route served, set by the handler for the audit record. */
-export interface InferenceTag { model: string; version: number; experiment_id?: string; arm?: string }
+export interface InferenceTag {
+  model: string;
+  version: number;
+  experiment_id?: string;
+  arm?: string;
+  /** predictions in the answer (rows, customers, profiles); counted in /metrics, 1 when absent */
+  rows?: number;
+}
 
 declare module 'fastify' {
   interface FastifyRequest { inference: InferenceTag | null }

@@ -58,13 +58,18 @@ export async function openContext(config: Config, log: (m: string) => void = () 
 }
 
 /**
- * Which model-specific endpoints the served models call for: the app is rebuilt when this
- * changes (a spend, segmentation or recommender model registered after start-up), since each
- * of those endpoints is registered only when its model exists.
+ * What the app's routes and OpenAPI document depend on: which model-specific endpoints exist
+ * (spend, segmentation, recommender) and each served model's inputs (its `/v1/predict/NAME`
+ * route and `FeatureRow.NAME` component). The app is rebuilt when this changes: a model
+ * registered after start-up, or a champion whose inputs differ from the one before.
  */
-function endpointSignature(models: ModelHost): string {
+export function endpointSignature(models: ModelHost): string {
   const has = (t: string) => models.all().some((s) => s.type === t);
-  return `${models.get(SPEND_MODEL)?.type === 'spend'}|${models.get(SEGMENT_MODEL)?.type === 'segment'}|${has('recommender')}`;
+  const inputs = models.all().filter((s) => s.type !== 'recommender').map((s) => {
+    const p = (s as { predictor: { inputs: unknown; nullable: boolean; task: string } }).predictor;
+    return `${s.name}:${p.task}:${p.nullable}:${JSON.stringify(p.inputs)}`;
+  }).sort();
+  return `${models.get(SPEND_MODEL)?.type === 'spend'}|${models.get(SEGMENT_MODEL)?.type === 'segment'}|${has('recommender')}|${inputs.join('|')}`;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -87,7 +92,7 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   await features.start();
   const audit = new AuditLog(ctx.lake, config.auditSampling, log);
   Object.assign(ctx, { registry, models, features, audit });
-  metrics = createMetrics(() => models.all().map((m) => ({ name: m.name, version: m.version })), () => alertCounts(ctx.store));
+  metrics = createMetrics({ models: () => models.all().map((m) => ({ name: m.name, version: m.version })), wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined, alerts: () => alertCounts(ctx.store) });
 
   // One listening socket; the Fastify app behind it can be rebuilt and swapped in without a
   // moment of refused connections (requests already in the old app finish there).

@@ -62,7 +62,7 @@ export class Warehouse {
     }
     for (const table of Object.keys(this.opts.schemas ?? {})) if (!seen.has(table)) await this.emptyView(table);
     for (const [table, s] of Object.entries(this.opts.pins ?? {})) {
-      if (!seen.has(table)) throw new Error(`cannot pin ${table}@${s}: no such lake table`);
+      if (!seen.has(table)) throw new Error(`no such table: ${table} (cannot pin it to snapshot ${s})`);
     }
   }
 
@@ -71,7 +71,7 @@ export class Warehouse {
     const current = await this.lake.catalog.currentSnapshot(table);
     const pin = this.opts.pins?.[table];
     if (current === 0) {
-      if (pin !== undefined) throw new Error(`cannot pin ${table}@${pin}: no such lake table`);
+      if (pin !== undefined) throw new Error(`no such table: ${table} (cannot pin it to snapshot ${pin})`);
       if (this.opts.schemas?.[table]) await this.emptyView(table);
       return;
     }
@@ -179,16 +179,7 @@ export class Warehouse {
    * never spliced into the text: values from a request go here.
    */
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, DuckDBValue> | DuckDBValue[]): Promise<T[]> {
-    const r = await this.conn.runAndReadAll(sql, params);
-    const rows = r.getRowObjectsJS() as Record<string, unknown>[];
-    // BIGINT arrives as bigint; callers (JSON, arithmetic) want numbers, exact below 2^53
-    for (const row of rows) {
-      for (const k in row) {
-        const v = row[k];
-        if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)) row[k] = Number(v);
-      }
-    }
-    return rows as T[];
+    return safeNumbers((await this.conn.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[]) as T[];
   }
 
   private readonly columnCache = new Map<string, string[]>();
@@ -207,6 +198,18 @@ export class Warehouse {
     return cols;
   }
 
+  /** A script of several statements (a file, stdin): each statement's rows, in order. */
+  async queryScript(sql: string): Promise<Record<string, unknown>[][]> {
+    const statements = await this.conn.extractStatements(sql);
+    const out: Record<string, unknown>[][] = [];
+    for (let i = 0; i < statements.count; i++) {
+      const st = await statements.prepare(i);
+      out.push(safeNumbers((await st.runAndReadAll()).getRowObjectsJS() as Record<string, unknown>[]));
+    }
+    return out;
+  }
+
+
   /** Columns of a query's result, in order, with DuckDB types. */
   async describe(sql: string): Promise<{ name: string; type: string }[]> {
     const rows = await this.query<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
@@ -222,6 +225,17 @@ export class Warehouse {
       .then(async (c) => { try { await c.run(`DETACH DATABASE IF EXISTS ${name}`); } finally { c.closeSync(); } })
       .catch(() => { /* the instance is closing: nothing left to drop */ });
   }
+}
+
+/** BIGINT arrives as bigint; callers (JSON, arithmetic) want numbers, exact below 2^53. */
+function safeNumbers(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  for (const row of rows) {
+    for (const k in row) {
+      const v = row[k];
+      if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= -BigInt(Number.MAX_SAFE_INTEGER)) row[k] = Number(v);
+    }
+  }
+  return rows;
 }
 
 export function viewName(table: string): string {

@@ -41,7 +41,7 @@ test('recommend evaluate prints one object per model and records the evaluation 
   const { train, test: testFile } = writeSplit(home);
 
   const out = tributary(home, 'recommend', 'evaluate', '--train', train, '--test', testFile, '--model', 'popularity,ease', '--json');
-  const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { model: string; fit_s: number; ndcg10: number; recall20: number });
+  const rows = (JSON.parse(out) as { models: { model: string; fit_s: number; ndcg10: number; recall20: number }[] }).models;
   assert.deepEqual(rows.map((r) => r.model), ['popularity', 'ease']);
   for (const r of rows) {
     assert.ok(r.ndcg10 >= 0 && r.ndcg10 <= 1 && r.recall20 >= 0 && r.recall20 <= 1, JSON.stringify(r));

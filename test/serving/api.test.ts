@@ -213,11 +213,18 @@ test('prediction API', async (t) => {
     assert.equal((await fetch(`${server.url}/v1/recommendations/u3?n=abc`)).status, 400);
   });
 
-  await t.test('/metrics: request counts, latency histograms and model versions', async () => {
+  await t.test('/metrics: request counts, latency histograms, predictions and model versions; Node\'s metrics under their standard names', async () => {
     const text = await (await fetch(server.urls.metrics)).text();
-    assert.match(text, /tributary_http_requests_total\{method="POST",route="\/v1\/predict\/:model",status="200"\} \d+/);
-    assert.match(text, /tributary_http_requests_total\{method="POST",route="\/v1\/predict\/:model",status="400"\} \d+/);
-    assert.match(text, /tributary_http_request_duration_seconds_bucket\{le="0.01",method="POST",route="\/v1\/predict\/:model"\} \d+/);
+    assert.match(text, /tributary_http_requests_total\{method="POST",route="\/v1\/predict\/tiny",status="200"\} \d+/);
+    assert.match(text, /tributary_http_requests_total\{method="POST",route="\/v1\/predict\/tiny",status="400"\} \d+/);
+    assert.match(text, /tributary_http_request_duration_seconds_bucket\{le="0.01",method="POST",route="\/v1\/predict\/tiny"\} \d+/);
+    assert.match(text, /tributary_predictions_total\{model="tiny",version="3"\} \d+/);
+    assert.match(text, /tributary_predictions_total\{model="music-recommender",version="1"\} \d+/);
+    assert.match(text, /^process_cpu_seconds_total \d/m);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+    assert.doesNotMatch(text, /tributary_process_cpu/);
+    assert.match(text, /^tributary_wal_bytes \d+/m);
+    assert.match(text, /^tributary_flush_lag_seconds [\d.]+/m);
     assert.match(text, /tributary_model_version\{model="tiny"\} 3/);
     assert.match(text, /tributary_model_swaps_total\{model="tiny"\} \d+/);
   });
@@ -226,7 +233,7 @@ test('prediction API', async (t) => {
     const doc = await (await fetch(server.urls.openapi)).json() as { openapi: string; paths: Record<string, Record<string, any>> };
     assert.equal(doc.openapi, '3.1.0');
     const expected: [string, string][] = [
-      ['post', '/v1/events'], ['post', '/v1/predict/{model}'], ['get', '/v1/models'], ['post', '/v1/models/{name}/promote'],
+      ['post', '/v1/events'], ['post', '/v1/predict/tiny'], ['get', '/v1/models'], ['post', '/v1/models/{name}/promote'],
       ['get', '/v1/recommendations/{userId}'], ['get', '/metrics'], ['get', '/healthz'], ['get', '/readyz'],
     ];
     for (const [m, p] of expected) {
@@ -235,7 +242,14 @@ test('prediction API', async (t) => {
       if (m === 'post') assert.ok(op.requestBody?.content?.['application/json']?.schema, `${p}: request schema`);
       if (p.startsWith('/v1/')) assert.ok(op.responses?.['200']?.content?.['application/json']?.schema, `${p}: response schema`);
     }
-    assert.ok(doc.paths['/v1/predict/{model}']!.post.requestBody.content['application/json'].schema.properties.rows);
+    // the model's own inputs, as a named component
+    const rows = doc.paths['/v1/predict/tiny']!.post.requestBody.content['application/json'].schema.properties.rows;
+    assert.equal(rows.items.$ref, '#/components/schemas/FeatureRow.tiny');
+    const row = (doc as any).components.schemas['FeatureRow.tiny'];
+    assert.deepEqual(Object.keys(row.properties).sort(), ['colour', 'x']);
+    assert.deepEqual(row.required.sort(), ['colour', 'x']);
+    assert.equal(row.additionalProperties, false);
+    assert.equal(doc.paths['/v1/predict/tiny']!.post.responses['400'].content['application/json'].schema.$ref, '#/components/schemas/Problem');
     assert.equal((await (await fetch(`${server.url}/readyz`)).json() as { status: string; models: number }).models, 2);
     assert.deepEqual(doc.paths['/v1/models/{name}/promote']!.post.security, [{ bearer: [] }]);
     const ui = await fetch(server.urls.docs, { redirect: 'follow' });

@@ -11,6 +11,7 @@ import { Warehouse } from '../../src/warehouse/session.ts';
 import { sourceSchemas } from '../../src/warehouse/sources.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
+import { checkContract } from './contract.ts';
 
 const json = (b: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(b) });
 
@@ -30,6 +31,11 @@ test('retail endpoints', async (t) => {
   assert.ok(server.ctx.features!.features, `online features: ${server.ctx.features!.error}`);
   const fs = server.ctx.features!.features!;
   const ids = [...fs.rows.keys()];
+
+  await t.test('the contract holds for the retail routes: each documented answer matches its schema', async () => {
+    const r = await checkContract(server.url);
+    for (const route of ['POST /v1/predict/spend', 'POST /v1/segment', 'POST /v1/predict/retail-spend']) assert.ok(r.calls.some((c) => c.startsWith(route)), r.calls.join('\n'));
+  });
 
   await t.test('spend by customer id, one or a batch, from the online features', async () => {
     const one = await post('/v1/predict/spend', { customer_id: ids[0] });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ModelRegistry, Tracker } from '../../src/tracking/index.ts';
 import { LinearRegression } from '../../src/ml/linear/ridge.ts';
 import { fromRows } from '../../src/ml/core/matrix.ts';
-import { runOnnx } from '../../src/ml/onnx/index.ts';
+import { runOnnx } from '../../src/ml/onnx/runtime.ts';
 import { BACKENDS, PG_URL, openBackend, type Backend } from './backends.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/cli.ts', import.meta.url));
@@ -71,7 +71,7 @@ describe('runs and models CLI', () => {
         assert.equal(missing.status, 1);
         assert.match(missing.stderr, /error: no run with id "nope"/);
 
-        const models = JSON.parse(ok(b, 'models', 'list', '--json'));
+        const models = JSON.parse(ok(b, 'models', 'list', '--json')).models;
         assert.deepEqual(models.map((m: { name: string; champion: number; latestVersion: number }) => [m.name, m.champion, m.latestVersion]), [['spend', 1, 2]]);
         assert.match(ok(b, 'models', 'promote', 'spend', '2', '--reason', 'lower rmse'), /spend: champion v1 -> v2/);
         assert.match(ok(b, 'models', 'promote', 'spend', '2', '--alias', 'challenger'), /challenger v- -> v2/);

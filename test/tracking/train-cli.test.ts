@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadTable } from '../../src/features/table-loader.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
 import { dropColumns } from '../../src/ml/data/frame-ops.ts';
-import { runOnnx } from '../../src/ml/onnx/index.ts';
+import { runOnnx } from '../../src/ml/onnx/runtime.ts';
 import { Pipeline } from '../../src/ml/pipeline/pipeline.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
 import { assertClose, checkWithPythonOnnx, hasPythonOnnx, NO_PYTHON_ONNX } from '../ml/onnx/helpers.ts';

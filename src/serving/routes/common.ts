@@ -1,11 +1,9 @@
 // Shapes and limits shared by the inference routes.
 import { z } from 'zod';
 
-export const ErrorResponse = z.object({
-  error: z.string().describe('machine-readable code'),
-  message: z.string().describe('what was wrong, naming the field'),
-  field: z.string().optional().describe('path of the offending field'),
-});
+/** Every error answer is a problem (problem.ts); routes send { error, message, field? } and the app completes it. */
+export { Problem as ErrorResponse } from '../problem.ts';
+import { problem, type ProblemBody } from '../problem.ts';
 
 /** rows (or ids) in one request */
 export const MAX_BATCH = 10_000;
@@ -14,16 +12,16 @@ export const INFERENCE_BODY_LIMIT = 4 << 20;
 
 export const ModelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/).describe('registered model name');
 
-export function badRequest(field: string, message: string) {
-  return { error: 'invalid_request', field, message };
+export function badRequest(field: string, message: string): ProblemBody {
+  return problem(400, 'invalid_request', message, { field });
 }
 
-export function notFound(message: string, field?: string) {
-  return { error: 'not_found', message, ...(field ? { field } : {}) };
+export function notFound(message: string, field?: string): ProblemBody {
+  return problem(404, 'not_found', message, field ? { field } : {});
 }
 
-export function tooLarge(field: string, n: number, max = MAX_BATCH) {
-  return { error: 'batch_too_large', field, message: `${field}: a request holds at most ${max} items, got ${n}` };
+export function tooLarge(field: string, n: number, max = MAX_BATCH): ProblemBody {
+  return problem(413, 'batch_too_large', `${field}: a request holds at most ${max} items, got ${n}`, { field });
 }
 
 /**

@@ -7,8 +7,10 @@ import { z } from 'zod';
 import { AnyEvent } from '../../events/schemas.ts';
 import { MalformedBodyError, parseJsonBody, parseNdjson, validateBatch } from '../../events/validate.ts';
 import type { AppContext } from '../context.ts';
-import { requireToken } from '../auth.ts';
 import { describeStorageError } from '../../lake/wal.ts';
+import { BEARER } from '../conventions.ts';
+import type { ApiMetrics } from '../metrics.ts';
+import { Problem } from '../problem.ts';
 
 export const MAX_EVENTS_PER_BATCH = 10_000;
 
@@ -20,8 +22,6 @@ const Rejection = z.object({
   message: z.string(),
 });
 const EventsResponse = z.object({ accepted: z.number().int(), rejected: z.array(Rejection) });
-const ErrorResponse = z.object({ error: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional(), key: z.string().optional().describe('the duplicated key') });
-const Unavailable = z.object({ error: z.string(), message: z.string().describe('why events cannot be made durable now (disk full, permissions...)') });
 
 /** Seconds a client should wait before retrying when events cannot be stored. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -32,7 +32,7 @@ function utf8Text(body: Buffer): string {
   return body.toString('utf8');
 }
 
-export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app, { ctx }) => {
+export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMetrics }> = async (app, { ctx, metrics }) => {
   // Bodies arrive as text so NDJSON lines and JSON errors can be reported by line. Only JSON and
   // NDJSON are taken (anything else, text/plain included, is a 415).
   const asText = (_req: unknown, body: string | Buffer, done: (e: Error | null, v?: unknown) => void) => {
@@ -42,16 +42,15 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/json'], { parseAs: 'buffer' }, asText);
 
   app.post('/v1/events', {
-    onRequest: requireToken(ctx.config.apiToken), // before the body is read
     // The documented body is a list of events; validation is per event in the handler (a bad
     // event must not reject its whole batch), so the route-level validator accepts the text.
     validatorCompiler: () => (data) => ({ value: data }),
     schema: {
       summary: 'Collect events',
       description: 'A JSON array of events (or one event), or NDJSON (application/x-ndjson). Valid events are stored durably before the answer; invalid ones go to quarantine and are listed in `rejected`. 422 when every event is rejected.',
-      tags: ['events'],
+      tags: ['events'], security: BEARER,
       body: z.array(AnyEvent).max(MAX_EVENTS_PER_BATCH),
-      response: { 200: EventsResponse, 422: EventsResponse, 400: ErrorResponse, 413: ErrorResponse, 503: Unavailable },
+      response: { 200: EventsResponse, 422: EventsResponse, 400: Problem, 413: Problem, 415: Problem, 503: Problem },
     },
   }, async (req, reply) => {
     const text = req.body as unknown as string;
@@ -79,6 +78,10 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext }> = async (app,
         .send({ error: 'storage_unavailable', message: `events cannot be made durable now: ${fault.reason} (${fault.code}); nothing of this batch was acknowledged, retry it later` });
     }
     ctx.collected?.record(batch.accepted, batch.rejected.length);
+    if (metrics) {
+      for (const [type, n] of Object.entries(batch.byType)) metrics.events.inc({ type, outcome: 'accepted' }, n);
+      for (const [type, n] of Object.entries(batch.rejectedByType)) metrics.events.inc({ type, outcome: 'rejected' }, n);
+    }
     const code = batch.accepted === 0 && batch.rejected.length > 0 ? 422 : 200;
     return reply.code(code).send({ accepted: batch.accepted, rejected: batch.rejected });
   });

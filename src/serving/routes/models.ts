@@ -6,9 +6,10 @@ import { announcePromotion } from '../../bus/promotions.ts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFoundError, RegistryError } from '../../tracking/index.ts';
-import { requireToken } from '../auth.ts';
 import { UnloadableModelError } from '../model-check.ts';
 import { errorLine } from '../../util/redact.ts';
+import { BEARER } from '../conventions.ts';
+import { problem } from '../problem.ts';
 import type { AppContext } from '../context.ts';
 import type { Servable } from '../servables.ts';
 import { ErrorResponse, ModelName, badRequest, notFound } from './common.ts';
@@ -80,12 +81,9 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
   });
 
   app.post('/v1/models/:name/promote', {
-    // onRequest: the token is checked before the body is parsed or validated, so an
-    // unauthenticated client learns nothing about what a valid request looks like
-    onRequest: requireToken(ctx.config.apiToken),
     schema: {
       summary: 'Promote a model version', description: 'Points `alias` (default champion) at `version`; a new champion is served from the answer on.',
-      tags: ['models'], security: [{ bearer: [] }],
+      tags: ['models'], security: BEARER,
       params: z.object({ name: ModelName }), body: PromoteBody,
       response: { 200: PromoteResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse },
     },
@@ -102,7 +100,7 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
     } catch (e) {
       const message = errorLine(e);
       if (e instanceof NotFoundError) return reply.code(404).send(notFound(message, /no such version/.test(message) ? 'version' : 'name'));
-      if (e instanceof UnloadableModelError) return reply.code(409).send({ error: 'model_unloadable', field: 'version', message: `not promoted: ${message}` });
+      if (e instanceof UnloadableModelError) return reply.code(409).send(problem(409, 'model_unloadable', `not promoted: ${message}`, { field: 'version' }));
       if (e instanceof RegistryError) return reply.code(400).send(badRequest('version', message));
       throw e;
     }

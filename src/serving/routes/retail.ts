@@ -6,6 +6,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
+import { problem } from '../problem.ts';
 import { InputError, validateRows } from '../predictor.ts';
 import { SEGMENT_MODEL, SPEND_MODEL, type SegmentServable, type SpendServable } from '../servables.ts';
 import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, badRequest, notFound, tooLarge, plainSerializer } from './common.ts';
@@ -92,7 +93,7 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const b = req.body;
       const which = exactlyOne(b, ['customer_id', 'customer_ids', 'features', 'rows']);
       if (!which) return reply.code(400).send(badRequest('(body)', 'give exactly one of customer_id, customer_ids, features, rows'));
-      req.inference = { model: s.name, version: s.version };
+      req.inference = { model: s.name, version: s.version, rows: (b.customer_ids ?? b.rows)?.length ?? 1 };
       const base = { model: s.name, version: s.version, horizon_days: s.horizonDays };
       if (which === 'features' || which === 'rows') {
         const rows = which === 'rows' ? b.rows! : [b.features!];
@@ -105,7 +106,7 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
         return { ...base, predictions: s.predictor.predict(rows).predictions.map((p) => ({ spend: p as number })) };
       }
       const fs = ctx.features?.features;
-      if (!fs) return reply.code(503).send({ error: 'features_unavailable', message: `online features are not loaded yet${ctx.features?.error ? `: ${ctx.features.error}` : ''}; send raw features instead` });
+      if (!fs) return reply.code(503).send(problem(503, 'features_unavailable', `online features are not loaded yet${ctx.features?.error ? `: ${ctx.features.error}` : ''}; send raw features instead`));
       const ids = which === 'customer_id' ? [b.customer_id!] : b.customer_ids!;
       const predictions = [];
       for (let i = 0; i < ids.length; i++) {
@@ -130,7 +131,7 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       const b = req.body;
       const which = exactlyOne(b, ['customer_id', 'customer_ids', 'profile', 'profiles']);
       if (!which) return reply.code(400).send(badRequest('(body)', 'give exactly one of customer_id, customer_ids, profile, profiles'));
-      req.inference = { model: s.name, version: s.version };
+      req.inference = { model: s.name, version: s.version, rows: (b.customer_ids ?? b.profiles)?.length ?? 1 };
       const results = [];
       if (which === 'profile' || which === 'profiles') {
         const ps = which === 'profile' ? [b.profile!] : b.profiles!;

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../../src/ml/core/rng.ts';
 import type { OnnxInput, OnnxModelSpec } from '../../../src/ml/core/onnx-spec.ts';
 import type { TreeEnsemble } from '../../../src/ml/core/tree-model.ts';
-import { exportOnnx, runOnnx, predictSpec } from '../../../src/ml/onnx/index.ts';
+import { runOnnx } from '../../../src/ml/onnx/runtime.ts';
+import { exportOnnx, predictSpec } from '../../../src/ml/onnx/index.ts';
 import { frameFromRecords } from '../../../src/ml/core/frame.ts';
 import {
   assertSamePrediction, checkWithPythonOnnx, hasPythonOnnx, NO_PYTHON_ONNX, probabilityVector, randomRows, randomTree,
