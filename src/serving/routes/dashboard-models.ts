@@ -224,6 +224,7 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
       summary: 'Live events per second at the collector (server-sent events)', tags,
       description: 'text/event-stream: one `rate` event a second, its data the JSON of GET /v1/dashboard/events/rate.',
       querystring: z.object({ interval_ms: z.coerce.number().int().min(100).max(10_000).default(1000) }),
+      response: { 200: { description: 'a stream of `rate` events', content: { 'text/event-stream': { schema: z.string() } } } },
     },
   }, (req, reply) => {
     reply.hijack();
