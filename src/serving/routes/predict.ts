@@ -56,7 +56,7 @@ const fastBodyValidator = ({ httpPart, schema, method, url }: { httpPart?: strin
 export function featureRowSchema(p: Predictor) {
   const shape: Record<string, z.ZodType> = {};
   for (const f of p.inputs) {
-    const t = f.kind === 'numeric' ? z.number().describe('numeric feature') : z.string().max(1024).describe('categorical feature');
+    const t = f.date ? z.union([z.number(), z.string()]).describe('date: epoch seconds or an ISO 8601 string') : f.kind === 'numeric' ? z.number().describe('numeric feature') : z.string().max(1024).describe('categorical feature');
     shape[f.name] = p.nullable ? t.nullable() : t;
   }
   return z.strictObject(shape).describe(`one row of features${p.nullable ? '; null for a missing value the model imputes' : ''}`);
