@@ -4,10 +4,24 @@ import { loadConfig } from '../config/index.ts';
 import type { Command } from 'commander';
 import { writeFileSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseModelRef, sha256HexOf } from '../tracking/index.ts';
+import { NotFoundError, parseModelRef, sha256HexOf, type ModelRegistry } from '../tracking/index.ts';
 import type { OnnxModelSpec } from '../ml/core/onnx-spec.ts';
 import { fail, printJson, printTable, usage } from './output.ts';
 import { withTracking } from './with-tracking.ts';
+import { buildServable } from '../serving/servables.ts';
+import { UnloadableModelError } from '../serving/model-check.ts';
+import { errorLine } from '../util/redact.ts';
+
+/** Loads and checks a version as the API would before serving it; fails with the reason. */
+async function checkServable(registry: ModelRegistry, name: string, version: number): Promise<void> {
+  try {
+    buildServable(await registry.loadModel(name, version));
+  } catch (e) {
+    if (e instanceof NotFoundError) throw e;
+    const why = e instanceof UnloadableModelError ? errorLine(e) : `cannot be loaded: ${errorLine(e)}`;
+    fail(`not promoted: ${name} v${version} ${why}`);
+  }
+}
 
 const num = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)))) : String(v));
 const brief = (o: Record<string, unknown>, max = 4) => Object.keys(o).slice(0, max).map((k) => `${k}=${num(o[k])}`).join(' ');
@@ -63,6 +77,8 @@ export function register(program: Command): void {
     .action((name: string, version: string, o: { alias: string; reason?: string; by?: string; json?: boolean }) =>
       withTracking(async ({ registry }) => {
         if (!/^v?\d+$/.test(version)) fail(`<version> must be a version number, got "${version}"`);
+        // the same load check as the API's promote: a version that cannot be served never gets the alias
+        await checkServable(registry, name, Number(version.replace(/^v/, '')));
         const move = await registry.promote(name, version, { alias: o.alias, reason: o.reason, by: o.by });
         await announce(move);
         if (o.json) return printJson(move);

@@ -68,3 +68,28 @@ test('a token of blanks is refused by the configuration', () => {
   assert.throws(() => loadConfig({ home: '/tmp/x' }, { TRIBUTARY_API_TOKEN: '        ' }), /apiToken/);
   assert.equal(loadConfig({ home: '/tmp/x' }, { TRIBUTARY_API_TOKEN: 'abcdefgh' }).apiToken, 'abcdefgh');
 });
+
+test('the CLI refuses to promote a version that cannot be loaded, and the alias stays', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
+  const { home, cleanup } = tmpHome();
+  try {
+    const store = await openMetaStore({ home });
+    const reg = new ModelRegistry(store, { home });
+    await reg.registerModel('tiny', { artifact: tinyPipeline(1).toJSON() }); // v1, champion
+    await reg.registerModel('tiny', { artifact: broken('short') }); // v2
+    await store.close();
+    let failed: { status: number | null; stderr: string } | undefined;
+    try {
+      execFileSync(process.execPath, [bin, 'models', 'promote', 'tiny', '2'], { env: { ...process.env, TRIBUTARY_HOME: home }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) { failed = e as { status: number; stderr: string }; }
+    assert.ok(failed, 'the promotion must fail');
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /not promoted: tiny v2/);
+    assert.doesNotMatch(failed.stderr, new RegExp(home));
+    const s = await openMetaStore({ home });
+    assert.equal((await new ModelRegistry(s, { home }).getChampionVersion('tiny'))!.version, 1);
+    await s.close();
+  } finally { cleanup(); }
+});
