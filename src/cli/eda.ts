@@ -16,8 +16,7 @@ export function register(program: Command): void {
     .action(async (table: string, o: { out: string; json?: boolean }) => {
       const ws = await openWorkspace();
       try {
-        let source: string;
-        source = resolveSource(ws, table);
+        const source = resolveSource(ws, table);
         const p = await profileTable(ws.wh, source).catch((e: Error) => fail(e.message));
         writeFileSync(o.out, renderHtml({ ...p, table }, { generatedAt: new Date() }));
         if (o.json) printJson(p);
