@@ -81,7 +81,7 @@ test('tributary eda FILE --out writes the report', { timeout: 120_000 }, () => {
       encoding: 'utf8', env: { ...process.env, TRIBUTARY_HOME: join(home, 'state') }, cwd: home,
     });
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /no lake table raw\.nothing/);
+    assert.match(bad.stderr, /no such table: raw\.nothing/); // the one wording of a missing thing (src/cli/output.ts)
   } finally {
     cleanup();
   }
