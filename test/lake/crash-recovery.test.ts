@@ -14,13 +14,14 @@ function startCollector(home: string): Promise<{ proc: ChildProcess; url: string
     const proc = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise((r) => proc.once('exit', r));
     let out = '';
-    proc.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+    proc.stdout!.on('data', (d) => { out += d; });
+    // the serve banner is on stderr (stdout carries only the JSON request log)
+    let err = '';
+    proc.stderr!.on('data', (d) => {
+      err += d;
+      const m = /listening on (http:\/\/\S+)/.exec(err);
       if (m) resolve({ proc, url: m[1]!, exited, stderr: () => err });
     });
-    let err = '';
-    proc.stderr!.on('data', (d) => { err += d; });
     proc.on('exit', (code) => reject(new Error(`collector exited early (${code}): ${out}`)));
   });
 }

@@ -29,8 +29,9 @@ function startProcess(args: string[], env: Record<string, string>, ready: RegExp
       const m = ready.exec(out);
       if (m) resolve({ proc, url: m[1]!, exited, output: () => out });
     };
+    // the serve banner is on stderr (stdout carries only the JSON request log); other commands print on stdout
     proc.stdout!.on('data', seen);
-    proc.stderr!.on('data', (d: Buffer) => { out += d; });
+    proc.stderr!.on('data', seen);
     proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${out}`)));
   });
 }
