@@ -42,6 +42,7 @@ const TITLES: Record<string, string> = {
   unsupported_media_type: 'Unsupported content type',
   model_unloadable: 'The model version cannot be loaded',
   storage_unavailable: 'Events cannot be made durable now',
+  not_ready: 'The server is not ready',
   features_unavailable: 'Online features are not loaded yet',
   rate_limited: 'Too many requests',
   internal_error: 'Internal error',
