@@ -17,7 +17,7 @@ async function checkServable(registry: ModelRegistry, name: string, version: num
   try {
     buildServable(await registry.loadModel(name, version));
   } catch (e) {
-    if (e instanceof NotFoundError) throw e;
+    if (e instanceof NotFoundError) return; // promote names the missing version in its own words
     const why = e instanceof UnloadableModelError ? errorLine(e) : `cannot be loaded: ${errorLine(e)}`;
     fail(`not promoted: ${name} v${version} ${why}`);
   }
