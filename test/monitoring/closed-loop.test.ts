@@ -6,8 +6,6 @@
 // Small worlds, so the thresholds are those of a small sample (PSI 0.25 / 0.4, KS 0.3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runMusic } from '../../src/pipeline/music.ts';
 import { runRetail } from '../../src/pipeline/retail.ts';
 import type { Config } from '../../src/config/index.ts';
@@ -18,22 +16,14 @@ import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
 import { listRetrainDecisions } from '../../src/monitoring/retrain.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
-import { ingestFile } from '../../src/warehouse/ingest.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
-import { openWorkspace, type Workspace } from '../../src/warehouse/workspace.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
+import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 
 function smallSampleConfig(home: string): Config {
   const c = testConfig(home);
   return { ...c, monitoring: { ...c.monitoring, psiWarning: 0.25, psiCritical: 0.4, ksWarning: 0.3, minRows: 50 } };
-}
-
-async function append(ws: Workspace, events: { type: string; ts: string }[]): Promise<void> {
-  for (let k = 0; k < events.length; k += 5000) {
-    await ws.lake.append(events.slice(k, k + 5000).map((e) => ({ table: `raw.${e.type}`, dt: e.ts.slice(0, 10), json: JSON.stringify(e) })));
-  }
-  await ws.lake.flush();
-  await ws.wh.refresh();
 }
 
 test.after(() => closeDriftPool());
@@ -46,11 +36,11 @@ for (const shifted of [true, false]) {
       const world = retailWorld({ seed: 4, customers: 300, products: 60, months: 24, ...(shifted ? { spendShift: { from: '2025-12-01T00:00:00Z', factor: 3 } } : {}) });
       const all = [...world.events()];
       const split = Date.parse('2026-01-01T00:00:00Z');
-      await append(ws, all.filter((e) => Date.parse(e.ts) < split));
+      await landEvents(ws, all.filter((e) => Date.parse(e.ts) < split));
       await runRetail(ws, { fromLake: true, seed: 1, kRange: [3, 5], log: () => {} });
       const registry = new ModelRegistry(ws.store, { home });
       const before = (await registry.getChampionVersion('retail-spend'))!.version;
-      await append(ws, all.filter((e) => Date.parse(e.ts) >= split)); // the next year arrives
+      await landEvents(ws, all.filter((e) => Date.parse(e.ts) >= split)); // the next year arrives
 
       const report = await runMonitor(ws, { models: ['retail-spend'], retrain: true });
       const m = report.models[0]!;
@@ -88,20 +78,15 @@ for (const shifted of [true, false]) {
       // counts became heavy-tailed (challenger -5%, then +42% at 200 users on the same seed)
       const opts = { seed: 7, users: 200, tracks: 300, days: 21 };
       const world = musicWorld(opts);
-      await append(ws, [...world.events()]);
-      for (const [name, rows] of Object.entries(world.dimensions())) {
-        const f = join(home, `${name}.ndjson`);
-        writeFileSync(f, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-        await ingestFile(ws.wh, f, { table: `raw.${name}` });
-      }
-      await ws.wh.refresh();
+      await landEvents(ws, [...world.events()]);
+      await landDimensions(ws, world.dimensions());
       await buildModels(ws.wh);
       await runMusic(ws, { seed: 1, models: ['popularity', 'als', 'ease'], tune: false });
       const registry = new ModelRegistry(ws.store, { home });
       const before = (await registry.getChampionVersion('music-recommender'))!.version;
       // two more weeks of the same users, their tastes swapped (or not) from the first day
       const next = musicWorld({ ...opts, start: world.end, days: 14, stream: 1, ...(shifted ? { tasteShift: { from: world.end } } : {}) });
-      await append(ws, [...next.events()]);
+      await landEvents(ws, [...next.events()]);
 
       const report = await runMonitor(ws, { models: ['music-recommender'], retrain: true });
       const m = report.models[0]!;

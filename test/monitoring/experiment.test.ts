@@ -5,8 +5,6 @@
 // no more often than its configured error rate allows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runMusic } from '../../src/pipeline/music.ts';
 import { ACCEPTANCE_MODELS } from '../../src/analytics/music/features.ts';
 import { IdStream } from '../../src/events/generators/common.ts';
@@ -17,10 +15,10 @@ import { Rng } from '../../src/ml/core/rng.ts';
 import { assignArm, decide, experimentStatus, startExperiment, stopExperiment } from '../../src/monitoring/experiments.ts';
 import { startServer } from '../../src/serving/server.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
-import { ingestFile } from '../../src/warehouse/ingest.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
+import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 
 const WORLD = { seed: 11, users: 120, tracks: 400, days: 21 };
 
@@ -33,15 +31,8 @@ test('A/B in the simulator: the tuned recommender beats popularity, the decision
       const ws = await openWorkspace({ config });
       try {
         const world = musicWorld(WORLD);
-        const events = [...world.events()];
-        for (let k = 0; k < events.length; k += 5000) await ws.lake.append(events.slice(k, k + 5000).map((e) => ({ table: `raw.${e.type}`, dt: e.ts.slice(0, 10), json: JSON.stringify(e) })));
-        await ws.lake.flush();
-        for (const [name, rows] of Object.entries(world.dimensions())) {
-          const f = join(home, `${name}.ndjson`);
-          writeFileSync(f, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-          await ingestFile(ws.wh, f, { table: `raw.${name}` });
-        }
-        await ws.wh.refresh();
+        await landEvents(ws, [...world.events()]);
+        await landDimensions(ws, world.dimensions());
         await buildModels(ws.wh);
         a = ((await runMusic(ws, { seed: 1, models: ['popularity'], tune: false })).tracking as { version: number }).version;
         b = ((await runMusic(ws, { seed: 1, models: ['popularity', 'ease', 'als'], tune: true })).tracking as { version: number }).version;
