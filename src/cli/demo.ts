@@ -47,7 +47,7 @@ export function register(program: Command): void {
         }
         const sales = summary.retail;
         console.log('\nSales analytics (retail world, collected over HTTP)');
-        console.log(`  revenue ${sales.kpis.revenue.toFixed(2)}, ${sales.kpis.customers} customers, ${sales.kpis.invoices} invoices, average ticket ${sales.kpis.avg_ticket.toFixed(2)}, churn ${(100 * sales.kpis.churn_rate).toFixed(1)}%`);
+        console.log(`  revenue after the cleaning rules ${sales.kpis.revenue.toFixed(2)}, ${sales.kpis.customers} customers, ${sales.kpis.invoices} invoices, average ticket ${sales.kpis.avg_ticket.toFixed(2)}, churn ${(100 * sales.kpis.churn_rate).toFixed(1)}%`);
         console.log(`  90-day spend: ${sales.spend.best} RMSE ${sales.spend.rmse.toFixed(1)} vs ${sales.spend.baseline_rmse.toFixed(1)} for "same as the last 90 days"`);
         console.log(`  ${sales.segments.k} segments (silhouette ${sales.segments.silhouette.toFixed(3)}): ${sales.segments.names.join(', ')}`);
         console.log(`  registered ${sales.registered.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ') || 'nothing'}`);

@@ -150,6 +150,8 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
         `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
       const byGenre = await wh.query<{ genre: string; skip_rate: number }>(
         `SELECT t.genre, round(avg(p.skipped::INT), 3) AS skip_rate FROM curated.plays p JOIN curated.tracks t USING (track_id) GROUP BY 1 ORDER BY 2 DESC LIMIT 3`);
+      // every non-cancelled order line as collected, before the sales pipeline's cleaning rules
+      // (known customer, positive quantity and price): so it is above the pipeline's revenue
       const [rev] = await wh.query<{ revenue: number; invoices: number }>(
         `SELECT round(sum(revenue), 2) AS revenue, count(DISTINCT invoice_no) AS invoices FROM curated.orders WHERE NOT is_cancellation`);
       const [q] = await wh.query<{ n: number }>(`SELECT count(*) AS n FROM quarantine.events`);
@@ -158,7 +160,7 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
         totalSeconds: stages.total(),
         collected: { music: { accepted: musicSent.accepted, rejected: musicSent.rejected }, retail: { accepted: retailSent.accepted, rejected: retailSent.rejected } },
         tables,
-        highlights: { ...skip, most_skipped_genres: byGenre, retail_revenue: rev?.revenue, retail_invoices: rev?.invoices, quarantined: q?.n },
+        highlights: { ...skip, most_skipped_genres: byGenre, retail_revenue_all_orders: rev?.revenue, retail_invoices_all_orders: rev?.invoices, quarantined: q?.n },
         recommender: {
           models: recsys.evaluation.rows.map((r) => ({ model: r.model, ndcg10: r.ndcg10, recall20: r.recall20, precision10: r.precision10, map10: r.map10, coverage: r.coverage, fit_s: r.fit_s })),
           chosen: recsys.chosen.model, lift_over_popularity: recsys.lift_over_popularity,
