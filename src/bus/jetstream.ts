@@ -42,11 +42,24 @@ export class JetStreamBus implements Bus {
       servers, name: opts.name ?? `tributary-${process.pid}`,
       maxReconnectAttempts: -1, reconnectTimeWait: 200, pingInterval: 2000, maxPingOut: 2,
     }).catch((e: Error) => { throw new Error(`cannot connect to NATS at ${opts.url}: ${e.message}`); });
-    const jsm = await nc.jetstreamManager({ timeout: 5000 }).catch(async (e: Error) => {
-      await nc.close();
-      throw new Error(`NATS at ${opts.url} has no JetStream (start nats-server with -js): ${e.message}`);
-    });
-    return new JetStreamBus(nc, nc.jetstream({ timeout: 5000 }), jsm, opts.retryForMs ?? 15_000);
+    const retryForMs = opts.retryForMs ?? 15_000;
+    // A server without JetStream answers "no responders" at once. A timeout means JetStream is
+    // there but its cluster is electing a meta leader (a node was just lost): wait that out.
+    const until = Date.now() + retryForMs;
+    let jsm: JetStreamManager | undefined;
+    while (!jsm) {
+      try {
+        jsm = await nc.jetstreamManager({ timeout: 5000 });
+      } catch (e) {
+        const msg = (e as Error).message;
+        if (/timeout/i.test(msg) && Date.now() < until) { await sleep(250); continue; }
+        await nc.close();
+        throw new Error(/timeout/i.test(msg)
+          ? `NATS at ${opts.url}: JetStream did not answer within ${retryForMs} ms (${msg})`
+          : `NATS at ${opts.url} has no JetStream (start nats-server with -js): ${msg}`, { cause: e });
+      }
+    }
+    return new JetStreamBus(nc, nc.jetstream({ timeout: 5000 }), jsm, retryForMs);
   }
 
   async ensureStream(spec: StreamSpec): Promise<void> {
@@ -152,9 +165,10 @@ export class JetStreamBus implements Bus {
       messages = await c.consume({
         max_messages: Math.min(batch * 2, opts.maxAckPending ?? 1000),
         expires: 5000,
-        callback: (m) => { queue.push(m); wake(); },
+        callback: (m) => { lastMessageAt = Date.now(); queue.push(m); wake(); },
       });
     };
+    let lastMessageAt = Date.now();
     await this.retry(`consume ${opts.durable}`, open);
     // the client re-pulls through disconnects and leader changes by itself; should its pull
     // loop end anyway (consumer lost and recreated), open it again
@@ -167,6 +181,21 @@ export class JetStreamBus implements Bus {
         await this.retry(`consume ${opts.durable}`, open).catch(() => {});
       }
     })();
+    // The client's pull loop can lose its pull request for good when a node dies while it is
+    // backing off (it then stops watching heartbeats): idle with messages waiting on the consumer
+    // means stuck, so the pull loop is replaced. On a healthy consumer this never fires: the
+    // server hands waiting messages to any open pull at once.
+    const stallMs = opts.stallMs ?? 15_000;
+    let handling = false;
+    const stallCheck = setInterval(() => {
+      if (!running || handling || queue.length > 0 || Date.now() - lastMessageAt < stallMs) return;
+      void this.jsm.consumers.info(opts.stream, opts.durable).then((ci) => {
+        if (!running || ci.num_pending === 0 || Date.now() - lastMessageAt < stallMs) return;
+        lastMessageAt = Date.now();
+        messages?.stop(); // the watch loop opens a new one
+      }, () => {});
+    }, Math.max(1000, stallMs / 3));
+    stallCheck.unref();
     const loop = (async () => {
       while (running) {
         if (queue.length === 0) {
@@ -174,12 +203,16 @@ export class JetStreamBus implements Bus {
           continue;
         }
         const taken = queue.splice(0, batch);
+        handling = true;
         await deliver(handler, taken.map(toBusMessage));
+        handling = false;
+        lastMessageAt = Date.now();
       }
     })();
     return {
       stop: async () => {
         running = false;
+        clearInterval(stallCheck);
         wake();
         await loop;
         messages?.stop();

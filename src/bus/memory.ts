@@ -22,7 +22,7 @@ interface Pending {
 }
 
 interface ConsumerState {
-  opts: Required<Omit<ConsumeOptions, 'filterSubject'>> & { filterSubject?: string };
+  opts: Required<Omit<ConsumeOptions, 'filterSubject' | 'stallMs'>> & { filterSubject?: string };
   /** the next never-delivered sequence */
   next: number;
   pending: Map<number, Pending>;

@@ -67,6 +67,8 @@ export interface ConsumeOptions {
   maxAckPending?: number;
   /** where a new durable starts: every stored message (default) or only new ones */
   deliver?: 'all' | 'new';
+  /** idle this long while the consumer holds undelivered messages = the pull is lost; reopen it (ms, default 15 s) */
+  stallMs?: number;
 }
 
 /**
