@@ -33,6 +33,7 @@ const TITLES: Record<string, string> = {
   invalid_request: 'The request does not match its schema',
   bad_request: 'Bad request',
   malformed_json: 'The body is not well-formed JSON',
+  events_rejected: 'Every event of the batch was rejected',
   invalid_utf8: 'The body is not valid UTF-8',
   not_found: 'Not found',
   route_not_found: 'No such route',

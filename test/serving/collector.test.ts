@@ -57,6 +57,15 @@ test('collector', async (t) => {
   await t.test('every event rejected is a 422', async () => {
     const res = await post(JSON.stringify([play('x', { user_id: '' })]));
     assert.equal(res.status, 422);
+    assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+    const body = await res.json() as any;
+    // a problem with its own code, naming the field, and still the per-event list
+    assert.equal(body.error, 'events_rejected');
+    assert.equal(body.type, 'urn:tributary:problem:events_rejected');
+    assert.equal(body.field, 'user_id');
+    assert.match(body.detail, /user_id/);
+    assert.equal(body.accepted, 0);
+    assert.deepEqual(body.rejected.map((r: any) => [r.index, r.field]), [[0, 'user_id']]);
   });
 
   await t.test('malformed JSON is a 400 naming line and column', async () => {

@@ -10,7 +10,7 @@ import type { AppContext } from '../context.ts';
 import { describeStorageError } from '../../lake/wal.ts';
 import { BEARER } from '../conventions.ts';
 import type { ApiMetrics } from '../metrics.ts';
-import { Problem } from '../problem.ts';
+import { Problem, problem } from '../problem.ts';
 
 export const MAX_EVENTS_PER_BATCH = 10_000;
 
@@ -22,6 +22,9 @@ const Rejection = z.object({
   message: z.string(),
 });
 const EventsResponse = z.object({ accepted: z.number().int(), rejected: z.array(Rejection) });
+/** Every event rejected: a problem (code events_rejected) that still carries the per-event list. */
+const EventsRejected = Problem.extend({ accepted: z.literal(0), rejected: z.array(Rejection) })
+  .describe('RFC 9457 problem details (error: events_rejected) with the rejections, each naming its field');
 
 /** Seconds a client should wait before retrying when events cannot be stored. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -50,7 +53,7 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMe
       description: 'A JSON array of events (or one event), or NDJSON (application/x-ndjson). Valid events are stored durably before the answer; invalid ones go to quarantine and are listed in `rejected`. 422 when every event is rejected.',
       tags: ['events'], security: BEARER,
       body: z.array(AnyEvent).max(MAX_EVENTS_PER_BATCH),
-      response: { 200: EventsResponse, 422: EventsResponse, 400: Problem, 413: Problem, 415: Problem, 503: Problem },
+      response: { 200: EventsResponse, 422: EventsRejected, 400: Problem, 413: Problem, 415: Problem, 503: Problem },
     },
   }, async (req, reply) => {
     const text = req.body as unknown as string;
@@ -82,7 +85,12 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMe
       for (const [type, n] of Object.entries(batch.byType)) metrics.events.inc({ type, outcome: 'accepted' }, n);
       for (const [type, n] of Object.entries(batch.rejectedByType)) metrics.events.inc({ type, outcome: 'rejected' }, n);
     }
-    const code = batch.accepted === 0 && batch.rejected.length > 0 ? 422 : 200;
-    return reply.code(code).send({ accepted: batch.accepted, rejected: batch.rejected });
+    if (batch.accepted === 0 && batch.rejected.length > 0) {
+      const first = batch.rejected[0]!;
+      const where = first.line ? `line ${first.line}` : `event ${first.index}`;
+      const detail = `every event was rejected (${batch.rejected.length}; they are in quarantine); the first, ${where}: ${first.field}: ${first.message}`;
+      return reply.code(422).send(problem(422, 'events_rejected', detail, { field: first.field, accepted: 0, rejected: batch.rejected }));
+    }
+    return reply.code(200).send({ accepted: batch.accepted, rejected: batch.rejected });
   });
 };
