@@ -3,6 +3,9 @@
 //    replicated (R3) JetStream stream on a three-node cluster, and 1, 2, 4 lake writer processes
 //    committing them to the lake (PostgreSQL catalog): events per second from the first POST to
 //    the last event queryable, and publish-to-queryable latency (p50, p99) of single batches.
+//    Then the writers alone: a backlog of the same size stored in JetStream while no writer
+//    runs, drained by 1, 2, 4 writers started together (events per second from the moment all
+//    are running to the last event queryable): the collector's pace no longer bounds it.
 //    Reference in the same run: the embedded collector (local write-ahead log, no NATS).
 // 2. The four services (one process each on JetStream) side by side with the same chain built as
 //    the use case's seed describes it: FastAPI services calling each other over HTTP
@@ -88,10 +91,25 @@ async function ingestRun(label: string, writers: number, nats: boolean): Promise
       while ((await rows(catalog)) < before + 100) await sleep(2);
       lat.push(performance.now() - t);
     }
+    let drain = '';
+    if (nats) {
+      // the writers alone: stop them, store a backlog, start them together and time the drain
+      for (const p of procs.splice(1).reverse()) await p.stop();
+      const base = await rows(catalog);
+      next = 0;
+      const backlog = Array.from({ length: EVENTS / BATCH }, (_, b) => batchBody(run, 2_000_000 + b));
+      await Promise.all(Array.from({ length: 8 }, async () => { while (next < backlog.length) await post(backlog[next++]!); }));
+      procs.push(...await Promise.all(Array.from({ length: writers }, () => startProcess(process.execPath, [bin, 'lake', 'writer'], /running;.* at (http:\/\/\S+)/, { env }))));
+      const d0 = performance.now();
+      const from = await rows(catalog);
+      while ((await rows(catalog)) < base + EVENTS) await sleep(20);
+      drain = String(Math.round((base + EVENTS - from) / ((performance.now() - d0) / 1000)));
+    }
     return {
       name: label, writers, events: EVENTS,
       acked_per_s: Math.round(EVENTS / ((acked - t0) / 1000)),
       queryable_per_s: Math.round(EVENTS / ((done - t0) / 1000)),
+      backlog_drained_per_s: drain,
       p50_ms: +pct(lat, 0.5).toFixed(1), p99_ms: +pct(lat, 0.99).toFixed(1), probes,
     };
   } finally {
@@ -142,6 +160,8 @@ try {
   }
   const ref = ingest[0]!.queryable_per_s as number;
   for (const r of ingest) r.vs_embedded = `${((r.queryable_per_s as number) / ref).toFixed(2)}x`;
+  const oneWriter = Number(ingest[1]!.backlog_drained_per_s);
+  for (const r of ingest.slice(1)) r.drain_vs_1_writer = `${(Number(r.backlog_drained_per_s) / oneWriter).toFixed(2)}x`;
   report('stream: ingest collector -> JetStream -> lake', ingest as { name: string }[]);
 
   const rate = 50;

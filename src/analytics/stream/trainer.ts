@@ -6,8 +6,6 @@ import { RandomForestRegressor } from '../../ml/tree/index.ts';
 import { ColumnTransformer } from '../../ml/preprocessing/index.ts';
 import { Pipeline } from '../../ml/pipeline/index.ts';
 import { rmse } from '../../ml/metrics/index.ts';
-import type { Worker } from 'node:worker_threads';
-import { createWorker } from '../../util/workers.ts';
 import type { NormalizedPerson } from './records.ts';
 
 export interface WindowTrainerOptions {
@@ -43,8 +41,6 @@ export class WindowTrainer {
   private head = 0;
   private sinceFit = 0;
   private lastFitAt = Date.now();
-  private worker: Worker | undefined;
-  private fitSeq = 0;
   readonly opts: Required<WindowTrainerOptions>;
 
   constructor(opts: WindowTrainerOptions = {}) {
@@ -86,35 +82,18 @@ export class WindowTrainer {
     return fitWindow(age, income, this.opts, champion);
   }
 
-  /**
-   * Fits on a worker thread (the service's event loop keeps answering meanwhile); the champion
-   * travels as its JSON and the new model comes back as a Pipeline.
-   */
-  async fitOffThread(champion: unknown | undefined): Promise<Fit> {
-    const { age, income } = this.take();
-    this.worker ??= createWorker(new URL('./fit-worker.ts', import.meta.url));
-    const w = this.worker;
-    w.unref();
-    const id = ++this.fitSeq;
-    const reply = await new Promise<{ id: number; error?: string; model: unknown; rows: number; rmse: number; championRmse: number | null; promote: boolean }>((resolve, reject) => {
-      const onMessage = (m: { id: number }) => { if (m.id === id) { w.off('message', onMessage); w.off('error', reject); resolve(m as never); } };
-      w.on('message', onMessage);
-      w.once('error', reject);
-      w.postMessage({ id, age, income, trees: this.opts.trees, maxDepth: this.opts.maxDepth, seed: this.opts.seed, champion });
-    });
-    if (reply.error) throw new Error(reply.error);
-    return { model: Pipeline.fromJSON(reply.model as never), rows: reply.rows, rmse: reply.rmse, championRmse: reply.championRmse, promote: reply.promote };
+  /** The ages of the newest n records (at most the window's). */
+  recentAges(n: number): Float64Array {
+    const k = Math.min(n, this.size), w = this.opts.window, out = new Float64Array(k);
+    for (let i = 0; i < k; i++) out[i] = this.age[(this.head - 1 - i + w) % w]!;
+    return out;
   }
 
-  private take(): { age: Float64Array; income: Float64Array } {
+  /** The window as it is now (oldest first), for a fit elsewhere (a thread); restarts the refit count. */
+  take(): { age: Float64Array; income: Float64Array } {
     this.sinceFit = 0;
     this.lastFitAt = Date.now();
     return this.ordered();
-  }
-
-  async close(): Promise<void> {
-    await this.worker?.terminate();
-    this.worker = undefined;
   }
 }
 

@@ -82,7 +82,7 @@ async function openEnv(config: Config, bus: Bus, opts: StreamServiceOptions): Pr
     sink = lake;
   }
   return {
-    env: { bus, sink, store, home: config.home, ns: opts.ns ?? 'tributary', log },
+    env: { bus, sink, store, home: config.home, databaseUrl: config.databaseUrl, ns: opts.ns ?? 'tributary', log },
     async close() { await lake?.close(); await bus.close(); await store.close(); },
   };
 }

@@ -20,8 +20,10 @@ import { eventTable } from '../../events/lake-schema.ts';
 import type { PersonEvent } from '../../events/schemas.ts';
 import { ModelRegistry } from '../../tracking/index.ts';
 import { loadEstimator } from '../../ml/registry.ts';
+import { Pipeline } from '../../ml/pipeline/index.ts';
 import { StreamNormalizer, type NormalizerState } from '../../analytics/stream/normalizer.ts';
 import { WindowTrainer, type WindowTrainerOptions } from '../../analytics/stream/trainer.ts';
+import { TrainerThread } from './trainer-thread.ts';
 import { NORMALIZED_TABLE, PREDICTIONS_TABLE, PredictRequest, type NormalizedPerson, type PredictionRecord } from '../../analytics/stream/records.ts';
 
 export const STREAM_SERVICES = ['generator', 'normalizer', 'trainer', 'consumer'] as const;
@@ -34,6 +36,8 @@ export interface StreamEnv {
   sink: RecordSink;
   store: MetaStore;
   home: string;
+  /** the metadata database's URL when it is PostgreSQL (threads open their own connection) */
+  databaseUrl?: string;
   /** subject and stream prefix (several pipelines can share one NATS) */
   ns: string;
   log: (m: string) => void;
@@ -115,6 +119,8 @@ export interface RunningService {
 }
 
 const dtOf = (ts: string) => ts.slice(0, 10);
+/** lets the callbacks already queued (requests waiting for an answer) run first */
+const yieldToQueued = () => new Promise<void>((r) => setImmediate(r));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Saves a service's state in the metadata database (one row per service and namespace). */
@@ -252,7 +258,7 @@ export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { bat
 
 // ---------------------------------------------------------------- trainer
 
-type Champion = { version: number; json: unknown; predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
+type Champion = { version: number; predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
 
 export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTrainerOptions & { model?: string } = {}): Promise<RunningService & { champion(): number | null }> {
   await ensurePeopleStream(env);
@@ -267,28 +273,29 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
   try {
     const loaded = await registry.loadModel(modelName, 'champion');
     const est = loadEstimator(loaded.artifact as never) as unknown as Champion;
-    champion = { version: loaded.version, json: loaded.artifact, predict: (f) => est.predict(f) };
+    champion = { version: loaded.version, predict: (f) => est.predict(f) };
     versionGauge.set(loaded.version);
     env.log(`trainer: answering with ${modelName} v${loaded.version} until the next fit`);
   } catch { /* no champion yet */ }
+  // fits, registration and promotion run on their own thread (trainer-worker.ts)
+  const thread = await TrainerThread.start({ home: env.home, databaseUrl: env.databaseUrl, model: modelName });
   let fitting: Promise<void> = Promise.resolve();
   let lastFit: Record<string, unknown> | null = null;
   const fit = async () => {
-    const f = await trainer.fitOffThread(champion?.json);
-    const v = await registry.registerModel(modelName, {
-      artifact: f.model.toJSON(), by: 'stream-trainer',
-      metrics: { rmse: f.rmse, ...(f.championRmse !== null ? { champion_rmse: f.championRmse } : {}), rows: f.rows },
-      params: { window: trainer.opts.window, trees: trainer.opts.trees, max_depth: trainer.opts.maxDepth },
-      lineage: { seed: trainer.opts.seed, config: { window: trainer.opts.window, trees: trainer.opts.trees, maxDepth: trainer.opts.maxDepth } },
-    });
+    const f = await thread.fit(trainer.take(), trainer.opts);
     fits.inc();
-    lastFit = { version: v.version, rmse: +f.rmse.toFixed(1), champion_rmse: f.championRmse === null ? null : +f.championRmse.toFixed(1), promoted: f.promote };
-    if (f.promote) {
-      await registry.promote(modelName, v.version, { by: 'stream-trainer', reason: `holdout RMSE ${f.rmse.toFixed(1)}${f.championRmse !== null ? ` vs champion ${f.championRmse.toFixed(1)}` : ''}` });
-      const model = f.model;
-      champion = { version: v.version, json: model.toJSON(), predict: (fr) => model.predict(fr) };
-      versionGauge.set(v.version);
-      await announcePromotion(env.bus, { name: modelName, alias: 'champion', version: v.version }).catch(() => {});
+    lastFit = { version: f.version, rmse: +f.rmse!.toFixed(1), champion_rmse: f.championRmse == null ? null : +f.championRmse.toFixed(1), promoted: f.promoted };
+    if (f.promoted) {
+      // the swap is the only work of a fit on this thread, after the answers already queued
+      await yieldToQueued();
+      const model = Pipeline.fromJSON(f.model as never);
+      const sample = trainer.recentAges(16);
+      // a model's first batch lays out its prediction form: done here, not in a request
+      model.predict({ length: sample.length, columns: new Map([['age', sample]]) });
+      await yieldToQueued();
+      champion = { version: f.version!, predict: (fr) => model.predict(fr) as Float64Array };
+      versionGauge.set(f.version!);
+      await announcePromotion(env.bus, { name: modelName, alias: 'champion', version: f.version! }).catch(() => {});
     }
   };
   const sub = await env.bus.consume({ stream: s.stream, durable: `${env.ns.replace(/\W/g, '_')}_trainer`, filterSubject: s.normalized, batch: 500, ackWaitMs: 60_000 }, async (msgs) => {
@@ -326,7 +333,7 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
     extra: () => ({ model: modelName, version: champion?.version ?? null, window_rows: trainer.rows, last_fit: lastFit }),
     post: { '/v1/predict': async (body) => predict(body) },
     health: () => null,
-    async stop() { clearInterval(timer); await sub.stop(); await responder.stop(); await fitting; await trainer.close(); },
+    async stop() { clearInterval(timer); await sub.stop(); await responder.stop(); await fitting; await thread.close(); },
   };
 }
 
