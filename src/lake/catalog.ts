@@ -134,7 +134,14 @@ export class Catalog {
   /** Lake-relative paths of every file any snapshot references (live or retired): what vacuum keeps. */
   async referencedPaths(): Promise<Set<string>> {
     const rows = await this.store.db.selectFrom('lake_files').select('path').execute();
-    return new Set(rows.map((r) => r.path));
+    const out = new Set(rows.map((r) => r.path));
+    // merges' change feeds, named in their snapshots' summaries (src/lake/merge.ts)
+    const merges = await this.store.db.selectFrom('lake_snapshots').select('summary').where('operation', '=', 'merge').execute();
+    for (const m of merges) {
+      const path = changeFeedOf(JSON.parse(m.summary))?.path;
+      if (path) out.add(path);
+    }
+    return out;
   }
 
   async isSegmentCommitted(segment: string): Promise<boolean> {
@@ -181,9 +188,9 @@ export class Catalog {
    * What each commit in (from, to] added and retired, in commit order: what an incremental reader
    * needs to tell moved rows (compaction) from new ones.
    */
-  async changes(table: string, from: number, to: number): Promise<{ snapshot: number; operation: string; added: LakeFile[]; removed: LakeFile[] }[]> {
+  async changes(table: string, from: number, to: number): Promise<{ snapshot: number; operation: string; added: LakeFile[]; removed: LakeFile[]; changeFeed: { path: string; rows: number } | null }[]> {
     const id = await this.tableId(table);
-    const snaps = await this.store.db.selectFrom('lake_snapshots').select(['snapshot_id', 'operation'])
+    const snaps = await this.store.db.selectFrom('lake_snapshots').select(['snapshot_id', 'operation', 'summary'])
       .where('table_id', '=', id).where('snapshot_id', '>', from).where('snapshot_id', '<=', to).orderBy('snapshot_id').execute();
     const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes', 'added_in', 'removed_in'])
       .where('table_id', '=', id)
@@ -192,7 +199,10 @@ export class Catalog {
     return snaps.map((sn) => {
       const s = Number(sn.snapshot_id);
       const file = (r: (typeof rows)[number]) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes) });
-      return { snapshot: s, operation: sn.operation, added: rows.filter((r) => Number(r.added_in) === s).map(file), removed: rows.filter((r) => r.removed_in !== null && Number(r.removed_in) === s).map(file) };
+      return {
+        snapshot: s, operation: sn.operation, added: rows.filter((r) => Number(r.added_in) === s).map(file), removed: rows.filter((r) => r.removed_in !== null && Number(r.removed_in) === s).map(file),
+        changeFeed: sn.operation === 'merge' ? changeFeedOf(JSON.parse(sn.summary)) : null,
+      };
     });
   }
 
@@ -218,4 +228,10 @@ export class Catalog {
     if (!r) throw new UnknownTableError(`unknown lake table ${table}`);
     return r.id;
   }
+}
+
+/** The change feed a merge snapshot's summary names (merges before change feeds name none). */
+function changeFeedOf(summary: Record<string, unknown>): { path: string; rows: number } | null {
+  const c = summary.changes as { path?: unknown; rows?: unknown } | undefined;
+  return c && typeof c.path === 'string' ? { path: c.path, rows: Number(c.rows ?? 0) } : null;
 }

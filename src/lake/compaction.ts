@@ -1,6 +1,6 @@
 // Compaction: many small files (one per flushed segment and partition) make scans slow. The
-// small files of each partition (below the target size) are packed, smallest first, into groups
-// of at most `targetFileBytes`, and each group of two or more becomes one file, written with the
+// small files of each partition (below the target size) are packed, by size tier and smallest
+// first, into groups of at most `targetFileBytes`, and each group of two or more becomes one file, written with the
 // layout's row-group size, in a 'compact' snapshot that retires the small files atomically.
 // Old snapshots still list the old files, which stay on disk, so pinned readers keep working.
 // Files never merge across partitions: a dt= partition is part of a row's identity (views read
@@ -31,18 +31,45 @@ export interface CompactionResult {
   snapshot?: number;
 }
 
+/** Files of one size tier are within a factor of TIER_RATIO of each other (above TIER_BASE). */
+const TIER_RATIO = 4;
+const TIER_BASE = 256 << 10;
+
+/** A file's size tier: 0 below 256 KB, then one tier per factor of 4. */
+export function sizeTier(bytes: number): number {
+  return bytes < TIER_BASE ? 0 : 1 + Math.floor(Math.log(bytes / TIER_BASE) / Math.log(TIER_RATIO));
+}
+
 /**
- * Groups a partition's small files toward the target size: first-fit over the files sorted by
- * size, so many tiny files fill a group and a group never exceeds the target (the sizes are of
- * compressed Parquet; a merged file compresses at least as well, so it stays under).
+ * Groups a partition's small files toward the target size, size-tiered (as Cassandra's and
+ * RocksDB's universal compaction do): files merge only with files of their own size tier, so a
+ * run that added a few small files merges those, never the big file they sit next to. Each row
+ * is rewritten about log4(target / 256 KB) times over its life, not once per run, and a
+ * partition keeps at most a few files per tier. Within a tier, first-fit over the files sorted
+ * by size, so a group never exceeds the target (the sizes are of compressed Parquet; a merged
+ * file compresses at least as well, so it stays under). A tier is merged once it holds
+ * `minFiles` files.
  */
-export function planGroups(files: LakeFile[], target: number): LakeFile[][] {
-  const groups: { files: LakeFile[]; bytes: number }[] = [];
-  for (const f of [...files].sort((a, b) => a.bytes - b.bytes || (a.path < b.path ? -1 : 1))) {
-    const g = groups.find((x) => x.bytes + f.bytes <= target);
-    if (g) { g.files.push(f); g.bytes += f.bytes; } else groups.push({ files: [f], bytes: f.bytes });
+export function planGroups(files: LakeFile[], target: number, minFiles = 2): LakeFile[][] {
+  const tiers = new Map<number, LakeFile[]>();
+  for (const f of files) {
+    const t = sizeTier(f.bytes);
+    let g = tiers.get(t);
+    if (!g) tiers.set(t, (g = []));
+    g.push(f);
   }
-  return groups.map((g) => g.files).filter((g) => g.length >= 2);
+  const out: LakeFile[][] = [];
+  for (const tier of [...tiers.keys()].sort((a, b) => a - b)) {
+    const inTier = tiers.get(tier)!;
+    if (inTier.length < minFiles) continue;
+    const groups: { files: LakeFile[]; bytes: number }[] = [];
+    for (const f of [...inTier].sort((a, b) => a.bytes - b.bytes || (a.path < b.path ? -1 : 1))) {
+      const g = groups.find((x) => x.bytes + f.bytes <= target);
+      if (g) { g.files.push(f); g.bytes += f.bytes; } else groups.push({ files: [f], bytes: f.bytes });
+    }
+    out.push(...groups.map((g) => g.files).filter((g) => g.length >= 2));
+  }
+  return out;
 }
 
 export async function compactTable(lake: Lake, table: string, opts: CompactionOptions = {}): Promise<CompactionResult> {
@@ -63,7 +90,7 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
   const rowGroup = opts.rowGroupRows ? `, ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}` : '';
   for (const [partition, small] of byPartition) {
     if (small.length < minFiles) continue;
-    for (const group of planGroups(small, target)) {
+    for (const group of planGroups(small, target, minFiles)) {
       const rel = join(group[0]!.path, '..', `compact-${Date.now().toString(36)}-${process.pid}-${add.length}.parquet`);
       const abs = join(lake.root, rel);
       const sources = group.map((f) => join(lake.root, f.path));

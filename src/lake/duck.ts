@@ -10,6 +10,10 @@ export async function openDuck(opts: { threads?: number; memoryLimit?: string } 
   });
   const conn = await instance.connect();
   await conn.run(`SET TimeZone = 'UTC'`);
+  // lake files are immutable (a change is a new file), so their footers can be kept: views over
+  // hundreds of partition files are re-bound without reading every footer again
+  await conn.run(`LOAD parquet`);
+  await conn.run(`SET GLOBAL parquet_metadata_cache = true`);
   return { instance, conn };
 }
 

@@ -11,7 +11,7 @@
 /** what of a run's layout a write uses (src/pipeline/layout.ts chooses it) */
 interface Layout { row_group_rows?: number }
 import { sqlIdent, sqlList } from '../lake/duck.ts';
-import { keyMatch, mergeRows } from '../lake/merge.ts';
+import { keyMatch, mergeRows, type ChangeFeed } from '../lake/merge.ts';
 import type { LakeFile } from '../lake/catalog.ts';
 import type { SqlModel } from './models.ts';
 import { viewName, type Warehouse } from './session.ts';
@@ -40,14 +40,19 @@ const REBUILD_SHARE = 0.5;
  * new, `removed` rows that may be gone. A compaction whose inputs all held old rows adds a file
  * of old rows: it counts as neither (the common case: the previous run compacted what it had
  * read). A compaction that also merged newer files adds a file of both: it is `added`, and its
- * old inputs `removed`, so EXCEPT ALL cancels the old rows out.
+ * old inputs `removed`, so EXCEPT ALL cancels the old rows out. A merge of old files that wrote
+ * a change feed (src/lake/merge.ts) is read from that feed alone: its rewritten files and their
+ * replacements are like a compaction's, and the feed holds exactly the rows it removed and added.
  */
-async function changedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<{ added: LakeFile[]; removed: LakeFile[] }> {
+async function changedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<{ added: LakeFile[]; removed: LakeFile[]; feeds: ChangeFeed[] }> {
   const old = new Set(from > 0 ? (await wh.lake.catalog.files(table, from)).map((f) => f.path) : []);
   const added = new Map<string, LakeFile>(), removed = new Map<string, LakeFile>();
+  const feeds: ChangeFeed[] = [];
   for (const c of await wh.lake.catalog.changes(table, from, to)) {
-    if (c.operation === 'compact' && c.removed.every((f) => old.has(f.path))) {
+    const movesOldRows = c.removed.every((f) => old.has(f.path));
+    if (movesOldRows && (c.operation === 'compact' || c.changeFeed)) {
       for (const f of c.added) old.add(f.path);
+      if (c.changeFeed) feeds.push(c.changeFeed);
       continue;
     }
     for (const f of c.removed) {
@@ -56,22 +61,35 @@ async function changedFiles(wh: Warehouse, table: string, from: number, to: numb
     }
     for (const f of c.added) added.set(f.path, f);
   }
-  return { added: [...added.values()], removed: [...removed.values()] };
+  return { added: [...added.values()], removed: [...removed.values()], feeds };
 }
 
 /** The rows that differ between two snapshots of a table (both directions), as SQL. */
 async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{ sql: string; files: number; partitions: number; rows: number; partitionNames: Set<string> }> {
-  const { added, removed } = await changedFiles(wh, table, from, to);
+  const { added, removed, feeds } = await changedFiles(wh, table, from, to);
   const cols = columns.map(sqlIdent).join(', ');
-  const read = (fs: LakeFile[]) => `SELECT ${cols} FROM read_parquet(${sqlList(fs.map((f) => `${wh.lake.root}/${f.path}`))}, union_by_name = true)`;
-  let sql: string;
-  if (!added.length && !removed.length) sql = `SELECT ${cols} FROM ${viewName(table)} WHERE false`;
-  else if (!removed.length) sql = read(added);
-  else if (!added.length) sql = read(removed);
-  else sql = `((${read(added)}) EXCEPT ALL (${read(removed)})) UNION ALL ((${read(removed)}) EXCEPT ALL (${read(added)}))`;
+  const read = (paths: string[]) => `SELECT ${cols} FROM read_parquet(${sqlList(paths.map((p) => `${wh.lake.root}/${p}`))}, union_by_name = true)`;
+  const files = (fs: LakeFile[]) => read(fs.map((f) => f.path));
+  const parts: string[] = [];
+  if (added.length && removed.length) parts.push(`((${files(added)}) EXCEPT ALL (${files(removed)})) UNION ALL ((${files(removed)}) EXCEPT ALL (${files(added)}))`);
+  else if (added.length || removed.length) parts.push(files(added.length ? added : removed));
+  if (feeds.length) parts.push(read(feeds.map((f) => f.path)));
+  const sql = parts.length ? parts.map((p) => `(${p})`).join(' UNION ALL ') : `SELECT ${cols} FROM ${viewName(table)} WHERE false`;
   const touched = [...added, ...removed];
   const partitionNames = new Set(touched.map((f) => f.partition));
-  return { sql, files: touched.length, partitions: partitionNames.size, rows: touched.reduce((a, f) => a + f.rows, 0), partitionNames };
+  return {
+    sql, files: touched.length + feeds.length, partitions: partitionNames.size,
+    rows: touched.reduce((a, f) => a + f.rows, 0) + feeds.reduce((a, f) => a + f.rows, 0), partitionNames,
+  };
+}
+
+/** The column of a diff's stored side that names the file each row was read from. */
+const FILE_COLUMN = '_source_file';
+
+/** The stored files (lake-relative) holding the rows to delete: those the merge rewrites. */
+async function filesHolding(wh: Warehouse, old: string, del: string, key: string[]): Promise<string[]> {
+  const rows = await wh.query<{ f: string }>(`SELECT DISTINCT o.${FILE_COLUMN} AS f FROM ${old} o SEMI JOIN ${del} d ON ${keyMatch(key, 'o', 'd')}`);
+  return rows.map((r) => wh.lake.relative(r.f));
 }
 
 async function count(wh: Warehouse, sql: string): Promise<number> {
@@ -83,8 +101,8 @@ async function count(wh: Warehouse, sql: string): Promise<number> {
 async function unchangedSince(wh: Warehouse, table: string, from: number, to: number): Promise<boolean> {
   if (from === to) return true;
   if (from === 0) return false;
-  const { added, removed } = await changedFiles(wh, table, from, to);
-  return !added.length && !removed.length;
+  const { added, removed, feeds } = await changedFiles(wh, table, from, to);
+  return !added.length && !removed.length && !feeds.length;
 }
 
 /**
@@ -101,14 +119,15 @@ async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefin
     const cols = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name)).join(', ');
     const stored = await wh.lake.filePaths(m.table);
     await conn.run(stored.length
-      ? `CREATE TEMP TABLE ${old} AS SELECT ${cols} FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false)`
-      : `CREATE TEMP TABLE ${old} AS SELECT ${cols} FROM ${fresh} WHERE false`);
+      ? `CREATE TEMP TABLE ${old} AS SELECT ${cols}, filename AS ${FILE_COLUMN} FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false, filename = true)`
+      : `CREATE TEMP TABLE ${old} AS SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN} FROM ${fresh} WHERE false`);
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
     const inserted = await count(wh, ins), deleted = await count(wh, del), rows = await count(wh, fresh);
     if (!inserted && !deleted) return { mode: 'unchanged', note: `recomputed (${why}): no row changed`, rowsOut: rows, rowsIn: null, inserted: 0, deleted: 0, scopeValues: 0, watermarks: marks };
     if (m.incremental) {
-      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
+      const hitFiles = await filesHolding(wh, old, del, m.incremental.key);
+      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, hitFiles, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
       await wh.refreshTable(m.table);
       return { mode: 'merge', note: `recomputed (${why}), merged by ${m.incremental.key.join(', ')}: +${r.inserted} -${r.deleted} rows`, rowsOut: rows, rowsIn: null, inserted: r.inserted, deleted: r.deleted, scopeValues: 0, watermarks: marks };
     }
@@ -172,10 +191,10 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     const scopeValues = await count(wh, scope);
     // when the change touches most of the table, recomputing it all is cheaper than restricting
     // every input and diffing (and gives the same rows)
-    const scopeSql = scopeCols.map(sqlIdent).join(', ');
-    const storedScope = await count(wh, `(SELECT DISTINCT ${scopeSql} FROM ${viewName(m.table)})`);
-    if (scopeValues > REBUILD_SHARE * storedScope) {
-      return await recomputeAll(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} of ${storedScope.toLocaleString('en-US')} ${scopeCols.join('+')} values changed (a rebuild is cheaper)`);
+    // the stored rows (from the catalog, no scan) bound the stored scope values from above
+    const storedRows = (await wh.lake.catalog.files(m.table)).reduce((a, f) => a + f.rows, 0);
+    if (scopeValues > REBUILD_SHARE * storedRows) {
+      return await recomputeAll(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values changed for ${storedRows.toLocaleString('en-US')} stored rows (a rebuild is cheaper)`);
     }
     // every input restricted to the scope values, by the scope columns it has
     const wraps: Record<string, (current: string) => string> = {};
@@ -198,11 +217,13 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     const cols = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name)).join(', ');
     const stored = await wh.lake.filePaths(m.table);
     // the stored rows of the scope, as stored (not through the view, whose dt= column is the folder's)
-    await conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${cols.split(', ').map((c) => `x.${c}`).join(', ')} FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false) x
+    await conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${cols.split(', ').map((c) => `x.${c}`).join(', ')}, x.filename AS ${FILE_COLUMN}
+      FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false, filename = true) x
       SEMI JOIN ${scope} s ON ${keyMatch(scopeCols, 'x', 's')}`);
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
-    const r = await mergeRows(wh.lake, conn, m.table, { key: inc.key, deleted: del, inserted: ins, rowGroupRows: opts.layout?.row_group_rows, summary: { model: m.file, mode: 'merge', scope_values: scopeValues } });
+    const hitFiles = await filesHolding(wh, old, del, inc.key);
+    const r = await mergeRows(wh.lake, conn, m.table, { key: inc.key, deleted: del, inserted: ins, hitFiles, rowGroupRows: opts.layout?.row_group_rows, summary: { model: m.file, mode: 'merge', scope_values: scopeValues } });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     const [n] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${viewName(m.table)}`);
     return {

@@ -1,7 +1,7 @@
 // An incremental build over new partitions gives the same curated tables as a full rebuild over
 // all of them: for every model with a merge key, on generated worlds of several sizes, with
-// replayed events (same event_id) in the new batch. A third build over the same inputs commits
-// nothing (idempotence).
+// replayed events (same event_id) in the new batches, built in two incremental runs. A further
+// build over the same inputs commits nothing (idempotence).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
@@ -33,9 +33,14 @@ for (const [label, size] of SIZES) {
       await landEvents(ws, older);
       await executePipeline(ws, buildPipeline, { log: quiet });
 
-      // the new days, plus a replay of some older events (same event_id): counted once
+      // the new days in two batches, each built incrementally (the second reads what the first
+      // merged and compacted through their change feeds), plus a replay of some older events
+      // (same event_id): counted once
       const replayed = older.filter((_, i) => i % 97 === 0);
-      await landEvents(ws, [...newer, ...replayed]);
+      const half = Math.floor(newer.length / 2);
+      await landEvents(ws, newer.slice(0, half));
+      await executePipeline(ws, buildPipeline, { log: quiet });
+      await landEvents(ws, [...newer.slice(half), ...replayed]);
       const inc = await executePipeline(ws, buildPipeline, { log: quiet });
       const merged = inc.pipeline.stages.filter((s) => /merged by/.test(s.note ?? '')).map((s) => s.name);
       assert.ok(merged.includes('plays') && merged.includes('orders') && merged.includes('music_interactions_daily'), `merged steps: ${merged.join(', ')}`);

@@ -11,7 +11,7 @@ import { sqlString } from '../../lake/duck.ts';
 
 /** The SQL models of the music use case, in build order. */
 export const MUSIC_MODELS = [
-  'curated.music_track_stats', 'curated.music_user_hours', 'curated.music_user_genres', 'curated.music_genre_transitions',
+  'curated.music_track_stats', 'curated.music_user_hours', 'curated.music_user_genres', 'curated.music_genre_transitions_daily', 'curated.music_genre_transitions',
   'curated.music_interactions_daily', 'curated.music_interactions', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance',
 ];
 
@@ -103,17 +103,27 @@ export async function loadUserGenreSkips(wh: Warehouse): Promise<GenreSkips[]> {
 export function modelSqlAsOf(table: string, cutoff: string): string {
   const file = MUSIC_MODEL_FILES[table];
   if (!file) throw new Error(`no music SQL model for ${table}`);
-  const sql = readFileSync(join(SQL_DIR, file), 'utf8').replace(/;\s*$/, '');
+  // comment lines dropped: a model named in a comment must not be replaced by a query there
+  const sql = readFileSync(join(SQL_DIR, file), 'utf8').replace(/;\s*$/, '').split('\n').filter((l) => !l.trimStart().startsWith('--')).join('\n');
   const ts = `TIMESTAMPTZ ${sqlString(cutoff)}`;
-  return sql
+  let asOf = sql
     .replace(/\bcurated\.plays\b/g, `(SELECT * FROM curated.plays WHERE ts < ${ts})`)
     .replace(/\bcurated\.likes\b/g, `(SELECT * FROM curated.likes WHERE ts < ${ts})`);
+  // a model over another music model (the all-time transitions over the daily ones) reads that
+  // model as of the cutoff too
+  for (const other of Object.keys(MUSIC_MODEL_FILES)) {
+    if (other === table) continue;
+    const ref = new RegExp(`\\b${other.replace('.', '\\.')}\\b`, 'g');
+    if (ref.test(asOf)) asOf = asOf.replace(ref, `(${modelSqlAsOf(other, cutoff)})`);
+  }
+  return asOf;
 }
 
 const MUSIC_MODEL_FILES: Record<string, string> = {
   'curated.music_track_stats': '300_music_track_stats.sql',
   'curated.music_user_hours': '310_music_user_hours.sql',
   'curated.music_user_genres': '320_music_user_genres.sql',
-  'curated.music_genre_transitions': '330_music_genre_transitions.sql',
+  'curated.music_genre_transitions_daily': '330_music_genre_transitions_daily.sql',
+  'curated.music_genre_transitions': '335_music_genre_transitions.sql',
   'curated.music_interactions_daily': '340_music_interactions_daily.sql',
 };
