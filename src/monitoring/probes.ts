@@ -15,6 +15,8 @@ import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/commerc
 import { selectColumns } from '../analytics/retail/retrain.ts';
 import { spendData, withSeason } from '../analytics/retail/spend.ts';
 import { MUSIC_MODELS, modelSqlAsOf } from '../analytics/music/features.ts';
+import { likeProbe } from './probe-like.ts';
+import { trainedProbe } from './probe-trained.ts';
 
 export interface Sample { numeric?: ArrayLike<number>; categorical?: (string | null)[] }
 
@@ -140,4 +142,7 @@ export const PROBES: Record<string, Probe> = {
   RetailSpendModel: spendProbe,
   RetailSegmentModel: segmentsProbe,
   'music-playlist': recommenderProbe,
+  'music-like': likeProbe,
+  // every `tributary train --register` model
+  Pipeline: trainedProbe,
 };

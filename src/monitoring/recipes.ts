@@ -1,5 +1,5 @@
 // Every product model's retraining recipe, by its artifact's kind: the retail spend model and
-// segmentation, the music recommender (src/analytics), and the generic
+// segmentation, the music recommender and like model (src/analytics), and the generic
 // `tributary train --register` models (a Pipeline: the same task, model and hyper-parameters on
 // the newest snapshot of the lake table it was trained on, champion and challenger scored on
 // one seeded test split of that snapshot).
@@ -12,13 +12,16 @@ import { trainTestSplit } from '../ml/selection/splits.ts';
 import { viewName } from '../warehouse/session.ts';
 import { retrainSegments, retrainSpend } from '../analytics/retail/retrain.ts';
 import { retrainRecommender } from '../analytics/music/retrain.ts';
+import { retrainLike } from '../analytics/music/like-retrain.ts';
 import { artifactJson } from '../tracking/lineage.ts';
 import type { Challenger, Retrainer } from './retrain.ts';
+import { labelLogLoss } from './probe-trained.ts';
 
 export const RECIPES: Record<string, Retrainer> = {
   RetailSpendModel: retrainSpend,
   RetailSegmentModel: retrainSegments,
   'music-playlist': retrainRecommender,
+  'music-like': retrainLike,
   Pipeline: retrainTrained,
 };
 
@@ -56,11 +59,7 @@ async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters
     const yt = Float64Array.from(getColumn(t2, opts.target) as ArrayLike<number>, Number);
     metric = 'rmse'; champ = rmse(yt, old.predict(X)); chal = result.task === 'regression' ? result.rmse : NaN;
   } else {
-    const labels = Array.from(getColumn(t2, opts.target) as ArrayLike<unknown>, String);
-    const P = old.predictProba(X), classes = old.classes;
-    let ll = 0;
-    labels.forEach((l, i) => { const k = classes.indexOf(l); ll -= Math.log(Math.max(k >= 0 ? P.data[i * P.cols + k]! : 0, 1e-15)); });
-    metric = 'log_loss'; champ = ll / labels.length; chal = result.task === 'classification' ? result.log_loss : NaN;
+    metric = 'log_loss'; champ = labelLogLoss(old, X, Array.from(getColumn(t2, opts.target) as ArrayLike<unknown>, String)); chal = result.task === 'classification' ? result.log_loss : NaN;
   }
   const metrics: Record<string, number> = {};
   for (const [k, v] of Object.entries(result)) if (typeof v === 'number') metrics[k] = v;

@@ -22,6 +22,8 @@ import { MUSIC_MODELS, lakeTimeSplit, loadInteractions, positives } from '../ana
 import { fitLikeModel, type LikeModelResult } from '../analytics/music/likes.ts';
 import { PlaylistModel, type Playlist } from '../analytics/music/playlist.ts';
 import { buildPlaylistModel } from '../analytics/music/playlist-build.ts';
+import { likeSnapshots, registerLikeModel } from '../analytics/music/like-retrain.ts';
+import { LIKE_MODEL_NAME } from '../analytics/music/like-model.ts';
 
 export const PLAYLISTS_TABLE = 'curated.music_playlists';
 export const MODEL_NAME = 'music-recommender';
@@ -67,11 +69,11 @@ export interface MusicSummary {
   chosen: { model: RecommenderKind; params: Record<string, unknown>; validation_ndcg10: number | null };
   /** best test NDCG@10 over popularity's */
   lift_over_popularity: number;
-  likes: Omit<LikeModelResult, 'model'>;
+  likes: Omit<LikeModelResult, 'model' | 'holdout'>;
   playlists: { users: number; cold_start: number; tracks: number; table: string; snapshot: number; events: number };
   model: PlaylistModel;
   samples: Playlist[];
-  tracking: { run_id: string; model: string; version: number } | { skipped: string };
+  tracking: { run_id: string; model: string; version: number; like: { model: string; version: number; champion: boolean } } | { skipped: string };
   /** the runner's record of the steps (time, rows, peak memory) */
   pipeline: PipelineResult;
 }
@@ -133,7 +135,8 @@ export function musicSteps(ws: MusicWorkspace, opts: MusicOptions, run: Run | un
         });
         const snapshots = ['raw.play', 'raw.like', 'raw.skip', 'curated.music_interactions', 'curated.music_user_genres']
           .filter((t) => wh.snapshots.has(t)).map((t) => ({ table: t, snapshot: wh.snapshots.get(t)! }));
-        const reg = await new ModelRegistry(ws.store, { home: ws.config.home }).registerModel(MODEL_NAME, {
+        const registry = new ModelRegistry(ws.store, { home: ws.config.home });
+        const reg = await registry.registerModel(MODEL_NAME, {
           artifact: model.toJSON(),
           metrics: { ndcg10: best.ndcg10, recall20: best.recall20, popularity_ndcg10: pop?.ndcg10 ?? 0, like_auc: likes.auc, like_log_loss: likes.log_loss },
           params: { model: best.model, ...best.params, playlist: model.params },
@@ -141,8 +144,10 @@ export function musicSteps(ws: MusicWorkspace, opts: MusicOptions, run: Run | un
           runId: run.id,
         });
         model.version = `${MODEL_NAME}@v${reg.version}`;
-        c.tracking = { run_id: run.id, model: MODEL_NAME, version: reg.version };
-        return { note: `${MODEL_NAME} v${reg.version}` };
+        // the like model is served too (POST /v1/predict/music-like); a refit replaces its champion only when better
+        const like = await registerLikeModel(registry, likes, { snapshots: likeSnapshots(wh), runId: run.id, margin: ws.config.retrain.margin, by: 'tributary run music' });
+        c.tracking = { run_id: run.id, model: MODEL_NAME, version: reg.version, like: { model: LIKE_MODEL_NAME, version: like.version, champion: like.champion } };
+        return { note: `${MODEL_NAME} v${reg.version}, ${LIKE_MODEL_NAME} v${like.version}${like.champion ? '' : ' (challenger)'}` };
       },
     },
     {
@@ -180,7 +185,7 @@ export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Pro
   return {
     evaluation, chosen: { model: best.model, params: best.params, validation_ndcg10: validationNdcg(best) >= 0 ? validationNdcg(best) : null },
     lift_over_popularity: pop && pop.ndcg10 > 0 ? bestTest / pop.ndcg10 : NaN,
-    likes: (({ model: _m, ...rest }) => rest)(likes), playlists, model, samples, tracking, pipeline,
+    likes: (({ model: _m, holdout: _h, ...rest }) => rest)(likes), playlists, model, samples, tracking, pipeline,
   };
 }
 

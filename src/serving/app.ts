@@ -21,6 +21,7 @@ import { installRouteConventions } from './conventions.ts';
 import { modelRoutes } from './routes/models.ts';
 import { monitoringRoutes } from './routes/monitoring.ts';
 import { predictRoutes } from './routes/predict.ts';
+import { musicLikeRoutes } from './routes/music-like.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { retailRoutes } from './routes/retail.ts';
 import { CollectorRate } from './collector-rate.ts';
@@ -122,6 +123,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(monitoringRoutes, { ctx });
   if (ctx.models) {
     await app.register(modelRoutes, { ctx });
+    await app.register(musicLikeRoutes, { ctx });
     await app.register(predictRoutes, { ctx, schemas });
     await app.register(retailRoutes, { ctx });
     await app.register(recommendationRoutes, { ctx });

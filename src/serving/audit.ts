@@ -26,6 +26,7 @@ export const auditColumns: ColumnTypes = {
   response: 'VARCHAR',
   experiment_id: 'VARCHAR',
   arm: 'VARCHAR',
+  inputs: 'VARCHAR',
 };
 
 /** What a route served, set by the handler for the audit record. */
@@ -36,6 +37,11 @@ export interface InferenceTag {
   arm?: string;
   /** predictions in the answer (rows, customers, profiles); counted in /metrics, 1 when absent */
   rows?: number;
+  /**
+   * the feature rows the model saw, when the route computed them (features looked up by id):
+   * monitoring's sample of what was served. Absent when they are the request's own rows.
+   */
+  inputs?: { columns: string[]; rows: number[][] };
 }
 
 declare module 'fastify' {
@@ -106,7 +112,7 @@ export class AuditLog {
     const json = JSON.stringify({
       ts: now.toISOString(), request_id: requestId, endpoint, model: tag?.model ?? null, version: tag?.version ?? null,
       status, latency_ms: Math.round(latencyMs * 1000) / 1000, request, response,
-      experiment_id: tag?.experiment_id ?? null, arm: tag?.arm ?? null,
+      experiment_id: tag?.experiment_id ?? null, arm: tag?.arm ?? null, inputs: tag?.inputs ? JSON.stringify(tag.inputs) : null,
     });
     this.append({ table: AUDIT_TABLE, dt: now.toISOString().slice(0, 10), json });
   }

@@ -9,6 +9,8 @@ import { decodeArray, type EncodedArray, type Recommender, type SerializedRecomm
 import { dotScorer } from './kernels/dot-f32.ts';
 import { quantizedTopK } from './kernels/topk-i8.ts';
 import { PlaylistModel, recommendForUser } from '../analytics/music/playlist.ts';
+import { LIKE_KIND, LikeModel, type LikeArtifact } from '../analytics/music/like-model.ts';
+import { LIKE_FEATURES, type LikeQuery } from '../analytics/music/like-features.ts';
 import { RECOMMENDER_KINDS, recommenderFromJSON } from '../ml/recsys/registry.ts';
 import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
@@ -49,7 +51,14 @@ export interface RecommenderServable extends Base {
   recommend(userId: string, n: number): { cold_start: boolean; tracks: RecommendedTrack[] };
 }
 
-export type Servable = PredictorServable | SpendServable | SegmentServable | RecommenderServable;
+/** The like model: (user, track) questions in, P(like) out; also raw feature rows through its predictor. */
+export interface LikeServable extends Base {
+  type: 'like';
+  predictor: Predictor;
+  model: LikeModel;
+}
+
+export type Servable = PredictorServable | SpendServable | SegmentServable | RecommenderServable | LikeServable;
 
 /** A registry version as served, checked on load (model-check.ts): a malformed one throws UnloadableModelError. */
 export function buildServable(m: LoadedModel): Servable {
@@ -85,6 +94,11 @@ function buildUnchecked(m: LoadedModel): Servable {
         return { cold_start: p.cold_start, tracks: p.tracks };
       },
     };
+  }
+  if (art?.kind === LIKE_KIND) {
+    const model = LikeModel.fromJSON(m.artifact as LikeArtifact);
+    checkStructure(model.classifier);
+    return { ...base, type: 'like', kind: `music-like(${model.classifier.kind})`, model, predictor: likePredictor(model) };
   }
   if ((RECOMMENDER_KINDS as readonly string[]).includes(art?.kind ?? '')) return recommenderServable(base, m.artifact as SerializedRecommender<any>);
   const predictor = buildPredictor(m.artifact);
@@ -198,6 +212,28 @@ function segmentPredictor(model: SegmentModel): Predictor {
       return { predictions };
     },
   };
+}
+
+// ---- the like model on raw feature rows (the LIKE_FEATURES, as GET /v1/models lists them) ----
+
+function likePredictor(model: LikeModel): Predictor {
+  const d = LIKE_FEATURES.length;
+  return {
+    kind: `music-like(${model.classifier.kind})`, task: 'classification', classes: ['0', '1'], nullable: false,
+    inputs: LIKE_FEATURES.map((name) => ({ name, kind: 'numeric' })),
+    predict(rows) {
+      const X = new Float64Array(rows.length * d);
+      rows.forEach((r, i) => LIKE_FEATURES.forEach((f, j) => { X[i * d + j] = r[f] as number; }));
+      const p = model.probability({ rows: rows.length, cols: d, data: X });
+      return { predictions: Array.from(p, (v) => (v >= 0.5 ? '1' : '0')), probabilities: Array.from(p, (v) => [1 - v, v]) };
+    },
+  };
+}
+
+/** The like model's answers to (user, track) questions, with the feature rows it saw. */
+export function predictLikes(s: LikeServable, queries: LikeQuery[]): { probabilities: Float64Array; features: Float64Array } {
+  const X = s.model.features(queries);
+  return { probabilities: s.model.probability(X), features: X.data };
 }
 
 // ---- recommenders: the top-N unseen tracks, each with the reason it was picked ----

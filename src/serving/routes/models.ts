@@ -24,7 +24,7 @@ const ModelEntry = z.object({
   serving: z.object({
     version: z.number().int(),
     kind: z.string(),
-    type: z.enum(['predictor', 'spend', 'segment', 'recommender']),
+    type: z.enum(['predictor', 'spend', 'segment', 'recommender', 'like']),
     task: z.string().optional(),
     inputs: z.array(Feature).optional(),
     classes: z.array(z.string()).optional(),
@@ -53,6 +53,7 @@ export function endpointsOf(s: Servable): string[] {
     case 'spend': return ['POST /v1/predict/spend', `POST /v1/predict/${s.name}`];
     case 'segment': return ['POST /v1/segment', `POST /v1/predict/${s.name}`];
     case 'recommender': return ['GET /v1/recommendations/{userId}'];
+    case 'like': return [`POST /v1/predict/${s.name}`];
     default: return [`POST /v1/predict/${s.name}`];
   }
 }

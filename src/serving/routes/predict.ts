@@ -99,7 +99,7 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; schemas?: S
 
   // one documented route per served model, with its own input schema
   for (const s of host.all()) {
-    if (s.type === 'recommender' || RESERVED.has(s.name)) continue;
+    if (s.type === 'recommender' || s.type === 'like' || RESERVED.has(s.name)) continue; // their own routes
     const row = featureRowSchema(s.predictor);
     schemas?.add(row, { id: `FeatureRow.${s.name}` });
     const p = s.predictor;

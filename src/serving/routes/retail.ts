@@ -114,6 +114,8 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
         if (!x) return reply.code(404).send(notFound(`unknown customer_id ${JSON.stringify(ids[i])} (no sales in ${fs.table}@${fs.snapshot})`, which === 'customer_id' ? 'customer_id' : `customer_ids[${i}]`));
         predictions.push({ customer_id: ids[i]!, spend: s.predictVector(x) });
       }
+      // the feature rows looked up, for the audit log (monitoring compares them with the training rows)
+      req.inference.inputs = { columns: s.features, rows: ids.map((id) => Array.from(fs.rows.get(id)!)) };
       return { ...base, features_snapshot: `${fs.table}@${fs.snapshot}`, predictions };
     });
   }
