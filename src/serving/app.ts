@@ -25,7 +25,7 @@ import { musicLikeRoutes } from './routes/music-like.ts';
 import { recommendationRoutes } from './routes/recommendations.ts';
 import { retailRoutes } from './routes/retail.ts';
 import { CollectorRate } from './collector-rate.ts';
-import { DashboardData, DASHBOARD_IN_MEMORY, PRODUCT_LINES, PRODUCTS, SALES_ROLLUP } from './dashboard/data.ts';
+import { DashboardData, DASHBOARD_DERIVED, DASHBOARD_IN_MEMORY } from './dashboard/data.ts';
 import { dashboardModelRoutes } from './routes/dashboard-models.ts';
 import { dashboardMusicRoutes } from './routes/dashboard-music.ts';
 import { dashboardRetailRoutes } from './routes/dashboard-retail.ts';
@@ -113,7 +113,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
   await app.register(eventsRoutes, { ctx, metrics });
   if (ctx.bus) await app.register(streamingRoutes, { ctx });
   // the dashboard: its read-only /v1/dashboard API (one DuckDB session per app) and the web app at /
-  const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: [SALES_ROLLUP, PRODUCT_LINES, PRODUCTS] });
+  const dashboard = new DashboardData(ctx.lake, { inMemory: DASHBOARD_IN_MEMORY, derived: DASHBOARD_DERIVED });
   app.addHook('onClose', async () => dashboard.close());
   await app.register(dashboardRetailRoutes, { ctx, data: dashboard });
   await app.register(dashboardMusicRoutes, { data: dashboard });

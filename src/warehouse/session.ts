@@ -4,7 +4,7 @@
 // Session tables are the exception: intermediate steps of SQL models that nothing outside the
 // session reads live only in its memory (or as views over their inputs) and shadow the lake
 // table of the same name, if there is one, until the session closes.
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
 import { splitTableName } from '../lake/catalog.ts';
@@ -16,6 +16,8 @@ export interface WarehouseOptions {
   schemas?: Record<string, ColumnTypes>;
   /** pin tables to snapshots: { 'raw.play': 3 } */
   pins?: Record<string, number>;
+  /** the DuckDB instance to connect on (default the lake's): one with its own settings, e.g. threads */
+  duckdb?: DuckDBInstance;
 }
 
 export const ZONES = ['raw', 'quarantine', 'curated', 'features', 'inference'] as const;
@@ -29,7 +31,7 @@ export class Warehouse {
   private constructor(readonly lake: Lake, readonly conn: DuckDBConnection, private readonly catalogName: string, private readonly opts: WarehouseOptions) {}
 
   static async open(opts: WarehouseOptions): Promise<Warehouse> {
-    const conn = await opts.lake.duckdb.connect();
+    const conn = await (opts.duckdb ?? opts.lake.duckdb).connect();
     await conn.run(`SET TimeZone = 'UTC'`);
     // Views are catalog objects, shared by every connection of a DuckDB instance, but each session
     // has its own pins (a server refreshing online features at one snapshot, a pipeline building
@@ -221,7 +223,7 @@ export class Warehouse {
     // the private catalog holds the views and session tables; drop it from another connection,
     // off the caller's path
     const name = this.catalogName;
-    void this.lake.duckdb.connect()
+    void (this.opts.duckdb ?? this.lake.duckdb).connect()
       .then(async (c) => { try { await c.run(`DETACH DATABASE IF EXISTS ${name}`); } finally { c.closeSync(); } })
       .catch(() => { /* the instance is closing: nothing left to drop */ });
   }

@@ -35,11 +35,10 @@ async function lakeState(server: RunningServer): Promise<string> {
 }
 
 /** True when an answer holds no data rows: every array in it is empty and every count zero. */
-// (the music KPIs of the overview follow the period only; the forecast is of all sales, the genre
-// transitions of all time)
+// (the music KPIs of the overview follow the period only)
 function isEmptyAnswer(v: unknown, key = ''): boolean {
   if (Array.isArray(v)) return v.length === 0 || ['months', 'music_months', 'categories', 'countries', 'segments', 'last_minute'].includes(key);
-  if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => ['filters', 'music', 'models', 'forecast', 'transitions'].includes(k) || isEmptyAnswer(x, k));
+  if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => ['filters', 'music', 'models'].includes(k) || isEmptyAnswer(x, k));
   if (typeof v === 'number') return v === 0 || ['threshold'].includes(key);
   return true;
 }
@@ -92,6 +91,102 @@ test('dashboard API', async (t) => {
     const [s] = await lake<{ revenue: number }>(`SELECT sum(revenue) AS revenue FROM curated.commerce_lines WHERE customer_id IN (SELECT customer_id FROM curated.commerce_segments WHERE segment = 0)`);
     assert.ok(Math.abs(seg.retail.revenue - s!.revenue) < 1e-6 * s!.revenue);
     assert.ok(all.music.plays > 0 && all.music.skip_rate > 0 && all.music.hours_per_week > 0);
+  });
+
+  await t.test('a category, segment and period together: every sales figure equals the lake\'s, churn and outliers too', async () => {
+    const { months, categories } = (await get('/v1/dashboard/filters')).body;
+    const category = categories[0], from = months[3], to = months[10];
+    const f = { category, segment: '1', from, to };
+    const qs = new URLSearchParams(f).toString();
+    const o = (await get(`/v1/dashboard/overview?${qs}`)).body.retail;
+    const s = (await get(`/v1/dashboard/sales?${qs}`)).body;
+    const p = { c: category, from: `${from}-01`, to: `${to}-01` };
+    const dims = `category = $c AND customer_id IN (SELECT customer_id FROM curated.commerce_segments WHERE segment = 1)`;
+    const where = `${dims} AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE) + INTERVAL 1 MONTH`;
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+    const [tot] = await lake<{ revenue: number; invoices: number; customers: number }>(
+      `SELECT sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices, count(DISTINCT customer_id) AS customers FROM curated.commerce_lines WHERE ${where}`, p);
+    assert.ok(tot!.invoices > 0, 'the filter selects sales');
+    assert.ok(close(o.revenue, tot!.revenue));
+    assert.deepEqual([o.invoices, o.customers], [tot!.invoices, tot!.customers]);
+    const monthly = await lake<{ month: string; revenue: number; invoices: number; customers: number }>(
+      `SELECT strftime(day, '%Y-%m') AS month, sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices, count(DISTINCT customer_id) AS customers
+       FROM curated.commerce_lines WHERE ${where} GROUP BY 1 ORDER BY 1`, p);
+    assert.deepEqual(o.trend.map((m: any) => [m.month, m.invoices, m.customers]), monthly.map((m) => [m.month, m.invoices, m.customers]));
+    assert.deepEqual(s.monthly.map((m: any) => [m.month, m.invoices]), monthly.map((m) => [m.month, m.invoices]));
+    assert.ok(s.monthly.every((m: any, i: number) => close(m.revenue, monthly[i]!.revenue)));
+    const countries = await lake<{ country: string; revenue: number; customers: number; invoices: number }>(
+      `SELECT country, sum(revenue) AS revenue, count(DISTINCT customer_id) AS customers, count(DISTINCT invoice_no) AS invoices
+       FROM curated.commerce_lines WHERE ${where} GROUP BY 1 ORDER BY 2 DESC, 1`, p);
+    assert.deepEqual(s.countries.map((c: any) => [c.country, c.customers, c.invoices]), countries.map((c) => [c.country, c.customers, c.invoices]));
+    assert.deepEqual(s.categories.map((c: any) => [c.category, c.invoices]), [[category, tot!.invoices]]);
+    const top = await lake<{ stock_code: string; revenue: number }>(
+      `SELECT stock_code, sum(revenue) AS revenue FROM curated.commerce_lines WHERE is_product AND ${where} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10`, p);
+    assert.deepEqual(s.top_products.map((r: any) => r.stock_code), top.map((r) => r.stock_code));
+    const [out] = await lake<{ invoices: number; n: number }>(
+      `WITH inv AS (SELECT invoice_no, sum(revenue) AS revenue FROM curated.commerce_lines WHERE ${where} GROUP BY 1),
+       q AS (SELECT quantile_cont(revenue, 0.25) AS q1, quantile_cont(revenue, 0.75) AS q3 FROM inv)
+       SELECT (SELECT count(*) FROM inv) AS invoices, count(*) FILTER (WHERE revenue > q3 + 3 * (q3 - q1)) AS n FROM inv, q`, p);
+    assert.deepEqual([s.outliers.invoices, s.outliers.count], [out!.invoices, out!.n]);
+    // churn over the filtered customers' purchases (all time) at the period's cutoffs, as 250_commerce_churn.sql
+    const churn = await lake<{ cutoff: string; active: number; churned: number }>(
+      `WITH b AS (SELECT min(ts) AS lo, max(ts) AS hi FROM curated.commerce_lines),
+       cut AS (SELECT unnest(generate_series(date_trunc('month', lo) + INTERVAL 1 MONTH, hi - INTERVAL 90 DAY, INTERVAL 1 MONTH)) AS cutoff FROM b),
+       per AS (SELECT c.cutoff, i.customer_id, bool_or(i.ts < c.cutoff) AS active, bool_or(i.ts >= c.cutoff AND i.ts < c.cutoff + INTERVAL 90 DAY) AS returned
+               FROM cut c CROSS JOIN (SELECT DISTINCT customer_id, ts FROM curated.commerce_lines WHERE ${dims}) i GROUP BY ALL)
+       SELECT strftime(cutoff, '%Y-%m-%d') AS cutoff, count(*) FILTER (WHERE active) AS active, count(*) FILTER (WHERE active AND NOT returned) AS churned
+       FROM per WHERE CAST(cutoff AS DATE) >= CAST($from AS DATE) AND CAST(cutoff AS DATE) < CAST($to AS DATE) + INTERVAL 1 MONTH GROUP BY 1 ORDER BY 1`, p);
+    assert.ok(churn.length > 0);
+    assert.deepEqual(o.churn_trend.map((c: any) => [c.cutoff, c.active, c.churned]), churn.map((c) => [c.cutoff, c.active, c.churned]));
+  });
+
+  await t.test('the forecast follows the filter: the total\'s forecast times the filter\'s share of the months before', async () => {
+    const all = (await get('/v1/dashboard/sales')).body;
+    const [pipeline] = await lake<{ n: number }>(`SELECT count(*) AS n FROM curated.commerce_forecast WHERE granularity = 'month'`);
+    assert.equal(all.forecast.length, pipeline!.n);
+    const country = (await get('/v1/dashboard/filters')).body.countries.find((c: string) => c !== 'United Kingdom');
+    const s = (await get(`/v1/dashboard/sales?country=${encodeURIComponent(country)}`)).body;
+    assert.match(s.forecast_method, /top-down/);
+    assert.equal(s.forecast.length, all.forecast.length);
+    const share = await lake<{ period: string; slice: number; share: number }>(
+      `WITH p AS (SELECT DISTINCT period FROM curated.commerce_forecast WHERE granularity = 'month')
+       SELECT strftime(p.period, '%Y-%m') AS period,
+              (SELECT coalesce(sum(revenue), 0) FROM curated.commerce_lines WHERE country = $c AND date_trunc('month', day) = p.period) AS slice,
+              (SELECT coalesce(sum(revenue), 0) FROM curated.commerce_lines WHERE country = $c AND day < p.period)
+                / (SELECT sum(revenue) FROM curated.commerce_lines WHERE day < p.period) AS share
+       FROM p`, { c: country });
+    const byPeriod = new Map(share.map((r) => [r.period, r]));
+    let differs = 0;
+    for (const [i, r] of s.forecast.entries()) {
+      const a = all.forecast[i], x = byPeriod.get(r.period)!;
+      assert.deepEqual([r.period, r.model, r.kind], [a.period, a.model, a.kind]);
+      assert.ok(Math.abs(r.forecast - a.forecast * x.share) <= 1e-6 * Math.abs(a.forecast), `${r.period} ${r.model}: ${r.forecast} vs ${a.forecast * x.share}`);
+      if (r.kind === 'backtest') assert.ok(Math.abs(r.actual - x.slice) <= 1e-6 * Math.max(1, x.slice));
+      if (r.forecast !== a.forecast) differs++;
+    }
+    assert.ok(differs > 0);
+    const months = (await get('/v1/dashboard/filters')).body.months;
+    const later = (await get(`/v1/dashboard/sales?country=${encodeURIComponent(country)}&from=${months[9]}`)).body;
+    assert.ok(later.forecast.length > 0 && later.forecast.every((r: any) => r.period >= months[9]));
+  });
+
+  await t.test('genre transitions follow the filter: the SQL model\'s counts, of the plays the filter keeps', async () => {
+    const all = (await get('/v1/dashboard/music')).body;
+    const model = await lake<{ prev_genre: string; genre: string; plays: number }>(`SELECT prev_genre, genre, plays FROM curated.music_genre_transitions ORDER BY 1, 2`);
+    assert.deepEqual(all.transitions.map((t: any) => [t.prev_genre, t.genre, t.plays]), model.map((t) => [t.prev_genre, t.genre, t.plays]));
+    const [{ country }] = await lake<{ country: string }>(`SELECT country FROM curated.users GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`) as [{ country: string }];
+    const month = (await get('/v1/dashboard/filters')).body.music_months.at(-1);
+    const f = (await get(`/v1/dashboard/music?from=${month}&to=${month}&country=${country}`)).body;
+    const direct = await lake<{ prev_genre: string; genre: string; plays: number; skips: number }>(
+      `WITH seq AS (SELECT p.user_id, p.day, p.ts, p.skipped, t.genre, lag(t.genre) OVER w AS prev_genre, lag(p.ts) OVER w AS prev_ts
+                    FROM curated.plays p JOIN curated.tracks t USING (track_id) WINDOW w AS (PARTITION BY p.user_id ORDER BY p.ts, p.event_id))
+       SELECT prev_genre, genre, count(*) AS plays, sum(skipped::INT) AS skips FROM seq
+       WHERE prev_genre IS NOT NULL AND genre IS NOT NULL AND ts - prev_ts <= INTERVAL 30 MINUTE AND strftime(day, '%Y-%m') = $m
+         AND user_id IN (SELECT user_id FROM curated.users WHERE country = $c) GROUP BY 1, 2 ORDER BY 1, 2`, { m: month, c: country });
+    assert.ok(direct.length > 0);
+    const counts = (ts: any[]) => ts.map((t: any) => [t.prev_genre, t.genre, t.plays, Math.round(t.skip_rate * t.plays)]);
+    assert.deepEqual(counts(f.transitions), direct.map((t) => [t.prev_genre, t.genre, t.plays, t.skips]));
+    assert.notDeepEqual(f.transitions.map((t: any) => t.plays), all.transitions.map((t: any) => t.plays));
   });
 
   await t.test('sales, segments, music, customers, users, runs, models, pipelines answer from the lake and the registry', async () => {

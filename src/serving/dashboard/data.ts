@@ -3,43 +3,30 @@
 // run one at a time on the session's connection, and their answers are cached until a lake
 // table the dashboard reads gets a new snapshot (the catalog is checked at most once a second),
 // so a dashboard reloaded by many people costs one query per chart per snapshot.
-import type { DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
+import { openDuck } from '../../lake/duck.ts';
 import type { Lake } from '../../lake/lake.ts';
 import { Warehouse } from '../../warehouse/session.ts';
 import { sourceSchemas } from '../../warehouse/sources.ts';
+import { PLAY_TRANSITIONS } from './music-queries.ts';
+import { SALES_TABLES } from './sales-tables.ts';
 
 /** The tables every filter change scans: kept in the dashboard session's memory. */
-export const DASHBOARD_IN_MEMORY = ['curated.commerce_segments', 'curated.plays', 'curated.tracks', 'curated.users', 'curated.music_shown_tracks'];
-
-/** A table the session derives from a lake table at each new snapshot of it (in memory, under `dash.`). */
-export interface DerivedTable { table: `dash.${string}`; from: string; sql: string }
+export const DASHBOARD_IN_MEMORY = [
+  'curated.commerce_segments', 'curated.commerce_forecast', 'curated.plays', 'curated.tracks', 'curated.users', 'curated.music_shown_tracks',
+];
 
 /**
- * The sales lines rolled up to one row per invoice, customer, country and category (a fifth of
- * the lines on the Online Retail data): what the KPIs, maps, category and outlier charts scan.
- * Sums and distinct counts over it equal those over the lines.
+ * A table the session derives from lake tables (in memory, under `dash.`), made again at each new
+ * snapshot of any of them: the aggregates the dashboard's queries read instead of the lines.
+ * Built only once `from[0]` has rows; `sql` is told which of the others have rows (an optional
+ * input such as the segments may not exist yet). Tables are made in the order listed, so one may
+ * read another listed before it.
  */
-export const SALES_ROLLUP: DerivedTable = {
-  table: 'dash.sales',
-  from: 'curated.commerce_lines',
-  sql: `SELECT invoice_no, customer_id, country, category, min(day) AS day, min(ts) AS ts,
-               sum(revenue) AS revenue, count(*) AS lines, sum(quantity) AS units
-        FROM curated.commerce_lines GROUP BY invoice_no, customer_id, country, category`,
-};
+export interface DerivedTable { table: `dash.${string}`; from: string[]; sql: (has: (table: string) => boolean) => string }
 
-/** The product lines of the sales (postage and fees left out), with what the filters need. */
-export const PRODUCT_LINES: DerivedTable = {
-  table: 'dash.product_lines',
-  from: 'curated.commerce_lines',
-  sql: `SELECT stock_code, customer_id, country, category, day, revenue, quantity FROM curated.commerce_lines WHERE is_product`,
-};
-
-/** One row per product: its most frequent description and category. */
-export const PRODUCTS: DerivedTable = {
-  table: 'dash.products',
-  from: 'curated.commerce_lines',
-  sql: `SELECT stock_code, mode(description) AS description, mode(category) AS category FROM curated.commerce_lines WHERE is_product GROUP BY 1`,
-};
+/** What the dashboard's server derives, in order. */
+export const DASHBOARD_DERIVED: DerivedTable[] = [...SALES_TABLES, PLAY_TRANSITIONS];
 
 export interface DashboardDataOptions {
   /** how often the catalog is checked for new snapshots (ms, default 1000) */
@@ -99,11 +86,22 @@ export class DashboardData {
   }
 
   close(): void {
-    void this.wh?.then((w) => w.close()).catch(() => {});
+    void this.wh?.then((w) => { w.close(); this.duck?.closeSync(); }).catch(() => {});
   }
 
+  private duck?: DuckDBInstance;
+
+  /**
+   * The session runs on its own DuckDB instance with one thread: its queries scan a few thousand
+   * rows, and handing such a query to a second thread costs more than it saves, most of all on a
+   * busy machine where that thread waits for a core (p99 under load: docs/decisions.md).
+   */
   private session(): Promise<Warehouse> {
-    this.wh ??= Warehouse.open({ lake: this.lake, schemas: sourceSchemas() }).then(async (wh) => {
+    this.wh ??= openDuck({ threads: 1 }).then(({ instance, conn }) => {
+      conn.closeSync();
+      this.duck = instance;
+      return Warehouse.open({ lake: this.lake, schemas: sourceSchemas(), duckdb: instance });
+    }).then(async (wh) => {
       await wh.query('CREATE SCHEMA IF NOT EXISTS dash');
       await wh.keepInMemory(this.opts.inMemory ?? []);
       return wh;
@@ -125,10 +123,11 @@ export class DashboardData {
       const before = new Map(this.signature.split(',').map((x) => [x.slice(0, x.lastIndexOf('@')), x]));
       const refreshed = this.tail.then(async () => {
         await wh.refresh();
+        const has = (t: string) => (rows.get(t) ?? 0) > 0;
+        const at = new Map(tables.map((t) => [t.table, `${t.table}@${t.snapshot}`]));
         for (const d of this.opts.derived ?? []) {
-          const now = tables.find((t) => t.table === d.from);
-          if (!now || now.rows === 0 || before.get(d.from) === `${d.from}@${now.snapshot}`) continue;
-          await wh.query(`CREATE OR REPLACE TABLE ${d.table} AS ${d.sql}`);
+          if (!has(d.from[0]!) || d.from.every((t) => before.get(t) === at.get(t))) continue;
+          await wh.query(`CREATE OR REPLACE TABLE ${d.table} AS ${d.sql(has)}`);
         }
       });
       this.tail = refreshed.catch(() => undefined);

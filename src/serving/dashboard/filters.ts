@@ -22,18 +22,28 @@ export interface Where {
   params: Record<string, DuckDBValue>;
 }
 
-/** A filter's conditions on curated.commerce_lines (aliased `l`). */
-export function salesWhere(f: SalesFilters, opts: { period?: boolean } = {}): Where {
+/**
+ * A filter's conditions on the dashboard's sales tables (dashboard/sales-tables.ts: columns month,
+ * country, category, all_categories, segment). Without a category, the rows of whole invoices
+ * (`all_categories`); with one, that category's rows. `categories: 'each'` keeps every
+ * category's own rows (for a breakdown by category); `period: false` leaves the months out
+ * (churn's purchases and the forecast's history are not cut by the period).
+ */
+export function cellWhere(f: SalesFilters, opts: { period?: boolean; categories?: 'each' } = {}): Where {
   const conds: string[] = [];
   const params: Record<string, DuckDBValue> = {};
-  if (opts.period !== false) periodConds(f, 'l.day', conds, params);
-  if (f.category !== undefined) { conds.push('l.category = $category'); params.category = f.category; }
-  if (f.country !== undefined) { conds.push('l.country = $country'); params.country = f.country; }
-  if (f.segment !== undefined) {
-    conds.push('l.customer_id IN (SELECT customer_id FROM curated.commerce_segments WHERE segment = $segment)');
-    params.segment = f.segment;
-  }
-  return { sql: conds.length ? `WHERE ${conds.join(' AND ')}` : '', params };
+  if (f.category !== undefined) { conds.push('NOT all_categories AND category = $category'); params.category = f.category; }
+  else conds.push(opts.categories === 'each' ? 'NOT all_categories' : 'all_categories');
+  if (opts.period !== false) monthConds(f, 'month', conds, params);
+  if (f.country !== undefined) { conds.push('country = $country'); params.country = f.country; }
+  if (f.segment !== undefined) { conds.push('segment = $segment'); params.segment = f.segment; }
+  return { sql: `WHERE ${conds.join(' AND ')}`, params };
+}
+
+/** The period's conditions on a column holding the first day of a month. */
+export function monthConds(f: { from?: string; to?: string }, column: string, conds: string[], params: Record<string, DuckDBValue>): void {
+  if (f.from !== undefined) { conds.push(`${column} >= CAST($from AS DATE)`); params.from = `${f.from}-01`; }
+  if (f.to !== undefined) { conds.push(`${column} <= CAST($to AS DATE)`); params.to = `${f.to}-01`; }
 }
 
 /** The period's conditions on a DATE column: from the first day of `from` to the last of `to`. */

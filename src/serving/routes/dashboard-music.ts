@@ -6,11 +6,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { DashboardData } from '../dashboard/data.ts';
 import { HINTS, PeriodFilters, SearchQuery, filterKey, likePrefix } from '../dashboard/filters.ts';
-import { MusicOverview, PLAYS, musicOverview, playsWhere } from '../dashboard/music-queries.ts';
+import { MusicOverview, PLAYS, PLAY_TRANSITIONS, musicOverview, playsWhere } from '../dashboard/music-queries.ts';
 import { ErrorResponse, notFound, plainSerializer } from './common.ts';
 
 const PLAYLISTS = 'curated.music_playlists';
-const TRANSITIONS = 'curated.music_genre_transitions';
 const num = z.number().nullable();
 
 const Music = z.object({
@@ -18,7 +17,7 @@ const Music = z.object({
   overview: MusicOverview.nullable(),
   skip_by_genre: z.array(z.object({ genre: z.string(), plays: z.number().int(), skip_rate: num })),
   skip_by_hour: z.array(z.object({ hour: z.number().int(), plays: z.number().int(), skip_rate: num })),
-  transitions: z.array(z.object({ prev_genre: z.string(), genre: z.string(), plays: z.number().int(), skip_rate: num })).describe('all time: curated.music_genre_transitions'),
+  transitions: z.array(z.object({ prev_genre: z.string(), genre: z.string(), plays: z.number().int(), skip_rate: num })).describe('for the filter: plays of a genre right after another in one listening session (curated.music_genre_transitions\' definition)'),
   top_tracks: z.array(z.object({ track_id: z.string(), title: z.string().nullable(), artist: z.string().nullable(), genre: z.string().nullable(), plays: z.number().int(), skip_rate: num })),
 });
 const UserRow = z.object({ user_id: z.string(), name: z.string().nullable(), country: z.string().nullable(), plays: z.number().int() });
@@ -46,9 +45,8 @@ export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }
          FROM ${PLAYS} p LEFT JOIN curated.tracks t USING (track_id) ${w.sql} GROUP BY 1 ORDER BY skip_rate DESC, genre`, w.params);
       const skip_by_hour = await data.query<z.infer<typeof Music>['skip_by_hour'][number]>(
         `SELECT p.hour_of_day AS hour, count(*) AS plays, avg(p.skipped::INT) AS skip_rate FROM ${PLAYS} p ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
-      const transitions = await data.has(TRANSITIONS)
-        ? await data.query<z.infer<typeof Music>['transitions'][number]>(`SELECT prev_genre, genre, plays, skip_rate FROM ${TRANSITIONS} ORDER BY prev_genre, genre`)
-        : [];
+      const transitions = await data.query<z.infer<typeof Music>['transitions'][number]>(
+        `SELECT prev_genre, genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate FROM ${PLAY_TRANSITIONS.table} p ${w.sql} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
       const top_tracks = await data.query<z.infer<typeof Music>['top_tracks'][number]>(
         `SELECT p.track_id, any_value(t.title) AS title, any_value(t.artist) AS artist, any_value(t.genre) AS genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate
          FROM ${PLAYS} p LEFT JOIN curated.tracks t USING (track_id) ${w.sql} GROUP BY 1 ORDER BY plays DESC, track_id LIMIT 10`, w.params);
