@@ -179,7 +179,7 @@ test('dashboard API', async (t) => {
     const f = (await get(`/v1/dashboard/music?from=${month}&to=${month}&country=${country}`)).body;
     const direct = await lake<{ prev_genre: string; genre: string; plays: number; skips: number }>(
       `WITH seq AS (SELECT p.user_id, p.day, p.ts, p.skipped, t.genre, lag(t.genre) OVER w AS prev_genre, lag(p.ts) OVER w AS prev_ts
-                    FROM curated.plays p JOIN curated.tracks t USING (track_id) WINDOW w AS (PARTITION BY p.user_id ORDER BY p.ts, p.event_id))
+                    FROM curated.plays p JOIN curated.tracks t USING (track_id) WINDOW w AS (PARTITION BY p.user_id, p.day ORDER BY p.ts, p.event_id))
        SELECT prev_genre, genre, count(*) AS plays, sum(skipped::INT) AS skips FROM seq
        WHERE prev_genre IS NOT NULL AND genre IS NOT NULL AND ts - prev_ts <= INTERVAL 30 MINUTE AND strftime(day, '%Y-%m') = $m
          AND user_id IN (SELECT user_id FROM curated.users WHERE country = $c) GROUP BY 1, 2 ORDER BY 1, 2`, { m: month, c: country });

@@ -11,9 +11,10 @@ export const PLAYS = 'curated.plays';
 export const SHOWN = 'curated.music_shown_tracks';
 
 /**
- * Every play that follows another of the same listener within 30 minutes (one session), with
- * the previous track's genre: curated.music_genre_transitions' rows before they are counted, so
- * the transitions can be counted for any period and country (its SQL: 330_music_genre_transitions.sql).
+ * Every play that follows another of the same listener within 30 minutes (one session, cut at
+ * midnight UTC), with the previous track's genre: curated.music_genre_transitions_daily's rows
+ * before they are counted, with the listener kept, so the transitions can be counted for any
+ * period and country (the SQL model: 330_music_genre_transitions_daily.sql).
  */
 export const PLAY_TRANSITIONS: DerivedTable = {
   table: 'dash.play_transitions',
@@ -21,7 +22,7 @@ export const PLAY_TRANSITIONS: DerivedTable = {
   sql: (has) => has('curated.tracks') ? `WITH seq AS (
       SELECT p.user_id, p.day, p.ts, p.skipped, t.genre, lag(t.genre) OVER w AS prev_genre, lag(p.ts) OVER w AS prev_ts
       FROM ${PLAYS} p JOIN curated.tracks t USING (track_id)
-      WINDOW w AS (PARTITION BY p.user_id ORDER BY p.ts, p.event_id))
+      WINDOW w AS (PARTITION BY p.user_id, p.day ORDER BY p.ts, p.event_id))
     SELECT user_id, day, prev_genre, genre, skipped FROM seq
     WHERE prev_genre IS NOT NULL AND genre IS NOT NULL AND ts - prev_ts <= INTERVAL 30 MINUTE`
     : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS day, NULL::VARCHAR AS prev_genre, NULL::VARCHAR AS genre, NULL::BOOLEAN AS skipped WHERE false',
