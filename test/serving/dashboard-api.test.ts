@@ -220,7 +220,7 @@ test('dashboard API', async (t) => {
     assert.ok(cmp.curves.some((s: any) => s.key === 'kmeans_silhouette'));
     assert.ok(cmp.runs.every((r: any) => r.steps.length > 0));
     const models = (await get('/v1/dashboard/models')).body.models.map((m: any) => m.name).sort();
-    assert.deepEqual(models, ['music-recommender', 'retail-segments', 'retail-spend']);
+    assert.deepEqual(models, ['music-like', 'music-recommender', 'retail-segments', 'retail-spend']);
     const spend = (await get('/v1/dashboard/models/retail-spend')).body;
     assert.ok(spend.versions[0].lineage.snapshots.some((s: any) => s.table === 'curated.commerce_lines'));
     assert.match(spend.versions[0].card, /retail-spend/);
