@@ -99,6 +99,38 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     assert.ok(rows[0]!.includes(money(f.retail.revenue)), rows[0]);
   });
 
+  await t.test('the forecast and the genre transitions follow the filters, to what the API answers', async () => {
+    const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+    const forecastRows = () => page.locator('[data-table="forecast"] tbody tr').evaluateAll((trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)));
+    const expectForecast = (body: any) => body.forecast.filter((r: any) => r.is_best)
+      .map((r: any) => [r.period, r.kind === 'future' ? 'next month' : 'backtest', r.actual === null ? '–' : money(r.actual), money(r.forecast), r.actual === null ? '–' : pct((r.forecast - r.actual) / r.actual)]);
+    await open(page, 'sales');
+    const all = await api('/v1/dashboard/sales');
+    assert.deepEqual(await forecastRows(), expectForecast(all));
+    const { countries, music_countries: listeners } = await api('/v1/dashboard/filters');
+    const country = countries.find((c: string) => c !== 'United Kingdom');
+    await page.selectOption('#f-country', country);
+    await page.waitForFunction((c) => location.hash.includes(`country=${encodeURIComponent(c)}`) && document.body.dataset.ready === 'sales', country);
+    const f = await api(`/v1/dashboard/sales?country=${encodeURIComponent(country)}`);
+    const shown = await forecastRows();
+    assert.deepEqual(shown, expectForecast(f));
+    assert.notDeepEqual(shown, expectForecast(all));
+
+    const transitionRows = () => page.locator('[data-table="transitions"] tbody tr').evaluateAll((trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)));
+    const expectTransitions = (body: any) => [...body.transitions]
+      .sort((a: any, b: any) => b.plays - a.plays || a.prev_genre.localeCompare(b.prev_genre) || a.genre.localeCompare(b.genre)).slice(0, 10)
+      .map((x: any) => [x.prev_genre, x.genre, int(x.plays), pct(x.skip_rate)]);
+    await open(page, 'music');
+    const music = await api('/v1/dashboard/music');
+    assert.deepEqual(await transitionRows(), expectTransitions(music));
+    await page.selectOption('#m-listener_country', listeners[0]);
+    await page.waitForFunction((c) => location.hash.includes(`listener_country=${c}`) && document.body.dataset.ready === 'music', listeners[0]);
+    const byCountry = await api(`/v1/dashboard/music?country=${listeners[0]}`);
+    const rows = await transitionRows();
+    assert.deepEqual(rows, expectTransitions(byCountry));
+    assert.notDeepEqual(rows, expectTransitions(music));
+  });
+
   await t.test('customer search and user lookup', async () => {
     await open(page, 'segments');
     const segs = await api('/v1/dashboard/segments');

@@ -4,7 +4,7 @@ import { get } from './api.ts';
 import { setParams } from './route.ts';
 import { h } from './ui.ts';
 
-export interface FilterValues { months: string[]; music_months: string[]; categories: string[]; countries: string[]; segments: { segment: number; name: string }[]; hint: string | null }
+export interface FilterValues { months: string[]; music_months: string[]; music_countries: string[]; categories: string[]; countries: string[]; segments: { segment: number; name: string }[]; hint: string | null }
 
 let cache: Promise<FilterValues> | undefined;
 export function filterValues(): Promise<FilterValues> {

@@ -28,7 +28,9 @@ const Overview = z.object({
   music: MusicOverview.nullable(), music_hint: z.string().nullable(),
 });
 const Filters = z.object({
-  months: z.array(z.string()).describe('months with sales'), music_months: z.array(z.string()).describe('months with plays'), categories: z.array(z.string()), countries: z.array(z.string()),
+  months: z.array(z.string()).describe('months with sales'), music_months: z.array(z.string()).describe('months with plays'),
+  music_countries: z.array(z.string()).describe('countries of the listeners with plays (as the users table has them)'),
+  categories: z.array(z.string()), countries: z.array(z.string()),
   segments: z.array(z.object({ segment: z.number().int(), name: z.string() })),
   hint: z.string().nullable(),
 });
@@ -69,8 +71,14 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     const cats = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT category AS c FROM ${CUBE} WHERE category IS NOT NULL ORDER BY 1`) : [];
     const countries = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT country AS c FROM ${CUBE} WHERE country IS NOT NULL ORDER BY 1`) : [];
     const segments = await data.has(SEGMENTS) ? await data.query<{ segment: number; name: string }>(`SELECT segment, any_value(segment_name) AS name FROM ${SEGMENTS} GROUP BY 1 ORDER BY 1`) : [];
-    const musicMonths = await data.has('curated.plays') ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM curated.plays ORDER BY 1`) : [];
-    return { months: months.map((r) => r.m), music_months: musicMonths.map((r) => r.m), categories: cats.map((r) => r.c), countries: countries.map((r) => r.c), segments, hint: hasLines ? null : HINTS.retail };
+    const hasPlays = await data.has('curated.plays');
+    const musicMonths = hasPlays ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM curated.plays ORDER BY 1`) : [];
+    const musicCountries = hasPlays ? await data.query<{ c: string }>(
+      `SELECT DISTINCT country AS c FROM curated.users WHERE country IS NOT NULL AND user_id IN (SELECT user_id FROM curated.plays) ORDER BY 1`) : [];
+    return {
+      months: months.map((r) => r.m), music_months: musicMonths.map((r) => r.m), music_countries: musicCountries.map((r) => r.c),
+      categories: cats.map((r) => r.c), countries: countries.map((r) => r.c), segments, hint: hasLines ? null : HINTS.retail,
+    };
   }));
 
   app.get('/v1/dashboard/overview', {

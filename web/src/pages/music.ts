@@ -8,12 +8,16 @@ import { chartBox, empty, fmt, h, section, table } from '../ui.ts';
 import { filterValues } from '../filters.ts';
 
 export async function musicPage(root: HTMLElement, params: Record<string, string>): Promise<void> {
-  const [d, fv] = await Promise.all([get('/v1/dashboard/music', { from: params.from, to: params.to }), filterValues()]);
+  // the listeners' countries are their own (ISO codes), not the sales' country names: a filter of its own
+  const [d, fv] = await Promise.all([get('/v1/dashboard/music', { from: params.from, to: params.to, country: params.listener_country }), filterValues()]);
   const months = fv.music_months;
-  const sel = (name: 'from' | 'to', label: string) => h('div', { class: 'field' }, h('label', { for: `m-${name}` }, label),
+  const sel = (name: 'from' | 'to' | 'listener_country', label: string, values: string[]) => h('div', { class: 'field' }, h('label', { for: `m-${name}` }, label),
     h('select', { id: `m-${name}`, onchange: (e: Event) => setParams({ [name]: (e.target as HTMLSelectElement).value || undefined }) },
-      h('option', { value: '' }, 'All'), ...months.map((m) => h('option', { value: m, selected: params[name] === m }, m))));
-  if (months.length) root.append(h('form', { class: 'filters', role: 'search', 'aria-label': 'Filters', onsubmit: (e: Event) => e.preventDefault() }, sel('from', 'From'), sel('to', 'To')));
+      h('option', { value: '' }, 'All'), ...values.map((m) => h('option', { value: m, selected: params[name] === m }, m))));
+  if (months.length) {
+    root.append(h('form', { class: 'filters', role: 'search', 'aria-label': 'Filters', onsubmit: (e: Event) => e.preventDefault() },
+      sel('from', 'From', months), sel('to', 'To', months), sel('listener_country', 'Listener country', fv.music_countries)));
+  }
   root.append(await userLookup(params));
   if (d.hint) { root.append(empty(d.hint)); return; }
   const o = d.overview, draws: Promise<unknown>[] = [];
@@ -53,6 +57,11 @@ export async function musicPage(root: HTMLElement, params: Record<string, string
     visualMap: { min: 0, max: 1, calculable: false, orient: 'horizontal', left: 'center', bottom: 0, dimension: 2, inRange: { color: ['#f0f9ff', '#1e3a8a'] }, text: ['skipped', 'kept'] },
     series: [{ type: 'heatmap', name: 'skip rate', data: d.transitions.map((t: any) => [gs.indexOf(t.genre), gs.indexOf(t.prev_genre), t.skip_rate, t.plays]) }],
   }));
+  const commonest = [...d.transitions].sort((a: any, b: any) => b.plays - a.plays || a.prev_genre.localeCompare(b.prev_genre) || a.genre.localeCompare(b.genre)).slice(0, 10);
+  tBox.after(table('Most frequent genre transitions', [
+    { label: 'First', value: (t: any) => t.prev_genre }, { label: 'Then', value: (t: any) => t.genre },
+    { label: 'Plays', value: (t: any) => fmt.int(t.plays), num: true }, { label: 'Skip rate', value: (t: any) => fmt.pct(t.skip_rate), num: true },
+  ], commonest, { 'data-table': 'transitions' }));
   root.append(section('Top tracks', table('Most played tracks', [
     { label: 'Track', value: (t: any) => t.title ?? t.track_id }, { label: 'Artist', value: (t: any) => t.artist ?? '–' }, { label: 'Genre', value: (t: any) => t.genre ?? '–' },
     { label: 'Plays', value: (t: any) => fmt.int(t.plays), num: true }, { label: 'Skip rate', value: (t: any) => fmt.pct(t.skip_rate), num: true },

@@ -11,7 +11,7 @@ export async function salesPage(root: HTMLElement, params: Record<string, string
   if (d.hint) { root.append(empty(d.hint)); return; }
   const draws: Promise<unknown>[] = [];
 
-  // forecast against actuals: the filtered revenue, the actual total, and the best model's
+  // forecast against actuals, of the filtered sales: the revenue by month, and the best model's
   // forecast at each backtest fold (one origin per month) and for the next month
   const best = d.forecast.filter((f: any) => f.is_best);
   const periods = [...new Set([...d.monthly.map((m: any) => m.month), ...best.map((f: any) => f.period)])].sort();
@@ -20,8 +20,13 @@ export async function salesPage(root: HTMLElement, params: Record<string, string
   const bestName = best[0]?.model ?? '';
   const fcBox = chartBox('Revenue by month with the forecast against actuals', 'chart wide');
   const filtered = Object.keys(salesQuery(params, ['category', 'country', 'segment'])).some((k) => params[k]);
-  root.append(section('Revenue by month and forecast', d.forecast_hint ? empty(d.forecast_hint) : h('p', { class: 'note' },
-    `Forecast: ${bestName} (the best of the backtest), one fold per month, of all sales${filtered ? '; the bars are the filtered revenue' : ''}.`), fcBox));
+  const fcNote = `Forecast: ${bestName} (the best of the backtest on all sales), one fold per month${filtered ? ', of the filtered sales' : ''}. Method: ${d.forecast_method}.`;
+  root.append(section('Revenue by month and forecast', d.forecast_hint ? empty(d.forecast_hint) : best.length ? h('p', { class: 'note' }, fcNote) : empty('no sales for this filter before the forecast months'), fcBox,
+    best.length ? table(`Forecast against actuals (${bestName})`, [
+      { label: 'Month', value: (r: any) => r.period }, { label: 'Fold', value: (r: any) => (r.kind === 'future' ? 'next month' : 'backtest') },
+      { label: 'Actual', value: (r: any) => fmt.money(r.actual), num: true }, { label: 'Forecast', value: (r: any) => fmt.money(r.forecast), num: true },
+      { label: 'Error', value: (r: any) => (r.actual === null ? '–' : fmt.pct((r.forecast - r.actual) / r.actual)), num: true },
+    ], best, { 'data-table': 'forecast' }) : null));
   draws.push(draw(fcBox, {
     tooltip: { trigger: 'axis', valueFormatter: (v: number) => fmt.money(v) },
     legend: { top: 0 },
@@ -30,7 +35,7 @@ export async function salesPage(root: HTMLElement, params: Record<string, string
     yAxis: { type: 'value', name: 'revenue' },
     series: [
       { type: 'bar', name: filtered ? 'revenue (filtered)' : 'revenue', data: periods.map((p) => byMonth.get(p) ?? null), itemStyle: { color: '#93b4dc' } },
-      { type: 'line', name: 'actual (all sales)', data: periods.map((p) => (fc.get(p) as any)?.actual ?? null), connectNulls: false, symbol: 'circle', lineStyle: { color: PALETTE[0] }, itemStyle: { color: PALETTE[0] } },
+      { type: 'line', name: 'actual (backtest folds)', data: periods.map((p) => (fc.get(p) as any)?.actual ?? null), connectNulls: false, symbol: 'circle', lineStyle: { color: PALETTE[0] }, itemStyle: { color: PALETTE[0] } },
       { type: 'line', name: `forecast (${bestName})`, data: periods.map((p) => (fc.get(p) as any)?.forecast ?? null), lineStyle: { type: 'dashed', color: PALETTE[1] }, itemStyle: { color: PALETTE[1] }, symbol: 'diamond' },
     ],
   }));
