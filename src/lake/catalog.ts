@@ -18,6 +18,12 @@ export interface TableChange {
   add: LakeFile[];
   /** paths of live files this commit retires (compaction, replace, merge) */
   remove?: string[];
+  /**
+   * partitions (e.g. `dt=2026-11-23`) whose live files this commit retires, whichever they are
+   * when it commits: a partition rebuilt by one of several concurrent builders replaces what is
+   * there, with no list read beforehand that another commit could make stale
+   */
+  replacePartitions?: string[];
   operation: 'append' | 'compact' | 'replace' | 'merge';
 }
 
@@ -99,6 +105,17 @@ export class Catalog {
           await trx.updateTable('lake_files').set({ removed_in: snapshot })
             .where('table_id', '=', tableId).where('path', 'in', ch.remove).execute();
         }
+        let removedFiles = ch.remove?.length ?? 0;
+        if (ch.replacePartitions?.length) {
+          const live = await trx.selectFrom('lake_files').select(['path', 'rows'])
+            .where('table_id', '=', tableId).where('partition', 'in', ch.replacePartitions).where('removed_in', 'is', null).execute();
+          if (live.length) {
+            removedRows += live.reduce((a, f) => a + Number(f.rows), 0);
+            removedFiles += live.length;
+            await trx.updateTable('lake_files').set({ removed_in: snapshot })
+              .where('table_id', '=', tableId).where('path', 'in', live.map((f) => f.path)).execute();
+          }
+        }
         if (ch.add.length) {
           await trx.insertInto('lake_files').values(ch.add.map((f) => ({
             table_id: tableId, path: f.path, partition: f.partition, rows: f.rows, bytes: f.bytes, added_in: snapshot, removed_in: null,
@@ -107,7 +124,7 @@ export class Catalog {
         const addedRows = ch.add.reduce((a, f) => a + f.rows, 0);
         await trx.insertInto('lake_snapshots').values({
           table_id: tableId, snapshot_id: snapshot, parent_id: parent || null, operation: ch.operation, committed_at: nowIso(),
-          added_files: ch.add.length, removed_files: ch.remove?.length ?? 0, added_rows: addedRows,
+          added_files: ch.add.length, removed_files: removedFiles, added_rows: addedRows,
           total_rows: prevTotal + addedRows - removedRows,
           summary: JSON.stringify({ ...(opts.segment ? { segment: opts.segment } : {}), ...opts.summary }),
         }).execute();

@@ -350,15 +350,23 @@ export class Lake {
    * split into dt= partitions; otherwise they go to one `dt=all` partition. With `noNulls`, the
    * write is conditional: if any of those columns holds a NULL (by the files' own statistics),
    * nothing is committed, the files are deleted and the result is null.
+   * 'replace-partitions' (with `partitionBy`) retires, in the same commit, the live files of the
+   * dt= partitions written and of those listed in `partitions` (a partition rebuilt empty).
    */
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: undefined; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number }>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace'; partitionBy?: string; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null> {
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: undefined; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number }>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null>;
+  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null> {
     const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
     const added = opts.partitionBy
       ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows })
       : await this.stageQuery(conn, table, query, { partitioned: false, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows });
     if (!added) return null;
+    if (opts.mode === 'replace-partitions') {
+      if (!opts.partitionBy) throw new Error(`writeQuery ${table}: 'replace-partitions' needs partitionBy`);
+      const parts = [...new Set([...added.map((f) => f.partition), ...(opts.partitions ?? []).map((d) => `dt=${d}`)])];
+      const snaps = await this.catalog.commit([{ table, add: added, replacePartitions: parts, operation: 'replace' }], { summary: opts.summary });
+      return { snapshot: snaps.get(table)!, rows: added.reduce((a, f) => a + f.rows, 0), files: added.length };
+    }
     const remove = opts.mode === 'replace' ? (await this.catalog.tableExists(table) ? (await this.catalog.files(table)).map((f) => f.path) : []) : [];
     const snaps = await this.catalog.commit([{ table, add: added, remove, operation: opts.mode }], { summary: opts.summary });
     return { snapshot: snaps.get(table)!, rows: added.reduce((a, f) => a + f.rows, 0), files: added.length };

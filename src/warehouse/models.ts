@@ -25,6 +25,12 @@ export interface SqlModel {
    * Absent: the model cannot be merged (a global aggregate) and an incremental build rebuilds it.
    */
   incremental: { key: string[]; scope: string[]; partitionLocal: boolean } | null;
+  /**
+   * Header `-- partition: col`: the model's rows are built one day at a time (its `col`, a
+   * date, names the day), each day from its inputs' rows of that day alone (src/warehouse/partitions.ts),
+   * so the days can be built by separate processes.
+   */
+  partition?: string;
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -49,6 +55,7 @@ export function parseModel(file: string, text: string): SqlModel {
     // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
     // event's copies share its day), so a changed raw input is read only in the changed partitions
     incremental: key ? { key, scope: scope ?? key, partitionLocal: /^--\s*partition-local:\s*true\s*$/m.test(text) } : null,
+    ...(columnsHeader(text, 'partition') ? { partition: columnsHeader(text, 'partition')![0]! } : {}),
   };
 }
 

@@ -69,6 +69,22 @@ for (const make of await backends()) {
       assert.equal((await lake.catalog.files('raw.play', r.snapshot! - 1)).filter((f) => f.partition === 'dt=2026-11-25').length, 4);
     });
 
+    await t.test('a day rebuilt replaces its partition only, whatever files it holds when it commits', async () => {
+      const q = (day: string, n: number, base: number) => `SELECT ${base} + i AS v, DATE '${day}' AS day FROM range(${n}) t(i)`;
+      const write = (day: string, n: number, base: number) => lake.writeQuery(lake.conn, 'features.days', q(day, n, base), { mode: 'replace-partitions', partitionBy: `strftime(day, '%Y-%m-%d')`, partitions: [day] });
+      await write('2026-11-23', 10, 0);
+      await write('2026-11-24', 20, 100);
+      await write('2026-11-23', 10, 0); // the same day built again (a redelivered job)
+      const again = await write('2026-11-23', 5, 1000); // and rebuilt with other rows
+      const files = await lake.catalog.files('features.days');
+      assert.deepEqual(files.map((f) => [f.partition, f.rows]).sort(), [['dt=2026-11-23', 5], ['dt=2026-11-24', 20]]);
+      const [snap] = (await lake.catalog.snapshots('features.days')).slice(-1);
+      assert.deepEqual([snap!.snapshot, snap!.totalRows, snap!.removedFiles], [again.snapshot, 25, 1]);
+      // a day rebuilt empty leaves no files behind
+      await lake.writeQuery(lake.conn, 'features.days', `${q('2026-11-24', 0, 0)}`, { mode: 'replace-partitions', partitionBy: `strftime(day, '%Y-%m-%d')`, partitions: ['2026-11-24'] });
+      assert.deepEqual((await lake.catalog.files('features.days')).map((f) => f.partition), ['dt=2026-11-23']);
+    });
+
     await t.test('two processes committing to one table get distinct consecutive snapshots', async () => {
       const child = (tag: string) => new Promise<number>((resolve) => {
         const p = spawn(process.execPath, ['--import', 'tsx', fixture, home, backend.databaseUrl ?? '', tag, '15'], { stdio: 'inherit' });

@@ -1,6 +1,7 @@
 -- table: curated.music_interactions_daily
 -- merge: user_id, track_id, day
 -- scope: user_id, track_id
+-- partition: day
 -- One user-track interaction strength per day, additive so any period's strength is a sum of
 -- days (time splits and point-in-time training sets sum the days before a cutoff):
 --   +1 per completed play, +0.25 per play heard past the early-skip mark but not completed,
