@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
 import { CLASSIFICATION_MODELS, REGRESSION_MODELS, type TrainOptions } from '../ml/pipeline/train.ts';
 import { parseCv } from '../ml/pipeline/cross-validate-table.ts';
-import { parseSearch, trainTracked } from '../pipeline/train.ts';
+import { parseSearch, trainStageCount, trainTracked } from '../pipeline/train.ts';
 import { parsePins } from '../warehouse/workspace.ts';
-import { fail, printJson, printTable, usage } from './output.ts';
+import { fail, printJson, printTable, progress, usage } from './output.ts';
 
 interface Opts {
   data: string; target: string; test?: string; model: string; trees?: string; rounds?: string; depth?: string; alpha?: string; seed: string;
@@ -49,11 +49,16 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
   const models: readonly string[] = task === 'regression' ? REGRESSION_MODELS : CLASSIFICATION_MODELS;
   if (!models.includes(o.model)) usage(`--model: unknown ${task} model "${o.model}" (choose ${models.join(', ')})`);
   try {
+    const search = parseSearch(specs), cv = o.cv === undefined ? undefined : parseCv(o.cv);
+    // a line per stage on stderr as it ends, so a long fit is not a silent one
+    const bar = progress('train', trainStageCount({ search, cv, register: o.register }));
     const tracked = await trainTracked(loadConfig(), {
-      train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search: parseSearch(specs), searchMode, trials: int('--trials', o.trials, 1),
-      cv: o.cv === undefined ? undefined : parseCv(o.cv), register: o.register, by: o.by,
+      train: opts, data: o.data, test: o.test, pins: parsePins(o.snapshot), search, searchMode, trials: int('--trials', o.trials, 1),
+      cv, register: o.register, by: o.by,
       card: { ...(o.description ? { description: o.description } : {}), ...(o.intendedUse ? { intendedUse: o.intendedUse } : {}) },
+      onStage: (s, note) => bar.step(s, note),
     });
+    bar.done(`run ${tracked.runId}`);
     const { result } = tracked;
     if (o.save) {
       const { writeFileSync } = await import('node:fs');

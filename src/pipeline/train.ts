@@ -90,6 +90,13 @@ export interface TrackedTrainOptions {
   /** the run's pipeline name (default 'train') and extra tags */
   pipeline?: string;
   tags?: Record<string, string>;
+  /** called as each stage ends (load, search, fit, cross-validate, save, register), for progress lines */
+  onStage?: (stage: string, note?: string) => void;
+}
+
+/** How many stages onStage hears about for these options (the count gives progress an ETA). */
+export function trainStageCount(o: Pick<TrackedTrainOptions, 'search' | 'cv' | 'register'>): number {
+  return 3 + (Object.keys(o.search ?? {}).length ? 1 : 0) + (o.cv !== undefined ? 1 : 0) + (o.register ? 1 : 0);
 }
 
 export interface TrialOutcome { runId: string; params: Partial<TrainOptions>; score: number; error?: string }
@@ -187,6 +194,8 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
         return { train, test, snapshots };
       });
       const { snapshots } = loaded;
+      const stage = opts.onStage ?? (() => {});
+      stage('load', `${loaded.train.length.toLocaleString('en-US')} training rows${loaded.test ? `, ${loaded.test.length.toLocaleString('en-US')} test rows` : ''}`);
       if (snapshots.length) await run.logParams({ snapshots: snapshots.map((s) => `${s.table}@${s.snapshot}`).join(',') });
       // a file has no snapshots: its content hash stands in for them
       const fileSha = new Map<string, string>();
@@ -233,6 +242,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
         chosen = { ...t, ...best.params };
         await run.logParams({ best_trial_run: best.runId, ...Object.fromEntries(Object.entries(hyperParams(chosen)).map(([k, v]) => [`best_${k}`, v])) });
         await run.logMetrics({ trials: outcomes.length, [`best_validation_${scoreName(t.task)}`]: best.score });
+        stage('search', `${outcomes.length} trials, best validation ${scoreName(t.task)} ${Number(best.score.toPrecision(6))}`);
       }
 
       const t0 = performance.now();
@@ -250,6 +260,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
       await run.recordStage('fit', fitMs, { startedAt });
       await run.recordStage('evaluate', Math.max(0, total - fitMs));
       await run.logMetrics(resultMetrics(trained.result));
+      stage('fit and evaluate', `${t.model}, ${trained.result.n_train.toLocaleString('en-US')} rows, ${trained.result.n_features} features`);
       if (trained.result.excluded.length) await run.logParams({ excluded_columns: trained.result.excluded.map((e) => `${e.column} (${e.reason})`).join(', ') });
       let cvSummary: CvSummary | undefined;
       if (opts.cv !== undefined) {
@@ -260,6 +271,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
           ...Object.fromEntries(Object.entries(cvSummary.mean).map(([k, v]) => [`cv_${k}_mean`, v])),
           ...Object.fromEntries(Object.entries(cvSummary.std).map(([k, v]) => [`cv_${k}_std`, v])),
         });
+        stage('cross-validate', `${cvSummary.folds.length} folds`);
       }
 
       const artifact = await run.stage('save', async () => {
@@ -267,6 +279,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
         const info = await run.logArtifact('model.json', Buffer.from(text, 'utf8'));
         return { text, sha256: info.sha256 };
       });
+      stage('save', `model.json, ${(Buffer.byteLength(artifact.text) / 1024).toFixed(0)} KB`);
 
       let registered: ModelVersionInfo | undefined;
       if (opts.register) {
@@ -291,6 +304,7 @@ export async function trainTracked(config: Config, opts: TrackedTrainOptions): P
           },
         }));
         await run.setTags({ registered_model: registered.name, registered_version: String(registered.version) });
+        stage('register', `${registered.name} v${registered.version}`);
       }
       return {
         runId: run.id, result: trained.result, pipeline: trained.pipeline, artifact: artifact.text, artifactSha256: artifact.sha256,

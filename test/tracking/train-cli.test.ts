@@ -64,7 +64,14 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
 
         // 1. train from the lake's current snapshot and register: v1, champion
         const gbdt = ['train', 'regression', '--data', 'lake:raw.spend', '--target', 'spend', '--model', 'gbdt', '--rounds', '25', '--depth', '3', '--seed', '7'];
-        const v1 = json(b, ...gbdt, '--register', 'spend');
+        const first1 = cli(b, ...gbdt, '--register', 'spend', '--json');
+        assert.equal(first1.status, 0, first1.stderr);
+        const v1 = JSON.parse(first1.stdout);
+        // progress: a line per stage on stderr as it ends (stdout keeps the one JSON object)
+        assert.match(first1.stderr, /\[train 1\/4\] load .*240 training rows/);
+        assert.match(first1.stderr, /\[train 2\/4\] fit and evaluate .*gbdt/);
+        assert.match(first1.stderr, /\[train 4\/4\] register .*spend v1/);
+        assert.match(first1.stderr, /\[train\] done in .*: run /);
         assert.deepEqual(v1.snapshots, [{ table: 'raw.spend', snapshot: 1 }]);
         assert.deepEqual(v1.registered.aliases, ['champion']);
         assert.equal(v1.registered.version, 1);
