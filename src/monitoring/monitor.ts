@@ -3,7 +3,6 @@
 // both), and live quality where labels arrive later. Statistics over the configured thresholds
 // become alerts in the metadata database; with `retrain`, an alert that calls for it (critical
 // drift or a quality breach) triggers the model's gated retraining.
-import type { MetaStore } from '../metadata/db.ts';
 import { ModelRegistry, type LoadedModel } from '../tracking/index.ts';
 import { recordAlerts, type Alert, type NewAlert } from './alerts.ts';
 import { columnDrift } from './drift-pool.ts';
@@ -56,7 +55,7 @@ function verdict(s: DriftStats, numeric: boolean, t: ProbeContext['config']['mon
   return 'ok';
 }
 
-export async function runMonitor(ctx: ProbeContext & { store: MetaStore }, opts: MonitorOptions = {}): Promise<MonitorReport> {
+export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): Promise<MonitorReport> {
   const log = opts.log ?? (() => {});
   const t = ctx.config.monitoring;
   const registry = new ModelRegistry(ctx.store, { home: ctx.config.home });

@@ -13,6 +13,8 @@ import { loadTable } from '../features/table-loader.ts';
 import { rmse } from '../ml/metrics/regression.ts';
 import { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { viewName, Warehouse } from '../warehouse/session.ts';
+import type { MetaStore } from '../metadata/db.ts';
+import type { LoadedModel } from '../tracking/index.ts';
 import type { Probe, Sample } from './probes.ts';
 import { AUDIT_TABLE, numericColumn, servedRows } from './served.ts';
 
@@ -33,8 +35,15 @@ export function labelLogLoss(p: Pipeline, frame: Frame, labels: string[]): numbe
 
 const sampleOf = (c: ReturnType<typeof getColumn>): Sample => (c instanceof Float64Array ? { numeric: c } : { categorical: c });
 
-export const trainedProbe: Probe = async ({ config, lake, wh }, champion) => {
-  const data = String(champion.params.data ?? '');
+/** The data a `train --register` model's run read (`lake:zone.table` or a file), from its params or its run's. */
+export async function trainedDataSource(store: MetaStore, champion: LoadedModel): Promise<string | undefined> {
+  if (typeof champion.params.data === 'string') return champion.params.data;
+  const run = champion.runId ? await store.db.selectFrom('tracking_params').select(['key', 'value']).where('run_id', '=', champion.runId).execute() : [];
+  return run.find((r) => r.key === 'data')?.value;
+}
+
+export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion) => {
+  const data = (await trainedDataSource(store, champion)) ?? '';
   if (!data.startsWith('lake:')) throw new Error(`${champion.name}: trained on ${data || 'no recorded source'}; only models trained on a lake table (lake:zone.table) have a snapshot to compare with`);
   const table = data.slice(5);
   const snap = champion.lineage.snapshots.find((s) => s.table === table);

@@ -4,11 +4,12 @@
 // thresholds and alerts are applied in monitor.ts, the same for every model.
 import type { Config } from '../config/index.ts';
 import type { Lake } from '../lake/lake.ts';
+import type { MetaStore } from '../metadata/db.ts';
 import { sqlString } from '../lake/duck.ts';
 import { rmse } from '../ml/metrics/regression.ts';
 import type { LoadedModel } from '../tracking/index.ts';
 import { buildModels } from '../warehouse/models.ts';
-import type { Warehouse } from '../warehouse/session.ts';
+import { Warehouse } from '../warehouse/session.ts';
 import { customerFeaturesAt, rfmTable } from '../analytics/retail/features.ts';
 import { regressorFromJSON, type ModelName } from '../analytics/retail/models.ts';
 import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/commerce-models.ts';
@@ -17,6 +18,7 @@ import { spendData, withSeason } from '../analytics/retail/spend.ts';
 import { MUSIC_MODELS, modelSqlAsOf } from '../analytics/music/features.ts';
 import { likeProbe } from './probe-like.ts';
 import { trainedProbe } from './probe-trained.ts';
+import { numericColumn, servedRows } from './served.ts';
 
 export interface Sample { numeric?: ArrayLike<number>; categorical?: (string | null)[] }
 
@@ -38,20 +40,34 @@ export interface ProbeResult {
   window: Record<string, unknown>;
 }
 
-export interface ProbeContext { config: Config; lake: Lake; wh: Warehouse }
+export interface ProbeContext { config: Config; lake: Lake; wh: Warehouse; store: MetaStore }
 export type Probe = (ctx: ProbeContext, champion: LoadedModel) => Promise<ProbeResult>;
 
 const DAY_MS = 86_400_000;
 
+/** the lake table the spend model's customer features are computed from */
+const SPEND_SOURCE = 'curated.commerce_lines';
+
 interface SpendArtifact { model: ModelName; features: string[]; categories: string[]; countries: string[]; horizon_days: number; estimator: unknown }
 
-/** retail-spend: customer features at the champion's cutoff vs the newest one; realised spend vs the training RMSE. */
-export const spendProbe: Probe = async ({ config, wh }, champion) => {
+/**
+ * retail-spend: the customer features at the champion's cutoff, computed from the exact snapshot
+ * of the sales lines its training read (lineage: a warehouse pinned there, so late or corrected
+ * data since cannot move the reference), against what the API served (the feature rows of its
+ * audited answers) when there are enough of them, else the features at the newest cutoff;
+ * realised spend (the label arrives horizon days later) against the training RMSE.
+ */
+export const spendProbe: Probe = async ({ config, lake, wh }, champion) => {
   const art = champion.artifact as SpendArtifact;
   await buildModels(wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
   const d = await spendData(wh, { horizonDays: art.horizon_days ?? 90 });
   const refCut = new Date(String(champion.params.cutoff ?? d.cutoff));
-  const [ref] = await customerFeaturesAt(wh, [refCut], { categories: art.categories, countries: art.countries });
+  const snap = champion.lineage.snapshots.find((s) => s.table === SPEND_SOURCE);
+  const pinned = snap ? await Warehouse.open({ lake, pins: { [SPEND_SOURCE]: snap.snapshot } }) : wh;
+  let ref;
+  try {
+    [ref] = await customerFeaturesAt(pinned, [refCut], { categories: art.categories, countries: art.countries });
+  } finally { if (pinned !== wh) pinned.close(); }
   const Xref = withSeason(ref!.X, refCut);
   const cols = [...ref!.columns, 'cutoff_month_sin', 'cutoff_month_cos'];
   const Xcur = selectColumns(d.Xte, d.features, cols);
@@ -60,17 +76,25 @@ export const spendProbe: Probe = async ({ config, wh }, champion) => {
   const pRef = clip(est.predict(selectColumns(Xref, cols, art.features)));
   const pCur = clip(est.predict(selectColumns(Xcur, cols, art.features)));
   const column = (X: { rows: number; cols: number; data: Float64Array }, j: number) => Float64Array.from({ length: X.rows }, (_, i) => X.data[i * X.cols + j]!);
+  const served = await servedRows(wh, champion.name, champion.version, { recentDays: config.monitoring.recentDays });
+  const useServed = served.rows >= config.monitoring.minRows;
   // realised spend (the label arrives horizon days later) against the champion's training RMSE
   const realised = rmse(d.yte, pCur);
   const trained = Number(champion.metrics.rmse);
   return {
-    features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => { const j = cols.indexOf(name); return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: column(Xcur, j) }, alerting: !SPEND_LIFECYCLE.test(name) }; }),
-    predictions: { ref: pRef, cur: pCur },
+    features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => {
+      const j = cols.indexOf(name);
+      return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: useServed ? numericColumn(served.columns.get(name) ?? []) : column(Xcur, j) }, alerting: !SPEND_LIFECYCLE.test(name) };
+    }),
+    predictions: { ref: pRef, cur: useServed ? Float64Array.from(served.predictions) : pCur },
     quality: Number.isFinite(trained) && trained > 0 ? [{
       metric: 'rmse_ratio', value: realised / trained, threshold: config.monitoring.rmseRatioMax, higherIsWorse: true, n: d.yte.length,
       details: { realised_rmse: realised, training_rmse: trained, window: `${d.cutoff.slice(0, 10)} + ${d.horizon} days` },
     }] : [],
-    window: { reference_cutoff: refCut.toISOString(), current_cutoff: d.cutoff },
+    window: {
+      reference_cutoff: refCut.toISOString(), reference_snapshot: snap ? `${snap.table}@${snap.snapshot}` : null,
+      current: useServed ? `${served.rows} served rows (${served.from} .. ${served.until})` : `customer features at ${d.cutoff}`,
+    },
   };
 };
 

@@ -15,7 +15,7 @@ import { retrainRecommender } from '../analytics/music/retrain.ts';
 import { retrainLike } from '../analytics/music/like-retrain.ts';
 import { artifactJson } from '../tracking/lineage.ts';
 import type { Challenger, Retrainer } from './retrain.ts';
-import { labelLogLoss } from './probe-trained.ts';
+import { labelLogLoss, trainedDataSource } from './probe-trained.ts';
 
 export const RECIPES: Record<string, Retrainer> = {
   RetailSpendModel: retrainSpend,
@@ -27,8 +27,7 @@ export const RECIPES: Record<string, Retrainer> = {
 
 /** A `train --register` model: its run's data source and options, on the source's newest snapshot. */
 async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters<Retrainer>[1], { seed, log }: Parameters<Retrainer>[2]): Promise<Challenger> {
-  const run = champion.runId ? await ws.store.db.selectFrom('tracking_params').select(['key', 'value']).where('run_id', '=', champion.runId).execute() : [];
-  const data = typeof champion.params.data === 'string' ? champion.params.data : run.find((r) => r.key === 'data')?.value;
+  const data = await trainedDataSource(ws.store, champion);
   if (!data?.startsWith('lake:')) throw new Error(`retrain ${champion.name}: its training run read ${data ?? 'no recorded source'}; only lake tables (lake:zone.table) have newer data to retrain on`);
   const table = data.slice(5);
   const p = champion.params as Record<string, unknown>;

@@ -8,6 +8,8 @@ import { LIKE_FEATURES } from '../../src/analytics/music/like-features.ts';
 import { LikeModel, type LikeArtifact } from '../../src/analytics/music/like-model.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
 import { RECIPES } from '../../src/monitoring/recipes.ts';
+import { runMonitor } from '../../src/monitoring/monitor.ts';
+import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
 import { listRetrainDecisions, retrainModel } from '../../src/monitoring/retrain.ts';
 import { runMusic } from '../../src/pipeline/music.ts';
 import { startServer } from '../../src/serving/server.ts';
@@ -16,6 +18,8 @@ import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents } from '../fixtures/worlds.ts';
+
+test.after(() => closeDriftPool());
 
 const post = async (url: string, body: unknown) => {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -26,7 +30,7 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
   const { home, cleanup } = tmpHome();
   const config = { ...testConfig(home), port: 0 };
   try {
-    let user: string, track: string, heardPlays: number, skipRate: number | null;
+    let user: string, track: string, heardPlays: number, skipRate: number | null, heard: { user_id: string; track_id: string }[];
     {
       const ws = await openWorkspace({ config });
       try {
@@ -50,6 +54,7 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
           `SELECT i.user_id, i.track_id, i.plays::DOUBLE AS plays, s.skip_rate::DOUBLE AS skip_rate FROM curated.music_interactions i
            JOIN curated.music_track_stats s USING (track_id) WHERE i.plays >= 2 ORDER BY i.user_id, i.track_id LIMIT 1`);
         user = pair!.user_id; track = pair!.track_id; heardPlays = Number(pair!.plays); skipRate = pair!.skip_rate;
+        heard = await ws.wh.query<{ user_id: string; track_id: string }>(`SELECT user_id, track_id FROM curated.music_interactions WHERE plays >= 2 ORDER BY plays DESC, user_id, track_id LIMIT 300`);
       } finally { await ws.close(); }
     }
 
@@ -70,6 +75,9 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
       assert.equal(batch.status, 200);
       assert.equal(batch.body.predictions[0].probability, served.probability, 'the same question, the same answer');
       assert.equal(batch.body.predictions[1].known_user, false, 'an unknown user is answered, flagged');
+
+      // 300 questions about tracks the users already play a lot: monitoring will see them in the audit log
+      assert.equal((await post(url, { pairs: heard.map((h) => ({ ...h, hour_of_day: 20 })) })).status, 200);
 
       const bad = await post(url, { user_id: user });
       assert.equal(bad.status, 400);
@@ -102,10 +110,23 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
       await ws.wh.refresh();
       const audited = await ws.wh.query<{ request: string; inputs: string | null; version: number }>(
         `SELECT request, inputs, version::INT AS version FROM inference.requests WHERE model = 'music-like' AND status = 200 ORDER BY ts`);
-      assert.equal(audited.length, 2);
+      assert.equal(audited.length, 3);
       const inputs = JSON.parse(audited[0]!.inputs!) as { columns: string[]; rows: number[][] };
       assert.deepEqual(inputs.columns, [...LIKE_FEATURES]);
       assert.deepEqual(inputs.rows[0], Array.from(X.data));
+
+      // monitoring compares what was served (303 rows from the audit log) with the training rows:
+      // questions about tracks already played many times are not what the model was trained on
+      const report = await runMonitor(ws, { models: ['music-like'] });
+      const m = report.models[0]!;
+      assert.equal(m.skipped, null);
+      assert.equal(m.window.served_rows, 303);
+      const prior = m.features.find((f) => f.feature === 'prior_plays')!;
+      assert.equal(prior.n_cur, 303);
+      assert.equal(prior.n_ref, (model.reference.X.rows));
+      assert.equal(prior.verdict, 'critical', `prior_plays PSI ${prior.psi}`);
+      assert.ok(m.alerts.some((a) => a.kind === 'data_drift' && a.subject === 'prior_plays'), 'the alert is recorded');
+      assert.equal(m.prediction?.n_cur, 303, 'prediction drift on the served probabilities');
 
       // retraining with its recipe: the same lake and seed give the same model, so the gate keeps the champion
       const r = await retrainModel(ws, 'music-like', { recipes: RECIPES, seed: 1 });
