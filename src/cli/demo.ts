@@ -64,6 +64,7 @@ export function register(program: Command): void {
           { what: 'OpenAPI 3.1', url: urls.openapi },
           { what: 'models (champions)', url: urls.models },
           { what: 'Recommended for you', url: `${urls.api}/v1/recommendations/${user}?n=10` },
+          { what: 'will the user like it? (POST {"user_id": ..., "track_id": ...})', url: `${urls.api}/v1/predict/music-like` },
           { what: '90-day spend (POST {"customer_id": ...})', url: `${urls.api}/v1/predict/spend` },
           { what: 'segment + similar customers (POST)', url: `${urls.api}/v1/segment` },
           { what: 'Prometheus metrics', url: urls.metrics },
