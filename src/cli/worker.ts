@@ -69,7 +69,8 @@ export function register(program: Command): void {
     .option('--queue <name>', 'a named queue (JOBS_QUEUE)')
     .option('--json', 'print JSON')
     .action(async (o: { model: string; into?: string; day?: string[]; queue?: string; json?: boolean }) => {
-      for (const d of o.day ?? []) if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) fail(`--day: expected YYYY-MM-DD, got "${d}"`);
+      const { isDay } = await import('../warehouse/partitions.ts');
+      for (const d of o.day ?? []) if (!isDay(d)) fail(`--day: expected a date YYYY-MM-DD, got "${d}"`);
       const queue = await queueOf(o.queue);
       const { submitDayBuild } = await import('../pipeline/jobs.ts');
       const { openWorkspace } = await import('../warehouse/workspace.ts');

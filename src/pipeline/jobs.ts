@@ -15,7 +15,7 @@ import type { Config } from '../config/index.ts';
 import { decodeJson, encodeJson, ensureReplicatedStream, type Bus, type Subscription } from '../bus/types.ts';
 import { openTracking } from '../tracking/index.ts';
 import { Tracker } from '../tracking/tracker.ts';
-import { buildModelDay, modelDays } from '../warehouse/partitions.ts';
+import { buildModelDay, isDay, modelDays } from '../warehouse/partitions.ts';
 import { openWorkspace, type Workspace } from '../warehouse/workspace.ts';
 import { discoverModels } from './build.ts';
 import { grid, trainTracked, type SearchSpace } from './train.ts';
@@ -66,7 +66,7 @@ export const DayJob = z.object({
   model: z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/),
   /** the table the days are written to */
   into: z.string().regex(/^[a-z_]+\.[a-z0-9_]+$/),
-  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  day: z.string().refine(isDay, 'a date YYYY-MM-DD'),
   /** the input snapshots every day of the build reads */
   snapshots: z.record(z.string(), z.number().int().nonnegative()),
 });

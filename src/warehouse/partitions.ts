@@ -11,7 +11,11 @@ import { sqlIdent, sqlString } from '../lake/duck.ts';
 import type { SqlModel } from './models.ts';
 import { viewName, type Warehouse } from './session.ts';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A calendar day written YYYY-MM-DD (2026-02-30 is not one). */
+export function isDay(s: string): boolean {
+  const t = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00Z`) : NaN;
+  return !Number.isNaN(t) && new Date(t).toISOString().startsWith(s);
+}
 let seq = 0;
 
 /** The SQL giving an input row's day, or null when the input is read whole. */
@@ -45,7 +49,7 @@ export async function modelDays(wh: Warehouse, m: SqlModel): Promise<string[]> {
  */
 export async function buildModelDay(wh: Warehouse, m: SqlModel, day: string, target: string, opts: { rowGroupRows?: number } = {}): Promise<{ rows: number; files: number; snapshot: number }> {
   const col = partitionColumn(m);
-  if (!DAY.test(day)) throw new Error(`day: expected YYYY-MM-DD, got "${day}"`);
+  if (!isDay(day)) throw new Error(`day: expected a date YYYY-MM-DD, got "${day}"`);
   const wraps: Record<string, (current: string) => string> = {};
   for (const input of m.inputs) {
     const expr = dayOf(await wh.columns(input), col);

@@ -13,6 +13,7 @@ import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { backends, testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents } from '../fixtures/worlds.ts';
+import { tableDiff } from '../fixtures/table-diff.ts';
 import { testNats } from '../nats-cluster.ts';
 
 const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
@@ -83,15 +84,9 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
 
     // the days together are the model built whole, row for row, each day once
     await ws.wh.refresh();
-    // (dt is the folder's name: `all` for the whole build, the day for the days)
-    const cols = (await ws.wh.columns(MODEL)).filter((c) => c !== 'dt').map((c) => `"${c}"`).join(', ');
-    const [diff] = await ws.wh.query<{ missing: number; extra: number; whole: number; daily: number }>(`
-      SELECT (SELECT count(*) FROM (SELECT ${cols} FROM curated.music_interactions_daily EXCEPT ALL SELECT ${cols} FROM features.music_interactions_daily))::INT AS missing,
-             (SELECT count(*) FROM (SELECT ${cols} FROM features.music_interactions_daily EXCEPT ALL SELECT ${cols} FROM curated.music_interactions_daily))::INT AS extra,
-             (SELECT count(*) FROM curated.music_interactions_daily)::INT AS whole,
-             (SELECT count(*) FROM features.music_interactions_daily)::INT AS daily`);
-    assert.ok(diff!.whole > 1000, `a model of some size (${diff!.whole} rows)`);
-    assert.deepEqual(diff, { missing: 0, extra: 0, whole: diff!.whole, daily: diff!.whole });
+    const d = await tableDiff(ws.wh, MODEL, 'features.music_interactions_daily');
+    assert.ok(d.rows > 1000, `a model of some size (${d.rows} rows)`);
+    assert.deepEqual([d.missing, d.extra], [0, 0], 'every row of the whole build, once');
     const parts = new Set((await ws.lake.catalog.files('features.music_interactions_daily')).map((f) => f.partition));
     assert.deepEqual([...parts].sort(), days.map((d) => `dt=${d}`), 'each day is its own partition');
   } finally {
