@@ -17,10 +17,29 @@ function toMs(v: string): number {
   return m[2] === 'us' ? x / 1000 : m[2] === 's' ? x * 1000 : x;
 }
 
-export function runWrk(url: string, opts: { threads: number; connections: number; seconds: number; script: string; env?: NodeJS.ProcessEnv }): WrkResult {
-  const r = spawnSync('wrk', [`-t${opts.threads}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', opts.script, url], { encoding: 'utf8', env: { ...process.env, ...opts.env } });
+export interface WrkOptions { threads: number; connections: number; seconds: number; script: string; env?: NodeJS.ProcessEnv }
+
+const wrkArgs = (url: string, o: WrkOptions) => [`-t${o.threads}`, `-c${o.connections}`, `-d${o.seconds}s`, '--latency', '-s', o.script, url];
+
+export function runWrk(url: string, opts: WrkOptions): WrkResult {
+  const r = spawnSync('wrk', wrkArgs(url, opts), { encoding: 'utf8', env: { ...process.env, ...opts.env } });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.error}`);
-  const out = r.stdout;
+  return parseWrk(r.stdout);
+}
+
+/** runWrk without blocking this process: for a server running in it. */
+export function runWrkAsync(url: string, opts: WrkOptions): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('wrk', wrkArgs(url, opts), { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d: Buffer) => { out += d; });
+    p.stderr.on('data', (d: Buffer) => { err += d; });
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve(parseWrk(out)) : reject(new Error(`wrk failed (${code}): ${err}`))));
+  });
+}
+
+function parseWrk(out: string): WrkResult {
   const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
   const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   return {

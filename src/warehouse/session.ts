@@ -230,7 +230,7 @@ export class Warehouse {
 }
 
 /** BIGINT arrives as bigint; callers (JSON, arithmetic) want numbers, exact below 2^53. */
-function safeNumbers(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+export function safeNumbers(rows: Record<string, unknown>[]): Record<string, unknown>[] {
   for (const row of rows) {
     for (const k in row) {
       const v = row[k];
