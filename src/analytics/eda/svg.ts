@@ -123,7 +123,9 @@ export function horizontalBars(labels: string[], series: Series[], opts: { title
   const n = labels.length;
   if (!n) return '';
   const row = 16 * Math.max(1, series.length > 1 ? 1.5 : 1);
-  const f: Frame = { w: 380, h: 20 + n * row + 38, left: 110, right: 14, top: 10, bottom: 38 };
+  // with two series the legend goes above the bars, clear of the axis title
+  const top = series.length > 1 ? 26 : 10;
+  const f: Frame = { w: 380, h: top + 10 + n * row + 38, left: 110, right: 14, top, bottom: 38 };
   const max = Math.max(0, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
   const min = Math.min(0, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
   const xt = niceTicks(min, max || 1, xTickCount(f));
@@ -146,7 +148,7 @@ export function horizontalBars(labels: string[], series: Series[], opts: { title
   const axis = `<g class="axis x"><line x1="${f.left}" y1="${y0}" x2="${f.w - f.right}" y2="${y0}" stroke="#888"/>` +
     xt.map((t) => `<g class="tick"><line x1="${f1(x(t))}" y1="${f.top}" x2="${f1(x(t))}" y2="${y0 + 4}" stroke="#eee"/><text x="${f1(x(t))}" y="${y0 + 14}" text-anchor="middle">${esc(opts.share ? pctFmt(t) : tickLabel(t))}</text></g>`).join('') +
     `<text class="title" x="${f1((f.left + f.w - f.right) / 2)}" y="${f.h - 4}" text-anchor="middle" fill="#555">${esc(opts.xLabel)}</text></g>`;
-  return open(f, opts.title) + axis + out + legend({ ...f, top: f.h - 12 }, series) + '</svg>';
+  return open(f, opts.title) + axis + out + legend({ ...f, top: 6 }, series) + '</svg>';
 }
 
 /** A scatter plot of sampled points, with both axes. */
