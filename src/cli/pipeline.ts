@@ -30,8 +30,10 @@ export async function runNamed(name: string, o: PipelineFlags, args: Record<stri
   } finally { await ws.close(); }
 }
 
-export function registerRun(run: Command): void {
+/** `run NAME` for every named pipeline but those with a command of their own (`except`). */
+export function registerRun(run: Command, except: string[] = []): void {
   for (const [name, p] of Object.entries(PIPELINES)) {
+    if (except.includes(name)) continue;
     const cmd = pipelineOptions(run.command(name).description(p.description));
     if (name === 'build') cmd.option('--only <tables...>', 'build only these tables');
     cmd.action((o: PipelineFlags & { only?: string[] }) => runNamed(name, o, o.only ? { only: o.only } : {}));

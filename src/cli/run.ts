@@ -1,5 +1,6 @@
-// `tributary run retail [--data FILE] [--json]`: the sales-analytics pipeline end to end
-// (src/pipeline/retail.ts). This file parses options and prints; the work is runRetail().
+// `tributary run retail [--data FILE] [--json] [--resume [RUN_ID]]`: the sales-analytics pipeline
+// end to end (src/pipeline/retail.ts, a named pipeline on the runner). This file parses options
+// and prints; the work is runRetail().
 import type { Command } from 'commander';
 import { jsonSummary, runRetail, type RetailSummary } from '../pipeline/retail.ts';
 import { formatSummary } from '../pipeline/runner.ts';
@@ -7,7 +8,7 @@ import { openWorkspace } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable, usage } from './output.ts';
 import { registerRun } from './pipeline.ts';
 
-interface Opts { data?: string; json?: boolean; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
+interface Opts { data?: string; json?: boolean; resume?: boolean | string; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
 
 function int(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -46,7 +47,7 @@ function printHuman(s: RetailSummary): void {
 
 export function register(program: Command): void {
   const run = program.command('run').description('run a pipeline end to end (tracked; --full rebuilds, --resume continues an unfinished run)');
-  registerRun(run);
+  registerRun(run, ['retail', 'train']); // their own commands: `run retail` below, `tributary train`
   run.command('retail')
     .description('sales analytics: clean, KPIs, forecasts, spend prediction, segments; tracked and registered')
     .option('--data <file>', 'order lines (the Online Retail CSV, or order_line NDJSON/Parquet); default: the generated retail world')
@@ -56,7 +57,8 @@ export function register(program: Command): void {
     .option('--k-max <n>', 'largest k tried by KMeans (default 8)')
     .option('--customers <n>', 'retail world: customers (default 2000)')
     .option('--months <n>', 'retail world: months of history (default 24)')
-    .option('--no-track', 'do not record a tracking run nor register the models')
+    .option('--no-track', 'do not record the metrics nor register the models')
+    .option('--resume [run_id]', 'resume the newest unfinished retail run (or this one), reusing the steps it finished')
     .action(async (o: Opts) => {
       // no range given: the pipeline's defaults (3..8 for the segmentation; the log-RFM
       // comparison scan over the scikit-learn anchor's own 3..6)
@@ -66,7 +68,7 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         const s = await runRetail(ws, {
-          data: o.data, seed: int('--seed', o.seed, 0), kRange: given ? [kMin, kMax] : undefined, track: o.track,
+          data: o.data, seed: int('--seed', o.seed, 0), kRange: given ? [kMin, kMax] : undefined, track: o.track, resume: o.resume,
           world: { customers: int('--customers', o.customers, 20), months: int('--months', o.months, 6) },
           log: (l) => process.stderr.write(l + '\n'),
         }).catch((e: Error) => fail(e.message));

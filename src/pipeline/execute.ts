@@ -55,6 +55,13 @@ export interface ExecuteOptions {
   holder?: string;
   /** extra tags of the tracked run (the scheduler's slot) */
   tags?: Record<string, string>;
+  /** the tracked run's step (a training's task) */
+  step?: string;
+  /**
+   * What the lease is taken on (default: the pipeline's name): a pipeline whose runs may overlap
+   * when their arguments differ (two different trainings) names the argument-specific part here
+   */
+  leaseKey?: string;
   /** a hook between steps (tests inject crashes here) */
   beforeStep?: (name: string) => void | Promise<void>;
 }
@@ -83,11 +90,12 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
   const state = new PipelineState(ws.store);
   const holder = opts.holder ?? leaseHolder();
   const ttl = opts.leaseTtlMs ?? 60_000;
-  const lease = await state.acquireLease(def.name, holder, ttl);
-  if (!lease.ok) throw new PipelineBusyError(`pipeline ${def.name} is already running (lease held by ${lease.holder} until ${lease.expiresAt})`);
+  const leaseKey = opts.leaseKey ?? def.name;
+  const lease = await state.acquireLease(leaseKey, holder, ttl);
+  if (!lease.ok) throw new PipelineBusyError(`pipeline ${leaseKey} is already running (lease held by ${lease.holder} until ${lease.expiresAt})`);
   let lost = false;
   const heartbeat = setInterval(() => {
-    state.renewLease(def.name, holder, ttl).then((ok) => { if (!ok) lost = true; }, () => {});
+    state.renewLease(leaseKey, holder, ttl).then((ok) => { if (!ok) lost = true; }, () => {});
   }, Math.max(1000, ttl / 3));
   heartbeat.unref();
   try {
@@ -110,7 +118,7 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     const layout = chooseLayout(await inputVolume(ws));
     const tracker = new Tracker(ws.store, { home: ws.config.home });
     const run = await tracker.startRun({
-      pipeline: def.name,
+      pipeline: def.name, step: opts.step,
       params: { mode, ...Object.fromEntries(Object.entries(layout).map(([k, v]) => [`layout_${k}`, v])), ...paramsOf(opts.args) },
       tags: { ...(resumedFrom ? { resumed_from: resumedFrom } : {}), lease_holder: holder, ...opts.tags },
     });
@@ -140,7 +148,7 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     }
   } finally {
     clearInterval(heartbeat);
-    await state.releaseLease(def.name, holder).catch(() => {});
+    await state.releaseLease(leaseKey, holder).catch(() => {});
   }
 }
 

@@ -5,10 +5,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runPipeline, type PipelineResult, type StepOrGroup } from './runner.ts';
+import type { PipelineResult, StepOrGroup } from './runner.ts';
+import { executePipeline, type PipelineDefinition } from './execute.ts';
 import { defaultThreads } from '../util/workers.ts';
 import { Aside } from '../analytics/retail/aside.ts';
-import { Tracker, ModelRegistry, type Run } from '../tracking/index.ts';
+import { ModelRegistry, type Run } from '../tracking/index.ts';
 import { ingestFile } from '../warehouse/ingest.ts';
 import { buildModels } from '../warehouse/models.ts';
 import type { Workspace } from '../warehouse/workspace.ts';
@@ -71,26 +72,22 @@ interface Ctx {
   seg?: SegmentationResult;
   rfmOnly?: RetailSummary['segments']['rfm_only'];
   country?: string[];
-  run?: Run;
+  tracking?: RetailSummary['tracking'];
 }
 
 export const SEGMENTS_TABLE = 'curated.commerce_segments';
 export const SCAN_TABLE = 'curated.commerce_segment_scan';
 
-export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promise<RetailSummary> {
+/** The retail steps over a workspace: source, clean, KPIs, the three models at once, export, track. */
+function retailSteps(ws: Workspace, opts: RetailOptions, side: Aside<SideTask, unknown>, run: Run | undefined): StepOrGroup<Ctx>[] {
   const seed = opts.seed ?? 0;
-  const ctx: Ctx = { ws, opts };
   const wh = ws.wh;
   const sql = serialQueue();
-  // one side thread (side-worker.ts) for the t-SNE, the backtests and the spend fits, beside the
-  // main thread's KMeans scans, DBSCAN and PCA: with two cores, two busy threads; a third thread
-  // would only add its own start-up and compile the same code again
-  const side = new Aside<SideTask, unknown>(new URL('../analytics/retail/side-worker.ts', import.meta.url));
-  // started now, it loads its modules while DuckDB imports and cleans
-  if (defaultThreads() >= 2) side.warm();
-  const steps: StepOrGroup<Ctx>[] = [
+  return [
     {
       name: 'source',
+      outputs: ['raw.order_line'],
+      durable: false, // it hands the source's description to the summary
       async run(c) {
         if (opts.fromLake) {
           if (opts.data) throw new Error('retail pipeline: give either data or fromLake, not both');
@@ -121,6 +118,9 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     },
     {
       name: 'clean',
+      inputs: ['raw.order_line'],
+      outputs: COMMERCE_PUBLISHED,
+      durable: false, // it hands the validation report to the summary
       async run(c) {
         await buildModels(wh, { only: COMMERCE_MODELS, publish: COMMERCE_PUBLISHED });
         c.validation = await validationReport(wh);
@@ -186,6 +186,7 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
     ],
     {
       name: 'export',
+      outputs: [SEGMENTS_TABLE, SCAN_TABLE],
       async run(c) {
         const s = c.seg!, st = s.model.state, n = st.ids.length;
         const tsneX = new Float64Array(n).fill(NaN), tsneY = new Float64Array(n).fill(NaN);
@@ -219,26 +220,57 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
         return { rows: r.rows, note: `${SEGMENTS_TABLE}@${r.snapshot}, ${SCAN_TABLE}` };
       },
     },
+    {
+      // metrics of the run, and the two models registered with the lake snapshots they read
+      name: 'track',
+      async run(c) {
+        if (!run || opts.track === false) {
+          c.tracking = { skipped: 'tracking disabled (--no-track)' };
+          return { note: 'skipped' };
+        }
+        c.tracking = await record(ws, run, c as Required<Ctx>, summarise(c as Required<Ctx>));
+        return { note: c.tracking.models.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ') };
+      },
+    },
   ];
+}
 
-  const track = opts.track ?? true;
-  let run: Run | undefined;
-  if (track) {
-    const tracker = new Tracker(ws.store, { home: ws.config.home });
-    run = await tracker.startRun({ pipeline: 'retail', params: { data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'), seed, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 } });
-    ctx.run = run;
-  }
-  let pipeline: PipelineResult;
-  try {
-    pipeline = await runPipeline('retail', steps, ctx, { log: opts.log, run, catalog: ws.lake.catalog });
-  } catch (e) {
-    await run?.end('failed', (e as Error).message);
-    throw e;
-  } finally {
-    side.close();
-  }
-  const c = ctx as Required<Ctx>;
-  const summary: Omit<RetailSummary, 'tracking' | 'pipeline'> = {
+/**
+ * `tributary run retail` and schedules: the retail steps on the runner (a tracked, leased,
+ * resumable run). args: RetailOptions (data, fromLake, seed, world, kRange, track).
+ */
+export const retailPipeline: PipelineDefinition<Ctx, Omit<RetailSummary, 'pipeline'>> = {
+  name: 'retail',
+  description: 'sales analytics: clean, KPIs, forecasts, spend prediction, segments; models registered',
+  plan(env) {
+    const opts = env.args as RetailOptions;
+    // one side thread (side-worker.ts) for the t-SNE, the backtests and the spend fits, beside the
+    // main thread's KMeans scans, DBSCAN and PCA: with two cores, two busy threads; a third thread
+    // would only add its own start-up and compile the same code again
+    const side = new Aside<SideTask, unknown>(new URL('../analytics/retail/side-worker.ts', import.meta.url));
+    // started now, it loads its modules while DuckDB imports and cleans
+    if (defaultThreads() >= 2) side.warm();
+    return {
+      steps: retailSteps(env.ws, opts, side, env.run),
+      ctx: { ws: env.ws, opts },
+      params: { data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'), seed: opts.seed ?? 0, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 },
+      dispose: () => side.close(),
+    };
+  },
+  result(ctx) {
+    return { ...summarise(ctx as Required<Ctx>), tracking: ctx.tracking! };
+  },
+};
+
+/** Runs the retail pipeline (a named pipeline run: tracked, leased, resumable) and returns its summary. */
+export async function runRetail(ws: Workspace, opts: RetailOptions & { resume?: boolean | string } = {}): Promise<RetailSummary> {
+  const { log, resume, ...args } = opts;
+  const r = await executePipeline(ws, retailPipeline, { args, resume, log });
+  return { ...r.result, pipeline: r.pipeline };
+}
+
+function summarise(c: Required<Ctx>): Omit<RetailSummary, 'tracking' | 'pipeline'> {
+  return {
     source: c.source,
     validation: c.validation,
     kpis: c.kpis,
@@ -253,14 +285,6 @@ export async function runRetail(ws: Workspace, opts: RetailOptions = {}): Promis
       pca2_explained_variance: c.seg.pca2Explained, rfm_only: c.rfmOnly,
     },
   };
-  let tracking: RetailSummary['tracking'] = { skipped: 'tracking disabled (--no-track)' };
-  if (run) {
-    const t0 = performance.now();
-    tracking = await record(ws, run, c, summary);
-    pipeline.stages.push({ name: 'track', seconds: (performance.now() - t0) / 1000, rows: null, note: null, status: 'ok' });
-    pipeline.seconds += (performance.now() - t0) / 1000;
-  }
-  return { ...summary, tracking, pipeline };
 }
 
 /** A queue for async work that must not overlap (queries on the warehouse's one connection). */
@@ -284,7 +308,7 @@ function pickForecast(f: ForecastResult) {
 }
 
 /** Metrics of the run and the two models, registered with the lake snapshots they were fitted on. */
-async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailSummary, 'tracking' | 'pipeline'>): Promise<RetailSummary['tracking']> {
+async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailSummary, 'tracking' | 'pipeline'>): Promise<{ run_id: string; models: { name: string; version: number; alias: string }[] }> {
   const metrics: Record<string, number> = {
     revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate,
     segments_k: s.segments.k, silhouette: s.segments.silhouette, rfm_only_silhouette: s.segments.rfm_only.silhouette,
@@ -321,7 +345,6 @@ async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailS
   const spendAlias = s.spend.beats_baseline ? 'champion' : 'challenger';
   await registry.promote(spend.name, spend.version, { alias: spendAlias, by: 'tributary run retail', reason: `RMSE ${spendBest.rmse.toFixed(2)} vs baseline ${s.spend.models.baseline_last_90d.rmse.toFixed(2)}` });
   await registry.promote(seg.name, seg.version, { alias: 'champion', by: 'tributary run retail', reason: `k=${s.segments.k}, silhouette ${s.segments.silhouette.toFixed(4)}` });
-  await run.end('finished');
   return {
     run_id: run.id,
     models: [{ name: spend.name, version: spend.version, alias: spendAlias }, { name: seg.name, version: seg.version, alias: 'champion' }],

@@ -38,7 +38,7 @@ describe('trainTracked', () => {
         const run = await tracker.getRun(ok.runId);
         assert.equal(run.tags.data_sha256, createHash('sha256').update(readFileSync(file)).digest('hex'));
         assert.equal(run.params.data, file);
-        const failed = (await tracker.listRuns({ status: 'failed' })).runs;
+        const failed = (await tracker.listRuns({ status: 'failed', parentRunId: null })).runs;
         assert.equal(failed.length, 1);
         assert.match(failed[0]!.error ?? '', /column "nope" not found/);
         const v = await new ModelRegistry(store, { home }).loadModel('lin');

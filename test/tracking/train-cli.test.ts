@@ -84,7 +84,10 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         assert.equal(run.step, 'regression');
         assert.deepEqual([run.params.model, run.params.rounds, run.params.seed, run.params.data, run.params.snapshots], ['gbdt', '25', '7', 'lake:raw.spend', 'raw.spend@1']);
         for (const m of ['rmse', 'mae', 'r2', 'fit_s', 'n_train', 'n_test']) assert.equal(typeof run.metrics[m], 'number', m);
-        assert.deepEqual(run.stages.map((s: { name: string }) => s.name), ['load', 'fit', 'evaluate', 'save', 'register']);
+        assert.deepEqual(run.stages.map((s: { name: string }) => s.name), ['load', 'fit', 'save', 'register']);
+        // a named pipeline run: each step a child run
+        const steps = json(b, 'runs', 'list', '--parent', v1.run_id);
+        assert.deepEqual(steps.runs.map((r: { step: string }) => r.step).sort(), ['fit', 'load', 'register', 'save']);
         assert.ok(run.stages.every((s: { durationMs: number }) => s.durationMs >= 0));
         assert.deepEqual(run.artifacts.map((a: { name: string; sha256: string }) => [a.name, a.sha256]), [['model.json', v1.artifact_sha256]]);
         assert.equal(run.tags.registered_model, 'spend');
@@ -119,13 +122,14 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         const f2 = json(b, ...forest, '--search', 'depth=3,6', '--search', 'trees=4,8', '--register', 'spend-forest');
         assert.equal(f2.registered.sha256, f1.registered.sha256, 'a pinned, seeded search picks and trains the same forest');
         assert.equal(f1.trials.length, 4);
-        const trials = json(b, 'runs', 'list', '--parent', f1.run_id);
+        const parent = json(b, 'runs', 'show', f1.run_id);
+        const searchStep = json(b, 'runs', 'list', '--parent', f1.run_id).runs.find((r: { step: string }) => r.step === 'search');
+        const trials = json(b, 'runs', 'list', '--parent', searchStep.id);
         assert.deepEqual(new Set(trials.runs.map((r: { id: string }) => r.id)), new Set(f1.trials.map((tr: { runId: string }) => tr.runId)));
         assert.ok(trials.runs.every((r: { step: string; status: string; metrics: { rmse: number } }) => r.step === 'trial' && r.status === 'finished' && r.metrics.rmse > 0));
-        const parent = json(b, 'runs', 'show', f1.run_id);
-        assert.equal(parent.childRunIds.length, 4);
+        assert.equal(parent.childRunIds.length, 5, 'one child run per step: load, search, fit, save, register');
         assert.equal(parent.params.best_trial_run, f1.trials.reduce((a: { score: number }, c: { score: number }) => (c.score < a.score ? c : a)).runId);
-        assert.deepEqual(parent.stages.map((s: { name: string }) => s.name), ['load', 'search', 'fit', 'evaluate', 'save', 'register']);
+        assert.deepEqual(parent.stages.map((s: { name: string }) => s.name), ['load', 'search', 'fit', 'save', 'register']);
         const top = json(b, 'runs', 'list', '--top-level', '--limit', '1000');
         assert.equal(top.runs.length, 5, 'five trainings, their trials nested under them');
 

@@ -4,6 +4,7 @@
 // back and called the way the serving layer calls them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PipelineState } from '../../../src/pipeline/state.ts';
 import { jsonSummary, runRetail, SCAN_TABLE, SEGMENTS_TABLE } from '../../../src/pipeline/retail.ts';
 import { FORECAST_TABLE } from '../../../src/analytics/retail/forecast.ts';
 import { churnRate } from '../../../src/analytics/retail/kpis.ts';
@@ -25,7 +26,13 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       const r = s.pipeline.stages.find((x) => x.name === st);
       assert.ok(r && r.status === 'ok' && r.seconds >= 0, `stage ${st} ran and was timed`);
     }
-    assert.equal(lines.length, 7, 'one progress line per pipeline stage');
+    assert.equal(lines.length, 8, 'one progress line per pipeline stage');
+    // a named pipeline run: recorded with its steps (what `tributary pipeline runs retail` lists)
+    const state = new PipelineState(ws.store);
+    const [pr] = await state.runs('retail');
+    assert.equal(pr?.status, 'finished');
+    assert.equal(pr.runId, 'run_id' in s.tracking ? s.tracking.run_id : undefined, 'the models are registered under the pipeline run');
+    assert.deepEqual((await state.steps(pr.runId)).map((x) => x.step).sort(), ['clean', 'export', 'forecast', 'kpis', 'segment', 'source', 'spend', 'track']);
     assert.match(lines[0]!, /source.*rows/);
 
     // validation report: each rule's removals plus the kept rows make the input
