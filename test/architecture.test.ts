@@ -57,3 +57,29 @@ test('no layer imports a higher one', () => {
   }
   assert.deepEqual(violations, []);
 });
+
+// Value imports only (`import type` is erased at run time); the cycle check covers ml/, whose
+// factory (ml/registry.ts) imports every estimator: a module there importing the factory back
+// would be loaded half-initialised.
+function valueImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(\.{1,2}\/[^']+)'/gms)].map((m) => resolve(dirname(file), m[1]!));
+}
+
+test('no import cycles inside src/ml', () => {
+  const files = sources(join(SRC, 'ml'));
+  const graph = new Map(files.map((f) => [f, valueImports(f).filter((t) => files.includes(t))]));
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open'); path.push(f);
+    for (const t of graph.get(f)!) {
+      if (state.get(t) === 'open') cycles.push([...path.slice(path.indexOf(t)), t].map((p) => relative(SRC, p)).join(' -> '));
+      else if (!state.has(t)) visit(t);
+    }
+    path.pop(); state.set(f, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  assert.deepEqual(cycles, []);
+});

@@ -11,7 +11,8 @@ import type { Frame } from '../ml/core/frame.ts';
 import { getColumn, takeFrameRows } from '../ml/data/frame-ops.ts';
 import { loadTable } from '../features/table-loader.ts';
 import { rmse } from '../ml/metrics/regression.ts';
-import { Pipeline } from '../ml/pipeline/pipeline.ts';
+import type { Pipeline } from '../ml/pipeline/pipeline.ts';
+import { loadEstimator } from '../ml/registry.ts';
 import { viewName, Warehouse } from '../warehouse/session.ts';
 import type { MetaStore } from '../metadata/db.ts';
 import type { LoadedModel } from '../tracking/index.ts';
@@ -48,7 +49,7 @@ export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion)
   const table = data.slice(5);
   const snap = champion.lineage.snapshots.find((s) => s.table === table);
   if (!snap) throw new Error(`${champion.name}: its lineage names no snapshot of ${table}`);
-  const p = Pipeline.fromJSON(champion.artifact as never);
+  const p = loadEstimator(champion.artifact, 'Pipeline');
   const target = String(champion.params.target ?? '');
   const inputs = p.encoder.inputs;
   const names = inputs.map((f) => f.name);

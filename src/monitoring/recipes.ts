@@ -6,7 +6,7 @@
 import { getColumn, takeFrameRows, dropColumns } from '../ml/data/frame-ops.ts';
 import { loadTable } from '../features/table-loader.ts';
 import { rmse } from '../ml/metrics/index.ts';
-import { Pipeline } from '../ml/pipeline/pipeline.ts';
+import { loadEstimator } from '../ml/registry.ts';
 import { trainTable, type TrainOptions } from '../ml/pipeline/train.ts';
 import { trainTestSplit } from '../ml/selection/splits.ts';
 import { viewName } from '../warehouse/session.ts';
@@ -52,7 +52,7 @@ async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters
   for (let i = 0; i < test.length; i++) if (y[i] !== null && !(typeof y[i] === 'number' && Number.isNaN(y[i] as number))) keep.push(i);
   const t2 = takeFrameRows(test, keep);
   const X = dropColumns(t2, [opts.target]);
-  const old = Pipeline.fromJSON(champion.artifact as never);
+  const old = loadEstimator(champion.artifact, 'Pipeline');
   let metric: string, champ: number, chal: number;
   if (opts.task === 'regression') {
     const yt = Float64Array.from(getColumn(t2, opts.target) as ArrayLike<number>, Number);

@@ -2,7 +2,7 @@
 // (names and kinds) are read from the artifact itself (a Pipeline's encoder, or a bare
 // estimator's positional inputs f0..fN-1), every row is checked against them before anything
 // is computed, and the model's own preprocessing runs on the validated rows.
-import { loadEstimator } from '../ml/registry.ts';
+import { isMatrixPredictor, loadEstimator, type MatrixPredictor } from '../ml/registry.ts';
 import { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { checkStructure } from './model-check.ts';
 import { dateToSeconds } from '../ml/preprocessing/column-transformer.ts';
@@ -124,6 +124,7 @@ export function buildPredictor(artifact: unknown): Predictor {
   checkStructure(model);
   warmUp(model instanceof Pipeline ? model.model : model);
   if (model instanceof Pipeline) return pipelinePredictor(model);
+  if (!isMatrixPredictor(model)) throw new Error(`a ${model.kind} cannot predict, so it cannot be served`);
   return barePredictor(model);
 }
 
@@ -164,35 +165,20 @@ function argmax(a: number[]): number {
   return b;
 }
 
-interface BareModel {
-  kind: string;
-  predict(X: Matrix): ArrayLike<number>;
-  predictProba?(X: Matrix): Matrix;
-  toOnnxSpec?(): { inputs: { name: string; kind: string }[] };
-  classValues?: number[];
-  classes?: number[];
-  centers?: Matrix;
-}
-
-function barePredictor(m: BareModel): Predictor {
-  if (typeof m.predict !== 'function') throw new Error(`a ${m.kind} cannot predict, so it cannot be served`);
-  let nFeatures: number;
-  if (m.centers) nFeatures = m.centers.cols;
-  else if (typeof m.toOnnxSpec === 'function') nFeatures = m.toOnnxSpec().inputs.length;
-  else throw new Error(`cannot tell the inputs of a ${m.kind}: register it inside a Pipeline to serve it`);
-  // a bare estimator was fitted on a matrix: its features are positional
-  const inputs: FeatureSpec[] = Array.from({ length: nFeatures }, (_, j) => ({ name: `f${j}`, kind: 'numeric' }));
-  if (m.centers) {
+function barePredictor(m: MatrixPredictor): Predictor {
+  // a bare estimator was fitted on a matrix: its features are positional (every matrix predictor has an ONNX form that counts them)
+  const inputs: FeatureSpec[] = Array.from({ length: m.toOnnxSpec().inputs.length }, (_, j) => ({ name: `f${j}`, kind: 'numeric' }));
+  if ('centers' in m) {
     return { kind: m.kind, task: 'clustering', inputs, nullable: false, predict: (rows) => ({ predictions: Array.from(m.predict(matrixOf(inputs, rows))) }) };
   }
-  const classVals = m.classValues ?? m.classes;
-  if (typeof m.predictProba === 'function' && classVals) {
+  const classVals = 'classValues' in m ? m.classValues : m.kind === 'LogisticRegression' ? m.classes : undefined;
+  if ('predictProba' in m && classVals) {
     const classes = classVals.map(String);
     return {
       kind: m.kind, task: 'classification', inputs, classes, nullable: false,
       predict(rows) {
         const X = matrixOf(inputs, rows);
-        const probabilities = rowsOf(m.predictProba!(X).data, rows.length);
+        const probabilities = rowsOf(m.predictProba(X).data, rows.length);
         return { predictions: probabilities.map((pr) => classVals[argmax(pr)]!), probabilities };
       },
     };

@@ -4,7 +4,7 @@
 // feature-row predictor. Spend and segmentation also answer generic feature rows.
 import { SegmentModel } from '../analytics/retail/segments.ts';
 import type { Matrix } from '../ml/core/matrix.ts';
-import { loadEstimator } from '../ml/registry.ts';
+import { loadSupervised } from '../ml/registry.ts';
 import { decodeArray, type EncodedArray, type Recommender, type SerializedRecommender } from '../ml/recsys/recommender.ts';
 import { dotScorer } from './kernels/dot-f32.ts';
 import { quantizedTopK } from './kernels/topk-i8.ts';
@@ -155,15 +155,15 @@ function spendServable(base: Omit<Base, 'kind'>, a: SpendArtifact): SpendServabl
   if (a.estimator.kind === 'ScaledRidge') {
     // the "linear" candidate: standard scaling then ridge, serialised as its two parts
     const scaler = StandardScaler.fromJSON(a.estimator.scaler as never);
-    const ridge = loadEstimator(a.estimator.model as never);
+    const ridge = loadSupervised(a.estimator.model);
     checkStructure(ridge);
     predictMatrix = (X) => ridge.predict(scaler.transform(X));
   } else {
-    const est = loadEstimator(a.estimator as never);
+    const est = loadSupervised(a.estimator);
     checkStructure(est);
     warmUp(est);
     predictMatrix = (X) => est.predict(X);
-    if (typeof est.predictRow === 'function') predictRow = (x) => est.predictRow(x);
+    if ('predictRow' in est) predictRow = (x) => est.predictRow(x);
   }
   // spend is never negative: clipped as in training (src/analytics/retail/spend.ts)
   const clip = (v: number) => (Number.isFinite(v) ? Math.max(0, v) : null);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { DBSCAN } from '../../src/ml/cluster/index.ts';
 import { TSNE } from '../../src/ml/decomposition/index.ts';
 import { OneHotEncoder, ColumnTransformer } from '../../src/ml/preprocessing/index.ts';
-import { createEstimator, loadEstimator } from '../../src/ml/registry.ts';
+import { createSupervised, loadEstimator, loadSupervised } from '../../src/ml/registry.ts';
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../src/ml/core/errors.ts';
 import { fromRows, type Matrix } from '../../src/ml/core/matrix.ts';
 import { frameFromRecords } from '../../src/ml/core/frame.ts';
@@ -22,7 +22,7 @@ test('DBSCAN: unknown parameter, NaN, before fit, JSON round trip, and two clust
   const db = new DBSCAN({ eps: 0.6, minSamples: 2 }).fit(X);
   assert.deepEqual(Array.from(db.labels), [0, 0, 0, 1, 1, 1, -1]);
   assert.equal(db.nClusters, 2);
-  const back = loadEstimator(JSON.parse(JSON.stringify(db.toJSON())));
+  const back = loadEstimator(JSON.parse(JSON.stringify(db.toJSON())), 'DBSCAN');
   assert.deepEqual(Array.from(back.labels), Array.from(db.labels));
   assert.deepEqual(back.coreSampleIndices, db.coreSampleIndices);
 });
@@ -56,7 +56,7 @@ test('OneHotEncoder: unknown parameter, before fit, column-count mismatch, JSON 
   assert.deepEqual(e.categories, [['blue', 'red'], ['l', 'm', 's']]);
   assert.deepEqual(Array.from(e.transform([['red'], ['m']]).data), [0, 1, 0, 1, 0]);
   assert.throws(() => e.transform([['red']]), InvalidInputError);
-  const back = loadEstimator(JSON.parse(JSON.stringify(e.toJSON())));
+  const back = loadEstimator(JSON.parse(JSON.stringify(e.toJSON())), 'OneHotEncoder');
   assert.deepEqual(Array.from(back.transform([['blue', 'green'], ['s', null]]).data), Array.from(e.transform([['blue', 'green'], ['s', null]]).data));
 });
 
@@ -71,7 +71,7 @@ test('ColumnTransformer: unknown parameter, before fit, missing column, JSON rou
   // a: mean of 1, 3, 5 = 3 fills the gap; c: one-hot x, y (missing -> zeros)
   assert.deepEqual(Array.from(ct.transform(frame).data), [1, 1, 0, 3, 0, 1, 3, 1, 0, 5, 0, 0]);
   assert.throws(() => ct.transform(frameFromRecords([{ c: 'x' }])), InvalidInputError);
-  const back = loadEstimator(JSON.parse(JSON.stringify(ct.toJSON())));
+  const back = loadEstimator(JSON.parse(JSON.stringify(ct.toJSON())), 'ColumnTransformer');
   assert.deepEqual(Array.from(back.transform(frame).data), Array.from(ct.transform(frame).data));
 });
 
@@ -84,14 +84,14 @@ test('tree models through the registry: unknown parameter, before fit, NaN, shap
   for (const kind of ['DecisionTreeRegressor', 'DecisionTreeClassifier', 'RandomForestRegressor', 'RandomForestClassifier', 'GradientBoostingRegressor', 'GradientBoostingClassifier']) {
     const params = kind.startsWith('Random') ? { nEstimators: 5, seed: 3, nJobs: 1 } : kind.startsWith('Gradient') ? { nEstimators: 10, seed: 3, subsample: 0.8, nJobs: 1 } : { seed: 3 };
     const target = kind.endsWith('Classifier') ? yc : y;
-    assert.throws(() => createEstimator(kind, { ...params, nEstimatorz: 3 }), (e: Error) => e instanceof InvalidParameterError && /nEstimatorz/.test(e.message), kind);
-    assert.throws(() => createEstimator(kind, params).predict(X), NotFittedError, kind);
-    assert.throws(() => createEstimator(kind, params).fit(withNaN, target), (e: Error) => e instanceof InvalidInputError && /NaN/.test(e.message), kind);
-    assert.throws(() => createEstimator(kind, params).fit(X, target.subarray(1)), InvalidInputError, kind);
-    const m = createEstimator(kind, params).fit(X, target);
-    const again = createEstimator(kind, params).fit(X, target);
+    assert.throws(() => createSupervised(kind, { ...params, nEstimatorz: 3 }), (e: Error) => e instanceof InvalidParameterError && /nEstimatorz/.test(e.message), kind);
+    assert.throws(() => createSupervised(kind, params).predict(X), NotFittedError, kind);
+    assert.throws(() => createSupervised(kind, params).fit(withNaN, target), (e: Error) => e instanceof InvalidInputError && /NaN/.test(e.message), kind);
+    assert.throws(() => createSupervised(kind, params).fit(X, target.subarray(1)), InvalidInputError, kind);
+    const m = createSupervised(kind, params).fit(X, target);
+    const again = createSupervised(kind, params).fit(X, target);
     assert.deepEqual(Array.from(again.predict(X)), Array.from(m.predict(X)), `${kind} deterministic for a seed`);
-    const back = loadEstimator(JSON.parse(JSON.stringify(m.toJSON())));
+    const back = loadSupervised(JSON.parse(JSON.stringify(m.toJSON())));
     assert.deepEqual(Array.from(back.predict(X)), Array.from(m.predict(X)), `${kind} round trip`);
     assert.throws(() => m.predict({ rows: 1, cols: 2, data: Float64Array.of(1, 2) }), (e: Error) => e instanceof InvalidInputError && /columns/.test(e.message), kind);
   }

@@ -1,46 +1,169 @@
-// The estimator contract, checked across every estimator in this part of the ML core: unknown
-// parameters rejected, use before fit rejected, NaN and shape errors, JSON round trips identical.
+// The estimator contract, run over EVERY kind the one factory (src/ml/registry.ts) knows, each on
+// small generated data: unknown and mistyped parameters rejected naming the parameter; use before
+// fit rejected; seeded refits identical; toJSON -> JSON text -> loadEstimator gives the same
+// answers and the same JSON; getParams -> createEstimator gives the same parameters; bad input
+// rejected with an error naming the field (cell, column, user). The table is typed by kind, so a
+// kind added to the factory without a case here does not compile (and the first test says which).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEstimator, loadEstimator } from '../../src/ml/registry.ts';
+import {
+  constructibleKinds, createByName, estimatorKinds, getParams, loadEstimator, type AnyEstimator, type LoadableKind,
+} from '../../src/ml/registry.ts';
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../src/ml/core/errors.ts';
 import type { Matrix } from '../../src/ml/core/matrix.ts';
+import { frameFromRecords } from '../../src/ml/core/frame.ts';
+import { Interactions } from '../../src/ml/recsys/interactions.ts';
+import { Pipeline } from '../../src/ml/pipeline/pipeline.ts';
+import { ColumnTransformer } from '../../src/ml/preprocessing/index.ts';
+import { Ridge } from '../../src/ml/linear/index.ts';
+import { Rng } from '../../src/ml/core/rng.ts';
 import { gaussian } from './helpers.ts';
 
 const X = gaussian(120, 3, 11);
 const yReg = Float64Array.from({ length: 120 }, (_, i) => X.data[i * 3]! * 2 + X.data[i * 3 + 1]!);
 const yCls = yReg.map((v) => (v > 0 ? 1 : 0));
+/** X with a NaN at row 2, column 1: the error must name X[2][1] */
 const withNaN: Matrix = { rows: 120, cols: 3, data: X.data.slice() };
-withNaN.data[7] = NaN;
+withNaN.data[2 * 3 + 1] = NaN;
 const narrow: Matrix = { rows: 2, cols: 2, data: Float64Array.of(1, 2, 3, 4) };
+const NAN_CELL = /X\[2\]\[1\]/;
 
-type Case = { kind: string; params: Record<string, unknown>; y?: Float64Array; out: (m: any) => ArrayLike<number> };
-const cases: Case[] = [
-  { kind: 'LinearRegression', params: {}, y: yReg, out: (m) => m.predict(X) },
-  { kind: 'Ridge', params: { alpha: 2 }, y: yReg, out: (m) => m.predict(X) },
-  { kind: 'Lasso', params: { alpha: 0.01 }, y: yReg, out: (m) => m.predict(X) },
-  { kind: 'LogisticRegression', params: { C: 0.5 }, y: yCls, out: (m) => m.predictProba(X).data },
-  { kind: 'StandardScaler', params: {}, out: (m) => m.transform(X).data },
-  { kind: 'MinMaxScaler', params: {}, out: (m) => m.transform(X).data },
-  { kind: 'SimpleImputer', params: { strategy: 'median' }, out: (m) => m.transform(withNaN).data },
-  { kind: 'KMeans', params: { nClusters: 3, seed: 2 }, out: (m) => m.predict(X) },
-  { kind: 'MiniBatchKMeans', params: { nClusters: 3, seed: 2, batchSize: 32 }, out: (m) => m.predict(X) },
-  { kind: 'PCA', params: { nComponents: 2 }, out: (m) => m.transform(X).data },
-];
+const colours = ['red', 'green', 'blue'], sizes = ['s', 'm', 'l'];
+const strings = [Array.from({ length: 60 }, (_, i) => colours[i % 3]!), Array.from({ length: 60 }, (_, i) => sizes[(i * 7) % 3]!)];
+const frame = frameFromRecords(Array.from({ length: 80 }, (_, i) => ({ a: X.data[i * 3]!, b: i % 5 === 0 ? null : X.data[i * 3 + 1]!, c: colours[i % 3]! })));
+const frameY = Float64Array.from({ length: 80 }, (_, i) => yReg[i]! + (i % 3));
+const noColumnA = frameFromRecords([{ b: 1, c: 'red' }]);
 
-for (const c of cases) {
-  test(`${c.kind}: contract`, () => {
-    assert.throws(() => createEstimator(c.kind, { ...c.params, notAParam: 1 }), (e: Error) => e instanceof InvalidParameterError && /notAParam/.test(e.message));
-    const fresh = createEstimator(c.kind, c.params);
-    assert.throws(() => c.out(fresh), NotFittedError);
-    if (c.kind !== 'SimpleImputer') assert.throws(() => createEstimator(c.kind, c.params).fit(withNaN, c.y), (e: Error) => e instanceof InvalidInputError && /NaN/.test(e.message));
-    if (c.y) assert.throws(() => createEstimator(c.kind, c.params).fit(X, c.y!.subarray(1)), InvalidInputError);
-    const m = createEstimator(c.kind, c.params).fit(c.kind === 'SimpleImputer' ? withNaN : X, c.y);
-    const fitAgain = createEstimator(c.kind, c.params).fit(c.kind === 'SimpleImputer' ? withNaN : X, c.y);
-    assert.deepEqual(Array.from(c.out(fitAgain)), Array.from(c.out(m)), 'deterministic for the same params and seed');
-    const back = loadEstimator(JSON.parse(JSON.stringify(m.toJSON())));
-    assert.deepEqual(Array.from(c.out(back)), Array.from(c.out(m)));
-    const transformOrPredict = (mm: any) => ('transform' in mm && c.kind !== 'KMeans' ? mm.transform(narrow) : mm.predict(narrow));
-    assert.throws(() => transformOrPredict(m), (e: Error) => e instanceof InvalidInputError && /columns/.test(e.message));
+/** 30 users in three taste groups over 24 items, with heavy-tailed play counts */
+function interactions(): Interactions {
+  const rng = new Rng(5), users: string[] = [], items: string[] = [], weights: number[] = [];
+  for (let u = 0; u < 30; u++) {
+    for (let i = 0; i < 24; i++) {
+      if (Math.floor(i / 8) === u % 3 ? rng.random() < 0.7 : rng.random() < 0.08) {
+        users.push(`u${u}`); items.push(`t${i}`); weights.push(1 + Math.floor(Math.exp(rng.random() * 6)));
+      }
+    }
+  }
+  return Interactions.fromTriples({ users, items, weights });
+}
+const plays = interactions();
+const allUsers = Int32Array.from({ length: plays.nUsers }, (_, i) => i);
+
+interface Case {
+  params: Record<string, unknown>;
+  /** a fresh estimator (default: createByName(kind, params)) */
+  make?: () => AnyEstimator;
+  fit(m: any): unknown;
+  /** what the fitted model answers (compared across refits and round trips) */
+  out(m: any): unknown;
+  /** bad input (to fit, or to the fitted model), and what the error must name */
+  bad(m: any): unknown;
+  names: RegExp;
+  /** use before fit (default: out on a fresh estimator) */
+  unfitted?(m: any): unknown;
+}
+
+const matrix = (o: { y?: Float64Array; out: (m: any) => unknown; params?: Record<string, unknown> }): Case => ({
+  params: o.params ?? {}, fit: (m) => m.fit(X, o.y), out: o.out, bad: (m) => m.fit(withNaN, o.y), names: NAN_CELL,
+});
+const predict = (m: any) => Array.from(m.predict(X) as ArrayLike<number>);
+const transform = (m: any) => Array.from((m.transform(X) as Matrix).data);
+const proba = (m: any) => Array.from((m.predictProba(X) as Matrix).data);
+const recommender = (params: Record<string, unknown>): Case => ({
+  params, fit: (m) => m.fit(plays), out: (m) => [Array.from(m.scoreUsers(allUsers) as Float32Array), m.recommend('u4', 5)],
+  bad: (m) => m.recommend('nobody', 5), names: /"nobody"/, unfitted: (m) => m.scoreUsers(allUsers),
+});
+const trees = { nEstimators: 5, seed: 3, nJobs: 1 };
+
+const CASES: Record<LoadableKind, Case> = {
+  LinearRegression: matrix({ y: yReg, out: predict }),
+  Ridge: matrix({ y: yReg, out: predict, params: { alpha: 2 } }),
+  Lasso: matrix({ y: yReg, out: predict, params: { alpha: 0.01 } }),
+  LogisticRegression: matrix({ y: yCls, out: proba, params: { C: 0.5 } }),
+  StandardScaler: matrix({ out: transform }),
+  MinMaxScaler: matrix({ out: transform }),
+  SimpleImputer: {
+    params: { strategy: 'median' }, fit: (m) => m.fit(withNaN), out: (m) => Array.from(m.transform(withNaN).data),
+    bad: (m) => m.transform(narrow), names: /2 columns/,
+  },
+  OneHotEncoder: {
+    params: {}, fit: (m) => m.fit(strings), out: (m) => Array.from(m.transform(strings).data),
+    bad: (m) => m.transform([strings[0]]), names: /got 1 columns, fitted on 2/, unfitted: (m) => m.transform(strings),
+  },
+  ColumnTransformer: {
+    params: { numeric: ['a', 'b'], categorical: ['c'], impute: 'mean', scale: 'standard' }, fit: (m) => m.fit(frame),
+    out: (m) => Array.from(m.transform(frame).data), bad: (m) => m.transform(noColumnA), names: /column "a"/,
+  },
+  KMeans: matrix({ out: predict, params: { nClusters: 3, seed: 2 } }),
+  MiniBatchKMeans: matrix({ out: predict, params: { nClusters: 3, seed: 2, batchSize: 32 } }),
+  DBSCAN: matrix({ out: (m) => Array.from(m.labels), params: { eps: 0.8, minSamples: 4 } }),
+  PCA: matrix({ out: transform, params: { nComponents: 2 } }),
+  TSNE: {
+    ...matrix({ out: (m) => [Array.from(m.embedding.data), Array.from(m.indices)], params: { perplexity: 8, maxIter: 120, exaggerationIter: 50, seed: 4 } }),
+    unfitted: (m) => m.embedding,
+  },
+  DecisionTreeRegressor: matrix({ y: yReg, out: predict, params: { seed: 3, maxDepth: 4 } }),
+  DecisionTreeClassifier: matrix({ y: yCls, out: proba, params: { seed: 3, maxDepth: 4 } }),
+  RandomForestRegressor: matrix({ y: yReg, out: predict, params: trees }),
+  RandomForestClassifier: matrix({ y: yCls, out: proba, params: trees }),
+  GradientBoostingRegressor: matrix({ y: yReg, out: predict, params: { nEstimators: 10, subsample: 0.8, seed: 3, nJobs: 1 } }),
+  GradientBoostingClassifier: matrix({ y: yCls, out: proba, params: { nEstimators: 10, subsample: 0.8, seed: 3, nJobs: 1 } }),
+  als: recommender({ factors: 4, iterations: 3, threads: 1, seed: 1 }),
+  ease: recommender({ lambda: 50 }),
+  'item-knn': recommender({ k: 10 }),
+  popularity: recommender({}),
+  Pipeline: {
+    params: { task: 'regression' },
+    make: () => new Pipeline(new ColumnTransformer({ numeric: ['a', 'b'], categorical: ['c'], impute: 'median' }), new Ridge({ alpha: 0.5 }), { task: 'regression' }),
+    fit: (m) => m.fit(frame, frameY), out: (m) => Array.from(m.predict(frame)), bad: (m) => m.predict(noColumnA), names: /column "a"/,
+  },
+};
+
+test('the contract table covers every kind the factory registers', () => {
+  assert.deepEqual(Object.keys(CASES).sort(), estimatorKinds().sort());
+  assert.ok(!(constructibleKinds() as string[]).includes('Pipeline'), 'a Pipeline is built from its parts');
+});
+
+/** A parameter whose default is a number, to be given a string. */
+const numericParam = (m: AnyEstimator) => Object.entries(m.params).find(([, v]) => typeof v === 'number')?.[0];
+
+for (const kind of estimatorKinds()) {
+  const c = CASES[kind];
+  const make = c.make ?? (() => createByName(kind, c.params));
+  test(`${kind}: the estimator contract`, async () => {
+    // parameters: unknown names and wrong types are refused, naming the parameter
+    if (kind !== 'Pipeline') {
+      assert.throws(() => createByName(kind, { ...c.params, notAParam: 1 }), (e: Error) => e instanceof InvalidParameterError && /notAParam/.test(e.message));
+      const p = numericParam(make());
+      if (p) assert.throws(() => createByName(kind, { ...c.params, [p]: 'many' }), (e: Error) => e instanceof InvalidParameterError && e.message.includes(`"${p}"`), `${kind}.${p}`);
+    }
+    // use before fit
+    assert.throws(() => (c.unfitted ?? c.out)(make()), NotFittedError);
+    // fit, and the same answers from a second seeded fit
+    const m = make();
+    assert.equal(await c.fit(m), m, 'fit returns the estimator');
+    const again = make();
+    await c.fit(again);
+    assert.deepEqual(c.out(again), c.out(m), 'deterministic for the same params and seed');
+    // serialise: through JSON text and back, the same answers and the same document
+    const json = JSON.parse(JSON.stringify(m.toJSON()));
+    assert.equal(json.kind, kind);
+    const back = loadEstimator(json, kind);
+    assert.equal(back.constructor, m.constructor);
+    assert.deepEqual(c.out(back), c.out(m), 'round trip');
+    assert.deepEqual(JSON.parse(JSON.stringify(back.toJSON())), json, 'toJSON of the restored model');
+    assert.throws(() => loadEstimator({ ...json, kind: kind === 'Ridge' ? 'Lasso' : 'Ridge' }, kind), (e: Error) => e instanceof InvalidInputError && e.message.includes(kind));
+    // parameters round trip: getParams -> createEstimator builds the same estimator
+    if (kind !== 'Pipeline') {
+      const params = getParams(m as never);
+      assert.deepEqual(params, { ...m.params });
+      assert.deepEqual({ ...createByName(kind, params).params }, { ...m.params });
+      assert.deepEqual({ ...back.params }, { ...m.params });
+    } else {
+      assert.deepEqual({ ...back.params }, c.params);
+    }
+    // bad input: a clear error naming the field
+    const target = c.names === NAN_CELL ? make() : m;
+    assert.throws(() => c.bad(target), (e: Error) => e instanceof InvalidInputError && c.names.test(e.message), `${kind}: error must match ${c.names}`);
   });
 }

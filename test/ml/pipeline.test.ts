@@ -11,7 +11,7 @@ import { defaultEncoder } from '../../src/ml/preprocessing/index.ts';
 import { LinearRegression, LogisticRegression, Ridge } from '../../src/ml/linear/index.ts';
 import { KMeans } from '../../src/ml/cluster/index.ts';
 import { PCA } from '../../src/ml/decomposition/index.ts';
-import { loadEstimator, createEstimator, estimatorKinds } from '../../src/ml/registry.ts';
+import { loadEstimator, createByName, createEstimator, estimatorKinds } from '../../src/ml/registry.ts';
 import { loadTable } from '../../src/features/table-loader.ts';
 import { frameFromRecords, type Frame } from '../../src/ml/core/frame.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
@@ -48,7 +48,7 @@ test('Pipeline: exact fit through imputation and one-hot; ONNX spec combines enc
   assert.deepEqual(spec.inputs[2], { name: 'color', kind: 'categorical', categories: ['blue', 'green', 'red'] });
   assert.ok(Math.abs(spec.imputeNumeric![0]! - mean) < 1e-12);
   assert.equal(spec.model.type, 'linear');
-  const back = loadEstimator(JSON.parse(JSON.stringify(p.toJSON()))) as Pipeline;
+  const back = loadEstimator(JSON.parse(JSON.stringify(p.toJSON())), 'Pipeline');
   assert.deepEqual(Array.from(back.predict(X)), Array.from(pred));
   // an unseen category encodes as zeros, not an error
   const unseen = frameFromRecords([{ a: 0, b: 0, color: 'purple' }]);
@@ -66,7 +66,7 @@ test('Pipeline classification: string labels, probabilities, JSON round trip', (
   const predicted = p.predictLabels(X);
   const acc = predicted.filter((l, i) => l === labels[i]).length / 400;
   assert.ok(acc > 0.95, `accuracy ${acc}`);
-  const back = Pipeline.fromJSON(JSON.parse(JSON.stringify(p.toJSON())));
+  const back = loadEstimator(JSON.parse(JSON.stringify(p.toJSON())), 'Pipeline');
   assert.deepEqual(Array.from(back.predictProba(X).data), Array.from(p.predictProba(X).data));
   assert.deepEqual(back.toOnnxSpec().model.type, 'linear');
 });
@@ -81,10 +81,10 @@ test('registry: every kind round-trips; unknown kinds and parameters are rejecte
     assert.deepEqual(back.toJSON(), m.toJSON());
   }
   const rf = createEstimator('RandomForestRegressor', { nEstimators: 5, seed: 1, nJobs: 1 }).fit(X, y);
-  const rf2 = loadEstimator(JSON.parse(JSON.stringify(rf.toJSON())));
+  const rf2 = loadEstimator(JSON.parse(JSON.stringify(rf.toJSON())), 'RandomForestRegressor');
   assert.deepEqual(Array.from(rf2.predict(X)), Array.from(rf.predict(X)));
   assert.throws(() => loadEstimator({ kind: 'Nope', format: 1, params: {}, state: null }), /unknown kind "Nope"/);
-  assert.throws(() => createEstimator('Ridge', { lambda: 1 }), /unknown parameter "lambda"/);
+  assert.throws(() => createByName('Ridge', { lambda: 1 }), /unknown parameter "lambda"/);
 });
 
 async function writeFixtures(): Promise<{ dir: string; csv: string; gz: string; tsv: string; parquet: string }> {

@@ -14,7 +14,7 @@ import { loadTable } from '../../src/features/table-loader.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
 import { dropColumns } from '../../src/ml/data/frame-ops.ts';
 import { runOnnx } from '../../src/ml/onnx/runtime.ts';
-import { Pipeline } from '../../src/ml/pipeline/pipeline.ts';
+import { loadEstimator } from '../../src/ml/registry.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
 import { assertClose, checkWithPythonOnnx, hasPythonOnnx, NO_PYTHON_ONNX } from '../ml/onnx/helpers.ts';
 import { BACKENDS, PG_URL, openBackend, type Backend } from './backends.ts';
@@ -152,7 +152,7 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         const onnxFile = join(b.home, 'spend.onnx');
         assert.match(ok(b, 'models', 'export', 'spend', '--format', 'onnx', '--out', onnxFile), /spend v3 -> .*spend\.onnx \(onnx/);
         const champion = await registry.loadModel('spend');
-        const ours = Pipeline.fromJSON(champion.artifact as never).predict(X);
+        const ours = loadEstimator(champion.artifact, 'Pipeline').predict(X);
         const bytes = readFileSync(onnxFile);
         assertClose((await runOnnx(bytes, X)).prediction, ours, 'gbdt regression via onnxruntime');
         if (hasPythonOnnx()) checkWithPythonOnnx(bytes);
@@ -163,7 +163,7 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         assert.equal(cls.registered.version, 1);
         const clsFile = join(b.home, 'colour.onnx');
         ok(b, 'models', 'export', 'colour@1', '--out', clsFile);
-        const clsModel = Pipeline.fromJSON((await registry.loadModel('colour', 1)).artifact as never);
+        const clsModel = loadEstimator((await registry.loadModel('colour', 1)).artifact, 'Pipeline');
         const clsBytes = readFileSync(clsFile);
         const Xc = dropColumns(test, ['color']);
         assertClose((await runOnnx(clsBytes, Xc)).probabilities!.data, clsModel.predictProba(Xc).data, 'gbdt classifier probabilities via onnxruntime');

@@ -1,10 +1,7 @@
 // The regressors the retail analyses compare, built from the ML core with settings sized for
 // their data: a standardised ridge ("linear"), a random forest and histogram gradient boosting.
 import type { Matrix } from '../../ml/core/matrix.ts';
-import { Ridge } from '../../ml/linear/ridge.ts';
-import { StandardScaler } from '../../ml/preprocessing/standard-scaler.ts';
-import { GradientBoostingRegressor } from '../../ml/tree/gradient-boosting.ts';
-import { RandomForestRegressor } from '../../ml/tree/random-forest.ts';
+import { createEstimator, loadEstimator } from '../../ml/registry.ts';
 
 export type ModelName = 'linear' | 'random_forest' | 'boosting';
 export const MODEL_NAMES: ModelName[] = ['linear', 'random_forest', 'boosting'];
@@ -27,8 +24,8 @@ export function fitRegressor(name: ModelName, X: Matrix, y: Float64Array, opts: 
   switch (name) {
     case 'linear': {
       // scaled so one alpha suits features in days, counts and money alike
-      const scaler = new StandardScaler().fit(X);
-      const m = new Ridge({ alpha: 1 }).fit(scaler.transform(X), y);
+      const scaler = createEstimator('StandardScaler').fit(X);
+      const m = createEstimator('Ridge', { alpha: 1 }).fit(scaler.transform(X), y);
       return { name, predict: (Z) => m.predict(scaler.transform(Z)), toJSON: () => ({ kind: 'ScaledRidge', scaler: scaler.toJSON(), model: m.toJSON() }) };
     }
     case 'random_forest': {
@@ -36,13 +33,13 @@ export function fitRegressor(name: ModelName, X: Matrix, y: Float64Array, opts: 
       // splits only fit a few big spenders' noise. On Online Retail, test RMSE over seeds 0..4:
       // 100 fully grown trees 4,133 (seed 0); 50 of depth 8 4,112 on average; 30 of depth 5
       // 4,117 on average, for a fifth of the 50 x depth 8 CPU
-      const m = new RandomForestRegressor(opts.small
+      const m = createEstimator('RandomForestRegressor', opts.small
         ? { nEstimators: 100, minSamplesLeaf: 1, maxFeatures: null, seed, nJobs }
         : { nEstimators: 30, maxDepth: 5, minSamplesLeaf: 5, maxFeatures: 0.5, seed, nJobs }).fit(X, y);
       return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
     }
     case 'boosting': {
-      const m = new GradientBoostingRegressor(opts.small
+      const m = createEstimator('GradientBoostingRegressor', opts.small
         ? { nEstimators: 100, learningRate: 0.08, maxDepth: 2, minSamplesLeaf: 1, seed, nJobs }
         // 50 rounds at 0.2 score as 100 at 0.1 (test RMSE over seeds 0..4: 4,090 vs 4,107 on
         // average; 100 at 0.1 scored as 200 at 0.05) in half the time
@@ -58,15 +55,15 @@ export function regressorFromJSON(name: ModelName, json: unknown): FittedRegress
     case 'linear': {
       const j = json as { kind?: string; scaler: unknown; model: unknown };
       if (j?.kind !== 'ScaledRidge') throw new Error('linear spend model: expected a ScaledRidge JSON');
-      const scaler = StandardScaler.fromJSON(j.scaler as never), m = Ridge.fromJSON(j.model as never);
+      const scaler = loadEstimator(j.scaler, 'StandardScaler'), m = loadEstimator(j.model, 'Ridge');
       return { name, predict: (Z) => m.predict(scaler.transform(Z)), toJSON: () => json };
     }
     case 'random_forest': {
-      const m = RandomForestRegressor.fromJSON(json as never);
+      const m = loadEstimator(json, 'RandomForestRegressor');
       return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
     }
     case 'boosting': {
-      const m = GradientBoostingRegressor.fromJSON(json as never);
+      const m = loadEstimator(json, 'GradientBoostingRegressor');
       return { name, predict: (Z) => m.predict(Z), toJSON: () => m.toJSON() };
     }
     default: throw new Error(`unknown spend model "${String(name)}" (expected ${MODEL_NAMES.join(', ')})`);

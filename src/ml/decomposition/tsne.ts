@@ -7,7 +7,8 @@
 // Optimiser as in the reference implementation: early exaggeration, momentum, per-coordinate
 // gains; PCA initialisation (deterministic, and it preserves global structure).
 import { InvalidParameterError } from '../core/errors.ts';
-import { checkXy, resolveParams } from '../core/estimator.ts';
+import { checkXy, requireFitted, resolveParams, type SerializedEstimator } from '../core/estimator.ts';
+import { arr, expectKind, matrixFromJSON, matrixToJSON, type MatrixJSON } from '../data/json.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import { PCA } from './pca.ts';
@@ -23,9 +24,14 @@ export interface TSNEParams {
 
 export interface TSNEResult { embedding: Matrix; /** rows of the input that were embedded, in embedding order */ indices: Int32Array; kl: number }
 
+/**
+ * t-SNE is transductive (as scikit-learn's TSNE: fit_transform and embedding_, no transform of
+ * new rows): fit() keeps the embedding of the rows it saw, which is what toJSON() stores.
+ */
 export class TSNE {
   readonly kind = 'TSNE';
   readonly params: TSNEParams;
+  private result: TSNEResult | null = null;
 
   constructor(params: Partial<TSNEParams> = {}) {
     this.params = resolveParams(this.kind, { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, exaggerationIter: 250, learningRate: 0, seed: 0, maxSamples: 3000 }, params);
@@ -34,6 +40,29 @@ export class TSNE {
     if (!(p.perplexity > 1)) throw new InvalidParameterError(`TSNE: perplexity must be > 1, got ${p.perplexity}`);
     if (!(Number.isInteger(p.exaggerationIter) && p.exaggerationIter >= 0)) throw new InvalidParameterError(`TSNE: exaggerationIter must be an integer >= 0, got ${p.exaggerationIter}`);
     if (!(p.maxSamples >= 10 && p.maxSamples <= 5000)) throw new InvalidParameterError(`TSNE: maxSamples must be in 10..5000 (exact t-SNE is O(n^2)), got ${p.maxSamples}`);
+  }
+
+  /** Embeds X; the result is then `embedding`, `indices` and `kl`. */
+  fit(X: Matrix): this {
+    this.result = this.fitTransform(X);
+    return this;
+  }
+
+  get embedding(): Matrix { return requireFitted(this.kind, this.result).embedding; }
+  /** rows of the fitted input that were embedded, in embedding order */
+  get indices(): Int32Array { return requireFitted(this.kind, this.result).indices; }
+  get kl(): number { return requireFitted(this.kind, this.result).kl; }
+
+  toJSON(): SerializedEstimator<TSNEParams, { embedding: MatrixJSON; indices: number[]; kl: number } | null> {
+    const r = this.result;
+    return { kind: this.kind, format: 1, params: { ...this.params }, state: r ? { embedding: matrixToJSON(r.embedding), indices: arr(r.indices), kl: r.kl } : null };
+  }
+
+  static fromJSON(json: SerializedEstimator): TSNE {
+    const j = expectKind<TSNEParams, { embedding: MatrixJSON; indices: number[]; kl: number } | null>(json, 'TSNE');
+    const m = new TSNE(j.params);
+    if (j.state) m.result = { embedding: matrixFromJSON(j.state.embedding), indices: Int32Array.from(j.state.indices), kl: j.state.kl };
+    return m;
   }
 
   fitTransform(X0: Matrix): TSNEResult {

@@ -9,7 +9,6 @@ import type { Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { expectKind } from '../data/json.ts';
 import { ColumnTransformer } from '../preprocessing/column-transformer.ts';
-import { loadEstimator } from '../registry.ts';
 
 export type Task = 'regression' | 'classification';
 export interface PipelineParams { task: Task }
@@ -91,9 +90,13 @@ export class Pipeline {
     };
   }
 
-  static fromJSON(json: SerializedEstimator): Pipeline {
+  /**
+   * `loadModel` restores the inner model: the estimator factory passes its own loader
+   * (loadEstimator(json, 'Pipeline') in src/ml/registry.ts), so this file needs no import of it.
+   */
+  static fromJSON(json: SerializedEstimator, loadModel: (json: SerializedEstimator) => PipelineModel): Pipeline {
     const j = expectKind<PipelineParams, { encoder: SerializedEstimator; model: SerializedEstimator; classes: string[] | null; fitted: boolean }>(json, 'Pipeline');
-    const p = new Pipeline(ColumnTransformer.fromJSON(j.state.encoder), loadEstimator(j.state.model) as Model, j.params);
+    const p = new Pipeline(ColumnTransformer.fromJSON(j.state.encoder), loadModel(j.state.model), j.params);
     p.classList = j.state.classes ? j.state.classes.slice() : null;
     p.fitted = j.state.fitted;
     return p;

@@ -5,11 +5,10 @@
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { isNumeric, type Frame } from '../core/frame.ts';
 import { dropColumns, getColumn, takeFrameRows } from '../data/frame-ops.ts';
-import { LinearRegression, LogisticRegression, Ridge } from '../linear/index.ts';
 import { accuracy, logLoss, mae, r2, rmse, rocAuc } from '../metrics/index.ts';
 import { defaultEncoder } from '../preprocessing/index.ts';
 import { trainTestSplit } from '../selection/splits.ts';
-import { GradientBoostingClassifier, GradientBoostingRegressor, RandomForestClassifier, RandomForestRegressor } from '../tree/index.ts';
+import { createEstimator, type SupervisedModel } from '../registry.ts';
 import { Pipeline, type Task } from './pipeline.ts';
 import { selectFeatures, type ExcludedColumn, type FeatureSelection } from '../data/feature-selection.ts';
 
@@ -52,7 +51,8 @@ export interface RegressionResult extends Common { task: 'regression'; rmse: num
 export interface ClassificationResult extends Common { task: 'classification'; accuracy: number; log_loss: number; auc: number; classes: string[] }
 export type TrainResult = RegressionResult | ClassificationResult;
 
-export function makeModel(opts: TrainOptions): any {
+/** The estimator behind a `train` model name, built by the one estimator factory. */
+export function makeModel(opts: TrainOptions): SupervisedModel {
   const seed = opts.seed ?? 0;
   const forest = { nEstimators: opts.trees ?? 100, maxDepth: opts.depth ?? 0, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
   const boost = { nEstimators: opts.rounds ?? 100, maxDepth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.1, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
@@ -61,17 +61,17 @@ export function makeModel(opts: TrainOptions): any {
   if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) throw new InvalidParameterError(`--alpha must be a finite number > 0, got ${opts.alpha}`);
   if (opts.task === 'regression') {
     switch (opts.model) {
-      case 'linear': return new LinearRegression();
-      case 'ridge': return new Ridge({ alpha: opts.alpha ?? 1 });
-      case 'random-forest': return new RandomForestRegressor(forest);
-      case 'gbdt': return new GradientBoostingRegressor(boost);
+      case 'linear': return createEstimator('LinearRegression');
+      case 'ridge': return createEstimator('Ridge', { alpha: opts.alpha ?? 1 });
+      case 'random-forest': return createEstimator('RandomForestRegressor', forest);
+      case 'gbdt': return createEstimator('GradientBoostingRegressor', boost);
     }
     throw new InvalidParameterError(`unknown regression model "${opts.model}" (choose ${REGRESSION_MODELS.join(', ')})`);
   }
   switch (opts.model) {
-    case 'logistic': case 'linear': return new LogisticRegression({ C: 1 / (opts.alpha ?? 1) });
-    case 'random-forest': return new RandomForestClassifier(forest);
-    case 'gbdt': return new GradientBoostingClassifier(boost);
+    case 'logistic': case 'linear': return createEstimator('LogisticRegression', { C: 1 / (opts.alpha ?? 1) });
+    case 'random-forest': return createEstimator('RandomForestClassifier', forest);
+    case 'gbdt': return createEstimator('GradientBoostingClassifier', boost);
   }
   throw new InvalidParameterError(`unknown classification model "${opts.model}" (choose ${CLASSIFICATION_MODELS.join(', ')})`);
 }

@@ -1,7 +1,7 @@
 // Cross-validation: fit a fresh estimator on each fold's train rows, score on its test rows.
 import { InvalidInputError } from '../core/errors.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
-import { createEstimator } from '../registry.ts';
+import { createSupervised, type SupervisedModel } from '../registry.ts';
 import { getScorer } from './scoring.ts';
 import type { Split } from './splits.ts';
 
@@ -9,12 +9,12 @@ export interface CvResult { scores: number[]; mean: number; std: number; fitSeco
 
 /** `estimator` is a kind from the registry (with params) or a factory returning a fresh estimator. */
 export function crossValidate(
-  estimator: { kind: string; params?: Record<string, unknown> } | (() => any),
+  estimator: { kind: string; params?: Record<string, unknown> } | (() => SupervisedModel),
   X: Matrix, y: Float64Array, folds: Split[], scoring: string,
 ): CvResult {
   if (y.length !== X.rows) throw new InvalidInputError(`crossValidate: y has ${y.length} values but X has ${X.rows} rows`);
   const scorer = getScorer(scoring);
-  const make = typeof estimator === 'function' ? estimator : () => createEstimator(estimator.kind, estimator.params ?? {});
+  const make = typeof estimator === 'function' ? estimator : () => createSupervised(estimator.kind, estimator.params ?? {});
   const scores: number[] = [], fitSeconds: number[] = [];
   for (const f of folds) {
     const m = make();

@@ -6,13 +6,13 @@ import { InvalidParameterError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
 import { createWorker, defaultThreads } from '../../util/workers.ts';
-import { createEstimator } from '../registry.ts';
+import { createSupervised, type SupervisedModel } from '../registry.ts';
 import { crossValidate, type CvResult } from './cross-validate.ts';
 import { getScorer } from './scoring.ts';
 import type { Split } from './splits.ts';
 
 export interface Trial extends Partial<CvResult> { params: Record<string, unknown>; error?: string }
-export interface SearchResult { trials: Trial[]; bestParams: Record<string, unknown>; bestScore: number; bestIndex: number; best: any; scoring: string; seconds: number }
+export interface SearchResult { trials: Trial[]; bestParams: Record<string, unknown>; bestScore: number; bestIndex: number; best: SupervisedModel | null; scoring: string; seconds: number }
 export interface SearchOptions { kind: string; baseParams?: Record<string, unknown>; folds: Split[]; scoring: string; threads?: number; refit?: boolean }
 
 /** Every combination of the listed values, in a fixed order (last key varies fastest). */
@@ -55,7 +55,7 @@ async function runSearch(X: Matrix, y: Float64Array, candidates: Record<string, 
   const scorer = getScorer(opts.scoring);
   const full = candidates.map((c) => ({ ...(opts.baseParams ?? {}), ...c }));
   // fail fast on a bad parameter, before any worker starts
-  for (const p of full) createEstimator(opts.kind, p);
+  for (const p of full) createSupervised(opts.kind, p);
   const t0 = performance.now();
   const threads = Math.min(opts.threads ?? defaultThreads(), full.length);
   const trials: Trial[] = threads > 1 ? await runInWorkers(X, y, full, opts, threads)
@@ -70,7 +70,7 @@ async function runSearch(X: Matrix, y: Float64Array, candidates: Record<string, 
   });
   if (bestIndex < 0) throw new InvalidParameterError(`search: every trial failed (first error: ${trials[0]?.error})`);
   const bestParams = trials[bestIndex]!.params;
-  const best = opts.refit === false ? null : createEstimator(opts.kind, bestParams).fit(X, y);
+  const best = opts.refit === false ? null : createSupervised(opts.kind, bestParams).fit(X, y);
   return { trials, bestParams, bestScore: trials[bestIndex]!.mean!, bestIndex, best, scoring: opts.scoring, seconds: (performance.now() - t0) / 1000 };
 }
 

@@ -20,7 +20,6 @@ import { eventTable } from '../../events/lake-schema.ts';
 import type { PersonEvent } from '../../events/schemas.ts';
 import { ModelRegistry } from '../../tracking/index.ts';
 import { loadEstimator } from '../../ml/registry.ts';
-import { Pipeline } from '../../ml/pipeline/index.ts';
 import { StreamNormalizer, type NormalizerState } from '../../analytics/stream/normalizer.ts';
 import { WindowTrainer, type WindowTrainerOptions } from '../../analytics/stream/trainer.ts';
 import { TrainerThread } from './trainer-thread.ts';
@@ -272,7 +271,7 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
   let champion: Champion | undefined;
   try {
     const loaded = await registry.loadModel(modelName, 'champion');
-    const est = loadEstimator(loaded.artifact as never) as unknown as Champion;
+    const est = loadEstimator(loaded.artifact, 'Pipeline');
     champion = { version: loaded.version, predict: (f) => est.predict(f) };
     versionGauge.set(loaded.version);
     env.log(`trainer: answering with ${modelName} v${loaded.version} until the next fit`);
@@ -288,7 +287,7 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
     if (f.promoted) {
       // the swap is the only work of a fit on this thread, after the answers already queued
       await yieldToQueued();
-      const model = Pipeline.fromJSON(f.model as never);
+      const model = loadEstimator(f.model, 'Pipeline');
       const sample = trainer.recentAges(16);
       // a model's first batch lays out its prediction form: done here, not in a request
       model.predict({ length: sample.length, columns: new Map([['age', sample]]) });

@@ -37,7 +37,7 @@ async function init(msg: TrainerThreadInit): Promise<void> {
   store = await openMetaStore({ home: msg.home, databaseUrl: msg.databaseUrl });
   registry = new ModelRegistry(store, { home: msg.home });
   modelName = msg.model;
-  champion = await registry.loadModel(modelName, 'champion').then((m) => loadEstimator(m.artifact as never) as unknown as Predictor, () => undefined);
+  champion = await registry.loadModel(modelName, 'champion').then((m) => loadEstimator(m.artifact, 'Pipeline'), () => undefined);
 }
 
 async function fit(msg: TrainerThreadFit): Promise<TrainerThreadReply> {
