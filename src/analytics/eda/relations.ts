@@ -3,11 +3,11 @@
 // scatter samples of the most related numeric pairs. The columns are read once into typed arrays;
 // each column's ranks are computed once and reused for every pair where neither side misses a
 // value (the usual case), so Spearman costs a sort per column, not per pair.
-import { averageRanks, contingency, cramersV, pearson, spearman } from '../../ml/metrics/association.ts';
+import { averageRanks, cramersV, pearson, spearman } from '../../ml/metrics/association.ts';
 import { Rng } from '../../ml/core/rng.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import type { ColumnProfile } from './columns.ts';
-import { q, readColumns, toCodes, toFloat, type Materialized } from './source.ts';
+import { q, readColumns, toFloat, type Materialized } from './source.ts';
 
 export interface Matrix { columns: string[]; matrix: (number | null)[][] }
 export interface NumericPair { a: string; b: string; pearson: number | null; spearman: number | null }
@@ -57,14 +57,13 @@ export async function relations(wh: Warehouse, m: Materialized, columns: ColumnP
   const strength = (p: NumericPair) => Math.max(Math.abs(p.pearson ?? 0), Math.abs(p.spearman ?? 0));
   pairs.sort((a, b) => strength(b) - strength(a));
 
+  // each pair's contingency table is a GROUP BY in DuckDB: no category text crosses into JavaScript
   const catNames = categorical.map((c) => c.name);
-  const codes = catNames.length >= 2 ? (await readColumns(wh, `SELECT ${catNames.map(q).join(', ')} FROM ${m.tmp}`)).map((v) => toCodes(v)) : [];
   const vm = square(catNames.length);
   const catPairs: CategoricalPair[] = [];
-  for (let i = 0; i < codes.length; i++) {
-    for (let j = i + 1; j < codes.length; j++) {
-      const a = codes[i]!, b = codes[j]!;
-      const v = finite(cramersV(contingency(a.codes, a.labels.length, b.codes, b.labels.length)));
+  for (let i = 0; i < catNames.length; i++) {
+    for (let j = i + 1; j < catNames.length; j++) {
+      const v = finite(cramersV(await crossTable(wh, m.tmp, catNames[i]!, catNames[j]!)));
       vm[i]![j] = vm[j]![i] = v;
       if (v !== null) catPairs.push({ a: catNames[i]!, b: catNames[j]!, v });
     }
@@ -82,6 +81,17 @@ export async function relations(wh: Warehouse, m: Materialized, columns: ColumnP
     pearson: { columns: names, matrix: pm }, spearman: { columns: names, matrix: sm }, cramers_v: { columns: catNames, matrix: vm },
     strongest: pairs.slice(0, 8), categorical_strongest: catPairs.slice(0, 8), scatter,
   };
+}
+
+/** Counts of (a, b) value pairs, rows with either missing left out (pandas' crosstab). */
+async function crossTable(wh: Warehouse, tmp: string, a: string, b: string): Promise<number[][]> {
+  const rows = await wh.query<{ i: number; j: number; n: number }>(`
+    SELECT dense_rank() OVER (ORDER BY a) - 1 AS i, dense_rank() OVER (ORDER BY b) - 1 AS j, n FROM (
+      SELECT ${q(a)} AS a, ${q(b)} AS b, count(*)::BIGINT AS n FROM ${tmp} WHERE ${q(a)} IS NOT NULL AND ${q(b)} IS NOT NULL GROUP BY 1, 2)`);
+  const r = 1 + Math.max(-1, ...rows.map((x) => Number(x.i))), c = 1 + Math.max(-1, ...rows.map((x) => Number(x.j)));
+  const t = Array.from({ length: r }, () => new Array<number>(c).fill(0));
+  for (const x of rows) t[Number(x.i)]![Number(x.j)] = Number(x.n);
+  return t;
 }
 
 function square(n: number): (number | null)[][] {
