@@ -16,7 +16,9 @@ interface Opts { out: string; json?: boolean; target?: string; compare?: string;
 
 export function register(program: Command): void {
   program.command('eda').argument('<source>', 'a lake table (curated.commerce_lines), a snapshot of one (raw.order_line@3) or a data file')
-    .description('exploratory data analysis: one self-contained HTML report (types, missing values and their matrix, duplicates, distributions, outliers, Pearson/Spearman/Cramér\'s V, scatter plots, coverage, warnings); --target ranks every column against one; --compare reports the drift between two tables')
+    .description('exploratory data analysis: one self-contained HTML report (types, missing values and their matrix, duplicates, distributions, ' +
+      'outliers, Pearson/Spearman/Cramér\'s V, scatter plots, coverage, warnings); --target ranks every column against one; ' +
+      '--compare reports the drift between two tables')
     .option('-o, --out <file>', 'HTML report to write', 'report.html')
     .option('--target <column>', 'relate every column to this one (Spearman, correlation ratio or Cramér\'s V, with a chart each)')
     .option('--compare <source>', 'a second table, snapshot or file: both side by side with drift statistics (PSI, KS, chi-squared); SOURCE is the reference')

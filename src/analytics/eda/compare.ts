@@ -65,7 +65,7 @@ export async function compareTables(wh: Warehouse, a: { m: Materialized; p: EdaP
     const sameFamily = ca.kind === cb.kind || (isCat(ca) && isCat(cb));
     if (ca.type !== cb.type) out.type_changes.push({ column: ca.name, a: ca.type, b: cb.type });
     if (!sameFamily) continue;
-    const base = { column: ca.name, kind: ca.kind, missing: [ca.missing_share, cb.missing_share] as [number, number], distinct: [ca.distinct, cb.distinct] as [number, number] };
+    const base = { column: ca.name, kind: ca.kind, missing: both(ca.missing_share, cb.missing_share), distinct: both(ca.distinct, cb.distinct) };
     if (ca.kind === 'numeric' || ca.kind === 'time') out.columns.push({ ...base, ...await numericDrift(wh, a.m, b.m, ca, cb) });
     else out.columns.push({ ...base, ...await categoricalDrift(wh, a.m, b.m, ca.name) });
   }
@@ -76,6 +76,9 @@ export async function compareTables(wh: Warehouse, a: { m: Materialized; p: EdaP
 }
 
 const isCat = (c: ColumnProfile) => c.kind === 'text' || c.kind === 'boolean';
+const both = (a: number, b: number): [number, number] => [a, b];
+/** What the drift functions add to a column's name, kind, missing and distinct. */
+type DriftPart = Omit<ColumnDrift, 'column' | 'kind' | 'missing' | 'distinct'>;
 
 async function values(wh: Warehouse, m: Materialized, c: ColumnProfile): Promise<Float64Array> {
   const expr = c.kind === 'time' ? `epoch(CAST(${q(c.name)} AS TIMESTAMP))` : `CAST(${q(c.name)} AS DOUBLE)`;
@@ -83,7 +86,7 @@ async function values(wh: Warehouse, m: Materialized, c: ColumnProfile): Promise
   return toFloat(col!);
 }
 
-async function numericDrift(wh: Warehouse, ma: Materialized, mb: Materialized, ca: ColumnProfile, cb: ColumnProfile): Promise<Omit<ColumnDrift, 'column' | 'kind' | 'missing' | 'distinct'>> {
+async function numericDrift(wh: Warehouse, ma: Materialized, mb: Materialized, ca: ColumnProfile, cb: ColumnProfile): Promise<DriftPart> {
   const [x, y] = [await values(wh, ma, ca), await values(wh, mb, cb)];
   const d = featureDrift(x, y);
   const na = ca.numeric, nb = cb.numeric;
@@ -93,7 +96,7 @@ async function numericDrift(wh: Warehouse, ma: Materialized, mb: Materialized, c
   const integer = !!na?.integer && !!nb?.integer;
   const edges = histogramEdges(lo, hi, 20, integer);
   return {
-    ...(na && nb ? { mean: [na.mean, nb.mean] as [number, number], median: [na.median, nb.median] as [number, number], std: [na.std, nb.std] as [number, number] } : {}),
+    ...(na && nb ? { mean: both(na.mean, nb.mean), median: both(na.median, nb.median), std: both(na.std, nb.std) } : {}),
     psi: d.psi, ks: d.ks, ks_pvalue: d.ks_pvalue,
     verdict: verdictOf(d.psi, { p: d.ks_pvalue, effect: d.ks >= 0.1 }),
     chart: { edges, integer, a: shares(x, edges), b: shares(y, edges) },
@@ -110,9 +113,10 @@ function shares(x: Float64Array, edges: number[]): number[] {
   return c.map((n) => (x.length ? n / x.length : 0));
 }
 
-async function categoricalDrift(wh: Warehouse, ma: Materialized, mb: Materialized, name: string): Promise<Omit<ColumnDrift, 'column' | 'kind' | 'missing' | 'distinct'>> {
+async function categoricalDrift(wh: Warehouse, ma: Materialized, mb: Materialized, name: string): Promise<DriftPart> {
   const counts = async (m: Materialized) => new Map((await wh.query<{ v: string; n: number }>(
-    `SELECT CAST(${q(name)} AS VARCHAR) AS v, count(*)::BIGINT AS n FROM ${m.tmp} WHERE ${q(name)} IS NOT NULL GROUP BY 1`)).map((r) => [String(r.v), Number(r.n)]));
+    `SELECT CAST(${q(name)} AS VARCHAR) AS v, count(*)::BIGINT AS n FROM ${m.tmp} WHERE ${q(name)} IS NOT NULL GROUP BY 1`))
+    .map((r) => [String(r.v), Number(r.n)]));
   const [ca, cb] = [await counts(ma), await counts(mb)];
   const keys = [...new Set([...ca.keys(), ...cb.keys()])];
   const va = keys.map((k) => ca.get(k) ?? 0), vb = keys.map((k) => cb.get(k) ?? 0);
@@ -121,7 +125,8 @@ async function categoricalDrift(wh: Warehouse, ma: Materialized, mb: Materialize
   const chi = chi2Independence([va, vb]);
   const p = chi.dof > 0 ? chi2Sf(chi.chi2, chi.dof) : 1;
   const moved = keys.some((_, i) => Math.abs(va[i]! / Math.max(1, ta) - vb[i]! / Math.max(1, tb)) >= 0.05);
-  const order = keys.map((k, i) => ({ k, n: va[i]! / Math.max(1, ta) + vb[i]! / Math.max(1, tb), i })).sort((x, y) => y.n - x.n || (x.k < y.k ? -1 : 1)).slice(0, CATEGORIES_SHOWN);
+  const order = keys.map((k, i) => ({ k, n: va[i]! / Math.max(1, ta) + vb[i]! / Math.max(1, tb), i }))
+    .sort((x, y) => y.n - x.n || (x.k < y.k ? -1 : 1)).slice(0, CATEGORIES_SHOWN);
   return {
     psi, chi2_pvalue: p, verdict: verdictOf(psi, { p, effect: moved }),
     chart: { labels: order.map((o) => o.k), a: order.map((o) => va[o.i]! / Math.max(1, ta)), b: order.map((o) => vb[o.i]! / Math.max(1, tb)) },
@@ -134,14 +139,16 @@ const sig = (v: number) => Number(v.toPrecision(4)).toLocaleString('en-US');
 function compareFindings(c: Comparison): string[] {
   const out: string[] = [];
   const rowsChange = c.a.rows ? (c.b.rows - c.a.rows) / c.a.rows : 0;
-  out.push(`${c.a.name}: ${c.a.rows.toLocaleString('en-US')} rows; ${c.b.name}: ${c.b.rows.toLocaleString('en-US')} rows (${rowsChange >= 0 ? '+' : ''}${(100 * rowsChange).toFixed(1)}%).`);
+  const rowsOf = (s: { name: string; rows: number }) => `${s.name}: ${s.rows.toLocaleString('en-US')} rows`;
+  out.push(`${rowsOf(c.a)}; ${rowsOf(c.b)} (${rowsChange >= 0 ? '+' : ''}${(100 * rowsChange).toFixed(1)}%).`);
   if (c.only_a.length) out.push(`Only in ${c.a.name}: ${c.only_a.join(', ')}.`);
   if (c.only_b.length) out.push(`Only in ${c.b.name}: ${c.only_b.join(', ')}.`);
   for (const t of c.type_changes) out.push(`${t.column} changed type: ${t.a} → ${t.b}.`);
   const drifted = c.columns.filter((d) => d.verdict !== 'stable');
   if (!drifted.length) out.push(`No column drifted (every PSI < 0.1 and no significant test with a visible effect).`);
   for (const d of drifted) {
-    const stats = d.ks !== undefined ? `PSI ${d.psi.toFixed(3)}, KS D ${d.ks.toFixed(3)} (p ${fmtP(d.ks_pvalue)})` : `PSI ${d.psi.toFixed(3)}, chi-squared p ${fmtP(d.chi2_pvalue)}`;
+    const test = d.ks !== undefined ? `KS D ${d.ks.toFixed(3)} (p ${fmtP(d.ks_pvalue)})` : `chi-squared p ${fmtP(d.chi2_pvalue)}`;
+    const stats = `PSI ${d.psi.toFixed(3)}, ${test}`;
     const move = d.mean ? `; mean ${sig(d.mean[0])} → ${sig(d.mean[1])}, median ${sig(d.median![0])} → ${sig(d.median![1])}` : '';
     out.push(`${d.column} ${d.verdict === 'shifted' ? 'shifted' : 'drifted moderately'}: ${stats}${move}.`);
   }

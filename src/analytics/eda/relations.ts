@@ -36,10 +36,13 @@ export const isVaryingNumber = (c: ColumnProfile) => !!c.numeric && c.numeric.st
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-export async function relations(wh: Warehouse, m: Materialized, columns: ColumnProfile[], opts: { scatterPairs?: number; scatterPoints?: number; seed?: number } = {}): Promise<Relations> {
+export interface RelationOptions { scatterPairs?: number; scatterPoints?: number; seed?: number }
+
+export async function relations(wh: Warehouse, m: Materialized, columns: ColumnProfile[], opts: RelationOptions = {}): Promise<Relations> {
   const numeric = columns.filter(isVaryingNumber).slice(0, MATRIX_MAX);
   const categorical = columns.filter(isCategory).slice(0, MATRIX_MAX);
-  const x = numeric.length >= 2 ? (await readColumns(wh, `SELECT ${numeric.map((c) => `CAST(${q(c.name)} AS DOUBLE)`).join(', ')} FROM ${m.tmp}`)).map(toFloat) : [];
+  const select = numeric.map((c) => `CAST(${q(c.name)} AS DOUBLE)`).join(', ');
+  const x = numeric.length >= 2 ? (await readColumns(wh, `SELECT ${select} FROM ${m.tmp}`)).map(toFloat) : [];
   const complete = numeric.map((c) => c.missing === 0);
   const ranks = x.map((col, i) => (complete[i] ? averageRanks(col) : null));
   const names = numeric.map((c) => c.name);

@@ -57,7 +57,8 @@ export async function targetAnalysis(wh: Warehouse, m: Materialized, columns: Co
     if (why) skipped.push({ column: c.name, reason: why });
     return !why;
   });
-  const cols = await readColumns(wh, `SELECT ${[t, ...features].map((c) => (c.kind === 'numeric' ? `CAST(${q(c.name)} AS DOUBLE)` : q(c.name))).join(', ')} FROM ${m.tmp} WHERE ${q(target)} IS NOT NULL`);
+  const select = [t, ...features].map((c) => (c.kind === 'numeric' ? `CAST(${q(c.name)} AS DOUBLE)` : q(c.name))).join(', ');
+  const cols = await readColumns(wh, `SELECT ${select} FROM ${m.tmp} WHERE ${q(target)} IS NOT NULL`);
   const rows = cols[0]!.length;
   const out: TargetAnalysis = { target, kind, rows, relations: [], skipped };
   let y: Float64Array | null = null, yc: { codes: Int32Array; labels: string[] } | null = null, focus = -1;
@@ -81,7 +82,9 @@ export async function targetAnalysis(wh: Warehouse, m: Materialized, columns: Co
       const bins = perBin(x, yv, h.edges);
       if (kind === 'numeric') {
         const rho = finite(spearman(x, y!)), r = finite(pearson(x, y!));
-        out.relations.push({ column: f.name, measure: 'spearman', strength: Math.abs(rho ?? 0), pearson: r, spearman: rho, bins: { ...bins, integer: h.integer }, statistic: stat });
+        out.relations.push({
+          column: f.name, measure: 'spearman', strength: Math.abs(rho ?? 0), pearson: r, spearman: rho, bins: { ...bins, integer: h.integer }, statistic: stat,
+        });
       } else {
         const eta = finite(correlationRatio(yc!.codes, yc!.labels.length, x)) ?? 0;
         out.relations.push({ column: f.name, measure: 'eta', strength: eta, bins: { ...bins, integer: h.integer }, statistic: stat });
