@@ -233,7 +233,8 @@ test('dashboard API', async (t) => {
     const { Tracker } = await import('../../src/tracking/index.ts');
     const tracker = new Tracker(server.ctx.store, { home });
     const run = await tracker.startRun({ pipeline: 'stepwise' });
-    for (const step of ['ingest', 'train']) { const c = await run.startChild({ step }); await c.end('finished'); }
+    // steps show in the order they started: a few ms apart, as the tracker's times are milliseconds
+    for (const step of ['ingest', 'train']) { const c = await run.startChild({ step }); await c.end('finished'); await new Promise((r) => setTimeout(r, 5)); }
     await run.end('finished');
     const d = (await get(`/v1/dashboard/runs/${run.id}`)).body;
     assert.deepEqual(d.steps.map((s: any) => [s.name, s.source]), [['ingest', 'child_run'], ['train', 'child_run']]);
