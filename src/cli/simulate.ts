@@ -33,7 +33,7 @@ export function register(program: Command): void {
         log: (l) => process.stderr.write(l + '\n'),
       }).catch((e: Error) => fail(e.message));
       if (o.json) printJson(s);
-      else console.log(`${s.days} days (${s.start.slice(0, 10)}..${s.end.slice(0, 10)}): ${s.requests} playlists, ${s.shown} tracks shown, ${s.answered.plays} played (${s.answered.completed} completed, ${s.answered.skips} skipped), ${s.answered.likes} liked; ${s.background_events} other events; ${s.accepted} accepted, ${s.rejected} rejected by the collector in ${s.seconds.toFixed(1)} s` +
+      else console.log(`${s.days} days (${s.start.slice(0, 10)}..${s.end.slice(0, 10)}): ${s.requests} playlists, ${s.shown} tracks shown, ${s.answered.plays} played (${s.answered.completed} completed, ${s.answered.skips} skipped), ${s.answered.likes} liked; ${s.like_answers} like-model answers; ${s.background_events} other events; ${s.accepted} accepted, ${s.rejected} rejected by the collector in ${s.seconds.toFixed(1)} s` +
         Object.entries(s.arms).filter(([k]) => k !== '-').map(([k, a]) => `\n  arm ${k}: ${a.requests} playlists, ${a.shown} shown, ${a.completed_or_liked} completed or liked`).join(''));
     });
 }

@@ -133,7 +133,7 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
         const sim = await stages.run(`simulate ${simDays} days: users ask for their recommendations and answer them (GET /v1/recommendations, POST /v1/events)`, async () => {
           await waitForRecommendations(server.url, music.users[0]!.user_id, token);
           return simulateMusic({ world: worldOptions, api: server.url, token, days: simDays });
-        }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played (${r.answered.completed} completed), ${r.answered.likes} liked; ${r.background_events} other events`);
+        }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played (${r.answered.completed} completed), ${r.answered.likes} liked, ${r.like_answers} like-model answers; ${r.background_events} other events`);
         const acc = await stages.run('flush and rebuild plays, likes and acceptance (curated.music_shown_tracks)', async () => {
           await server.ctx.audit?.drain();
           await server.ctx.lake.flush();

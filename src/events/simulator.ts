@@ -5,7 +5,11 @@
 // their listening hours, then play, skip and like what they are shown by the same hidden tastes
 // (musicResponder). Every event goes through the collector on the world's clock; the playlist
 // request names that clock (`at`), so the recommendation_shown event the API logs lines up
-// with the plays that answer it and acceptance can be measured.
+// with the plays that answer it and acceptance can be measured. Like a client highlighting the
+// tracks a listener will love, it also asks the like model (`POST /v1/predict/music-like`) about
+// the tracks shown, when the API serves one: those answers are audited, and the users' likes
+// that follow are their labels (the like model's monitoring). The answers do not change what
+// the users do: their hidden tastes decide.
 import { Rng } from '../ml/core/rng.ts';
 import { DAY_MS, HOUR_MS, IdStream, isoTs, subSeed } from './generators/common.ts';
 import { musicResponder, musicWorld, type MusicEvent, type MusicResponder, type MusicWorld, type MusicWorldOptions } from './generators/music.ts';
@@ -32,6 +36,8 @@ export interface SimulationOptions {
   background?: boolean;
   /** the simulator's own draw (default 1): different values give different users' choices */
   stream?: number;
+  /** ask the like model about the tracks shown (default true; skipped when the API serves none) */
+  askLikes?: boolean;
   log?: (line: string) => void;
 }
 
@@ -41,6 +47,8 @@ export interface SimulationSummary {
   end: string;
   requests: number;
   shown: number;
+  /** like-model answers asked for (one per shown track) */
+  like_answers: number;
   /** events posted in answer to recommendations (plays, skips, likes with context "recommendation") */
   answered: { plays: number; completed: number; skips: number; likes: number };
   background_events: number;
@@ -70,8 +78,9 @@ export async function simulateMusic(opts: SimulationOptions): Promise<Simulation
   const apiBase = opts.api.replace(/\/+$/, '');
   const background = opts.background ?? true ? world.events()[Symbol.iterator]() : undefined;
   let pending: MusicEvent | undefined;
+  let askLikes = opts.askLikes ?? true;
   const sum: SimulationSummary = {
-    days: opts.days, start: isoTs(start), end: isoTs(start + opts.days * DAY_MS), requests: 0, shown: 0,
+    days: opts.days, start: isoTs(start), end: isoTs(start + opts.days * DAY_MS), requests: 0, shown: 0, like_answers: 0,
     answered: { plays: 0, completed: 0, skips: 0, likes: 0 }, background_events: 0, accepted: 0, rejected: 0, arms: {}, seconds: 0,
   };
 
@@ -99,7 +108,17 @@ export async function simulateMusic(opts: SimulationOptions): Promise<Simulation
       const url = `${apiBase}/v1/recommendations/${encodeURIComponent(world.users[u]!.user_id)}?n=${n}&at=${encodeURIComponent(isoTs(t))}`;
       const r = await fetch(url, { headers });
       if (!r.ok) throw new Error(`simulate: GET ${url} answered ${r.status}: ${(await r.text()).slice(0, 200)}`);
-      return { u, t, shown: await r.json() as Shown };
+      const shown = await r.json() as Shown;
+      if (askLikes && shown.tracks.length) {
+        const pairs = shown.tracks.map((x) => ({ user_id: world.users[u]!.user_id, track_id: x.track_id, hour_of_day: new Date(t).getUTCHours() }));
+        const lr = await fetch(`${apiBase}/v1/predict/music-like`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ pairs }) });
+        if (lr.ok) { await lr.arrayBuffer(); sum.like_answers += pairs.length; } else {
+          // no like model served (or not yet routed): the playlists go on without it
+          askLikes = false;
+          log(`simulate: POST /v1/predict/music-like answered ${lr.status} (${(await lr.text()).slice(0, 160)}); not asking the like model again`);
+        }
+      }
+      return { u, t, shown };
     });
     for (const { u, t, shown } of answers) {
       sum.requests++; sum.shown += shown.tracks.length;

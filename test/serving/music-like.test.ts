@@ -1,12 +1,14 @@
 // The like model end to end: trained from the lake by the music pipeline, registered as
-// `music-like` (champion, with its recipe), served over a real HTTP server on port 0 at
-// POST /v1/predict/music-like (documented in the OpenAPI from its zod schema), every answer
-// audited with the feature rows the model saw, and retrained by the gate with its recipe.
+// `music-like` (champion, with its recipe, which the gate's retraining reproduces exactly on the
+// same data), served over a real HTTP server on port 0 at POST /v1/predict/music-like
+// (documented in the OpenAPI from its zod schema), asked by the simulator about every track it
+// is shown, every answer audited with the feature rows the model saw, and monitored on them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIKE_FEATURES } from '../../src/analytics/music/like-features.ts';
 import { LikeModel, type LikeArtifact } from '../../src/analytics/music/like-model.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
+import { simulateMusic, type SimulationSummary } from '../../src/events/simulator.ts';
 import { RECIPES } from '../../src/monitoring/recipes.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
 import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
@@ -21,12 +23,14 @@ import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 
 test.after(() => closeDriftPool());
 
+const WORLD = { seed: 5, users: 120, tracks: 300, days: 21 };
+
 const post = async (url: string, body: unknown) => {
   const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, body: await r.json() as any };
 };
 
-test('music-like: trained from the lake, registered, served over HTTP, audited and retrained by the gate', { timeout: 300_000 }, async () => {
+test('music-like: trained from the lake, registered, retrained by the gate with its recipe, served over HTTP, asked by the simulator, audited and monitored', { timeout: 300_000 }, async () => {
   const { home, cleanup } = tmpHome();
   const config = { ...testConfig(home), port: 0 };
   try {
@@ -34,7 +38,7 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
     {
       const ws = await openWorkspace({ config });
       try {
-        const world = musicWorld({ seed: 5, users: 120, tracks: 300, days: 21 });
+        const world = musicWorld(WORLD);
         await landEvents(ws, [...world.events()]);
         await landDimensions(ws, world.dimensions());
         await buildModels(ws.wh);
@@ -55,11 +59,22 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
            JOIN curated.music_track_stats s USING (track_id) WHERE i.plays >= 2 ORDER BY i.user_id, i.track_id LIMIT 1`);
         user = pair!.user_id; track = pair!.track_id; heardPlays = Number(pair!.plays); skipRate = pair!.skip_rate;
         heard = await ws.wh.query<{ user_id: string; track_id: string }>(`SELECT user_id, track_id FROM curated.music_interactions WHERE plays >= 2 ORDER BY plays DESC, user_id, track_id LIMIT 300`);
+
+        // retraining with its recipe: the same lake and seed give the same model, so the gate keeps the champion
+        const r = await retrainModel(ws, 'music-like', { recipes: RECIPES, seed: 1 });
+        assert.equal(r.decision.metric, 'log_loss');
+        assert.ok(Math.abs(r.decision.challenger - r.decision.champion) < 1e-12, r.decision.reason);
+        assert.equal(r.decision.promote, false);
+        assert.equal((await registry.getVersion('music-like', 'champion')).version, 1);
+        assert.equal((await registry.getVersion('music-like', 'challenger')).version, r.challenger_version);
+        const [d] = await listRetrainDecisions(ws.store, { model: 'music-like' });
+        assert.equal(d!.outcome, 'kept_champion');
+        assert.match((await registry.getVersion('music-like', r.challenger_version)).card, /## Retraining decision[\s\S]*champion kept/);
       } finally { await ws.close(); }
     }
 
     const server = await startServer(config);
-    let served: any;
+    let served: any, sim: SimulationSummary;
     try {
       const url = `${server.url}/v1/predict/music-like`;
       const one = await post(url, { user_id: user, track_id: track, hour_of_day: 20 });
@@ -90,6 +105,10 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
       const op = doc.paths['/v1/predict/music-like']?.post;
       assert.ok(op, 'documented in the OpenAPI');
       assert.ok(JSON.stringify(op.requestBody).includes('previous_track_id'), 'with the body schema of its zod definition');
+      // the simulated users' client asks the like model about every track it is shown
+      sim = await simulateMusic({ world: WORLD, api: server.url, days: 1, background: false });
+      assert.ok(sim.shown > 0 && sim.like_answers === sim.shown, `${sim.like_answers} like answers for ${sim.shown} tracks shown`);
+
       const models = await (await fetch(`${server.url}/v1/models`)).json() as any;
       assert.deepEqual(models.models.find((m: any) => m.name === 'music-like').serving.endpoints, ['POST /v1/predict/music-like']);
     } finally { await server.close(); }
@@ -110,34 +129,24 @@ test('music-like: trained from the lake, registered, served over HTTP, audited a
       await ws.wh.refresh();
       const audited = await ws.wh.query<{ request: string; inputs: string | null; version: number }>(
         `SELECT request, inputs, version::INT AS version FROM inference.requests WHERE model = 'music-like' AND status = 200 ORDER BY ts`);
-      assert.equal(audited.length, 3);
+      assert.equal(audited.length, 3 + sim!.requests);
       const inputs = JSON.parse(audited[0]!.inputs!) as { columns: string[]; rows: number[][] };
       assert.deepEqual(inputs.columns, [...LIKE_FEATURES]);
       assert.deepEqual(inputs.rows[0], Array.from(X.data));
 
-      // monitoring compares what was served (303 rows from the audit log) with the training rows:
+      // monitoring compares what was served (the audit log's rows) with the training rows:
       // questions about tracks already played many times are not what the model was trained on
       const report = await runMonitor(ws, { models: ['music-like'] });
       const m = report.models[0]!;
       assert.equal(m.skipped, null);
-      assert.equal(m.window.served_rows, 303);
+      assert.equal(m.window.served_rows, 303 + sim!.like_answers);
       const prior = m.features.find((f) => f.feature === 'prior_plays')!;
-      assert.equal(prior.n_cur, 303);
+      assert.equal(prior.n_cur, 303 + sim!.like_answers);
       assert.equal(prior.n_ref, (model.reference.X.rows));
       assert.equal(prior.verdict, 'critical', `prior_plays PSI ${prior.psi}`);
       assert.ok(m.alerts.some((a) => a.kind === 'data_drift' && a.subject === 'prior_plays'), 'the alert is recorded');
-      assert.equal(m.prediction?.n_cur, 303, 'prediction drift on the served probabilities');
+      assert.equal(m.prediction?.n_cur, 303 + sim!.like_answers, 'prediction drift on the served probabilities');
 
-      // retraining with its recipe: the same lake and seed give the same model, so the gate keeps the champion
-      const r = await retrainModel(ws, 'music-like', { recipes: RECIPES, seed: 1 });
-      assert.equal(r.decision.metric, 'log_loss');
-      assert.ok(Math.abs(r.decision.challenger - r.decision.champion) < 1e-12, r.decision.reason);
-      assert.equal(r.decision.promote, false);
-      assert.equal((await registry.getVersion('music-like', 'champion')).version, 1);
-      assert.equal((await registry.getVersion('music-like', 'challenger')).version, r.challenger_version);
-      const [d] = await listRetrainDecisions(ws.store, { model: 'music-like' });
-      assert.equal(d!.outcome, 'kept_champion');
-      assert.match((await registry.getVersion('music-like', r.challenger_version)).card, /## Retraining decision[\s\S]*champion kept/);
     } finally { await ws.close(); }
   } finally { cleanup(); }
 });
