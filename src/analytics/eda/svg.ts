@@ -17,7 +17,8 @@ const f1 = (v: number) => v.toFixed(1);
 const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 function open(f: Frame, title: string, cls = 'chart'): string {
-  return `<svg class="${cls}" viewBox="0 0 ${f.w} ${f.h}" width="${f.w}" height="${f.h}" role="img" aria-label="${esc(title)}" font-size="10" font-family="system-ui,sans-serif">`;
+  return `<svg class="${cls}" viewBox="0 0 ${f.w} ${f.h}" width="${f.w}" height="${f.h}" role="img" aria-label="${esc(title)}" ` +
+    'font-size="10" font-family="system-ui,sans-serif">';
 }
 
 type Scale = (v: number) => number;
@@ -44,15 +45,25 @@ function yAxis(f: Frame, y: Scale, ticks: number[], title: string, fmt: (v: numb
 /** How many x tick labels fit: about one per 55 px. */
 const xTickCount = (f: Frame) => Math.max(2, Math.floor((f.w - f.left - f.right) / 55));
 
+const int = (v: number) => v.toLocaleString('en-US');
 const pctFmt = (v: number) => `${Number((100 * v).toPrecision(3))}%`;
 
 export interface Series { values: number[]; color: string; label: string }
+
+/** One bar with its tooltip: "[series ]what: value". */
+function bar(x: number, y: number, w: number, h: number, s: Series, many: boolean, what: string, v: number, share = false): string {
+  const value = share ? pctFmt(v) : v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  return `<rect x="${f1(x)}" y="${f1(y)}" width="${f1(w)}" height="${f1(h)}" fill="${s.color}"${many ? ' fill-opacity="0.85"' : ''}>` +
+    `<title>${esc(`${many ? s.label + ' ' : ''}${what}: ${value}`)}</title></rect>`;
+}
+
+export interface AxisLabels { title: string; xLabel: string; yLabel: string; share?: boolean }
 
 /**
  * Bars over numeric bins (edges.length = values.length + 1), one or two series side by side in
  * each bin; x ticks at round numbers (integers only, for integer columns).
  */
-export function binnedBars(edges: number[], series: Series[], opts: { title: string; xLabel: string; yLabel: string; share?: boolean; integer?: boolean }): string {
+export function binnedBars(edges: number[], series: Series[], opts: AxisLabels & { integer?: boolean }): string {
   const f = FRAME;
   const lo = edges[0]!, hi = edges[edges.length - 1]!;
   const x = linear(lo, hi, f.left, f.w - f.right);
@@ -69,8 +80,7 @@ export function binnedBars(edges: number[], series: Series[], opts: { title: str
       if (!Number.isFinite(v)) return;
       const yy = y(Math.max(0, v));
       const range = opts.integer && edges[b + 1]! - edges[b]! <= 1 ? tickLabel(edges[b]! + 0.5) : `${tickLabel(edges[b]!)} – ${tickLabel(edges[b + 1]!)}`;
-      bars += `<rect x="${f1(x0 + si * bw + 0.5)}" y="${f1(yy)}" width="${f1(Math.max(0.8, bw - 1))}" height="${f1(f.h - f.bottom - yy)}" fill="${s.color}"${k > 1 ? ' fill-opacity="0.85"' : ''}>` +
-        `<title>${esc(`${k > 1 ? s.label + ' ' : ''}${range}: ${opts.share ? pctFmt(v) : v.toLocaleString('en-US', { maximumFractionDigits: 3 })}`)}</title></rect>`;
+      bars += bar(x0 + si * bw + 0.5, yy, Math.max(0.8, bw - 1), f.h - f.bottom - yy, s, k > 1, range, v, opts.share);
     });
   }
   const xt = opts.integer ? integerTicks(lo, hi, xTickCount(f)) : niceTicks(lo, hi, xTickCount(f));
@@ -85,7 +95,7 @@ function legend(f: Frame, series: Series[]): string {
 }
 
 /** Bars over labelled categories (months, classes): x labels thinned to what fits. */
-export function categoryBars(labels: string[], series: Series[], opts: { title: string; xLabel: string; yLabel: string; share?: boolean }): string {
+export function categoryBars(labels: string[], series: Series[], opts: AxisLabels): string {
   const f = FRAME;
   const n = labels.length;
   if (!n) return '';
@@ -103,8 +113,7 @@ export function categoryBars(labels: string[], series: Series[], opts: { title: 
       const v = s.values[i] ?? 0;
       if (!Number.isFinite(v)) return;
       const yy = y(Math.max(0, v));
-      bars += `<rect x="${f1(f.left + i * slot + si * bw + 0.5)}" y="${f1(yy)}" width="${f1(bw - (k > 1 ? 0.5 : 0))}" height="${f1(f.h - f.bottom - yy)}" fill="${s.color}">` +
-        `<title>${esc(`${k > 1 ? s.label + ' ' : ''}${labels[i]}: ${opts.share ? pctFmt(v) : v.toLocaleString('en-US', { maximumFractionDigits: 3 })}`)}</title></rect>`;
+      bars += bar(f.left + i * slot + si * bw + 0.5, yy, bw - (k > 1 ? 0.5 : 0), f.h - f.bottom - yy, s, k > 1, labels[i]!, v, opts.share);
     });
   }
   // one label per `every` bars, each at most as wide as the room it has
@@ -140,13 +149,14 @@ export function horizontalBars(labels: string[], series: Series[], opts: { title
       if (!Number.isFinite(v)) return;
       const bh = (row - 3) / k;
       const a = x(Math.min(0, v)), b = x(Math.max(0, v));
-      out += `<rect x="${f1(a)}" y="${f1(y0 + 1 + si * bh)}" width="${f1(Math.max(0.8, b - a))}" height="${f1(bh)}" fill="${s.color}">` +
-        `<title>${esc(`${k > 1 ? s.label + ' ' : ''}${l}: ${opts.share ? pctFmt(v) : v.toLocaleString('en-US', { maximumFractionDigits: 3 })}${opts.counts ? ` (${opts.counts[i]!.toLocaleString('en-US')} rows)` : ''}`)}</title></rect>`;
+      const what = opts.counts ? `${l} (${opts.counts[i]!.toLocaleString('en-US')} rows)` : l;
+      out += bar(a, y0 + 1 + si * bh, Math.max(0.8, b - a), bh, s, k > 1, what, v, opts.share);
     });
   });
   const y0 = f.h - f.bottom;
   const axis = `<g class="axis x"><line x1="${f.left}" y1="${y0}" x2="${f.w - f.right}" y2="${y0}" stroke="#888"/>` +
-    xt.map((t) => `<g class="tick"><line x1="${f1(x(t))}" y1="${f.top}" x2="${f1(x(t))}" y2="${y0 + 4}" stroke="#eee"/><text x="${f1(x(t))}" y="${y0 + 14}" text-anchor="middle">${esc(opts.share ? pctFmt(t) : tickLabel(t))}</text></g>`).join('') +
+    xt.map((t) => `<g class="tick"><line x1="${f1(x(t))}" y1="${f.top}" x2="${f1(x(t))}" y2="${y0 + 4}" stroke="#eee"/>` +
+      `<text x="${f1(x(t))}" y="${y0 + 14}" text-anchor="middle">${esc(opts.share ? pctFmt(t) : tickLabel(t))}</text></g>`).join('') +
     `<text class="title" x="${f1((f.left + f.w - f.right) / 2)}" y="${f.h - 4}" text-anchor="middle" fill="#555">${esc(opts.xLabel)}</text></g>`;
   return open(f, opts.title) + axis + out + legend({ ...f, top: 6 }, series) + '</svg>';
 }
@@ -196,13 +206,16 @@ export function missingMatrix(columns: string[], blocks: { from: number; to: num
     columns.forEach((c, j) => {
       const share = b.missing[j]! / Math.max(1, b.to - b.from);
       cells += `<rect x="${f.left + j * colW}" y="${f1(yy)}" width="${colW - 1}" height="${f1(hh)}" fill="${shade(share)}">` +
-        (share > 0 ? `<title>${esc(c)}, rows ${(b.from + 1).toLocaleString('en-US')}–${b.to.toLocaleString('en-US')}: ${pctFmt(share)} missing</title>` : '') + '</rect>';
+        (share > 0 ? `<title>${esc(`${c}, rows ${int(b.from + 1)}–${int(b.to)}: ${pctFmt(share)} missing`)}</title>` : '') +
+        '</rect>';
     });
   }
-  const names = columns.map((c, j) => `<text transform="translate(${f.left + j * colW + colW / 2 + 3} ${f.top - 6}) rotate(-60)"><title>${esc(c)}</title>${esc(cut(c, 16))}</text>`).join('');
+  const names = columns.map((c, j) =>
+    `<text transform="translate(${f.left + j * colW + colW / 2 + 3} ${f.top - 6}) rotate(-60)"><title>${esc(c)}</title>${esc(cut(c, 16))}</text>`).join('');
   const yt = niceTicks(1, rows, 6).filter((t) => t >= 1);
   const axis = `<g class="axis y"><line x1="${f.left - 2}" y1="${f.top}" x2="${f.left - 2}" y2="${f.top + plotH}" stroke="#888"/>` +
-    yt.map((t) => `<g class="tick"><line x1="${f.left - 6}" y1="${f1(y(t - 1))}" x2="${f.left - 2}" y2="${f1(y(t - 1))}" stroke="#888"/><text x="${f.left - 8}" y="${f1(y(t - 1) + 3)}" text-anchor="end">${esc(tickLabel(t))}</text></g>`).join('') +
+    yt.map((t) => `<g class="tick"><line x1="${f.left - 6}" y1="${f1(y(t - 1))}" x2="${f.left - 2}" y2="${f1(y(t - 1))}" stroke="#888"/>` +
+      `<text x="${f.left - 8}" y="${f1(y(t - 1) + 3)}" text-anchor="end">${esc(tickLabel(t))}</text></g>`).join('') +
     `<text class="title" transform="translate(12 ${f1(f.top + plotH / 2)}) rotate(-90)" text-anchor="middle" fill="#555">row (file order)</text></g>`;
   return open(f, 'missing-value matrix', 'chart matrix') + names + axis + cells + '</svg>';
 }
