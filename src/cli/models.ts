@@ -112,13 +112,10 @@ export function register(program: Command): void {
         const { name, ref: v } = parseModelRef(ref);
         const model = await registry.loadModel(name, v); // sha256-verified
         // loaded here, not at the top: every other command would pay for onnxruntime and all of ml/
-        const { loadEstimator, hasOnnxForm } = await import('../ml/registry.ts');
+        const { onnxSpecOf } = await import('../analytics/onnx-forms.ts');
         const { exportOnnx } = await import('../ml/onnx/index.ts');
-        const estimator = loadEstimator(model.artifact);
-        if (!hasOnnxForm(estimator)) {
-          fail(`model "${name}" version ${model.version} is a ${model.kind ?? 'model'} which has no ONNX form`);
-        }
-        const spec: OnnxModelSpec = estimator.toOnnxSpec();
+        const spec: OnnxModelSpec | null = onnxSpecOf(model.artifact);
+        if (!spec) fail(`model "${name}" version ${model.version} is a ${model.kind ?? 'model'} which has no ONNX form`);
         const bytes = exportOnnx(spec, {
           graphName: name,
           modelVersion: model.version,

@@ -5,6 +5,7 @@
 // compares the rows it actually served with.
 import type { Matrix } from '../../ml/core/matrix.ts';
 import type { SerializedEstimator } from '../../ml/core/estimator.ts';
+import type { OnnxModelSpec } from '../../ml/core/onnx-spec.ts';
 import { decodeArray, encodeArray, type EncodedArray } from '../../ml/recsys/recommender.ts';
 import { GradientBoostingClassifier } from '../../ml/tree/index.ts';
 import { LIKE_FEATURES, LikeFeatureState, type LikeQuery, type LikeStateJSON } from './like-features.ts';
@@ -24,6 +25,11 @@ export interface LikeArtifact {
   classifier: SerializedEstimator<any, any>;
   state: LikeStateJSON;
   reference: { rows: number; data: EncodedArray; predictions: EncodedArray };
+}
+
+/** A like classifier's ONNX form on the named LIKE_FEATURES columns. */
+export function likeOnnxSpec(classifier: GradientBoostingClassifier): OnnxModelSpec {
+  return { ...classifier.toOnnxSpec(), inputs: LIKE_FEATURES.map((name) => ({ name, kind: 'numeric' as const })) };
 }
 
 export class LikeModel {
@@ -49,6 +55,9 @@ export class LikeModel {
     const P = this.classifier.predictProba(X);
     return Float64Array.from({ length: X.rows }, (_, i) => P.data[i * P.cols + P.cols - 1]!);
   }
+
+  /** The classifier's ONNX form on the named LIKE_FEATURES (what the feature-row endpoint takes): P(like) as `probabilities`. */
+  toOnnxSpec(): OnnxModelSpec { return likeOnnxSpec(this.classifier); }
 
   toJSON(): LikeArtifact {
     return {

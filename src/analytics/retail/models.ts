@@ -1,7 +1,8 @@
 // The regressors the retail analyses compare, built from the ML core with settings sized for
 // their data: a standardised ridge ("linear"), a random forest and histogram gradient boosting.
 import type { Matrix } from '../../ml/core/matrix.ts';
-import { createEstimator, loadEstimator } from '../../ml/registry.ts';
+import type { OnnxModelSpec } from '../../ml/core/onnx-spec.ts';
+import { createEstimator, loadEstimator, loadSupervised } from '../../ml/registry.ts';
 
 export type ModelName = 'linear' | 'random_forest' | 'boosting';
 export const MODEL_NAMES: ModelName[] = ['linear', 'random_forest', 'boosting'];
@@ -68,4 +69,21 @@ export function regressorFromJSON(name: ModelName, json: unknown): FittedRegress
     }
     default: throw new Error(`unknown spend model "${String(name)}" (expected ${MODEL_NAMES.join(', ')})`);
   }
+}
+
+/**
+ * The ONNX form of a spend model as served: the named feature columns, the linear candidate's
+ * standard scaling (the Scaler node), the model, and the floor at zero the API applies (spend is
+ * never negative). `json` is the fitted regressor's toJSON(), `features` its column order.
+ */
+export function spendOnnxSpec(json: unknown, features: string[]): OnnxModelSpec {
+  const inputs = features.map((name) => ({ name, kind: 'numeric' as const }));
+  const j = json as { kind?: string; scaler?: unknown; model?: unknown };
+  if (j?.kind === 'ScaledRidge') {
+    const { offset, scale } = loadEstimator(j.scaler, 'StandardScaler').affine();
+    const ridge = loadEstimator(j.model, 'Ridge');
+    return { inputs, scale: { offset: Array.from(offset), scale: Array.from(scale) }, model: ridge.toOnnxSpec().model, predictionFloor: 0 };
+  }
+  const model = loadSupervised(json).toOnnxSpec().model;
+  return { inputs, model, predictionFloor: 0 };
 }

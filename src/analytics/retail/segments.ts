@@ -8,6 +8,7 @@ import { PCA, TSNE, type TSNEParams } from '../../ml/decomposition/index.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { StandardScaler } from '../../ml/preprocessing/index.ts';
 import type { RfmTable } from './features.ts';
+import type { OnnxInput, OnnxModelSpec } from '../../ml/core/onnx-spec.ts';
 import type { SegmentTask } from './segment-tasks.ts';
 import { SilhouetteScorer } from '../../ml/cluster/silhouette-scorer.ts';
 
@@ -405,6 +406,29 @@ export class SegmentModel {
   }
 
   get customers(): number { return this.state.ids.length; }
+
+  /**
+   * The ONNX form of matchProfile's segment: recency, frequency and monetary enter as log(1 + x)
+   * and are standardised; the category-mix shares (missing = 0) are weighted by mixWeight; the
+   * nearest centre is the segment (graph output `prediction`, with `distances` to every centre).
+   */
+  toOnnxSpec(): OnnxModelSpec {
+    const { categories, d, k, mixWeight } = this.state;
+    const mixed = d > 3;
+    const { offset, scale } = this.scaler.affine();
+    const inputs: OnnxInput[] = [
+      ...(['recency', 'frequency', 'monetary'] as const).map((name) => ({ name, kind: 'numeric' as const, log1p: true })),
+      ...(mixed ? categories.map((c) => ({ name: `mix_${c}`, kind: 'numeric' as const })) : []),
+    ];
+    const mix = mixed ? categories.length : 0;
+    return {
+      inputs,
+      // RFM is required (the API refuses a row without it); a share not given is 0, as in featurize
+      imputeNumeric: [0, 0, 0, ...new Array<number>(mix).fill(0)],
+      scale: { offset: [...Array.from(offset), ...new Array<number>(mix).fill(0)], scale: [...Array.from(scale), ...new Array<number>(mix).fill(mixWeight)] },
+      model: { type: 'kmeans', centers: { rows: k, cols: d, data: Float64Array.from(this.state.centers) } },
+    };
+  }
 
   toJSON(): { kind: string; format: 1; state: SegmentModelState } {
     return { kind: this.kind, format: 1, state: this.state };

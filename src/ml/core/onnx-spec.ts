@@ -5,7 +5,8 @@ import type { TreeEnsemble } from './tree-model.ts';
 import type { LinearModelState } from './linear-model.ts';
 
 export type OnnxInput =
-  | { name: string; kind: 'numeric' }
+  /** log1p: the value (after imputation) enters as log(1 + x), as the segment model's RFM columns do */
+  | { name: string; kind: 'numeric'; log1p?: boolean }
   | { name: string; kind: 'categorical'; categories: string[] };
 
 /**
@@ -20,6 +21,8 @@ export interface OnnxModelSpec {
   /** fill value for each numeric input, in the order numeric inputs appear */
   imputeNumeric?: number[];
   scale?: { offset: number[]; scale: number[] };
+  /** regression only: predictions below this are raised to it (spend is never negative) */
+  predictionFloor?: number;
   model:
     | { type: 'treeEnsemble'; task: 'regression'; ensemble: TreeEnsemble }
     | { type: 'treeEnsemble'; task: 'classification'; ensemble: TreeEnsemble; classes: number[] }

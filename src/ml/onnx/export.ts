@@ -55,10 +55,11 @@ function encodeInputs(g: GraphBuilder, spec: OnnxModelSpec): string {
     if (inp.kind === 'numeric') {
       const x = g.input({ name: inp.name, elemType: DataType.FLOAT, shape: [N, 1] });
       const fill = spec.imputeNumeric?.[numericIndex++];
-      blocks.push(fill === undefined ? x : g.op('Imputer', [x], [
+      const imputed = fill === undefined ? x : g.op('Imputer', [x], [
         attr.floats('imputed_value_floats', [fill]),
         attr.f('replaced_value_float', NaN),
-      ], { domain: ML_DOMAIN, type: floatType([N, 1]) }));
+      ], { domain: ML_DOMAIN, type: floatType([N, 1]) });
+      blocks.push(inp.log1p ? g.op('Log', [g.op('Add', [imputed, g.constFloat([1], [1, 1])])]) : imputed);
     } else {
       const x = g.input({ name: inp.name, elemType: DataType.STRING, shape: [N, 1] });
       // zeros=1: a category not in the list encodes as all zeros instead of failing the run
@@ -137,9 +138,10 @@ function postTransform(g: GraphBuilder, scores: string, post: 'none' | 'logistic
   return scores;
 }
 
-/** scores [N,K] -> graph outputs */
-function addHead(g: GraphBuilder, scores: string, k: number, post: 'none' | 'logistic' | 'softmax', classes: number[] | undefined): void {
-  const transformed = postTransform(g, scores, post);
+/** scores [N,K] -> graph outputs (a regression's floor, when given, applied last) */
+function addHead(g: GraphBuilder, scores: string, k: number, post: 'none' | 'logistic' | 'softmax', classes: number[] | undefined, floor?: number): void {
+  const raw = postTransform(g, scores, post);
+  const transformed = floor !== undefined && !classes ? g.op('Max', [raw, g.constFloat([floor], [1, 1])]) : raw;
   if (!classes) {
     if (k === 1) g.op('Squeeze', [transformed, g.constInt64([1])], [], { output: 'prediction' });
     else g.op('Identity', [transformed], [], { output: 'prediction' });
@@ -170,7 +172,7 @@ export function exportOnnx(spec: OnnxModelSpec, opts: ExportOptions = {}): Uint8
   const m = spec.model;
   if (m.type === 'treeEnsemble') {
     const scores = treeEnsembleNode(g, x, m.ensemble);
-    addHead(g, scores, m.ensemble.trees[0]!.nOutputs, m.ensemble.postTransform, m.task === 'classification' ? m.classes : undefined);
+    addHead(g, scores, m.ensemble.trees[0]!.nOutputs, m.ensemble.postTransform, m.task === 'classification' ? m.classes : undefined, spec.predictionFloor);
   } else if (m.type === 'linear') {
     const s = m.state;
     const scores = g.op('LinearRegressor', [x], [
@@ -179,7 +181,7 @@ export function exportOnnx(spec: OnnxModelSpec, opts: ExportOptions = {}): Uint8
       attr.i('targets', s.nOutputs),
       attr.s('post_transform', 'NONE'),
     ], { domain: ML_DOMAIN, type: floatType([N, s.nOutputs]) });
-    addHead(g, scores, s.nOutputs, s.postTransform, m.task === 'classification' ? m.classes : undefined);
+    addHead(g, scores, s.nOutputs, s.postTransform, m.task === 'classification' ? m.classes : undefined, spec.predictionFloor);
   } else {
     // (x - c)^2 summed per centre, rather than |x|^2 - 2x.c + |c|^2, which cancels badly in float32
     const k = m.centers.rows;

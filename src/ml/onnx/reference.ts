@@ -20,8 +20,8 @@ export function encodeSpecInput(spec: OnnxModelSpec, input: ModelInput): Matrix 
       const col = cols.numeric.get(inp.name)!;
       const fill = spec.imputeNumeric?.[numericIndex];
       for (let i = 0; i < n; i++) {
-        const v = col[i]!;
-        data[i * width + j] = Number.isNaN(v) && fill !== undefined ? fill : v;
+        const v = col[i]!, filled = Number.isNaN(v) && fill !== undefined ? fill : v;
+        data[i * width + j] = inp.log1p ? Math.log1p(filled) : filled;
       }
       numericIndex++;
       j++;
@@ -88,6 +88,13 @@ function head(
   return { prediction, predictionCols: 1, probabilities: { rows: n, cols: c, data: probs } };
 }
 
+/** A regression's prediction floor (spec.predictionFloor), as the exported graph's Max applies it. */
+function floored(spec: OnnxModelSpec, p: OnnxPrediction): OnnxPrediction {
+  const floor = spec.predictionFloor;
+  if (floor === undefined || p.probabilities) return p;
+  return { ...p, prediction: Float64Array.from(p.prediction, (v) => Math.max(floor, v)) };
+}
+
 export function predictSpec(spec: OnnxModelSpec, input: ModelInput): OnnxPrediction {
   const x = encodeSpecInput(spec, input);
   const n = x.rows;
@@ -108,7 +115,7 @@ export function predictSpec(spec: OnnxModelSpec, input: ModelInput): OnnxPredict
         scores[i * k + o]! += e.base[o]!;
       }
     }
-    return head(scores, n, k, e.postTransform, m.task === 'classification' ? m.classes : undefined);
+    return floored(spec, head(scores, n, k, e.postTransform, m.task === 'classification' ? m.classes : undefined));
   }
   if (m.type === 'linear') {
     const s = m.state;
@@ -121,7 +128,7 @@ export function predictSpec(spec: OnnxModelSpec, input: ModelInput): OnnxPredict
         scores[i * k + o] = acc;
       }
     }
-    return head(scores, n, k, s.postTransform, m.task === 'classification' ? m.classes : undefined);
+    return floored(spec, head(scores, n, k, s.postTransform, m.task === 'classification' ? m.classes : undefined));
   }
   const c = m.centers;
   const k = c.rows;

@@ -87,6 +87,10 @@ export function validateSpec(spec: OnnxModelSpec): SpecLayout {
     }
     spec.imputeNumeric.forEach((v, k) => Number.isFinite(v) || fail(`imputeNumeric[${k}] is not finite`));
   }
+  if (spec.predictionFloor !== undefined) {
+    if (!Number.isFinite(spec.predictionFloor)) fail('predictionFloor is not finite');
+    if (spec.model.type === 'kmeans' || spec.model.task !== 'regression') fail('predictionFloor applies to regression models only');
+  }
   if (spec.scale !== undefined) {
     for (const key of ['offset', 'scale'] as const) {
       const a = spec.scale[key];
