@@ -156,7 +156,10 @@ const pval = (p: number | undefined) => (p === undefined || !Number.isFinite(p) 
 function driftChart(d: ColumnDrift, a: string, b: string): string {
   const series = (va: number[], vb: number[]) => [{ values: va, color: COLORS.a, label: a }, { values: vb, color: COLORS.b, label: b }];
   if ('edges' in d.chart) {
-    return binnedBars(d.chart.edges, series(d.chart.a, d.chart.b), { title: `${d.column}: ${a} and ${b}`, xLabel: d.kind === 'time' ? `${d.column} (epoch seconds)` : d.column, yLabel: 'share of rows', share: true, integer: d.chart.integer });
+    // a time column's bins are epoch seconds: its ticks are dates
+    const dates = d.kind === 'time' ? { xFormat: (v: number) => new Date(v * 1000).toISOString().slice(0, 10) } : {};
+    return binnedBars(d.chart.edges, series(d.chart.a, d.chart.b),
+      { title: `${d.column}: ${a} and ${b}`, xLabel: d.column, yLabel: 'share of rows', share: true, integer: d.chart.integer, ...dates });
   }
   return horizontalBars(d.chart.labels, series(d.chart.a, d.chart.b), { title: `${d.column}: ${a} and ${b}`, xLabel: 'share of rows', share: true });
 }

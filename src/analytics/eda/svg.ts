@@ -42,6 +42,9 @@ function yAxis(f: Frame, y: Scale, ticks: number[], title: string, fmt: (v: numb
     `<text class="title" transform="translate(10 ${f1((f.top + f.h - f.bottom) / 2)}) rotate(-90)" text-anchor="middle" fill="#555">${esc(title)}</text></g>`;
 }
 
+/** The chart's frame; with two series, room above the bars for the legend. */
+const frameFor = (series: Series[]): Frame => (series.length > 1 ? { ...FRAME, h: FRAME.h + 16, top: FRAME.top + 16 } : FRAME);
+
 /** How many x tick labels fit: about one per 55 px. */
 const xTickCount = (f: Frame) => Math.max(2, Math.floor((f.w - f.left - f.right) / 55));
 
@@ -63,8 +66,9 @@ export interface AxisLabels { title: string; xLabel: string; yLabel: string; sha
  * Bars over numeric bins (edges.length = values.length + 1), one or two series side by side in
  * each bin; x ticks at round numbers (integers only, for integer columns).
  */
-export function binnedBars(edges: number[], series: Series[], opts: AxisLabels & { integer?: boolean }): string {
-  const f = FRAME;
+/** `xFormat` labels the x ticks (dates from epoch seconds), with room for 10 characters each. */
+export function binnedBars(edges: number[], series: Series[], opts: AxisLabels & { integer?: boolean; xFormat?: (v: number) => string }): string {
+  const f = frameFor(series);
   const lo = edges[0]!, hi = edges[edges.length - 1]!;
   const x = linear(lo, hi, f.left, f.w - f.right);
   const max = Math.max(0, ...series.flatMap((s) => s.values.filter(Number.isFinite)));
@@ -83,9 +87,10 @@ export function binnedBars(edges: number[], series: Series[], opts: AxisLabels &
       bars += bar(x0 + si * bw + 0.5, yy, Math.max(0.8, bw - 1), f.h - f.bottom - yy, s, k > 1, range, v, opts.share);
     });
   }
-  const xt = opts.integer ? integerTicks(lo, hi, xTickCount(f)) : niceTicks(lo, hi, xTickCount(f));
+  const count = opts.xFormat ? Math.max(2, Math.floor((f.w - f.left - f.right) / 80)) : xTickCount(f);
+  const xt = opts.integer ? integerTicks(lo, hi, count) : niceTicks(lo, hi, count);
   return open(f, opts.title) + yAxis(f, y, yt, opts.yLabel, opts.share ? pctFmt : tickLabel) + bars +
-    xAxis(f, x, xt.map((t) => ({ at: t, label: tickLabel(t) })), opts.xLabel) + legend(f, series) + '</svg>';
+    xAxis(f, x, xt.map((t) => ({ at: t, label: (opts.xFormat ?? tickLabel)(t) })), opts.xLabel) + legend({ ...f, top: 6 }, series) + '</svg>';
 }
 
 function legend(f: Frame, series: Series[]): string {
@@ -96,7 +101,7 @@ function legend(f: Frame, series: Series[]): string {
 
 /** Bars over labelled categories (months, classes): x labels thinned to what fits. */
 export function categoryBars(labels: string[], series: Series[], opts: AxisLabels): string {
-  const f = FRAME;
+  const f = frameFor(series);
   const n = labels.length;
   if (!n) return '';
   const plotW = f.w - f.left - f.right;
@@ -124,7 +129,7 @@ export function categoryBars(labels: string[], series: Series[], opts: AxisLabel
   for (let i = 0; i < n; i += every) ticks.push({ at: i, label: cut(labels[i]!, chars) });
   const x = (i: number) => f.left + (i + 0.5) * slot;
   return open(f, opts.title) + yAxis(f, y, yt, opts.yLabel, opts.share ? pctFmt : tickLabel) + bars +
-    xAxis(f, x, ticks, opts.xLabel) + legend(f, series) + '</svg>';
+    xAxis(f, x, ticks, opts.xLabel) + legend({ ...f, top: 6 }, series) + '</svg>';
 }
 
 /** Horizontal bars, one row per category, for long names (values per class, per category). */
