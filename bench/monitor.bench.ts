@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../src/ml/core/rng.ts';
-import { columnDrift, closeDriftPool } from '../src/monitoring/drift-pool.ts';
+import { columnDrift } from '../src/monitoring/drift-pool.ts';
+import { closeThreadPool } from '../src/util/thread-pool.ts';
 import { defaultThreads } from '../src/util/workers.ts';
 import { PYTHON, benchOut, report, speedup, timeIt, type Row } from './lib.ts';
 import { verdict } from './data/verdict.ts';
@@ -58,7 +59,7 @@ const o1 = await timeIt(() => columnDrift(names, ref, cur, { threads }));
 const o2 = await timeIt(() => columnDrift(names, ref, cur, { threads }));
 const o3 = await timeIt(() => columnDrift(names, ref, cur, { threads: 1 }));
 const a2 = anchor();
-await closeDriftPool();
+await closeThreadPool();
 
 const ours = o1.value;
 let dPsi = 0, dKs = 0, dP = 0;

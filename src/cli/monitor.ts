@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { listAlerts } from '../monitoring/alerts.ts';
-import { closeDriftPool } from '../monitoring/drift-pool.ts';
+import { closeThreadPool } from '../util/thread-pool.ts';
 import { runMonitor, type MonitorReport } from '../monitoring/monitor.ts';
 import { RECIPES } from '../monitoring/recipes.ts';
 import { renderMonitorHtml } from '../monitoring/report-html.ts';
@@ -41,7 +41,7 @@ export function register(program: Command): void {
         const r = await runMonitor(ws, { models: o.model, retrain: o.retrain, record: o.record, log: err }).catch((e: Error) => fail(e.message));
         if (o.out) { writeFileSync(o.out, renderMonitorHtml(r)); err(`wrote ${o.out}`); }
         if (o.json) printJson(r); else printReport(r);
-      } finally { await ws.close(); await closeDriftPool(); }
+      } finally { await ws.close(); await closeThreadPool(); }
     });
   monitor.command('alerts')
     .description('alerts recorded by the monitor, newest first')

@@ -3,7 +3,6 @@
 // - monitor: drift, prediction drift and live quality of every served model; alerts recorded;
 //   with args.retrain (default true), a critical alert triggers the model's gated retraining;
 // - retrain: the gated retraining of args.model (or every model with a champion).
-import { closeDriftPool } from '../monitoring/drift-pool.ts';
 import { runMonitor, type MonitorReport } from '../monitoring/monitor.ts';
 import { RECIPES } from '../monitoring/recipes.ts';
 import { retrainModel, type RetrainResult } from '../monitoring/retrain.ts';
@@ -28,7 +27,6 @@ export const monitorPipeline: PipelineDefinition<MonitorCtx, MonitorReport | und
           return { rows: ctx.report.models.length, note: `${ctx.report.alerts.length} alert(s), ${promoted} promotion(s)`, metrics: { alerts: ctx.report.alerts.length, promotions: promoted } };
         },
       }],
-      dispose: () => closeDriftPool(),
     };
   },
   result: (ctx) => ctx.report,

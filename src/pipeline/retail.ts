@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { PipelineResult, StepOrGroup } from './runner.ts';
 import { executePipeline, type PipelineDefinition } from './execute.ts';
 import { defaultThreads } from '../util/workers.ts';
-import { Aside } from '../analytics/retail/aside.ts';
+import { threadPool } from '../util/thread-pool.ts';
 import { ModelRegistry, type Run } from '../tracking/index.ts';
 import { ingestFile } from '../warehouse/ingest.ts';
 import { buildModels } from '../warehouse/models.ts';
@@ -22,6 +22,10 @@ import { writeLakeTable } from '../warehouse/lake-rows.ts';
 import { elbowK, segmentCustomers, logStandardise, scanK, type SegmentationResult, type KChoice } from '../analytics/retail/segments.ts';
 import { spendData, type SpendResult } from '../analytics/retail/spend.ts';
 import { COMMERCE_MODELS, COMMERCE_PUBLISHED } from '../analytics/retail/commerce-models.ts';
+
+const SIDE_TASKS = new URL('../analytics/retail/side-worker.ts', import.meta.url);
+/** the retail pipeline's side work: tasks one at a time on the thread pool */
+interface SideLane { run(task: SideTask, label: string): Promise<unknown> }
 
 export { COMMERCE_MODELS, COMMERCE_PUBLISHED };
 
@@ -79,7 +83,7 @@ export const SEGMENTS_TABLE = 'curated.commerce_segments';
 export const SCAN_TABLE = 'curated.commerce_segment_scan';
 
 /** The retail steps over a workspace: source, clean, KPIs, the three models at once, export, track. */
-function retailSteps(ws: Workspace, opts: RetailOptions, side: Aside<SideTask, unknown>, run: Run | undefined): StepOrGroup<Ctx>[] {
+function retailSteps(ws: Workspace, opts: RetailOptions, side: SideLane, run: Run | undefined): StepOrGroup<Ctx>[] {
   const seed = opts.seed ?? 0;
   const wh = ws.wh;
   const sql = serialQueue();
@@ -244,17 +248,18 @@ export const retailPipeline: PipelineDefinition<Ctx, Omit<RetailSummary, 'pipeli
   description: 'sales analytics: clean, KPIs, forecasts, spend prediction, segments; models registered',
   plan(env) {
     const opts = env.args as RetailOptions;
-    // one side thread (side-worker.ts) for the t-SNE, the backtests and the spend fits, beside the
-    // main thread's KMeans scans, DBSCAN and PCA: with two cores, two busy threads; a third thread
-    // would only add its own start-up and compile the same code again
-    const side = new Aside<SideTask, unknown>(new URL('../analytics/retail/side-worker.ts', import.meta.url));
-    // started now, it loads its modules while DuckDB imports and cleans
-    if (defaultThreads() >= 2) side.warm();
+    // one side lane of the thread pool (side-worker.ts tasks, one at a time) for the t-SNE, the
+    // backtests and the spend fits, beside the main thread's KMeans scans, DBSCAN and PCA: with
+    // two cores, two busy threads; a third would only add its own start-up and compile the same
+    // code again
+    const lane = threadPool().lane(1);
+    const side: SideLane = { run: (task, label) => lane.run(SIDE_TASKS, 'run', task, { label }) };
+    // a thread loads the side modules now, while DuckDB imports and cleans
+    if (defaultThreads() >= 2) void threadPool().warm(1, SIDE_TASKS).catch(() => {});
     return {
       steps: retailSteps(env.ws, opts, side, env.run),
       ctx: { ws: env.ws, opts },
       params: { data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'), seed: opts.seed ?? 0, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 },
-      dispose: () => side.close(),
     };
   },
   result(ctx) {
@@ -298,7 +303,7 @@ function serialQueue(): <T>(fn: () => Promise<T>) => Promise<T> {
 }
 
 /** A forecast or spend fit on the side thread (inline when TRIBUTARY_THREADS allows only one). */
-function fitAside(side: Aside<SideTask, unknown>, task: FitTask): Promise<FitReply> {
+function fitAside(side: SideLane, task: FitTask): Promise<FitReply> {
   if (defaultThreads() < 2) return Promise.resolve().then(() => runFitTask(task, 0));
   return side.run(task, task.task) as Promise<FitReply>;
 }

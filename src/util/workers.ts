@@ -22,7 +22,7 @@ export function createWorker(url: URL, options: WorkerOptions = {}): Worker {
 }
 
 /** The bundled entry of a worker source (src/x/y-worker.ts → BUNDLE/x/y-worker.js), when the CLI runs from its bundle. */
-function bundledEntry(url: URL): URL | null {
+export function bundledEntry(url: URL): URL | null {
   const bundle = process.env.TRIBUTARY_CLI_BUNDLE;
   if (!bundle || url.protocol !== 'file:') return null;
   const rel = relative(join(packageRoot, 'src'), fileURLToPath(url));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KMeans, MiniBatchKMeans, DBSCAN, kDistance, KdTree } from '../../src/ml/cluster/index.ts';
 import { lloyd } from '../../src/ml/cluster/kmeans.ts';
-import { warmLloydPool, toShared } from '../../src/ml/cluster/lloyd-pool.ts';
+import { lloydPool, warmLloydPool, toShared } from '../../src/ml/cluster/lloyd-pool.ts';
 import { kmeansPlusPlus } from '../../src/ml/cluster/kernels.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
 import { fromRows, row, type Matrix } from '../../src/ml/core/matrix.ts';
@@ -71,6 +71,7 @@ test('Lloyd on worker threads equals the single-thread result exactly', async ()
   const X = gaussian(70000, 4, 8);
   const ready = await warmLloydPool(2);
   assert.ok(ready, 'worker pool did not start');
+  assert.ok(lloydPool(2), 'a pool thread is idle with the k-means module loaded');
   const init = X.data.slice(0, 6 * 4);
   const one = lloyd(X.data, X.rows, 4, 6, init, 8, 0, 1);
   const two = lloyd(toShared(X.data), X.rows, 4, 6, init, 8, 0, 2);

@@ -12,7 +12,7 @@ import type { Config } from '../../src/config/index.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
 import { retailWorld } from '../../src/events/generators/retail.ts';
 import { listAlerts } from '../../src/monitoring/alerts.ts';
-import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
+import { closeThreadPool } from '../../src/util/thread-pool.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
 import { listRetrainDecisions } from '../../src/monitoring/retrain.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
@@ -26,7 +26,7 @@ function smallSampleConfig(home: string): Config {
   return { ...c, monitoring: { ...c.monitoring, psiWarning: 0.25, psiCritical: 0.4, ksWarning: 0.3, minRows: 50 } };
 }
 
-test.after(() => closeDriftPool());
+test.after(() => closeThreadPool());
 
 for (const shifted of [true, false]) {
   test(`retail-spend: ${shifted ? 'spending triples → drift alert → retraining → challenger promoted' : 'no shift → no alert, the champion stays'}`, { timeout: 300_000 }, async () => {

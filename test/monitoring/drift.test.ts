@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/ml/core/rng.ts';
 import { binCounts, categoricalDrift, featureDrift, ksPValue, ksSorted, psiEdges, quantileSorted, sortedFinite } from '../../src/monitoring/drift.ts';
-import { closeDriftPool, columnDrift } from '../../src/monitoring/drift-pool.ts';
+import { columnDrift } from '../../src/monitoring/drift-pool.ts';
+import { closeThreadPool } from '../../src/util/thread-pool.ts';
 
 /** The definitions, computed the slow way: both CDFs at every value of either sample. */
 function ksBrute(a: number[], b: number[]): number {
@@ -63,6 +64,6 @@ test('columnDrift: the worker threads give the inline results', async () => {
     assert.deepEqual(threaded, inline);
     assert.ok(threaded[3]!.psi > threaded[0]!.psi);
   } finally {
-    await closeDriftPool();
+    await closeThreadPool();
   }
 });

@@ -119,7 +119,7 @@ export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: numb
 }
 
 /** The pipeline's side thread, which runs the t-SNE (side-worker.ts): closed by its owner. */
-/** What the segmentation asks of a side thread (an Aside that takes its task, among others). */
+/** What the segmentation asks of a side thread (the retail pipeline's lane on the thread pool). */
 export interface SegmentAside { run(msg: SegmentTask, label: string): Promise<unknown> }
 
 /** t-SNE on the side thread when one is given (inline without, or when TRIBUTARY_THREADS allows only one). */

@@ -1,11 +1,9 @@
-// The retail pipeline's side thread (aside.ts): everything it computes beside the main thread's
-// segmentation scans, one task after another: the t-SNE projection, the rolling-origin backtests
-// of both revenue series, and the spend models' fits and scores. One thread, not one per kind of work: each thread costs its own
-// start-up (tsx, its modules, their compilation), and with two cores the main thread and one
-// side thread keep both busy. Inputs were read from the warehouse on the main thread (DuckDB
+// The retail pipeline's side tasks (a lane of one on the thread pool): everything it computes
+// beside the main thread's segmentation scans, one task after another: the t-SNE projection, the
+// rolling-origin backtests of both revenue series, and the spend models' fits and scores. One
+// lane, not one per kind of work: each thread costs its own start-up (tsx, its modules, their
+// compilation), and with two cores the main thread and one side thread keep both busy. Inputs were read from the warehouse on the main thread (DuckDB
 // stays there); results come back as plain data (the chosen spend model as its JSON).
-// Message in: a task; out: its result, or an error.
-import { parentPort } from 'node:worker_threads';
 import { TSNE } from '../../ml/decomposition/tsne.ts';
 import { backtest, type BacktestOptions, type ForecastResult, type Series } from './forecast.ts';
 import { fitSpend, type SpendData, type SpendResult } from './spend.ts';
@@ -36,11 +34,7 @@ function runSegment(m: SegmentTask): Record<string, unknown> {
   return { indices: r.indices, data: r.embedding.data, rows: r.embedding.rows, cols: r.embedding.cols };
 }
 
-parentPort?.on('message', (m: SideTask & { id: number }) => {
-  try {
-    const reply = m.task === 'tsne' ? runSegment(m) : runFitTask(m);
-    parentPort!.postMessage({ id: m.id, ...reply });
-  } catch (e) {
-    parentPort!.postMessage({ id: m.id, error: (e as Error).message });
-  }
-});
+/** One side task, as the thread pool runs it. */
+export function run(m: SideTask): FitReply | Record<string, unknown> {
+  return m.task === 'tsne' ? runSegment(m) : runFitTask(m);
+}

@@ -1,17 +1,21 @@
-// A synchronous thread pool for the Lloyd E-step. Workers park on Atomics.wait; the main thread
-// posts a job to each worker's port, bumps a generation counter, then takes blocks of rows itself
-// alongside the workers (blocks are handed out by an atomic counter, so a busy core does not stall
-// the others) and blocks until every worker reports done. This keeps `fit()` synchronous, as the
-// estimator contract wants, while the heavy loop runs on every core. Each block writes its partial
-// sums to its own slot and the caller reduces them in block order, so results are identical
-// whatever the thread count.
-// Workers cannot start while the main thread is blocked, so the pool is started asynchronously
-// (warmLloydPool, or in the background by the first fit) and used once it is ready.
-import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { createWorker } from '../../util/workers.ts';
+// The Lloyd E-step on the process's thread pool, from a synchronous fit(). Idle pool threads are
+// held and each runs a session (lloyd-worker.ts) that parks on a generation counter; the main
+// thread posts a job to each thread's port, bumps the counter, then takes blocks of rows itself
+// alongside the threads (blocks are handed out by an atomic counter, so a busy core does not
+// stall the others) and blocks until every thread reports done. This keeps `fit()` synchronous,
+// as the estimator contract wants, while the heavy loop runs on every core. Each block writes its
+// partial sums to its own slot and the caller reduces them in block order, so results are
+// identical whatever the thread count.
+// A blocked caller cannot wait for threads to start, so fit() uses the threads idle and loaded
+// at that moment (starting more in the background for the next fit; warmLloydPool awaits them).
+// The sessions end once the caller's synchronous run is over (at the next turn of its event
+// loop), so a loop of fits (a k scan) keeps them, and the threads go back to the pool after.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { threadPool, type Crew } from '../../util/thread-pool.ts';
 import { assignRange, assignRangeBounded, BLOCK_ROWS, seedBlock, type CentreMoves, type SeedingJob } from './kernels.ts';
 import { wasmAssignBlock, wasmBoundedBlock, type WasmJob } from './wasm-assign.ts';
 
+const TASKS = new URL('./lloyd-worker.ts', import.meta.url);
 export const GEN = 0, DONE = 1, READY = 2, NEXT = 3, QUIT = 4;
 
 export interface LloydJob {
@@ -72,49 +76,41 @@ export function runAllBlocksHere(job: LloydJob): void {
 
 class LloydPool {
   readonly ctrl = new Int32Array(new SharedArrayBuffer(64));
-  private workers: Worker[] = [];
-  private ports: MessagePort[] = [];
+  private readonly ports: MessagePort[] = [];
+  readonly nWorkers: number;
   broken = false;
-  ready = false;
-  readonly started: Promise<void>;
 
-  constructor(readonly nWorkers: number) {
-    for (let w = 0; w < nWorkers; w++) {
+  constructor(private readonly crew: Crew, readonly wanted: number) {
+    this.nWorkers = crew.size;
+    for (let w = 0; w < crew.size; w++) {
       const { port1, port2 } = new MessageChannel();
-      const worker = createWorker(new URL('./lloyd-worker.ts', import.meta.url), {
-        workerData: { ctrl: this.ctrl.buffer, port: port2, slot: w + 1 }, transferList: [port2],
-      });
-      worker.unref();
       port1.unref();
-      worker.on('error', () => { this.broken = true; });
-      this.workers.push(worker);
       this.ports.push(port1);
+      crew.call(w, 'session', { ctrl: this.ctrl, port: port2, slot: w + 1 }, [port2]).catch(() => { this.broken = true; });
     }
-    this.started = (async () => {
-      const deadline = Date.now() + 30000;
-      while (Atomics.load(this.ctrl, READY) < nWorkers) {
-        if (this.broken || Date.now() > deadline) { this.broken = true; this.close(); return; }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-      this.ready = true;
-    })();
   }
 
   run(job: LloydJob): void {
     const nBlocks = Math.ceil(job.n / BLOCK_ROWS);
     const ctrl = this.ctrl;
+    this.await(READY, 'start');
     Atomics.store(ctrl, NEXT, 0);
     Atomics.store(ctrl, DONE, 0);
     for (const p of this.ports) p.postMessage({ ...job, nBlocks });
     Atomics.add(ctrl, GEN, 1);
     Atomics.notify(ctrl, GEN);
     runBlocks(job, ctrl, nBlocks);
+    this.await(DONE, 'answer');
+  }
+
+  /** Blocks until every thread has counted itself in ctrl[at] (30 s at most). */
+  private await(at: number, what: string): void {
     for (;;) {
-      const done = Atomics.load(ctrl, DONE);
-      if (done >= this.nWorkers) break;
-      if (Atomics.wait(ctrl, DONE, done, 30000) === 'timed-out' && Atomics.load(ctrl, DONE) === done) {
+      const seen = Atomics.load(this.ctrl, at);
+      if (seen >= this.nWorkers) return;
+      if (Atomics.wait(this.ctrl, at, seen, 30000) === 'timed-out' && Atomics.load(this.ctrl, at) === seen) {
         this.broken = true;
-        throw new Error('k-means worker did not answer within 30 s');
+        throw new Error(`k-means worker thread did not ${what} within 30 s`);
       }
     }
   }
@@ -123,32 +119,38 @@ class LloydPool {
     Atomics.store(this.ctrl, QUIT, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
-    for (const w of this.workers) void w.terminate();
-    this.workers = [];
+    for (const p of this.ports) p.close();
+    this.crew.release(true);
   }
 }
 
-let shared: LloydPool | null = null;
+let current: LloydPool | null = null;
 
-function ensure(threads: number): LloydPool | null {
-  if (threads <= 1) return null;
-  if (shared && (shared.broken || shared.nWorkers !== threads - 1)) { shared.close(); shared = null; }
-  if (!shared) shared = new LloydPool(threads - 1);
-  return shared;
-}
-
-/** The pool with `threads - 1` workers if it is ready; otherwise starts it in the background and returns null. */
+/**
+ * Up to `threads - 1` pool threads for the calling thread's synchronous run, or null when none is
+ * idle and loaded (then more are started in the background for the next fit).
+ */
 export function lloydPool(threads: number): LloydPool | null {
-  const p = ensure(threads);
-  return p && p.ready && !p.broken ? p : null;
+  if (threads <= 1) return null;
+  if (current && !current.broken && current.wanted === threads - 1) return current;
+  const crew = threadPool().holdNow(threads - 1, TASKS, { loaded: true });
+  if (crew.size === 0) { crew.release(); return null; }
+  const pool = new LloydPool(crew, threads - 1);
+  current?.close();
+  current = pool;
+  setImmediate(() => { pool.close(); if (current === pool) current = null; }).unref();
+  return pool;
 }
 
-/** Starts the pool and resolves once its workers are ready (false when threads cannot start). */
+/** Starts the pool's threads with the k-means module loaded; false when threads cannot start. */
 export async function warmLloydPool(threads: number): Promise<boolean> {
-  const p = ensure(threads);
-  if (!p) return false;
-  await p.started;
-  return p.ready && !p.broken;
+  if (threads <= 1) return false;
+  try {
+    await threadPool().warm(threads - 1, TASKS);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Copies data into shared memory unless it already lives there. */

@@ -6,7 +6,10 @@
 import { InvalidParameterError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
 import type { Frame } from '../core/frame.ts';
-import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { threadPool } from '../../util/thread-pool.ts';
+import { defaultThreads } from '../../util/workers.ts';
+
+const TRIAL_TASKS = new URL('./trial-worker.ts', import.meta.url);
 import { parameterGrid } from '../selection/search.ts';
 import { trainTable, type TrainOptions, type TrainResult } from './train.ts';
 
@@ -45,28 +48,15 @@ export async function runTrials(frame: Frame, base: TrainOptions, trials: Record
   const optsOf = (t: Record<string, unknown>): TrainOptions => ({ ...base, ...t, threads: 1 });
   const nw = Math.min(threads, trials.length);
   if (nw <= 1) return trials.map((params) => ({ params, ...runOne(frame, optsOf(params)) }));
-  const out: TrialResult[] = new Array(trials.length);
-  let next = 0;
-  const workers = Array.from({ length: nw }, () => createWorker(new URL('./trial-worker.ts', import.meta.url), { workerData: { frame } }));
+  const crew = await threadPool().hold(nw, TRIAL_TASKS);
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      const give = () => {
-        if (next >= trials.length) { resolve(); return; }
-        const k = next++;
-        w.postMessage({ k, opts: optsOf(trials[k]!) });
-      };
-      w.on('message', (m: { k: number } & Omit<TrialResult, 'params'>) => {
-        const { k, ...rest } = m;
-        out[k] = { params: trials[k]!, ...rest };
-        give();
-      });
-      w.on('error', reject);
-      give();
-    })));
+    await crew.broadcast('setFrame', frame);
+    const done = await crew.map<Omit<TrialResult, 'params'>>('trial', trials.map(optsOf));
+    return done.map((r, k) => ({ params: trials[k]!, ...r }));
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await crew.broadcast('setFrame', null).catch(() => {});
+    crew.release();
   }
-  return out;
 }
 
 export { runOne as runTrialHere };

@@ -1,12 +1,14 @@
-// Worker thread of a table search (search-table.ts): holds the training frame (sent once) and
-// runs the trials it is given, answering each with its metrics.
-import { parentPort, workerData } from 'node:worker_threads';
+// Trials of a table search (search-table.ts) on the thread pool: the training frame is set once
+// per thread, then each task is one trial, answered with its metrics.
 import type { Frame } from '../core/frame.ts';
 import { runTrialHere } from './search-table.ts';
 import type { TrainOptions } from './train.ts';
 
-const { frame } = workerData as { frame: Frame };
+let frame: Frame | null = null;
 
-parentPort!.on('message', (msg: { k: number; opts: TrainOptions }) => {
-  parentPort!.postMessage({ k: msg.k, ...runTrialHere(frame, msg.opts) });
-});
+/** This thread's training frame (null when the search is over). */
+export function setFrame(f: Frame | null): void { frame = f; }
+
+export function trial(opts: TrainOptions): ReturnType<typeof runTrialHere> {
+  return runTrialHere(frame!, opts);
+}

@@ -7,7 +7,7 @@ import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { resolveParams, requireFitted } from '../core/estimator.ts';
 import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
-import { WorkerPool } from './pool.ts';
+import { threadPool } from '../../util/thread-pool.ts';
 import { Interactions, type Csr } from './interactions.ts';
 import { WEIGHTINGS, WEIGHTING_DEFAULTS, checkWeighting, resolveWeighting, weightValues, type Weighting } from './weighting.ts';
 import {
@@ -18,6 +18,9 @@ import {
   checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
   type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
 } from './recommender.ts';
+
+/** the recommender's tasks on the thread pool (ALS half-steps, EASE's blocked inverse) */
+export const RECSYS_TASKS = new URL('./worker.ts', import.meta.url);
 
 export interface AlsParams {
   factors: number;
@@ -109,10 +112,10 @@ export class ImplicitAls implements Recommender<AlsParams> {
     for (let k = 0; k < X.length; k++) X[k] = 0.01 * rng.normal();
     for (let k = 0; k < Y.length; k++) Y[k] = 0.01 * rng.normal();
 
-    const pool = shared ? await WorkerPool.get(threads) : undefined;
-    await pool?.broadcast((slot) => (memory && L
-      ? { init: { wasm: { module: alsModule(f, dtype)!, memory, layout: L, slot }, f, cgSteps } }
-      : { init: { users, items, X, Y, f, cgSteps } }));
+    const pool = shared ? await threadPool().hold(threads, RECSYS_TASKS) : undefined;
+    await pool?.broadcast('init', (slot: number) => (memory && L
+      ? { wasm: { module: alsModule(f, dtype)!, memory, layout: L, slot }, f, cgSteps }
+      : { users, items, X, Y, f, cgSteps }));
     try {
       const scratch = makeScratch(f);
       const fns = memory && L && !pool ? instantiateAls(f, dtype, memory) : undefined;
@@ -122,7 +125,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
         for (let lo = 0; lo < n; lo += GRAM_CHUNK) chunks.push([lo, Math.min(n, lo + GRAM_CHUNK)]);
         let parts: Float64Array[];
         if (pool) {
-          parts = (await pool.run(chunks.map(([lo, hi]) => ({ op: 'gram', side, lo, hi })))).map((r) => r.gram as Float64Array);
+          parts = (await pool.map<{ gram: Float64Array }>('run', chunks.map(([lo, hi]) => ({ op: 'gram', side, lo, hi })))).map((r) => r.gram);
         } else if (fns) {
           parts = chunks.map(([lo, hi]) => gramWasm(fns, L!, memory!, side, lo, hi, 0));
         } else {
@@ -140,7 +143,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
           const n = m.indptr.length - 1;
           const work = (m.indptr[n]! * 2 * f + n * f * f) * (cgSteps + 1);
           const ranges = splitRows(m.indptr, f, Math.min(threads * 16, Math.max(threads, Math.round(work / 5e6))));
-          await pool.run(ranges.map(([lo, hi]) => (memory ? { op: 'solve', side, lo, hi } : { op: 'solve', side, lo, hi, A })));
+          await pool.map('run', ranges.map(([lo, hi]) => (memory ? { op: 'solve', side, lo, hi } : { op: 'solve', side, lo, hi, A })));
         } else if (fns) {
           solveWasm(fns, L!, side, 0, side === 'user' ? data.nUsers : data.nItems, 0, cgSteps);
         } else if (side === 'user') {
@@ -157,7 +160,7 @@ export class ImplicitAls implements Recommender<AlsParams> {
       }
     } finally {
       // drop the workers' views so the shared buffers can be freed
-      if (pool) { await pool.broadcast(() => ({ init: null })).catch(() => {}); pool.release(); }
+      if (pool) { await pool.broadcast('init', null).catch(() => {}); pool.release(); }
     }
     // plain (non-shared) copies: the model outlives the workers and is serialised
     this.state = { userFactors: F.from(X), itemFactors: F.from(Y), confidence };
@@ -248,7 +251,7 @@ export function autoThreads(nnz: number, factors: number): number {
 export async function startAlsWorkers(
   threads = defaultThreads(), kernel: { factors: number; dtype: 'float32' | 'float64' } = ALS_DEFAULTS,
 ): Promise<void> {
-  const pool = threads > 1 ? WorkerPool.get(threads) : undefined;
+  const pool = threads > 1 ? threadPool().warm(threads, RECSYS_TASKS) : undefined;
   warmAls(kernel.factors, kernel.dtype);
-  if (pool) (await pool).release();
+  await pool;
 }

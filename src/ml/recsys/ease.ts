@@ -5,7 +5,8 @@ import { resolveParams, requireFitted } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
 import { spdInverseInPlace, spdInverseWith, spdViews, useSpdKernel } from './spd-inverse.ts';
 import { spdKernel, spdMemory, spdModule } from './spd-wasm.ts';
-import { WorkerPool } from './pool.ts';
+import { threadPool } from '../../util/thread-pool.ts';
+import { RECSYS_TASKS } from './als.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import {
   checkSerialized, decodeF32, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
@@ -135,15 +136,15 @@ async function parallelInverse(G0: Float64Array, n: number, threads: number): Pr
     ({ G, W } = spdViews(memory, n));
     G.set(G0);
   } else W = new Float64Array(new SharedArrayBuffer(n * n * 8));
-  const pool = await WorkerPool.get(threads);
+  const pool = await threadPool().hold(threads, RECSYS_TASKS);
   const prev = memory && module ? spdKernel(memory, module) : null;
   try {
     useSpdKernel(prev);
-    await pool.broadcast({ spdInit: { G, W, n, ...(memory && module ? { wasm: { memory, module } } : {}) } });
-    return await spdInverseWith(G, W, n, async (tasks) => { await pool.run(tasks.map((task) => ({ op: 'spd', task }))); }, threads);
+    await pool.broadcast('spdInit', { G, W, n, ...(memory && module ? { wasm: { memory, module } } : {}) });
+    return await spdInverseWith(G, W, n, async (tasks) => { await pool.map('run', tasks.map((task) => ({ op: 'spd', task }))); }, threads);
   } finally {
     useSpdKernel(null);
-    await pool.broadcast({ spdInit: null }).catch(() => {});
+    await pool.broadcast('spdInit', null).catch(() => {});
     pool.release();
   }
 }

@@ -1,19 +1,22 @@
-// Runs hyper-parameter trials for search.ts: each message is one parameter set, cross-validated
-// on the shared X / y, answered with its scores.
-import { parentPort, workerData } from 'node:worker_threads';
-import { crossValidate } from './cross-validate.ts';
+// Hyper-parameter trials for search.ts on the thread pool: the shared X / y are set once per
+// thread, then each task is one parameter set, cross-validated, answered with its scores.
+import { crossValidate, type CvResult } from './cross-validate.ts';
 import type { Split } from './splits.ts';
+import type { Matrix } from '../core/matrix.ts';
 
-const { X: xb, y: yb, rows, cols, folds, kind, scoring } = workerData as {
-  X: SharedArrayBuffer; y: SharedArrayBuffer; rows: number; cols: number; folds: Split[]; kind: string; scoring: string;
-};
-const X = { rows, cols, data: new Float64Array(xb) }, y = new Float64Array(yb);
+interface SearchData { X: SharedArrayBuffer; y: SharedArrayBuffer; rows: number; cols: number; folds: Split[]; kind: string; scoring: string }
+let data: { X: Matrix; y: Float64Array; folds: Split[]; kind: string; scoring: string } | null = null;
 
-parentPort!.on('message', (msg: { trial: number; params: Record<string, unknown> }) => {
+/** This thread's training data for the search's trials (null when the search is over). */
+export function setData(d: SearchData | null): void {
+  data = d && { X: { rows: d.rows, cols: d.cols, data: new Float64Array(d.X) }, y: new Float64Array(d.y), folds: d.folds, kind: d.kind, scoring: d.scoring };
+}
+
+export function trial(params: Record<string, unknown>): CvResult | { error: string } {
+  const { X, y, folds, kind, scoring } = data!;
   try {
-    const r = crossValidate({ kind, params: msg.params }, X, y, folds, scoring);
-    parentPort!.postMessage({ trial: msg.trial, ...r });
+    return crossValidate({ kind, params }, X, y, folds, scoring);
   } catch (e) {
-    parentPort!.postMessage({ trial: msg.trial, error: (e as Error).message });
+    return { error: (e as Error).message };
   }
-});
+}

@@ -5,11 +5,14 @@
 import { InvalidParameterError } from '../core/errors.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
-import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { threadPool } from '../../util/thread-pool.ts';
+import { defaultThreads } from '../../util/workers.ts';
 import { createSupervised, type SupervisedModel } from '../registry.ts';
 import { crossValidate, type CvResult } from './cross-validate.ts';
 import { getScorer } from './scoring.ts';
 import type { Split } from './splits.ts';
+
+const SEARCH_TASKS = new URL('./search-worker.ts', import.meta.url);
 
 export interface Trial extends Partial<CvResult> { params: Record<string, unknown>; error?: string }
 export interface SearchResult { trials: Trial[]; bestParams: Record<string, unknown>; bestScore: number; bestIndex: number; best: SupervisedModel | null; scoring: string; seconds: number }
@@ -77,27 +80,13 @@ async function runSearch(X: Matrix, y: Float64Array, candidates: Record<string, 
 async function runInWorkers(X: Matrix, y: Float64Array, candidates: Record<string, unknown>[], opts: SearchOptions, threads: number): Promise<Trial[]> {
   const xs = new SharedArrayBuffer(X.data.byteLength), ys = new SharedArrayBuffer(y.byteLength);
   new Float64Array(xs).set(X.data); new Float64Array(ys).set(y);
-  const workerData = { X: xs, y: ys, rows: X.rows, cols: X.cols, folds: opts.folds, kind: opts.kind, scoring: opts.scoring };
-  const results: Trial[] = new Array(candidates.length);
-  let next = 0;
-  const workers = Array.from({ length: threads }, () => createWorker(new URL('./search-worker.ts', import.meta.url), { workerData }));
+  const crew = await threadPool().hold(threads, SEARCH_TASKS);
   try {
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      const give = () => {
-        if (next >= candidates.length) { resolve(); return; }
-        const trial = next++;
-        w.postMessage({ trial, params: candidates[trial] });
-      };
-      w.on('message', (m: CvResult & { trial: number; error?: string }) => {
-        const { trial, ...rest } = m;
-        results[trial] = { params: candidates[trial]!, ...rest };
-        give();
-      });
-      w.on('error', reject);
-      give();
-    })));
+    await crew.broadcast('setData', { X: xs, y: ys, rows: X.rows, cols: X.cols, folds: opts.folds, kind: opts.kind, scoring: opts.scoring });
+    const scored = await crew.map<CvResult & { error?: string }>('trial', candidates);
+    return scored.map((r, k) => ({ params: candidates[k]!, ...r }));
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await crew.broadcast('setData', null).catch(() => {});
+    crew.release();
   }
-  return results;
 }

@@ -17,8 +17,11 @@ import { softmaxInPlace } from './predict.ts';
 import { CTL, SHARDS, ShardedRows, allocShards, type ShardArrays } from './shards.ts';
 import { MessageChannel } from 'node:worker_threads';
 import { availableParallelism, loadavg } from 'node:os';
-import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { threadPool } from '../../util/thread-pool.ts';
+import { defaultThreads } from '../../util/workers.ts';
 import { TreeClassifierBase, TreeRegressorBase, checkInt, checkRange, encodeClasses, type TreeState } from './base.ts';
+
+const BOOST_TASKS = new URL('./boost-worker.ts', import.meta.url);
 
 export interface GradientBoostingParams {
   /** boosting rounds (upper bound when early stopping is on) */
@@ -141,9 +144,10 @@ function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Arr
   const ctl = ShardedRows.controlBlock();
   // started first, it loads while we bin; the binned data follows on its port
   const channel = useWorker ? new MessageChannel() : null;
-  const worker = channel
-    ? createWorker(new URL('./boost-worker.ts', import.meta.url), { workerData: { ctl, port: channel.port2, first: 1 }, transferList: [channel.port2] })
-    : null;
+  const crew = channel ? threadPool().holdNow(1, BOOST_TASKS, { start: true }) : null;
+  if (channel) crew!.call(0, 'session', { ctl, port: channel.port2, first: 1 }, [channel.port2]).catch(() => {});
+  // the session ends on STOP (ShardedRows.close, or below when binning failed)
+  const worker = crew ? { terminate: () => crew.release(true) } : null;
   let shards: ShardedRows | null = null;
   try {
     const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed, shared: useWorker });
@@ -161,7 +165,7 @@ function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Arr
     r.parallelTrees = shards.parallelTrees;
     return r;
   } finally {
-    if (shards) shards.close(); else void worker?.terminate();
+    if (shards) shards.close(); else if (worker) { ShardedRows.stop(ctl); worker.terminate(); }
     channel?.port1.close();
   }
 }

@@ -1,19 +1,23 @@
-// Grows the trees of a forest on the calling thread and worker threads (one thread per core by
-// default), or inline when one thread is asked for. fit() is synchronous (the estimator
-// contract), so the parent grows trees itself between polls of its workers' replies
+// Grows the trees of a forest on the calling thread and threads of the process's pool (one
+// thread per core by default), or inline when one thread is asked for. fit() is synchronous (the
+// estimator contract), so the parent grows trees itself between polls of its threads' replies
 // (receiveMessageOnPort) and, once none are left to hand out, blocks in Atomics.wait.
-// The binned matrix and the target travel once per worker, in SharedArrayBuffers.
-import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
+// The binned matrix and the target travel once per thread, in SharedArrayBuffers.
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import type { FlatTree } from '../core/tree-model.ts';
-import { createWorker, defaultThreads } from '../../util/workers.ts';
+import { threadPool } from '../../util/thread-pool.ts';
+import { defaultThreads } from '../../util/workers.ts';
 import type { BinnedData } from './dataset.ts';
 import { ForestTreeMaker, type ForestJob } from './forest.ts';
 
+const TASKS = new URL('./forest-worker.ts', import.meta.url);
+
 /**
- * threads - 1 worker threads and the calling thread grow the trees. The caller starts at once and
- * a worker is handed a tree only once it has said it is ready, one at a time: a worker's start-up
- * (loading its modules, ~0.3 s on an idle machine, several seconds on a saturated one) then never
- * delays the forest, and a worker that never starts only means the caller grows more trees.
+ * threads - 1 pool threads and the calling thread grow the trees. The caller starts at once and
+ * a thread is handed a tree only once it has said it is ready, one at a time: a thread's start-up
+ * (loading its modules, ~0.3 s on an idle machine, several seconds on a saturated one; none when
+ * the pool has it idle already) then never delays the forest, and a thread that never starts only
+ * means the caller grows more trees.
  */
 export function growForest(data: BinnedData, job: ForestJob, nTrees: number, threads = defaultThreads()): FlatTree[] {
   const nw = Math.max(1, Math.min(threads, nTrees)) - 1;
@@ -22,14 +26,15 @@ export function growForest(data: BinnedData, job: ForestJob, nTrees: number, thr
   const sharedJob: ForestJob = { ...job, y: toShared(job.y) };
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const out: FlatTree[] = new Array(nTrees);
-  const workers: Worker[] = [];
   const ports: MessagePort[] = [];
+  // idle threads, plus new ones that join once loaded
+  const crew = threadPool().holdNow(nw, TASKS, { start: true });
   let maker: ForestTreeMaker | null = null;
   try {
     for (let k = 0; k < nw; k++) {
       const { port1, port2 } = new MessageChannel();
-      workers.push(createWorker(new URL('./forest-worker.ts', import.meta.url), { workerData: { port: port2, signal }, transferList: [port2] }));
       ports.push(port1);
+      crew.call(k, 'session', { port: port2, signal }, [port2]).catch(() => {});
       port1.postMessage({ init: { data: shared, job: sharedJob } });
     }
     let next = 0, done = 0;
@@ -53,8 +58,9 @@ export function growForest(data: BinnedData, job: ForestJob, nTrees: number, thr
       }
     }
   } finally {
-    for (const p of ports) p.close();
-    for (const w of workers) void w.terminate();
+    // a session ends when its port closes (a tree it is growing is dropped)
+    for (const p of ports) { p.postMessage({ stop: true }); p.close(); }
+    crew.release(true);
   }
   return out;
 }

@@ -373,11 +373,15 @@ export class ShardedRows {
 
   close(): void {
     if (!this.worker) return;
-    if (Atomics.load(this.ctl, CTL.READY) === 1) {
-      this.ctl[CTL.CMD] = CMD.STOP;
-      Atomics.store(this.ctl, CTL.SEQ, ++this.seq);
-      Atomics.notify(this.ctl, CTL.SEQ);
-    }
+    ShardedRows.stop(this.ctl, ++this.seq);
     void this.worker.terminate();
+  }
+
+  /** Ends the worker's session, whether it is running, starting, or still waiting for its data. */
+  static stop(ctl: Int32Array, seq = Atomics.load(ctl, CTL.SEQ) + 1): void {
+    Atomics.store(ctl, CTL.CMD, CMD.STOP);
+    Atomics.store(ctl, CTL.SEQ, seq);
+    Atomics.notify(ctl, CTL.SEQ);
+    Atomics.notify(ctl, CTL.INIT);
   }
 }

@@ -1,0 +1,71 @@
+// The process's one worker pool (src/util/thread-pool.ts) on real threads: queued tasks, per-thread
+// state kept by held threads, errors that name the task, moved buffers, and a synchronous caller
+// that finds idle threads and drives a session through shared memory while its own thread blocks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ThreadPool } from '../../src/util/thread-pool.ts';
+
+const TASKS = new URL('../fixtures/pool-tasks-worker.ts', import.meta.url);
+
+test('run and map: results in order, at most the lane width at once, errors name the task', async () => {
+  const pool = new ThreadPool(4);
+  try {
+    assert.deepEqual(await pool.map<number>(TASKS, 'square', [1, 2, 3, 4, 5, 6, 7], 2), [1, 4, 9, 16, 25, 36, 49]);
+    assert.ok(pool.size >= 1 && pool.size <= 4, `${pool.size} threads`);
+    await assert.rejects(pool.run(TASKS, 'fail', 'age', { label: 'checking rows' }), /checking rows: field "age" is wrong/);
+    await assert.rejects(pool.run(TASKS, 'nothing'), /exports no function nothing/);
+    const a = await pool.run<Float64Array>(TASKS, 'fill', 5);
+    assert.deepEqual([...a], [0, 1, 2, 3, 4]);
+    assert.ok(!(a.buffer instanceof SharedArrayBuffer));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('hold: each held thread keeps its own state; others do not get the threads meanwhile', async () => {
+  const pool = new ThreadPool(4);
+  try {
+    const crew = await pool.hold(2, TASKS);
+    const ids = await crew.broadcast<number>('keep', (i: number) => 10 + i);
+    assert.equal(new Set(ids).size, 2, 'two different threads');
+    // a task from elsewhere meanwhile starts a thread of its own
+    assert.equal(await pool.run(TASKS, 'square', 3), 9);
+    assert.equal(pool.size, 3);
+    const back = await crew.map<{ kept: number; thread: number }>('kept_', [0, 0, 0, 0]);
+    for (const r of back) assert.equal(r.kept, 10 + ids.indexOf(r.thread));
+    crew.release();
+  } finally {
+    await pool.close();
+  }
+});
+
+test('holdNow: a synchronous caller gets the idle threads and drives their sessions while it blocks', async () => {
+  const pool = new ThreadPool(4);
+  try {
+    assert.equal(pool.holdNow(2, TASKS, { loaded: true }).size, 0, 'no threads yet: none to hold');
+    await pool.warm(2, TASKS);
+    const crew = pool.holdNow(2, TASKS, { loaded: true });
+    assert.equal(crew.size, 2);
+    const ctl = new Int32Array(new SharedArrayBuffer(16));
+    const ended = crew.broadcast('session', ctl);
+    // from here on the calling thread blocks, as a synchronous fit() does
+    for (let round = 1; round <= 5; round++) {
+      Atomics.add(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+      const t0 = Date.now();
+      while (Atomics.load(ctl, 1) < 2 * round && Date.now() - t0 < 20_000) Atomics.wait(ctl, 1, Atomics.load(ctl, 1), 50);
+      assert.equal(Atomics.load(ctl, 1), 2 * round, `both threads answered round ${round}`);
+    }
+    Atomics.store(ctl, 2, 1);
+    Atomics.add(ctl, 0, 1);
+    Atomics.notify(ctl, 0);
+    crew.release(true);
+    // still blocked: the ended sessions' threads are idle again for the next synchronous caller
+    const again = pool.holdNow(2, TASKS, { loaded: true });
+    assert.equal(again.size, 2);
+    again.release();
+    await ended;
+  } finally {
+    await pool.close();
+  }
+});
