@@ -14,9 +14,13 @@ import { Faker, en } from '@faker-js/faker';
 import { Rng } from '../../ml/core/rng.ts';
 import type { LikeEvent, PlayEvent, SearchEvent, SkipEvent } from '../schemas.ts';
 import {
-  DAY_MS, HOUR_MS, DayMerger, IdStream, checkSeed, clamp, cumulative, exponential, intOption, isoDate,
+  DAY_MS, HOUR_MS, DayMerger, IdStream, checkSeed, cumulative, exponential, intOption,
   isoTs, numberOption, parseStart, pick, poisson, sigmoid, subSeed,
 } from './common.ts';
+import { G, GENRES, makeCatalogue, type Catalogue, type Track } from './music-catalogue.ts';
+import { makeListeners, shiftTastes, type Hidden, type MusicUser } from './music-listeners.ts';
+
+export { GENRES, type MusicUser, type Track };
 
 export type MusicEvent = PlayEvent | SkipEvent | LikeEvent | SearchEvent;
 
@@ -39,28 +43,6 @@ export interface MusicWorldOptions {
    * disliked genres (the simulator's drift scenario)
    */
   tasteShift?: { from: Date | string | number; fraction?: number };
-}
-
-export interface MusicUser {
-  user_id: string;
-  name: string;
-  age: number;
-  country: string;
-  /** YYYY-MM-DD; users who sign up inside the world only listen from that day on */
-  signup_date: string;
-}
-
-export interface Track {
-  track_id: string;
-  title: string;
-  artist_id: string;
-  artist: string;
-  genre: string;
-  bpm: number;
-  duration_ms: number;
-  release_year: number;
-  /** popularity prior, percentile 0-100 of the catalogue's (heavy-tailed) popularity */
-  popularity: number;
 }
 
 /** The hidden tastes of a user: for tests and evaluation only, never in the emitted data. */
@@ -93,95 +75,13 @@ export interface MusicWorld {
   dimensions(): Record<string, object[]>;
 }
 
-interface GenreSpec {
-  name: string;
-  bpm: [number, number];
-  /** duration range in seconds */
-  dur: [number, number];
-  /** words a user might type when searching the genre */
-  words: string[];
-  /** >0: liked more by younger users, <0: by older users */
-  ageLean: number;
-  /** share of the catalogue */
-  share: number;
-}
-
-export const GENRES: readonly GenreSpec[] = [
-  { name: 'pop', bpm: [95, 130], dur: [170, 230], words: ['pop', 'pop hits', 'top hits'], ageLean: 0.6, share: 1.6 },
-  { name: 'rock', bpm: [100, 150], dur: [190, 290], words: ['rock', 'guitar rock', 'classic rock'], ageLean: -0.3, share: 1.3 },
-  { name: 'hip-hop', bpm: [80, 100], dur: [160, 250], words: ['hip hop', 'rap', 'beats'], ageLean: 1, share: 1.3 },
-  { name: 'electronic', bpm: [118, 140], dur: [200, 400], words: ['edm', 'house', 'techno'], ageLean: 0.8, share: 1.2 },
-  { name: 'jazz', bpm: [70, 170], dur: [230, 450], words: ['jazz', 'smooth jazz', 'bebop'], ageLean: -1, share: 0.6 },
-  { name: 'classical', bpm: [50, 130], dur: [240, 720], words: ['classical', 'piano', 'symphony'], ageLean: -1.2, share: 0.6 },
-  { name: 'country', bpm: [80, 125], dur: [170, 240], words: ['country', 'country roads', 'americana'], ageLean: -0.6, share: 0.8 },
-  { name: 'r&b', bpm: [65, 100], dur: [180, 260], words: ['r&b', 'soul', 'rnb'], ageLean: 0.3, share: 0.9 },
-  { name: 'metal', bpm: [110, 200], dur: [210, 380], words: ['metal', 'heavy metal', 'thrash'], ageLean: 0.1, share: 0.6 },
-  { name: 'folk', bpm: [70, 120], dur: [170, 280], words: ['folk', 'acoustic', 'singer songwriter'], ageLean: -0.7, share: 0.6 },
-  { name: 'latin', bpm: [90, 130], dur: [170, 240], words: ['latin', 'reggaeton', 'salsa'], ageLean: 0.5, share: 0.8 },
-  { name: 'indie', bpm: [90, 140], dur: [180, 270], words: ['indie', 'indie rock', 'alternative'], ageLean: 0.4, share: 0.9 },
-];
-const G = GENRES.length;
-
-const COUNTRIES = ['US', 'GB', 'DE', 'BR', 'MX', 'FR', 'SE', 'JP', 'ES', 'CA', 'IT', 'AU', 'NL', 'PL', 'IN'];
-const COUNTRY_WEIGHTS = [22, 10, 9, 9, 6, 6, 4, 5, 5, 5, 4, 4, 3, 3, 5];
-
-/** Centre hours of each archetype's listening peaks (UTC). */
-const ARCHETYPES: { name: string; peaks: [number, number, number][] }[] = [
-  // [hour, width, weight]
-  { name: 'commuter', peaks: [[8, 1, 1], [18, 1.2, 1]] },
-  { name: 'office', peaks: [[13, 3.5, 1]] },
-  { name: 'evening', peaks: [[21, 1.8, 1]] },
-  { name: 'night-owl', peaks: [[1, 2, 1]] },
-];
-
-/** log-normal spread of users' activity (see musicWorld) */
-const ACTIVITY_SIGMA = 1.5;
-
 /** Where a listen comes from (the play's `context`), with its base share. */
 const SOURCES = ['library', 'artist', 'search', 'radio', 'charts', 'discover'] as const;
 const SOURCE_WEIGHTS = [0.15, 0.12, 0.1, 0.33, 0.2, 0.1];
 /** events per listen, measured: the play, a skip ~25%, a like ~12%, a search ~10% */
 const EVENTS_PER_LISTEN = 1.47;
 
-interface Hidden {
-  affinity: Float64Array[]; // per user, per genre
-  /** after the taste shift (the same arrays as affinity for users who do not move) */
-  shifted: Float64Array[];
-  shiftAt: number;
-  hourCum: Float64Array[]; // per user, 24 cumulative
-  archetype: string[];
-  favArtists: Int32Array[];
-  favSet: Set<number>[];
-  activity: Float64Array;
-  activeProb: Float64Array;
-  playlists: Uint8Array;
-  signupMs: Float64Array;
-  liked: number[][];
-  disliked: number[][];
-}
-
-interface Catalogue {
-  trackGenre: Uint8Array;
-  trackArtist: Int32Array;
-  trackPop: Float64Array; // raw, heavy-tailed
-  trackPopZ: Float64Array; // standardised log popularity
-  duration: Int32Array;
-  globalCum: Float64Array;
-  genreTracks: Int32Array[];
-  genreCum: Float64Array[];
-  artistTracks: Int32Array[];
-  artistCum: Float64Array[];
-  artistGenre: Uint8Array;
-  artistNames: string[];
-  genreArtists: Int32Array[];
-  genreArtistCum: Float64Array[];
-}
-
 const hiddenOf = new WeakMap<MusicWorld, { hidden: Hidden; cat: Catalogue }>();
-
-function cap(s: string): string {
-  return s.length ? s[0]!.toUpperCase() + s.slice(1) : s;
-}
 
 export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
   const seed = checkSeed(opts.seed);
@@ -195,183 +95,10 @@ export function musicWorld(opts: MusicWorldOptions = {}): MusicWorld {
   const faker = new Faker({ locale: [en], seed });
   const rng = new Rng(subSeed(seed, 1));
 
-  // ---- artists: heavy-tailed popularity, one main genre each
-  const nArtists = Math.max(G, Math.round(nTracks / 8));
-  const genreShareCum = cumulative(GENRES.map((g) => g.share));
-  const artistGenre = new Uint8Array(nArtists);
-  const artistPop = new Float64Array(nArtists);
-  const artistNames: string[] = [];
-  const usedNames = new Set<string>();
-  for (let a = 0; a < nArtists; a++) {
-    // the first artists cover every genre, so no genre is empty in a small world
-    artistGenre[a] = a < G ? a : pick(genreShareCum, rng.random());
-    artistPop[a] = Math.exp(1.1 * rng.normal());
-    let name = '';
-    for (let tries = 0; tries < 6 && (name === '' || usedNames.has(name)); tries++) {
-      const r = rng.random();
-      name = r < 0.35 ? faker.music.artist()
-        : r < 0.6 ? `The ${cap(faker.word.adjective())} ${cap(faker.word.noun())}s`
-        : r < 0.9 ? faker.person.fullName()
-        : `${GENRES[artistGenre[a]!]!.name === 'electronic' ? 'DJ' : 'MC'} ${faker.person.firstName()}`;
-    }
-    if (usedNames.has(name)) name = `${name} ${a}`;
-    usedNames.add(name);
-    artistNames.push(name);
-  }
-
-  // ---- tracks: Zipf-ish assignment to artists, genre mostly the artist's
-  const artistCumAll = cumulative(artistPop);
-  const tracks: Track[] = [];
-  const trackGenre = new Uint8Array(nTracks);
-  const trackArtist = new Int32Array(nTracks);
-  const trackPop = new Float64Array(nTracks);
-  const duration = new Int32Array(nTracks);
-  const startYear = new Date(start).getUTCFullYear();
-  for (let t = 0; t < nTracks; t++) {
-    const a = t < nArtists ? t : pick(artistCumAll, rng.random());
-    const g = rng.random() < 0.9 ? artistGenre[a]! : pick(genreShareCum, rng.random());
-    const spec = GENRES[g]!;
-    trackArtist[t] = a; trackGenre[t] = g;
-    trackPop[t] = artistPop[a]! * Math.exp(0.8 * rng.normal());
-    const dur = Math.round(1000 * (spec.dur[0] + (spec.dur[1] - spec.dur[0]) * rng.random()) + 5000 * rng.normal());
-    duration[t] = clamp(dur, 45_000, 1_200_000);
-    const oldish = spec.name === 'classical' || spec.name === 'jazz' ? 25 : 9;
-    const title = rng.random() < 0.4 ? faker.music.songName() : `${cap(faker.word.adjective())} ${cap(faker.word.noun())}`;
-    tracks.push({
-      track_id: `t${t + 1}`,
-      title,
-      artist_id: `a${a + 1}`,
-      artist: artistNames[a]!,
-      genre: spec.name,
-      bpm: Math.round(10 * (spec.bpm[0] + (spec.bpm[1] - spec.bpm[0]) * rng.random())) / 10,
-      duration_ms: duration[t]!,
-      release_year: clamp(Math.round(startYear - exponential(rng, oldish)), 1950, startYear),
-      popularity: 0,
-    });
-  }
-  // popularity prior as a percentile of the heavy-tailed raw popularity
-  const order = Array.from({ length: nTracks }, (_, i) => i).sort((x, y) => trackPop[x]! - trackPop[y]! || x - y);
-  order.forEach((t, r) => { tracks[t]!.popularity = nTracks > 1 ? Math.round((100 * r) / (nTracks - 1)) : 100; });
-  const logPop = Array.from(trackPop, Math.log);
-  const meanLog = logPop.reduce((s, v) => s + v, 0) / nTracks;
-  const sdLog = Math.sqrt(logPop.reduce((s, v) => s + (v - meanLog) ** 2, 0) / nTracks) || 1;
-  const trackPopZ = Float64Array.from(logPop, (v) => (v - meanLog) / sdLog);
-
-  const group = (n: number, key: (i: number) => number, count: number) => {
-    const lists: number[][] = Array.from({ length: count }, () => []);
-    for (let i = 0; i < n; i++) lists[key(i)]!.push(i);
-    return lists.map((l) => Int32Array.from(l));
-  };
-  const genreTracks = group(nTracks, (t) => trackGenre[t]!, G);
-  const artistTracks = group(nTracks, (t) => trackArtist[t]!, nArtists);
-  const genreArtists = group(nArtists, (a) => artistGenre[a]!, G);
-  const cumOf = (ids: Int32Array, w: Float64Array) => (ids.length ? cumulative(Array.from(ids, (i) => w[i]!)) : new Float64Array(0));
-  const cat: Catalogue = {
-    trackGenre, trackArtist, trackPop, trackPopZ, duration,
-    globalCum: cumulative(trackPop),
-    genreTracks, genreCum: genreTracks.map((ids) => cumOf(ids, trackPop)),
-    artistTracks, artistCum: artistTracks.map((ids) => cumOf(ids, trackPop)),
-    artistGenre, artistNames,
-    genreArtists, genreArtistCum: genreArtists.map((ids) => cumOf(ids, artistPop)),
-  };
-
-  // ---- users and their hidden tastes
-  const countryCum = cumulative(COUNTRY_WEIGHTS);
-  const users: MusicUser[] = [];
-  const hidden: Hidden = {
-    affinity: [], shifted: [], shiftAt: Infinity, hourCum: [], archetype: [], favArtists: [], favSet: [], liked: [], disliked: [],
-    activity: new Float64Array(nUsers), activeProb: new Float64Array(nUsers),
-    playlists: new Uint8Array(nUsers), signupMs: new Float64Array(nUsers),
-  };
-  for (let u = 0; u < nUsers; u++) {
-    const age = clamp(Math.round(31 + 11 * rng.normal()), 16, 80);
-    const signup = rng.random() < 0.85
-      ? start - Math.floor(rng.random() * 3 * 365) * DAY_MS - DAY_MS
-      : start + Math.floor(rng.random() * days * 0.8) * DAY_MS;
-    users.push({
-      user_id: `u${u + 1}`,
-      name: faker.person.fullName(),
-      age,
-      country: COUNTRIES[pick(countryCum, rng.random())]!,
-      signup_date: isoDate(signup),
-    });
-    hidden.signupMs[u] = signup;
-
-    const aff = new Float64Array(G);
-    for (let g = 0; g < G; g++) aff[g] = 0.35 * rng.normal();
-    // liked genres lean on age (the young to hip-hop and electronic, the old to jazz and
-    // classical), so demographics carry a little signal too
-    const lean = GENRES.map((g) => g.share * Math.exp(0.9 * g.ageLean * (31 - age) / 15));
-    const pool = Array.from({ length: G }, (_, g) => g);
-    const liked: number[] = [];
-    const nLiked = 1 + rng.int(3);
-    for (let k = 0; k < nLiked; k++) {
-      const c = cumulative(pool.map((g) => lean[g]!));
-      const g = pool.splice(pick(c, rng.random()), 1)[0]!;
-      liked.push(g); aff[g] = 1.2 + 0.8 * rng.random();
-    }
-    const disliked: number[] = [];
-    const nDis = 2 + rng.int(3);
-    for (let k = 0; k < nDis; k++) {
-      const g = pool.splice(rng.int(pool.length), 1)[0]!;
-      disliked.push(g); aff[g] = -(1.2 + 0.8 * rng.random());
-    }
-    hidden.affinity.push(aff);
-    hidden.liked.push(liked);
-    hidden.disliked.push(disliked);
-
-    const arch = ARCHETYPES[rng.int(ARCHETYPES.length)]!;
-    const shift = rng.int(3) - 1;
-    const hours = new Float64Array(24);
-    for (let h = 0; h < 24; h++) {
-      let w = 0;
-      for (const [c, width, weight] of arch.peaks) {
-        const d = Math.min(Math.abs(h - c - shift), 24 - Math.abs(h - c - shift));
-        w += weight * Math.exp(-0.5 * (d / width) ** 2);
-      }
-      hours[h] = w;
-    }
-    const hs = hours.reduce((s, v) => s + v, 0);
-    // 15% of sessions fall anywhere in the day
-    for (let h = 0; h < 24; h++) hours[h] = 0.85 * hours[h]! / hs + 0.15 / 24;
-    hidden.hourCum.push(cumulative(hours));
-    hidden.archetype.push(arch.name);
-
-    const nFav = 2 + rng.int(5);
-    const favs = new Set<number>();
-    for (let k = 0; k < nFav * 3 && favs.size < nFav; k++) {
-      const g = liked[rng.int(liked.length)]!;
-      const ids = genreArtists[g]!;
-      if (ids.length) favs.add(ids[pick(cat.genreArtistCum[g]!, rng.random())]!);
-    }
-    hidden.favArtists.push(Int32Array.from(favs));
-    hidden.favSet.push(favs);
-    // heavy-tailed like real listening logs (log-normal, sigma 1.5: most users play a few
-    // hundred times in a month, the heaviest ~30x the average, up to ~10 hours a day); the mean
-    // stays 1, so the world's volume does not change
-    hidden.activity[u] = Math.min(30, Math.exp(ACTIVITY_SIGMA * rng.normal() - ACTIVITY_SIGMA ** 2 / 2));
-    hidden.activeProb[u] = 0.35 + 0.55 * rng.random();
-    hidden.playlists[u] = 1 + rng.int(4);
-  }
-
-  // the taste shift: moving users swap the affinities of their liked and disliked genres (their
-  // own draw of the seed, so worlds with and without a shift share everything before it)
-  if (opts.tasteShift) {
-    hidden.shiftAt = parseStart(opts.tasteShift.from, 'tasteShift.from');
-    const share = numberOption('tasteShift.fraction', opts.tasteShift.fraction, 1, 0, 1);
-    const srng = new Rng(subSeed(seed, 3));
-    for (let u = 0; u < nUsers; u++) {
-      const aff = hidden.affinity[u]!;
-      if (srng.random() >= share) { hidden.shifted.push(aff); continue; }
-      const moved = Float64Array.from(aff);
-      const liked = hidden.liked[u]!, dis = hidden.disliked[u]!;
-      for (let k = 0; k < Math.max(liked.length, dis.length); k++) {
-        const a = liked[k % liked.length]!, b = dis[k % dis.length]!;
-        moved[a] = aff[b]!; moved[b] = aff[a]!;
-      }
-      hidden.shifted.push(moved);
-    }
-  } else hidden.shifted = hidden.affinity;
+  const { tracks, cat } = makeCatalogue(rng, faker, nTracks, start);
+  const { users, hidden } = makeListeners(rng, faker, nUsers, start, days, cat);
+  if (opts.tasteShift) shiftTastes(hidden, seed, opts.tasteShift);
+  else hidden.shifted = hidden.affinity;
   const stream = intOption('stream', opts.stream, 0, 0, 1_000_000);
 
   const world: MusicWorld = {
@@ -619,7 +346,9 @@ export function musicResponder(world: MusicWorld): MusicResponder {
       const { aff, isFav, logit } = p(u, tr, t);
       const g = cat.trackGenre[tr]!;
       const completed = rng.random() < sigmoid(logit);
-      const ms_played = completed ? dur : aff[g]! < -0.5 ? Math.min(dur - 1, 1000 + Math.floor(exponential(rng, 12_000))) : Math.floor(dur * (0.03 + 0.6 * rng.random()));
+      const ms_played = completed ? dur
+        : aff[g]! < -0.5 ? Math.min(dur - 1, 1000 + Math.floor(exponential(rng, 12_000)))
+        : Math.floor(dur * (0.03 + 0.6 * rng.random()));
       let liked = false;
       if (completed && !(likedBySim.get(u)?.has(tr)) && rng.random() < sigmoid(likeLogit(aff[g]!, isFav))) {
         liked = true;
