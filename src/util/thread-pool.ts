@@ -1,10 +1,10 @@
 // The process's one pool of worker threads, used by every numeric path: forests and boosting,
-// k-means, ALS and EASE, drift, the retail pipeline's side work, searches and the stream
-// trainer's fits. A task is an exported function of a task module (a `...-worker.ts` source, so
-// the CLI bundle has an entry for it), run on a thread of the pool (pool-worker.ts) that imports
-// the module once and keeps it, with whatever state the module keeps per thread.
+// k-means, ALS and EASE, drift, the retail pipeline's side work and searches. A task is an
+// exported function of a task module (a `...-worker.ts` source, so the CLI bundle has an entry
+// for it), run on a thread of the pool (pool-worker.ts) that imports the module once and keeps
+// it, with whatever state the module keeps per thread.
 // Three ways in, for three kinds of caller:
-// - run()/lane()/map(): asynchronous tasks from a queue (drift, side work, trainer fits);
+// - run()/lane()/map(): asynchronous tasks from a queue (drift, the retail side work);
 // - hold(): threads held by one caller, loaded, with state set up per thread (ALS's slots,
 //   a search's frame) and tasks spread over them;
 // - holdNow(): for a synchronous fit() that blocks its own thread (trees, k-means): the threads

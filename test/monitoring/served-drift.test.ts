@@ -15,7 +15,7 @@ import type { Config } from '../../src/config/index.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
 import { retailWorld } from '../../src/events/generators/retail.ts';
 import { listAlerts } from '../../src/monitoring/alerts.ts';
-import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
+import { closeThreadPool } from '../../src/util/thread-pool.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
 import { runRetail } from '../../src/pipeline/retail.ts';
 import { trainTracked } from '../../src/pipeline/train.ts';
@@ -26,7 +26,7 @@ import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landEvents } from '../fixtures/worlds.ts';
 
-test.after(() => closeDriftPool());
+test.after(() => closeThreadPool());
 
 function smallSampleConfig(home: string): Config {
   const c = testConfig(home);

@@ -11,7 +11,7 @@ import { musicWorld } from '../../src/events/generators/music.ts';
 import { simulateMusic, type SimulationSummary } from '../../src/events/simulator.ts';
 import { RECIPES } from '../../src/monitoring/recipes.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
-import { closeDriftPool } from '../../src/monitoring/drift-pool.ts';
+import { closeThreadPool } from '../../src/util/thread-pool.ts';
 import { listRetrainDecisions, retrainModel } from '../../src/monitoring/retrain.ts';
 import { runMusic } from '../../src/pipeline/music.ts';
 import { startServer } from '../../src/serving/server.ts';
@@ -21,7 +21,7 @@ import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 
-test.after(() => closeDriftPool());
+test.after(() => closeThreadPool());
 
 const WORLD = { seed: 5, users: 120, tracks: 300, days: 21 };
 
