@@ -16,10 +16,9 @@ import { closeThreadPool } from '../../src/util/thread-pool.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
 import { listRetrainDecisions } from '../../src/monitoring/retrain.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
-import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents } from '../fixtures/worlds.ts';
+import { landEvents, landMusicWorld } from '../fixtures/worlds.ts';
 
 function smallSampleConfig(home: string): Config {
   const c = testConfig(home);
@@ -77,10 +76,7 @@ for (const shifted of [true, false]) {
       // 200 users: with 80 the holdout (~800 pairs) could not tell a real shift from noise once play
       // counts became heavy-tailed (challenger -5%, then +42% at 200 users on the same seed)
       const opts = { seed: 7, users: 200, tracks: 300, days: 21 };
-      const world = musicWorld(opts);
-      await landEvents(ws, [...world.events()]);
-      await landDimensions(ws, world.dimensions());
-      await buildModels(ws.wh);
+      const world = await landMusicWorld(ws, opts);
       await runMusic(ws, { seed: 1, models: ['popularity', 'als', 'ease'], tune: false });
       const registry = new ModelRegistry(ws.store, { home });
       const before = (await registry.getChampionVersion('music-recommender'))!.version;

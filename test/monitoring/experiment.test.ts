@@ -18,7 +18,7 @@ import { ModelRegistry } from '../../src/tracking/index.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents } from '../fixtures/worlds.ts';
+import { landMusicWorld } from '../fixtures/worlds.ts';
 
 const WORLD = { seed: 11, users: 120, tracks: 400, days: 21 };
 
@@ -30,10 +30,7 @@ test('A/B in the simulator: the tuned recommender beats popularity, the decision
     {
       const ws = await openWorkspace({ config });
       try {
-        const world = musicWorld(WORLD);
-        await landEvents(ws, [...world.events()]);
-        await landDimensions(ws, world.dimensions());
-        await buildModels(ws.wh);
+        await landMusicWorld(ws, WORLD);
         a = ((await runMusic(ws, { seed: 1, models: ['popularity'], tune: false })).tracking as { version: number }).version;
         b = ((await runMusic(ws, { seed: 1, models: ['popularity', 'ease', 'als'], tune: true })).tracking as { version: number }).version;
         await startExperiment(ws.store, new ModelRegistry(ws.store, { home }), { model: 'music-recommender', a, b, id: 'exp-pop-vs-tuned' });

@@ -7,7 +7,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LIKE_FEATURES } from '../../src/analytics/music/like-features.ts';
 import { LikeModel, type LikeArtifact } from '../../src/analytics/music/like-model.ts';
-import { musicWorld } from '../../src/events/generators/music.ts';
 import { simulateMusic, type SimulationSummary } from '../../src/events/simulator.ts';
 import { RECIPES } from '../../src/monitoring/recipes.ts';
 import { runMonitor } from '../../src/monitoring/monitor.ts';
@@ -16,10 +15,9 @@ import { listRetrainDecisions, retrainModel } from '../../src/monitoring/retrain
 import { runMusic } from '../../src/pipeline/music.ts';
 import { startServer } from '../../src/serving/server.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
-import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents } from '../fixtures/worlds.ts';
+import { landMusicWorld } from '../fixtures/worlds.ts';
 
 test.after(() => closeThreadPool());
 
@@ -38,10 +36,7 @@ test('music-like: trained from the lake, registered, retrained by the gate with 
     {
       const ws = await openWorkspace({ config });
       try {
-        const world = musicWorld(WORLD);
-        await landEvents(ws, [...world.events()]);
-        await landDimensions(ws, world.dimensions());
-        await buildModels(ws.wh);
+        await landMusicWorld(ws, WORLD);
         const out = await runMusic(ws, { seed: 1, models: ['popularity', 'als'], tune: false });
         const tracking = out.tracking as { like: { model: string; version: number; champion: boolean } };
         assert.deepEqual(tracking.like, { model: 'music-like', version: 1, champion: true }, 'the first like model is registered as champion');
