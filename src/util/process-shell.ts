@@ -49,7 +49,8 @@ export async function startProcessShell(opts: ProcessShellOptions, registry = ne
     if (req.method !== 'GET') return send(405, 'application/json', JSON.stringify({ error: 'method_not_allowed', message: 'GET only' }));
     if (path === '/healthz') {
       const problem = opts.health();
-      return send(problem ? 503 : 200, 'application/json', JSON.stringify(problem ? { status: 'unhealthy', message: problem } : { status: 'ok', service: opts.name }));
+      const health = problem ? { status: 'unhealthy', message: problem } : { status: 'ok', service: opts.name };
+      return send(problem ? 503 : 200, 'application/json', JSON.stringify(health));
     }
     if (path === '/metrics') {
       void registry.metrics().then((text) => send(200, registry.contentType, text), (e: Error) => send(500, 'text/plain', e.message));

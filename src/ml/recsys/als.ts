@@ -79,7 +79,9 @@ export class ImplicitAls implements Recommender<AlsParams> {
     posInt('factors', 1); posInt('iterations', 0); posInt('cgSteps', 1); posInt('threads', 0); posInt('seed', 0);
     if (!(p.regularization >= 0)) throw new InvalidParameterError(`als: parameter "regularization" must be >= 0, got ${p.regularization}`);
     if (!(p.alpha >= 0)) throw new InvalidParameterError(`als: parameter "alpha" must be >= 0, got ${p.alpha}`);
-    if (p.dtype !== 'float32' && p.dtype !== 'float64') throw new InvalidParameterError(`als: parameter "dtype" must be "float32" or "float64", got ${JSON.stringify(p.dtype)}`);
+    if (p.dtype !== 'float32' && p.dtype !== 'float64') {
+      throw new InvalidParameterError(`als: parameter "dtype" must be "float32" or "float64", got ${JSON.stringify(p.dtype)}`);
+    }
     checkWeighting('als', 'confidence', p.confidence, ['auto', 'log1p', ...WEIGHTINGS], p);
     this.params = p;
   }

@@ -37,7 +37,9 @@ export class Ease implements Recommender<EaseParams> {
   constructor(params: Partial<EaseParams> = {}) {
     this.params = resolveParams('ease', EASE_DEFAULTS, params);
     if (!(this.params.lambda > 0)) throw new InvalidParameterError(`ease: parameter "lambda" must be > 0, got ${this.params.lambda}`);
-    if (!Number.isInteger(this.params.threads) || this.params.threads < 0) throw new InvalidParameterError(`ease: parameter "threads" must be an integer >= 0, got ${this.params.threads}`);
+    if (!Number.isInteger(this.params.threads) || this.params.threads < 0) {
+      throw new InvalidParameterError(`ease: parameter "threads" must be an integer >= 0, got ${this.params.threads}`);
+    }
   }
 
   async fit(data: Interactions): Promise<this> {

@@ -136,7 +136,12 @@ export interface Trial { params: Record<string, unknown>; ndcg10: number; recall
  * the refinements of that point. Only the training data is used: validation is a per-user
  * holdout carved from it.
  */
-export async function tune(kind: RecommenderKind, data: Interactions, opts: { base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>; refine?: Array<Record<string, unknown>> } = {}): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
+export async function tune(
+  kind: RecommenderKind, data: Interactions,
+  opts: {
+    base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>; refine?: Array<Record<string, unknown>>;
+  } = {},
+): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
   const grid = opts.grid ?? TUNING_GRIDS[kind];
   const refine = opts.refine ?? (opts.grid ? [] : TUNING_REFINE[kind] ?? []);
   const { train, truth } = holdoutSplit(data, { fraction: opts.fraction, seed: opts.seed });

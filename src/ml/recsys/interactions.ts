@@ -40,7 +40,9 @@ export class Interactions {
 
   constructor(userIds: string[], itemIds: string[], byUser: Csr, byItem?: Csr) {
     if (byUser.rows !== userIds.length || byUser.cols !== itemIds.length) {
-      throw new InvalidInputError(`Interactions: matrix is ${byUser.rows} x ${byUser.cols} but there are ${userIds.length} user ids and ${itemIds.length} item ids`);
+      throw new InvalidInputError(
+        `Interactions: matrix is ${byUser.rows} x ${byUser.cols} but there are ${userIds.length} user ids and ${itemIds.length} item ids`,
+      );
     }
     this.userIds = userIds;
     this.itemIds = itemIds;

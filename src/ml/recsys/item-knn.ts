@@ -38,7 +38,9 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
 
   constructor(params: Partial<ItemKnnParams> = {}) {
     this.params = resolveParams('item-knn', ITEM_KNN_DEFAULTS, params);
-    if (!Number.isInteger(this.params.k) || this.params.k < 1) throw new InvalidParameterError(`item-knn: parameter "k" must be a positive integer, got ${this.params.k}`);
+    if (!Number.isInteger(this.params.k) || this.params.k < 1) {
+      throw new InvalidParameterError(`item-knn: parameter "k" must be a positive integer, got ${this.params.k}`);
+    }
     if (!(this.params.shrink >= 0)) throw new InvalidParameterError(`item-knn: parameter "shrink" must be >= 0, got ${this.params.shrink}`);
     checkWeighting('item-knn', 'weighting', this.params.weighting, WEIGHTINGS, this.params);
   }

@@ -27,7 +27,10 @@ export interface WeightingOptions {
 export const WEIGHTING_DEFAULTS: WeightingOptions = { epsilon: 1, bm25K1: 100, bm25B: 0.8 };
 
 export function checkWeighting(kind: string, name: string, scheme: string, allowed: readonly string[], o: WeightingOptions): void {
-  if (!allowed.includes(scheme)) throw new InvalidParameterError(`${kind}: parameter "${name}" must be one of ${allowed.map((s) => JSON.stringify(s)).join(', ')}, got ${JSON.stringify(scheme)}`);
+  if (!allowed.includes(scheme)) {
+    const names = allowed.map((s) => JSON.stringify(s)).join(', ');
+    throw new InvalidParameterError(`${kind}: parameter "${name}" must be one of ${names}, got ${JSON.stringify(scheme)}`);
+  }
   if (!(o.epsilon > 0)) throw new InvalidParameterError(`${kind}: parameter "epsilon" must be > 0, got ${o.epsilon}`);
   if (!(o.bm25K1 > 0)) throw new InvalidParameterError(`${kind}: parameter "bm25K1" must be > 0, got ${o.bm25K1}`);
   if (!(o.bm25B >= 0 && o.bm25B <= 1)) throw new InvalidParameterError(`${kind}: parameter "bm25B" must be in [0, 1], got ${o.bm25B}`);
@@ -68,7 +71,9 @@ function stats(data: Interactions, o: WeightingOptions, binary: boolean): Stats 
  * side 'user' for byUser (rows users, indices items), 'item' for byItem. binary: every raw
  * value taken as 1 first.
  */
-export function weightValues(data: Interactions, side: 'user' | 'item', scheme: Weighting, o: WeightingOptions = WEIGHTING_DEFAULTS, binary = false): Float32Array {
+export function weightValues(
+  data: Interactions, side: 'user' | 'item', scheme: Weighting, o: WeightingOptions = WEIGHTING_DEFAULTS, binary = false,
+): Float32Array {
   const m: Csr = side === 'user' ? data.byUser : data.byItem;
   const out = new Float32Array(m.data.length);
   const st = scheme === 'bm25' || scheme === 'tfidf' ? stats(data, o, binary) : null;

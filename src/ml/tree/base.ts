@@ -149,7 +149,9 @@ export function checkInt(kind: string, name: string, v: number, min: number): vo
 }
 
 export function checkRange(kind: string, name: string, v: number, lo: number, hi: number, loOpen = false): void {
-  if (!(loOpen ? v > lo : v >= lo) || !(v <= hi)) throw new InvalidParameterError(`${kind}: parameter "${name}" must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
+  if (!(loOpen ? v > lo : v >= lo) || !(v <= hi)) {
+    throw new InvalidParameterError(`${kind}: parameter "${name}" must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${v}`);
+  }
 }
 
 /** scikit-learn's max_features: null = default, 'sqrt' | 'log2', a fraction in (0, 1], or a count > 1. */
@@ -159,5 +161,7 @@ export function resolveMaxFeatures(kind: string, v: unknown, nFeatures: number, 
   if (m === 'log2') return Math.max(1, Math.floor(Math.log2(nFeatures)));
   if (typeof m === 'number' && m > 0 && m <= 1) return Math.max(1, Math.floor(m * nFeatures));
   if (typeof m === 'number' && Number.isInteger(m) && m > 1) return Math.min(m, nFeatures);
-  throw new InvalidParameterError(`${kind}: parameter "maxFeatures" must be null, 'sqrt', 'log2', a fraction in (0, 1] or an integer count, got ${JSON.stringify(v)}`);
+  throw new InvalidParameterError(
+    `${kind}: parameter "maxFeatures" must be null, 'sqrt', 'log2', a fraction in (0, 1] or an integer count, got ${JSON.stringify(v)}`,
+  );
 }

@@ -13,7 +13,8 @@ export function toFlatTree(g: GrownTree, data: BinnedData, scale = 1): FlatTree 
   const n = g.nNodes, K = g.nOutputs;
   const buf = new ArrayBuffer(n * (8 + 8 * K + 12));
   const threshold = new Float64Array(buf, 0, n), value = new Float64Array(buf, 8 * n, n * K);
-  const feature = new Int32Array(buf, 8 * n * (1 + K), n), left = new Int32Array(buf, 8 * n * (1 + K) + 4 * n, n), right = new Int32Array(buf, 8 * n * (1 + K) + 8 * n, n);
+  const feature = new Int32Array(buf, 8 * n * (1 + K), n);
+  const left = new Int32Array(buf, 8 * n * (1 + K) + 4 * n, n), right = new Int32Array(buf, 8 * n * (1 + K) + 8 * n, n);
   for (let i = 0; i < n; i++) {
     const f = g.feature[i]!;
     feature[i] = f; left[i] = g.left[i]!; right[i] = g.right[i]!;
@@ -43,7 +44,9 @@ function unb64<T extends Int32Array | Float64Array>(s: string, C: { new (b: Arra
 }
 
 export interface FlatTreeJSON { feature: string; threshold: string; left: string; right: string; value: string; nOutputs: number }
-export interface TreeEnsembleJSON { trees: FlatTreeJSON[]; aggregate: TreeEnsemble['aggregate']; base: number[]; postTransform: TreeEnsemble['postTransform']; nFeatures: number }
+export interface TreeEnsembleJSON {
+  trees: FlatTreeJSON[]; aggregate: TreeEnsemble['aggregate']; base: number[]; postTransform: TreeEnsemble['postTransform']; nFeatures: number;
+}
 
 export function treeToJSON(t: FlatTree): FlatTreeJSON {
   return { feature: b64(t.feature), threshold: b64(t.threshold), left: b64(t.left), right: b64(t.right), value: b64(t.value), nOutputs: t.nOutputs };

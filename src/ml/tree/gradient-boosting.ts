@@ -151,7 +151,11 @@ function boost(kind: string, p: GradientBoostingParams, X: Matrix, y: Float64Arr
   let shards: ShardedRows | null = null;
   try {
     const data = buildBinnedData(Xtr, { maxBins: p.maxBins, seed: p.seed, shared: useWorker });
-    const maxNodes = Math.max(1, Math.min(2 * n - 1, p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity, p.maxDepth > 0 && p.maxDepth < 30 ? 2 ** (p.maxDepth + 1) - 1 : Infinity));
+    const maxNodes = Math.max(1, Math.min(
+      2 * n - 1,
+      p.maxLeaves > 0 ? 2 * p.maxLeaves - 1 : Infinity,
+      p.maxDepth > 0 && p.maxDepth < 30 ? 2 ** (p.maxDepth + 1) - 1 : Infinity,
+    ));
     const arrays = allocShards(data, maxNodes, loss === 'squared');
     if (channel) {
       channel.port1.postMessage({ data, arrays });
@@ -277,7 +281,9 @@ function baseScore(loss: Loss, y: Float64Array, K: number): Float64Array {
 }
 
 /** Negative gradient into g, hessian into h (null for squared loss, whose hessian is 1). */
-function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Float64Array, k: number, K: number, g: Float64Array, h: Float64Array | null): void {
+function gradients(
+  loss: Loss, F: Float64Array, prob: Float64Array | null, y: Float64Array, k: number, K: number, g: Float64Array, h: Float64Array | null,
+): void {
   const n = y.length;
   if (loss === 'squared') { for (let i = 0; i < n; i++) g[i] = y[i]! - F[i]!; return; }
   if (loss === 'logistic') {
@@ -299,7 +305,10 @@ function gradients(loss: Loss, F: Float64Array, prob: Float64Array | null, y: Fl
  * bins. y given (squared loss, K = 1): also the next round's gradients g = y - F, as
  * gradients() would compute them, while the row's F is at hand.
  */
-function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+function addToScores(
+  t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null,
+  F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array,
+): void {
   if (y) { addToScoresSquared(t, data, a, inTree, F, lr, y, g); return; }
   const n = data.n;
   const us = t.unsplit;
@@ -334,7 +343,10 @@ function addToScores(t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uin
 }
 
 /** addToScores for a tree grown on the grower's own rows (every leaf owns its segment of rows). */
-function addToScoresLocal(t: GrownTree, data: BinnedData, rows: Int32Array, inTree: Uint8Array | null, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array): void {
+function addToScoresLocal(
+  t: GrownTree, data: BinnedData, rows: Int32Array, inTree: Uint8Array | null,
+  F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array,
+): void {
   if (inTree) walkScores(t, data, F, k, K, lr, y, g, inTree);
   for (let node = 0; node < t.nNodes; node++) {
     if (t.feature[node]! >= 0) continue;
@@ -345,7 +357,9 @@ function addToScoresLocal(t: GrownTree, data: BinnedData, rows: Int32Array, inTr
 }
 
 /** F += lr * leaf value for every row not in the tree, each walked down it on its bins (y: also g = y - F). */
-function walkScores(t: GrownTree, data: BinnedData, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array, inTree: Uint8Array): void {
+function walkScores(
+  t: GrownTree, data: BinnedData, F: Float64Array, k: number, K: number, lr: number, y: Float64Array | null, g: Float64Array, inTree: Uint8Array,
+): void {
   for (let i = 0; i < data.n; i++) {
     if (inTree[i]) continue;
     let node = 0;
@@ -364,7 +378,9 @@ function leavesUnderUnsplit(t: GrownTree): Uint8Array | null {
 }
 
 /** addToScores for squared loss (K = 1), writing g = y - F for every row it updates. */
-function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null, F: Float64Array, lr: number, y: Float64Array, g: Float64Array): void {
+function addToScoresSquared(
+  t: GrownTree, data: BinnedData, a: ShardArrays, inTree: Uint8Array | null, F: Float64Array, lr: number, y: Float64Array, g: Float64Array,
+): void {
   const n = data.n;
   const us = t.unsplit;
   const side = new Float64Array(2);
@@ -379,9 +395,13 @@ function addToScoresSquared(t: GrownTree, data: BinnedData, a: ShardArrays, inTr
       for (let s = 0; s < SHARDS; s++) {
         const e = a.segEnd[s * a.maxNodes + node]!;
         if (code === 0) {
-          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[(cb[r]! - b - 1) >>> 31]!; F[r] = f2; g[r] = y[r]! - f2; }
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) {
+            const r = rows[q]!; const f2 = F[r]! + side[(cb[r]! - b - 1) >>> 31]!; F[r] = f2; g[r] = y[r]! - f2;
+          }
         } else {
-          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) { const r = rows[q]!; const f2 = F[r]! + side[cb[r]! !== code ? 1 : 0]!; F[r] = f2; g[r] = y[r]! - f2; }
+          for (let q = a.segStart[s * a.maxNodes + node]!; q < e; q++) {
+            const r = rows[q]!; const f2 = F[r]! + side[cb[r]! !== code ? 1 : 0]!; F[r] = f2; g[r] = y[r]! - f2;
+          }
         }
       }
       continue;
