@@ -20,7 +20,9 @@ export class DBSCAN implements Estimator<DbscanParams> {
   constructor(params: Partial<DbscanParams> = {}) {
     this.params = resolveParams(this.kind, { eps: 0.5, minSamples: 5 }, params);
     if (!(this.params.eps > 0)) throw new InvalidParameterError(`DBSCAN: eps must be > 0, got ${this.params.eps}`);
-    if (!Number.isInteger(this.params.minSamples) || this.params.minSamples < 1) throw new InvalidParameterError(`DBSCAN: minSamples must be an integer >= 1, got ${this.params.minSamples}`);
+    if (!Number.isInteger(this.params.minSamples) || this.params.minSamples < 1) {
+      throw new InvalidParameterError(`DBSCAN: minSamples must be an integer >= 1, got ${this.params.minSamples}`);
+    }
   }
 
   /** `distances`: X's DistanceMatrix, when one has been computed for other work on the same rows */
@@ -98,7 +100,8 @@ export class DBSCAN implements Estimator<DbscanParams> {
 
   toJSON(): SerializedEstimator<DbscanParams> {
     const s = this.state;
-    return { kind: this.kind, format: 1, params: { ...this.params }, state: s ? { labels: Array.from(s.labels), core: Array.from(s.core), nClusters: s.nClusters } : null };
+    const state = s ? { labels: Array.from(s.labels), core: Array.from(s.core), nClusters: s.nClusters } : null;
+    return { kind: this.kind, format: 1, params: { ...this.params }, state };
   }
 
   static fromJSON(json: SerializedEstimator): DBSCAN {

@@ -37,7 +37,8 @@ export interface KMeansParams {
 export interface KMeansState { centers: Float64Array; k: number; d: number; inertia: number; nIter: number; labels: Int32Array }
 
 export const KMEANS_DEFAULTS: KMeansParams = {
-  nClusters: 8, init: 'k-means++', nInit: 1, maxIter: 300, tol: 1e-4, algorithm: 'lloyd', seed: 0, threads: 0, parallelMinRows: 50000, pruning: true, simd: true,
+  nClusters: 8, init: 'k-means++', nInit: 1, maxIter: 300, tol: 1e-4, algorithm: 'lloyd', seed: 0,
+  threads: 0, parallelMinRows: 50000, pruning: true, simd: true,
 };
 
 export function validateKMeansParams(kind: string, p: { nClusters: number; maxIter: number }): void {
@@ -53,9 +54,15 @@ export class KMeans implements Estimator<KMeansParams> {
   constructor(params: Partial<KMeansParams> = {}) {
     this.params = resolveParams(this.kind, KMEANS_DEFAULTS, params);
     validateKMeansParams(this.kind, this.params);
-    if (!['k-means++', 'random'].includes(this.params.init)) throw new InvalidParameterError(`KMeans: init must be k-means++ or random, got ${JSON.stringify(this.params.init)}`);
-    if (!['lloyd', 'elkan'].includes(this.params.algorithm)) throw new InvalidParameterError(`KMeans: algorithm must be lloyd or elkan, got ${JSON.stringify(this.params.algorithm)}`);
-    if (!Number.isInteger(this.params.nInit) || this.params.nInit < 1) throw new InvalidParameterError(`KMeans: nInit must be an integer >= 1, got ${this.params.nInit}`);
+    if (!['k-means++', 'random'].includes(this.params.init)) {
+      throw new InvalidParameterError(`KMeans: init must be k-means++ or random, got ${JSON.stringify(this.params.init)}`);
+    }
+    if (!['lloyd', 'elkan'].includes(this.params.algorithm)) {
+      throw new InvalidParameterError(`KMeans: algorithm must be lloyd or elkan, got ${JSON.stringify(this.params.algorithm)}`);
+    }
+    if (!Number.isInteger(this.params.nInit) || this.params.nInit < 1) {
+      throw new InvalidParameterError(`KMeans: nInit must be an integer >= 1, got ${this.params.nInit}`);
+    }
   }
 
   fit(X: Matrix): this {
@@ -70,7 +77,9 @@ export class KMeans implements Estimator<KMeansParams> {
     // the SIMD kernel reads X from a WebAssembly memory: one copy, as the shared copy for the
     // worker threads would be (the arena's memory is shared, so it serves both)
     const seeding = this.params.init === 'k-means++' && k > 1;
-    const arena = !useElkan && this.params.simd && n >= SIMD_MIN_ROWS ? WasmArena.create(X.data, n, d, k, Math.max(1, threads), seeding ? seedCandidates(k) : 0) : null;
+    const arena = !useElkan && this.params.simd && n >= SIMD_MIN_ROWS
+      ? WasmArena.create(X.data, n, d, k, Math.max(1, threads), seeding ? seedCandidates(k) : 0)
+      : null;
     const seedBufs = arena?.seedBuffers();
     const data = arena ? arena.X : !useElkan && n >= this.params.parallelMinRows && threads > 1 ? toShared(X.data) : X.data;
     let best: KMeansState | null = null;
@@ -78,7 +87,8 @@ export class KMeans implements Estimator<KMeansParams> {
       const parallel = n >= this.params.parallelMinRows && threads > 1 && data.buffer instanceof SharedArrayBuffer;
       const pool = parallel ? lloydPool(threads) : null;
       const init = this.params.init === 'k-means++'
-        ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null, seedBufs ? { buffers: seedBufs, job: arena!.job } : null)
+        ? kmeansPlusPlus(data, n, d, k, rng, pool ? poolSeedingRunner(pool, data, n, d) : undefined, pool !== null,
+          seedBufs ? { buffers: seedBufs, job: arena!.job } : null)
         : randomInit(data, n, d, k, rng);
       const s = useElkan ? elkan(data, n, d, k, init, this.params.maxIter, tolAbs)
         : lloyd(data, n, d, k, init, this.params.maxIter, tolAbs, n >= this.params.parallelMinRows ? threads : 1, this.params.pruning, arena);
@@ -177,7 +187,10 @@ function meanVariance(X: Matrix): number {
  * E-step makes labels and inertia match the returned centres. With `pruning`, the E-step keeps
  * Hamerly's bounds and skips rows whose assignment they prove (same labels, less work).
  */
-export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Float64Array, maxIter: number, tolAbs: number, threads: number, pruning = true, arena: WasmArena | null = null): KMeansState & { scanned: number[] } {
+export function lloyd(
+  X: Float64Array, n: number, d: number, k: number, init: Float64Array, maxIter: number, tolAbs: number, threads: number,
+  pruning = true, arena: WasmArena | null = null,
+): KMeansState & { scanned: number[] } {
   const pool = threads > 1 && X.buffer instanceof SharedArrayBuffer ? lloydPool(threads) : null;
   const sh = pool !== null;
   const labels = arena ? arena.labels.fill(-1) : sh ? new Int32Array(new SharedArrayBuffer(n * 4)).fill(-1) : new Int32Array(n).fill(-1);
@@ -187,7 +200,8 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
   // with an arena the bounds live in it (its bounded kernel reads them there)
   const wasmBounds = arena !== null && arena.upper !== null;
   if (arena && !wasmBounds) pruning = false;
-  const upper = pruning ? (wasmBounds ? arena!.upper! : sharedOrLocalF64(n, sh)) : null, lower = pruning ? (wasmBounds ? arena!.lower! : sharedOrLocalF64(n, sh)) : null;
+  const upper = pruning ? (wasmBounds ? arena!.upper! : sharedOrLocalF64(n, sh)) : null;
+  const lower = pruning ? (wasmBounds ? arena!.lower! : sharedOrLocalF64(n, sh)) : null;
   let centers = init.slice();
   let prev: Float64Array | null = null;
   const scannedPerIter: number[] = [];
@@ -245,7 +259,9 @@ export function lloyd(X: Float64Array, n: number, d: number, k: number, init: Fl
 }
 
 /** An empty cluster takes the row farthest from its current centre (sklearn's relocation). */
-function relocateEmpty(X: Float64Array, n: number, d: number, k: number, labels: Int32Array, counts: Float64Array, old: Float64Array, next: Float64Array): boolean {
+function relocateEmpty(
+  X: Float64Array, n: number, d: number, k: number, labels: Int32Array, counts: Float64Array, old: Float64Array, next: Float64Array,
+): boolean {
   const empty: number[] = [];
   for (let c = 0; c < k; c++) if (counts[c] === 0) empty.push(c);
   if (!empty.length) return false;

@@ -21,7 +21,9 @@ export class MiniBatchKMeans implements Estimator<MiniBatchKMeansParams> {
   constructor(params: Partial<MiniBatchKMeansParams> = {}) {
     this.params = resolveParams(this.kind, { nClusters: 8, batchSize: 1024, maxIter: 100, seed: 0, tol: 0 }, params);
     validateKMeansParams(this.kind, this.params);
-    if (!Number.isInteger(this.params.batchSize) || this.params.batchSize < 1) throw new InvalidParameterError(`MiniBatchKMeans: batchSize must be an integer >= 1, got ${this.params.batchSize}`);
+    if (!Number.isInteger(this.params.batchSize) || this.params.batchSize < 1) {
+      throw new InvalidParameterError(`MiniBatchKMeans: batchSize must be an integer >= 1, got ${this.params.batchSize}`);
+    }
   }
 
   /** maxIter counts passes over the data (epochs), as in sklearn; tol > 0 stops early when centres move less than tol (squared) in a step */

@@ -25,7 +25,9 @@ export class PCA implements Transformer<PCAParams> {
     checkXy(this.kind, X);
     const { rows: n, cols: d } = X;
     const nc = this.params.nComponents;
-    if (nc >= 1 && (!Number.isInteger(nc) || nc > d)) throw new InvalidParameterError(`PCA: nComponents ${nc} must be an integer <= the number of features (${d})`);
+    if (nc >= 1 && (!Number.isInteger(nc) || nc > d)) {
+      throw new InvalidParameterError(`PCA: nComponents ${nc} must be an integer <= the number of features (${d})`);
+    }
     const mean = colMeans(X);
     const C = centeredGram(X, mean);
     const denom = Math.max(n - 1, 1);
@@ -88,7 +90,9 @@ export class PCA implements Transformer<PCAParams> {
     const s = this.state;
     return {
       kind: this.kind, format: 1, params: { ...this.params },
-      state: s ? { mean: arr(s.mean), components: arr(s.components), variance: arr(s.variance), ratio: arr(s.ratio), k: s.k, d: s.d, nSamples: s.nSamples } : null,
+      state: s
+        ? { mean: arr(s.mean), components: arr(s.components), variance: arr(s.variance), ratio: arr(s.ratio), k: s.k, d: s.d, nSamples: s.nSamples }
+        : null,
     };
   }
 
@@ -96,7 +100,10 @@ export class PCA implements Transformer<PCAParams> {
     type J = { mean: number[]; components: number[]; variance: number[]; ratio: number[]; k: number; d: number; nSamples: number } | null;
     const j = expectKind<PCAParams, J>(json, 'PCA');
     const m = new PCA(j.params);
-    if (j.state) m.state = { ...j.state, mean: f64(j.state.mean), components: f64(j.state.components), variance: f64(j.state.variance), ratio: f64(j.state.ratio) };
+    if (j.state) {
+      const st = j.state;
+      m.state = { ...st, mean: f64(st.mean), components: f64(st.components), variance: f64(st.variance), ratio: f64(st.ratio) };
+    }
     return m;
   }
 }

@@ -34,12 +34,17 @@ export class TSNE {
   private result: TSNEResult | null = null;
 
   constructor(params: Partial<TSNEParams> = {}) {
-    this.params = resolveParams(this.kind, { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, exaggerationIter: 250, learningRate: 0, seed: 0, maxSamples: 3000 }, params);
+    const defaults = { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, exaggerationIter: 250, learningRate: 0, seed: 0, maxSamples: 3000 };
+    this.params = resolveParams(this.kind, defaults, params);
     const p = this.params;
     if (p.nComponents !== 2 && p.nComponents !== 3) throw new InvalidParameterError(`TSNE: nComponents must be 2 or 3, got ${p.nComponents}`);
     if (!(p.perplexity > 1)) throw new InvalidParameterError(`TSNE: perplexity must be > 1, got ${p.perplexity}`);
-    if (!(Number.isInteger(p.exaggerationIter) && p.exaggerationIter >= 0)) throw new InvalidParameterError(`TSNE: exaggerationIter must be an integer >= 0, got ${p.exaggerationIter}`);
-    if (!(p.maxSamples >= 10 && p.maxSamples <= 5000)) throw new InvalidParameterError(`TSNE: maxSamples must be in 10..5000 (exact t-SNE is O(n^2)), got ${p.maxSamples}`);
+    if (!(Number.isInteger(p.exaggerationIter) && p.exaggerationIter >= 0)) {
+      throw new InvalidParameterError(`TSNE: exaggerationIter must be an integer >= 0, got ${p.exaggerationIter}`);
+    }
+    if (!(p.maxSamples >= 10 && p.maxSamples <= 5000)) {
+      throw new InvalidParameterError(`TSNE: maxSamples must be in 10..5000 (exact t-SNE is O(n^2)), got ${p.maxSamples}`);
+    }
   }
 
   /** Embeds X; the result is then `embedding`, `indices` and `kl`. */
@@ -55,7 +60,8 @@ export class TSNE {
 
   toJSON(): SerializedEstimator<TSNEParams, { embedding: MatrixJSON; indices: number[]; kl: number } | null> {
     const r = this.result;
-    return { kind: this.kind, format: 1, params: { ...this.params }, state: r ? { embedding: matrixToJSON(r.embedding), indices: arr(r.indices), kl: r.kl } : null };
+    const state = r ? { embedding: matrixToJSON(r.embedding), indices: arr(r.indices), kl: r.kl } : null;
+    return { kind: this.kind, format: 1, params: { ...this.params }, state };
   }
 
   static fromJSON(json: SerializedEstimator): TSNE {
@@ -81,7 +87,9 @@ export class TSNE {
     let sd = 0;
     for (let i = 0; i < n; i++) sd += init.data[i * init.cols]! ** 2;
     sd = Math.sqrt(sd / n) || 1;
-    for (let i = 0; i < n; i++) for (let c = 0; c < dim; c++) Y[i * dim + c] = c < init.cols ? (init.data[i * init.cols + c]! / sd) * 1e-4 : 1e-4 * rng.normal();
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < dim; c++) Y[i * dim + c] = c < init.cols ? (init.data[i * init.cols + c]! / sd) * 1e-4 : 1e-4 * rng.normal();
+    }
     const lr = p.learningRate > 0 ? p.learningRate : Math.max(n / p.earlyExaggeration / 4, 50);
     const update = new Float64Array(n * dim), gains = new Float64Array(n * dim).fill(1), grad = new Float64Array(n * dim);
     const exIters = Math.min(p.exaggerationIter, p.maxIter);
