@@ -98,14 +98,12 @@ console.log(`best NDCG@10 ours ${best.toFixed(4)} vs best anchor EASE ${easeAnch
 console.log(`ALS (alpha=${alsAnchor.alpha}, reg=${alsAnchor.reg}) NDCG@10 ${alsOurs.ours_ndcg10} vs ${alsAnchor.ndcg10}; fit ${alsOurs.ours_fit_s} s vs ${alsAnchor.fit_s} s = ${alsOurs.speedup} faster (target >= 5x)`);
 }
 
-const COUNT_USERS = 400, COUNT_TRACKS = 1200;
-
 async function counts(): Promise<void> {
   const dir = join(benchOut, 'recsys-music-counts');
   const t = performance.now();
   // 400 users x 1,200 tracks: the anchor's iALS is a Python loop over rows (three confidence
   // settings x 15 iterations), which at 1,000 x 3,000 did not finish in reasonable time on a shared machine
-  const s = writeMusicCountSplit(dir, { users: COUNT_USERS, tracks: COUNT_TRACKS });
+  const s = writeMusicCountSplit(dir, { users: 400, tracks: 1200 });
   console.log(`\ncount data: generated music world, ${s.plays} plays, ${s.users} users x ${s.items} tracks, ${s.pairs} (user, track) play counts (max ${s.maxCount}; median user ${s.medianUserPlays} plays), 20% of each user's tracks held out at random (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   console.log('running recsys_anchors.py (its iALS takes confidence 1 + alpha * log1p(count) on count data) ...');
   const anchor = runAnchor('recsys_anchors.py', [dir]);
