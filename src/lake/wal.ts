@@ -271,8 +271,9 @@ export class WriteAheadLog {
   constructor(readonly root: string, opts: WalOptions = {}) {
     this.maxBytes = opts.maxSegmentBytes ?? 64 << 20;
     this.maxAgeMs = opts.maxSegmentAgeMs ?? 5_000;
-    this.dir = join(root, `w-${process.pid}-${Date.now()}`);
+    this.dir = join(root, `w-${process.pid}-${Date.now()}-${writersOpened++}`);
     mkdirSync(this.dir, { recursive: true });
+    openWriterDirs.add(this.dir);
     writeFileSync(join(this.dir, 'owner.json'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
     this.rotateTimer = setInterval(() => {
       if (this.segmentBytes > 0 && Date.now() - this.segmentOpenedAt >= this.maxAgeMs && !this.writing) {
@@ -416,6 +417,7 @@ export class WriteAheadLog {
     if (this.closed) return;
     await this.rotate().catch(() => {});
     this.closed = true;
+    openWriterDirs.delete(this.dir);
     clearInterval(this.rotateTimer);
     if (this.probeTimer) clearTimeout(this.probeTimer);
   }
@@ -454,6 +456,10 @@ function alive(pid: number): boolean {
  * Writer directories whose owning process is gone (crashed or exited): their segments must be
  * replayed. A directory of a live process belongs to that process and is left alone.
  */
+/** The write-ahead directories this process's open logs append to (never replayed by another lake of it). */
+const openWriterDirs = new Set<string>();
+let writersOpened = 0;
+
 export function orphanedWriterDirs(root: string, self?: string): string[] {
   if (!existsSync(root)) return [];
   const out: string[] = [];
@@ -462,7 +468,9 @@ export function orphanedWriterDirs(root: string, self?: string): string[] {
     if (dir === self || !name.startsWith('w-')) continue;
     let pid = Number(name.split('-')[1]);
     try { pid = JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8')).pid; } catch { /* owner file lost: use the name */ }
-    if (pid === process.pid || !alive(pid)) out.push(dir);
+    // this process's own directories are orphans only once their log is closed: a second lake
+    // opened in the same process (a workspace beside the server) must not replay a live one
+    if (pid === process.pid ? !openWriterDirs.has(dir) : !alive(pid)) out.push(dir);
   }
   return out.sort();
 }

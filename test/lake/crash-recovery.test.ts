@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import { startServer } from '../../src/serving/server.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 
 const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
@@ -74,6 +75,30 @@ test('SIGKILL mid-stream loses no acknowledged event', { timeout: 120_000 }, asy
       const dup = rows.filter((r) => r.n !== 1);
       assert.equal(dup.length, 0, `events stored more than once: ${dup.slice(0, 5).map((r) => r.event_id).join(', ')}`);
       assert.ok(inLake.size >= acked.size);
+    } finally { await ws.close(); }
+  } finally { cleanup(); }
+});
+
+test('a second lake opened in the same process (a workspace beside the server) never replays the live one\'s log', async () => {
+  const { home, cleanup } = tmpHome();
+  try {
+    const server = await startServer(testConfig(home));
+    const post = async (ids: string[]) => {
+      const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: 'u1', track_id: 't1', ms_played: 5 })).join('\n');
+      const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+      assert.equal(res.status, 200);
+    };
+    try {
+      await post(['a1', 'a2']);
+      // the server's segment is open and unflushed; a workspace opening now must leave it alone
+      const ws = await openWorkspace({ config: testConfig(home) });
+      await ws.close();
+      await post(['a3']);
+    } finally { await server.close(); }
+    const ws = await openWorkspace({ config: testConfig(home) });
+    try {
+      const rows = await ws.wh.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::INT AS n FROM raw.play GROUP BY event_id ORDER BY event_id');
+      assert.deepEqual(rows.map((r) => [r.event_id, r.n]), [['a1', 1], ['a2', 1], ['a3', 1]]);
     } finally { await ws.close(); }
   } finally { cleanup(); }
 });
