@@ -36,7 +36,10 @@ for (const [label, p] of [
 // best of each side, so a burst of someone else's load does not decide the ratio
 for (let r = 0; r < 2; r++) {
   const again = await timeIt(() => new KMeans({ ...params, threads }).fit(X));
-  rows.push({ name: `ours KMeans default (${threads} threads), repeat ${r + 1}`, s: again.s, iters: again.value.nIter, inertia_per_row: again.value.inertia / n, vs_sklearn: speedup(anchor.s, again.s) });
+  rows.push({
+    name: `ours KMeans default (${threads} threads), repeat ${r + 1}`, s: again.s, iters: again.value.nIter,
+    inertia_per_row: again.value.inertia / n, vs_sklearn: speedup(anchor.s, again.s),
+  });
   times[1] = Math.min(times[1]!, again.s);
 }
 const anchor2 = runAnchor('kmeans_iter.py', [String(n), String(d), String(k)])[0]!;

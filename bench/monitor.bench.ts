@@ -85,7 +85,10 @@ report('statistics, ours vs scipy/numpy (max abs difference over features)', [
   { name: 'KS statistic', max_abs_diff: dKs },
   { name: 'KS p-value (ours asymptotic with Stephens\' correction; scipy kstwo exact-n)', max_abs_diff: dP },
 ]);
-report('per feature', ours.map((f, j) => ({ name: f.feature, psi: f.psi, psi_scipy: a1.features[j]!.psi, ks: f.ks, ks_scipy: a1.features[j]!.ks, p: f.ks_pvalue, p_scipy: a1.features[j]!.ks_pvalue })));
+report('per feature', ours.map((f, j) => {
+  const a = a1.features[j]!;
+  return { name: f.feature, psi: f.psi, psi_scipy: a.psi, ks: f.ks, ks_scipy: a.ks, p: f.ks_pvalue, p_scipy: a.ks_pvalue };
+}));
 verdict(`drift ${n} x ${k}`, [
   { what: 'seconds ours / scipy+numpy, best of 2 each', value: bestOurs / bestAnchor, target: 1, cmp: '<=' },
   { what: 'max |PSI ours - numpy|', value: dPsi, target: 1e-9, cmp: '<=' },

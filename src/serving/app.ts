@@ -68,7 +68,9 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
       openapi: '3.1.0',
       info: {
         title: 'Tributary API', version: '0.1.0',
-        description: 'Events in; predictions, segments and recommendations out. Every 4xx and 5xx answer is an RFC 9457 problem (`Problem`, application/problem+json). Routes marked with the bearer scheme need `Authorization: Bearer <token>` when the server has TRIBUTARY_API_TOKEN set.',
+        description: 'Events in; predictions, segments and recommendations out. Every 4xx and 5xx answer is an RFC 9457 problem '
+          + '(`Problem`, application/problem+json). Routes marked with the bearer scheme need `Authorization: Bearer <token>` '
+          + 'when the server has TRIBUTARY_API_TOKEN set.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
@@ -101,11 +103,17 @@ export async function buildApp(ctx: AppContext, opts: AppOptions = {}): Promise<
       max: ctx.config.rateLimit, timeWindow: 60_000,
       keyGenerator: (req) => req.headers.authorization ?? req.ip,
       allowList: (req) => /^\/(healthz|readyz|metrics)\b/.test(req.url),
-      errorResponseBuilder: (_req, c) => ({ statusCode: 429, error: 'rate_limited', message: `at most ${c.max} requests per minute per client; retry in ${Math.ceil(c.ttl / 1000)} s` }),
+      errorResponseBuilder: (_req, c) => ({
+        statusCode: 429, error: 'rate_limited', message: `at most ${c.max} requests per minute per client; retry in ${Math.ceil(c.ttl / 1000)} s`,
+      }),
     });
   }
   app.decorateRequest('inference', null);
-  const metrics = opts.metrics ?? createMetrics({ models: () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })), wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined, alerts: () => alertCounts(ctx.store) });
+  const metrics = opts.metrics ?? createMetrics({
+    models: () => (ctx.models?.all() ?? []).map((m) => ({ name: m.name, version: m.version })),
+    wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined,
+    alerts: () => alertCounts(ctx.store),
+  });
   installMetrics(app, metrics);
   if (opts.logger) installRequestLog(app);
   await app.register(healthRoutes, { ctx });
