@@ -29,7 +29,9 @@ export interface JobQueue { stream: string; subject: string; durable: string }
 export function jobQueue(name?: string): JobQueue {
   if (!name) return { stream: 'TRIBUTARY_JOBS', subject: 'tributary.jobs', durable: 'workers' };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new Error(`queue: letters, digits, _ and - only (at most 64), got "${name}"`);
-  return { stream: `TRIBUTARY_JOBS_${name.toUpperCase().replace(/-/g, '_')}`, subject: `tributary.jobs.${name}`, durable: 'workers' };
+  // not under tributary.jobs: the default queue's stream takes tributary.jobs.>, and JetStream
+  // refuses a second stream whose subjects overlap it
+  return { stream: `TRIBUTARY_JOBS_${name.toUpperCase().replace(/-/g, '_')}`, subject: `tributary.queue.${name}`, durable: 'workers' };
 }
 
 const TrainSpec = z.object({

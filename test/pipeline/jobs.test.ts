@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JetStreamBus } from '../../src/bus/index.ts';
-import { searchResults, submitSearch } from '../../src/pipeline/jobs.ts';
+import { ensureJobsStream, jobQueue, searchResults, submitSearch } from '../../src/pipeline/jobs.ts';
 import { tmpHome } from '../helpers.ts';
 import { testNats } from '../nats-cluster.ts';
 
@@ -61,5 +61,23 @@ test('a search queued on JetStream is run by two worker processes, each trial a 
     await bus.close();
     await nats.stop();
     cleanup();
+  }
+});
+
+test('the default queue and named queues live side by side on one NATS (no overlapping subjects)', async (t) => {
+  const nats = await testNats();
+  if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
+  const bus = await JetStreamBus.connect({ url: nats.url });
+  const named = jobQueue(`side${process.pid}`);
+  try {
+    // either order: a named queue first, then the default one, then another named one
+    await ensureJobsStream(bus, named);
+    await ensureJobsStream(bus, jobQueue());
+    await ensureJobsStream(bus, jobQueue(`side${process.pid}-b`));
+    await ensureJobsStream(bus, named);
+  } finally {
+    await bus.deleteStream(named.stream);
+    await bus.deleteStream(jobQueue(`side${process.pid}-b`).stream);
+    await bus.close();
   }
 });
