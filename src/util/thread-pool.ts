@@ -174,7 +174,10 @@ export class ThreadPool {
     t.held = held;
     this.threads.push(t);
     t.worker.on('message', (m: { ready?: true; id?: number; value?: unknown; error?: string; stack?: string }) => {
-      if (m.ready) { for (const f of this.loaded) f(); this.drain(); return; }
+      // the 'message' listener refs the worker (it holds the process while it loads, for the
+      // tasks waiting on it); loaded with nothing to do, it must not: a thread started ahead for
+      // the next fit would hold the process open for good
+      if (m.ready) { if (!t.pending.size) t.worker.unref(); for (const f of this.loaded) f(); this.drain(); return; }
       const p = t.pending.get(m.id!);
       if (!p) return;
       t.pending.delete(m.id!);

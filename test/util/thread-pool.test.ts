@@ -3,6 +3,8 @@
 // that finds idle threads and drives a session through shared memory while its own thread blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ThreadPool } from '../../src/util/thread-pool.ts';
 
 const TASKS = new URL('../fixtures/pool-tasks-worker.ts', import.meta.url);
@@ -68,4 +70,21 @@ test('holdNow: a synchronous caller gets the idle threads and drives their sessi
   } finally {
     await pool.close();
   }
+});
+
+test('idle threads never hold the process open: one started ahead for a fit, never given a task, lets the process end', () => {
+  // a fit that starts a thread and ends before the thread is up (small data) leaves it idle; the
+  // process must still end by itself (a dashboard test file once hung 10 minutes on this)
+  const script = `
+    import { threadPool } from ${JSON.stringify(new URL('../../src/util/thread-pool.ts', import.meta.url).href)};
+    const crew = threadPool().holdNow(2, new URL(${JSON.stringify(TASKS.href)}), { start: true });
+    crew.release(true);
+    await new Promise((r) => setTimeout(r, 300));
+    console.log('done', threadPool().size);`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 60_000,
+  });
+  assert.equal(r.error, undefined, `the process did not end by itself: ${r.error?.message}`);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /done 2/);
 });
