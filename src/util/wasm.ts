@@ -14,11 +14,16 @@ export type { ValType, OpName } from './wasm/opcodes.ts';
 export const PAGE = 65536;
 
 /**
- * Compiled kernels by shape key, compiled once per thread. null marks a kernel this runtime
- * cannot compile (no WebAssembly SIMD or shared memory): its callers use the TypeScript twin.
+ * Compiled kernels by shape key, compiled once per thread (the key holds every parameter the
+ * kernel is specialised on, so equal keys mean equal bytes). `get` gives null for a kernel this
+ * runtime cannot compile (no WebAssembly SIMD or shared memory): its callers use the TypeScript
+ * twin. `compiled` throws instead, for kernels whose callers have no fallback. With a limit, the
+ * least recently used module goes first (kernels keyed by data layout would otherwise pile up).
  */
 export class KernelCache<K = string> {
   private readonly modules = new Map<K, WebAssembly.Module | null>();
+  constructor(private readonly limit = Infinity) {}
+  get size(): number { return this.modules.size; }
   get(key: K, build: () => ModuleBuilder): WebAssembly.Module | null {
     let m = this.modules.get(key);
     if (m === undefined) {
@@ -26,9 +31,20 @@ export class KernelCache<K = string> {
       // (no SIMD, no shared memory) makes it null
       const bytes = build().bytes();
       try { m = new WebAssembly.Module(bytes); } catch { m = null; }
-      this.modules.set(key, m);
-    }
+      this.put(key, m);
+    } else if (this.limit !== Infinity) { this.modules.delete(key); this.modules.set(key, m); }
     return m;
+  }
+  /** The compiled module, built on a miss; a runtime that refuses it throws (naming the kernel). */
+  compiled(key: K, build: () => ModuleBuilder): WebAssembly.Module {
+    let m = this.modules.get(key);
+    if (m === undefined || m === null) { m = build().compile(); this.put(key, m); }
+    else if (this.limit !== Infinity) { this.modules.delete(key); this.modules.set(key, m); }
+    return m;
+  }
+  private put(key: K, m: WebAssembly.Module | null): void {
+    this.modules.set(key, m);
+    if (this.modules.size > this.limit) this.modules.delete(this.modules.keys().next().value as K);
   }
 }
 

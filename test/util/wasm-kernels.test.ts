@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
-import { ModuleBuilder, WasmBuildError, toWat } from '../../src/util/wasm.ts';
+import { KernelCache, ModuleBuilder, WasmBuildError, toWat } from '../../src/util/wasm.ts';
+import { histKernels, partitionKernels, shardKernelCache, vectorKernels, type HistLayout } from '../../src/ml/tree/shard-wasm.ts';
 import { KERNELS } from './kernel-catalog.ts';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'wat');
@@ -80,4 +81,38 @@ test('no raw opcode numbers outside the opcode table: kernels name instructions,
     if (f.includes('/util/wasm')) continue;
     assert.doesNotMatch(readFileSync(f, 'utf8'), /new WebAssembly\.Module\(|WebAssembly\.(compile|validate)\(/, `${f} makes a module from raw bytes`);
   }
+});
+
+test('the kernel cache compiles a shape once and keeps the most recently used within its limit', () => {
+  let builds = 0;
+  const kernel = (name: string) => { builds++; const m = new ModuleBuilder(name, { min: 1 }); m.func('f', {}, () => {}); return m; };
+  const cache = new KernelCache(2);
+  const a = cache.compiled('a', () => kernel('a'));
+  assert.equal(cache.compiled('a', () => kernel('a')), a, 'the same shape gives the same module');
+  assert.equal(builds, 1);
+  cache.compiled('b', () => kernel('b'));
+  cache.compiled('a', () => kernel('a')); // a is now the most recent
+  cache.compiled('c', () => kernel('c')); // evicts b
+  assert.equal(cache.size, 2);
+  assert.equal(cache.compiled('a', () => kernel('a')), a);
+  assert.equal(builds, 3);
+  cache.compiled('b', () => kernel('b'));
+  assert.equal(builds, 4, 'b was evicted and is built again');
+});
+
+test('boosting shard kernels compile once per shape: a second fit of that shape builds nothing, another layout does', () => {
+  const mem = new WebAssembly.Memory({ initial: 2, maximum: 2, shared: true });
+  const L = { rowsAt: 64, binsAt: 1024, gAt: 2048, hAt: 4096, nCols: 3 }, off = Int32Array.from([0, 4, 9, 12]);
+  const fit = (layout: HistLayout, offsets: Int32Array) => {
+    partitionKernels(mem); vectorKernels(mem);
+    histKernels(mem, layout, offsets, 0, 3, 3, true); histKernels(mem, layout, offsets, 0, 3, 3, false);
+  };
+  fit(L, off);
+  const n = shardKernelCache.size;
+  fit(L, off);
+  assert.equal(shardKernelCache.size, n, 'the same shape again');
+  fit({ ...L, gAt: 2056 }, off);
+  assert.equal(shardKernelCache.size, n + 2, 'an address baked into the histogram kernels differs');
+  fit(L, Int32Array.from([0, 4, 10, 12]));
+  assert.equal(shardKernelCache.size, n + 4, 'a column offset differs');
 });

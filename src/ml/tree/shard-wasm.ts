@@ -7,7 +7,16 @@
 //   pnum(rows, tmp, cb, a, b, bin)  stable partition of rows[a..b) by cb[row] <= bin
 //   pbun(rows, tmp, cb, a, b, code) the same by cb[row] != code (a bundle member's "0" side)
 // Both return the boundary position; tmp is the calling thread's scratch.
-import { ModuleBuilder, PAGE, instantiate, type FunctionBuilder, type Local } from '../../util/wasm.ts';
+import { KernelCache, ModuleBuilder, PAGE, instantiate, type FunctionBuilder, type Local } from '../../util/wasm.ts';
+
+// Compiled modules by shape, kept across fits in this thread: a boosting fit used to generate
+// and compile its partition, vector and histogram kernels afresh (a few per fit), which is most
+// of a small fit's fixed cost. The histogram kernels are keyed by the layout they bake in (memory
+// pages, addresses, the columns' offsets), so fits of equal shape (folds, repeated searches,
+// refits on the same data) reuse them; the limit bounds what differing shapes keep.
+const cache = new KernelCache(64);
+/** the cache itself, for the test that counts what a second fit compiles */
+export const shardKernelCache: { readonly size: number } = cache;
 
 /** the shards' shared memory, as each kernel module imports it */
 const sharedMemory = (memory: WebAssembly.Memory) => {
@@ -68,7 +77,8 @@ export function partitionKernel(pages: number): ModuleBuilder {
 
 /** The kernels over `memory` (a shared memory of fixed size; small modules compile at once). */
 export function partitionKernels(memory: WebAssembly.Memory): PartitionKernels {
-  return instantiate<PartitionKernels>(partitionKernel(sharedMemory(memory).min).compile(), memory);
+  const pages = sharedMemory(memory).min;
+  return instantiate<PartitionKernels>(cache.compiled(`partition:${pages}`, () => partitionKernel(pages)), memory);
 }
 
 // ---- histogram kernels ----------------------------------------------------------------------
@@ -136,7 +146,10 @@ export function histKernel(pages: number, L: HistLayout, colOffset: Int32Array, 
 /** The histogram kernels of columns [c0, c1) over `memory`; counts false leaves count slots alone. */
 export function histKernels(memory: WebAssembly.Memory, L: HistLayout, colOffset: Int32Array, c0: number, c1: number, stride: 2 | 3,
   counts: boolean): HistKernels {
-  return instantiate<HistKernels>(histKernel(sharedMemory(memory).min, L, colOffset, c0, c1, stride, counts).compile(), memory);
+  const pages = sharedMemory(memory).min;
+  // every parameter the kernel bakes in: the columns' offsets of [c0, c1) only
+  const key = `hist:${pages}:${L.rowsAt},${L.binsAt},${L.gAt},${L.hAt},${L.nCols}:${c0},${c1}:${stride}:${counts}:${colOffset.subarray(c0, c1).join(',')}`;
+  return instantiate<HistKernels>(cache.compiled(key, () => histKernel(pages, L, colOffset, c0, c1, stride, counts)), memory);
 }
 
 // ---- histogram arithmetic --------------------------------------------------------------------
@@ -190,7 +203,8 @@ export function vectorKernel(pages: number): ModuleBuilder {
 }
 
 export function vectorKernels(memory: WebAssembly.Memory): VectorKernels {
-  return instantiate<VectorKernels>(vectorKernel(sharedMemory(memory).min).compile(), memory);
+  const pages = sharedMemory(memory).min;
+  return instantiate<VectorKernels>(cache.compiled(`vector:${pages}`, () => vectorKernel(pages)), memory);
 }
 
 // ---- plain TypeScript twins -----------------------------------------------------------------

@@ -9,7 +9,7 @@
 //   codes                one byte per feature (the row's codes)
 //   roots                byte address of each tree's root, padded to a multiple of 8 with a leaf
 //   out                  the leaf word reached in each tree
-import { ModuleBuilder, PAGE, instantiate, type Local } from '../../util/wasm.ts';
+import { KernelCache, ModuleBuilder, PAGE, instantiate, type Local } from '../../util/wasm.ts';
 
 export const LANES = 8;
 
@@ -56,10 +56,14 @@ export function walkKernel(L: WalkLayout): ModuleBuilder {
 /** Bytes of the module (see walkKernel). */
 export function buildWalkModule(L: WalkLayout): Uint8Array { return walkKernel(L).bytes(); }
 
+// a forest laid out again (loaded in another thread, refitted with the same shape) reuses its walk
+const cache = new KernelCache(32);
+
 /** Instantiates the walk over `memory` (synchronously: modules this small compile at once). */
 export function instantiateWalk(L: WalkLayout, memory: WebAssembly.Memory): () => void {
   if (memory.buffer.byteLength < L.pages * PAGE) throw new Error(`instantiateWalk: the memory has fewer than ${L.pages} pages`);
-  return instantiate<{ walk(): void }>(walkKernel(L).compile(), memory).walk;
+  const key = `${L.codes},${L.roots},${L.out},${L.nGroups},${L.pages},${L.FM},${L.DS}`;
+  return instantiate<{ walk(): void }>(cache.compiled(key, () => walkKernel(L)), memory).walk;
 }
 
 /** The walk as plain TypeScript on the same memory (each tree walked on its own: the same leaves). */
