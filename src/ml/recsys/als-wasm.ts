@@ -354,3 +354,119 @@ export function warmAls(f: number, dtype: 'float32' | 'float64'): number {
   }
   return performance.now() - t0;
 }
+
+// ---- plain TypeScript twins -----------------------------------------------------------------
+// The kernels' arithmetic on the same memory, lane by lane and in the same order (float32
+// factors: every operation rounded to float32 with Math.fround, as f32x4 does; float64: plain
+// numbers), so the differential test can ask for the same bytes. They are references for
+// reading and testing, not a fallback: without SIMD, als.ts runs als-kernel.ts.
+
+/** The element-wise arithmetic of one element type: round is Math.fround for float32. */
+function arith(dtype: 'float32' | 'float64') {
+  const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+  return {
+    round,
+    /** acc + a * b, the kernels' mul then add (two roundings, no fused multiply-add) */
+    madd: (acc: number, a: number, b: number) => round(acc + round(a * b)),
+  };
+}
+
+/**
+ * solve(lo, hi, indptr, indices, cm1, X, Y, A, scratch, cgSteps) on `buffer` (byte addresses as
+ * the kernel takes them): CG on each row's normal equations, r, p and ap kept in scratch.
+ */
+export function solveTwin(buffer: ArrayBufferLike, f: number, dtype: 'float32' | 'float64', lo: number, hi: number, indptr: number, indices: number,
+  cm1: number, X: number, Y: number, A: number, scr: number, cgSteps: number): void {
+  const t = dtype === 'float32' ? TF32 : TF64, { round, madd } = arith(dtype);
+  const v = dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer);
+  const i32 = new Int32Array(buffer), f32 = new Float32Array(buffer);
+  const es = t.es, lanes = t.lanes, C = f / lanes, rowBytes = f * es, H = 4;
+  const at = (byte: number) => byte / es; // element index of a byte address
+  const r = at(scr), p = at(scr + rowBytes), ap = at(scr + 2 * rowBytes), a0 = at(A);
+  /** out = A vec, four chunks of the output at a time, over A's rows in order (matvec) */
+  const matvec = (vec: number, out: number) => {
+    for (let h0 = 0; h0 < C; h0 += H) {
+      const e0 = h0 * lanes, e1 = Math.min(C, h0 + H) * lanes;
+      for (let e = e0; e < e1; e++) {
+        let acc = 0;
+        for (let b = 0; b < f; b++) acc = madd(acc, v[a0 + b * f + e]!, v[vec + b]!);
+        v[out + e] = acc;
+      }
+    }
+  };
+  /** the chunk accumulators' horizontal sum: acc0 + acc1 + acc2 + acc3 per lane, then the lanes in order */
+  const reduce = (acc: Float64Array) => {
+    const used = Math.min(4, C);
+    for (let q = 1; q < used; q++) for (let l = 0; l < lanes; l++) acc[l] = round(acc[l]! + acc[q * lanes + l]!);
+    let s = acc[0]!;
+    for (let l = 1; l < lanes; l++) s = round(s + acc[l]!);
+    return s;
+  };
+  const acc = new Float64Array(4 * lanes);
+  /** the accumulator a chunk's products go to: blocks of four chunks by position, then the rest from 0 */
+  const blocks = Math.floor(C / 4), rest = blocks * 4;
+  const slot = (c: number) => (c < rest ? c & 3 : c - rest);
+  /** out += coef_k y_k over the row's items, with d_k = y_k . vec (nnzLoop) */
+  const nnz = (u: number, residual: boolean, vec: number, out: number) => {
+    for (let k = i32[(indptr >> 2) + u]!, kEnd = i32[(indptr >> 2) + u + 1]!; k < kEnd; k++) {
+      const y = at(Y) + i32[(indices >> 2) + k]! * f;
+      acc.fill(0);
+      for (let c = 0; c < C; c++) {
+        const q = slot(c);
+        for (let l = 0; l < lanes; l++) acc[q * lanes + l] = madd(acc[q * lanes + l]!, v[y + c * lanes + l]!, v[vec + c * lanes + l]!);
+      }
+      const d = reduce(acc);
+      const cm = f32[(cm1 >> 2) + k]!;
+      const S = residual ? round(round(1 + cm) - round(cm * d)) : round(cm * d);
+      for (let e = 0; e < f; e++) v[out + e] = madd(v[out + e]!, v[y + e]!, S);
+    }
+  };
+  /** a . b: chunk c's products into accumulator c & 3 (the first four set, the rest added) */
+  const dot = (a: number, b: number) => {
+    for (let c = 0; c < C; c++) {
+      for (let l = 0; l < lanes; l++) {
+        const e = c * lanes + l, prod = round(v[a + e]! * v[b + e]!);
+        acc[(c & 3) * lanes + l] = c >= 4 ? round(prod + acc[(c & 3) * lanes + l]!) : prod;
+      }
+    }
+    return reduce(acc);
+  };
+  const tiny = round(1e-20);
+  for (let u = lo; u < hi; u++) {
+    const x = at(X) + u * f;
+    matvec(x, r);
+    for (let e = 0; e < f; e++) v[r + e] = -v[r + e]!;
+    nnz(u, true, x, r);
+    for (let e = 0; e < f; e++) v[p + e] = v[r + e]!;
+    let rs = dot(r, r);
+    for (let step = 0; step < cgSteps; step++) {
+      if (rs < tiny) break;
+      matvec(p, ap);
+      nnz(u, false, p, ap);
+      const alpha = round(rs / dot(p, ap));
+      for (let e = 0; e < f; e++) {
+        v[x + e] = madd(v[x + e]!, v[p + e]!, alpha);
+        v[r + e] = round(v[r + e]! - round(v[ap + e]! * alpha));
+      }
+      const rn = dot(r, r), beta = round(rn / rs);
+      for (let e = 0; e < f; e++) v[p + e] = madd(v[r + e]!, v[p + e]!, beta);
+      rs = rn;
+    }
+  }
+}
+
+/** gram(Y, lo, hi, out) on `buffer`: per output row a, sum_r y_r[a] y_r in the element type, added to out in float64. */
+export function gramTwin(buffer: ArrayBufferLike, f: number, dtype: 'float32' | 'float64', Y: number, lo: number, hi: number, out: number): void {
+  const { madd } = arith(dtype);
+  const v = dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer), f64 = new Float64Array(buffer);
+  const y0 = Y / (dtype === 'float32' ? 4 : 8), o = out / 8;
+  const acc = new Float64Array(f);
+  for (let a = 0; a < f; a++) {
+    acc.fill(0);
+    for (let row = lo; row < hi; row++) {
+      const s = v[y0 + row * f + a]!;
+      for (let j = 0; j < f; j++) acc[j] = madd(acc[j]!, v[y0 + row * f + j]!, s);
+    }
+    for (let j = 0; j < f; j++) f64[o + a * f + j] = f64[o + a * f + j]! + acc[j]!;
+  }
+}
