@@ -1,8 +1,9 @@
 // Differential tests: each WebAssembly kernel against its plain TypeScript twin on seeded random
 // inputs, edge sizes included (nothing, one row, widths that are not a multiple of the vector
-// width), compared bit for bit (whole memories where the kernel writes to memory). The other
-// kernels' differential tests: t-SNE (tsne-wasm.test.ts), ALS (recsys/als-wasm.test.ts),
-// k-means E-steps and seeding, pairwise distances (cluster.test.ts).
+// width), compared bit for bit (whole memories where the kernel writes to memory); the k-means
+// seeding and assign kernels here on edge sizes. The other kernels' differential tests: t-SNE
+// (tsne-wasm.test.ts), ALS (recsys/als-wasm.test.ts, against solveTwin and gramTwin), k-means
+// E-steps over whole fits and the bounded E-step, pairwise distances and row scans (cluster.test.ts).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/ml/core/rng.ts';
@@ -12,6 +13,8 @@ import { LANES, instantiateWalk, walkTwin, type WalkLayout } from '../../src/ml/
 import { dotScorer, dotTwin } from '../../src/serving/kernels/dot-f32.ts';
 import { TOPK_BLOCK, approxTwin, blockMaxTwin, topkKernel } from '../../src/serving/kernels/topk-i8.ts';
 import { HEADER_BYTES, dot44Twin, spdKernel, spdMemory } from '../../src/ml/recsys/spd-wasm.ts';
+import { WasmArena, wasmAssignBlock, wasmSeedBlock } from '../../src/ml/cluster/wasm-assign.ts';
+import { assignRange, seedingPass } from '../../src/ml/cluster/kernels.ts';
 
 interface TopK { approx(q: number, p: number, a: number, out: number, n: number): void; blockmax(v: number, bm: number, nb: number): void }
 const sharedMemory = (pages: number) => new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
@@ -180,5 +183,53 @@ test('SPD 4x4 dot kernel equals its twin bit for bit (lengths 0 to 13: odd tails
     const want = new Float64Array(16);
     dot44Twin(f64, a, f64, b, len, rs, want);
     assert.deepEqual(Float64Array.from(k.sums), want, `len=${len}`);
+  }
+});
+
+test('k-means++ candidate kernel (seed) equals its twin, the JavaScript seeding pass, bit for bit (odd d and m, no rows, one row)', () => {
+  const rng = new Rng(8);
+  for (const d of [1, 2, 3, 5]) {
+    for (const m of [1, 2, 3, 5]) {
+      const n = 37, data = Float64Array.from({ length: n * d }, () => rng.normal() * 3);
+      const arena = WasmArena.create(data, n, d, 4, 1, m);
+      assert.ok(arena, 'WebAssembly SIMD and shared memory are available in this Node');
+      const bufs = arena.seedBuffers();
+      assert.ok(bufs && bufs.length === m + 1, `the arena holds k-means++ buffers (d=${d} m=${m})`);
+      const [closest, ...outs] = bufs;
+      for (let i = 0; i < n; i++) closest![i] = rng.random() < 0.1 ? 0 : rng.random() * 20;
+      const cands = Float64Array.from({ length: m * d }, () => rng.normal() * 3);
+      for (const [start, end] of [[0, 0], [5, 6], [0, n], [3, n - 1]]) {
+        for (const o of outs) o.fill(NaN);
+        const res = new Float64Array(1 + m), want = new Float64Array(1 + m);
+        wasmSeedBlock(arena.job, 0, start, end, closest!, cands, m, outs, res);
+        const twinOuts = outs.map(() => new Float64Array(n).fill(NaN));
+        seedingPass(data, d, start, end, Float64Array.from(closest!), null, cands, m, want, twinOuts);
+        assert.deepEqual(Array.from(res.subarray(1)), Array.from(want.subarray(1)), `potentials d=${d} m=${m} rows [${start}, ${end})`);
+        outs.forEach((o, t) => assert.deepEqual(Array.from(o), Array.from(twinOuts[t]!), `outs[${t}] d=${d} m=${m} rows [${start}, ${end})`));
+      }
+    }
+  }
+});
+
+test('k-means assign kernel equals the JavaScript E-step bit for bit on no rows, one row and odd k (labels, sums, counts, inertia)', () => {
+  const rng = new Rng(9);
+  for (const [d, k] of [[1, 1], [3, 2], [5, 3], [2, 7]] as const) {
+    const n = 20, data = Float64Array.from({ length: n * d }, () => rng.normal() * 2);
+    const arena = WasmArena.create(data, n, d, k, 1)!;
+    assert.ok(arena, 'WebAssembly SIMD and shared memory are available in this Node');
+    const C = Float64Array.from({ length: k * d }, () => rng.normal() * 2);
+    arena.setCenters(C);
+    for (const [start, end] of [[0, 0], [7, 8], [0, n]]) {
+      arena.labels.fill(-1);
+      const labels = new Int32Array(n).fill(-1), sums = new Float64Array(k * d), counts = new Float64Array(k);
+      const res = new Float64Array(k * d + k + 2);
+      wasmAssignBlock(arena.job, 0, start, end, res);
+      const js = assignRange(data, d, start, end, C, k, labels, sums, counts);
+      const at = `d=${d} k=${k} rows [${start}, ${end})`;
+      assert.deepEqual(Array.from(arena.labels), Array.from(labels), `labels ${at}`);
+      assert.deepEqual(Array.from(res.subarray(0, k * d)), Array.from(sums), `sums ${at}`);
+      assert.deepEqual(Array.from(res.subarray(k * d, k * d + k)), Array.from(counts), `counts ${at}`);
+      assert.deepEqual([res[k * d + k], res[k * d + k + 1]], [js.inertia, js.changed], `inertia and changed ${at}`);
+    }
   }
 });
