@@ -5,6 +5,8 @@
 // {...}) is a Ridge and its parameters are Ridge's; loadEstimator(json, 'Pipeline') is a Pipeline
 // or an error naming the kind it found. A kind only known at run time gives the AnyEstimator
 // union, which the role guards below (isMatrixModel, isRecommender) narrow without casts.
+// Every estimator answers getParams()/setParams() (core/estimator.ts's BaseEstimator), so
+// createEstimator(e.kind, e.getParams()) builds an equal unfitted estimator.
 //
 // Pipeline is built from its parts (an encoder and a model), not from parameters, so it is
 // loadable but not constructible here; it receives this module's loader for its model, which is
@@ -95,11 +97,6 @@ export function loadEstimator(json: unknown, expected?: LoadableKind): AnyEstima
   if (expected !== undefined && kind !== expected) throw new InvalidInputError(`loadEstimator: expected a serialised ${expected}, got kind "${kind}"`);
   if (!isLoadableKind(kind)) throw new InvalidInputError(`loadEstimator: unknown kind "${kind}" (known: ${estimatorKinds().join(', ')})`);
   return LOADERS[kind](json as SerializedEstimator);
-}
-
-/** scikit-learn's get_params(): the constructor parameters, such that createEstimator(kind, getParams(m)) builds the same estimator. */
-export function getParams<K extends EstimatorKind>(estimator: EstimatorOf<K>): ParamsOf<K> {
-  return { ...(estimator.params as object) } as ParamsOf<K>;
 }
 
 // ---- roles: what a loaded estimator can do, checked at run time ----

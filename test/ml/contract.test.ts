@@ -1,13 +1,16 @@
 // The estimator contract, run over EVERY kind the one factory (src/ml/registry.ts) knows, each on
 // small generated data: unknown and mistyped parameters rejected naming the parameter; use before
 // fit rejected; seeded refits identical; toJSON -> JSON text -> loadEstimator gives the same
-// answers and the same JSON; getParams -> createEstimator gives the same parameters; bad input
+// answers and the same JSON; getParams() (defaults filled, a copy) -> new Cls(params) builds an
+// equal unfitted estimator that fits to the same answers; setParams validates as the constructor
+// does, leaves a refused estimator as it was and an accepted one unfitted (Pipeline: nested
+// `model__alpha` names, all or nothing); bad input
 // rejected with an error naming the field (cell, column, user). The table is typed by kind, so a
 // kind added to the factory without a case here does not compile (and the first test says which).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  constructibleKinds, createByName, estimatorKinds, getParams, loadEstimator, type AnyEstimator, type LoadableKind,
+  constructibleKinds, createByName, estimatorKinds, loadEstimator, type AnyEstimator, type LoadableKind,
 } from '../../src/ml/registry.ts';
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../src/ml/core/errors.ts';
 import type { Matrix } from '../../src/ml/core/matrix.ts';
@@ -153,17 +156,73 @@ for (const kind of estimatorKinds()) {
     assert.deepEqual(c.out(back), c.out(m), 'round trip');
     assert.deepEqual(JSON.parse(JSON.stringify(back.toJSON())), json, 'toJSON of the restored model');
     assert.throws(() => loadEstimator({ ...json, kind: kind === 'Ridge' ? 'Lasso' : 'Ridge' }, kind), (e: Error) => e instanceof InvalidInputError && e.message.includes(kind));
-    // parameters round trip: getParams -> createEstimator builds the same estimator
+    // parameters round trip: getParams -> new Cls(params) / createEstimator builds the same estimator
     if (kind !== 'Pipeline') {
-      const params = getParams(m as never);
-      assert.deepEqual(params, { ...m.params });
-      assert.deepEqual({ ...createByName(kind, params).params }, { ...m.params });
-      assert.deepEqual({ ...back.params }, { ...m.params });
+      const params = m.getParams() as unknown as Record<string, unknown>;
+      assert.deepEqual({ ...params }, { ...m.params });
+      assert.deepEqual(Object.keys(params).sort(), Object.keys(createByName(kind).getParams()).sort(), 'defaults filled');
+      for (const k of Object.keys(params)) {
+        if (Array.isArray(params[k])) (params[k] as unknown[]).push('x');
+        else params[k] = 'changed';
+      }
+      assert.deepEqual(m.getParams(), { ...m.params }, 'getParams returns a copy');
+      const Ctor = m.constructor as new (p: object) => AnyEstimator;
+      const clone = new Ctor(m.getParams());
+      assert.deepEqual(clone.getParams(), m.getParams());
+      assert.deepEqual(createByName(kind, m.getParams() as Record<string, unknown>).getParams(), m.getParams());
+      assert.deepEqual(back.getParams(), m.getParams());
+      assert.throws(() => (c.unfitted ?? c.out)(clone), NotFittedError, 'the clone is unfitted');
+      await c.fit(clone);
+      assert.deepEqual(c.out(clone), c.out(m), 'the clone fits to the same answers');
+      // setParams: refused values leave the estimator as it was (fitted, same answers)
+      const fitted = c.out(m);
+      assert.throws(() => m.setParams({ notAParam: 1 } as never), (e: Error) => e instanceof InvalidParameterError && /notAParam/.test(e.message));
+      const p = numericParam(m);
+      if (p) assert.throws(() => m.setParams({ [p]: 'many' } as never), InvalidParameterError);
+      assert.deepEqual(c.out(m), fitted, 'a refused setParams changes nothing');
+      // accepted: the parameters change, the fit is dropped (toJSON would otherwise lie)
+      const fresh = createByName(kind);
+      assert.equal(fresh.setParams(c.params as never), fresh, 'setParams returns the estimator');
+      assert.deepEqual(fresh.getParams(), m.getParams());
+      assert.equal(m.setParams({}), m);
+      assert.throws(() => (c.unfitted ?? c.out)(m), NotFittedError, 'setParams leaves the estimator unfitted');
+      await c.fit(m);
+      assert.deepEqual(c.out(m), fitted);
     } else {
       assert.deepEqual({ ...back.params }, c.params);
+      assert.deepEqual(back.getParams(), m.getParams());
     }
     // bad input: a clear error naming the field
     const target = c.names === NAN_CELL ? make() : m;
     assert.throws(() => c.bad(target), (e: Error) => e instanceof InvalidInputError && c.names.test(e.message), `${kind}: error must match ${c.names}`);
   });
 }
+
+test('Pipeline: nested parameters (model__alpha), set all or nothing, and a pipeline rebuilt from them', () => {
+  const make = CASES.Pipeline.make!;
+  const m = make() as Pipeline;
+  m.fit(frame, frameY);
+  const params = m.getParams();
+  assert.equal(params.task, 'regression');
+  assert.equal(params.model__alpha, 0.5);
+  assert.deepEqual(params.encoder__numeric, ['a', 'b']);
+  assert.equal(params.encoder__impute, 'median');
+  const answers = Array.from(m.predict(frame));
+  // refused: an unknown name, an unknown nested name, a bad value of the model or the encoder
+  for (const bad of [{ notAParam: 1 }, { model__notAParam: 1 }, { model__alpha: -1 }, { encoder__scale: 'cubic', model__alpha: 3 }, { task: 'clustering' }]) {
+    assert.throws(() => m.setParams(bad), InvalidParameterError, JSON.stringify(bad));
+    assert.deepEqual(m.getParams(), params, `${JSON.stringify(bad)} changed nothing`);
+    assert.deepEqual(Array.from(m.predict(frame)), answers);
+  }
+  // accepted: the model's alpha changes and the pipeline must be fitted again
+  assert.equal(m.setParams({ model__alpha: 20 }), m);
+  assert.equal((m.model.getParams() as { alpha: number }).alpha, 20);
+  assert.throws(() => m.predict(frame), NotFittedError);
+  m.fit(frame, frameY);
+  assert.notDeepEqual(Array.from(m.predict(frame)), answers);
+  // a pipeline of default parts given these parameters is the same pipeline
+  const rebuilt = new Pipeline(new ColumnTransformer(), new Ridge()).setParams(params);
+  assert.deepEqual(rebuilt.getParams(), params);
+  rebuilt.fit(frame, frameY);
+  assert.deepEqual(Array.from(rebuilt.predict(frame)), answers);
+});

@@ -4,7 +4,7 @@
 // Given the rows' DistanceMatrix (pairwise.ts), region queries are scans of a matrix row instead
 // (in a dozen dimensions a kd-tree visits most leaves anyway): same neighbourhoods, same labels.
 import { InvalidParameterError } from '../core/errors.ts';
-import { checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
+import { checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import { row, type Matrix } from '../core/matrix.ts';
 import { expectKind } from '../data/json.ts';
 import { KdTree } from './kdtree.ts';
@@ -12,12 +12,13 @@ import type { DistanceMatrix } from './pairwise.ts';
 
 export interface DbscanParams { eps: number; minSamples: number }
 
-export class DBSCAN implements Estimator<DbscanParams> {
+export class DBSCAN extends BaseEstimator<DbscanParams> implements Estimator<DbscanParams> {
   readonly kind = 'DBSCAN';
   readonly params: DbscanParams;
   private state: { labels: Int32Array; core: Uint8Array; nClusters: number } | null = null;
 
   constructor(params: Partial<DbscanParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { eps: 0.5, minSamples: 5 }, params);
     if (!(this.params.eps > 0)) throw new InvalidParameterError(`DBSCAN: eps must be > 0, got ${this.params.eps}`);
     if (!Number.isInteger(this.params.minSamples) || this.params.minSamples < 1) {

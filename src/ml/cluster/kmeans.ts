@@ -2,7 +2,7 @@
 // either Lloyd (the E-step on every core via lloyd-pool.ts) or Elkan (triangle-inequality
 // bounds that skip most distance computations when clusters are well separated).
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { checkCols, checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { Rng } from '../core/rng.ts';
@@ -46,12 +46,13 @@ export function validateKMeansParams(kind: string, p: { nClusters: number; maxIt
   if (!Number.isInteger(p.maxIter) || p.maxIter < 1) throw new InvalidParameterError(`${kind}: maxIter must be an integer >= 1, got ${p.maxIter}`);
 }
 
-export class KMeans implements Estimator<KMeansParams> {
+export class KMeans extends BaseEstimator<KMeansParams> implements Estimator<KMeansParams> {
   readonly kind = 'KMeans';
   readonly params: KMeansParams;
   private state: KMeansState | null = null;
 
   constructor(params: Partial<KMeansParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, KMEANS_DEFAULTS, params);
     validateKMeansParams(this.kind, this.params);
     if (!['k-means++', 'random'].includes(this.params.init)) {

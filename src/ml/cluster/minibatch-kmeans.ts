@@ -2,7 +2,7 @@
 // centre towards its batch points with a per-centre learning rate 1 / (points seen so far).
 // Centres are seeded by k-means++ on a random sample of 3 x batchSize rows.
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { checkCols, checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type Estimator, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import { Rng } from '../core/rng.ts';
@@ -13,12 +13,13 @@ import { validateKMeansParams } from './kmeans.ts';
 export interface MiniBatchKMeansParams { nClusters: number; batchSize: number; maxIter: number; seed: number; tol: number }
 interface State { centers: Float64Array; k: number; d: number; inertia: number; nSteps: number }
 
-export class MiniBatchKMeans implements Estimator<MiniBatchKMeansParams> {
+export class MiniBatchKMeans extends BaseEstimator<MiniBatchKMeansParams> implements Estimator<MiniBatchKMeansParams> {
   readonly kind = 'MiniBatchKMeans';
   readonly params: MiniBatchKMeansParams;
   private state: State | null = null;
 
   constructor(params: Partial<MiniBatchKMeansParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { nClusters: 8, batchSize: 1024, maxIter: 100, seed: 0, tol: 0 }, params);
     validateKMeansParams(this.kind, this.params);
     if (!Number.isInteger(this.params.batchSize) || this.params.batchSize < 1) {

@@ -4,6 +4,8 @@
 //   predict(X) / transform(X)
 //   toJSON() / Estimator.fromJSON(json) - round-trip to identical predictions
 //   toOnnx?()              - where the model has an ONNX form (see ml/onnx)
+//   getParams() / setParams(p) - scikit-learn's get_params/set_params (BaseEstimator below):
+//                            new Estimator(e.getParams()) builds an equal unfitted estimator
 import type { Matrix } from './matrix.ts';
 import { InvalidInputError, InvalidParameterError, NotFittedError } from './errors.ts';
 
@@ -15,9 +17,15 @@ export interface SerializedEstimator<P = Record<string, unknown>, S = unknown> {
   state: S;
 }
 
-export interface Estimator<P extends object = Record<string, unknown>> {
+/** What every estimator answers about its parameters (BaseEstimator gives both to each class). */
+export interface HasParams<P extends object = Record<string, unknown>> {
   readonly kind: string;
   readonly params: Readonly<P>;
+  getParams(): P;
+  setParams(params: Partial<P>): this;
+}
+
+export interface Estimator<P extends object = Record<string, unknown>> extends HasParams<P> {
   toJSON(): SerializedEstimator<P>;
 }
 
@@ -57,6 +65,36 @@ export function resolveParams<P extends object>(kind: string, defaults: P, given
     out[k] = v;
   }
   return out as P;
+}
+
+/**
+ * getParams/setParams once for every estimator class whose constructor takes its parameters
+ * object (every kind of ml/registry.ts but Pipeline, which is built from its parts and has its
+ * own nested form). The parameters live in `params`, resolved over the defaults by the
+ * constructor, so getParams() is a copy of them, defaults filled.
+ *
+ * setParams validates by building a fresh estimator of the same class with the merged
+ * parameters (the constructor is the one place that knows a kind's rules), then takes over that
+ * estimator's fields: the result is exactly `new Cls({...getParams(), ...params})`, unfitted.
+ * scikit-learn keeps a fitted model's attributes on set_params; we drop them, because toJSON()
+ * would otherwise save parameters beside a model they did not produce. A refused value leaves
+ * the estimator as it was.
+ */
+export abstract class BaseEstimator<P extends object> implements HasParams<P> {
+  abstract readonly kind: string;
+  abstract readonly params: Readonly<P>;
+
+  /** The constructor parameters, defaults filled; a copy (changing it changes nothing here). */
+  getParams(): P {
+    return structuredClone(this.params) as P;
+  }
+
+  setParams(params: Partial<P>): this {
+    const Ctor = this.constructor as new (p: Partial<P>) => this;
+    const fresh = new Ctor({ ...this.getParams(), ...params });
+    for (const key of Object.keys(this)) if (!Object.hasOwn(fresh, key)) delete (this as Record<string, unknown>)[key];
+    return Object.assign(this, fresh);
+  }
 }
 
 export function requireFitted<T>(kind: string, state: T | undefined | null): T {

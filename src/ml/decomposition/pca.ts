@@ -2,7 +2,7 @@
 // it is cheap and exact; the O(n d^2) Gram pass dominates). Components are the eigenvectors by
 // decreasing variance, each signed so its largest-magnitude loading is positive (reproducible).
 import { InvalidParameterError } from '../core/errors.ts';
-import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
 import { centeredGram, colMeans, symmetricEigen } from '../linear/linalg.ts';
@@ -10,13 +10,14 @@ import { centeredGram, colMeans, symmetricEigen } from '../linear/linalg.ts';
 export interface PCAParams { nComponents: number; whiten: boolean }
 interface State { mean: Float64Array; components: Float64Array; variance: Float64Array; ratio: Float64Array; k: number; d: number; nSamples: number }
 
-export class PCA implements Transformer<PCAParams> {
+export class PCA extends BaseEstimator<PCAParams> implements Transformer<PCAParams> {
   readonly kind = 'PCA';
   readonly params: PCAParams;
   private state: State | null = null;
 
   /** nComponents 0 keeps all; a value in (0, 1) keeps enough components to explain that share of the variance */
   constructor(params: Partial<PCAParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { nComponents: 2, whiten: false }, params);
     if (!(this.params.nComponents >= 0)) throw new InvalidParameterError(`PCA: nComponents must be >= 0, got ${this.params.nComponents}`);
   }

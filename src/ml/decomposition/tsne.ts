@@ -7,7 +7,7 @@
 // Optimiser as in the reference implementation: early exaggeration, momentum, per-coordinate
 // gains; PCA initialisation (deterministic, and it preserves global structure).
 import { InvalidParameterError } from '../core/errors.ts';
-import { checkXy, requireFitted, resolveParams, type SerializedEstimator } from '../core/estimator.ts';
+import { checkXy, requireFitted, resolveParams, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import { arr, expectKind, matrixFromJSON, matrixToJSON, type MatrixJSON } from '../data/json.ts';
 import { takeRows, type Matrix } from '../core/matrix.ts';
 import { Rng } from '../core/rng.ts';
@@ -28,12 +28,13 @@ export interface TSNEResult { embedding: Matrix; /** rows of the input that were
  * t-SNE is transductive (as scikit-learn's TSNE: fit_transform and embedding_, no transform of
  * new rows): fit() keeps the embedding of the rows it saw, which is what toJSON() stores.
  */
-export class TSNE {
+export class TSNE extends BaseEstimator<TSNEParams> {
   readonly kind = 'TSNE';
   readonly params: TSNEParams;
   private result: TSNEResult | null = null;
 
   constructor(params: Partial<TSNEParams> = {}) {
+    super();
     const defaults = { nComponents: 2, perplexity: 30, maxIter: 750, earlyExaggeration: 12, exaggerationIter: 250, learningRate: 0, seed: 0, maxSamples: 3000 };
     this.params = resolveParams(this.kind, defaults, params);
     const p = this.params;

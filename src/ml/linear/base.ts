@@ -1,6 +1,6 @@
 // Shared plumbing of the linear models: state in core's LinearModelState, the decision function,
 // serialisation and the ONNX spec of a bare model (numeric inputs f0..f{d-1}).
-import { checkCols, checkXy, requireFitted, type SerializedEstimator } from '../core/estimator.ts';
+import { BaseEstimator, checkCols, checkXy, requireFitted, type SerializedEstimator } from '../core/estimator.ts';
 import type { LinearModelState } from '../core/linear-model.ts';
 import type { Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
@@ -38,9 +38,7 @@ export function decision(kind: string, s: LinearModelState, X: Matrix): Matrix {
 }
 
 /** Base for the least-squares family: one output, no post transform. */
-export abstract class LinearRegressorBase<P extends object> {
-  abstract readonly kind: string;
-  abstract readonly params: Readonly<P>;
+export abstract class LinearRegressorBase<P extends object> extends BaseEstimator<P> {
   protected state: LinearModelState | null = null;
   protected nIter = 0;
 

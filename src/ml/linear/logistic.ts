@@ -4,7 +4,7 @@
 // penalty written in terms of w), which leaves the optimum unchanged but makes the problem far
 // better conditioned when raw features have very different scales.
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { checkXy, requireFitted, resolveParams, type Classifier, type SerializedEstimator } from '../core/estimator.ts';
+import { checkXy, requireFitted, resolveParams, type Classifier, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import type { LinearModelState } from '../core/linear-model.ts';
 import type { Matrix } from '../core/matrix.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
@@ -14,7 +14,7 @@ import { lbfgs } from './lbfgs.ts';
 
 export interface LogisticRegressionParams { C: number; fitIntercept: boolean; maxIter: number; tol: number }
 
-export class LogisticRegression implements Classifier<LogisticRegressionParams> {
+export class LogisticRegression extends BaseEstimator<LogisticRegressionParams> implements Classifier<LogisticRegressionParams> {
   readonly kind = 'LogisticRegression';
   readonly params: LogisticRegressionParams;
   private state: LinearModelState | null = null;
@@ -22,6 +22,7 @@ export class LogisticRegression implements Classifier<LogisticRegressionParams> 
   private nIter = 0;
 
   constructor(params: Partial<LogisticRegressionParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { C: 1, fitIntercept: true, maxIter: 500, tol: 1e-8 }, params);
     if (!(this.params.C > 0)) throw new InvalidParameterError(`LogisticRegression: C must be > 0, got ${this.params.C}`);
     if (!(this.params.maxIter >= 1)) throw new InvalidParameterError(`LogisticRegression: maxIter must be >= 1, got ${this.params.maxIter}`);

@@ -20,8 +20,13 @@ export interface PipelineModel {
   predictProba?(X: Matrix): Matrix;
   toJSON(): SerializedEstimator<any>;
   toOnnxSpec?(): OnnxModelSpec;
+  getParams(): object;
+  setParams(params: Record<string, unknown>): unknown;
 }
 type Model = PipelineModel;
+/** scikit-learn's nested parameter names: `task`, and each part's as `encoder__NAME` / `model__NAME`. */
+export type PipelineParamsDeep = Record<string, unknown>;
+const PARTS = ['encoder', 'model'] as const;
 
 export class Pipeline {
   readonly kind = 'Pipeline';
@@ -100,6 +105,44 @@ export class Pipeline {
     p.classList = j.state.classes ? j.state.classes.slice() : null;
     p.fitted = j.state.fitted;
     return p;
+  }
+
+  /**
+   * scikit-learn's get_params(deep=True): the pipeline's own parameters and its parts' under
+   * `encoder__` and `model__` (as a grid over a pipeline names them: `model__alpha`).
+   */
+  getParams(): PipelineParamsDeep {
+    const out: PipelineParamsDeep = { ...this.params };
+    for (const part of PARTS) for (const [k, v] of Object.entries(this[part].getParams())) out[`${part}__${k}`] = v;
+    return out;
+  }
+
+  /**
+   * Sets own and nested (`model__alpha`) parameters; each part validates its own through its
+   * setParams. All or nothing: a refused value leaves every part as it was. As for every
+   * estimator (core/estimator.ts), the pipeline is unfitted afterwards.
+   */
+  setParams(params: PipelineParamsDeep): this {
+    const own: Partial<PipelineParams> = {}, nested = { encoder: {} as Record<string, unknown>, model: {} as Record<string, unknown> };
+    for (const [key, v] of Object.entries(params)) {
+      const [part, name] = key.split('__', 2) as [string, string | undefined];
+      if (name !== undefined && (PARTS as readonly string[]).includes(part)) nested[part as 'encoder' | 'model'][name] = v;
+      else if (key === 'task') own.task = v as Task;
+      else throw new InvalidParameterError(`Pipeline: unknown parameter "${key}" (known: task, encoder__NAME, model__NAME)`);
+    }
+    const task = resolveParams(this.kind, this.params, own).task;
+    if (task !== 'regression' && task !== 'classification') throw new InvalidParameterError(`Pipeline: task must be regression or classification, got ${JSON.stringify(task)}`);
+    if (task === 'classification' && typeof this.model.predictProba !== 'function') throw new InvalidParameterError(`Pipeline: ${this.model.kind} is not a classifier`);
+    // each part's constructor checks its merged parameters before any part changes
+    for (const part of PARTS) {
+      const Ctor = this[part].constructor as new (p: object) => unknown;
+      new Ctor({ ...this[part].getParams(), ...nested[part] });
+    }
+    for (const part of PARTS) this[part].setParams(nested[part]);
+    (this as { params: PipelineParams }).params = { task };
+    this.fitted = false;
+    this.classList = null;
+    return this;
   }
 
   private check(): void { requireFitted(this.kind, this.fitted ? true : null); }

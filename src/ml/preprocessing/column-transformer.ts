@@ -4,7 +4,7 @@
 // value per numeric input and one block per categorical input, which is exactly the layout the
 // ONNX spec (core/onnx-spec.ts) describes, so export needs nothing but this state.
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
+import { requireFitted, resolveParams, type Estimator, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import { isNumeric, type Column, type Frame } from '../core/frame.ts';
 import type { Matrix } from '../core/matrix.ts';
 import type { OnnxInput, OnnxModelSpec } from '../core/onnx-spec.ts';
@@ -77,12 +77,13 @@ export function defaultEncoder(frame: Frame, opts: { target?: string; exclude?: 
   return new ColumnTransformer({ ...rest, numeric, categorical, exclude: ex });
 }
 
-export class ColumnTransformer implements Estimator<ColumnTransformerParams> {
+export class ColumnTransformer extends BaseEstimator<ColumnTransformerParams> implements Estimator<ColumnTransformerParams> {
   readonly kind = 'ColumnTransformer';
   readonly params: ColumnTransformerParams;
   private state: State | null = null;
 
   constructor(params: Partial<ColumnTransformerParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, DEFAULTS, params);
     if (!['none', 'standard', 'minmax'].includes(this.params.scale)) {
       throw new InvalidParameterError(`ColumnTransformer: scale must be none, standard or minmax, got ${JSON.stringify(this.params.scale)}`);

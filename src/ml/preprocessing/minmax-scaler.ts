@@ -1,5 +1,5 @@
 // MinMaxScaler: maps each column's fitted [min, max] onto [0, 1].
-import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
 import { applyAffine } from './standard-scaler.ts';
@@ -7,12 +7,13 @@ import { applyAffine } from './standard-scaler.ts';
 export interface MinMaxScalerParams { clip: boolean }
 interface State { min: Float64Array; max: Float64Array }
 
-export class MinMaxScaler implements Transformer<MinMaxScalerParams> {
+export class MinMaxScaler extends BaseEstimator<MinMaxScalerParams> implements Transformer<MinMaxScalerParams> {
   readonly kind = 'MinMaxScaler';
   readonly params: MinMaxScalerParams;
   private state: State | null = null;
 
   constructor(params: Partial<MinMaxScalerParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { clip: false }, params);
   }
 

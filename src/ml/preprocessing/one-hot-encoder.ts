@@ -2,7 +2,7 @@
 // not seen in fit, or missing (null), encodes as all zeros (sklearn handle_unknown='ignore'),
 // which is also what the ONNX OneHotEncoder does with zeros=1.
 import { InvalidInputError } from '../core/errors.ts';
-import { requireFitted, resolveParams, type Estimator, type SerializedEstimator } from '../core/estimator.ts';
+import { requireFitted, resolveParams, type Estimator, type SerializedEstimator, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { expectKind } from '../data/json.ts';
 
@@ -14,13 +14,14 @@ export interface OneHotEncoderParams {
   minFrequency: number;
 }
 
-export class OneHotEncoder implements Estimator<OneHotEncoderParams> {
+export class OneHotEncoder extends BaseEstimator<OneHotEncoderParams> implements Estimator<OneHotEncoderParams> {
   readonly kind = 'OneHotEncoder';
   readonly params: OneHotEncoderParams;
   private cats: string[][] | null = null;
   private lookup: Map<string, number>[] = [];
 
   constructor(params: Partial<OneHotEncoderParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { maxCategories: 0, minFrequency: 1 }, params);
   }
 

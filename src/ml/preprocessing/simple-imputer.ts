@@ -1,6 +1,6 @@
 // SimpleImputer: replaces NaN in numeric columns by a per-column statistic learned in fit.
 import { InvalidParameterError } from '../core/errors.ts';
-import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
 
@@ -8,12 +8,13 @@ export type ImputeStrategy = 'mean' | 'median' | 'most_frequent' | 'constant';
 export interface SimpleImputerParams { strategy: ImputeStrategy; fillValue: number }
 const STRATEGIES: ImputeStrategy[] = ['mean', 'median', 'most_frequent', 'constant'];
 
-export class SimpleImputer implements Transformer<SimpleImputerParams> {
+export class SimpleImputer extends BaseEstimator<SimpleImputerParams> implements Transformer<SimpleImputerParams> {
   readonly kind = 'SimpleImputer';
   readonly params: SimpleImputerParams;
   private stats: Float64Array | null = null;
 
   constructor(params: Partial<SimpleImputerParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { strategy: 'mean', fillValue: 0 }, params);
     if (!STRATEGIES.includes(this.params.strategy)) {
       throw new InvalidParameterError(`SimpleImputer: strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(this.params.strategy)}`);

@@ -1,19 +1,20 @@
 // StandardScaler: (x - mean) / std per column. partialFit merges batches with the parallel form
 // of Welford's update (Chan et al.), so a stream gives the same mean/variance as one fit, without
 // the cancellation of sum-of-squares formulas.
-import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer } from '../core/estimator.ts';
+import { checkCols, checkXy, requireFitted, resolveParams, type SerializedEstimator, type Transformer, BaseEstimator } from '../core/estimator.ts';
 import type { Matrix } from '../core/matrix.ts';
 import { arr, expectKind, f64 } from '../data/json.ts';
 
 export interface StandardScalerParams { withMean: boolean; withStd: boolean }
 interface State { n: number; mean: Float64Array; m2: Float64Array }
 
-export class StandardScaler implements Transformer<StandardScalerParams> {
+export class StandardScaler extends BaseEstimator<StandardScalerParams> implements Transformer<StandardScalerParams> {
   readonly kind = 'StandardScaler';
   readonly params: StandardScalerParams;
   private state: State | null = null;
 
   constructor(params: Partial<StandardScalerParams> = {}) {
+    super();
     this.params = resolveParams(this.kind, { withMean: true, withStd: true }, params);
   }
 

@@ -4,7 +4,7 @@
 // The row solves and Gram products run in a WebAssembly SIMD kernel (als-wasm.ts) over one shared
 // arena when the factor count fills its lanes, else in the scalar JavaScript kernel (als-kernel.ts).
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { resolveParams, requireFitted } from '../core/estimator.ts';
+import { resolveParams, requireFitted, BaseEstimator } from '../core/estimator.ts';
 import { Rng } from '../core/rng.ts';
 import { defaultThreads } from '../../util/workers.ts';
 import { threadPool } from '../../util/thread-pool.ts';
@@ -64,13 +64,14 @@ interface AlsState {
   confidence: Weighting;
 }
 
-export class ImplicitAls implements Recommender<AlsParams> {
+export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender<AlsParams> {
   readonly kind = 'als';
   readonly params: AlsParams;
   data: Interactions | undefined;
   state: AlsState | undefined;
 
   constructor(params: Partial<AlsParams> = {}) {
+    super();
     const p = resolveParams('als', ALS_DEFAULTS, params);
     const posInt = (k: keyof AlsParams, min: number) => {
       const v = p[k] as number;

@@ -1,7 +1,7 @@
 // EASE (Steck 2019): a closed-form item-item model. G = X^T X + lambda I, P = G^-1,
 // B = -P / diag(P) (column-wise), diag(B) = 0; a user's scores are x_u B.
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { resolveParams, requireFitted } from '../core/estimator.ts';
+import { resolveParams, requireFitted, BaseEstimator } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
 import { spdInverseInPlace, spdInverseWith, spdViews, useSpdKernel } from './spd-inverse.ts';
 import { spdKernel, spdMemory, spdModule } from './spd-wasm.ts';
@@ -27,7 +27,7 @@ export const EASE_DEFAULTS: EaseParams = { lambda: 200, binary: true, threads: 0
 /** Dense n^2 memory grows fast: refuse catalogues where B alone would pass ~1.6 GB. */
 const MAX_ITEMS = 20_000;
 
-export class Ease implements Recommender<EaseParams> {
+export class Ease extends BaseEstimator<EaseParams> implements Recommender<EaseParams> {
   readonly kind = 'ease';
   readonly params: EaseParams;
   data: Interactions | undefined;
@@ -35,6 +35,7 @@ export class Ease implements Recommender<EaseParams> {
   weights: Float32Array | undefined;
 
   constructor(params: Partial<EaseParams> = {}) {
+    super();
     this.params = resolveParams('ease', EASE_DEFAULTS, params);
     if (!(this.params.lambda > 0)) throw new InvalidParameterError(`ease: parameter "lambda" must be > 0, got ${this.params.lambda}`);
     if (!Number.isInteger(this.params.threads) || this.params.threads < 0) {

@@ -2,7 +2,7 @@
 // towards 0 for rarely co-occurring pairs), pruned to each item's top k neighbours, and a user's
 // score for item j = sum over history items i of w_ui * sim(i, j).
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
-import { resolveParams, requireFitted } from '../core/estimator.ts';
+import { resolveParams, requireFitted, BaseEstimator } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
 import { WEIGHTINGS, WEIGHTING_DEFAULTS, checkWeighting, weightValues, type Weighting } from './weighting.ts';
 import {
@@ -28,7 +28,7 @@ export const ITEM_KNN_DEFAULTS: ItemKnnParams = { k: 100, shrink: 0, binary: tru
 
 interface KnnState { indptr: Int32Array; indices: Int32Array; sims: Float32Array }
 
-export class ItemKnn implements Recommender<ItemKnnParams> {
+export class ItemKnn extends BaseEstimator<ItemKnnParams> implements Recommender<ItemKnnParams> {
   readonly kind = 'item-knn';
   readonly params: ItemKnnParams;
   data: Interactions | undefined;
@@ -37,6 +37,7 @@ export class ItemKnn implements Recommender<ItemKnnParams> {
   private userVals: Float32Array | undefined;
 
   constructor(params: Partial<ItemKnnParams> = {}) {
+    super();
     this.params = resolveParams('item-knn', ITEM_KNN_DEFAULTS, params);
     if (!Number.isInteger(this.params.k) || this.params.k < 1) {
       throw new InvalidParameterError(`item-knn: parameter "k" must be a positive integer, got ${this.params.k}`);

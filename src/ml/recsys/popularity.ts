@@ -1,6 +1,6 @@
 // The baseline every recommender must beat: items ranked by how many users interacted with them.
 import { InvalidInputError } from '../core/errors.ts';
-import { resolveParams, requireFitted } from '../core/estimator.ts';
+import { resolveParams, requireFitted, BaseEstimator } from '../core/estimator.ts';
 import type { Interactions } from './interactions.ts';
 import {
   checkSerialized, decodeF32, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
@@ -9,13 +9,14 @@ import {
 
 export type PopularityParams = Record<string, never>;
 
-export class Popularity implements Recommender<PopularityParams> {
+export class Popularity extends BaseEstimator<PopularityParams> implements Recommender<PopularityParams> {
   readonly kind = 'popularity';
   readonly params: PopularityParams;
   data: Interactions | undefined;
   counts: Float32Array | undefined;
 
   constructor(params: Partial<PopularityParams> = {}) {
+    super();
     this.params = resolveParams('popularity', {} as PopularityParams, params);
   }
 

@@ -1,6 +1,7 @@
 // The one interface every recommender follows, and the parts they share: resolving a user,
 // masking what the user has already seen, picking the top N, and (de)serialising typed arrays.
 import { InvalidInputError } from '../core/errors.ts';
+import type { HasParams } from '../core/estimator.ts';
 import { Interactions, type Csr } from './interactions.ts';
 
 export interface Recommendation {
@@ -25,9 +26,7 @@ export interface SerializedRecommender<P = Record<string, unknown>> {
   state: Record<string, unknown>;
 }
 
-export interface Recommender<P extends object = Record<string, unknown>> {
-  readonly kind: string;
-  readonly params: Readonly<P>;
+export interface Recommender<P extends object = Record<string, unknown>> extends HasParams<P> {
   /** the training data of the last fit */
   readonly data: Interactions | undefined;
   fit(data: Interactions): Promise<this>;

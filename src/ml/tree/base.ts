@@ -4,21 +4,21 @@ import type { Matrix } from '../core/matrix.ts';
 import type { TreeEnsemble } from '../core/tree-model.ts';
 import type { OnnxModelSpec } from '../core/onnx-spec.ts';
 import type { SerializedEstimator } from '../core/estimator.ts';
-import { checkCols, checkXy, requireFitted } from '../core/estimator.ts';
+import { BaseEstimator, checkCols, checkXy, requireFitted } from '../core/estimator.ts';
 import { InvalidInputError, InvalidParameterError } from '../core/errors.ts';
 import { CompiledEnsemble } from './predict.ts';
 import { ensembleFromJSON, ensembleToJSON, type TreeEnsembleJSON } from './flat.ts';
 
 export interface TreeState { ensemble: TreeEnsembleJSON; classes: number[] | null; extra?: Record<string, unknown> }
 
-export abstract class TreeEstimatorBase<P extends object> {
-  abstract readonly kind: string;
+export abstract class TreeEstimatorBase<P extends object> extends BaseEstimator<P> {
   readonly params: Readonly<P>;
   protected fitted: TreeEnsemble | null = null;
   protected classes: number[] | null = null;
   private compiled: CompiledEnsemble | null = null;
 
   constructor(params: P) {
+    super();
     this.params = Object.freeze(params);
   }
 

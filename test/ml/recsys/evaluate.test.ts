@@ -34,7 +34,7 @@ test('evaluateRanking never lets a model recommend a training item, even if it s
   const train = Interactions.fromTriples({ users: ['a', 'a', 'b'], items: ['x', 'y', 'z'] });
   // a model that scores training items highest: the evaluator must mask them
   const cheat: Recommender = {
-    kind: 'cheat', params: {}, data: train, fit: async function () { return this; },
+    kind: 'cheat', params: {}, data: train, fit: async function () { return this; }, getParams: () => ({}), setParams() { return this; },
     scoreUsers: (users) => {
       const out = new Float32Array(users.length * train.nItems);
       users.forEach((u, b) => { for (const i of train.row(u).indices) out[b * train.nItems + i] = 100; });
