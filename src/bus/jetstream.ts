@@ -246,7 +246,10 @@ export class JetStreamBus implements Bus {
       queue: 'responders',
       callback: (err, msg) => {
         if (err) return;
-        void Promise.resolve().then(() => fn(msg.data)).then((out) => msg.respond(out), (e: Error) => msg.respond(new TextEncoder().encode(JSON.stringify({ error: e.message }))));
+        void Promise.resolve().then(() => fn(msg.data)).then(
+          (out) => msg.respond(out),
+          (e: Error) => msg.respond(new TextEncoder().encode(JSON.stringify({ error: e.message }))),
+        );
       },
     });
     return { stop: async () => { sub.unsubscribe(); } };

@@ -195,7 +195,10 @@ export class MemoryBus implements Bus {
     try {
       return await Promise.race([
         Promise.resolve().then(() => r.fn(data.slice())),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new BusTimeoutError(`request ${subject} timed out after ${timeoutMs} ms`)), timeoutMs); }),
+        new Promise<never>((_, reject) => { timer = setTimeout(
+          () => reject(new BusTimeoutError(`request ${subject} timed out after ${timeoutMs} ms`)),
+          timeoutMs,
+        ); }),
       ]);
     } finally {
       clearTimeout(timer);

@@ -17,12 +17,31 @@ export function register(program: Command): void {
     .option('--seconds <n>', 'with --stream: how long to run', '60')
     .option('--rate <n>', 'with --stream: generator records per second', '200')
     .option('--consumer-rate <n>', 'with --stream: consumer questions per second', '20')
-    .action(async (o: { seed: string; users: string; days: string; customers: string; serve: boolean; port: string; json?: boolean; stream?: boolean; seconds: string; rate: string; consumerRate: string }) => {
+    .action(async (o: {
+      seed: string;
+      users: string;
+      days: string;
+      customers: string;
+      serve: boolean;
+      port: string;
+      json?: boolean;
+      stream?: boolean;
+      seconds: string;
+      rate: string;
+      consumerRate: string;
+    }) => {
       if (o.stream) {
         const { runStreamDemo } = await import('../demo/stream.ts');
         const config = loadConfig();
         console.error(`tributary demo --stream: state in ${config.home}`);
-        await runStreamDemo({ config, seconds: Number(o.seconds), generatorRate: Number(o.rate), consumerRate: Number(o.consumerRate), bin: process.argv[1]!, print: (l) => console.log(l) });
+        await runStreamDemo({
+          config,
+          seconds: Number(o.seconds),
+          generatorRate: Number(o.rate),
+          consumerRate: Number(o.consumerRate),
+          bin: process.argv[1]!,
+          print: (l) => console.log(l),
+        });
         process.exit(0);
       }
       const config = loadConfig({ port: o.serve ? Number(o.port) : 0 });
@@ -38,17 +57,32 @@ export function register(program: Command): void {
         printTable(summary.tables);
         const rec = summary.recommender;
         console.log('\nRecommender (per-user time split of the lake; tuned on validation)');
-        printTable(rec.models.map((m) => ({ model: m.model, 'ndcg@10': +m.ndcg10.toFixed(4), 'recall@20': +m.recall20.toFixed(4), 'precision@10': +m.precision10.toFixed(4), 'map@10': +m.map10.toFixed(4), coverage: +m.coverage.toFixed(3), fit_s: +m.fit_s.toFixed(2) })));
-        console.log(`  chosen: ${rec.chosen}, ${rec.lift_over_popularity.toFixed(2)}x popularity's NDCG@10; like model AUC ${rec.like_model.auc.toFixed(3)} (ALS alone ${rec.like_model.auc_als_only.toFixed(3)}), log loss ${rec.like_model.log_loss.toFixed(4)} (base rate ${rec.like_model.log_loss_base_rate.toFixed(4)})`);
-        console.log(`  ${rec.playlists.users} playlists (${rec.playlists.cold_start} cold start) in ${rec.playlists.table}; registered ${rec.registered ? `${rec.registered.model} v${rec.registered.version}` : 'no'}`);
+        printTable(rec.models.map((m) => ({
+          model: m.model,
+          'ndcg@10': +m.ndcg10.toFixed(4),
+          'recall@20': +m.recall20.toFixed(4),
+          'precision@10': +m.precision10.toFixed(4),
+          'map@10': +m.map10.toFixed(4),
+          coverage: +m.coverage.toFixed(3),
+          fit_s: +m.fit_s.toFixed(2),
+        })));
+        console.log(`  chosen: ${rec.chosen}, ${rec.lift_over_popularity.toFixed(2)}x popularity's NDCG@10; like model ` +
+          `AUC ${rec.like_model.auc.toFixed(3)} (ALS alone ${rec.like_model.auc_als_only.toFixed(3)}), log ` +
+          `loss ${rec.like_model.log_loss.toFixed(4)} (base rate ${rec.like_model.log_loss_base_rate.toFixed(4)})`);
+        console.log(`  ${rec.playlists.users} playlists (${rec.playlists.cold_start} cold start) in ${rec.playlists.table}; registered ${rec.registered
+          ? `${rec.registered.model} v${rec.registered.version}`
+          : 'no'}`);
         for (const p of rec.samples) {
           console.log(`\n  Recommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''}`);
           for (const t of p.tracks) console.log(`    ${t.rank}. ${t.title} - ${t.artist} (${t.genre}): ${t.reason}`);
         }
         const sales = summary.retail;
         console.log('\nSales analytics (retail world, collected over HTTP)');
-        console.log(`  revenue after the cleaning rules ${sales.kpis.revenue.toFixed(2)}, ${sales.kpis.customers} customers, ${sales.kpis.invoices} invoices, average ticket ${sales.kpis.avg_ticket.toFixed(2)}, churn ${(100 * sales.kpis.churn_rate).toFixed(1)}%`);
-        console.log(`  90-day spend: ${sales.spend.best} RMSE ${sales.spend.rmse.toFixed(1)} vs ${sales.spend.baseline_rmse.toFixed(1)} for "same as the last 90 days"`);
+        console.log(`  revenue after the cleaning rules ${sales.kpis.revenue.toFixed(2)}, ${sales.kpis.customers} ` +
+          `customers, ${sales.kpis.invoices} invoices, average ticket ${sales.kpis.avg_ticket.toFixed(2)}, churn ${(100 * sales.kpis.churn_rate).toFixed(1)}%`);
+        console.log(`  90-day spend: ${sales.spend.best} RMSE ${sales.spend.rmse.toFixed(1)} vs ${sales.spend.baseline_rmse.toFixed(
+          1,
+        )} for "same as the last 90 days"`);
         console.log(`  ${sales.segments.k} segments (silhouette ${sales.segments.silhouette.toFixed(3)}): ${sales.segments.names.join(', ')}`);
         console.log(`  registered ${sales.registered.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ') || 'nothing'}`);
         console.log('\nHighlights');

@@ -2,7 +2,10 @@
 // (src/monitoring/experiments.ts has the assignment and the decision rule).
 import type { Command } from 'commander';
 import { ACCEPTANCE_MODELS } from '../analytics/music/features.ts';
-import { experimentStatus, getExperiment, listExperiments, runningExperiment, startExperiment, stopExperiment, type Experiment, type ExperimentDecision } from '../monitoring/experiments.ts';
+import {
+  experimentStatus, getExperiment, listExperiments, runningExperiment, startExperiment, stopExperiment, type Experiment,
+  type ExperimentDecision,
+} from '../monitoring/experiments.ts';
 import { ModelRegistry } from '../tracking/index.ts';
 import { buildModels } from '../warehouse/models.ts';
 import { openWorkspace, type Workspace } from '../warehouse/workspace.ts';
@@ -23,8 +26,18 @@ async function status(ws: Workspace, e: Experiment): Promise<ExperimentDecision>
 
 function printDecision(e: Experiment, d: ExperimentDecision): void {
   console.log(`experiment ${e.id} on ${e.model}: a = v${e.arms.a}, b = v${e.arms.b} (${Math.round(100 * e.split)}% of users in b), ${e.status}`);
-  printTable(d.arms.map((a) => ({ arm: a.arm, version: a.version, users: a.users, shown: a.shown, accepted: a.accepted, acceptance: a.acceptance, ci_low: a.ci[0], ci_high: a.ci[1] })));
-  console.log(`b - a: ${d.difference.toFixed(4)} (${(100 * (1 - d.alpha)).toFixed(0)}% CI ${d.ci[0].toFixed(4)}..${d.ci[1].toFixed(4)}), p = ${d.p_value.toPrecision(3)}\ndecision: ${d.reason}`);
+  printTable(d.arms.map((a) => ({
+    arm: a.arm,
+    version: a.version,
+    users: a.users,
+    shown: a.shown,
+    accepted: a.accepted,
+    acceptance: a.acceptance,
+    ci_low: a.ci[0],
+    ci_high: a.ci[1],
+  })));
+  console.log(`b - a: ${d.difference.toFixed(4)} (${(100 * (1 - d.alpha)).toFixed(0)}% ` +
+    `CI ${d.ci[0].toFixed(4)}..${d.ci[1].toFixed(4)}), p = ${d.p_value.toPrecision(3)}\ndecision: ${d.reason}`);
 }
 
 export function register(program: Command): void {
@@ -36,7 +49,9 @@ export function register(program: Command): void {
     .action(async (model: string, a: string, b: string, o: { split: string; id?: string }) => {
       const ws = await openWorkspace();
       try {
-        const e = await startExperiment(ws.store, new ModelRegistry(ws.store, { home: ws.config.home }), { model, a, b, split: Number(o.split), id: o.id }).catch((err: Error) => fail(err.message));
+        const registry = new ModelRegistry(ws.store, { home: ws.config.home });
+        const e = await startExperiment(ws.store, registry, { model, a, b, split: Number(o.split), id: o.id })
+          .catch((err: Error) => fail(err.message));
         console.log(`started experiment ${e.id} on ${model}: a = v${e.arms.a}, b = v${e.arms.b}`);
       } finally { await ws.close(); }
     });
@@ -48,7 +63,15 @@ export function register(program: Command): void {
       try {
         if (!ref) {
           const all = await listExperiments(ws.store);
-          if (o.json) printJson(all); else printTable(all.map((e) => ({ id: e.id, model: e.model, a: e.arms.a, b: e.arms.b, status: e.status, started: e.started_at, winner: e.decision?.winner ?? '' })));
+          if (o.json) printJson(all); else printTable(all.map((e) => ({
+            id: e.id,
+            model: e.model,
+            a: e.arms.a,
+            b: e.arms.b,
+            status: e.status,
+            started: e.started_at,
+            winner: e.decision?.winner ?? '',
+          })));
           return;
         }
         const e = await find(ws, ref);

@@ -75,7 +75,11 @@ async function run(source: Source, o: SinkOptions): Promise<void> {
         token: o.token ?? process.env.TRIBUTARY_API_TOKEN ?? undefined,
       });
       if (tty && last) log('\n');
-      log(`done: ${s.sent} events sent, ${s.accepted} accepted, ${s.rejected} rejected in ${s.batches} batches, ${s.seconds.toFixed(2)} s, ${Math.round(s.rate)} events/s${s.retries ? `, ${s.retries} retries` : ''}${controller.signal.aborted ? ' (interrupted)' : ''}\n`);
+      log(`done: ${s.sent} events sent, ${s.accepted} accepted, ${s.rejected} rejected in ${s.batches} batches, ${s.seconds.toFixed(2)} s, ${Math.round(
+        s.rate,
+      )} events/s${s.retries
+        ? `, ${s.retries} retries`
+        : ''}${controller.signal.aborted ? ' (interrupted)' : ''}\n`);
       for (const x of s.examples) log(`  rejected #${x.index}${x.event_id ? ` (${x.event_id})` : ''}: ${x.field}: ${x.message}\n`);
     } finally {
       process.off('SIGINT', stop);

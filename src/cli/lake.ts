@@ -13,7 +13,9 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         const tables = await ws.lake.catalog.tables();
-        o.json ? printJson(tables, 'tables') : printTable(tables.map((t) => ({ table: t.table, snapshot: t.snapshot, files: t.files, rows: t.rows, mb: +(t.bytes / 1e6).toFixed(2) })));
+        o.json
+          ? printJson(tables, 'tables')
+          : printTable(tables.map((t) => ({ table: t.table, snapshot: t.snapshot, files: t.files, rows: t.rows, mb: +(t.bytes / 1e6).toFixed(2) })));
       } finally { await ws.close(); }
     });
   lake.command('snapshots').argument('<table>', 'zone.name, e.g. raw.play').description("list a table's numbered snapshots")
@@ -22,7 +24,17 @@ export function register(program: Command): void {
       const ws = await openWorkspace();
       try {
         const snaps = await ws.lake.catalog.snapshots(table);
-        o.json ? printJson(snaps, 'snapshots') : printTable(snaps.map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_files: s.addedFiles, removed_files: s.removedFiles, added_rows: s.addedRows, total_rows: s.totalRows })));
+        o.json
+          ? printJson(snaps, 'snapshots')
+          : printTable(snaps.map((s) => ({
+            snapshot: s.snapshot,
+            operation: s.operation,
+            committed: s.committedAt,
+            added_files: s.addedFiles,
+            removed_files: s.removedFiles,
+            added_rows: s.addedRows,
+            total_rows: s.totalRows,
+          })));
       } finally { await ws.close(); }
     });
   lake.command('writer').description('scale-out (NATS_URL): take accepted batches from JetStream and commit them to the lake, exactly once; run any number')

@@ -35,7 +35,13 @@ export function register(program: Command): void {
       withTracking(async ({ registry }) => {
         const list = await registry.listModels();
         if (o.json) return printJson(list, 'models');
-        printTable(list.map((m) => ({ name: m.name, latest: m.latestVersion, champion: m.champion ?? '', challenger: m.challenger ?? '', updated: m.updatedAt })));
+        printTable(list.map((m) => ({
+          name: m.name,
+          latest: m.latestVersion,
+          champion: m.champion ?? '',
+          challenger: m.challenger ?? '',
+          updated: m.updatedAt,
+        })));
       }));
 
   models.command('show').argument('<model>', 'NAME (the model, its versions and alias history) or NAME@VERSION|NAME@champion (one version and its card)')
@@ -65,7 +71,15 @@ export function register(program: Command): void {
           run: v.runId ? v.runId.slice(0, 12) : '', metrics: brief(v.metrics),
         })));
         console.log('\nalias history');
-        printTable(history.map((h) => ({ at: h.at, alias: h.alias, action: h.action, from: h.fromVersion ?? '', to: h.toVersion ?? '', by: h.by, reason: h.reason ?? '' })));
+        printTable(history.map((h) => ({
+          at: h.at,
+          alias: h.alias,
+          action: h.action,
+          from: h.fromVersion ?? '',
+          to: h.toVersion ?? '',
+          by: h.by,
+          reason: h.reason ?? '',
+        })));
       }));
 
   models.command('promote').argument('<name>').argument('<version>', 'version number to point the alias at')

@@ -18,7 +18,15 @@ function printReport(r: MonitorReport): void {
   for (const m of r.models) {
     console.log(`\n${m.model} v${m.version} (${m.kind})${m.skipped ? `: not monitored (${m.skipped})` : ''}`);
     if (m.skipped) continue;
-    printTable([...m.features, ...(m.prediction ? [m.prediction] : [])].map((f) => ({ feature: f.feature, psi: f.psi, ks: f.ks, ks_pvalue: f.ks_pvalue, n_ref: f.n_ref, n_cur: f.n_cur, verdict: f.alerting ? f.verdict : `${f.verdict} (reported only)` })));
+    printTable([...m.features, ...(m.prediction ? [m.prediction] : [])].map((f) => ({
+      feature: f.feature,
+      psi: f.psi,
+      ks: f.ks,
+      ks_pvalue: f.ks_pvalue,
+      n_ref: f.n_ref,
+      n_cur: f.n_cur,
+      verdict: f.alerting ? f.verdict : `${f.verdict} (reported only)`,
+    })));
     if (m.quality.length) printTable(m.quality.map((q) => ({ quality: q.metric, value: q.value, threshold: q.threshold, n: q.n, breached: q.breached })));
     for (const a of m.alerts) console.log(`ALERT ${a.severity}: ${a.message}`);
     if (m.retrain) console.log(`retrained (${m.retrain.trigger}): ${m.retrain.decision.reason}; champion v${m.retrain.champion_after}`);
@@ -53,12 +61,24 @@ export function register(program: Command): void {
       try {
         const alerts = await listAlerts(ws.store, { model: o.model, open: o.open });
         if (o.json) printJson(alerts);
-        else printTable(alerts.map((a) => ({ id: a.id, at: a.created_at, model: `${a.model} v${a.version ?? '?'}`, kind: a.kind, subject: a.subject, statistic: a.statistic, value: a.value, threshold: a.threshold, severity: a.severity, resolved: a.resolved_at ?? '' })));
+        else printTable(alerts.map((a) => ({
+          id: a.id,
+          at: a.created_at,
+          model: `${a.model} v${a.version ?? '?'}`,
+          kind: a.kind,
+          subject: a.subject,
+          statistic: a.statistic,
+          value: a.value,
+          threshold: a.threshold,
+          severity: a.severity,
+          resolved: a.resolved_at ?? '',
+        })));
       } finally { await ws.close(); }
     });
 
   program.command('retrain <model>')
-    .description('retrain a model with its champion\'s recipe on the newest data; both scored on the same recent holdout; promoted only when better by the margin')
+    .description('retrain a model with its champion\'s recipe on the newest data; both scored on the same recent ' +
+      'holdout; promoted only when better by the margin')
     .option('--margin <x>', 'relative margin the challenger must win by (default: config retrain.margin, 0.02)')
     .option('--seed <n>', 'seed (default: the champion\'s)')
     .option('--json', 'print the decision as JSON')
@@ -71,7 +91,8 @@ export function register(program: Command): void {
       try {
         const r = await retrainModel(ws, model, { recipes: RECIPES, margin, seed, trigger: 'cli', log: err }).catch((e: Error) => fail(e.message));
         if (o.json) printJson(r);
-        else console.log(`${r.model}: challenger v${r.challenger_version} vs champion v${r.champion_version}: ${r.decision.reason}\nchampion is now v${r.champion_after}`);
+        else console.log(`${r.model}: challenger v${r.challenger_version} vs champion ` +
+          `v${r.champion_version}: ${r.decision.reason}\nchampion is now v${r.champion_after}`);
       } finally { await ws.close(); }
     });
 }

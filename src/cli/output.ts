@@ -47,7 +47,9 @@ export function printTable(rows: Record<string, unknown>[], columns?: string[]):
   // a column of numbers is right-aligned, so digits line up
   const numeric = cols.map((c) => rows.every((r) => r[c] === null || r[c] === undefined || typeof r[c] === 'number' || typeof r[c] === 'bigint'));
   const width = cols.map((c) => Math.min(60, Math.max(c.length, ...rows.map((r) => cellText(r[c]).length))));
-  const line = (vals: string[]) => vals.map((v, i) => (v.length > width[i]! ? v.slice(0, width[i]! - 1) + '…' : numeric[i] ? v.padStart(width[i]!) : v.padEnd(width[i]!))).join('  ').trimEnd();
+  const line = (vals: string[]) => vals.map((v, i) => (v.length > width[i]!
+    ? v.slice(0, width[i]! - 1) + '…'
+    : numeric[i] ? v.padStart(width[i]!) : v.padEnd(width[i]!))).join('  ').trimEnd();
   console.log(line(cols));
   console.log(line(width.map((w) => '-'.repeat(w))));
   for (const r of rows) console.log(line(cols.map((c) => cellText(r[c]))));

@@ -25,8 +25,17 @@ export async function runNamed(name: string, o: PipelineFlags, args: Record<stri
   const ws = await openWorkspace();
   try {
     const r = await executePipeline(ws, def, { full: o.full, resume: o.resume, args }).catch((e: Error) => fail(e.message));
-    if (o.json) printJson({ run_id: r.runId, mode: r.mode, resumed_from: r.resumedFrom, layout: r.layout, seconds: r.pipeline.seconds, stages: r.pipeline.stages });
-    else console.log(`\n${formatSummary(r.pipeline)}\nrun ${r.runId} (${r.mode}${r.resumedFrom ? `, resumed ${r.resumedFrom}` : ''}); layout: ${r.layout.threads} threads, ${(r.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB files, row groups of ${r.layout.row_group_rows}`);
+    if (o.json) printJson({
+      run_id: r.runId,
+      mode: r.mode,
+      resumed_from: r.resumedFrom,
+      layout: r.layout,
+      seconds: r.pipeline.seconds,
+      stages: r.pipeline.stages,
+    });
+    else console.log(`\n${formatSummary(r.pipeline)}\nrun ${r.runId} ` +
+      `(${r.mode}${r.resumedFrom ? `, resumed ${r.resumedFrom}` : ''}); layout: ${r.layout.threads} ` +
+      `threads, ${(r.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB files, row groups of ${r.layout.row_group_rows}`);
   } finally { await ws.close(); }
 }
 
@@ -53,11 +62,20 @@ export function register(program: Command): void {
         const state = new PipelineState(ws.store);
         const runs = await state.runs(name);
         if (o.json) { printJson(runs); return; }
-        printTable(runs.map((r) => ({ run: r.runId, status: r.status, mode: r.mode, resumed_from: r.resumedFrom ?? '', started: r.startedAt, ended: r.endedAt ?? '', threads: r.layout.threads as number })));
+        printTable(runs.map((r) => ({
+          run: r.runId,
+          status: r.status,
+          mode: r.mode,
+          resumed_from: r.resumedFrom ?? '',
+          started: r.startedAt,
+          ended: r.endedAt ?? '',
+          threads: r.layout.threads as number,
+        })));
       } finally { await ws.close(); }
     });
 
-  program.command('schedule').description('run pipelines on the cron expressions of tributary.config.json ("schedules"); one run per slot across every scheduler sharing the metadata database')
+  program.command('schedule').description('run pipelines on the cron expressions of tributary.config.json ' +
+    '("schedules"); one run per slot across every scheduler sharing the metadata database')
     .option('--interval-ms <n>', 'how often to look for due slots', '1000')
     .option('--for-ms <n>', 'stop after this long (default: until SIGINT/SIGTERM)')
     .option('--status', 'print the claimed slots and exit')
@@ -66,7 +84,14 @@ export function register(program: Command): void {
       const ws = await openWorkspace({ config });
       try {
         if (o.status) {
-          printTable((await new PipelineState(ws.store).claims()).map((c) => ({ pipeline: c.pipeline, due: c.dueAt, by: c.claimedBy, status: c.status, run: c.runId ?? '', error: c.error ?? '' })));
+          printTable((await new PipelineState(ws.store).claims()).map((c) => ({
+            pipeline: c.pipeline,
+            due: c.dueAt,
+            by: c.claimedBy,
+            status: c.status,
+            run: c.runId ?? '',
+            error: c.error ?? '',
+          })));
           return;
         }
         if (!config.schedules.length) fail('no schedules: add "schedules": [{"pipeline": "build", "cron": "*/15 * * * *"}] to tributary.config.json');
@@ -76,7 +101,12 @@ export function register(program: Command): void {
           store: ws.store, entries: config.schedules, by,
           log: (l) => process.stderr.write(l + '\n'),
           run: async (entry, slot) => {
-            const r = await executePipeline(ws, await loadPipeline(entry.pipeline), { full: entry.full, args: entry.args, tags: { scheduled_for: slot, scheduler: by }, log: (l) => process.stderr.write(l + '\n') });
+            const r = await executePipeline(ws, await loadPipeline(entry.pipeline), {
+              full: entry.full,
+              args: entry.args,
+              tags: { scheduled_for: slot, scheduler: by },
+              log: (l) => process.stderr.write(l + '\n'),
+            });
             // a scheduled run sees what later runs committed: re-point the views at the latest snapshots
             await ws.wh.refresh();
             return { runId: r.runId };

@@ -40,7 +40,13 @@ async function dot(ws: Workspace, line: string, state: { mode: Mode }): Promise<
       break;
     case '.snapshots':
       if (!arg) { console.log('usage: .snapshots TABLE'); break; }
-      printTable((await ws.lake.catalog.snapshots(arg)).map((s) => ({ snapshot: s.snapshot, operation: s.operation, committed: s.committedAt, added_rows: s.addedRows, total_rows: s.totalRows })));
+      printTable((await ws.lake.catalog.snapshots(arg)).map((s) => ({
+        snapshot: s.snapshot,
+        operation: s.operation,
+        committed: s.committedAt,
+        added_rows: s.addedRows,
+        total_rows: s.totalRows,
+      })));
       break;
     case '.mode':
       if (arg === 'table' || arg === 'json' || arg === 'csv') state.mode = arg;

@@ -23,7 +23,12 @@ interface EvaluateOpts {
  * each model, and its metrics under "<model>.<metric>". Uses the workspace's metadata store
  * when there is one (one store per process), else opens the home's.
  */
-async function trackedEvaluation(store: MetaStore | undefined, params: Record<string, string | number | boolean>, rows: EvaluationRow[], fn: () => Promise<void>): Promise<Run['id'] | undefined> {
+async function trackedEvaluation(
+  store: MetaStore | undefined,
+  params: Record<string, string | number | boolean>,
+  rows: EvaluationRow[],
+  fn: () => Promise<void>,
+): Promise<Run['id'] | undefined> {
   const config = loadConfig();
   const own = store ? undefined : await openTracking(config);
   try {
@@ -31,7 +36,14 @@ async function trackedEvaluation(store: MetaStore | undefined, params: Record<st
     return await tracker.withRun({ pipeline: 'recommend', step: 'evaluate', params }, async (run) => {
       await run.stage('evaluate', fn);
       for (const r of rows) {
-        await run.logMetrics({ [`${r.model}.ndcg10`]: r.ndcg10, [`${r.model}.recall20`]: r.recall20, [`${r.model}.precision10`]: r.precision10, [`${r.model}.map10`]: r.map10, [`${r.model}.coverage`]: r.coverage, [`${r.model}.fit_s`]: r.fit_s });
+        await run.logMetrics({
+          [`${r.model}.ndcg10`]: r.ndcg10,
+          [`${r.model}.recall20`]: r.recall20,
+          [`${r.model}.precision10`]: r.precision10,
+          [`${r.model}.map10`]: r.map10,
+          [`${r.model}.coverage`]: r.coverage,
+          [`${r.model}.fit_s`]: r.fit_s,
+        });
       }
       return run.id;
     });
@@ -84,8 +96,15 @@ export function register(program: Command): void {
             });
           }
         };
-      const runParams: Record<string, string | number | boolean> = { models: models.join(','), source: o.lake ? 'lake' : `${o.train} / ${o.test}`, tune: !!o.tune, seed };
-      for (const [kind, p] of Object.entries(params)) for (const [k, v] of Object.entries(p)) if (v !== undefined) runParams[`${kind}.${k}`] = v as string | number;
+      const runParams: Record<string, string | number | boolean> = {
+        models: models.join(','),
+        source: o.lake ? 'lake' : `${o.train} / ${o.test}`,
+        tune: !!o.tune,
+        seed,
+      };
+      for (const [kind, p] of Object.entries(params)) for (const [k, v] of Object.entries(p)) if (v !== undefined) runParams[`${kind}.${k}`] = v as
+        | string
+        | number;
       let runId: string | undefined;
       if (o.lake) {
         if (o.train || o.test) usage('--lake reads the lake: do not give --train/--test with it');
@@ -93,7 +112,8 @@ export function register(program: Command): void {
         try {
           const evaluate = async () => {
             const r = await evaluateOnLake(ws.wh, { models, tune: o.tune, seed, params, testFraction: num('--test-fraction', o.testFraction), onRow });
-            if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
+            if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training ` +
+              `pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
           };
           if (o.track) runId = await trackedEvaluation(ws.store, runParams, rows, evaluate); else await evaluate();
         } finally { await ws.close(); }
@@ -131,20 +151,43 @@ export function register(program: Command): void {
     .action(async (o: { length: string; tune: boolean; track: boolean; seed: string; json?: boolean }) => {
       const ws = await openWorkspace();
       try {
-        const s = await runMusic(ws, { playlistLength: int('--length', o.length), tune: o.tune, track: o.track, seed: int('--seed', o.seed), log: o.json ? undefined : (l) => console.error(l) });
+        const s = await runMusic(ws, {
+          playlistLength: int('--length', o.length),
+          tune: o.tune,
+          track: o.track,
+          seed: int('--seed', o.seed),
+          log: o.json ? undefined : (l) => console.error(l),
+        });
         const out = {
           split: s.evaluation.split,
-          models: s.evaluation.rows.map((r) => ({ model: r.model, fit_s: round(r.fit_s, 3), ndcg10: round(r.ndcg10, 4), recall20: round(r.recall20, 4), precision10: round(r.precision10, 4), map10: round(r.map10, 4), coverage: round(r.coverage, 4) })),
+          models: s.evaluation.rows.map((r) => ({
+            model: r.model,
+            fit_s: round(r.fit_s, 3),
+            ndcg10: round(r.ndcg10, 4),
+            recall20: round(r.recall20, 4),
+            precision10: round(r.precision10, 4),
+            map10: round(r.map10, 4),
+            coverage: round(r.coverage, 4),
+          })),
           chosen: s.chosen, lift_over_popularity: round(s.lift_over_popularity, 3),
-          like_model: { log_loss: round(s.likes.log_loss, 4), auc: round(s.likes.auc, 4), auc_als_only: round(s.likes.auc_als_only, 4), log_loss_base_rate: round(s.likes.log_loss_base_rate, 4), train: s.likes.train_examples, test: s.likes.test_examples },
+          like_model: {
+            log_loss: round(s.likes.log_loss, 4),
+            auc: round(s.likes.auc, 4),
+            auc_als_only: round(s.likes.auc_als_only, 4),
+            log_loss_base_rate: round(s.likes.log_loss_base_rate, 4),
+            train: s.likes.train_examples,
+            test: s.likes.test_examples,
+          },
           playlists: s.playlists, tracking: s.tracking,
         };
         if (o.json) printJson({ ...out, samples: s.samples });
         else {
           printTable(out.models);
           console.log(`chosen on validation: ${s.chosen.model}; best NDCG@10 / popularity's = ${out.lift_over_popularity}`);
-          console.log(`like model: log loss ${out.like_model.log_loss} (base rate ${out.like_model.log_loss_base_rate}), AUC ${out.like_model.auc} (ALS score alone ${out.like_model.auc_als_only})`);
-          console.log(`playlists: ${s.playlists.users} users (${s.playlists.cold_start} cold start) → ${s.playlists.table}@${s.playlists.snapshot}, ${s.playlists.events} recommendation_shown events`);
+          console.log(`like model: log loss ${out.like_model.log_loss} (base ` +
+            `rate ${out.like_model.log_loss_base_rate}), AUC ${out.like_model.auc} (ALS score alone ${out.like_model.auc_als_only})`);
+          console.log(`playlists: ${s.playlists.users} users (${s.playlists.cold_start} cold start) ` +
+            `→ ${s.playlists.table}@${s.playlists.snapshot}, ${s.playlists.events} recommendation_shown events`);
           for (const p of s.samples) printPlaylist(p);
         }
       } finally { await ws.close(); }
@@ -172,7 +215,9 @@ export function register(program: Command): void {
 
 function printPlaylist(p: import('../analytics/music/playlist.ts').Playlist): void {
   console.log(`\nRecommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''} [${p.model}]`);
-  for (const t of p.tracks) console.log(`  ${String(t.rank).padStart(2)}. ${t.title} - ${t.artist} (${t.genre})  ${t.reason}${t.demoted ? ' [demoted genre]' : ''}`);
+  for (const t of p.tracks) console.log(`  ${String(t.rank).padStart(2)}. ${t.title} - ${t.artist} (${t.genre})  ${t.reason}${t.demoted
+    ? ' [demoted genre]'
+    : ''}`);
 }
 
 function int(flag: string, v: string | undefined): number | undefined {

@@ -8,7 +8,17 @@ import { openWorkspace } from '../warehouse/workspace.ts';
 import { fail, printJson, printTable, usage } from './output.ts';
 import { registerRun } from './pipeline.ts';
 
-interface Opts { data?: string; json?: boolean; resume?: boolean | string; seed: string; kMin?: string; kMax?: string; customers?: string; months?: string; track: boolean }
+interface Opts {
+  data?: string;
+  json?: boolean;
+  resume?: boolean | string;
+  seed: string;
+  kMin?: string;
+  kMax?: string;
+  customers?: string;
+  months?: string;
+  track: boolean;
+}
 
 function int(flag: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -19,7 +29,8 @@ function int(flag: string, v: string | undefined, min: number): number | undefin
 
 function printHuman(s: RetailSummary): void {
   const k = s.kpis;
-  console.log(`\nsource: ${s.source.kind === 'file' ? s.source.path : 'generated retail world'} (${s.source.rows.toLocaleString('en-US')} rows, ${s.source.quarantined} quarantined)`);
+  console.log(`\nsource: ${s.source.kind === 'file' ? s.source.path : 'generated retail world'} ` +
+    `(${s.source.rows.toLocaleString('en-US')} rows, ${s.source.quarantined} quarantined)`);
   console.log('\ncleaning rules (rows removed, charged to the first rule a line fails):');
   printTable(s.validation.map((v) => ({ step: v.step, rule: v.rule, action: v.action, rows: v.rows, rows_matching: v.rows_matching })));
   console.log(`\nKPIs: revenue ${k.revenue.toLocaleString('en-US', { minimumFractionDigits: 2 })}, ${k.customers.toLocaleString('en-US')} customers, ` +
@@ -27,21 +38,41 @@ function printHuman(s: RetailSummary): void {
     `churn ${(100 * k.churn_rate).toFixed(1)}% (${k.churn_horizon_days} days after ${k.churn_cutoff.slice(0, 10)})`);
   for (const g of ['month', 'week'] as const) {
     const f = s.forecast[g];
-    console.log(`\nforecast by ${g} (${f.periods} periods, rolling-origin backtest; best ${f.best}, next ${f.next.period}: ${f.next.forecast[f.best].toFixed(0)}):`);
+    console.log(`\nforecast by ${g} (${f.periods} periods, rolling-origin backtest; best ${f.best}, ` +
+      `next ${f.next.period}: ${f.next.forecast[f.best].toFixed(0)}):`);
     printTable(Object.entries(f.models).map(([m, x]) => ({ model: m, mae: x.mae, rmse: x.rmse, mape: x.mape, folds: x.folds })));
   }
   console.log(`\nspend in the ${s.spend.horizon_days} days after ${s.spend.cutoff.slice(0, 10)} (trained at ${s.spend.train_cutoff.slice(0, 10)}; ` +
-    `${s.spend.train_customers} train / ${s.spend.test_customers} test customers; best ${s.spend.best}, ${s.spend.beats_baseline ? 'beats' : 'does NOT beat'} the baseline):`);
+    `${s.spend.train_customers} train / ${s.spend.test_customers} test customers; best ${s.spend.best}, ${s.spend.beats_baseline
+      ? 'beats'
+      : 'does NOT beat'} the baseline):`);
   printTable(Object.entries(s.spend.models).map(([m, x]) => ({ model: m, rmse: x.rmse, mae: x.mae, r2: x.r2 })));
   const sg = s.segments;
   console.log(`\nsegments: KMeans k=${sg.k} (silhouette ${sg.silhouette.toFixed(3)} on ${sg.features.length} features); ` +
     `RFM only: k=${sg.rfm_only.k} silhouette ${sg.rfm_only.silhouette.toFixed(3)}` +
     `${sg.rfm_only.silhouette_at_k4 !== null ? ` (k=4: ${sg.rfm_only.silhouette_at_k4.toFixed(3)})` : ''}; ` +
     `DBSCAN eps ${sg.dbscan.eps.toFixed(3)}: ${sg.dbscan.clusters} clusters, ${sg.dbscan.noise} noise`);
-  printTable(sg.scan.map((x) => ({ k: x.k, inertia: x.inertia, silhouette: x.silhouette, chosen: x.k === sg.k ? 'silhouette' : '', elbow: x.k === sg.elbow_k ? 'elbow' : '' })));
+  printTable(sg.scan.map((x) => ({
+    k: x.k,
+    inertia: x.inertia,
+    silhouette: x.silhouette,
+    chosen: x.k === sg.k ? 'silhouette' : '',
+    elbow: x.k === sg.elbow_k ? 'elbow' : '',
+  })));
   console.log('');
-  printTable(sg.profiles.map((p) => ({ segment: p.segment, name: p.name, size: p.size, recency: p.mean_recency, frequency: p.mean_frequency, monetary: p.mean_monetary, revenue_share: p.revenue_share, top_category: p.top_category })));
-  if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ')}`);
+  printTable(sg.profiles.map((p) => ({
+    segment: p.segment,
+    name: p.name,
+    size: p.size,
+    recency: p.mean_recency,
+    frequency: p.mean_frequency,
+    monetary: p.mean_monetary,
+    revenue_share: p.revenue_share,
+    top_category: p.top_category,
+  })));
+  if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map(
+    (m) => `${m.name} v${m.version} (${m.alias})`,
+  ).join(', ')}`);
   console.log('\n' + formatSummary(s.pipeline));
 }
 

@@ -33,7 +33,17 @@ export function register(program: Command): void {
     .option('--limit <n>', 'page size (1..1000)', '50')
     .option('--page-token <token>', 'the next page, as printed by the previous one')
     .option('--json', 'print JSON')
-    .action((o: { pipeline?: string; step?: string; status?: string; parent?: string; topLevel?: boolean; filter?: string; limit: string; pageToken?: string; json?: boolean }) =>
+    .action((o: {
+      pipeline?: string;
+      step?: string;
+      status?: string;
+      parent?: string;
+      topLevel?: boolean;
+      filter?: string;
+      limit: string;
+      pageToken?: string;
+      json?: boolean;
+    }) =>
       withTracking(async ({ tracker }) => {
         const limit = Number(o.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) usage(`--limit must be an integer in 1..1000, got "${o.limit}"`);

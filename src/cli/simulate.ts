@@ -15,7 +15,8 @@ function num(flag: string, v: string | undefined, min: number, integer = true): 
 export function register(program: Command): void {
   const sim = program.command('simulate').description('simulated users that answer what the API recommends');
   sim.command('music')
-    .description('users of the generated music world (same --seed/--users/--tracks/--world-days as `generate music`) ask for "Recommended for you" and play, skip and like by their hidden tastes, after the world\'s days')
+    .description('users of the generated music world (same --seed/--users/--tracks/--world-days as `generate music`) ' +
+      'ask for "Recommended for you" and play, skip and like by their hidden tastes, after the world\'s days')
     .requiredOption('--api <url>', 'the API base URL, e.g. http://127.0.0.1:8080')
     .option('--days <n>', 'days to simulate', '7')
     .option('--speed <x>', 'world seconds per wall second (default: as fast as the API answers)')
@@ -28,12 +29,22 @@ export function register(program: Command): void {
     .action(async (o: Record<string, string | undefined>) => {
       const token = loadConfig().apiToken;
       const s = await simulateMusic({
-        world: { seed: num('--seed', o.seed, 0), users: num('--users', o.users, 1), tracks: num('--tracks', o.tracks, 12), days: num('--world-days', o.worldDays, 1) },
+        world: {
+          seed: num('--seed', o.seed, 0),
+          users: num('--users', o.users, 1),
+          tracks: num('--tracks', o.tracks, 12),
+          days: num('--world-days', o.worldDays, 1),
+        },
         api: o.api!, token, days: num('--days', o.days, 1)!, speed: num('--speed', o.speed, 0, false), openShare: num('--open-share', o.openShare, 0, false),
         log: (l) => process.stderr.write(l + '\n'),
       }).catch((e: Error) => fail(e.message));
       if (o.json) printJson(s);
-      else console.log(`${s.days} days (${s.start.slice(0, 10)}..${s.end.slice(0, 10)}): ${s.requests} playlists, ${s.shown} tracks shown, ${s.answered.plays} played (${s.answered.completed} completed, ${s.answered.skips} skipped), ${s.answered.likes} liked; ${s.like_answers} like-model answers; ${s.background_events} other events; ${s.accepted} accepted, ${s.rejected} rejected by the collector in ${s.seconds.toFixed(1)} s` +
-        Object.entries(s.arms).filter(([k]) => k !== '-').map(([k, a]) => `\n  arm ${k}: ${a.requests} playlists, ${a.shown} shown, ${a.completed_or_liked} completed or liked`).join(''));
+      else console.log(`${s.days} days (${s.start.slice(0, 10)}..${s.end.slice(0, 10)}): ${s.requests} ` +
+        `playlists, ${s.shown} tracks shown, ${s.answered.plays} played (${s.answered.completed} ` +
+        `completed, ${s.answered.skips} skipped), ${s.answered.likes} liked; ${s.like_answers} like-model ` +
+        `answers; ${s.background_events} other events; ${s.accepted} accepted, ${s.rejected} rejected by the collector in ${s.seconds.toFixed(1)} s` +
+        Object.entries(s.arms).filter(([k]) => k !== '-').map(
+          ([k, a]) => `\n  arm ${k}: ${a.requests} playlists, ${a.shown} shown, ${a.completed_or_liked} completed or liked`,
+        ).join(''));
     });
 }

@@ -80,7 +80,9 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
     }
     const rows = task === 'regression' && result.task === 'regression'
       ? [{ model: result.model, fit_s: result.fit_s, rmse: result.rmse, mae: result.mae, r2: result.r2 }]
-      : result.task === 'classification' ? [{ model: result.model, fit_s: result.fit_s, accuracy: result.accuracy, log_loss: result.log_loss, auc: result.auc }] : [];
+      : result.task === 'classification'
+        ? [{ model: result.model, fit_s: result.fit_s, accuracy: result.accuracy, log_loss: result.log_loss, auc: result.auc }]
+        : [];
     printTable(rows);
     if (tracked.cv) {
       console.log(`cross-validation on the training rows, ${tracked.cv.cv}:`);
@@ -89,11 +91,13 @@ async function run(task: 'regression' | 'classification', o: Opts): Promise<void
         { fold: 'mean', ...tracked.cv.mean }, { fold: 'std', ...tracked.cv.std },
       ]);
     }
-    console.log(`features: ${result.features.join(', ')}` + (result.excluded.length ? `; excluded: ${result.excluded.map((e) => `${e.column} (${e.reason}: ${e.detail})`).join(', ')}` : ''));
+    console.log(`features: ${result.features.join(', ')}` +
+      (result.excluded.length ? `; excluded: ${result.excluded.map((e) => `${e.column} (${e.reason}: ${e.detail})`).join(', ')}` : ''));
     console.log(`${result.n_train} training rows, ${result.n_test} test rows${o.test ? '' : ' (seeded 80/20 split)'}, ${result.n_features} encoded features` +
       (result.n_dropped ? `, ${result.n_dropped} rows without a target skipped` : '') + (o.save ? `; model saved to ${o.save}` : ''));
     if (tracked.snapshots.length) console.log(`read ${tracked.snapshots.map((s) => `${s.table}@${s.snapshot}`).join(', ')}`);
-    console.log(`run ${tracked.runId}` + (registered ? `; registered ${registered.name} v${registered.version}${registered.aliases.length ? ` (${registered.aliases.join(', ')})` : ''}` : ''));
+    console.log(`run ${tracked.runId}` +
+      (registered ? `; registered ${registered.name} v${registered.version}${registered.aliases.length ? ` (${registered.aliases.join(', ')})` : ''}` : ''));
   } catch (e) {
     fail((e as Error).message);
   }
@@ -116,15 +120,26 @@ export function register(program: Command): void {
       .option('--rounds <n>', 'boosting rounds (default 100)')
       .option('--depth <n>', 'maximum tree depth (forest default: unlimited; gbdt default: 6)')
       .option('--alpha <x>', task === 'regression' ? 'ridge L2 strength alpha (default 1)' : 'logistic regression L2 strength alpha = 1 / C (default 1)')
-      .option('--features <a,b,...>', 'use exactly these feature columns (default: all but the target, --drop, identifier-like and constant columns, which are reported)')
+      .option(
+        '--features <a,b,...>',
+        'use exactly these feature columns (default: all but the target, --drop, identifier-like and constant columns, which are reported)',
+      )
       .option('--drop <a,b,...>', 'leave these columns out')
       .option('--scale <standard|minmax|none>', 'scale numeric features (fitted on the training rows)')
-      .option('--cv <k|time>', 'cross-validate the final recipe on the training rows: k folds (stratified for classification) or time (5 expanding windows in date order); per-fold metrics and their spread')
+      .option(
+        '--cv <k|time>',
+        'cross-validate the final recipe on the training rows: k folds (stratified for classification) or time (5 ' +
+          'expanding windows in date order); per-fold metrics and their spread',
+      )
       .option('--trials <n>', 'with --search random: how many trials to draw (default 10)')
       .option('--seed <n>', 'seed for the split and the model', '0')
       .option('--save <file>', 'write the fitted pipeline (encoder + model) as JSON')
       .option('--register <name>', 'register the model in the registry (its first version becomes champion)')
-      .option('--search <spec...>', '[grid|random] NAME=v1,v2 ... over trees|rounds|depth|alpha|learning-rate; trials run in parallel worker threads, are child runs and are scored on a validation split of the training rows')
+      .option(
+        '--search <spec...>',
+        '[grid|random] NAME=v1,v2 ... over trees|rounds|depth|alpha|learning-rate; trials run in parallel worker ' +
+          'threads, are child runs and are scored on a validation split of the training rows',
+      )
       .option('--by <who>', 'who registers (default: TRIBUTARY_USER or the OS user)')
       .option('--description <text>', 'model card: what the model predicts')
       .option('--intended-use <text>', 'model card: intended use')

@@ -29,11 +29,15 @@ export function register(program: Command): void {
       try {
         const r = await ingestFile(ws.wh, file, { table: o.table, format: o.format, evolve: o.evolve });
         if (o.json) printJson(r);
-        else console.log(`${r.table}: ${r.rows} rows in ${r.files} files (snapshot ${r.snapshot})${r.mapping ? `, mapping ${r.mapping}` : ''}; ${r.quarantined} quarantined; ${r.seconds.toFixed(2)} s`);
+        else console.log(`${r.table}: ${r.rows} rows in ${r.files} files ` +
+          `(snapshot ${r.snapshot})${r.mapping ? `, mapping ${r.mapping}` : ''}; ${r.quarantined} quarantined; ${r.seconds.toFixed(2)} s`);
       } finally { await ws.close(); }
     });
 
-  program.command('query').argument('[sql]', 'SQL over lake tables (raw.play, curated.plays, quarantine.events...); without it: --file, stdin, or an interactive shell on a terminal')
+  program.command('query').argument(
+    '[sql]',
+    'SQL over lake tables (raw.play, curated.plays, quarantine.events...); without it: --file, stdin, or an interactive shell on a terminal',
+  )
     .description('run SQL in the warehouse and print the result (a script from a file or stdin; an interactive shell with history and .tables)')
     .option('-f, --file <file>', 'run the statements of a SQL file')
     .option('-i, --interactive', 'the interactive shell even when stdin is not a terminal')
@@ -67,7 +71,8 @@ export function register(program: Command): void {
       try {
         const dir = resolve(o.modelsDir);
         const ours = o.select ? [] : await buildModels(ws.wh, {
-          only: o.only, onModel: (r) => { if (!o.json) console.error(`  ${r.table.padEnd(30)} ${String(r.rows ?? '').padStart(9)} rows  ${r.seconds.toFixed(2).padStart(6)} s`); },
+          only: o.only, onModel: (r) => { if (!o.json) console.error(`  ${r.table.padEnd(30)} ${String(r.rows ?? '').padStart(9)} ` +
+            `rows  ${r.seconds.toFixed(2).padStart(6)} s`); },
         });
         const bar = progress('build models/', 0);
         const user = o.only ? [] : await buildUserModels(ws.wh, {
@@ -75,9 +80,15 @@ export function register(program: Command): void {
           onModel: (r) => bar.step(r.model, `${r.status}${r.rows !== null ? `  ${r.rows} rows` : ''}${r.message ? `  ${r.message}` : ''}`),
         }).catch((e: Error) => (e instanceof UserModelError ? usage(e.message) : Promise.reject(e)));
         const failed = user.filter((r) => r.status !== 'built');
-        if (o.json) printJson({ tables: ours, models: user, ...(failed.length ? { error: { code: 'model_failed', message: `${failed.length} model(s) failed or were skipped`, exit: 1 } } : {}) });
+        if (o.json) printJson({
+          tables: ours,
+          models: user,
+          ...(failed.length ? { error: { code: 'model_failed', message: `${failed.length} model(s) failed or were skipped`, exit: 1 } } : {}),
+        });
         else {
-          console.log(`built ${ours.length} tables${existsSync(dir) ? ` and ${user.filter((r) => r.status === 'built').length} of ${user.length} user models` : ''}`);
+          console.log(`built ${ours.length} tables${existsSync(dir)
+            ? ` and ${user.filter((r) => r.status === 'built').length} of ${user.length} user models`
+            : ''}`);
           for (const r of user) {
             for (const t of r.tests) console.log(`  ${t.passed ? 'PASS' : 'FAIL'} ${r.model}: ${t.test}${t.passed ? '' : ` (${t.failures} failing)`}`);
             if (r.status !== 'built') console.log(`  ${r.status.toUpperCase()} ${r.model}: ${r.message}`);

@@ -22,9 +22,13 @@ async function queueOf(name: string | undefined) {
 }
 
 export function register(program: Command): void {
-  program.command('worker').description('take queued batch work (hyper-parameter trials, SQL models built by day) from JetStream; results go to tracking; run any number')
+  program.command('worker').description('take queued batch work (hyper-parameter trials, SQL models built by day) from ' +
+    'JetStream; results go to tracking; run any number')
     .option('--queue <name>', 'take jobs from this named queue (JOBS_QUEUE; default: the shared one)')
-    .option('--ack-wait <s>', 'seconds before the job of a worker gone silent goes to another (JOBS_ACK_WAIT_S, default 60; fixed when the queue is first used)')
+    .option(
+      '--ack-wait <s>',
+      'seconds before the job of a worker gone silent goes to another (JOBS_ACK_WAIT_S, default 60; fixed when the queue is first used)',
+    )
     .action(async (o: { queue?: string; ackWait?: string }) => {
       const queue = await queueOf(o.queue);
       const wait = o.ackWait ?? (process.env.JOBS_ACK_WAIT_S || undefined);
@@ -49,7 +53,17 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed', '0')
     .option('--queue <name>', 'a named queue (JOBS_QUEUE)')
     .option('--json', 'print JSON')
-    .action(async (o: { data: string; target: string; task: string; model: string; test?: string; search: string[]; seed: string; queue?: string; json?: boolean }) => {
+    .action(async (o: {
+      data: string;
+      target: string;
+      task: string;
+      model: string;
+      test?: string;
+      search: string[];
+      seed: string;
+      queue?: string;
+      json?: boolean;
+    }) => {
       if (o.task !== 'regression' && o.task !== 'classification') fail(`--task must be regression or classification, got "${o.task}"`);
       const { parseSearch } = await import('../pipeline/train.ts');
       const { submitSearch } = await import('../pipeline/jobs.ts');
@@ -57,12 +71,19 @@ export function register(program: Command): void {
       try { space = parseSearch(o.search); } catch (e) { fail((e as Error).message); }
       const { bus: b } = await bus();
       try {
-        const r = await submitSearch(b, { data: o.data, test: o.test, search: space!, train: { task: o.task as 'regression', target: o.target, model: o.model, seed: Number(o.seed) }, queue: await queueOf(o.queue) });
+        const r = await submitSearch(b, {
+          data: o.data,
+          test: o.test,
+          search: space!,
+          train: { task: o.task as 'regression', target: o.target, model: o.model, seed: Number(o.seed) },
+          queue: await queueOf(o.queue),
+        });
         if (o.json) printJson(r);
         else console.log(`queued search ${r.search}: ${r.jobs} trial${r.jobs === 1 ? '' : 's'}; results: tributary jobs results ${r.search}`);
       } finally { await b.close(); }
     });
-  jobs.command('build').description('queue a build of an SQL model by day (header "-- partition: day"): one job per day its inputs hold, each day its partition of --into')
+  jobs.command('build').description('queue a build of an SQL model by day (header "-- partition: day"): one job per day ' +
+    'its inputs hold, each day its partition of --into')
     .requiredOption('--model <table>', 'the model\'s table, e.g. curated.music_interactions_daily')
     .option('--into <table>', 'where the days go (default features.<model name>)')
     .option('--day <YYYY-MM-DD>', 'only this day; repeatable', collect, undefined)
@@ -79,7 +100,9 @@ export function register(program: Command): void {
       try {
         const r = await submitDayBuild(b, ws, { model: o.model, into: o.into, days: o.day, queue }).catch((e: Error) => fail(e.message));
         if (o.json) printJson(r);
-        else console.log(`queued build ${r.build}: ${o.model} into ${r.into}, ${r.days.length} day${r.days.length === 1 ? '' : 's'} (${r.days[0] ?? ''}..${r.days.at(-1) ?? ''}); progress: tributary jobs results ${r.build}`);
+        else console.log(`queued build ${r.build}: ${o.model} into ${r.into}, ${r.days.length} day${r.days.length === 1 ? '' : 's'} (${r.days[0] ??
+          ''}..${r.days.at(-1) ??
+          ''}); progress: tributary jobs results ${r.build}`);
       } finally { await ws.close(); await b.close(); }
     });
   jobs.command('results').argument('<id>').description('a search\'s trials recorded so far (best first), or a build\'s days')
@@ -90,7 +113,14 @@ export function register(program: Command): void {
       if (days.length) {
         days.sort((a, b) => (a.params.day! < b.params.day! ? -1 : a.params.day! > b.params.day! ? 1 : 0));
         if (o.json) return printJson(days);
-        printTable(days.map((r) => ({ day: r.params.day, status: r.status, worker: r.worker ?? '', delivery: r.tags.delivery ?? '', rows: r.metrics.rows, run: r.runId.slice(0, 12) })));
+        printTable(days.map((r) => ({
+          day: r.params.day,
+          status: r.status,
+          worker: r.worker ?? '',
+          delivery: r.tags.delivery ?? '',
+          rows: r.metrics.rows,
+          run: r.runId.slice(0, 12),
+        })));
         const done = new Set(days.filter((r) => r.status === 'finished').map((r) => r.params.day));
         console.log(`${done.size} day${done.size === 1 ? '' : 's'} built into ${days[0]!.params.into}`);
         return;
@@ -99,6 +129,15 @@ export function register(program: Command): void {
       const score = (r: { metrics: Record<string, number> }) => r.metrics.rmse ?? r.metrics.log_loss ?? Infinity;
       rows.sort((a, b) => score(a) - score(b));
       if (o.json) return printJson(rows);
-      printTable(rows.map((r) => ({ run: r.runId.slice(0, 12), status: r.status, worker: r.worker ?? '', ...r.params, rmse: r.metrics.rmse, log_loss: r.metrics.log_loss, r2: r.metrics.r2, accuracy: r.metrics.accuracy })));
+      printTable(rows.map((r) => ({
+        run: r.runId.slice(0, 12),
+        status: r.status,
+        worker: r.worker ?? '',
+        ...r.params,
+        rmse: r.metrics.rmse,
+        log_loss: r.metrics.log_loss,
+        r2: r.metrics.r2,
+        accuracy: r.metrics.accuracy,
+      })));
     });
 }

@@ -7,7 +7,11 @@ export interface CollectResult {
   batches: number;
 }
 
-export async function postEvents(url: string, events: Iterable<object>, opts: { batch?: number; concurrency?: number; token?: string } = {}): Promise<CollectResult> {
+export async function postEvents(
+  url: string,
+  events: Iterable<object>,
+  opts: { batch?: number; concurrency?: number; token?: string } = {},
+): Promise<CollectResult> {
   const batchSize = opts.batch ?? 1000;
   const concurrency = opts.concurrency ?? 4;
   const res: CollectResult = { sent: 0, accepted: 0, rejected: 0, batches: 0 };

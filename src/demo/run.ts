@@ -73,7 +73,14 @@ export interface DemoSummary {
     registered: { name: string; version: number; alias: string }[];
   };
   /** the loop closed: simulated users answered their playlists; acceptance from their events */
-  loop: { days: number; playlists: number; shown: number; answered_plays: number; likes: number; acceptance: { shown: number; accepted: number; rate: number | null } } | null;
+  loop: {
+    days: number;
+    playlists: number;
+    shown: number;
+    answered_plays: number;
+    likes: number;
+    acceptance: { shown: number; accepted: number; rate: number | null };
+  } | null;
 }
 
 export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
@@ -86,7 +93,11 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
     const retail = retailWorld({ seed, customers: opts.customers ?? 1500, products: opts.products ?? 400, months: opts.months ?? 24 });
     const token = opts.config.apiToken;
 
-    const musicSent = await stages.run('generate the music world and POST its events to /v1/events', () => postEvents(server.url, withSomeInvalid(music.events(), 5000), { token }),
+    const musicSent = await stages.run('generate the music world and POST its events to /v1/events', () => postEvents(
+      server.url,
+      withSomeInvalid(music.events(), 5000),
+      { token },
+    ),
       (r) => `${r.accepted} accepted, ${r.rejected} rejected (deliberately corrupted) in ${r.batches} batches`);
     const retailSent = await stages.run('generate the retail world and POST its order lines', () => postEvents(server.url, retail.events(), { token }),
       (r) => `${r.accepted} accepted, ${r.rejected} rejected`);
@@ -112,7 +123,11 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       await stages.run('compact small files (toward the layout\'s target size, per partition)', async () => {
         let before = 0, after = 0, partitions = 0;
         for (const t of await server.ctx.lake.catalog.tables()) {
-          const r = await compactTable(server.ctx.lake, t.table, { targetFileBytes: layout.target_file_bytes, minFiles: layout.compact_min_files, rowGroupRows: layout.row_group_rows });
+          const r = await compactTable(server.ctx.lake, t.table, {
+            targetFileBytes: layout.target_file_bytes,
+            minFiles: layout.compact_min_files,
+            rowGroupRows: layout.row_group_rows,
+          });
           before += r.filesBefore; after += r.filesAfter; partitions += r.partitions;
         }
         return { before, after, partitions };
@@ -123,17 +138,21 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
 
       const recsys = await stages.run('train the recommender, playlists for every user (music pipeline)',
         () => runMusic({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh }, { seed, build: false }),
-        (r) => `${r.chosen.model} NDCG@10 ${r.evaluation.rows.find((x) => x.model === r.chosen.model)!.ndcg10.toFixed(3)} = ${r.lift_over_popularity.toFixed(2)}x popularity; ${r.playlists.users} playlists`);
+        (r) => `${r.chosen.model} NDCG@10 ${r.evaluation.rows.find((x) => x.model === r.chosen.model)!.ndcg10.toFixed(3)} ` +
+          `= ${r.lift_over_popularity.toFixed(2)}x popularity; ${r.playlists.users} playlists`);
       const sales = await stages.run('sales analytics: KPIs, forecasts, spend model, segments (retail pipeline)',
         () => runRetail(ws, { fromLake: true, seed, log: () => {} }),
-        (r) => `revenue ${r.kpis.revenue.toFixed(2)}, ${r.kpis.customers} customers; spend ${r.spend.best} RMSE ${r.spend.models[r.spend.best].rmse.toFixed(1)} vs baseline ${r.spend.models.baseline_last_90d.rmse.toFixed(1)}; ${r.segments.k} segments`);
+        (r) => `revenue ${r.kpis.revenue.toFixed(2)}, ${r.kpis.customers} customers; spend ${r.spend.best} ` +
+          `RMSE ${r.spend.models[r.spend.best].rmse.toFixed(1)} vs baseline ${r.spend.models.baseline_last_90d.rmse.toFixed(1)}; ${r.segments.k} segments`);
       const simDays = opts.simulateDays ?? 7;
       let loop: DemoSummary['loop'] = null;
       if (simDays > 0) {
-        const sim = await stages.run(`simulate ${simDays} days: users ask for their recommendations and answer them (GET /v1/recommendations, POST /v1/events)`, async () => {
+        const sim = await stages.run(`simulate ${simDays} days: users ask for their recommendations and answer them ` +
+          `(GET /v1/recommendations, POST /v1/events)`, async () => {
           await waitForRecommendations(server.url, music.users[0]!.user_id, token);
           return simulateMusic({ world: worldOptions, api: server.url, token, days: simDays });
-        }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played (${r.answered.completed} completed), ${r.answered.likes} liked, ${r.like_answers} like-model answers; ${r.background_events} other events`);
+        }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played ` +
+          `(${r.answered.completed} completed), ${r.answered.likes} liked, ${r.like_answers} like-model answers; ${r.background_events} other events`);
         const acc = await stages.run('flush and rebuild plays, likes and acceptance (curated.music_shown_tracks)', async () => {
           await server.ctx.audit?.drain();
           await server.ctx.lake.flush();
@@ -149,7 +168,8 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
         `SELECT count(*) AS plays, avg(skipped::INT) AS skip_rate, avg(completed::INT) AS completion_rate FROM curated.plays`);
       const byGenre = await wh.query<{ genre: string; skip_rate: number }>(
-        `SELECT t.genre, round(avg(p.skipped::INT), 3) AS skip_rate FROM curated.plays p JOIN curated.tracks t USING (track_id) GROUP BY 1 ORDER BY 2 DESC LIMIT 3`);
+        `SELECT t.genre, round(avg(p.skipped::INT), 3) AS skip_rate FROM curated.plays p JOIN curated.tracks t USING ` +
+          `(track_id) GROUP BY 1 ORDER BY 2 DESC LIMIT 3`);
       // every non-cancelled order line as collected, before the sales pipeline's cleaning rules
       // (known customer, positive quantity and price): so it is above the pipeline's revenue
       const [rev] = await wh.query<{ revenue: number; invoices: number }>(
@@ -158,19 +178,47 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       const summary: DemoSummary = {
         stages: stages.timings,
         totalSeconds: stages.total(),
-        collected: { music: { accepted: musicSent.accepted, rejected: musicSent.rejected }, retail: { accepted: retailSent.accepted, rejected: retailSent.rejected } },
+        collected: {
+          music: { accepted: musicSent.accepted, rejected: musicSent.rejected },
+          retail: { accepted: retailSent.accepted, rejected: retailSent.rejected },
+        },
         tables,
-        highlights: { ...skip, most_skipped_genres: byGenre, retail_revenue_all_orders: rev?.revenue, retail_invoices_all_orders: rev?.invoices, quarantined: q?.n },
+        highlights: {
+          ...skip,
+          most_skipped_genres: byGenre,
+          retail_revenue_all_orders: rev?.revenue,
+          retail_invoices_all_orders: rev?.invoices,
+          quarantined: q?.n,
+        },
         recommender: {
-          models: recsys.evaluation.rows.map((r) => ({ model: r.model, ndcg10: r.ndcg10, recall20: r.recall20, precision10: r.precision10, map10: r.map10, coverage: r.coverage, fit_s: r.fit_s })),
+          models: recsys.evaluation.rows.map((r) => ({
+            model: r.model,
+            ndcg10: r.ndcg10,
+            recall20: r.recall20,
+            precision10: r.precision10,
+            map10: r.map10,
+            coverage: r.coverage,
+            fit_s: r.fit_s,
+          })),
           chosen: recsys.chosen.model, lift_over_popularity: recsys.lift_over_popularity,
-          like_model: { log_loss: recsys.likes.log_loss, auc: recsys.likes.auc, auc_als_only: recsys.likes.auc_als_only, log_loss_base_rate: recsys.likes.log_loss_base_rate },
+          like_model: {
+            log_loss: recsys.likes.log_loss,
+            auc: recsys.likes.auc,
+            auc_als_only: recsys.likes.auc_als_only,
+            log_loss_base_rate: recsys.likes.log_loss_base_rate,
+          },
           playlists: { users: recsys.playlists.users, cold_start: recsys.playlists.cold_start, table: recsys.playlists.table, events: recsys.playlists.events },
           registered: 'version' in recsys.tracking ? { model: recsys.tracking.model, version: recsys.tracking.version } : null,
           samples: recsys.samples,
         },
         retail: {
-          kpis: { revenue: sales.kpis.revenue, customers: sales.kpis.customers, invoices: sales.kpis.invoices, avg_ticket: sales.kpis.avg_ticket, churn_rate: sales.kpis.churn_rate },
+          kpis: {
+            revenue: sales.kpis.revenue,
+            customers: sales.kpis.customers,
+            invoices: sales.kpis.invoices,
+            avg_ticket: sales.kpis.avg_ticket,
+            churn_rate: sales.kpis.churn_rate,
+          },
           spend: { best: sales.spend.best, rmse: sales.spend.models[sales.spend.best].rmse, baseline_rmse: sales.spend.models.baseline_last_90d.rmse },
           segments: { k: sales.segments.k, silhouette: sales.segments.silhouette, names: sales.segments.profiles.map((p) => p.name) },
           registered: 'models' in sales.tracking ? sales.tracking.models : [],

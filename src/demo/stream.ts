@@ -29,7 +29,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function spawnService(bin: string, args: string[], config: Config): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args, '--port', '0'], { env: { ...process.env, TRIBUTARY_HOME: config.home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bin, ...args, '--port', '0'], {
+      env: { ...process.env, TRIBUTARY_HOME: config.home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let stdout = '';
     proc.stdout!.on('data', (d: Buffer) => {
@@ -47,10 +50,15 @@ function spawnService(bin: string, args: string[], config: Config): Promise<{ pr
 function row(name: string, s: Record<string, any>): string {
   const lat = s.latency_ms ?? {};
   const detail = name === 'normalizer' ? `n=${s.count} mean age ${(s.mean?.[0] ?? 0).toFixed(1)} income ${Math.round(s.mean?.[1] ?? 0)}`
-    : name === 'trainer' ? `model v${s.version ?? '-'} window ${s.window_rows}${s.last_fit ? ` last fit RMSE ${s.last_fit.rmse}${s.last_fit.promoted ? ' (promoted)' : ' (kept champion)'}` : ''}`
+    : name === 'trainer' ? `model v${s.version ?? '-'} window ${s.window_rows}${s.last_fit
+      ? ` last fit RMSE ${s.last_fit.rmse}${s.last_fit.promoted ? ' (promoted)' : ' (kept champion)'}`
+      : ''}`
     : name === 'consumer' ? `via ${s.via}`
     : name === 'generator' ? `target ${s.rate_target}/s` : `${s.records ?? 0} records`;
-  return `  ${name.padEnd(11)} ${String(s.records ?? 0).padStart(8)} ${String(s.rate_per_s ?? 0).padStart(8)}/s ${String(s.errors ?? 0).padStart(6)} err  p50 ${String(lat.p50 ?? '-').padStart(7)} ms  p99 ${String(lat.p99 ?? '-').padStart(7)} ms  ${detail}`;
+  return `  ${name.padEnd(11)} ${String(s.records ?? 0).padStart(8)} ${String(s.rate_per_s ?? 0).padStart(8)}/s ${String(s.errors ?? 0).padStart(
+    6,
+  )} err  p50 ${String(lat.p50 ??
+    '-').padStart(7)} ms  p99 ${String(lat.p99 ?? '-').padStart(7)} ms  ${detail}`;
 }
 
 export async function runStreamDemo(opts: StreamDemoOptions): Promise<Ctx> {
@@ -68,7 +76,13 @@ export async function runStreamDemo(opts: StreamDemoOptions): Promise<Ctx> {
           };
           // downstream first: nothing waits for a consumer that does not exist yet
           for (const name of ['lake writer', 'trainer', 'normalizer', 'consumer', 'generator']) {
-            const args = name === 'lake writer' ? ['lake', 'writer'] : ['stream', name, ...(name === 'generator' ? ['--rate', String(opts.generatorRate)] : name === 'consumer' ? ['--rate', String(opts.consumerRate)] : [])];
+            const args = name === 'lake writer'
+              ? ['lake', 'writer']
+              : [
+                'stream',
+                name,
+                ...(name === 'generator' ? ['--rate', String(opts.generatorRate)] : name === 'consumer' ? ['--rate', String(opts.consumerRate)] : []),
+              ];
             const s = await spawnService(opts.bin, args, config);
             procs.push(s.proc);
             c.services.push({ name, url: s.url });

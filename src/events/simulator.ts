@@ -111,7 +111,11 @@ export async function simulateMusic(opts: SimulationOptions): Promise<Simulation
       const shown = await r.json() as Shown;
       if (askLikes && shown.tracks.length) {
         const pairs = shown.tracks.map((x) => ({ user_id: world.users[u]!.user_id, track_id: x.track_id, hour_of_day: new Date(t).getUTCHours() }));
-        const lr = await fetch(`${apiBase}/v1/predict/music-like`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ pairs }) });
+        const lr = await fetch(`${apiBase}/v1/predict/music-like`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ pairs }),
+        });
         if (lr.ok) { await lr.arrayBuffer(); sum.like_answers += pairs.length; } else {
           // no like model served (or not yet routed): the playlists go on without it
           askLikes = false;
@@ -158,7 +162,16 @@ export interface Answer { events: MusicEvent[]; plays: number; completed: number
  * One user's answer to a playlist shown at time t: the tracks they try, in order, each played
  * (completed or skipped when listening stopped) and maybe liked, on one listening clock.
  */
-export function answerPlaylist(responder: MusicResponder, world: MusicWorld, u: number, trackIds: string[], t: number, rng: Rng, ids: IdStream, listenP = 0.7): Answer {
+export function answerPlaylist(
+  responder: MusicResponder,
+  world: MusicWorld,
+  u: number,
+  trackIds: string[],
+  t: number,
+  rng: Rng,
+  ids: IdStream,
+  listenP = 0.7,
+): Answer {
   const out: Answer = { events: [], plays: 0, completed: 0, skips: 0, likes: 0, accepted: 0 };
   const user_id = world.users[u]!.user_id;
   let clock = t + 2000 + Math.floor(rng.random() * 5000);
@@ -168,10 +181,27 @@ export function answerPlaylist(responder: MusicResponder, world: MusicWorld, u: 
     const r = responder.react(u, tr, clock, rng, listenP);
     if (!r.listened) continue;
     const duration_ms = world.tracks[tr]!.duration_ms;
-    out.events.push({ event_id: ids.next(), type: 'play', ts: isoTs(clock), user_id, track_id, ms_played: r.ms_played, duration_ms, context: 'recommendation' });
+    out.events.push({
+      event_id: ids.next(),
+      type: 'play',
+      ts: isoTs(clock),
+      user_id,
+      track_id,
+      ms_played: r.ms_played,
+      duration_ms,
+      context: 'recommendation',
+    });
     out.plays++;
     if (r.completed) out.completed++;
-    else { out.events.push({ event_id: ids.next(), type: 'skip', ts: isoTs(clock + r.ms_played), user_id, track_id, position_ms: r.ms_played, duration_ms }); out.skips++; }
+    else { out.events.push({
+      event_id: ids.next(),
+      type: 'skip',
+      ts: isoTs(clock + r.ms_played),
+      user_id,
+      track_id,
+      position_ms: r.ms_played,
+      duration_ms,
+    }); out.skips++; }
     if (r.liked) { out.events.push({ event_id: ids.next(), type: 'like', ts: isoTs(clock + Math.floor(r.ms_played * 0.8)), user_id, track_id }); out.likes++; }
     if (r.completed || r.liked) out.accepted++;
     clock += r.ms_played + 1000 + Math.floor(rng.random() * 3000);

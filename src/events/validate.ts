@@ -69,7 +69,13 @@ function structureError(p: StructureProblem, at: { line: number; column: number;
   const where = at.column ? `${at.prefix}line ${at.line}, column ${at.column}` : `${at.prefix}line ${at.line}`;
   switch (p.kind) {
     case 'duplicate_key':
-      return new MalformedBodyError(`duplicate key ${JSON.stringify(toWellFormed(p.key))} in one object at ${where}: each key may appear once`, at.line, at.column, 'duplicate_key', toWellFormed(p.key));
+      return new MalformedBodyError(
+        `duplicate key ${JSON.stringify(toWellFormed(p.key))} in one object at ${where}: each key may appear once`,
+        at.line,
+        at.column,
+        'duplicate_key',
+        toWellFormed(p.key),
+      );
     case 'too_deep':
       return new MalformedBodyError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at ${where}`, at.line, at.column, 'too_deep');
     case 'too_many_keys':
@@ -158,7 +164,12 @@ export function validateBatch(items: ParsedItem[], source: string, receivedAt = 
     const eventId = typeof v.event_id === 'string' ? toWellFormed(v.event_id) : undefined;
     const illFormed = illFormedPath(v);
     if (illFormed !== null) {
-      return reject(illFormed, 'ill-formed Unicode: the string holds a lone surrogate (a \\ud800-\\udfff escape without its pair)', eventId, typeof v.type === 'string' ? toWellFormed(v.type) : undefined);
+      return reject(
+        illFormed,
+        'ill-formed Unicode: the string holds a lone surrogate (a \\ud800-\\udfff escape without its pair)',
+        eventId,
+        typeof v.type === 'string' ? toWellFormed(v.type) : undefined,
+      );
     }
     const type = v.type;
     if (typeof type !== 'string' || !(type in eventSchemas)) {

@@ -38,7 +38,10 @@ export async function loadTable(source: TableSource, opts: { connection?: DuckDB
   let instance: DuckDBInstance | null = null;
   if (!conn) { instance = await DuckDBInstance.create(':memory:'); conn = await instance.connect(); }
   try {
-    const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation} AS src`)).getRowObjectsJS() as { column_name: string; column_type: string }[];
+    const described = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation} AS src`)).getRowObjectsJS() as {
+      column_name: string;
+      column_type: string;
+    }[];
     let cols = described;
     if (opts.columns) {
       const known = new Map(described.map((c) => [c.column_name, c]));

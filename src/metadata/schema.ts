@@ -325,9 +325,37 @@ export interface PipelineTables {
 // ---- the streaming use case: migration 006_stream ----
 
 export interface StreamStateRow { name: string; state: string; updated_at: string }
-export interface StreamPersonRow { event_id: string; ts: string; person_id: string; name: string; age: number; city: string; country: string | null; income: number; job: string | null }
-export interface StreamNormalizedRow { event_id: string; ts: string; person_id: string; age: number; income: number; age_z: number; income_z: number; n: number }
-export interface StreamPredictionRow { request_id: string; ts: string; age: number; predicted_income: number | null; model_version: number | null; latency_ms: number; status: string; via: string }
+export interface StreamPersonRow {
+  event_id: string;
+  ts: string;
+  person_id: string;
+  name: string;
+  age: number;
+  city: string;
+  country: string | null;
+  income: number;
+  job: string | null;
+}
+export interface StreamNormalizedRow {
+  event_id: string;
+  ts: string;
+  person_id: string;
+  age: number;
+  income: number;
+  age_z: number;
+  income_z: number;
+  n: number;
+}
+export interface StreamPredictionRow {
+  request_id: string;
+  ts: string;
+  age: number;
+  predicted_income: number | null;
+  model_version: number | null;
+  latency_ms: number;
+  status: string;
+  via: string;
+}
 
 export interface StreamTables {
   stream_state: StreamStateRow;

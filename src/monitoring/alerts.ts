@@ -12,7 +12,8 @@ export const Alert = z.object({
   created_at: z.string().describe('ISO-8601 time the monitor raised it'),
   model: z.string().describe('registered model name'),
   version: z.number().int().nullable().describe('the champion version monitored'),
-  kind: z.enum(ALERT_KINDS).describe('data_drift: an input feature moved; prediction_drift: the outputs moved; quality: a live metric (acceptance, realised error) got worse'),
+  kind: z.enum(ALERT_KINDS).describe('data_drift: an input feature moved; prediction_drift: the outputs moved; quality: ' +
+    'a live metric (acceptance, realised error) got worse'),
   subject: z.string().describe('the feature or metric'),
   statistic: z.string().describe('psi, ks, acceptance_rate, rmse_ratio ...'),
   value: z.number(),

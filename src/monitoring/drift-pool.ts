@@ -12,8 +12,14 @@ const INLINE_BELOW = 200_000;
 const TASKS = new URL('./drift-worker.ts', import.meta.url);
 
 /** PSI and KS of every feature: ref[j] (the training snapshot) against cur[j] (recent data). */
-export async function columnDrift(names: string[], ref: ArrayLike<number>[], cur: ArrayLike<number>[], opts: { threads?: number; bins?: number } = {}): Promise<FeatureDrift[]> {
-  if (ref.length !== names.length || cur.length !== names.length) throw new Error(`columnDrift: ${names.length} names for ${ref.length} reference and ${cur.length} current columns`);
+export async function columnDrift(
+  names: string[],
+  ref: ArrayLike<number>[],
+  cur: ArrayLike<number>[],
+  opts: { threads?: number; bins?: number } = {},
+): Promise<FeatureDrift[]> {
+  if (ref.length !== names.length || cur.length !== names.length) throw new Error(`columnDrift: ${names.length} names ` +
+    `for ${ref.length} reference and ${cur.length} current columns`);
   const threads = Math.min(opts.threads ?? defaultThreads(), names.length);
   const total = ref.reduce((s, c) => s + c.length, 0) + cur.reduce((s, c) => s + c.length, 0);
   if (threads <= 1 || total < INLINE_BELOW) return names.map((feature, j) => ({ feature, ...featureDrift(ref[j]!, cur[j]!, { bins: opts.bins }) }));

@@ -47,7 +47,11 @@ function toExperiment(r: ExperimentRow): Experiment {
   };
 }
 
-export async function startExperiment(store: MetaStore, registry: ModelRegistry, opts: { model: string; a: number | string; b: number | string; split?: number; id?: string; by?: string }): Promise<Experiment> {
+export async function startExperiment(
+  store: MetaStore,
+  registry: ModelRegistry,
+  opts: { model: string; a: number | string; b: number | string; split?: number; id?: string; by?: string },
+): Promise<Experiment> {
   const split = opts.split ?? 0.5;
   if (!(split > 0 && split < 1)) throw new Error(`experiment split must be in (0, 1), got ${split}`);
   const a = await registry.resolve(opts.model, opts.a), b = await registry.resolve(opts.model, opts.b);
@@ -101,7 +105,11 @@ export interface ExperimentDecision {
 }
 
 /** Per-user shown and accepted counts → the decision (pure: the test of the rule calls it directly). */
-export function decide(perUser: { arm: Arm; shown: number; accepted: number }[], versions: { a: number; b: number }, opts: { alpha: number; minUsersPerArm: number }): ExperimentDecision {
+export function decide(
+  perUser: { arm: Arm; shown: number; accepted: number }[],
+  versions: { a: number; b: number },
+  opts: { alpha: number; minUsersPerArm: number },
+): ExperimentDecision {
   const z = normalQuantile(1 - opts.alpha / 2);
   const stats = (['a', 'b'] as const).map((arm): ArmStats => {
     const us = perUser.filter((u) => u.arm === arm && u.shown > 0);
@@ -121,7 +129,8 @@ export function decide(perUser: { arm: Arm; shown: number; accepted: number }[],
   const reason = !enough
     ? `not enough users yet (${a.users} and ${b.users}; at least ${opts.minUsersPerArm} per arm)`
     : winner
-      ? `arm ${winner} (v${versions[winner]}) accepts ${pct(Math.abs(diff))} ${winner === 'b' ? 'more' : 'less'}${winner === 'a' ? ' for b' : ''}: p = ${p.toPrecision(3)} < alpha ${opts.alpha}`
+      ? `arm ${winner} (v${versions[winner]}) accepts ${pct(Math.abs(diff))} ${winner === 'b' ? 'more' : 'less'}${winner === 'a' ? ' for b' : ''}: ` +
+        `p = ${p.toPrecision(3)} < alpha ${opts.alpha}`
       : `no winner: difference ${pct(diff)} (p = ${p.toPrecision(3)} >= alpha ${opts.alpha})`;
   return { alpha: opts.alpha, arms: stats, difference: diff, se, ci: [diff - z * se, diff + z * se], p_value: p, winner, reason };
 }
@@ -135,8 +144,18 @@ export async function experimentStatus(wh: Warehouse, exp: Experiment, opts: { a
 }
 
 /** Stops an experiment with its decision; the winner becomes the model's champion when promote is set. */
-export async function stopExperiment(store: MetaStore, registry: ModelRegistry, exp: Experiment, decision: ExperimentDecision, opts: { promote?: boolean; by?: string } = {}): Promise<{ promoted: number | null }> {
-  await store.db.updateTable('experiments').set({ status: 'stopped', stopped_at: nowIso(), decision: JSON.stringify(decision) }).where('id', '=', exp.id).execute();
+export async function stopExperiment(
+  store: MetaStore,
+  registry: ModelRegistry,
+  exp: Experiment,
+  decision: ExperimentDecision,
+  opts: { promote?: boolean; by?: string } = {},
+): Promise<{ promoted: number | null }> {
+  await store.db.updateTable('experiments').set({
+    status: 'stopped',
+    stopped_at: nowIso(),
+    decision: JSON.stringify(decision),
+  }).where('id', '=', exp.id).execute();
   if (!decision.winner || opts.promote === false) return { promoted: null };
   const v = exp.arms[decision.winner];
   await registry.promote(exp.model, v, { by: opts.by ?? 'tributary experiment stop', reason: `A/B experiment ${exp.id}: ${decision.reason}` });
@@ -157,8 +176,13 @@ export function normalQuantile(p: number): number {
   const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const lo = 0.02425;
-  if (p < lo) { const q = Math.sqrt(-2 * Math.log(p)); return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1); }
+  if (p < lo) { const q = Math.sqrt(-2 * Math.log(p)); return (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q +
+    c[5]!) / ((((d[0]! * q + d[1]!) * q +
+    d[2]!) * q +
+    d[3]!) * q +
+    1); }
   if (p > 1 - lo) return -normalQuantile(1 - p);
   const q = p - 0.5, r = q * q;
-  return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+  return (((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r +
+    1);
 }

@@ -66,7 +66,18 @@ export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): 
   for (const name of names) {
     const champion: LoadedModel = await registry.loadModel(name, 'champion');
     const kind = (champion.artifact as { kind?: string })?.kind ?? champion.kind ?? 'unknown';
-    const report: ModelReport = { model: name, version: champion.version, kind, features: [], prediction: null, quality: [], window: {}, alerts: [], retrain: null, skipped: null };
+    const report: ModelReport = {
+      model: name,
+      version: champion.version,
+      kind,
+      features: [],
+      prediction: null,
+      quality: [],
+      window: {},
+      alerts: [],
+      retrain: null,
+      skipped: null,
+    };
     models.push(report);
     const probe = PROBES[kind];
     if (!probe) { report.skipped = `no monitor for models of kind ${kind}`; continue; }
@@ -84,13 +95,26 @@ export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): 
     for (const f of probed.features) {
       const isNum = !!(f.ref.numeric && f.cur.numeric);
       const s: DriftStats = isNum ? drift.find((d) => d.feature === f.name)! : categoricalDrift(f.ref.categorical ?? [], f.cur.categorical ?? []);
-      report.features.push({ ...stats(s), feature: f.name, type: isNum ? 'numeric' : 'categorical', verdict: verdict(s, isNum, t), alerting: f.alerting ?? true });
+      report.features.push({
+        ...stats(s),
+        feature: f.name,
+        type: isNum ? 'numeric' : 'categorical',
+        verdict: verdict(s, isNum, t),
+        alerting: f.alerting ?? true,
+      });
     }
     if (probed.predictions) {
       const [p] = await columnDrift(['prediction'], [probed.predictions.ref], [probed.predictions.cur]);
       report.prediction = { ...stats(p!), feature: 'prediction', type: 'numeric', verdict: verdict(p!, true, t), alerting: true };
     }
-    report.quality = probed.quality.map((q) => ({ metric: q.metric, value: q.value, threshold: q.threshold, n: q.n, details: q.details, breached: q.higherIsWorse ? q.value > q.threshold : q.value < q.threshold }));
+    report.quality = probed.quality.map((q) => ({
+      metric: q.metric,
+      value: q.value,
+      threshold: q.threshold,
+      n: q.n,
+      details: q.details,
+      breached: q.higherIsWorse ? q.value > q.threshold : q.value < q.threshold,
+    }));
 
     const fresh: NewAlert[] = [];
     const base = { model: name, version: champion.version };
@@ -101,8 +125,16 @@ export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): 
       fresh.push({
         ...base, kind: f.feature === 'prediction' && report.prediction === f ? 'prediction_drift' : 'data_drift', subject: f.feature, statistic,
         value: byPsi ? f.psi : f.ks, threshold: byPsi ? (f.verdict === 'critical' ? t.psiCritical : t.psiWarning) : t.ksWarning, severity: f.verdict,
-        message: `${name} v${champion.version}: ${f.feature} drifted (PSI ${f.psi.toFixed(3)}${f.type === 'numeric' ? `, KS ${f.ks.toFixed(3)}` : ''}) between the training snapshot and recent data`,
-        details: { psi: f.psi, ks: Number.isFinite(f.ks) ? f.ks : null, ks_pvalue: Number.isFinite(f.ks_pvalue) ? f.ks_pvalue : null, n_ref: f.n_ref, n_cur: f.n_cur, window: report.window },
+        message: `${name} v${champion.version}: ${f.feature} drifted ` +
+          `(PSI ${f.psi.toFixed(3)}${f.type === 'numeric' ? `, KS ${f.ks.toFixed(3)}` : ''}) between the training snapshot and recent data`,
+        details: {
+          psi: f.psi,
+          ks: Number.isFinite(f.ks) ? f.ks : null,
+          ks_pvalue: Number.isFinite(f.ks_pvalue) ? f.ks_pvalue : null,
+          n_ref: f.n_ref,
+          n_cur: f.n_cur,
+          window: report.window,
+        },
       });
     }
     for (const q of report.quality) {
@@ -113,14 +145,23 @@ export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): 
         details: { n: q.n, ...q.details, window: report.window },
       });
     }
-    report.alerts = opts.record === false ? fresh.map((a, i) => ({ ...a, id: -1 - i, created_at: at, resolved_at: null })) : await recordAlerts(ctx.store, fresh);
+    report.alerts = opts.record === false
+      ? fresh.map((a, i) => ({ ...a, id: -1 - i, created_at: at, resolved_at: null }))
+      : await recordAlerts(ctx.store, fresh);
     all.push(...report.alerts);
-    log(`monitor ${name} v${champion.version}: ${report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${f.verdict !== 'ok' ? ` (${f.verdict}${f.alerting ? '' : ', reported only'})` : ''}`).join(', ')}; ${report.alerts.length} alert(s)`);
+    log(`monitor ${name} v${champion.version}: ${report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${f.verdict !== 'ok'
+      ? ` (${f.verdict}${f.alerting ? '' : ', reported only'})`
+      : ''}`).join(', ')}; ${report.alerts.length} alert(s)`);
 
     const trigger = report.alerts.find((a) => a.severity === 'critical');
     if (opts.retrain && trigger) {
       log(`monitor ${name}: alert ${trigger.id} (${trigger.subject}) triggers a retraining`);
-      report.retrain = await retrainModel({ config: ctx.config, store: ctx.store, lake: ctx.lake, wh: ctx.wh }, name, { recipes: RECIPES, trigger: `alert:${trigger.id}`, seed: opts.seed, log });
+      report.retrain = await retrainModel({ config: ctx.config, store: ctx.store, lake: ctx.lake, wh: ctx.wh }, name, {
+        recipes: RECIPES,
+        trigger: `alert:${trigger.id}`,
+        seed: opts.seed,
+        log,
+      });
     }
   }
   return { at, models, alerts: all };

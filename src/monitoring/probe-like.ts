@@ -18,7 +18,8 @@ const LABEL_DAYS = 7;
 export const likeProbe: Probe = async ({ config, wh }, champion) => {
   const model = LikeModel.fromJSON(champion.artifact as LikeArtifact);
   const served = await servedRows(wh, champion.name, champion.version, { recentDays: config.monitoring.recentDays });
-  if (served.rows === 0) throw new Error(`${champion.name} v${champion.version} has answered no request in the audit log (${AUDIT_TABLE}) yet: nothing served to compare with its training rows`);
+  if (served.rows === 0) throw new Error(`${champion.name} v${champion.version} has answered no request in the audit ` +
+    `log (${AUDIT_TABLE}) yet: nothing served to compare with its training rows`);
   const d = LIKE_FEATURES.length, ref = model.reference.X;
   const column = (j: number) => Float64Array.from({ length: ref.rows }, (_, i) => ref.data[i * d + j]!);
   const quality = await servedLogLoss(wh, champion.name, champion.version, model.state.asOf);
@@ -30,16 +31,27 @@ export const likeProbe: Probe = async ({ config, wh }, champion) => {
       metric: 'log_loss_ratio', value: quality.logLoss / trained, threshold: config.monitoring.rmseRatioMax, higherIsWorse: true, n: quality.n,
       details: { served_log_loss: quality.logLoss, training_log_loss: trained, liked_share: quality.liked },
     }] : [],
-    window: { reference: `${ref.rows} training rows (cutoff ${model.cutoff})`, served_requests: served.requests, served_rows: served.rows, served_from: served.from, served_until: served.until },
+    window: {
+      reference: `${ref.rows} training rows (cutoff ${model.cutoff})`,
+      served_requests: served.requests,
+      served_rows: served.rows,
+      served_from: served.from,
+      served_until: served.until,
+    },
   };
 };
 
 /** Log loss of the served (user, track) probabilities against likes that came after the features' instant. */
-async function servedLogLoss(wh: Parameters<Probe>[0]['wh'], name: string, version: number, asOf: string): Promise<{ logLoss: number; n: number; liked: number } | null> {
+async function servedLogLoss(wh: Parameters<Probe>[0]['wh'], name: string, version: number, asOf: string): Promise<{
+  logLoss: number;
+  n: number;
+  liked: number;
+} | null> {
   if (!wh.snapshots.has('raw.like')) return null;
   await buildModels(wh, { only: ['curated.likes'] });
   // labels take time: only once the likes reach a week past the features' instant
-  const [span] = await wh.query<{ ok: boolean }>(`SELECT coalesce(max(ts) >= TIMESTAMPTZ ${sqlString(asOf)} + INTERVAL ${LABEL_DAYS} DAY, false) AS ok FROM curated.likes`);
+  const [span] = await wh.query<{ ok: boolean }>(`SELECT coalesce(max(ts) >= TIMESTAMPTZ ${sqlString(asOf)} + ` +
+    `INTERVAL ${LABEL_DAYS} DAY, false) AS ok FROM curated.likes`);
   if (!span?.ok) return null;
   const rows = await wh.query<{ p: number; liked: boolean }>(`
     WITH answers AS (

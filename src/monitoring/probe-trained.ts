@@ -45,7 +45,8 @@ export async function trainedDataSource(store: MetaStore, champion: LoadedModel)
 
 export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion) => {
   const data = (await trainedDataSource(store, champion)) ?? '';
-  if (!data.startsWith('lake:')) throw new Error(`${champion.name}: trained on ${data || 'no recorded source'}; only models trained on a lake table (lake:zone.table) have a snapshot to compare with`);
+  if (!data.startsWith('lake:')) throw new Error(`${champion.name}: trained on ${data || 'no recorded source'}; only ` +
+    `models trained on a lake table (lake:zone.table) have a snapshot to compare with`);
   const table = data.slice(5);
   const snap = champion.lineage.snapshots.find((s) => s.table === table);
   if (!snap) throw new Error(`${champion.name}: its lineage names no snapshot of ${table}`);
@@ -65,16 +66,23 @@ export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion)
   await wh.refresh();
   const before = new Set(await lake.filePaths(table, snap.snapshot));
   const added = (await lake.filePaths(table)).filter((f) => !before.has(f));
-  const fresh = added.length ? await loadTable({ sql: `SELECT * FROM read_parquet(${sqlList(added)}, union_by_name = true)` }, { connection: wh.conn, columns: [...names, target] }) : null;
+  const fresh = added.length
+    ? await loadTable({ sql: `SELECT * FROM read_parquet(${sqlList(added)}, union_by_name = true)` }, { connection: wh.conn, columns: [...names, target] })
+    : null;
 
   const served = await servedRows(wh, champion.name, champion.version, { recentDays: config.monitoring.recentDays });
   const useServed = served.rows >= config.monitoring.minRows || !fresh?.length;
-  if (useServed && served.rows === 0) throw new Error(`${champion.name} v${champion.version}: no answers in the audit log (${AUDIT_TABLE}) and no rows added to ${table} since snapshot ${snap.snapshot}: nothing recent to compare with`);
+  if (useServed && served.rows === 0) throw new Error(`${champion.name} v${champion.version}: no answers in the audit ` +
+    `log (${AUDIT_TABLE}) and no rows added to ${table} since snapshot ${snap.snapshot}: nothing recent to compare with`);
   const features = inputs.map((f) => {
     const r = sampleOf(getColumn(ref, f.name));
     if (!useServed) return { name: f.name, ref: r, cur: sampleOf(getColumn(fresh!, f.name)) };
     const v = served.columns.get(f.name) ?? [];
-    return { name: f.name, ref: r, cur: f.kind === 'numeric' ? { numeric: numericColumn(v, f.date) } : { categorical: v.map((x) => (x === null ? null : String(x))) } };
+    return {
+      name: f.name,
+      ref: r,
+      cur: f.kind === 'numeric' ? { numeric: numericColumn(v, f.date) } : { categorical: v.map((x) => (x === null ? null : String(x))) },
+    };
   });
 
   // live quality on the new rows whose target is known
@@ -102,7 +110,9 @@ export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion)
     quality,
     window: {
       reference: `${table}@${snap.snapshot} (${ref.length} rows)`,
-      current: useServed ? `${served.rows} served rows of ${served.requests} audited answers (${served.from} .. ${served.until})` : `${fresh!.length} rows added to ${table} since snapshot ${snap.snapshot}`,
+      current: useServed
+        ? `${served.rows} served rows of ${served.requests} audited answers (${served.from} .. ${served.until})`
+        : `${fresh!.length} rows added to ${table} since snapshot ${snap.snapshot}`,
     },
   };
 };

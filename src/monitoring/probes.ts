@@ -84,7 +84,12 @@ export const spendProbe: Probe = async ({ config, lake, wh }, champion) => {
   return {
     features: cols.filter((c) => !c.startsWith('cutoff_month')).map((name) => {
       const j = cols.indexOf(name);
-      return { name, ref: { numeric: column(Xref, j) }, cur: { numeric: useServed ? numericColumn(served.columns.get(name) ?? []) : column(Xcur, j) }, alerting: !SPEND_LIFECYCLE.test(name) };
+      return {
+        name,
+        ref: { numeric: column(Xref, j) },
+        cur: { numeric: useServed ? numericColumn(served.columns.get(name) ?? []) : column(Xcur, j) },
+        alerting: !SPEND_LIFECYCLE.test(name),
+      };
     }),
     predictions: { ref: pRef, cur: useServed ? Float64Array.from(served.predictions) : pCur },
     quality: Number.isFinite(trained) && trained > 0 ? [{
@@ -105,7 +110,12 @@ export const segmentsProbe: Probe = async ({ wh }, champion) => {
   const t = await rfmTable(wh);
   const col = (data: ArrayLike<number>, j: number) => Float64Array.from({ length: data.length / 3 }, (_, i) => data[3 * i + j]!);
   return {
-    features: ['recency', 'frequency', 'monetary'].map((name, j) => ({ name, ref: { numeric: col(st.rfm, j) }, cur: { numeric: col(t.rfm.data, j) }, alerting: !SPEND_LIFECYCLE.test(name) })),
+    features: ['recency', 'frequency', 'monetary'].map((name, j) => ({
+      name,
+      ref: { numeric: col(st.rfm, j) },
+      cur: { numeric: col(t.rfm.data, j) },
+      alerting: !SPEND_LIFECYCLE.test(name),
+    })),
     quality: [], window: { reference_customers: st.rfm.length / 3, current_customers: t.ids.length },
   };
 };
@@ -154,7 +164,12 @@ export const recommenderProbe: Probe = async ({ config, lake, wh }, champion) =>
     quality: shown >= config.monitoring.minShown ? [{
       metric: 'acceptance_rate', value: Number(acc!.accepted) / shown, threshold: config.monitoring.acceptanceMin, higherIsWorse: false, n: shown,
     }] : [],
-    window: { reference_until: new Date(refEnd).toISOString(), current_from: new Date(curFrom).toISOString(), current_until: new Date(end).toISOString(), reference_snapshot: snap ?? null },
+    window: {
+      reference_until: new Date(refEnd).toISOString(),
+      current_from: new Date(curFrom).toISOString(),
+      current_until: new Date(end).toISOString(),
+      reference_snapshot: snap ?? null,
+    },
   };
 };
 

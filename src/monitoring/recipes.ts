@@ -28,10 +28,13 @@ export const RECIPES: Record<string, Retrainer> = {
 /** A `train --register` model: its run's data source and options, on the source's newest snapshot. */
 async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters<Retrainer>[1], { seed, log }: Parameters<Retrainer>[2]): Promise<Challenger> {
   const data = await trainedDataSource(ws.store, champion);
-  if (!data?.startsWith('lake:')) throw new Error(`retrain ${champion.name}: its training run read ${data ?? 'no recorded source'}; only lake tables (lake:zone.table) have newer data to retrain on`);
+  if (!data?.startsWith('lake:')) throw new Error(`retrain ${champion.name}: its training run ` +
+    `read ${data ?? 'no recorded source'}; only lake tables (lake:zone.table) have newer data to retrain on`);
   const table = data.slice(5);
   const p = champion.params as Record<string, unknown>;
-  const num = (k: string) => (typeof p[k] === 'number' ? p[k] as number : p[k] !== undefined && p[k] !== null && p[k] !== '' && Number.isFinite(Number(p[k])) ? Number(p[k]) : undefined);
+  const num = (k: string) => (typeof p[k] === 'number'
+    ? p[k] as number
+    : p[k] !== undefined && p[k] !== null && p[k] !== '' && Number.isFinite(Number(p[k])) ? Number(p[k]) : undefined);
   const opts: TrainOptions = {
     task: p.task as TrainOptions['task'], target: String(p.target), model: String(p.model), seed,
     trees: num('trees'), rounds: num('rounds'), depth: num('depth'), alpha: num('alpha'), learningRate: num('learningRate'),
@@ -58,7 +61,9 @@ async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters
     const yt = Float64Array.from(getColumn(t2, opts.target) as ArrayLike<number>, Number);
     metric = 'rmse'; champ = rmse(yt, old.predict(X)); chal = result.task === 'regression' ? result.rmse : NaN;
   } else {
-    metric = 'log_loss'; champ = labelLogLoss(old, X, Array.from(getColumn(t2, opts.target) as ArrayLike<unknown>, String)); chal = result.task === 'classification' ? result.log_loss : NaN;
+    metric = 'log_loss';
+    champ = labelLogLoss(old, X, Array.from(getColumn(t2, opts.target) as ArrayLike<unknown>, String));
+    chal = result.task === 'classification' ? result.log_loss : NaN;
   }
   const metrics: Record<string, number> = {};
   for (const [k, v] of Object.entries(result)) if (typeof v === 'number') metrics[k] = v;
@@ -68,7 +73,18 @@ async function retrainTrained(ws: Parameters<Retrainer>[0], champion: Parameters
     snapshots: [{ table, snapshot: snap }],
     register: {
       artifact: artifactJson(pipeline.toJSON()), metrics,
-      params: Object.fromEntries(Object.entries({ data, task: opts.task, model: opts.model, target: opts.target, seed, trees: opts.trees, rounds: opts.rounds, depth: opts.depth, alpha: opts.alpha, learningRate: opts.learningRate }).filter(([, v]) => v !== undefined)),
+      params: Object.fromEntries(Object.entries({
+        data,
+        task: opts.task,
+        model: opts.model,
+        target: opts.target,
+        seed,
+        trees: opts.trees,
+        rounds: opts.rounds,
+        depth: opts.depth,
+        alpha: opts.alpha,
+        learningRate: opts.learningRate,
+      }).filter(([, v]) => v !== undefined)),
       lineage: { seed, config: { ...opts, data } },
       card: { description: `A ${opts.task} model (${opts.model}) predicting \`${opts.target}\`, retrained on ${table}@${snap}.`, target: opts.target },
     },

@@ -79,13 +79,20 @@ export async function retrainModel(ws: RetrainWorkspace, name: string, opts: Ret
       `Decision: ${decision.reason}.`,
     ].join('\n'),
   };
-  const reg = await registry.registerModel(name, { ...c.register, card, lineage: { ...c.register.lineage, snapshots: c.snapshots }, by: opts.by ?? `tributary retrain (${trigger})` });
+  const reg = await registry.registerModel(name, {
+    ...c.register,
+    card,
+    lineage: { ...c.register.lineage, snapshots: c.snapshots },
+    by: opts.by ?? `tributary retrain (${trigger})`,
+  });
   const by = opts.by ?? `tributary retrain (${trigger})`;
   await registry.promote(name, reg.version, { alias: decision.promote ? 'champion' : 'challenger', by, reason: decision.reason });
   if (decision.promote) await resolveAlerts(ws.store, name);
   await ws.store.db.insertInto('retrain_decisions').values({
     at: nowIso(), model_name: name, champion_version: champion.version, challenger_version: reg.version,
-    outcome: decision.promote ? 'promoted' : 'kept_champion', metric: c.metric, champion_value: finite(c.championScore), challenger_value: finite(c.challengerScore),
+    outcome: decision.promote ? 'promoted' : 'kept_champion', metric: c.metric, champion_value: finite(c.championScore), challenger_value: finite(
+      c.challengerScore,
+    ),
     margin, trigger, details: JSON.stringify({ holdout: c.holdout, snapshots: c.snapshots, improvement: finite(decision.improvement), ...c.details }),
   }).execute();
   return {

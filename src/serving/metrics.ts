@@ -64,7 +64,12 @@ export function createMetrics(src: MetricSources | (() => Iterable<{ name: strin
       },
     });
   }
-  const swaps = new Counter({ name: 'tributary_model_swaps_total', help: 'model versions swapped in after a promotion', labelNames: ['model'] as const, registers: [registry] });
+  const swaps = new Counter({
+    name: 'tributary_model_swaps_total',
+    help: 'model versions swapped in after a promotion',
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
   const events = new Counter({
     name: 'tributary_events_total', help: 'events received by the collector, by event type and outcome (accepted, or rejected to quarantine)',
     labelNames: ['type', 'outcome'] as const, registers: [registry],
@@ -84,7 +89,8 @@ export function createMetrics(src: MetricSources | (() => Iterable<{ name: strin
       collect() { this.set(wal().segments); },
     });
     new Gauge({
-      name: 'tributary_flush_lag_seconds', help: 'age of the oldest write-ahead segment not yet flushed into Parquet (0 when all are flushed)', registers: [registry],
+      name: 'tributary_flush_lag_seconds', help: 'age of the oldest write-ahead segment not yet flushed into Parquet (0 ' +
+        'when all are flushed)', registers: [registry],
       collect() { const o = wal().oldestMs; this.set(o === null ? 0 : Math.max(0, (Date.now() - o) / 1000)); },
     });
   }

@@ -36,7 +36,11 @@ export class OnlineFeatures {
   private busy: Promise<void> | null = null;
   private lastError: string | null = null;
 
-  constructor(private readonly lake: Lake, private readonly model: () => SpendServable | undefined, private readonly opts: { refreshMs?: number; log?: (m: string) => void } = {}) {}
+  constructor(
+    private readonly lake: Lake,
+    private readonly model: () => SpendServable | undefined,
+    private readonly opts: { refreshMs?: number; log?: (m: string) => void } = {},
+  ) {}
 
   get features(): FeatureSet | null { return this.current; }
   get error(): string | null { return this.lastError; }
@@ -74,7 +78,8 @@ export class OnlineFeatures {
         const derived = cutoffFeatures(asOf);
         const src = m.features.map((f) => {
           const j = t.columns.indexOf(f);
-          if (j < 0 && !(f in derived)) throw new Error(`the spend model needs feature "${f}", which the customer feature table does not have (it has ${t.columns.join(', ')})`);
+          if (j < 0 && !(f in derived)) throw new Error(`the spend model needs feature "${f}", which the customer ` +
+            `feature table does not have (it has ${t.columns.join(', ')})`);
           return j;
         });
         const rows = new Map<string, Float64Array>();

@@ -37,7 +37,10 @@ export function tidyComponents(doc: Doc): Doc {
     const base = name.slice(0, -'Input'.length);
     if (!(base in schemas) || JSON.stringify(schemas[base]) === JSON.stringify(schemas[name])) rename.set(name, base);
   }
-  const text = JSON.stringify(doc, (k, v) => (k === '$ref' && typeof v === 'string' && v.startsWith(REF) && rename.has(v.slice(REF.length)) ? REF + rename.get(v.slice(REF.length)) : v));
+  const text = JSON.stringify(
+    doc,
+    (k, v) => (k === '$ref' && typeof v === 'string' && v.startsWith(REF) && rename.has(v.slice(REF.length)) ? REF + rename.get(v.slice(REF.length)) : v),
+  );
   const out = JSON.parse(text) as Doc;
   const all = out.components!.schemas!;
   for (const [from, to] of rename) { if (!(to in all)) all[to] = all[from]; delete all[from]; }

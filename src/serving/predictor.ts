@@ -60,7 +60,10 @@ export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown
     const r = row as Record<string, unknown>;
     for (const f of inputs) {
       if (!Object.prototype.hasOwnProperty.call(r, f.name)) {
-        throw new InputError(`rows[${i}].${f.name}`, `rows[${i}]: feature "${f.name}" is missing (model "${model}" needs ${list()}; use null for an unknown value)`);
+        throw new InputError(
+          `rows[${i}].${f.name}`,
+          `rows[${i}]: feature "${f.name}" is missing (model "${model}" needs ${list()}; use null for an unknown value)`,
+        );
       }
       const v = r[f.name];
       if (v === null) {
@@ -69,7 +72,10 @@ export function validateRows(model: string, inputs: FeatureSpec[], rows: unknown
       }
       if (f.date && typeof v === 'string') {
         if (!Number.isFinite(dateToSeconds(v))) {
-          throw new InputError(`rows[${i}].${f.name}`, `rows[${i}].${f.name} must be an ISO 8601 date (e.g. 2026-11-23 or 2026-11-23T10:00:00Z) or epoch seconds${orNull}, got ${describe(v)}`);
+          throw new InputError(
+            `rows[${i}].${f.name}`,
+            `rows[${i}].${f.name} must be an ISO 8601 date (e.g. 2026-11-23 or 2026-11-23T10:00:00Z) or epoch seconds${orNull}, got ${describe(v)}`,
+          );
         }
       } else if (f.kind === 'numeric') {
         if (typeof v !== 'number' || !Number.isFinite(v)) {
@@ -98,7 +104,10 @@ function describe(v: unknown): string {
 function frameOf(inputs: FeatureSpec[], rows: Record<string, unknown>[]): Frame {
   const columns = new Map<string, Column>();
   for (const f of inputs) {
-    if (f.kind === 'numeric') columns.set(f.name, Float64Array.from(rows, (r) => (r[f.name] === null ? NaN : f.date ? dateToSeconds(r[f.name] as number | string) : (r[f.name] as number))));
+    if (f.kind === 'numeric') columns.set(
+      f.name,
+      Float64Array.from(rows, (r) => (r[f.name] === null ? NaN : f.date ? dateToSeconds(r[f.name] as number | string) : (r[f.name] as number))),
+    );
     else columns.set(f.name, rows.map((r) => r[f.name] as string | null));
   }
   return { length: rows.length, columns };
@@ -183,5 +192,11 @@ function barePredictor(m: MatrixPredictor): Predictor {
       },
     };
   }
-  return { kind: m.kind, task: 'regression', inputs, nullable: false, predict: (rows) => ({ predictions: Array.from(m.predict(matrixOf(inputs, rows)), finite) }) };
+  return {
+    kind: m.kind,
+    task: 'regression',
+    inputs,
+    nullable: false,
+    predict: (rows) => ({ predictions: Array.from(m.predict(matrixOf(inputs, rows)), finite) }),
+  };
 }

@@ -103,7 +103,12 @@ export function installProblemDetails(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(problem(404, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]} (GET /openapi.json lists the routes)`, { instance: req.url.split('?')[0] }));
+    void reply.code(404).send(problem(
+      404,
+      'route_not_found',
+      `no route ${req.method} ${req.url.split('?')[0]} (GET /openapi.json lists the routes)`,
+      { instance: req.url.split('?')[0] },
+    ));
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

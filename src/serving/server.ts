@@ -78,7 +78,8 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   const log = opts.log ?? (() => {});
   // open write endpoints are only ever reachable from this machine
   if (!config.apiToken && config.host !== undefined && !LOOPBACK.test(config.host)) {
-    throw new Error(`refusing to listen on ${config.host} without TRIBUTARY_API_TOKEN: the write endpoints (events, promote) would be open to the network; set a token or bind 127.0.0.1`);
+    throw new Error(`refusing to listen on ${config.host} without TRIBUTARY_API_TOKEN: the write endpoints (events, ` +
+      `promote) would be open to the network; set a token or bind 127.0.0.1`);
   }
   const ctx = await openContext(config, log);
   const registry = new ModelRegistry(ctx.store, { home: config.home });
@@ -88,11 +89,19 @@ export async function startServer(config: Config, opts: ServerOptions = {}): Pro
   await models.start();
   // scale-out: a promotion announced on the bus is served within moments, not at the next poll
   const promotions = ctx.bus ? onPromotion(ctx.bus, (n) => { if (n.alias === 'champion') void models.refresh(n.name); }) : undefined;
-  const features = new OnlineFeatures(ctx.lake, () => { const s = models.get(SPEND_MODEL); return s?.type === 'spend' ? s : undefined; }, { refreshMs: opts.featureRefreshMs, log });
+  const features = new OnlineFeatures(
+    ctx.lake,
+    () => { const s = models.get(SPEND_MODEL); return s?.type === 'spend' ? s : undefined; },
+    { refreshMs: opts.featureRefreshMs, log },
+  );
   await features.start();
   const audit = new AuditLog(ctx.lake, config.auditSampling, log);
   Object.assign(ctx, { registry, models, features, audit });
-  metrics = createMetrics({ models: () => models.all().map((m) => ({ name: m.name, version: m.version })), wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined, alerts: () => alertCounts(ctx.store) });
+  metrics = createMetrics({
+    models: () => models.all().map((m) => ({ name: m.name, version: m.version })),
+    wal: ctx.lake.wal ? () => ctx.lake.wal!.stats() : undefined,
+    alerts: () => alertCounts(ctx.store),
+  });
 
   // One listening socket; the Fastify app behind it can be rebuilt and swapped in without a
   // moment of refused connections (requests already in the old app finish there).

@@ -96,7 +96,9 @@ export function warnings(p: EdaProfile, file?: string): string[] {
       (sep ? `: its header holds ${sep[1]}, so the delimiter was probably not recognised` : ': check the delimiter and the header line') + '.');
   }
   const constant = p.columns.filter((c) => c.rows > 0 && c.distinct === 1);
-  for (const c of constant) out.push(`${c.name} has a single value (${c.top[0] ? `"${c.top[0].value}"` : 'constant'}${c.missing ? ` and ${pct(c.missing_share)} missing` : ''}): it carries no information.`);
+  for (const c of constant) out.push(`${c.name} has a single value (${c.top[0] ? `"${c.top[0].value}"` : 'constant'}${c.missing
+    ? ` and ${pct(c.missing_share)} missing`
+    : ''}): it carries no information.`);
   for (const c of p.columns.filter((c) => c.rows > 0 && c.distinct === 0)) out.push(`${c.name} is empty: every value is missing.`);
   for (const c of p.columns.filter((c) => c.distinct > 0 && c.missing_share >= 0.5)) out.push(`${c.name} misses ${pct(c.missing_share)} of its values.`);
   if (p.duplicates.rows > 0) out.push(`${p.duplicates.rows.toLocaleString('en-US')} rows (${pct(p.duplicates.share)}) repeat an earlier row in every column.`);
@@ -107,7 +109,9 @@ export function warnings(p: EdaProfile, file?: string): string[] {
 export function findings(p: EdaProfile): string[] {
   const out: string[] = [];
   out.push(`${p.rows.toLocaleString('en-US')} rows and ${p.columns.length} columns` +
-    (p.coverage ? `, covering ${p.coverage.min.slice(0, 10)} to ${p.coverage.max.slice(0, 10)} (${Math.round(p.coverage.days)} days, column ${p.coverage.column})` : '') + '.');
+    (p.coverage
+      ? `, covering ${p.coverage.min.slice(0, 10)} to ${p.coverage.max.slice(0, 10)} (${Math.round(p.coverage.days)} days, column ${p.coverage.column})`
+      : '') + '.');
   const missing = p.columns.filter((c) => c.missing_share > 0.01).sort((a, b) => b.missing_share - a.missing_share);
   if (missing.length) out.push(`Missing values: ${missing.slice(0, 4).map((c) => `${c.name} ${pct(c.missing_share)}`).join(', ')}.`);
   else out.push('No column misses more than 1% of its values.');
@@ -115,12 +119,18 @@ export function findings(p: EdaProfile): string[] {
   for (const c of p.columns) {
     const m = c.numeric;
     if (!m) continue;
-    if (m.negatives > 0) out.push(`${c.name} has ${m.negatives.toLocaleString('en-US')} negative values (${pct(m.negatives / (c.rows - c.missing))}), min ${fmt(m.min)}.`);
-    if (Math.abs(m.skew) > 2) out.push(`${c.name} is heavily ${m.skew > 0 ? 'right' : 'left'}-skewed (skewness ${m.skew.toFixed(1)}; median ${fmt(m.median)} vs mean ${fmt(m.mean)}): ${pct(m.outliers_iqr.share)} of rows are IQR outliers, max ${fmt(m.max)}; a log scale suits it.`);
+    if (m.negatives > 0) out.push(`${c.name} has ${m.negatives.toLocaleString('en-US')} negative values (${pct(
+      m.negatives / (c.rows - c.missing),
+    )}), min ${fmt(m.min)}.`);
+    if (Math.abs(m.skew) > 2) out.push(`${c.name} is heavily ${m.skew > 0 ? 'right' : 'left'}-skewed ` +
+      `(skewness ${m.skew.toFixed(1)}; median ${fmt(m.median)} vs mean ${fmt(m.mean)}): ${pct(m.outliers_iqr.share)} of rows are IQR outliers, max ${fmt(
+        m.max,
+      )}; a log scale suits it.`);
   }
   const ids = p.columns.filter((c) => c.kind === 'text' && c.distinct > 0.9 * (c.rows - c.missing) && c.rows > 100);
   if (ids.length) out.push(`Identifier-like columns (nearly all values distinct): ${ids.map((c) => c.name).join(', ')}.`);
-  const dominated = p.columns.filter((c) => (c.kind === 'text' || c.kind === 'boolean') && c.top[0] && c.top[0].count / Math.max(1, c.rows - c.missing) > 0.8 && c.distinct > 1);
+  const dominated = p.columns.filter((c) => (c.kind === 'text' || c.kind === 'boolean') && c.top[0] &&
+    c.top[0].count / Math.max(1, c.rows - c.missing) > 0.8 && c.distinct > 1);
   for (const c of dominated) out.push(`${c.name} is dominated by "${c.top[0]!.value}" (${pct(c.top[0]!.count / (c.rows - c.missing))} of rows).`);
   for (const s of p.relations.strongest) {
     const r = s.pearson ?? 0, rho = s.spearman ?? 0;
@@ -132,7 +142,9 @@ export function findings(p: EdaProfile): string[] {
   for (const s of p.relations.categorical_strongest.filter((s) => s.v >= 0.5)) out.push(`${s.a} and ${s.b} are associated (Cramér's V = ${s.v.toFixed(2)}).`);
   if (p.target) {
     const top = p.target.relations.slice(0, 3).filter((r) => r.strength > 0);
-    if (top.length) out.push(`Most related to ${p.target.target}: ${top.map((r) => `${r.column} (${measureName(r.measure)} ${r.strength.toFixed(2)})`).join(', ')}.`);
+    if (top.length) out.push(`Most related to ${p.target.target}: ${top.map(
+      (r) => `${r.column} (${measureName(r.measure)} ${r.strength.toFixed(2)})`,
+    ).join(', ')}.`);
   }
   for (const c of p.columns) {
     if (c.time && c.time.empty_months > 0) out.push(`${c.name} has ${c.time.empty_months} month(s) without any row: a gap in the data.`);

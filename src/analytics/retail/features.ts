@@ -19,7 +19,16 @@ export interface CustomerTable {
   country: string[];
 }
 
-export const BASE_FEATURES = ['recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_ticket', 'last_90d_spend', 'last_90d_invoices', 'log_monetary'] as const;
+export const BASE_FEATURES = [
+  'recency_days',
+  'frequency',
+  'monetary',
+  'tenure_days',
+  'avg_ticket',
+  'last_90d_spend',
+  'last_90d_invoices',
+  'log_monetary',
+] as const;
 
 /**
  * A query's result as columns, BIGINT as number: the per-customer results here run to tens of
@@ -109,7 +118,19 @@ export async function customerFeaturesAt(wh: Warehouse, cutoffs: Date[], opts: {
     SELECT * FROM b JOIN h USING (k, customer_id) LEFT JOIN mx USING (k, customer_id) ORDER BY k, customer_id`);
   const columns = [...BASE_FEATURES, ...opts.categories.map((c) => `mix_${c}`), ...opts.countries.map((c) => `country_${c}`)];
   const d = columns.length, nb = BASE_FEATURES.length, nc = opts.categories.length;
-  const [kk, id, rec, freq, mon, ten, tick, l90, l90i, ctry, prod] = ['k', 'customer_id', 'recency_days', 'frequency', 'monetary', 'tenure_days', 'avg_ticket', 'last_90d_spend', 'last_90d_invoices', 'country', 'product_revenue'].map((c) => r[c]!) as unknown[][];
+  const [kk, id, rec, freq, mon, ten, tick, l90, l90i, ctry, prod] = [
+    'k',
+    'customer_id',
+    'recency_days',
+    'frequency',
+    'monetary',
+    'tenure_days',
+    'avg_ticket',
+    'last_90d_spend',
+    'last_90d_invoices',
+    'country',
+    'product_revenue',
+  ].map((c) => r[c]!) as unknown[][];
   const mix = opts.categories.map((_, j) => r[`c${j}`]!);
   // rows come ordered by cutoff, then customer: each cutoff's table is one run of them
   const out: CustomerTable[] = [];
@@ -180,12 +201,15 @@ export async function rfmTable(wh: Warehouse, categories?: string[]): Promise<Rf
   const r = await queryColumns(wh, `
     WITH inv AS (SELECT customer_id, invoice_no, max(ts) AS last, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} GROUP BY ALL),
     ref AS (SELECT epoch_us(max(last)) + ${DAY * 1e6} AS r FROM inv),
-    b AS (SELECT customer_id, floor((any_value(ref.r) - epoch_us(max(last))) / 1e6 / ${DAY}) AS recency, count(*) AS frequency, CAST(sum(rev) AS DOUBLE) AS monetary
+    b AS (SELECT customer_id, floor((any_value(ref.r) - epoch_us(max(last))) / 1e6 / ${DAY}) AS recency, count(*) AS ` +
+      `frequency, CAST(sum(rev) AS DOUBLE) AS monetary
           FROM inv, ref GROUP BY customer_id),
     h AS (SELECT customer_id, first(country ORDER BY n DESC, since, country) AS country
           FROM (SELECT customer_id, country, count(*) AS n, min(ts) AS since FROM ${LINES} GROUP BY ALL) GROUP BY customer_id),
     m AS (SELECT customer_id, category, sum(${EXACT_REVENUE}) AS rev FROM ${LINES} WHERE is_product GROUP BY ALL),
-    mx AS (SELECT customer_id, CAST(sum(rev) AS DOUBLE) AS product_revenue${cats.map((c, j) => `, CAST(sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS DOUBLE) AS c${j}`).join('')}
+    mx AS (SELECT customer_id, CAST(sum(rev) AS DOUBLE) AS product_revenue${cats.map(
+      (c, j) => `, CAST(sum(rev) FILTER (WHERE category = ${sqlString(c)}) AS DOUBLE) AS c${j}`,
+    ).join('')}
            FROM m GROUP BY customer_id)
     SELECT * FROM b JOIN h USING (customer_id) LEFT JOIN mx USING (customer_id) ORDER BY customer_id`);
   const ids = r.customer_id!.map(String), n = ids.length, nc = cats.length;

@@ -112,7 +112,8 @@ export function backtest(series: Series, opts: BacktestOptions = {}): ForecastRe
   const first = season ?? maxLag; // first row with every feature
   const firstOrigin = first + minTrain;
   if (firstOrigin >= n) {
-    throw new Error(`forecast (${g}): ${n} complete periods; the backtest needs at least ${firstOrigin + 1} (${maxLag} lags + ${minTrain} training periods + 1)`);
+    throw new Error(`forecast (${g}): ${n} complete periods; the backtest needs at least ${firstOrigin + 1} (${maxLag} ` +
+      `lags + ${minTrain} training periods + 1)`);
   }
   const rowsX: number[][] = [];
   for (let t = 0; t < n; t++) rowsX.push(t >= first ? featureRow(g, y, t, series.periods[t]!, season) : []);
@@ -146,7 +147,12 @@ export function backtest(series: Series, opts: BacktestOptions = {}): ForecastRe
   const xNext = { rows: 1, cols: d, data: Float64Array.from(featureRow(g, yy, n, nextPeriod, season)) };
   const all = Array.from({ length: n - first }, (_, i) => first + i);
   const next = { period: nextPeriod, forecast: { seasonal_naive: naive(n) } as Record<ForecastModel, number> };
-  for (const m of MODEL_NAMES) next.forecast[m] = fitRegressor(m, mat(all), Float64Array.from(all, (t) => y[t]!), { seed: opts.seed, nJobs: 1, small: true }).predict(xNext)[0]!;
+  for (const m of MODEL_NAMES) next.forecast[m] = fitRegressor(
+    m,
+    mat(all),
+    Float64Array.from(all, (t) => y[t]!),
+    { seed: opts.seed, nJobs: 1, small: true },
+  ).predict(xNext)[0]!;
   for (const m of FORECAST_MODELS) out.push({ period: nextPeriod, model: m, kind: 'future', actual: null, forecast: next.forecast[m] });
   return { granularity: g, periods: n, season, models, best, next, rows: out };
 }

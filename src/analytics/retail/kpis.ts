@@ -55,7 +55,13 @@ export async function churnRate(wh: Warehouse, opts: { cutoff?: Date; days?: num
     SELECT count(*) FILTER (WHERE active)::BIGINT AS active,
            count(*) FILTER (WHERE active AND NOT returned)::BIGINT AS churned FROM per`);
   const active = Number(r?.active ?? 0), churned = Number(r?.churned ?? 0);
-  return { cutoff: cutoff.toISOString(), horizon_days: days, active_customers: active, churned_customers: churned, churn_rate: active ? churned / active : NaN };
+  return {
+    cutoff: cutoff.toISOString(),
+    horizon_days: days,
+    active_customers: active,
+    churned_customers: churned,
+    churn_rate: active ? churned / active : NaN,
+  };
 }
 
 export async function readKpis(wh: Warehouse, opts: { churnDays?: number; cutoff?: Date } = {}): Promise<Kpis> {

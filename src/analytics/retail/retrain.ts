@@ -20,9 +20,20 @@ import { spendData } from './spend.ts';
 
 interface Recipe<T> { (ws: { wh: Warehouse }, champion: LoadedModel, opts: { seed: number; log: (m: string) => void }): Promise<T> }
 
-interface SpendArtifact { kind: 'RetailSpendModel'; model: ModelName; features: string[]; categories: string[]; countries: string[]; horizon_days: number; estimator: unknown }
+interface SpendArtifact {
+  kind: 'RetailSpendModel';
+  model: ModelName;
+  features: string[];
+  categories: string[];
+  countries: string[];
+  horizon_days: number;
+  estimator: unknown;
+}
 
-const snapshotsOf = (wh: Warehouse) => ['raw.order_line', 'curated.commerce_lines'].filter((t) => wh.snapshots.has(t)).map((t) => ({ table: t, snapshot: wh.snapshots.get(t)! }));
+const snapshotsOf = (wh: Warehouse) => ['raw.order_line', 'curated.commerce_lines'].filter((t) => wh.snapshots.has(t)).map((t) => ({
+  table: t,
+  snapshot: wh.snapshots.get(t)!,
+}));
 
 /** The columns `to` of rows laid out as `from` (missing columns 0). */
 export function selectColumns(X: Matrix, from: string[], to: string[]): Matrix {
@@ -48,11 +59,23 @@ export const retrainSpend: Recipe<import('../../monitoring/retrain.ts').Challeng
     snapshots: snapshotsOf(ws.wh),
     details: { champion_mae: mae(d.yte, pOld), baseline_rmse: baseline, train_rows: d.Xtr.rows },
     register: {
-      artifact: { kind: 'RetailSpendModel', model: art.model, features: d.features, categories: d.categories, countries: d.countries, horizon_days: d.horizon, estimator: challenger.toJSON() },
+      artifact: {
+        kind: 'RetailSpendModel',
+        model: art.model,
+        features: d.features,
+        categories: d.categories,
+        countries: d.countries,
+        horizon_days: d.horizon,
+        estimator: challenger.toJSON(),
+      },
       metrics: { rmse: rmse(d.yte, pNew), mae: mae(d.yte, pNew), r2: r2(d.yte, pNew), baseline_rmse: baseline },
       params: { model: art.model, cutoff: d.cutoff, train_cutoff: d.trainCutoffs[0]!, horizon_days: d.horizon },
       lineage: { seed, config: { model: art.model, features: d.features, cutoff: d.cutoff } },
-      card: { description: `Customer spend in the next ${d.horizon} days (${art.model}), retrained on the newest order lines.`, features: d.features, target: `spend_next_${d.horizon}d` },
+      card: {
+        description: `Customer spend in the next ${d.horizon} days (${art.model}), retrained on the newest order lines.`,
+        features: d.features,
+        target: `spend_next_${d.horizon}d`,
+      },
     },
   };
 };
@@ -69,7 +92,10 @@ export const retrainSegments: Recipe<import('../../monitoring/retrain.ts').Chall
   const oldLabels = Int32Array.from(t.ids, (_, i) => {
     const mix: Record<string, number> = {};
     t.categories.forEach((c, j) => { if (old.state.categories.includes(c)) mix[c] = Math.min(1, Math.max(0, t.mix.data[i * nc + j]!)); });
-    return old.matchProfile({ recency: Math.max(0, t.rfm.data[3 * i]!), frequency: Math.max(0, t.rfm.data[3 * i + 1]!), monetary: Math.max(0, t.rfm.data[3 * i + 2]!), mix }, 0).segment;
+    return old.matchProfile(
+      { recency: Math.max(0, t.rfm.data[3 * i]!), frequency: Math.max(0, t.rfm.data[3 * i + 1]!), monetary: Math.max(0, t.rfm.data[3 * i + 2]!), mix },
+      0,
+    ).segment;
   });
   const sNew = silhouette(seg.X, seg.labels, { seed }), sOld = new Set(oldLabels).size > 1 ? silhouette(seg.X, oldLabels, { seed }) : -1;
   return {
@@ -82,7 +108,10 @@ export const retrainSegments: Recipe<import('../../monitoring/retrain.ts').Chall
       metrics: { silhouette: sNew, k: seg.k },
       params: { k: seg.k, features: seg.features, k_range: kRange },
       lineage: { seed, config: { features: seg.features, kRange } },
-      card: { description: `Customer segments (KMeans, k=${seg.k}) over log-RFM and category mix, retrained on the newest order lines.`, features: seg.features },
+      card: {
+        description: `Customer segments (KMeans, k=${seg.k}) over log-RFM and category mix, retrained on the newest order lines.`,
+        features: seg.features,
+      },
     },
   };
 };

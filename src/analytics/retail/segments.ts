@@ -88,7 +88,11 @@ const SEGMENT_RESTARTS = 5;
  * silhouette is the criterion the segmentation is chosen by, so it breaks the tie (inertia stays
  * the objective inside each restart, and is what the elbow chart shows).
  */
-export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number; distances?: DistanceMatrix } = {}): { scan: KChoice[]; best: KChoice; models: Map<number, KMeans> } {
+export function scanK(X: Matrix, opts: { kRange?: [number, number]; nInit?: number; seed?: number; distances?: DistanceMatrix } = {}): {
+  scan: KChoice[];
+  best: KChoice;
+  models: Map<number, KMeans>;
+} {
   const [lo, hi] = opts.kRange ?? [3, 8];
   if (!(Number.isInteger(lo) && Number.isInteger(hi) && lo >= 2 && hi >= lo)) throw new Error(`kRange must be integers 2 <= lo <= hi, got [${lo}, ${hi}]`);
   const nInit = opts.nInit ?? 10, seed = opts.seed ?? 0;
@@ -125,7 +129,12 @@ export interface SegmentAside { run(msg: SegmentTask, label: string): Promise<un
 /** t-SNE on the side thread when one is given (inline without, or when TRIBUTARY_THREADS allows only one). */
 async function runTsne(X: Matrix, params: Partial<TSNEParams>, aside?: SegmentAside): Promise<{ indices: Int32Array; embedding: Matrix }> {
   if (!aside || defaultThreads() < 2) { const r = new TSNE(params).fitTransform(X); return { indices: r.indices, embedding: r.embedding }; }
-  const m = await aside.run({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params }, 'tsne') as { indices: Int32Array; data: Float64Array; rows: number; cols: number };
+  const m = await aside.run({ task: 'tsne', rows: X.rows, cols: X.cols, data: X.data, params }, 'tsne') as {
+    indices: Int32Array;
+    data: Float64Array;
+    rows: number;
+    cols: number;
+  };
   return { indices: m.indices, embedding: { rows: m.rows, cols: m.cols, data: m.data } };
 }
 
@@ -344,7 +353,9 @@ export class SegmentModel {
   /** The feature row of a profile, built exactly as the training rows were. */
   featurize(p: CustomerProfile): Float64Array {
     for (const f of ['recency', 'frequency', 'monetary'] as const) {
-      if (typeof p[f] !== 'number' || !Number.isFinite(p[f]) || p[f] < 0) throw new Error(`profile.${f} must be a finite number >= 0, got ${JSON.stringify(p[f])}`);
+      if (typeof p[f] !== 'number' || !Number.isFinite(p[f]) || p[f] < 0) throw new Error(`profile.${f} must be a finite number >= 0, got ${JSON.stringify(
+        p[f],
+      )}`);
     }
     const s = this.state;
     const z = this.scaler.transform({ rows: 1, cols: 3, data: Float64Array.from([p.recency, p.frequency, p.monetary], (v) => Math.log1p(v)) }).data;

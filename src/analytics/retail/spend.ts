@@ -3,8 +3,9 @@
 // days back while 90 days of history remain, at most a year: the latest training target window
 // ends where the test's features end, so test targets never overlap training data), with the
 // cutoff's month as a feature so the models can learn the season of the target window (the
-// "last 90 days" baseline cannot: it under-predicts every quarter that precedes Christmas). Linear, random forest and boosting are compared on RMSE, MAE and R2 against
-// the "same as the last 90 days" baseline; the best by RMSE is the spend model.
+// "last 90 days" baseline cannot: it under-predicts every quarter that precedes Christmas).
+// Linear, random forest and boosting are compared on RMSE, MAE and R2 against the "same as the
+// last 90 days" baseline; the best by RMSE is the spend model.
 import { mae, r2, rmse } from '../../ml/metrics/regression.ts';
 import type { Matrix } from '../../ml/core/matrix.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
@@ -109,7 +110,8 @@ export async function spendData(wh: Warehouse, opts: { cutoff?: Date; horizonDay
   const yte = targets.pop()!;
   const parts = tables.map((f, k) => ({ X: withSeason(f.X, trainCutoffs[k]!), y: targets[k]! }));
   const trainCustomers = tables[0]!.ids.length;
-  if (trainCustomers < 20) throw new Error(`spend prediction: only ${trainCustomers} customers bought before the training cutoff ${trainCutoff.toISOString()}; need at least 20`);
+  if (trainCustomers < 20) throw new Error(`spend prediction: only ${trainCustomers} customers bought before the ` +
+    `training cutoff ${trainCutoff.toISOString()}; need at least 20`);
   if (test.ids.length < 5) throw new Error(`spend prediction: only ${test.ids.length} customers before the cutoff ${cutoff.toISOString()}`);
   const ytr = new Float64Array(parts.reduce((a, p) => a + p.y.length, 0));
   let o = 0;
@@ -142,6 +144,9 @@ export function fitSpend(d: SpendData, opts: { seed?: number; nJobs?: number } =
   };
 }
 
-export async function spendPrediction(wh: Warehouse, opts: { cutoff?: Date; horizonDays?: number; seed?: number; maxStack?: number } = {}): Promise<SpendResult> {
+export async function spendPrediction(
+  wh: Warehouse,
+  opts: { cutoff?: Date; horizonDays?: number; seed?: number; maxStack?: number } = {},
+): Promise<SpendResult> {
   return fitSpend(await spendData(wh, opts), { seed: opts.seed });
 }

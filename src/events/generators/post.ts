@@ -83,7 +83,14 @@ export async function postEvents(events: Iterable<unknown>, opts: PostOptions): 
     const req = lib.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), retryAfter: res.headers['retry-after'] as string | undefined }));
+      res.on(
+        'end',
+        () => resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString('utf8'),
+          retryAfter: res.headers['retry-after'] as string | undefined,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

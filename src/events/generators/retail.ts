@@ -74,10 +74,25 @@ export const CATEGORIES: readonly CategorySpec[] = [
   { name: 'home decor', nouns: ['T-LIGHT HOLDER', 'PHOTO FRAME', 'CUSHION COVER', 'WALL CLOCK', 'LANTERN', 'DOORMAT', 'METAL SIGN'], price: [1.25, 12] },
   { name: 'party', nouns: ['PARTY BUNTING', 'PAPER NAPKINS', 'BALLOONS', 'PARTY CONES', 'PAPER CHAIN KIT', 'CAKE CASES'], price: [0.4, 5] },
   { name: 'stationery', nouns: ['NOTEBOOK', 'PENCILS', 'GIFT WRAP', 'GREETING CARD', 'STICKER SHEET', 'MEMO BOARD'], price: [0.3, 3] },
-  { name: 'garden', nouns: ['PLANT POT', 'WATERING CAN', 'BIRD FEEDER', 'GARDEN SIGN', 'HERB MARKER', 'PICNIC BASKET'], price: [1.5, 10], monthly: [0.5, 0.6, 1, 1.6, 2, 2, 1.8, 1.4, 0.9, 0.6, 0.4, 0.4] },
-  { name: 'toys', nouns: ['SPACEBOY ROCKET', 'DOLLY GIRL', 'JIGSAW', 'SKITTLES', 'SNAKES AND LADDERS', 'TOY TIDY'], price: [0.8, 10], monthly: [0.8, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 1, 1.2, 1.6, 1.4] },
+  {
+    name: 'garden',
+    nouns: ['PLANT POT', 'WATERING CAN', 'BIRD FEEDER', 'GARDEN SIGN', 'HERB MARKER', 'PICNIC BASKET'],
+    price: [1.5, 10],
+    monthly: [0.5, 0.6, 1, 1.6, 2, 2, 1.8, 1.4, 0.9, 0.6, 0.4, 0.4],
+  },
+  {
+    name: 'toys',
+    nouns: ['SPACEBOY ROCKET', 'DOLLY GIRL', 'JIGSAW', 'SKITTLES', 'SNAKES AND LADDERS', 'TOY TIDY'],
+    price: [0.8, 10],
+    monthly: [0.8, 0.8, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 1, 1.2, 1.6, 1.4],
+  },
   { name: 'bags', nouns: ['JUMBO BAG', 'LUNCH BAG', 'SHOPPER', 'PURSE', 'STORAGE BAG'], price: [1, 6] },
-  { name: 'christmas', nouns: ['CHRISTMAS BAUBLE', 'ADVENT CALENDAR', 'STAR DECORATION', 'SANTA', 'WREATH', 'CHRISTMAS CRACKERS'], price: [0.4, 10], monthly: [0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.5, 2.5, 4, 5, 2] },
+  {
+    name: 'christmas',
+    nouns: ['CHRISTMAS BAUBLE', 'ADVENT CALENDAR', 'STAR DECORATION', 'SANTA', 'WREATH', 'CHRISTMAS CRACKERS'],
+    price: [0.4, 10],
+    monthly: [0.1, 0.05, 0.05, 0.05, 0.05, 0.1, 0.2, 0.5, 2.5, 4, 5, 2],
+  },
 ];
 const C = CATEGORIES.length;
 
@@ -160,7 +175,10 @@ export function retailWorld(opts: RetailWorldOptions = {}): RetailWorld {
     productCat[p] = c;
     productPop[p] = Math.exp(1.2 * rng.normal());
   }
-  const catProducts: Int32Array[] = Array.from({ length: C }, (_, c) => Int32Array.from(Array.from({ length: nProducts }, (_, p) => p).filter((p) => productCat[p] === c)));
+  const catProducts: Int32Array[] = Array.from(
+    { length: C },
+    (_, c) => Int32Array.from(Array.from({ length: nProducts }, (_, p) => p).filter((p) => productCat[p] === c)),
+  );
   const catCum = catProducts.map((ids) => cumulative(Array.from(ids, (p) => productPop[p]!)));
 
   // ---- customers: value heterogeneity and churn

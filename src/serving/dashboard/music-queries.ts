@@ -75,7 +75,14 @@ export async function musicOverview(data: DashboardData, f: PeriodFilters): Prom
     skip_rate: tot?.skip_rate ?? null, acceptance_rate: shown > 0 ? accepted / shown : null, shown,
     trend: weeks.map((week) => {
       const p = byWeek.get(week), a = accept.get(week);
-      return { week, plays: p?.plays ?? 0, hours: p?.hours ?? 0, skip_rate: p?.skip_rate ?? null, shown: a?.shown ?? 0, acceptance_rate: a && a.shown > 0 ? a.accepted / a.shown : null };
+      return {
+        week,
+        plays: p?.plays ?? 0,
+        hours: p?.hours ?? 0,
+        skip_rate: p?.skip_rate ?? null,
+        shown: a?.shown ?? 0,
+        acceptance_rate: a && a.shown > 0 ? a.accepted / a.shown : null,
+      };
     }),
   };
 }

@@ -38,11 +38,39 @@ export async function startLakeWriter(config: Config, opts: { port?: number; bat
     status: () => ({ stream: INGEST_STREAM, ...writer.stats }),
   });
   const s = writer.stats;
-  new Counter({ name: 'tributary_lake_writer_records_total', help: 'records committed to the lake', registers: [shell.registry], collect() { this.reset(); this.inc(s.records); } });
-  new Counter({ name: 'tributary_lake_writer_messages_total', help: 'ingest stream messages committed', registers: [shell.registry], collect() { this.reset(); this.inc(s.messages); } });
-  new Counter({ name: 'tributary_lake_writer_duplicates_total', help: 'redelivered messages found already committed', registers: [shell.registry], collect() { this.reset(); this.inc(s.duplicates); } });
-  new Gauge({ name: 'tributary_lake_writer_failures', help: 'batches that could not be committed (redelivered)', registers: [shell.registry], collect() { this.set(s.failures); } });
-  const reporting = reportStatus(bus, () => ({ service: 'lake-writer', pid: process.pid, url: shell.url, records: s.records, errors: s.failures, messages: s.messages, duplicates: s.duplicates }));
+  new Counter({
+    name: 'tributary_lake_writer_records_total',
+    help: 'records committed to the lake',
+    registers: [shell.registry],
+    collect() { this.reset(); this.inc(s.records); },
+  });
+  new Counter({
+    name: 'tributary_lake_writer_messages_total',
+    help: 'ingest stream messages committed',
+    registers: [shell.registry],
+    collect() { this.reset(); this.inc(s.messages); },
+  });
+  new Counter({
+    name: 'tributary_lake_writer_duplicates_total',
+    help: 'redelivered messages found already committed',
+    registers: [shell.registry],
+    collect() { this.reset(); this.inc(s.duplicates); },
+  });
+  new Gauge({
+    name: 'tributary_lake_writer_failures',
+    help: 'batches that could not be committed (redelivered)',
+    registers: [shell.registry],
+    collect() { this.set(s.failures); },
+  });
+  const reporting = reportStatus(bus, () => ({
+    service: 'lake-writer',
+    pid: process.pid,
+    url: shell.url,
+    records: s.records,
+    errors: s.failures,
+    messages: s.messages,
+    duplicates: s.duplicates,
+  }));
   log(`lake writer: taking batches from ${INGEST_STREAM}; status at ${shell.url}/v1/status`);
   return {
     writer, url: shell.url,

@@ -17,7 +17,8 @@ import { ErrorResponse, ModelName, badRequest, notFound } from './common.ts';
 const RunId = z.string().min(1).max(100).regex(/^[\w.-]+$/, 'letters, digits, "_", "-" or "."');
 const Run = z.object({
   id: z.string(), pipeline: z.string(), step: z.string().nullable(), status: z.string(), parent_run_id: z.string().nullable(),
-  started_at: z.string(), ended_at: z.string().nullable(), duration_ms: z.number().nullable(), code_version: z.string().nullable(), error: z.string().nullable(),
+  started_at: z.string(), ended_at: z.string().nullable(), duration_ms: z.number().nullable(), code_version: z.string().nullable(),
+  error: z.string().nullable(),
   params: z.record(z.string(), z.string()), metrics: z.record(z.string(), z.number().nullable()), tags: z.record(z.string(), z.string()),
 });
 const Step = z.object({
@@ -39,10 +40,23 @@ const RunsQuery = z.object({
 const Version = z.object({
   version: z.number().int(), created_at: z.string(), created_by: z.string(), run_id: z.string().nullable(), kind: z.string().nullable(),
   metrics: z.record(z.string(), z.number().nullable()), params: z.record(z.string(), z.unknown()), aliases: z.array(z.string()),
-  lineage: z.object({ snapshots: z.array(z.object({ table: z.string(), snapshot: z.number() })), code_version: z.string(), config_hash: z.string().nullable(), seed: z.number().nullable(), run_id: z.string().nullable() }),
+  lineage: z.object({
+    snapshots: z.array(z.object({ table: z.string(), snapshot: z.number() })),
+    code_version: z.string(),
+    config_hash: z.string().nullable(),
+    seed: z.number().nullable(),
+    run_id: z.string().nullable(),
+  }),
   card: z.string().describe('the model card (Markdown)'), sha256: z.string(), size: z.number(),
 });
-const ModelSummary = z.object({ name: z.string(), description: z.string().nullable(), latest_version: z.number().int(), champion: z.number().int().nullable(), challenger: z.number().int().nullable(), updated_at: z.string() });
+const ModelSummary = z.object({
+  name: z.string(),
+  description: z.string().nullable(),
+  latest_version: z.number().int(),
+  champion: z.number().int().nullable(),
+  challenger: z.number().int().nullable(),
+  updated_at: z.string(),
+});
 
 const finite = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
 function runOut(r: RunSummary): z.infer<typeof Run> {
@@ -63,13 +77,24 @@ async function runSteps(tracker: Tracker, d: RunDetail): Promise<z.infer<typeof 
     duration_ms: c.durationMs ?? (c.endedAt ? Date.parse(c.endedAt) - Date.parse(c.startedAt) : Date.now() - Date.parse(c.startedAt)),
   }));
   const names = new Set(childSteps.map((c) => c.name));
-  const stages = d.stages.filter((s) => !names.has(s.name)).map((s) => ({ name: s.name, started_at: s.startedAt, duration_ms: s.durationMs, status: s.status, source: 'stage' as const }));
+  const stages = d.stages.filter((s) => !names.has(s.name)).map((s) => ({
+    name: s.name,
+    started_at: s.startedAt,
+    duration_ms: s.durationMs,
+    status: s.status,
+    source: 'stage' as const,
+  }));
   return [...stages, ...childSteps].sort((a, b) => a.started_at.localeCompare(b.started_at));
 }
 
 async function runDetail(tracker: Tracker, id: string): Promise<z.infer<typeof RunDetailSchema>> {
   const d = await tracker.getRun(id);
-  return { ...runOut(d), steps: await runSteps(tracker, d), artifacts: d.artifacts.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })), child_run_ids: d.childRunIds };
+  return {
+    ...runOut(d),
+    steps: await runSteps(tracker, d),
+    artifacts: d.artifacts.map((a) => ({ name: a.name, size: a.size, sha256: a.sha256 })),
+    child_run_ids: d.childRunIds,
+  };
 }
 
 export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
@@ -79,11 +104,22 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   const collected = (ctx.collected ??= new CollectorRate());
 
   app.get('/v1/dashboard/runs', {
-    schema: { summary: 'Tracked runs, newest first, with filters', tags, querystring: RunsQuery, response: { 200: z.object({ runs: z.array(Run), hint: z.string().nullable() }), 400: ErrorResponse } },
+    schema: {
+      summary: 'Tracked runs, newest first, with filters',
+      tags,
+      querystring: RunsQuery,
+      response: { 200: z.object({ runs: z.array(Run), hint: z.string().nullable() }), 400: ErrorResponse },
+    },
   }, async (req, reply) => {
     const q = req.query;
     try {
-      const page = await tracker.listRuns({ filter: q.filter, pipeline: q.pipeline, status: q.status, limit: q.limit, ...(q.top_level === 'true' ? { parentRunId: null } : {}) });
+      const page = await tracker.listRuns({
+        filter: q.filter,
+        pipeline: q.pipeline,
+        status: q.status,
+        limit: q.limit,
+        ...(q.top_level === 'true' ? { parentRunId: null } : {}),
+      });
       const any = page.runs.length > 0 || (await tracker.listRuns({ limit: 1 })).runs.length > 0;
       return { runs: page.runs.map(runOut), hint: any ? null : HINTS.runs };
     } catch (e) {
@@ -99,7 +135,9 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
       response: {
         200: z.object({
           runs: z.array(RunDetailSchema), param_keys: z.array(z.string()), metric_keys: z.array(z.string()),
-          curves: z.array(z.object({ run_id: z.string(), key: z.string(), points: z.array(z.object({ step: z.number(), value: z.number().nullable() })) })).describe('metrics logged at more than one step'),
+          curves: z.array(z.object({
+            run_id: z.string(), key: z.string(), points: z.array(z.object({ step: z.number(), value: z.number().nullable() })),
+          })).describe('metrics logged at more than one step'),
         }),
         400: ErrorResponse, 404: ErrorResponse,
       },
@@ -107,7 +145,10 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   }, async (req, reply) => {
     const ids = [...new Set(req.query.ids.split(',').map((s) => s.trim()).filter(Boolean))];
     const bad = ids.find((id) => !RunId.safeParse(id).success);
-    if (bad !== undefined || ids.length < 1 || ids.length > 10) return reply.code(400).send(badRequest('ids', bad !== undefined ? `ids: ${JSON.stringify(bad)} is not a run id` : 'ids: give 1 to 10 run ids, comma separated'));
+    if (bad !== undefined || ids.length < 1 || ids.length > 10) return reply.code(400).send(badRequest(
+      'ids',
+      bad !== undefined ? `ids: ${JSON.stringify(bad)} is not a run id` : 'ids: give 1 to 10 run ids, comma separated',
+    ));
     try {
       const cmp = await tracker.compareRuns(ids);
       const runs = await Promise.all(ids.map((id) => runDetail(tracker, id)));
@@ -127,7 +168,12 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   });
 
   app.get('/v1/dashboard/runs/:id', {
-    schema: { summary: 'One run: stages or child runs, artifacts', tags, params: z.object({ id: RunId }), response: { 200: RunDetailSchema, 400: ErrorResponse, 404: ErrorResponse } },
+    schema: {
+      summary: 'One run: stages or child runs, artifacts',
+      tags,
+      params: z.object({ id: RunId }),
+      response: { 200: RunDetailSchema, 400: ErrorResponse, 404: ErrorResponse },
+    },
   }, async (req, reply) => {
     try {
       return await runDetail(tracker, req.params.id);
@@ -138,11 +184,22 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   });
 
   app.get('/v1/dashboard/models', {
-    schema: { summary: 'Registered models with their champion and challenger', tags, response: { 200: z.object({ models: z.array(ModelSummary), hint: z.string().nullable() }) } },
+    schema: {
+      summary: 'Registered models with their champion and challenger',
+      tags,
+      response: { 200: z.object({ models: z.array(ModelSummary), hint: z.string().nullable() }) },
+    },
   }, async () => {
     const models = await registry.listModels();
     return {
-      models: models.map((m) => ({ name: m.name, description: m.description, latest_version: m.latestVersion, champion: m.champion, challenger: m.challenger, updated_at: m.updatedAt })),
+      models: models.map((m) => ({
+        name: m.name,
+        description: m.description,
+        latest_version: m.latestVersion,
+        champion: m.champion,
+        challenger: m.challenger,
+        updated_at: m.updatedAt,
+      })),
       hint: models.length ? null : HINTS.models,
     };
   });
@@ -154,7 +211,15 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
       response: {
         200: z.object({
           model: ModelSummary, versions: z.array(Version),
-          history: z.array(z.object({ alias: z.string(), from_version: z.number().nullable(), to_version: z.number().nullable(), action: z.string(), by: z.string(), reason: z.string().nullable(), at: z.string() })),
+          history: z.array(z.object({
+            alias: z.string(),
+            from_version: z.number().nullable(),
+            to_version: z.number().nullable(),
+            action: z.string(),
+            by: z.string(),
+            reason: z.string().nullable(),
+            at: z.string(),
+          })),
         }),
         400: ErrorResponse, 404: ErrorResponse,
       },
@@ -167,13 +232,36 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
       const versions = await registry.listVersions(name, { limit: 50 });
       const history = await registry.aliasHistory(name);
       return {
-        model: { name: m.name, description: m.description, latest_version: m.latestVersion, champion: m.champion, challenger: m.challenger, updated_at: m.updatedAt },
+        model: {
+          name: m.name,
+          description: m.description,
+          latest_version: m.latestVersion,
+          champion: m.champion,
+          challenger: m.challenger,
+          updated_at: m.updatedAt,
+        },
         versions: versions.map((v) => ({
-          version: v.version, created_at: v.createdAt, created_by: v.createdBy, run_id: v.runId, kind: v.kind, metrics: finite(v.metrics), params: v.params, aliases: v.aliases,
-          lineage: { snapshots: v.lineage.snapshots, code_version: v.lineage.codeVersion, config_hash: v.lineage.configHash, seed: v.lineage.seed, run_id: v.lineage.runId },
+          version: v.version, created_at: v.createdAt, created_by: v.createdBy, run_id: v.runId, kind: v.kind, metrics: finite(
+            v.metrics,
+          ), params: v.params, aliases: v.aliases,
+          lineage: {
+            snapshots: v.lineage.snapshots,
+            code_version: v.lineage.codeVersion,
+            config_hash: v.lineage.configHash,
+            seed: v.lineage.seed,
+            run_id: v.lineage.runId,
+          },
           card: v.card, sha256: v.sha256, size: v.size,
         })),
-        history: history.map((h) => ({ alias: h.alias, from_version: h.fromVersion, to_version: h.toVersion, action: h.action, by: h.by, reason: h.reason, at: h.at })),
+        history: history.map((h) => ({
+          alias: h.alias,
+          from_version: h.fromVersion,
+          to_version: h.toVersion,
+          action: h.action,
+          by: h.by,
+          reason: h.reason,
+          at: h.at,
+        })),
       };
     } catch (e) {
       if (e instanceof NotFoundError || e instanceof RegistryError) return reply.code(404).send(notFound((e as Error).message, 'name'));

@@ -17,15 +17,42 @@ const Music = z.object({
   overview: MusicOverview.nullable(),
   skip_by_genre: z.array(z.object({ genre: z.string(), plays: z.number().int(), skip_rate: num })),
   skip_by_hour: z.array(z.object({ hour: z.number().int(), plays: z.number().int(), skip_rate: num })),
-  transitions: z.array(z.object({ prev_genre: z.string(), genre: z.string(), plays: z.number().int(), skip_rate: num })).describe('for the filter: plays of a genre right after another in one listening session (curated.music_genre_transitions\' definition)'),
-  top_tracks: z.array(z.object({ track_id: z.string(), title: z.string().nullable(), artist: z.string().nullable(), genre: z.string().nullable(), plays: z.number().int(), skip_rate: num })),
+  transitions: z.array(z.object({ prev_genre: z.string(), genre: z.string(), plays: z.number().int(), skip_rate: num })).describe('for ' +
+    'the filter: plays of a genre right after another in one listening session (curated.music_genre_transitions\' definition)'),
+  top_tracks: z.array(z.object({
+    track_id: z.string(),
+    title: z.string().nullable(),
+    artist: z.string().nullable(),
+    genre: z.string().nullable(),
+    plays: z.number().int(),
+    skip_rate: num,
+  })),
 });
 const UserRow = z.object({ user_id: z.string(), name: z.string().nullable(), country: z.string().nullable(), plays: z.number().int() });
 const User = z.object({
   user: z.object({ user_id: z.string(), name: z.string().nullable(), age: z.number().nullable(), country: z.string().nullable(), plays: z.number().int() }),
-  playlist: z.array(z.object({ rank: z.number().int(), track_id: z.string(), title: z.string().nullable(), artist: z.string().nullable(), genre: z.string().nullable(), score: z.number(), reason: z.string(), cold_start: z.boolean(), model: z.string() })),
+  playlist: z.array(z.object({
+    rank: z.number().int(),
+    track_id: z.string(),
+    title: z.string().nullable(),
+    artist: z.string().nullable(),
+    genre: z.string().nullable(),
+    score: z.number(),
+    reason: z.string(),
+    cold_start: z.boolean(),
+    model: z.string(),
+  })),
   playlist_hint: z.string().nullable(),
-  recent: z.array(z.object({ ts: z.string(), track_id: z.string(), title: z.string().nullable(), artist: z.string().nullable(), genre: z.string().nullable(), ms_played: z.number().nullable(), skipped: z.boolean(), completed: z.boolean() })),
+  recent: z.array(z.object({
+    ts: z.string(),
+    track_id: z.string(),
+    title: z.string().nullable(),
+    artist: z.string().nullable(),
+    genre: z.string().nullable(),
+    ms_played: z.number().nullable(),
+    skipped: z.boolean(),
+    completed: z.boolean(),
+  })),
 });
 
 export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }> = async (app, { data }) => {
@@ -33,12 +60,26 @@ export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }
 
   app.get('/v1/dashboard/music', {
     serializerCompiler: plainSerializer,
-    schema: { summary: 'Music: acceptance, hours, skips by genre and hour, genre transitions, top tracks', tags, querystring: PeriodFilters, response: { 200: Music, 400: ErrorResponse } },
+    schema: {
+      summary: 'Music: acceptance, hours, skips by genre and hour, genre transitions, top tracks',
+      tags,
+      querystring: PeriodFilters,
+      response: { 200: Music, 400: ErrorResponse },
+    },
   }, async (req) => {
     const f = req.query;
     return data.cached(`music${filterKey(f)}`, async () => {
       const overview = await musicOverview(data, f);
-      if (!overview) return { filters: f, hint: HINTS.music, acceptance_hint: HINTS.acceptance, overview: null, skip_by_genre: [], skip_by_hour: [], transitions: [], top_tracks: [] };
+      if (!overview) return {
+        filters: f,
+        hint: HINTS.music,
+        acceptance_hint: HINTS.acceptance,
+        overview: null,
+        skip_by_genre: [],
+        skip_by_hour: [],
+        transitions: [],
+        top_tracks: [],
+      };
       const w = playsWhere(f);
       const skip_by_genre = await data.query<z.infer<typeof Music>['skip_by_genre'][number]>(
         `SELECT coalesce(t.genre, 'unknown') AS genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate
@@ -46,16 +87,32 @@ export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }
       const skip_by_hour = await data.query<z.infer<typeof Music>['skip_by_hour'][number]>(
         `SELECT p.hour_of_day AS hour, count(*) AS plays, avg(p.skipped::INT) AS skip_rate FROM ${PLAYS} p ${w.sql} GROUP BY 1 ORDER BY 1`, w.params);
       const transitions = await data.query<z.infer<typeof Music>['transitions'][number]>(
-        `SELECT prev_genre, genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate FROM ${PLAY_TRANSITIONS.table} p ${w.sql} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
+        `SELECT prev_genre, genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate FROM ${PLAY_TRANSITIONS.table} ` +
+          `p ${w.sql} GROUP BY 1, 2 ORDER BY 1, 2`, w.params);
       const top_tracks = await data.query<z.infer<typeof Music>['top_tracks'][number]>(
-        `SELECT p.track_id, any_value(t.title) AS title, any_value(t.artist) AS artist, any_value(t.genre) AS genre, count(*) AS plays, avg(p.skipped::INT) AS skip_rate
+        `SELECT p.track_id, any_value(t.title) AS title, any_value(t.artist) AS artist, any_value(t.genre) AS genre, ` +
+          `count(*) AS plays, avg(p.skipped::INT) AS skip_rate
          FROM ${PLAYS} p LEFT JOIN curated.tracks t USING (track_id) ${w.sql} GROUP BY 1 ORDER BY plays DESC, track_id LIMIT 10`, w.params);
-      return { filters: f, hint: null, acceptance_hint: overview.shown > 0 ? null : HINTS.acceptance, overview, skip_by_genre, skip_by_hour, transitions, top_tracks };
+      return {
+        filters: f,
+        hint: null,
+        acceptance_hint: overview.shown > 0 ? null : HINTS.acceptance,
+        overview,
+        skip_by_genre,
+        skip_by_hour,
+        transitions,
+        top_tracks,
+      };
     });
   });
 
   app.get('/v1/dashboard/users', {
-    schema: { summary: 'Find listeners by id prefix', tags, querystring: SearchQuery, response: { 200: z.object({ users: z.array(UserRow), hint: z.string().nullable() }), 400: ErrorResponse } },
+    schema: {
+      summary: 'Find listeners by id prefix',
+      tags,
+      querystring: SearchQuery,
+      response: { 200: z.object({ users: z.array(UserRow), hint: z.string().nullable() }), 400: ErrorResponse },
+    },
   }, async (req) => {
     const { q, limit } = req.query;
     if (!await data.has(PLAYS)) return { users: [], hint: HINTS.music };
@@ -74,7 +131,8 @@ export const dashboardMusicRoutes: FastifyPluginAsyncZod<{ data: DashboardData }
     const { id } = req.params;
     if (!await data.has(PLAYS)) return reply.code(404).send(notFound(`unknown user ${JSON.stringify(id)}: ${HINTS.music}`, 'id'));
     const [user] = await data.query<z.infer<typeof User>['user']>(
-      `SELECT u.user_id, u.name, u.age, u.country, (SELECT count(*) FROM ${PLAYS} p WHERE p.user_id = u.user_id) AS plays FROM curated.users u WHERE u.user_id = $id`, { id });
+      `SELECT u.user_id, u.name, u.age, u.country, (SELECT count(*) FROM ${PLAYS} p WHERE p.user_id = u.user_id) AS ` +
+        `plays FROM curated.users u WHERE u.user_id = $id`, { id });
     if (!user) return reply.code(404).send(notFound(`unknown user ${JSON.stringify(id)}`, 'id'));
     const hasPlaylists = await data.has(PLAYLISTS);
     const playlist = hasPlaylists

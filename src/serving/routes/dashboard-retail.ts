@@ -45,10 +45,17 @@ const Segments = z.object({
     pca_x: z.array(num), pca_y: z.array(num), pca3_x: z.array(num), pca3_y: z.array(num), pca3_z: z.array(num), tsne_x: z.array(num), tsne_y: z.array(num),
   }).describe('columns, one entry per customer (at most 20,000)'),
   profiles: z.array(z.object({
-    segment: z.number().int(), name: z.string(), customers: z.number().int(), recency: z.number(), frequency: z.number(), monetary: z.number(), revenue_share: z.number(),
+    segment: z.number().int(), name: z.string(), customers: z.number().int(), recency: z.number(), frequency: z.number(), monetary: z.number(),
+    revenue_share: z.number(),
   })),
 });
-const CustomerRow = z.object({ customer_id: z.string(), country: z.string().nullable(), segment: z.number().int().nullable(), segment_name: z.string().nullable(), monetary: num });
+const CustomerRow = z.object({
+  customer_id: z.string(),
+  country: z.string().nullable(),
+  segment: z.number().int().nullable(),
+  segment_name: z.string().nullable(),
+  monetary: num,
+});
 const Customer = z.object({
   customer_id: z.string(), country: z.string().nullable(),
   sales: z.object({ revenue: z.number(), invoices: z.number().int(), first: z.string().nullable(), last: z.string().nullable() }),
@@ -70,9 +77,13 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     const months = hasLines ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(month, '%Y-%m') AS m FROM ${CUBE} ORDER BY 1`) : [];
     const cats = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT category AS c FROM ${CUBE} WHERE category IS NOT NULL ORDER BY 1`) : [];
     const countries = hasLines ? await data.query<{ c: string }>(`SELECT DISTINCT country AS c FROM ${CUBE} WHERE country IS NOT NULL ORDER BY 1`) : [];
-    const segments = await data.has(SEGMENTS) ? await data.query<{ segment: number; name: string }>(`SELECT segment, any_value(segment_name) AS name FROM ${SEGMENTS} GROUP BY 1 ORDER BY 1`) : [];
+    const segments = await data.has(SEGMENTS)
+      ? await data.query<{ segment: number; name: string }>(`SELECT segment, any_value(segment_name) AS name FROM ${SEGMENTS} GROUP BY 1 ORDER BY 1`)
+      : [];
     const hasPlays = await data.has('curated.plays');
-    const musicMonths = hasPlays ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM curated.plays ORDER BY 1`) : [];
+    const musicMonths = hasPlays
+      ? await data.query<{ m: string }>(`SELECT DISTINCT strftime(date_trunc('month', day), '%Y-%m') AS m FROM curated.plays ORDER BY 1`)
+      : [];
     const musicCountries = hasPlays ? await data.query<{ c: string }>(
       `SELECT DISTINCT country AS c FROM curated.users WHERE country IS NOT NULL AND user_id IN (SELECT user_id FROM curated.plays) ORDER BY 1`) : [];
     return {
@@ -85,7 +96,8 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     serializerCompiler: plainSerializer,
     schema: {
       summary: 'Overview KPIs and their trends', tags,
-      description: 'Revenue, average ticket, customers and churn rate (sales, for the filter), plays, hours listened per week, skip rate and recommendation acceptance rate (music, for the period), each with its trend.',
+      description: 'Revenue, average ticket, customers and churn rate (sales, for the filter), plays, hours listened ' +
+        'per week, skip rate and recommendation acceptance rate (music, for the period), each with its trend.',
       querystring: SalesFilters, response: { 200: Overview, 400: ErrorResponse },
     },
   }, async (req) => {
@@ -102,14 +114,29 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     serializerCompiler: plainSerializer,
     schema: {
       summary: 'Sales: monthly revenue and forecast, map, top products, outliers', tags,
-      description: 'Forecast against actuals of the filtered sales: each backtest row is one fold (origin), `kind` future is the next month. The retail pipeline backtests the monthly total; with a category, country or segment the forecast is top-down (`forecast_method` says how).',
+      description: 'Forecast against actuals of the filtered sales: each backtest row is one fold (origin), `kind` ' +
+        'future is the next month. The retail pipeline backtests the monthly total; with a category, country or segment ' +
+        'the forecast is top-down (`forecast_method` says how).',
       querystring: SalesFilters, response: { 200: Sales, 400: ErrorResponse },
     },
   }, async (req) => {
     const f = req.query;
     return data.cached(`sales${filterKey(f)}`, async () => {
-      const empty = { filters: f, monthly: [], forecast: [], forecast_method: '', countries: [], top_products: [], categories: [], outliers: { rule: '', threshold: null, count: 0, invoices: 0, top: [] } };
-      if (!await data.has(LINES) || (f.segment !== undefined && !await data.has(SEGMENTS))) return { ...empty, hint: HINTS.retail, forecast_hint: HINTS.forecast };
+      const empty = {
+        filters: f,
+        monthly: [],
+        forecast: [],
+        forecast_method: '',
+        countries: [],
+        top_products: [],
+        categories: [],
+        outliers: { rule: '', threshold: null, count: 0, invoices: 0, top: [] },
+      };
+      if (!await data.has(LINES) || (f.segment !== undefined && !await data.has(SEGMENTS))) return {
+        ...empty,
+        hint: HINTS.retail,
+        forecast_hint: HINTS.forecast,
+      };
       const hasForecast = await data.has(FORECAST);
       const forecast = hasForecast ? await salesForecast(data, f) : { forecast: [], forecast_method: '' };
       return { filters: f, hint: null, ...await salesBreakdowns(data, f), ...forecast, forecast_hint: hasForecast ? null : HINTS.forecast };
@@ -120,14 +147,16 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     serializerCompiler: plainSerializer,
     schema: {
       summary: 'Customer segments: 2-D/3-D projections and profiles', tags,
-      description: 'PCA (2-D and 3-D) and t-SNE coordinates of each customer, coloured by segment, and the profile of each segment (mean recency, frequency, monetary).',
+      description: 'PCA (2-D and 3-D) and t-SNE coordinates of each customer, coloured by segment, and the profile of ' +
+        'each segment (mean recency, frequency, monetary).',
       querystring: SegmentFilters, response: { 200: Segments, 400: ErrorResponse },
     },
   }, async (req) => {
     const f = req.query;
     return data.cached(`segments${filterKey(f)}`, async () => {
       const cols = ['customer_id', 'segment', 'pca_x', 'pca_y', 'pca3_x', 'pca3_y', 'pca3_z', 'tsne_x', 'tsne_y'] as const;
-      const points = Object.fromEntries(cols.map((c) => [c, [] as unknown[]])) as Record<(typeof cols)[number], unknown[]> as z.infer<typeof Segments>['points'];
+      const points = Object.fromEntries(cols.map((c) => [c, [] as unknown[]])) as Record<(typeof cols)[number], unknown[]> as
+        z.infer<typeof Segments>['points'];
       if (!await data.has(SEGMENTS)) return { filters: f, hint: HINTS.segments, points, profiles: [] };
       const conds: string[] = [], params: Record<string, string | number> = {};
       if (f.country !== undefined) { conds.push('country = $country'); params.country = f.country; }
@@ -146,14 +175,20 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
   });
 
   app.get('/v1/dashboard/customers', {
-    schema: { summary: 'Find customers by id prefix', tags, querystring: SearchQuery, response: { 200: z.object({ customers: z.array(CustomerRow), hint: z.string().nullable() }), 400: ErrorResponse } },
+    schema: {
+      summary: 'Find customers by id prefix',
+      tags,
+      querystring: SearchQuery,
+      response: { 200: z.object({ customers: z.array(CustomerRow), hint: z.string().nullable() }), 400: ErrorResponse },
+    },
   }, async (req) => {
     const { q, limit } = req.query;
     if (!await data.has(LINES)) return { customers: [], hint: HINTS.retail };
     const seg = await data.has(SEGMENTS);
     const customers = await data.query<z.infer<typeof CustomerRow>>(seg
       ? `SELECT customer_id, country, segment, segment_name, monetary FROM ${SEGMENTS} WHERE customer_id LIKE $q ESCAPE '\\' ORDER BY customer_id LIMIT $limit`
-      : `SELECT customer_id, mode(country) AS country, NULL AS segment, NULL AS segment_name, sum(revenue) AS monetary FROM ${SALES} WHERE customer_id LIKE $q ESCAPE '\\' GROUP BY 1 ORDER BY 1 LIMIT $limit`,
+      : `SELECT customer_id, mode(country) AS country, NULL AS segment, NULL AS segment_name, sum(revenue) AS monetary ` +
+        `FROM ${SALES} WHERE customer_id LIKE $q ESCAPE '\\' GROUP BY 1 ORDER BY 1 LIMIT $limit`,
     { q: likePrefix(q), limit });
     return { customers, hint: seg ? null : HINTS.segments };
   });
@@ -182,7 +217,9 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
     const spend = spendServable?.type === 'spend' && x
       ? { model: spendServable.name, version: spendServable.version, horizon_days: spendServable.horizonDays, spend: spendServable.predictVector(x) }
       : null;
-    if (!spend) hints.push(spendServable ? 'no online features for this customer yet (they refresh with each new snapshot of the sales lines)' : 'no spend model served: run `tributary run retail`, then restart `tributary serve`');
+    if (!spend) hints.push(spendServable
+      ? 'no online features for this customer yet (they refresh with each new snapshot of the sales lines)'
+      : 'no spend model served: run `tributary run retail`, then restart `tributary serve`');
     const segServable = ctx.models?.get(SEGMENT_MODEL);
     let similar: z.infer<typeof Customer>['similar'] = [];
     if (segServable?.type === 'segment' && segServable.model.state.ids.includes(id)) similar = segServable.model.matchCustomer(id, req.query.k).similar;

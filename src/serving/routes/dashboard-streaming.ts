@@ -22,7 +22,11 @@ const Streaming = z.object({
 
 export const dashboardStreamingRoutes: FastifyPluginAsyncZod<{ data: DashboardData }> = async (app, { data }) => {
   app.get('/v1/dashboard/streaming', {
-    schema: { summary: 'Streaming services: records, prediction requests, errors and latency per minute', tags: ['dashboard'], response: { 200: Streaming, 400: ErrorResponse } },
+    schema: {
+      summary: 'Streaming services: records, prediction requests, errors and latency per minute',
+      tags: ['dashboard'],
+      response: { 200: Streaming, 400: ErrorResponse },
+    },
   }, async () => data.cached('streaming', async () => {
     const count = async (t: string) => (await data.has(t) ? (await data.query<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n : 0);
     const records = { generated: await count(RAW), normalized: await count(NORMALIZED), predictions: await count(PREDICTIONS) };

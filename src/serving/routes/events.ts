@@ -50,7 +50,8 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMe
     validatorCompiler: () => (data) => ({ value: data }),
     schema: {
       summary: 'Collect events',
-      description: 'A JSON array of events (or one event), or NDJSON (application/x-ndjson). Valid events are stored durably before the answer; invalid ones go to quarantine and are listed in `rejected`. 422 when every event is rejected.',
+      description: 'A JSON array of events (or one event), or NDJSON (application/x-ndjson). Valid events are stored ' +
+        'durably before the answer; invalid ones go to quarantine and are listed in `rejected`. 422 when every event is rejected.',
       tags: ['events'], security: BEARER,
       body: z.array(AnyEvent).max(MAX_EVENTS_PER_BATCH),
       response: { 200: EventsResponse, 422: EventsRejected, 400: Problem, 413: Problem, 415: Problem, 503: Problem },
@@ -63,7 +64,12 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMe
       items = ct === 'application/json' ? parseJsonBody(text) : parseNdjson(text);
     } catch (e) {
       if (e instanceof MalformedBodyError) {
-        return reply.code(400).send({ error: e.code, message: e.message, ...(e.line ? { line: e.line, column: e.column } : {}), ...(e.key !== undefined ? { key: e.key } : {}) });
+        return reply.code(400).send({
+          error: e.code,
+          message: e.message,
+          ...(e.line ? { line: e.line, column: e.column } : {}),
+          ...(e.key !== undefined ? { key: e.key } : {}),
+        });
       }
       throw e;
     }
@@ -78,7 +84,10 @@ export const eventsRoutes: FastifyPluginAsync<{ ctx: AppContext; metrics?: ApiMe
       const fault = describeStorageError(e);
       req.log.warn(`events not stored: ${fault.reason} (${fault.code})`);
       return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS))
-        .send({ error: 'storage_unavailable', message: `events cannot be made durable now: ${fault.reason} (${fault.code}); nothing of this batch was acknowledged, retry it later` });
+        .send({
+          error: 'storage_unavailable',
+          message: `events cannot be made durable now: ${fault.reason} (${fault.code}); nothing of this batch was acknowledged, retry it later`,
+        });
     }
     ctx.collected?.record(batch.accepted, batch.rejected.length);
     if (metrics) {

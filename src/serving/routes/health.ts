@@ -14,7 +14,11 @@ const Status = z.object({ status: z.string(), message: z.string().optional(), mo
 
 export const healthRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get('/healthz', { schema: { summary: 'Liveness', tags: ['operations'], response: { 200: Status } } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: the metadata database answers', tags: ['operations'], response: { 200: Status, 503: Problem } } }, async (_req, reply) => {
+  app.get('/readyz', { schema: {
+    summary: 'Readiness: the metadata database answers',
+    tags: ['operations'],
+    response: { 200: Status, 503: Problem },
+  } }, async (_req, reply) => {
     const lake = ctx.lake.health();
     if (!lake.ready) return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(problem(503, 'not_ready', lake.reason ?? 'not ready'));
     try {

@@ -109,7 +109,8 @@ export const modelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (ap
 
   app.post('/v1/models/:name/rollback', {
     schema: {
-      summary: 'Roll an alias back', description: 'Points `alias` (default champion) back at the version it had before; a rolled-back champion is served from the answer on.',
+      summary: 'Roll an alias back', description: 'Points `alias` (default champion) back at the version it had before; ' +
+        'a rolled-back champion is served from the answer on.',
       tags: ['models'], security: BEARER,
       params: z.object({ name: ModelName }), body: RollbackBody,
       response: { 200: PromoteResponse, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },

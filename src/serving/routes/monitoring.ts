@@ -24,7 +24,12 @@ export const monitoringRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = asyn
     },
   }, async (req) => {
     const q = req.query;
-    const alerts = await listAlerts(ctx.store, { model: q.model, since: q.since ? new Date(q.since).toISOString() : undefined, open: q.open === 'true', limit: q.limit });
+    const alerts = await listAlerts(ctx.store, {
+      model: q.model,
+      since: q.since ? new Date(q.since).toISOString() : undefined,
+      open: q.open === 'true',
+      limit: q.limit,
+    });
     return { alerts };
   });
 };

@@ -47,11 +47,16 @@ export const musicLikeRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async
       onSend: ctx.audit?.hook(`predict/${name}`),
       preValidation: async (req, reply) => {
         const b = req.body as Record<string, unknown> | null;
-        for (const k of ['pairs', 'rows']) if (Array.isArray(b?.[k]) && (b[k] as unknown[]).length > MAX_BATCH) return reply.code(413).send(tooLarge(k, (b[k] as unknown[]).length));
+        for (const k of ['pairs', 'rows']) if (Array.isArray(b?.[k]) && (b[k] as unknown[]).length > MAX_BATCH) return reply.code(413).send(tooLarge(
+          k,
+          (b[k] as unknown[]).length,
+        ));
       },
       schema: {
         summary: name === LIKE_MODEL_NAME ? 'Will the user like this track?' : `Predict with ${name}`,
-        description: `The probability that a user likes (saves) a track, from the champion of "${name}" (${served.kind}). Give a user and a track (optionally the hour and the track played just before), a batch of pairs, or raw feature rows. An unknown user or track is answered with the statistics of an unknown one (known_user / known_track false).`,
+        description: `The probability that a user likes (saves) a track, from the champion of "${name}" ` +
+          `(${served.kind}). Give a user and a track (optionally the hour and the track played just before), a batch of ` +
+          `pairs, or raw feature rows. An unknown user or track is answered with the statistics of an unknown one (known_user / known_track false).`,
         tags: ['music'], body: LikeBody,
         response: { 200: LikeResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
       },

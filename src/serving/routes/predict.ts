@@ -13,7 +13,8 @@ import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, 
 const Value = z.union([z.number(), z.string(), z.null()], { error: 'must be a finite number, a string or null' });
 export const PredictBody = z.strictObject({
   rows: z.array(z.record(z.string(), Value)).min(1)
-    .describe(`feature rows (1..${MAX_BATCH}): {feature: value}; numbers for numeric features, strings for categorical ones, null for a missing value the model imputes`),
+    .describe(`feature rows (1..${MAX_BATCH}): {feature: value}; numbers for numeric features, strings for categorical ` +
+      `ones, null for a missing value the model imputes`),
 });
 export const PredictResponse = z.object({
   model: z.string(),
@@ -56,7 +57,9 @@ const fastBodyValidator = ({ httpPart, schema, method, url }: { httpPart?: strin
 export function featureRowSchema(p: Predictor) {
   const shape: Record<string, z.ZodType> = {};
   for (const f of p.inputs) {
-    const t = f.date ? z.union([z.number(), z.string()]).describe('date: epoch seconds or an ISO 8601 string') : f.kind === 'numeric' ? z.number().describe('numeric feature') : z.string().max(1024).describe('categorical feature');
+    const t = f.date
+      ? z.union([z.number(), z.string()]).describe('date: epoch seconds or an ISO 8601 string')
+      : f.kind === 'numeric' ? z.number().describe('numeric feature') : z.string().max(1024).describe('categorical feature');
     shape[f.name] = p.nullable ? t.nullable() : t;
   }
   return z.strictObject(shape).describe(`one row of features${p.nullable ? '; null for a missing value the model imputes' : ''}`);
@@ -71,7 +74,10 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; schemas?: S
     const s = host.get(name);
     if (!s) {
       const err = host.error(name);
-      return reply.code(404).send(notFound(err ? `model "${name}" cannot be served: ${err.message}` : `no model named "${name}" is served (GET /v1/models lists them)`, 'model'));
+      return reply.code(404).send(notFound(
+        err ? `model "${name}" cannot be served: ${err.message}` : `no model named "${name}" is served (GET /v1/models lists them)`,
+        'model',
+      ));
     }
     if (s.type === 'recommender') return reply.code(404).send(notFound(`model "${name}" is a recommender: use GET /v1/recommendations/{userId}`, 'model'));
     const p = s.predictor;
@@ -80,7 +86,12 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; schemas?: S
       validateRows(name, p.inputs, rows, p.nullable);
       req.inference = { model: name, version: s.version, rows: rows.length };
       const out = p.predict(rows);
-      return { model: name, version: s.version, predictions: out.predictions, ...(out.probabilities ? { probabilities: out.probabilities, classes: p.classes } : {}) };
+      return {
+        model: name,
+        version: s.version,
+        predictions: out.predictions,
+        ...(out.probabilities ? { probabilities: out.probabilities, classes: p.classes } : {}),
+      };
     } catch (e) {
       if (e instanceof InputError) return reply.code(400).send(badRequest(e.field, e.message));
       throw e;
@@ -107,7 +118,8 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; schemas?: S
       ...common,
       schema: {
         summary: `Predict with ${s.name}`,
-        description: `Runs the champion of "${s.name}" (${p.kind}, ${p.task}; v${s.version} when this document was made) on raw feature rows; the model applies its own preprocessing. Inputs: ${p.inputs.map((f) => `${f.name} (${f.kind})`).join(', ')}.`,
+        description: `Runs the champion of "${s.name}" (${p.kind}, ${p.task}; v${s.version} when this document was ` +
+          `made) on raw feature rows; the model applies its own preprocessing. Inputs: ${p.inputs.map((f) => `${f.name} (${f.kind})`).join(', ')}.`,
         tags: ['predictions'],
         body: z.strictObject({ rows: z.array(row).min(1).max(MAX_BATCH).describe(`feature rows (1..${MAX_BATCH})`) }),
         response: { 200: PredictResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
@@ -119,6 +131,11 @@ export const predictRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; schemas?: S
   // an unknown one (404 naming it)
   app.post('/v1/predict/:model', {
     ...common,
-    schema: { hide: true, params: z.object({ model: ModelName }), body: PredictBody, response: { 200: PredictResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse } },
+    schema: {
+      hide: true,
+      params: z.object({ model: ModelName }),
+      body: PredictBody,
+      response: { 200: PredictResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
+    },
   }, async (req, reply) => handler(req.params.model, req.body, req, reply));
 };

@@ -44,7 +44,10 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   const current = (): RecommenderServable | undefined => { const s = ctx.models!.get(name); return s?.type === 'recommender' ? s : undefined; };
   let experiment: { at: number; value: Promise<Experiment | undefined> } | undefined;
   const running = (): Promise<Experiment | undefined> => {
-    if (!experiment || Date.now() - experiment.at > EXPERIMENT_TTL_MS) experiment = { at: Date.now(), value: runningExperiment(ctx.store, name).catch(() => undefined) };
+    if (!experiment || Date.now() - experiment.at > EXPERIMENT_TTL_MS) experiment = {
+      at: Date.now(),
+      value: runningExperiment(ctx.store, name).catch(() => undefined),
+    };
     return experiment.value;
   };
   /** the servable for this user: the experiment arm's version while one runs, else the champion */
@@ -60,11 +63,14 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     onSend: ctx.audit?.hook('recommendations'),
     schema: {
       summary: 'Recommended for you', tags: ['music'],
-      description: `Up to n tracks the user has never played, best first, with the reason for each (at most two per artist; genres the user keeps skipping only fill the end). A listener the model does not know gets popular tracks with cold_start true. Model: the champion of "${name}". Logged as a recommendation_shown event.`,
+      description: `Up to n tracks the user has never played, best first, with the reason for each (at most two per ` +
+        `artist; genres the user keeps skipping only fill the end). A listener the model does not know gets popular ` +
+        `tracks with cold_start true. Model: the champion of "${name}". Logged as a recommendation_shown event.`,
       params: z.object({ userId: z.string().min(1).max(128) }),
       querystring: z.object({
         n: z.coerce.number().int().min(1).max(100).default(10).describe('playlist length'),
-        at: z.iso.datetime({ offset: true }).optional().describe("when the playlist is shown, by the client's clock (default now): the recommendation_shown event's ts"),
+        at: z.iso.datetime({ offset: true }).optional().describe("when the playlist is shown, by the client's clock " +
+          "(default now): the recommendation_shown event's ts"),
       }),
       response: { 200: RecommendationsResponse, 400: ErrorResponse, 404: ErrorResponse },
     },
@@ -78,7 +84,8 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
     if (tracks.length) {
       const ts = req.query.at ? new Date(req.query.at).toISOString() : new Date().toISOString();
       const event = {
-        event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id), model_version: `${s.name}@v${s.version}`,
+        event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: userId, track_ids: tracks.map((t) => t.track_id),
+        model_version: `${s.name}@v${s.version}`,
         ...(exp ? { experiment_id: exp.id, arm: exp.arm } : {}),
       };
       // gathered with the audit records and appended through the write-ahead log within a few

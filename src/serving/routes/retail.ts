@@ -85,7 +85,8 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
       ...inferenceOptions('predict/spend', ['customer_ids', 'rows'], MAX_BATCH),
       schema: {
         summary: 'Predict a customer\'s spend', tags: ['retail'],
-        description: `Predicted revenue of a customer over the next 90 days, by customer id (features served from memory, refreshed on each new snapshot of the sales lines) or from raw features. Model: the champion of "${SPEND_MODEL}".`,
+        description: `Predicted revenue of a customer over the next 90 days, by customer id (features served from ` +
+          `memory, refreshed on each new snapshot of the sales lines) or from raw features. Model: the champion of "${SPEND_MODEL}".`,
         body: SpendBody, response: { 200: SpendResponse, 400: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse, 503: ErrorResponse },
       },
     }, async (req, reply) => {
@@ -100,18 +101,32 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
         try {
           validateRows(s.name, s.predictor.inputs, rows, false);
         } catch (e) {
-          if (e instanceof InputError) return reply.code(400).send(badRequest(which === 'features' ? e.field.replace(/^rows\[0\]/, 'features') : e.field, which === 'features' ? e.message.replace(/rows\[0\]/g, 'features') : e.message));
+          if (e instanceof InputError) {
+            // one row given as `features`: name it so in the error, not rows[0]
+            const one = which === 'features';
+            return reply.code(400).send(badRequest(
+              one ? e.field.replace(/^rows\[0\]/, 'features') : e.field,
+              one ? e.message.replace(/rows\[0\]/g, 'features') : e.message,
+            ));
+          }
           throw e;
         }
         return { ...base, predictions: s.predictor.predict(rows).predictions.map((p) => ({ spend: p as number })) };
       }
       const fs = ctx.features?.features;
-      if (!fs) return reply.code(503).send(problem(503, 'features_unavailable', `online features are not loaded yet${ctx.features?.error ? `: ${ctx.features.error}` : ''}; send raw features instead`));
+      if (!fs) return reply.code(503).send(problem(
+        503,
+        'features_unavailable',
+        `online features are not loaded yet${ctx.features?.error ? `: ${ctx.features.error}` : ''}; send raw features instead`,
+      ));
       const ids = which === 'customer_id' ? [b.customer_id!] : b.customer_ids!;
       const predictions = [];
       for (let i = 0; i < ids.length; i++) {
         const x = fs.rows.get(ids[i]!);
-        if (!x) return reply.code(404).send(notFound(`unknown customer_id ${JSON.stringify(ids[i])} (no sales in ${fs.table}@${fs.snapshot})`, which === 'customer_id' ? 'customer_id' : `customer_ids[${i}]`));
+        if (!x) return reply.code(404).send(notFound(
+          `unknown customer_id ${JSON.stringify(ids[i])} (no sales in ${fs.table}@${fs.snapshot})`,
+          which === 'customer_id' ? 'customer_id' : `customer_ids[${i}]`,
+        ));
         predictions.push({ customer_id: ids[i]!, spend: s.predictVector(x) });
       }
       // the feature rows looked up, for the audit log (monitoring compares them with the training rows)
@@ -158,10 +173,19 @@ export const retailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (a
           if (x && spend) {
             const col = (n: string) => x[spend.features.indexOf(n)]!;
             const mix = Object.fromEntries(s.model.state.categories.filter((c) => spend.features.includes(`mix_${c}`)).map((c) => [c, col(`mix_${c}`)]));
-            results.push({ customer_id: id, ...s.model.matchProfile({ recency: Math.floor(col('recency_days')), frequency: col('frequency'), monetary: Math.max(0, col('monetary')), mix }, b.k) });
+            results.push({
+              customer_id: id,
+              ...s.model.matchProfile(
+                { recency: Math.floor(col('recency_days')), frequency: col('frequency'), monetary: Math.max(0, col('monetary')), mix },
+                b.k,
+              ),
+            });
             continue;
           }
-          return reply.code(404).send(notFound(`unknown customer_id ${JSON.stringify(id)} (not in the segmentation of ${s.model.customers} customers)`, which === 'customer_id' ? 'customer_id' : `customer_ids[${i}]`));
+          return reply.code(404).send(notFound(
+            `unknown customer_id ${JSON.stringify(id)} (not in the segmentation of ${s.model.customers} customers)`,
+            which === 'customer_id' ? 'customer_id' : `customer_ids[${i}]`,
+          ));
         }
       }
       return { model: s.name, version: s.version, results };

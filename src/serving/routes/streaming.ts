@@ -18,6 +18,10 @@ const Service = z.object({
 
 export const streamingRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = async (app, { ctx }) => {
   app.get('/v1/streaming/services', {
-    schema: { summary: 'Streaming services and lake writers with their latest figures', tags: ['operations'], response: { 200: z.object({ services: z.array(Service) }) } },
+    schema: {
+      summary: 'Streaming services and lake writers with their latest figures',
+      tags: ['operations'],
+      response: { 200: z.object({ services: z.array(Service) }) },
+    },
   }, async () => ({ services: (ctx.services?.services() ?? []) as z.infer<typeof Service>[] }));
 };
