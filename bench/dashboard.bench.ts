@@ -62,10 +62,17 @@ const get = async (path: string) => {
   if (r.status !== 200) throw new Error(`${path}: ${r.status}`);
   return performance.now() - t;
 };
-const filters = await (await fetch(`${server.url}/v1/dashboard/filters`)).json() as { months: string[]; countries: string[]; categories: string[]; segments: { segment: number }[] };
+const filters = await (await fetch(`${server.url}/v1/dashboard/filters`)).json() as {
+  months: string[];
+  countries: string[];
+  categories: string[];
+  segments: { segment: number }[];
+};
 // distinct filters, in a fixed order: country x first month x category
 const combos: Record<string, string>[] = [];
-for (const category of ['', ...filters.categories]) for (const from of filters.months.slice(0, 6)) for (const country of filters.countries) combos.push({ country, from, ...(category ? { category } : {}) });
+for (const category of ['', ...filters.categories]) for (const from of filters.months.slice(0, 6)) for (const country of filters.countries) combos.push(
+  { country, from, ...(category ? { category } : {}) },
+);
 const qs = (p: Record<string, string>) => new URLSearchParams(p).toString();
 
 // ---- the overview in the browser
@@ -85,8 +92,22 @@ for (let i = 0; i < loads; i++) cached.push(await drawn('#/overview'));
 await close();
 
 const rows: Row[] = [
-  { name: 'overview drawn (filter not cached)', loads, median_ms: median(fresh), max_ms: Math.max(...fresh), target_ms: 1000, ratio_to_target: median(fresh) / 1000 },
-  { name: 'overview drawn (answers cached)', loads, median_ms: median(cached), max_ms: Math.max(...cached), target_ms: 1000, ratio_to_target: median(cached) / 1000 },
+  {
+    name: 'overview drawn (filter not cached)',
+    loads,
+    median_ms: median(fresh),
+    max_ms: Math.max(...fresh),
+    target_ms: 1000,
+    ratio_to_target: median(fresh) / 1000,
+  },
+  {
+    name: 'overview drawn (answers cached)',
+    loads,
+    median_ms: median(cached),
+    max_ms: Math.max(...cached),
+    target_ms: 1000,
+    ratio_to_target: median(cached) / 1000,
+  },
 ];
 report('dashboard: navigation to the overview\'s charts drawn (chromium, headless)', rows);
 
@@ -97,7 +118,13 @@ const customer = ((await (await fetch(`${server.url}/v1/dashboard/segments`)).js
 const endpoints: { name: string; path: (i: number) => string }[] = [
   { name: 'overview', path: (i) => `/v1/dashboard/overview?${qs(combos[(i * 7 + 3) % combos.length]!)}` },
   { name: 'sales', path: (i) => `/v1/dashboard/sales?${qs(combos[(i * 11 + 5) % combos.length]!)}` },
-  { name: 'segments', path: (i) => `/v1/dashboard/segments?${qs({ country: filters.countries[i % filters.countries.length]!, ...(i % 2 ? { segment: segments[i % segments.length]! } : {}) })}` },
+  {
+    name: 'segments',
+    path: (i) => `/v1/dashboard/segments?${qs({
+      country: filters.countries[i % filters.countries.length]!,
+      ...(i % 2 ? { segment: segments[i % segments.length]! } : {}),
+    })}`,
+  },
   { name: 'customers (search)', path: (i) => `/v1/dashboard/customers?q=${customer[(i * 13) % customer.length]!.slice(0, 3 + (i % 3))}` },
   { name: 'customers/{id}', path: (i) => `/v1/dashboard/customers/${customer[(i * 17) % customer.length]}` },
   { name: 'filters', path: () => '/v1/dashboard/filters' },
@@ -137,7 +164,17 @@ if (hasWrk()) {
     writeFileSync(file, `${Array.from({ length: 5000 }, (_, i) => path(i)).join('\n')}\n`);
     const script = join(import.meta.dirname, 'lua', 'paths.lua');
     const w = await runWrkAsync(server.url, { threads: 1, connections, seconds, script, env: { PATHS: file } });
-    loaded.push({ name: e.name, connections, requests: w.requests, rps: w.requestsPerSec, non2xx: w.non2xx + w.errors, p50_ms: w.p50ms, p99_ms: w.p99ms, target_p99_ms: 100, ratio_to_target: w.p99ms / 100 });
+    loaded.push({
+      name: e.name,
+      connections,
+      requests: w.requests,
+      rps: w.requestsPerSec,
+      non2xx: w.non2xx + w.errors,
+      p50_ms: w.p50ms,
+      p99_ms: w.p99ms,
+      target_p99_ms: 100,
+      ratio_to_target: w.p99ms / 100,
+    });
   }
   report(`dashboard: /v1/dashboard endpoint latency under load (wrk, ${connections} connections, ${seconds} s each, distinct filters)`, loaded);
 } else console.log('\nwrk is not installed (apt-get install wrk): the latency under concurrent load is not measured.');

@@ -46,7 +46,8 @@ function orders(n: number): string {
     const country = countries[Math.min(countries.length - 1, Math.floor(-Math.log(1 - rng.random()) * 2))]!;
     const coupon = rng.random() < 0.2 ? '' : `C${(member === 'yes' ? 2 : 0) + rng.int(3)}`;
     const rating = member === 'yes' ? 3 + rng.int(3) : 1 + rng.int(5);
-    lines.push(`${new Date(Date.UTC(2024, 0, day)).toISOString().slice(0, 10)},${items},${price},${(items * price).toFixed(2)},${country},${member},${coupon},${rating}`);
+    const date = new Date(Date.UTC(2024, 0, day)).toISOString().slice(0, 10);
+    lines.push(`${date},${items},${price},${(items * price).toFixed(2)},${country},${member},${coupon},${rating}`);
     if (i % 1000 === 0) lines.push(lines[lines.length - 1]!);
   }
   return lines.join('\n') + '\n';
@@ -56,8 +57,16 @@ interface DataSet { name: string; file: string | null; split: { column: string; 
 const generated = join(dir, 'orders.csv');
 writeFileSync(generated, orders(generatedRows));
 const sets: DataSet[] = [
-  { name: 'online-retail', file: sharedPath('data', 'online-retail.csv.gz') ?? null, split: { column: 'InvoiceDate', value: '2011-06-01', sql: `"InvoiceDate" < TIMESTAMP '2011-06-01'` } },
-  { name: 'movielens-ratings', file: sharedPath('data', 'movielens-small', 'ratings.csv') ?? null, split: { column: 'timestamp', value: '1262304000', sql: `"timestamp" < 1262304000` } },
+  {
+    name: 'online-retail',
+    file: sharedPath('data', 'online-retail.csv.gz') ?? null,
+    split: { column: 'InvoiceDate', value: '2011-06-01', sql: `"InvoiceDate" < TIMESTAMP '2011-06-01'` },
+  },
+  {
+    name: 'movielens-ratings',
+    file: sharedPath('data', 'movielens-small', 'ratings.csv') ?? null,
+    split: { column: 'timestamp', value: '1262304000', sql: `"timestamp" < 1262304000` },
+  },
   { name: 'generated-orders', file: generated, split: { column: 'order_date', value: '2024-06-29', sql: `order_date < DATE '2024-06-29'` } },
 ];
 
@@ -82,13 +91,22 @@ try {
     const p: EdaProfile = ours.value;
     writeFileSync(join(dir, `${set.name}.html`), renderHtml(p, { generatedAt: new Date() }));
     const num = p.relations.pearson.columns, cat = p.relations.cramers_v.columns;
-    const anchor = spawnSync(PYTHON, [join(packageRoot, 'bench', 'anchors', 'eda_pandas.py'), set.file, num.join(',') || '-', cat.join(',') || '-', set.split.column, set.split.value],
+    const anchor = spawnSync(PYTHON, [
+      join(packageRoot, 'bench', 'anchors', 'eda_pandas.py'),
+      set.file,
+      num.join(',') || '-',
+      cat.join(',') || '-',
+      set.split.column,
+      set.split.value,
+    ],
       { encoding: 'utf8', maxBuffer: 256 << 20 });
     if (anchor.status !== 0) throw new Error(`anchor failed on ${set.name}: ${anchor.stderr}`);
     const a = JSON.parse(anchor.stdout.trim().split('\n').at(-1)!);
     const col = Object.fromEntries(p.columns.map((c) => [c.name, c]));
     const missingDiff = Object.entries(a.missing as Record<string, number>).filter(([c, v]) => col[c]?.missing !== v).map(([c]) => c);
-    const distinctDiff = Object.entries(a.distinct as Record<string, number>).filter(([c, v]) => col[c]?.distinct !== v).map(([c, v]) => `${c} ${col[c]?.distinct}/${v}`);
+    const distinctDiff = Object.entries(a.distinct as Record<string, number>).filter(
+      ([c, v]) => col[c]?.distinct !== v,
+    ).map(([c, v]) => `${c} ${col[c]?.distinct}/${v}`);
     let summaryRel = 0;
     for (const [c, d] of Object.entries(a.numeric as Record<string, Record<string, number>>)) {
       const n = col[c]!.numeric!;
@@ -96,8 +114,10 @@ try {
     }
     rows.push({
       name: set.name, rows: p.rows, ours_s: ours.s, pandas_s: a.seconds, ratio: speedup(a.seconds, ours.s),
-      duplicates: `${p.duplicates.rows}/${a.duplicates}`, missing_mismatch: missingDiff.join(' ') || 'none', distinct_mismatch: distinctDiff.join(' ') || 'none',
-      summary_max_rel: summaryRel, pearson_max_abs: maxAbs(p.relations.pearson.matrix, a.pearson), spearman_max_abs: maxAbs(p.relations.spearman.matrix, a.spearman),
+      duplicates: `${p.duplicates.rows}/${a.duplicates}`,
+      missing_mismatch: missingDiff.join(' ') || 'none', distinct_mismatch: distinctDiff.join(' ') || 'none',
+      summary_max_rel: summaryRel, pearson_max_abs: maxAbs(p.relations.pearson.matrix, a.pearson),
+      spearman_max_abs: maxAbs(p.relations.spearman.matrix, a.spearman),
       cramers_v_max_abs: cat.length >= 2 ? maxAbs(p.relations.cramers_v.matrix, a.cramers_v) : 'n/a',
     });
 
@@ -114,12 +134,20 @@ try {
       for (const d of c.value.columns) {
         const s = a.drift[d.column];
         if (!s) continue;
-        if (s.ks !== undefined && d.ks !== undefined) { ksDiff = Math.max(ksDiff, Math.abs(d.ks - s.ks)); ps.push(`${d.column} ${d.ks_pvalue!.toExponential(1)}/${s.ks_pvalue.toExponential(1)}`); }
-        if (s.chi2_pvalue !== undefined && d.chi2_pvalue !== undefined) ps.push(`${d.column} chi2 ${d.chi2_pvalue.toExponential(1)}/${s.chi2_pvalue.toExponential(1)}`);
+        if (s.ks !== undefined && d.ks !== undefined) {
+          ksDiff = Math.max(ksDiff, Math.abs(d.ks - s.ks));
+          ps.push(`${d.column} ${d.ks_pvalue!.toExponential(1)}/${s.ks_pvalue.toExponential(1)}`);
+        }
+        if (s.chi2_pvalue !== undefined && d.chi2_pvalue !== undefined) ps.push(`${d.column} ` +
+          `chi2 ${d.chi2_pvalue.toExponential(1)}/${s.chi2_pvalue.toExponential(1)}`);
       }
       drifts.push({
-        name: set.name, rows: `${ma.rows}/${mb.rows}`, anchor_rows: a.drift_rows.join('/'), ours_s: c.s, scipy_s: a.drift_seconds, ratio: speedup(a.drift_seconds, c.s),
-        ks_max_abs: ksDiff, p_ours_scipy: ps.join('; '), drifted: c.value.columns.filter((d) => d.verdict !== 'stable').map((d) => `${d.column}:${d.verdict}`).join(' ') || 'none',
+        name: set.name, rows: `${ma.rows}/${mb.rows}`, anchor_rows: a.drift_rows.join('/'), ours_s: c.s, scipy_s: a.drift_seconds,
+        ratio: speedup(a.drift_seconds, c.s),
+        ks_max_abs: ksDiff, p_ours_scipy: ps.join('; '), drifted: c.value.columns.filter(
+          (d) => d.verdict !== 'stable',
+        ).map((d) => `${d.column}:${d.verdict}`).join(' ') ||
+          'none',
       });
     } finally { await ma.drop(); await mb.drop(); }
   }

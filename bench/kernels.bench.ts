@@ -48,7 +48,15 @@ for (const [name, build] of kernels) {
   }
   const compileMs = time(5, () => new WebAssembly.Module(bytes));
   const b = median(builderMs), w = median(wabtMs);
-  rows.push({ name, bytes: bytes.length, wat_lines: text.split('\n').length, builder_ms: b, wabt_ms: w, v8_compile_ms: compileMs, wabt_over_builder: `${(w / b).toFixed(1)}x` });
+  rows.push({
+    name,
+    bytes: bytes.length,
+    wat_lines: text.split('\n').length,
+    builder_ms: b,
+    wabt_ms: w,
+    v8_compile_ms: compileMs,
+    wabt_over_builder: `${(w / b).toFixed(1)}x`,
+  });
 }
 rows.push({ name: 'wabt initialisation (once per process, each worker thread too)', wabt_ms: wabtInitMs });
 report('kernel start-up: typed builder vs WebAssembly text through wabt (median of 7 alternating)', rows);

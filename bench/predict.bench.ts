@@ -64,8 +64,22 @@ const r = spawnSync(PYTHON, ['-c', py, paths.train, paths.test], { encoding: 'ut
 if (r.status !== 0) throw new Error(`python failed: ${r.stderr}`);
 const sk = JSON.parse(r.stdout.trim().split('\n').pop()!) as { us_best: number; us_median: number; rows_per_s: number; nodes: number };
 report('random forest prediction (100 trees, diamonds-like)', [
-  { name: 'sklearn single row (predict of 1 x d, n_jobs=1)', us_per_row_best: Number(sk.us_best.toFixed(1)), us_per_row_median: Number(sk.us_median.toFixed(1)), nodes: sk.nodes },
-  { name: 'ours single row (predictRow)', us_per_row_best: Number(us.toFixed(2)), us_per_row_median: Number(median.toFixed(2)), target_us: 20, trees: 100, nodes, load_avg_1m: Number(load.toFixed(2)), vs_sklearn: speedup(sk.us_median, median) },
+  {
+    name: 'sklearn single row (predict of 1 x d, n_jobs=1)',
+    us_per_row_best: Number(sk.us_best.toFixed(1)),
+    us_per_row_median: Number(sk.us_median.toFixed(1)),
+    nodes: sk.nodes,
+  },
+  {
+    name: 'ours single row (predictRow)',
+    us_per_row_best: Number(us.toFixed(2)),
+    us_per_row_median: Number(median.toFixed(2)),
+    target_us: 20,
+    trees: 100,
+    nodes,
+    load_avg_1m: Number(load.toFixed(2)),
+    vs_sklearn: speedup(sk.us_median, median),
+  },
   { name: 'sklearn batch (predict, 10.8k rows)', rows_per_s_best: Math.round(sk.rows_per_s) },
   { name: 'ours batch (predict, 10.8k rows)', rows_per_s_best: Math.round(Math.max(...batch)), vs_sklearn: speedup(Math.max(...batch), sk.rows_per_s) },
 ]);

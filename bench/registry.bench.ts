@@ -67,7 +67,13 @@ async function seedRuns(store: MetaStore, n: number): Promise<{ parents: string[
       parent_run_id: isParent ? null : parent, started_at: started, ended_at: new Date(base + i * 1000 + 900).toISOString(), duration_ms: 900,
       code_version: code, error: null,
     });
-    for (const [key, v] of [['depth', depth], ['lr', lr], ['n_estimators', 100 * (1 + rng.int(5))], ['seed', i], ['model', rng.random() < 0.5 ? 'gbt' : 'forest']] as const) {
+    for (const [key, v] of [
+      ['depth', depth],
+      ['lr', lr],
+      ['n_estimators', 100 * (1 + rng.int(5))],
+      ['seed', i],
+      ['model', rng.random() < 0.5 ? 'gbt' : 'forest'],
+    ] as const) {
       params.push({ run_id: id, key, value: String(v), num_value: typeof v === 'number' ? v : null });
     }
     const final = 0.1 + rng.random();
@@ -135,9 +141,23 @@ async function bench(label: string, store: MetaStore, home: string): Promise<voi
   row('list runs, page 21 (keyset token)', await measure(REPS, () => tracker.listRuns({ limit: 50, pageToken: tokens[0] })));
   row('list runs of one pipeline, top-level only', await measure(REPS, () => tracker.listRuns({ limit: 50, pipeline: 'retail', parentRunId: null })));
   let hits = 0;
-  row('search: metrics.rmse < 0.15', await measure(REPS, async () => { hits = (await tracker.listRuns({ limit: 50, filter: 'metrics.rmse < 0.15' })).runs.length; }), { hits });
-  row('search: params.depth = 6 and metrics.rmse < 0.5', await measure(REPS, async () => { hits = (await tracker.listRuns({ limit: 50, filter: 'params.depth = 6 and metrics.rmse < 0.5' })).runs.length; }), { hits });
-  row("search: params.model = 'gbt' and tags.team = 'ads' and status = 'failed'", await measure(REPS, async () => { hits = (await tracker.listRuns({ limit: 50, filter: "params.model = 'gbt' and tags.team = 'ads' and status = 'failed'" })).runs.length; }), { hits });
+  row(
+    'search: metrics.rmse < 0.15',
+    await measure(REPS, async () => { hits = (await tracker.listRuns({ limit: 50, filter: 'metrics.rmse < 0.15' })).runs.length; }),
+    { hits },
+  );
+  row(
+    'search: params.depth = 6 and metrics.rmse < 0.5',
+    await measure(REPS, async () => { hits = (await tracker.listRuns({ limit: 50, filter: 'params.depth = 6 and metrics.rmse < 0.5' })).runs.length; }),
+    { hits },
+  );
+  row(
+    "search: params.model = 'gbt' and tags.team = 'ads' and status = 'failed'",
+    await measure(REPS, async () => {
+      hits = (await tracker.listRuns({ limit: 50, filter: "params.model = 'gbt' and tags.team = 'ads' and status = 'failed'" })).runs.length;
+    }),
+    { hits },
+  );
   const ids = (await tracker.listRuns({ limit: 5 })).runs.map((r) => r.id);
   row('get run (detail)', await measure(REPS, (i) => tracker.getRun(ids[i % ids.length]!)));
   row('get model champion', await measure(REPS * 5, (i) => registry.getChampionVersion(`model-${i % MODELS}`)));

@@ -101,14 +101,39 @@ try {
     { name: 'anchor script, wall clock (python3 process)', s: anchor.s, cpu_s: anchorCpu ?? '' },
     ...j.stages.map((s) => ({ name: `ours ${s.name}`, s: s.seconds, rows: s.rows ?? '' })),
     { name: 'ours pipeline (wall, stages forecast/spend/segment overlap)', s: j.seconds },
-    { name: 'ours source + clean + kpis (vs anchor read_csv + rfm)', s: j.stages.filter((x) => ['source', 'clean', 'kpis'].includes(x.name)).reduce((a, x) => a + x.seconds, 0), anchor: Number(steps[0]!.s) + Number(rfm.s) },
-    { name: 'ours tributary run retail, wall clock (node process)', s: ours.s, cpu_s: oursCpu ?? '', vs_anchor_wall: speedup(anchor.s, ours.s), vs_anchor_retail_steps: speedup(anchorRetail, ours.s), vs_anchor_cpu: anchorCpu !== null && oursCpu ? speedup(anchorCpu, oursCpu) : '' },
+    {
+      name: 'ours source + clean + kpis (vs anchor read_csv + rfm)',
+      s: j.stages.filter((x) => ['source', 'clean', 'kpis'].includes(x.name)).reduce((a, x) => a + x.seconds, 0),
+      anchor: Number(steps[0]!.s) + Number(rfm.s),
+    },
+    {
+      name: 'ours tributary run retail, wall clock (node process)',
+      s: ours.s,
+      cpu_s: oursCpu ?? '',
+      vs_anchor_wall: speedup(anchor.s, ours.s),
+      vs_anchor_retail_steps: speedup(anchorRetail, ours.s),
+      vs_anchor_cpu: anchorCpu !== null && oursCpu ? speedup(anchorCpu, oursCpu) : '',
+    },
   ];
   console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   report(`retail pipeline on ${file.split('/').pop()}, last pair (wall-clock ratio anchor/ours: ${speedup(anchor.s, ours.s)})`, rows);
   report(`retail pipeline, ${runs} interleaved pairs (median wall-clock ratio anchor/ours: ${median(ratios).toFixed(2)}x)`, [
-    ...pairs.map((p, r) => ({ name: `pair ${r + 1}`, anchor_s: p.anchor.s, ours_s: p.ours.s, anchor_cpu_s: p.anchorCpu ?? '', ours_cpu_s: p.oursCpu ?? '', ratio: speedup(p.anchor.s, p.ours.s) })),
-    { name: 'median', anchor_s: median(pairs.map((p) => p.anchor.s)), ours_s: median(pairs.map((p) => p.ours.s)), ratio: `${median(ratios).toFixed(2)}x`, min_ratio: `${Math.min(...ratios).toFixed(2)}x`, max_ratio: `${Math.max(...ratios).toFixed(2)}x` },
+    ...pairs.map((p, r) => ({
+      name: `pair ${r + 1}`,
+      anchor_s: p.anchor.s,
+      ours_s: p.ours.s,
+      anchor_cpu_s: p.anchorCpu ?? '',
+      ours_cpu_s: p.oursCpu ?? '',
+      ratio: speedup(p.anchor.s, p.ours.s),
+    })),
+    {
+      name: 'median',
+      anchor_s: median(pairs.map((p) => p.anchor.s)),
+      ours_s: median(pairs.map((p) => p.ours.s)),
+      ratio: `${median(ratios).toFixed(2)}x`,
+      min_ratio: `${Math.min(...ratios).toFixed(2)}x`,
+      max_ratio: `${Math.max(...ratios).toFixed(2)}x`,
+    },
   ]);
 
   report('retail results, ours vs anchor', [
@@ -117,10 +142,20 @@ try {
     { name: 'invoices', ours: j.kpis.invoices, anchor: '', reference: 18532 },
     { name: 'avg_ticket', ours: j.kpis.avg_ticket, anchor: rfm.avg_ticket },
     { name: 'silhouette log RFM, k=4', ours: j.segments.rfm_only.silhouette_at_k4 ?? '', anchor: k4.silhouette },
-    { name: 'silhouette log RFM, chosen k', ours: `${j.segments.rfm_only.silhouette.toFixed(4)} (k=${j.segments.rfm_only.k})`, anchor: `${anchorBest.silhouette} (${anchorBest.step})` },
+    {
+      name: 'silhouette log RFM, chosen k',
+      ours: `${j.segments.rfm_only.silhouette.toFixed(4)} (k=${j.segments.rfm_only.k})`,
+      anchor: `${anchorBest.silhouette} (${anchorBest.step})`,
+    },
     { name: 'silhouette RFM + category mix, chosen k', ours: `${j.segments.silhouette} (k=${j.segments.k})`, anchor: '' },
     { name: 'churn rate (90 days)', ours: j.kpis.churn_rate, anchor: '' },
-    { name: `spend RMSE, best (${j.spend.best})`, ours: j.spend.models[j.spend.best]!.rmse, anchor: '', baseline_last_90d: j.spend.models.baseline_last_90d!.rmse, beats_baseline: j.spend.beats_baseline },
+    {
+      name: `spend RMSE, best (${j.spend.best})`,
+      ours: j.spend.models[j.spend.best]!.rmse,
+      anchor: '',
+      baseline_last_90d: j.spend.models.baseline_last_90d!.rmse,
+      beats_baseline: j.spend.beats_baseline,
+    },
   ]);
 } finally {
   rmSync(home, { recursive: true, force: true });

@@ -57,7 +57,13 @@ const ours = [...fit.value.coef, fit.value.intercept];
 const closed = [...ref.coef, ref.intercept];
 report(`Ridge ${n}x${d}, alpha=${alpha}`, [
   { name: 'sklearn.Ridge', s: ref.sk_s, max_rel_err_vs_closed_form: rel([...ref.sk_coef, ref.sk_intercept], closed) },
-  { name: 'ours Ridge (Cholesky)', s: fit.s, max_rel_err_vs_closed_form: rel(ours, closed), within_1e9: rel(ours, closed) <= 1e-9, vs_sklearn: speedup(ref.sk_s, fit.s) },
+  {
+    name: 'ours Ridge (Cholesky)',
+    s: fit.s,
+    max_rel_err_vs_closed_form: rel(ours, closed),
+    within_1e9: rel(ours, closed) <= 1e-9,
+    vs_sklearn: speedup(ref.sk_s, fit.s),
+  },
 ]);
 verdict(`Ridge ${n}x${d}, alpha=${alpha}`, [
   { what: 'max relative error of coefficients and intercept vs closed form', value: rel(ours, closed), target: 1e-9, cmp: '<=' },

@@ -32,9 +32,15 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const BATCH = 1000;
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]! : NaN; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * (s.length - 1)))]! : NaN;
+};
 
-const pgOk = await (async () => { const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 }); try { await c.connect(); await c.end(); return true; } catch { return false; } })();
+const pgOk = await (async () => {
+  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+  try { await c.connect(); await c.end(); return true; } catch { return false; }
+})();
 const schemas: string[] = [];
 function freshDatabaseUrl(): string | undefined {
   if (!pgOk) return undefined;
@@ -49,7 +55,15 @@ let runSeq = 0;
 
 function batchBody(run: number, b: number, n = BATCH): string {
   let s = '';
-  for (let i = 0; i < n; i++) s += JSON.stringify({ event_id: `r${run}-b${b}-${i}`, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: `u${i % 500}`, track_id: `t${i % 3000}`, ms_played: 1000 + i }) + '\n';
+  for (let i = 0; i < n; i++) s += JSON.stringify({
+    event_id: `r${run}-b${b}-${i}`,
+    type: 'play',
+    ts: '2026-11-23T10:00:00Z',
+    user_id: `u${i % 500}`,
+    track_id: `t${i % 3000}`,
+    ms_played: 1000 + i,
+  }) +
+    '\n';
   return s;
 }
 
@@ -61,7 +75,12 @@ async function ingestRun(label: string, writers: number, nats: boolean): Promise
   const run = runSeq++;
   const home = mkdtempSync(join(tmpdir(), 'bench-stream-'));
   const databaseUrl = freshDatabaseUrl();
-  const env = { TRIBUTARY_HOME: home, LOG_LEVEL: 'error', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...(nats ? { NATS_URL: cluster.url } : { NATS_URL: '' }) };
+  const env = {
+    TRIBUTARY_HOME: home,
+    LOG_LEVEL: 'error',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    ...(nats ? { NATS_URL: cluster.url } : { NATS_URL: '' }),
+  };
   const procs = [await startProcess(process.execPath, [bin, 'serve', '--port', '0'], /listening on (http:\/\/\S+)/, { env })];
   const url = procs[0]!.match[1]!;
   for (let i = 0; i < writers; i++) procs.push(await startProcess(process.execPath, [bin, 'lake', 'writer'], /running;.* at (http:\/\/\S+)/, { env }));
@@ -126,12 +145,21 @@ async function servicesRun(label: string, generatorRate: number, consumerRate: n
   const procs: Awaited<ReturnType<typeof startProcess>>[] = [];
   const urls: Record<string, string> = {};
   try {
-    for (const [name, args] of [['trainer', []], ['normalizer', []], ['consumer', ['--rate', String(consumerRate)]], ['generator', ['--rate', String(generatorRate)]]] as const) {
+    for (const [name, args] of [
+      ['trainer', []],
+      ['normalizer', []],
+      ['consumer', ['--rate', String(consumerRate)]],
+      ['generator', ['--rate', String(generatorRate)]],
+    ] as const) {
       const p = await startProcess(process.execPath, [bin, 'stream', name, ...args], /running;.* at (http:\/\/\S+)/, { env });
       procs.push(p);
       urls[name] = p.match[1]!;
     }
-    const status = async (n: string) => (await (await fetch(`${urls[n]}/v1/status`)).json()) as { records: number; errors: number; latency_ms: { p50: number; p99: number } };
+    const status = async (n: string) => (await (await fetch(`${urls[n]}/v1/status`)).json()) as {
+      records: number;
+      errors: number;
+      latency_ms: { p50: number; p99: number };
+    };
     await sleep(3000); // warm-up: first model, JIT
     const before = Object.fromEntries(await Promise.all(Object.keys(urls).map(async (n) => [n, (await status(n)).records] as const)));
     const t0 = performance.now();
@@ -176,10 +204,23 @@ try {
   console.error(`services: ours flat out, ${SECONDS} s`);
   const flat = await servicesRun('ours flat out (generator asked for 5,000/s)', 5000, rate);
   report('stream: four services vs FastAPI chain', [
-    { name: 'anchor: FastAPI services over HTTP', generated_per_s: Math.round(anchor.generated_per_s), normalized_per_s: Math.round(anchor.normalized_per_s), predictions_per_s: Math.round(anchor.answered / anchor.seconds), predict_p50_ms: +anchor.predict_p50_ms.toFixed(2), predict_p99_ms: +anchor.predict_p99_ms.toFixed(2), failed: anchor.failed },
+    {
+      name: 'anchor: FastAPI services over HTTP',
+      generated_per_s: Math.round(anchor.generated_per_s),
+      normalized_per_s: Math.round(anchor.normalized_per_s),
+      predictions_per_s: Math.round(anchor.answered / anchor.seconds),
+      predict_p50_ms: +anchor.predict_p50_ms.toFixed(2),
+      predict_p99_ms: +anchor.predict_p99_ms.toFixed(2),
+      failed: anchor.failed,
+    },
     ours as { name: string },
     flat as { name: string },
-    { name: 'ratio (throughput: flat out / anchor; latency at the same rate: anchor / ours)', normalized_per_s: `${((flat.normalized_per_s as number) / anchor.normalized_per_s).toFixed(2)}x`, predict_p50_ms: `${(anchor.predict_p50_ms / (ours.predict_p50_ms as number)).toFixed(2)}x`, predict_p99_ms: `${(anchor.predict_p99_ms / (ours.predict_p99_ms as number)).toFixed(2)}x` },
+    {
+      name: 'ratio (throughput: flat out / anchor; latency at the same rate: anchor / ours)',
+      normalized_per_s: `${((flat.normalized_per_s as number) / anchor.normalized_per_s).toFixed(2)}x`,
+      predict_p50_ms: `${(anchor.predict_p50_ms / (ours.predict_p50_ms as number)).toFixed(2)}x`,
+      predict_p99_ms: `${(anchor.predict_p99_ms / (ours.predict_p99_ms as number)).toFixed(2)}x`,
+    },
   ]);
 } finally {
   await cluster.stop();

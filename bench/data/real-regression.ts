@@ -22,11 +22,13 @@ const SETS: Array<{ name: string; source: string; debian: string; target: string
   },
   {
     name: 'cps1988', source: 'AER::CPS1988', debian: 'r-cran-aer', target: 'log_wage',
-    r: 'data("CPS1988", package = "AER"); d <- CPS1988; d$log_wage <- log(d$wage); d$wage <- NULL; for (k in names(d)) if (is.factor(d[[k]])) d[[k]] <- as.character(d[[k]]); d',
+    r: 'data("CPS1988", package = "AER"); d <- CPS1988; d$log_wage <- log(d$wage); d$wage <- NULL; for (k in names(d)) ' +
+      'if (is.factor(d[[k]])) d[[k]] <- as.character(d[[k]]); d',
   },
   {
     name: 'gssvocab', source: 'carData::GSSvocab', debian: 'r-cran-cardata', target: 'vocab',
-    r: 'data("GSSvocab", package = "carData"); d <- na.omit(GSSvocab); d <- as.data.frame(d); for (k in names(d)) if (is.factor(d[[k]])) d[[k]] <- paste0("v", as.character(d[[k]])); d',
+    r: 'data("GSSvocab", package = "carData"); d <- na.omit(GSSvocab); d <- as.data.frame(d); for (k in names(d)) if ' +
+      '(is.factor(d[[k]])) d[[k]] <- paste0("v", as.character(d[[k]])); d',
   },
 ];
 

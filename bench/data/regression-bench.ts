@@ -23,7 +23,13 @@ export async function compareRegression(title: string, anchorModel: string, ourN
   const ours = { fit_s: s, rmse: rmse(d.yte, p), mae: mae(d.yte, p), r2: r2(d.yte, p) };
   report(title, [
     { name: anchorModel, fit_s: a.fit_s, rmse: a.rmse, mae: a.mae, r2: a.r2 },
-    { name: ourName, fit_s: Number(ours.fit_s.toFixed(3)), rmse: Number(ours.rmse.toFixed(3)), mae: Number(ours.mae.toFixed(3)), r2: Number(ours.r2.toFixed(5)) },
+    {
+      name: ourName,
+      fit_s: Number(ours.fit_s.toFixed(3)),
+      rmse: Number(ours.rmse.toFixed(3)),
+      mae: Number(ours.mae.toFixed(3)),
+      r2: Number(ours.r2.toFixed(5)),
+    },
     {
       name: 'ratio (anchor / ours)',
       fit_speedup: speedup(a.fit_s, ours.fit_s),

@@ -44,7 +44,8 @@ export function parseFilter(text: string): FilterClause[] {
   for (let i = 0; i < tokens.length; ) {
     const [name, op, val] = [tokens[i], tokens[i + 1], tokens[i + 2]];
     if (!name || name.kind !== 'ident' || !op || op.kind !== 'op' || !val || (val.kind !== 'string' && val.kind !== 'number')) {
-      throw new TrackingError(`filter: expected "metrics.NAME < 1", "params.NAME = 'x'", "tags.NAME = 'x'" or "status = 'finished'" clauses joined by "and", got ${JSON.stringify(text)}`);
+      throw new TrackingError(`filter: expected "metrics.NAME < 1", "params.NAME = 'x'", "tags.NAME = 'x'" or "status = ` +
+        `'finished'" clauses joined by "and", got ${JSON.stringify(text)}`);
     }
     clauses.push(clause(name.text, op.text as FilterOp, val.kind === 'number' ? Number(val.text) : val.text));
     i += 3;

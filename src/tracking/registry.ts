@@ -110,7 +110,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function checkModelName(name: string): string {
   if (typeof name !== 'string' || !NAME.test(name)) {
-    throw new RegistryError(`model name ${JSON.stringify(name)} must be 1..128 characters of letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new RegistryError(`model name ${JSON.stringify(name)} must be 1..128 characters of letters, digits, ".", "_" ` +
+      `or "-", starting with a letter or digit`);
   }
   return name;
 }
@@ -186,14 +187,16 @@ export class ModelRegistry {
     const kind = parsed && typeof parsed === 'object' && typeof (parsed as { kind?: unknown }).kind === 'string' ? (parsed as { kind: string }).kind : null;
     const lin = opts.lineage ?? {};
     const snapshots = checkSnapshotRefs(lin.snapshots);
-    if (lin.seed !== undefined && !Number.isSafeInteger(lin.seed)) throw new RegistryError(`registerModel: lineage.seed must be an integer, got ${JSON.stringify(lin.seed)}`);
+    if (lin.seed !== undefined && !Number.isSafeInteger(lin.seed)) throw new RegistryError(`registerModel: lineage.seed ` +
+      `must be an integer, got ${JSON.stringify(lin.seed)}`);
     if (lin.configHash !== undefined && !/^[0-9a-f]{64}$/.test(lin.configHash)) throw new RegistryError('registerModel: lineage.configHash must be a sha256 hex digest');
     const cfgHash = lin.config !== undefined ? hashConfig(lin.config) : lin.configHash ?? null;
     const code = lin.codeVersion ?? currentCodeVersion();
     const by = opts.by ?? defaultActor();
     let metrics = checkMetrics(opts.metrics);
     let params = opts.params ?? {};
-    if (opts.params !== undefined && (typeof opts.params !== 'object' || Array.isArray(opts.params))) throw new RegistryError('registerModel: params must be an object');
+    if (opts.params !== undefined && (typeof opts.params !== 'object' || Array.isArray(opts.params))) throw new RegistryError('registerModel: ' +
+      'params must be an object');
 
     const { db } = this.store;
     if (opts.runId !== undefined) {
@@ -262,7 +265,8 @@ export class ModelRegistry {
     try {
       bytes = readFileSync(abs);
     } catch (e) {
-      throw new RegistryError(`model "${name}" version ${info.version}: artifact ${abs} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); was TRIBUTARY_HOME moved or the file deleted?`);
+      throw new RegistryError(`model "${name}" version ${info.version}: artifact ${abs} cannot be read ` +
+        `(${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); was TRIBUTARY_HOME moved or the file deleted?`);
     }
     const actual = sha256Hex(bytes);
     if (actual !== info.sha256) throw new ArtifactIntegrityError(name, info.version, info.sha256, actual, abs);
@@ -432,7 +436,16 @@ export class ModelRegistry {
     return { stop: () => { stopped = true; clearInterval(timer); } };
   }
 
-  private async moveAlias(trx: MetaDb, name: string, alias: Alias, from: number | null, to: number, action: 'promote' | 'rollback', by: string, reason: string | null): Promise<void> {
+  private async moveAlias(
+    trx: MetaDb,
+    name: string,
+    alias: Alias,
+    from: number | null,
+    to: number,
+    action: 'promote' | 'rollback',
+    by: string,
+    reason: string | null,
+  ): Promise<void> {
     const at = nowIso();
     await trx.insertInto('model_aliases').values({ model_name: name, alias, version: to, updated_at: at })
       .onConflict((oc) => oc.columns(['model_name', 'alias']).doUpdateSet({ version: to, updated_at: at })).execute();

@@ -34,7 +34,10 @@ test('spend model: every candidate, its preprocessing and the zero floor, as onn
   const features = ['recency_days', 'frequency', 'monetary', 'avg_ticket', 'cutoff_month_sin', 'cutoff_month_cos'];
   const { X, records } = table(rng, 300, features, (r, j) => (j >= 4 ? r.normal() : Math.exp(r.normal() * 1.5) * (j + 1) * 10));
   // spend grows with frequency and monetary, shrinks with recency: a linear fit goes below zero for some
-  const y = Float64Array.from({ length: X.rows }, (_, i) => Math.max(0, 3 * X.data[i * 6 + 2]! + 20 * X.data[i * 6 + 1]! - 2 * X.data[i * 6]! + 50 * rng.normal()));
+  const y = Float64Array.from(
+    { length: X.rows },
+    (_, i) => Math.max(0, 3 * X.data[i * 6 + 2]! + 20 * X.data[i * 6 + 1]! - 2 * X.data[i * 6]! + 50 * rng.normal()),
+  );
   for (const name of MODEL_NAMES) {
     const fitted = fitRegressor(name, X, y, { seed: 1, nJobs: 1, small: true });
     const json = JSON.parse(JSON.stringify(fitted.toJSON()));
@@ -47,7 +50,10 @@ test('spend model: every candidate, its preprocessing and the zero floor, as onn
     // float32 in the graph: a prediction near zero is the difference of terms as large as the
     // biggest spend, so the tolerance is relative to that scale (1e-5 of it), not to the value
     const scale = Math.max(...served);
-    onnx.prediction.forEach((v, i) => assert.ok(Math.abs(v - served[i]!) <= 1e-5 * scale, `spend ${name}[${i}]: onnxruntime ${v}, served ${served[i]} (scale ${scale})`));
+    onnx.prediction.forEach((v, i) => assert.ok(
+      Math.abs(v - served[i]!) <= 1e-5 * scale,
+      `spend ${name}[${i}]: onnxruntime ${v}, served ${served[i]} (scale ${scale})`,
+    ));
     assertClose(predictSpec(spec, records).prediction, served, `spend ${name} (reference evaluator)`, 1e-9);
     // the registry artifact's form is the same graph
     const viaArtifact = onnxSpecOf({ kind: 'RetailSpendModel', model: name, features, estimator: json });
@@ -77,7 +83,9 @@ test('segment model: log1p, standard scaling and the nearest centre, as onnxrunt
   const profiles = Array.from({ length: 120 }, () => {
     const src = rng.int(n);
     const row: Record<string, number | null> = {
-      recency: Math.fround(rfm[src * 3]! * (0.5 + rng.random())), frequency: Math.fround(rfm[src * 3 + 1]!), monetary: Math.fround(rfm[src * 3 + 2]! * (0.5 + rng.random())),
+      recency: Math.fround(rfm[src * 3]! * (0.5 + rng.random())), frequency: Math.fround(rfm[src * 3 + 1]!), monetary: Math.fround(
+        rfm[src * 3 + 2]! * (0.5 + rng.random()),
+      ),
     };
     categories.forEach((c, j) => { row[`mix_${c}`] = rng.random() < 0.2 ? null : Math.fround(mix[src * 3 + j]!); });
     return row;
@@ -100,7 +108,15 @@ test('like model: P(like) on the named features, as onnxruntime computes it', as
   const rng = new Rng(12);
   const { X, records } = table(rng, 400, LIKE_FEATURES, (r, j) => (j === 1 ? (r.random() < 0.8 ? 1 : 0) : r.normal()));
   const y = Float64Array.from({ length: X.rows }, (_, i) => (X.data[i * X.cols]! + 0.5 * X.data[i * X.cols + 6]! + 0.7 * rng.normal() > 0.3 ? 1 : 0));
-  const classifier = new GradientBoostingClassifier({ nEstimators: 40, learningRate: 0.1, maxDepth: 3, minSamplesLeaf: 10, subsample: 0.8, seed: 1, nJobs: 1 }).fit(X, y);
+  const classifier = new GradientBoostingClassifier({
+    nEstimators: 40,
+    learningRate: 0.1,
+    maxDepth: 3,
+    minSamplesLeaf: 10,
+    subsample: 0.8,
+    seed: 1,
+    nJobs: 1,
+  }).fit(X, y);
   const spec = likeOnnxSpec(classifier);
   assert.deepEqual(spec.inputs.map((i) => i.name), [...LIKE_FEATURES]);
   const bytes = exportOnnx(spec, { graphName: 'music_like' });

@@ -29,7 +29,9 @@ async function openEnv(home: string, bus: Bus, ns: string): Promise<{ env: Strea
   return { env: { bus, sink: lake, store, home, ns, log: () => {} }, async close() { await lake.close(); await store.close(); } };
 }
 
-test('the normalizer restarted mid-stream continues from its saved state: mean and variance equal one pass over all records', { timeout: 120_000 }, async (t) => {
+test('the normalizer restarted mid-stream continues from its saved state: mean and variance equal one pass over all records', {
+  timeout: 120_000,
+}, async (t) => {
   const nats = await testNats();
   if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
   const { home, cleanup } = tmpHome();
@@ -81,7 +83,8 @@ test('the normalizer restarted mid-stream continues from its saved state: mean a
   }
 });
 
-test('the four services in one process: records flow raw -> normalized -> trainer, models are registered, answers come back and every record lands in the lake', { timeout: 120_000 }, async () => {
+test('the four services in one process: records flow raw -> normalized -> trainer, models are registered, answers come ' +
+  'back and every record lands in the lake', { timeout: 120_000 }, async () => {
   const { home, cleanup } = tmpHome();
   try {
     const config = testConfig(home);
@@ -94,9 +97,17 @@ test('the four services in one process: records flow raw -> normalized -> traine
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
       assert.match(await (await fetch(`${s.url}/metrics`)).text(), /tributary_stream_records_total\{service="stream-/);
     }
-    const answer = await (await fetch(`${byName.trainer!.url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: [{ age: 45 }] }) })).json() as { predictions: number[]; version: number };
+    const answer = await (await fetch(`${byName.trainer!.url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: [{ age: 45 }] }),
+    })).json() as { predictions: number[]; version: number };
     assert.ok(answer.predictions[0]! > 0 && answer.version >= 1);
-    const bad = await fetch(`${byName.trainer!.url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: [{ age: 'old' }] }) });
+    const bad = await fetch(`${byName.trainer!.url}/v1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: [{ age: 'old' }] }),
+    });
     assert.equal(bad.status, 400);
     assert.match((await bad.json() as { message: string }).message, /rows\.0\.age/);
     await run.close();

@@ -128,7 +128,9 @@ function suite(name: string, open: () => Promise<Bus | undefined>, replicas: num
       assert.equal(c.seq, a.seq + 1);
       assert.equal(await bus.streamMessages(s), 2);
       let header: string | undefined;
-      const sub = await bus.consume({ stream: s, durable: 'h' }, async (msgs) => { for (const m of msgs) { if (m.seq === c.seq) header = m.headers['x-origin']; await m.ack(); } });
+      const sub = await bus.consume({ stream: s, durable: 'h' }, async (msgs) => {
+        for (const m of msgs) { if (m.seq === c.seq) header = m.headers['x-origin']; await m.ack(); }
+      });
       await waitFor(() => header !== undefined, 'the header');
       await sub.stop();
       assert.equal(header, 'test');

@@ -17,7 +17,10 @@ function tinyPackage(): string {
   writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'tiny', type: 'module', dependencies: {} }));
   writeFileSync(join(root, 'src', 'lib', 'where.ts'), `export const worker: string = new URL('./echo-worker.ts', import.meta.url).href;\n`);
   writeFileSync(join(root, 'src', 'lib', 'echo-worker.ts'), `import { parentPort } from 'node:worker_threads';\nparentPort?.postMessage('hi');\n`);
-  writeFileSync(join(root, 'src', 'cli', 'main.ts'), `import { worker } from '../lib/where.ts';\nconst n: number = 2;\nconsole.log(JSON.stringify({ me: import.meta.url, worker, n }));\n`);
+  writeFileSync(
+    join(root, 'src', 'cli', 'main.ts'),
+    `import { worker } from '../lib/where.ts';\nconst n: number = 2;\nconsole.log(JSON.stringify({ me: import.meta.url, worker, n }));\n`,
+  );
   return root;
 }
 
@@ -44,7 +47,10 @@ test('the bundle runs the sources with their own import.meta.url and bundles wor
 
 test('the CLI answers from its bundle and, without it, through tsx', () => {
   for (const env of [{}, { TRIBUTARY_NO_BUNDLE: '1' }]) {
-    const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tributary.js'), '--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    const r = spawnSync(process.execPath, [
+      join(import.meta.dirname, '..', '..', 'bin', 'tributary.js'),
+      '--version',
+    ], { encoding: 'utf8', env: { ...process.env, ...env } });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.trim(), '0.1.0');
   }

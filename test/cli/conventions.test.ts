@@ -12,7 +12,12 @@ import { tmpHome } from '../helpers.ts';
 const BIN = resolve('bin/tributary.js');
 
 function cli(home: string, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: home, env: { ...process.env, TRIBUTARY_HOME: join(home, 'state') }, encoding: 'utf8', input: input ?? '' });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: home,
+    env: { ...process.env, TRIBUTARY_HOME: join(home, 'state') },
+    encoding: 'utf8',
+    input: input ?? '',
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -31,11 +36,23 @@ test('CLI conventions', async (t) => {
   assert.equal(JSON.parse(ing.stdout).table, 'raw.things');
 
   await t.test('usage errors exit with 2, failures with 1', () => {
-    for (const args of [['nope'], ['query', '--bogus', 'SELECT 1'], ['ingest'], ['query', '--snapshot', 'raw.things', 'SELECT 1'], ['runs', 'list', '--limit', '0'], ['query', '--json', '--csv', 'SELECT 1']]) {
+    for (const args of [
+      ['nope'],
+      ['query', '--bogus', 'SELECT 1'],
+      ['ingest'],
+      ['query', '--snapshot', 'raw.things', 'SELECT 1'],
+      ['runs', 'list', '--limit', '0'],
+      ['query', '--json', '--csv', 'SELECT 1'],
+    ]) {
       const r = cli(home, args);
       assert.equal(r.status, 2, `tributary ${args.join(' ')}: ${r.stderr}`);
     }
-    for (const args of [['query', 'SELECT * FROM nowhere'], ['ingest', 'missing.csv', '--table', 'raw.x'], ['eda', 'missing.csv'], ['models', 'show', 'no-model']]) {
+    for (const args of [
+      ['query', 'SELECT * FROM nowhere'],
+      ['ingest', 'missing.csv', '--table', 'raw.x'],
+      ['eda', 'missing.csv'],
+      ['models', 'show', 'no-model'],
+    ]) {
       const r = cli(home, args);
       assert.equal(r.status, 1, `tributary ${args.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, /^error: /m);
@@ -59,7 +76,11 @@ test('CLI conventions', async (t) => {
       assert.ok(c.description.length > 10, `tributary ${c.command} has no description`);
     }
     assert.match(cli(home, ['lake', 'compact', '--help']).stdout, /--json/);
-    for (const [args, exit, code] of [[['query', '--json', 'SELECT * FROM nowhere'], 1, 'sql_error'], [['ingest', 'missing.csv', '--table', 'raw.x', '--json'], 1, 'not_found'], [['query', '--json', '--bogus'], 2, 'usage']] as const) {
+    for (const [args, exit, code] of [
+      [['query', '--json', 'SELECT * FROM nowhere'], 1, 'sql_error'],
+      [['ingest', 'missing.csv', '--table', 'raw.x', '--json'], 1, 'not_found'],
+      [['query', '--json', '--bogus'], 2, 'usage'],
+    ] as const) {
       const r = cli(home, [...args]);
       assert.equal(r.status, exit);
       const lines = r.stdout.trim().split('\n');
@@ -111,6 +132,10 @@ test('CLI conventions', async (t) => {
 
   await t.test('models --help describes every subcommand', () => {
     const help = cli(home, ['models', '--help']).stdout;
-    for (const sub of ['list', 'show', 'promote', 'rollback', 'export']) assert.match(help, new RegExp(`^  ${sub}\\b.*\\S\\s{2,}\\S`, 'm'), `${sub} has a description:\n${help}`);
+    for (const sub of ['list', 'show', 'promote', 'rollback', 'export']) assert.match(
+      help,
+      new RegExp(`^  ${sub}\\b.*\\S\\s{2,}\\S`, 'm'),
+      `${sub} has a description:\n${help}`,
+    );
   });
 });

@@ -11,7 +11,11 @@ const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 test('query --csv: timestamps plain, CSV quoting only where needed', () => {
   const { home, cleanup } = tmpHome();
   try {
-    const out = execFileSync(process.execPath, [bin, 'query', '--csv', `SELECT TIMESTAMPTZ '2026-11-23 10:00:00+00' AS ts, 'a,"b"' AS s, [1, 2] AS l, 7 AS n`], { env: { ...process.env, TRIBUTARY_HOME: home }, encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [bin, 'query', '--csv', `SELECT TIMESTAMPTZ '2026-11-23 10:00:00+00' AS ts, 'a,"b"' AS s, [1, 2] AS l, 7 AS n`],
+      { env: { ...process.env, TRIBUTARY_HOME: home }, encoding: 'utf8' },
+    );
     assert.deepEqual(out.trim().split('\n'), ['ts,s,l,n', '2026-11-23T10:00:00.000Z,"a,""b""","[1,2]",7']);
   } finally { cleanup(); }
 });

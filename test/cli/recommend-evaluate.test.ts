@@ -51,7 +51,12 @@ test('recommend evaluate prints one object per model and records the evaluation 
   const pop = rows.find((r) => r.model === 'popularity')!;
   assert.ok(ease.ndcg10 > pop.ndcg10, `EASE learns the two taste groups: ${ease.ndcg10} > ${pop.ndcg10}`);
 
-  const page = JSON.parse(tributary(home, 'runs', 'list', '--pipeline', 'recommend', '--json')) as { runs: { id: string; step: string; status: string; metrics: Record<string, number> }[] };
+  const page = JSON.parse(tributary(home, 'runs', 'list', '--pipeline', 'recommend', '--json')) as { runs: {
+    id: string;
+    step: string;
+    status: string;
+    metrics: Record<string, number>;
+  }[] };
   assert.equal(page.runs.length, 1);
   const [run] = page.runs;
   assert.equal(run!.step, 'evaluate');

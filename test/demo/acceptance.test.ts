@@ -23,18 +23,33 @@ test('demo: simulated users answer their recommendations; acceptance equals a re
       const worldEnd = Date.parse('2025-01-06T00:00:00Z') + 14 * DAY, simEnd = worldEnd + 3 * DAY;
       const shown = await ws.wh.query<{ event_id: string; ts: Date; user_id: string; track_ids: string[] }>(
         `SELECT event_id, ts, user_id, track_ids FROM raw.recommendation_shown`);
-      const plays = await ws.wh.query<{ event_id: string; ts: Date; user_id: string; track_id: string; ms_played: number; duration_ms: number | null; context: string | null }>(
+      const plays = await ws.wh.query<{
+        event_id: string;
+        ts: Date;
+        user_id: string;
+        track_id: string;
+        ms_played: number;
+        duration_ms: number | null;
+        context: string | null;
+      }>(
         `SELECT event_id, ts, user_id, track_id, ms_played, duration_ms, context FROM raw.play`);
-      const likes = await ws.wh.query<{ event_id: string; ts: Date; user_id: string; track_id: string }>(`SELECT event_id, ts, user_id, track_id FROM raw.like`);
+      const likes = await ws.wh.query<{
+        event_id: string;
+        ts: Date;
+        user_id: string;
+        track_id: string;
+      }>(`SELECT event_id, ts, user_id, track_id FROM raw.like`);
       // the recount, in plain code: each distinct shown event's tracks, accepted when the user
       // played the track to >= 90% or liked it within 7 days after
       const dedup = <T extends { event_id: string }>(xs: T[]) => [...new Map(xs.map((x) => [x.event_id, x])).values()];
       const key = (u: string, t: string) => `${u}\u0000${t}`;
       const completedAt = new Map<string, number[]>(), likedAt = new Map<string, number[]>();
       for (const p of dedup(plays)) {
-        if (p.duration_ms !== null && p.ms_played >= 0.9 * p.duration_ms) (completedAt.get(key(p.user_id, p.track_id)) ?? completedAt.set(key(p.user_id, p.track_id), []).get(key(p.user_id, p.track_id))!).push(new Date(p.ts).getTime());
+        if (p.duration_ms !== null && p.ms_played >= 0.9 * p.duration_ms) (completedAt.get(key(p.user_id, p.track_id)) ??
+          completedAt.set(key(p.user_id, p.track_id), []).get(key(p.user_id, p.track_id))!).push(new Date(p.ts).getTime());
       }
-      for (const l of dedup(likes)) (likedAt.get(key(l.user_id, l.track_id)) ?? likedAt.set(key(l.user_id, l.track_id), []).get(key(l.user_id, l.track_id))!).push(new Date(l.ts).getTime());
+      for (const l of dedup(likes)) (likedAt.get(key(l.user_id, l.track_id)) ??
+        likedAt.set(key(l.user_id, l.track_id), []).get(key(l.user_id, l.track_id))!).push(new Date(l.ts).getTime());
       let nShown = 0, nAccepted = 0, simShown = 0;
       for (const e of dedup(shown)) {
         const t0 = new Date(e.ts).getTime();
@@ -50,7 +65,8 @@ test('demo: simulated users answer their recommendations; acceptance equals a re
       assert.equal(simShown, s.loop.playlists, 'every playlist the simulated users asked for was logged on the world clock');
       // the acceptance comes from the simulated users' answers (plays in context "recommendation")
       const [fromSim] = await ws.wh.query<{ n: number }>(
-        `SELECT count(*)::INT AS n FROM curated.music_shown_tracks s WHERE accepted AND s.ts >= TIMESTAMPTZ '${new Date(worldEnd).toISOString()}' AND s.ts < TIMESTAMPTZ '${new Date(simEnd).toISOString()}'`);
+        `SELECT count(*)::INT AS n FROM curated.music_shown_tracks s WHERE accepted AND s.ts >= TIMESTAMPTZ ` +
+          `'${new Date(worldEnd).toISOString()}' AND s.ts < TIMESTAMPTZ '${new Date(simEnd).toISOString()}'`);
       assert.equal(fromSim!.n, nAccepted, 'every accepted track was shown during the simulation');
       assert.ok(plays.some((p) => p.context === 'recommendation'));
     } finally { await ws.close(); }

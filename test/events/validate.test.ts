@@ -14,11 +14,42 @@ const valid: Record<EventType, Record<string, unknown>> = {
   like: { event_id: 'e', type: 'like', ts: '2026-11-23T10:00:00Z', user_id: 'u', track_id: 't', playlist_id: 'p' },
   search: { event_id: 'e', type: 'search', ts: '2026-11-23T10:00:00Z', user_id: 'u', query: 'jazz' },
   recommendation_shown: { event_id: 'e', type: 'recommendation_shown', ts: '2026-11-23T10:00:00Z', user_id: 'u', track_ids: ['a'], model_version: 'v1' },
-  order_line: { event_id: 'e', type: 'order_line', ts: '2026-11-23T10:00:00Z', invoice_no: '1', stock_code: 'A', description: null, quantity: 2, unit_price: 1.5, customer_id: '17850', country: 'UK' },
+  order_line: {
+    event_id: 'e',
+    type: 'order_line',
+    ts: '2026-11-23T10:00:00Z',
+    invoice_no: '1',
+    stock_code: 'A',
+    description: null,
+    quantity: 2,
+    unit_price: 1.5,
+    customer_id: '17850',
+    country: 'UK',
+  },
   person: { event_id: 'e', type: 'person', ts: '2026-11-23T10:00:00Z', person_id: 'p', name: 'Ana', age: 30, city: 'Lisboa', income: 1000 },
 };
 
-const weird: unknown[] = [null, '', 'x', '😀'.repeat(70), -1, 0, 0.5, 1e300, -1e300, 2 ** 53, true, [], ['a'], {}, '2026-02-30T10:00:00Z', '2026-11-23T10:00:00', '2026-11-23T25:00:00Z', 'a'.repeat(129), 'a'.repeat(600)];
+const weird: unknown[] = [
+  null,
+  '',
+  'x',
+  '😀'.repeat(70),
+  -1,
+  0,
+  0.5,
+  1e300,
+  -1e300,
+  2 ** 53,
+  true,
+  [],
+  ['a'],
+  {},
+  '2026-02-30T10:00:00Z',
+  '2026-11-23T10:00:00',
+  '2026-11-23T25:00:00Z',
+  'a'.repeat(129),
+  'a'.repeat(600),
+];
 
 test('the compiled fast path never accepts what zod rejects (differential fuzz)', () => {
   const rng = new Rng(7);

@@ -234,7 +234,10 @@ test('DistanceMatrix: the SIMD kernel fills the JavaScript loop\'s float32 dista
     const moved = Int32Array.from(labels);
     rows.forEach((i, t) => { moved[i] = to[t]!; });
     const fresh = a.clusterSums(moved, k);
-    for (const s of [sa, sb]) for (let t = 0; t < fresh.length; t++) assert.ok(Math.abs(s[t]! - fresh[t]!) <= 1e-9 * Math.max(1, fresh[t]!), `sum ${t}: ${s[t]} vs ${fresh[t]}`);
+    for (const s of [sa, sb]) for (let t = 0; t < fresh.length; t++) assert.ok(
+      Math.abs(s[t]! - fresh[t]!) <= 1e-9 * Math.max(1, fresh[t]!),
+      `sum ${t}: ${s[t]} vs ${fresh[t]}`,
+    );
   }
   // more clusters than the scratch was first sized for: the memory grows
   const X = { rows: 50, cols: 2, data: Float64Array.from({ length: 100 }, () => r.random()) };

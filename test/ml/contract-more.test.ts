@@ -81,8 +81,17 @@ test('tree models through the registry: unknown parameter, before fit, NaN, shap
   const yc = y.map((v) => (v > 1 ? 1 : 0));
   const withNaN: Matrix = { rows: 200, cols: 3, data: X.data.slice() };
   withNaN.data[10] = NaN;
-  for (const kind of ['DecisionTreeRegressor', 'DecisionTreeClassifier', 'RandomForestRegressor', 'RandomForestClassifier', 'GradientBoostingRegressor', 'GradientBoostingClassifier']) {
-    const params = kind.startsWith('Random') ? { nEstimators: 5, seed: 3, nJobs: 1 } : kind.startsWith('Gradient') ? { nEstimators: 10, seed: 3, subsample: 0.8, nJobs: 1 } : { seed: 3 };
+  for (const kind of [
+    'DecisionTreeRegressor',
+    'DecisionTreeClassifier',
+    'RandomForestRegressor',
+    'RandomForestClassifier',
+    'GradientBoostingRegressor',
+    'GradientBoostingClassifier',
+  ]) {
+    const params = kind.startsWith('Random')
+      ? { nEstimators: 5, seed: 3, nJobs: 1 }
+      : kind.startsWith('Gradient') ? { nEstimators: 10, seed: 3, subsample: 0.8, nJobs: 1 } : { seed: 3 };
     const target = kind.endsWith('Classifier') ? yc : y;
     assert.throws(() => createSupervised(kind, { ...params, nEstimatorz: 3 }), (e: Error) => e instanceof InvalidParameterError && /nEstimatorz/.test(e.message), kind);
     assert.throws(() => createSupervised(kind, params).predict(X), NotFittedError, kind);

@@ -117,7 +117,11 @@ const CASES: Record<LoadableKind, Case> = {
   popularity: recommender({}),
   Pipeline: {
     params: { task: 'regression' },
-    make: () => new Pipeline(new ColumnTransformer({ numeric: ['a', 'b'], categorical: ['c'], impute: 'median' }), new Ridge({ alpha: 0.5 }), { task: 'regression' }),
+    make: () => new Pipeline(
+      new ColumnTransformer({ numeric: ['a', 'b'], categorical: ['c'], impute: 'median' }),
+      new Ridge({ alpha: 0.5 }),
+      { task: 'regression' },
+    ),
     fit: (m) => m.fit(frame, frameY), out: (m) => Array.from(m.predict(frame)), bad: (m) => m.predict(noColumnA), names: /column "a"/,
   },
 };
@@ -138,7 +142,11 @@ for (const kind of estimatorKinds()) {
     if (kind !== 'Pipeline') {
       assert.throws(() => createByName(kind, { ...c.params, notAParam: 1 }), (e: Error) => e instanceof InvalidParameterError && /notAParam/.test(e.message));
       const p = numericParam(make());
-      if (p) assert.throws(() => createByName(kind, { ...c.params, [p]: 'many' }), (e: Error) => e instanceof InvalidParameterError && e.message.includes(`"${p}"`), `${kind}.${p}`);
+      if (p) assert.throws(
+        () => createByName(kind, { ...c.params, [p]: 'many' }),
+        (e: Error) => e instanceof InvalidParameterError && e.message.includes(`"${p}"`),
+        `${kind}.${p}`,
+      );
     }
     // use before fit
     assert.throws(() => (c.unfitted ?? c.out)(make()), NotFittedError);
@@ -155,7 +163,10 @@ for (const kind of estimatorKinds()) {
     assert.equal(back.constructor, m.constructor);
     assert.deepEqual(c.out(back), c.out(m), 'round trip');
     assert.deepEqual(JSON.parse(JSON.stringify(back.toJSON())), json, 'toJSON of the restored model');
-    assert.throws(() => loadEstimator({ ...json, kind: kind === 'Ridge' ? 'Lasso' : 'Ridge' }, kind), (e: Error) => e instanceof InvalidInputError && e.message.includes(kind));
+    assert.throws(
+      () => loadEstimator({ ...json, kind: kind === 'Ridge' ? 'Lasso' : 'Ridge' }, kind),
+      (e: Error) => e instanceof InvalidInputError && e.message.includes(kind),
+    );
     // parameters round trip: getParams -> new Cls(params) / createEstimator builds the same estimator
     if (kind !== 'Pipeline') {
       const params = m.getParams() as unknown as Record<string, unknown>;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StandardScaler, MinMaxScaler, SimpleImputer, OneHotEncoder, ColumnTransformer, defaultEncoder, detectColumns } from '../../src/ml/preprocessing/index.ts';
+import {
+  StandardScaler, MinMaxScaler, SimpleImputer, OneHotEncoder, ColumnTransformer, defaultEncoder, detectColumns,
+} from '../../src/ml/preprocessing/index.ts';
 import { fromRows, toRows } from '../../src/ml/core/matrix.ts';
 import { frameFromRecords } from '../../src/ml/core/frame.ts';
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../src/ml/core/errors.ts';
@@ -74,7 +76,11 @@ test('ColumnTransformer: layout follows input order; impute, scale, one-hot; ONN
   const unseen = frameFromRecords([{ price: 1, color: 'green', size: 2 }]);
   assert.deepEqual(toRows(ct.transform(unseen)), [[1, 0, 0, 2]]);
   const spec = ct.onnxInputs();
-  assert.deepEqual(spec.inputs, [{ name: 'price', kind: 'numeric' }, { name: 'color', kind: 'categorical', categories: ['blue', 'red'] }, { name: 'size', kind: 'numeric' }]);
+  assert.deepEqual(spec.inputs, [
+    { name: 'price', kind: 'numeric' },
+    { name: 'color', kind: 'categorical', categories: ['blue', 'red'] },
+    { name: 'size', kind: 'numeric' },
+  ]);
   assert.deepEqual(spec.imputeNumeric, [20, 3]);
   const scaled = defaultEncoder(frame, { target: 'y', scale: 'minmax' }).fit(frame);
   assert.deepEqual(toRows(scaled.transform(frame)), [[0, 0, 1, 0], [0.5, 1, 0, 0.5], [1, 0, 0, 1]]);

@@ -28,11 +28,19 @@ function smallSampleConfig(home: string): Config {
 test.after(() => closeThreadPool());
 
 for (const shifted of [true, false]) {
-  test(`retail-spend: ${shifted ? 'spending triples → drift alert → retraining → challenger promoted' : 'no shift → no alert, the champion stays'}`, { timeout: 300_000 }, async () => {
+  test(`retail-spend: ${shifted ? 'spending triples → drift alert → retraining → challenger promoted' : 'no shift → no alert, the champion stays'}`, {
+    timeout: 300_000,
+  }, async () => {
     const { home, cleanup } = tmpHome();
     const ws = await openWorkspace({ config: smallSampleConfig(home) });
     try {
-      const world = retailWorld({ seed: 4, customers: 300, products: 60, months: 24, ...(shifted ? { spendShift: { from: '2025-12-01T00:00:00Z', factor: 3 } } : {}) });
+      const world = retailWorld({
+        seed: 4,
+        customers: 300,
+        products: 60,
+        months: 24,
+        ...(shifted ? { spendShift: { from: '2025-12-01T00:00:00Z', factor: 3 } } : {}),
+      });
       const all = [...world.events()];
       const split = Date.parse('2026-01-01T00:00:00Z');
       await landEvents(ws, all.filter((e) => Date.parse(e.ts) < split));
@@ -49,7 +57,10 @@ for (const shifted of [true, false]) {
         const ticket = m.features.find((f) => f.feature === 'avg_ticket')!;
         assert.equal(ticket.verdict, 'critical', `avg_ticket PSI ${ticket.psi}`);
         assert.ok(m.prediction && m.prediction.psi > 0.25, 'the predictions moved too');
-        assert.ok(stored.some((a) => a.kind === 'data_drift' && a.subject === 'avg_ticket' && a.severity === 'critical'), 'the alert is in the metadata database');
+        assert.ok(
+          stored.some((a) => a.kind === 'data_drift' && a.subject === 'avg_ticket' && a.severity === 'critical'),
+          'the alert is in the metadata database',
+        );
         assert.ok(m.retrain, 'the critical alert triggered a retraining');
         assert.ok(m.retrain.decision.promote, m.retrain.decision.reason);
         assert.ok(m.retrain.decision.challenger < m.retrain.decision.champion, 'lower RMSE on the same holdout');
@@ -67,7 +78,8 @@ for (const shifted of [true, false]) {
     } finally { await ws.close(); cleanup(); }
   });
 
-  test(`music-recommender: ${shifted ? 'tastes move to other genres → drift alert → retraining → challenger promoted' : 'no shift → no alert, the champion stays'}`, {
+  const story = shifted ? 'tastes move to other genres → drift alert → retraining → challenger promoted' : 'no shift → no alert, the champion stays';
+  test(`music-recommender: ${story}`, {
     timeout: 300_000,
   }, async () => {
     const { home, cleanup } = tmpHome();

@@ -49,7 +49,8 @@ test('A/B in the simulator: the tuned recommender beats popularity, the decision
       await buildModels(ws.wh, { only: ACCEPTANCE_MODELS });
       // every playlist of the simulation carries its arm, and the arm is the user's hash
       const shown = await ws.wh.query<{ user_id: string; arm: string | null; experiment_id: string | null; model_version: string }>(
-        `SELECT user_id, arm, experiment_id, model_version FROM raw.recommendation_shown WHERE ts >= TIMESTAMPTZ '2025-01-27T00:00:00Z' AND ts < TIMESTAMPTZ '2025-02-01T00:00:00Z'`);
+        `SELECT user_id, arm, experiment_id, model_version FROM raw.recommendation_shown WHERE ts >= TIMESTAMPTZ ` +
+          `'2025-01-27T00:00:00Z' AND ts < TIMESTAMPTZ '2025-02-01T00:00:00Z'`);
       assert.equal(shown.length, sim.requests);
       for (const s of shown) {
         assert.equal(s.experiment_id, 'exp-pop-vs-tuned');
@@ -57,12 +58,23 @@ test('A/B in the simulator: the tuned recommender beats popularity, the decision
         assert.equal(s.model_version, `music-recommender@v${s.arm === 'a' ? a! : b!}`);
       }
       const [audit] = await ws.wh.query<{ n: number; with_arm: number }>(
-        `SELECT count(*)::INT AS n, count(arm)::INT AS with_arm FROM inference.requests WHERE endpoint = 'recommendations' AND experiment_id = 'exp-pop-vs-tuned'`);
+        `SELECT count(*)::INT AS n, count(arm)::INT AS with_arm FROM inference.requests WHERE endpoint = ` +
+          `'recommendations' AND experiment_id = 'exp-pop-vs-tuned'`);
       assert.equal(audit!.n, sim.requests, 'one audit row per playlist, with its arm');
       assert.equal(audit!.with_arm, sim.requests);
 
       const registry = new ModelRegistry(ws.store, { home });
-      const exp = { id: 'exp-pop-vs-tuned', model: 'music-recommender', arms: { a: a!, b: b! }, split: 0.5, status: 'running' as const, started_at: '', stopped_at: null, started_by: 'test', decision: null };
+      const exp = {
+        id: 'exp-pop-vs-tuned',
+        model: 'music-recommender',
+        arms: { a: a!, b: b! },
+        split: 0.5,
+        status: 'running' as const,
+        started_at: '',
+        stopped_at: null,
+        started_by: 'test',
+        decision: null,
+      };
       const d = await experimentStatus(ws.wh, exp, ws.config.experiments);
       assert.equal(d.winner, 'b', d.reason);
       assert.ok(d.arms[1]!.acceptance > d.arms[0]!.acceptance && d.ci[0] > 0);

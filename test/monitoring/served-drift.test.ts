@@ -67,7 +67,12 @@ test('a train --register model: served rows vs its training snapshot, live error
   const config = smallSampleConfig(home);
   try {
     await ingestRows(config, houses(1500, 1), dir, 'first');
-    const trained = await trainTracked(config, { train: { task: 'regression', target: 'price', model: 'linear', seed: 1 }, data: 'lake:raw.houses', register: 'houses', by: 'tester' });
+    const trained = await trainTracked(config, {
+      train: { task: 'regression', target: 'price', model: 'linear', seed: 1 },
+      data: 'lake:raw.houses',
+      register: 'houses',
+      by: 'tester',
+    });
     assert.equal(trained.registered?.version, 1);
 
     // 300 rows of the same world answered over HTTP: compared with the snapshot, no alert
@@ -106,7 +111,10 @@ test('a train --register model: served rows vs its training snapshot, live error
       assert.ok(m.retrain?.decision.promote, m.retrain?.decision.reason);
       const champion = await new ModelRegistry(ws.store, { home }).getVersion('houses', 'champion');
       assert.equal(champion.version, m.retrain.challenger_version);
-      assert.ok(champion.lineage.snapshots.some((s) => s.table === 'raw.houses' && s.snapshot > trained.snapshots[0]!.snapshot), 'trained on the newer snapshot');
+      assert.ok(
+        champion.lineage.snapshots.some((s) => s.table === 'raw.houses' && s.snapshot > trained.snapshots[0]!.snapshot),
+        'trained on the newer snapshot',
+      );
     } finally { await ws.close(); }
   } finally { rmSync(dir, { recursive: true, force: true }); cleanup(); }
 });

@@ -27,7 +27,10 @@ async function registerModels(home: string): Promise<void> {
 /** Raw POST (bytes as given), for bodies fetch would re-encode. */
 function rawPost(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } }, (res) => {
+    const req = httpRequest(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers },
+    }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
@@ -66,7 +69,11 @@ test('prediction API', async (t) => {
   });
 
   await t.test('GET /v1/models lists each model with the version served and its inputs', async () => {
-    const b = await (await fetch(`${server.url}/v1/models`)).json() as { models: { name: string; champion: number; serving: { version: number; inputs?: { name: string }[]; endpoints: string[] } }[] };
+    const b = await (await fetch(`${server.url}/v1/models`)).json() as { models: {
+      name: string;
+      champion: number;
+      serving: { version: number; inputs?: { name: string }[]; endpoints: string[] };
+    }[] };
     const tiny = b.models.find((m) => m.name === 'tiny')!;
     assert.equal(tiny.serving.version, tiny.champion);
     assert.deepEqual(tiny.serving.inputs!.map((f) => f.name).sort(), ['colour', 'x']);
@@ -167,7 +174,22 @@ test('prediction API', async (t) => {
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
     const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)]!;
     const deep = (d: number, open: string, close: string, inner = '1') => open.repeat(d) + inner + close.repeat(d);
-    const wrongValues = ['"7"', 'true', '[]', '{}', '[1,2]', '{"a":1}', '1e999', '-1e999', '"x".repeat', 'NaN', 'Infinity', '99999999999999999999999999999999999999e400', deep(5000, '[', ']'), deep(3000, '{"a":', '}')];
+    const wrongValues = [
+      '"7"',
+      'true',
+      '[]',
+      '{}',
+      '[1,2]',
+      '{"a":1}',
+      '1e999',
+      '-1e999',
+      '"x".repeat',
+      'NaN',
+      'Infinity',
+      '99999999999999999999999999999999999999e400',
+      deep(5000, '[', ']'),
+      deep(3000, '{"a":', '}'),
+    ];
     const gens: (() => Buffer)[] = [
       () => Buffer.from(pick(['', ' ', 'null', 'true', '1', '"rows"', '[]', '[{"x":1}]', '{', '{"rows":', '{"rows":[{"x":1,', '}{', '\u0000'])),
       () => Buffer.from(`{"rows":${pick(['null', '1', '"a"', '{}', 'true', '[null]', '[1]', '["x"]', '[[]]', '[]', deep(20000, '[', ']')])}}`),
@@ -176,7 +198,11 @@ test('prediction API', async (t) => {
       () => Buffer.from(`{"rows":[{${pick(['', '"x":1', '"colour":"red"', '"x":1,"colour":"red","z":0', '"":1', '"__proto__":{"x":1}'])}}]}`),
       () => Buffer.from(`{"rows":[{"x":1,"colour":"red"}],"${pick(['extra', 'rows2', 'constructor'])}":1}`),
       () => Buffer.from(`{"rowz":[{"x":1,"colour":"red"}]}`),
-      () => Buffer.concat([Buffer.from('{"rows":[{"x":1,"colour":"'), Buffer.from(pick([[0xff, 0x41], [0xc3, 0x28], [0xe2, 0x28, 0xa1], [0x80, 0x41], [0xfe, 0xfe], [0xed, 0xa0, 0x80], [0xf0, 0x28, 0x8c, 0x28], [0xc3]])), Buffer.from('"}]}')]),
+      () => Buffer.concat([
+        Buffer.from('{"rows":[{"x":1,"colour":"'),
+        Buffer.from(pick([[0xff, 0x41], [0xc3, 0x28], [0xe2, 0x28, 0xa1], [0x80, 0x41], [0xfe, 0xfe], [0xed, 0xa0, 0x80], [0xf0, 0x28, 0x8c, 0x28], [0xc3]])),
+        Buffer.from('"}]}'),
+      ]),
       () => Buffer.concat([Buffer.from('{"ro'), Buffer.from([0xc0, 0xaf]), Buffer.from('ws":[]}')]),
       () => Buffer.from(deep(Math.floor(rnd() * 50000), pick(['[', '{"a":']), pick([']', '}']))),
       () => Buffer.from(`{"rows":[{"x":1,"colour":"${'x'.repeat(2000)}"}]}`),
@@ -190,7 +216,8 @@ test('prediction API', async (t) => {
         const r = await rawPost(`${server.url}${target}`, body);
         let msg = '';
         try { msg = (JSON.parse(r.text) as { message?: string }).message ?? ''; } catch { /* not JSON */ }
-        if (r.status < 400 || r.status >= 500 || msg.length < 5) failures.push(`${target} ${body.subarray(0, 80).toString('latin1')} -> ${r.status} ${r.text.slice(0, 200)}`);
+        if (r.status < 400 || r.status >= 500 || msg.length < 5) failures.push(`${target} ${body.subarray(0, 80).toString('latin1')} ` +
+          `-> ${r.status} ${r.text.slice(0, 200)}`);
       }));
     }
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${N} malformed bodies were not a 4xx with a message`);
@@ -261,7 +288,15 @@ test('prediction API', async (t) => {
     await server.ctx.lake.flush();
     const wh = await Warehouse.open({ lake: server.ctx.lake });
     try {
-      const rows = await wh.query<{ endpoint: string; model: string | null; version: number | null; status: number; latency_ms: number; request: string; response: string }>(
+      const rows = await wh.query<{
+        endpoint: string;
+        model: string | null;
+        version: number | null;
+        status: number;
+        latency_ms: number;
+        request: string;
+        response: string;
+      }>(
         `SELECT endpoint, model, version::INT AS version, status::INT AS status, latency_ms, request, response FROM inference.requests`);
       const ok = rows.filter((r) => r.endpoint === 'predict' && r.status === 200);
       assert.ok(ok.length >= 50, `${ok.length} audited predictions`);
@@ -280,7 +315,8 @@ test('prediction API', async (t) => {
       const [found] = await wh.query<{ n: number }>(`SELECT count(*)::INT AS n FROM inference.requests WHERE request_id = '${id}'`);
       assert.equal(found!.n, 1, 'the x-request-id header finds the audit record');
       assert.ok(rows.some((r) => r.endpoint === 'recommendations'));
-      const shown = await wh.query<{ user_id: string; model_version: string; n: number }>(`SELECT user_id, model_version, len(track_ids)::INT AS n FROM raw.recommendation_shown`);
+      const shown = await wh.query<{ user_id: string; model_version: string; n: number }>(`SELECT user_id, ` +
+        `model_version, len(track_ids)::INT AS n FROM raw.recommendation_shown`);
       assert.ok(shown.some((s) => s.user_id === 'u3' && s.model_version === 'music-recommender@v1' && s.n === 5), JSON.stringify(shown));
     } finally {
       wh.close();
@@ -295,7 +331,11 @@ test('bearer token on write endpoints; sampling of the audit log', async (t) => 
   const logs: string[] = [];
   const server = await startServer(testConfig(home, { apiToken: token, host: '127.0.0.1', auditSampling: 0 }), { log: (m) => logs.push(m) });
   t.after(async () => { await server.close(); cleanup(); });
-  const promote = (headers: Record<string, string> = {}) => fetch(`${server.url}/v1/models/tiny/promote`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ version: 2 }) });
+  const promote = (headers: Record<string, string> = {}) => fetch(`${server.url}/v1/models/tiny/promote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ version: 2 }),
+  });
   assert.equal((await promote()).status, 401);
   assert.equal((await promote({ authorization: 'Bearer wrong' })).status, 401);
   const ok = await promote({ authorization: `Bearer ${token}` });

@@ -21,9 +21,25 @@ const nastyString = fc.oneof(
   fc.stringMatching(/^[\x00-\x1f]{1,4}$/).map(str),
   fc.string({ minLength: 120, maxLength: 140 }).map(str),
 );
-const hugeNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '9007199254740993', '-0', '1e-400', '86400001', '-999999999', '0.5', '1E2');
+const hugeNumber = fc.constantFrom(
+  '1e400',
+  '-1e400',
+  '123456789012345678901234567890',
+  '9007199254740993',
+  '-0',
+  '1e-400',
+  '86400001',
+  '-999999999',
+  '0.5',
+  '1E2',
+);
 const deep = fc.integer({ min: 1, max: 40 }).map((d) => '['.repeat(d) + '1' + ']'.repeat(d));
-const anyValue = fc.oneof({ weight: 4, arbitrary: nastyString }, { weight: 2, arbitrary: hugeNumber }, { weight: 1, arbitrary: deep }, { weight: 1, arbitrary: fc.constantFrom('null', 'true', '{}', '[]', '{"a":1}') });
+const anyValue = fc.oneof(
+  { weight: 4, arbitrary: nastyString },
+  { weight: 2, arbitrary: hugeNumber },
+  { weight: 1, arbitrary: deep },
+  { weight: 1, arbitrary: fc.constantFrom('null', 'true', '{}', '[]', '{"a":1}') },
+);
 
 let seq = 0;
 const ws = fc.constantFrom('', ' ', '\r', '\t', '\r ');
@@ -33,7 +49,13 @@ const eventText = fc.record({
   // half the events are valid plays (else nearly every batch would hold a body-level error)
   mutations: fc.oneof(
     { weight: 1, arbitrary: fc.constant([] as [string, string][]) },
-    { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom('event_id', 'type', 'ts', 'user_id', 'track_id', 'ms_played', 'duration_ms', 'context', 'extra'), anyValue), { minLength: 1, maxLength: 2 }) },
+    {
+      weight: 1,
+      arbitrary: fc.array(
+        fc.tuple(fc.constantFrom('event_id', 'type', 'ts', 'user_id', 'track_id', 'ms_played', 'duration_ms', 'context', 'extra'), anyValue),
+        { minLength: 1, maxLength: 2 },
+      ),
+    },
   ),
   duplicate: fc.oneof({ weight: 25, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('ms_played', 'ts', 'user_id') }),
   type: fc.constantFrom('play', 'play', 'play', ...eventTypes),
@@ -64,7 +86,11 @@ test('collector fuzz: never a 5xx; every acknowledged event survives a restart; 
     try {
       await fc.assert(fc.asyncProperty(body, async ({ events, ndjson, crlf }) => {
         const text = ndjson ? events.join(crlf ? '\r\n' : '\n') : `[${events.join(',')}]`;
-        const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' }, body: text });
+        const res = await fetch(`${server.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': ndjson ? 'application/x-ndjson' : 'application/json' },
+          body: text,
+        });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         const answer = await res.text();
         assert.ok(res.status < 500, `${res.status} ${answer} for ${JSON.stringify(text)}`);

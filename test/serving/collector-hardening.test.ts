@@ -80,7 +80,8 @@ test('collector hardening', async (t) => {
     assert.equal(r.body.accepted, 1);
     await server.ctx.lake.flush();
     const files = await server.ctx.lake.filePaths('raw.play');
-    const rows = (await server.ctx.lake.conn.runAndReadAll(`SELECT event_id, ms_played FROM read_parquet([${files.map((f) => `'${f}'`).join(',')}])`)).getRowObjectsJS();
+    const rows = (await server.ctx.lake.conn.runAndReadAll(`SELECT event_id, ms_played FROM ` +
+      `read_parquet([${files.map((f) => `'${f}'`).join(',')}])`)).getRowObjectsJS();
     assert.deepEqual(rows.map((x) => [x.event_id, Number(x.ms_played)]), [['s1', 5]]);
   });
 

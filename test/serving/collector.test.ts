@@ -6,7 +6,16 @@ import { Warehouse } from '../../src/warehouse/session.ts';
 import { sourceSchemas } from '../../src/warehouse/sources.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 
-const play = (id: string, extra: Record<string, unknown> = {}) => ({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: 'u1', track_id: 't9', ms_played: 180000, duration_ms: 200000, ...extra });
+const play = (id: string, extra: Record<string, unknown> = {}) => ({
+  event_id: id,
+  type: 'play',
+  ts: '2026-11-23T10:00:00Z',
+  user_id: 'u1',
+  track_id: 't9',
+  ms_played: 180000,
+  duration_ms: 200000,
+  ...extra,
+});
 
 test('collector', async (t) => {
   const { home, cleanup } = tmpHome();
@@ -29,7 +38,12 @@ test('collector', async (t) => {
     assert.equal(res.status, 200);
     const body = await res.json() as { accepted: number; rejected: { index: number; field: string; message: string; event_id?: string }[] };
     assert.equal(body.accepted, 3);
-    assert.deepEqual(body.rejected.map((r) => [r.index, r.event_id, r.field]), [[1, 'bad-1', 'ms_played'], [3, 'bad-2', 'type'], [4, 'bad-3', 'ts'], [5, 'bad-4', 'surprise']]);
+    assert.deepEqual(body.rejected.map((r) => [r.index, r.event_id, r.field]), [
+      [1, 'bad-1', 'ms_played'],
+      [3, 'bad-2', 'type'],
+      [4, 'bad-3', 'ts'],
+      [5, 'bad-4', 'surprise'],
+    ]);
     for (const r of body.rejected) assert.ok(r.message.length > 5, 'each rejection has a message');
 
     await server.ctx.lake.flush();
@@ -39,7 +53,8 @@ test('collector', async (t) => {
       assert.equal((await wh.query('SELECT * FROM raw.like')).length, 1);
       const [s] = await wh.query<{ ts: Date }>('SELECT ts FROM raw.search');
       assert.equal(s!.ts.toISOString(), '2026-11-23T08:02:00.000Z', 'offsets are normalised to UTC');
-      const q = await wh.query<{ event_id: string; field: string; reason: string; payload: string }>('SELECT event_id, field, reason, payload FROM quarantine.events ORDER BY batch_index');
+      const q = await wh.query<{ event_id: string; field: string; reason: string; payload: string }>('SELECT event_id, ' +
+        'field, reason, payload FROM quarantine.events ORDER BY batch_index');
       assert.deepEqual(q.map((r) => [r.event_id, r.field]), [['bad-1', 'ms_played'], ['bad-2', 'type'], ['bad-3', 'ts'], ['bad-4', 'surprise']]);
       assert.match(q[0]!.reason, /number/);
       assert.equal(JSON.parse(q[0]!.payload).ms_played, 'long', 'the original payload is kept');
@@ -47,7 +62,10 @@ test('collector', async (t) => {
   });
 
   await t.test('NDJSON names the line of a malformed or invalid event', async () => {
-    const res = await post([JSON.stringify(play('n1')), '{"event_id": broken', JSON.stringify(play('n2', { ms_played: -5 }))].join('\n'), 'application/x-ndjson');
+    const res = await post(
+      [JSON.stringify(play('n1')), '{"event_id": broken', JSON.stringify(play('n2', { ms_played: -5 }))].join('\n'),
+      'application/x-ndjson',
+    );
     assert.equal(res.status, 200);
     const body = await res.json() as any;
     assert.equal(body.accepted, 1);
@@ -102,7 +120,11 @@ test('with an API token, writes need it', async (t) => {
   const body = JSON.stringify([play('tok-1')]);
   const no = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   assert.equal(no.status, 401);
-  const yes = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token-123' }, body });
+  const yes = await fetch(`${server.url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer secret-token-123' },
+    body,
+  });
   assert.equal(yes.status, 200);
   assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
 });

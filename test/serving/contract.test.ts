@@ -51,8 +51,18 @@ test('API contract: valid OpenAPI, every documented route answers what it docume
     const { ColumnTransformer } = await import('../../src/ml/preprocessing/index.ts');
     const { Pipeline } = await import('../../src/ml/pipeline/index.ts');
     const n = 20;
-    const frame = { length: n, columns: new Map<string, any>([['age', Float64Array.from({ length: n }, (_, i) => 20 + i)], ['plan', Array.from({ length: n }, (_, i) => (i % 3 ? 'free' : 'paid'))]]) };
-    const p = new Pipeline(new ColumnTransformer({ numeric: ['age'], categorical: ['plan'] }), new LinearRegression(), { task: 'regression' }).fit(frame, Float64Array.from({ length: n }, (_, i) => i));
+    const frame = {
+      length: n,
+      columns: new Map<string, any>([
+        ['age', Float64Array.from({ length: n }, (_, i) => 20 + i)],
+        ['plan', Array.from({ length: n }, (_, i) => (i % 3 ? 'free' : 'paid'))],
+      ]),
+    };
+    const p = new Pipeline(
+      new ColumnTransformer({ numeric: ['age'], categorical: ['plan'] }),
+      new LinearRegression(),
+      { task: 'regression' },
+    ).fit(frame, Float64Array.from({ length: n }, (_, i) => i));
     await r2.registerModel('churn-age', { artifact: p.toJSON() });
     await s2.close();
     let doc: any;
@@ -71,7 +81,10 @@ test('request logs: one JSON line per request at info on stdout', async () => {
   const { spawn } = await import('node:child_process');
   const { home, cleanup } = tmpHome();
   try {
-    const child = spawn(process.execPath, ['bin/tributary.js', 'serve', '--port', '0'], { env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/tributary.js', 'serve', '--port', '0'], {
+      env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '', err = '';
     child.stdout.on('data', (c) => { out += c; });
     const url = await new Promise<string>((resolve, reject) => {

@@ -53,7 +53,12 @@ export async function checkContract(baseUrl: string, opts: { token?: string } = 
     if (init.body !== undefined) headers['content-type'] = 'application/json';
     if (init.auth && opts.token) headers.authorization = `Bearer ${opts.token}`;
     const abort = new AbortController();
-    const res = await fetch(baseUrl + path, { method: method.toUpperCase(), headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: abort.signal });
+    const res = await fetch(baseUrl + path, {
+      method: method.toUpperCase(),
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: abort.signal,
+    });
     const where = `${method.toUpperCase()} ${path} (${init.label}) -> ${res.status}`;
     if ((res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
       // a server-sent event stream never ends: its status and media type are what can be checked
@@ -89,7 +94,9 @@ export async function checkContract(baseUrl: string, opts: { token?: string } = 
       for (const p of (op.parameters ?? []) as Json[]) {
         if (p.in === 'path') path = path.replace(`{${p.name}}`, encodeURIComponent(paramValue(p.schema, doc)));
       }
-      const query = ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'query' && p.required).map((p) => `${p.name}=${encodeURIComponent(paramValue(p.schema, doc))}`);
+      const query = ((op.parameters ?? []) as Json[]).filter((p) => p.in === 'query' && p.required).map(
+        (p) => `${p.name}=${encodeURIComponent(paramValue(p.schema, doc))}`,
+      );
       if (query.length) path += `?${query.join('&')}`;
       const bodySchema = op.requestBody?.content?.['application/json']?.schema;
       const body = bodySchema ? sample(bodySchema, { skipReadOnly: true }, doc as never) : undefined;
@@ -103,7 +110,12 @@ export async function checkContract(baseUrl: string, opts: { token?: string } = 
       }
       if (opts.token) {
         const abort = new AbortController();
-        const res = await fetch(baseUrl + path, { method: method.toUpperCase(), headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), signal: abort.signal });
+        const res = await fetch(baseUrl + path, {
+          method: method.toUpperCase(),
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: abort.signal,
+        });
         abort.abort();
         if (res.status === 401) assert.ok(secured, `${method} ${template} needs the token but declares no security`);
         if (secured) {

@@ -37,7 +37,8 @@ async function lakeState(server: RunningServer): Promise<string> {
 /** True when an answer holds no data rows: every array in it is empty and every count zero. */
 // (the music KPIs of the overview follow the period only)
 function isEmptyAnswer(v: unknown, key = ''): boolean {
-  if (Array.isArray(v)) return v.length === 0 || ['months', 'music_months', 'music_countries', 'categories', 'countries', 'segments', 'last_minute'].includes(key);
+  if (Array.isArray(v)) return v.length === 0 ||
+    ['months', 'music_months', 'music_countries', 'categories', 'countries', 'segments', 'last_minute'].includes(key);
   if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => ['filters', 'music', 'models'].includes(k) || isEmptyAnswer(x, k));
   if (typeof v === 'number') return v === 0 || ['threshold'].includes(key);
   return true;
@@ -60,9 +61,11 @@ test('dashboard API', async (t) => {
 
   await t.test('every endpoint is in the OpenAPI document', async () => {
     const doc = await (await fetch(`${server.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
-    for (const p of ['/v1/dashboard/filters', '/v1/dashboard/overview', '/v1/dashboard/sales', '/v1/dashboard/segments', '/v1/dashboard/customers', '/v1/dashboard/customers/{id}',
+    for (const p of ['/v1/dashboard/filters', '/v1/dashboard/overview', '/v1/dashboard/sales', '/v1/dashboard/segments',
+    '/v1/dashboard/customers', '/v1/dashboard/customers/{id}',
       '/v1/dashboard/music', '/v1/dashboard/users', '/v1/dashboard/users/{id}', '/v1/dashboard/runs', '/v1/dashboard/runs/compare', '/v1/dashboard/runs/{id}',
-      '/v1/dashboard/models', '/v1/dashboard/models/{name}', '/v1/dashboard/pipelines', '/v1/dashboard/streaming', '/v1/dashboard/events/rate', '/v1/dashboard/events/stream', '/v1/models/{name}/rollback']) {
+      '/v1/dashboard/models', '/v1/dashboard/models/{name}', '/v1/dashboard/pipelines', '/v1/dashboard/streaming', '/v1/dashboard/events/rate',
+      '/v1/dashboard/events/stream', '/v1/models/{name}/rollback']) {
       assert.ok(doc.paths[p], `${p} documented`);
     }
   });
@@ -82,13 +85,18 @@ test('dashboard API', async (t) => {
     const f = (await get(`/v1/dashboard/overview?country=${encodeURIComponent(country)}&from=${months[2]}&to=${months[8]}`)).body;
     const [d] = await lake<{ revenue: number; invoices: number }>(
       `SELECT sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices FROM curated.commerce_lines
-       WHERE country = $c AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE) + INTERVAL 1 MONTH`, { c: country, from: `${months[2]}-01`, to: `${months[8]}-01` });
+       WHERE country = $c AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE) + INTERVAL 1 MONTH`, {
+         c: country,
+         from: `${months[2]}-01`,
+         to: `${months[8]}-01`,
+       });
     assert.ok(f.retail.revenue < all.retail.revenue);
     assert.ok(Math.abs(f.retail.revenue - d!.revenue) < 1e-6 * d!.revenue);
     assert.equal(f.retail.invoices, d!.invoices);
     assert.ok(f.retail.trend.every((x: { month: string }) => x.month >= months[2]! && x.month <= months[8]!));
     const seg = (await get('/v1/dashboard/overview?segment=0')).body;
-    const [s] = await lake<{ revenue: number }>(`SELECT sum(revenue) AS revenue FROM curated.commerce_lines WHERE customer_id IN (SELECT customer_id FROM curated.commerce_segments WHERE segment = 0)`);
+    const [s] = await lake<{ revenue: number }>(`SELECT sum(revenue) AS revenue FROM curated.commerce_lines WHERE ` +
+      `customer_id IN (SELECT customer_id FROM curated.commerce_segments WHERE segment = 0)`);
     assert.ok(Math.abs(seg.retail.revenue - s!.revenue) < 1e-6 * s!.revenue);
     assert.ok(all.music.plays > 0 && all.music.skip_rate > 0 && all.music.hours_per_week > 0);
   });
@@ -105,7 +113,8 @@ test('dashboard API', async (t) => {
     const where = `${dims} AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE) + INTERVAL 1 MONTH`;
     const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
     const [tot] = await lake<{ revenue: number; invoices: number; customers: number }>(
-      `SELECT sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices, count(DISTINCT customer_id) AS customers FROM curated.commerce_lines WHERE ${where}`, p);
+      `SELECT sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices, count(DISTINCT customer_id) AS customers ` +
+        `FROM curated.commerce_lines WHERE ${where}`, p);
     assert.ok(tot!.invoices > 0, 'the filter selects sales');
     assert.ok(close(o.revenue, tot!.revenue));
     assert.deepEqual([o.invoices, o.customers], [tot!.invoices, tot!.customers]);
@@ -172,9 +181,12 @@ test('dashboard API', async (t) => {
 
   await t.test('genre transitions follow the filter: the SQL model\'s counts, of the plays the filter keeps', async () => {
     const all = (await get('/v1/dashboard/music')).body;
-    const model = await lake<{ prev_genre: string; genre: string; plays: number }>(`SELECT prev_genre, genre, plays FROM curated.music_genre_transitions ORDER BY 1, 2`);
+    const model = await lake<{ prev_genre: string; genre: string; plays: number }>(`SELECT prev_genre, genre, plays ` +
+      `FROM curated.music_genre_transitions ORDER BY 1, 2`);
     assert.deepEqual(all.transitions.map((t: any) => [t.prev_genre, t.genre, t.plays]), model.map((t) => [t.prev_genre, t.genre, t.plays]));
-    const [{ country }] = await lake<{ country: string }>(`SELECT country FROM curated.users GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`) as [{ country: string }];
+    const [{ country }] = await lake<{ country: string }>(`SELECT country FROM curated.users GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`) as [{
+      country: string;
+    }];
     const month = (await get('/v1/dashboard/filters')).body.music_months.at(-1);
     const f = (await get(`/v1/dashboard/music?from=${month}&to=${month}&country=${country}`)).body;
     const direct = await lake<{ prev_genre: string; genre: string; plays: number; skips: number }>(
@@ -274,7 +286,14 @@ test('dashboard API', async (t) => {
       }
     };
     const first = await next();
-    const events = Array.from({ length: 25 }, (_, i) => ({ event_id: `sse-${i}`, type: 'play', ts: '2026-01-01T00:00:00Z', user_id: 'u1', track_id: 't1', ms_played: 1000 }));
+    const events = Array.from({ length: 25 }, (_, i) => ({
+      event_id: `sse-${i}`,
+      type: 'play',
+      ts: '2026-01-01T00:00:00Z',
+      user_id: 'u1',
+      track_id: 't1',
+      ms_played: 1000,
+    }));
     const post = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
     assert.equal(post.status, 200, await post.text());
     let later = await next();
@@ -308,7 +327,10 @@ test('dashboard API', async (t) => {
         const body = await r.json() as any;
         n++;
         // 414: a path parameter longer than the router takes
-        assert.ok([400, 404, 414].includes(r.status) || (r.status === 200 && isEmptyAnswer(body)), `${path.slice(0, 200)}: ${r.status} ${JSON.stringify(body).slice(0, 300)}`);
+        assert.ok(
+          [400, 404, 414].includes(r.status) || (r.status === 200 && isEmptyAnswer(body)),
+          `${path.slice(0, 200)}: ${r.status} ${JSON.stringify(body).slice(0, 300)}`,
+        );
         if (r.status === 200 && body.retail) assert.equal(body.retail.revenue, 0, path);
       }
     }
@@ -323,11 +345,19 @@ test('dashboard API', async (t) => {
     const v1 = await reg.loadModel('retail-segments', 1);
     await reg.registerModel('retail-segments', { artifact: v1.artifact, metrics: v1.metrics, params: v1.params });
     await reg.promote('retail-segments', 2, { by: 'test' });
-    const r = await fetch(`${server.url}/v1/models/retail-segments/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'test' }) });
+    const r = await fetch(`${server.url}/v1/models/retail-segments/rollback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'test' }),
+    });
     const b = await r.json() as any;
     assert.equal(r.status, 200, JSON.stringify(b));
     assert.deepEqual([b.from_version, b.to_version, b.serving_version], [2, 1, 1]);
-    const again = await fetch(`${server.url}/v1/models/retail-segments/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const again = await fetch(`${server.url}/v1/models/retail-segments/rollback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(again.status, 400);
   });
 });

@@ -34,6 +34,13 @@ export async function playlistModel(opts: { users?: number; tracks?: number; fac
   }
   const heard = { users, items, weights: Float64Array.from(weights) };
   const rec = await new ImplicitAls({ factors: opts.factors ?? 8, iterations: 3, threads: 1, seed }).fit(Interactions.fromTriples(heard));
-  const tracks = Array.from({ length: nTracks }, (_, t) => ({ track_id: `t${t}`, title: `Track ${t}`, artist: `artist ${t % 97}`, genre: genres[t % genres.length]!, plays: 0, skip_rate: null }));
+  const tracks = Array.from({ length: nTracks }, (_, t) => ({
+    track_id: `t${t}`,
+    title: `Track ${t}`,
+    artist: `artist ${t % 97}`,
+    genre: genres[t % genres.length]!,
+    plays: 0,
+    skip_rate: null,
+  }));
   return PlaylistModel.build({ recommender: rec, heard, tracks, genreSkips: [], version: 'music-recommender@test' });
 }

@@ -57,7 +57,11 @@ test('malformed models are not served and cannot be promoted', async (t) => {
   });
 
   await t.test('promote checks the token before the body', async () => {
-    const res = await fetch(`${server.url}/v1/models/tiny/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"version":"not a number"}' });
+    const res = await fetch(`${server.url}/v1/models/tiny/promote`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"version":"not a number"}',
+    });
     assert.equal(res.status, 401);
     const ev = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(ev.status, 401);
@@ -82,7 +86,11 @@ test('the CLI refuses to promote a version that cannot be loaded, and the alias 
     await store.close();
     let failed: { status: number | null; stderr: string } | undefined;
     try {
-      execFileSync(process.execPath, [bin, 'models', 'promote', 'tiny', '2'], { env: { ...process.env, TRIBUTARY_HOME: home }, encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(
+        process.execPath,
+        [bin, 'models', 'promote', 'tiny', '2'],
+        { env: { ...process.env, TRIBUTARY_HOME: home }, encoding: 'utf8', stdio: 'pipe' },
+      );
     } catch (e) { failed = e as { status: number; stderr: string }; }
     assert.ok(failed, 'the promotion must fail');
     assert.equal(failed.status, 1);

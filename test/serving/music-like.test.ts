@@ -28,7 +28,8 @@ const post = async (url: string, body: unknown) => {
   return { status: r.status, body: await r.json() as any };
 };
 
-test('music-like: trained from the lake, registered, retrained by the gate with its recipe, served over HTTP, asked by the simulator, audited and monitored', { timeout: 300_000 }, async () => {
+test('music-like: trained from the lake, registered, retrained by the gate with its recipe, served over HTTP, asked by ' +
+  'the simulator, audited and monitored', { timeout: 300_000 }, async () => {
   const { home, cleanup } = tmpHome();
   const config = { ...testConfig(home), port: 0 };
   try {
@@ -44,7 +45,11 @@ test('music-like: trained from the lake, registered, retrained by the gate with 
         const v1 = await registry.loadModel('music-like', 'champion');
         assert.equal((v1.artifact as LikeArtifact).kind, 'music-like');
         const recipe = (v1.artifact as LikeArtifact).recipe;
-        assert.deepEqual({ ...recipe, als: typeof recipe.als }, { als: 'object', cutoffAt: 0.75, testUserFraction: 0.25, seed: 1 }, 'the recipe is stored with it');
+        assert.deepEqual(
+          { ...recipe, als: typeof recipe.als },
+          { als: 'object', cutoffAt: 0.75, testUserFraction: 0.25, seed: 1 },
+          'the recipe is stored with it',
+        );
         assert.deepEqual(v1.params.cutoffAt, 0.75, 'and as its params');
         assert.ok(v1.lineage.snapshots.some((s) => s.table === 'raw.play'), 'lineage names the lake snapshots');
         assert.ok(Number(v1.metrics.auc) > 0.5, `AUC ${v1.metrics.auc} beats chance`);
@@ -53,7 +58,8 @@ test('music-like: trained from the lake, registered, retrained by the gate with 
           `SELECT i.user_id, i.track_id, i.plays::DOUBLE AS plays, s.skip_rate::DOUBLE AS skip_rate FROM curated.music_interactions i
            JOIN curated.music_track_stats s USING (track_id) WHERE i.plays >= 2 ORDER BY i.user_id, i.track_id LIMIT 1`);
         user = pair!.user_id; track = pair!.track_id; heardPlays = Number(pair!.plays); skipRate = pair!.skip_rate;
-        heard = await ws.wh.query<{ user_id: string; track_id: string }>(`SELECT user_id, track_id FROM curated.music_interactions WHERE plays >= 2 ORDER BY plays DESC, user_id, track_id LIMIT 300`);
+        heard = await ws.wh.query<{ user_id: string; track_id: string }>(`SELECT user_id, track_id FROM ` +
+          `curated.music_interactions WHERE plays >= 2 ORDER BY plays DESC, user_id, track_id LIMIT 300`);
 
         // retraining with its recipe: the same lake and seed give the same model, so the gate keeps the champion
         const r = await retrainModel(ws, 'music-like', { recipes: RECIPES, seed: 1 });

@@ -11,7 +11,11 @@ test('read token and rate limit', async () => {
   const server = await startServer(testConfig(home, { apiToken: 'write-token-1', readToken: 'read-token-1', rateLimit: 5 }));
   try {
     const body = JSON.stringify({ rows: [{ x: 1 }] });
-    const post = (auth?: string) => fetch(`${server.url}/v1/predict/none`, { method: 'POST', headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) }, body });
+    const post = (auth?: string) => fetch(`${server.url}/v1/predict/none`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${auth}` } : {}) },
+      body,
+    });
     assert.equal((await post()).status, 401);
     assert.equal((await fetch(`${server.url}/v1/recommendations/u1`)).status, 401);
     assert.equal((await post('read-token-1')).status, 404, 'with the read token the route answers (no such model)');

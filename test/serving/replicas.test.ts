@@ -39,7 +39,11 @@ test('a promotion reaches two API replicas over the bus, and no request fails du
       servers.push(await startServer(testConfig(registryHome, { databaseUrl, natsUrl: nats.url }), { pollMs: 60_000 }));
     }
     const ask = async (s: RunningServer) => {
-      const res = await fetch(`${s.url}/v1/predict/income`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: [{ x: 10, colour: 'blue' }] }) });
+      const res = await fetch(`${s.url}/v1/predict/income`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [{ x: 10, colour: 'blue' }] }),
+      });
       const body = await res.json() as { predictions: number[]; version: number };
       return { status: res.status, version: body.version, value: Math.round(body.predictions?.[0] ?? NaN) };
     };

@@ -34,13 +34,22 @@ test('retail endpoints', async (t) => {
 
   await t.test('the contract holds for the retail routes: each documented answer matches its schema', async () => {
     const r = await checkContract(server.url);
-    for (const route of ['POST /v1/predict/spend', 'POST /v1/segment', 'POST /v1/predict/retail-spend']) assert.ok(r.calls.some((c) => c.startsWith(route)), r.calls.join('\n'));
+    for (const route of ['POST /v1/predict/spend', 'POST /v1/segment', 'POST /v1/predict/retail-spend']) assert.ok(
+      r.calls.some((c) => c.startsWith(route)),
+      r.calls.join('\n'),
+    );
   });
 
   await t.test('spend by customer id, one or a batch, from the online features', async () => {
     const one = await post('/v1/predict/spend', { customer_id: ids[0] });
     assert.equal(one.status, 200);
-    const b = await one.json() as { model: string; version: number; horizon_days: number; features_snapshot: string; predictions: { customer_id: string; spend: number }[] };
+    const b = await one.json() as {
+      model: string;
+      version: number;
+      horizon_days: number;
+      features_snapshot: string;
+      predictions: { customer_id: string; spend: number }[];
+    };
     assert.equal(b.model, 'retail-spend');
     assert.equal(b.version, 1);
     assert.equal(b.horizon_days, 90);
@@ -84,7 +93,11 @@ test('retail endpoints', async (t) => {
   await t.test('segment of a known customer and of a profile, with the k most similar customers', async () => {
     const res = await post('/v1/segment', { customer_id: ids[2], k: 3 });
     assert.equal(res.status, 200);
-    const b = await res.json() as { model: string; version: number; results: { customer_id: string; segment: number; name: string; similar: { customer_id: string; distance: number }[] }[] };
+    const b = await res.json() as {
+      model: string;
+      version: number;
+      results: { customer_id: string; segment: number; name: string; similar: { customer_id: string; distance: number }[] }[];
+    };
     assert.equal(b.model, 'retail-segments');
     const r = b.results[0]!;
     assert.equal(r.customer_id, ids[2]);
@@ -92,7 +105,10 @@ test('retail endpoints', async (t) => {
     assert.equal(r.similar.length, 3);
     assert.ok(r.similar.every((s) => s.customer_id !== ids[2]), 'a customer is not its own neighbour');
     assert.ok(r.similar[0]!.distance <= r.similar[2]!.distance);
-    const p = await (await post('/v1/segment', { profiles: [{ recency: 5, frequency: 12, monetary: 4000 }, { recency: 300, frequency: 1, monetary: 20 }] })).json() as typeof b;
+    const p = await (await post(
+      '/v1/segment',
+      { profiles: [{ recency: 5, frequency: 12, monetary: 4000 }, { recency: 300, frequency: 1, monetary: 20 }] },
+    )).json() as typeof b;
     assert.equal(p.results.length, 2);
     assert.equal(p.results[0]!.similar.length, 5, 'k defaults to 5');
     assert.notEqual(p.results[0]!.name, p.results[1]!.name, 'a big recent buyer and a lapsed one-off buyer differ');
@@ -117,7 +133,11 @@ test('retail endpoints', async (t) => {
       () => pick(['{}', '[]', '', '{', 'null', `{"customer_id":"${ids[0]}","extra":1}`]),
     ];
     const segBodies = [
-      () => `{"profile":${pick(['{}', '[]', '1', '{"recency":1}', '{"recency":-1,"frequency":1,"monetary":1}', '{"recency":1,"frequency":1,"monetary":1e999}', '{"recency":1,"frequency":1,"monetary":1,"mix":{"x":2}}', '{"recency":1,"frequency":1,"monetary":1,"mix":[]}', '{"recency":"1","frequency":1,"monetary":1}'])}}`,
+      () => `{"profile":${pick([
+        '{}', '[]', '1', '{"recency":1}', '{"recency":-1,"frequency":1,"monetary":1}', '{"recency":1,"frequency":1,"monetary":1e999}',
+        '{"recency":1,"frequency":1,"monetary":1,"mix":{"x":2}}', '{"recency":1,"frequency":1,"monetary":1,"mix":[]}',
+        '{"recency":"1","frequency":1,"monetary":1}',
+      ])}}`,
       () => `{"customer_id":"${ids[0]}","k":${pick(['-1', '101', '1.5', '"3"', 'null', '1e999'])}}`,
       () => `{"profiles":${pick(['[]', '[{}]', '{}', '[null]'])}}`,
       () => `{"customer_id":"${ids[0]}","profile":{"recency":1,"frequency":1,"monetary":1}}`,
@@ -144,7 +164,8 @@ test('retail endpoints', async (t) => {
     assert.equal((await post('/v1/predict/spend', { customer_id: 'NEWCUST' })).status, 404);
     const wh = await Warehouse.open({ lake: server.ctx.lake, schemas: sourceSchemas() });
     try {
-      const [line] = await wh.query<Record<string, unknown>>(`SELECT * EXCLUDE (event_id, customer_id, invoice_no, dt) FROM raw.order_line WHERE quantity > 0 AND unit_price > 0 LIMIT 1`);
+      const [line] = await wh.query<Record<string, unknown>>(`SELECT * EXCLUDE (event_id, customer_id, invoice_no, dt) ` +
+        `FROM raw.order_line WHERE quantity > 0 AND unit_price > 0 LIMIT 1`);
       const event = { ...line, event_id: randomUUID(), customer_id: 'NEWCUST', invoice_no: '999999', ts: (line!.ts as Date).toISOString(), type: 'order_line' };
       for (const [k, v] of Object.entries(event)) if (v === null) delete (event as Record<string, unknown>)[k];
       const res = await post('/v1/events', [event]);

@@ -72,14 +72,23 @@ describe('runs and models CLI', () => {
         assert.match(missing.stderr, /error: no run with id "nope"/);
 
         const models = JSON.parse(ok(b, 'models', 'list', '--json')).models;
-        assert.deepEqual(models.map((m: { name: string; champion: number; latestVersion: number }) => [m.name, m.champion, m.latestVersion]), [['spend', 1, 2]]);
+        assert.deepEqual(
+          models.map((m: { name: string; champion: number; latestVersion: number }) => [m.name, m.champion, m.latestVersion]),
+          [['spend', 1, 2]],
+        );
         assert.match(ok(b, 'models', 'promote', 'spend', '2', '--reason', 'lower rmse'), /spend: champion v1 -> v2/);
         assert.match(ok(b, 'models', 'promote', 'spend', '2', '--alias', 'challenger'), /challenger v- -> v2/);
         const bad = cli(b, 'models', 'promote', 'spend', '9');
         assert.equal(bad.status, 1);
         assert.match(bad.stderr, /cannot promote model "spend" version 9 to champion: no such version/);
         const detail = JSON.parse(ok(b, 'models', 'show', 'spend', '--json'));
-        assert.deepEqual(detail.aliasHistory.map((h: { action: string; to: number; toVersion: number; by: string; reason: string }) => [h.action, h.toVersion, h.by, h.reason]), [
+        assert.deepEqual(detail.aliasHistory.map((h: {
+          action: string;
+          to: number;
+          toVersion: number;
+          by: string;
+          reason: string;
+        }) => [h.action, h.toVersion, h.by, h.reason]), [
           ['register', 1, 'trainer', 'first version of the model'], ['promote', 2, 'cli-user', 'lower rmse'], ['promote', 2, 'cli-user', null],
         ]);
         assert.match(ok(b, 'models', 'show', 'spend@champion'), /# Model card: spend v2[\s\S]*tests/);
@@ -89,7 +98,10 @@ describe('runs and models CLI', () => {
         const out = join(b.home, 'spend.onnx');
         assert.match(ok(b, 'models', 'export', 'spend@2', '--format', 'onnx', '--out', out), /spend v2 -> .*spend\.onnx \(onnx, \d+ bytes/);
         const pred = await runOnnx(readFileSync(out), rows.map(([a, c]) => ({ f0: a, f1: c })));
-        for (let i = 0; i < rows.length; i++) assert.ok(Math.abs(pred.prediction[i]! - y[i]!) < 1e-3 * (1 + Math.abs(y[i]!)), `row ${i}: ${pred.prediction[i]} vs ${y[i]}`);
+        for (let i = 0; i < rows.length; i++) assert.ok(
+          Math.abs(pred.prediction[i]! - y[i]!) < 1e-3 * (1 + Math.abs(y[i]!)),
+          `row ${i}: ${pred.prediction[i]} vs ${y[i]}`,
+        );
         const fmt = cli(b, 'models', 'export', 'spend', '--format', 'pmml', '--out', out);
         assert.match(fmt.stderr, /--format: only "onnx" is supported/);
       } finally {

@@ -148,7 +148,12 @@ describe('model registry', () => {
   backendTest('lineage: lake snapshots checked against the catalog, code version, config hash, seed, run', async (b, _reg) => {
     const { db } = b.store;
     const at = nowIso();
-    const table = await db.insertInto('lake_tables').values({ zone: 'curated', name: 'orders', created_at: at, current_snapshot: 3 }).returning('id').executeTakeFirstOrThrow();
+    const table = await db.insertInto('lake_tables').values({
+      zone: 'curated',
+      name: 'orders',
+      created_at: at,
+      current_snapshot: 3,
+    }).returning('id').executeTakeFirstOrThrow();
     for (const s of [1, 2, 3]) {
       await db.insertInto('lake_snapshots').values({
         table_id: table.id, snapshot_id: s, parent_id: s > 1 ? s - 1 : null, operation: 'append', committed_at: at,
@@ -174,7 +179,17 @@ describe('model registry', () => {
     assert.equal(got.lineage.runId, run.id);
     assert.equal(got.lineage.configHash, configHash({ depth: 4, features: ['recency', 'frequency'], target: 'spend' }), 'key order does not change the hash');
     assert.ok(/^[0-9a-f]{40}(-dirty)?$|@/.test(got.lineage.codeVersion));
-    for (const s of ['Predicts 90-day spend.', 'Marketing budget planning.', '`curated.orders` snapshot 2', '`recency`', 'Target: `spend_90d`', '| rmse | 12.5000 |', `training run: ${run.id}`, 'seed: 42', `artifact sha256: ${v.sha256}`]) {
+    for (const s of [
+      'Predicts 90-day spend.',
+      'Marketing budget planning.',
+      '`curated.orders` snapshot 2',
+      '`recency`',
+      'Target: `spend_90d`',
+      '| rmse | 12.5000 |',
+      `training run: ${run.id}`,
+      'seed: 42',
+      `artifact sha256: ${v.sha256}`,
+    ]) {
       assert.ok(got.card.includes(s), `card should contain ${s}:\n${got.card}`);
     }
     assert.deepEqual(await checked.versionsTrainedOn('curated.orders'), [{ name: 'spend', version: 1, snapshot: 2 }]);

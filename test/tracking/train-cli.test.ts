@@ -63,7 +63,22 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         assert.match(ok(b, 'ingest', first, '--table', 'raw.spend'), /snapshot 1/);
 
         // 1. train from the lake's current snapshot and register: v1, champion
-        const gbdt = ['train', 'regression', '--data', 'lake:raw.spend', '--target', 'spend', '--model', 'gbdt', '--rounds', '25', '--depth', '3', '--seed', '7'];
+        const gbdt = [
+          'train',
+          'regression',
+          '--data',
+          'lake:raw.spend',
+          '--target',
+          'spend',
+          '--model',
+          'gbdt',
+          '--rounds',
+          '25',
+          '--depth',
+          '3',
+          '--seed',
+          '7',
+        ];
         const first1 = cli(b, ...gbdt, '--register', 'spend', '--json');
         assert.equal(first1.status, 0, first1.stderr);
         const v1 = JSON.parse(first1.stdout);
@@ -82,7 +97,10 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         assert.equal(run.status, 'finished');
         assert.equal(run.pipeline, 'train');
         assert.equal(run.step, 'regression');
-        assert.deepEqual([run.params.model, run.params.rounds, run.params.seed, run.params.data, run.params.snapshots], ['gbdt', '25', '7', 'lake:raw.spend', 'raw.spend@1']);
+        assert.deepEqual(
+          [run.params.model, run.params.rounds, run.params.seed, run.params.data, run.params.snapshots],
+          ['gbdt', '25', '7', 'lake:raw.spend', 'raw.spend@1'],
+        );
         for (const m of ['rmse', 'mae', 'r2', 'fit_s', 'n_train', 'n_test']) assert.equal(typeof run.metrics[m], 'number', m);
         assert.deepEqual(run.stages.map((s: { name: string }) => s.name), ['load', 'fit', 'save', 'register']);
         // a named pipeline run: each step a child run
@@ -117,7 +135,22 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         assert.deepEqual((await registry.versionsTrainedOn('raw.spend', 1)).map((v) => v.version), [1, 2]);
 
         // a forest (worker threads) is just as reproducible; its search trials are child runs
-        const forest = ['train', 'regression', '--data', 'lake:raw.spend', '--target', 'spend', '--model', 'random-forest', '--trees', '8', '--seed', '3', '--snapshot', 'raw.spend@2'];
+        const forest = [
+          'train',
+          'regression',
+          '--data',
+          'lake:raw.spend',
+          '--target',
+          'spend',
+          '--model',
+          'random-forest',
+          '--trees',
+          '8',
+          '--seed',
+          '3',
+          '--snapshot',
+          'raw.spend@2',
+        ];
         const f1 = json(b, ...forest, '--search', 'depth=3,6', '--search', 'trees=4,8', '--register', 'spend-forest');
         const f2 = json(b, ...forest, '--search', 'depth=3,6', '--search', 'trees=4,8', '--register', 'spend-forest');
         assert.equal(f2.registered.sha256, f1.registered.sha256, 'a pinned, seeded search picks and trains the same forest');
@@ -126,7 +159,8 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         const searchStep = json(b, 'runs', 'list', '--parent', f1.run_id).runs.find((r: { step: string }) => r.step === 'search');
         const trials = json(b, 'runs', 'list', '--parent', searchStep.id);
         assert.deepEqual(new Set(trials.runs.map((r: { id: string }) => r.id)), new Set(f1.trials.map((tr: { runId: string }) => tr.runId)));
-        assert.ok(trials.runs.every((r: { step: string; status: string; metrics: { rmse: number } }) => r.step === 'trial' && r.status === 'finished' && r.metrics.rmse > 0));
+        assert.ok(trials.runs.every((r: { step: string; status: string; metrics: { rmse: number } }) => r.step === 'trial' &&
+          r.status === 'finished' && r.metrics.rmse > 0));
         assert.equal(parent.childRunIds.length, 5, 'one child run per step: load, search, fit, save, register');
         assert.equal(parent.params.best_trial_run, f1.trials.reduce((a: { score: number }, c: { score: number }) => (c.score < a.score ? c : a)).runId);
         assert.deepEqual(parent.stages.map((s: { name: string }) => s.name), ['load', 'search', 'fit', 'save', 'register']);
@@ -159,7 +193,23 @@ describe('tributary train: tracked runs, registry, pinned snapshots, ONNX', () =
         else t.diagnostic(NO_PYTHON_ONNX);
 
         // a (three-class) classifier too: probabilities from onnxruntime equal ours
-        const cls = json(b, 'train', 'classification', '--data', 'lake:raw.spend', '--target', 'color', '--model', 'gbdt', '--rounds', '15', '--seed', '1', '--register', 'colour');
+        const cls = json(
+          b,
+          'train',
+          'classification',
+          '--data',
+          'lake:raw.spend',
+          '--target',
+          'color',
+          '--model',
+          'gbdt',
+          '--rounds',
+          '15',
+          '--seed',
+          '1',
+          '--register',
+          'colour',
+        );
         assert.equal(cls.registered.version, 1);
         const clsFile = join(b.home, 'colour.onnx');
         ok(b, 'models', 'export', 'colour@1', '--out', clsFile);

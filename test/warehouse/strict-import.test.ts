@@ -17,19 +17,32 @@ test('strict imports', async (t) => {
   const file = (name: string, text: string) => { const p = join(home, name); writeFileSync(p, text); return p; };
 
   await t.test('a ragged row is quarantined with its line; the columns are the header\'s', async () => {
-    const r = await ingestFile(ws.wh, file('ragged.csv', 'age,income,city,signup,churn\n34,52000,Lisbon,2024-01-05,0\n41,61000,Porto,2024-02-11,1\n29,48000,Braga,2024-03-02\n52,70000,"Porto, Norte",2024-05-01,0\n'), { table: 'people' });
+    const r = await ingestFile(
+      ws.wh,
+      file(
+        'ragged.csv',
+        'age,income,city,signup,churn\n34,52000,Lisbon,2024-01-05,0\n41,61000,Porto,2024-02-11,1\n29,48000,Braga,2024-03-02\n52,70000,"Porto, ' +
+          'Norte",2024-05-01,0\n',
+      ),
+      { table: 'people' },
+    );
     assert.equal(r.rows, 3);
     assert.equal(r.quarantined, 1);
     const cols = (await ws.wh.describe('SELECT * FROM raw.people')).map((c) => `${c.name}:${c.type}`);
     assert.deepEqual(cols.filter((c) => !c.startsWith('dt:')), ['age:BIGINT', 'income:BIGINT', 'city:VARCHAR', 'signup:DATE', 'churn:BIGINT']);
-    const q = await ws.wh.query<{ line: number; reason: string; payload: string }>("SELECT line, reason, payload FROM quarantine.events WHERE source = 'file:ragged.csv'");
+    const q = await ws.wh.query<{ line: number; reason: string; payload: string }>("SELECT line, reason, payload FROM " +
+      "quarantine.events WHERE source = 'file:ragged.csv'");
     assert.deepEqual(q.map((x) => Number(x.line)), [4]);
     assert.match(q[0]!.reason, /Columns/i);
     assert.equal(q[0]!.payload, '29,48000,Braga,2024-03-02');
   });
 
   await t.test('a bad date in the next file is a quarantined line, the column stays DATE', async () => {
-    const r = await ingestFile(ws.wh, file('next.csv', 'age,income,city,signup,churn\n44,52000,Lisbon,2024-01-05,0\n45,61000,Porto,not-a-date,1\n46,1000,Faro,2024-02-01,1\n'), { table: 'people' });
+    const r = await ingestFile(
+      ws.wh,
+      file('next.csv', 'age,income,city,signup,churn\n44,52000,Lisbon,2024-01-05,0\n45,61000,Porto,not-a-date,1\n46,1000,Faro,2024-02-01,1\n'),
+      { table: 'people' },
+    );
     assert.equal(r.rows, 2);
     assert.equal(r.quarantined, 1);
     const signup = (await ws.wh.describe('SELECT signup FROM raw.people'))[0]!;

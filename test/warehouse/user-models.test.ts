@@ -18,9 +18,11 @@ function write(dir: string, files: Record<string, string>): void {
 
 const MODELS = {
   // reads a lake table through ref('zone.name')
-  'listeners.sql': "-- tests: not_null(user_id), unique(user_id)\nSELECT user_id, count(*) AS plays, sum(ms_played) / 1000 AS seconds\nFROM {{ ref('raw.play') }} GROUP BY user_id",
+  'listeners.sql': "-- tests: not_null(user_id), unique(user_id)\nSELECT user_id, count(*) AS plays, sum(ms_played) / " +
+    "1000 AS seconds\nFROM {{ ref('raw.play') }} GROUP BY user_id",
   // reads another model; its unique test fails: two listeners share a play count
-  'play_counts.sql': "-- tests: unique(plays)\nSELECT plays, count(*) AS listeners FROM ref('listeners') GROUP BY plays UNION ALL SELECT plays, 0 FROM ref('listeners')",
+  'play_counts.sql': "-- tests: unique(plays)\nSELECT plays, count(*) AS listeners FROM ref('listeners') GROUP BY plays " +
+    "UNION ALL SELECT plays, 0 FROM ref('listeners')",
   // downstream of the failing model: skipped
   'top_counts.sql': "SELECT * FROM {{ ref('play_counts') }} ORDER BY listeners DESC LIMIT 3;",
   // independent
@@ -37,7 +39,15 @@ test('user SQL models', async (t) => {
   let open = true;
   const close = async () => { if (open) { open = false; await ws.close(); } };
   t.after(close);
-  const plays = ['u1', 'u1', 'u2', 'u2', 'u3'].map((u, i) => JSON.stringify({ event_id: `e${i}`, type: 'play', ts: `2026-11-2${i}T10:00:00Z`, user_id: u, track_id: 't1', ms_played: 60000, duration_ms: 200000 }));
+  const plays = ['u1', 'u1', 'u2', 'u2', 'u3'].map((u, i) => JSON.stringify({
+    event_id: `e${i}`,
+    type: 'play',
+    ts: `2026-11-2${i}T10:00:00Z`,
+    user_id: u,
+    track_id: 't1',
+    ms_played: 60000,
+    duration_ms: 200000,
+  }));
   await ws.lake.append(plays.map((json) => ({ table: 'raw.play', dt: '2026-11-20', json })));
   await ws.lake.flush();
   await ws.wh.refresh();
@@ -92,12 +102,20 @@ test('user SQL models', async (t) => {
   await t.test('tributary build --select reports the failing test and exits 1', async () => {
     await close();
     const cwd = join(home, 'project');
-    const r = spawnSync(process.execPath, [resolve('bin/tributary.js'), 'build', '--select', '+play_counts'], { cwd, env: { ...process.env, TRIBUTARY_HOME: config.home }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [resolve('bin/tributary.js'), 'build', '--select', '+play_counts'], {
+      cwd,
+      env: { ...process.env, TRIBUTARY_HOME: config.home },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /PASS listeners: unique\(user_id\)/);
     assert.match(r.stdout, /FAIL play_counts: unique\(plays\)/);
     assert.doesNotMatch(r.stdout + r.stderr, /top_counts/); // not selected
-    const j = spawnSync(process.execPath, [resolve('bin/tributary.js'), 'build', '--select', 'listeners', '--json'], { cwd, env: { ...process.env, TRIBUTARY_HOME: config.home }, encoding: 'utf8' });
+    const j = spawnSync(process.execPath, [resolve('bin/tributary.js'), 'build', '--select', 'listeners', '--json'], {
+      cwd,
+      env: { ...process.env, TRIBUTARY_HOME: config.home },
+      encoding: 'utf8',
+    });
     assert.equal(j.status, 0, j.stderr);
     assert.deepEqual(JSON.parse(j.stdout).models.map((m: { model: string; status: string }) => [m.model, m.status]), [['listeners', 'built']]);
   });

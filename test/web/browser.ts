@@ -11,7 +11,9 @@ import { packageRoot } from '../../src/util/paths.ts';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A browser context on a fresh profile (--user-data-dir, which playwright passes for a persistent context). */
-export async function launchChromium(opts: { viewport?: { width: number; height: number } } = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+export async function launchChromium(
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'trib-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -37,5 +39,9 @@ export function ensureWebBuild(): void {
   const web = join(packageRoot, 'web');
   const index = join(web, 'dist', 'index.html');
   if (existsSync(index) && statSync(index).mtimeMs >= Math.max(newest(join(web, 'src')), statSync(join(web, 'index.html')).mtimeMs)) return;
-  execFileSync(process.execPath, [join(packageRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(web, 'vite.config.ts')], { cwd: packageRoot, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [join(packageRoot, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(web, 'vite.config.ts')],
+    { cwd: packageRoot, stdio: 'pipe' },
+  );
 }

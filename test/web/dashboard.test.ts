@@ -101,9 +101,17 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
 
   await t.test('the forecast and the genre transitions follow the filters, to what the API answers', async () => {
     const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
-    const forecastRows = () => page.locator('[data-table="forecast"] tbody tr').evaluateAll((trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)));
+    const forecastRows = () => page.locator('[data-table="forecast"] tbody tr').evaluateAll(
+      (trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)),
+    );
     const expectForecast = (body: any) => body.forecast.filter((r: any) => r.is_best)
-      .map((r: any) => [r.period, r.kind === 'future' ? 'next month' : 'backtest', r.actual === null ? '–' : money(r.actual), money(r.forecast), r.actual === null ? '–' : pct((r.forecast - r.actual) / r.actual)]);
+      .map((r: any) => [
+        r.period,
+        r.kind === 'future' ? 'next month' : 'backtest',
+        r.actual === null ? '–' : money(r.actual),
+        money(r.forecast),
+        r.actual === null ? '–' : pct((r.forecast - r.actual) / r.actual),
+      ]);
     await open(page, 'sales');
     const all = await api('/v1/dashboard/sales');
     assert.deepEqual(await forecastRows(), expectForecast(all));
@@ -116,7 +124,9 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     assert.deepEqual(shown, expectForecast(f));
     assert.notDeepEqual(shown, expectForecast(all));
 
-    const transitionRows = () => page.locator('[data-table="transitions"] tbody tr').evaluateAll((trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)));
+    const transitionRows = () => page.locator('[data-table="transitions"] tbody tr').evaluateAll(
+      (trs: any[]) => trs.map((tr) => [...tr.cells].map((c: any) => c.textContent)),
+    );
     const expectTransitions = (body: any) => [...body.transitions]
       .sort((a: any, b: any) => b.plays - a.plays || a.prev_genre.localeCompare(b.prev_genre) || a.genre.localeCompare(b.genre)).slice(0, 10)
       .map((x: any) => [x.prev_genre, x.genre, int(x.plays), pct(x.skip_rate)]);
@@ -164,7 +174,10 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     const target = before.latest_version;
     assert.notEqual(before.champion, target);
     await page.click(`[data-promote="${target}"]`);
-    await page.waitForFunction((v) => document.querySelector('[data-champion="retail-spend"]')?.textContent === `v${v}` && document.body.dataset.ready === 'models', target);
+    await page.waitForFunction(
+      (v) => document.querySelector('[data-champion="retail-spend"]')?.textContent === `v${v}` && document.body.dataset.ready === 'models',
+      target,
+    );
     const after = (await api('/v1/models')).models.find((m: any) => m.name === 'retail-spend');
     assert.equal(after.champion, target);
     assert.equal(after.serving.version, target);
@@ -182,7 +195,9 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
       await page.addScriptTag({ path: AXE });
       const violations = await page.evaluate(async () => {
         const r = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-        return r.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join('; ')})`);
+        return r.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map(
+          (v: any) => `${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n: any) => n.target.join(' ')).join('; ')})`,
+        );
       });
       assert.deepEqual(violations, [], `${p}: ${violations.join('\n')}`);
     }

@@ -60,7 +60,8 @@ const LAYOUT_CHECK = `(() => {
       if (texts.length < 2 && !svg.classList.contains('matrix')) problems.push(label + ': an axis with ' + texts.length + ' tick labels');
       for (let i = 0; i < texts.length; i++) {
         const r = texts[i];
-        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) problems.push(label + ': a tick label leaves the chart');
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) ` +
+          `problems.push(label + ': a tick label leaves the chart');
         for (let j = i + 1; j < texts.length; j++) if (overlaps(r, texts[j])) problems.push(label + ': tick labels ' + i + ' and ' + j + ' overlap');
       }
     }
@@ -76,7 +77,9 @@ async function checkPage(page: Page, name: string): Promise<void> {
   assert.ok(layout.charts >= 5 && layout.ticks >= 10 * layout.charts / 2, `${name}: ${layout.charts} charts, ${layout.ticks} ticks`);
 }
 
-test('EDA reports in the browser: screenshots, axes and ticks that a reader can read', { skip: existsSync(CHROMIUM) ? false : `no chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)` }, async (t) => {
+test('EDA reports in the browser: screenshots, axes and ticks that a reader can read', { skip: existsSync(CHROMIUM)
+  ? false
+  : `no chromium at ${CHROMIUM} (.ci/run installs Debian's chromium)` }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const { home, cleanup } = tmpHome();
   const ws = await openWorkspace({ config: testConfig(home) });

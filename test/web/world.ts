@@ -10,7 +10,10 @@ import { buildModels } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 
-export async function buildDashboardWorld(config: Config, opts: { users?: number; tracks?: number; days?: number; customers?: number; months?: number; seed?: number } = {}): Promise<void> {
+export async function buildDashboardWorld(
+  config: Config,
+  opts: { users?: number; tracks?: number; days?: number; customers?: number; months?: number; seed?: number } = {},
+): Promise<void> {
   const seed = opts.seed ?? 7;
   const ws = await openWorkspace({ config });
   try {

@@ -11,12 +11,20 @@ import { sqlString } from '../../lake/duck.ts';
 
 /** The SQL models of the music use case, in build order. */
 export const MUSIC_MODELS = [
-  'curated.music_track_stats', 'curated.music_user_hours', 'curated.music_user_genres', 'curated.music_genre_transitions_daily', 'curated.music_genre_transitions',
+  'curated.music_track_stats', 'curated.music_user_hours', 'curated.music_user_genres', 'curated.music_genre_transitions_daily',
+  'curated.music_genre_transitions',
   'curated.music_interactions_daily', 'curated.music_interactions', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance',
 ];
 
 /** The SQL models acceptance depends on (rebuilt after new plays, likes or playlists shown). */
-export const ACCEPTANCE_MODELS = ['curated.plays', 'curated.skips', 'curated.likes', 'curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'];
+export const ACCEPTANCE_MODELS = [
+  'curated.plays',
+  'curated.skips',
+  'curated.likes',
+  'curated.music_shown_tracks',
+  'curated.music_acceptance_daily',
+  'curated.music_acceptance',
+];
 
 export interface InteractionRows extends Triples {
   users: string[];

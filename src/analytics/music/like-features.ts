@@ -62,9 +62,20 @@ export class LikeFeatureState {
     this.itemIndex = new Map(j.als_items.map((t, i) => [t, i]));
     this.X = decodeArray(j.user_factors) as Float32Array | Float64Array;
     this.Y = decodeArray(j.item_factors) as Float32Array | Float64Array;
-    if (this.X.length !== j.als_users.length * j.factors || this.Y.length !== j.als_items.length * j.factors) throw new Error('like features: ALS factor shapes do not match their ids');
-    j.tracks[0].forEach((t, i) => this.tracks.set(t, { genre: j.tracks[1][i]!, skip: j.tracks[2][i]!, completion: j.tracks[3][i]!, plays: j.tracks[4][i]!, likes: j.tracks[5][i]! }));
-    j.user_genres[0].forEach((u, i) => this.genres.set(key(u, j.user_genres[1][i]!), { affinity: j.user_genres[2][i]!, skip: j.user_genres[3][i]!, share: j.user_genres[4][i]! }));
+    if (this.X.length !== j.als_users.length * j.factors || this.Y.length !== j.als_items.length * j.factors) throw new Error('like ' +
+      'features: ALS factor shapes do not match their ids');
+    j.tracks[0].forEach((t, i) => this.tracks.set(t, {
+      genre: j.tracks[1][i]!,
+      skip: j.tracks[2][i]!,
+      completion: j.tracks[3][i]!,
+      plays: j.tracks[4][i]!,
+      likes: j.tracks[5][i]!,
+    }));
+    j.user_genres[0].forEach((u, i) => this.genres.set(key(u, j.user_genres[1][i]!), {
+      affinity: j.user_genres[2][i]!,
+      skip: j.user_genres[3][i]!,
+      share: j.user_genres[4][i]!,
+    }));
     j.user_hours[0].forEach((u, i) => this.hours.set(key(u, j.user_hours[1][i]!), j.user_hours[2][i]!));
     j.prior[0].forEach((u, i) => this.prior.set(key(u, j.prior[1][i]!), { strength: j.prior[2][i]!, plays: j.prior[3][i]! }));
     j.transitions[0].forEach((g, i) => this.transitions.set(key(g, j.transitions[1][i]!), j.transitions[2][i]!));
@@ -121,19 +132,30 @@ export async function loadLikeState(wh: Warehouse, asOf: string, opts: { als?: R
   const daily = asof('curated.music_interactions_daily');
   // one after the other: a DuckDB connection runs one query at a time
   const [tracks, genres, hours, prior, transitions, likes] = [
-    await wh.query<Record<string, unknown>>(`SELECT track_id, genre, skip_rate::DOUBLE AS skip_rate, completion_rate::DOUBLE AS completion_rate, plays::DOUBLE AS plays, likes::DOUBLE AS likes FROM ${asof('curated.music_track_stats')} s ORDER BY track_id`),
-    await wh.query<Record<string, unknown>>(`SELECT user_id, genre, affinity::DOUBLE AS affinity, skip_rate::DOUBLE AS skip_rate, share::DOUBLE AS share FROM ${asof('curated.music_user_genres')} s WHERE genre IS NOT NULL ORDER BY 1, 2`),
-    await wh.query<Record<string, unknown>>(`SELECT user_id, hour_of_day::INT AS hour_of_day, share::DOUBLE AS share FROM ${asof('curated.music_user_hours')} s ORDER BY 1, 2`),
-    await wh.query<Record<string, unknown>>(`SELECT user_id, track_id, sum(strength)::DOUBLE AS strength, sum(plays)::DOUBLE AS plays FROM ${daily} d GROUP BY 1, 2 ORDER BY 1, 2`),
-    await wh.query<Record<string, unknown>>(`SELECT prev_genre, genre, skip_rate::DOUBLE AS skip_rate FROM ${asof('curated.music_genre_transitions')} s ORDER BY 1, 2`),
-    await wh.query<Record<string, unknown>>(`SELECT user_id, (sum(likes) / greatest(sum(plays), 1))::DOUBLE AS like_rate FROM ${daily} d GROUP BY 1 ORDER BY 1`),
+    await wh.query<Record<string, unknown>>(`SELECT track_id, genre, skip_rate::DOUBLE AS skip_rate, ` +
+      `completion_rate::DOUBLE AS completion_rate, plays::DOUBLE AS plays, likes::DOUBLE AS likes ` +
+      `FROM ${asof('curated.music_track_stats')} s ORDER BY track_id`),
+    await wh.query<Record<string, unknown>>(`SELECT user_id, genre, affinity::DOUBLE AS affinity, skip_rate::DOUBLE AS ` +
+      `skip_rate, share::DOUBLE AS share FROM ${asof('curated.music_user_genres')} s WHERE genre IS NOT NULL ORDER BY 1, 2`),
+    await wh.query<Record<string, unknown>>(`SELECT user_id, hour_of_day::INT AS hour_of_day, share::DOUBLE AS share ` +
+      `FROM ${asof('curated.music_user_hours')} s ORDER BY 1, 2`),
+    await wh.query<Record<string, unknown>>(`SELECT user_id, track_id, sum(strength)::DOUBLE AS strength, ` +
+      `sum(plays)::DOUBLE AS plays FROM ${daily} d GROUP BY 1, 2 ORDER BY 1, 2`),
+    await wh.query<Record<string, unknown>>(`SELECT prev_genre, genre, skip_rate::DOUBLE AS skip_rate ` +
+      `FROM ${asof('curated.music_genre_transitions')} s ORDER BY 1, 2`),
+    await wh.query<Record<string, unknown>>(`SELECT user_id, (sum(likes) / greatest(sum(plays), 1))::DOUBLE AS ` +
+      `like_rate FROM ${daily} d GROUP BY 1 ORDER BY 1`),
   ];
   const positive = prior.filter((r) => Number(r.strength) > 0);
   const factors = Number(opts.als?.factors ?? 32);
   let alsUsers: string[] = [], alsItems: string[] = [];
   let X: Float32Array | Float64Array = new Float32Array(0), Y: Float32Array | Float64Array = new Float32Array(0);
   if (positive.length) {
-    const data = Interactions.fromTriples({ users: positive.map((r) => String(r.user_id)), items: positive.map((r) => String(r.track_id)), weights: positive.map((r) => Number(r.strength)) });
+    const data = Interactions.fromTriples({
+      users: positive.map((r) => String(r.user_id)),
+      items: positive.map((r) => String(r.track_id)),
+      weights: positive.map((r) => Number(r.strength)),
+    });
     const als = await createRecommender('als', { factors: 32, iterations: 10, ...opts.als, seed: opts.seed ?? 0 }).fit(data);
     const st = (als.toJSON().state ?? {}) as { userFactors: EncodedArray; itemFactors: EncodedArray };
     X = decodeArray(st.userFactors) as Float32Array; Y = decodeArray(st.itemFactors) as Float32Array;
@@ -144,8 +166,21 @@ export async function loadLikeState(wh: Warehouse, asOf: string, opts: { als?: R
   return LikeFeatureState.fromJSON({
     as_of: asOf, factors: alsUsers.length ? X.length / alsUsers.length : factors, als_users: alsUsers, als_items: alsItems,
     user_factors: encodeArray(X), item_factors: encodeArray(Y),
-    tracks: [col(tracks, 'track_id', s), col(tracks, 'genre', (v) => (v === null ? null : String(v))), col(tracks, 'skip_rate', num), col(tracks, 'completion_rate', num), col(tracks, 'plays', Number), col(tracks, 'likes', Number)],
-    user_genres: [col(genres, 'user_id', s), col(genres, 'genre', s), col(genres, 'affinity', Number), col(genres, 'skip_rate', num), col(genres, 'share', Number)],
+    tracks: [
+      col(tracks, 'track_id', s),
+      col(tracks, 'genre', (v) => (v === null ? null : String(v))),
+      col(tracks, 'skip_rate', num),
+      col(tracks, 'completion_rate', num),
+      col(tracks, 'plays', Number),
+      col(tracks, 'likes', Number),
+    ],
+    user_genres: [
+      col(genres, 'user_id', s),
+      col(genres, 'genre', s),
+      col(genres, 'affinity', Number),
+      col(genres, 'skip_rate', num),
+      col(genres, 'share', Number),
+    ],
     user_hours: [col(hours, 'user_id', s), col(hours, 'hour_of_day', Number), col(hours, 'share', Number)],
     prior: [col(prior, 'user_id', s), col(prior, 'track_id', s), col(prior, 'strength', Number), col(prior, 'plays', Number)],
     transitions: [col(transitions, 'prev_genre', s), col(transitions, 'genre', s), col(transitions, 'skip_rate', Number)],
@@ -155,7 +190,9 @@ export async function loadLikeState(wh: Warehouse, asOf: string, opts: { als?: R
 
 /** The instant just after the newest play or like: a state at it has seen everything. */
 export async function dataEnd(wh: Warehouse): Promise<string> {
-  const [r] = await wh.query<{ hi: number | null }>(`SELECT epoch_ms(greatest((SELECT max(ts) FROM curated.plays), (SELECT max(ts) FROM curated.likes)))::DOUBLE AS hi`);
+  const [r] = await wh.query<{ hi:
+    | number
+    | null }>(`SELECT epoch_ms(greatest((SELECT max(ts) FROM curated.plays), (SELECT max(ts) FROM curated.likes)))::DOUBLE AS hi`);
   if (r?.hi === null || r?.hi === undefined) throw new Error('like model: curated.plays is empty');
   return new Date(Number(r.hi) + 1).toISOString();
 }

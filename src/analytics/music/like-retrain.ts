@@ -34,11 +34,16 @@ export function likeRegistration(r: LikeModelResult, snapshots: SnapshotRef[]) {
     params: { ...recipe, cutoff: r.cutoff, data_end: r.data_end },
     lineage: { snapshots, seed: recipe.seed, config: recipe as unknown as Record<string, unknown> },
     card: {
-      description: 'The probability that a user likes (saves) a track: gradient boosting over the ALS score and listening features (track skip, completion and like rates, the user\'s genre affinity and hour profile, prior plays, the genre transition from the previous track). `POST /v1/predict/music-like`: user and track in, probability out.',
-      data: `Examples: (user, track) pairs first played after ${r.cutoff.slice(0, 10)}, labelled by a like after it; features from the events before it. ${r.train_examples} training and ${r.test_examples} held-out examples (held-out users). Served with the features as of ${r.data_end}.`,
+      description: 'The probability that a user likes (saves) a track: gradient boosting over the ALS score and ' +
+        'listening features (track skip, completion and like rates, the user\'s genre affinity and hour profile, prior ' +
+        'plays, the genre transition from the previous track). `POST /v1/predict/music-like`: user and track in, probability out.',
+      data: `Examples: (user, track) pairs first played after ${r.cutoff.slice(0, 10)}, labelled by a like after it; ` +
+        `features from the events before it. ${r.train_examples} training and ${r.test_examples} held-out examples ` +
+        `(held-out users). Served with the features as of ${r.data_end}.`,
       features: [...r.features],
       target: 'liked (1) or not (0)',
-      limitations: 'A user or track unknown at the end of its data gets the defaults of an unknown one (no ALS score, rates -1); the features are those of its data\'s end until it is retrained.',
+      limitations: 'A user or track unknown at the end of its data gets the defaults of an unknown one (no ALS score, ' +
+        'rates -1); the features are those of its data\'s end until it is retrained.',
     },
   };
 }
@@ -53,13 +58,23 @@ export function championLogLoss(champion: LoadedModel, holdout: LikeModelResult[
  * when its log loss beats the champion's on the same held-out rows by the margin, otherwise it
  * waits as challenger.
  */
-export async function registerLikeModel(registry: ModelRegistry, r: LikeModelResult, opts: { snapshots: SnapshotRef[]; runId?: string; margin: number; by: string }): Promise<{ version: number; champion: boolean; decision: GateDecision | null }> {
+export async function registerLikeModel(
+  registry: ModelRegistry,
+  r: LikeModelResult,
+  opts: { snapshots: SnapshotRef[]; runId?: string; margin: number; by: string },
+): Promise<{ version: number; champion: boolean; decision: GateDecision | null }> {
   const before = await registry.getChampionVersion(LIKE_MODEL_NAME);
   let decision: GateDecision | null = null;
   let retraining: string | undefined;
   if (before) {
     const champ = await registry.loadModel(LIKE_MODEL_NAME, before.version);
-    decision = gateDecision({ metric: 'log_loss', lowerIsBetter: true, champion: championLogLoss(champ, r.holdout), challenger: r.log_loss, margin: opts.margin });
+    decision = gateDecision({
+      metric: 'log_loss',
+      lowerIsBetter: true,
+      champion: championLogLoss(champ, r.holdout),
+      challenger: r.log_loss,
+      margin: opts.margin,
+    });
     retraining = `Fitted by the music pipeline next to champion v${before.version}. Decision: ${decision.reason}.`;
   }
   const reg = likeRegistration(r, opts.snapshots);

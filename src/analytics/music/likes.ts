@@ -78,7 +78,12 @@ export async function fitLikeModel(wh: Warehouse, opts: LikeModelOptions = {}): 
   const state = await loadLikeState(wh, cutoff, { als: recipe.als, seed });
   if (rows.length < 20 || state.users === 0) throw new Error(`like model: too little data around the cutoff ${cutoff} (${rows.length} examples)`);
   const n = rows.length, d = LIKE_FEATURES.length;
-  const queries: LikeQuery[] = rows.map((r) => ({ user_id: String(r.user_id), track_id: String(r.track_id), hour_of_day: Number(r.hour), prev_genre: r.prev_genre }));
+  const queries: LikeQuery[] = rows.map((r) => ({
+    user_id: String(r.user_id),
+    track_id: String(r.track_id),
+    hour_of_day: Number(r.hour),
+    prev_genre: r.prev_genre,
+  }));
   const X = new Float64Array(n * d);
   queries.forEach((q, r) => state.row(q, X, r * d));
   const y = Float64Array.from(rows, (r) => Number(r.label));

@@ -6,7 +6,13 @@ import type { Warehouse } from '../../warehouse/session.ts';
 import { loadTracks, loadUserGenreSkips, type InteractionRows } from './features.ts';
 import { PlaylistModel, type PlaylistParams } from './playlist.ts';
 
-export async function buildPlaylistModel(wh: Warehouse, rec: Recommender<any>, heard: InteractionRows, params: Partial<PlaylistParams>, version: string): Promise<PlaylistModel> {
+export async function buildPlaylistModel(
+  wh: Warehouse,
+  rec: Recommender<any>,
+  heard: InteractionRows,
+  params: Partial<PlaylistParams>,
+  version: string,
+): Promise<PlaylistModel> {
   const liked = await wh.query<{ user_id: string; track_id: string }>(`SELECT DISTINCT user_id, track_id FROM curated.likes`);
   return PlaylistModel.build({
     recommender: rec, heard, tracks: await loadTracks(wh), genreSkips: await loadUserGenreSkips(wh),

@@ -160,7 +160,8 @@ export class PlaylistModel {
   static build(b: PlaylistBuild): PlaylistModel {
     const params = { ...PLAYLIST_DEFAULTS, ...b.params };
     if (!Number.isInteger(params.n) || params.n < 1) throw new InvalidInputError(`playlist: n must be a positive integer, got ${params.n}`);
-    if (!Number.isInteger(params.maxPerArtist) || params.maxPerArtist < 1) throw new InvalidInputError(`playlist: maxPerArtist must be a positive integer, got ${params.maxPerArtist}`);
+    if (!Number.isInteger(params.maxPerArtist) || params.maxPerArtist < 1) throw new InvalidInputError(`playlist: ` +
+      `maxPerArtist must be a positive integer, got ${params.maxPerArtist}`);
     const data = b.recommender.data;
     if (!data) throw new InvalidInputError('PlaylistModel.build: the recommender is not fitted');
     // heard pairs restricted to the recommender's items (others can never be recommended)
@@ -228,7 +229,10 @@ export class PlaylistModel {
     let chosen: number;
     if (cold) {
       // popularity order, skipping what the user has heard: no scoring, no selection
-      if (hu !== undefined) for (let k = this.heard.byUser.indptr[hu]!; k < this.heard.byUser.indptr[hu + 1]!; k++) this.seenStamp[this.heard.byUser.indices[k]!] = req;
+      if (hu !== undefined) {
+        const { indptr, indices } = this.heard.byUser;
+        for (let k = indptr[hu]!; k < indptr[hu + 1]!; k++) this.seenStamp[indices[k]!] = req;
+      }
       const order = this.ensureCandidates(nItems);
       let m = 0;
       for (let r = 0; r < nItems; r++) { const i = this.popular[r]!; if (this.seenStamp[i] !== req) order[m++] = i; }
@@ -414,7 +418,8 @@ export class PlaylistModel {
   }
 
   static fromJSON(json: SerializedPlaylistModel): PlaylistModel {
-    if (json?.kind !== 'music-playlist') throw new InvalidInputError(`PlaylistModel.fromJSON: expected kind "music-playlist", got ${JSON.stringify(json?.kind)}`);
+    if (json?.kind !== 'music-playlist') throw new InvalidInputError(`PlaylistModel.fromJSON: expected kind ` +
+      `"music-playlist", got ${JSON.stringify(json?.kind)}`);
     if (json.format !== 1) throw new InvalidInputError(`PlaylistModel.fromJSON: unsupported format ${JSON.stringify(json.format)}`);
     const recommender = recommenderFromJSON(json.recommender);
     const heard = deserializeInteractions(json.heard);

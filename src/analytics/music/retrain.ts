@@ -23,7 +23,11 @@ async function triples(wh: Warehouse, sql: string): Promise<InteractionRows> {
   return { users: rows.map((r) => r.user_id), items: rows.map((r) => r.track_id), weights: Float64Array.from(rows, (r) => Number(r.strength)) };
 }
 
-export async function retrainRecommender(ws: { wh: Warehouse }, champion: LoadedModel, opts: { seed: number; log: (m: string) => void; holdoutDays?: number }): Promise<Challenger> {
+export async function retrainRecommender(
+  ws: { wh: Warehouse },
+  champion: LoadedModel,
+  opts: { seed: number; log: (m: string) => void; holdoutDays?: number },
+): Promise<Challenger> {
   const wh = ws.wh;
   const old = PlaylistModel.fromJSON(champion.artifact as never);
   const kind = old.recommender.kind as RecommenderKind;
@@ -56,7 +60,8 @@ export async function retrainRecommender(ws: { wh: Warehouse }, champion: Loaded
   }
   const holdout = { users: keep.map((k) => test.users[k]!), items: keep.map((k) => test.items[k]!), weights: Float64Array.from(keep, (k) => test.weights[k]!) };
   if (holdout.users.length === 0) throw new Error(`retrain music-recommender: the holdout (days from ${start}) has no new listening to score on`);
-  opts.log(`music-recommender: challenger ${kind} fitted on ${trainPos.users.length} pairs before ${start}; holdout ${holdout.users.length} pairs of ${new Set(holdout.users).size} users`);
+  opts.log(`music-recommender: challenger ${kind} fitted on ${trainPos.users.length} pairs before ${start}; ` +
+    `holdout ${holdout.users.length} pairs of ${new Set(holdout.users).size} users`);
   const trainData = Interactions.fromTriples(trainPos);
   const challenger = await createRecommender(kind, { ...params, seed: opts.seed }).fit(trainData);
   const ch = evaluateRanking(challenger, trainData, buildTruth(trainData, holdout));

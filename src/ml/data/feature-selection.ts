@@ -67,7 +67,8 @@ export function selectFeatures(frame: Frame, opts: { target: string; features?: 
     features.push(c);
   }
   if (features.length === 0) {
-    throw new InvalidInputError(`no feature columns left (excluded: ${excluded.map((e) => `${e.column} (${e.reason})`).join(', ') || 'none'}); name them with --features`);
+    throw new InvalidInputError(`no feature columns left (excluded: ${excluded.map((e) => `${e.column} (${e.reason})`).join(', ') || 'none'}); ` +
+      `name them with --features`);
   }
   return { features, excluded };
 }

@@ -54,7 +54,10 @@ export abstract class LinearRegressorBase<P extends object> extends BaseEstimato
 
   toOnnxSpec(): OnnxModelSpec {
     const s = requireFitted(this.kind, this.state);
-    return { inputs: Array.from({ length: s.nFeatures }, (_, j) => ({ name: `f${j}`, kind: 'numeric' as const })), model: { type: 'linear', task: 'regression', state: s } };
+    return {
+      inputs: Array.from({ length: s.nFeatures }, (_, j) => ({ name: `f${j}`, kind: 'numeric' as const })),
+      model: { type: 'linear', task: 'regression', state: s },
+    };
   }
 
   toJSON(): SerializedEstimator<P> {

@@ -36,8 +36,10 @@ export class Pipeline {
 
   constructor(readonly encoder: ColumnTransformer, readonly model: Model, params: Partial<PipelineParams> = {}) {
     this.params = resolveParams(this.kind, { task: 'regression' }, params);
-    if (this.params.task !== 'regression' && this.params.task !== 'classification') throw new InvalidParameterError(`Pipeline: task must be regression or classification, got ${JSON.stringify(this.params.task)}`);
-    if (this.params.task === 'classification' && typeof model.predictProba !== 'function') throw new InvalidParameterError(`Pipeline: ${model.kind} is not a classifier`);
+    if (this.params.task !== 'regression' && this.params.task !== 'classification') throw new InvalidParameterError(`Pipeline: ` +
+      `task must be regression or classification, got ${JSON.stringify(this.params.task)}`);
+    if (this.params.task === 'classification' && typeof model.predictProba !== 'function') throw new InvalidParameterError(`Pipeline: ${model.kind} ` +
+      `is not a classifier`);
   }
 
   /** y: numbers for regression; labels (strings or numbers) for classification */
@@ -100,7 +102,12 @@ export class Pipeline {
    * (loadEstimator(json, 'Pipeline') in src/ml/registry.ts), so this file needs no import of it.
    */
   static fromJSON(json: SerializedEstimator, loadModel: (json: SerializedEstimator) => PipelineModel): Pipeline {
-    const j = expectKind<PipelineParams, { encoder: SerializedEstimator; model: SerializedEstimator; classes: string[] | null; fitted: boolean }>(json, 'Pipeline');
+    const j = expectKind<PipelineParams, {
+      encoder: SerializedEstimator;
+      model: SerializedEstimator;
+      classes: string[] | null;
+      fitted: boolean;
+    }>(json, 'Pipeline');
     const p = new Pipeline(ColumnTransformer.fromJSON(j.state.encoder), loadModel(j.state.model), j.params);
     p.classList = j.state.classes ? j.state.classes.slice() : null;
     p.fitted = j.state.fitted;

@@ -46,7 +46,16 @@ export interface TrainOptions {
   threads?: number;
 }
 
-interface Common { model: string; fit_s: number; n_train: number; n_test: number; n_features: number; n_dropped: number; features: string[]; excluded: ExcludedColumn[] }
+interface Common {
+  model: string;
+  fit_s: number;
+  n_train: number;
+  n_test: number;
+  n_features: number;
+  n_dropped: number;
+  features: string[];
+  excluded: ExcludedColumn[];
+}
 export interface RegressionResult extends Common { task: 'regression'; rmse: number; mae: number; r2: number }
 export interface ClassificationResult extends Common { task: 'classification'; accuracy: number; log_loss: number; auc: number; classes: string[] }
 export type TrainResult = RegressionResult | ClassificationResult;
@@ -55,10 +64,18 @@ export type TrainResult = RegressionResult | ClassificationResult;
 export function makeModel(opts: TrainOptions): SupervisedModel {
   const seed = opts.seed ?? 0;
   const forest = { nEstimators: opts.trees ?? 100, maxDepth: opts.depth ?? 0, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
-  const boost = { nEstimators: opts.rounds ?? 100, maxDepth: opts.depth ?? 6, learningRate: opts.learningRate ?? 0.1, seed, ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}) };
+  const boost = {
+    nEstimators: opts.rounds ?? 100,
+    maxDepth: opts.depth ?? 6,
+    learningRate: opts.learningRate ?? 0.1,
+    seed,
+    ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}),
+  };
   const usesAlpha = opts.model === 'ridge' || opts.model === 'logistic' || (opts.task === 'classification' && opts.model === 'linear');
-  if (opts.alpha !== undefined && !usesAlpha) throw new InvalidParameterError(`--alpha: ${opts.model} has no L2 strength (alpha applies to ridge and logistic)`);
-  if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) throw new InvalidParameterError(`--alpha must be a finite number > 0, got ${opts.alpha}`);
+  if (opts.alpha !== undefined && !usesAlpha) throw new InvalidParameterError(`--alpha: ${opts.model} has no L2 ` +
+    `strength (alpha applies to ridge and logistic)`);
+  if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) throw new InvalidParameterError(`--alpha ` +
+    `must be a finite number > 0, got ${opts.alpha}`);
   if (opts.task === 'regression') {
     switch (opts.model) {
       case 'linear': return createEstimator('LinearRegression');
@@ -127,7 +144,16 @@ export function trainTable(trainFrame: Frame, testFrame: Frame | null, opts: Tra
   const t0 = performance.now();
   pipeline.fit(dropColumns(train, [target]), yTrain);
   const fit_s = (performance.now() - t0) / 1000;
-  const common = { model: opts.model, fit_s, n_train: train.length, n_test: test.length, n_features: encoder.nFeatures, n_dropped: dropped, features: selection.features, excluded: selection.excluded };
+  const common = {
+    model: opts.model,
+    fit_s,
+    n_train: train.length,
+    n_test: test.length,
+    n_features: encoder.nFeatures,
+    n_dropped: dropped,
+    features: selection.features,
+    excluded: selection.excluded,
+  };
   const scores = scoreTable(pipeline, test, opts);
   return { pipeline, result: scores.task === 'regression' ? { ...common, ...scores } : { ...common, ...scores } };
 }
@@ -148,7 +174,8 @@ export function scoreTable(pipeline: Pipeline, test: Frame, opts: Pick<TrainOpti
   const index = new Map(classes.map((c, k) => [c, k]));
   const labels = targetValues(test, target, task) as string[];
   const unseen = labels.find((l) => !index.has(l));
-  if (unseen !== undefined) throw new InvalidInputError(`test label "${unseen}" of "${target}" never occurs in the training rows (classes: ${classes.join(', ')})`);
+  if (unseen !== undefined) throw new InvalidInputError(`test label "${unseen}" of "${target}" never occurs in the ` +
+    `training rows (classes: ${classes.join(', ')})`);
   const y = Float64Array.from(labels, (l) => index.get(l)!);
   const proba = pipeline.predictProba(Xtest);
   const pred = pipeline.predict(Xtest);

@@ -172,7 +172,9 @@ export class ColumnTransformer extends BaseEstimator<ColumnTransformerParams> im
     const s = requireFitted(this.kind, this.state);
     const cats = s.encoder?.categories ?? [];
     let c = 0;
-    const inputs: OnnxInput[] = s.inputs.map((i) => (i.kind === 'numeric' ? { name: i.name, kind: 'numeric' } : { name: i.name, kind: 'categorical', categories: cats[c++]! }));
+    const inputs: OnnxInput[] = s.inputs.map((i) => (i.kind === 'numeric'
+      ? { name: i.name, kind: 'numeric' }
+      : { name: i.name, kind: 'categorical', categories: cats[c++]! }));
     const spec: Pick<OnnxModelSpec, 'inputs' | 'imputeNumeric' | 'scale'> = { inputs };
     if (s.imputer) spec.imputeNumeric = Array.from(s.imputer.statistics);
     if (s.scaler) {

@@ -15,7 +15,15 @@ import type { Split } from './splits.ts';
 const SEARCH_TASKS = new URL('./search-worker.ts', import.meta.url);
 
 export interface Trial extends Partial<CvResult> { params: Record<string, unknown>; error?: string }
-export interface SearchResult { trials: Trial[]; bestParams: Record<string, unknown>; bestScore: number; bestIndex: number; best: SupervisedModel | null; scoring: string; seconds: number }
+export interface SearchResult {
+  trials: Trial[];
+  bestParams: Record<string, unknown>;
+  bestScore: number;
+  bestIndex: number;
+  best: SupervisedModel | null;
+  scoring: string;
+  seconds: number;
+}
 export interface SearchOptions { kind: string; baseParams?: Record<string, unknown>; folds: Split[]; scoring: string; threads?: number; refit?: boolean }
 
 /** Every combination of the listed values, in a fixed order (last key varies fastest). */
@@ -50,7 +58,13 @@ export async function gridSearch(X: Matrix, y: Float64Array, grid: Record<string
   return runSearch(X, y, parameterGrid(grid), opts);
 }
 
-export async function randomSearch(X: Matrix, y: Float64Array, space: Record<string, Distribution>, nIter: number, opts: SearchOptions & { seed?: number }): Promise<SearchResult> {
+export async function randomSearch(
+  X: Matrix,
+  y: Float64Array,
+  space: Record<string, Distribution>,
+  nIter: number,
+  opts: SearchOptions & { seed?: number },
+): Promise<SearchResult> {
   return runSearch(X, y, parameterSample(space, nIter, opts.seed ?? 0), opts);
 }
 
@@ -63,7 +77,9 @@ async function runSearch(X: Matrix, y: Float64Array, candidates: Record<string, 
   const threads = Math.min(opts.threads ?? defaultThreads(), full.length);
   const trials: Trial[] = threads > 1 ? await runInWorkers(X, y, full, opts, threads)
     : full.map((params) => {
-      try { return { params, ...crossValidate({ kind: opts.kind, params }, X, y, opts.folds, opts.scoring) }; } catch (e) { return { params, error: (e as Error).message }; }
+      try { return { params, ...crossValidate({ kind: opts.kind, params }, X, y, opts.folds, opts.scoring) }; } catch (e) {
+        return { params, error: (e as Error).message };
+      }
     });
   let bestIndex = -1;
   trials.forEach((t, i) => {

@@ -27,7 +27,15 @@ function customers(n: number, seed: number, opts: { priceMean?: number } = {}): 
     const seg = ['A', 'B', 'C'][rng.int(3)]!;
     const y = 3 * x1 + (seg === 'C' ? 8 : 0) + normal(rng);
     const churned = seg === 'C' ? (rng.random() < 0.8 ? 'yes' : 'no') : (rng.random() < 0.1 ? 'yes' : 'no');
-    return { x1: Number(x1.toFixed(3)), x2: Number(x2.toFixed(3)), seg, churned, y: Number(y.toFixed(3)), price: Number(((opts.priceMean ?? 10) + 2 * normal(rng)).toFixed(2)), visits: 1 + rng.int(6) };
+    return {
+      x1: Number(x1.toFixed(3)),
+      x2: Number(x2.toFixed(3)),
+      seg,
+      churned,
+      y: Number(y.toFixed(3)),
+      price: Number(((opts.priceMean ?? 10) + 2 * normal(rng)).toFixed(2)),
+      visits: 1 + rng.int(6),
+    };
   });
 }
 

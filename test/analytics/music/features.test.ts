@@ -10,8 +10,22 @@ import { testConfig, tmpHome } from '../../helpers.ts';
 
 let seq = 0;
 const rec = (table: string, e: Record<string, unknown>) => ({ table, dt: String(e.ts).slice(0, 10), json: JSON.stringify({ event_id: `e${++seq}`, ...e }) });
-const play = (user: string, track: string, ts: string, ms: number) => rec('raw.play', { type: 'play', ts, user_id: user, track_id: track, ms_played: ms, duration_ms: 200_000 });
-const skip = (user: string, track: string, ts: string, ms: number) => rec('raw.skip', { type: 'skip', ts, user_id: user, track_id: track, position_ms: ms, duration_ms: 200_000 });
+const play = (user: string, track: string, ts: string, ms: number) => rec('raw.play', {
+  type: 'play',
+  ts,
+  user_id: user,
+  track_id: track,
+  ms_played: ms,
+  duration_ms: 200_000,
+});
+const skip = (user: string, track: string, ts: string, ms: number) => rec('raw.skip', {
+  type: 'skip',
+  ts,
+  user_id: user,
+  track_id: track,
+  position_ms: ms,
+  duration_ms: 200_000,
+});
 const like = (user: string, track: string, ts: string) => rec('raw.like', { type: 'like', ts, user_id: user, track_id: track });
 
 test('music SQL models: strength, transitions, acceptance, time split', { timeout: 120_000 }, async () => {
@@ -19,7 +33,11 @@ test('music SQL models: strength, transitions, acceptance, time split', { timeou
   const ws = await openWorkspace({ config: testConfig(home) });
   try {
     const tracks = [['rock1', 'rock'], ['jazz1', 'jazz'], ['rock2', 'rock'], ['pop1', 'pop']].map(([id, genre]) =>
-      ({ table: 'raw.tracks', dt: '2025-01-01', json: JSON.stringify({ track_id: id, title: id, artist_id: `a-${id}`, artist: `A ${id}`, genre, bpm: 100, duration_ms: 200_000, release_year: 2000 }) }));
+      ({
+        table: 'raw.tracks',
+        dt: '2025-01-01',
+        json: JSON.stringify({ track_id: id, title: id, artist_id: `a-${id}`, artist: `A ${id}`, genre, bpm: 100, duration_ms: 200_000, release_year: 2000 }),
+      }));
     await ws.lake.append([
       ...tracks,
       // day 1: u1 completes rock1, then early-skips jazz1 (10 s) two minutes later, likes rock1
@@ -30,7 +48,13 @@ test('music SQL models: strength, transitions, acceptance, time split', { timeou
       play('u1', 'pop1', '2025-01-05T10:00:00Z', 200_000),
       // recommendations shown on day 3: pop1 completed 2 days later (accepted), jazz1 never, rock2
       // liked after 8 days (too late)
-      rec('raw.recommendation_shown', { type: 'recommendation_shown', ts: '2025-01-03T09:00:00Z', user_id: 'u1', track_ids: ['pop1', 'jazz1', 'rock2'], model_version: 'm@v1' }),
+      rec('raw.recommendation_shown', {
+        type: 'recommendation_shown',
+        ts: '2025-01-03T09:00:00Z',
+        user_id: 'u1',
+        track_ids: ['pop1', 'jazz1', 'rock2'],
+        model_version: 'm@v1',
+      }),
       like('u1', 'rock2', '2025-01-11T10:00:00Z'),
     ]);
     await ws.lake.flush();

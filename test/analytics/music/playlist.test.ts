@@ -39,7 +39,14 @@ async function build(kind: 'popularity' | 'ease', params: Record<string, unknown
     { user_id: 'skipper', genre: 'rock', plays: 4, skips: 1, skip_rate: 0.25 },
     { user_id: 'fan', genre: 'rock', plays: 2, skips: 2, skip_rate: 1 }, // too few skips to demote
   ];
-  return PlaylistModel.build({ recommender: rec, heard, tracks, genreSkips, liked: { users: ['skipper'], items: ['r1'] }, params: { n: 6, maxPerArtist: 2, ...params } });
+  return PlaylistModel.build({
+    recommender: rec,
+    heard,
+    tracks,
+    genreSkips,
+    liked: { users: ['skipper'], items: ['r1'] },
+    params: { n: 6, maxPerArtist: 2, ...params },
+  });
 }
 
 test('playlist: never a track the user has heard, skips included', async () => {
@@ -109,15 +116,27 @@ test('playlist: toJSON/fromJSON gives the same playlists', async () => {
 // The playlist as plainly specified (score, mask heard, top 10n candidates, artist cap, demoted
 // genres last, reason = history track with the highest listener cosine), against which the
 // served code path (short candidate list first, history bitmasks, stamps) must agree exactly.
-function referencePlaylist(rec: Ease, heardRows: { users: string[]; items: string[]; weights: Float64Array }, liked: Set<string>, genreOf: Map<string, string>, demoted: Map<string, Set<string>>, userId: string, n: number) {
+function referencePlaylist(
+  rec: Ease,
+  heardRows: { users: string[]; items: string[]; weights: Float64Array },
+  liked: Set<string>,
+  genreOf: Map<string, string>,
+  demoted: Map<string, Set<string>>,
+  userId: string,
+  n: number,
+) {
   const data = rec.data!;
   const ru = data.userIndex.get(userId)!;
   const scores = rec.scoreUsers(Int32Array.of(ru));
   const heard = new Map<string, number>();
-  heardRows.users.forEach((u, r) => { if (u === userId && data.itemIndex.has(heardRows.items[r]!)) heard.set(heardRows.items[r]!, (heard.get(heardRows.items[r]!) ?? 0) + heardRows.weights[r]!); });
+  heardRows.users.forEach((u, r) => {
+    if (u === userId && data.itemIndex.has(heardRows.items[r]!)) heard.set(heardRows.items[r]!, (heard.get(heardRows.items[r]!) ?? 0) + heardRows.weights[r]!);
+  });
   for (const i of heard.keys()) scores[data.itemIndex.get(i)!] = -Infinity;
   for (let k = data.byUser.indptr[ru]!; k < data.byUser.indptr[ru + 1]!; k++) scores[data.byUser.indices[k]!] = -Infinity;
-  const order = Array.from(scores.keys()).filter((i) => scores[i]! > -Infinity).sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, Math.max(n * 10, 100));
+  const order = Array.from(scores.keys()).filter((i) => scores[i]! > -Infinity).sort(
+    (a, b) => scores[b]! - scores[a]! || a - b,
+  ).slice(0, Math.max(n * 10, 100));
   const artist = (i: number) => `A${Number(data.itemIds[i]!.slice(1)) % 37}`;
   const per = new Map<string, number>(), chosen: number[] = [];
   const dem = demoted.get(userId) ?? new Set<string>();
@@ -138,7 +157,9 @@ function referencePlaylist(rec: Ease, heardRows: { users: string[]; items: strin
       const s = lh.size && li.size ? common / Math.sqrt(lh.size * li.size) : 0;
       if (s > bestSim) { bestSim = s; best = h; }
     }
-    const reason = best === undefined ? `a popular ${genreOf.get(data.itemIds[i]!)} track` : `because you ${liked.has(`${userId}|${best}`) ? 'liked' : 'played'} "T${best}" by A${Number(best.slice(1)) % 37}` // title of t12 is "Tt12";
+    const reason = best === undefined
+      ? `a popular ${genreOf.get(data.itemIds[i]!)} track`
+      : `because you ${liked.has(`${userId}|${best}`) ? 'liked' : 'played'} "T${best}" by A${Number(best.slice(1)) % 37}` // title of t12 is "Tt12";
     return `${data.itemIds[i]} ${reason}`;
   });
 }
@@ -147,17 +168,37 @@ test('playlist: the served code path gives exactly the plainly specified playlis
   let s = 11;
   const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   const nTracks = 150, genres = ['g0', 'g1', 'g2', 'g3', 'g4'];
-  const tr: TrackInfo[] = Array.from({ length: nTracks }, (_, t) => ({ track_id: `t${t}`, title: `Tt${t}`, artist: `A${t % 37}`, genre: genres[t % 5]!, plays: 0, skip_rate: null }));
+  const tr: TrackInfo[] = Array.from({ length: nTracks }, (_, t) => ({
+    track_id: `t${t}`,
+    title: `Tt${t}`,
+    artist: `A${t % 37}`,
+    genre: genres[t % 5]!,
+    plays: 0,
+    skip_rate: null,
+  }));
   const heard = { users: [] as string[], items: [] as string[], weights: [] as number[] };
-  for (let u = 0; u < 60; u++) for (let k = 0; k < 25; k++) { heard.users.push(`u${u}`); heard.items.push(`t${Math.floor(rnd() ** 2 * nTracks)}`); heard.weights.push(rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 5)); }
+  for (let u = 0; u < 60; u++) for (let k = 0; k < 25; k++) {
+    heard.users.push(`u${u}`);
+    heard.items.push(`t${Math.floor(rnd() ** 2 * nTracks)}`);
+    heard.weights.push(rnd() < 0.1 ? -1 : 1 + Math.floor(rnd() * 5));
+  }
   const heardRows = { ...heard, weights: Float64Array.from(heard.weights) };
   const pos = { users: [] as string[], items: [] as string[] };
   heard.users.forEach((u, r) => { if (heard.weights[r]! > 0) { pos.users.push(u); pos.items.push(heard.items[r]!); } });
   const rec = await new Ease({ lambda: 20, threads: 1 }).fit(Interactions.fromTriples(pos));
   const likedPairs = pos.users.map((u, r) => [u, pos.items[r]!] as const).filter((_, r) => r % 3 === 0);
   // odd users keep skipping three of the five genres (even ones skip too rarely to demote)
-  const genreSkips: GenreSkips[] = Array.from({ length: 60 }, (_, u) => [0, 1, 2].map((d) => ({ user_id: `u${u}`, genre: genres[(u + d) % 5]!, plays: 9, skips: u % 2 ? 6 : 1, skip_rate: u % 2 ? 0.7 : 0.1 }))).flat();
-  const m = PlaylistModel.build({ recommender: rec, heard: heardRows, tracks: tr, genreSkips, liked: { users: likedPairs.map((p) => p[0]), items: likedPairs.map((p) => p[1]) } });
+  const genreSkips: GenreSkips[] = Array.from(
+    { length: 60 },
+    (_, u) => [0, 1, 2].map((d) => ({ user_id: `u${u}`, genre: genres[(u + d) % 5]!, plays: 9, skips: u % 2 ? 6 : 1, skip_rate: u % 2 ? 0.7 : 0.1 })),
+  ).flat();
+  const m = PlaylistModel.build({
+    recommender: rec,
+    heard: heardRows,
+    tracks: tr,
+    genreSkips,
+    liked: { users: likedPairs.map((p) => p[0]), items: likedPairs.map((p) => p[1]) },
+  });
   const liked = new Set(likedPairs.map(([u, i]) => `${u}|${i}`));
   const genreOf = new Map(tr.map((t) => [t.track_id, t.genre]));
   const demoted = new Map<string, Set<string>>();

@@ -20,7 +20,19 @@ import { testConfig, tmpHome } from '../../helpers.ts';
 
 let seq = 0;
 function line(customer: string, ts: string, invoice: string, qty: number, price: number, description = 'RED RETROSPOT MUG', country = 'France') {
-  return { event_id: `t-${++seq}`, type: 'order_line', ts, invoice_no: invoice, stock_code: '85123A', description, quantity: qty, unit_price: price, customer_id: customer, country, category: null };
+  return {
+    event_id: `t-${++seq}`,
+    type: 'order_line',
+    ts,
+    invoice_no: invoice,
+    stock_code: '85123A',
+    description,
+    quantity: qty,
+    unit_price: price,
+    customer_id: customer,
+    country,
+    category: null,
+  };
 }
 
 async function load(ws: Workspace, dir: string, name: string, rows: object[]): Promise<void> {
@@ -81,7 +93,9 @@ test('features at a cutoff cannot see a purchase on or after it (no leakage)', {
   }
 });
 
-test('features at several cutoffs at once equal those of each cutoff alone; a country tie goes to the first country bought from', { timeout: 120_000 }, async () => {
+test('features at several cutoffs at once equal those of each cutoff alone; a country tie goes to the first country bought from', {
+  timeout: 120_000,
+}, async () => {
   const { home, cleanup } = tmpHome();
   const ws = await openWorkspace({ config: testConfig(home) });
   try {

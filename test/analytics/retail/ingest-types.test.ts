@@ -29,8 +29,28 @@ test('NDJSON import gets the declared order_line types and unions with collector
   try {
     // no `category` and no `type` column; two ISO timestamp forms; UUID event ids
     const file = ndjson(home, 'lines.ndjson', [
-      { event_id: UUID1, ts: '2011-01-05T10:00:00Z', invoice_no: '536365', stock_code: '85123A', description: 'WHITE HANGING HEART T-LIGHT HOLDER', quantity: 6, unit_price: 2.55, customer_id: '17850', country: 'United Kingdom' },
-      { event_id: UUID2, ts: '2011-02-07 11:30:00+01:00', invoice_no: '536366', stock_code: '22633', description: 'HAND WARMER UNION JACK', quantity: 6, unit_price: 1.85, customer_id: '17850', country: 'United Kingdom' },
+      {
+        event_id: UUID1,
+        ts: '2011-01-05T10:00:00Z',
+        invoice_no: '536365',
+        stock_code: '85123A',
+        description: 'WHITE HANGING HEART T-LIGHT HOLDER',
+        quantity: 6,
+        unit_price: 2.55,
+        customer_id: '17850',
+        country: 'United Kingdom',
+      },
+      {
+        event_id: UUID2,
+        ts: '2011-02-07 11:30:00+01:00',
+        invoice_no: '536366',
+        stock_code: '22633',
+        description: 'HAND WARMER UNION JACK',
+        quantity: 6,
+        unit_price: 1.85,
+        customer_id: '17850',
+        country: 'United Kingdom',
+      },
     ]);
     const r = await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
     assert.equal(r.rows, 2);
@@ -41,14 +61,28 @@ test('NDJSON import gets the declared order_line types and unions with collector
     const types = Object.fromEntries((await ws.wh.describe('SELECT * EXCLUDE (dt) FROM raw.order_line')).map((c) => [c.name, c.type]));
     const canon = (t: string) => (t === 'TIMESTAMPTZ' ? 'TIMESTAMP WITH TIME ZONE' : t);
     assert.deepEqual(types, Object.fromEntries(Object.entries(declared).map(([k, t]) => [k, canon(t)])), 'exactly the declared columns and types');
-    const rows = await ws.wh.query<{ event_id: string; ts: Date; type: string; category: string | null }>('SELECT event_id, ts, type, category FROM raw.order_line ORDER BY ts');
+    const rows = await ws.wh.query<{ event_id: string; ts: Date; type: string; category:
+      | string
+      | null }>('SELECT event_id, ts, type, category FROM raw.order_line ORDER BY ts');
     assert.deepEqual(rows.map((x) => x.event_id), [UUID1, UUID2], 'event ids kept as written');
     assert.deepEqual(rows.map((x) => new Date(x.ts).toISOString()), ['2011-01-05T10:00:00.000Z', '2011-02-07T10:30:00.000Z']);
     assert.deepEqual(rows.map((x) => x.type), ['order_line', 'order_line']);
     assert.deepEqual(rows.map((x) => x.category), [null, null]);
 
     // a collector file of the same table (event_id written as VARCHAR by the lake's flusher)
-    const collected = { event_id: 'c-1', type: 'order_line', ts: '2011-03-01T09:00:00Z', invoice_no: '536400', stock_code: '22633', description: 'HAND WARMER UNION JACK', quantity: 2, unit_price: 1.85, customer_id: '13047', country: 'United Kingdom', category: null };
+    const collected = {
+      event_id: 'c-1',
+      type: 'order_line',
+      ts: '2011-03-01T09:00:00Z',
+      invoice_no: '536400',
+      stock_code: '22633',
+      description: 'HAND WARMER UNION JACK',
+      quantity: 2,
+      unit_price: 1.85,
+      customer_id: '13047',
+      country: 'United Kingdom',
+      category: null,
+    };
     await ws.lake.append([{ table: 'raw.order_line', dt: '2011-03-01', json: JSON.stringify(collected) }]);
     await ws.lake.flush();
     await ws.wh.refresh();
@@ -76,7 +110,8 @@ test('values that are not of their declared type are quarantined with the reason
     const r = await ingestFile(ws.wh, file, { table: 'order_line', format: 'ndjson' });
     assert.equal(r.rows, 1);
     assert.equal(r.quarantined, 2);
-    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, field, reason, line FROM quarantine.events ORDER BY event_id');
+    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, ' +
+      'field, reason, line FROM quarantine.events ORDER BY event_id');
     assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason, Number(x.line)]), [
       ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ', 2],
       ['e3', 'unit_price', 'missing required field unit_price', 3],
@@ -125,8 +160,12 @@ test('an Online Retail file with a line missing a required field: that line is q
     const r = await ingestFile(ws.wh, file, { table: 'order_line' });
     assert.equal(r.mapping, 'online-retail');
     assert.deepEqual([r.rows, r.quarantined, r.files], [3, 1, 2], 'a file per year: 2010, 2011');
-    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, field, reason, line FROM quarantine.events');
-    assert.deepEqual(q.map((x) => [x.event_id, x.field, x.reason, Number(x.line)]), [['online-retail:3', 'stock_code', 'missing required field stock_code', 4]]);
+    const q = await ws.wh.query<{ event_id: string; field: string; reason: string; line: number }>('SELECT event_id, ' +
+      'field, reason, line FROM quarantine.events');
+    assert.deepEqual(
+      q.map((x) => [x.event_id, x.field, x.reason, Number(x.line)]),
+      [['online-retail:3', 'stock_code', 'missing required field stock_code', 4]],
+    );
     const rows = await ws.wh.query<{ event_id: string; customer_id: string | null }>('SELECT event_id, customer_id FROM raw.order_line ORDER BY event_id');
     assert.deepEqual(rows.map((x) => [x.event_id, x.customer_id]), [['online-retail:1', '17850'], ['online-retail:2', '17850'], ['online-retail:4', null]]);
     // the dropped one-pass write left nothing behind: the table's folder holds exactly the committed files

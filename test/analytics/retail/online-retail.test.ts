@@ -30,7 +30,8 @@ test('Online Retail: reference figures, validation report, silhouette vs scikit-
     const inLake = (await ws.lake.catalog.tables()).map((t) => t.table).filter((t) => t.startsWith('curated.'));
     assert.deepEqual(inLake.sort(), [...COMMERCE_PUBLISHED].sort());
     assert.deepEqual(COMMERCE_MODELS.filter((t) => ws.wh.snapshots.has(t)).sort(), [...COMMERCE_PUBLISHED].sort(), 'lineage names published snapshots only');
-    const [checked] = await ws.wh.query<{ n: number; kept: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE rejected_by IS NULL) AS kept FROM curated.commerce_checked`);
+    const [checked] = await ws.wh.query<{ n: number; kept: number }>(`SELECT count(*) AS n, count(*) FILTER (WHERE ` +
+      `rejected_by IS NULL) AS kept FROM curated.commerce_checked`);
     assert.deepEqual([Number(checked!.n), Number(checked!.kept)], [541_909, 397_884], 'the session reads its intermediate tables');
     const k = await readKpis(ws.wh);
     assert.equal(k.revenue, 8_911_407.9);

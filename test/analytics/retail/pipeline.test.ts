@@ -71,7 +71,8 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
     for (const l of ['all', 'month', 'country', 'category', 'month+country', 'month+category', 'country+category']) assert.ok(l in byLevel, `KPI level ${l}`);
     assert.ok(Math.abs(byLevel.month! - byLevel.all!) < 1e-3 && Math.abs(byLevel.category! - byLevel.all!) < 1e-3);
     const churnSeries = await ws.wh.query<{ level: string; n: number; active: number }>(
-      `SELECT level, count(DISTINCT cutoff)::BIGINT AS n, sum(active_customers)::BIGINT AS active FROM curated.commerce_churn WHERE horizon_days = 90 GROUP BY level ORDER BY level`);
+      `SELECT level, count(DISTINCT cutoff)::BIGINT AS n, sum(active_customers)::BIGINT AS active FROM ` +
+        `curated.commerce_churn WHERE horizon_days = 90 GROUP BY level ORDER BY level`);
     assert.deepEqual(churnSeries.map((r) => r.level), ['all', 'category', 'country']);
     assert.ok(churnSeries.every((r) => Number(r.n) > 3 && Number(r.active) === Number(churnSeries[0]!.active)), 'every level splits the same active customers');
 
@@ -86,7 +87,8 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       assert.ok(f.models[f.best].rmse <= Math.min(...Object.values(f.models).map((x) => x.rmse)));
     }
     const fc = await ws.wh.query<{ granularity: string; kind: string; n: number; actual_null: number }>(
-      `SELECT granularity, kind, count(*)::BIGINT AS n, count(*) FILTER (WHERE actual IS NULL)::BIGINT AS actual_null FROM ${FORECAST_TABLE} GROUP BY ALL ORDER BY ALL`);
+      `SELECT granularity, kind, count(*)::BIGINT AS n, count(*) FILTER (WHERE actual IS NULL)::BIGINT AS actual_null ` +
+        `FROM ${FORECAST_TABLE} GROUP BY ALL ORDER BY ALL`);
     assert.deepEqual(fc.map((r) => `${r.granularity}/${r.kind}`), ['month/backtest', 'month/future', 'week/backtest', 'week/future']);
     assert.ok(fc.every((r) => r.kind === 'backtest' ? Number(r.actual_null) === 0 : Number(r.n) === 4 && Number(r.actual_null) === 4));
 
@@ -124,7 +126,8 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       if ((req.customer_id === undefined) === (req.profile === undefined)) throw new Error('give exactly one of customer_id or profile');
       return req.customer_id !== undefined ? m.matchCustomer(req.customer_id, req.k ?? 5) : m.matchProfile(req.profile!, req.k ?? 5);
     };
-    const stored = await ws.wh.query<{ customer_id: string; segment: number }>(`SELECT customer_id, segment FROM ${SEGMENTS_TABLE} ORDER BY customer_id LIMIT 3`);
+    const stored = await ws.wh.query<{ customer_id: string; segment: number }>(`SELECT customer_id, segment ` +
+      `FROM ${SEGMENTS_TABLE} ORDER BY customer_id LIMIT 3`);
     for (const r of stored) {
       const m = matchSegment(model, { customer_id: r.customer_id, k: 4 });
       assert.equal(m.segment, Number(r.segment));
@@ -140,7 +143,12 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       SELECT category, sum(revenue) / sum(sum(revenue)) OVER () AS share FROM curated.commerce_lines
       WHERE is_product AND customer_id = '${top!.customer_id}' GROUP BY category`);
     const hi = matchSegment(model, {
-      profile: { recency: Number(top!.recency), frequency: Number(top!.frequency), monetary: Number(top!.monetary), mix: Object.fromEntries(mixRows.map((r) => [r.category, Number(r.share)])) },
+      profile: {
+        recency: Number(top!.recency),
+        frequency: Number(top!.frequency),
+        monetary: Number(top!.monetary),
+        mix: Object.fromEntries(mixRows.map((r) => [r.category, Number(r.share)])),
+      },
       k: 3,
     });
     assert.equal(hi.similar.length, 3);
@@ -162,7 +170,12 @@ test('run retail on a generated world: KPIs, validation, forecast, spend, segmen
       assert.ok(Number.isFinite(p) && p! >= 0);
     }
 
-    const j = jsonSummary(s) as { kpis: Record<string, number>; segments: { k: number; silhouette: number; profiles: unknown[] }; forecast: unknown; spend: unknown };
+    const j = jsonSummary(s) as {
+      kpis: Record<string, number>;
+      segments: { k: number; silhouette: number; profiles: unknown[] };
+      forecast: unknown;
+      spend: unknown;
+    };
     for (const key of ['revenue', 'customers', 'invoices', 'avg_ticket', 'churn_rate']) assert.equal(typeof j.kpis[key], 'number');
     assert.equal(j.segments.k, s.segments.k);
     assert.ok(j.forecast && j.spend);

@@ -53,7 +53,10 @@ test('ages and jobs agree, and a linear model recovers income from age, job and 
   const score = r2(Float64Array.from(held, (p) => Math.log(p.income)), pred);
   assert.ok(score > 0.85, `held-out R² on log income ${score.toFixed(3)}`);
   // and the noise is real: the truth explains most but not all of it
-  const truthScore = r2(Float64Array.from(held, (p) => Math.log(p.income)), Float64Array.from(held, (p) => Math.log(expectedIncome(p.age, p.job!, p.country!))));
+  const truthScore = r2(
+    Float64Array.from(held, (p) => Math.log(p.income)),
+    Float64Array.from(held, (p) => Math.log(expectedIncome(p.age, p.job!, p.country!))),
+  );
   assert.ok(truthScore < 0.99 && score <= truthScore + 0.01, `truth R² ${truthScore.toFixed(3)}`);
   assert.throws(() => expectedIncome(30, 'astronaut', 'Spain'), /job/);
 });

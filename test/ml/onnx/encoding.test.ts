@@ -74,7 +74,13 @@ describe('float32 thresholds', () => {
       inputs: [{ name: 'a', kind: 'numeric' }, { name: 'b', kind: 'numeric' }, { name: 'c', kind: 'numeric' }],
       model: {
         type: 'treeEnsemble', task: 'regression',
-        ensemble: { trees: [stump(0, t1, 1, 2), stump(1, t2, 30, 40), stump(2, t3, 500, 600)], aggregate: 'sum', base: [0], postTransform: 'none', nFeatures: 3 },
+        ensemble: {
+          trees: [stump(0, t1, 1, 2), stump(1, t2, 30, 40), stump(2, t3, 500, 600)],
+          aggregate: 'sum',
+          base: [0],
+          postTransform: 'none',
+          nFeatures: 3,
+        },
       },
     };
     const near = (t: number) => {
@@ -94,7 +100,11 @@ describe('float32 thresholds', () => {
 describe('spec validation', () => {
   const base = (): OnnxModelSpec => ({
     inputs: [{ name: 'a', kind: 'numeric' }, { name: 'c', kind: 'categorical', categories: ['x', 'y'] }],
-    model: { type: 'linear', task: 'regression', state: { coef: Float64Array.from([1, 2, 3]), intercept: Float64Array.from([0]), nFeatures: 3, nOutputs: 1, postTransform: 'none' } },
+    model: {
+      type: 'linear',
+      task: 'regression',
+      state: { coef: Float64Array.from([1, 2, 3]), intercept: Float64Array.from([0]), nFeatures: 3, nOutputs: 1, postTransform: 'none' },
+    },
   });
   const rejects = (mutate: (s: OnnxModelSpec) => void, pattern: RegExp) => {
     const s = base();

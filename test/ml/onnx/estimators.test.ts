@@ -99,12 +99,36 @@ const y3 = toClasses(train.y, 3);
 const estimators: { name: string; kind: 'regression' | 'classification' | 'clustering'; fit: () => Fitted }[] = [
   { name: 'DecisionTreeRegressor', kind: 'regression', fit: () => new DecisionTreeRegressor({ maxDepth: 8 }).fit(train.X, train.y) },
   { name: 'DecisionTreeClassifier (3 classes)', kind: 'classification', fit: () => new DecisionTreeClassifier({ maxDepth: 6 }).fit(train.X, y3) },
-  { name: 'RandomForestRegressor', kind: 'regression', fit: () => new RandomForestRegressor({ nEstimators: 25, maxDepth: 8, seed: 3, nJobs: 1 }).fit(train.X, train.y) },
-  { name: 'RandomForestClassifier (binary)', kind: 'classification', fit: () => new RandomForestClassifier({ nEstimators: 25, maxDepth: 8, seed: 4, nJobs: 1 }).fit(train.X, yBinary) },
-  { name: 'RandomForestClassifier (3 classes)', kind: 'classification', fit: () => new RandomForestClassifier({ nEstimators: 25, maxDepth: 8, seed: 5, nJobs: 1 }).fit(train.X, y3) },
-  { name: 'GradientBoostingRegressor', kind: 'regression', fit: () => new GradientBoostingRegressor({ nEstimators: 60, maxDepth: 4, seed: 6 }).fit(train.X, train.y) },
-  { name: 'GradientBoostingClassifier (binary)', kind: 'classification', fit: () => new GradientBoostingClassifier({ nEstimators: 60, maxDepth: 3, seed: 7 }).fit(train.X, yBinary) },
-  { name: 'GradientBoostingClassifier (3 classes)', kind: 'classification', fit: () => new GradientBoostingClassifier({ nEstimators: 40, maxDepth: 3, seed: 8 }).fit(train.X, y3) },
+  {
+    name: 'RandomForestRegressor',
+    kind: 'regression',
+    fit: () => new RandomForestRegressor({ nEstimators: 25, maxDepth: 8, seed: 3, nJobs: 1 }).fit(train.X, train.y),
+  },
+  {
+    name: 'RandomForestClassifier (binary)',
+    kind: 'classification',
+    fit: () => new RandomForestClassifier({ nEstimators: 25, maxDepth: 8, seed: 4, nJobs: 1 }).fit(train.X, yBinary),
+  },
+  {
+    name: 'RandomForestClassifier (3 classes)',
+    kind: 'classification',
+    fit: () => new RandomForestClassifier({ nEstimators: 25, maxDepth: 8, seed: 5, nJobs: 1 }).fit(train.X, y3),
+  },
+  {
+    name: 'GradientBoostingRegressor',
+    kind: 'regression',
+    fit: () => new GradientBoostingRegressor({ nEstimators: 60, maxDepth: 4, seed: 6 }).fit(train.X, train.y),
+  },
+  {
+    name: 'GradientBoostingClassifier (binary)',
+    kind: 'classification',
+    fit: () => new GradientBoostingClassifier({ nEstimators: 60, maxDepth: 3, seed: 7 }).fit(train.X, yBinary),
+  },
+  {
+    name: 'GradientBoostingClassifier (3 classes)',
+    kind: 'classification',
+    fit: () => new GradientBoostingClassifier({ nEstimators: 40, maxDepth: 3, seed: 8 }).fit(train.X, y3),
+  },
   { name: 'LinearRegression', kind: 'regression', fit: () => new LinearRegression().fit(train.X, train.y) },
   { name: 'Ridge', kind: 'regression', fit: () => new Ridge({ alpha: 3 }).fit(train.X, train.y) },
   { name: 'Lasso', kind: 'regression', fit: () => new Lasso({ alpha: 0.05 }).fit(train.X, train.y) },
@@ -153,11 +177,26 @@ describe('ONNX parity of ColumnTransformer + model pipelines (raw held-out frame
   const trainSet = rawFrame(1, 800);
   const testSet = rawFrame(2, 300);
   const checker = hasPythonOnnx() ? false : NO_PYTHON_ONNX;
-  const pipelines: { name: string; scale: 'none' | 'standard' | 'minmax'; model: (X: Matrix, y: Float64Array) => Fitted; kind: 'regression' | 'classification' | 'clustering' }[] = [
-    { name: 'standard scaling + GradientBoostingClassifier (3 classes)', scale: 'standard', kind: 'classification', model: (X, y) => new GradientBoostingClassifier({ nEstimators: 30, maxDepth: 3 }).fit(X, y) },
+  const pipelines: {
+    name: string;
+    scale: 'none' | 'standard' | 'minmax';
+    model: (X: Matrix, y: Float64Array) => Fitted;
+    kind: 'regression' | 'classification' | 'clustering';
+  }[] = [
+    {
+      name: 'standard scaling + GradientBoostingClassifier (3 classes)',
+      scale: 'standard',
+      kind: 'classification',
+      model: (X, y) => new GradientBoostingClassifier({ nEstimators: 30, maxDepth: 3 }).fit(X, y),
+    },
     { name: 'minmax scaling + LogisticRegression (multinomial)', scale: 'minmax', kind: 'classification', model: (X, y) => new LogisticRegression().fit(X, y) },
     { name: 'standard scaling + Ridge', scale: 'standard', kind: 'regression', model: (X, y) => new Ridge({ alpha: 1 }).fit(X, y) },
-    { name: 'no scaling + RandomForestRegressor', scale: 'none', kind: 'regression', model: (X, y) => new RandomForestRegressor({ nEstimators: 15, maxDepth: 6, nJobs: 1 }).fit(X, y) },
+    {
+      name: 'no scaling + RandomForestRegressor',
+      scale: 'none',
+      kind: 'regression',
+      model: (X, y) => new RandomForestRegressor({ nEstimators: 15, maxDepth: 6, nJobs: 1 }).fit(X, y),
+    },
     { name: 'standard scaling + KMeans', scale: 'standard', kind: 'clustering', model: (X) => new KMeans({ nClusters: 3, threads: 1 }).fit(X) },
   ];
   for (const p of pipelines) {

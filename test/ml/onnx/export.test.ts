@@ -75,7 +75,11 @@ const cases: Case[] = [
     labels: false,
     spec: {
       inputs: numericInputs(5),
-      model: { type: 'treeEnsemble', task: 'regression', ensemble: ensemble(1, { trees: 7, width: 5, depth: 6, nOutputs: 1, leaf: normalLeaf(10) }, { aggregate: 'average', base: [0], postTransform: 'none' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'regression',
+        ensemble: ensemble(1, { trees: 7, width: 5, depth: 6, nOutputs: 1, leaf: normalLeaf(10) }, { aggregate: 'average', base: [0], postTransform: 'none' }),
+      },
     },
   },
   {
@@ -84,7 +88,15 @@ const cases: Case[] = [
     spec: {
       inputs: numericInputs(4),
       imputeNumeric: [0, 1, -2, 0.5],
-      model: { type: 'treeEnsemble', task: 'regression', ensemble: ensemble(2, { trees: 40, width: 4, depth: 4, nOutputs: 1, leaf: normalLeaf(0.3) }, { aggregate: 'sum', base: [12.75], postTransform: 'none' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'regression',
+        ensemble: ensemble(
+          2,
+          { trees: 40, width: 4, depth: 4, nOutputs: 1, leaf: normalLeaf(0.3) },
+          { aggregate: 'sum', base: [12.75], postTransform: 'none' },
+        ),
+      },
     },
   },
   {
@@ -92,7 +104,16 @@ const cases: Case[] = [
     labels: true,
     spec: {
       inputs: numericInputs(6),
-      model: { type: 'treeEnsemble', task: 'classification', classes: [3, 7], ensemble: ensemble(3, { trees: 25, width: 6, depth: 3, nOutputs: 1, leaf: normalLeaf(0.4) }, { aggregate: 'sum', base: [-0.3], postTransform: 'logistic' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'classification',
+        classes: [3, 7],
+        ensemble: ensemble(3, { trees: 25, width: 6, depth: 3, nOutputs: 1, leaf: normalLeaf(0.4) }, {
+          aggregate: 'sum',
+          base: [-0.3],
+          postTransform: 'logistic',
+        }),
+      },
     },
   },
   {
@@ -100,7 +121,16 @@ const cases: Case[] = [
     labels: true,
     spec: {
       inputs: numericInputs(3),
-      model: { type: 'treeEnsemble', task: 'classification', classes: [0, 1], ensemble: ensemble(4, { trees: 5, width: 3, depth: 3, nOutputs: 1, leaf: (r) => [r.random() * 0.5] }, { aggregate: 'sum', base: [-1], postTransform: 'logistic' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'classification',
+        classes: [0, 1],
+        ensemble: ensemble(4, { trees: 5, width: 3, depth: 3, nOutputs: 1, leaf: (r) => [r.random() * 0.5] }, {
+          aggregate: 'sum',
+          base: [-1],
+          postTransform: 'logistic',
+        }),
+      },
     },
   },
   {
@@ -108,7 +138,16 @@ const cases: Case[] = [
     labels: true,
     spec: {
       inputs: numericInputs(5),
-      model: { type: 'treeEnsemble', task: 'classification', classes: [0, 1, 2, 5], ensemble: ensemble(5, { trees: 20, width: 5, depth: 4, nOutputs: 4, leaf: normalLeaf(0.5, 4) }, { aggregate: 'sum', base: [0.1, -0.2, 0.3, 0], postTransform: 'softmax' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'classification',
+        classes: [0, 1, 2, 5],
+        ensemble: ensemble(5, { trees: 20, width: 5, depth: 4, nOutputs: 4, leaf: normalLeaf(0.5, 4) }, {
+          aggregate: 'sum',
+          base: [0.1, -0.2, 0.3, 0],
+          postTransform: 'softmax',
+        }),
+      },
     },
   },
   {
@@ -116,7 +155,16 @@ const cases: Case[] = [
     labels: true,
     spec: {
       inputs: numericInputs(4),
-      model: { type: 'treeEnsemble', task: 'classification', classes: [10, 20, 30], ensemble: ensemble(6, { trees: 9, width: 4, depth: 5, nOutputs: 3, leaf: (r) => probabilityVector(r, 3) }, { aggregate: 'average', base: [0, 0, 0], postTransform: 'none' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'classification',
+        classes: [10, 20, 30],
+        ensemble: ensemble(6, { trees: 9, width: 4, depth: 5, nOutputs: 3, leaf: (r) => probabilityVector(r, 3) }, {
+          aggregate: 'average',
+          base: [0, 0, 0],
+          postTransform: 'none',
+        }),
+      },
     },
   },
   {
@@ -124,7 +172,16 @@ const cases: Case[] = [
     labels: true,
     spec: {
       inputs: numericInputs(4),
-      model: { type: 'treeEnsemble', task: 'classification', classes: [0, 1], ensemble: ensemble(7, { trees: 6, width: 4, depth: 5, nOutputs: 2, leaf: (r) => probabilityVector(r, 2) }, { aggregate: 'average', base: [0, 0], postTransform: 'none' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'classification',
+        classes: [0, 1],
+        ensemble: ensemble(7, { trees: 6, width: 4, depth: 5, nOutputs: 2, leaf: (r) => probabilityVector(r, 2) }, {
+          aggregate: 'average',
+          base: [0, 0],
+          postTransform: 'none',
+        }),
+      },
     },
   },
   {
@@ -132,7 +189,15 @@ const cases: Case[] = [
     labels: false,
     spec: {
       inputs: numericInputs(3),
-      model: { type: 'treeEnsemble', task: 'regression', ensemble: ensemble(8, { trees: 3, width: 3, depth: 4, nOutputs: 2, leaf: normalLeaf(5, 2) }, { aggregate: 'average', base: [1, -1], postTransform: 'none' }) },
+      model: {
+        type: 'treeEnsemble',
+        task: 'regression',
+        ensemble: ensemble(8, { trees: 3, width: 3, depth: 4, nOutputs: 2, leaf: normalLeaf(5, 2) }, {
+          aggregate: 'average',
+          base: [1, -1],
+          postTransform: 'none',
+        }),
+      },
     },
   },
   {
@@ -143,12 +208,20 @@ const cases: Case[] = [
   {
     name: 'logistic regression (binary, one score)',
     labels: true,
-    spec: { inputs: numericInputs(5), imputeNumeric: [0, 0, 0, 0, 0], model: { type: 'linear', task: 'classification', classes: [0, 1], state: linearState(10, 5, 1, 'logistic') } },
+    spec: {
+      inputs: numericInputs(5),
+      imputeNumeric: [0, 0, 0, 0, 0],
+      model: { type: 'linear', task: 'classification', classes: [0, 1], state: linearState(10, 5, 1, 'logistic') },
+    },
   },
   {
     name: 'multinomial logistic regression (softmax over 3 classes)',
     labels: true,
-    spec: { inputs: numericInputs(4), imputeNumeric: [0, 0, 0, 0], model: { type: 'linear', task: 'classification', classes: [2, 4, 6], state: linearState(11, 4, 3, 'softmax') } },
+    spec: {
+      inputs: numericInputs(4),
+      imputeNumeric: [0, 0, 0, 0],
+      model: { type: 'linear', task: 'classification', classes: [2, 4, 6], state: linearState(11, 4, 3, 'softmax') },
+    },
   },
   {
     name: 'kmeans (5 centres far from the origin: distances then ArgMin)',
@@ -164,7 +237,15 @@ const cases: Case[] = [
   {
     name: 'pipeline: imputation + one-hot + scaling + gradient boosting',
     labels: false,
-    spec: pipelineSpec({ type: 'treeEnsemble', task: 'regression', ensemble: ensemble(12, { trees: 30, width: MIXED_WIDTH, depth: 4, nOutputs: 1, leaf: normalLeaf(1), binaryFeatures: mixedBinary }, { aggregate: 'sum', base: [100], postTransform: 'none' }) }),
+    spec: pipelineSpec({
+      type: 'treeEnsemble',
+      task: 'regression',
+      ensemble: ensemble(
+        12,
+        { trees: 30, width: MIXED_WIDTH, depth: 4, nOutputs: 1, leaf: normalLeaf(1), binaryFeatures: mixedBinary },
+        { aggregate: 'sum', base: [100], postTransform: 'none' },
+      ),
+    }),
   },
   {
     name: 'pipeline: imputation + one-hot + scaling + multinomial logistic regression',
@@ -174,7 +255,10 @@ const cases: Case[] = [
   {
     name: 'pipeline: imputation + one-hot + scaling + kmeans',
     labels: true,
-    spec: pipelineSpec({ type: 'kmeans', centers: { rows: 4, cols: MIXED_WIDTH, data: Float64Array.from({ length: 4 * MIXED_WIDTH }, (_, i) => Math.cos(i * 1.7)) } }),
+    spec: pipelineSpec({
+      type: 'kmeans',
+      centers: { rows: 4, cols: MIXED_WIDTH, data: Float64Array.from({ length: 4 * MIXED_WIDTH }, (_, i) => Math.cos(i * 1.7)) },
+    }),
   },
 ];
 

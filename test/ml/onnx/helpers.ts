@@ -46,7 +46,15 @@ export function assertSamePrediction(actual: OnnxPrediction, expected: OnnxPredi
  */
 export function randomTree(
   rng: Rng,
-  opts: { width: number; depth: number; nOutputs: number; leaf: (rng: Rng) => number[]; binaryFeatures?: Set<number>; breadthFirst?: boolean; orphan?: boolean },
+  opts: {
+    width: number;
+    depth: number;
+    nOutputs: number;
+    leaf: (rng: Rng) => number[];
+    binaryFeatures?: Set<number>;
+    breadthFirst?: boolean;
+    orphan?: boolean;
+  },
 ): FlatTree {
   interface N { feature: number; threshold: number; value?: number[]; l?: N; r?: N }
   const grow = (d: number): N => {
