@@ -53,7 +53,9 @@ function parseWrk(out: string): WrkResult {
 }
 
 /** Starts a server process and resolves once `ready` matches its output (stdout or stderr). */
-export function startProcess(cmd: string, args: string[], ready: RegExp, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ proc: ChildProcess; match: RegExpExecArray; stop(): Promise<void> }> {
+export function startProcess(
+  cmd: string, args: string[], ready: RegExp, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ proc: ChildProcess; match: RegExpExecArray; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const proc = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<void>((r) => proc.once('exit', () => r()));
