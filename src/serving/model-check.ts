@@ -8,7 +8,7 @@ import { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { validateSpec } from '../ml/onnx/validate.ts';
 import type { OnnxModelSpec } from '../ml/core/onnx-spec.ts';
 import { errorLine } from '../util/redact.ts';
-import { InputError } from './predictor.ts';
+import { InputError } from './input-error.ts';
 import type { Servable } from './servables.ts';
 
 export class UnloadableModelError extends Error {

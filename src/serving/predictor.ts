@@ -5,6 +5,7 @@
 import { isMatrixPredictor, loadEstimator, type MatrixPredictor } from '../ml/registry.ts';
 import { Pipeline } from '../ml/pipeline/pipeline.ts';
 import { checkStructure } from './model-check.ts';
+import { InputError } from './input-error.ts';
 import { dateToSeconds } from '../ml/preprocessing/column-transformer.ts';
 import type { Column, Frame } from '../ml/core/frame.ts';
 import type { Matrix } from '../ml/core/matrix.ts';
@@ -30,12 +31,6 @@ export interface Predictor {
   nullable: boolean;
   /** rows must have passed validateRows */
   predict(rows: Record<string, unknown>[]): PredictOutput;
-}
-
-/** A bad request body, with the JSON path of the offending field. */
-export class InputError extends Error {
-  override name = 'InputError';
-  constructor(readonly field: string, message: string) { super(message); }
 }
 
 const MAX_STRING = 1024;

@@ -16,7 +16,8 @@ import { StandardScaler } from '../ml/preprocessing/index.ts';
 import type { LoadedModel } from '../tracking/index.ts';
 import { checkAnswers, checkStructure, UnloadableModelError } from './model-check.ts';
 import { errorLine } from '../util/redact.ts';
-import { buildPredictor, InputError, warmUp, type FeatureSpec, type Predictor } from './predictor.ts';
+import { buildPredictor, warmUp, type FeatureSpec, type Predictor } from './predictor.ts';
+import { InputError } from './input-error.ts';
 
 /** Model names the retail pipeline registers (src/pipeline/retail.ts). */
 export const SPEND_MODEL = 'retail-spend';

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { LIKE_FEATURES, type LikeQuery } from '../../analytics/music/like-features.ts';
 import { LIKE_MODEL_NAME } from '../../analytics/music/like-model.ts';
 import type { AppContext } from '../context.ts';
-import { InputError, validateRows } from '../predictor.ts';
+import { validateRows } from '../predictor.ts';
+import { InputError } from '../input-error.ts';
 import { predictLikes, type LikeServable } from '../servables.ts';
 import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, badRequest, notFound, plainSerializer, tooLarge } from './common.ts';
 

@@ -6,7 +6,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { validatorCompiler } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
-import { InputError, validateRows, type Predictor } from '../predictor.ts';
+import { validateRows, type Predictor } from '../predictor.ts';
+import { InputError } from '../input-error.ts';
 import type { SchemaRegistry } from '../openapi.ts';
 import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, ModelName, badRequest, notFound, tooLarge, plainSerializer } from './common.ts';
 

@@ -7,7 +7,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../context.ts';
 import { problem } from '../problem.ts';
-import { InputError, validateRows } from '../predictor.ts';
+import { validateRows } from '../predictor.ts';
+import { InputError } from '../input-error.ts';
 import { SEGMENT_MODEL, SPEND_MODEL, type SegmentServable, type SpendServable } from '../servables.ts';
 import { ErrorResponse, INFERENCE_BODY_LIMIT, MAX_BATCH, badRequest, notFound, tooLarge, plainSerializer } from './common.ts';
 
