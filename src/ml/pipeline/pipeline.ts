@@ -138,8 +138,12 @@ export class Pipeline {
       else throw new InvalidParameterError(`Pipeline: unknown parameter "${key}" (known: task, encoder__NAME, model__NAME)`);
     }
     const task = resolveParams(this.kind, this.params, own).task;
-    if (task !== 'regression' && task !== 'classification') throw new InvalidParameterError(`Pipeline: task must be regression or classification, got ${JSON.stringify(task)}`);
-    if (task === 'classification' && typeof this.model.predictProba !== 'function') throw new InvalidParameterError(`Pipeline: ${this.model.kind} is not a classifier`);
+    if (task !== 'regression' && task !== 'classification') {
+      throw new InvalidParameterError(`Pipeline: task must be regression or classification, got ${JSON.stringify(task)}`);
+    }
+    if (task === 'classification' && typeof this.model.predictProba !== 'function') {
+      throw new InvalidParameterError(`Pipeline: ${this.model.kind} is not a classifier`);
+    }
     // each part's constructor checks its merged parameters before any part changes
     for (const part of PARTS) {
       const Ctor = this[part].constructor as new (p: object) => unknown;
