@@ -11,9 +11,10 @@
 // Usage: node --import tsx bench/compare-commits.ts [--before REF] [--after REF] [--pairs N]
 //          [--lock FILE] BENCH[:ARG,ARG...] ...
 //   e.g. ... --before cb55e72 --after main --pairs 3 rf gbdt kmeans predict als:3,float32,0,0.2
-// (the bench's own arguments after a colon, comma-separated)
+// (the bench's own arguments after a colon, comma-separated); --table prints the table of the
+// logs so far without running anything.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../src/util/paths.ts';
@@ -26,9 +27,11 @@ const opt = (name: string, dflt: string) => {
 };
 const beforeRef = opt('--before', 'cb55e72'), afterRef = opt('--after', 'HEAD');
 const pairs = Number(opt('--pairs', '3')), lock = opt('--lock', '/work/bench.lock');
+// --table: only print the table of the logs in bench/out/compare (no runs)
+const fromLogs = args.includes('--table') && args.splice(args.indexOf('--table'), 1).length > 0;
 if (!Number.isInteger(pairs) || pairs < 1) throw new Error('--pairs: expected a positive integer');
 const benches = args.map((a) => { const [name, rest] = a.split(':'); return { name: name!, args: rest ? rest.split(',') : [] }; });
-if (benches.length === 0) throw new Error('name at least one bench (rf gbdt kmeans predict recsys als serve retail)');
+if (benches.length === 0 && !fromLogs) throw new Error('name at least one bench (rf gbdt kmeans predict recsys als serve retail)');
 
 const git = (...a: string[]) => execFileSync('git', ['-C', packageRoot, ...a], { encoding: 'utf8' }).trim();
 
@@ -76,7 +79,22 @@ export function ratiosOf(output: string): Map<string, number> {
 
 interface Run { bench: string; side: 'before' | 'after'; pair: number; load: number; ratios: Map<string, number>; ok: boolean }
 
+/** The table again from the logs of runs so far (a comparison stopped early still gives its pairs). */
+function tableFromLogs(dir: string): void {
+  const runs: Run[] = [];
+  for (const f of readdirSync(dir).sort()) {
+    const m = /^(.+)-(before|after)-(\d+)\.log$/.exec(f);
+    if (!m) continue;
+    const text = readFileSync(join(dir, f), 'utf8');
+    const head = /^# load ([\d.]+) exit (\S+)/.exec(text);
+    runs.push({ bench: m[1]!, side: m[2] as 'before' | 'after', pair: Number(m[3]), load: head ? Number(head[1]) : NaN, ratios: ratiosOf(text),
+      ok: head ? head[2] === '0' : true });
+  }
+  table(runs);
+}
+
 async function main(): Promise<void> {
+  if (fromLogs) { tableFromLogs(join(packageRoot, 'bench', 'out', 'compare')); return; }
   const sides = { before: checkout(beforeRef), after: checkout(afterRef) };
   const logDir = join(packageRoot, 'bench', 'out', 'compare');
   mkdirSync(logDir, { recursive: true });
@@ -92,7 +110,7 @@ async function main(): Promise<void> {
         const r = spawnSync('flock', [lock, process.execPath, '--import', 'tsx', 'bench/run.ts', b.name, ...b.args], {
           cwd: sides[side].dir, encoding: 'utf8', maxBuffer: 256 << 20,
         });
-        const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+        const text = `# load ${load.toFixed(2)} exit ${r.status}\n${r.stdout ?? ''}\n${r.stderr ?? ''}`;
         writeFileSync(join(logDir, `${b.name}-${side}-${p + 1}.log`), text);
         const ratios = ratiosOf(r.stdout ?? '');
         const ok = r.status === 0;
@@ -117,9 +135,9 @@ function table(runs: Run[]): void {
       const before = vals('before'), after = vals('after');
       const fmt = (xs: number[]) => (xs.length ? `${median(xs).toPrecision(4)} [${xs.map((x) => x.toPrecision(3)).join(', ')}]` : '-');
       const change = before.length && after.length ? (median(after) / median(before)).toFixed(3) : '-';
-      const loads = mine.map((r) => r.load);
+      const loads = mine.map((r) => r.load).filter((l) => Number.isFinite(l));
       rows.push([b, name, fmt(before), fmt(after), change, String(Math.min(before.length, after.length)),
-        `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}`]);
+        loads.length ? `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}` : '-']);
     }
     for (const r of runs.filter((x) => x.bench === b && !x.ok)) rows.push([b, `(pair ${r.pair} ${r.side} failed: see bench/out/compare)`, '', '', '', '', '']);
   }
