@@ -6,6 +6,7 @@ import { Rng } from '../core/rng.ts';
 import type { BinnedData } from './dataset.ts';
 import { TreeGrower, type GrowParams, type Targets } from './grower.ts';
 import { toFlatTree } from './flat.ts';
+import { groupRows, type RowGroups } from './row-groups.ts';
 
 export interface ForestJob {
   task: 'regression' | 'classification';
@@ -15,6 +16,8 @@ export interface ForestJob {
   grow: GrowParams;
   bootstrap: boolean;
   seed: number;
+  /** grow identical rows as one (row-groups.ts); default true. false: every row on its own (tests) */
+  mergeRows?: boolean;
 }
 
 export function treeSeed(seed: number, t: number): number {
@@ -25,6 +28,7 @@ export function treeSeed(seed: number, t: number): number {
  * Grows the trees of one forest on one thread. Its scratch (bootstrap counts, rows, weighted
  * targets, the grower's) serves every tree: a forest of small trees (a backtest fold's) would
  * otherwise spend more time allocating, and collecting, small arrays than growing trees.
+ * Identical rows are grown as one weighted row when there are enough of them (row-groups.ts).
  */
 export class ForestTreeMaker {
   private readonly grower: TreeGrower;
@@ -32,14 +36,21 @@ export class ForestTreeMaker {
   private readonly rows: Int32Array;
   private readonly g: Float64Array | null;
   private readonly label: Int32Array | null;
+  private readonly groups: RowGroups | null;
+  /** merged rows: per group, the summed bootstrap weight */
+  private readonly w: Float64Array | null;
 
   constructor(readonly data: BinnedData, readonly job: ForestJob) {
     const n = data.n;
-    this.grower = job.task === 'regression' ? new TreeGrower(data, 'scalar') : new TreeGrower(data, 'class', job.nClasses);
+    const label = job.task === 'classification' ? Int32Array.from(job.y) : null;
+    this.groups = job.grow.minSamplesLeaf === 1 && job.mergeRows !== false ? groupRows(data, label) : null;
+    const rowData = this.groups ? this.groups.data : data, m = rowData.n;
+    this.grower = job.task === 'regression' ? new TreeGrower(rowData, 'scalar') : new TreeGrower(rowData, 'class', job.nClasses);
     this.counts = new Float64Array(n);
-    this.rows = new Int32Array(n);
-    this.g = job.task === 'regression' && job.bootstrap ? new Float64Array(n) : null;
-    this.label = job.task === 'classification' ? Int32Array.from(job.y) : null;
+    this.rows = new Int32Array(m);
+    this.g = job.task === 'regression' && (job.bootstrap || this.groups) ? new Float64Array(m) : null;
+    this.label = this.groups ? this.groups.label : label;
+    this.w = this.groups ? new Float64Array(m) : null;
   }
 
   /** Tree t of the forest. */
@@ -50,21 +61,33 @@ export class ForestTreeMaker {
     if (job.bootstrap) {
       counts.fill(0);
       for (let k = 0; k < n; k++) counts[rng.int(n)]++;
-      nRows = 0;
-      for (let i = 0; i < n; i++) if (counts[i]! > 0) rows[nRows++] = i;
       w = counts;
+    }
+    let g: Float64Array = job.y;
+    if (this.groups) {
+      // per group: the members' summed weights, and summed weighted targets
+      const { group } = this.groups, gw = this.w!, y = job.y, m = gw.length;
+      gw.fill(0);
+      if (job.task === 'regression') {
+        g = this.g!.fill(0);
+        for (let i = 0; i < n; i++) { const c = w ? w[i]! : 1; if (c > 0) { const q = group[i]!; gw[q] += c; g[q] += c * y[i]!; } }
+      } else {
+        for (let i = 0; i < n; i++) { const c = w ? w[i]! : 1; if (c > 0) gw[group[i]!] += c; }
+      }
+      nRows = 0;
+      for (let q = 0; q < m; q++) if (gw[q]! > 0) rows[nRows++] = q;
+      w = gw;
+    } else if (w) {
+      nRows = 0;
+      for (let i = 0; i < n; i++) if (w[i]! > 0) rows[nRows++] = i;
+      if (job.task === 'regression') { g = this.g!; for (let i = 0; i < n; i++) g[i] = w[i]! * job.y[i]!; }
     } else {
       for (let i = 0; i < n; i++) rows[i] = i;
       nRows = n;
     }
-    let targets: Targets;
-    if (job.task === 'regression') {
-      let g = job.y;
-      if (w) { g = this.g!; for (let i = 0; i < n; i++) g[i] = w[i]! * job.y[i]!; }
-      targets = { kind: 'scalar', g, h: w };
-    } else {
-      targets = { kind: 'class', label: this.label!, w, nClasses: job.nClasses };
-    }
+    const targets: Targets = job.task === 'regression'
+      ? { kind: 'scalar', g, h: w }
+      : { kind: 'class', label: this.label!, w, nClasses: job.nClasses };
     const grown = this.grower.grow(rows, nRows, targets, job.grow, rng);
     return toFlatTree(grown, data);
   }

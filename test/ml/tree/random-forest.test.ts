@@ -4,6 +4,12 @@ import { RandomForestClassifier, RandomForestRegressor } from '../../../src/ml/t
 import { InvalidInputError, InvalidParameterError, NotFittedError } from '../../../src/ml/core/errors.ts';
 import { row } from '../../../src/ml/core/matrix.ts';
 import { accuracy, bandClasses, mixedX, rmse, stepTarget, uniformX } from './helpers.ts';
+import { Rng } from '../../../src/ml/core/rng.ts';
+import { buildBinnedData } from '../../../src/ml/tree/dataset.ts';
+import { groupRows } from '../../../src/ml/tree/row-groups.ts';
+import { growForestSync } from '../../../src/ml/tree/parallel.ts';
+import { treeToJSON } from '../../../src/ml/tree/flat.ts';
+import type { ForestJob } from '../../../src/ml/tree/forest.ts';
 
 test('a forest on a step function predicts the steps away from the boundaries', () => {
   const X = uniformX(1000, 2, 1);
@@ -111,4 +117,46 @@ test('toOnnxSpec describes numeric inputs f0..f{n-1} and the fitted ensemble', (
     assert.equal(spec.model.ensemble.trees.length, 3);
     assert.equal(spec.model.ensemble.aggregate, 'average');
   } else assert.fail('expected a classification tree ensemble');
+});
+
+test('identical rows grown as one weighted row: the same trees as row by row (exact sums), with or without bootstrap', () => {
+  // 4,000 rows over 6 x 5 x 4 distinct feature values: most rows repeat; integer targets keep
+  // every sum exact, so merged and unmerged growth must agree bit for bit. (All features at every
+  // node: with per-node feature sampling a node of identical rows draws its candidates unmerged
+  // but is a leaf merged, so the later draws shift; the trees then differ, drawn alike.)
+  const rng = new Rng(9), n = 4000;
+  const data = new Float64Array(n * 3), y = new Float64Array(n), cls = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = rng.int(6), b = rng.int(5), c = rng.int(4);
+    data.set([a, b * 0.5, c], i * 3);
+    y[i] = a * 3 + (b % 2) * 7 + rng.int(5);
+    cls[i] = (a + c + rng.int(2)) % 3;
+  }
+  const X = { rows: n, cols: 3, data };
+  const binned = buildBinnedData(X);
+  assert.ok(groupRows(binned, null)!.data.n <= 120, 'at most 6 x 5 x 4 distinct rows');
+  for (const bootstrap of [true, false]) {
+    for (const [task, target, nClasses] of [['regression', y, 1], ['classification', cls, 3]] as const) {
+      const job = (mergeRows: boolean): ForestJob => ({
+        task, y: target, nClasses, bootstrap, seed: 4, mergeRows,
+        grow: { maxDepth: Infinity, maxLeaves: 0, minSamplesLeaf: 1, minChildWeight: 0, lambda: 0, minGain: 0, maxFeatures: 3 },
+      });
+      const merged = growForestSync(binned, job(true), 5), single = growForestSync(binned, job(false), 5);
+      assert.deepEqual(merged.map(treeToJSON), single.map(treeToJSON), `${task}, bootstrap ${bootstrap}`);
+    }
+  }
+});
+
+test('row groups: identical binned rows share a group, different labels do not; few duplicates: no groups', () => {
+  const X = { rows: 6, cols: 2, data: Float64Array.of(1, 2, 1, 2, 3, 4, 1, 2, 3, 4, 5, 6) };
+  const binned = buildBinnedData(X);
+  const g = groupRows(binned, null)!;
+  assert.deepEqual(Array.from(g.group), [0, 0, 1, 0, 1, 2]);
+  assert.equal(g.data.n, 3);
+  const rowBins = (i: number) => Array.from(binned.bins.subarray(i * 2, i * 2 + 2));
+  assert.deepEqual(Array.from(g.data.bins), [...rowBins(0), ...rowBins(2), ...rowBins(5)]);
+  const withLabels = groupRows(binned, Int32Array.of(0, 1, 0, 0, 0, 1))!;
+  assert.deepEqual(Array.from(withLabels.group), [0, 1, 2, 0, 2, 3]);
+  assert.deepEqual(Array.from(withLabels.label!), [0, 1, 0, 1]);
+  assert.equal(groupRows(buildBinnedData(uniformX(500, 3, 1)), null), null, 'continuous rows are left as they are');
 });
