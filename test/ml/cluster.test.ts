@@ -231,6 +231,7 @@ test('DistanceMatrix: the SIMD kernel fills the JavaScript loop\'s float32 dista
     const rows = [...new Set(Array.from({ length: 9 }, (_, t) => Math.floor((t * n) / 9)))];
     const from = rows.map((i) => labels[i]!), to = rows.map((i, t) => (labels[i]! + 1 + (t % 2)) % k);
     a.moveRows(sa, k, rows, from, to); b.moveRows(sb, k, rows, from, to);
+    assert.deepEqual(sa, sb, `moved sums n=${n} d=${d}: the kernels (addRows, apply) and the JavaScript loop`);
     const moved = Int32Array.from(labels);
     rows.forEach((i, t) => { moved[i] = to[t]!; });
     const fresh = a.clusterSums(moved, k);
