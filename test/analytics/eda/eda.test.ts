@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderHtml } from '../../../src/analytics/eda/html.ts';
 import { profileTable } from '../../../src/analytics/eda/profile.ts';
@@ -13,8 +13,8 @@ import { resolveSource } from '../../../src/cli/eda.ts';
 import { contingency, cramersV } from '../../../src/ml/metrics/association.ts';
 import { packageRoot } from '../../../src/util/paths.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';
-import { openWorkspace } from '../../../src/warehouse/workspace.ts';
-import { testConfig, tmpHome } from '../../helpers.ts';
+import { tmpHome } from '../../helpers.ts';
+import { withWorkspace, writeLines, writeRows } from '../../fixtures/files.ts';
 
 interface Row { ts: string; price: number; qty: number; total: number; rating: number; city: string; note: string; member: string; channel: string }
 
@@ -34,12 +34,8 @@ export function salesRows(): Row[] {
   return rows;
 }
 
-export function fixture(dir: string, rows = salesRows(), name = 'sales.csv'): string {
-  const cols = Object.keys(rows[0]!) as (keyof Row)[];
-  const f = join(dir, name);
-  writeFileSync(f, [cols.join(','), ...rows.map((r) => cols.map((c) => r[c]).join(','))].join('\n') + '\n');
-  return f;
-}
+/** The sales rows as home/sales.csv. */
+const salesCsv = (home: string, rows = salesRows()) => writeRows(home, 'sales.csv', rows);
 
 const CLI = join(packageRoot, 'bin', 'tributary.js');
 const cli = (home: string, args: string[]) => spawnSync(process.execPath, [CLI, ...args], {
@@ -47,11 +43,9 @@ const cli = (home: string, args: string[]) => spawnSync(process.execPath, [CLI, 
 });
 
 test('eda profile: types, missing, distinct, integer bins, booleans, duplicates, correlations, warnings', { timeout: 120_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     const rows = salesRows();
-    const file = fixture(home, rows);
+    const file = salesCsv(home, rows);
     const src = await resolveSource(ws, file);
     const p = await profileTable(ws.wh, src.source, { textSource: src.textSource, file });
     assert.equal(p.rows, 103);
@@ -122,32 +116,23 @@ test('eda profile: types, missing, distinct, integer bins, booleans, duplicates,
     assert.match(html, /Spearman rho/);
     assert.match(html, /Cramér&#39;s V/);
     assert.match(html, /<td class="v" title="yes">yes<\/td>/);
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('eda of a lake table: booleans as the table stores them, integer bins', { timeout: 120_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
-    await ingestFile(ws.wh, fixture(home), { table: 'sales' });
+  await withWorkspace(async ({ ws, home }) => {
+    await ingestFile(ws.wh, salesCsv(home), { table: 'sales' });
     const p = await profileTable(ws.wh, 'raw.sales');
     const col = Object.fromEntries(p.columns.map((c) => [c.name, c]));
     assert.deepEqual(col.member!.top.map((t) => t.value).sort(), ['false', 'true']);
     assert.ok(col.qty!.numeric!.histogram.edges.every((e) => Number.isInteger(e - 0.5)));
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('a file read as a single column is a warning that names the likely delimiter', { timeout: 60_000 }, () => {
   const { home, cleanup } = tmpHome();
   try {
-    const f = join(home, 'colon.csv');
-    writeFileSync(f, 'id:name:score\n1:ann:3\n2:bob:4\n3:cy:5\n');
+    const f = writeLines(home, 'colon.csv', ['id:name:score', '1:ann:3', '2:bob:4', '3:cy:5']);
     const r = cli(home, ['eda', f, '--out', join(home, 'r.html')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /! .*colon\.csv was read as a single column \("id:name:score"\): its header holds colons/);
@@ -161,7 +146,7 @@ test('tributary eda FILE --out writes the report, with progress on stderr; --jso
   const { home, cleanup } = tmpHome();
   try {
     const out = join(home, 'report.html');
-    const r = cli(home, ['eda', fixture(home), '--out', out]);
+    const r = cli(home, ['eda', salesCsv(home), '--out', out]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /103 rows, 9 columns/);
     assert.match(r.stderr, /\[eda 1\/5\] read .*103 rows/);
@@ -169,7 +154,7 @@ test('tributary eda FILE --out writes the report, with progress on stderr; --jso
     assert.match(r.stderr, /\[eda\] done in /);
     assert.match(readFileSync(out, 'utf8'), /<h2>Summary<\/h2>/);
 
-    const j = cli(home, ['eda', fixture(home), '--out', out, '--json']);
+    const j = cli(home, ['eda', salesCsv(home), '--out', out, '--json']);
     assert.equal(j.status, 0, j.stderr);
     const doc = JSON.parse(j.stdout);
     assert.equal(doc.rows, 103);
@@ -179,10 +164,10 @@ test('tributary eda FILE --out writes the report, with progress on stderr; --jso
     const bad = cli(home, ['eda', 'raw.nothing', '--out', out]);
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /no such table: raw\.nothing/); // the one wording of a missing thing (src/cli/output.ts)
-    const bins = cli(home, ['eda', fixture(home), '--bins', 'x']);
+    const bins = cli(home, ['eda', salesCsv(home), '--bins', 'x']);
     assert.equal(bins.status, 2, 'a bad flag value is a usage error');
     assert.match(bins.stderr, /--bins must be an integer/);
-    const target = cli(home, ['eda', fixture(home), '--target', 'nope', '--out', out]);
+    const target = cli(home, ['eda', salesCsv(home), '--target', 'nope', '--out', out]);
     assert.equal(target.status, 1);
     assert.match(target.stderr, /no such column: nope \(columns: ts, price/);
   } finally {
@@ -191,16 +176,11 @@ test('tributary eda FILE --out writes the report, with progress on stderr; --jso
 });
 
 test('eda time span of DATE columns', { timeout: 60_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws }) => {
     const p = await profileTable(ws.wh, `(SELECT DATE '2025-01-01' + CAST(i AS INTEGER) AS d, i AS v FROM range(10) t(i))`);
     const d = p.columns.find((c) => c.name === 'd')!;
     assert.equal(d.kind, 'time');
     assert.equal(d.time!.days, 9);
     assert.equal(d.distinct, 10);
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareTables } from '../../../src/analytics/eda/compare.ts';
 import { renderCompareHtml, renderHtml } from '../../../src/analytics/eda/html.ts';
@@ -16,6 +16,7 @@ import { packageRoot } from '../../../src/util/paths.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';
 import { openWorkspace } from '../../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../../helpers.ts';
+import { withWorkspace, writeRows } from '../../fixtures/files.ts';
 
 const normal = (rng: Rng) => Math.sqrt(-2 * Math.log(1 - rng.random())) * Math.cos(2 * Math.PI * rng.random());
 
@@ -39,13 +40,6 @@ function customers(n: number, seed: number, opts: { priceMean?: number } = {}): 
   });
 }
 
-function write(dir: string, name: string, rows: Record<string, string | number>[]): string {
-  const cols = Object.keys(rows[0]!);
-  const f = join(dir, name);
-  writeFileSync(f, [cols.join(','), ...rows.map((r) => cols.map((c) => r[c]).join(','))].join('\n') + '\n');
-  return f;
-}
-
 /** max |F_a(x) - F_b(x)| by brute force over every value: the KS statistic, computed independently. */
 function ksBrute(a: number[], b: number[]): number {
   let d = 0;
@@ -54,10 +48,8 @@ function ksBrute(a: number[], b: number[]): number {
 }
 
 test('eda --target: a numeric target ranks its driver first, then the segment; noise last', { timeout: 120_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
-    const f = write(home, 'c.csv', customers(600, 1));
+  await withWorkspace(async ({ ws, home }) => {
+    const f = writeRows(home, 'c.csv', customers(600, 1));
     const src = await resolveSource(ws, f);
     const p = await profileTable(ws.wh, src.source, { textSource: src.textSource, target: 'y' });
     const t = p.target!;
@@ -88,18 +80,13 @@ test('eda --target: a numeric target ranks its driver first, then the segment; n
     const segC = c.relations[0]!.groups!;
     assert.ok(segC.values[segC.labels.indexOf('C')]! > 0.6, 'the share of churned = yes in segment C');
     assert.equal(c.relations.find((r) => r.column === 'x2')!.measure, 'eta');
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('eda --compare: the shifted column drifts, the others do not', { timeout: 120_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     const ra = customers(800, 2), rb = customers(800, 3, { priceMean: 13 });
-    const [fa, fb] = [write(home, 'a.csv', ra), write(home, 'b.csv', rb)];
+    const [fa, fb] = [writeRows(home, 'a.csv', ra), writeRows(home, 'b.csv', rb)];
     const sa = await resolveSource(ws, fa), sb = await resolveSource(ws, fb);
     const ma = await materialize(ws.wh, sa.source, sa.textSource), mb = await materialize(ws.wh, sb.source, sb.textSource);
     const pa = await profileMaterialized(ws.wh, ma, 'a.csv'), pb = await profileMaterialized(ws.wh, mb, 'b.csv');
@@ -119,10 +106,7 @@ test('eda --compare: the shifted column drifts, the others do not', { timeout: 1
     const html = renderCompareHtml(c);
     assert.match(html, /<td class="shifted">shifted<\/td>/);
     assert.doesNotMatch(html, /<script|(src|href)="(https?:)?\/\//);
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('tributary eda raw.t@1 --compare raw.t@2: two snapshots of one lake table', { timeout: 120_000 }, async () => {
@@ -130,8 +114,8 @@ test('tributary eda raw.t@1 --compare raw.t@2: two snapshots of one lake table',
   const config = testConfig(home);
   const ws = await openWorkspace({ config });
   try {
-    await ingestFile(ws.wh, write(home, 'a.csv', customers(500, 4)), { table: 'cust' });
-    await ingestFile(ws.wh, write(home, 'b.csv', customers(1500, 5, { priceMean: 16 })), { table: 'cust' });
+    await ingestFile(ws.wh, writeRows(home, 'a.csv', customers(500, 4)), { table: 'cust' });
+    await ingestFile(ws.wh, writeRows(home, 'b.csv', customers(1500, 5, { priceMean: 16 })), { table: 'cust' });
   } finally {
     await ws.close();
   }

@@ -5,30 +5,21 @@
 // is not of its column's type is quarantined with the reason; a bulk file is partitioned by year.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMMERCE_MODELS } from '../../../src/pipeline/retail.ts';
 import { eventLakeSchemas } from '../../../src/events/lake-schema.ts';
 import { ingestFile } from '../../../src/warehouse/ingest.ts';
 import { buildModels } from '../../../src/warehouse/models.ts';
-import { openWorkspace } from '../../../src/warehouse/workspace.ts';
-import { testConfig, tmpHome } from '../../helpers.ts';
+import { withWorkspace, writeLines, writeRows } from '../../fixtures/files.ts';
 
 const UUID1 = '6F9619FF-8B86-D011-B42D-00C04FC964FF';
 const UUID2 = '7f9619ff-8b86-d011-b42d-00c04fc964fe';
 
-function ndjson(dir: string, name: string, rows: object[]): string {
-  const f = join(dir, name);
-  writeFileSync(f, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return f;
-}
-
 test('NDJSON import gets the declared order_line types and unions with collector files', { timeout: 120_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     // no `category` and no `type` column; two ISO timestamp forms; UUID event ids
-    const file = ndjson(home, 'lines.ndjson', [
+    const file = writeRows(home, 'lines.ndjson', [
       {
         event_id: UUID1,
         ts: '2011-01-05T10:00:00Z',
@@ -91,18 +82,13 @@ test('NDJSON import gets the declared order_line types and unions with collector
     const lines = await ws.wh.query<{ event_id: string; category: string }>('SELECT event_id, category FROM curated.commerce_lines ORDER BY ts');
     assert.deepEqual(lines.map((x) => x.event_id), [UUID1, UUID2, 'c-1']);
     assert.deepEqual(lines.map((x) => x.category), ['home decor', 'home decor', 'home decor'], 'categories derived from descriptions');
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('values that are not of their declared type are quarantined with the reason', { timeout: 60_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     const base = { invoice_no: '1', stock_code: 'A', quantity: 1, unit_price: 1, customer_id: 'c1' };
-    const file = ndjson(home, 'bad.ndjson', [
+    const file = writeRows(home, 'bad.ndjson', [
       { event_id: 'e1', ts: '2011-01-05T10:00:00Z', ...base },
       { event_id: 'e2', ts: 'yesterday', ...base },
       { event_id: 'e3', ts: '2011-01-06T10:00:00Z', ...base, unit_price: null },
@@ -116,16 +102,11 @@ test('values that are not of their declared type are quarantined with the reason
       ['e2', 'ts', 'invalid field ts: not a TIMESTAMPTZ', 2],
       ['e3', 'unit_price', 'missing required field unit_price', 3],
     ], 'an NDJSON file has no header: its n-th row is line n');
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('a Parquet file: a row whose value is not of its declared type is quarantined with its row number', { timeout: 60_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     const file = join(home, 'lines.parquet');
     await ws.wh.conn.run(`COPY (SELECT * FROM (VALUES
         ('p1', '2011-01-05T10:00:00Z', '1', 'A', '2', 1.5, 'c1'),
@@ -138,25 +119,19 @@ test('a Parquet file: a row whose value is not of its declared type is quarantin
     assert.deepEqual(q.map((x) => [x.event_id, x.field, Number(x.line)]), [['p2', 'quantity', 2]]);
     const rows = await ws.wh.query<{ event_id: string; quantity: number }>('SELECT event_id, quantity FROM raw.order_line ORDER BY event_id');
     assert.deepEqual(rows.map((x) => [x.event_id, Number(x.quantity)]), [['p1', 2], ['p3', 1]]);
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('an Online Retail file with a line missing a required field: that line is quarantined, the rest committed once', { timeout: 60_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     // the published form (so the one-pass write is tried first); line 4 has no StockCode
-    const file = join(home, 'retail.csv');
-    writeFileSync(file, [
+    const file = writeLines(home, 'retail.csv', [
       'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country',
       '536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom',
       '536366,22633,HAND WARMER UNION JACK,6,2011-01-05 08:28:00,1.85,17850.0,United Kingdom',
       '536367,,ASSORTED COLOUR BIRD ORNAMENT,32,2011-01-06 08:34:00,1.69,13047.0,United Kingdom',
       '536368,22960,JAM MAKING SET WITH JARS,6,2011-02-01 08:34:00,4.25,,United Kingdom',
-    ].join('\n') + '\n');
+    ]);
     const r = await ingestFile(ws.wh, file, { table: 'order_line' });
     assert.equal(r.mapping, 'online-retail');
     assert.deepEqual([r.rows, r.quarantined, r.files], [3, 1, 2], 'a file per year: 2010, 2011');
@@ -174,18 +149,13 @@ test('an Online Retail file with a line missing a required field: that line is q
       .filter((d) => d.isFile()).map((d) => join('raw', 'order_line', d.parentPath.slice(join(ws.lake.root, 'raw', 'order_line').length + 1), d.name)).sort();
     assert.deepEqual(onDisk, committed);
     assert.equal((await ws.lake.catalog.snapshots('raw.order_line')).length, 1, 'one commit');
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
 
 test('order lines imported twice, or repeated within a file, count once: the earliest line of each event_id', { timeout: 60_000 }, async () => {
-  const { home, cleanup } = tmpHome();
-  const ws = await openWorkspace({ config: testConfig(home) });
-  try {
+  await withWorkspace(async ({ ws, home }) => {
     const base = { invoice_no: '7', stock_code: 'A', description: 'RED MUG', quantity: 1, unit_price: 2, customer_id: 'c1', country: 'France' };
-    const file = ndjson(home, 'lines.ndjson', [
+    const file = writeRows(home, 'lines.ndjson', [
       { event_id: 'a', ts: '2011-01-05T10:00:00Z', ...base },
       { event_id: 'b', ts: '2011-01-06T10:00:00Z', ...base, quantity: 3 },
       { event_id: 'b', ts: '2011-01-04T10:00:00Z', ...base, quantity: 5 },
@@ -197,8 +167,5 @@ test('order lines imported twice, or repeated within a file, count once: the ear
     await buildModels(ws.wh, { only: COMMERCE_MODELS });
     const rows = await ws.wh.query<{ event_id: string; quantity: number }>('SELECT event_id, quantity FROM curated.commerce_lines ORDER BY event_id');
     assert.deepEqual(rows.map((x) => [x.event_id, Number(x.quantity)]), [['a', 1], ['b', 5], ['c', 1]]);
-  } finally {
-    await ws.close();
-    cleanup();
-  }
+  });
 });
