@@ -104,7 +104,7 @@ async function counts(): Promise<void> {
   // 400 users x 1,200 tracks: the anchor's iALS is a Python loop over rows (three confidence
   // settings x 15 iterations), which at 1,000 x 3,000 did not finish in reasonable time on a shared machine
   const s = writeMusicCountSplit(dir, { users: 400, tracks: 1200 });
-  console.log(`\ncount data: generated music world, ${s.plays} plays, ${s.users} users x ${s.items} tracks, ${s.pairs} (user, track) play counts (max ${s.maxCount}; median user ${s.medianUserPlays} plays), 20% of each user's tracks held out at random (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  console.log(`\ncount data: generated music world, ${s.plays} plays, ${s.users} users x ${s.items} tracks, ${s.pairs} (user, track) play counts (max ${s.maxCount}; median user ${s.medianUserPlays} plays, heaviest ${s.maxUserPlays}), 20% of each user's tracks held out at random (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   console.log('running recsys_anchors.py (its iALS takes confidence 1 + alpha * log1p(count) on count data) ...');
   const anchor = runAnchor('recsys_anchors.py', [dir]);
   const duck = await openDuck({ threads: 2 });
@@ -119,8 +119,9 @@ async function counts(): Promise<void> {
   for (const a of anchor.filter((r) => String(r.model).startsWith('iALS'))) {
     add(`iALS log confidence alpha=${a.alpha} reg=${a.reg} (64f,15it,cg3)`, a, await ours('als', { factors: 64, iterations: 15, cgSteps: 3, alpha: a.alpha, regularization: a.reg, confidence: 'log' }));
   }
-  add('ALS linear confidence alpha=1 reg=0.1 (the collapsed one, ours only)', undefined, await ours('als', { confidence: 'linear' }));
-  const alsDefault = add('ALS defaults (confidence auto = log on counts)', undefined, await ours('als', {}));
+  add('ALS linear confidence alpha=1 reg=0.1 (the collapsed one, ours only)', undefined, await ours('als', { confidence: 'linear', regularization: 0.1 }));
+  add('ALS log confidence alpha=1 reg=0.1 (the defaults before reg auto)', undefined, await ours('als', { regularization: 0.1 }));
+  const alsDefault = add('ALS defaults (confidence auto = log on counts, reg auto = 0.2 x pairs per user)', undefined, await ours('als', {}));
   add('item-kNN defaults (ours only)', undefined, await ours('item-knn', {}));
   let alsTuned = alsDefault;
   for (const kind of ['ease', 'als', 'item-knn'] as const) {

@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--factors <n>', 'ALS latent factors (default 64)')
     .option('--iterations <n>', 'ALS iterations (default 15)')
     .option('--alpha <x>', 'ALS confidence slope: c = 1 + alpha * weight (default 1)')
-    .option('--reg <x>', 'ALS L2 regularisation (default 0.1)')
+    .option('--reg <x>', 'ALS L2 regularisation (default: 0.2 x the mean interactions per user)')
     .option('--cg-steps <n>', 'ALS conjugate-gradient steps per row (default 3)')
     .option('--threads <n>', 'ALS worker threads (default: one per core)')
     .option('--dtype <t>', 'ALS factor storage: float32|float64')

@@ -24,7 +24,15 @@ export const RECSYS_TASKS = new URL('./worker.ts', import.meta.url);
 
 export interface AlsParams {
   factors: number;
-  regularization: number;
+  /**
+   * L2 strength lambda, or 'auto': regularizationScale x the mean number of interactions per
+   * user (resolved at fit, kept in the model's state). The data term of a row's normal equations
+   * grows with the row's interactions, so a fixed lambda means little on one data set and
+   * everything on another (0.1 suits neither MovieLens nor play counts: docs/decisions.md).
+   */
+  regularization: number | 'auto';
+  /** with regularization 'auto': lambda = regularizationScale x nnz / nUsers */
+  regularizationScale: number;
   /** confidence c = 1 + alpha * weighting(w) */
   alpha: number;
   /**
@@ -49,7 +57,7 @@ export interface AlsParams {
 }
 
 export const ALS_DEFAULTS: AlsParams = {
-  factors: 64, regularization: 0.1, alpha: 1, confidence: 'auto', ...WEIGHTING_DEFAULTS, iterations: 15, cgSteps: 3,
+  factors: 64, regularization: 'auto', regularizationScale: 0.2, alpha: 1, confidence: 'auto', ...WEIGHTING_DEFAULTS, iterations: 15, cgSteps: 3,
   seed: 0, dtype: 'float32', threads: 0,
 };
 
@@ -62,6 +70,13 @@ interface AlsState {
   userFactors: FactorArray; itemFactors: FactorArray;
   /** the weighting the fit used ('auto' resolved on the data) */
   confidence: Weighting;
+  /** the L2 strength the fit used ('auto' resolved on the data) */
+  regularization: number;
+}
+
+/** The L2 strength of a fit: the number given, or 'auto' resolved on the data. */
+export function resolveRegularization(p: Pick<AlsParams, 'regularization' | 'regularizationScale'>, data: Interactions): number {
+  return p.regularization === 'auto' ? p.regularizationScale * data.nnz / Math.max(1, data.nUsers) : p.regularization;
 }
 
 export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender<AlsParams> {
@@ -72,13 +87,18 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
 
   constructor(params: Partial<AlsParams> = {}) {
     super();
-    const p = resolveParams('als', ALS_DEFAULTS, params);
+    // regularization takes a number or 'auto': checked here, not by resolveParams' type rule
+    const { regularization = ALS_DEFAULTS.regularization, ...rest } = params;
+    const p = { ...resolveParams('als', ALS_DEFAULTS, rest), regularization };
     const posInt = (k: keyof AlsParams, min: number) => {
       const v = p[k] as number;
       if (!Number.isInteger(v) || v < min) throw new InvalidParameterError(`als: parameter "${k}" must be an integer >= ${min}, got ${v}`);
     };
     posInt('factors', 1); posInt('iterations', 0); posInt('cgSteps', 1); posInt('threads', 0); posInt('seed', 0);
-    if (!(p.regularization >= 0)) throw new InvalidParameterError(`als: parameter "regularization" must be >= 0, got ${p.regularization}`);
+    if (p.regularization !== 'auto' && !(typeof p.regularization === 'number' && p.regularization >= 0)) {
+      throw new InvalidParameterError(`als: parameter "regularization" must be a number >= 0 or "auto", got ${JSON.stringify(p.regularization)}`);
+    }
+    if (!(p.regularizationScale >= 0)) throw new InvalidParameterError(`als: parameter "regularizationScale" must be >= 0, got ${p.regularizationScale}`);
     if (!(p.alpha >= 0)) throw new InvalidParameterError(`als: parameter "alpha" must be >= 0, got ${p.alpha}`);
     if (p.dtype !== 'float32' && p.dtype !== 'float64') {
       throw new InvalidParameterError(`als: parameter "dtype" must be "float32" or "float64", got ${JSON.stringify(p.dtype)}`);
@@ -89,7 +109,8 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
 
   async fit(data: Interactions, opts: AlsFitOptions = {}): Promise<this> {
     if (data.nUsers === 0 || data.nItems === 0) throw new InvalidInputError('als: no interactions to fit');
-    const { factors: f, iterations, cgSteps, seed, dtype, regularization: reg } = this.params;
+    const { factors: f, iterations, cgSteps, seed, dtype } = this.params;
+    const reg = resolveRegularization(this.params, data);
     const F = dtype === 'float32' ? Float32Array : Float64Array;
     const threads = this.params.threads === 0 ? autoThreads(data.nnz, f) : this.params.threads;
     const shared = threads > 1;
@@ -166,7 +187,7 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
       if (pool) { await pool.broadcast('init', null).catch(() => {}); pool.release(); }
     }
     // plain (non-shared) copies: the model outlives the workers and is serialised
-    this.state = { userFactors: F.from(X), itemFactors: F.from(Y), confidence };
+    this.state = { userFactors: F.from(X), itemFactors: F.from(Y), confidence, regularization: reg };
     this.data = data;
     return this;
   }
@@ -217,7 +238,7 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
     const s = requireFitted('als', this.state);
     return {
       kind: this.kind, format: 1, params: { ...this.params }, data: serializeInteractions(this.data!),
-      state: { userFactors: encodeArray(s.userFactors), itemFactors: encodeArray(s.itemFactors), confidence: s.confidence },
+      state: { userFactors: encodeArray(s.userFactors), itemFactors: encodeArray(s.itemFactors), confidence: s.confidence, regularization: s.regularization },
     };
   }
 
@@ -234,7 +255,9 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
     // models saved before the weightings were named used linear or log1p
     const confidence: Weighting = typeof st.confidence === 'string' && (WEIGHTINGS as readonly string[]).includes(st.confidence)
       ? st.confidence as Weighting : m.params.confidence === 'log1p' ? 'log' : 'linear';
-    m.state = { userFactors: X, itemFactors: Y, confidence };
+    // models saved before 'auto' regularisation had a number in their params
+    const regularization = typeof st.regularization === 'number' ? st.regularization : resolveRegularization(m.params, m.data);
+    m.state = { userFactors: X, itemFactors: Y, confidence, regularization };
     return m;
   }
 }

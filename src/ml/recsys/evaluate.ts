@@ -100,21 +100,31 @@ export function holdoutSplit(data: Interactions, opts: { fraction?: number; seed
   return { train, truth: { userIds, userIndex: Int32Array.from(userIndex), truth } };
 }
 
+/** The ALS grid: every confidence scaling x alpha x a regularisation relative to the data. */
+function alsGrid(): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const confidence of ['linear', 'log', 'bm25'] as const) {
+    for (const alpha of [1, 10]) {
+      for (const regularizationScale of [0.05, 0.2, 0.6, 2]) out.push({ confidence, alpha, regularization: 'auto', regularizationScale });
+    }
+  }
+  out.push(
+    { confidence: 'tfidf', alpha: 1, regularization: 'auto', regularizationScale: 0.2 },
+    { confidence: 'log', alpha: 4, epsilon: 10, regularization: 'auto', regularizationScale: 0.2 },
+  );
+  return out;
+}
+
 /**
  * Small grids around the usual good regions; searched on the validation holdout. ALS explores
- * the confidence scaling (weighting.ts) with alpha and regularisation first: on play counts a
- * linear confidence lets a few heavy pairs decide every factor, and no alpha repairs that.
+ * the confidence scaling (weighting.ts) with alpha and the regularisation: on play counts a
+ * linear confidence lets a few heavy pairs decide every factor, and no alpha repairs that; the
+ * regularisation is searched relative to the data (a multiple of the mean interactions per
+ * user, ALS's 'auto'), from 0.05x to 2x: the absolute 0.1-10 of the first grid sat two orders
+ * of magnitude below what 200 plays per user need (docs/decisions.md).
  */
 export const TUNING_GRIDS: Record<RecommenderKind, Array<Record<string, unknown>>> = {
-  als: [
-    { confidence: 'linear', alpha: 1, regularization: 0.1 }, { confidence: 'linear', alpha: 10, regularization: 1 },
-    { confidence: 'linear', alpha: 40, regularization: 10 },
-    { confidence: 'log', alpha: 1, regularization: 0.1 }, { confidence: 'log', alpha: 4, regularization: 1 },
-    { confidence: 'log', alpha: 10, regularization: 1 }, { confidence: 'log', alpha: 10, regularization: 10 },
-    { confidence: 'log', alpha: 40, regularization: 10 }, { confidence: 'log', alpha: 4, regularization: 1, epsilon: 10 },
-    { confidence: 'bm25', alpha: 1, regularization: 1 }, { confidence: 'bm25', alpha: 4, regularization: 10 },
-    { confidence: 'tfidf', alpha: 4, regularization: 1 },
-  ],
+  als: alsGrid(),
   ease: [{ lambda: 50 }, { lambda: 100 }, { lambda: 200 }, { lambda: 500 }, { lambda: 1000 }],
   'item-knn': [
     { k: 25 }, { k: 50 }, { k: 100 }, { k: 200 }, { k: 400 },
@@ -124,22 +134,30 @@ export const TUNING_GRIDS: Record<RecommenderKind, Array<Record<string, unknown>
   popularity: [{}],
 };
 
-/** Second stage: varied around the first stage's best point (ALS: the factor count). */
-export const TUNING_REFINE: Partial<Record<RecommenderKind, Array<Record<string, unknown>>>> = {
-  als: [{ factors: 32 }, { factors: 128 }],
+/**
+ * Second stage, varied around the first stage's best point: ALS's regularisation halved and
+ * doubled (the grid's steps are 3-4x), then the factor count at the better of those.
+ */
+export const TUNING_REFINE: Partial<Record<RecommenderKind, Array<Array<(best: Record<string, unknown>) => Record<string, unknown>>>>> = {
+  als: [
+    [(b) => ({ regularizationScale: Number(b.regularizationScale ?? 0.2) / 2 }), (b) => ({ regularizationScale: Number(b.regularizationScale ?? 0.2) * 2 })],
+    [() => ({ factors: 32 }), () => ({ factors: 128 })],
+  ],
 };
 
 export interface Trial { params: Record<string, unknown>; ndcg10: number; recall20: number; fit_s: number }
 
 /**
  * Picks the grid point with the best validation NDCG@10 (ties: the earlier point), then tries
- * the refinements of that point. Only the training data is used: validation is a per-user
+ * each refinement stage around the best point so far. Only the training data is used: validation is a per-user
  * holdout carved from it.
  */
 export async function tune(
   kind: RecommenderKind, data: Interactions,
   opts: {
-    base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>; refine?: Array<Record<string, unknown>>;
+    base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>;
+    /** stages after the grid: each stage's points are built from the best point so far */
+    refine?: Array<Array<(best: Record<string, unknown>) => Record<string, unknown>>>;
   } = {},
 ): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
   const grid = opts.grid ?? TUNING_GRIDS[kind];
@@ -156,8 +174,10 @@ export async function tune(
     if (r.ndcg10 > bestScore) { bestScore = r.ndcg10; best = params; }
   };
   for (const point of grid) await trial({ ...opts.base, ...point });
-  const first = best;
-  for (const point of refine) await trial({ ...first, ...point });
+  for (const stage of refine) {
+    const from = best;
+    for (const point of stage) await trial({ ...from, ...point(from) });
+  }
   return { best, trials };
 }
 

@@ -120,8 +120,8 @@ test('ALS with more iterations lowers the weighted training loss', async () => {
         l += (w === undefined ? 1 : 1 + m.params.alpha * w) * ((w === undefined ? 0 : 1) - s) ** 2;
       }
     }
-    for (const v of X) l += m.params.regularization * v * v;
-    for (const v of Y) l += m.params.regularization * v * v;
+    for (const v of X) l += m.state!.regularization * v * v;
+    for (const v of Y) l += m.state!.regularization * v * v;
     return l;
   };
   const p = { factors: 8, alpha: 4, regularization: 1, threads: 1, cgSteps: 3 };
