@@ -7,7 +7,7 @@ import { compareTables } from '../analytics/eda/compare.ts';
 import { renderCompareHtml, renderHtml } from '../analytics/eda/html.ts';
 import { profileMaterialized, stageCount, type ProfileOptions } from '../analytics/eda/profile.ts';
 import { materialize } from '../analytics/eda/source.ts';
-import { sqlList, sqlString } from '../lake/duck.ts';
+import { sqlString } from '../lake/duck.ts';
 import { detectFormat, readerSql } from '../warehouse/ingest.ts';
 import { openWorkspace, type Workspace } from '../warehouse/workspace.ts';
 import { fail, noSuch, printJson, progress, usage } from './output.ts';
@@ -100,9 +100,10 @@ export async function resolveSource(ws: Pick<Workspace, 'wh'>, name: string): Pr
     if (!ws.wh.snapshots.has(table)) noSuch('table', table, `known: ${[...ws.wh.snapshots.keys()].sort().join(', ') || 'none'}`);
     if (m[2] === undefined) return { source: table };
     const snapshot = Number(m[2]);
-    const files = await ws.wh.lake.filePaths(table, snapshot).catch(() => noSuch('snapshot', name, `${table} is at snapshot ${ws.wh.snapshots.get(table)}`));
-    if (!files.length) fail(`${name}: the snapshot has no files (an empty table)`);
-    return { source: `read_parquet(${sqlList(files)}, union_by_name = true)` };
+    // the snapshot's rows as a reader sees them (rows a merge deleted on read skipped)
+    const read = await ws.wh.lake.readSql(table, snapshot).catch(() => noSuch('snapshot', name, `${table} is at snapshot ${ws.wh.snapshots.get(table)}`));
+    if (!read) fail(`${name}: the snapshot has no files (an empty table)`);
+    return { source: `(${read})` };
   }
   return noSuch('file', name);
 }

@@ -12,11 +12,22 @@ export interface LakeFile {
   bytes: number;
 }
 
+/**
+ * A delete file (deletes on read, src/lake/deletes.ts): the positions (0-based row numbers) of
+ * rows of one data file that are deleted, from the snapshot that adds it on.
+ */
+export interface DeleteFile extends LakeFile {
+  /** the data file (lake-relative path) whose rows it deletes */
+  of: string;
+}
+
 export interface TableChange {
   /** "zone.name" */
   table: string;
   add: LakeFile[];
-  /** paths of live files this commit retires (compaction, replace, merge) */
+  /** delete files to add, each naming a live data file (a merge that deletes on read) */
+  addDeletes?: DeleteFile[];
+  /** paths of live files this commit retires (compaction, replace, merge), with their delete files */
   remove?: string[];
   /**
    * partitions (e.g. `dt=2026-11-23`) whose live files this commit retires, whichever they are
@@ -94,38 +105,60 @@ export class Catalog {
         const snapshot = parent + 1;
         const prevTotal = parent === 0 ? 0 : Number((await trx.selectFrom('lake_snapshots').select('total_rows')
           .where('table_id', '=', tableId).where('snapshot_id', '=', parent).executeTakeFirstOrThrow()).total_rows);
+        // a table's rows: its live data files' rows minus its live delete files' positions
         let removedRows = 0;
         if (ch.remove?.length) {
           const live = await trx.selectFrom('lake_files').select(['path', 'rows'])
-            .where('table_id', '=', tableId).where('path', 'in', ch.remove).where('removed_in', 'is', null).execute();
+            .where('table_id', '=', tableId).where('path', 'in', ch.remove).where('removed_in', 'is', null).where('deletes_of', 'is', null).execute();
           if (live.length !== ch.remove.length) {
             throw new Error(`commit to ${ch.table}: ${ch.remove.length - live.length} of the files to remove are not live (a concurrent commit?)`);
           }
           removedRows = live.reduce((a, f) => a + Number(f.rows), 0);
           await trx.updateTable('lake_files').set({ removed_in: snapshot })
             .where('table_id', '=', tableId).where('path', 'in', ch.remove).execute();
+          // a retired data file's delete files retire with it (its rewrite folded them in)
+          const deletes = await trx.selectFrom('lake_files').select(['path', 'rows'])
+            .where('table_id', '=', tableId).where('deletes_of', 'in', ch.remove).where('removed_in', 'is', null).execute();
+          if (deletes.length) {
+            removedRows -= deletes.reduce((a, f) => a + Number(f.rows), 0);
+            await trx.updateTable('lake_files').set({ removed_in: snapshot })
+              .where('table_id', '=', tableId).where('path', 'in', deletes.map((f) => f.path)).execute();
+          }
         }
         let removedFiles = ch.remove?.length ?? 0;
         if (ch.replacePartitions?.length) {
-          const live = await trx.selectFrom('lake_files').select(['path', 'rows'])
+          const live = await trx.selectFrom('lake_files').select(['path', 'rows', 'deletes_of'])
             .where('table_id', '=', tableId).where('partition', 'in', ch.replacePartitions).where('removed_in', 'is', null).execute();
           if (live.length) {
-            removedRows += live.reduce((a, f) => a + Number(f.rows), 0);
-            removedFiles += live.length;
+            removedRows += live.reduce((a, f) => a + (f.deletes_of === null ? Number(f.rows) : -Number(f.rows)), 0);
+            removedFiles += live.filter((f) => f.deletes_of === null).length;
             await trx.updateTable('lake_files').set({ removed_in: snapshot })
               .where('table_id', '=', tableId).where('path', 'in', live.map((f) => f.path)).execute();
           }
         }
+        let deletedRows = 0;
+        if (ch.addDeletes?.length) {
+          const targets = [...new Set(ch.addDeletes.map((d) => d.of))];
+          const live = await trx.selectFrom('lake_files').select('path')
+            .where('table_id', '=', tableId).where('path', 'in', targets).where('removed_in', 'is', null).where('deletes_of', 'is', null).execute();
+          if (live.length !== targets.length) {
+            throw new Error(`commit to ${ch.table}: ${targets.length - live.length} of the files to delete rows from are not live (a concurrent commit?)`);
+          }
+          deletedRows = ch.addDeletes.reduce((a, d) => a + d.rows, 0);
+          await trx.insertInto('lake_files').values(ch.addDeletes.map((d) => ({
+            table_id: tableId, path: d.path, partition: d.partition, rows: d.rows, bytes: d.bytes, added_in: snapshot, removed_in: null, deletes_of: d.of,
+          }))).execute();
+        }
         if (ch.add.length) {
           await trx.insertInto('lake_files').values(ch.add.map((f) => ({
-            table_id: tableId, path: f.path, partition: f.partition, rows: f.rows, bytes: f.bytes, added_in: snapshot, removed_in: null,
+            table_id: tableId, path: f.path, partition: f.partition, rows: f.rows, bytes: f.bytes, added_in: snapshot, removed_in: null, deletes_of: null,
           }))).execute();
         }
         const addedRows = ch.add.reduce((a, f) => a + f.rows, 0);
         await trx.insertInto('lake_snapshots').values({
           table_id: tableId, snapshot_id: snapshot, parent_id: parent || null, operation: ch.operation, committed_at: nowIso(),
           added_files: ch.add.length, removed_files: removedFiles, added_rows: addedRows,
-          total_rows: prevTotal + addedRows - removedRows,
+          total_rows: prevTotal + addedRows - removedRows - deletedRows,
           summary: JSON.stringify({ ...(opts.segment ? { segment: opts.segment } : {}), ...opts.summary }),
         }).execute();
         await trx.updateTable('lake_tables').set({ current_snapshot: snapshot }).where('id', '=', tableId).execute();
@@ -169,8 +202,9 @@ export class Catalog {
     const rows = await this.store.db.selectFrom('lake_tables as t')
       .leftJoin('lake_files as f', (j) => j.onRef('f.table_id', '=', 't.id').on('f.removed_in', 'is', null))
       .select((eb) => ['t.zone', 't.name', 't.current_snapshot',
-        eb.fn.count<number>('f.id').as('files'),
-        eb.fn.coalesce(eb.fn.sum<number>('f.rows'), eb.lit(0)).as('rows'),
+        // data files count as files; delete files' positions come off the rows
+        eb.fn.count<number>(eb.case().when('f.deletes_of', 'is', null).then(eb.ref('f.id')).end()).as('files'),
+        eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('f.deletes_of', 'is', null).then(eb.ref('f.rows')).else(eb.neg(eb.ref('f.rows'))).end()), eb.lit(0)).as('rows'),
         eb.fn.coalesce(eb.fn.sum<number>('f.bytes'), eb.lit(0)).as('bytes')])
       .groupBy(['t.id', 't.zone', 't.name', 't.current_snapshot'])
       .orderBy('t.zone').orderBy('t.name').execute();
@@ -209,8 +243,9 @@ export class Catalog {
     const id = await this.tableId(table);
     const snaps = await this.store.db.selectFrom('lake_snapshots').select(['snapshot_id', 'operation', 'summary'])
       .where('table_id', '=', id).where('snapshot_id', '>', from).where('snapshot_id', '<=', to).orderBy('snapshot_id').execute();
+    // data files only: a merge that deleted on read names what it removed in its change feed
     const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes', 'added_in', 'removed_in'])
-      .where('table_id', '=', id)
+      .where('table_id', '=', id).where('deletes_of', 'is', null)
       .where((eb) => eb.or([eb.and([eb('added_in', '>', from), eb('added_in', '<=', to)]), eb.and([eb('removed_in', '>', from), eb('removed_in', '<=', to)])]))
       .orderBy('id').execute();
     return snaps.map((sn) => {
@@ -223,8 +258,30 @@ export class Catalog {
     });
   }
 
-  /** The files of a table as of a snapshot (default: the current one). */
+  /**
+   * The data files of a table as of a snapshot (default: the current one). Their `rows` are the
+   * rows each file holds; some may be deleted on read (deleteFiles).
+   */
   async files(table: string, snapshot?: number): Promise<LakeFile[]> {
+    return (await this.liveFiles(table, snapshot)).filter((f): f is LakeFile & { of: null } => f.of === null)
+      .map(({ path, partition, rows, bytes }) => ({ path, partition, rows, bytes }));
+  }
+
+  /** The delete files of a table as of a snapshot (default: the current one): positions its readers skip. */
+  async deleteFiles(table: string, snapshot?: number): Promise<DeleteFile[]> {
+    return (await this.liveFiles(table, snapshot)).filter((f): f is DeleteFile => f.of !== null);
+  }
+
+  /** A table's data files and delete files at a snapshot, in one read (a consistent pair). */
+  async filesWithDeletes(table: string, snapshot?: number): Promise<{ files: LakeFile[]; deletes: DeleteFile[] }> {
+    const all = await this.liveFiles(table, snapshot);
+    return {
+      files: all.filter((f) => f.of === null).map(({ path, partition, rows, bytes }) => ({ path, partition, rows, bytes })),
+      deletes: all.filter((f): f is DeleteFile => f.of !== null),
+    };
+  }
+
+  private async liveFiles(table: string, snapshot?: number): Promise<(LakeFile & { of: string | null })[]> {
     const id = await this.tableId(table);
     let s = snapshot;
     if (s === undefined) s = await this.currentSnapshot(table);
@@ -232,11 +289,11 @@ export class Catalog {
       const exists = await this.store.db.selectFrom('lake_snapshots').select('snapshot_id').where('table_id', '=', id).where('snapshot_id', '=', s).executeTakeFirst();
       if (!exists) throw new UnknownTableError(`table ${table} has no snapshot ${s}`);
     }
-    const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes'])
+    const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes', 'deletes_of'])
       .where('table_id', '=', id).where('added_in', '<=', s)
       .where((eb) => eb.or([eb('removed_in', 'is', null), eb('removed_in', '>', s!)]))
       .orderBy('id').execute();
-    return rows.map((r) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes) }));
+    return rows.map((r) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes), of: r.deletes_of ?? null }));
   }
 
   private async tableId(table: string): Promise<number> {

@@ -20,17 +20,20 @@ export async function checkLake(lake: Lake): Promise<LakeCheck> {
   const out: LakeCheck = { tables: 0, files: 0, rows: 0, problems };
   for (const t of await lake.catalog.tables()) {
     out.tables++;
-    const files = await lake.catalog.files(t.table);
+    // data files and delete files (src/lake/deletes.ts): the table's rows are the data files'
+    // rows less the positions its delete files name
+    const { files: data, deletes } = await lake.catalog.filesWithDeletes(t.table);
+    const files = [...data, ...deletes];
     const snaps = await lake.catalog.snapshots(t.table);
     const current = snaps.at(-1);
-    const live = files.reduce((a, f) => a + f.rows, 0);
+    const live = data.reduce((a, f) => a + f.rows, 0) - deletes.reduce((a, f) => a + f.rows, 0);
     if (current && current.totalRows !== live) problems.push(`${t.table}: snapshot ${current.snapshot} records ${current.totalRows} rows, its live files hold ${live}`);
     const present = files.filter((f) => {
       if (existsSync(join(lake.root, f.path))) return true;
       problems.push(`${t.table}: live file ${f.path} is missing`);
       return false;
     });
-    out.files += files.length;
+    out.files += data.length;
     if (!present.length) continue;
     // the row counts in the files' own footers, read by DuckDB without scanning the data
     const counted = (await lake.conn.runAndReadAll(`SELECT file_name, sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${sqlList(present.map((f) => join(lake.root, f.path)))}) GROUP BY file_name`))
@@ -39,7 +42,8 @@ export async function checkLake(lake: Lake): Promise<LakeCheck> {
     for (const f of present) {
       const n = byName.get(join(lake.root, f.path));
       if (n !== f.rows) problems.push(`${t.table}: ${f.path} holds ${n ?? 'no readable'} rows, the catalog says ${f.rows}`);
-      else out.rows += n;
+      else if (data.includes(f)) out.rows += n;
+      else out.rows -= n;
     }
   }
   for (const dir of orphanedWriterDirs(join(lake.opts.home, 'wal'), lake.wal?.dir)) {

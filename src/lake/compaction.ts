@@ -5,9 +5,14 @@
 // Old snapshots still list the old files, which stay on disk, so pinned readers keep working.
 // Files never merge across partitions: a dt= partition is part of a row's identity (views read
 // it from the path).
+// Deletes on read (src/lake/deletes.ts) are folded in here: a merged file is written without
+// its inputs' deleted rows, and a data file whose delete files have grown (FOLD_SHARE of its
+// rows, or FOLD_FILES delete files) is rewritten alone; either way the commit retires its
+// delete files with it.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqlList, sqlString } from './duck.ts';
+import { sqlString } from './duck.ts';
+import { scanSql } from './deletes.ts';
 import type { Lake } from './lake.ts';
 import type { LakeFile } from './catalog.ts';
 
@@ -20,7 +25,14 @@ export interface CompactionOptions {
   rowGroupRows?: number;
   /** @deprecated the old name of targetFileBytes */
   maxFileBytes?: number;
+  /** rewrite every data file that has delete files, whatever their share (default: by FOLD_SHARE, FOLD_FILES) */
+  foldDeletes?: boolean;
 }
+
+/** A data file is rewritten without its deleted rows once they are this share of its rows... */
+export const FOLD_SHARE = 0.1;
+/** ...or once this many delete files apply to it (each is one more file for every reader to open). */
+export const FOLD_FILES = 8;
 
 export interface CompactionResult {
   table: string;
@@ -28,6 +40,8 @@ export interface CompactionResult {
   filesBefore: number;
   filesAfter: number;
   bytesRewritten: number;
+  /** delete files folded into rewritten data files */
+  deletesFolded: number;
   snapshot?: number;
 }
 
@@ -75,7 +89,17 @@ export function planGroups(files: LakeFile[], target: number, minFiles = 2): Lak
 export async function compactTable(lake: Lake, table: string, opts: CompactionOptions = {}): Promise<CompactionResult> {
   const minFiles = opts.minFiles ?? 2;
   const target = opts.targetFileBytes ?? opts.maxFileBytes ?? 64 << 20;
-  const files = await lake.catalog.files(table);
+  const { files, deletes } = await lake.catalog.filesWithDeletes(table);
+  const deleted = new Map<string, { rows: number; files: number }>();
+  for (const d of deletes) {
+    const x = deleted.get(d.of) ?? { rows: 0, files: 0 };
+    x.rows += d.rows; x.files++;
+    deleted.set(d.of, x);
+  }
+  const mustFold = (f: LakeFile) => {
+    const d = deleted.get(f.path);
+    return !!d && (opts.foldDeletes || d.rows >= FOLD_SHARE * f.rows || d.files >= FOLD_FILES);
+  };
   const byPartition = new Map<string, LakeFile[]>();
   for (const f of files) {
     if (f.bytes >= target) continue;
@@ -88,23 +112,30 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
   let bytesRewritten = 0;
   const partitions = new Set<string>();
   const rowGroup = opts.rowGroupRows ? `, ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}` : '';
-  for (const [partition, small] of byPartition) {
-    if (small.length < minFiles) continue;
-    for (const group of planGroups(small, target, minFiles)) {
-      const rel = join(group[0]!.path, '..', `compact-${Date.now().toString(36)}-${process.pid}-${add.length}.parquet`);
-      const abs = join(lake.root, rel);
-      const sources = group.map((f) => join(lake.root, f.path));
-      // hive_partitioning off: the dt= folder is not a column of the files, and must not become one
-      await lake.conn.run(`COPY (SELECT * FROM read_parquet(${sqlList(sources)}, union_by_name = true, hive_partitioning = false)) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup})`);
-      add.push({ path: rel, partition, rows: group.reduce((a, f) => a + f.rows, 0), bytes: statSync(abs).size });
-      remove.push(...group.map((f) => f.path));
-      bytesRewritten += group.reduce((a, f) => a + f.bytes, 0);
-      partitions.add(partition);
-    }
+  const groups: LakeFile[][] = [];
+  for (const small of byPartition.values()) if (small.length >= minFiles) groups.push(...planGroups(small, target, minFiles));
+  // files whose deletes must be folded and that no group rewrites: each rewritten alone
+  const grouped = new Set(groups.flat().map((f) => f.path));
+  for (const f of files) if (mustFold(f) && !grouped.has(f.path)) groups.push([f]);
+  let deletesFolded = 0;
+  for (const group of groups) {
+    const partition = group[0]!.partition;
+    const rel = join(group[0]!.path, '..', `compact-${Date.now().toString(36)}-${process.pid}-${add.length}.parquet`);
+    const abs = join(lake.root, rel);
+    // hive_partitioning off: the dt= folder is not a column of the files, and must not become one
+    const rows = (await lake.conn.runAndReadAll(`COPY (${scanSql(lake.root, group, deletes, { hive: false })}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
+      .getRowObjectsJS().reduce((a, r) => a + Number(r.count), 0);
+    const expected = group.reduce((a, f) => a + f.rows - (deleted.get(f.path)?.rows ?? 0), 0);
+    if (rows !== expected) throw new Error(`compaction of ${table}: wrote ${rows} rows, expected ${expected} (a delete file names a missing row?)`);
+    add.push({ path: rel, partition, rows, bytes: statSync(abs).size });
+    remove.push(...group.map((f) => f.path));
+    deletesFolded += group.reduce((a, f) => a + (deleted.get(f.path)?.files ?? 0), 0);
+    bytesRewritten += group.reduce((a, f) => a + f.bytes, 0);
+    partitions.add(partition);
   }
-  const result: CompactionResult = { table, partitions: partitions.size, filesBefore: files.length, filesAfter: files.length - remove.length + add.length, bytesRewritten };
+  const result: CompactionResult = { table, partitions: partitions.size, filesBefore: files.length, filesAfter: files.length - remove.length + add.length, bytesRewritten, deletesFolded };
   if (add.length) {
-    const snaps = await lake.catalog.commit([{ table, add, remove, operation: 'compact' }], { summary: { target_file_bytes: target, merged_files: remove.length } });
+    const snaps = await lake.catalog.commit([{ table, add, remove, operation: 'compact' }], { summary: { target_file_bytes: target, merged_files: remove.length, deletes_folded: deletesFolded } });
     result.snapshot = snaps.get(table);
   }
   return result;

@@ -9,6 +9,7 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { MetaStore } from '../metadata/db.ts';
 import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type TableChange } from './catalog.ts';
 import { openDuck, sqlIdent, sqlString } from './duck.ts';
+import { scanSql, type ScanOptions } from './deletes.ts';
 import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
 import { WriteAheadLog, describeStorageError, encodeRecords, isStorageError, listSegments, orphanedWriterDirs, readSegment, removeWriterDirIfEmpty, repairSegment, type StorageFault, type WalOptions, type WalRecord } from './wal.ts';
 import { errorLine } from '../util/redact.ts';
@@ -425,6 +426,16 @@ export class Lake {
   /** Absolute paths of a table's files at a snapshot (default: current). */
   async filePaths(table: string, snapshot?: number): Promise<string[]> {
     return (await this.catalog.files(table, snapshot)).map((f) => join(this.root, f.path));
+  }
+
+  /**
+   * SQL reading a table at a snapshot (default: current) with its deletes applied
+   * (src/lake/deletes.ts); null when it has no files. Every reader of a table's files goes through
+   * here, so rows a merge deleted on read are never seen.
+   */
+  async readSql(table: string, snapshot?: number, opts: ScanOptions = {}): Promise<string | null> {
+    const { files, deletes } = await this.catalog.filesWithDeletes(table, snapshot);
+    return files.length ? scanSql(this.root, files, deletes, opts) : null;
   }
 
   /** Lake-relative path of an absolute path inside the lake. */

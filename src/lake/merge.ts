@@ -1,7 +1,8 @@
 // MERGE INTO for lake tables: rows to delete (matched by key) and rows to insert, committed as
-// one 'merge' snapshot. Only the files holding a deleted row are rewritten (their other rows are
-// kept); the inserted rows and those kept rows go into one new file. Readers of an older
-// snapshot still see the old files.
+// one 'merge' snapshot. A file holding a few deleted rows gets a delete file naming their
+// positions (deletes on read, src/lake/deletes.ts); one holding many is rewritten without them,
+// and the inserted rows and those kept rows go into one new file. Readers of an older snapshot
+// still see the old files.
 // Each merge also writes its change feed (as Delta's change data feed does): the rows it removed
 // and the rows it inserted, one file named in the snapshot's summary (`changes`). An incremental
 // reader downstream reads that small file instead of diffing the rewritten files against their
@@ -9,8 +10,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { splitTableName } from './catalog.ts';
-import { sqlIdent, sqlList, sqlString } from './duck.ts';
+import { splitTableName, type LakeFile } from './catalog.ts';
+import { scanSql, writeDeleteFiles } from './deletes.ts';
+import { sqlIdent, sqlString } from './duck.ts';
 import type { Lake } from './lake.ts';
 
 /** A merge's change feed: lake-relative path and rows (removed + inserted). */
@@ -24,7 +26,10 @@ export interface MergeResult {
   inserted: number;
   deleted: number;
   filesAdded: number;
+  /** data files rewritten without their deleted rows */
   filesRemoved: number;
+  /** delete files written: data files whose deleted rows are skipped on read instead */
+  deleteFiles: number;
 }
 
 /** `a.k IS NOT DISTINCT FROM b.k AND ...`: keys may be NULL and still match. */
@@ -37,38 +42,65 @@ async function count(conn: DuckDBConnection, relation: string): Promise<number> 
 }
 
 /**
+ * A data file whose deleted rows (those already skipped plus this merge's) reach this share of
+ * its rows is rewritten (copy on write); below it, the merge writes a delete file and readers skip
+ * the rows (merge on read). A few deleted rows of a big file then cost a tiny write instead of
+ * the whole file's, and a file mostly deleted is not kept around to be skipped.
+ */
+export const REWRITE_SHARE = 0.2;
+
+/**
  * `deleted` and `inserted` name relations (tables or views) with the table's columns; a key
  * names one row of the table. Rows of the table whose key matches a deleted row are removed;
- * every inserted row is added. `hitFiles` (lake-relative paths), when the caller already knows
- * which files hold the deleted keys, saves the scan that finds them.
+ * every inserted row is added. `positions`, when the caller already knows where the deleted rows
+ * are stored, is a relation of (f: absolute data file path as read, pos: row position in it):
+ * it saves the scan that finds them, and lets the merge delete on read (REWRITE_SHARE).
+ * Without it, the files holding a deleted key are found by a scan and rewritten.
  */
-export async function mergeRows(lake: Lake, conn: DuckDBConnection, table: string, opts: { key: string[]; deleted: string; inserted: string; hitFiles?: string[]; rowGroupRows?: number; summary?: Record<string, unknown> }): Promise<MergeResult> {
+export async function mergeRows(lake: Lake, conn: DuckDBConnection, table: string, opts: { key: string[]; deleted: string; inserted: string; positions?: string; rowGroupRows?: number; summary?: Record<string, unknown> }): Promise<MergeResult> {
   const deleted = await count(conn, opts.deleted);
   const inserted = await count(conn, opts.inserted);
-  if (!deleted && !inserted) return { snapshot: null, inserted, deleted, filesAdded: 0, filesRemoved: 0 };
-  const files = await lake.catalog.files(table);
-  let rewrite: string[] = [];
+  if (!deleted && !inserted) return { snapshot: null, inserted, deleted, filesAdded: 0, filesRemoved: 0, deleteFiles: 0 };
+  const { files, deletes } = await lake.catalog.filesWithDeletes(table);
+  let rewrite: LakeFile[] = [];
+  const onRead: LakeFile[] = [];
+  const hitCounts = new Map<string, number>();
   if (deleted && files.length) {
-    let hits: Set<string>;
-    if (opts.hitFiles) hits = new Set(opts.hitFiles.map((p) => join(lake.root, p)));
-    else {
-      const abs = files.map((f) => join(lake.root, f.path));
+    if (opts.positions) {
+      const rows = (await conn.runAndReadAll(`SELECT f, count(*)::BIGINT AS n FROM ${opts.positions} GROUP BY f`)).getRowObjectsJS();
+      for (const r of rows) hitCounts.set(lake.relative(String(r.f)), Number(r.n));
+      const skipped = new Map<string, number>();
+      for (const d of deletes) skipped.set(d.of, (skipped.get(d.of) ?? 0) + d.rows);
+      for (const f of files) {
+        const n = hitCounts.get(f.path);
+        if (!n) continue;
+        if ((n + (skipped.get(f.path) ?? 0)) >= REWRITE_SHARE * f.rows) rewrite.push(f);
+        else onRead.push(f);
+      }
+    } else {
       // the stored columns, not the view's: the dt= folder must not become a column of the new file
-      hits = new Set((await conn.runAndReadAll(`SELECT DISTINCT x.filename AS f FROM read_parquet(${sqlList(abs)}, filename = true, union_by_name = true, hive_partitioning = false) x
-        SEMI JOIN ${opts.deleted} d ON ${keyMatch(opts.key, 'x', 'd')}`)).getRowObjectsJS().map((r) => String(r.f)));
+      const hits = new Set((await conn.runAndReadAll(`SELECT DISTINCT x._file AS f FROM (${scanSql(lake.root, files, deletes, { hive: false, fileColumn: '_file' })}) x
+        SEMI JOIN ${opts.deleted} d ON ${keyMatch(opts.key, 'x', 'd')}`)).getRowObjectsJS().map((r) => lake.relative(String(r.f))));
+      rewrite = files.filter((f) => hits.has(f.path));
     }
-    rewrite = files.filter((f) => hits.has(join(lake.root, f.path))).map((f) => f.path);
   }
   const parts: string[] = [];
   if (rewrite.length) {
-    parts.push(`SELECT x.* FROM read_parquet(${sqlList(rewrite.map((p) => join(lake.root, p)))}, union_by_name = true, hive_partitioning = false) x
-      ANTI JOIN ${opts.deleted} d ON ${keyMatch(opts.key, 'x', 'd')}`);
+    // the rewritten files' rows as readers see them (their delete files applied), less the deleted
+    const kept = scanSql(lake.root, rewrite, deletes, { hive: false });
+    parts.push(opts.positions
+      ? `SELECT * FROM (${scanSql(lake.root, rewrite, deletes, { hive: false, extraDeletes: opts.positions })})`
+      : `SELECT x.* FROM (${kept}) x ANTI JOIN ${opts.deleted} d ON ${keyMatch(opts.key, 'x', 'd')}`);
   }
   if (inserted) parts.push(`SELECT * FROM ${opts.inserted}`);
   const add = parts.length ? await lake.writeFiles(conn, table, parts.join(' UNION ALL BY NAME '), { rowGroupRows: opts.rowGroupRows }) : [];
+  const tag = `${Date.now().toString(36)}-${process.pid}-${++feeds}`;
+  const addDeletes = onRead.length ? await writeDeleteFiles(conn, lake.root, onRead, opts.positions!, hitCounts, tag) : [];
   const changes = await writeChangeFeed(lake, conn, table, opts);
-  const snaps = await lake.catalog.commit([{ table, add, remove: rewrite, operation: 'merge' }], { summary: { ...opts.summary, inserted, deleted, changes } });
-  return { snapshot: snaps.get(table) ?? null, inserted, deleted, filesAdded: add.length, filesRemoved: rewrite.length };
+  const snaps = await lake.catalog.commit([{ table, add, remove: rewrite.map((f) => f.path), addDeletes, operation: 'merge' }], {
+    summary: { ...opts.summary, inserted, deleted, changes, ...(addDeletes.length ? { delete_files: addDeletes.length } : {}) },
+  });
+  return { snapshot: snaps.get(table) ?? null, inserted, deleted, filesAdded: add.length, filesRemoved: rewrite.length, deleteFiles: addDeletes.length };
 }
 
 /**

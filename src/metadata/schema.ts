@@ -36,6 +36,11 @@ export interface LakeFileRow {
   added_in: number;
   /** snapshot that removed it (compaction); null while live */
   removed_in: number | null;
+  /**
+   * A delete file (migration 007): the data file whose row positions it lists as deleted; null
+   * for a data file. Its `rows` are the positions it deletes.
+   */
+  deletes_of: string | null;
 }
 
 /** Idempotence of the flusher: a write-ahead segment is committed once, whatever happens. */

@@ -51,14 +51,14 @@ export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step
     name: 'compact',
     // its outputs are whatever it compacts: declared as none, it is re-run by a resume (idempotent)
     async run(): Promise<StepResult> {
-      let before = 0, after = 0, parts = 0;
+      let before = 0, after = 0, parts = 0, folded = 0;
       for (const t of await tables()) {
         const r = await compactTable(env.ws.lake, t, { targetFileBytes: env.layout.target_file_bytes, minFiles: env.layout.compact_min_files, rowGroupRows: env.layout.row_group_rows });
-        before += r.filesBefore; after += r.filesAfter; parts += r.partitions;
+        before += r.filesBefore; after += r.filesAfter; parts += r.partitions; folded += r.deletesFolded;
       }
-      if (after !== before) await env.ws.wh.refresh();
+      if (after !== before || folded) await env.ws.wh.refresh();
       await vacuumLake(env.ws.lake); // files killed runs left behind (older than the grace period)
-      return { rows: after, note: `${before} -> ${after} files (${parts} partitions merged toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`, metrics: { files_before: before, files_after: after } };
+      return { rows: after, note: `${before} -> ${after} files (${parts} partitions merged toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB${folded ? `, ${folded} delete files folded` : ''})`, metrics: { files_before: before, files_after: after } };
     },
   };
 }

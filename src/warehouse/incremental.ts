@@ -83,13 +83,21 @@ async function changedRows(wh: Warehouse, table: string, from: number, to: numbe
   };
 }
 
-/** The column of a diff's stored side that names the file each row was read from. */
-const FILE_COLUMN = '_source_file';
+/** The columns of a diff's stored side that name the file each row was read from, and its position there. */
+const FILE_COLUMN = '_source_file', ROW_COLUMN = '_source_row';
 
-/** The stored files (lake-relative) holding the rows to delete: those the merge rewrites. */
-async function filesHolding(wh: Warehouse, old: string, del: string, key: string[]): Promise<string[]> {
-  const rows = await wh.query<{ f: string }>(`SELECT DISTINCT o.${FILE_COLUMN} AS f FROM ${old} o SEMI JOIN ${del} d ON ${keyMatch(key, 'o', 'd')}`);
-  return rows.map((r) => wh.lake.relative(r.f));
+/**
+ * Where the rows to delete are stored, as (f, pos): the merge deletes them on read or rewrites
+ * their files (src/lake/merge.ts) without scanning the table for their keys.
+ */
+async function positionsOf(wh: Warehouse, table: string, old: string, del: string, key: string[]): Promise<string> {
+  await wh.conn.run(`CREATE TEMP TABLE ${table} AS SELECT o.${FILE_COLUMN} AS f, o.${ROW_COLUMN} AS pos FROM ${old} o SEMI JOIN ${del} d ON ${keyMatch(key, 'o', 'd')}`);
+  return table;
+}
+
+/** The stored rows of a model's table as readers see them, with each row's file and position. */
+async function storedScan(wh: Warehouse, table: string): Promise<string | null> {
+  return wh.lake.readSql(table, undefined, { hive: false, fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN });
 }
 
 async function count(wh: Warehouse, sql: string): Promise<number> {
@@ -112,22 +120,22 @@ async function unchangedSince(wh: Warehouse, table: string, from: number, to: nu
  */
 async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefined, marks: Record<string, number>, why: string): Promise<IncrementalOutcome> {
   const id = `inc_${process.pid}_${++seq}`;
-  const fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`, pos = `${id}_pos`;
   const conn = wh.conn;
   try {
     await conn.run(`CREATE TEMP TABLE ${fresh} AS ${m.sql}`);
     const cols = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name)).join(', ');
-    const stored = await wh.lake.filePaths(m.table);
-    await conn.run(stored.length
-      ? `CREATE TEMP TABLE ${old} AS SELECT ${cols}, filename AS ${FILE_COLUMN} FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false, filename = true)`
-      : `CREATE TEMP TABLE ${old} AS SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN} FROM ${fresh} WHERE false`);
+    const stored = await storedScan(wh, m.table);
+    await conn.run(stored
+      ? `CREATE TEMP TABLE ${old} AS SELECT ${cols}, ${FILE_COLUMN}, ${ROW_COLUMN} FROM (${stored})`
+      : `CREATE TEMP TABLE ${old} AS SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`);
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
     const inserted = await count(wh, ins), deleted = await count(wh, del), rows = await count(wh, fresh);
     if (!inserted && !deleted) return { mode: 'unchanged', note: `recomputed (${why}): no row changed`, rowsOut: rows, rowsIn: null, inserted: 0, deleted: 0, scopeValues: 0, watermarks: marks };
     if (m.incremental) {
-      const hitFiles = await filesHolding(wh, old, del, m.incremental.key);
-      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, hitFiles, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
+      const positions = await positionsOf(wh, pos, old, del, m.incremental.key);
+      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, positions, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
       await wh.refreshTable(m.table);
       return { mode: 'merge', note: `recomputed (${why}), merged by ${m.incremental.key.join(', ')}: +${r.inserted} -${r.deleted} rows`, rowsOut: rows, rowsIn: null, inserted: r.inserted, deleted: r.deleted, scopeValues: 0, watermarks: marks };
     }
@@ -135,7 +143,7 @@ async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefin
     await wh.refreshTable(m.table);
     return { mode: 'rebuild', note: `rebuilt: ${why}`, rowsOut: rows, rowsIn: null, inserted, deleted, scopeValues: 0, watermarks: marks };
   } finally {
-    for (const t of [fresh, old, ins, del]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [fresh, old, ins, del, pos]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }
 
@@ -184,7 +192,7 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     changedPartitions.set(i, d.partitionNames);
     scopeParts.push(`SELECT ${scopeCols.map(sqlIdent).join(', ')} FROM (${d.sql})`);
   }
-  const scope = `${id}_scope`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const scope = `${id}_scope`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`, pos = `${id}_pos`;
   const conn = wh.conn;
   try {
     await conn.run(`CREATE TEMP TABLE ${scope} AS SELECT DISTINCT * FROM (${scopeParts.join(' UNION ALL ')})`);
@@ -215,22 +223,22 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     }
     await wh.withViews(wraps, () => conn.run(`CREATE TEMP TABLE ${fresh} AS ${m.sql}`));
     const cols = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name)).join(', ');
-    const stored = await wh.lake.filePaths(m.table);
+    const stored = await storedScan(wh, m.table);
     // the stored rows of the scope, as stored (not through the view, whose dt= column is the folder's)
-    await conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${cols.split(', ').map((c) => `x.${c}`).join(', ')}, x.filename AS ${FILE_COLUMN}
-      FROM read_parquet(${sqlList(stored)}, union_by_name = true, hive_partitioning = false, filename = true) x
+    await conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${cols.split(', ').map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
+      FROM (${stored ?? `SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
       SEMI JOIN ${scope} s ON ${keyMatch(scopeCols, 'x', 's')}`);
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
-    const hitFiles = await filesHolding(wh, old, del, inc.key);
-    const r = await mergeRows(wh.lake, conn, m.table, { key: inc.key, deleted: del, inserted: ins, hitFiles, rowGroupRows: opts.layout?.row_group_rows, summary: { model: m.file, mode: 'merge', scope_values: scopeValues } });
+    const positions = await positionsOf(wh, pos, old, del, inc.key);
+    const r = await mergeRows(wh.lake, conn, m.table, { key: inc.key, deleted: del, inserted: ins, positions, rowGroupRows: opts.layout?.row_group_rows, summary: { model: m.file, mode: 'merge', scope_values: scopeValues } });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     const [n] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${viewName(m.table)}`);
     return {
-      mode: 'merge', note: `merged by ${inc.key.join(', ')}: ${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values recomputed, +${r.inserted} -${r.deleted} rows (${r.filesRemoved} files rewritten)`,
+      mode: 'merge', note: `merged by ${inc.key.join(', ')}: ${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values recomputed, +${r.inserted} -${r.deleted} rows (${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
       rowsOut: Number(n?.n ?? 0), rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues, filesRead, partitionsRead, watermarks: marks,
     };
   } finally {
-    for (const t of [scope, fresh, old, ins, del]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+    for (const t of [scope, fresh, old, ins, del, pos]) await conn.run(`DROP TABLE IF EXISTS ${t}`);
   }
 }

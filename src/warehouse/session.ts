@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
 import { splitTableName } from '../lake/catalog.ts';
-import { sqlIdent, sqlList } from '../lake/duck.ts';
+import { sqlIdent } from '../lake/duck.ts';
 
 export interface WarehouseOptions {
   lake: Lake;
@@ -83,18 +83,19 @@ export class Warehouse {
   private async point(table: string, snapshot: number): Promise<void> {
     if (this.sessionTables.has(table)) return;
     this.snapshots.set(table, snapshot);
-    const files = await this.lake.filePaths(table, snapshot);
+    // the snapshot's files with its deletes applied (src/lake/deletes.ts); null: no files
+    const read = await this.lake.readSql(table, snapshot);
     const kept = this.inMemory.get(table);
-    if (files.length && kept !== undefined) {
+    if (read && kept !== undefined) {
       if (kept?.snapshot === snapshot) return;
       const mem = `${MEM}.t${++this.memSeq}`;
-      await this.conn.run(`CREATE TABLE ${mem} AS SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
+      await this.conn.run(`CREATE TABLE ${mem} AS ${read}`);
       await this.setView(table, `SELECT * FROM ${mem}`);
       this.inMemory.set(table, { snapshot, mem });
       if (kept) await this.conn.run(`DROP TABLE IF EXISTS ${kept.mem}`);
       return;
     }
-    if (files.length) await this.setView(table, `SELECT * FROM read_parquet(${sqlList(files)}, union_by_name = true)`);
+    if (read) await this.setView(table, read);
     else await this.emptyView(table);
   }
 

@@ -1,13 +1,16 @@
 // An incremental build over new partitions gives the same curated tables as a full rebuild over
 // all of them: for every model with a merge key, on generated worlds of several sizes, with
 // replayed events (same event_id) in the new batches, built in two incremental runs. A further
-// build over the same inputs commits nothing (idempotence).
+// build over the same inputs commits nothing (idempotence). Merges delete a few rows of big
+// files on read (delete files); compaction folding those in leaves the same rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline, discoverModels } from '../../src/pipeline/build.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import { compactTable } from '../../src/lake/compaction.ts';
+import { checkLake } from '../../src/lake/check.ts';
 import { tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents, splitWorld, worldEvents, type WorldSize, tableContents } from '../fixtures/worlds.ts';
 
@@ -39,11 +42,14 @@ for (const [label, size] of SIZES) {
       const replayed = older.filter((_, i) => i % 97 === 0);
       const half = Math.floor(newer.length / 2);
       await landEvents(ws, newer.slice(0, half));
-      await executePipeline(ws, buildPipeline, { log: quiet });
+      const between = await executePipeline(ws, buildPipeline, { log: quiet });
       await landEvents(ws, [...newer.slice(half), ...replayed]);
       const inc = await executePipeline(ws, buildPipeline, { log: quiet });
       const merged = inc.pipeline.stages.filter((s) => /merged by/.test(s.note ?? '')).map((s) => s.name);
       assert.ok(merged.includes('plays') && merged.includes('orders') && merged.includes('music_interactions_daily'), `merged steps: ${merged.join(', ')}`);
+      // a few rows deleted from big files are skipped on read (delete files), not rewritten
+      const onRead = [...between.pipeline.stages, ...inc.pipeline.stages].filter((s) => /[1-9]\d* deleted on read/.test(s.note ?? '')).map((s) => s.name);
+      assert.ok(onRead.length > 0, 'some merge deleted rows on read');
       const after = new Map<string, string[]>();
       for (const t of INCREMENTAL) after.set(t, await tableContents(ws, t));
 
@@ -54,6 +60,16 @@ for (const [label, size] of SIZES) {
         assert.equal(await ws.lake.catalog.currentSnapshot(t), snaps.get(t), `a second build over the same inputs committed to ${t}`);
       }
       assert.ok(again.pipeline.stages.every((s) => s.name === 'compact' || /no input changed/.test(s.note ?? '')), 'every model step is unchanged');
+
+      // compaction folds every delete file into its data file: the same rows
+      let folded = 0;
+      for (const t of INCREMENTAL) folded += (await compactTable(ws.lake, t, { foldDeletes: true })).deletesFolded;
+      // (the builds' own compact steps fold files whose deletes have grown: FOLD_SHARE, FOLD_FILES)
+      const foldedByBuilds = [...between.pipeline.stages, ...inc.pipeline.stages].filter((s) => s.name === 'compact' && /delete files folded/.test(s.note ?? '')).length;
+      assert.ok(folded + foldedByBuilds > 0, 'delete files were folded');
+      await ws.wh.refresh();
+      for (const t of INCREMENTAL) assert.deepEqual(await tableContents(ws, t), after.get(t), `${t}: folding its deletes changed its rows`);
+      assert.deepEqual((await checkLake(ws.lake)).problems, []);
 
       const full = await executePipeline(ws, buildPipeline, { full: true, log: quiet });
       assert.equal(full.mode, 'full');
