@@ -138,8 +138,9 @@ try {
           ksDiff = Math.max(ksDiff, Math.abs(d.ks - s.ks));
           ps.push(`${d.column} ${d.ks_pvalue!.toExponential(1)}/${s.ks_pvalue.toExponential(1)}`);
         }
-        if (s.chi2_pvalue !== undefined && d.chi2_pvalue !== undefined) ps.push(`${d.column} ` +
-          `chi2 ${d.chi2_pvalue.toExponential(1)}/${s.chi2_pvalue.toExponential(1)}`);
+        if (s.chi2_pvalue !== undefined && d.chi2_pvalue !== undefined) {
+          ps.push(`${d.column} chi2 ${d.chi2_pvalue.toExponential(1)}/${s.chi2_pvalue.toExponential(1)}`);
+        }
       }
       drifts.push({
         name: set.name, rows: `${ma.rows}/${mb.rows}`, anchor_rows: a.drift_rows.join('/'), ours_s: c.s, scipy_s: a.drift_seconds,

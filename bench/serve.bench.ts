@@ -180,5 +180,6 @@ console.log(`recommendations: p99 ${r.p99ms} ms with 16 connections, ${r4.p99ms}
   `0.01: ${s16.p99ms} ms and ${s4.p99ms} ms (target: < 10 ms)`);
 console.log(`load average during the run: ${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${cpus().length} cores ` +
   `(this benchmark's own processes included; other engineers' work shares the cores)`);
-if ([o, o1, r, r4, s16, s4].some((x) => x.non2xx || x.errors)) console.log(`WARNING: non-2xx or socket errors on our ` +
-  `side: ${JSON.stringify([o, o1, r, r4, s16, s4].map((x) => [x.non2xx, x.errors]))}`);
+if ([o, o1, r, r4, s16, s4].some((x) => x.non2xx || x.errors)) {
+  console.log(`WARNING: non-2xx or socket errors on our side: ${JSON.stringify([o, o1, r, r4, s16, s4].map((x) => [x.non2xx, x.errors]))}`);
+}

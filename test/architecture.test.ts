@@ -52,8 +52,9 @@ test('no layer imports a higher one', () => {
       const target = resolve(dirname(file), m[1]!);
       if (!target.startsWith(SRC + '/')) continue;
       const to = topFolder(target);
-      if ((rank.get(to) ?? -1) > (rank.get(from) ?? Infinity)) violations.push(`${relative(SRC, file)} ` +
-        `imports ${relative(SRC, target)} (${from} is below ${to})`);
+      if ((rank.get(to) ?? -1) > (rank.get(from) ?? Infinity)) {
+        violations.push(`${relative(SRC, file)} imports ${relative(SRC, target)} (${from} is below ${to})`);
+      }
     }
   }
   assert.deepEqual(violations, []);

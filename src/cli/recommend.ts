@@ -215,9 +215,9 @@ export function register(program: Command): void {
 
 function printPlaylist(p: import('../analytics/music/playlist.ts').Playlist): void {
   console.log(`\nRecommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''} [${p.model}]`);
-  for (const t of p.tracks) console.log(`  ${String(t.rank).padStart(2)}. ${t.title} - ${t.artist} (${t.genre})  ${t.reason}${t.demoted
-    ? ' [demoted genre]'
-    : ''}`);
+  for (const t of p.tracks) {
+    console.log(`  ${String(t.rank).padStart(2)}. ${t.title} - ${t.artist} (${t.genre})  ${t.reason}${t.demoted ? ' [demoted genre]' : ''}`);
+  }
 }
 
 function int(flag: string, v: string | undefined): number | undefined {

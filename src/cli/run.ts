@@ -70,9 +70,9 @@ function printHuman(s: RetailSummary): void {
     revenue_share: p.revenue_share,
     top_category: p.top_category,
   })));
-  if ('run_id' in s.tracking) console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map(
-    (m) => `${m.name} v${m.version} (${m.alias})`,
-  ).join(', ')}`);
+  if ('run_id' in s.tracking) {
+    console.log(`\ntracking run ${s.tracking.run_id}; registered ${s.tracking.models.map((m) => `${m.name} v${m.version} (${m.alias})`).join(', ')}`);
+  }
   console.log('\n' + formatSummary(s.pipeline));
 }
 

@@ -149,8 +149,9 @@ function loadPipelineModel(json: SerializedEstimator): PipelineModel {
 
 /** A new recommender of the given kind. */
 export function createRecommender(kind: string, params: Record<string, unknown> = {}): RecommenderModel {
-  if (!(RECOMMENDER_KINDS as readonly string[]).includes(kind)) throw new InvalidParameterError(`unknown recommender ` +
-    `"${kind}" (known: ${RECOMMENDER_KINDS.join(', ')})`);
+  if (!(RECOMMENDER_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidParameterError(`unknown recommender "${kind}" (known: ${RECOMMENDER_KINDS.join(', ')})`);
+  }
   const e = createByName(kind, params);
   if (!isRecommender(e)) throw new InvalidParameterError(`unknown recommender "${kind}"`);
   return e;
@@ -159,7 +160,8 @@ export function createRecommender(kind: string, params: Record<string, unknown> 
 /** A saved recommender, or an error naming the kind found. */
 export function recommenderFromJSON(json: SerializedRecommender<any>): Recommender<any> & RecommenderModel {
   const kind = json?.kind;
-  if (!(RECOMMENDER_KINDS as readonly string[]).includes(kind)) throw new InvalidInputError(`unknown recommender ` +
-    `kind ${JSON.stringify(kind)} in serialised model`);
+  if (!(RECOMMENDER_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidInputError(`unknown recommender kind ${JSON.stringify(kind)} in serialised model`);
+  }
   return loadEstimator(json as unknown as SerializedEstimator) as RecommenderModel;
 }

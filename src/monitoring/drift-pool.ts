@@ -18,8 +18,9 @@ export async function columnDrift(
   cur: ArrayLike<number>[],
   opts: { threads?: number; bins?: number } = {},
 ): Promise<FeatureDrift[]> {
-  if (ref.length !== names.length || cur.length !== names.length) throw new Error(`columnDrift: ${names.length} names ` +
-    `for ${ref.length} reference and ${cur.length} current columns`);
+  if (ref.length !== names.length || cur.length !== names.length) {
+    throw new Error(`columnDrift: ${names.length} names for ${ref.length} reference and ${cur.length} current columns`);
+  }
   const threads = Math.min(opts.threads ?? defaultThreads(), names.length);
   const total = ref.reduce((s, c) => s + c.length, 0) + cur.reduce((s, c) => s + c.length, 0);
   if (threads <= 1 || total < INLINE_BELOW) return names.map((feature, j) => ({ feature, ...featureDrift(ref[j]!, cur[j]!, { bins: opts.bins }) }));

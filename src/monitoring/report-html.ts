@@ -30,8 +30,9 @@ th{background:#f3f3f3}td:first-child{text-align:left}.critical{background:#f8d0d
       out.push('</table>');
     }
     if (m.alerts.length) out.push(`<ul>${m.alerts.map((a) => `<li class="${a.severity}">${esc(a.severity)}: ${esc(a.message)}</li>`).join('')}</ul>`);
-    if (m.retrain) out.push(`<p><b>Retraining</b> (${esc(m.retrain.trigger)}): ${esc(m.retrain.decision.reason)}; ` +
-      `champion now v${m.retrain.champion_after}.</p>`);
+    if (m.retrain) {
+      out.push(`<p><b>Retraining</b> (${esc(m.retrain.trigger)}): ${esc(m.retrain.decision.reason)}; champion now v${m.retrain.champion_after}.</p>`);
+    }
   }
   out.push('</body></html>');
   return out.join('\n');

@@ -78,8 +78,9 @@ export class OnlineFeatures {
         const derived = cutoffFeatures(asOf);
         const src = m.features.map((f) => {
           const j = t.columns.indexOf(f);
-          if (j < 0 && !(f in derived)) throw new Error(`the spend model needs feature "${f}", which the customer ` +
-            `feature table does not have (it has ${t.columns.join(', ')})`);
+          if (j < 0 && !(f in derived)) {
+            throw new Error(`the spend model needs feature "${f}", which the customer feature table does not have (it has ${t.columns.join(', ')})`);
+          }
           return j;
         });
         const rows = new Map<string, Float64Array>();

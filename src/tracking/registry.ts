@@ -187,16 +187,18 @@ export class ModelRegistry {
     const kind = parsed && typeof parsed === 'object' && typeof (parsed as { kind?: unknown }).kind === 'string' ? (parsed as { kind: string }).kind : null;
     const lin = opts.lineage ?? {};
     const snapshots = checkSnapshotRefs(lin.snapshots);
-    if (lin.seed !== undefined && !Number.isSafeInteger(lin.seed)) throw new RegistryError(`registerModel: lineage.seed ` +
-      `must be an integer, got ${JSON.stringify(lin.seed)}`);
+    if (lin.seed !== undefined && !Number.isSafeInteger(lin.seed)) {
+      throw new RegistryError(`registerModel: lineage.seed must be an integer, got ${JSON.stringify(lin.seed)}`);
+    }
     if (lin.configHash !== undefined && !/^[0-9a-f]{64}$/.test(lin.configHash)) throw new RegistryError('registerModel: lineage.configHash must be a sha256 hex digest');
     const cfgHash = lin.config !== undefined ? hashConfig(lin.config) : lin.configHash ?? null;
     const code = lin.codeVersion ?? currentCodeVersion();
     const by = opts.by ?? defaultActor();
     let metrics = checkMetrics(opts.metrics);
     let params = opts.params ?? {};
-    if (opts.params !== undefined && (typeof opts.params !== 'object' || Array.isArray(opts.params))) throw new RegistryError('registerModel: ' +
-      'params must be an object');
+    if (opts.params !== undefined && (typeof opts.params !== 'object' || Array.isArray(opts.params))) {
+      throw new RegistryError('registerModel: params must be an object');
+    }
 
     const { db } = this.store;
     if (opts.runId !== undefined) {

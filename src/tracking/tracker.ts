@@ -438,8 +438,9 @@ export class Run {
     checkKey('stage', name);
     if (!Number.isFinite(durationMs) || durationMs < 0) throw new TrackingError(`stage "${name}": durationMs must be a finite number >= 0, got ${durationMs}`);
     const status = opts.status ?? 'finished';
-    if (status !== 'finished' && status !== 'failed') throw new TrackingError(`stage "${name}": status must be finished ` +
-      `or failed, got ${JSON.stringify(status)}`);
+    if (status !== 'finished' && status !== 'failed') {
+      throw new TrackingError(`stage "${name}": status must be finished or failed, got ${JSON.stringify(status)}`);
+    }
     await this.db.insertInto('tracking_stages').values({
       run_id: this.id, seq: ++this.stageSeq, name, started_at: opts.startedAt ?? nowIso(), duration_ms: durationMs, status,
     }).execute();

@@ -132,10 +132,8 @@ test('CLI conventions', async (t) => {
 
   await t.test('models --help describes every subcommand', () => {
     const help = cli(home, ['models', '--help']).stdout;
-    for (const sub of ['list', 'show', 'promote', 'rollback', 'export']) assert.match(
-      help,
-      new RegExp(`^  ${sub}\\b.*\\S\\s{2,}\\S`, 'm'),
-      `${sub} has a description:\n${help}`,
-    );
+    for (const sub of ['list', 'show', 'promote', 'rollback', 'export']) {
+      assert.match(help, new RegExp(`^  ${sub}\\b.*\\S\\s{2,}\\S`, 'm'), `${sub} has a description:\n${help}`);
+    }
   });
 });

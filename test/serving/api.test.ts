@@ -216,8 +216,9 @@ test('prediction API', async (t) => {
         const r = await rawPost(`${server.url}${target}`, body);
         let msg = '';
         try { msg = (JSON.parse(r.text) as { message?: string }).message ?? ''; } catch { /* not JSON */ }
-        if (r.status < 400 || r.status >= 500 || msg.length < 5) failures.push(`${target} ${body.subarray(0, 80).toString('latin1')} ` +
-          `-> ${r.status} ${r.text.slice(0, 200)}`);
+        if (r.status < 400 || r.status >= 500 || msg.length < 5) {
+          failures.push(`${target} ${body.subarray(0, 80).toString('latin1')} -> ${r.status} ${r.text.slice(0, 200)}`);
+        }
       }));
     }
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${N} malformed bodies were not a 4xx with a message`);

@@ -37,8 +37,9 @@ async function lakeState(server: RunningServer): Promise<string> {
 /** True when an answer holds no data rows: every array in it is empty and every count zero. */
 // (the music KPIs of the overview follow the period only)
 function isEmptyAnswer(v: unknown, key = ''): boolean {
-  if (Array.isArray(v)) return v.length === 0 ||
-    ['months', 'music_months', 'music_countries', 'categories', 'countries', 'segments', 'last_minute'].includes(key);
+  if (Array.isArray(v)) {
+    return v.length === 0 || ['months', 'music_months', 'music_countries', 'categories', 'countries', 'segments', 'last_minute'].includes(key);
+  }
   if (v && typeof v === 'object') return Object.entries(v).every(([k, x]) => ['filters', 'music', 'models'].includes(k) || isEmptyAnswer(x, k));
   if (typeof v === 'number') return v === 0 || ['threshold'].includes(key);
   return true;

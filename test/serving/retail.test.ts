@@ -34,10 +34,9 @@ test('retail endpoints', async (t) => {
 
   await t.test('the contract holds for the retail routes: each documented answer matches its schema', async () => {
     const r = await checkContract(server.url);
-    for (const route of ['POST /v1/predict/spend', 'POST /v1/segment', 'POST /v1/predict/retail-spend']) assert.ok(
-      r.calls.some((c) => c.startsWith(route)),
-      r.calls.join('\n'),
-    );
+    for (const route of ['POST /v1/predict/spend', 'POST /v1/segment', 'POST /v1/predict/retail-spend']) {
+      assert.ok(r.calls.some((c) => c.startsWith(route)), r.calls.join('\n'));
+    }
   });
 
   await t.test('spend by customer id, one or a batch, from the online features', async () => {

@@ -98,10 +98,9 @@ describe('runs and models CLI', () => {
         const out = join(b.home, 'spend.onnx');
         assert.match(ok(b, 'models', 'export', 'spend@2', '--format', 'onnx', '--out', out), /spend v2 -> .*spend\.onnx \(onnx, \d+ bytes/);
         const pred = await runOnnx(readFileSync(out), rows.map(([a, c]) => ({ f0: a, f1: c })));
-        for (let i = 0; i < rows.length; i++) assert.ok(
-          Math.abs(pred.prediction[i]! - y[i]!) < 1e-3 * (1 + Math.abs(y[i]!)),
-          `row ${i}: ${pred.prediction[i]} vs ${y[i]}`,
-        );
+        for (let i = 0; i < rows.length; i++) {
+          assert.ok(Math.abs(pred.prediction[i]! - y[i]!) < 1e-3 * (1 + Math.abs(y[i]!)), `row ${i}: ${pred.prediction[i]} vs ${y[i]}`);
+        }
         const fmt = cli(b, 'models', 'export', 'spend', '--format', 'pmml', '--out', out);
         assert.match(fmt.stderr, /--format: only "onnx" is supported/);
       } finally {

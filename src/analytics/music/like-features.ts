@@ -62,8 +62,9 @@ export class LikeFeatureState {
     this.itemIndex = new Map(j.als_items.map((t, i) => [t, i]));
     this.X = decodeArray(j.user_factors) as Float32Array | Float64Array;
     this.Y = decodeArray(j.item_factors) as Float32Array | Float64Array;
-    if (this.X.length !== j.als_users.length * j.factors || this.Y.length !== j.als_items.length * j.factors) throw new Error('like ' +
-      'features: ALS factor shapes do not match their ids');
+    if (this.X.length !== j.als_users.length * j.factors || this.Y.length !== j.als_items.length * j.factors) {
+      throw new Error('like features: ALS factor shapes do not match their ids');
+    }
     j.tracks[0].forEach((t, i) => this.tracks.set(t, {
       genre: j.tracks[1][i]!,
       skip: j.tracks[2][i]!,

@@ -69,8 +69,9 @@ export class LikeModel {
 
   static fromJSON(a: LikeArtifact): LikeModel {
     if (a?.kind !== LIKE_KIND) throw new Error(`not a like model artifact (kind ${String(a?.kind)})`);
-    if (JSON.stringify(a.features) !== JSON.stringify(LIKE_FEATURES)) throw new Error(`like model: its features ` +
-      `(${a.features?.join(', ')}) are not this code's (${LIKE_FEATURES.join(', ')})`);
+    if (JSON.stringify(a.features) !== JSON.stringify(LIKE_FEATURES)) {
+      throw new Error(`like model: its features (${a.features?.join(', ')}) are not this code's (${LIKE_FEATURES.join(', ')})`);
+    }
     const X = decodeArray(a.reference.data), p = decodeArray(a.reference.predictions);
     return new LikeModel(
       GradientBoostingClassifier.fromJSON(a.classifier), LikeFeatureState.fromJSON(a.state), a.recipe, a.cutoff,

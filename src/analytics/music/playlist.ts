@@ -160,8 +160,9 @@ export class PlaylistModel {
   static build(b: PlaylistBuild): PlaylistModel {
     const params = { ...PLAYLIST_DEFAULTS, ...b.params };
     if (!Number.isInteger(params.n) || params.n < 1) throw new InvalidInputError(`playlist: n must be a positive integer, got ${params.n}`);
-    if (!Number.isInteger(params.maxPerArtist) || params.maxPerArtist < 1) throw new InvalidInputError(`playlist: ` +
-      `maxPerArtist must be a positive integer, got ${params.maxPerArtist}`);
+    if (!Number.isInteger(params.maxPerArtist) || params.maxPerArtist < 1) {
+      throw new InvalidInputError(`playlist: maxPerArtist must be a positive integer, got ${params.maxPerArtist}`);
+    }
     const data = b.recommender.data;
     if (!data) throw new InvalidInputError('PlaylistModel.build: the recommender is not fitted');
     // heard pairs restricted to the recommender's items (others can never be recommended)
@@ -418,8 +419,9 @@ export class PlaylistModel {
   }
 
   static fromJSON(json: SerializedPlaylistModel): PlaylistModel {
-    if (json?.kind !== 'music-playlist') throw new InvalidInputError(`PlaylistModel.fromJSON: expected kind ` +
-      `"music-playlist", got ${JSON.stringify(json?.kind)}`);
+    if (json?.kind !== 'music-playlist') {
+      throw new InvalidInputError(`PlaylistModel.fromJSON: expected kind "music-playlist", got ${JSON.stringify(json?.kind)}`);
+    }
     if (json.format !== 1) throw new InvalidInputError(`PlaylistModel.fromJSON: unsupported format ${JSON.stringify(json.format)}`);
     const recommender = recommenderFromJSON(json.recommender);
     const heard = deserializeInteractions(json.heard);

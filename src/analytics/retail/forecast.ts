@@ -147,12 +147,9 @@ export function backtest(series: Series, opts: BacktestOptions = {}): ForecastRe
   const xNext = { rows: 1, cols: d, data: Float64Array.from(featureRow(g, yy, n, nextPeriod, season)) };
   const all = Array.from({ length: n - first }, (_, i) => first + i);
   const next = { period: nextPeriod, forecast: { seasonal_naive: naive(n) } as Record<ForecastModel, number> };
-  for (const m of MODEL_NAMES) next.forecast[m] = fitRegressor(
-    m,
-    mat(all),
-    Float64Array.from(all, (t) => y[t]!),
-    { seed: opts.seed, nJobs: 1, small: true },
-  ).predict(xNext)[0]!;
+  for (const m of MODEL_NAMES) {
+    next.forecast[m] = fitRegressor(m, mat(all), Float64Array.from(all, (t) => y[t]!), { seed: opts.seed, nJobs: 1, small: true }).predict(xNext)[0]!;
+  }
   for (const m of FORECAST_MODELS) out.push({ period: nextPeriod, model: m, kind: 'future', actual: null, forecast: next.forecast[m] });
   return { granularity: g, periods: n, season, models, best, next, rows: out };
 }

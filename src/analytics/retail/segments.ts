@@ -353,9 +353,9 @@ export class SegmentModel {
   /** The feature row of a profile, built exactly as the training rows were. */
   featurize(p: CustomerProfile): Float64Array {
     for (const f of ['recency', 'frequency', 'monetary'] as const) {
-      if (typeof p[f] !== 'number' || !Number.isFinite(p[f]) || p[f] < 0) throw new Error(`profile.${f} must be a finite number >= 0, got ${JSON.stringify(
-        p[f],
-      )}`);
+      if (typeof p[f] !== 'number' || !Number.isFinite(p[f]) || p[f] < 0) {
+        throw new Error(`profile.${f} must be a finite number >= 0, got ${JSON.stringify(p[f])}`);
+      }
     }
     const s = this.state;
     const z = this.scaler.transform({ rows: 1, cols: 3, data: Float64Array.from([p.recency, p.frequency, p.monetary], (v) => Math.log1p(v)) }).data;

@@ -42,8 +42,9 @@ export function numericTarget(frame: Frame, target: string): Float64Array {
   const c = getColumn(frame, target);
   const y = isNumeric(c) ? c : Float64Array.from(c, (v) => (v === null || v.trim() === '' ? NaN : Number(v)));
   for (let i = 0; i < y.length; i++) {
-    if (!Number.isFinite(y[i]!)) throw new InvalidInputError(`target "${target}": row ${i} ` +
-      `is ${isNumeric(c) ? y[i] : JSON.stringify(c[i])}, not a finite number`);
+    if (!Number.isFinite(y[i]!)) {
+      throw new InvalidInputError(`target "${target}": row ${i} is ${isNumeric(c) ? y[i] : JSON.stringify(c[i])}, not a finite number`);
+    }
   }
   return y;
 }

@@ -32,8 +32,9 @@ export class Ridge extends LinearRegressorBase<RidgeParams> implements Regressor
   constructor(params: Partial<RidgeParams> = {}) {
     super();
     this.params = resolveParams(this.kind, { alpha: 1, fitIntercept: true }, params);
-    if (!(this.params.alpha >= 0) || !Number.isFinite(this.params.alpha)) throw new InvalidParameterError(`Ridge: alpha ` +
-      `must be a finite number >= 0, got ${this.params.alpha}`);
+    if (!(this.params.alpha >= 0) || !Number.isFinite(this.params.alpha)) {
+      throw new InvalidParameterError(`Ridge: alpha must be a finite number >= 0, got ${this.params.alpha}`);
+    }
   }
 
   fit(X: Matrix, y: Float64Array): this {

@@ -43,9 +43,9 @@ export function tableFolds(frame: Frame, opts: TrainOptions, cv: CvSpec, timeCol
     }
     return new TimeSeriesSplit(5).split(n).map((s) => ({ train: Int32Array.from(s.train, (i) => order[i]!), test: Int32Array.from(s.test, (i) => order[i]!) }));
   }
-  if (opts.task === 'classification') return new StratifiedKFold(cv, { shuffle: true, seed: opts.seed ?? 0 }).split(
-    targetValues(frame, opts.target, 'classification') as string[],
-  );
+  if (opts.task === 'classification') {
+    return new StratifiedKFold(cv, { shuffle: true, seed: opts.seed ?? 0 }).split(targetValues(frame, opts.target, 'classification') as string[]);
+  }
   return new KFold(cv, { shuffle: true, seed: opts.seed ?? 0 }).split(n);
 }
 

@@ -36,10 +36,12 @@ export class Pipeline {
 
   constructor(readonly encoder: ColumnTransformer, readonly model: Model, params: Partial<PipelineParams> = {}) {
     this.params = resolveParams(this.kind, { task: 'regression' }, params);
-    if (this.params.task !== 'regression' && this.params.task !== 'classification') throw new InvalidParameterError(`Pipeline: ` +
-      `task must be regression or classification, got ${JSON.stringify(this.params.task)}`);
-    if (this.params.task === 'classification' && typeof model.predictProba !== 'function') throw new InvalidParameterError(`Pipeline: ${model.kind} ` +
-      `is not a classifier`);
+    if (this.params.task !== 'regression' && this.params.task !== 'classification') {
+      throw new InvalidParameterError(`Pipeline: task must be regression or classification, got ${JSON.stringify(this.params.task)}`);
+    }
+    if (this.params.task === 'classification' && typeof model.predictProba !== 'function') {
+      throw new InvalidParameterError(`Pipeline: ${model.kind} is not a classifier`);
+    }
   }
 
   /** y: numbers for regression; labels (strings or numbers) for classification */

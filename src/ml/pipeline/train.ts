@@ -72,10 +72,12 @@ export function makeModel(opts: TrainOptions): SupervisedModel {
     ...(opts.threads !== undefined ? { nJobs: opts.threads } : {}),
   };
   const usesAlpha = opts.model === 'ridge' || opts.model === 'logistic' || (opts.task === 'classification' && opts.model === 'linear');
-  if (opts.alpha !== undefined && !usesAlpha) throw new InvalidParameterError(`--alpha: ${opts.model} has no L2 ` +
-    `strength (alpha applies to ridge and logistic)`);
-  if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) throw new InvalidParameterError(`--alpha ` +
-    `must be a finite number > 0, got ${opts.alpha}`);
+  if (opts.alpha !== undefined && !usesAlpha) {
+    throw new InvalidParameterError(`--alpha: ${opts.model} has no L2 strength (alpha applies to ridge and logistic)`);
+  }
+  if (opts.alpha !== undefined && !(opts.alpha > 0 && Number.isFinite(opts.alpha))) {
+    throw new InvalidParameterError(`--alpha must be a finite number > 0, got ${opts.alpha}`);
+  }
   if (opts.task === 'regression') {
     switch (opts.model) {
       case 'linear': return createEstimator('LinearRegression');
@@ -174,8 +176,9 @@ export function scoreTable(pipeline: Pipeline, test: Frame, opts: Pick<TrainOpti
   const index = new Map(classes.map((c, k) => [c, k]));
   const labels = targetValues(test, target, task) as string[];
   const unseen = labels.find((l) => !index.has(l));
-  if (unseen !== undefined) throw new InvalidInputError(`test label "${unseen}" of "${target}" never occurs in the ` +
-    `training rows (classes: ${classes.join(', ')})`);
+  if (unseen !== undefined) {
+    throw new InvalidInputError(`test label "${unseen}" of "${target}" never occurs in the training rows (classes: ${classes.join(', ')})`);
+  }
   const y = Float64Array.from(labels, (l) => index.get(l)!);
   const proba = pipeline.predictProba(Xtest);
   const pred = pipeline.predict(Xtest);

@@ -14,8 +14,9 @@ const range = (a: number, b: number) => Int32Array.from({ length: Math.max(b - a
 export function trainTestSplit(n: number, opts: { testSize?: number; seed?: number; shuffle?: boolean; stratify?: ArrayLike<number | string> } = {}): Split {
   const { testSize = 0.2, seed = 0, shuffle = true } = opts;
   const nTest = testSize < 1 ? Math.ceil(n * testSize) : Math.floor(testSize);
-  if (!(testSize > 0) || nTest < 1 || nTest >= n) throw new InvalidParameterError(`trainTestSplit: testSize ${testSize} ` +
-    `leaves no train or no test rows out of ${n}`);
+  if (!(testSize > 0) || nTest < 1 || nTest >= n) {
+    throw new InvalidParameterError(`trainTestSplit: testSize ${testSize} leaves no train or no test rows out of ${n}`);
+  }
   const rng = new Rng(seed);
   if (opts.stratify) {
     if (opts.stratify.length !== n) throw new InvalidParameterError(`trainTestSplit: stratify has ${opts.stratify.length} labels for ${n} rows`);
@@ -104,8 +105,9 @@ export class TimeSeriesSplit {
   split(n: number): Split[] {
     const gap = this.opts.gap ?? 0;
     const testSize = this.opts.testSize ?? Math.floor(n / (this.nSplits + 1));
-    if (testSize < 1 || n - gap - testSize * this.nSplits <= 0) throw new InvalidParameterError(`TimeSeriesSplit: ${n} ` +
-      `rows are too few for ${this.nSplits} splits of ${testSize} (gap ${gap})`);
+    if (testSize < 1 || n - gap - testSize * this.nSplits <= 0) {
+      throw new InvalidParameterError(`TimeSeriesSplit: ${n} rows are too few for ${this.nSplits} splits of ${testSize} (gap ${gap})`);
+    }
     const out: Split[] = [];
     for (let f = 0; f < this.nSplits; f++) {
       const testStart = n - testSize * (this.nSplits - f);

@@ -132,11 +132,9 @@ export const dashboardRetailRoutes: FastifyPluginAsyncZod<{ ctx: AppContext; dat
         categories: [],
         outliers: { rule: '', threshold: null, count: 0, invoices: 0, top: [] },
       };
-      if (!await data.has(LINES) || (f.segment !== undefined && !await data.has(SEGMENTS))) return {
-        ...empty,
-        hint: HINTS.retail,
-        forecast_hint: HINTS.forecast,
-      };
+      if (!await data.has(LINES) || (f.segment !== undefined && !await data.has(SEGMENTS))) {
+        return { ...empty, hint: HINTS.retail, forecast_hint: HINTS.forecast };
+      }
       const hasForecast = await data.has(FORECAST);
       const forecast = hasForecast ? await salesForecast(data, f) : { forecast: [], forecast_method: '' };
       return { filters: f, hint: null, ...await salesBreakdowns(data, f), ...forecast, forecast_hint: hasForecast ? null : HINTS.forecast };

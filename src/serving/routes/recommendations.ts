@@ -44,10 +44,9 @@ export const recommendationRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   const current = (): RecommenderServable | undefined => { const s = ctx.models!.get(name); return s?.type === 'recommender' ? s : undefined; };
   let experiment: { at: number; value: Promise<Experiment | undefined> } | undefined;
   const running = (): Promise<Experiment | undefined> => {
-    if (!experiment || Date.now() - experiment.at > EXPERIMENT_TTL_MS) experiment = {
-      at: Date.now(),
-      value: runningExperiment(ctx.store, name).catch(() => undefined),
-    };
+    if (!experiment || Date.now() - experiment.at > EXPERIMENT_TTL_MS) {
+      experiment = { at: Date.now(), value: runningExperiment(ctx.store, name).catch(() => undefined) };
+    }
     return experiment.value;
   };
   /** the servable for this user: the experiment arm's version while one runs, else the champion */
