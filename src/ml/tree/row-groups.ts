@@ -7,6 +7,7 @@
 // identical bins cannot be split apart anyway), so the trees are the same up to the order of
 // floating-point sums. Data with few duplicates (continuous columns) is left as it is.
 // On AER's CPS1988 (22,524 training rows, 5,726 distinct) each tree grows over a quarter of the rows.
+// Boosting with squared loss merges them the same way (gradient-boosting.ts, MergedRows).
 import type { BinnedData } from './dataset.ts';
 
 export interface RowGroups {
@@ -18,12 +19,16 @@ export interface RowGroups {
   label: Int32Array | null;
 }
 
+/** Off only in differential tests (merged against row-by-row growth); models never set it. */
+export const rowMerging = { enabled: true };
+
 /** Merge only when it removes at least this share of the rows: below it, summing costs more than it saves. */
 const MIN_SAVING = 0.15;
 
 /** Groups identical rows of `data` (with equal labels when given); null when too few are identical. */
 export function groupRows(data: BinnedData, label: Int32Array | null): RowGroups | null {
   const { n, nCols, bins } = data;
+  if (!rowMerging.enabled) return null;
   let cap = 16;
   while (cap < 2 * n) cap *= 2;
   const mask = cap - 1;
@@ -49,7 +54,8 @@ export function groupRows(data: BinnedData, label: Int32Array | null): RowGroups
     }
   }
   if (G > (1 - MIN_SAVING) * n) return null;
-  const gb = new Uint8Array(G * nCols);
+  // shared like the rows' bins (boosting hands them to its worker thread)
+  const gb = bins.buffer instanceof SharedArrayBuffer ? new Uint8Array(new SharedArrayBuffer(G * nCols)) : new Uint8Array(G * nCols);
   for (let g = 0; g < G; g++) gb.set(bins.subarray(first[g]! * nCols, first[g]! * nCols + nCols), g * nCols);
   const gl = label ? Int32Array.from({ length: G }, (_, g) => label[first[g]!]!) : null;
   return { data: { ...data, n: G, bins: gb }, group, label: gl };

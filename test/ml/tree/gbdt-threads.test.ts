@@ -6,6 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GradientBoostingClassifier, GradientBoostingRegressor } from '../../../src/ml/tree/index.ts';
 import { mixedX, rmse } from './helpers.ts';
+import { Rng } from '../../../src/ml/core/rng.ts';
+import { buildBinnedData } from '../../../src/ml/tree/dataset.ts';
+import { groupRows, rowMerging } from '../../../src/ml/tree/row-groups.ts';
 
 const n = 5001;
 const { X, cat } = mixedX(n, 11);
@@ -33,5 +36,32 @@ test('binary classification (hessians, row subsampling): 1 and 2 threads agree',
     const one = new GradientBoostingClassifier({ ...p, nJobs: 1 }).fit(X, yc);
     const two = new GradientBoostingClassifier({ ...p, nJobs: 2 }).fit(X, yc);
     assert.deepEqual(two.predictProba(X), one.predictProba(X));
+  }
+});
+
+test('squared loss on rows with many duplicates: identical rows boosted as one give the row-by-row model (to rounding), on 1 and 2 threads', () => {
+  // 6,000 rows over 6 x 5 x 4 distinct feature values (most rows repeat); noisy integer targets
+  const rng = new Rng(4), m = 6000;
+  const data = new Float64Array(m * 3), yd = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const a = rng.int(6), b = rng.int(5), c = rng.int(4);
+    data.set([a, b * 0.5, c], i * 3);
+    yd[i] = a * 3 + (b % 2) * 7 - c + rng.int(5);
+  }
+  const Xd = { rows: m, cols: 3, data };
+  assert.ok(groupRows(buildBinnedData(Xd), null), 'the rows are merged');
+  const p = { nEstimators: 40, maxDepth: 4, learningRate: 0.3, seed: 1 };
+  const merged = new GradientBoostingRegressor({ ...p, nJobs: 1 }).fit(Xd, yd);
+  const two = new GradientBoostingRegressor({ ...p, nJobs: 2 }).fit(Xd, yd);
+  assert.equal(JSON.stringify(two.toJSON().state), JSON.stringify(merged.toJSON().state), 'threads agree on merged rows');
+  rowMerging.enabled = false;
+  let single: GradientBoostingRegressor;
+  try { single = new GradientBoostingRegressor({ ...p, nJobs: 1 }).fit(Xd, yd); } finally { rowMerging.enabled = true; }
+  const a = merged.ensemble.trees, b = single.ensemble.trees;
+  assert.equal(a.length, b.length);
+  for (let t = 0; t < a.length; t++) {
+    assert.deepEqual(Array.from(a[t]!.feature), Array.from(b[t]!.feature), `tree ${t}: same splits`);
+    assert.deepEqual(Array.from(a[t]!.threshold), Array.from(b[t]!.threshold), `tree ${t}: same thresholds`);
+    for (let k = 0; k < a[t]!.value.length; k++) assert.ok(Math.abs(a[t]!.value[k]! - b[t]!.value[k]!) < 1e-9, `tree ${t} leaf ${k}`);
   }
 });
