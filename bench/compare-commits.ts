@@ -12,7 +12,8 @@
 //          [--lock FILE] BENCH[:ARG,ARG...] ...
 //   e.g. ... --before cb55e72 --after main --pairs 3 rf gbdt kmeans predict als:3,float32,0,0.2
 // (the bench's own arguments after a colon, comma-separated); --table prints the table of the
-// logs so far without running anything.
+// logs so far without running anything; --logs NAME keeps the logs in bench/out/NAME (with
+// --table, several names, comma-separated, are read together).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -27,6 +28,8 @@ const opt = (name: string, dflt: string) => {
 };
 const beforeRef = opt('--before', 'cb55e72'), afterRef = opt('--after', 'HEAD');
 const pairs = Number(opt('--pairs', '3')), lock = opt('--lock', '/work/bench.lock');
+// --logs NAME: logs under bench/out/NAME (default compare), so two comparisons can run at once
+const logName = opt('--logs', 'compare');
 // --table: only print the table of the logs in bench/out/compare (no runs)
 const fromLogs = args.includes('--table') && args.splice(args.indexOf('--table'), 1).length > 0;
 if (!Number.isInteger(pairs) || pairs < 1) throw new Error('--pairs: expected a positive integer');
@@ -80,9 +83,9 @@ export function ratiosOf(output: string): Map<string, number> {
 interface Run { bench: string; side: 'before' | 'after'; pair: number; load: number; ratios: Map<string, number>; ok: boolean }
 
 /** The table again from the logs of runs so far (a comparison stopped early still gives its pairs). */
-function tableFromLogs(dir: string): void {
+function tableFromLogs(dirs: string[]): void {
   const runs: Run[] = [];
-  for (const f of readdirSync(dir).sort()) {
+  for (const dir of dirs) for (const f of readdirSync(dir).sort()) {
     const m = /^(.+)-(before|after)-(\d+)\.log$/.exec(f);
     if (!m) continue;
     const text = readFileSync(join(dir, f), 'utf8');
@@ -94,9 +97,9 @@ function tableFromLogs(dir: string): void {
 }
 
 async function main(): Promise<void> {
-  if (fromLogs) { tableFromLogs(join(packageRoot, 'bench', 'out', 'compare')); return; }
+  if (fromLogs) { tableFromLogs(logName.split(',').map((n) => join(packageRoot, 'bench', 'out', n))); return; }
   const sides = { before: checkout(beforeRef), after: checkout(afterRef) };
-  const logDir = join(packageRoot, 'bench', 'out', 'compare');
+  const logDir = join(packageRoot, 'bench', 'out', logName);
   mkdirSync(logDir, { recursive: true });
   console.log(`before: ${sides.before.ref} = ${sides.before.commit.slice(0, 10)} (${sides.before.dir})`);
   console.log(`after:  ${sides.after.ref} = ${sides.after.commit.slice(0, 10)} (${sides.after.dir})`);
@@ -139,7 +142,7 @@ function table(runs: Run[]): void {
       rows.push([b, name, fmt(before), fmt(after), change, String(Math.min(before.length, after.length)),
         loads.length ? `${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)}` : '-']);
     }
-    for (const r of runs.filter((x) => x.bench === b && !x.ok)) rows.push([b, `(pair ${r.pair} ${r.side} failed: see bench/out/compare)`, '', '', '', '', '']);
+    for (const r of runs.filter((x) => x.bench === b && !x.ok)) rows.push([b, `(pair ${r.pair} ${r.side} failed: see its log)`, '', '', '', '', '']);
   }
   console.log('\n| ' + rows[0]!.join(' | ') + ' |\n|' + rows[0]!.map(() => '---').join('|') + '|');
   for (const r of rows.slice(1)) console.log('| ' + r.join(' | ') + ' |');
