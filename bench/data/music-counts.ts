@@ -3,6 +3,10 @@
 // heaviest 30x that; the world's plays are timed events, so no user reaches the hundreds of
 // thousands of a real multi-year log), with 20% of each user's tracks held out at random, as in the
 // classic last.fm evaluations. Written as train.csv / test.csv (user,item,weight) for the anchors.
+// lifetimeSigma stands in for the multi-year log the world cannot play out: each user's counts
+// are multiplied by their own log-normal factor exp(sigma z) (median 1), so a few users reach
+// hundreds of thousands of plays and single pairs tens of thousands, while the median user keeps
+// a few hundred; tastes, pairs and the held-out tracks stay those of the plain split.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { musicWorld } from '../../src/events/generators/music.ts';
@@ -12,7 +16,9 @@ export interface CountSplit {
   dir: string; users: number; items: number; pairs: number; plays: number; maxCount: number; medianUserPlays: number; maxUserPlays: number;
 }
 
-export function writeMusicCountSplit(dir: string, opts: { users?: number; tracks?: number; days?: number; seed?: number } = {}): CountSplit {
+export function writeMusicCountSplit(
+  dir: string, opts: { users?: number; tracks?: number; days?: number; seed?: number; lifetimeSigma?: number } = {},
+): CountSplit {
   const world = musicWorld({ seed: opts.seed ?? 7, users: opts.users ?? 1000, tracks: opts.tracks ?? 3000, days: opts.days ?? 60 });
   const counts = new Map<string, Map<string, number>>();
   let plays = 0;
@@ -24,12 +30,16 @@ export function writeMusicCountSplit(dir: string, opts: { users?: number; tracks
     m.set(e.track_id, (m.get(e.track_id) ?? 0) + 1);
   }
   const rng = new Rng(opts.seed ?? 7);
+  // its own stream, so the holdout draws do not move with lifetimeSigma
+  const lifetime = new Rng((opts.seed ?? 7) + 1);
   const train: string[] = ['user,item,weight'], test: string[] = ['user,item,weight'];
   const items = new Set<string>();
   let pairs = 0, maxCount = 0;
   const userPlays: number[] = [];
   for (const [u, m] of counts) {
-    const list = [...m.entries()];
+    let list = [...m.entries()];
+    const factor = Math.exp((opts.lifetimeSigma ?? 0) * lifetime.normal());
+    if (opts.lifetimeSigma) list = list.map(([item, c]) => [item, Math.max(1, Math.round(c * factor))]);
     let total = 0;
     for (const [, c] of list) { total += c; maxCount = Math.max(maxCount, c); }
     userPlays.push(total);
