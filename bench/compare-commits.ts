@@ -65,8 +65,10 @@ export function ratiosOf(output: string): Map<string, number> {
         continue;
       }
       for (const [k, v] of Object.entries(j)) {
-        // anchor ratios; the ALS bench has no anchor, so its seconds per iteration stand in
-        if (!/speedup|^vs_|ratio$|^ratio|s_per_iteration_median/.test(k)) continue;
+        // anchor ratios, and our own side's absolute figures beside them (a ratio moves with the
+        // anchor's noise too); the ALS bench has no anchor, so its seconds per iteration stand in
+        const ourRow = /^(ours|tributary)/.test(String(j.name ?? ''));
+        if (!/speedup|^vs_|ratio$|^ratio|s_per_iteration_median/.test(k) && !(ourRow && /^(fit_s|s|us_per_row_median|req_per_s|p99_ms)$/.test(k))) continue;
         const x = num(v);
         if (Number.isFinite(x)) out.set(stable(`${String(j.name ?? '')}: ${k}`), x);
       }
