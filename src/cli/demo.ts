@@ -69,9 +69,8 @@ export function register(program: Command): void {
         console.log(`  chosen: ${rec.chosen}, ${rec.lift_over_popularity.toFixed(2)}x popularity's NDCG@10; like model ` +
           `AUC ${rec.like_model.auc.toFixed(3)} (ALS alone ${rec.like_model.auc_als_only.toFixed(3)}), log ` +
           `loss ${rec.like_model.log_loss.toFixed(4)} (base rate ${rec.like_model.log_loss_base_rate.toFixed(4)})`);
-        console.log(`  ${rec.playlists.users} playlists (${rec.playlists.cold_start} cold start) in ${rec.playlists.table}; registered ${rec.registered
-          ? `${rec.registered.model} v${rec.registered.version}`
-          : 'no'}`);
+        console.log(`  ${rec.playlists.users} playlists (${rec.playlists.cold_start} cold start) ` +
+          `in ${rec.playlists.table}; registered ${rec.registered ? `${rec.registered.model} v${rec.registered.version}` : 'no'}`);
         for (const p of rec.samples) {
           console.log(`\n  Recommended for ${p.user_id}${p.cold_start ? ' (cold start: popular tracks)' : ''}`);
           for (const t of p.tracks) console.log(`    ${t.rank}. ${t.title} - ${t.artist} (${t.genre}): ${t.reason}`);

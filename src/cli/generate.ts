@@ -77,9 +77,7 @@ async function run(source: Source, o: SinkOptions): Promise<void> {
       if (tty && last) log('\n');
       log(`done: ${s.sent} events sent, ${s.accepted} accepted, ${s.rejected} rejected in ${s.batches} batches, ${s.seconds.toFixed(2)} s, ${Math.round(
         s.rate,
-      )} events/s${s.retries
-        ? `, ${s.retries} retries`
-        : ''}${controller.signal.aborted ? ' (interrupted)' : ''}\n`);
+      )} events/s${s.retries ? `, ${s.retries} retries` : ''}${controller.signal.aborted ? ' (interrupted)' : ''}\n`);
       for (const x of s.examples) log(`  rejected #${x.index}${x.event_id ? ` (${x.event_id})` : ''}: ${x.field}: ${x.message}\n`);
     } finally {
       process.off('SIGINT', stop);

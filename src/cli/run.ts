@@ -43,9 +43,8 @@ function printHuman(s: RetailSummary): void {
     printTable(Object.entries(f.models).map(([m, x]) => ({ model: m, mae: x.mae, rmse: x.rmse, mape: x.mape, folds: x.folds })));
   }
   console.log(`\nspend in the ${s.spend.horizon_days} days after ${s.spend.cutoff.slice(0, 10)} (trained at ${s.spend.train_cutoff.slice(0, 10)}; ` +
-    `${s.spend.train_customers} train / ${s.spend.test_customers} test customers; best ${s.spend.best}, ${s.spend.beats_baseline
-      ? 'beats'
-      : 'does NOT beat'} the baseline):`);
+    `${s.spend.train_customers} train / ${s.spend.test_customers} test customers; ` +
+    `best ${s.spend.best}, ${s.spend.beats_baseline ? 'beats' : 'does NOT beat'} the baseline):`);
   printTable(Object.entries(s.spend.models).map(([m, x]) => ({ model: m, rmse: x.rmse, mae: x.mae, r2: x.r2 })));
   const sg = s.segments;
   console.log(`\nsegments: KMeans k=${sg.k} (silhouette ${sg.silhouette.toFixed(3)} on ${sg.features.length} features); ` +

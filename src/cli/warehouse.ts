@@ -86,9 +86,8 @@ export function register(program: Command): void {
           ...(failed.length ? { error: { code: 'model_failed', message: `${failed.length} model(s) failed or were skipped`, exit: 1 } } : {}),
         });
         else {
-          console.log(`built ${ours.length} tables${existsSync(dir)
-            ? ` and ${user.filter((r) => r.status === 'built').length} of ${user.length} user models`
-            : ''}`);
+          const userBuilt = existsSync(dir) ? ` and ${user.filter((r) => r.status === 'built').length} of ${user.length} user models` : '';
+          console.log(`built ${ours.length} tables${userBuilt}`);
           for (const r of user) {
             for (const t of r.tests) console.log(`  ${t.passed ? 'PASS' : 'FAIL'} ${r.model}: ${t.test}${t.passed ? '' : ` (${t.failures} failing)`}`);
             if (r.status !== 'built') console.log(`  ${r.status.toUpperCase()} ${r.model}: ${r.message}`);

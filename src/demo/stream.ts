@@ -49,10 +49,9 @@ function spawnService(bin: string, args: string[], config: Config): Promise<{ pr
 
 function row(name: string, s: Record<string, any>): string {
   const lat = s.latency_ms ?? {};
+  const lastFit = s.last_fit ? ` last fit RMSE ${s.last_fit.rmse}${s.last_fit.promoted ? ' (promoted)' : ' (kept champion)'}` : '';
   const detail = name === 'normalizer' ? `n=${s.count} mean age ${(s.mean?.[0] ?? 0).toFixed(1)} income ${Math.round(s.mean?.[1] ?? 0)}`
-    : name === 'trainer' ? `model v${s.version ?? '-'} window ${s.window_rows}${s.last_fit
-      ? ` last fit RMSE ${s.last_fit.rmse}${s.last_fit.promoted ? ' (promoted)' : ' (kept champion)'}`
-      : ''}`
+    : name === 'trainer' ? `model v${s.version ?? '-'} window ${s.window_rows}${lastFit}`
     : name === 'consumer' ? `via ${s.via}`
     : name === 'generator' ? `target ${s.rate_target}/s` : `${s.records ?? 0} records`;
   return `  ${name.padEnd(11)} ${String(s.records ?? 0).padStart(8)} ${String(s.rate_per_s ?? 0).padStart(8)}/s ${String(s.errors ?? 0).padStart(

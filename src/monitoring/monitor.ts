@@ -149,9 +149,9 @@ export async function runMonitor(ctx: ProbeContext, opts: MonitorOptions = {}): 
       ? fresh.map((a, i) => ({ ...a, id: -1 - i, created_at: at, resolved_at: null }))
       : await recordAlerts(ctx.store, fresh);
     all.push(...report.alerts);
-    log(`monitor ${name} v${champion.version}: ${report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${f.verdict !== 'ok'
-      ? ` (${f.verdict}${f.alerting ? '' : ', reported only'})`
-      : ''}`).join(', ')}; ${report.alerts.length} alert(s)`);
+    const flag = (f: (typeof report.features)[number]) => (f.verdict !== 'ok' ? ` (${f.verdict}${f.alerting ? '' : ', reported only'})` : '');
+    const psis = report.features.map((f) => `${f.feature} PSI ${f.psi.toFixed(3)}${flag(f)}`);
+    log(`monitor ${name} v${champion.version}: ${psis.join(', ')}; ${report.alerts.length} alert(s)`);
 
     const trigger = report.alerts.find((a) => a.severity === 'critical');
     if (opts.retrain && trigger) {

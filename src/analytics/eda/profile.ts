@@ -96,9 +96,10 @@ export function warnings(p: EdaProfile, file?: string): string[] {
       (sep ? `: its header holds ${sep[1]}, so the delimiter was probably not recognised` : ': check the delimiter and the header line') + '.');
   }
   const constant = p.columns.filter((c) => c.rows > 0 && c.distinct === 1);
-  for (const c of constant) out.push(`${c.name} has a single value (${c.top[0] ? `"${c.top[0].value}"` : 'constant'}${c.missing
-    ? ` and ${pct(c.missing_share)} missing`
-    : ''}): it carries no information.`);
+  for (const c of constant) {
+    out.push(`${c.name} has a single value (${c.top[0] ? `"${c.top[0].value}"` : 'constant'}${c.missing ? ` and ${pct(c.missing_share)} missing` : ''}): ` +
+      `it carries no information.`);
+  }
   for (const c of p.columns.filter((c) => c.rows > 0 && c.distinct === 0)) out.push(`${c.name} is empty: every value is missing.`);
   for (const c of p.columns.filter((c) => c.distinct > 0 && c.missing_share >= 0.5)) out.push(`${c.name} misses ${pct(c.missing_share)} of its values.`);
   if (p.duplicates.rows > 0) out.push(`${p.duplicates.rows.toLocaleString('en-US')} rows (${pct(p.duplicates.share)}) repeat an earlier row in every column.`);
