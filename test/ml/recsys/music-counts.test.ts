@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { musicWorld } from '../../../src/events/generators/music.ts';
 import { Interactions } from '../../../src/ml/recsys/interactions.ts';
-import { evaluateRanking, holdoutSplit, tune } from '../../../src/ml/recsys/evaluate.ts';
+import { evaluateModels, evaluateRanking, holdoutSplit, tune } from '../../../src/ml/recsys/evaluate.ts';
 import { ImplicitAls } from '../../../src/ml/recsys/als.ts';
 import { createRecommender } from '../../../src/ml/recsys/registry.ts';
 
@@ -85,4 +85,26 @@ test('tune: refinement stages are built from the best point so far, on the train
   assert.equal(r.trials[3]!.params.factors, 8);
   const best = r.trials.reduce((a, b) => (b.ndcg10 > a.ndcg10 ? b : a));
   assert.deepEqual(r.best, best.params);
+});
+
+test('evaluate --tune chooses on the training data only: other test rows, the same choice and trials', async () => {
+  const rows = { users: [] as string[], items: [] as string[], weights: [] as number[] };
+  for (let u = 0; u < data.nUsers; u++) {
+    const r = data.row(u);
+    for (let k = 0; k < r.indices.length; k++) {
+      rows.users.push(data.userIds[u]!); rows.items.push(data.itemIds[r.indices[k]!]!); rows.weights.push(r.data[k]!);
+    }
+  }
+  // train: every fourth row left out; two different test sets drawn from what was left out
+  const pick = (keep: (r: number) => boolean) => {
+    const out = { users: [] as string[], items: [] as string[], weights: [] as number[] };
+    rows.users.forEach((u, r) => { if (keep(r)) { out.users.push(u); out.items.push(rows.items[r]!); out.weights.push(rows.weights[r]!); } });
+    return out;
+  };
+  const train = pick((r) => r % 4 !== 0);
+  const a = await evaluateModels(train, pick((r) => r % 8 === 0), { models: ['item-knn'], tune: true, seed: 2 });
+  const b = await evaluateModels(train, pick((r) => r % 8 === 4), { models: ['item-knn'], tune: true, seed: 2 });
+  assert.deepEqual(a[0]!.params, b[0]!.params);
+  assert.deepEqual(a[0]!.tuning!.map((t) => [t.params, t.ndcg10]), b[0]!.tuning!.map((t) => [t.params, t.ndcg10]));
+  assert.notEqual(a[0]!.ndcg10, b[0]!.ndcg10, 'the test sets differ, and so do their scores');
 });
