@@ -1,6 +1,7 @@
 // `tributary eda SOURCE [--target COL] [--compare OTHER] --out report.html`: a self-contained
 // exploratory report of a lake table, a snapshot of one (raw.x@3) or a CSV/TSV/NDJSON/Parquet
-// file; with --compare, the two side by side with drift statistics. The work is src/analytics/eda/.
+// file; with --compare, the two side by side with drift statistics (and with --target, how each
+// column's relation to the target changed). The work is src/analytics/eda/.
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { compareTables } from '../analytics/eda/compare.ts';
@@ -20,14 +21,14 @@ export function register(program: Command): void {
       'outliers, Pearson/Spearman/Cramér\'s V, scatter plots, coverage, warnings); --target ranks every column against one; ' +
       '--compare reports the drift between two tables')
     .option('-o, --out <file>', 'HTML report to write', 'report.html')
-    .option('--target <column>', 'relate every column to this one (Spearman, correlation ratio or Cramér\'s V, with a chart each)')
+    .option('--target <column>', 'relate every column to this one (Spearman, correlation ratio or Cramér\'s V, with a chart each); ' +
+      'with --compare, how each relation changed between the two')
     .option('--compare <source>', 'a second table, snapshot or file: both side by side with drift statistics (PSI, KS, chi-squared); SOURCE is the reference')
     .option('--bins <n>', 'histogram bins (whole-number bins for integer columns)', '20')
     .option('--json', 'print the profile (or the comparison) as JSON instead of a summary')
     .action(async (sourceArg: string, o: Opts) => {
       const bins = Number(o.bins);
       if (!Number.isInteger(bins) || bins < 2 || bins > 200) usage(`--bins must be an integer from 2 to 200, got "${o.bins}"`);
-      if (o.target && o.compare) usage('--target and --compare go separately: compare two tables, or analyse one against a target');
       const ws = await openWorkspace();
       try {
         if (o.compare) await compare(ws, sourceArg, o.compare, o, bins);
@@ -54,7 +55,7 @@ async function profile(ws: Workspace, name: string, o: Opts, bins: number): Prom
 
 async function compare(ws: Workspace, nameA: string, nameB: string, o: Opts, bins: number): Promise<void> {
   const [a, b] = [await resolveSource(ws, nameA), await resolveSource(ws, nameB)];
-  const stages = stageCount({}) - 1; // the profile's stages but "read", which is the copy below
+  const stages = stageCount(o) - 1; // the profile's stages but "read", which is the copy below
   const bar = progress('eda', 2 * stages + 3);
   const ma = await materialize(ws.wh, a.source, a.textSource).catch((e: Error) => fail(e.message));
   bar.step(`read ${nameA}`, `${ma.rows.toLocaleString('en-US')} rows`);
@@ -62,8 +63,11 @@ async function compare(ws: Workspace, nameA: string, nameB: string, o: Opts, bin
   bar.step(`read ${nameB}`, `${mb.rows.toLocaleString('en-US')} rows`);
   try {
     const step = (side: string) => (s: string, note?: string) => { if (s !== 'read') bar.step(`${side}: ${s}`, note); };
-    const pa = await profileMaterialized(ws.wh, ma, nameA, { bins, file: a.file, onStage: step('A') });
-    const pb = await profileMaterialized(ws.wh, mb, nameB, { bins, file: b.file, onStage: step('B') });
+    // with --target, each side's relations to it (the comparison then says which moved)
+    const pa = await profileMaterialized(ws.wh, ma, nameA, { bins, target: o.target, file: a.file, onStage: step('A') })
+      .catch((e: Error) => fail(`${nameA}: ${e.message}`));
+    const pb = await profileMaterialized(ws.wh, mb, nameB, { bins, target: o.target, file: b.file, onStage: step('B') })
+      .catch((e: Error) => fail(`${nameB}: ${e.message}`));
     const c = await compareTables(ws.wh, { m: ma, p: pa }, { m: mb, p: pb });
     bar.step('drift', `${c.columns.filter((d) => d.verdict !== 'stable').length} of ${c.columns.length} columns drifted`);
     writeFileSync(o.out, renderCompareHtml(c, { generatedAt: new Date() }));

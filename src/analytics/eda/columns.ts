@@ -3,6 +3,7 @@
 // numbers, outliers by IQR and z-score and a histogram (integer-aware) for numbers, rows per
 // month for times, top values for categories (and for numbers only when they are few and
 // discrete: the top values of a continuous column say nothing).
+import { identifierLikeColumn } from '../../ml/data/feature-selection.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
 import { histogramEdges } from './ticks.ts';
 import { num, q, type Materialized } from './source.ts';
@@ -33,6 +34,12 @@ export interface ColumnProfile {
   top: { value: string; count: number }[];
   numeric?: NumericStats;
   time?: { min: string; max: string; days: number; months: { month: string; count: number }[]; empty_months: number };
+}
+
+/** Training's rule for a column that identifies rows (ml/data/feature-selection.ts), on a profile. */
+export function identifierLike(c: ColumnProfile): boolean {
+  return c.kind !== 'time' && c.kind !== 'boolean'
+    && identifierLikeColumn(c.name, { numeric: c.kind === 'numeric', distinct: c.distinct, nonMissing: c.rows - c.missing, rows: c.rows });
 }
 
 const NUMERIC = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|REAL|DOUBLE|DECIMAL.*)$/i;

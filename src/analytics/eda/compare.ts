@@ -5,10 +5,15 @@
 // and a verdict by PSI's rule of thumb (< 0.1 stable, < 0.25 moderate, else shifted), raised to
 // "moderate" when the test rejects "same distribution" at 0.1% with an effect an analyst would
 // see (KS D >= 0.1, or a category share moving by 5 points). A is the reference.
+// Identifier-like columns (training's rule, ml/data/feature-selection.ts) are not compared but
+// listed as skipped: a new snapshot brings new ids by nature, so they would always "shift".
+// With --target, each column's relation to the target in A and in B (a relation that weakens or
+// strengthens is drift a model feels even when no column's own distribution moved).
 import { chi2Independence, chi2Sf } from '../../ml/metrics/association.ts';
 import { featureDrift, psiFromCounts } from '../../monitoring/drift.ts';
 import type { Warehouse } from '../../warehouse/session.ts';
-import type { ColumnProfile } from './columns.ts';
+import { identifierLike, type ColumnProfile } from './columns.ts';
+import type { TargetRelation } from './target.ts';
 import { histogramEdges } from './ticks.ts';
 import { q, readColumns, toFloat, type Materialized } from './source.ts';
 import type { EdaProfile } from './profile.ts';
@@ -40,8 +45,22 @@ export interface Comparison {
   type_changes: { column: string; a: string; b: string }[];
   /** common columns, the most drifted first */
   columns: ColumnDrift[];
+  /** common columns left out of the drift, with the reason */
+  skipped: { column: string; reason: 'identifier-like'; detail: string }[];
+  /** with a target: every column's relation to it in A and in B, the largest change first */
+  target?: { column: string; relations: TargetRelationChange[] };
   findings: string[];
 }
+
+export interface TargetRelationChange {
+  column: string;
+  measure: TargetRelation['measure'];
+  /** strength in A and B (0 = unrelated, 1 = determined); null where a side has no such relation */
+  strength: [number | null, number | null];
+}
+
+/** A relation to the target that moves by this much (on its 0..1 scale) is a finding. */
+const RELATION_MOVE = 0.1;
 
 const CATEGORIES_SHOWN = 12;
 
@@ -57,7 +76,7 @@ export async function compareTables(wh: Warehouse, a: { m: Materialized; p: EdaP
     a: { name: a.p.table, rows: a.p.rows }, b: { name: b.p.table, rows: b.p.rows },
     only_a: a.p.columns.filter((c) => !colsB.has(c.name)).map((c) => c.name),
     only_b: b.p.columns.filter((c) => !namesA.has(c.name)).map((c) => c.name),
-    type_changes: [], columns: [], findings: [],
+    type_changes: [], columns: [], skipped: [], findings: [],
   };
   for (const ca of a.p.columns) {
     const cb = colsB.get(ca.name);
@@ -65,14 +84,34 @@ export async function compareTables(wh: Warehouse, a: { m: Materialized; p: EdaP
     const sameFamily = ca.kind === cb.kind || (isCat(ca) && isCat(cb));
     if (ca.type !== cb.type) out.type_changes.push({ column: ca.name, a: ca.type, b: cb.type });
     if (!sameFamily) continue;
+    const id = [ca, cb].find(identifierLike);
+    if (id) {
+      const detail = `${id.distinct.toLocaleString('en-US')} distinct of ${(id.rows - id.missing).toLocaleString('en-US')} values`;
+      out.skipped.push({ column: ca.name, reason: 'identifier-like', detail });
+      continue;
+    }
     const base = { column: ca.name, kind: ca.kind, missing: both(ca.missing_share, cb.missing_share), distinct: both(ca.distinct, cb.distinct) };
     if (ca.kind === 'numeric' || ca.kind === 'time') out.columns.push({ ...base, ...await numericDrift(wh, a.m, b.m, ca, cb) });
     else out.columns.push({ ...base, ...await categoricalDrift(wh, a.m, b.m, ca.name) });
   }
   const rank: Record<Verdict, number> = { shifted: 2, moderate: 1, stable: 0 };
   out.columns.sort((x, y) => rank[y.verdict] - rank[x.verdict] || y.psi - x.psi);
+  if (a.p.target && b.p.target) out.target = { column: a.p.target.target, relations: relationChanges(a.p.target.relations, b.p.target.relations) };
   out.findings = compareFindings(out);
   return out;
+}
+
+/** Each column's relation to the target on both sides (same measure), the largest change first. */
+function relationChanges(ra: TargetRelation[], rb: TargetRelation[]): TargetRelationChange[] {
+  const inB = new Map(rb.map((r) => [r.column, r]));
+  const out: TargetRelationChange[] = ra.map((r) => {
+    const o = inB.get(r.column);
+    return { column: r.column, measure: r.measure, strength: [r.strength, o && o.measure === r.measure ? o.strength : null] };
+  });
+  const inA = new Set(ra.map((r) => r.column));
+  for (const r of rb) if (!inA.has(r.column)) out.push({ column: r.column, measure: r.measure, strength: [null, r.strength] });
+  const move = (c: TargetRelationChange) => Math.abs((c.strength[1] ?? 0) - (c.strength[0] ?? 0));
+  return out.sort((x, y) => move(y) - move(x) || x.column.localeCompare(y.column));
 }
 
 const isCat = (c: ColumnProfile) => c.kind === 'text' || c.kind === 'boolean';
@@ -151,6 +190,16 @@ function compareFindings(c: Comparison): string[] {
     const stats = `PSI ${d.psi.toFixed(3)}, ${test}`;
     const move = d.mean ? `; mean ${sig(d.mean[0])} → ${sig(d.mean[1])}, median ${sig(d.median![0])} → ${sig(d.median![1])}` : '';
     out.push(`${d.column} ${d.verdict === 'shifted' ? 'shifted' : 'drifted moderately'}: ${stats}${move}.`);
+  }
+  if (c.skipped.length) {
+    out.push(`Not compared, identifier-like (a new table or snapshot brings new ids by nature): ${c.skipped.map((s) => s.column).join(', ')}.`);
+  }
+  const measure = { spearman: 'Spearman |rho|', eta: 'eta', cramers_v: "Cramér's V" } as const;
+  for (const r of c.target?.relations ?? []) {
+    const [sa, sb] = r.strength;
+    if (sa === null || sb === null || Math.abs(sb - sa) < RELATION_MOVE) continue;
+    const how = sb > sa ? 'strengthened' : 'weakened';
+    out.push(`${r.column}'s relation to ${c.target!.column} ${how}: ${measure[r.measure]} ${sa.toFixed(2)} → ${sb.toFixed(2)}.`);
   }
   for (const d of c.columns) {
     const [ma, mb] = d.missing;

@@ -214,6 +214,19 @@ export function renderCompareHtml(c: Comparison, opts: { generatedAt?: Date; lab
     `Verdicts: PSI &lt; 0.1 stable, &lt; 0.25 moderate, else shifted; ` +
     `a test significant at 0.1% with a visible effect makes a stable column moderate.</p>
 <h2>Summary</h2><ul class="findings">${c.findings.map((f) => `<li>${esc(f)}</li>`).join('')}</ul>
-<h2>Drift by column</h2>${table}
+<h2>Drift by column</h2>${table}${skippedHtml(c)}${targetHtml(c, la, lb)}
 <h2>Column by column</h2>${sections}`);
+}
+
+function skippedHtml(c: Comparison): string {
+  if (!c.skipped.length) return '';
+  return `<p>Not compared: ${c.skipped.map((s) => `${esc(s.column)} (${esc(s.reason)}, ${esc(s.detail)})`).join('; ')}.</p>`;
+}
+
+function targetHtml(c: Comparison, la: string, lb: string): string {
+  if (!c.target) return '';
+  const cell = (v: number | null) => `<td class="n">${v === null ? '' : v.toFixed(3)}</td>`;
+  return `<h2>Relations to ${esc(c.target.column)}</h2><div class="scroll"><table class="drift overview"><tr><th>column</th><th>measure</th>` +
+    `<th class="n">${esc(la)}</th><th class="n">${esc(lb)}</th></tr>${c.target.relations.map((r) =>
+      `<tr><td>${esc(r.column)}</td><td>${esc(r.measure)}</td>${cell(r.strength[0])}${cell(r.strength[1])}</tr>`).join('')}</table></div>`;
 }

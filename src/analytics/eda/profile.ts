@@ -5,7 +5,7 @@
 // probably wrong with the data or its parse) and written findings. Each stage is reported to
 // `onStage` as it ends, so a long run shows progress.
 import type { Warehouse } from '../../warehouse/session.ts';
-import { profileColumns, type ColumnProfile } from './columns.ts';
+import { identifierLike, profileColumns, type ColumnProfile } from './columns.ts';
 import { duplicates, missingMatrix, type Duplicates, type MissingMatrix } from './quality.ts';
 import { relations, type Relations } from './relations.ts';
 import { materialize, type Materialized } from './source.ts';
@@ -128,7 +128,7 @@ export function findings(p: EdaProfile): string[] {
         m.max,
       )}; a log scale suits it.`);
   }
-  const ids = p.columns.filter((c) => c.kind === 'text' && c.distinct > 0.9 * (c.rows - c.missing) && c.rows > 100);
+  const ids = p.columns.filter(identifierLike);
   if (ids.length) out.push(`Identifier-like columns (nearly all values distinct): ${ids.map((c) => c.name).join(', ')}.`);
   const dominated = p.columns.filter((c) => (c.kind === 'text' || c.kind === 'boolean') && c.top[0] &&
     c.top[0].count / Math.max(1, c.rows - c.missing) > 0.8 && c.distinct > 1);

@@ -17,6 +17,15 @@ export function isIdentifierLike(distinct: number, nonMissing: number, rows: num
 /** A numeric column named like an identifier (id, user_id, ...) whose values are all distinct. */
 const ID_NAME = /(^|_)(id|uuid)$/i;
 
+/**
+ * The one rule for an identifier-like column, used by training (never a feature) and by
+ * `eda --compare` (never a drift: a new snapshot has new ids by nature): text with nearly every
+ * value distinct, or a number named like an id with every value distinct (over 100 rows).
+ */
+export function identifierLikeColumn(name: string, c: { numeric: boolean; distinct: number; nonMissing: number; rows: number }): boolean {
+  return c.numeric ? ID_NAME.test(name) && c.distinct === c.nonMissing && c.rows > 100 : isIdentifierLike(c.distinct, c.nonMissing, c.rows);
+}
+
 function profile(frame: Frame, name: string): { distinct: number; nonMissing: number; numeric: boolean } {
   const c = frame.columns.get(name)!;
   const seen = new Set<string | number>();
@@ -60,10 +69,10 @@ export function selectFeatures(frame: Frame, opts: { target: string; features?: 
     if (drop.has(c)) { excluded.push({ column: c, reason: 'dropped', detail: '--drop' }); continue; }
     const p = profile(frame, c);
     if (p.distinct <= 1) { excluded.push({ column: c, reason: 'constant', detail: p.distinct ? 'one value' : 'no values' }); continue; }
-    const idLike = p.numeric
-      ? ID_NAME.test(c) && p.distinct === p.nonMissing && frame.length > 100
-      : isIdentifierLike(p.distinct, p.nonMissing, frame.length);
-    if (idLike) { excluded.push({ column: c, reason: 'identifier-like', detail: `${p.distinct} distinct of ${p.nonMissing} values` }); continue; }
+    if (identifierLikeColumn(c, { ...p, rows: frame.length })) {
+      excluded.push({ column: c, reason: 'identifier-like', detail: `${p.distinct} distinct of ${p.nonMissing} values` });
+      continue;
+    }
     features.push(c);
   }
   if (features.length === 0) {

@@ -20,13 +20,13 @@ import { withWorkspace, writeRows } from '../../fixtures/files.ts';
 
 const normal = (rng: Rng) => Math.sqrt(-2 * Math.log(1 - rng.random())) * Math.cos(2 * Math.PI * rng.random());
 
-/** y = 3 x1 + segment offset + noise; x2 is noise; churned is "yes" mostly in segment C. */
-function customers(n: number, seed: number, opts: { priceMean?: number } = {}): Record<string, string | number>[] {
+/** y = 3 x1 + segment offset + noise (slope 3 unless given); x2 is noise; churned is "yes" mostly in segment C. */
+function customers(n: number, seed: number, opts: { priceMean?: number; slope?: number } = {}): Record<string, string | number>[] {
   const rng = new Rng(seed);
   return Array.from({ length: n }, () => {
     const x1 = rng.random() * 10, x2 = rng.random() * 10;
     const seg = ['A', 'B', 'C'][rng.int(3)]!;
-    const y = 3 * x1 + (seg === 'C' ? 8 : 0) + normal(rng);
+    const y = (opts.slope ?? 3) * x1 + (seg === 'C' ? 8 : 0) + normal(rng);
     const churned = seg === 'C' ? (rng.random() < 0.8 ? 'yes' : 'no') : (rng.random() < 0.1 ? 'yes' : 'no');
     return {
       x1: Number(x1.toFixed(3)),
@@ -139,6 +139,41 @@ test('tributary eda raw.t@1 --compare raw.t@2: two snapshots of one lake table',
     });
     assert.equal(missing.status, 1);
     assert.match(missing.stderr, /no such snapshot: raw\.cust@9 \(raw\.cust is at snapshot 2\)/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('eda A --compare B --target y: identifier-like columns skipped, not shifted; a broken relation to the target reported', { timeout: 120_000 }, () => {
+  const { home, cleanup } = tmpHome();
+  try {
+    // a new batch of orders: new order ids and customer names (they always differ), and y no longer follows x1
+    const withIds = (rows: Record<string, string | number>[], from: number) => rows.map((r, i) => ({ order_id: from + i, name: `cust-${from + i}`, ...r }));
+    const fa = writeRows(home, 'a.csv', withIds(customers(800, 2), 0));
+    const fb = writeRows(home, 'b.csv', withIds(customers(800, 3, { slope: 0 }), 5000));
+    const eda = (...args: string[]) => spawnSync(process.execPath, [join(packageRoot, 'bin', 'tributary.js'), 'eda', ...args], {
+      encoding: 'utf8', env: { ...process.env, TRIBUTARY_HOME: join(home, 'state') }, cwd: home,
+    });
+    const r = eda(fa, '--compare', fb, '--target', 'y', '--out', join(home, 'd.html'), '--json');
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout);
+    const skipped = doc.skipped.map((s: { column: string; reason: string }) => [s.column, s.reason]);
+    assert.deepEqual(skipped, [['order_id', 'identifier-like'], ['name', 'identifier-like']]);
+    assert.ok(!doc.columns.some((d: { column: string }) => d.column === 'order_id' || d.column === 'name'), 'ids are not drift');
+    assert.ok(doc.findings.some((f: string) => /^Not compared, identifier-like .*: order_id, name\.$/.test(f)), doc.findings.join('\n'));
+    assert.equal(doc.target.column, 'y');
+    const x1 = doc.target.relations[0];
+    assert.equal(x1.column, 'x1', 'the relation that moved most first');
+    assert.equal(x1.measure, 'spearman');
+    assert.ok(x1.strength[0] > 0.8 && x1.strength[1] < 0.2, JSON.stringify(x1));
+    assert.ok(doc.findings.some((f: string) => /^x1's relation to y weakened: Spearman \|rho\| 0\.\d\d → 0\.\d\d\.$/.test(f)), doc.findings.join('\n'));
+    const html = readFileSync(join(home, 'd.html'), 'utf8');
+    assert.match(html, /<h2>Relations to y<\/h2>/);
+    assert.match(html, /Not compared: order_id \(identifier-like/);
+    // the target must be in both tables, and the error names the one without it
+    const missing = eda(fa, '--compare', fb, '--target', 'nope', '--out', join(home, 'e.html'));
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /a\.csv: .*nope/);
   } finally {
     cleanup();
   }
