@@ -79,5 +79,6 @@ test('the default queue and named queues live side by side on one NATS (no overl
     await bus.deleteStream(named.stream);
     await bus.deleteStream(jobQueue(`side${process.pid}-b`).stream);
     await bus.close();
+    await nats.stop(); // a cluster of its own without TEST_NATS_URL: left running, it held the file open
   }
 });
