@@ -38,7 +38,8 @@ test('a search queued on JetStream is run by two worker processes, each trial a 
     const env = { TRIBUTARY_HOME: home, NATS_URL: nats.url, LOG_LEVEL: 'error' };
     await searchResults({ home }, 'none'); // creates the metadata database once, before two processes race to
     workers.push(await startWorker(env), await startWorker(env));
-    const { search, jobs } = await submitSearch(bus, { data: csv, train: { task: 'regression', target: 'y', model: 'random-forest', seed: 1 }, search: { depth: [2, 6], trees: [5, 20] } });
+    const train = { task: 'regression', target: 'y', model: 'random-forest', seed: 1 } as const;
+    const { search, jobs } = await submitSearch(bus, { data: csv, train, search: { depth: [2, 6], trees: [5, 20] } });
     assert.equal(jobs, 4);
     const until = Date.now() + 150_000;
     let results = await searchResults({ home }, search);
@@ -54,7 +55,9 @@ test('a search queued on JetStream is run by two worker processes, each trial a 
     const deep = results.filter((r) => r.params.depth === '6').map((r) => r.metrics.rmse);
     const shallow = results.filter((r) => r.params.depth === '2').map((r) => r.metrics.rmse);
     assert.ok(Math.min(...deep) < Math.min(...shallow), 'deeper trees fit this signal better: the scores are real');
-    t.diagnostic(`trials by worker: ${JSON.stringify(results.reduce<Record<string, number>>((a, r) => { a[r.worker ?? '?'] = (a[r.worker ?? '?'] ?? 0) + 1; return a; }, {}))}`);
+    const byWorker: Record<string, number> = {};
+    for (const r of results) byWorker[r.worker ?? '?'] = (byWorker[r.worker ?? '?'] ?? 0) + 1;
+    t.diagnostic(`trials by worker: ${JSON.stringify(byWorker)}`);
   } finally {
     for (const w of workers) w.kill('SIGTERM');
     await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => w.once('exit', r)))));
