@@ -61,14 +61,16 @@ const f3 = (v: number) => Number(v.toFixed(3));
 for (const name of sets) {
   const s = realRegressionSet(name, join(benchOut, 'real-regression'));
   const d = loadEncoded(s.train, s.test, s.target);
-  console.log(`\n${s.source} (Debian ${s.debian}): ${s.rows} rows, ${d.Xtr.rows} train / ${d.Xte.rows} test, ${d.Xtr.cols} encoded features, target ${s.target}`);
+  const shape = `${d.Xtr.rows} train / ${d.Xte.rows} test, ${d.Xtr.cols} encoded features`;
+  console.log(`\n${s.source} (Debian ${s.debian}): ${s.rows} rows, ${shape}, target ${s.target}`);
   const pairs: Array<{ a: { rf: Fit; gb: Fit }; o: { rf: Fit; gb: Fit }; load: number }> = [];
   for (let r = 0; r < repeat; r++) {
     const load = loadavg()[0]!;
     let a, o;
     if (r % 2 === 0) { a = anchor([s.train, s.test, s.target]); o = ours(d); } else { o = ours(d); a = anchor([s.train, s.test, s.target]); }
     pairs.push({ a, o, load });
-    console.log(`pair ${r + 1}/${repeat} (load ${load.toFixed(1)}): forest ${f3(o.rf.fit_s)} vs ${f3(a.rf.fit_s)} s, boosting ${f3(o.gb.fit_s)} vs ${f3(a.gb.fit_s)} s`);
+    const times = `forest ${f3(o.rf.fit_s)} vs ${f3(a.rf.fit_s)} s, boosting ${f3(o.gb.fit_s)} vs ${f3(a.gb.fit_s)} s`;
+    console.log(`pair ${r + 1}/${repeat} (load ${load.toFixed(1)}): ${times}`);
   }
   const last = pairs[pairs.length - 1]!;
   const row = (which: 'rf' | 'gb', label: string, anchorName: string): Row => {
