@@ -225,6 +225,15 @@ export class Catalog {
     return r ? Number(r.current_snapshot) : 0;
   }
 
+  /** The rows of a table at its current snapshot, as the catalog records them (no file is read). */
+  async rowCount(table: string): Promise<number> {
+    const { zone, name } = splitTableName(table);
+    const r = await this.store.db.selectFrom('lake_tables as t')
+      .innerJoin('lake_snapshots as s', (j) => j.onRef('s.table_id', '=', 't.id').onRef('s.snapshot_id', '=', 't.current_snapshot'))
+      .select('s.total_rows').where('t.zone', '=', zone).where('t.name', '=', name).executeTakeFirst();
+    return r ? Number(r.total_rows) : 0;
+  }
+
   async snapshots(table: string): Promise<SnapshotInfo[]> {
     const id = await this.tableId(table);
     const rows = await this.store.db.selectFrom('lake_snapshots').selectAll().where('table_id', '=', id).orderBy('snapshot_id').execute();

@@ -56,6 +56,7 @@ for (const make of await backends()) {
         assert.deepEqual((await wh.query<{ id: number; v: string }>(`SELECT id, v FROM curated.items`)).map((r) => `${r.id}:${r.v}`).sort(), expected);
       } finally { wh.close(); }
       assert.equal((await lake.catalog.tables()).find((t) => t.table === T)!.rows, 1000);
+      assert.equal(await lake.catalog.rowCount(T), 1000, 'the current snapshot records the rows readers see');
       assert.deepEqual((await checkLake(lake)).problems, []);
       // the snapshot before the merge still reads as it was
       assert.equal((await read(first)).length, 1000);
