@@ -30,7 +30,8 @@ try {
   // hold back `pairs` slices of 1% of each use case's events (by time)
   const [mOld, mNew] = splitByTime(world.music, share * pairs), [rOld, rNew] = splitByTime(world.retail, share * pairs);
   const slice = (xs: typeof mNew, i: number) => xs.slice(Math.floor((i * xs.length) / pairs), Math.floor(((i + 1) * xs.length) / pairs));
-  console.log(`${real ? 'Online Retail' : 'world'}: ${world.music.length.toLocaleString('en-US')} music + ${world.retail.length.toLocaleString('en-US')} retail events${real ? '' : ` (demo size x${scale})`}; ${pairs} slices of 1% held back`);
+  console.log(`${real ? 'Online Retail' : 'world'}: ${world.music.length.toLocaleString('en-US')} music ` +
+    `+ ${world.retail.length.toLocaleString('en-US')} retail events${real ? '' : ` (demo size x${scale})`}; ${pairs} slices of 1% held back`);
   await landDimensions(ws, world.dims);
   await landEvents(ws, [...mOld, ...rOld]);
   const first = await timeIt(() => executePipeline(ws, buildPipeline, { log: quiet }));
@@ -47,7 +48,10 @@ try {
   const ratios = rows.map((r) => r.ratio as number);
   rows.push({ name: 'median', ratio: median(ratios), target: '<= 0.10', verdict: median(ratios) <= 0.1 ? 'met' : 'NOT met' });
   report('incremental build over 1% new data vs full rebuild', rows);
-  report('steps of the last incremental run', last!.pipeline.stages.map((s) => ({ name: s.name, s: s.seconds, rows: s.rows ?? '', note: (s.note ?? '').slice(0, 90) })));
+  report(
+    'steps of the last incremental run',
+    last!.pipeline.stages.map((s) => ({ name: s.name, s: s.seconds, rows: s.rows ?? '', note: (s.note ?? '').slice(0, 90) })),
+  );
 } finally {
   await ws.close();
 }

@@ -33,9 +33,16 @@ if (one >= 0) {
   const rows: Row[] = [];
   for (const scale of scales) {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', String(scale), pipelines], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--one', String(scale), pipelines],
+      { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('STAGE ')).map((l) => JSON.parse(l.slice(6)) as Row);
-    if (r.status !== 0) console.log(`scale ${scale}x: the run failed or was stopped (status ${r.status}, ${((performance.now() - t0) / 1000).toFixed(0)} s): ${lines.length} stages measured`);
+    if (r.status !== 0) {
+      console.log(`scale ${scale}x: the run failed or was stopped ` +
+        `(status ${r.status}, ${((performance.now() - t0) / 1000).toFixed(0)} s): ${lines.length} stages measured`);
+    }
     rows.push(...lines);
   }
   const base = new Map(rows.filter((r) => r.scale === scales[0]).map((r) => [`${r.pipeline}/${r.name}`, r.seconds as number]));
@@ -54,7 +61,8 @@ async function measure(scale: number, pipelines: string[]): Promise<void> {
   const ws = await openWorkspace({ config: loadConfig({ home }) });
   const emit = (pipeline: string, stages: StageRecord[]) => {
     for (const s of stages) {
-      console.log('STAGE ' + JSON.stringify({ scale, pipeline, name: s.name, seconds: +s.seconds.toFixed(3), peak_rss_mb: s.stats?.peak_rss_mb ?? '', rows: s.rows ?? '' }));
+      console.log('STAGE ' +
+        JSON.stringify({ scale, pipeline, name: s.name, seconds: +s.seconds.toFixed(3), peak_rss_mb: s.stats?.peak_rss_mb ?? '', rows: s.rows ?? '' }));
     }
   };
   try {
@@ -82,7 +90,15 @@ async function measure(scale: number, pipelines: string[]): Promise<void> {
       await landDimensions(ws, world.dimensions());
       return n;
     });
-    console.log('STAGE ' + JSON.stringify({ scale, pipeline: 'music', name: 'import', seconds: +load.s.toFixed(3), peak_rss_mb: Math.round(process.memoryUsage.rss() / 1e5) / 10, rows: load.value }));
+    console.log('STAGE ' +
+      JSON.stringify({
+        scale,
+        pipeline: 'music',
+        name: 'import',
+        seconds: +load.s.toFixed(3),
+        peak_rss_mb: Math.round(process.memoryUsage.rss() / 1e5) / 10,
+        rows: load.value,
+      }));
     const build = await executePipeline(ws, buildPipeline, { log: (l) => process.stderr.write(`[${scale}x] ${l}\n`) });
     emit('build', build.pipeline.stages);
     if (pipelines.includes('music')) {
@@ -90,7 +106,11 @@ async function measure(scale: number, pipelines: string[]): Promise<void> {
       emit('music', music.pipeline.stages);
     }
     if (!pipelines.includes('retail')) return;
-    const retail = await runRetail(ws, { seed: 0, world: { customers: size.customers, months: size.months }, log: (l) => process.stderr.write(`[${scale}x] ${l}\n`) });
+    const retail = await runRetail(ws, {
+      seed: 0,
+      world: { customers: size.customers, months: size.months },
+      log: (l) => process.stderr.write(`[${scale}x] ${l}\n`),
+    });
     emit('retail', retail.pipeline.stages);
   } finally {
     await ws.close();

@@ -204,7 +204,10 @@ export class Catalog {
       .select((eb) => ['t.zone', 't.name', 't.current_snapshot',
         // data files count as files; delete files' positions come off the rows
         eb.fn.count<number>(eb.case().when('f.deletes_of', 'is', null).then(eb.ref('f.id')).end()).as('files'),
-        eb.fn.coalesce(eb.fn.sum<number>(eb.case().when('f.deletes_of', 'is', null).then(eb.ref('f.rows')).else(eb.neg(eb.ref('f.rows'))).end()), eb.lit(0)).as('rows'),
+        eb.fn.coalesce(
+          eb.fn.sum<number>(eb.case().when('f.deletes_of', 'is', null).then(eb.ref('f.rows')).else(eb.neg(eb.ref('f.rows'))).end()),
+          eb.lit(0),
+        ).as('rows'),
         eb.fn.coalesce(eb.fn.sum<number>('f.bytes'), eb.lit(0)).as('bytes')])
       .groupBy(['t.id', 't.zone', 't.name', 't.current_snapshot'])
       .orderBy('t.zone').orderBy('t.name').execute();
@@ -248,7 +251,13 @@ export class Catalog {
    * What each commit in (from, to] added and retired, in commit order: what an incremental reader
    * needs to tell moved rows (compaction) from new ones.
    */
-  async changes(table: string, from: number, to: number): Promise<{ snapshot: number; operation: string; added: LakeFile[]; removed: LakeFile[]; changeFeed: { path: string; rows: number } | null }[]> {
+  async changes(table: string, from: number, to: number): Promise<{
+    snapshot: number;
+    operation: string;
+    added: LakeFile[];
+    removed: LakeFile[];
+    changeFeed: { path: string; rows: number } | null;
+  }[]> {
     const id = await this.tableId(table);
     const snaps = await this.store.db.selectFrom('lake_snapshots').select(['snapshot_id', 'operation', 'summary'])
       .where('table_id', '=', id).where('snapshot_id', '>', from).where('snapshot_id', '<=', to).orderBy('snapshot_id').execute();
@@ -261,7 +270,8 @@ export class Catalog {
       const s = Number(sn.snapshot_id);
       const file = (r: (typeof rows)[number]) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes) });
       return {
-        snapshot: s, operation: sn.operation, added: rows.filter((r) => Number(r.added_in) === s).map(file), removed: rows.filter((r) => r.removed_in !== null && Number(r.removed_in) === s).map(file),
+        snapshot: s, operation: sn.operation, added: rows.filter((r) => Number(r.added_in) === s).map(file),
+        removed: rows.filter((r) => r.removed_in !== null && Number(r.removed_in) === s).map(file),
         changeFeed: sn.operation === 'merge' ? changeFeedOf(JSON.parse(sn.summary)) : null,
       };
     });
@@ -295,7 +305,8 @@ export class Catalog {
     let s = snapshot;
     if (s === undefined) s = await this.currentSnapshot(table);
     else {
-      const exists = await this.store.db.selectFrom('lake_snapshots').select('snapshot_id').where('table_id', '=', id).where('snapshot_id', '=', s).executeTakeFirst();
+      const exists = await this.store.db.selectFrom('lake_snapshots').select('snapshot_id').where('table_id', '=', id)
+        .where('snapshot_id', '=', s).executeTakeFirst();
       if (!exists) throw new UnknownTableError(`table ${table} has no snapshot ${s}`);
     }
     const rows = await this.store.db.selectFrom('lake_files').select(['path', 'partition', 'rows', 'bytes', 'deletes_of'])

@@ -27,7 +27,9 @@ export async function checkLake(lake: Lake): Promise<LakeCheck> {
     const snaps = await lake.catalog.snapshots(t.table);
     const current = snaps.at(-1);
     const live = data.reduce((a, f) => a + f.rows, 0) - deletes.reduce((a, f) => a + f.rows, 0);
-    if (current && current.totalRows !== live) problems.push(`${t.table}: snapshot ${current.snapshot} records ${current.totalRows} rows, its live files hold ${live}`);
+    if (current && current.totalRows !== live) {
+      problems.push(`${t.table}: snapshot ${current.snapshot} records ${current.totalRows} rows, its live files hold ${live}`);
+    }
     const present = files.filter((f) => {
       if (existsSync(join(lake.root, f.path))) return true;
       problems.push(`${t.table}: live file ${f.path} is missing`);
@@ -36,7 +38,8 @@ export async function checkLake(lake: Lake): Promise<LakeCheck> {
     out.files += data.length;
     if (!present.length) continue;
     // the row counts in the files' own footers, read by DuckDB without scanning the data
-    const counted = (await lake.conn.runAndReadAll(`SELECT file_name, sum(num_rows)::BIGINT AS n FROM parquet_file_metadata(${sqlList(present.map((f) => join(lake.root, f.path)))}) GROUP BY file_name`))
+    const counted = (await lake.conn.runAndReadAll(`SELECT file_name, sum(num_rows)::BIGINT AS n FROM ` +
+      `parquet_file_metadata(${sqlList(present.map((f) => join(lake.root, f.path)))}) GROUP BY file_name`))
       .getRowObjectsJS() as { file_name: string; n: bigint }[];
     const byName = new Map(counted.map((c) => [c.file_name, Number(c.n)]));
     for (const f of present) {

@@ -123,7 +123,8 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
     const rel = join(group[0]!.path, '..', `compact-${Date.now().toString(36)}-${process.pid}-${add.length}.parquet`);
     const abs = join(lake.root, rel);
     // hive_partitioning off: the dt= folder is not a column of the files, and must not become one
-    const rows = (await lake.conn.runAndReadAll(`COPY (${scanSql(lake.root, group, deletes, { hive: false })}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
+    const rows = (await lake.conn.runAndReadAll(`COPY (${scanSql(lake.root, group, deletes, { hive: false })}) ` +
+      `TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
       .getRowObjectsJS().reduce((a, r) => a + Number(r.count), 0);
     const expected = group.reduce((a, f) => a + f.rows - (deleted.get(f.path)?.rows ?? 0), 0);
     if (rows !== expected) throw new Error(`compaction of ${table}: wrote ${rows} rows, expected ${expected} (a delete file names a missing row?)`);
@@ -133,9 +134,20 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
     bytesRewritten += group.reduce((a, f) => a + f.bytes, 0);
     partitions.add(partition);
   }
-  const result: CompactionResult = { table, partitions: partitions.size, filesBefore: files.length, filesAfter: files.length - remove.length + add.length, bytesRewritten, deletesFolded };
+  const result: CompactionResult = {
+    table,
+    partitions: partitions.size,
+    filesBefore: files.length,
+    filesAfter: files.length - remove.length + add.length,
+    bytesRewritten,
+    deletesFolded,
+  };
   if (add.length) {
-    const snaps = await lake.catalog.commit([{ table, add, remove, operation: 'compact' }], { summary: { target_file_bytes: target, merged_files: remove.length, deletes_folded: deletesFolded } });
+    const snaps = await lake.catalog.commit([{ table, add, remove, operation: 'compact' }], { summary: {
+      target_file_bytes: target,
+      merged_files: remove.length,
+      deletes_folded: deletesFolded,
+    } });
     result.snapshot = snaps.get(table);
   }
   return result;

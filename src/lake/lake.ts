@@ -11,7 +11,10 @@ import { Catalog, SegmentAlreadyCommitted, splitTableName, type LakeFile, type T
 import { openDuck, sqlIdent, sqlString } from './duck.ts';
 import { scanSql, type ScanOptions } from './deletes.ts';
 import { writeJsonLinesAsParquet, type ColumnTypes } from './parquet.ts';
-import { WriteAheadLog, describeStorageError, encodeRecords, isStorageError, listSegments, orphanedWriterDirs, readSegment, removeWriterDirIfEmpty, repairSegment, type StorageFault, type WalOptions, type WalRecord } from './wal.ts';
+import {
+  WriteAheadLog, describeStorageError, encodeRecords, isStorageError, listSegments, orphanedWriterDirs, readSegment,
+  removeWriterDirIfEmpty, repairSegment, type StorageFault, type WalOptions, type WalRecord,
+} from './wal.ts';
 import { errorLine } from '../util/redact.ts';
 import { isWellFormed, toWellFormed } from '../util/unicode.ts';
 
@@ -179,9 +182,16 @@ export class Lake {
     // checksums verified, a torn tail cut, damage and the legacy format rewritten away: what
     // DuckDB reads next is whole, framed records
     const repaired = repairSegment(path);
-    const quarantined: Unconverted[] = repaired.damaged.map((d) => ({ table: '', dt: '', reason: `damaged write-ahead record at byte ${d.offset}: ${d.reason}`, payload: d.text }));
+    const quarantined: Unconverted[] = repaired.damaged.map((d) => ({
+      table: '',
+      dt: '',
+      reason: `damaged write-ahead record at byte ${d.offset}: ${d.reason}`,
+      payload: d.text,
+    }));
     const tag = `${basename(path, '.wal')}-${basename(join(path, '..'))}`;
-    const { changes, records } = repaired.count > 0 ? await this.convertFramed(path, tag, segment, () => readSegment(path), quarantined) : { changes: [], records: 0 };
+    const { changes, records } = repaired.count > 0
+      ? await this.convertFramed(path, tag, segment, () => readSegment(path), quarantined)
+      : { changes: [], records: 0 };
     if (quarantined.length) changes.push(await this.quarantineChange(quarantined, segment, tag));
     try {
       if (changes.length) await this.catalog.commit(changes, { segment });
@@ -200,7 +210,13 @@ export class Lake {
    * acknowledging new batches meanwhile) only waits. A table DuckDB refuses as a whole is
    * converted record by record from `all()`; what still fails is added to `quarantined`.
    */
-  private async convertFramed(path: string, tag: string, label: string, all: () => WalRecord[], quarantined: Unconverted[]): Promise<{ changes: TableChange[]; records: number }> {
+  private async convertFramed(
+    path: string,
+    tag: string,
+    label: string,
+    all: () => WalRecord[],
+    quarantined: Unconverted[],
+  ): Promise<{ changes: TableChange[]; records: number }> {
     const changes: TableChange[] = [];
     let records = 0;
     let decoded: WalRecord[] | undefined;
@@ -210,8 +226,12 @@ export class Lake {
     let tables: { t: string; n: number }[];
     let read = true;
     try {
-      await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT t, dt, j FROM read_csv(${sqlString(path)}, delim = '\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'h': 'VARCHAR', 't': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
-      tables = ((await conn.runAndReadAll(`SELECT t, count(*)::BIGINT AS n FROM ${seg} GROUP BY t ORDER BY t`)).getRowObjectsJS() as { t: string; n: bigint }[]).map((r) => ({ t: r.t, n: Number(r.n) }));
+      await conn.run(`CREATE OR REPLACE TEMP TABLE ${seg} AS SELECT t, dt, j FROM read_csv(${sqlString(path)}, delim = ` +
+        `'\t', quote = '', escape = '', header = false, auto_detect = false, max_line_size = 67108864, columns = {'h': ` +
+        `'VARCHAR', 't': 'VARCHAR', 'dt': 'VARCHAR', 'j': 'VARCHAR'})`);
+      const counts = (await conn.runAndReadAll(`SELECT t, count(*)::BIGINT AS n FROM ${seg} GROUP BY t ORDER BY t`))
+        .getRowObjectsJS() as { t: string; n: bigint }[];
+      tables = counts.map((r) => ({ t: r.t, n: Number(r.n) }));
     } catch (e) {
       if (isStorageError(e)) throw e;
       // a file DuckDB cannot even split: every table goes record by record
@@ -294,7 +314,8 @@ export class Lake {
     const add: LakeFile[] = [];
     const dts = (await conn.runAndReadAll(`SELECT DISTINCT dt FROM ${seg} WHERE t = ${sqlString(table)} ORDER BY dt`)).getRowObjectsJS() as { dt: string }[];
     for (const { dt } of dts) {
-      const lines = (await conn.runAndReadAll(`SELECT j FROM ${seg} WHERE t = ${sqlString(table)} AND dt = ${sqlString(dt)}`)).getRowObjectsJS().map((r) => String(r.j));
+      const lines = (await conn.runAndReadAll(`SELECT j FROM ${seg} WHERE t = ${sqlString(table)} AND dt = ${sqlString(dt)}`))
+        .getRowObjectsJS().map((r) => String(r.j));
       add.push(await this.writeFile(table, dt, lines, `${tag}-${add.length}`));
     }
     return add;
@@ -354,12 +375,53 @@ export class Lake {
    * 'replace-partitions' (with `partitionBy`) retires, in the same commit, the live files of the
    * dt= partitions written and of those listed in `partitions` (a partition rebuilt empty).
    */
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: undefined; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number }>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null>;
-  async writeQuery(conn: DuckDBConnection, table: string, query: string, opts: { mode: 'append' | 'replace' | 'replace-partitions'; partitionBy?: string; partitions?: string[]; summary?: Record<string, unknown>; noNulls?: string[]; rowGroupRows?: number }): Promise<{ snapshot: number; rows: number; files: number } | null> {
+  async writeQuery(
+    conn: DuckDBConnection,
+    table: string,
+    query: string,
+    opts: {
+      mode: 'append' | 'replace' | 'replace-partitions';
+      partitionBy?: string;
+      partitions?: string[];
+      summary?: Record<string, unknown>;
+      noNulls?: undefined;
+      rowGroupRows?: number;
+    },
+  ): Promise<{ snapshot: number; rows: number; files: number }>;
+  async writeQuery(
+    conn: DuckDBConnection,
+    table: string,
+    query: string,
+    opts: {
+      mode: 'append' | 'replace' | 'replace-partitions';
+      partitionBy?: string;
+      partitions?: string[];
+      summary?: Record<string, unknown>;
+      noNulls?: string[];
+      rowGroupRows?: number;
+    },
+  ): Promise<{ snapshot: number; rows: number; files: number } | null>;
+  async writeQuery(
+    conn: DuckDBConnection,
+    table: string,
+    query: string,
+    opts: {
+      mode: 'append' | 'replace' | 'replace-partitions';
+      partitionBy?: string;
+      partitions?: string[];
+      summary?: Record<string, unknown>;
+      noNulls?: string[];
+      rowGroupRows?: number;
+    },
+  ): Promise<{ snapshot: number; rows: number; files: number } | null> {
     const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
     const added = opts.partitionBy
-      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, { partitioned: true, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows })
+      ? await this.stageQuery(conn, table, `SELECT *, ${opts.partitionBy} AS dt FROM (${query})`, {
+        partitioned: true,
+        tag,
+        noNulls: opts.noNulls,
+        rowGroupRows: opts.rowGroupRows,
+      })
       : await this.stageQuery(conn, table, query, { partitioned: false, tag, noNulls: opts.noNulls, rowGroupRows: opts.rowGroupRows });
     if (!added) return null;
     if (opts.mode === 'replace-partitions') {
@@ -379,7 +441,12 @@ export class Lake {
    * File names carry `tag`: deterministic tags make a repeated write overwrite, not duplicate.
    * null when a `noNulls` column has a NULL (the files are not kept).
    */
-  private async stageQuery(conn: DuckDBConnection, table: string, query: string, opts: { partitioned: boolean; tag: string; noNulls?: string[]; rowGroupRows?: number }): Promise<LakeFile[] | null> {
+  private async stageQuery(
+    conn: DuckDBConnection,
+    table: string,
+    query: string,
+    opts: { partitioned: boolean; tag: string; noNulls?: string[]; rowGroupRows?: number },
+  ): Promise<LakeFile[] | null> {
     const { zone, name } = splitTableName(table);
     const stage = join(this.opts.home, 'staging', `q-${opts.tag}-${this.fileSeq++}`);
     mkdirSync(stage, { recursive: true });
@@ -389,8 +456,16 @@ export class Lake {
       // statistics, so no file is opened again to count it
       const target = opts.partitioned ? sqlString(stage) : sqlString(join(stage, 'dt=all', `part-${opts.tag}.parquet`));
       if (!opts.partitioned) mkdirSync(join(stage, 'dt=all'), { recursive: true });
-      const written = (await conn.runAndReadAll(`COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${opts.partitioned ? `PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}', ` : ''}${opts.rowGroupRows ? `ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}, ` : ''}RETURN_STATS true)`))
-        .getRowObjectsJS() as { filename: string; count: bigint | number; file_size_bytes: bigint | number; column_statistics: { key: string; value: { key: string; value: string }[] }[] }[];
+      const partitionBy = opts.partitioned ? `PARTITION_BY (dt), FILENAME_PATTERN 'part-${opts.tag}-{i}', ` : '';
+      const rowGroup = opts.rowGroupRows ? `ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}, ` : '';
+      const written = (await conn.runAndReadAll(
+        `COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${partitionBy}${rowGroup}RETURN_STATS true)`))
+        .getRowObjectsJS() as {
+          filename: string;
+          count: bigint | number;
+          file_size_bytes: bigint | number;
+          column_statistics: { key: string; value: { key: string; value: string }[] }[];
+        }[];
       if (opts.noNulls?.length) {
         for (const f of written) {
           const nulls = new Map(f.column_statistics.map((c) => [c.key, c.value.find((x) => x.key === 'null_count')?.value]));

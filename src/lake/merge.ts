@@ -57,7 +57,12 @@ export const REWRITE_SHARE = 0.2;
  * it saves the scan that finds them, and lets the merge delete on read (REWRITE_SHARE).
  * Without it, the files holding a deleted key are found by a scan and rewritten.
  */
-export async function mergeRows(lake: Lake, conn: DuckDBConnection, table: string, opts: { key: string[]; deleted: string; inserted: string; positions?: string; rowGroupRows?: number; summary?: Record<string, unknown> }): Promise<MergeResult> {
+export async function mergeRows(
+  lake: Lake,
+  conn: DuckDBConnection,
+  table: string,
+  opts: { key: string[]; deleted: string; inserted: string; positions?: string; rowGroupRows?: number; summary?: Record<string, unknown> },
+): Promise<MergeResult> {
   const deleted = await count(conn, opts.deleted);
   const inserted = await count(conn, opts.inserted);
   if (!deleted && !inserted) return { snapshot: null, inserted, deleted, filesAdded: 0, filesRemoved: 0, deleteFiles: 0 };
@@ -79,7 +84,8 @@ export async function mergeRows(lake: Lake, conn: DuckDBConnection, table: strin
       }
     } else {
       // the stored columns, not the view's: the dt= folder must not become a column of the new file
-      const hits = new Set((await conn.runAndReadAll(`SELECT DISTINCT x._file AS f FROM (${scanSql(lake.root, files, deletes, { hive: false, fileColumn: '_file' })}) x
+      const hits = new Set((await conn.runAndReadAll(`SELECT DISTINCT x._file AS f FROM ` +
+        `(${scanSql(lake.root, files, deletes, { hive: false, fileColumn: '_file' })}) x
         SEMI JOIN ${opts.deleted} d ON ${keyMatch(opts.key, 'x', 'd')}`)).getRowObjectsJS().map((r) => lake.relative(String(r.f))));
       rewrite = files.filter((f) => hits.has(f.path));
     }
@@ -115,7 +121,9 @@ async function writeChangeFeed(lake: Lake, conn: DuckDBConnection, table: string
   const abs = join(lake.root, rel);
   mkdirSync(dirname(abs), { recursive: true });
   const rows = `SELECT *, 'delete' AS ${CHANGE_COLUMN} FROM ${opts.deleted} UNION ALL BY NAME SELECT *, 'insert' AS ${CHANGE_COLUMN} FROM ${opts.inserted}`;
-  const r = (await conn.runAndReadAll(`COPY (${rows}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD, RETURN_STATS true)`)).getRowObjectsJS() as { count: bigint | number }[];
+  const r = (await conn.runAndReadAll(`COPY (${rows}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD, RETURN_STATS true)`)).getRowObjectsJS() as {
+    count: bigint | number;
+  }[];
   return { path: rel, rows: r.reduce((a, x) => a + Number(x.count), 0) };
 }
 

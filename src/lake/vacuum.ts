@@ -56,7 +56,8 @@ export async function vacuumLake(lake: Lake, opts: { minAgeMs?: number; dryRun?:
     for (const rel of out.removed) for (let d = dirname(join(lake.root, rel)); d.startsWith(lake.root) && d !== lake.root; d = dirname(d)) emptied.add(d);
     removeEmptyDirs(lake.root, true, (d, mtime) => emptied.has(d) || mtime <= now - minAge);
   }
-  opts.log?.(`vacuum: ${out.files} unreferenced files (${(out.bytes / 1e6).toFixed(2)} MB) and ${out.staging} staging entries ${opts.dryRun ? 'would be ' : ''}removed; ${out.young} recent ones kept`);
+  opts.log?.(`vacuum: ${out.files} unreferenced files (${(out.bytes / 1e6).toFixed(2)} MB) and ${out.staging} staging ` +
+    `entries ${opts.dryRun ? 'would be ' : ''}removed; ${out.young} recent ones kept`);
   return out;
 }
 

@@ -40,7 +40,13 @@ export function modelStep(m: SqlModel, env: PlanEnv, pipeline: string): Step<Bui
       return {
         rows: r.rowsOut, rowsIn: r.rowsIn ?? undefined, filesRead: r.filesRead, partitionsRead: r.partitionsRead,
         note: r.note, watermarks: r.watermarks,
-        metrics: { merged: r.mode === 'merge' ? 1 : 0, rebuilt: r.mode === 'rebuild' ? 1 : 0, rows_inserted: r.inserted, rows_deleted: r.deleted, scope_values: r.scopeValues },
+        metrics: {
+          merged: r.mode === 'merge' ? 1 : 0,
+          rebuilt: r.mode === 'rebuild' ? 1 : 0,
+          rows_inserted: r.inserted,
+          rows_deleted: r.deleted,
+          scope_values: r.scopeValues,
+        },
       };
     },
   };
@@ -53,12 +59,21 @@ export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step
     async run(): Promise<StepResult> {
       let before = 0, after = 0, parts = 0, folded = 0;
       for (const t of await tables()) {
-        const r = await compactTable(env.ws.lake, t, { targetFileBytes: env.layout.target_file_bytes, minFiles: env.layout.compact_min_files, rowGroupRows: env.layout.row_group_rows });
+        const r = await compactTable(env.ws.lake, t, {
+          targetFileBytes: env.layout.target_file_bytes,
+          minFiles: env.layout.compact_min_files,
+          rowGroupRows: env.layout.row_group_rows,
+        });
         before += r.filesBefore; after += r.filesAfter; parts += r.partitions; folded += r.deletesFolded;
       }
       if (after !== before || folded) await env.ws.wh.refresh();
       await vacuumLake(env.ws.lake); // files killed runs left behind (older than the grace period)
-      return { rows: after, note: `${before} -> ${after} files (${parts} partitions merged toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB${folded ? `, ${folded} delete files folded` : ''})`, metrics: { files_before: before, files_after: after } };
+      return {
+        rows: after,
+        note: `${before} -> ${after} files (${parts} partitions merged ` +
+          `toward ${(env.layout.target_file_bytes / 2 ** 20).toFixed(0)} MB${folded ? `, ${folded} delete files folded` : ''})`,
+        metrics: { files_before: before, files_after: after },
+      };
     },
   };
 }

@@ -103,7 +103,9 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     let reuse = new Map<string, StepRecord>();
     if (opts.resume) {
       const prev = typeof opts.resume === 'string' ? await state.getRun(opts.resume) : await state.lastUnfinished(def.name);
-      if (typeof opts.resume === 'string' && (!prev || prev.pipeline !== def.name)) throw new Error(`--resume ${opts.resume}: no run of pipeline ${def.name} has that id`);
+      if (typeof opts.resume === 'string' && (!prev || prev.pipeline !== def.name)) {
+        throw new Error(`--resume ${opts.resume}: no run of pipeline ${def.name} has that id`);
+      }
       if (prev?.status === 'finished') throw new Error(`--resume ${prev.runId}: that run finished; nothing to resume`);
       if (prev) {
         resumedFrom = prev.runId;

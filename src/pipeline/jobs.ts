@@ -83,7 +83,10 @@ export async function ensureJobsStream(bus: Bus, queue = jobQueue()): Promise<vo
 const newId = () => randomUUID().replaceAll('-', '').slice(0, 16);
 
 /** Queues one trial per combination of the search space; resolves with the search's id. */
-export async function submitSearch(bus: Bus, opts: { data: string; test?: string; train: z.infer<typeof TrainSpec>; search: SearchSpace; queue?: JobQueue }): Promise<{ search: string; jobs: number }> {
+export async function submitSearch(
+  bus: Bus,
+  opts: { data: string; test?: string; train: z.infer<typeof TrainSpec>; search: SearchSpace; queue?: JobQueue },
+): Promise<{ search: string; jobs: number }> {
   const queue = opts.queue ?? jobQueue();
   await ensureJobsStream(bus, queue);
   const search = newId();
@@ -102,7 +105,12 @@ export const dayBuildTarget = (model: string) => `features.${model.split('.')[1]
  * Queues a build of an SQL model by day: one job per day its inputs hold (or per day given),
  * all reading the inputs at their current snapshots. Resolves with the build's id.
  */
-export async function submitDayBuild(bus: Bus, ws: Workspace, opts: { model: string; into?: string; days?: string[]; queue?: JobQueue }): Promise<{ build: string; into: string; days: string[]; snapshots: Record<string, number> }> {
+export async function submitDayBuild(bus: Bus, ws: Workspace, opts: { model: string; into?: string; days?: string[]; queue?: JobQueue }): Promise<{
+  build: string;
+  into: string;
+  days: string[];
+  snapshots: Record<string, number>;
+}> {
   const queue = opts.queue ?? jobQueue();
   const [m] = discoverModels({ only: [opts.model] });
   const days = opts.days ?? await modelDays(ws.wh, m!);
@@ -118,7 +126,14 @@ export async function submitDayBuild(bus: Bus, ws: Workspace, opts: { model: str
   return { build, into, days, snapshots };
 }
 
-export interface TrialResult { runId: string; status: string; params: Record<string, string>; metrics: Record<string, number>; worker?: string; tags: Record<string, string> }
+export interface TrialResult {
+  runId: string;
+  status: string;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  worker?: string;
+  tags: Record<string, string>;
+}
 
 async function taggedRuns(config: Pick<Config, 'home' | 'databaseUrl'>, pipeline: string, tag: string, id: string): Promise<TrialResult[]> {
   const t = await openTracking(config);
@@ -152,7 +167,12 @@ async function runDayJob(config: Config, job: DayJob, tags: Record<string, strin
   try {
     const [m] = discoverModels({ only: [job.model] });
     const tracker = new Tracker(ws.store, { home: config.home });
-    return await tracker.withRun({ pipeline: 'day-build', step: job.model, params: { model: job.model, into: job.into, day: job.day }, tags: { ...tags, build: job.build, day: job.day } }, async (run) => {
+    return await tracker.withRun({
+      pipeline: 'day-build',
+      step: job.model,
+      params: { model: job.model, into: job.into, day: job.day },
+      tags: { ...tags, build: job.build, day: job.day },
+    }, async (run) => {
       const r = await run.stage('build', () => buildModelDay(ws.wh, m!, job.day, job.into));
       await run.logMetrics({ rows: r.rows, files: r.files, snapshot: r.snapshot });
       return { runId: run.id, rows: r.rows };
@@ -165,7 +185,12 @@ async function runDayJob(config: Config, job: DayJob, tags: Record<string, strin
  * "day-build"). `ackWaitMs` (JOBS_ACK_WAIT_S): how long a job taken by a worker that went
  * silent waits before another takes it (default 60 s; set when the queue's consumer is made).
  */
-export async function startWorker(bus: Bus, config: Config, log: (m: string) => void = () => {}, opts: { queue?: JobQueue; ackWaitMs?: number } = {}): Promise<{ stats: WorkerStats; stop(): Promise<void> }> {
+export async function startWorker(
+  bus: Bus,
+  config: Config,
+  log: (m: string) => void = () => {},
+  opts: { queue?: JobQueue; ackWaitMs?: number } = {},
+): Promise<{ stats: WorkerStats; stop(): Promise<void> }> {
   const queue = opts.queue ?? jobQueue();
   const ackWaitMs = opts.ackWaitMs ?? 60_000;
   await ensureJobsStream(bus, queue);
@@ -175,7 +200,12 @@ export async function startWorker(bus: Bus, config: Config, log: (m: string) => 
   const worker = `${process.pid}`;
   const sub: Subscription = await bus.consume({ stream: queue.stream, durable: queue.durable, batch: 1, maxAckPending: 64, ackWaitMs }, async ([m]) => {
     const parsed = Job.safeParse(decodeJson(m!.data));
-    if (!parsed.success) { stats.failed++; log(`worker: job ${m!.seq} is not a valid job (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); dropped`); await m!.ack(); return; }
+    if (!parsed.success) {
+      stats.failed++;
+      log(`worker: job ${m!.seq} is not a valid job (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); dropped`);
+      await m!.ack();
+      return;
+    }
     const job = parsed.data;
     stats.running = job.id;
     const tags = { job: job.id, worker, delivery: String(m!.deliveryCount) };
@@ -187,7 +217,8 @@ export async function startWorker(bus: Bus, config: Config, log: (m: string) => 
         const r = await trainTracked(config, { train: job.train, data: job.data, test: job.test, pipeline: 'trial', tags: { ...tags, search: job.search } });
         log(`worker: trial ${job.id} of search ${job.search} finished (run ${r.runId})`);
       } else {
-        log(`worker: building ${job.model} day ${job.day} into ${job.into} (build ${job.build}${m!.deliveryCount > 1 ? `, delivery ${m!.deliveryCount}` : ''})`);
+        log(`worker: building ${job.model} day ${job.day} into ${job.into} ` +
+          `(build ${job.build}${m!.deliveryCount > 1 ? `, delivery ${m!.deliveryCount}` : ''})`);
         const r = await runDayJob(config, job, tags);
         log(`worker: ${job.model} day ${job.day}: ${r.rows} rows in ${((performance.now() - t0) / 1000).toFixed(2)} s (run ${r.runId})`);
       }

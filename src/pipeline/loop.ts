@@ -24,7 +24,11 @@ export const monitorPipeline: PipelineDefinition<MonitorCtx, MonitorReport | und
         async run(ctx) {
           ctx.report = await runMonitor(env.ws, { retrain: env.args.retrain !== false, log: env.log });
           const promoted = ctx.report.models.filter((m) => m.retrain?.decision.promote).length;
-          return { rows: ctx.report.models.length, note: `${ctx.report.alerts.length} alert(s), ${promoted} promotion(s)`, metrics: { alerts: ctx.report.alerts.length, promotions: promoted } };
+          return {
+            rows: ctx.report.models.length,
+            note: `${ctx.report.alerts.length} alert(s), ${promoted} promotion(s)`,
+            metrics: { alerts: ctx.report.alerts.length, promotions: promoted },
+          };
         },
       }],
     };

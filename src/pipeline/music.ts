@@ -51,9 +51,21 @@ export interface LakeEvaluation {
 }
 
 /** Every recommender on the per-user time split of the lake's interaction strengths. */
-export async function evaluateOnLake(wh: Warehouse, opts: { models?: RecommenderKind[]; tune?: boolean; testFraction?: number; seed?: number; params?: Partial<Record<RecommenderKind, Record<string, unknown>>>; onRow?: (r: EvaluationRow) => void } = {}): Promise<LakeEvaluation> {
+export async function evaluateOnLake(
+  wh: Warehouse,
+  opts: {
+    models?: RecommenderKind[];
+    tune?: boolean;
+    testFraction?: number;
+    seed?: number;
+    params?: Partial<Record<RecommenderKind, Record<string, unknown>>>;
+    onRow?: (r: EvaluationRow) => void;
+  } = {},
+): Promise<LakeEvaluation> {
   const split = await lakeTimeSplit(wh, { testFraction: opts.testFraction });
-  if (split.train.users.length === 0 || split.test.users.length === 0) throw new Error('evaluate --lake: the time split left no training or no test pairs (is curated.music_interactions_daily built?)');
+  if (split.train.users.length === 0 || split.test.users.length === 0) {
+    throw new Error('evaluate --lake: the time split left no training or no test pairs (is curated.music_interactions_daily built?)');
+  }
   const rows = await evaluateModels(split.train, split.test, {
     models: opts.models ?? [...RECOMMENDER_KINDS], tune: opts.tune, seed: opts.seed, onRow: opts.onRow,
     params: { als: { seed: opts.seed ?? 0 }, ...opts.params },
@@ -104,7 +116,11 @@ export function musicSteps(ws: MusicWorkspace, opts: MusicOptions, run: Run | un
         // the final model is chosen on validation (never on the test part), popularity excluded
         const candidates = c.evaluation.rows.filter((r) => r.model !== 'popularity');
         c.best = candidates.length ? candidates.reduce((a, b) => (validationNdcg(b) > validationNdcg(a) ? b : a)) : c.evaluation.rows[0]!;
-        return { rows: c.evaluation.split.train_pairs + c.evaluation.split.test_pairs, note: `chosen ${c.best.model}`, metrics: Object.fromEntries(c.evaluation.rows.map((r) => [`${r.model}_ndcg10`, r.ndcg10])) };
+        return {
+          rows: c.evaluation.split.train_pairs + c.evaluation.split.test_pairs,
+          note: `chosen ${c.best.model}`,
+          metrics: Object.fromEntries(c.evaluation.rows.map((r) => [`${r.model}_ndcg10`, r.ndcg10])),
+        };
       },
     },
     {
@@ -145,8 +161,18 @@ export function musicSteps(ws: MusicWorkspace, opts: MusicOptions, run: Run | un
         });
         model.version = `${MODEL_NAME}@v${reg.version}`;
         // the like model is served too (POST /v1/predict/music-like); a refit replaces its champion only when better
-        const like = await registerLikeModel(registry, likes, { snapshots: likeSnapshots(wh), runId: run.id, margin: ws.config.retrain.margin, by: 'tributary run music' });
-        c.tracking = { run_id: run.id, model: MODEL_NAME, version: reg.version, like: { model: LIKE_MODEL_NAME, version: like.version, champion: like.champion } };
+        const like = await registerLikeModel(registry, likes, {
+          snapshots: likeSnapshots(wh),
+          runId: run.id,
+          margin: ws.config.retrain.margin,
+          by: 'tributary run music',
+        });
+        c.tracking = {
+          run_id: run.id,
+          model: MODEL_NAME,
+          version: reg.version,
+          like: { model: LIKE_MODEL_NAME, version: like.version, champion: like.champion },
+        };
         return { note: `${MODEL_NAME} v${reg.version}, ${LIKE_MODEL_NAME} v${like.version}${like.champion ? '' : ' (challenger)'}` };
       },
     },
@@ -168,7 +194,10 @@ export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Pro
   const log = opts.log ?? (() => {});
   const track = opts.track ?? true;
   let run: Run | undefined;
-  if (track) run = await new Tracker(ws.store, { home: ws.config.home }).startRun({ pipeline: 'music', params: { seed, test_fraction: opts.testFraction ?? 0.2, tune: opts.tune ?? true } });
+  if (track) run = await new Tracker(ws.store, { home: ws.config.home }).startRun({
+    pipeline: 'music',
+    params: { seed, test_fraction: opts.testFraction ?? 0.2, tune: opts.tune ?? true },
+  });
   const ctx: MusicCtx = {};
   let pipeline: PipelineResult;
   try {
@@ -194,7 +223,19 @@ export async function runMusic(ws: MusicWorkspace, opts: MusicOptions = {}): Pro
  * recommendation_shown event per user appended durably (acknowledged after fsync) then flushed.
  */
 export async function writePlaylists(ws: MusicWorkspace, model: PlaylistModel): Promise<MusicSummary['playlists']> {
-  const cols: Record<string, (string | number | boolean)[]> = { user_id: [], rank: [], track_id: [], title: [], artist: [], genre: [], score: [], reason: [], cold_start: [], demoted: [], model: [] };
+  const cols: Record<string, (string | number | boolean)[]> = {
+    user_id: [],
+    rank: [],
+    track_id: [],
+    title: [],
+    artist: [],
+    genre: [],
+    score: [],
+    reason: [],
+    cold_start: [],
+    demoted: [],
+    model: [],
+  };
   const now = new Date();
   const ts = now.toISOString(), dt = ts.slice(0, 10);
   const records = [];
@@ -211,7 +252,14 @@ export async function writePlaylists(ws: MusicWorkspace, model: PlaylistModel): 
       cols.genre!.push(t.genre); cols.score!.push(t.score); cols.reason!.push(t.reason); cols.cold_start!.push(p.cold_start);
       cols.demoted!.push(t.demoted); cols.model!.push(p.model);
     }
-    const event = RecommendationShownEvent.parse({ event_id: randomUUID(), type: 'recommendation_shown', ts, user_id: u, track_ids: p.tracks.map((t) => t.track_id), model_version: p.model });
+    const event = RecommendationShownEvent.parse({
+      event_id: randomUUID(),
+      type: 'recommendation_shown',
+      ts,
+      user_id: u,
+      track_ids: p.tracks.map((t) => t.track_id),
+      model_version: p.model,
+    });
     records.push({ table: 'raw.recommendation_shown', dt, json: JSON.stringify(event) });
   }
   const r = await writeLakeTable(ws.wh, PLAYLISTS_TABLE, [

@@ -162,7 +162,10 @@ function retailSteps(ws: Workspace, opts: RetailOptions, side: SideLane, run: Ru
           const rfm = scanK(logStandardise(t.rfm).Z, { kRange: opts.kRange ?? [3, 6], seed });
           c.seg = await segmenting;
           c.rfmOnly = { k: rfm.best.k, silhouette: rfm.best.silhouette, silhouette_at_k4: rfm.scan.find((s) => s.k === 4)?.silhouette ?? null, scan: rfm.scan };
-          return { rows: t.ids.length, note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}` };
+          return {
+            rows: t.ids.length,
+            note: `k=${c.seg.k} silhouette ${c.seg.silhouette.toFixed(3)}; RFM only k=${rfm.best.k} ${rfm.best.silhouette.toFixed(3)}`,
+          };
         },
       },
       {
@@ -184,7 +187,10 @@ function retailSteps(ws: Workspace, opts: RetailOptions, side: SideLane, run: Ru
           if (r.task !== 'spend') throw new Error('spend: unexpected worker reply');
           c.spend = { ...r.result, model: regressorFromJSON(r.result.best, r.model) };
           const s = c.spend;
-          return { rows: s.train_customers + s.test_customers, note: `${s.best} RMSE ${s.models[s.best].rmse.toFixed(1)} vs baseline ${s.models.baseline_last_90d.rmse.toFixed(1)}` };
+          return {
+            rows: s.train_customers + s.test_customers,
+            note: `${s.best} RMSE ${s.models[s.best].rmse.toFixed(1)} vs baseline ${s.models.baseline_last_90d.rmse.toFixed(1)}`,
+          };
         },
       },
     ],
@@ -259,7 +265,13 @@ export const retailPipeline: PipelineDefinition<Ctx, Omit<RetailSummary, 'pipeli
     return {
       steps: retailSteps(env.ws, opts, side, env.run),
       ctx: { ws: env.ws, opts },
-      params: { data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'), seed: opts.seed ?? 0, k_range: opts.kRange ?? [3, 8], churn_days: 90, spend_horizon_days: 90 },
+      params: {
+        data: opts.data ?? (opts.fromLake ? 'lake:raw.order_line' : 'retail-world'),
+        seed: opts.seed ?? 0,
+        k_range: opts.kRange ?? [3, 8],
+        churn_days: 90,
+        spend_horizon_days: 90,
+      },
     };
   },
   result(ctx) {
@@ -313,7 +325,10 @@ function pickForecast(f: ForecastResult) {
 }
 
 /** Metrics of the run and the two models, registered with the lake snapshots they were fitted on. */
-async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailSummary, 'tracking' | 'pipeline'>): Promise<{ run_id: string; models: { name: string; version: number; alias: string }[] }> {
+async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailSummary, 'tracking' | 'pipeline'>): Promise<{
+  run_id: string;
+  models: { name: string; version: number; alias: string }[];
+}> {
   const metrics: Record<string, number> = {
     revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate,
     segments_k: s.segments.k, silhouette: s.segments.silhouette, rfm_only_silhouette: s.segments.rfm_only.silhouette,
@@ -331,7 +346,15 @@ async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailS
   const registry = new ModelRegistry(ws.store, { home: ws.config.home });
   const spendBest = s.spend.models[s.spend.best];
   const spend = await registry.registerModel('retail-spend', {
-    artifact: { kind: 'RetailSpendModel', model: s.spend.best, features: s.spend.features, categories: s.spend.categories, countries: s.spend.countries, horizon_days: s.spend.horizon_days, estimator: c.spend.model.toJSON() },
+    artifact: {
+      kind: 'RetailSpendModel',
+      model: s.spend.best,
+      features: s.spend.features,
+      categories: s.spend.categories,
+      countries: s.spend.countries,
+      horizon_days: s.spend.horizon_days,
+      estimator: c.spend.model.toJSON(),
+    },
     metrics: { rmse: spendBest.rmse, mae: spendBest.mae, r2: spendBest.r2, baseline_rmse: s.spend.models.baseline_last_90d.rmse },
     params: { model: s.spend.best, cutoff: s.spend.cutoff, train_cutoff: s.spend.train_cutoff, horizon_days: s.spend.horizon_days },
     lineage: { snapshots, seed: c.opts.seed ?? 0, config: { model: s.spend.best, features: s.spend.features, cutoff: s.spend.cutoff } },
@@ -348,8 +371,16 @@ async function record(ws: Workspace, run: Run, c: Required<Ctx>, s: Omit<RetailS
   // becomes the champion the API serves (one that does not waits as challenger); the
   // segmentation has no baseline to beat and is promoted when it is chosen
   const spendAlias = s.spend.beats_baseline ? 'champion' : 'challenger';
-  await registry.promote(spend.name, spend.version, { alias: spendAlias, by: 'tributary run retail', reason: `RMSE ${spendBest.rmse.toFixed(2)} vs baseline ${s.spend.models.baseline_last_90d.rmse.toFixed(2)}` });
-  await registry.promote(seg.name, seg.version, { alias: 'champion', by: 'tributary run retail', reason: `k=${s.segments.k}, silhouette ${s.segments.silhouette.toFixed(4)}` });
+  await registry.promote(spend.name, spend.version, {
+    alias: spendAlias,
+    by: 'tributary run retail',
+    reason: `RMSE ${spendBest.rmse.toFixed(2)} vs baseline ${s.spend.models.baseline_last_90d.rmse.toFixed(2)}`,
+  });
+  await registry.promote(seg.name, seg.version, {
+    alias: 'champion',
+    by: 'tributary run retail',
+    reason: `k=${s.segments.k}, silhouette ${s.segments.silhouette.toFixed(4)}`,
+  });
   return {
     run_id: run.id,
     models: [{ name: spend.name, version: spend.version, alias: spendAlias }, { name: seg.name, version: seg.version, alias: 'champion' }],
@@ -361,11 +392,34 @@ export function jsonSummary(s: RetailSummary): Record<string, unknown> {
   const fm = (f: RetailSummary['forecast']['month']) => ({ best: f.best, periods: f.periods, models: f.models, next: f.next });
   return {
     source: s.source,
-    kpis: { revenue: s.kpis.revenue, customers: s.kpis.customers, invoices: s.kpis.invoices, avg_ticket: s.kpis.avg_ticket, churn_rate: s.kpis.churn_rate, lines: s.kpis.lines, churn_cutoff: s.kpis.churn_cutoff },
+    kpis: {
+      revenue: s.kpis.revenue,
+      customers: s.kpis.customers,
+      invoices: s.kpis.invoices,
+      avg_ticket: s.kpis.avg_ticket,
+      churn_rate: s.kpis.churn_rate,
+      lines: s.kpis.lines,
+      churn_cutoff: s.kpis.churn_cutoff,
+    },
     validation: s.validation,
-    segments: { k: s.segments.k, silhouette: round(s.segments.silhouette, 4), elbow_k: s.segments.elbow_k, profiles: s.segments.profiles, scan: s.segments.scan, dbscan: s.segments.dbscan, rfm_only: s.segments.rfm_only },
+    segments: {
+      k: s.segments.k,
+      silhouette: round(s.segments.silhouette, 4),
+      elbow_k: s.segments.elbow_k,
+      profiles: s.segments.profiles,
+      scan: s.segments.scan,
+      dbscan: s.segments.dbscan,
+      rfm_only: s.segments.rfm_only,
+    },
     forecast: { month: fm(s.forecast.month), week: fm(s.forecast.week) },
-    spend: { best: s.spend.best, beats_baseline: s.spend.beats_baseline, cutoff: s.spend.cutoff, models: s.spend.models, train_customers: s.spend.train_customers, test_customers: s.spend.test_customers },
+    spend: {
+      best: s.spend.best,
+      beats_baseline: s.spend.beats_baseline,
+      cutoff: s.spend.cutoff,
+      models: s.spend.models,
+      train_customers: s.spend.train_customers,
+      test_customers: s.spend.test_customers,
+    },
     tracking: s.tracking,
     stages: s.pipeline.stages.map((x) => ({ name: x.name, seconds: round(x.seconds, 3), rows: x.rows })),
     seconds: round(s.pipeline.seconds, 3),

@@ -130,7 +130,8 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
     const reused = durable ? opts.reuse?.get(step.name) : undefined;
     if (reused) {
       stages.push({ name: step.name, seconds: 0, rows: null, note: 'finished by the resumed run', status: 'reused' });
-      log(`${prefix()} ${step.name.padEnd(14)} reused (finished by the resumed run: ${Object.entries(reused.outputs).map(([t, s]) => `${t}@${s}`).join(', ') || 'no outputs'})`);
+      log(`${prefix()} ${step.name.padEnd(14)} reused (finished by the resumed ` +
+        `run: ${Object.entries(reused.outputs).map(([t, s]) => `${t}@${s}`).join(', ') || 'no outputs'})`);
       return;
     }
     const child = opts.run ? await opts.run.startChild({ step: step.name, params: { inputs: step.inputs ?? [], outputs: step.outputs ?? [] } }) : undefined;
@@ -161,8 +162,16 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
       }
       await opts.run?.recordStage(step.name, seconds * 1000, { startedAt });
       if (opts.state) {
-        await opts.state.store.recordStep(opts.state.runId, { step: step.name, status: 'finished', childRunId: child?.id ?? null, outputs: written.snapshots, stats: { ...stats } });
-        if (r.watermarks && Object.keys(r.watermarks).length) await opts.state.store.setWatermarks(opts.state.pipeline, step.name, r.watermarks, opts.state.runId);
+        await opts.state.store.recordStep(opts.state.runId, {
+          step: step.name,
+          status: 'finished',
+          childRunId: child?.id ?? null,
+          outputs: written.snapshots,
+          stats: { ...stats },
+        });
+        if (r.watermarks && Object.keys(r.watermarks).length) {
+          await opts.state.store.setWatermarks(opts.state.pipeline, step.name, r.watermarks, opts.state.runId);
+        }
       }
       stages.push(rec);
       log(`${prefix()} ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
@@ -173,7 +182,13 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
       stages.push(rec);
       if (child && !child.ended) await child.end('failed', (e as Error).message).catch(() => {});
       await opts.run?.recordStage(step.name, seconds * 1000, { startedAt, status: 'failed' }).catch(() => {});
-      if (opts.state) await opts.state.store.recordStep(opts.state.runId, { step: step.name, status: 'failed', childRunId: child?.id ?? null, outputs: {}, stats: { seconds, error: (e as Error).message } }).catch(() => {});
+      if (opts.state) await opts.state.store.recordStep(opts.state.runId, {
+        step: step.name,
+        status: 'failed',
+        childRunId: child?.id ?? null,
+        outputs: {},
+        stats: { seconds, error: (e as Error).message },
+      }).catch(() => {});
       log(`${prefix()} ${step.name.padEnd(14)} FAILED after ${fmtSeconds(rec.seconds)}: ${rec.error}`);
       throw new PipelineError(step.name, stages, e);
     }
@@ -259,7 +274,13 @@ async function filesOf(catalog: Catalog | undefined, tables: string[] | undefine
   return { files, partitions: parts.size, rows };
 }
 
-async function writtenSince(catalog: Catalog | undefined, tables: string[] | undefined, before: Map<string, number>): Promise<{ files: number; removed: number; partitions: number; rows: number | null; snapshots: Record<string, number> }> {
+async function writtenSince(catalog: Catalog | undefined, tables: string[] | undefined, before: Map<string, number>): Promise<{
+  files: number;
+  removed: number;
+  partitions: number;
+  rows: number | null;
+  snapshots: Record<string, number>;
+}> {
   const out = { files: 0, removed: 0, partitions: 0, rows: null as number | null, snapshots: {} as Record<string, number> };
   if (!catalog || !tables?.length) return out;
   const parts = new Set<string>();
@@ -294,7 +315,8 @@ export function formatSummary(r: PipelineResult): string {
   const lines = [`${'stage'.padEnd(w)}  ${'time'.padStart(9)}  ${'share'.padStart(5)}  rows`];
   for (const s of r.stages) {
     const share = r.seconds > 0 ? `${((100 * s.seconds) / r.seconds).toFixed(0)}%` : '';
-    lines.push(`${s.name.padEnd(w)}  ${(s.status === 'reused' ? 'reused' : fmtSeconds(s.seconds)).padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
+    const took = s.status === 'reused' ? 'reused' : fmtSeconds(s.seconds);
+    lines.push(`${s.name.padEnd(w)}  ${took.padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
   }
   lines.push(`${'total'.padEnd(w)}  ${fmtSeconds(r.seconds).padStart(9)}`);
   return lines.join('\n');

@@ -52,7 +52,9 @@ export class Scheduler {
     this.state = new PipelineState(opts.store);
     this.active = opts.entries.map((entry) => {
       if (!/^[a-z][a-z0-9_-]*$/.test(entry.pipeline)) throw new Error(`schedule: bad pipeline name "${entry.pipeline}"`);
-      if (entry.missed && !['once', 'all', 'skip'].includes(entry.missed)) throw new Error(`schedule ${entry.pipeline}: missed must be once, all or skip (got "${entry.missed}")`);
+      if (entry.missed && !['once', 'all', 'skip'].includes(entry.missed)) {
+        throw new Error(`schedule ${entry.pipeline}: missed must be once, all or skip (got "${entry.missed}")`);
+      }
       return { entry, cron: parseCron(entry.cron), busy: Promise.resolve() };
     });
     this.startedAt = this.now();

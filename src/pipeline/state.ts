@@ -96,7 +96,13 @@ export class PipelineState {
     for (let hops = 0; id && hops < 100; hops++) {
       const rows = await this.store.db.selectFrom('pipeline_steps').selectAll().where('run_id', '=', id).where('status', '=', 'finished').execute();
       for (const r of rows) {
-        if (!out.has(r.step)) out.set(r.step, { step: r.step, status: 'finished', childRunId: r.child_run_id, outputs: JSON.parse(r.outputs), stats: JSON.parse(r.stats) });
+        if (!out.has(r.step)) out.set(r.step, {
+          step: r.step,
+          status: 'finished',
+          childRunId: r.child_run_id,
+          outputs: JSON.parse(r.outputs),
+          stats: JSON.parse(r.stats),
+        });
       }
       id = (await this.getRun(id))?.resumedFrom ?? null;
     }
@@ -105,7 +111,13 @@ export class PipelineState {
 
   async steps(runId: string): Promise<StepRecord[]> {
     const rows = await this.store.db.selectFrom('pipeline_steps').selectAll().where('run_id', '=', runId).orderBy('ended_at').execute();
-    return rows.map((r) => ({ step: r.step, status: r.status as StepStatus, childRunId: r.child_run_id, outputs: JSON.parse(r.outputs), stats: JSON.parse(r.stats) }));
+    return rows.map((r) => ({
+      step: r.step,
+      status: r.status as StepStatus,
+      childRunId: r.child_run_id,
+      outputs: JSON.parse(r.outputs),
+      stats: JSON.parse(r.stats),
+    }));
   }
 
   // ---- watermarks ----
@@ -191,7 +203,14 @@ export class PipelineState {
     return r?.due_at;
   }
 
-  async claims(pipeline?: string): Promise<{ pipeline: string; dueAt: string; claimedBy: string; status: string; runId: string | null; error: string | null }[]> {
+  async claims(pipeline?: string): Promise<{
+    pipeline: string;
+    dueAt: string;
+    claimedBy: string;
+    status: string;
+    runId: string | null;
+    error: string | null;
+  }[]> {
     let q = this.store.db.selectFrom('pipeline_schedule_claims').selectAll();
     if (pipeline) q = q.where('pipeline', '=', pipeline);
     const rows = await q.orderBy('pipeline').orderBy('due_at').execute();
@@ -199,7 +218,17 @@ export class PipelineState {
   }
 }
 
-function runInfo(r: { run_id: string; pipeline: string; status: string; mode: string; resumed_from: string | null; started_at: string; ended_at: string | null; layout: string; error: string | null }): PipelineRunInfo {
+function runInfo(r: {
+  run_id: string;
+  pipeline: string;
+  status: string;
+  mode: string;
+  resumed_from: string | null;
+  started_at: string;
+  ended_at: string | null;
+  layout: string;
+  error: string | null;
+}): PipelineRunInfo {
   return {
     runId: r.run_id, pipeline: r.pipeline, status: r.status, mode: r.mode, resumedFrom: r.resumed_from,
     startedAt: r.started_at, endedAt: r.ended_at, layout: JSON.parse(r.layout), error: r.error,

@@ -170,14 +170,24 @@ function planTraining(opts: TrackedTrainOptions): TrainPlan {
   const pins = opts.pins ?? {};
   for (const t of Object.keys(pins)) {
     if (!lakeTables.includes(t)) {
-      throw new TrackingError(`--snapshot ${t}@${pins[t]}: this training does not read ${t} (it reads ${lakeTables.length ? lakeTables.join(', ') : 'no lake table; use --data lake:zone.table'})`);
+      throw new TrackingError(`--snapshot ${t}@${pins[t]}: this training does not read ${t} (it ` +
+        `reads ${lakeTables.length ? lakeTables.join(', ') : 'no lake table; use --data lake:zone.table'})`);
     }
   }
   const trials = searchTrials(opts.search ?? {}, opts.searchMode ?? 'grid', opts.trials, opts.train.seed ?? 0);
   if (trials.length > MAX_TRIALS) throw new TrackingError(`--search: ${trials.length} combinations; at most ${MAX_TRIALS}`);
   const searching = Object.keys(opts.search ?? {}).length > 0;
   const t = opts.train;
-  const cfgHash = configHash({ task: t.task, target: t.target, model: t.model, ...hyperParams(t), seed: t.seed ?? 0, data: opts.data, test: opts.test ?? null, search: opts.search ?? null });
+  const cfgHash = configHash({
+    task: t.task,
+    target: t.target,
+    model: t.model,
+    ...hyperParams(t),
+    seed: t.seed ?? 0,
+    data: opts.data,
+    test: opts.test ?? null,
+    search: opts.search ?? null,
+  });
   const params: Record<string, ParamValue> = {
     task: t.task, target: t.target, model: t.model, seed: t.seed ?? 0, ...hyperParams(t), data: opts.data, ...(opts.test ? { test: opts.test } : {}),
     ...(searching ? { search: opts.search as Record<string, unknown> } : {}),
@@ -264,7 +274,10 @@ function trainSteps(p: TrainPlan, ws: Workspace, run: Run): Step<TrainCtx>[] {
         await run.logParams({ best_trial_run: best.runId, ...Object.fromEntries(Object.entries(hyperParams(c.chosen)).map(([k, v]) => [`best_${k}`, v])) });
         await run.logMetrics({ trials: c.outcomes.length, [`best_validation_${scoreName(t.task)}`]: best.score });
         stage('search', `${c.outcomes.length} trials, best validation ${scoreName(t.task)} ${Number(best.score.toPrecision(6))}`);
-        return { rows: c.outcomes.length, note: `best ${Object.entries(best.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}: ${scoreName(t.task)} ${best.score.toPrecision(4)}` };
+        return {
+          rows: c.outcomes.length,
+          note: `best ${Object.entries(best.params).map(([k, v]) => `${k}=${String(v)}`).join(' ')}: ${scoreName(t.task)} ${best.score.toPrecision(4)}`,
+        };
       },
     });
   }
@@ -313,7 +326,9 @@ function trainSteps(p: TrainPlan, ws: Workspace, run: Run): Step<TrainCtx>[] {
         const r = c.trained!.result;
         const snapshots = c.loaded!.snapshots;
         const columns = [...c.loaded!.train.columns.keys()].filter((col) => col !== t.target);
-        const source = (s: TrainSource) => (s.kind === 'file' ? `file ${s.path} (sha256 ${c.fileSha.get(s.path)})` : `lake table ${s.table} snapshot ${snapshots.find((x) => x.table === s.table)?.snapshot}`);
+        const source = (s: TrainSource) => (s.kind === 'file'
+          ? `file ${s.path} (sha256 ${c.fileSha.get(s.path)})`
+          : `lake table ${s.table} snapshot ${snapshots.find((x) => x.table === s.table)?.snapshot}`);
         c.registered = await registry.registerModel(opts.register!, {
           artifact: c.artifact!.text,
           runId: run.id,
@@ -323,8 +338,12 @@ function trainSteps(p: TrainPlan, ws: Workspace, run: Run): Step<TrainCtx>[] {
           by: opts.by,
           card: {
             description: `A ${t.task} model (${t.model}) predicting \`${t.target}\`, trained by \`tributary train ${t.task}\`.`,
-            intendedUse: `Scoring rows with the same columns as its training table${t.task === 'classification' ? ` (classes: ${r.task === 'classification' ? r.classes.join(', ') : ''})` : ''}; validate on fresh data before promoting.`,
-            data: `${r.n_train} training rows and ${r.n_test} test rows (${sources.test ? `test from ${source(sources.test)}` : searching ? 'a seeded hold-out, never seen by the search' : 'a seeded 80/20 split'}) from ${source(sources.data)}` +
+            intendedUse: `Scoring rows with the same columns as its training ` +
+              `table${t.task === 'classification' ? ` (classes: ${r.task === 'classification' ? r.classes.join(', ') : ''})` : ''}; ` +
+              `validate on fresh data before promoting.`,
+            data: `${r.n_train} training rows and ${r.n_test} test rows ` +
+              `(${sources.test ? `test from ${source(sources.test)}` : searching ? 'a seeded hold-out, never seen by the search' : 'a seeded 80/20 split'}) ` +
+              `from ${source(sources.data)}` +
               (r.n_dropped ? `; ${r.n_dropped} rows without a target skipped` : '') + '.',
             features: columns,
             target: t.target,

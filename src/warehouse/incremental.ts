@@ -65,13 +65,20 @@ async function changedFiles(wh: Warehouse, table: string, from: number, to: numb
 }
 
 /** The rows that differ between two snapshots of a table (both directions), as SQL. */
-async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{ sql: string; files: number; partitions: number; rows: number; partitionNames: Set<string> }> {
+async function changedRows(wh: Warehouse, table: string, from: number, to: number, columns: string[]): Promise<{
+  sql: string;
+  files: number;
+  partitions: number;
+  rows: number;
+  partitionNames: Set<string>;
+}> {
   const { added, removed, feeds } = await changedFiles(wh, table, from, to);
   const cols = columns.map(sqlIdent).join(', ');
   const read = (paths: string[]) => `SELECT ${cols} FROM read_parquet(${sqlList(paths.map((p) => `${wh.lake.root}/${p}`))}, union_by_name = true)`;
   const files = (fs: LakeFile[]) => read(fs.map((f) => f.path));
   const parts: string[] = [];
-  if (added.length && removed.length) parts.push(`((${files(added)}) EXCEPT ALL (${files(removed)})) UNION ALL ((${files(removed)}) EXCEPT ALL (${files(added)}))`);
+  if (added.length && removed.length) parts.push(`((${files(added)}) EXCEPT ALL (${files(removed)})) UNION ALL ` +
+    `((${files(removed)}) EXCEPT ALL (${files(added)}))`);
   else if (added.length || removed.length) parts.push(files(added.length ? added : removed));
   if (feeds.length) parts.push(read(feeds.map((f) => f.path)));
   const sql = parts.length ? parts.map((p) => `(${p})`).join(' UNION ALL ') : `SELECT ${cols} FROM ${viewName(table)} WHERE false`;
@@ -91,7 +98,8 @@ const FILE_COLUMN = '_source_file', ROW_COLUMN = '_source_row';
  * their files (src/lake/merge.ts) without scanning the table for their keys.
  */
 async function positionsOf(wh: Warehouse, table: string, old: string, del: string, key: string[]): Promise<string> {
-  await wh.conn.run(`CREATE TEMP TABLE ${table} AS SELECT o.${FILE_COLUMN} AS f, o.${ROW_COLUMN} AS pos FROM ${old} o SEMI JOIN ${del} d ON ${keyMatch(key, 'o', 'd')}`);
+  await wh.conn.run(`CREATE TEMP TABLE ${table} AS SELECT o.${FILE_COLUMN} AS f, o.${ROW_COLUMN} AS pos FROM ${old} o ` +
+    `SEMI JOIN ${del} d ON ${keyMatch(key, 'o', 'd')}`);
   return table;
 }
 
@@ -132,14 +140,43 @@ async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefin
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
     const inserted = await count(wh, ins), deleted = await count(wh, del), rows = await count(wh, fresh);
-    if (!inserted && !deleted) return { mode: 'unchanged', note: `recomputed (${why}): no row changed`, rowsOut: rows, rowsIn: null, inserted: 0, deleted: 0, scopeValues: 0, watermarks: marks };
+    if (!inserted && !deleted) return {
+      mode: 'unchanged',
+      note: `recomputed (${why}): no row changed`,
+      rowsOut: rows,
+      rowsIn: null,
+      inserted: 0,
+      deleted: 0,
+      scopeValues: 0,
+      watermarks: marks,
+    };
     if (m.incremental) {
       const positions = await positionsOf(wh, pos, old, del, m.incremental.key);
-      const r = await mergeRows(wh.lake, conn, m.table, { key: m.incremental.key, deleted: del, inserted: ins, positions, rowGroupRows: layout?.row_group_rows, summary: { model: m.file, mode: 'recompute' } });
+      const r = await mergeRows(wh.lake, conn, m.table, {
+        key: m.incremental.key,
+        deleted: del,
+        inserted: ins,
+        positions,
+        rowGroupRows: layout?.row_group_rows,
+        summary: { model: m.file, mode: 'recompute' },
+      });
       await wh.refreshTable(m.table);
-      return { mode: 'merge', note: `recomputed (${why}), merged by ${m.incremental.key.join(', ')}: +${r.inserted} -${r.deleted} rows`, rowsOut: rows, rowsIn: null, inserted: r.inserted, deleted: r.deleted, scopeValues: 0, watermarks: marks };
+      return {
+        mode: 'merge',
+        note: `recomputed (${why}), merged by ${m.incremental.key.join(', ')}: +${r.inserted} -${r.deleted} rows`,
+        rowsOut: rows,
+        rowsIn: null,
+        inserted: r.inserted,
+        deleted: r.deleted,
+        scopeValues: 0,
+        watermarks: marks,
+      };
     }
-    await wh.lake.writeQuery(conn, m.table, `SELECT * FROM ${fresh}`, { mode: 'replace', summary: { model: m.file, mode: 'rebuild' }, rowGroupRows: layout?.row_group_rows });
+    await wh.lake.writeQuery(conn, m.table, `SELECT * FROM ${fresh}`, {
+      mode: 'replace',
+      summary: { model: m.file, mode: 'rebuild' },
+      rowGroupRows: layout?.row_group_rows,
+    });
     await wh.refreshTable(m.table);
     return { mode: 'rebuild', note: `rebuilt: ${why}`, rowsOut: rows, rowsIn: null, inserted, deleted, scopeValues: 0, watermarks: marks };
   } finally {
@@ -148,12 +185,20 @@ async function recomputeAll(wh: Warehouse, m: SqlModel, layout: Layout | undefin
 }
 
 async function rebuild(wh: Warehouse, m: SqlModel, layout: Layout | undefined, marks: Record<string, number>, why: string): Promise<IncrementalOutcome> {
-  const r = await wh.lake.writeQuery(wh.conn, m.table, m.sql, { mode: 'replace', summary: { model: m.file, mode: 'rebuild' }, rowGroupRows: layout?.row_group_rows });
+  const r = await wh.lake.writeQuery(wh.conn, m.table, m.sql, {
+    mode: 'replace',
+    summary: { model: m.file, mode: 'rebuild' },
+    rowGroupRows: layout?.row_group_rows,
+  });
   await wh.refreshTable(m.table);
   return { mode: 'rebuild', note: `rebuilt: ${why}`, rowsOut: r.rows, rowsIn: null, inserted: r.rows, deleted: 0, scopeValues: 0, watermarks: marks };
 }
 
-export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: { watermarks: Map<string, number>; full?: boolean; layout?: Layout }): Promise<IncrementalOutcome> {
+export async function buildModelIncrementally(
+  wh: Warehouse,
+  m: SqlModel,
+  opts: { watermarks: Map<string, number>; full?: boolean; layout?: Layout },
+): Promise<IncrementalOutcome> {
   // the snapshot of each input as this session reads it: what the step consumes
   const marks: Record<string, number> = {};
   for (const i of m.inputs) marks[i] = wh.snapshots.get(i) ?? 0;
@@ -170,7 +215,18 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
   }
   if (!changed.length) {
     // rows from the catalog: counting the view would scan a table with deletes on read
-    return { mode: 'unchanged', note: 'no input changed since the last build', rowsOut: await wh.lake.catalog.rowCount(m.table), rowsIn: 0, inserted: 0, deleted: 0, scopeValues: 0, filesRead: 0, partitionsRead: 0, watermarks: marks };
+    return {
+      mode: 'unchanged',
+      note: 'no input changed since the last build',
+      rowsOut: await wh.lake.catalog.rowCount(m.table),
+      rowsIn: 0,
+      inserted: 0,
+      deleted: 0,
+      scopeValues: 0,
+      filesRead: 0,
+      partitionsRead: 0,
+      watermarks: marks,
+    };
   }
   if (!inc) return recomputeAll(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged; ${changed.join(', ')} changed`);
 
@@ -202,7 +258,14 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     // the stored rows (from the catalog, no scan) bound the stored scope values from above
     const storedRows = (await wh.lake.catalog.files(m.table)).reduce((a, f) => a + f.rows, 0);
     if (scopeValues > REBUILD_SHARE * storedRows) {
-      return await recomputeAll(wh, m, opts.layout, marks, `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values changed for ${storedRows.toLocaleString('en-US')} stored rows (a rebuild is cheaper)`);
+      return await recomputeAll(
+        wh,
+        m,
+        opts.layout,
+        marks,
+        `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values changed ` +
+          `for ${storedRows.toLocaleString('en-US')} stored rows (a rebuild is cheaper)`,
+      );
     }
     // every input restricted to the scope values, by the scope columns it has
     const wraps: Record<string, (current: string) => string> = {};
@@ -215,7 +278,9 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
         // partition-local: the scope values' rows are in the partitions that changed, nowhere else
         const files = (await wh.lake.catalog.files(i, marks[i])).filter((f) => parts.has(f.partition)).map((f) => `${wh.lake.root}/${f.path}`);
         const cols = inputCols.get(i)!.map(sqlIdent).join(', ');
-        const source = files.length ? `SELECT ${cols} FROM read_parquet(${sqlList(files)}, union_by_name = true)` : `SELECT ${cols} FROM ${viewName(i)} WHERE false`;
+        const source = files.length
+          ? `SELECT ${cols} FROM read_parquet(${sqlList(files)}, union_by_name = true)`
+          : `SELECT ${cols} FROM ${viewName(i)} WHERE false`;
         wraps[i] = () => `SELECT x.* FROM (${source}) x SEMI JOIN (SELECT DISTINCT ${list} FROM ${scope}) s ON ${keyMatch(have, 'x', 's')}`;
         continue;
       }
@@ -231,11 +296,20 @@ export async function buildModelIncrementally(wh: Warehouse, m: SqlModel, opts: 
     await conn.run(`CREATE TEMP TABLE ${ins} AS SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old}`);
     await conn.run(`CREATE TEMP TABLE ${del} AS SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh}`);
     const positions = await positionsOf(wh, pos, old, del, inc.key);
-    const r = await mergeRows(wh.lake, conn, m.table, { key: inc.key, deleted: del, inserted: ins, positions, rowGroupRows: opts.layout?.row_group_rows, summary: { model: m.file, mode: 'merge', scope_values: scopeValues } });
+    const r = await mergeRows(wh.lake, conn, m.table, {
+      key: inc.key,
+      deleted: del,
+      inserted: ins,
+      positions,
+      rowGroupRows: opts.layout?.row_group_rows,
+      summary: { model: m.file, mode: 'merge', scope_values: scopeValues },
+    });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     const n = { n: await wh.lake.catalog.rowCount(m.table) };
     return {
-      mode: 'merge', note: `merged by ${inc.key.join(', ')}: ${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values recomputed, +${r.inserted} -${r.deleted} rows (${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
+      mode: 'merge',
+      note: `merged by ${inc.key.join(', ')}: ${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values ` +
+        `recomputed, +${r.inserted} -${r.deleted} rows (${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
       rowsOut: Number(n?.n ?? 0), rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues, filesRead, partitionsRead, watermarks: marks,
     };
   } finally {

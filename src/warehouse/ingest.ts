@@ -125,7 +125,8 @@ function onlineRetailPlain(lines: string[] | null): boolean {
  */
 function onlineRetailRead(file: string, plain = false): string {
   const dialect = plain ? `auto_detect = false, delim = ',', quote = '"', escape = '"', ` : '';
-  const types = `{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'BIGINT', 'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}`;
+  const types = `{'InvoiceNo': 'VARCHAR', 'StockCode': 'VARCHAR', 'Description': 'VARCHAR', 'Quantity': 'BIGINT', ` +
+    `'InvoiceDate': 'TIMESTAMP', 'UnitPrice': 'DOUBLE', 'CustomerID': 'DOUBLE', 'Country': 'VARCHAR'}`;
   return `SELECT * FROM read_csv(${sqlString(file)}, header = true, ${dialect}columns = ${types})`;
 }
 
@@ -156,7 +157,17 @@ export function qualify(table: string): string {
 /** DuckDB's spelling of a type as DESCRIBE prints it, for comparing declared with found types. */
 function canonicalType(t: string): string {
   const u = t.trim().toUpperCase();
-  const alias: Record<string, string> = { TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE', INT8: 'BIGINT', LONG: 'BIGINT', FLOAT8: 'DOUBLE', STRING: 'VARCHAR', TEXT: 'VARCHAR', BOOL: 'BOOLEAN', INT: 'INTEGER', INT4: 'INTEGER' };
+  const alias: Record<string, string> = {
+    TIMESTAMPTZ: 'TIMESTAMP WITH TIME ZONE',
+    INT8: 'BIGINT',
+    LONG: 'BIGINT',
+    FLOAT8: 'DOUBLE',
+    STRING: 'VARCHAR',
+    TEXT: 'VARCHAR',
+    BOOL: 'BOOLEAN',
+    INT: 'INTEGER',
+    INT4: 'INTEGER',
+  };
   return alias[u] ?? u;
 }
 
@@ -164,7 +175,16 @@ function canonicalType(t: string): string {
 const READ_AS_TEXT = new Set(['VARCHAR', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP', 'DATE']);
 
 /** How the file is read: with the mapping's column types, or with text where text is safest. */
-async function readSql(wh: Warehouse, file: string, format: FileFormat, declared: ColumnTypes | undefined, mapping: string | undefined, head: string[] | null, existing: ColumnTypes | undefined, rejects: string | undefined): Promise<{ sql: string; guessed: ColumnTypes }> {
+async function readSql(
+  wh: Warehouse,
+  file: string,
+  format: FileFormat,
+  declared: ColumnTypes | undefined,
+  mapping: string | undefined,
+  head: string[] | null,
+  existing: ColumnTypes | undefined,
+  rejects: string | undefined,
+): Promise<{ sql: string; guessed: ColumnTypes }> {
   if (mapping === 'online-retail') return { sql: onlineRetailRead(file, onlineRetailPlain(head)), guessed: {} };
   // the sniffer, too, needs store_rejects to see through a ragged line (its own tables)
   const found = await wh.describe(`SELECT * FROM ${readerSql(file, format, undefined, rejects && `${rejects}_sniff`)}`);
@@ -189,7 +209,11 @@ async function readSql(wh: Warehouse, file: string, format: FileFormat, declared
  * cast to their type (absent ones as typed NULLs, `type` of an event table as its event type),
  * then the file's other columns as they are; and the checks of values that did not convert.
  */
-function typedColumns(table: string, found: { name: string; type: string }[], declared: ColumnTypes | undefined): { exprs: Map<string, string>; invalid: string[] } {
+function typedColumns(
+  table: string,
+  found: { name: string; type: string }[],
+  declared: ColumnTypes | undefined,
+): { exprs: Map<string, string>; invalid: string[] } {
   const exprs = new Map<string, string>(), invalid: string[] = [];
   const have = new Map(found.map((c) => [c.name, c.type]));
   for (const [name, type] of Object.entries(declared ?? {})) {
@@ -232,11 +256,20 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
     const headerLines = format === 'csv' || format === 'tsv' ? 1 : 0;
     const rejected = rejects ? await quarantineRejects(wh, { file, table, rejects, rowsTable, headerLines, existing, guessed }) : 0;
     if (existing) checkTypes(table, existing, await wh.describe(format === 'parquet' ? read : `SELECT * FROM ${rowsTable}`), guessed);
-    const r = await ingestRows(wh, { file, table, declared, mapping, source: mapping === 'online-retail' ? onlineRetailSql(numbered) : numbered, headerLines, t0 });
+    const r = await ingestRows(wh, {
+      file,
+      table,
+      declared,
+      mapping,
+      source: mapping === 'online-retail' ? onlineRetailSql(numbered) : numbered,
+      headerLines,
+      t0,
+    });
     return { ...r, quarantined: r.quarantined + rejected };
   } finally {
     await wh.conn.run(`DROP TABLE IF EXISTS ${rowsTable}`);
-    if (rejects) for (const t of [rejects, `${rejects}_scan`, `${rejects}_sniff`, `${rejects}_sniff_scan`]) await wh.conn.run(`DROP TABLE IF EXISTS ${t}`).catch(() => {});
+    if (rejects) for (const t of [rejects, `${rejects}_scan`, `${rejects}_sniff`, `${rejects}_sniff_scan`]) await wh.conn.run(`DROP ` +
+      `TABLE IF EXISTS ${t}`).catch(() => {});
   }
 }
 
@@ -245,17 +278,23 @@ export async function ingestFile(wh: Warehouse, file: string, opts: IngestOption
  * quarantine with their line number and reason. Without --evolve, a column none of whose values
  * fit the table's type is not bad lines but a different column: an error naming it and both types.
  */
-async function quarantineRejects(wh: Warehouse, o: { file: string; table: string; rejects: string; rowsTable: string; headerLines: number; existing: ColumnTypes | undefined; guessed: ColumnTypes }): Promise<number> {
-  const lines = `SELECT line, arg_min(column_name, column_idx) AS field, string_agg(error_type || ': ' || error_message, '; ' ORDER BY column_idx) AS reason, first(csv_line) AS payload
+async function quarantineRejects(
+  wh: Warehouse,
+  o: { file: string; table: string; rejects: string; rowsTable: string; headerLines: number; existing: ColumnTypes | undefined; guessed: ColumnTypes },
+): Promise<number> {
+  const lines = `SELECT line, arg_min(column_name, column_idx) AS field, string_agg(error_type || ': ' || ` +
+    `error_message, '; ' ORDER BY column_idx) AS reason, first(csv_line) AS payload
     FROM ${o.rejects} GROUP BY line`;
   const n = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM (${lines})`))[0]!.n);
   if (n === 0) return 0;
   if (o.existing) {
     const kept = Number((await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${o.rowsTable}`))[0]!.n);
-    const byColumn = await wh.query<{ column_name: string; n: number }>(`SELECT column_name, count(DISTINCT line)::BIGINT AS n FROM ${o.rejects} WHERE error_type = 'CAST' GROUP BY column_name`);
+    const byColumn = await wh.query<{ column_name: string; n: number }>(`SELECT column_name, count(DISTINCT ` +
+      `line)::BIGINT AS n FROM ${o.rejects} WHERE error_type = 'CAST' GROUP BY column_name`);
     for (const c of byColumn) {
       if (kept === 0 && Number(c.n) === n && o.existing[c.column_name]) {
-        throw new SchemaChangeError(`column ${c.column_name} of ${o.table} is ${o.existing[c.column_name]}, but no value of ${basename(o.file)} is one (they read as ${o.guessed[c.column_name] ?? 'VARCHAR'}): pass --evolve to change the column's type`);
+        throw new SchemaChangeError(`column ${c.column_name} of ${o.table} is ${o.existing[c.column_name]}, but no ` +
+          `value of ${basename(o.file)} is one (they read as ${o.guessed[c.column_name] ?? 'VARCHAR'}): pass --evolve to change the column's type`);
       }
     }
   }
@@ -272,7 +311,8 @@ function checkTypes(table: string, existing: ColumnTypes, found: { name: string;
   for (const c of found) {
     const had = existing[c.name];
     if (had && canonicalType(had) !== canonicalType(c.type)) {
-      throw new SchemaChangeError(`column ${c.name} of ${table} is ${had}, this file has ${guessed[c.name] ?? c.type}: pass --evolve to change the column's type`);
+      throw new SchemaChangeError(`column ${c.name} of ${table} is ${had}, this file has ${guessed[c.name] ?? c.type}: ` +
+        `pass --evolve to change the column's type`);
     }
   }
 }
@@ -289,12 +329,17 @@ const tempTableName = () => `ingest_${Date.now().toString(36)}_${process.pid}_${
  * numbers its own rows.
  */
 async function numberedRows(wh: Warehouse, rowsTable: string, file: string, read: string, format: FileFormat): Promise<string> {
-  if (format === 'parquet') return `SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line FROM read_parquet(${sqlString(file)}, file_row_number = true)`;
+  if (format === 'parquet') {
+    return `SELECT * EXCLUDE (file_row_number), file_row_number + 1 AS _line FROM read_parquet(${sqlString(file)}, file_row_number = true)`;
+  }
   await wh.conn.run(`CREATE TEMP TABLE ${rowsTable} AS ${read}`);
   return `SELECT *, rowid + 1 AS _line FROM ${rowsTable}`;
 }
 
-async function ingestRows(wh: Warehouse, o: { file: string; table: string; declared: ColumnTypes | undefined; mapping: string | undefined; source: string; headerLines: number; t0: number }): Promise<IngestResult> {
+async function ingestRows(
+  wh: Warehouse,
+  o: { file: string; table: string; declared: ColumnTypes | undefined; mapping: string | undefined; source: string; headerLines: number; t0: number },
+): Promise<IngestResult> {
   const { file, table, declared, mapping, source, t0 } = o;
   const found = await wh.describe(source);
   const fields = found.filter((c) => c.name !== '_line');
@@ -339,7 +384,12 @@ async function ingestRows(wh: Warehouse, o: { file: string; table: string; decla
         FROM ${staged} WHERE _reason IS NOT NULL`, { mode: 'append', partitionBy: `strftime(received_at, '%Y-%m-%d')` });
       await wh.refreshTable(QUARANTINE_TABLE);
     }
-    const r = await wh.lake.writeQuery(wh.conn, table, `SELECT * EXCLUDE (_reason, _line) FROM ${staged} WHERE _reason IS NULL`, { mode: 'append', partitionBy, summary });
+    const r = await wh.lake.writeQuery(
+      wh.conn,
+      table,
+      `SELECT * EXCLUDE (_reason, _line) FROM ${staged} WHERE _reason IS NULL`,
+      { mode: 'append', partitionBy, summary },
+    );
     await wh.refreshTable(table);
     return done(r, bad);
   } finally {

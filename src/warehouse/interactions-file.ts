@@ -15,14 +15,16 @@ export async function readInteractionsFile(conn: DuckDBConnection, path: string)
   if (!existsSync(path)) throw new InvalidInputError(`cannot read ${name}: no such file`);
   const rejects = `interactions_rej_${process.pid}_${Date.now().toString(36)}`;
   // every column as text: ids stay ids (no "007" turned into 7), the weight is checked below
-  const read = `read_csv(${sqlString(path)}, header = true, all_varchar = true, store_rejects = true, rejects_table = ${sqlString(rejects)}, rejects_scan = ${sqlString(`${rejects}_scan`)})`;
+  const read = `read_csv(${sqlString(path)}, header = true, all_varchar = true, store_rejects = true, rejects_table ` +
+    `= ${sqlString(rejects)}, rejects_scan = ${sqlString(`${rejects}_scan`)})`;
   try {
     const cols = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${read}`)).getRowObjectsJS().map((r) => String(r.column_name));
     const find = (want: string) => cols.find((c) => c.trim().toLowerCase() === want);
     const u = find('user'), i = find('item'), w = find('weight');
     if (!u) throw new InvalidInputError(`${name}: header has no "user" column (found: ${cols.join(', ')})`);
     if (!i) throw new InvalidInputError(`${name}: header has no "item" column (found: ${cols.join(', ')})`);
-    const rows = (await conn.runAndReadAll(`SELECT trim(${sqlIdent(u)}) AS u, trim(${sqlIdent(i)}) AS i, ${w ? `trim(${sqlIdent(w)})` : "'1'"} AS w FROM ${read}`)).getRowObjectsJS() as { u: string | null; i: string | null; w: string | null }[];
+    const rows = (await conn.runAndReadAll(`SELECT trim(${sqlIdent(u)}) AS u, trim(${sqlIdent(i)}) AS ` +
+      `i, ${w ? `trim(${sqlIdent(w)})` : "'1'"} AS w FROM ${read}`)).getRowObjectsJS() as { u: string | null; i: string | null; w: string | null }[];
     const bad = (await conn.runAndReadAll(`SELECT line, error_message FROM ${rejects} ORDER BY line LIMIT 1`)).getRowObjectsJS()[0];
     if (bad) throw new InvalidInputError(`${name}: line ${Number(bad.line)}: ${String(bad.error_message)}`);
     const users: string[] = [], items: string[] = [], weights = new Float64Array(rows.length);
@@ -33,7 +35,9 @@ export async function readInteractionsFile(conn: DuckDBConnection, path: string)
       if (!r.u) throw new InvalidInputError(`${name}: row at line ${line}: field "user" is empty`);
       if (!r.i) throw new InvalidInputError(`${name}: row at line ${line}: field "item" is empty`);
       const weight = Number(r.w ?? '');
-      if (!r.w || !Number.isFinite(weight)) throw new InvalidInputError(`${name}: row at line ${line}: field "weight" is ${JSON.stringify(r.w ?? '')}, not a number`);
+      if (!r.w || !Number.isFinite(weight)) {
+        throw new InvalidInputError(`${name}: row at line ${line}: field "weight" is ${JSON.stringify(r.w ?? '')}, not a number`);
+      }
       users.push(r.u); items.push(r.i); weights[k] = weight;
     });
     return { users, items, weights };

@@ -12,7 +12,13 @@ export type ColumnValues = (string | number | boolean | null)[] | Float64Array |
 
 let seq = 0;
 
-export async function writeLakeTable(wh: Warehouse, table: string, columns: ColumnSpec[], values: Record<string, ColumnValues>, opts: { summary?: Record<string, unknown> } = {}): Promise<{ snapshot: number; rows: number }> {
+export async function writeLakeTable(
+  wh: Warehouse,
+  table: string,
+  columns: ColumnSpec[],
+  values: Record<string, ColumnValues>,
+  opts: { summary?: Record<string, unknown> } = {},
+): Promise<{ snapshot: number; rows: number }> {
   if (!columns.length) throw new Error(`writeLakeTable ${table}: no columns`);
   const n = values[columns[0]!.name]?.length ?? 0;
   for (const c of columns) {

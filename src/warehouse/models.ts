@@ -79,7 +79,10 @@ export interface ModelRun {
  * lake table, re-pointing only that table's view after it. Tables not in `publish` (when it is
  * given) are intermediate steps of this build: session tables, never written to the lake.
  */
-export async function buildModels(wh: Warehouse, opts: { only?: string[]; publish?: string[]; dir?: string; onModel?: (r: ModelRun) => void } = {}): Promise<ModelRun[]> {
+export async function buildModels(
+  wh: Warehouse,
+  opts: { only?: string[]; publish?: string[]; dir?: string; onModel?: (r: ModelRun) => void } = {},
+): Promise<ModelRun[]> {
   const out: ModelRun[] = [];
   for (const model of loadModels(opts.dir)) {
     if (opts.only && !opts.only.includes(model.table)) continue;

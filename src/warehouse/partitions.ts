@@ -47,7 +47,9 @@ export async function modelDays(wh: Warehouse, m: SqlModel): Promise<string[]> {
  * Builds one day of a model into `target` (a table partitioned by day): the day's partition is
  * replaced, in one commit, by the rows the model gives over its inputs' rows of that day.
  */
-export async function buildModelDay(wh: Warehouse, m: SqlModel, day: string, target: string, opts: { rowGroupRows?: number } = {}): Promise<{ rows: number; files: number; snapshot: number }> {
+export async function buildModelDay(
+  wh: Warehouse, m: SqlModel, day: string, target: string, opts: { rowGroupRows?: number } = {},
+): Promise<{ rows: number; files: number; snapshot: number }> {
   const col = partitionColumn(m);
   if (!isDay(day)) throw new Error(`day: expected a date YYYY-MM-DD, got "${day}"`);
   const wraps: Record<string, (current: string) => string> = {};
@@ -59,8 +61,12 @@ export async function buildModelDay(wh: Warehouse, m: SqlModel, day: string, tar
   try {
     await wh.withViews(wraps, () => wh.conn.run(`CREATE TEMP TABLE ${tmp} AS ${m.sql}`));
     // a row of another day would be a broken promise of the header: refused, not misfiled
-    const [outside] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${tmp} WHERE CAST(${sqlIdent(col)} AS DATE) IS DISTINCT FROM DATE ${sqlString(day)}`);
-    if (Number(outside?.n ?? 0) > 0) throw new Error(`SQL model ${m.file}: built over the inputs of ${day}, it gives ${outside!.n} rows of another ${col}; its "-- partition: ${col}" header does not hold`);
+    const [outside] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${tmp} WHERE ` +
+      `CAST(${sqlIdent(col)} AS DATE) IS DISTINCT FROM DATE ${sqlString(day)}`);
+    if (Number(outside?.n ?? 0) > 0) {
+      throw new Error(`SQL model ${m.file}: built over the inputs of ${day}, it gives ${outside!.n} rows of ` +
+        `another ${col}; its "-- partition: ${col}" header does not hold`);
+    }
     const r = await wh.lake.writeQuery(wh.conn, target, `SELECT * FROM ${tmp}`, {
       mode: 'replace-partitions', partitionBy: `strftime(CAST(${sqlIdent(col)} AS DATE), '%Y-%m-%d')`, partitions: [day],
       summary: { model: m.file, mode: 'day', day }, rowGroupRows: opts.rowGroupRows,

@@ -6,7 +6,16 @@ import { eventLakeSchemas } from '../events/lake-schema.ts';
 
 export const dimensionSources: Record<string, ColumnTypes> = {
   'raw.users': { user_id: 'VARCHAR', name: 'VARCHAR', age: 'BIGINT', country: 'VARCHAR', signup_date: 'DATE' },
-  'raw.tracks': { track_id: 'VARCHAR', title: 'VARCHAR', artist_id: 'VARCHAR', artist: 'VARCHAR', genre: 'VARCHAR', bpm: 'DOUBLE', duration_ms: 'BIGINT', release_year: 'BIGINT' },
+  'raw.tracks': {
+    track_id: 'VARCHAR',
+    title: 'VARCHAR',
+    artist_id: 'VARCHAR',
+    artist: 'VARCHAR',
+    genre: 'VARCHAR',
+    bpm: 'DOUBLE',
+    duration_ms: 'BIGINT',
+    release_year: 'BIGINT',
+  },
 };
 
 export function sourceSchemas(): Record<string, ColumnTypes> {

@@ -84,7 +84,8 @@ export function loadUserModels(dir: string): UserModel[] {
       const dep = byName.get(target);
       if (dep) { dependsOn.add(target); return tableSql(dep.table); }
       if (TABLE.test(target)) { sources.add(target); return tableSql(target); }
-      throw new UserModelError(`${m.file}: ref('${target}') names no model of the folder (${[...byName.keys()].join(', ')}) and is not a lake table (zone.name)`);
+      throw new UserModelError(`${m.file}: ref('${target}') names no model of the folder ` +
+        `(${[...byName.keys()].join(', ')}) and is not a lake table (zone.name)`);
     });
     if (dependsOn.has(m.name)) throw new UserModelError(`${m.file}: the model refers to itself`);
     return { name: m.name, table: m.table, file: m.file, sql, dependsOn: [...dependsOn].sort(), sources: [...sources].sort(), tests: m.tests };
@@ -124,7 +125,12 @@ export function selectModels(models: UserModel[], selectors: string[] | undefine
   const byName = new Map(models.map((m) => [m.name, m]));
   const chosen = new Set<string>();
   const up = (n: string) => { if (chosen.has(`^${n}`)) return; chosen.add(`^${n}`); chosen.add(n); for (const d of byName.get(n)!.dependsOn) up(d); };
-  const down = (n: string) => { if (chosen.has(`v${n}`)) return; chosen.add(`v${n}`); chosen.add(n); for (const m of models) if (m.dependsOn.includes(n)) down(m.name); };
+  const down = (n: string) => {
+    if (chosen.has(`v${n}`)) return;
+    chosen.add(`v${n}`);
+    chosen.add(n);
+    for (const m of models) if (m.dependsOn.includes(n)) down(m.name);
+  };
   for (const sel of selectors) {
     const m = /^(\+)?([a-z_][a-z0-9_]*)(\+)?$/.exec(sel);
     if (!m || !byName.has(m[2]!)) throw new UserModelError(`--select ${sel}: no such model (models: ${[...byName.keys()].sort().join(', ') || 'none'})`);
@@ -178,11 +184,23 @@ export async function buildUserModels(wh: Warehouse, opts: { dir: string; select
     let run: UserModelRun;
     if (blocked) {
       broken.add(m.name);
-      run = { model: m.name, table: m.table, status: 'skipped', rows: null, snapshot: null, seconds: 0, tests: [], message: `skipped: upstream model ${blocked} failed` };
+      run = {
+        model: m.name,
+        table: m.table,
+        status: 'skipped',
+        rows: null,
+        snapshot: null,
+        seconds: 0,
+        tests: [],
+        message: `skipped: upstream model ${blocked} failed`,
+      };
     } else {
       try {
         // lineage: the snapshots of every table the model read, kept with its own snapshot
-        const inputs = Object.fromEntries([...m.dependsOn.map((d) => all.find((x) => x.name === d)!.table), ...m.sources].map((t) => [t, wh.snapshots.get(t) ?? null]));
+        const inputs = Object.fromEntries([
+          ...m.dependsOn.map((d) => all.find((x) => x.name === d)!.table),
+          ...m.sources,
+        ].map((t) => [t, wh.snapshots.get(t) ?? null]));
         const r = await wh.lake.writeQuery(wh.conn, m.table, m.sql, { mode: 'replace', summary: { model: `models/${m.file}`, user_model: m.name, inputs } });
         await wh.refreshTable(m.table);
         const tests = await runSchemaTests(wh, m);
@@ -190,11 +208,22 @@ export async function buildUserModels(wh: Warehouse, opts: { dir: string; select
         if (failed.length) broken.add(m.name);
         run = {
           model: m.name, table: m.table, status: failed.length ? 'test_failed' : 'built', rows: r?.rows ?? 0, snapshot: r?.snapshot ?? null, seconds: 0, tests,
-          ...(failed.length ? { message: failed.map((f) => `${f.test} failed on ${f.failures} ${f.test.startsWith('unique') ? 'duplicated value(s)' : 'row(s)'}`).join('; ') } : {}),
+          ...(failed.length
+            ? { message: failed.map((f) => `${f.test} failed on ${f.failures} ${f.test.startsWith('unique') ? 'duplicated value(s)' : 'row(s)'}`).join('; ') }
+            : {}),
         };
       } catch (e) {
         broken.add(m.name);
-        run = { model: m.name, table: m.table, status: 'error', rows: null, snapshot: null, seconds: 0, tests: [], message: `models/${m.file}: ${(e as Error).message}` };
+        run = {
+          model: m.name,
+          table: m.table,
+          status: 'error',
+          rows: null,
+          snapshot: null,
+          seconds: 0,
+          tests: [],
+          message: `models/${m.file}: ${(e as Error).message}`,
+        };
       }
     }
     run.seconds = (performance.now() - t0) / 1000;

@@ -15,7 +15,11 @@ const fixture = fileURLToPath(new URL('../fixtures/catalog-committer.ts', import
 const schemas = { 'raw.play': { event_id: 'VARCHAR', ts: 'TIMESTAMPTZ', user_id: 'VARCHAR', ms_played: 'BIGINT' } };
 
 function plays(from: number, n: number, dt = '2026-11-23') {
-  return Array.from({ length: n }, (_, k) => ({ table: 'raw.play', dt, json: JSON.stringify({ event_id: `e${from + k}`, ts: `${dt}T10:00:00Z`, user_id: 'u1', ms_played: from + k }) }));
+  return Array.from({ length: n }, (_, k) => ({
+    table: 'raw.play',
+    dt,
+    json: JSON.stringify({ event_id: `e${from + k}`, ts: `${dt}T10:00:00Z`, user_id: 'u1', ms_played: from + k }),
+  }));
 }
 
 for (const make of await backends()) {
@@ -71,7 +75,12 @@ for (const make of await backends()) {
 
     await t.test('a day rebuilt replaces its partition only, whatever files it holds when it commits', async () => {
       const q = (day: string, n: number, base: number) => `SELECT ${base} + i AS v, DATE '${day}' AS day FROM range(${n}) t(i)`;
-      const write = (day: string, n: number, base: number) => lake.writeQuery(lake.conn, 'features.days', q(day, n, base), { mode: 'replace-partitions', partitionBy: `strftime(day, '%Y-%m-%d')`, partitions: [day] });
+      const write = (day: string, n: number, base: number) => lake.writeQuery(
+        lake.conn,
+        'features.days',
+        q(day, n, base),
+        { mode: 'replace-partitions', partitionBy: `strftime(day, '%Y-%m-%d')`, partitions: [day] },
+      );
       await write('2026-11-23', 10, 0);
       await write('2026-11-24', 20, 100);
       await write('2026-11-23', 10, 0); // the same day built again (a redelivered job)
@@ -81,7 +90,11 @@ for (const make of await backends()) {
       const [snap] = (await lake.catalog.snapshots('features.days')).slice(-1);
       assert.deepEqual([snap!.snapshot, snap!.totalRows, snap!.removedFiles], [again.snapshot, 25, 1]);
       // a day rebuilt empty leaves no files behind
-      await lake.writeQuery(lake.conn, 'features.days', `${q('2026-11-24', 0, 0)}`, { mode: 'replace-partitions', partitionBy: `strftime(day, '%Y-%m-%d')`, partitions: ['2026-11-24'] });
+      await lake.writeQuery(lake.conn, 'features.days', `${q('2026-11-24', 0, 0)}`, {
+        mode: 'replace-partitions',
+        partitionBy: `strftime(day, '%Y-%m-%d')`,
+        partitions: ['2026-11-24'],
+      });
       assert.deepEqual((await lake.catalog.files('features.days')).map((f) => f.partition), ['dt=2026-11-23']);
     });
 

@@ -12,7 +12,10 @@ const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 
 function startCollector(home: string): Promise<{ proc: ChildProcess; url: string; exited: Promise<unknown>; stderr: () => string }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
+      env: { ...process.env, TRIBUTARY_HOME: home, LOG_LEVEL: 'error' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise((r) => proc.once('exit', r));
     let out = '';
     proc.stdout!.on('data', (d) => { out += d; });
@@ -37,11 +40,21 @@ test('SIGKILL mid-stream loses no acknowledged event', { timeout: 120_000 }, asy
     const client = async (c: number) => {
       for (let b = 0; !killed; b++) {
         const ids = Array.from({ length: 200 }, (_, i) => `c${c}-b${b}-${i}`);
-        const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: `u${c}`, track_id: 't1', ms_played: 1000 })).join('\n');
+        const body = ids.map((id) => JSON.stringify({
+          event_id: id,
+          type: 'play',
+          ts: '2026-11-23T10:00:00Z',
+          user_id: `u${c}`,
+          track_id: 't1',
+          ms_played: 1000,
+        })).join('\n');
         sent += ids.length;
         try {
           inFlight++;
-          const res = await fetch(`${first.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body }).finally(() => inFlight--);
+          const res = await fetch(
+            `${first.url}/v1/events`,
+            { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body },
+          ).finally(() => inFlight--);
           if (res.status === 200) {
             const r = await res.json() as { accepted: number };
             assert.equal(r.accepted, ids.length);
@@ -84,7 +97,14 @@ test('a second lake opened in the same process (a workspace beside the server) n
   try {
     const server = await startServer(testConfig(home));
     const post = async (ids: string[]) => {
-      const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: 'u1', track_id: 't1', ms_played: 5 })).join('\n');
+      const body = ids.map((id) => JSON.stringify({
+        event_id: id,
+        type: 'play',
+        ts: '2026-11-23T10:00:00Z',
+        user_id: 'u1',
+        track_id: 't1',
+        ms_played: 5,
+      })).join('\n');
       const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
       assert.equal(res.status, 200);
     };

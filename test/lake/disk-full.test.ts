@@ -44,7 +44,9 @@ const waitFor = async (what: string, ok: () => Promise<boolean>) => {
   assert.fail(`timed out waiting for ${what}`);
 };
 
-test('disk full: 503 with the reason while full, no acknowledged event lost, healthy again without a restart', { skip: root ? false : 'needs root to mount a small tmpfs (CI runs as root)' }, async (t) => {
+test('disk full: 503 with the reason while full, no acknowledged event lost, healthy again without a restart', {
+  skip: root ? false : 'needs root to mount a small tmpfs (CI runs as root)',
+}, async (t) => {
   const fs = mountTmpfs(48);
   if (!fs) { t.skip('mount -t tmpfs is not permitted here (a container without CAP_SYS_ADMIN)'); return; }
   const home = join(fs.dir, 'home');
@@ -54,7 +56,14 @@ test('disk full: 503 with the reason while full, no acknowledged event lost, hea
     let seq = 0;
     const send = async () => {
       const ids = Array.from({ length: 50 }, () => `e${seq++}`);
-      const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: 'u1', track_id: 't1', ms_played: 1000 })).join('\n');
+      const body = ids.map((id) => JSON.stringify({
+        event_id: id,
+        type: 'play',
+        ts: '2026-11-23T10:00:00Z',
+        user_id: 'u1',
+        track_id: 't1',
+        ms_played: 1000,
+      })).join('\n');
       const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
       const out = { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() as any };
       if (res.status === 200) for (const id of ids) acked.add(id);

@@ -12,7 +12,8 @@ import { checkLake } from '../../src/lake/check.ts';
 import { decodeSegment, encodeRecords, repairSegment } from '../../src/lake/wal.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 
-const play = (id: string, extra = '') => `{"event_id":"${id}","type":"play","ts":"2026-11-23T10:00:00Z","user_id":"u1","track_id":"t9","ms_played":1,"duration_ms":2${extra}}`;
+const play = (id: string, extra = '') =>
+  `{"event_id":"${id}","type":"play","ts":"2026-11-23T10:00:00Z","user_id":"u1","track_id":"t9","ms_played":1,"duration_ms":2${extra}}`;
 
 test("the issue's reproduction: a lone surrogate is rejected and the lake keeps working", async () => {
   const { home, cleanup } = tmpHome();

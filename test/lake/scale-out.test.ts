@@ -42,11 +42,19 @@ async function consumerState(url: string): Promise<string> {
   const nc = await connect({ servers: url });
   try {
     const ci = await (await nc.jetstreamManager()).consumers.info(INGEST_STREAM, LAKE_WRITERS);
-    return JSON.stringify({ pending: ci.num_pending, ackPending: ci.num_ack_pending, redelivered: ci.num_redelivered, waiting: ci.num_waiting, leader: ci.cluster?.leader });
+    return JSON.stringify({
+      pending: ci.num_pending,
+      ackPending: ci.num_ack_pending,
+      redelivered: ci.num_redelivered,
+      waiting: ci.num_waiting,
+      leader: ci.cluster?.leader,
+    });
   } catch (e) { return `unavailable (${(e as Error).message})`; } finally { await nc.close(); }
 }
 
-test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer SIGKILLed mid-stream, every acknowledged event in the lake exactly once', { timeout: 300_000 }, async (t) => {
+test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer SIGKILLed mid-stream, every acknowledged event in the lake exactly once', {
+  timeout: 300_000,
+}, async (t) => {
   if (!NATS_SERVER) return t.skip('nats-server is not installed (apt-get install nats-server; .ci/run does it)');
   const pgUp = await postgresReachable();
   const schema = `scaleout_${process.pid}_${Date.now().toString(36)}`;
@@ -68,9 +76,21 @@ test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer S
     const client = async (c: number) => {
       for (let b = 0; !stop; b++) {
         const ids = Array.from({ length: 100 }, (_, i) => `c${c}-b${b}-${i}`);
-        const body = ids.map((id) => JSON.stringify({ event_id: id, type: 'play', ts: '2026-11-23T10:00:00Z', user_id: `u${c}`, track_id: 't1', ms_played: 1000 })).join('\n');
+        const body = ids.map((id) => JSON.stringify({
+          event_id: id,
+          type: 'play',
+          ts: '2026-11-23T10:00:00Z',
+          user_id: `u${c}`,
+          track_id: 't1',
+          ms_played: 1000,
+        })).join('\n');
         try {
-          const res = await fetch(`${collectors[(c + b) % collectors.length]!.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: AbortSignal.timeout(30_000) });
+          const res = await fetch(`${collectors[(c + b) % collectors.length]!.url}/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-ndjson' },
+            body,
+            signal: AbortSignal.timeout(30_000),
+          });
           if (res.status === 200) {
             const r = await res.json() as { accepted: number };
             assert.equal(r.accepted, ids.length);
@@ -120,7 +140,8 @@ test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer S
       assert.equal(missing.length, 0, `acknowledged events missing from the lake: ${missing.length} (${missing.slice(0, 5).join(', ')})`);
       const dup = rows.filter((r) => r.n !== 1);
       assert.equal(dup.length, 0, `events stored more than once: ${dup.length} (${dup.slice(0, 5).map((r) => r.event_id).join(', ')})`);
-      t.diagnostic(`acknowledged ${acked.size} events (${failedBatches} batches refused or timed out during the failover); lake holds ${inLake.size}, each once`);
+      t.diagnostic(`acknowledged ${acked.size} events (${failedBatches} batches refused or timed out during the ` +
+        `failover); lake holds ${inLake.size}, each once`);
     } finally { await ws.close(); }
   } finally {
     for (const p of procs) p.proc.kill('SIGTERM');

@@ -14,7 +14,11 @@ import { sqlString } from '../../src/lake/duck.ts';
 import { tmpHome } from '../helpers.ts';
 
 const schemas = { 'raw.play': { event_id: 'VARCHAR', ts: 'TIMESTAMPTZ', user_id: 'VARCHAR', ms_played: 'BIGINT' } };
-const plays = (from: number, n: number) => Array.from({ length: n }, (_, k) => ({ table: 'raw.play', dt: '2026-11-23', json: JSON.stringify({ event_id: `e${from + k}`, ts: '2026-11-23T10:00:00Z', user_id: 'u1', ms_played: k }) }));
+const plays = (from: number, n: number) => Array.from({ length: n }, (_, k) => ({
+  table: 'raw.play',
+  dt: '2026-11-23',
+  json: JSON.stringify({ event_id: `e${from + k}`, ts: '2026-11-23T10:00:00Z', user_id: 'u1', ms_played: k }),
+}));
 const hoursAgo = (path: string, h: number) => { const t = new Date(Date.now() - h * 3600_000); utimesSync(path, t, t); };
 
 test('vacuum removes orphans of killed runs, keeps every referenced file', async () => {

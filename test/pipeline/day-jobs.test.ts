@@ -33,7 +33,8 @@ function startWorker(env: Record<string, string>): Promise<Worker> {
   });
 }
 
-test('a model built by day on JetStream: three workers share the days, a SIGKILLed worker\'s day is redone, the days together equal the model built whole', { timeout: 300_000 }, async (t) => {
+test('a model built by day on JetStream: three workers share the days, a SIGKILLed worker\'s day is redone, the days ' +
+  'together equal the model built whole', { timeout: 300_000 }, async (t) => {
   const nats = await testNats();
   if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
   const pg = (await backends())[1]!();
@@ -68,7 +69,10 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     const until = Date.now() + 240_000;
     const built = async () => new Set((await dayBuildResults(config, build)).filter((r) => r.status === 'finished').map((r) => r.params.day));
     while ((await built()).size < days.length) {
-      assert.ok(Date.now() < until, `only ${(await built()).size} of ${days.length} days built; workers said:\n${workers.map((w) => w.out.slice(-5).join('\n')).join('\n--\n')}`);
+      assert.ok(
+        Date.now() < until,
+        `only ${(await built()).size} of ${days.length} days built; workers said:\n${workers.map((w) => w.out.slice(-5).join('\n')).join('\n--\n')}`,
+      );
       await sleep(250);
     }
     const runs = await dayBuildResults(config, build);
@@ -76,11 +80,19 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     // every surviving worker took days (a day it took and had not finished when the last day was
     // built counts: it is taking part, just slower, as a loaded machine makes one)
     const taken = workers.filter((w) => w !== victim).map((w) => w.out.filter((l) => /worker: building/.test(l)).length);
-    assert.ok(taken.every((n) => n > 0), `both surviving workers took days (${taken.join(', ')}); they said:\n${workers.map((w) => w.out.slice(-8).join('\n')).join('\n--\n')}`);
+    assert.ok(
+      taken.every((n) => n > 0),
+      `both surviving workers took days (${taken.join(', ')}); they said:\n${workers.map((w) => w.out.slice(-8).join('\n')).join('\n--\n')}`,
+    );
     assert.ok(finished.some((r) => Number(r.tags.delivery) > 1), 'a day the killed worker had taken was delivered again and built by another');
     const abandoned = runs.filter((r) => r.worker === victimPid && r.status === 'running');
-    for (const r of abandoned) assert.ok(finished.some((f) => f.params.day === r.params.day && f.worker !== victimPid), `day ${r.params.day}, cut short by the kill, was built again`);
-    t.diagnostic(`days by worker: ${JSON.stringify(finished.reduce<Record<string, number>>((a, r) => { a[r.worker ?? '?'] = (a[r.worker ?? '?'] ?? 0) + 1; return a; }, {}))}; killed ${victimPid} while building ${/day (\S+)/.exec(victim.out.find((l) => /worker: building/.test(l))!)?.[1]}`);
+    for (const r of abandoned) assert.ok(
+      finished.some((f) => f.params.day === r.params.day && f.worker !== victimPid),
+      `day ${r.params.day}, cut short by the kill, was built again`,
+    );
+    const byWorker = finished.reduce<Record<string, number>>((a, r) => { a[r.worker ?? '?'] = (a[r.worker ?? '?'] ?? 0) + 1; return a; }, {});
+    const victimDay = /day (\S+)/.exec(victim.out.find((l) => /worker: building/.test(l))!)?.[1];
+    t.diagnostic(`days by worker: ${JSON.stringify(byWorker)}; killed ${victimPid} while building ${victimDay}`);
 
     // the days together are the model built whole, row for row, each day once
     await ws.wh.refresh();

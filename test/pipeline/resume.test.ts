@@ -27,7 +27,10 @@ const quiet = () => {};
  */
 function cli(home: string, args: string[], killAfter?: string): Promise<{ code: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, 'run', 'build', ...args], { env: { ...process.env, TRIBUTARY_HOME: home, DATABASE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'run', 'build', ...args], {
+      env: { ...process.env, TRIBUTARY_HOME: home, DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     p.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
@@ -91,7 +94,8 @@ test('SIGKILL mid-step, then --resume: the same tables as an uninterrupted run, 
         assert.deepEqual(await tableContents(wsB, m.table), await tableContents(wsA, m.table), `${m.table} differs from the uninterrupted run`);
         if (m.incremental) {
           const key = m.incremental.key.map((k) => `"${k}"`).join(', ');
-          const [r] = await wsB.wh.query<{ n: number; d: number }>(`SELECT count(*)::BIGINT AS n, (SELECT count(*) FROM (SELECT DISTINCT ${key} FROM ${viewName(m.table)}))::BIGINT AS d FROM ${viewName(m.table)}`);
+          const [r] = await wsB.wh.query<{ n: number; d: number }>(`SELECT count(*)::BIGINT AS n, (SELECT count(*) FROM ` +
+            `(SELECT DISTINCT ${key} FROM ${viewName(m.table)}))::BIGINT AS d FROM ${viewName(m.table)}`);
           assert.equal(r!.n, r!.d, `${m.table} has duplicate keys`);
         }
       }

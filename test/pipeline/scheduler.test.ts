@@ -30,7 +30,10 @@ test('cron: fields, ranges, steps, lists, day-of-month OR day-of-week, seconds',
   // the 13th or any Friday
   assert.equal(nextAfter(parseCron('0 0 13 * 5'), at('2026-12-06T00:00:00Z')).toISOString(), '2026-12-11T00:00:00.000Z');
   assert.equal(nextAfter(parseCron('*/20 * * * * *'), at('2026-12-06T10:00:41Z')).toISOString(), '2026-12-06T10:01:00.000Z');
-  assert.deepEqual(dueBetween(parseCron('0,30 * * * *'), at('2026-12-06T10:00:00Z'), at('2026-12-06T11:30:00Z')).map((d) => d.toISOString().slice(11, 16)), ['10:30', '11:00', '11:30']);
+  assert.deepEqual(
+    dueBetween(parseCron('0,30 * * * *'), at('2026-12-06T10:00:00Z'), at('2026-12-06T11:30:00Z')).map((d) => d.toISOString().slice(11, 16)),
+    ['10:30', '11:00', '11:30'],
+  );
   assert.throws(() => parseCron('61 * * * *'), /minute "61" is outside 0-59/);
   assert.throws(() => parseCron('* * *'), /expected 5 fields/);
   assert.throws(() => nextAfter(parseCron('0 0 31 2 *'), new Date()), /no due time/);
@@ -54,7 +57,13 @@ test('missed slots follow the policy: once runs the newest, all runs each, skip 
       // no scheduler runs for eight slots; one comes up 30 s after the last (late, for a 10 s grace)
       ran.length = 0;
       now = at('2026-12-06T10:09:30Z');
-      const later = new Scheduler({ store, entries: [entry], now: () => now, graceMs: 10_000, run: async (_e, slot) => { ran.push(slot); return { runId: `r-${slot}` }; } });
+      const later = new Scheduler({
+        store,
+        entries: [entry],
+        now: () => now,
+        graceMs: 10_000,
+        run: async (_e, slot) => { ran.push(slot); return { runId: `r-${slot}` }; },
+      });
       await later.tick();
       await later.stop();
       assert.equal(ran.length, expectRuns, `${policy}: ${ran.join(', ')}`);
@@ -95,7 +104,9 @@ test('two schedulers against one PostgreSQL database: each due slot runs exactly
       const claims = await new PipelineState(store).claims('compact');
       assert.ok(claims.length >= 3, `only ${claims.length} slots came due: ${one.stderr}\n${two.stderr}`);
       // contiguous: no due slot was missed between the first and the last
-      for (let i = 1; i < claims.length; i++) assert.equal(Date.parse(claims[i]!.dueAt) - Date.parse(claims[i - 1]!.dueAt), 2000, `slots ${claims[i - 1]!.dueAt} -> ${claims[i]!.dueAt}`);
+      for (let i = 1; i < claims.length; i++) {
+        assert.equal(Date.parse(claims[i]!.dueAt) - Date.parse(claims[i - 1]!.dueAt), 2000, `slots ${claims[i - 1]!.dueAt} -> ${claims[i]!.dueAt}`);
+      }
       // the last slots may still be running when the schedulers stop (they wait for them): all finished
       assert.deepEqual(claims.filter((c) => c.status !== 'finished').map((c) => `${c.dueAt} ${c.status} ${c.error}`), []);
       // exactly one tracked run per slot
@@ -105,9 +116,12 @@ test('two schedulers against one PostgreSQL database: each due slot runs exactly
       assert.deepEqual([...perSlot.keys()].sort(), claims.map((c) => c.dueAt));
       assert.ok([...perSlot.values()].every((n) => n === 1), JSON.stringify([...perSlot]));
       // never two runs of the pipeline at once
-      const runs = await store.db.selectFrom('pipeline_runs').select(['started_at', 'ended_at']).where('pipeline', '=', 'compact').orderBy('started_at').execute();
+      const runs = await store.db.selectFrom('pipeline_runs').select(['started_at', 'ended_at'])
+        .where('pipeline', '=', 'compact').orderBy('started_at').execute();
       assert.equal(runs.length, claims.length);
-      for (let i = 1; i < runs.length; i++) assert.ok(runs[i]!.started_at >= runs[i - 1]!.ended_at!, `runs overlap: ${JSON.stringify(runs.slice(i - 1, i + 1))}`);
+      for (let i = 1; i < runs.length; i++) {
+        assert.ok(runs[i]!.started_at >= runs[i - 1]!.ended_at!, `runs overlap: ${JSON.stringify(runs.slice(i - 1, i + 1))}`);
+      }
       const by = new Set(claims.map((c) => c.claimedBy.split(':')[1]));
       t.diagnostic(`${claims.length} slots, claimed by ${by.size} scheduler process(es)`);
     } finally {

@@ -37,7 +37,10 @@ function table(n: number, seed: number): Frame {
     id.push(`ev-${seed}-${i}`); kind.push('person');
     y[i] = 2 * x[i]! + (colour[i] === 'red' ? 3 : 0) + (day[i]! - 1.767e9) / 8.64e6 + rng.normal() * 0.3;
   }
-  return { length: n, columns: new Map<string, Float64Array | (string | null)[]>([['event_id', id], ['type', kind], ['day', day], ['x', x], ['colour', colour], ['y', y]]) };
+  return {
+    length: n,
+    columns: new Map<string, Float64Array | (string | null)[]>([['event_id', id], ['type', kind], ['day', day], ['x', x], ['colour', colour], ['y', y]]),
+  };
 }
 
 test('identifier-like and constant columns are excluded by default and reported; --features and --drop choose', () => {
@@ -57,8 +60,15 @@ test('--alpha means each model\'s L2 strength: ridge alpha, logistic C = 1 / alp
   const f = table(200, 2);
   const ridge = trainTable(f, null, { task: 'regression', target: 'y', model: 'ridge', alpha: 5 }).pipeline.model as unknown as { params: { alpha: number } };
   assert.equal(ridge.params.alpha, 5);
-  const cls = { length: f.length, columns: new Map([...f.columns].map(([k, v]) => [k, k === 'y' ? Array.from(v as Float64Array, (t) => (t > 10 ? 'high' : 'low')) : v])) } as Frame;
-  const logistic = trainTable(cls, null, { task: 'classification', target: 'y', model: 'logistic', alpha: 4 }).pipeline.model as unknown as { params: { C: number } };
+  const cls = {
+    length: f.length,
+    columns: new Map([...f.columns].map(([k, v]) => [k, k === 'y' ? Array.from(v as Float64Array, (t) => (t > 10 ? 'high' : 'low')) : v])),
+  } as Frame;
+  const logistic = trainTable(
+    cls,
+    null,
+    { task: 'classification', target: 'y', model: 'logistic', alpha: 4 },
+  ).pipeline.model as unknown as { params: { C: number } };
   assert.equal(logistic.params.C, 0.25);
   assert.throws(() => trainTable(f, null, { task: 'regression', target: 'y', model: 'gbdt', alpha: 1 }), /gbdt has no L2 strength/);
 });
@@ -121,7 +131,11 @@ test('a model trained on the raw lake table lake:raw.person answers the README\'
   const b = (await openBackend('sqlite'))!;
   try {
     const cli = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], { env: { ...process.env, TRIBUTARY_HOME: b.home, DATABASE_URL: '', TRIBUTARY_THREADS: '1' }, encoding: 'utf8', cwd: b.home });
+      const r = spawnSync(process.execPath, ['--import', TSX, MAIN, ...args], {
+        env: { ...process.env, TRIBUTARY_HOME: b.home, DATABASE_URL: '', TRIBUTARY_THREADS: '1' },
+        encoding: 'utf8',
+        cwd: b.home,
+      });
       assert.equal(r.status, 0, `tributary ${args.join(' ')} failed:\n${r.stderr}`);
       return r.stdout;
     };
@@ -138,7 +152,23 @@ test('a model trained on the raw lake table lake:raw.person answers the README\'
     assert.equal(excluded.get('type'), 'constant');
     assert.ok(!all.features.includes('event_id'));
     // the README's model: income from age
-    const one = JSON.parse(cli('train', 'regression', '--data', 'lake:raw.person', '--target', 'income', '--model', 'gbdt', '--rounds', '20', '--features', 'age', '--register', 'people', '--json'));
+    const one = JSON.parse(cli(
+      'train',
+      'regression',
+      '--data',
+      'lake:raw.person',
+      '--target',
+      'income',
+      '--model',
+      'gbdt',
+      '--rounds',
+      '20',
+      '--features',
+      'age',
+      '--register',
+      'people',
+      '--json',
+    ));
     assert.deepEqual(one.features, ['age']);
     const model = await new ModelRegistry(b.store, { home: b.home }).loadModel('people', 'champion');
     const predictor = buildPredictor(model.artifact);

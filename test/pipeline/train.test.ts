@@ -24,7 +24,10 @@ describe('trainTracked', () => {
       const file = join(home, 'data.csv');
       csv(file);
       const config = testConfig(home);
-      const ok = await trainTracked(config, { train: { task: 'regression', target: 'y', model: 'linear', seed: 1 }, data: file, register: 'lin', by: 'tester' });
+      const ok = await trainTracked(
+        config,
+        { train: { task: 'regression', target: 'y', model: 'linear', seed: 1 }, data: file, register: 'lin', by: 'tester' },
+      );
       assert.ok(ok.result.task === 'regression' && ok.result.r2 > 0.99);
       assert.deepEqual(ok.snapshots, []);
       await assert.rejects(

@@ -11,7 +11,10 @@ import { eventLakeSchemas } from '../../events/lake-schema.ts';
 import { streamLakeSchemas } from '../../analytics/stream/records.ts';
 import { startProcessShell } from '../../util/process-shell.ts';
 import { reportStatus } from '../../bus/service-status.ts';
-import { STREAM_SERVICES, startConsumer, startGenerator, startNormalizer, startTrainer, type RunningService, type StreamEnv, type StreamServiceName } from './services.ts';
+import {
+  STREAM_SERVICES, startConsumer, startGenerator, startNormalizer, startTrainer, type RunningService, type StreamEnv,
+  type StreamServiceName,
+} from './services.ts';
 
 export interface StreamServiceOptions {
   /** subject prefix; STREAM_NAMESPACE, default "tributary" */
@@ -63,7 +66,10 @@ export async function startService(name: StreamServiceName, env: StreamEnv, opts
     status: () => ({ ...service.stats.status(), ...service.extra() }),
     post: service.post,
   }, registry);
-  const reporting = reportStatus(env.bus, () => ({ service: `stream-${name}`, pid: process.pid, url: shell.url, ...service.stats.status(), ...service.extra() }));
+  const reporting = reportStatus(
+    env.bus,
+    () => ({ service: `stream-${name}`, pid: process.pid, url: shell.url, ...service.stats.status(), ...service.extra() }),
+  );
   return { service, url: shell.url, async close() { reporting.stop(); await service.stop(); await shell.close(); } };
 }
 
@@ -89,7 +95,10 @@ async function openEnv(config: Config, bus: Bus, opts: StreamServiceOptions): Pr
 
 /** One service in this process, on JetStream (NATS_URL). */
 export async function runStreamService(name: StreamServiceName, config: Config, opts: StreamServiceOptions): Promise<RunningStreamService> {
-  if (!config.natsUrl) throw new Error(`tributary stream ${name} runs as its own process and needs NATS_URL (a NATS server with JetStream); \`tributary demo --stream\` runs all four in one process without it`);
+  if (!config.natsUrl) {
+    throw new Error(`tributary stream ${name} runs as its own process and needs NATS_URL (a NATS server with ` +
+      `JetStream); \`tributary demo --stream\` runs all four in one process without it`);
+  }
   const bus = await openBus({ natsUrl: config.natsUrl, name: `tributary-stream-${name}-${process.pid}` });
   const opened = await openEnv(config, bus, opts);
   const s = await startService(name, opened.env, opts);

@@ -125,7 +125,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Saves a service's state in the metadata database (one row per service and namespace). */
 export async function saveState(store: MetaStore, name: string, state: unknown): Promise<void> {
   const row = { name, state: JSON.stringify(state), updated_at: nowIso() };
-  await store.db.insertInto('stream_state').values(row).onConflict((oc) => oc.column('name').doUpdateSet({ state: row.state, updated_at: row.updated_at })).execute();
+  await store.db.insertInto('stream_state').values(row)
+    .onConflict((oc) => oc.column('name').doUpdateSet({ state: row.state, updated_at: row.updated_at })).execute();
 }
 
 export async function loadState<T>(store: MetaStore, name: string): Promise<T | undefined> {
@@ -200,7 +201,17 @@ export async function startGenerator(env: StreamEnv, reg: Registry, opts: { rate
         const t0 = performance.now();
         env.bus.publish(s.raw, encodeJson(p), { msgId: p.event_id }).then(() => {
           stats.ok(1, [performance.now() - t0]);
-          writer.add(eventTable('person'), p, { event_id: p.event_id, ts: p.ts, person_id: p.person_id, name: p.name, age: p.age, city: p.city, country: p.country ?? null, income: p.income, job: p.job ?? null });
+          writer.add(eventTable('person'), p, {
+            event_id: p.event_id,
+            ts: p.ts,
+            person_id: p.person_id,
+            name: p.name,
+            age: p.age,
+            city: p.city,
+            country: p.country ?? null,
+            income: p.income,
+            job: p.job ?? null,
+          });
         }, (e: Error) => { stats.fail(); env.log(`generator: publish failed: ${e.message}`); }).finally(() => { inFlight--; });
       }
       await sleep(n > 0 ? 1 : 10);
@@ -221,7 +232,9 @@ export async function startGenerator(env: StreamEnv, reg: Registry, opts: { rate
 
 // ---------------------------------------------------------------- normalizer
 
-export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { batch?: number } = {}): Promise<RunningService & { normalizer: StreamNormalizer }> {
+export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { batch?: number } = {}): Promise<RunningService & {
+  normalizer: StreamNormalizer;
+}> {
   await ensurePeopleStream(env);
   const s = subjects(env.ns);
   const stateKey = `${env.ns}.normalizer`;
@@ -230,7 +243,9 @@ export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { bat
   const stats = new ServiceStats('normalizer', reg, 'time from the raw record stored on the bus to its normalized record stored');
   const writer = new RecordWriter(env, 'stream_people_normalized');
   const gauges = ['age', 'income'].map((f) => new Gauge({ name: `tributary_stream_normalizer_${f}_mean`, help: `running mean of ${f}`, registers: [reg] }));
-  const sub: Subscription = await env.bus.consume({ stream: s.stream, durable: `${env.ns.replace(/\W/g, '_')}_normalizer`, filterSubject: s.raw, batch: opts.batch ?? 200, ackWaitMs: 30_000 }, async (msgs) => {
+  const sub: Subscription = await env.bus.consume({
+    stream: s.stream, durable: `${env.ns.replace(/\W/g, '_')}_normalizer`, filterSubject: s.raw, batch: opts.batch ?? 200, ackWaitMs: 30_000,
+  }, async (msgs) => {
     const batch: { seq: number; person: PersonEvent }[] = [];
     for (const m of msgs) {
       try { batch.push({ seq: m.seq, person: decodeJson<PersonEvent>(m.data) }); } catch { stats.fail(); await m.ack(); }
@@ -259,7 +274,11 @@ export async function startNormalizer(env: StreamEnv, reg: Registry, opts: { bat
 
 type Champion = { version: number; predict(frame: { length: number; columns: Map<string, Float64Array> }): Float64Array };
 
-export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTrainerOptions & { model?: string } = {}): Promise<RunningService & { champion(): number | null }> {
+export async function startTrainer(
+  env: StreamEnv,
+  reg: Registry,
+  opts: WindowTrainerOptions & { model?: string } = {},
+): Promise<RunningService & { champion(): number | null }> {
   await ensurePeopleStream(env);
   const s = subjects(env.ns);
   const modelName = opts.model ?? STREAM_MODEL;
@@ -283,7 +302,12 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
   const fit = async () => {
     const f = await thread.fit(trainer.take(), trainer.opts);
     fits.inc();
-    lastFit = { version: f.version, rmse: +f.rmse!.toFixed(1), champion_rmse: f.championRmse == null ? null : +f.championRmse.toFixed(1), promoted: f.promoted };
+    lastFit = {
+      version: f.version,
+      rmse: +f.rmse!.toFixed(1),
+      champion_rmse: f.championRmse == null ? null : +f.championRmse.toFixed(1),
+      promoted: f.promoted,
+    };
     if (f.promoted) {
       // the swap is the only work of a fit on this thread, after the answers already queued
       await yieldToQueued();
@@ -297,7 +321,9 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
       await announcePromotion(env.bus, { name: modelName, alias: 'champion', version: f.version! }).catch(() => {});
     }
   };
-  const sub = await env.bus.consume({ stream: s.stream, durable: `${env.ns.replace(/\W/g, '_')}_trainer`, filterSubject: s.normalized, batch: 500, ackWaitMs: 60_000 }, async (msgs) => {
+  const sub = await env.bus.consume({
+    stream: s.stream, durable: `${env.ns.replace(/\W/g, '_')}_trainer`, filterSubject: s.normalized, batch: 500, ackWaitMs: 60_000,
+  }, async (msgs) => {
     const recs: NormalizedPerson[] = [];
     for (const m of msgs) { try { recs.push(decodeJson<NormalizedPerson>(m.data)); } catch { stats.fail(); } }
     trainer.add(recs);
@@ -338,7 +364,11 @@ export async function startTrainer(env: StreamEnv, reg: Registry, opts: WindowTr
 
 // ---------------------------------------------------------------- consumer
 
-export async function startConsumer(env: StreamEnv, reg: Registry, opts: { rate: number; trainerUrl?: string; seed?: number; timeoutMs?: number }): Promise<RunningService> {
+export async function startConsumer(
+  env: StreamEnv,
+  reg: Registry,
+  opts: { rate: number; trainerUrl?: string; seed?: number; timeoutMs?: number },
+): Promise<RunningService> {
   if (!(opts.rate > 0)) throw new Error(`rate: requests per second must be above 0, got ${opts.rate}`);
   const s = subjects(env.ns);
   const stats = new ServiceStats('consumer', reg, 'prediction round trip: question sent to answer received');
@@ -348,12 +378,21 @@ export async function startConsumer(env: StreamEnv, reg: Registry, opts: { rate:
   const via = opts.trainerUrl ? 'http' : 'bus';
   const ask = async (age: number): Promise<{ predictions: number[]; version: number }> => {
     if (opts.trainerUrl) {
-      const res = await fetch(`${opts.trainerUrl}/v1/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ rows: [{ age }] }), signal: AbortSignal.timeout(opts.timeoutMs ?? 2000) });
+      const res = await fetch(`${opts.trainerUrl}/v1/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ rows: [{ age }] }),
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 2000),
+      });
       const body = await res.json() as { predictions: number[]; version: number; message?: string };
       if (res.status !== 200) throw new Error(body.message ?? `HTTP ${res.status}`);
       return body;
     }
-    const body = decodeJson<{ predictions: number[]; version: number; error?: string }>(await env.bus.request(s.predict, encodeJson({ rows: [{ age }] }), opts.timeoutMs ?? 2000));
+    const body = decodeJson<{ predictions: number[]; version: number; error?: string }>(await env.bus.request(
+      s.predict,
+      encodeJson({ rows: [{ age }] }),
+      opts.timeoutMs ?? 2000,
+    ));
     if (body.error) throw new Error(body.error);
     return body;
   };
@@ -374,11 +413,29 @@ export async function startConsumer(env: StreamEnv, reg: Registry, opts: { rate:
         void ask(age).then((r) => {
           const ms = performance.now() - t0;
           stats.ok(1, [ms]);
-          const rec: PredictionRecord = { request_id, ts, age, predicted_income: r.predictions[0]!, model_version: r.version, latency_ms: ms, status: 'ok', via };
+          const rec: PredictionRecord = {
+            request_id,
+            ts,
+            age,
+            predicted_income: r.predictions[0]!,
+            model_version: r.version,
+            latency_ms: ms,
+            status: 'ok',
+            via,
+          };
           writer.add(PREDICTIONS_TABLE, rec, { ...rec });
         }, (e: Error) => {
           stats.fail();
-          const rec: PredictionRecord = { request_id, ts, age, predicted_income: null, model_version: null, latency_ms: performance.now() - t0, status: e.message.slice(0, 200), via };
+          const rec: PredictionRecord = {
+            request_id,
+            ts,
+            age,
+            predicted_income: null,
+            model_version: null,
+            latency_ms: performance.now() - t0,
+            status: e.message.slice(0, 200),
+            via,
+          };
           writer.add(PREDICTIONS_TABLE, rec, { ...rec });
         }).finally(() => { inFlight--; });
       }

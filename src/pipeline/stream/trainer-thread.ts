@@ -41,9 +41,21 @@ export class TrainerThread {
   }
 
   /** Fits, registers and (when it beats the champion) promotes a model of this window. */
-  fit(window: { age: Float64Array; income: Float64Array }, opts: { trees: number; maxDepth: number; seed: number; window: number }): Promise<TrainerThreadReply> {
+  fit(
+    window: { age: Float64Array; income: Float64Array },
+    opts: { trees: number; maxDepth: number; seed: number; window: number },
+  ): Promise<TrainerThreadReply> {
     const id = ++this.seq;
-    const msg: TrainerThreadFit = { kind: 'fit', id, age: window.age, income: window.income, trees: opts.trees, maxDepth: opts.maxDepth, seed: opts.seed, window: opts.window };
+    const msg: TrainerThreadFit = {
+      kind: 'fit',
+      id,
+      age: window.age,
+      income: window.income,
+      trees: opts.trees,
+      maxDepth: opts.maxDepth,
+      seed: opts.seed,
+      window: opts.window,
+    };
     return this.call(id, msg, [window.age.buffer as ArrayBuffer, window.income.buffer as ArrayBuffer]);
   }
 

@@ -13,7 +13,16 @@ import { openMetaStore, type MetaStore } from '../../metadata/db.ts';
 import { ModelRegistry } from '../../tracking/index.ts';
 
 export interface TrainerThreadInit { kind: 'init'; home: string; databaseUrl?: string; model: string }
-export interface TrainerThreadFit { kind: 'fit'; id: number; age: Float64Array; income: Float64Array; trees: number; maxDepth: number; seed: number; window: number }
+export interface TrainerThreadFit {
+  kind: 'fit';
+  id: number;
+  age: Float64Array;
+  income: Float64Array;
+  trees: number;
+  maxDepth: number;
+  seed: number;
+  window: number;
+}
 export interface TrainerThreadReply {
   id: number;
   error?: string;
@@ -50,10 +59,21 @@ async function fit(msg: TrainerThreadFit): Promise<TrainerThreadReply> {
     lineage: { seed: msg.seed, config: { window: msg.window, trees: msg.trees, maxDepth: msg.maxDepth } },
   });
   if (f.promote) {
-    await registry!.promote(modelName, v.version, { by: 'stream-trainer', reason: `holdout RMSE ${f.rmse.toFixed(1)}${f.championRmse !== null ? ` vs champion ${f.championRmse.toFixed(1)}` : ''}` });
+    await registry!.promote(modelName, v.version, {
+      by: 'stream-trainer',
+      reason: `holdout RMSE ${f.rmse.toFixed(1)}${f.championRmse !== null ? ` vs champion ${f.championRmse.toFixed(1)}` : ''}`,
+    });
   }
   if (f.promote) champion = f.model as unknown as Predictor;
-  return { id: msg.id, version: v.version, rows: f.rows, rmse: f.rmse, championRmse: f.championRmse, promoted: f.promote, ...(f.promote ? { model: json } : {}) };
+  return {
+    id: msg.id,
+    version: v.version,
+    rows: f.rows,
+    rmse: f.rmse,
+    championRmse: f.championRmse,
+    promoted: f.promote,
+    ...(f.promote ? { model: json } : {}),
+  };
 }
 
 // one message at a time, in order: a fit never overlaps the init or another fit

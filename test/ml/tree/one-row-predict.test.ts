@@ -82,7 +82,11 @@ test('a few rows walked on the trees as they are give the float form\'s values e
     const floatForm = new CompiledEnsemble(e);
     for (let k = 0; k < 16; k++) floatForm.predictMatrix({ rows: 1, cols: d, data: all.subarray(0, d) });
     const batch = floatForm.predictMatrix({ rows: rows.length, cols: d, data: all });
-    assert.deepEqual(new CompiledEnsemble(e).predictMatrix({ rows: rows.length, cols: d, data: all }), batch, 'a small forest\'s first batch, walked on the trees as they are');
+    assert.deepEqual(
+      new CompiledEnsemble(e).predictMatrix({ rows: rows.length, cols: d, data: all }),
+      batch,
+      'a small forest\'s first batch, walked on the trees as they are',
+    );
     const K = batch.length / rows.length;
     for (let r = 0; r + 3 <= rows.length; r += 3) {
       const few = new CompiledEnsemble(e).predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) });
@@ -91,7 +95,11 @@ test('a few rows walked on the trees as they are give the float form\'s values e
     // one model asked again and again: the first batches walk the trees, the later ones the float form
     const kept = new CompiledEnsemble(e);
     for (let r = 0; r + 3 <= rows.length; r += 3) {
-      assert.deepEqual(kept.predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) }), batch.subarray(r * K, (r + 3) * K), `kept model, rows ${r}..${r + 2}`);
+      assert.deepEqual(
+        kept.predictMatrix({ rows: 3, cols: d, data: all.subarray(r * d, (r + 3) * d) }),
+        batch.subarray(r * K, (r + 3) * K),
+        `kept model, rows ${r}..${r + 2}`,
+      );
     }
   }
 });
