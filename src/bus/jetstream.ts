@@ -28,17 +28,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class JetStreamBus implements Bus {
   readonly kind = 'jetstream';
-  /** the consumers' acks, one round trip per burst (AckFlusher below) */
-  readonly acks: AckFlusher;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly retryForMs: number,
-  ) {
-    this.acks = new AckFlusher(nc);
-  }
+  ) {}
 
   static async connect(opts: JetStreamOptions): Promise<JetStreamBus> {
     const servers = opts.url.split(',').map((s) => s.trim()).filter(Boolean);
@@ -208,7 +204,7 @@ export class JetStreamBus implements Bus {
         }
         const taken = queue.splice(0, batch);
         handling = true;
-        await deliver(handler, taken.map((m) => toBusMessage(m, this.acks)));
+        await deliver(handler, taken.map(toBusMessage));
         handling = false;
         lastMessageAt = Date.now();
       }
@@ -265,41 +261,17 @@ export class JetStreamBus implements Bus {
   }
 }
 
-/**
- * Acks confirmed by one round trip per burst instead of one each. ack() sends the ack at once
- * (no reply asked) and waits for a flush: a PING after it, whose PONG means the server has read
- * everything sent before. Acks sent in one turn of the event loop (a handler's
- * Promise.all(msgs.map((m) => m.ack()))) share that flush, so a batch of 500 costs one round trip
- * where ackAck cost 500 requests and replies: the stream trainer's p99 went there. What the flush
- * does not prove is that the consumer's leader applied the ack; a lost one means a redelivery,
- * which every consumer tolerates anyway (the lake dedupes on event_id, jobs are idempotent),
- * exactly as a lost ackAck confirmation did.
- */
-export class AckFlusher {
-  private pending: Promise<void> | null = null;
-  /** round trips taken (one per burst of acks): what the bus test counts */
-  flushes = 0;
-
-  constructor(private readonly nc: Pick<NatsConnection, 'flush'>) {}
-
-  /** Resolves once the server has read every ack sent before the end of this turn. */
-  flush(): Promise<void> {
-    this.pending ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.pending = null;
-      this.flushes++;
-      return this.nc.flush().catch(() => {});
-    });
-    return this.pending;
-  }
-}
-
-function toBusMessage(m: JsMsg, acks: AckFlusher): BusMessage {
+function toBusMessage(m: JsMsg): BusMessage {
   const headers: Record<string, string> = {};
   if (m.headers) for (const k of m.headers.keys()) headers[k] = m.headers.get(k);
   return {
     subject: m.subject, data: m.data, headers, seq: m.seq,
     deliveryCount: m.info.redeliveryCount, storedAt: m.info.timestampNanos / 1e6,
-    ack: () => { m.ack(); return acks.flush(); },
+    ack: async () => {
+      // the broker confirms the ack; a lost confirmation only means a redelivery, which the
+      // consumer must tolerate anyway
+      await m.ackAck({ timeout: 5000 }).catch(() => false);
+    },
     nak: (delayMs) => m.nak(delayMs),
     working: () => m.working(),
   };

@@ -161,23 +161,6 @@ function suite(name: string, open: () => Promise<Bus | undefined>, replicas: num
       await r.stop();
       await assert.rejects(bus.request(`rpc.${uniq()}`, encodeJson({}), 300));
     });
-
-    test('a batch acknowledged at once costs one round trip, and every ack lands (a work queue empties)', async (t) => {
-      if (!bus) return t.skip('no nats-server');
-      const s = await stream('workqueue');
-      await Promise.all(Array.from({ length: 300 }, (_, i) => bus!.publish(`${s}.a`, encodeJson({ i }))));
-      const flushes = bus instanceof JetStreamBus ? bus.acks.flushes : 0;
-      let got = 0, batches = 0;
-      const sub = await bus.consume({ stream: s, durable: 'acks', batch: 100 }, async (msgs) => {
-        batches++;
-        got += msgs.length;
-        await Promise.all(msgs.map((m) => m.ack()));
-      });
-      await waitFor(() => got === 300, '300 messages');
-      await sub.stop();
-      if (bus instanceof JetStreamBus) assert.ok(bus.acks.flushes - flushes <= batches, `${bus.acks.flushes - flushes} round trips for ${batches} batches`);
-      await waitFor(async () => (await bus!.streamMessages(s)) === 0, 'every acknowledged message removed');
-    });
   });
 }
 
