@@ -44,7 +44,8 @@ test('a search queued on JetStream is run by two worker processes, each trial a 
     const until = Date.now() + 150_000;
     let results = await searchResults({ home }, search);
     while (results.filter((r) => r.status === 'finished').length < 4) {
-      assert.ok(Date.now() < until, `only ${results.length} of 4 trials recorded`);
+      const recorded = JSON.stringify(results.map((r) => [r.status, r.worker, r.params]));
+      assert.ok(Date.now() < until, `${results.filter((r) => r.status === 'finished').length} of 4 trials finished; recorded: ${recorded}`);
       await sleep(250);
       results = await searchResults({ home }, search);
     }
