@@ -39,6 +39,16 @@ export interface LakeHealth {
   reason?: string;
 }
 
+/** How `Lake.writeQuery` writes and commits a query's result (see its comment). */
+export interface WriteQueryOptions {
+  mode: 'append' | 'replace' | 'replace-partitions';
+  partitionBy?: string;
+  partitions?: string[];
+  summary?: Record<string, unknown>;
+  noNulls?: string[];
+  rowGroupRows?: number;
+}
+
 export interface LakeOptions extends WalOptions {
   home: string;
   store: MetaStore;
@@ -379,40 +389,19 @@ export class Lake {
     conn: DuckDBConnection,
     table: string,
     query: string,
-    opts: {
-      mode: 'append' | 'replace' | 'replace-partitions';
-      partitionBy?: string;
-      partitions?: string[];
-      summary?: Record<string, unknown>;
-      noNulls?: undefined;
-      rowGroupRows?: number;
-    },
+    opts: WriteQueryOptions & { noNulls?: undefined },
   ): Promise<{ snapshot: number; rows: number; files: number }>;
   async writeQuery(
     conn: DuckDBConnection,
     table: string,
     query: string,
-    opts: {
-      mode: 'append' | 'replace' | 'replace-partitions';
-      partitionBy?: string;
-      partitions?: string[];
-      summary?: Record<string, unknown>;
-      noNulls?: string[];
-      rowGroupRows?: number;
-    },
+    opts: WriteQueryOptions,
   ): Promise<{ snapshot: number; rows: number; files: number } | null>;
   async writeQuery(
     conn: DuckDBConnection,
     table: string,
     query: string,
-    opts: {
-      mode: 'append' | 'replace' | 'replace-partitions';
-      partitionBy?: string;
-      partitions?: string[];
-      summary?: Record<string, unknown>;
-      noNulls?: string[];
-      rowGroupRows?: number;
-    },
+    opts: WriteQueryOptions,
   ): Promise<{ snapshot: number; rows: number; files: number } | null> {
     const tag = `${Date.now().toString(36)}-${process.pid}-${this.fileSeq++}`;
     const added = opts.partitionBy
