@@ -8,7 +8,9 @@
 // Promotion and rollback are the registry's own write endpoints (POST /v1/models/{name}/promote|rollback).
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ModelRegistry, NotFoundError, RegistryError, Tracker, TrackingError, type RunDetail, type RunSummary } from '../../tracking/index.ts';
+import { ModelRegistry, NotFoundError, RegistryError, Tracker, TrackingError, type RunDetail, type RunSummary,
+  type ModelSummary as RegisteredModel,
+} from '../../tracking/index.ts';
 import type { AppContext } from '../context.ts';
 import { CollectorRate } from '../collector-rate.ts';
 import { HINTS } from '../dashboard/filters.ts';
@@ -59,6 +61,17 @@ const ModelSummary = z.object({
 });
 
 const finite = (m: Record<string, number>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, Number.isFinite(v) ? v : null]));
+/** A registered model as the dashboard lists it (the list and the model page share it). */
+function modelSummary(m: RegisteredModel): z.infer<typeof ModelSummary> {
+  return {
+    name: m.name,
+    description: m.description,
+    latest_version: m.latestVersion,
+    champion: m.champion,
+    challenger: m.challenger,
+    updated_at: m.updatedAt,
+  };
+}
 function runOut(r: RunSummary): z.infer<typeof Run> {
   return {
     id: r.id, pipeline: r.pipeline, step: r.step, status: r.status, parent_run_id: r.parentRunId, started_at: r.startedAt, ended_at: r.endedAt,
@@ -192,14 +205,7 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
   }, async () => {
     const models = await registry.listModels();
     return {
-      models: models.map((m) => ({
-        name: m.name,
-        description: m.description,
-        latest_version: m.latestVersion,
-        champion: m.champion,
-        challenger: m.challenger,
-        updated_at: m.updatedAt,
-      })),
+      models: models.map(modelSummary),
       hint: models.length ? null : HINTS.models,
     };
   });
@@ -232,14 +238,7 @@ export const dashboardModelRoutes: FastifyPluginAsyncZod<{ ctx: AppContext }> = 
       const versions = await registry.listVersions(name, { limit: 50 });
       const history = await registry.aliasHistory(name);
       return {
-        model: {
-          name: m.name,
-          description: m.description,
-          latest_version: m.latestVersion,
-          champion: m.champion,
-          challenger: m.challenger,
-          updated_at: m.updatedAt,
-        },
+        model: modelSummary(m),
         versions: versions.map((v) => ({
           version: v.version, created_at: v.createdAt, created_by: v.createdBy, run_id: v.runId, kind: v.kind, metrics: finite(
             v.metrics,
