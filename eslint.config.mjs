@@ -3,6 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import stylistic from '@stylistic/eslint-plugin';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.tributary/**', 'bench/out/**', 'scratch/**', 'test-artifacts/**', 'bin/cli-bundle.js', 'web/**'] },
@@ -24,6 +25,30 @@ export default tseslint.config(
       // `cond ? a() : b()` as a statement reads fine
       '@typescript-eslint/no-unused-expressions': ['error', { allowTernary: true, allowShortCircuit: true }],
       'prefer-const': ['error', { destructuring: 'all', ignoreReadBeforeAssign: true }],
+    },
+  },
+  // The formatter: layout rules from @stylistic, fixed by `npm run format` (eslint --fix) and
+  // checked by `npm run lint`, so by `npm test` and CI. The code already followed them (about 120
+  // fixes when they came in), so they pin its style down rather than impose a new one.
+  {
+    plugins: { '@stylistic': stylistic },
+    rules: {
+      '@stylistic/indent': ['error', 2, { SwitchCase: 1, flatTernaryExpressions: true, ignoredNodes: ['TemplateLiteral *', 'TSTypeParameterInstantiation *'] }],
+      '@stylistic/quotes': ['error', 'single', { avoidEscape: true, allowTemplateLiterals: 'always' }],
+      '@stylistic/semi': ['error', 'always'],
+      '@stylistic/comma-dangle': ['error', 'always-multiline'],
+      '@stylistic/member-delimiter-style': 'error',
+      '@stylistic/type-annotation-spacing': 'error',
+      '@stylistic/comma-spacing': 'error',
+      '@stylistic/key-spacing': 'error',
+      '@stylistic/keyword-spacing': 'error',
+      '@stylistic/space-before-blocks': 'error',
+      '@stylistic/space-infix-ops': 'error',
+      '@stylistic/arrow-spacing': 'error',
+      '@stylistic/no-trailing-spaces': 'error',
+      '@stylistic/no-multiple-empty-lines': ['error', { max: 2 }],
+      '@stylistic/no-tabs': 'error',
+      '@stylistic/eol-last': 'error',
     },
   },
   // tests may build control characters and odd expressions on purpose

@@ -99,7 +99,7 @@ try {
       set.split.column,
       set.split.value,
     ],
-      { encoding: 'utf8', maxBuffer: 256 << 20 });
+    { encoding: 'utf8', maxBuffer: 256 << 20 });
     if (anchor.status !== 0) throw new Error(`anchor failed on ${set.name}: ${anchor.stderr}`);
     const a = JSON.parse(anchor.stdout.trim().split('\n').at(-1)!);
     const col = Object.fromEntries(p.columns.map((c) => [c.name, c]));

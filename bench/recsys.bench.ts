@@ -60,54 +60,54 @@ if (which === 'counts' || which === 'all') await counts(false);
 if (which === 'counts-heavy' || which === 'all') await counts(true);
 
 async function movielens(): Promise<void> {
-const ratings = sharedPath('data', 'movielens-small', 'ratings.csv');
-if (!ratings) throw new Error('../shared/data/movielens-small/ratings.csv is needed for this benchmark');
-const dir = join(benchOut, 'recsys-movielens');
-const split = spawnSync(PYTHON, [anchorScript('recsys_split.py'), ratings, dir, '--user', 'userId', '--item', 'movieId',
-  '--weight', 'rating', '--rating-min', '4', '--ts', 'timestamp'], { encoding: 'utf8' });
-if (split.status !== 0) throw new Error(`recsys_split.py failed:\n${split.stderr}`);
-console.log(`split: ${split.stdout.trim()}`);
+  const ratings = sharedPath('data', 'movielens-small', 'ratings.csv');
+  if (!ratings) throw new Error('../shared/data/movielens-small/ratings.csv is needed for this benchmark');
+  const dir = join(benchOut, 'recsys-movielens');
+  const split = spawnSync(PYTHON, [anchorScript('recsys_split.py'), ratings, dir, '--user', 'userId', '--item', 'movieId',
+    '--weight', 'rating', '--rating-min', '4', '--ts', 'timestamp'], { encoding: 'utf8' });
+  if (split.status !== 0) throw new Error(`recsys_split.py failed:\n${split.stderr}`);
+  console.log(`split: ${split.stdout.trim()}`);
 
-console.log('running recsys_anchors.py ...');
-const anchor = runAnchor('recsys_anchors.py', [dir]);
+  console.log('running recsys_anchors.py ...');
+  const anchor = runAnchor('recsys_anchors.py', [dir]);
 
-const duck = await openDuck({ threads: 2 });
-const trainRows = await readInteractionsFile(duck.conn, join(dir, 'train.csv'));
-const testRows = await readInteractionsFile(duck.conn, join(dir, 'test.csv'));
-duck.conn.closeSync();
-const train = Interactions.fromTriples(trainRows);
-const truth = buildTruth(train, testRows);
-const ours = (kind: RecommenderKind, params: Record<string, unknown>) => scored(train, truth, kind, params);
-const rows: Row[] = [];
-const add = (
-  name: string,
-  a: Record<string, any> | undefined,
-  o: { fit_s: number; ndcg10: number; recall20: number; coverage?: number },
-) => rows.push(rowOf(name, a, o));
+  const duck = await openDuck({ threads: 2 });
+  const trainRows = await readInteractionsFile(duck.conn, join(dir, 'train.csv'));
+  const testRows = await readInteractionsFile(duck.conn, join(dir, 'test.csv'));
+  duck.conn.closeSync();
+  const train = Interactions.fromTriples(trainRows);
+  const truth = buildTruth(train, testRows);
+  const ours = (kind: RecommenderKind, params: Record<string, unknown>) => scored(train, truth, kind, params);
+  const rows: Row[] = [];
+  const add = (
+    name: string,
+    a: Record<string, any> | undefined,
+    o: { fit_s: number; ndcg10: number; recall20: number; coverage?: number },
+  ) => rows.push(rowOf(name, a, o));
 
-add('popularity', anchor.find((r) => r.model === 'popularity'), await ours('popularity', {}));
-for (const a of anchor.filter((r) => r.model === 'EASE')) add(`EASE l2=${a.l2}`, a, await ours('ease', { lambda: a.l2 }));
-for (const a of anchor.filter((r) => String(r.model).startsWith('iALS'))) {
-  add(
+  add('popularity', anchor.find((r) => r.model === 'popularity'), await ours('popularity', {}));
+  for (const a of anchor.filter((r) => r.model === 'EASE')) add(`EASE l2=${a.l2}`, a, await ours('ease', { lambda: a.l2 }));
+  for (const a of anchor.filter((r) => String(r.model).startsWith('iALS'))) {
+    add(
     `iALS alpha=${a.alpha} reg=${a.reg} (64f,15it,cg3)`,
     a,
     await ours('als', { factors: 64, iterations: 15, cgSteps: 3, alpha: a.alpha, regularization: a.reg, confidence: 'linear' }),
-  );
-}
-add('item-kNN k=100 (ours only)', undefined, await ours('item-knn', { k: 100 }));
-// tuned on a per-user holdout of the training file only, then refitted on all of it
-for (const kind of ['ease', 'als', 'item-knn'] as const) {
-  const { best } = await tune(kind, train, { seed: 0 });
-  add(`${kind} tuned on validation (${label(best)})`, undefined, await ours(kind, best));
-}
-report('recsys: MovieLens small, rating>=4, time split (anchor = recsys_anchors.py numpy/scipy)', rows);
+    );
+  }
+  add('item-kNN k=100 (ours only)', undefined, await ours('item-knn', { k: 100 }));
+  // tuned on a per-user holdout of the training file only, then refitted on all of it
+  for (const kind of ['ease', 'als', 'item-knn'] as const) {
+    const { best } = await tune(kind, train, { seed: 0 });
+    add(`${kind} tuned on validation (${label(best)})`, undefined, await ours(kind, best));
+  }
+  report('recsys: MovieLens small, rating>=4, time split (anchor = recsys_anchors.py numpy/scipy)', rows);
 
-const best = Math.max(...rows.map((r) => r.ours_ndcg10 as number));
-const easeAnchor = Math.max(...anchor.filter((r) => r.model === 'EASE').map((r) => r.ndcg10 as number));
-const alsAnchor = anchor.find((r) => String(r.model).startsWith('iALS'))!;
-const alsOurs = rows.find((r) => r.name.startsWith(`iALS alpha=${alsAnchor.alpha} reg=${alsAnchor.reg}`))!;
-console.log(`best NDCG@10 ours ${best.toFixed(4)} vs best anchor EASE ${easeAnchor} -> ${best >= easeAnchor ? 'met' : 'NOT met'}`);
-console.log(`ALS (alpha=${alsAnchor.alpha}, reg=${alsAnchor.reg}) NDCG@10 ${alsOurs.ours_ndcg10} ` +
+  const best = Math.max(...rows.map((r) => r.ours_ndcg10 as number));
+  const easeAnchor = Math.max(...anchor.filter((r) => r.model === 'EASE').map((r) => r.ndcg10 as number));
+  const alsAnchor = anchor.find((r) => String(r.model).startsWith('iALS'))!;
+  const alsOurs = rows.find((r) => r.name.startsWith(`iALS alpha=${alsAnchor.alpha} reg=${alsAnchor.reg}`))!;
+  console.log(`best NDCG@10 ours ${best.toFixed(4)} vs best anchor EASE ${easeAnchor} -> ${best >= easeAnchor ? 'met' : 'NOT met'}`);
+  console.log(`ALS (alpha=${alsAnchor.alpha}, reg=${alsAnchor.reg}) NDCG@10 ${alsOurs.ours_ndcg10} ` +
   `vs ${alsAnchor.ndcg10}; fit ${alsOurs.ours_fit_s} s vs ${alsAnchor.fit_s} s = ${alsOurs.speedup} faster (target >= 5x)`);
 }
 

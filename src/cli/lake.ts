@@ -77,7 +77,7 @@ export function register(program: Command): void {
         else for (const p of r.removed) console.log(`  ${o.dryRun ? 'would remove' : 'removed'} ${p}`);
       } finally { await ws.close(); }
     });
-  lake.command('check').description("check the catalog against the files: every live file present with the rows recorded, nothing left unflushed")
+  lake.command('check').description('check the catalog against the files: every live file present with the rows recorded, nothing left unflushed')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
       const ws = await openWorkspace();

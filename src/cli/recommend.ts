@@ -86,16 +86,16 @@ export function register(program: Command): void {
       const rows: EvaluationRow[] = [];
       const jsonRows: Record<string, unknown>[] = [];
       const onRow = (r: EvaluationRow) => {
-          rows.push(r);
-          if (o.json) {
-            jsonRows.push({
-              model: r.model, fit_s: round(r.fit_s, 3), ndcg10: round(r.ndcg10, 4), recall20: round(r.recall20, 4),
-              precision10: round(r.precision10, 4), map10: round(r.map10, 4), coverage: round(r.coverage, 4),
-              users: r.users, cold_users: r.coldUsers, params: r.params,
-              ...(r.tuning ? { tuning: r.tuning.map((t) => ({ params: t.params, ndcg10: round(t.ndcg10, 4), recall20: round(t.recall20, 4) })) } : {}),
-            });
-          }
-        };
+        rows.push(r);
+        if (o.json) {
+          jsonRows.push({
+            model: r.model, fit_s: round(r.fit_s, 3), ndcg10: round(r.ndcg10, 4), recall20: round(r.recall20, 4),
+            precision10: round(r.precision10, 4), map10: round(r.map10, 4), coverage: round(r.coverage, 4),
+            users: r.users, cold_users: r.coldUsers, params: r.params,
+            ...(r.tuning ? { tuning: r.tuning.map((t) => ({ params: t.params, ndcg10: round(t.ndcg10, 4), recall20: round(t.recall20, 4) })) } : {}),
+          });
+        }
+      };
       const runParams: Record<string, string | number | boolean> = {
         models: models.join(','),
         source: o.lake ? 'lake' : `${o.train} / ${o.test}`,

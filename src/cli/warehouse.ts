@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .requiredOption('-t, --table <name>', 'target table, e.g. order_line or raw.tracks')
     .option('-f, --format <format>', 'csv | tsv | ndjson | parquet (default: from the file name)')
     .option('--json', 'print the result as JSON')
-    .option('--evolve', "let this file change the type of an existing column (otherwise a column keeps its type)")
+    .option('--evolve', 'let this file change the type of an existing column (otherwise a column keeps its type)')
     .action(async (file: string, o: { table: string; format?: FileFormat; json?: boolean; evolve?: boolean }) => {
       if (!existsSync(file)) noSuch('file', file);
       const ws = await openWorkspace();

@@ -98,7 +98,7 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       withSomeInvalid(music.events(), 5000),
       { token },
     ),
-      (r) => `${r.accepted} accepted, ${r.rejected} rejected (deliberately corrupted) in ${r.batches} batches`);
+    (r) => `${r.accepted} accepted, ${r.rejected} rejected (deliberately corrupted) in ${r.batches} batches`);
     const retailSent = await stages.run('generate the retail world and POST its order lines', () => postEvents(server.url, retail.events(), { token }),
       (r) => `${r.accepted} accepted, ${r.rejected} rejected`);
 

@@ -450,11 +450,11 @@ export class Lake {
       const written = (await conn.runAndReadAll(
         `COPY (${query}) TO ${target} (FORMAT PARQUET, COMPRESSION ZSTD, ${partitionBy}${rowGroup}RETURN_STATS true)`))
         .getRowObjectsJS() as {
-          filename: string;
-          count: bigint | number;
-          file_size_bytes: bigint | number;
-          column_statistics: { key: string; value: { key: string; value: string }[] }[];
-        }[];
+        filename: string;
+        count: bigint | number;
+        file_size_bytes: bigint | number;
+        column_statistics: { key: string; value: { key: string; value: string }[] }[];
+      }[];
       if (opts.noNulls?.length) {
         for (const f of written) {
           const nulls = new Map(f.column_statistics.map((c) => [c.key, c.value.find((x) => x.key === 'null_count')?.value]));

@@ -107,7 +107,7 @@ test('CLI conventions', async (t) => {
     const pinned = cli(home, ['query', '--snapshot', 'raw.things@1', 'SELECT count(*) AS n FROM raw.things', '--json']);
     assert.equal(pinned.status, 0, pinned.stderr);
     assert.deepEqual(JSON.parse(pinned.stdout), { rows: [{ n: 2 }] });
-    writeFileSync(join(home, 'q.sql'), "-- two statements\nCREATE TEMP TABLE t AS SELECT 40 AS a;\nSELECT a + 2 AS answer FROM t;\n");
+    writeFileSync(join(home, 'q.sql'), '-- two statements\nCREATE TEMP TABLE t AS SELECT 40 AS a;\nSELECT a + 2 AS answer FROM t;\n');
     assert.deepEqual(JSON.parse(cli(home, ['query', '--file', 'q.sql', '--json']).stdout), { rows: [{ answer: 42 }] });
     assert.match(cli(home, ['query', '--file', 'nope.sql']).stderr, /no such file: nope\.sql/);
     assert.match(cli(home, ['query', '--csv'], 'SELECT 7 AS seven;').stdout, /^seven\n7$/m);

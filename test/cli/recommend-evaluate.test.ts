@@ -56,7 +56,7 @@ test('recommend evaluate prints one object per model and records the evaluation 
     step: string;
     status: string;
     metrics: Record<string, number>;
-  }[] };
+  }[]; };
   assert.equal(page.runs.length, 1);
   const [run] = page.runs;
   assert.equal(run!.step, 'evaluate');

@@ -73,7 +73,7 @@ test('prediction API', async (t) => {
       name: string;
       champion: number;
       serving: { version: number; inputs?: { name: string }[]; endpoints: string[] };
-    }[] };
+    }[]; };
     const tiny = b.models.find((m) => m.name === 'tiny')!;
     assert.equal(tiny.serving.version, tiny.champion);
     assert.deepEqual(tiny.serving.inputs!.map((f) => f.name).sort(), ['colour', 'x']);

@@ -16,7 +16,7 @@ import { buildDashboardWorld } from '../web/world.ts';
 
 const HOSTILE = [
   "x' OR '1'='1", "'; DROP TABLE curated.commerce_lines; --", 'France"; DELETE FROM lake_tables; --', "') UNION SELECT * FROM raw.order_line --",
-  "1; COPY (SELECT 1) TO '/tmp/pwned.csv'", "%' OR 1=1 --", '\\\'; ATTACH \'/tmp/x.db\' AS x; --', "$country", "?", "\u0000'", 'a'.repeat(5000),
+  "1; COPY (SELECT 1) TO '/tmp/pwned.csv'", "%' OR 1=1 --", '\\\'; ATTACH \'/tmp/x.db\' AS x; --', '$country', '?', "\u0000'", 'a'.repeat(5000),
 ];
 
 /** Every lake file's path, size and content hash, and the catalog's tables at their snapshots. */
@@ -63,7 +63,7 @@ test('dashboard API', async (t) => {
   await t.test('every endpoint is in the OpenAPI document', async () => {
     const doc = await (await fetch(`${server.url}/openapi.json`)).json() as { paths: Record<string, unknown> };
     for (const p of ['/v1/dashboard/filters', '/v1/dashboard/overview', '/v1/dashboard/sales', '/v1/dashboard/segments',
-    '/v1/dashboard/customers', '/v1/dashboard/customers/{id}',
+      '/v1/dashboard/customers', '/v1/dashboard/customers/{id}',
       '/v1/dashboard/music', '/v1/dashboard/users', '/v1/dashboard/users/{id}', '/v1/dashboard/runs', '/v1/dashboard/runs/compare', '/v1/dashboard/runs/{id}',
       '/v1/dashboard/models', '/v1/dashboard/models/{name}', '/v1/dashboard/pipelines', '/v1/dashboard/streaming', '/v1/dashboard/events/rate',
       '/v1/dashboard/events/stream', '/v1/models/{name}/rollback']) {
@@ -87,10 +87,10 @@ test('dashboard API', async (t) => {
     const [d] = await lake<{ revenue: number; invoices: number }>(
       `SELECT sum(revenue) AS revenue, count(DISTINCT invoice_no) AS invoices FROM curated.commerce_lines
        WHERE country = $c AND day >= CAST($from AS DATE) AND day < CAST($to AS DATE) + INTERVAL 1 MONTH`, {
-         c: country,
-         from: `${months[2]}-01`,
-         to: `${months[8]}-01`,
-       });
+        c: country,
+        from: `${months[2]}-01`,
+        to: `${months[8]}-01`,
+      });
     assert.ok(f.retail.revenue < all.retail.revenue);
     assert.ok(Math.abs(f.retail.revenue - d!.revenue) < 1e-6 * d!.revenue);
     assert.equal(f.retail.invoices, d!.invoices);

@@ -30,7 +30,7 @@ test('strict imports', async (t) => {
     assert.equal(r.quarantined, 1);
     const cols = (await ws.wh.describe('SELECT * FROM raw.people')).map((c) => `${c.name}:${c.type}`);
     assert.deepEqual(cols.filter((c) => !c.startsWith('dt:')), ['age:BIGINT', 'income:BIGINT', 'city:VARCHAR', 'signup:DATE', 'churn:BIGINT']);
-    const q = await ws.wh.query<{ line: number; reason: string; payload: string }>("SELECT line, reason, payload FROM " +
+    const q = await ws.wh.query<{ line: number; reason: string; payload: string }>('SELECT line, reason, payload FROM ' +
       "quarantine.events WHERE source = 'file:ragged.csv'");
     assert.deepEqual(q.map((x) => Number(x.line)), [4]);
     assert.match(q[0]!.reason, /Columns/i);

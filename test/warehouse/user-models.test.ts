@@ -18,7 +18,7 @@ function write(dir: string, files: Record<string, string>): void {
 
 const MODELS = {
   // reads a lake table through ref('zone.name')
-  'listeners.sql': "-- tests: not_null(user_id), unique(user_id)\nSELECT user_id, count(*) AS plays, sum(ms_played) / " +
+  'listeners.sql': '-- tests: not_null(user_id), unique(user_id)\nSELECT user_id, count(*) AS plays, sum(ms_played) / ' +
     "1000 AS seconds\nFROM {{ ref('raw.play') }} GROUP BY user_id",
   // reads another model; its unique test fails: two listeners share a play count
   'play_counts.sql': "-- tests: unique(plays)\nSELECT plays, count(*) AS listeners FROM ref('listeners') GROUP BY plays " +

@@ -53,7 +53,7 @@ export async function targetAnalysis(wh: Warehouse, m: Materialized, columns: Co
     if (c.name === target) return false;
     const why = c.distinct <= 1 ? 'constant' : c.kind === 'time' ? 'a time column (see the time coverage)'
       : c.kind === 'numeric' ? (isVaryingNumber(c) ? '' : 'constant')
-        : isCategory(c) ? '' : `${c.distinct.toLocaleString('en-US')} distinct values (more than ${CATEGORY_MAX}: an identifier or free text)`;
+      : isCategory(c) ? '' : `${c.distinct.toLocaleString('en-US')} distinct values (more than ${CATEGORY_MAX}: an identifier or free text)`;
     if (why) skipped.push({ column: c.name, reason: why });
     return !why;
   });

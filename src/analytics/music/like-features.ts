@@ -193,7 +193,7 @@ export async function loadLikeState(wh: Warehouse, asOf: string, opts: { als?: R
 export async function dataEnd(wh: Warehouse): Promise<string> {
   const [r] = await wh.query<{ hi:
     | number
-    | null }>(`SELECT epoch_ms(greatest((SELECT max(ts) FROM curated.plays), (SELECT max(ts) FROM curated.likes)))::DOUBLE AS hi`);
+    | null; }>(`SELECT epoch_ms(greatest((SELECT max(ts) FROM curated.plays), (SELECT max(ts) FROM curated.likes)))::DOUBLE AS hi`);
   if (r?.hi === null || r?.hi === undefined) throw new Error('like model: curated.plays is empty');
   return new Date(Number(r.hi) + 1).toISOString();
 }

@@ -273,7 +273,7 @@ function fullScan(f: FunctionBuilder, P: BoundedParams, V: BoundedLocals, d: num
   f.get(L.sdv!).lane('f64x2.extract_lane', 1).set(V.sd1);
   f.get(L.biv).lane('i64x2.extract_lane', 0).op('i32.wrap_i64').set(V.i0);
   f.get(L.biv).lane('i64x2.extract_lane', 1).op('i32.wrap_i64').set(V.i1);
-  f.comment("lane 1 wins when smaller, or equal with a lower index; the second best overall is the");
+  f.comment('lane 1 wins when smaller, or equal with a lower index; the second best overall is the');
   f.comment("smaller of the winner's second and the loser's best");
   laneWinner(f, V.bd, V.bd1, V.i0, V.i1, V.w1, V.best);
   f.comment('sd := lane1Wins ? min(sd1, bd0) : min(sd0, bd1), with min(a, b) = b < a ? b : a');

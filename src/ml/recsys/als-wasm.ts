@@ -276,8 +276,9 @@ export interface AlsLayout {
 
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
-export function alsLayout(f: number, dtype: 'float32' | 'float64', nUsers: number, nItems: number, nnz: number, slots: number):
-  { layout: AlsLayout; bytes: number } {
+export function alsLayout(
+  f: number, dtype: 'float32' | 'float64', nUsers: number, nItems: number, nnz: number, slots: number,
+): { layout: AlsLayout; bytes: number } {
   const es = dtype === 'float32' ? 4 : 8;
   let o = 16; // keep address 0 unused
   const take = (bytes: number) => { const at = o; o = align16(o + bytes); return at; };

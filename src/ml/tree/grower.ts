@@ -359,14 +359,4 @@ export class TreeGrower {
   }
 
 
-
-
-
-
-
-
-
-
-
-
 }

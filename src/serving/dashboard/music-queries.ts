@@ -25,7 +25,7 @@ export const PLAY_TRANSITIONS: DerivedTable = {
       WINDOW w AS (PARTITION BY p.user_id, p.day ORDER BY p.ts, p.event_id))
     SELECT user_id, day, prev_genre, genre, skipped FROM seq
     WHERE prev_genre IS NOT NULL AND genre IS NOT NULL AND ts - prev_ts <= INTERVAL 30 MINUTE`
-    : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS day, NULL::VARCHAR AS prev_genre, NULL::VARCHAR AS genre, NULL::BOOLEAN AS skipped WHERE false',
+  : 'SELECT NULL::VARCHAR AS user_id, NULL::DATE AS day, NULL::VARCHAR AS prev_genre, NULL::VARCHAR AS genre, NULL::BOOLEAN AS skipped WHERE false',
 };
 
 const num = z.number().nullable();

@@ -159,7 +159,7 @@ function referencePlaylist(
     }
     const reason = best === undefined
       ? `a popular ${genreOf.get(data.itemIds[i]!)} track`
-      : `because you ${liked.has(`${userId}|${best}`) ? 'liked' : 'played'} "T${best}" by A${Number(best.slice(1)) % 37}` // title of t12 is "Tt12";
+      : `because you ${liked.has(`${userId}|${best}`) ? 'liked' : 'played'} "T${best}" by A${Number(best.slice(1)) % 37}`; // title of t12 is "Tt12";
     return `${data.itemIds[i]} ${reason}`;
   });
 }

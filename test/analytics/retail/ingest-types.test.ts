@@ -54,7 +54,7 @@ test('NDJSON import gets the declared order_line types and unions with collector
     assert.deepEqual(types, Object.fromEntries(Object.entries(declared).map(([k, t]) => [k, canon(t)])), 'exactly the declared columns and types');
     const rows = await ws.wh.query<{ event_id: string; ts: Date; type: string; category:
       | string
-      | null }>('SELECT event_id, ts, type, category FROM raw.order_line ORDER BY ts');
+      | null; }>('SELECT event_id, ts, type, category FROM raw.order_line ORDER BY ts');
     assert.deepEqual(rows.map((x) => x.event_id), [UUID1, UUID2], 'event ids kept as written');
     assert.deepEqual(rows.map((x) => new Date(x.ts).toISOString()), ['2011-01-05T10:00:00.000Z', '2011-02-07T10:30:00.000Z']);
     assert.deepEqual(rows.map((x) => x.type), ['order_line', 'order_line']);
