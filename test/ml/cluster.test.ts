@@ -82,27 +82,6 @@ test('Lloyd on worker threads equals the single-thread result exactly', async ()
   assert.deepEqual(Array.from(km2.centers.data), Array.from(km1.centers.data));
 });
 
-test('a k-means thread pool is closed once, by its end of turn or by a pool of another size replacing it; a closed one refuses to run', async () => {
-  assert.ok(await warmLloydPool(4), 'worker pool did not start');
-  const a = lloydPool(3);
-  assert.ok(a, 'two idle loaded threads');
-  assert.equal(lloydPool(3), a, 'the same size in the same turn: the same pool');
-  assert.equal(a.closed, false);
-  const b = lloydPool(2);
-  assert.ok(b && b !== a, 'another size: a new pool');
-  assert.equal(a.closed, true, 'the replaced pool is closed at once');
-  const X = toShared(new Float64Array(8));
-  const job = { X, labels: new Int32Array(4), n: 4, d: 2, k: 1, centers: new Float64Array(2), results: new Float64Array(8) };
-  assert.throws(() => a.run(job), /used after it was closed/, 'not a 30 s wait for sessions that have quit');
-  assert.equal(b.closed, false);
-  await new Promise((r) => setImmediate(r));
-  assert.equal(b.closed, true, 'the current pool ends with its turn');
-  const c = lloydPool(2);
-  assert.ok(c && c !== b, 'the next turn gets a new pool');
-  await new Promise((r) => setImmediate(r));
-  assert.equal(c.closed, true);
-});
-
 test('MiniBatchKMeans finds the blob centres', () => {
   const { X } = blobs(CENTRES, 2000, 0.5, 2);
   const m = new MiniBatchKMeans({ nClusters: 5, batchSize: 256, maxIter: 5, seed: 1 }).fit(X);

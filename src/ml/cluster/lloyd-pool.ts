@@ -10,9 +10,6 @@
 // at that moment (starting more in the background for the next fit; warmLloydPool awaits them).
 // The sessions end once the caller's synchronous run is over (at the next turn of its event
 // loop), so a loop of fits (a k scan) keeps them, and the threads go back to the pool after.
-// One owner closes a pool: retire(), called by that end-of-turn callback or by a pool of another
-// size replacing it in the same turn, whichever comes first; close() is idempotent, and a
-// closed pool refuses to run (its sessions have quit, so it would wait 30 s for no one).
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { threadPool, type Crew } from '../../util/thread-pool.ts';
 import { assignRange, assignRangeBounded, BLOCK_ROWS, seedBlock, type CentreMoves, type SeedingJob } from './kernels.ts';
@@ -82,7 +79,6 @@ class LloydPool {
   private readonly ports: MessagePort[] = [];
   readonly nWorkers: number;
   broken = false;
-  private isClosed = false;
 
   constructor(private readonly crew: Crew, readonly wanted: number) {
     this.nWorkers = crew.size;
@@ -94,10 +90,7 @@ class LloydPool {
     }
   }
 
-  get closed(): boolean { return this.isClosed; }
-
   run(job: LloydJob): void {
-    if (this.isClosed) throw new Error('k-means thread pool used after it was closed (a pool lasts one turn of the event loop)');
     const nBlocks = Math.ceil(job.n / BLOCK_ROWS);
     const ctrl = this.ctrl;
     this.await(READY, 'start');
@@ -122,10 +115,7 @@ class LloydPool {
     }
   }
 
-  /** Ends the sessions and gives the threads back; once (retire() is the caller). */
   close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
     Atomics.store(this.ctrl, QUIT, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
@@ -135,12 +125,6 @@ class LloydPool {
 }
 
 let current: LloydPool | null = null;
-
-/** The one place a pool is closed: it stops being the current one and ends its sessions. */
-function retire(pool: LloydPool): void {
-  if (current === pool) current = null;
-  pool.close();
-}
 
 /**
  * Up to `threads - 1` pool threads for the calling thread's synchronous run, or null when none is
@@ -152,11 +136,9 @@ export function lloydPool(threads: number): LloydPool | null {
   const crew = threadPool().holdNow(threads - 1, TASKS, { loaded: true });
   if (crew.size === 0) { crew.release(); return null; }
   const pool = new LloydPool(crew, threads - 1);
-  if (current) retire(current);
+  current?.close();
   current = pool;
-  // ref'd, so the close happens at the end of this turn whatever else holds the event loop (an
-  // unref'd one could be skipped at exit with the threads still held); it holds the loop no longer
-  setImmediate(() => retire(pool));
+  setImmediate(() => { pool.close(); if (current === pool) current = null; }).unref();
   return pool;
 }
 
