@@ -149,9 +149,14 @@ async function taggedRuns(config: Pick<Config, 'home' | 'databaseUrl'>, pipeline
   } finally { await t.close(); }
 }
 
-/** The trials of a search recorded so far. */
-export function searchResults(config: Pick<Config, 'home' | 'databaseUrl'>, search: string): Promise<TrialResult[]> {
-  return taggedRuns(config, 'trial', 'search', search);
+/** The trials of a search recorded so far: one each (a trial retried after a lock has a run per attempt; the finished one counts). */
+export async function searchResults(config: Pick<Config, 'home' | 'databaseUrl'>, search: string): Promise<TrialResult[]> {
+  const byJob = new Map<string, TrialResult>();
+  for (const r of await taggedRuns(config, 'trial', 'search', search)) {
+    const key = r.tags.job ?? r.runId, seen = byJob.get(key);
+    if (!seen || (seen.status !== 'finished' && r.status === 'finished')) byJob.set(key, r);
+  }
+  return [...byJob.values()];
 }
 
 /** The days of a build recorded so far (a day redone after a lost worker has a run per attempt). */
@@ -224,6 +229,14 @@ export async function startWorker(
       }
       stats.done++;
     } catch (e) {
+      // a lock held by the other workers' writes (SQLite's "database is locked", which its busy
+      // timeout does not cover when a read transaction turns into a write) is transient: the job
+      // goes back to the queue, a few times, rather than standing as a failed result
+      if (/database is locked|SQLITE_BUSY/.test((e as Error).message) && m!.deliveryCount < 5) {
+        log(`worker: ${job.kind} job ${job.id}: ${(e as Error).message}; back to the queue (delivery ${m!.deliveryCount})`);
+        m!.nak(250 * m!.deliveryCount);
+        return;
+      }
       // a job that fails is a result too (its run records the error): not retried forever
       stats.failed++;
       log(`worker: ${job.kind} job ${job.id} failed: ${(e as Error).message}`);
