@@ -120,22 +120,27 @@ export function nowIso(): string {
 export { sql };
 
 /**
- * Runs fn in a write transaction that serialises against other processes: BEGIN IMMEDIATE on
- * SQLite (a deferred transaction that later upgrades to a write lock can fail at once with
- * SQLITE_BUSY instead of waiting), an ordinary transaction on PostgreSQL (use SELECT ... FOR
- * UPDATE inside fn for read-modify-write).
+ * Runs fn in a write transaction that serialises against other processes. Every metadata write
+ * of more than one statement goes through here. SQLite: BEGIN IMMEDIATE takes the write lock
+ * before the first read, so busy_timeout makes a second writer wait for it. Kysely's own
+ * transactions open DEFERRED: one that reads and then writes fails at once with "database is
+ * locked" (SQLITE_BUSY, no busy wait) when another process wrote in between, or loses an update
+ * in a read-modify-write. PostgreSQL: an ordinary transaction (use SELECT ... FOR UPDATE inside
+ * fn for read-modify-write, as registry.ts's lockModel does).
  */
 export async function writeTransaction<T>(store: MetaStore, fn: (trx: MetaDb) => Promise<T>): Promise<T> {
   if (store.dialect === 'postgres') return store.db.transaction().execute((trx) => fn(trx as unknown as MetaDb));
   return store.db.connection().execute(async (conn) => {
     await sql`BEGIN IMMEDIATE`.execute(conn);
+    let out: T;
     try {
-      const out = await fn(conn);
-      await sql`COMMIT`.execute(conn);
-      return out;
+      out = await fn(conn);
     } catch (e) {
-      await sql`ROLLBACK`.execute(conn);
+      // fn's error is the one to report, not a failed rollback's
+      await sql`ROLLBACK`.execute(conn).catch(() => undefined);
       throw e;
     }
+    await sql`COMMIT`.execute(conn);
+    return out;
   });
 }

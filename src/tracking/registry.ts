@@ -6,13 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { nowIso, type MetaDb, type MetaStore } from '../metadata/db.ts';
+import { nowIso, writeTransaction, type MetaDb, type MetaStore } from '../metadata/db.ts';
 import type { ModelVersionRow } from '../metadata/schema.ts';
 import { renderModelCard, type ModelCardFields } from './card.ts';
 import { ArtifactIntegrityError, NotFoundError, RegistryError } from './errors.ts';
 import { sha256Hex, writeFileAtomic } from './files.ts';
 import { canonicalJson, checkSnapshotRefs, codeVersion as currentCodeVersion, configHash as hashConfig, type SnapshotRef } from './lineage.ts';
-import { writeTransaction } from './tx.ts';
 
 export const ALIASES = ['champion', 'challenger'] as const;
 export type Alias = (typeof ALIASES)[number];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { sql } from '../metadata/kysely.ts';
-import { nowIso, type MetaStore } from '../metadata/db.ts';
+import { nowIso, writeTransaction, type MetaStore } from '../metadata/db.ts';
 import type { Database } from '../metadata/schema.ts';
 import { TrackingError } from './errors.ts';
 import { checkArtifactName, readInputFile, writeFileAtomic, type StoredFile } from './files.ts';
@@ -137,7 +137,7 @@ export class Tracker {
       checkKey('tag', k);
       if (typeof v !== 'string') throw new TrackingError(`tag "${k}" must be a string, got ${JSON.stringify(v)}`);
     }
-    await db.transaction().execute(async (trx) => {
+    await writeTransaction(this.store, async (trx) => {
       await trx.insertInto('tracking_runs').values({
         id, pipeline: opts.pipeline, step: opts.step ?? null, status: 'running', parent_run_id: opts.parentRunId ?? null,
         started_at: startedAt, ended_at: null, duration_ms: null, code_version: codeVersion(), error: null,
@@ -342,7 +342,7 @@ export class Run {
     for (const [k] of entries) checkKey('param', k);
     if (entries.length === 0) return;
     const rows = entries.map(([key, v]) => ({ run_id: this.id, key, ...paramText(key, v) }));
-    await this.db.transaction().execute(async (trx) => {
+    await writeTransaction(this.tracker.store, async (trx) => {
       const existing = await trx.selectFrom('tracking_params').select(['key', 'value'])
         .where('run_id', '=', this.id).where('key', 'in', rows.map((r) => r.key)).execute();
       const have = new Map(existing.map((e) => [e.key, e.value]));
@@ -378,7 +378,7 @@ export class Run {
       return { run_id: this.id, key, value: toDb(value), step: s, logged_at: at };
     });
     if (rows.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    await writeTransaction(this.tracker.store, async (trx) => {
       await trx.insertInto('tracking_metrics').values(rows).execute();
       // the latest value is the one with the highest step (ties: the last logged)
       await trx.insertInto('tracking_latest_metrics').values(rows)
