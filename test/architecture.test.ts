@@ -91,3 +91,26 @@ function importCycles(files: string[]): string[] {
 test('no import cycles anywhere in src/', () => {
   assert.deepEqual(importCycles(sources(SRC)), []);
 });
+
+// A table's row type is declared once, in metadata/schema.ts (what Kysely's queries are typed
+// by); code that handles rows uses it (or Selectable<Database['table']>) rather than writing the
+// same fields out again, which would not follow a new or renamed column. This looks for type
+// declarations (interfaces, type aliases, inline parameter types) with exactly a row's fields.
+test('no source file re-declares a metadata table row type', () => {
+  const noComments = (s: string) => s.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  const fieldsOf = (body: string) => [...body.matchAll(/(?:^|[;,{\n])\s*(?:readonly\s+)?([A-Za-z_]\w*)\??\s*:/g)].map((m) => m[1]!).sort().join(',');
+  const schemaFile = join(SRC, 'metadata', 'schema.ts');
+  const rows = new Map<string, string>();
+  for (const m of noComments(readFileSync(schemaFile, 'utf8')).matchAll(/interface (\w+Row) \{([^{}]*)\}/g)) rows.set(fieldsOf(m[2]!), m[1]!);
+  assert.ok(rows.size >= 20, `read ${rows.size} row types from metadata/schema.ts`);
+  const typeBody = /(?:\binterface\s+\w+(?:<[^>]*>)?(?:\s+extends\s+[^{]+)?|\btype\s+\w+(?:<[^>]*>)?\s*=|[(,]\s*\w+\??\s*:)\s*\{([^{}]*)\}/g;
+  const found: string[] = [];
+  for (const file of sources(SRC)) {
+    if (file === schemaFile) continue;
+    for (const m of noComments(readFileSync(file, 'utf8')).matchAll(typeBody)) {
+      const fields = fieldsOf(m[1]!);
+      if (fields.split(',').length >= 3 && rows.has(fields)) found.push(`${relative(SRC, file)} declares ${rows.get(fields)}'s fields`);
+    }
+  }
+  assert.deepEqual(found, []);
+});

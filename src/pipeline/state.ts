@@ -3,7 +3,9 @@
 // of each input), leases (one run of a pipeline at a time, across processes and machines) and
 // the scheduler's claims of due slots (a slot is claimed once, whoever asks).
 import { hostname } from 'node:os';
+import type { Selectable } from 'kysely';
 import { nowIso, writeTransaction, type MetaStore } from '../metadata/db.ts';
+import type { Database } from '../metadata/schema.ts';
 
 export type StepStatus = 'finished' | 'failed';
 
@@ -218,17 +220,7 @@ export class PipelineState {
   }
 }
 
-function runInfo(r: {
-  run_id: string;
-  pipeline: string;
-  status: string;
-  mode: string;
-  resumed_from: string | null;
-  started_at: string;
-  ended_at: string | null;
-  layout: string;
-  error: string | null;
-}): PipelineRunInfo {
+function runInfo(r: Selectable<Database['pipeline_runs']>): PipelineRunInfo {
   return {
     runId: r.run_id, pipeline: r.pipeline, status: r.status, mode: r.mode, resumedFrom: r.resumed_from,
     startedAt: r.started_at, endedAt: r.ended_at, layout: JSON.parse(r.layout), error: r.error,
