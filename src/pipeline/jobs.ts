@@ -149,7 +149,7 @@ async function taggedRuns(config: Pick<Config, 'home' | 'databaseUrl'>, pipeline
   } finally { await t.close(); }
 }
 
-/** The trials of a search recorded so far: one each (a trial retried after a lock has a run per attempt; the finished one counts). */
+/** The trials of a search recorded so far: one each (a job redelivered after its worker went silent has a run per attempt; the finished one counts). */
 export async function searchResults(config: Pick<Config, 'home' | 'databaseUrl'>, search: string): Promise<TrialResult[]> {
   const byJob = new Map<string, TrialResult>();
   for (const r of await taggedRuns(config, 'trial', 'search', search)) {
@@ -229,14 +229,6 @@ export async function startWorker(
       }
       stats.done++;
     } catch (e) {
-      // a lock held by the other workers' writes (SQLite's "database is locked", which its busy
-      // timeout does not cover when a read transaction turns into a write) is transient: the job
-      // goes back to the queue, a few times, rather than standing as a failed result
-      if (/database is locked|SQLITE_BUSY/.test((e as Error).message) && m!.deliveryCount < 5) {
-        log(`worker: ${job.kind} job ${job.id}: ${(e as Error).message}; back to the queue (delivery ${m!.deliveryCount})`);
-        m!.nak(250 * m!.deliveryCount);
-        return;
-      }
       // a job that fails is a result too (its run records the error): not retried forever
       stats.failed++;
       log(`worker: ${job.kind} job ${job.id} failed: ${(e as Error).message}`);
