@@ -61,10 +61,19 @@ export async function mergeRows(
   lake: Lake,
   conn: DuckDBConnection,
   table: string,
-  opts: { key: string[]; deleted: string; inserted: string; positions?: string; rowGroupRows?: number; summary?: Record<string, unknown> },
+  opts: {
+    key: string[];
+    deleted: string;
+    inserted: string;
+    positions?: string;
+    /** the rows of `deleted` and `inserted` when the caller knows them (saves two counting passes) */
+    counts?: { deleted: number; inserted: number };
+    rowGroupRows?: number;
+    summary?: Record<string, unknown>;
+  },
 ): Promise<MergeResult> {
-  const deleted = await count(conn, opts.deleted);
-  const inserted = await count(conn, opts.inserted);
+  const deleted = opts.counts?.deleted ?? await count(conn, opts.deleted);
+  const inserted = opts.counts?.inserted ?? await count(conn, opts.inserted);
   if (!deleted && !inserted) return { snapshot: null, inserted, deleted, filesAdded: 0, filesRemoved: 0, deleteFiles: 0 };
   const { files, deletes } = await lake.catalog.filesWithDeletes(table);
   let rewrite: LakeFile[] = [];
