@@ -10,6 +10,9 @@
 // at that moment (starting more in the background for the next fit; warmLloydPool awaits them).
 // The sessions end once the caller's synchronous run is over (at the next turn of its event
 // loop), so a loop of fits (a k scan) keeps them, and the threads go back to the pool after.
+// One owner closes a pool: retire(), called by that end-of-turn callback or by a pool of another
+// size replacing it, whichever comes first; close() runs once, and a closed pool refuses to run
+// (its sessions have quit, so it would wait 30 s for no one).
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { threadPool, type Crew } from '../../util/thread-pool.ts';
 import { assignRange, assignRangeBounded, BLOCK_ROWS, seedBlock, type CentreMoves, type SeedingJob } from './kernels.ts';
@@ -79,18 +82,27 @@ class LloydPool {
   private readonly ports: MessagePort[] = [];
   readonly nWorkers: number;
   broken = false;
+  private isClosed = false;
+
+  /** settles once every thread's session has returned (its thread is the pool's again) */
+  readonly ended: Promise<void>;
 
   constructor(private readonly crew: Crew, readonly wanted: number) {
     this.nWorkers = crew.size;
+    const sessions: Promise<void>[] = [];
     for (let w = 0; w < crew.size; w++) {
       const { port1, port2 } = new MessageChannel();
       port1.unref();
       this.ports.push(port1);
-      crew.call(w, 'session', { ctrl: this.ctrl, port: port2, slot: w + 1 }, [port2]).catch(() => { this.broken = true; });
+      sessions.push(crew.call<void>(w, 'session', { ctrl: this.ctrl, port: port2, slot: w + 1 }, [port2]).catch(() => { this.broken = true; }));
     }
+    this.ended = Promise.all(sessions).then(() => undefined);
   }
 
+  get closed(): boolean { return this.isClosed; }
+
   run(job: LloydJob): void {
+    if (this.isClosed) throw new Error('k-means thread pool used after it was closed (a pool lasts one turn of the event loop)');
     const nBlocks = Math.ceil(job.n / BLOCK_ROWS);
     const ctrl = this.ctrl;
     this.await(READY, 'start');
@@ -115,7 +127,10 @@ class LloydPool {
     }
   }
 
+  /** Ends the sessions and gives the threads back, once (retire() is the caller). */
   close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
     Atomics.store(this.ctrl, QUIT, 1);
     Atomics.add(this.ctrl, GEN, 1);
     Atomics.notify(this.ctrl, GEN);
@@ -125,6 +140,12 @@ class LloydPool {
 }
 
 let current: LloydPool | null = null;
+
+/** The one place a pool is closed: it stops being the current one and ends its sessions. */
+function retire(pool: LloydPool): void {
+  if (current === pool) current = null;
+  pool.close();
+}
 
 /**
  * Up to `threads - 1` pool threads for the calling thread's synchronous run, or null when none is
@@ -136,9 +157,11 @@ export function lloydPool(threads: number): LloydPool | null {
   const crew = threadPool().holdNow(threads - 1, TASKS, { loaded: true });
   if (crew.size === 0) { crew.release(); return null; }
   const pool = new LloydPool(crew, threads - 1);
-  current?.close();
+  if (current) retire(current);
   current = pool;
-  setImmediate(() => { pool.close(); if (current === pool) current = null; }).unref();
+  // unref'd, so it never holds the process; it still always runs, because until it does the
+  // sessions' pending tasks keep their threads, and so the event loop, alive
+  setImmediate(() => retire(pool)).unref();
   return pool;
 }
 

@@ -8,6 +8,10 @@ export function session({ ctrl, port, slot }: { ctrl: Int32Array; port: MessageP
   Atomics.add(ctrl, READY, 1);
   Atomics.notify(ctrl, READY);
   for (;;) {
+    // QUIT before parking: a pool closed before this thread took up its session (replaced, or
+    // left unused, in the turn that made it) bumped GEN before gen was read, so parking on gen
+    // would wait for ever, and the session's pending task would hold the process open
+    if (Atomics.load(ctrl, QUIT)) break;
     Atomics.wait(ctrl, GEN, gen);
     gen = Atomics.load(ctrl, GEN);
     if (Atomics.load(ctrl, QUIT)) break;
