@@ -502,6 +502,18 @@ export class Lake {
     return files.length ? scanSql(this.root, files, deletes, opts) : null;
   }
 
+  /**
+   * SQL reading only the rows a table gained after `snapshot`: its current files that snapshot did
+   * not have, with their deletes applied (a merge since may have deleted some of them on read);
+   * null when no file was added.
+   */
+  async readAddedSql(table: string, snapshot: number, opts: ScanOptions = {}): Promise<string | null> {
+    const before = new Set((await this.catalog.files(table, snapshot)).map((f) => f.path));
+    const { files, deletes } = await this.catalog.filesWithDeletes(table);
+    const added = files.filter((f) => !before.has(f.path));
+    return added.length ? scanSql(this.root, added, deletes, opts) : null;
+  }
+
   /** Lake-relative path of an absolute path inside the lake. */
   relative(abs: string): string {
     return relative(this.root, abs);

@@ -6,7 +6,6 @@
 // reference against what it served (or its answers on the new rows). Live quality: the new rows
 // carry the target once it is known, so the model's error on them is compared with its
 // training error (RMSE, or log loss for a classifier).
-import { sqlList } from '../lake/duck.ts';
 import type { Frame } from '../ml/core/frame.ts';
 import { getColumn, takeFrameRows } from '../ml/data/frame-ops.ts';
 import { loadTable } from '../features/table-loader.ts';
@@ -62,13 +61,11 @@ export const trainedProbe: Probe = async ({ config, lake, wh, store }, champion)
     ref = await loadTable({ sql: `SELECT * FROM ${viewName(table)}` }, { connection: pinned.conn, columns: [...names, target] });
   } finally { pinned.close(); }
 
-  // the rows the table gained since: files of the current snapshot the training snapshot did not have
+  // the rows the table gained since: files of the current snapshot the training snapshot did not
+  // have, less the rows a merge has deleted on read since
   await wh.refresh();
-  const before = new Set(await lake.filePaths(table, snap.snapshot));
-  const added = (await lake.filePaths(table)).filter((f) => !before.has(f));
-  const fresh = added.length
-    ? await loadTable({ sql: `SELECT * FROM read_parquet(${sqlList(added)}, union_by_name = true)` }, { connection: wh.conn, columns: [...names, target] })
-    : null;
+  const added = await lake.readAddedSql(table, snap.snapshot);
+  const fresh = added ? await loadTable({ sql: added }, { connection: wh.conn, columns: [...names, target] }) : null;
 
   const served = await servedRows(wh, champion.name, champion.version, { recentDays: config.monitoring.recentDays });
   const useServed = served.rows >= config.monitoring.minRows || !fresh?.length;

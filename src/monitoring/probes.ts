@@ -128,8 +128,8 @@ export const segmentsProbe: Probe = async ({ wh }, champion) => {
 export const recommenderProbe: Probe = async ({ config, lake, wh }, champion) => {
   await buildModels(wh, { only: ['curated.plays', 'curated.skips', 'curated.likes', ...MUSIC_MODELS] });
   const snap = champion.lineage.snapshots.find((s) => s.table === 'raw.play');
-  const files = snap ? await lake.filePaths('raw.play', snap.snapshot) : [];
-  const ids = files.length ? `(SELECT DISTINCT event_id FROM read_parquet([${files.map(sqlString).join(', ')}]))` : null;
+  const read = snap ? await lake.readSql('raw.play', snap.snapshot) : null;
+  const ids = read ? `(SELECT DISTINCT event_id FROM (${read}))` : null;
   const [b] = ids ? await wh.query<{ hi: Date | null }>(`SELECT max(p.ts) AS hi FROM curated.plays p WHERE p.event_id IN ${ids}`) : [{ hi: null }];
   const [all] = await wh.query<{ hi: Date | null }>(`SELECT max(ts) AS hi FROM curated.plays`);
   const end = all?.hi ? new Date(all.hi).getTime() : Date.now();

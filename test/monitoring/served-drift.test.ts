@@ -5,7 +5,9 @@
 //   since carry labels, so its live error is measured, and a breach triggers its gated
 //   retraining, which promotes the challenger fitted on the newest snapshot;
 // - retail-spend's reference is computed from the sales lines at its training run's snapshot:
-//   late data landing afterwards (orders dated before its cutoff) does not move it.
+//   late data landing afterwards (orders dated before its cutoff) does not move it;
+// - the rows a table gained since the training snapshot are read with the lake's deletes on read:
+//   rows a later merge deleted are not measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import { trainTracked } from '../../src/pipeline/train.ts';
 import { startServer } from '../../src/serving/server.ts';
 import { ModelRegistry } from '../../src/tracking/index.ts';
 import { ingestFile } from '../../src/warehouse/ingest.ts';
+import { mergeRows } from '../../src/lake/merge.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landEvents } from '../fixtures/worlds.ts';
@@ -140,4 +143,39 @@ test('retail-spend: the reference comes from the training snapshot, not from wha
     assert.ok(after.features[0]!.n_cur > before.features[0]!.n_cur, 'the late customers are current data now');
     assert.deepEqual(after.features.map((f) => [f.feature, f.n_ref]), before.features.map((f) => [f.feature, f.n_ref]), 'the reference did not move');
   } finally { await ws.close(); cleanup(); }
+});
+
+test('a train --register model: rows added since its snapshot and then deleted on read by a merge are not measured', { timeout: 300_000 }, async () => {
+  const { home, cleanup } = tmpHome();
+  const dir = mkdtempSync(join(tmpdir(), 'trib-houses-'));
+  const config = smallSampleConfig(home);
+  try {
+    await ingestRows(config, houses(1500, 1), dir, 'first');
+    const trained = await trainTracked(config, {
+      train: { task: 'regression', target: 'price', model: 'linear', seed: 1 }, data: 'lake:raw.houses', register: 'houses', by: 'tester',
+    });
+    const snap = trained.snapshots[0]!.snapshot;
+    // 540 rows of the same world and 60 mislabelled ones (price 5,000 too high) land in one file;
+    // a merge then deletes the 60 by position: a delete file, the data file kept
+    await ingestRows(config, [...houses(540, 5), ...houses(60, 6, { premium: 5000 })], dir, 'later');
+    const ws = await openWorkspace({ config });
+    try {
+      const { lake } = ws, conn = lake.conn, T = 'raw.houses';
+      const read = (await lake.readSql(T, undefined, { fileColumn: 'f', rowColumn: 'pos' }))!;
+      await conn.run(`CREATE TEMP TABLE bad AS SELECT * FROM (${read}) WHERE price > 2500`);
+      await conn.run(`CREATE TEMP TABLE bad_rows AS SELECT * EXCLUDE (f, pos) FROM bad`);
+      await conn.run(`CREATE TEMP TABLE bad_pos AS SELECT f, pos FROM bad`);
+      await conn.run(`CREATE TEMP TABLE none AS SELECT * FROM bad_rows WHERE false`);
+      const r = await mergeRows(lake, conn, T, { key: ['size', 'rooms', 'city'], deleted: 'bad_rows', inserted: 'none', positions: 'bad_pos' });
+      assert.equal(r.deleteFiles, 1, 'the 60 rows are deleted on read');
+      assert.equal(r.filesRemoved, 0);
+
+      const m = (await runMonitor(ws, { models: ['houses'], record: false })).models[0]!;
+      assert.equal(m.window.current, `540 rows added to raw.houses since snapshot ${snap}`);
+      assert.deepEqual(m.features.map((f) => [f.feature, f.n_cur]), [['size', 540], ['rooms', 540], ['city', 540]]);
+      const q = m.quality.find((x) => x.metric === 'rmse_ratio')!;
+      assert.equal(q.n, 540);
+      assert.ok(!q.breached && q.value < 1.5, `live RMSE ratio ${q.value}: the deleted mislabelled rows were not measured`);
+    } finally { await ws.close(); }
+  } finally { rmSync(dir, { recursive: true, force: true }); cleanup(); }
 });
