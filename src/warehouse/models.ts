@@ -31,6 +31,13 @@ export interface SqlModel {
    * so the days can be built by separate processes.
    */
   partition?: string;
+  /**
+   * Header `-- lookahead: N` (with `-- partition:`): a row of day X may also depend on input rows
+   * of the N days after it (plays: a skip in the next day's first minutes ends a play started
+   * before midnight). A day build reads its inputs' days X..X+N; an incremental build by day
+   * recomputes the N days before each changed day too.
+   */
+  lookahead?: number;
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -50,12 +57,17 @@ export function parseModel(file: string, text: string): SqlModel {
   const key = columnsHeader(text, 'merge');
   const scope = columnsHeader(text, 'scope');
   if (scope && !key) throw new Error(`SQL model ${file}: "-- scope:" needs a "-- merge:" key`);
+  const partition = columnsHeader(text, 'partition')?.[0];
+  const ahead = /^--\s*lookahead:\s*(\S+)\s*$/m.exec(text)?.[1];
+  if (ahead !== undefined && !/^\d+$/.test(ahead)) throw new Error(`SQL model ${file}: "-- lookahead:" expects a whole number of days, got "${ahead}"`);
+  if (ahead !== undefined && !partition) throw new Error(`SQL model ${file}: "-- lookahead:" needs a "-- partition:" day column`);
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
     // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
     // event's copies share its day), so a changed raw input is read only in the changed partitions
     incremental: key ? { key, scope: scope ?? key, partitionLocal: /^--\s*partition-local:\s*true\s*$/m.test(text) } : null,
-    ...(columnsHeader(text, 'partition') ? { partition: columnsHeader(text, 'partition')![0]! } : {}),
+    ...(partition ? { partition } : {}),
+    ...(ahead !== undefined ? { lookahead: Number(ahead) } : {}),
   };
 }
 

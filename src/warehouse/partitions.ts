@@ -19,7 +19,7 @@ export function isDay(s: string): boolean {
 let seq = 0;
 
 /** The SQL giving an input row's day, or null when the input is read whole. */
-function dayOf(columns: string[], partition: string): string | null {
+export function dayOf(columns: string[], partition: string): string | null {
   if (columns.includes(partition)) return `CAST(${sqlIdent(partition)} AS DATE)`;
   if (columns.includes('ts')) return 'CAST(ts AS DATE)';
   return null;
@@ -53,21 +53,25 @@ export async function buildModelDay(
   const col = partitionColumn(m);
   if (!isDay(day)) throw new Error(`day: expected a date YYYY-MM-DD, got "${day}"`);
   const wraps: Record<string, (current: string) => string> = {};
+  // the day's inputs, and those of the days after it the model looks ahead to
+  const ahead = m.lookahead ?? 0;
+  const last = ahead ? `(DATE ${sqlString(day)} + ${ahead})` : `DATE ${sqlString(day)}`;
   for (const input of m.inputs) {
     const expr = dayOf(await wh.columns(input), col);
-    if (expr) wraps[input] = (current) => `SELECT * FROM (${current}) WHERE ${expr} = DATE ${sqlString(day)}`;
+    if (expr) wraps[input] = (current) => `SELECT * FROM (${current}) WHERE ${expr} BETWEEN DATE ${sqlString(day)} AND ${last}`;
   }
   const tmp = `day_${process.pid}_${++seq}`;
   try {
     await wh.withViews(wraps, () => wh.conn.run(`CREATE TEMP TABLE ${tmp} AS ${m.sql}`));
     // a row of another day would be a broken promise of the header: refused, not misfiled
     const [outside] = await wh.query<{ n: number }>(`SELECT count(*)::BIGINT AS n FROM ${tmp} WHERE ` +
-      `CAST(${sqlIdent(col)} AS DATE) IS DISTINCT FROM DATE ${sqlString(day)}`);
+      `CAST(${sqlIdent(col)} AS DATE) NOT BETWEEN DATE ${sqlString(day)} AND ${last} OR ${sqlIdent(col)} IS NULL`);
     if (Number(outside?.n ?? 0) > 0) {
       throw new Error(`SQL model ${m.file}: built over the inputs of ${day}, it gives ${outside!.n} rows of ` +
         `another ${col}; its "-- partition: ${col}" header does not hold`);
     }
-    const r = await wh.lake.writeQuery(wh.conn, target, `SELECT * FROM ${tmp}`, {
+    // rows of the days looked ahead to are those days' own builds' (over their own next days)
+    const r = await wh.lake.writeQuery(wh.conn, target, `SELECT * FROM ${tmp} WHERE CAST(${sqlIdent(col)} AS DATE) = DATE ${sqlString(day)}`, {
       mode: 'replace-partitions', partitionBy: `strftime(CAST(${sqlIdent(col)} AS DATE), '%Y-%m-%d')`, partitions: [day],
       summary: { model: m.file, mode: 'day', day }, rowGroupRows: opts.rowGroupRows,
     });

@@ -1,6 +1,8 @@
 -- table: curated.plays
 -- merge: event_id
--- scope: user_id, track_id
+-- scope: day
+-- partition: day
+-- lookahead: 1
 -- One row per distinct play (deduplicated on event_id, so a replay never double counts), with
 -- the track's duration, hour of day, and whether it was completed or skipped. A play counts as
 -- skipped when a skip event names the same user and track within the play's span, or, lacking

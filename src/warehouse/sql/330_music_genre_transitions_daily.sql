@@ -1,6 +1,7 @@
 -- table: curated.music_genre_transitions_daily
 -- merge: day, prev_genre, genre
 -- scope: day
+-- partition: day
 -- Genre sequences per day: for each play that follows another play of the same user within 30
 -- minutes (the same listening session, cut at midnight UTC), the previous track's genre and this
 -- one's, with how often this play was skipped or completed, e.g. rock then a skipped jazz track.

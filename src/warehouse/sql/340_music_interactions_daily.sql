@@ -1,6 +1,6 @@
 -- table: curated.music_interactions_daily
 -- merge: user_id, track_id, day
--- scope: user_id, track_id
+-- scope: day
 -- partition: day
 -- One user-track interaction strength per day, additive so any period's strength is a sum of
 -- days (time splits and point-in-time training sets sum the days before a cutoff):

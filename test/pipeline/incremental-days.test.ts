@@ -1,0 +1,58 @@
+// Models merged by day (`-- scope:` equal to `-- partition:`; curated.plays looks one day ahead
+// with `-- lookahead: 1`): an incremental build recomputes only the days its new input rows fall
+// on plus the lookahead days before them, and reads only those days of its inputs. A skip landing
+// just after midnight ends a play started the evening before: the build must recompute that
+// earlier day too, or curated.plays would differ from a full rebuild.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { musicWorld } from '../../src/events/generators/music.ts';
+import { executePipeline } from '../../src/pipeline/execute.ts';
+import { buildPipeline } from '../../src/pipeline/build.ts';
+import { parseModel } from '../../src/warehouse/models.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import { testConfig, tmpHome } from '../helpers.ts';
+import { landDimensions, landEvents, tableContents } from '../fixtures/worlds.ts';
+
+const ONLY = ['curated.tracks', 'curated.plays', 'curated.likes', 'curated.music_interactions_daily'];
+
+test('a model merged by day recomputes the changed days and the lookahead days before them', { timeout: 180_000 }, async (t) => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  t.after(async () => { await ws.close(); cleanup(); });
+  const world = musicWorld({ seed: 5, users: 20, tracks: 60, days: 6 });
+  const events = [...world.events()] as { type: string; ts: string; user_id?: string; track_id?: string }[];
+  await landDimensions(ws, world.dimensions());
+  const last = events.map((e) => e.ts.slice(0, 10)).sort().at(-1)!;
+  const next = new Date(Date.parse(`${last}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const play = events.find((e) => e.type === 'play')!;
+  // a play started 2 minutes before midnight, heard for 200 of 240 s: not skipped by itself
+  const late = { event_id: 'late-play', type: 'play', ts: `${last}T23:58:00Z`, user_id: play.user_id, track_id: play.track_id,
+    ms_played: 200_000, duration_ms: 240_000 };
+  await landEvents(ws, [...events, late]);
+  const run = (full = false) => executePipeline(ws, buildPipeline, { full, args: { only: ONLY }, log: () => {} });
+  await run();
+  const skipped = async () => (await ws.wh.query<{ skipped: boolean }>(`SELECT skipped FROM curated.plays WHERE event_id = 'late-play'`))[0]?.skipped;
+  assert.equal(await skipped(), false);
+
+  // the next day, a minute after midnight: a skip of that play
+  await landEvents(ws, [{ event_id: 'late-skip', type: 'skip', ts: `${next}T00:00:30Z`, user_id: play.user_id, track_id: play.track_id,
+    position_ms: 150_000, duration_ms: 240_000 }]);
+  const inc = await run();
+  const plays = inc.pipeline.stages.find((s) => s.name === 'plays')!;
+  assert.match(plays.note ?? '', /merged by event_id: 2 day values recomputed/, plays.note ?? '');
+  assert.equal(await skipped(), true, 'the evening play is recomputed with the skip of the next day');
+  // the days downstream: only the play's day changed in curated.plays
+  const daily = inc.pipeline.stages.find((s) => s.name === 'music_interactions_daily')!;
+  assert.match(daily.note ?? '', /1 day values recomputed/, daily.note ?? '');
+  const incremental = new Map<string, string[]>();
+  for (const table of ONLY) incremental.set(table, await tableContents(ws, table));
+  await run(true);
+  for (const table of ONLY) assert.deepEqual(incremental.get(table), await tableContents(ws, table), `${table}: incremental == full`);
+});
+
+test('the lookahead header: a whole number of days, on a model built by day', () => {
+  const m = parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- scope: day\n-- partition: day\n-- lookahead: 2\nSELECT 1 AS id, DATE \'2020-01-01\' AS day');
+  assert.equal(m.lookahead, 2);
+  assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: one\nSELECT 1'), /x.sql: "-- lookahead:" expects a whole number of days/);
+  assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- lookahead: 1\nSELECT 1'), /x.sql: "-- lookahead:" needs a "-- partition:" day column/);
+});
