@@ -51,7 +51,7 @@ test('a model merged by day recomputes the changed days and the lookahead days b
 });
 
 test('the lookahead header: a whole number of days, on a model built by day', () => {
-  const m = parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- scope: day\n-- partition: day\n-- lookahead: 2\nSELECT 1 AS id, DATE \'2020-01-01\' AS day');
+  const m = parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- scope: day\n-- partition: day\n-- lookahead: 2\nSELECT 1 AS id, current_date AS day');
   assert.equal(m.lookahead, 2);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: one\nSELECT 1'), /x.sql: "-- lookahead:" expects a whole number of days/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- lookahead: 1\nSELECT 1'), /x.sql: "-- lookahead:" needs a "-- partition:" day column/);
