@@ -14,6 +14,7 @@ import {
   GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
 } from './als-kernel.ts';
 import { alsLayout, alsMemory, alsModule, gramWasm, instantiateAls, solveWasm, warmAls, type SideOffsets } from './als-wasm.ts';
+import type { HalfStep } from './worker.ts';
 import {
   checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
   type RecommendOptions, type Recommendation, type Recommender, type SerializedRecommender,
@@ -137,19 +138,34 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
     for (let k = 0; k < Y.length; k++) Y[k] = 0.01 * rng.normal();
 
     const pool = shared ? await threadPool().hold(threads, RECSYS_TASKS) : undefined;
+    // the counter the threads claim a half-step's tasks from (worker.ts, halfStep)
+    const next = new Int32Array(new SharedArrayBuffer(4));
     await pool?.broadcast('init', (slot: number) => (memory && L
-      ? { wasm: { module: alsModule(f, dtype)!, memory, layout: L, slot }, f, cgSteps }
-      : { users, items, X, Y, f, cgSteps }));
+      ? { wasm: { module: alsModule(f, dtype)!, memory, layout: L, slot }, f, cgSteps, next }
+      : { users, items, X, Y, f, cgSteps, next }));
     try {
-      const scratch = makeScratch(f);
+      const scratch = pool || memory ? undefined : makeScratch(f);
       const fns = memory && L && !pool ? instantiateAls(f, dtype, memory) : undefined;
-      const gram = async (side: 'user' | 'item'): Promise<Float64Array> => {
-        const n = side === 'user' ? data.nUsers : data.nItems;
+      /** one message per thread (as many threads as tasks at most), each claiming tasks until none is left */
+      const halfStep = async (h: HalfStep): Promise<Array<[number, Float64Array]>> => {
+        Atomics.store(next, 0, 0);
+        const n = Math.min(pool!.size, h.ranges.length);
+        const replies = await Promise.all(Array.from({ length: n }, (_, i) => pool!.call<{ grams: Array<[number, Float64Array]> }>(i, 'halfStep', h)));
+        return replies.flatMap((r) => r.grams);
+      };
+      // a side's Gram chunks and row ranges do not change between iterations
+      const gramChunks = (n: number) => {
         const chunks: Array<[number, number]> = [];
         for (let lo = 0; lo < n; lo += GRAM_CHUNK) chunks.push([lo, Math.min(n, lo + GRAM_CHUNK)]);
+        return chunks;
+      };
+      const chunksOf = { user: gramChunks(data.nUsers), item: gramChunks(data.nItems) };
+      const gram = async (side: 'user' | 'item'): Promise<Float64Array> => {
+        const chunks = chunksOf[side];
         let parts: Float64Array[];
         if (pool) {
-          parts = (await pool.map<{ gram: Float64Array }>('run', chunks.map(([lo, hi]) => ({ op: 'gram', side, lo, hi })))).map((r) => r.gram);
+          parts = new Array<Float64Array>(chunks.length);
+          for (const [k, g] of await halfStep({ op: 'gram', side, ranges: chunks })) parts[k] = g;
         } else if (fns) {
           parts = chunks.map(([lo, hi]) => gramWasm(fns, L!, memory!, side, lo, hi, 0));
         } else {
@@ -157,23 +173,26 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
         }
         return finishGram(parts, f, reg);
       };
+      // several ranges per thread so a slow range (or a busy core) does not leave the others idle
+      // at the end, but each worth ~1 ms or more of work (the threads claim them without messages)
+      const rangesOf = (m: SideMatrix) => {
+        if (!pool) return [];
+        const n = m.indptr.length - 1;
+        const work = (m.indptr[n]! * 2 * f + n * f * f) * (cgSteps + 1);
+        return splitRows(m.indptr, f, Math.min(threads * 16, Math.max(threads, Math.round(work / 5e6))));
+      };
+      const rows = { user: rangesOf(users), item: rangesOf(items) };
       const solve = async (side: 'user' | 'item', A: Float64Array) => {
-        const m = side === 'user' ? users : items;
         // the wasm kernel reads YtY + reg I from the arena, in the factors' element type
         if (memory && L) (dtype === 'float32' ? new Float32Array(memory.buffer, L.A, f * f) : new Float64Array(memory.buffer, L.A, f * f)).set(A);
         if (pool) {
-          // several tasks per thread so a slow range (or a busy core) does not leave the others
-          // idle at the end, but each worth ~1 ms or more of work, to amortise its message
-          const n = m.indptr.length - 1;
-          const work = (m.indptr[n]! * 2 * f + n * f * f) * (cgSteps + 1);
-          const ranges = splitRows(m.indptr, f, Math.min(threads * 16, Math.max(threads, Math.round(work / 5e6))));
-          await pool.map('run', ranges.map(([lo, hi]) => (memory ? { op: 'solve', side, lo, hi } : { op: 'solve', side, lo, hi, A })));
+          await halfStep(memory ? { op: 'solve', side, ranges: rows[side] } : { op: 'solve', side, ranges: rows[side], A });
         } else if (fns) {
           solveWasm(fns, L!, side, 0, side === 'user' ? data.nUsers : data.nItems, 0, cgSteps);
         } else if (side === 'user') {
-          solveRows(users, X, Y, A, f, cgSteps, 0, data.nUsers, scratch);
+          solveRows(users, X, Y, A, f, cgSteps, 0, data.nUsers, scratch!);
         } else {
-          solveRows(items, Y, X, A, f, cgSteps, 0, data.nItems, scratch);
+          solveRows(items, Y, X, A, f, cgSteps, 0, data.nItems, scratch!);
         }
       };
       for (let it = 0; it < iterations; it++) {

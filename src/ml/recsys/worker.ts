@@ -1,22 +1,25 @@
 // Recommender tasks for the thread pool (src/util/thread-pool.ts). Each thread holds views of
 // SharedArrayBuffers set up by the main thread (nothing is copied per task) and runs ALS Gram
-// chunks and row solves, or tasks of the blocked SPD inverse behind EASE.
+// chunks and row solves, or tasks of the blocked SPD inverse behind EASE. An ALS half-step is one
+// message per thread (halfStep): the threads claim its row ranges or Gram chunks from a shared
+// counter, so a fit costs four message round trips per iteration, not one per range.
 import { gramChunk, makeScratch, solveRows, type FactorArray, type SideMatrix } from './als-kernel.ts';
 import { gramWasm, instantiateAls, solveWasm, type AlsLayout, type AlsWasmFns } from './als-wasm.ts';
 import { runSpdTask, SPD_BLOCK, useSpdKernel, type SpdTask } from './spd-inverse.ts';
 import { spdKernel } from './spd-wasm.ts';
 import { withTransfer } from '../../util/thread-pool.ts';
 
-interface AlsJsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number }
+/** `next`: the shared counter a half-step's tasks are claimed from (next[0] = the next task's index) */
+interface AlsJsInit { users: SideMatrix; items: SideMatrix; X: FactorArray; Y: FactorArray; f: number; cgSteps: number; next: Int32Array }
 /** the WebAssembly kernel: everything lives in the shared arena; `slot` is this thread's scratch */
-interface AlsWasmInit { wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number }
+interface AlsWasmInit {
+  wasm: { module: WebAssembly.Module; memory: WebAssembly.Memory; layout: AlsLayout; slot: number }; f: number; cgSteps: number; next: Int32Array;
+}
 type AlsInit = AlsJsInit | AlsWasmInit;
 /** with `wasm`, G and W are views of that shared memory and the SIMD kernel does the dot products */
 interface SpdInit { G: Float64Array; W: Float64Array; n: number; wasm?: { memory: WebAssembly.Memory; module: WebAssembly.Module } }
-type Task =
-  | { op: 'gram'; side: 'user' | 'item'; lo: number; hi: number }
-  | { op: 'solve'; side: 'user' | 'item'; lo: number; hi: number; A?: Float64Array }
-  | { op: 'spd'; task: SpdTask };
+/** One ALS half-step's tasks: Gram chunks or row solves over `ranges` (A: YtY + reg I, for the JavaScript kernel). */
+export interface HalfStep { op: 'gram' | 'solve'; side: 'user' | 'item'; ranges: Array<[number, number]>; A?: Float64Array }
 
 let als: AlsInit | null = null;
 let fns: AlsWasmFns | undefined;
@@ -38,29 +41,45 @@ export function spdInit(s: SpdInit | null): void {
   useSpdKernel(spd?.wasm ? spdKernel(spd.wasm.memory, spd.wasm.module) : null);
 }
 
-/** One ALS Gram chunk or row solve, or one task of the blocked SPD inverse. */
-export function run(msg: Task): { gram?: Float64Array } {
-  if (msg.op === 'spd') {
-    runSpdTask(msg.task, spd!.G, spd!.W, spd!.n, T);
-    return {};
+/** One task of the blocked SPD inverse. */
+export function run(msg: { op: 'spd'; task: SpdTask }): Record<string, never> {
+  runSpdTask(msg.task, spd!.G, spd!.W, spd!.n, T);
+  return {};
+}
+
+/**
+ * This thread's share of an ALS half-step: tasks claimed one at a time from the shared counter
+ * (reset by the main thread before it posts the half-step) until none is left, so a thread that
+ * is slow or descheduled takes fewer. Which thread runs a task does not change its result; the
+ * Gram chunks come back with their index and are summed in chunk order by the main thread.
+ */
+export function halfStep(h: HalfStep): { grams: Array<[number, Float64Array]> } {
+  const next = als!.next;
+  const grams: Array<[number, Float64Array]> = [];
+  for (let k = Atomics.add(next, 0, 1); k < h.ranges.length; k = Atomics.add(next, 0, 1)) {
+    const [lo, hi] = h.ranges[k]!;
+    const g = alsTask(h.op, h.side, lo, hi, h.A);
+    if (g) grams.push([k, g]);
   }
+  return withTransfer({ grams }, grams.map(([, g]) => g.buffer as ArrayBuffer)); // fresh, unshared copies
+}
+
+/** One ALS Gram chunk (its f x f partial sum) or row solve (in place). */
+function alsTask(op: 'gram' | 'solve', side: 'user' | 'item', lo: number, hi: number, A?: Float64Array): Float64Array | undefined {
   if (als && 'wasm' in als) {
     const { memory, layout, slot } = als.wasm;
-    if (msg.op === 'gram') {
-      const out = gramWasm(fns!, layout, memory, msg.side, msg.lo, msg.hi, slot);
-      return withTransfer({ gram: out }, [out.buffer as ArrayBuffer]); // a fresh, unshared copy
-    }
-    solveWasm(fns!, layout, msg.side, msg.lo, msg.hi, slot, als.cgSteps);
-    return {};
+    if (op === 'gram') return gramWasm(fns!, layout, memory, side, lo, hi, slot);
+    solveWasm(fns!, layout, side, lo, hi, slot, als.cgSteps);
+    return undefined;
   }
   const s = als as AlsJsInit;
-  if (msg.op === 'gram') {
+  if (op === 'gram') {
     const out = new Float64Array(s.f * s.f);
-    gramChunk(msg.side === 'user' ? s.X : s.Y, s.f, msg.lo, msg.hi, out);
-    return withTransfer({ gram: out }, [out.buffer]);
+    gramChunk(side === 'user' ? s.X : s.Y, s.f, lo, hi, out);
+    return out;
   }
   // solving users reads item factors, and the reverse
-  if (msg.side === 'user') solveRows(s.users, s.X, s.Y, msg.A!, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
-  else solveRows(s.items, s.Y, s.X, msg.A!, s.f, s.cgSteps, msg.lo, msg.hi, scratch!);
-  return {};
+  if (side === 'user') solveRows(s.users, s.X, s.Y, A!, s.f, s.cgSteps, lo, hi, scratch!);
+  else solveRows(s.items, s.Y, s.X, A!, s.f, s.cgSteps, lo, hi, scratch!);
+  return undefined;
 }
