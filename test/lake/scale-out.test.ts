@@ -4,38 +4,18 @@
 // NATS node and one lake writer are SIGKILLed. Every acknowledged event must be in the lake, once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { JetStreamBus } from '../../src/bus/index.ts';
 import { INGEST_STREAM, LAKE_WRITERS } from '../../src/lake/bus-ingest.ts';
-import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { postgresReachable, PG_URL } from '../tracking/backends.ts';
 import { NATS_SERVER, startNatsCluster } from '../nats-cluster.ts';
+import { assertEachAckedOnce, postPlays } from '../fixtures/collector.ts';
+import { inWorkspace } from '../fixtures/files.ts';
+import { startTributary, type Started } from '../fixtures/processes.ts';
 import pg from 'pg';
 import { connect } from 'nats';
 
-const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Proc { proc: ChildProcess; url: string; exited: Promise<unknown>; output: () => string }
-
-function startProcess(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, LOG_LEVEL: 'error' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise((r) => proc.once('exit', r));
-    let out = '';
-    const seen = (d: Buffer) => {
-      out += d;
-      const m = ready.exec(out);
-      if (m) resolve({ proc, url: m[1]!, exited, output: () => out });
-    };
-    // the serve banner is on stderr (stdout carries only the JSON request log); other commands print on stdout
-    proc.stdout!.on('data', seen);
-    proc.stderr!.on('data', seen);
-    proc.on('exit', (code) => reject(new Error(`${args.join(' ')} exited early (${code}): ${out}`)));
-  });
-}
 
 /** The lake writers' durable consumer as the stream leader sees it (for a stall's message). */
 async function consumerState(url: string): Promise<string> {
@@ -61,13 +41,13 @@ test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer S
   const databaseUrl = pgUp ? `${PG_URL}?schema=${schema}` : undefined;
   const { home, cleanup } = tmpHome();
   const cluster = await startNatsCluster();
-  const procs: Proc[] = [];
+  const procs: Started[] = [];
   try {
     const env: Record<string, string> = { TRIBUTARY_HOME: home, NATS_URL: cluster.url, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
     // the first collector creates the stream (R3) and the catalog's schema, then the rest start
-    const collectors = [await startProcess(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/)];
-    collectors.push(await startProcess(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/));
-    const writers = await Promise.all([0, 1, 2].map(() => startProcess(['lake', 'writer', '--batch', '16'], env, /metrics at (http:\/\/\S+)/)));
+    const collectors = [await startTributary(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/)];
+    collectors.push(await startTributary(['serve', '--port', '0'], env, /listening on (http:\/\/\S+)/));
+    const writers = await Promise.all([0, 1, 2].map(() => startTributary(['lake', 'writer', '--batch', '16'], env, /metrics at (http:\/\/\S+)/)));
     procs.push(...collectors, ...writers);
 
     const acked = new Set<string>();
@@ -76,21 +56,8 @@ test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer S
     const client = async (c: number) => {
       for (let b = 0; !stop; b++) {
         const ids = Array.from({ length: 100 }, (_, i) => `c${c}-b${b}-${i}`);
-        const body = ids.map((id) => JSON.stringify({
-          event_id: id,
-          type: 'play',
-          ts: '2026-11-23T10:00:00Z',
-          user_id: `u${c}`,
-          track_id: 't1',
-          ms_played: 1000,
-        })).join('\n');
         try {
-          const res = await fetch(`${collectors[(c + b) % collectors.length]!.url}/v1/events`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-ndjson' },
-            body,
-            signal: AbortSignal.timeout(30_000),
-          });
+          const res = await postPlays(collectors[(c + b) % collectors.length]!.url, ids, { user: `u${c}`, signal: AbortSignal.timeout(30_000) });
           if (res.status === 200) {
             const r = await res.json() as { accepted: number };
             assert.equal(r.accepted, ids.length);
@@ -132,17 +99,11 @@ test('collectors -> 3-node JetStream -> lake writers: a NATS node and a writer S
     } finally { await bus.close(); }
     await sleep(500); // the last commit's acks precede nothing else; give its process a moment
 
-    const ws = await openWorkspace({ config: testConfig(home, { databaseUrl }) });
-    try {
-      const rows = await ws.wh.query<{ event_id: string; n: number }>('SELECT event_id, count(*)::INT AS n FROM raw.play GROUP BY event_id');
-      const inLake = new Map(rows.map((r) => [r.event_id, r.n]));
-      const missing = [...acked].filter((id) => !inLake.has(id));
-      assert.equal(missing.length, 0, `acknowledged events missing from the lake: ${missing.length} (${missing.slice(0, 5).join(', ')})`);
-      const dup = rows.filter((r) => r.n !== 1);
-      assert.equal(dup.length, 0, `events stored more than once: ${dup.length} (${dup.slice(0, 5).map((r) => r.event_id).join(', ')})`);
+    await inWorkspace(testConfig(home, { databaseUrl }), async (ws) => {
+      const inLake = await assertEachAckedOnce(ws, acked);
       t.diagnostic(`acknowledged ${acked.size} events (${failedBatches} batches refused or timed out during the ` +
         `failover); lake holds ${inLake.size}, each once`);
-    } finally { await ws.close(); }
+    });
   } finally {
     for (const p of procs) p.proc.kill('SIGTERM');
     await Promise.all(procs.map((p) => Promise.race([p.exited, sleep(5000)])));

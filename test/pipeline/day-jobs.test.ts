@@ -4,8 +4,6 @@
 // the same model built whole in one process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { JetStreamBus } from '../../src/bus/index.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
 import { dayBuildResults, jobQueue, submitDayBuild } from '../../src/pipeline/jobs.ts';
@@ -15,23 +13,12 @@ import { backends, testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents } from '../fixtures/worlds.ts';
 import { tableDiff } from '../fixtures/table-diff.ts';
 import { testNats } from '../nats-cluster.ts';
+import { startTributary, type Started } from '../fixtures/processes.ts';
 
-const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MODEL = 'curated.music_interactions_daily';
 
-interface Worker { proc: ChildProcess; out: string[] }
-
-function startWorker(env: Record<string, string>): Promise<Worker> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const w: Worker = { proc, out: [] };
-    const onData = (d: Buffer) => { w.out.push(...String(d).split('\n').filter(Boolean)); if (w.out.some((l) => /running/.test(l))) resolve(w); };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`worker exited (${code}): ${w.out.join('\n')}`)));
-  });
-}
+const startWorker = (env: Record<string, string>) => startTributary(['worker'], env, /running/);
 
 test('a model built by day on JetStream: three workers share the days, a SIGKILLed worker\'s day is redone, the days ' +
   'together equal the model built whole', { timeout: 300_000 }, async (t) => {
@@ -39,7 +26,7 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
   if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
   const pg = (await backends())[1]!();
   const { home, cleanup } = tmpHome();
-  const workers: Worker[] = [];
+  const workers: Started[] = [];
   const bus = await JetStreamBus.connect({ url: nats.url });
   const queueName = `t${process.pid}${Date.now().toString(36)}`;
   const config = testConfig(home, { databaseUrl: pg.databaseUrl });
@@ -58,9 +45,9 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     assert.ok(days.length >= 14, `one job per day: ${days.join(', ')}`);
 
     // the first worker to start a day is killed in the middle of it
-    let victim: Worker | undefined;
+    let victim: Started | undefined;
     while (!victim) {
-      victim = workers.find((w) => w.out.some((l) => /worker: building/.test(l)));
+      victim = workers.find((w) => w.lines().some((l) => /worker: building/.test(l)));
       await sleep(victim ? 0 : 5);
     }
     victim.proc.kill('SIGKILL');
@@ -71,7 +58,7 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     while ((await built()).size < days.length) {
       assert.ok(
         Date.now() < until,
-        `only ${(await built()).size} of ${days.length} days built; workers said:\n${workers.map((w) => w.out.slice(-5).join('\n')).join('\n--\n')}`,
+        `only ${(await built()).size} of ${days.length} days built; workers said:\n${workers.map((w) => w.lines().slice(-5).join('\n')).join('\n--\n')}`,
       );
       await sleep(250);
     }
@@ -79,10 +66,10 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     const finished = runs.filter((r) => r.status === 'finished');
     // every surviving worker took days (a day it took and had not finished when the last day was
     // built counts: it is taking part, just slower, as a loaded machine makes one)
-    const taken = workers.filter((w) => w !== victim).map((w) => w.out.filter((l) => /worker: building/.test(l)).length);
+    const taken = workers.filter((w) => w !== victim).map((w) => w.lines().filter((l) => /worker: building/.test(l)).length);
     assert.ok(
       taken.every((n) => n > 0),
-      `both surviving workers took days (${taken.join(', ')}); they said:\n${workers.map((w) => w.out.slice(-8).join('\n')).join('\n--\n')}`,
+      `both surviving workers took days (${taken.join(', ')}); they said:\n${workers.map((w) => w.lines().slice(-8).join('\n')).join('\n--\n')}`,
     );
     assert.ok(finished.some((r) => Number(r.tags.delivery) > 1), 'a day the killed worker had taken was delivered again and built by another');
     const abandoned = runs.filter((r) => r.worker === victimPid && r.status === 'running');
@@ -91,7 +78,7 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
       `day ${r.params.day}, cut short by the kill, was built again`,
     );
     const byWorker = finished.reduce<Record<string, number>>((a, r) => { a[r.worker ?? '?'] = (a[r.worker ?? '?'] ?? 0) + 1; return a; }, {});
-    const victimDay = /day (\S+)/.exec(victim.out.find((l) => /worker: building/.test(l))!)?.[1];
+    const victimDay = /day (\S+)/.exec(victim.lines().find((l) => /worker: building/.test(l))!)?.[1];
     t.diagnostic(`days by worker: ${JSON.stringify(byWorker)}; killed ${victimPid} while building ${victimDay}`);
 
     // the days together are the model built whole, row for row, each day once
@@ -102,8 +89,8 @@ test('a model built by day on JetStream: three workers share the days, a SIGKILL
     const parts = new Set((await ws.lake.catalog.files('features.music_interactions_daily')).map((f) => f.partition));
     assert.deepEqual([...parts].sort(), days.map((d) => `dt=${d}`), 'each day is its own partition');
   } finally {
-    for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-    await Promise.all(workers.map((w) => (w.proc.exitCode !== null || w.proc.signalCode !== null ? undefined : new Promise((r) => w.proc.once('exit', r)))));
+    for (const w of workers) w.proc.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
     await ws.close();
     await bus.close();
     await nats.stop();

@@ -2,33 +2,23 @@
 // combination, taken by two `tributary worker` processes, every trial recorded in tracking.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { JetStreamBus } from '../../src/bus/index.ts';
 import { ensureJobsStream, jobQueue, searchResults, submitSearch } from '../../src/pipeline/jobs.ts';
 import { tmpHome } from '../helpers.ts';
 import { testNats } from '../nats-cluster.ts';
+import { startTributary, type Started } from '../fixtures/processes.ts';
 
-const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function startWorker(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [bin, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    proc.stdout!.on('data', (d: Buffer) => { out += d; if (/running/.test(out)) resolve(proc); });
-    proc.stderr!.on('data', (d: Buffer) => { out += d; });
-    proc.once('exit', (code) => reject(new Error(`worker exited (${code}): ${out}`)));
-  });
-}
+const startWorker = (env: Record<string, string>) => startTributary(['worker'], env, /running/);
 
 test('a search queued on JetStream is run by two worker processes, each trial a tracked run', { timeout: 180_000 }, async (t) => {
   const nats = await testNats();
   if (!nats) return t.skip('nats-server is not installed (apt-get install nats-server) and TEST_NATS_URL is not set');
   const { home, cleanup } = tmpHome();
-  const workers: ChildProcess[] = [];
+  const workers: Started[] = [];
   const bus = await JetStreamBus.connect({ url: nats.url });
   try {
     const csv = join(home, 'train.csv');
@@ -60,8 +50,8 @@ test('a search queued on JetStream is run by two worker processes, each trial a 
     for (const r of results) byWorker[r.worker ?? '?'] = (byWorker[r.worker ?? '?'] ?? 0) + 1;
     t.diagnostic(`trials by worker: ${JSON.stringify(byWorker)}`);
   } finally {
-    for (const w of workers) w.kill('SIGTERM');
-    await Promise.all(workers.map((w) => (w.exitCode !== null ? undefined : new Promise((r) => w.once('exit', r)))));
+    for (const w of workers) w.proc.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.exited));
     await bus.close();
     await nats.stop();
     cleanup();
