@@ -10,8 +10,7 @@
 //   rows a later merge deleted are not measured.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/index.ts';
 import { Rng } from '../../src/ml/core/rng.ts';
@@ -48,11 +47,19 @@ function houses(n: number, seed: number, o: { shift?: number; premium?: number }
   });
 }
 
-async function ingestRows(config: Config, rows: House[], dir: string, name: string): Promise<void> {
-  const file = join(dir, `${name}.csv`);
+/** Writes the rows as a CSV in the home and ingests it into raw.houses. */
+async function ingestRows(config: Config, rows: House[], name: string): Promise<void> {
+  const file = join(config.home, `${name}.csv`);
   writeFileSync(file, ['size,rooms,city,price', ...rows.map((r) => `${r.size},${r.rooms},${r.city},${r.price}`)].join('\n') + '\n');
   const ws = await openWorkspace({ config });
   try { await ingestFile(ws.wh, file, { table: 'raw.houses' }); } finally { await ws.close(); }
+}
+
+/** 1,500 houses in raw.houses, and a linear model of their price trained on it and registered as `houses` (v1) */
+async function trainHouses(config: Config): ReturnType<typeof trainTracked> {
+  await ingestRows(config, houses(1500, 1), 'first');
+  const train = { task: 'regression', target: 'price', model: 'linear', seed: 1 } as const;
+  return trainTracked(config, { train, data: 'lake:raw.houses', register: 'houses', by: 'tester' });
 }
 
 async function serve(config: Config, rows: House[]): Promise<void> {
@@ -66,16 +73,9 @@ async function serve(config: Config, rows: House[]): Promise<void> {
 
 test('a train --register model: served rows vs its training snapshot, live error on new labelled rows, gated retraining', { timeout: 300_000 }, async () => {
   const { home, cleanup } = tmpHome();
-  const dir = mkdtempSync(join(tmpdir(), 'trib-houses-'));
   const config = smallSampleConfig(home);
   try {
-    await ingestRows(config, houses(1500, 1), dir, 'first');
-    const trained = await trainTracked(config, {
-      train: { task: 'regression', target: 'price', model: 'linear', seed: 1 },
-      data: 'lake:raw.houses',
-      register: 'houses',
-      by: 'tester',
-    });
+    const trained = await trainHouses(config);
     assert.equal(trained.registered?.version, 1);
 
     // 300 rows of the same world answered over HTTP: compared with the snapshot, no alert
@@ -104,7 +104,7 @@ test('a train --register model: served rows vs its training snapshot, live error
 
     // the table gains 1000 labelled rows where every price is 200 higher: the live error breaches,
     // the retraining it triggers fits the newest snapshot and wins on the same holdout
-    await ingestRows(config, houses(1000, 4, { premium: 200 }), dir, 'later');
+    await ingestRows(config, houses(1000, 4, { premium: 200 }), 'later');
     ws = await openWorkspace({ config });
     try {
       const m = (await runMonitor(ws, { models: ['houses'], retrain: true, seed: 1 })).models[0]!;
@@ -119,7 +119,7 @@ test('a train --register model: served rows vs its training snapshot, live error
         'trained on the newer snapshot',
       );
     } finally { await ws.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); cleanup(); }
+  } finally { cleanup(); }
 });
 
 test('retail-spend: the reference comes from the training snapshot, not from what the lake holds now', { timeout: 300_000 }, async () => {
@@ -147,17 +147,13 @@ test('retail-spend: the reference comes from the training snapshot, not from wha
 
 test('a train --register model: rows added since its snapshot and then deleted on read by a merge are not measured', { timeout: 300_000 }, async () => {
   const { home, cleanup } = tmpHome();
-  const dir = mkdtempSync(join(tmpdir(), 'trib-houses-'));
   const config = smallSampleConfig(home);
   try {
-    await ingestRows(config, houses(1500, 1), dir, 'first');
-    const trained = await trainTracked(config, {
-      train: { task: 'regression', target: 'price', model: 'linear', seed: 1 }, data: 'lake:raw.houses', register: 'houses', by: 'tester',
-    });
+    const trained = await trainHouses(config);
     const snap = trained.snapshots[0]!.snapshot;
     // 540 rows of the same world and 60 mislabelled ones (price 5,000 too high) land in one file;
     // a merge then deletes the 60 by position: a delete file, the data file kept
-    await ingestRows(config, [...houses(540, 5), ...houses(60, 6, { premium: 5000 })], dir, 'later');
+    await ingestRows(config, [...houses(540, 5), ...houses(60, 6, { premium: 5000 })], 'later');
     const ws = await openWorkspace({ config });
     try {
       const { lake } = ws, conn = lake.conn, T = 'raw.houses';
@@ -177,5 +173,5 @@ test('a train --register model: rows added since its snapshot and then deleted o
       assert.equal(q.n, 540);
       assert.ok(!q.breached && q.value < 1.5, `live RMSE ratio ${q.value}: the deleted mislabelled rows were not measured`);
     } finally { await ws.close(); }
-  } finally { rmSync(dir, { recursive: true, force: true }); cleanup(); }
+  } finally { cleanup(); }
 });

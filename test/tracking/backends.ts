@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { it } from 'node:test';
 import pg from 'pg';
 import { openMetaStore, type MetaStore } from '../../src/metadata/db.ts';
 
@@ -61,4 +62,19 @@ export async function openBackend(name: 'sqlite' | 'postgres'): Promise<(Backend
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** One test per back-end, named `name [sqlite]` and `name [postgres]`: body gets a fresh one, disposed after (PostgreSQL's skips when no server answers). */
+export function backendTest(name: string, body: (b: Backend) => Promise<void>): void {
+  for (const kind of BACKENDS) {
+    it(`${name} [${kind}]`, async (t) => {
+      const b = await openBackend(kind);
+      if (!b) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
+      try {
+        await body(b);
+      } finally {
+        await b.dispose();
+      }
+    });
+  }
 }

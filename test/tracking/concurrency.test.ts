@@ -2,70 +2,47 @@
 // (one file, WAL, BEGIN IMMEDIATE) and PostgreSQL (SELECT ... FOR UPDATE). Afterwards the
 // registry must be consistent: one champion, dense version numbers, and an alias history whose
 // entries chain (each from = the previous to) and replay to the current champion.
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ModelRegistry, aliasStack } from '../../src/tracking/index.ts';
-import { BACKENDS, PG_URL, openBackend } from './backends.ts';
+import { backendTest } from './backends.ts';
+import { runJsonChild } from '../fixtures/processes.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/promoter.ts', import.meta.url));
 const OPS = 40;
 
 interface ChildReport { who: string; registered: number[]; promotions: number; rollbacks: number; refusedRollbacks: number }
 
-function runChild(args: string[]): Promise<ChildReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`promoter ${args[3]} exited ${code}:\n${err}`));
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return reject(new Error(`promoter ${args[3]} printed no report:\n${out}\n${err}`));
-      resolve(JSON.parse(line));
-    });
-  });
-}
+const runChild = (args: string[]) => runJsonChild<ChildReport>(FIXTURE, args);
 
 describe('registry under concurrent writers', () => {
-  for (const kind of BACKENDS) {
-    it(`two processes promoting at once leave one consistent champion and a complete history [${kind}]`, async (t) => {
-      const b = await openBackend(kind);
-      if (!b) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
-      try {
-        const reg = new ModelRegistry(b.store, { home: b.home, checkSnapshots: false });
-        for (let i = 0; i < 3; i++) await reg.registerModel('race', { artifact: { kind: 'Fixture', format: 1, params: {}, state: { i } }, by: 'setup' });
-        // both children wait for the same moment (after their imports) so their writes overlap
-        const startAt = String(Date.now() + 4000);
-        const reports = await Promise.all(['A', 'B'].map((who) =>
-          runChild([b.home, b.databaseUrl ?? '', 'race', who, String(OPS), startAt])));
+  backendTest('two processes promoting at once leave one consistent champion and a complete history', async (b) => {
+    const reg = new ModelRegistry(b.store, { home: b.home, checkSnapshots: false });
+    for (let i = 0; i < 3; i++) await reg.registerModel('race', { artifact: { kind: 'Fixture', format: 1, params: {}, state: { i } }, by: 'setup' });
+    // both children wait for the same moment (after their imports) so their writes overlap
+    const startAt = String(Date.now() + 4000);
+    const reports = await Promise.all(['A', 'B'].map((who) =>
+      runChild([b.home, b.databaseUrl ?? '', 'race', who, String(OPS), startAt])));
 
-        const registered = reports.flatMap((r) => r.registered);
-        assert.equal(new Set(registered).size, registered.length, 'no version number was handed out twice');
-        const versions = (await reg.listVersions('race', { limit: 1000 })).map((v) => v.version).sort((x, y) => x - y);
-        assert.deepEqual(versions, Array.from({ length: 3 + registered.length }, (_, i) => i + 1), 'versions are dense 1..N');
-        for (const v of versions) await reg.loadModel('race', v); // every artifact verifies
+    const registered = reports.flatMap((r) => r.registered);
+    assert.equal(new Set(registered).size, registered.length, 'no version number was handed out twice');
+    const versions = (await reg.listVersions('race', { limit: 1000 })).map((v) => v.version).sort((x, y) => x - y);
+    assert.deepEqual(versions, Array.from({ length: 3 + registered.length }, (_, i) => i + 1), 'versions are dense 1..N');
+    for (const v of versions) await reg.loadModel('race', v); // every artifact verifies
 
-        const aliases = await b.store.db.selectFrom('model_aliases').selectAll().where('model_name', '=', 'race').where('alias', '=', 'champion').execute();
-        assert.equal(aliases.length, 1, 'exactly one champion row');
-        const history = await reg.aliasHistory('race', 'champion');
-        const expected = 1 + reports.reduce((s, r) => s + r.promotions + r.rollbacks, 0);
-        assert.equal(history.length, expected, 'every change a child made is in the history, and nothing else');
-        assert.ok(reports.every((r) => r.promotions > 0), 'both children promoted');
-        for (let i = 1; i < history.length; i++) {
-          assert.equal(history[i]!.fromVersion, history[i - 1]!.toVersion, `history entry ${i} starts where entry ${i - 1} ended (no lost update)`);
-        }
-        const stack = aliasStack(history.map((h) => ({ action: h.action, to_version: h.toVersion })));
-        assert.equal(stack[stack.length - 1], aliases[0]!.version, 'replaying the history gives the current champion');
-        assert.equal((await reg.getChampionVersion('race'))?.version, aliases[0]!.version);
-        assert.deepEqual(new Set(history.slice(1).map((h) => h.by)), new Set(['A', 'B']));
-      } finally {
-        await b.dispose();
-      }
-    });
-  }
+    const aliases = await b.store.db.selectFrom('model_aliases').selectAll().where('model_name', '=', 'race').where('alias', '=', 'champion').execute();
+    assert.equal(aliases.length, 1, 'exactly one champion row');
+    const history = await reg.aliasHistory('race', 'champion');
+    const expected = 1 + reports.reduce((s, r) => s + r.promotions + r.rollbacks, 0);
+    assert.equal(history.length, expected, 'every change a child made is in the history, and nothing else');
+    assert.ok(reports.every((r) => r.promotions > 0), 'both children promoted');
+    for (let i = 1; i < history.length; i++) {
+      assert.equal(history[i]!.fromVersion, history[i - 1]!.toVersion, `history entry ${i} starts where entry ${i - 1} ended (no lost update)`);
+    }
+    const stack = aliasStack(history.map((h) => ({ action: h.action, to_version: h.toVersion })));
+    assert.equal(stack[stack.length - 1], aliases[0]!.version, 'replaying the history gives the current champion');
+    assert.equal((await reg.getChampionVersion('race'))?.version, aliases[0]!.version);
+    assert.deepEqual(new Set(history.slice(1).map((h) => h.by)), new Set(['A', 'B']));
+  });
 });

@@ -1,6 +1,6 @@
 // The model registry against SQLite and PostgreSQL: versions, aliases (first version becomes
 // champion), promote/rollback history, sha256 verification on load, lineage to lake snapshots.
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,23 +8,11 @@ import {
   ArtifactIntegrityError, ModelRegistry, NotFoundError, Tracker, configHash, parseModelRef,
 } from '../../src/tracking/index.ts';
 import { nowIso } from '../../src/metadata/db.ts';
-import { BACKENDS, PG_URL, openBackend, type Backend } from './backends.ts';
+import { backendTest as eachBackend, type Backend } from './backends.ts';
 
 type Body = (b: Backend, registry: ModelRegistry) => Promise<void>;
 
-function backendTest(name: string, body: Body): void {
-  for (const kind of BACKENDS) {
-    it(`${name} [${kind}]`, async (t) => {
-      const b = await openBackend(kind);
-      if (!b) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
-      try {
-        await body(b, new ModelRegistry(b.store, { home: b.home, checkSnapshots: false }));
-      } finally {
-        await b.dispose();
-      }
-    });
-  }
-}
+const backendTest = (name: string, body: Body) => eachBackend(name, (b) => body(b, new ModelRegistry(b.store, { home: b.home, checkSnapshots: false })));
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -3,58 +3,35 @@
 // lock before its first read (BEGIN IMMEDIATE): a deferred one that reads and then writes fails
 // at once with "database is locked" when the other process wrote in between, because SQLite's
 // busy timeout does not cover that upgrade. Every run of both children must be recorded whole.
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Tracker } from '../../src/tracking/tracker.ts';
-import { BACKENDS, PG_URL, openBackend } from './backends.ts';
+import { backendTest } from './backends.ts';
+import { runJsonChild } from '../fixtures/processes.ts';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/run-writer.ts', import.meta.url));
 const RUNS = 150;
 
-function runChild(args: string[]): Promise<{ who: string; runs: string[] }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`run writer ${args[2]} exited ${code}:\n${err}`));
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return reject(new Error(`run writer ${args[2]} printed no report:\n${out}\n${err}`));
-      resolve(JSON.parse(line));
-    });
-  });
-}
+const runChild = (args: string[]) => runJsonChild<{ who: string; runs: string[] }>(FIXTURE, args);
 
 describe('tracked runs under concurrent writers', () => {
-  for (const kind of BACKENDS) {
-    it(`two processes recording runs at once both finish, every run whole [${kind}]`, async (t) => {
-      const b = await openBackend(kind);
-      if (!b) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
-      try {
-        // both children wait for the same moment (after their imports) so their writes overlap
-        const startAt = String(Date.now() + 4000);
-        const reports = await Promise.all(['A', 'B'].map((who) => runChild([b.home, b.databaseUrl ?? '', who, String(RUNS), startAt])));
-        const tracker = new Tracker(b.store, { home: b.home });
-        const page = await tracker.listRuns({ pipeline: 'race', limit: 1000 });
-        assert.equal(page.runs.length, 2 * RUNS);
-        for (const r of reports) {
-          assert.equal(r.runs.length, RUNS);
-          for (const id of [r.runs[0]!, r.runs[RUNS - 1]!]) {
-            const run = await tracker.getRun(id);
-            assert.equal(run.status, 'finished');
-            assert.equal(run.params.who, r.who);
-            assert.equal(Object.keys(run.params).length, 3);
-            assert.equal(run.stages.length, 1);
-          }
-        }
-      } finally {
-        await b.dispose();
+  backendTest('two processes recording runs at once both finish, every run whole', async (b) => {
+    // both children wait for the same moment (after their imports) so their writes overlap
+    const startAt = String(Date.now() + 4000);
+    const reports = await Promise.all(['A', 'B'].map((who) => runChild([b.home, b.databaseUrl ?? '', who, String(RUNS), startAt])));
+    const tracker = new Tracker(b.store, { home: b.home });
+    const page = await tracker.listRuns({ pipeline: 'race', limit: 1000 });
+    assert.equal(page.runs.length, 2 * RUNS);
+    for (const r of reports) {
+      assert.equal(r.runs.length, RUNS);
+      for (const id of [r.runs[0]!, r.runs[RUNS - 1]!]) {
+        const run = await tracker.getRun(id);
+        assert.equal(run.status, 'finished');
+        assert.equal(run.params.who, r.who);
+        assert.equal(Object.keys(run.params).length, 3);
+        assert.equal(run.stages.length, 1);
       }
-    });
-  }
+    }
+  });
 });

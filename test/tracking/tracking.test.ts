@@ -1,28 +1,16 @@
 // Runs, params, metric curves, stages, tags, artifacts, nested runs and search, against SQLite
 // and PostgreSQL with the same test bodies.
-import { describe, it } from 'node:test';
+import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Tracker, TrackingError, type RunSummary } from '../../src/tracking/index.ts';
-import { BACKENDS, PG_URL, openBackend, type Backend } from './backends.ts';
+import { backendTest as eachBackend, type Backend } from './backends.ts';
 
 type Body = (b: Backend, tracker: Tracker) => Promise<void>;
 
-function backendTest(name: string, body: Body): void {
-  for (const kind of BACKENDS) {
-    it(`${name} [${kind}]`, async (t) => {
-      const b = await openBackend(kind);
-      if (!b) return t.skip(`PostgreSQL not reachable at ${PG_URL}`);
-      try {
-        await body(b, new Tracker(b.store, { home: b.home }));
-      } finally {
-        await b.dispose();
-      }
-    });
-  }
-}
+const backendTest = (name: string, body: Body) => eachBackend(name, (b) => body(b, new Tracker(b.store, { home: b.home })));
 
 describe('tracking', () => {
   backendTest('a run round-trips params, tags, metric curves, stages, artifacts and status', async (b, tracker) => {
