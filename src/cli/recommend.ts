@@ -114,6 +114,7 @@ export function register(program: Command): void {
             const r = await evaluateOnLake(ws.wh, { models, tune: o.tune, seed, params, testFraction: num('--test-fraction', o.testFraction), onRow });
             if (!o.json) console.log(`per-user time split: ${r.split.users} users, ${r.split.train_pairs} training ` +
               `pairs, ${r.split.test_pairs} new test pairs of ${r.split.test_users} users`);
+            if (!o.json && r.tuning_sample) console.log(`tuned on a seeded sample of ${r.tuning_sample.users} of ${r.tuning_sample.of} training users`);
           };
           if (o.track) runId = await trackedEvaluation(ws.store, runParams, rows, evaluate); else await evaluate();
         } finally { await ws.close(); }
@@ -160,6 +161,7 @@ export function register(program: Command): void {
         });
         const out = {
           split: s.evaluation.split,
+          tuning_sample: s.evaluation.tuning_sample,
           models: s.evaluation.rows.map((r) => ({
             model: r.model,
             fit_s: round(r.fit_s, 3),
@@ -184,6 +186,10 @@ export function register(program: Command): void {
         else {
           printTable(out.models);
           console.log(`chosen on validation: ${s.chosen.model}; best NDCG@10 / popularity's = ${out.lift_over_popularity}`);
+          if (s.evaluation.tuning_sample) {
+            console.log(`tuned on a seeded sample of ${s.evaluation.tuning_sample.users} of ${s.evaluation.tuning_sample.of} training users ` +
+              `(a fixed tuning budget); the chosen point fitted and tested on all`);
+          }
           console.log(`like model: log loss ${out.like_model.log_loss} (base ` +
             `rate ${out.like_model.log_loss_base_rate}), AUC ${out.like_model.auc} (ALS score alone ${out.like_model.auc_als_only})`);
           console.log(`playlists: ${s.playlists.users} users (${s.playlists.cold_start} cold start) ` +

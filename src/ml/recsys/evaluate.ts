@@ -148,6 +148,35 @@ export const TUNING_REFINE: Partial<Record<RecommenderKind, Array<Array<(best: R
 export interface Trial { params: Record<string, unknown>; ndcg10: number; recall20: number; fit_s: number }
 
 /**
+ * A seeded sample of `maxUsers` of the data's users with all their rows, in the same item index
+ * space (the data itself when it has no more users than that). Tuning runs on it so that its
+ * cost stays fixed while the data grows: every grid point is a fit and an evaluation, and the
+ * full data is fitted once afterwards, with the chosen point.
+ */
+export function sampleUsers(data: Interactions, maxUsers: number, seed = 0): Interactions {
+  if (!(Number.isInteger(maxUsers) && maxUsers >= 1)) throw new InvalidInputError(`sampleUsers: maxUsers must be a positive integer, got ${maxUsers}`);
+  if (data.nUsers <= maxUsers) return data;
+  const picked = new Rng(seed).shuffle(Int32Array.from({ length: data.nUsers }, (_, u) => u)).subarray(0, maxUsers).sort();
+  const { indptr, indices, data: w } = data.byUser;
+  const ptr = new Int32Array(maxUsers + 1);
+  picked.forEach((u, r) => { ptr[r + 1] = ptr[r]! + indptr[u + 1]! - indptr[u]!; });
+  const idx = new Int32Array(ptr[maxUsers]!), val = new Float32Array(ptr[maxUsers]!);
+  picked.forEach((u, r) => { idx.set(indices.subarray(indptr[u]!, indptr[u + 1]!), ptr[r]!); val.set(w.subarray(indptr[u]!, indptr[u + 1]!), ptr[r]!); });
+  const users = Array.from(picked, (u) => data.userIds[u]!);
+  return new Interactions(users, data.itemIds, { rows: maxUsers, cols: data.nItems, indptr: ptr, indices: idx, data: val });
+}
+
+/**
+ * How a point tuned on a sample of users carries to the full data, `ratio` times as many users.
+ * EASE's solution is unchanged when the Gram X^T X and lambda scale together, and the Gram grows
+ * with the users, so lambda scales with them. ALS's 'auto' regularisation is already relative
+ * (per interaction per user) and item-kNN's neighbour counts do not depend on the user count.
+ */
+export const TUNING_TRANSFER: Partial<Record<RecommenderKind, (best: Record<string, unknown>, ratio: number) => Record<string, unknown>>> = {
+  ease: (b, ratio) => ({ ...b, lambda: Number(b.lambda ?? 200) * ratio }),
+};
+
+/**
  * Picks the grid point with the best validation NDCG@10 (ties: the earlier point), then tries
  * each refinement stage around the best point so far. Only the training data is used: validation is a per-user
  * holdout carved from it.
@@ -158,11 +187,17 @@ export async function tune(
     base?: Record<string, unknown>; fraction?: number; seed?: number; grid?: Array<Record<string, unknown>>;
     /** stages after the grid: each stage's points are built from the best point so far */
     refine?: Array<Array<(best: Record<string, unknown>) => Record<string, unknown>>>;
+    /**
+     * tune on a seeded sample of this many users when the data has more (a fixed tuning budget);
+     * the best point is then carried to the full data (TUNING_TRANSFER)
+     */
+    maxUsers?: number;
   } = {},
-): Promise<{ best: Record<string, unknown>; trials: Trial[] }> {
+): Promise<{ best: Record<string, unknown>; trials: Trial[]; sample?: { users: number; of: number } }> {
   const grid = opts.grid ?? TUNING_GRIDS[kind];
   const refine = opts.refine ?? (opts.grid ? [] : TUNING_REFINE[kind] ?? []);
-  const { train, truth } = holdoutSplit(data, { fraction: opts.fraction, seed: opts.seed });
+  const sample = opts.maxUsers !== undefined ? sampleUsers(data, opts.maxUsers, opts.seed) : data;
+  const { train, truth } = holdoutSplit(sample, { fraction: opts.fraction, seed: opts.seed });
   const trials: Trial[] = [];
   let best = { ...opts.base, ...grid[0] }, bestScore = -1;
   const trial = async (params: Record<string, unknown>) => {
@@ -178,7 +213,9 @@ export async function tune(
     const from = best;
     for (const point of stage) await trial({ ...from, ...point(from) });
   }
-  return { best, trials };
+  if (sample === data) return { best, trials };
+  const transfer = TUNING_TRANSFER[kind];
+  return { best: transfer ? transfer(best, data.nUsers / sample.nUsers) : best, trials, sample: { users: sample.nUsers, of: data.nUsers } };
 }
 
 export interface EvaluationRow extends RankingResult {
@@ -187,6 +224,8 @@ export interface EvaluationRow extends RankingResult {
   params: Record<string, unknown>;
   /** validation trials when tuned */
   tuning?: Trial[];
+  /** the users tuning ran on, when it ran on a sample */
+  tuningSample?: { users: number; of: number };
 }
 
 export interface EvaluateOptions {
@@ -195,6 +234,8 @@ export interface EvaluateOptions {
   /** per-model parameters (fixed, or the base the grid varies) */
   params?: Partial<Record<RecommenderKind, Record<string, unknown>>>;
   seed?: number;
+  /** tune on a seeded sample of at most this many training users (default: all of them) */
+  tuneUsers?: number;
   onRow?: (row: EvaluationRow) => void;
 }
 
@@ -206,15 +247,18 @@ export async function evaluateModels(trainRows: Triples, testRows: Triples, opts
   const rows: EvaluationRow[] = [];
   for (const kind of opts.models) {
     let params = { ...opts.params?.[kind] };
-    let tuning: Trial[] | undefined;
+    let tuning: Trial[] | undefined, tuningSample: EvaluationRow['tuningSample'];
     if (opts.tune && TUNING_GRIDS[kind].length > 1) {
-      const r = await tune(kind, train, { base: params, seed: opts.seed });
-      params = r.best; tuning = r.trials;
+      const r = await tune(kind, train, { base: params, seed: opts.seed, maxUsers: opts.tuneUsers });
+      params = r.best; tuning = r.trials; tuningSample = r.sample;
     }
     const t = performance.now();
     const model = await createRecommender(kind, params).fit(train);
     const fit_s = (performance.now() - t) / 1000;
-    const row: EvaluationRow = { model: kind, fit_s, ...evaluateRanking(model, train, truth), params: { ...model.params }, ...(tuning ? { tuning } : {}) };
+    const row: EvaluationRow = {
+      model: kind, fit_s, ...evaluateRanking(model, train, truth), params: { ...model.params },
+      ...(tuning ? { tuning } : {}), ...(tuningSample ? { tuningSample } : {}),
+    };
     rows.push(row);
     opts.onRow?.(row);
   }

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Interactions } from '../../../src/ml/recsys/interactions.ts';
-import { buildTruth, evaluateModels, evaluateRanking, holdoutSplit, tune } from '../../../src/ml/recsys/evaluate.ts';
+import { buildTruth, evaluateModels, evaluateRanking, holdoutSplit, sampleUsers, tune } from '../../../src/ml/recsys/evaluate.ts';
 import { Popularity } from '../../../src/ml/recsys/popularity.ts';
+import { Ease } from '../../../src/ml/recsys/ease.ts';
 import type { Recommender } from '../../../src/ml/recsys/recommender.ts';
 
 test('buildTruth: test rows map into the training index; unknown items count in |test|, skips do not', () => {
@@ -77,4 +78,47 @@ test('tune picks the grid point with the best validation NDCG; evaluateModels re
   const rows = await evaluateModels({ users, items }, { users: ['u1', 'u2'], items: ['i0', 'i25'] }, { models: ['popularity', 'item-knn'] });
   assert.deepEqual(rows.map((x) => x.model), ['popularity', 'item-knn']);
   for (const row of rows) assert.ok(row.fit_s >= 0 && row.ndcg10 >= 0 && row.ndcg10 <= 1 && row.users === 2);
+});
+
+test('sampleUsers: a seeded sample of whole users in the same item space; the data itself when it is small', () => {
+  const users: string[] = [], items: string[] = [], weights: number[] = [];
+  for (let u = 0; u < 50; u++) for (let i = 0; i <= u % 7; i++) { users.push(`u${u}`); items.push(`i${(u * 3 + i * 5) % 40}`); weights.push(1 + ((u + i) % 4)); }
+  const data = Interactions.fromTriples({ users, items, weights });
+  assert.equal(sampleUsers(data, 50), data);
+  const s = sampleUsers(data, 12, 3);
+  assert.equal(s.nUsers, 12);
+  assert.deepEqual(s.itemIds, data.itemIds);
+  assert.equal(new Set(s.userIds).size, 12);
+  for (const id of s.userIds) {
+    const a = s.row(s.userIndex.get(id)!), b = data.row(data.userIndex.get(id)!);
+    assert.deepEqual([...a.indices], [...b.indices]);
+    assert.deepEqual([...a.data], [...b.data]);
+  }
+  assert.deepEqual(sampleUsers(data, 12, 3).userIds, s.userIds, 'same seed, same sample');
+  assert.notDeepEqual(sampleUsers(data, 12, 4).userIds, s.userIds);
+  assert.throws(() => sampleUsers(data, 0), /maxUsers/);
+});
+
+test('tune with maxUsers: the grid runs on the seeded sample, and EASE\'s lambda is carried to the full data by the users ratio', async () => {
+  const users: string[] = [], items: string[] = [];
+  for (let u = 0; u < 120; u++) for (let i = 0; i < 8; i++) { users.push(`u${u}`); items.push(`i${(u % 3) * 10 + ((u * 7 + i) % 10)}`); }
+  const data = Interactions.fromTriples({ users, items });
+  const grid = [{ lambda: 1 }, { lambda: 30 }, { lambda: 300 }];
+  const sampled = await tune('ease', data, { grid, maxUsers: 40, seed: 5 });
+  const onSample = await tune('ease', sampleUsers(data, 40, 5), { grid, seed: 5 });
+  assert.deepEqual(sampled.trials.map((t) => t.ndcg10), onSample.trials.map((t) => t.ndcg10));
+  assert.deepEqual(sampled.sample, { users: 40, of: 120 });
+  assert.equal(sampled.best.lambda, Number(onSample.best.lambda) * 3);
+  assert.equal((await tune('ease', data, { grid, maxUsers: 500 })).sample, undefined);
+});
+
+test('EASE is unchanged when the users and lambda scale together (why a lambda tuned on a sample is scaled up)', async () => {
+  const users: string[] = [], items: string[] = [];
+  for (let u = 0; u < 30; u++) for (let i = 0; i < 5; i++) { users.push(`u${u}`); items.push(`i${(u * 3 + i * 4) % 17}`); }
+  const one = Interactions.fromTriples({ users, items });
+  // every user twice: the Gram X^T X doubles
+  const two = Interactions.fromTriples({ users: [...users, ...users.map((u) => `${u}b`)], items: [...items, ...items] }, { itemIds: one.itemIds });
+  const a = await new Ease({ lambda: 7, threads: 1 }).fit(one), b = await new Ease({ lambda: 14, threads: 1 }).fit(two);
+  const sa = a.scoreUsers(Int32Array.from({ length: 30 }, (_, k) => k)), sb = b.scoreUsers(Int32Array.from({ length: 30 }, (_, k) => k));
+  for (let k = 0; k < sa.length; k++) assert.ok(Math.abs(sa[k]! - sb[k]!) < 1e-4, `score ${k}: ${sa[k]} vs ${sb[k]}`);
 });
