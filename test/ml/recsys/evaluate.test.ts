@@ -82,7 +82,9 @@ test('tune picks the grid point with the best validation NDCG; evaluateModels re
 
 test('sampleUsers: a seeded sample of whole users in the same item space; the data itself when it is small', () => {
   const users: string[] = [], items: string[] = [], weights: number[] = [];
-  for (let u = 0; u < 50; u++) for (let i = 0; i <= u % 7; i++) { users.push(`u${u}`); items.push(`i${(u * 3 + i * 5) % 40}`); weights.push(1 + ((u + i) % 4)); }
+  for (let u = 0; u < 50; u++) {
+    for (let i = 0; i <= u % 7; i++) { users.push(`u${u}`); items.push(`i${(u * 3 + i * 5) % 40}`); weights.push(1 + ((u + i) % 4)); }
+  }
   const data = Interactions.fromTriples({ users, items, weights });
   assert.equal(sampleUsers(data, 50), data);
   const s = sampleUsers(data, 12, 3);
