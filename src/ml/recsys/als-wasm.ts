@@ -297,6 +297,31 @@ export function alsMemory(bytes: number): WebAssembly.Memory | null {
   try { return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }); } catch { return null; }
 }
 
+/** the largest arena kept between fits: small fits (tuning, MovieLens-sized) are the ones a fresh memory slows */
+export const SPARE_ARENA_MAX = 32 << 20;
+let spare: WebAssembly.Memory | null = null;
+
+/**
+ * An arena for one fit: the one the last fit gave back when it is large enough, zeroed over
+ * `bytes` (as a fresh memory is, so a fit computes the same either way), else a new one. A fresh
+ * memory's pages are mapped on first touch, ~2-4 ms per MB written: a few percent of a small fit.
+ */
+export function takeAlsMemory(bytes: number): WebAssembly.Memory | null {
+  if (spare && spare.buffer.byteLength >= bytes) {
+    const m = spare;
+    spare = null;
+    new Uint8Array(m.buffer, 0, bytes).fill(0);
+    return m;
+  }
+  return alsMemory(bytes);
+}
+
+/** Keeps a finished fit's arena for the next one (the larger of two, up to SPARE_ARENA_MAX); no thread may still use it. */
+export function giveBackAlsMemory(m: WebAssembly.Memory): void {
+  const size = m.buffer.byteLength;
+  if (size <= SPARE_ARENA_MAX && (!spare || spare.buffer.byteLength < size)) spare = m;
+}
+
 /** Solves rows [lo, hi) of one side (users: X from Y; items: Y from X) in scratch slot `slot`. */
 export function solveWasm(fns: AlsWasmFns, L: AlsLayout, side: 'user' | 'item', lo: number, hi: number, slot: number, cgSteps: number): void {
   const s = side === 'user' ? L.users : L.items;

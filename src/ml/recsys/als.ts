@@ -13,7 +13,9 @@ import { WEIGHTINGS, WEIGHTING_DEFAULTS, checkWeighting, resolveWeighting, weigh
 import {
   GRAM_CHUNK, finishGram, gramChunk, makeScratch, solveRows, splitRows, type FactorArray, type SideMatrix,
 } from './als-kernel.ts';
-import { alsLayout, alsMemory, alsModule, gramWasm, instantiateAls, solveWasm, warmAls, type SideOffsets } from './als-wasm.ts';
+import {
+  alsLayout, alsModule, giveBackAlsMemory, gramWasm, instantiateAls, solveWasm, takeAlsMemory, warmAls, type SideOffsets,
+} from './als-wasm.ts';
 import type { HalfStep } from './worker.ts';
 import {
   checkSerialized, decodeArray, deserializeInteractions, encodeArray, recommendFrom, serializeInteractions,
@@ -123,7 +125,7 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
     const weigh = (side: 'user' | 'item') => weightValues(data, side, confidence, { ...this.params, epsilon });
     const slots = shared ? threads : 1;
     const sized = wasmOk ? alsLayout(f, dtype, data.nUsers, data.nItems, data.nnz, slots) : undefined;
-    const memory = sized ? alsMemory(sized.bytes) : null;
+    const memory = sized ? takeAlsMemory(sized.bytes) : null;
     const L = memory ? sized!.layout : undefined;
     const users = this.side(data.byUser, weigh('user'), buf, memory && L ? { mem: memory, at: L.users } : undefined);
     const items = this.side(data.byItem, weigh('item'), buf, memory && L ? { mem: memory, at: L.items } : undefined);
@@ -207,6 +209,8 @@ export class ImplicitAls extends BaseEstimator<AlsParams> implements Recommender
     }
     // plain (non-shared) copies: the model outlives the workers and is serialised
     this.state = { userFactors: F.from(X), itemFactors: F.from(Y), confidence, regularization: reg };
+    // every task has ended and the threads have dropped their views: the next fit may take the arena
+    if (memory) giveBackAlsMemory(memory);
     this.data = data;
     return this;
   }

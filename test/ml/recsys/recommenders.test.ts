@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../../src/ml/core/rng.ts';
 import { Interactions } from '../../../src/ml/recsys/interactions.ts';
 import { ImplicitAls } from '../../../src/ml/recsys/als.ts';
+import { giveBackAlsMemory, takeAlsMemory } from '../../../src/ml/recsys/als-wasm.ts';
 import { Ease } from '../../../src/ml/recsys/ease.ts';
 import { ItemKnn } from '../../../src/ml/recsys/item-knn.ts';
 import { Popularity } from '../../../src/ml/recsys/popularity.ts';
@@ -102,6 +103,21 @@ test('ALS on worker threads gives the same factors, bit for bit, as one thread',
     assert.deepEqual(three.state!.userFactors, one.state!.userFactors, `${factors} ${dtype}`);
     assert.deepEqual(three.state!.itemFactors, one.state!.itemFactors, `${factors} ${dtype}`);
   }
+});
+
+test('ALS in an arena a previous fit left dirty computes what it computes in a clean one', async () => {
+  // fits hand their WebAssembly arena to the next fit (als-wasm.ts, takeAlsMemory): the part a
+  // fit uses is zeroed first, so nothing a kernel reads can come from the fit before
+  const data = blockData(7);
+  const fit = () => new ImplicitAls({ factors: 12, iterations: 3, threads: 2, seed: 4 }).fit(data);
+  const clean = await fit();
+  const mem = takeAlsMemory(4 << 20)!;
+  new Uint8Array(mem.buffer).fill(0xff); // NaN factors, indices far out of range
+  giveBackAlsMemory(mem);
+  const dirty = await fit();
+  assert.deepEqual(dirty.state!.userFactors, clean.state!.userFactors);
+  assert.deepEqual(dirty.state!.itemFactors, clean.state!.itemFactors);
+  assert.equal(takeAlsMemory(1 << 20), mem, 'the second fit ran in the dirty arena and gave it back');
 });
 
 test('ALS with more iterations lowers the weighted training loss', async () => {
