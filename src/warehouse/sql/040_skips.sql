@@ -1,4 +1,5 @@
 -- table: curated.skips
 -- merge: event_id
--- partition-local: true
+-- scope: dt
+-- partition: dt
 SELECT * EXCLUDE (type) FROM raw.skip QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

@@ -1,4 +1,5 @@
 -- table: curated.likes
 -- merge: event_id
--- partition-local: true
+-- scope: dt
+-- partition: dt
 SELECT * EXCLUDE (type) FROM raw.like QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1

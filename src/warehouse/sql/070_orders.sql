@@ -1,6 +1,7 @@
 -- table: curated.orders
 -- merge: event_id
--- partition-local: true
+-- scope: day
+-- partition: day
 -- One row per distinct order line (deduplicated on event_id: of repeated ids, the earliest line)
 -- with its revenue. No business cleaning here (cancellations, missing customers and non-product
 -- codes stay, flagged): the commerce layer applies and counts those rules.

@@ -1,6 +1,7 @@
 -- table: curated.commerce_checked
 -- merge: event_id
--- partition-local: true
+-- scope: day
+-- partition: day
 -- Every order line with the verdict of the cleaning rules, applied in this order (a line is
 -- charged to the first rule it fails, so the validation report's counts add up):
 --   1 cancellation           invoice number starts with 'C' (the reversal of an earlier sale)
