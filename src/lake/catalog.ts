@@ -237,6 +237,42 @@ export class Catalog {
     return r ? Number(r.total_rows) : 0;
   }
 
+  /**
+   * A table's live data files at its current snapshot, counted in the metadata database (a raw
+   * table holds hundreds: the runner asks for every input of every step); null for no such table.
+   */
+  async liveFileStats(table: string): Promise<{ files: number; rows: number; partitions: number } | null> {
+    const { zone, name } = splitTableName(table);
+    const t = await this.store.db.selectFrom('lake_tables').select('id').where('zone', '=', zone).where('name', '=', name).executeTakeFirst();
+    if (!t) return null;
+    const r = await this.store.db.selectFrom('lake_files')
+      .select((eb) => [eb.fn.countAll<number>().as('files'), eb.fn.coalesce(eb.fn.sum<number>('rows'), eb.lit(0)).as('rows'),
+        eb.fn.count<number>('partition').distinct().as('partitions')])
+      .where('table_id', '=', t.id).where('removed_in', 'is', null).where('deletes_of', 'is', null).executeTakeFirstOrThrow();
+    return { files: Number(r.files), rows: Number(r.rows), partitions: Number(r.partitions) };
+  }
+
+  /**
+   * What commits after snapshot `from` wrote to a table, up to its current snapshot: files added
+   * and removed and rows added (from the snapshots), and the partitions of the files they added
+   * that are still live.
+   */
+  async writtenSince(table: string, from: number): Promise<{ snapshot: number; files: number; removed: number; rows: number; partitions: string[] }> {
+    const { zone, name } = splitTableName(table);
+    const t = await this.store.db.selectFrom('lake_tables').select(['id', 'current_snapshot']).where('zone', '=', zone).where('name', '=', name)
+      .executeTakeFirst();
+    if (!t) return { snapshot: 0, files: 0, removed: 0, rows: 0, partitions: [] };
+    const snapshot = Number(t.current_snapshot);
+    if (snapshot <= from) return { snapshot, files: 0, removed: 0, rows: 0, partitions: [] };
+    const s = await this.store.db.selectFrom('lake_snapshots')
+      .select((eb) => [eb.fn.coalesce(eb.fn.sum<number>('added_files'), eb.lit(0)).as('files'),
+        eb.fn.coalesce(eb.fn.sum<number>('removed_files'), eb.lit(0)).as('removed'), eb.fn.coalesce(eb.fn.sum<number>('added_rows'), eb.lit(0)).as('rows')])
+      .where('table_id', '=', t.id).where('snapshot_id', '>', from).executeTakeFirstOrThrow();
+    const parts = await this.store.db.selectFrom('lake_files').select('partition').distinct()
+      .where('table_id', '=', t.id).where('added_in', '>', from).where('removed_in', 'is', null).where('deletes_of', 'is', null).execute();
+    return { snapshot, files: Number(s.files), removed: Number(s.removed), rows: Number(s.rows), partitions: parts.map((p) => p.partition) };
+  }
+
   async snapshots(table: string): Promise<SnapshotInfo[]> {
     const id = await this.tableId(table);
     const rows = await this.store.db.selectFrom('lake_snapshots').selectAll().where('table_id', '=', id).orderBy('snapshot_id').execute();

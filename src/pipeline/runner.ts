@@ -264,14 +264,13 @@ async function snapshotsOf(catalog: Catalog | undefined, tables: string[] | unde
 }
 
 async function filesOf(catalog: Catalog | undefined, tables: string[] | undefined): Promise<{ files: number; partitions: number; rows: number | null }> {
-  let files = 0, rows = 0;
-  const parts = new Set<string>();
-  if (!catalog || !tables?.length) return { files, partitions: 0, rows: null };
+  let files = 0, rows = 0, partitions = 0;
+  if (!catalog || !tables?.length) return { files, partitions, rows: null };
   for (const t of tables) {
-    if (!(await catalog.tableExists(t))) continue;
-    for (const f of await catalog.files(t)) { files++; rows += f.rows; parts.add(`${t}/${f.partition}`); }
+    const s = await catalog.liveFileStats(t);
+    if (s) { files += s.files; rows += s.rows; partitions += s.partitions; }
   }
-  return { files, partitions: parts.size, rows };
+  return { files, partitions, rows };
 }
 
 async function writtenSince(catalog: Catalog | undefined, tables: string[] | undefined, before: Map<string, number>): Promise<{
@@ -283,24 +282,14 @@ async function writtenSince(catalog: Catalog | undefined, tables: string[] | und
 }> {
   const out = { files: 0, removed: 0, partitions: 0, rows: null as number | null, snapshots: {} as Record<string, number> };
   if (!catalog || !tables?.length) return out;
-  const parts = new Set<string>();
   let rows = 0;
   for (const t of tables) {
-    const now = await catalog.currentSnapshot(t);
-    out.snapshots[t] = now;
-    const from = before.get(t) ?? 0;
-    if (now === from) continue;
-    for (const s of await catalog.snapshots(t)) {
-      if (s.snapshot <= from) continue;
-      out.files += s.addedFiles;
-      out.removed += s.removedFiles;
-      rows += s.addedRows;
-    }
+    const w = await catalog.writtenSince(t, before.get(t) ?? 0);
+    out.snapshots[t] = w.snapshot;
+    out.files += w.files; out.removed += w.removed; rows += w.rows;
     // partitions of the live files added since
-    const old = new Set(from === 0 ? [] : (await catalog.files(t, from)).map((f) => f.path));
-    for (const f of await catalog.files(t)) if (!old.has(f.path)) parts.add(`${t}/${f.partition}`);
+    out.partitions += w.partitions.length;
   }
-  out.partitions = parts.size;
   out.rows = rows;
   return out;
 }

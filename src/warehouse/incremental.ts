@@ -37,6 +37,28 @@ let seq = 0;
 /** Above this share of the stored scope values changed, a model rebuilds instead of merging. */
 const REBUILD_SHARE = 0.5;
 
+type FileChanges = { added: LakeFile[]; removed: LakeFile[]; feeds: ChangeFeed[] };
+
+/**
+ * changedFiles per session, by (table, from, to): a step asks twice for each changed input (did
+ * it change; then its rows), and the commits between two snapshots never change.
+ */
+const changeCache = new WeakMap<Warehouse, Map<string, Promise<FileChanges>>>();
+
+function changedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<FileChanges> {
+  let cache = changeCache.get(wh);
+  if (!cache) changeCache.set(wh, (cache = new Map()));
+  const key = `${table}:${from}:${to}`;
+  let p = cache.get(key);
+  if (!p) {
+    if (cache.size >= 256) cache.clear();
+    p = readChangedFiles(wh, table, from, to);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
 /**
  * The files whose rows changed between two snapshots of a table: `added` hold rows that may be
  * new, `removed` rows that may be gone. A compaction whose inputs all held old rows adds a file
@@ -46,7 +68,7 @@ const REBUILD_SHARE = 0.5;
  * a change feed (src/lake/merge.ts) is read from that feed alone: its rewritten files and their
  * replacements are like a compaction's, and the feed holds exactly the rows it removed and added.
  */
-async function changedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<{ added: LakeFile[]; removed: LakeFile[]; feeds: ChangeFeed[] }> {
+async function readChangedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<FileChanges> {
   const old = new Set(from > 0 ? (await wh.lake.catalog.files(table, from)).map((f) => f.path) : []);
   const added = new Map<string, LakeFile>(), removed = new Map<string, LakeFile>();
   const feeds: ChangeFeed[] = [];

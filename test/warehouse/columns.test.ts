@@ -1,0 +1,24 @@
+// Warehouse.columns reads a view's columns from DuckDB's catalog (no re-bind of the view over
+// every file): the same names, in the same order, as DESCRIBE gives, for a lake table's view
+// (again after it is re-pointed at a new snapshot) and for a session table.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import { testConfig, tmpHome } from '../helpers.ts';
+import { landEvents } from '../fixtures/worlds.ts';
+
+test('a view\'s columns come from the catalog, as DESCRIBE gives them', async (t) => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  t.after(async () => { await ws.close(); cleanup(); });
+  const describe = async (table: string) => (await ws.wh.describe(`SELECT * FROM ${table}`)).map((c) => c.name);
+  await landEvents(ws, [{ event_id: 'p1', type: 'play', ts: '2026-01-02T10:00:00Z', user_id: 'u', track_id: 't', ms_played: 10 }]);
+  const before = await ws.wh.columns('raw.play');
+  assert.deepEqual(before, await describe('raw.play'));
+  assert.ok(before.includes('user_id') && before.includes('dt'), before.join(', '));
+  await landEvents(ws, [{ event_id: 'p2', type: 'play', ts: '2026-01-03T10:00:00Z', user_id: 'u', track_id: 't', ms_played: 10, context: 'search' }]);
+  const after = await ws.wh.columns('raw.play');
+  assert.deepEqual(after, await describe('raw.play'));
+  await ws.wh.sessionTable('features.cols_test', `SELECT 1 AS b, 'x' AS a, current_date AS c`);
+  assert.deepEqual(await ws.wh.columns('features.cols_test'), ['b', 'a', 'c']);
+});
