@@ -359,7 +359,8 @@ export async function buildModelIncrementally(
   }
 }
 
-const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
+/** a string literal (left as it is) or a zone.table reference */
+const ZONE_REF = /'(?:[^']|'')*'|\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
 
 /**
  * A model's SELECT with its references to some input tables replaced by CTEs of the given
@@ -368,7 +369,7 @@ const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_
 export function withInputs(sql: string, inputs: Map<string, string>, id: string): string {
   if (!inputs.size) return sql;
   const names = new Map([...inputs.keys()].map((t, n) => [t, `${id}_in${n}`]));
-  const body = sql.replace(ZONE_REF, (ref: string, zone: string, name: string) => names.get(`${zone}.${name}`) ?? ref);
+  const body = sql.replace(ZONE_REF, (ref: string, zone?: string, name?: string) => (zone ? names.get(`${zone}.${name}`) ?? ref : ref));
   const ctes = [...inputs].map(([t, q]) => `${names.get(t)} AS (${q})`).join(',\n');
   // the closing parenthesis on its own line: the model may end with a comment
   return `WITH ${ctes}\nSELECT * FROM (\n${body}\n)`;

@@ -9,6 +9,7 @@ import { musicWorld } from '../../src/events/generators/music.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline } from '../../src/pipeline/build.ts';
 import { parseModel } from '../../src/warehouse/models.ts';
+import { withInputs } from '../../src/warehouse/incremental.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents, tableContents } from '../fixtures/worlds.ts';
@@ -55,4 +56,12 @@ test('the lookahead header: a whole number of days, on a model built by day', ()
   assert.equal(m.lookahead, 2);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: one\nSELECT 1'), /x.sql: "-- lookahead:" expects a whole number of days/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- lookahead: 1\nSELECT 1'), /x.sql: "-- lookahead:" needs a "-- partition:" day column/);
+});
+
+test('withInputs replaces the references to restricted inputs, not string literals nor other tables', () => {
+  const sql = `WITH a AS (SELECT * FROM raw.play) SELECT 'from raw.play' AS note, * FROM a JOIN curated.tracks USING (track_id) JOIN raw.play_x USING (x)`;
+  const out = withInputs(sql, new Map([['raw.play', 'SELECT 1 AS x']]), 'i1');
+  assert.equal(out, `WITH i1_in0 AS (SELECT 1 AS x)\nSELECT * FROM (\nWITH a AS (SELECT * FROM i1_in0) SELECT 'from raw.play' AS note, * ` +
+    `FROM a JOIN curated.tracks USING (track_id) JOIN raw.play_x USING (x)\n)`);
+  assert.equal(withInputs(sql, new Map(), 'i2'), sql);
 });
