@@ -319,15 +319,17 @@ export async function buildModelIncrementally(
     // references to it read a CTE instead (the session's views stay as they are: re-pointing a
     // view over hundreds of raw files costs a bind of all of them, twice per step)
     const restricted = new Map<string, string>();
+    // partition-local: a scope value's rows sit in one partition of every input, so a value named
+    // by one input's change is read in that partition of the others too (the union of changes)
+    const localParts = new Set([...changedPartitions.values()].flatMap((ps) => [...ps]));
     for (const i of m.inputs) {
       const have = scopeCols.filter((c) => inputCols.get(i)!.includes(c));
       if (!have.length) continue;
       const list = have.map(sqlIdent).join(', ');
       let source = viewName(i);
-      const parts = inc.partitionLocal ? changedPartitions.get(i) : undefined;
-      if (parts && i.startsWith('raw.')) {
+      if (inc.partitionLocal && i.startsWith('raw.')) {
         // partition-local: the scope values' rows are in the partitions that changed, nowhere else
-        const files = (await wh.lake.catalog.files(i, marks[i])).filter((f) => parts.has(f.partition)).map((f) => `${wh.lake.root}/${f.path}`);
+        const files = (await wh.lake.catalog.files(i, marks[i])).filter((f) => localParts.has(f.partition)).map((f) => `${wh.lake.root}/${f.path}`);
         const cols = inputCols.get(i)!.map(sqlIdent).join(', ');
         source = files.length
           ? `(SELECT ${cols} FROM read_parquet(${sqlList(files)}, union_by_name = true))`
