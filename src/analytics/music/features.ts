@@ -11,8 +11,8 @@ import { sqlString } from '../../lake/duck.ts';
 
 /** The SQL models of the music use case, in build order. */
 export const MUSIC_MODELS = [
-  'curated.music_user_hours', 'curated.music_user_genres', 'curated.music_genre_transitions_daily', 'curated.music_genre_transitions',
-  'curated.music_interactions_daily', 'curated.music_interactions', 'curated.music_track_stats', 'curated.music_shown_tracks',
+  'curated.music_user_hours', 'curated.music_genre_transitions_daily', 'curated.music_genre_transitions', 'curated.music_interactions_daily',
+  'curated.music_interactions', 'curated.music_track_stats', 'curated.music_user_genres', 'curated.music_shown_tracks',
   'curated.music_acceptance_daily', 'curated.music_acceptance',
 ];
 
@@ -130,7 +130,7 @@ export function modelSqlAsOf(table: string, cutoff: string): string {
 const MUSIC_MODEL_FILES: Record<string, string> = {
   'curated.music_track_stats': '346_music_track_stats.sql',
   'curated.music_user_hours': '310_music_user_hours.sql',
-  'curated.music_user_genres': '320_music_user_genres.sql',
+  'curated.music_user_genres': '347_music_user_genres.sql',
   'curated.music_genre_transitions_daily': '330_music_genre_transitions_daily.sql',
   'curated.music_genre_transitions': '335_music_genre_transitions.sql',
   'curated.music_interactions_daily': '340_music_interactions_daily.sql',
