@@ -122,6 +122,22 @@ async function storedScan(wh: Warehouse, table: string): Promise<string | null> 
   return wh.lake.readSql(table, undefined, { hive: false, fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN });
 }
 
+/**
+ * Reads the stored side of a diff; returns why the model must rebuild instead when the stored
+ * files lack a column the model now gives (a table first built from empty inputs: an empty raw
+ * table's view has no dt= column), else null.
+ */
+async function storedSide(wh: Warehouse, sql: string): Promise<string | null> {
+  try {
+    await wh.conn.run(sql);
+    return null;
+  } catch (e) {
+    const msg = String((e as Error).message);
+    if (/^Binder Error: .*(does not have a column named|Referenced column .* not found)/m.test(msg)) return `its stored files lack a column it gives now (${msg.split('\n')[0]})`;
+    throw e;
+  }
+}
+
 /** Makes a temp table of a query's rows; returns how many (CREATE TABLE AS reports it: no count(*) pass). */
 async function createTemp(wh: Warehouse, name: string, sql: string): Promise<number> {
   const r = await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${name} AS ${sql}`);
@@ -233,11 +249,20 @@ async function rebuild(wh: Warehouse, m: SqlModel, layout: Layout | undefined, m
   // a model merged by day is stored in day order: each Parquet row group then holds a few days,
   // and a merge's read of the days it recomputes skips the others by their min/max
   const byDay = m.incremental?.scope.length === 1 && m.incremental.scope[0] === m.partition;
-  const r = await wh.lake.writeQuery(wh.conn, m.table, byDay ? `SELECT * FROM (\n${m.sql}\n) ORDER BY ${sqlIdent(m.partition!)}` : m.sql, {
+  const write = (sql: string) => wh.lake.writeQuery(wh.conn, m.table, sql, {
     mode: 'replace',
     summary: { model: m.file, mode: 'rebuild' },
     rowGroupRows: layout?.row_group_rows,
   });
+  let r: Awaited<ReturnType<typeof write>>;
+  try {
+    r = await write(byDay ? `SELECT * FROM (\n${m.sql}\n) ORDER BY ${sqlIdent(m.partition!)}` : m.sql);
+  } catch (e) {
+    // a model reading only empty tables may lack its day column (an empty raw table's view has
+    // no dt= folder to take it from): nothing to order
+    if (!byDay || !String((e as Error).message).includes(`"${m.partition}" not found`)) throw e;
+    r = await write(m.sql);
+  }
   await wh.refreshTable(m.table);
   return { mode: 'rebuild', note: `rebuilt: ${why}`, rowsOut: r.rows, rowsIn: null, inserted: r.rows, deleted: 0, scopeValues: 0, watermarks: marks };
 }
@@ -298,7 +323,6 @@ export async function buildModelIncrementally(
     scopeParts.push(`SELECT ${scopeCols.map(sqlIdent).join(', ')} FROM (${d.sql})`);
   }
   const scope = `${id}_scope`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
-  const conn = wh.conn;
   try {
     const scopeValues = await createTemp(wh, scope, `SELECT DISTINCT * FROM (${scopeParts.join(' UNION ALL ')})`);
     // when the change touches most of the table, recomputing it all is cheaper than restricting
@@ -342,9 +366,10 @@ export async function buildModelIncrementally(
     const cols = colList.join(', ');
     const stored = await storedScan(wh, m.table);
     // the stored rows of the scope, as stored (not through the view, whose dt= column is the folder's)
-    await conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
+    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
       FROM (${stored ?? `SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
       SEMI JOIN ${scope} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+    if (stale) return await rebuild(wh, m, opts.layout, marks, stale);
     const d = await diffByKey(wh, fresh, old, ins, del, colList);
     const r = await mergeDiff(wh, m, inc.key, { ins, del, cols: colList, ...d }, opts.layout, { model: m.file, mode: 'merge', scope_values: scopeValues });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
@@ -440,9 +465,10 @@ async function mergeByDay(
     // the stored rows of those days; a DATE column is compared as it is stored, so its row groups prune
     const isDate = described.find((c) => c.name === col)?.type === 'DATE';
     const stored = await storedScan(wh, m.table);
-    await wh.conn.run(`CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
+    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
       FROM (${stored ?? `SELECT ${colList.join(', ')}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
       WHERE ${inWindow(isDate ? `x.${dayCol}` : `CAST(x.${dayCol} AS DATE)`, days)}`);
+    if (stale) return await rebuild(wh, m, opts.layout, marks, stale);
     const d = await diffByKey(wh, fresh, old, ins, del, colList);
     const r = await mergeDiff(wh, m, key, { ins, del, cols: colList, ...d }, opts.layout, { model: m.file, mode: 'merge', scope_values: days.length });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
