@@ -1,14 +1,21 @@
 -- table: curated.music_seen
--- merge: day, kind, id
--- scope: day
--- partition: day
+-- merge: dt, kind, id
+-- scope: dt
+-- partition-local: true
 -- The tracks and users each day's events name (kind 'track' or 'user', id), for the dimensions
 -- (010_tracks.sql, 020_users.sql) to add the ones their imported rows lack. A day's rows depend
--- on that day's events alone, so new events recompute only their days (reading only those
--- days' raw partitions), and the dimensions read these few rows a day instead of every event.
-SELECT DISTINCT CAST(ts AS DATE) AS day, 'track' AS kind, track_id AS id
-FROM (SELECT ts, track_id FROM raw.play UNION ALL SELECT ts, track_id FROM raw.skip UNION ALL SELECT ts, track_id FROM raw.like)
+-- on that day's raw partitions alone, so new events recompute only their days, and the
+-- dimensions read these few rows a day instead of every event. (`dt` is the raw partition's day;
+-- like every curated table, the view names the folder, dt = 'all'.)
+-- Each event table is read through a union by name with an empty row of dt, so a table with no
+-- files yet (an empty view of its declared columns, without the partition's dt) reads as empty.
+WITH play AS (SELECT * FROM raw.play UNION ALL BY NAME SELECT NULL::DATE AS dt WHERE false),
+skip AS (SELECT * FROM raw.skip UNION ALL BY NAME SELECT NULL::DATE AS dt WHERE false),
+lk AS (SELECT * FROM raw.like UNION ALL BY NAME SELECT NULL::DATE AS dt WHERE false),
+search AS (SELECT * FROM raw.search UNION ALL BY NAME SELECT NULL::DATE AS dt WHERE false)
+SELECT DISTINCT dt, 'track' AS kind, track_id AS id
+FROM (SELECT dt, track_id FROM play UNION ALL SELECT dt, track_id FROM skip UNION ALL SELECT dt, track_id FROM lk)
 UNION ALL
-SELECT DISTINCT CAST(ts AS DATE), 'user', user_id
-FROM (SELECT ts, user_id FROM raw.play UNION ALL SELECT ts, user_id FROM raw.skip UNION ALL SELECT ts, user_id FROM raw.like
-      UNION ALL SELECT ts, user_id FROM raw.search)
+SELECT DISTINCT dt, 'user', user_id
+FROM (SELECT dt, user_id FROM play UNION ALL SELECT dt, user_id FROM skip UNION ALL SELECT dt, user_id FROM lk
+      UNION ALL SELECT dt, user_id FROM search)
