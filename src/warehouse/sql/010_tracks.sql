@@ -1,12 +1,11 @@
 -- table: curated.tracks
 -- merge: track_id
 -- The track dimension: the imported catalogue (latest row per track), plus any track seen in
--- events but missing from the catalogue, so facts never lose a join (the tracks events name:
--- curated.music_seen, a few rows a day, rather than every event).
+-- events but missing from the catalogue, so facts never lose a join.
 WITH catalogue AS (
   SELECT * FROM raw.tracks QUALIFY row_number() OVER (PARTITION BY track_id ORDER BY track_id) = 1
 ), seen AS (
-  SELECT DISTINCT id AS track_id FROM curated.music_seen WHERE kind = 'track'
+  SELECT track_id FROM raw.play UNION SELECT track_id FROM raw.skip UNION SELECT track_id FROM raw.like
 )
 SELECT coalesce(c.track_id, s.track_id) AS track_id, c.title, c.artist_id, c.artist, c.genre,
        c.bpm, c.duration_ms, c.release_year, c.track_id IS NULL AS unknown_to_catalogue

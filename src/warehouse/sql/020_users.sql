@@ -1,11 +1,11 @@
 -- table: curated.users
 -- merge: user_id
--- The user dimension: imported profiles (latest per user) plus users only seen in events
--- (curated.music_seen: the users each day's events name).
+-- The user dimension: imported profiles (latest per user) plus users only seen in events.
 WITH profiles AS (
   SELECT * FROM raw.users QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY user_id) = 1
 ), seen AS (
-  SELECT DISTINCT id AS user_id FROM curated.music_seen WHERE kind = 'user'
+  SELECT user_id FROM raw.play UNION SELECT user_id FROM raw.skip UNION SELECT user_id FROM raw.like
+  UNION SELECT user_id FROM raw.search
 )
 SELECT coalesce(p.user_id, s.user_id) AS user_id, p.name, p.age, p.country, p.signup_date,
        p.user_id IS NULL AS unknown_profile

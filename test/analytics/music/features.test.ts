@@ -59,7 +59,7 @@ test('music SQL models: strength, transitions, acceptance, time split', { timeou
     ]);
     await ws.lake.flush();
     await ws.wh.refresh();
-    await buildModels(ws.wh, { only: ['curated.music_seen', 'curated.tracks', 'curated.users', 'curated.plays', 'curated.skips', 'curated.likes', ...MUSIC_MODELS] });
+    await buildModels(ws.wh, { only: ['curated.tracks', 'curated.users', 'curated.plays', 'curated.skips', 'curated.likes', ...MUSIC_MODELS] });
 
     const strength = Object.fromEntries((await ws.wh.query<{ track_id: string; s: number }>(
       `SELECT track_id, strength::DOUBLE AS s FROM curated.music_interactions WHERE user_id = 'u1'`)).map((r) => [r.track_id, r.s]));
