@@ -386,8 +386,11 @@ export async function buildModelIncrementally(
   }
 }
 
-/** a string literal (left as it is) or a zone.table reference */
-const ZONE_REF = /'(?:[^']|'')*'|\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
+/**
+ * a comment or a string literal (left as they are: an apostrophe in a comment must not open a
+ * "string" that hides the references after it), or a zone.table reference
+ */
+const ZONE_REF = /--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'|\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
 
 /**
  * A model's SELECT with its references to some input tables replaced by CTEs of the given

@@ -64,6 +64,10 @@ test('withInputs replaces the references to restricted inputs, not string litera
   assert.equal(out, `WITH i1_in0 AS (SELECT 1 AS x)\nSELECT * FROM (\nWITH a AS (SELECT * FROM i1_in0) SELECT 'from raw.play' AS note, * ` +
     `FROM a JOIN curated.tracks USING (track_id) JOIN raw.play_x USING (x)\n)`);
   assert.equal(withInputs(sql, new Map(), 'i2'), sql);
+  // an apostrophe in a comment opens no string: the references after it are replaced
+  const commented = `-- the model's input, see raw.play\nSELECT * FROM raw.play /* raw.play's rows */ JOIN raw.play USING (x)`;
+  assert.equal(withInputs(commented, new Map([['raw.play', 'SELECT 1 AS x']]), 'i3'),
+    `WITH i3_in0 AS (SELECT 1 AS x)\nSELECT * FROM (\n-- the model's input, see raw.play\nSELECT * FROM i3_in0 /* raw.play's rows */ JOIN i3_in0 USING (x)\n)`);
 });
 
 test('a model first built from empty inputs (no dt= column) merges once its inputs arrive', { timeout: 180_000 }, async (t) => {
