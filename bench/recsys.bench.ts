@@ -41,6 +41,17 @@ async function scored(train: Interactions, truth: ReturnType<typeof buildTruth>,
   return { fit_s, ...evaluateRanking(m, train, truth) };
 }
 
+/** One bench table: `ours` scores a recommender, `add` puts its row (beside the anchor's, if any) in `rows` and returns its scores. */
+function scoreboard(train: Interactions, truth: ReturnType<typeof buildTruth>) {
+  const rows: Row[] = [];
+  type Scores = { fit_s: number; ndcg10: number; recall20: number; coverage?: number };
+  return {
+    rows,
+    ours: (kind: RecommenderKind, params: Record<string, unknown>) => scored(train, truth, kind, params),
+    add: (name: string, a: Record<string, any> | undefined, o: Scores) => { rows.push(rowOf(name, a, o)); return o; },
+  };
+}
+
 function rowOf(name: string, a: Record<string, any> | undefined, o: { fit_s: number; ndcg10: number; recall20: number; coverage?: number }): Row {
   return {
     name,
@@ -77,13 +88,7 @@ async function movielens(): Promise<void> {
   duck.conn.closeSync();
   const train = Interactions.fromTriples(trainRows);
   const truth = buildTruth(train, testRows);
-  const ours = (kind: RecommenderKind, params: Record<string, unknown>) => scored(train, truth, kind, params);
-  const rows: Row[] = [];
-  const add = (
-    name: string,
-    a: Record<string, any> | undefined,
-    o: { fit_s: number; ndcg10: number; recall20: number; coverage?: number },
-  ) => rows.push(rowOf(name, a, o));
+  const { rows, ours, add } = scoreboard(train, truth);
 
   add('popularity', anchor.find((r) => r.model === 'popularity'), await ours('popularity', {}));
   for (const a of anchor.filter((r) => r.model === 'EASE')) add(`EASE l2=${a.l2}`, a, await ours('ease', { lambda: a.l2 }));
@@ -127,13 +132,7 @@ async function counts(heavy: boolean): Promise<void> {
   const train = Interactions.fromTriples(await readInteractionsFile(duck.conn, join(dir, 'train.csv')));
   const truth = buildTruth(train, await readInteractionsFile(duck.conn, join(dir, 'test.csv')));
   duck.conn.closeSync();
-  const ours = (kind: RecommenderKind, params: Record<string, unknown>) => scored(train, truth, kind, params);
-  const rows: Row[] = [];
-  const add = (
-    name: string,
-    a: Record<string, any> | undefined,
-    o: { fit_s: number; ndcg10: number; recall20: number; coverage?: number },
-  ) => { rows.push(rowOf(name, a, o)); return o; };
+  const { rows, ours, add } = scoreboard(train, truth);
   add('popularity', anchor.find((r) => r.model === 'popularity'), await ours('popularity', {}));
   for (const a of anchor.filter((r) => r.model === 'EASE')) add(`EASE l2=${a.l2}`, a, await ours('ease', { lambda: a.l2 }));
   for (const a of anchor.filter((r) => String(r.model).startsWith('iALS'))) {
