@@ -35,9 +35,22 @@ export interface SqlModel {
    * Header `-- lookahead: N` (with `-- partition:`): a row of day X may also depend on input rows
    * of the N days after it (plays: a skip in the next day's first minutes ends a play started
    * before midnight). A day build reads its inputs' days X..X+N; an incremental build by day
-   * recomputes the N days before each changed day too.
+   * recomputes the N days before each day a looked-ahead input changed on too (see `reach`).
    */
   lookahead?: number;
+  /**
+   * Header `-- lookahead: N zone.name, ...`: only these inputs are read ahead (plays: raw.skip);
+   * a row of day X depends on the other inputs' rows of day X alone. Absent: all of them.
+   */
+  lookaheadInputs?: string[];
+  /**
+   * Header `-- reach: expr` (with `-- lookahead:`): an expression over the model's columns, the
+   * latest `ts` of a looked-ahead input row the row can depend on (plays: the end of the play's
+   * span). A looked-ahead input row never adds nor removes a row of an earlier day, it only
+   * changes rows that reach it: so an incremental build recomputes an earlier day only when one
+   * of its stored rows reaches a changed row's ts, instead of every lookahead day.
+   */
+  reach?: string;
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -58,9 +71,17 @@ export function parseModel(file: string, text: string): SqlModel {
   const scope = columnsHeader(text, 'scope');
   if (scope && !key) throw new Error(`SQL model ${file}: "-- scope:" needs a "-- merge:" key`);
   const partition = columnsHeader(text, 'partition')?.[0];
-  const ahead = /^--\s*lookahead:\s*(\S+)\s*$/m.exec(text)?.[1];
+  const lookahead = /^--[ \t]*lookahead:[ \t]*(\S+)([^\n]*)$/m.exec(text);
+  const ahead = lookahead?.[1];
   if (ahead !== undefined && !/^\d+$/.test(ahead)) throw new Error(`SQL model ${file}: "-- lookahead:" expects a whole number of days, got "${ahead}"`);
   if (ahead !== undefined && !partition) throw new Error(`SQL model ${file}: "-- lookahead:" needs a "-- partition:" day column`);
+  const aheadList = lookahead?.[2]?.trim();
+  const aheadInputs = aheadList ? aheadList.split(',').map((t) => t.trim()) : undefined;
+  const notInput = aheadInputs?.find((t) => !inputs.includes(t));
+  if (notInput !== undefined) throw new Error(`SQL model ${file}: "-- lookahead:" names "${notInput}", which is not one of its inputs (${inputs.join(', ')})`);
+  const reach = /^--[ \t]*reach:[ \t]*([^\n]*?)[ \t]*$/m.exec(text)?.[1];
+  if (reach !== undefined && (!ahead || ahead === '0')) throw new Error(`SQL model ${file}: "-- reach:" needs a "-- lookahead:" of a day or more`);
+  if (reach === '') throw new Error(`SQL model ${file}: "-- reach:" needs an expression`);
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
     // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
@@ -68,6 +89,8 @@ export function parseModel(file: string, text: string): SqlModel {
     incremental: key ? { key, scope: scope ?? key, partitionLocal: /^--\s*partition-local:\s*true\s*$/m.test(text) } : null,
     ...(partition ? { partition } : {}),
     ...(ahead !== undefined ? { lookahead: Number(ahead) } : {}),
+    ...(aheadInputs ? { lookaheadInputs: aheadInputs } : {}),
+    ...(reach ? { reach } : {}),
   };
 }
 

@@ -25,6 +25,16 @@ export function dayOf(columns: string[], partition: string): string | null {
   return null;
 }
 
+/**
+ * The dt= partitions of a raw table that can hold its rows of these days (YYYY-MM-DD), when
+ * their day is taken from `dt` or `ts`: the collector files each day's own (an event's UTC day,
+ * src/events/validate.ts partitionDate), a bulk import's the first day of the year
+ * (src/warehouse/ingest.ts yearKey: a file of months is not split by day).
+ */
+export function partitionsHolding(days: string[]): Set<string> {
+  return new Set(days.flatMap((d) => [`dt=${d}`, `dt=${d.slice(0, 4)}-01-01`]));
+}
+
 function partitionColumn(m: SqlModel): string {
   if (!m.partition) throw new Error(`SQL model ${m.file} (${m.table}) is not built by day: it has no "-- partition: column" header`);
   return m.partition;
@@ -58,7 +68,8 @@ export async function buildModelDay(
   const last = ahead ? `(DATE ${sqlString(day)} + ${ahead})` : `DATE ${sqlString(day)}`;
   for (const input of m.inputs) {
     const expr = dayOf(await wh.columns(input), col);
-    if (expr) wraps[input] = (current) => `SELECT * FROM (${current}) WHERE ${expr} BETWEEN DATE ${sqlString(day)} AND ${last}`;
+    const end = (m.lookaheadInputs ?? m.inputs).includes(input) ? last : `DATE ${sqlString(day)}`;
+    if (expr) wraps[input] = (current) => `SELECT * FROM (${current}) WHERE ${expr} BETWEEN DATE ${sqlString(day)} AND ${end}`;
   }
   const tmp = `day_${process.pid}_${++seq}`;
   try {

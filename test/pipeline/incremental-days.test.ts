@@ -13,6 +13,8 @@ import { withInputs } from '../../src/warehouse/incremental.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { testConfig, tmpHome } from '../helpers.ts';
 import { landDimensions, landEvents, tableContents } from '../fixtures/worlds.ts';
+import { withWorkspace, writeRows } from '../fixtures/files.ts';
+import { ingestFile } from '../../src/warehouse/ingest.ts';
 
 const ONLY = ['curated.tracks', 'curated.plays', 'curated.likes', 'curated.music_interactions_daily'];
 
@@ -45,6 +47,16 @@ test('a model merged by day recomputes the changed days and the lookahead days b
   // the days downstream: only the play's day changed in curated.plays
   const daily = inc.pipeline.stages.find((s) => s.name === 'music_interactions_daily')!;
   assert.match(daily.note ?? '', /1 day values recomputed/, daily.note ?? '');
+
+  // a skip at noon of the next day, which no play of the evening before reaches (a track lasts
+  // 20 minutes at most), and a play just after midnight (plays look ahead in raw.skip alone): the
+  // next day alone is recomputed
+  await landEvents(ws, [
+    { event_id: 'noon-skip', type: 'skip', ts: `${next}T12:00:00Z`, user_id: play.user_id, track_id: play.track_id, position_ms: 1000, duration_ms: 240_000 },
+    { event_id: 'night-play', type: 'play', ts: `${next}T00:00:10Z`, user_id: play.user_id, track_id: play.track_id, ms_played: 5000, duration_ms: 240_000 },
+  ]);
+  const later = (await run()).pipeline.stages.find((s) => s.name === 'plays')!;
+  assert.match(later.note ?? '', /merged by event_id: 1 day values recomputed/, later.note ?? '');
   const incremental = new Map<string, string[]>();
   for (const table of ONLY) incremental.set(table, await tableContents(ws, table));
   await run(true);
@@ -54,6 +66,14 @@ test('a model merged by day recomputes the changed days and the lookahead days b
 test('the lookahead header: a whole number of days, on a model built by day', () => {
   const m = parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- scope: day\n-- partition: day\n-- lookahead: 2\nSELECT 1 AS id, current_date AS day');
   assert.equal(m.lookahead, 2);
+  assert.equal(m.lookaheadInputs, undefined);
+  const plays = parseModel('p.sql', '-- table: curated.p\n-- partition: day\n-- lookahead: 1 raw.skip\n-- reach: ts + INTERVAL 1 HOUR\n' +
+    'SELECT * FROM raw.play JOIN raw.skip USING (user_id)');
+  assert.deepEqual(plays.lookaheadInputs, ['raw.skip']);
+  assert.equal(plays.reach, 'ts + INTERVAL 1 HOUR');
+  assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: 1 raw.like\nSELECT * FROM raw.play'),
+    /x.sql: "-- lookahead:" names "raw.like", which is not one of its inputs \(raw.play\)/);
+  assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- reach: ts\nSELECT * FROM raw.play'), /x.sql: "-- reach:" needs a "-- lookahead:"/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: one\nSELECT 1'), /x.sql: "-- lookahead:" expects a whole number of days/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- lookahead: 1\nSELECT 1'), /x.sql: "-- lookahead:" needs a "-- partition:" day column/);
 });
@@ -89,4 +109,24 @@ test('a model first built from empty inputs (no dt= column) merges once its inpu
   assert.equal(incremental.length, 3);
   await run(true);
   assert.deepEqual(incremental, await tableContents(ws, 'curated.skips'));
+});
+
+test('a bulk import (partitioned by year, not by day) merges by day like the collector files', { timeout: 180_000 }, async () => {
+  await withWorkspace(async ({ ws, home }) => {
+    const only = ['curated.orders'];
+    const run = (full = false) => executePipeline(ws, buildPipeline, { full, args: { only }, log: () => {} });
+    const line = (id: string, ts: string) => ({ event_id: id, ts, invoice_no: `i-${id}`, stock_code: '22633', description: 'HAND WARMER',
+      quantity: 2, unit_price: 1.85, customer_id: '17850', country: 'United Kingdom' });
+    const load = (name: string, lines: object[]) => ingestFile(ws.wh, writeRows(home, name, lines), { table: 'order_line', format: 'ndjson' });
+    await load('a.ndjson', [line('a', '2011-01-05T10:00:00Z'), line('b', '2011-03-10T10:00:00Z')]);
+    await run();
+    // the second file's lines sit in the year's dt=2011-01-01 partition: their days are no partition's name
+    await load('b.ndjson', [line('c', '2011-03-10T12:00:00Z'), line('d', '2011-04-01T08:00:00Z')]);
+    const inc = await run();
+    assert.match(inc.pipeline.stages[0]!.note ?? '', /merged by event_id: 2 day values recomputed/, inc.pipeline.stages[0]!.note ?? '');
+    const incremental = await tableContents(ws, 'curated.orders');
+    assert.equal(incremental.length, 4);
+    await run(true);
+    assert.deepEqual(incremental, await tableContents(ws, 'curated.orders'));
+  });
 });

@@ -2,7 +2,7 @@
 import { scanSql } from '../../lake/deletes.ts';
 import { sqlIdent, sqlString } from '../../lake/duck.ts';
 import type { SqlModel } from '../models.ts';
-import { dayOf } from '../partitions.ts';
+import { dayOf, partitionsHolding } from '../partitions.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedRows } from './changes.ts';
 import {
@@ -30,6 +30,7 @@ export async function mergeByDay(
   marks: Record<string, number>, changed: string[],
 ): Promise<IncrementalOutcome> {
   const col = m.partition!, ahead = m.lookahead ?? 0;
+  const readsAhead = (i: string) => ahead > 0 && (m.lookaheadInputs ?? m.inputs).includes(i);
   const exprs = new Map<string, string | null>();
   for (const i of m.inputs) exprs.set(i, dayOf(await wh.columns(i), col));
   const parts: string[] = [];
@@ -37,16 +38,24 @@ export async function mergeByDay(
   for (const i of changed) {
     const e = exprs.get(i);
     if (!e) return recomputeAll(wh, m, opts.layout, marks, `${i} changed and has no ${col} or ts to scope it by day`);
-    const d = await changedRows(wh, i, opts.watermarks.get(i)!, marks[i]!, await wh.columns(i));
+    const cols = await wh.columns(i);
+    const d = await changedRows(wh, i, opts.watermarks.get(i)!, marks[i]!, cols);
     filesRead += d.files; partitionsRead += d.partitions; rowsIn += d.rows;
-    parts.push(`SELECT ${e} AS d FROM (${d.sql})`);
+    // a looked-ahead input's rows also name the days before theirs: with a reach, from their
+    // earliest time on (none: every lookahead day)
+    const t = readsAhead(i) && m.reach && cols.includes('ts') ? 'epoch_us(ts)' : 'NULL::BIGINT';
+    parts.push(`SELECT ${e} AS d, ${readsAhead(i)} AS ahead, ${t} AS t FROM (${d.sql})`);
   }
-  const found = await wh.query<{ d: string | null }>(`SELECT DISTINCT strftime(d, '%Y-%m-%d') AS d FROM (${parts.join(' UNION ALL ')})`);
+  const found = await wh.query<{ d: string | null; ahead: boolean; untimed: boolean; t: bigint | number | null }>(
+    `SELECT strftime(d, '%Y-%m-%d') AS d, bool_or(ahead) AS ahead, bool_or(ahead AND t IS NULL) AS untimed, min(t) AS t ` +
+    `FROM (${parts.join(' UNION ALL ')}) GROUP BY 1`);
   // a changed row without a day names no day to recompute
   if (found.some((r) => r.d === null)) return recomputeAll(wh, m, opts.layout, marks, `a changed input row has no ${col}`);
-  const changedDays = found.map((r) => r.d!);
-  const days = [...new Set(changedDays.flatMap((d) => Array.from({ length: ahead + 1 }, (_, k) => addDays(d, -k))))].sort();
-  const window = [...new Set(days.flatMap((d) => Array.from({ length: ahead + 1 }, (_, k) => addDays(d, k))))].sort();
+  const days = await daysToRecompute(wh, m, found.map((r) => ({
+    day: r.d!, ahead: r.ahead, from: r.ahead && !r.untimed && r.t !== null ? BigInt(r.t) : null,
+  })));
+  // each input is read on the days recomputed, and a looked-ahead one on the lookahead days after them
+  const window = (i: string) => [...new Set(days.flatMap((d) => Array.from({ length: (readsAhead(i) ? ahead : 0) + 1 }, (_, k) => addDays(d, k))))].sort();
   // an IN list alone: DuckDB prunes row groups with it, and a BETWEEN over a CAST next to it
   // trips an internal error of DuckDB 1.5 in a model with a correlated EXISTS (plays)
   const inWindow = (e: string, list: string[]) => `${e} IN (${dateList(list)})`;
@@ -58,14 +67,15 @@ export async function mergeByDay(
       const e = exprs.get(i);
       if (!e) continue;
       let source = viewName(i);
-      if (i.startsWith('raw.')) {
-        // raw tables are partitioned by event day: only the window's partitions are read
-        const want = new Set(window.map((d) => `dt=${d}`));
+      if (i.startsWith('raw.') && (e === 'CAST(ts AS DATE)' || e === `CAST(${sqlIdent('dt')} AS DATE)`)) {
+        // a raw table's rows of a day sit in that day's partition or in its year's (a bulk import):
+        // only those are read
+        const want = partitionsHolding(window(i));
         const { files, deletes } = await wh.lake.catalog.filesWithDeletes(i, marks[i]);
         const mine = files.filter((f) => want.has(f.partition));
         source = mine.length ? `(${scanSql(wh.lake.root, mine, deletes)})` : `(SELECT * FROM ${viewName(i)} WHERE false)`;
       }
-      restricted.set(i, `SELECT * FROM ${source} x WHERE ${inWindow(e, window)}`);
+      restricted.set(i, `SELECT * FROM ${source} x WHERE ${inWindow(e, window(i))}`);
     }
     const dayCol = sqlIdent(col);
     const rows = await createTemp(wh, fresh, `SELECT * FROM (${withInputs(m.sql, restricted, id)}) WHERE CAST(${dayCol} AS DATE) IN (${dateList(days)})`);
@@ -91,4 +101,41 @@ export async function mergeByDay(
   } finally {
     await dropTemps(wh, [fresh, old, ins, del]);
   }
+}
+
+/**
+ * The days to recompute: those the changed input rows fall on, and for the rows of a looked-ahead
+ * input the lookahead days before theirs. With a reach (`-- reach:`), an earlier day only when
+ * one of its stored rows reaches the earliest changed looked-ahead row of the days after it
+ * (plays: a skip just after midnight that a play of the evening before spans); its rows, built
+ * from inputs none of which changed on that day, are what a rebuild would give.
+ */
+async function daysToRecompute(wh: Warehouse, m: SqlModel, changed: { day: string; ahead: boolean; from: bigint | null }[]): Promise<string[]> {
+  const days = new Set(changed.map((c) => c.day));
+  // each earlier day a looked-ahead row may reach back to -> the earliest such row's time (null: unknown)
+  const reachedFrom = new Map<string, bigint | null>();
+  for (const c of changed) {
+    if (!c.ahead) continue;
+    for (let k = 1; k <= (m.lookahead ?? 0); k++) {
+      const d = addDays(c.day, -k);
+      if (days.has(d)) continue;
+      const t = reachedFrom.get(d);
+      reachedFrom.set(d, t === undefined ? c.from : t === null || c.from === null ? null : c.from < t ? c.from : t);
+    }
+  }
+  const check: string[] = [];
+  for (const [d, t] of reachedFrom) {
+    if (m.reach && t !== null) check.push(d);
+    else days.add(d);
+  }
+  if (check.length) {
+    // the stored rows of those days are a rebuild's: none of their inputs changed on them
+    const col = sqlIdent(m.partition!);
+    const isDate = (await wh.describe(`SELECT ${col} FROM ${viewName(m.table)}`))[0]?.type === 'DATE';
+    const day = isDate ? col : `CAST(${col} AS DATE)`;
+    const reached = await wh.query<{ d: string; r: bigint | number | null }>(`SELECT strftime(${day}, '%Y-%m-%d') AS d, max(epoch_us(${m.reach})) AS r ` +
+      `FROM ${viewName(m.table)} WHERE ${day} IN (${dateList(check)}) GROUP BY 1`);
+    for (const r of reached) if (r.r !== null && BigInt(r.r) >= reachedFrom.get(r.d)!) days.add(r.d);
+  }
+  return [...days].sort();
 }
