@@ -13,6 +13,7 @@
 import type { SqlModel } from './models.ts';
 import type { Warehouse } from './session.ts';
 import { mergeByDay } from './incremental/by-day.ts';
+import { mergeByDelta } from './incremental/by-delta.ts';
 import { mergeByScope } from './incremental/by-scope.ts';
 import { unchangedSince } from './incremental/changes.ts';
 import type { IncrementalOutcome, Layout } from './incremental/diff.ts';
@@ -57,5 +58,5 @@ export async function buildModelIncrementally(
   }
   if (!inc) return recomputeAll(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged; ${changed.join(', ')} changed`);
   if (inc.scope.length === 1 && inc.scope[0] === m.partition) return mergeByDay(wh, m, inc.key, opts, marks, changed);
-  return mergeByScope(wh, m, inc, opts, marks, changed);
+  return (await mergeByDelta(wh, m, inc, opts, marks, changed)) ?? mergeByScope(wh, m, inc, opts, marks, changed);
 }

@@ -1,0 +1,213 @@
+// The delta (additive) merge of an aggregate model, as incremental view maintenance does it
+// (DBSP, Materialize, Enzyme): when a model's rows are sums of its input's rows grouped by its
+// key, the new rows are the stored rows plus the aggregate of the inserted input rows minus the
+// aggregate of the deleted ones. The cost follows the change, not the history of the keys it
+// touches (a scope merge, by-scope.ts, re-reads every input row of every touched user).
+//
+// Header `-- delta: sum(a, b), min(c), max(d)` (optionally `in g`): the model (or its first CTE
+// `g`) is a GROUP BY of the model's merge key whose other columns are sums (or counts: sums of
+// 1) of non-NULL values, a min or a max, of one input's rows (the others only joined to them, as
+// dimensions). Run over a few rows, the same SQL gives those rows' aggregate: the model is its
+// own delta query, so the SQL file stays the one source of truth. With `in g`, the rest of the
+// model derives its columns (shares, rates) from g, per `-- scope:` value: it runs over the g
+// rows of the touched scope values, read back from the stored rows (which keep g's columns by
+// name) and updated by the delta.
+// A key whose deleted rows may have held its min or max, or that lost rows and gained none (it
+// may be gone), is recomputed from its history. Anything else falls back to the scope merge:
+// another input changed, or the input's change is not a set of appended files and merge change
+// feeds (a rebuilt input would be read twice to diff it).
+import { sqlIdent, sqlList } from '../../lake/duck.ts';
+import { CHANGE_COLUMN, keyMatch } from '../../lake/merge.ts';
+import type { SqlModel } from '../models.ts';
+import { viewName, type Warehouse } from '../session.ts';
+import { changedFiles } from './changes.ts';
+import {
+  createTemp, diffByKey, dropTemps, mergeDiff, storedScan, storedSide, tempId, withInputs, type IncrementalOutcome, type Layout,
+} from './diff.ts';
+
+export interface DeltaSpec {
+  sum: string[];
+  min: string[];
+  max: string[];
+  /** the CTE holding the aggregate (`in g`), or null: the whole model is */
+  cte: string | null;
+}
+
+const LIST = '([a-z_][a-z0-9_]*(?:\\s*,\\s*[a-z_][a-z0-9_]*)*)';
+
+/** The `-- delta:` header of a model, or null. */
+export function parseDelta(file: string, text: string): DeltaSpec | null {
+  const line = /^--\s*delta:\s*(.*?)\s*$/m.exec(text)?.[1];
+  if (line === undefined) return null;
+  const spec: DeltaSpec = { sum: [], min: [], max: [], cte: null };
+  const rest = line.replace(new RegExp(`\\b(sum|min|max)\\(\\s*${LIST}\\s*\\)`, 'g'), (_m, fn: 'sum' | 'min' | 'max', cols: string) => {
+    spec[fn].push(...cols.split(',').map((c) => c.trim()));
+    return '';
+  }).replace(/\bin\s+([a-z_][a-z0-9_]*)\s*$/, (_m, cte: string) => {
+    spec.cte = cte;
+    return '';
+  });
+  if (rest.replace(/[\s,]/g, '') || !spec.sum.length && !spec.min.length && !spec.max.length) {
+    throw new Error(`SQL model ${file}: "-- delta:" expects sum(...), min(...), max(...) and optionally "in cte", got "${line}"`);
+  }
+  return spec;
+}
+
+/**
+ * The model split around its CTE `name`: the CTE's SELECT, and the model with that SELECT
+ * replaced by a read of a given relation. Comments and string literals are blanked before
+ * matching, so a parenthesis in them does not count.
+ */
+export function splitCte(sql: string, name: string): { body: string; around: (relation: string) => string } {
+  const blank = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\/|'(?:[^']|'')*'/g, (s) => ' '.repeat(s.length));
+  const start = new RegExp(`\\bWITH\\s+${name}\\s+AS\\s*\\(`, 'i').exec(blank);
+  if (!start) throw new Error(`no "WITH ${name} AS (" in the model`);
+  const open = start.index + start[0].length - 1;
+  let depth = 0, close = -1;
+  for (let i = open; i < blank.length && close < 0; i++) {
+    if (blank[i] === '(') depth++;
+    else if (blank[i] === ')' && --depth === 0) close = i;
+  }
+  if (close < 0) throw new Error(`the CTE ${name} is not closed`);
+  return { body: sql.slice(open + 1, close), around: (relation) => `${sql.slice(0, open + 1)}SELECT * FROM ${relation}${sql.slice(close)}` };
+}
+
+/**
+ * The input's changed rows since `from` with their multiplicity (`_w`: +n inserted, -n deleted),
+ * net of rows inserted and deleted again in between; null when the change is not made of appended
+ * files and change feeds alone (a replace or a compaction of new rows: the scope merge reads it).
+ */
+async function signedChanges(
+  wh: Warehouse, table: string, from: number, to: number, cols: string[],
+): Promise<{ sql: string; files: number } | null> {
+  const { added, removed, feeds } = await changedFiles(wh, table, from, to);
+  if (removed.length) return null;
+  const list = cols.map(sqlIdent).join(', ');
+  const read = (paths: string[]) => `read_parquet(${sqlList(paths.map((p) => `${wh.lake.root}/${p}`))}, union_by_name = true)`;
+  const parts: string[] = [];
+  if (added.length) parts.push(`SELECT ${list}, 1 AS _w FROM ${read(added.map((f) => f.path))}`);
+  if (feeds.length) parts.push(`SELECT ${list}, CASE ${CHANGE_COLUMN} WHEN 'insert' THEN 1 ELSE -1 END AS _w FROM ${read(feeds.map((f) => f.path))}`);
+  const files = added.length + feeds.length;
+  if (!parts.length) return { sql: `SELECT ${list}, 0 AS _w FROM ${viewName(table)} WHERE false`, files };
+  return { sql: `SELECT ${list}, sum(_w)::BIGINT AS _w FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL HAVING sum(_w) <> 0`, files };
+}
+
+/** The rows of one side of a signed change, each repeated as often as it counts. */
+const side = (chg: string, cols: string[], sign: '>' | '<') =>
+  `SELECT ${cols.map(sqlIdent).join(', ')} FROM (SELECT *, unnest(range(abs(_w))) AS _n FROM ${chg} WHERE _w ${sign} 0)`;
+
+/**
+ * Merges a model declared `-- delta:` by its additive change; null when the delta does not
+ * apply (the caller then merges by scope).
+ */
+export async function mergeByDelta(
+  wh: Warehouse, m: SqlModel, inc: NonNullable<SqlModel['incremental']>,
+  opts: { watermarks: Map<string, number>; layout?: Layout }, marks: Record<string, number>, changed: string[],
+): Promise<IncrementalOutcome | null> {
+  const spec = parseDelta(m.file, m.sql);
+  if (!spec || changed.length !== 1) return null;
+  const fact = changed[0]!;
+  const split = spec.cte ? splitCte(m.sql, spec.cte) : null;
+  const agg = split ? split.body : m.sql;
+  // the change is in a dimension (its rows are not summed: joined to all of them)
+  if (withInputs(agg, new Map([[fact, 'x']]), 'probe').split('probe_in0').length < 3) return null;
+  const factCols = await wh.columns(fact);
+  const changes = await signedChanges(wh, fact, opts.watermarks.get(fact)!, marks[fact]!, factCols);
+  if (changes === null) return null;
+
+  const id = tempId();
+  const t = (s: string) => `${id}_${s}`;
+  const chg = t('chg'), ai = t('ai'), ad = t('ad'), touched = t('touched'), scope = t('scope'), old = t('old');
+  const g = t('g'), gAll = t('gall'), fresh = t('new'), ins = t('ins'), del = t('del');
+  const key = inc.key, keyList = key.map(sqlIdent).join(', ');
+  try {
+    const rowsIn = await createTemp(wh, chg, changes.sql);
+    // the aggregate of the inserted rows and of the deleted rows: the model's own SQL over them
+    await createTemp(wh, ai, withInputs(agg, new Map([[fact, side(chg, factCols, '>')]]), t('i')));
+    await createTemp(wh, ad, withInputs(agg, new Map([[fact, side(chg, factCols, '<')]]), t('d')));
+    const gCols = await wh.describe(`SELECT * FROM ${ai}`);
+    const named = new Set([...key, ...spec.sum, ...spec.min, ...spec.max]);
+    const odd = gCols.filter((c) => !named.has(c.name)).map((c) => c.name);
+    const absent = [...named].filter((c) => !gCols.some((x) => x.name === c));
+    if (odd.length || absent.length) {
+      const what = odd.length ? `columns not declared (${odd.join(', ')})` : `no ${absent.join(', ')}`;
+      throw new Error(`SQL model ${m.file}: its "-- delta:" aggregate gives ${what}`);
+    }
+    // the keys the change touches; a key is recomputed from its history when it lost rows and
+    // gained none, or when a deleted row may have held its min or max (and no inserted row
+    // reaches as far)
+    const s = (c: string) => `s.${sqlIdent(c)}`, i = (c: string) => `i.${sqlIdent(c)}`, d = (c: string) => `d.${sqlIdent(c)}`;
+    // (a deleted value beyond the stored extreme's side cannot have been it: the key keeps its extreme)
+    const lostExtreme = (c: string, beyond: '>' | '<') =>
+      `(${d(c)} IS NOT NULL AND coalesce(NOT (${d(c)} ${beyond} ${s(c)}), true) AND coalesce(${i(c)} ${beyond} ${d(c)}, true))`;
+    const lost = [...spec.min.map((c) => lostExtreme(c, '>')), ...spec.max.map((c) => lostExtreme(c, '<'))];
+    const keysTouched = await createTemp(wh, touched, `SELECT ${keyList}, bool_or(_side = 'i') AS _ins, bool_or(_side = 'd') AS _del
+      FROM (SELECT ${keyList}, 'i' AS _side FROM ${ai} UNION ALL SELECT ${keyList}, 'd' FROM ${ad}) GROUP BY ALL`);
+    const scopeCols = split ? inc.scope : key, scopeList = scopeCols.map(sqlIdent).join(', ');
+    // without derived columns a key's row depends on that key's rows alone: the touched keys are the scope
+    const byKey = !split;
+    const scopeValues = byKey ? keysTouched : await createTemp(wh, scope, `SELECT DISTINCT ${scopeList} FROM ${touched}`);
+    const scopeTable = byKey ? touched : scope;
+    // the stored rows of the touched scope values, with their positions (what the merge deletes)
+    const stored = await storedScan(wh, m.table);
+    if (!stored) return null;
+    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x
+      SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+    if (stale) return null;
+    const storedCols = (await wh.describe(`SELECT * FROM ${old}`)).map((c) => c.name);
+    if (gCols.some((c) => !storedCols.includes(c.name))) return null; // stored before the model kept g's columns
+    const on = (a: string, b: string) => keyMatch(key, a, b);
+    const combined = gCols.map((c) => {
+      const n = c.name;
+      const v = spec.sum.includes(n) ? `coalesce(${s(n)}, 0) + coalesce(${i(n)}, 0) - coalesce(${d(n)}, 0)`
+        : spec.min.includes(n) ? `least(${s(n)}, ${i(n)})` : spec.max.includes(n) ? `greatest(${s(n)}, ${i(n)})`
+        : `k.${sqlIdent(n)}`;
+      return `CAST(${v} AS ${c.type}) AS ${sqlIdent(n)}`;
+    });
+    // the touched keys' new rows: stored + inserted - deleted, or from history when that cannot tell
+    await wh.conn.run(`CREATE TEMP TABLE ${g} AS SELECT ${combined.join(', ')},
+        (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
+      FROM ${touched} k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN ${ai} i ON ${on('i', 'k')} LEFT JOIN ${ad} d ON ${on('d', 'k')}`);
+    const gList = gCols.map((c) => sqlIdent(c.name)).join(', ');
+    const redo = Number((await wh.conn.runAndReadAll(`SELECT count(*) FROM ${g} WHERE _recompute`)).getRows()[0]![0]);
+    let fromHistory = `SELECT ${gList} FROM ${ai} WHERE false`;
+    if (redo) {
+      // restricted by the key columns the input has (a key column from a dimension is not), then
+      // to the keys themselves
+      const have = key.filter((c) => factCols.includes(c));
+      const restrict = have.length
+        ? `SELECT x.* FROM ${viewName(fact)} x
+           SEMI JOIN (SELECT DISTINCT ${have.map(sqlIdent).join(', ')} FROM ${g} WHERE _recompute) r ON ${keyMatch(have, 'x', 'r')}`
+        : `SELECT * FROM ${viewName(fact)}`;
+      fromHistory = `SELECT h.* FROM (${withInputs(agg, new Map([[fact, restrict]]), t('h'))}) h
+        SEMI JOIN (SELECT * FROM ${g} WHERE _recompute) r ON ${on('h', 'r')}`;
+    }
+    const newRows = `SELECT ${gList} FROM ${g} WHERE NOT _recompute UNION ALL ${fromHistory}`;
+    let rows: number;
+    if (!split) rows = await createTemp(wh, fresh, newRows);
+    else {
+      // the g rows of every touched scope value (the touched keys' new rows, the others as
+      // stored), and the rest of the model over them
+      const asStored = gCols.map((c) => `CAST(o.${sqlIdent(c.name)} AS ${c.type})`).join(', ');
+      await createTemp(wh, gAll, `${newRows} UNION ALL SELECT ${asStored} FROM ${old} o ANTI JOIN ${touched} k ON ${on('o', 'k')}`);
+      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(gAll)}) x
+        SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+    }
+    const colList = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name));
+    const diff = await diffByKey(wh, fresh, old, ins, del, colList);
+    const summary = { model: m.file, mode: 'delta', scope_values: scopeValues };
+    const r = await mergeDiff(wh, m, key, { ins, del, cols: colList, ...diff }, opts.layout, summary);
+    if (r.snapshot !== null) await wh.refreshTable(m.table);
+    return {
+      mode: 'merge',
+      note: `merged by ${key.join(', ')} from the delta of ${fact} (${rowsIn.toLocaleString('en-US')} changed rows): ` +
+        `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values, ${rows.toLocaleString('en-US')} rows recomputed` +
+        `${redo ? ` (${redo} keys from their history)` : ''}, +${r.inserted} -${r.deleted} rows ` +
+        `(${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
+      rowsOut: await wh.lake.catalog.rowCount(m.table),
+      rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues, filesRead: changes.files, partitionsRead: 0, watermarks: marks,
+    };
+  } finally {
+    await dropTemps(wh, [chg, ai, ad, touched, scope, old, g, gAll, fresh, ins, del]);
+  }
+}

@@ -1,0 +1,118 @@
+// The delta (additive) merge of aggregate models (src/warehouse/incremental/by-delta.ts): after
+// updates, deletes and inserts of its input's rows (merged, so read from the change feed), the
+// model's rows equal its SQL run over the whole input: a key whose rows are all deleted is
+// gone, a min or max whose row was deleted is recomputed from the key's history, shares derived
+// from the sums follow. An input rewritten whole (no change feed) falls back to the scope merge.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/config/index.ts';
+import { mergeRows } from '../../src/lake/merge.ts';
+import { buildModelIncrementally } from '../../src/warehouse/incremental.ts';
+import { parseDelta, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
+import { loadModels, parseModel, type SqlModel } from '../../src/warehouse/models.ts';
+import { openWorkspace } from '../../src/warehouse/workspace.ts';
+import type { Workspace } from '../../src/warehouse/workspace.ts';
+import { tmpHome } from '../helpers.ts';
+
+test('delta headers: sums, mins, maxes and the CTE; a bad header is an error', () => {
+  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(a, b), min(c), max(d, e)\nSELECT 1'), { sum: ['a', 'b'], min: ['c'], max: ['d', 'e'], cte: null });
+  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(plays) in g\nSELECT 1'), { sum: ['plays'], min: [], max: [], cte: 'g' });
+  assert.equal(parseDelta('a.sql', 'SELECT 1'), null);
+  assert.throws(() => parseDelta('a.sql', '-- delta: avg(a)\nSELECT 1'), /delta:/);
+  // every shipped model's header parses, and names a CTE the model has
+  for (const m of loadModels()) {
+    const spec = parseDelta(m.file, m.sql);
+    if (spec?.cte) assert.ok(splitCte(m.sql, spec.cte).body.includes('GROUP BY'), m.file);
+  }
+});
+
+test('splitCte: parentheses in comments and strings do not count', () => {
+  const sql = "-- x (\nWITH g AS (\n  SELECT a, ')' AS b -- )\n  FROM t GROUP BY (a)\n), h AS (SELECT 1)\nSELECT * FROM g";
+  const { body, around } = splitCte(sql, 'g');
+  assert.equal(body, "\n  SELECT a, ')' AS b -- )\n  FROM t GROUP BY (a)\n");
+  assert.equal(around('tmp'), '-- x (\nWITH g AS (SELECT * FROM tmp), h AS (SELECT 1)\nSELECT * FROM g');
+});
+
+const TOTALS = parseModel('t1.sql', `-- table: curated.delta_totals
+-- merge: user_id, item
+-- delta: sum(n, amount, rows), min(first_ts), max(last_ts)
+SELECT user_id, item, sum(n) AS n, sum(amount) AS amount, count(*) AS rows, min(ts) AS first_ts, max(ts) AS last_ts
+FROM curated.delta_src GROUP BY user_id, item`);
+const SHARES = parseModel('t2.sql', `-- table: curated.delta_shares
+-- merge: user_id, item
+-- scope: user_id
+-- delta: sum(n) in g
+WITH g AS (SELECT user_id, item, sum(n) AS n FROM curated.delta_src GROUP BY ALL)
+SELECT user_id, item, n, n / sum(n) OVER (PARTITION BY user_id) AS share FROM g`);
+
+const row = (u: string, item: string, day: number, n: number, hour: number) =>
+  `('${u}', '${item}', DATE '2026-01-0${day}', ${n}, ${n * 1.5}, TIMESTAMP '2026-01-0${day} ${String(hour).padStart(2, '0')}:00:00')`;
+const rows = (rs: string[]) => `SELECT * FROM (VALUES ${rs.join(', ')}) v(user_id, item, day, n, amount, ts)`;
+
+async function contents(ws: Workspace, sql: string): Promise<string[]> {
+  const plain = (_k: string, v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? Number(v.toPrecision(12)) : v);
+  return (await ws.wh.query(sql)).map((r) => JSON.stringify(r, plain)).sort();
+}
+
+async function build(ws: Workspace, m: SqlModel, marks: Map<string, number>) {
+  const r = await buildModelIncrementally(ws.wh, m, { watermarks: marks });
+  assert.deepEqual(await contents(ws, `SELECT * EXCLUDE (dt) FROM ${m.table}`), await contents(ws, m.sql), `${m.table} after: ${r.note}`);
+  return r;
+}
+
+test('delta merge: updates, deletes, a vanished key and a lost min/max equal the model over all rows', async (t) => {
+  const { home, cleanup } = tmpHome('trib-delta-');
+  t.after(cleanup);
+  const ws = await openWorkspace({ config: loadConfig({ home }) });
+  t.after(() => ws.close());
+  const src = 'curated.delta_src';
+  await ws.lake.writeQuery(ws.wh.conn, src, rows([
+    row('u1', 'a', 1, 2, 10), row('u1', 'a', 2, 3, 11), row('u1', 'c', 1, 1, 5), row('u1', 'c', 2, 1, 6), row('u1', 'c', 3, 1, 23),
+    row('u2', 'b', 1, 4, 9), row('u2', 'b', 2, 1, 9), row('u2', 'a', 1, 7, 8), row('u3', 'a', 3, 1, 1),
+  ]), { mode: 'replace' });
+  await ws.wh.refreshTable(src);
+  const marks = new Map<string, number>();
+  for (const m of [TOTALS, SHARES]) {
+    const r = await buildModelIncrementally(ws.wh, m, { watermarks: marks, full: true });
+    marks.set(src, r.watermarks[src]!);
+  }
+
+  // a corrected row (u1 a day 1: n 2 -> 5), every row of u2 b deleted (the key vanishes), the rows
+  // holding u1 c's first and last ts deleted (its min and max come from its history), a row
+  // replaced by itself (nets out), new rows of a new key and an old one
+  const key = ['user_id', 'item', 'day'];
+  await mergeRows(ws.lake, ws.wh.conn, src, {
+    key,
+    deleted: `(${rows([
+      row('u1', 'a', 1, 2, 10), row('u2', 'b', 1, 4, 9), row('u2', 'b', 2, 1, 9), row('u1', 'c', 1, 1, 5), row('u1', 'c', 3, 1, 23), row('u3', 'a', 3, 1, 1),
+    ])})`,
+    inserted: `(${rows([row('u1', 'a', 1, 5, 10), row('u3', 'a', 3, 1, 1), row('u4', 'd', 3, 2, 12), row('u2', 'a', 3, 1, 7)])})`,
+  });
+  await ws.wh.refreshTable(src);
+  for (const m of [TOTALS, SHARES]) {
+    const r = await build(ws, m, marks);
+    assert.match(r.note, /from the delta of curated\.delta_src/);
+    // u1 c (its min and max rows deleted) and u2 b (only deleted: gone); u3 a's rows net out
+    if (m === TOTALS) assert.match(r.note, /\(2 keys from their history\)/);
+  }
+  assert.deepEqual(await contents(ws, `SELECT item FROM curated.delta_totals WHERE user_id = 'u2'`), ['{"item":"a"}']);
+  marks.set(src, ws.wh.snapshots.get(src)!);
+
+  // only inserts, and a deleted row whose min is not the key's: no history read
+  await mergeRows(ws.lake, ws.wh.conn, src, {
+    key,
+    deleted: `(${rows([row('u1', 'a', 2, 3, 11)])})`,
+    inserted: `(${rows([row('u5', 'a', 3, 1, 2), row('u1', 'a', 3, 1, 3)])})`,
+  });
+  await ws.wh.refreshTable(src);
+  for (const m of [TOTALS, SHARES]) {
+    const r = await build(ws, m, marks);
+    assert.doesNotMatch(r.note, /history/);
+  }
+  marks.set(src, ws.wh.snapshots.get(src)!);
+
+  // the input rewritten whole (no change feed): the scope merge, same rows
+  await ws.lake.writeQuery(ws.wh.conn, src, `SELECT * FROM ${src} WHERE user_id <> 'u4'`, { mode: 'replace' });
+  await ws.wh.refreshTable(src);
+  for (const m of [TOTALS, SHARES]) assert.doesNotMatch((await build(ws, m, marks)).note, /delta/);
+});
