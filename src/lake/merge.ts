@@ -3,10 +3,13 @@
 // positions (deletes on read, src/lake/deletes.ts); one holding many is rewritten without them,
 // and the inserted rows and those kept rows go into one new file. Readers of an older snapshot
 // still see the old files.
-// Each merge also writes its change feed (as Delta's change data feed does): the rows it removed
-// and the rows it inserted, one file named in the snapshot's summary (`changes`). An incremental
-// reader downstream reads that small file instead of diffing the rewritten files against their
-// replacements, which would cost a scan of the whole table for a handful of changed rows.
+// A merge that deletes rows also writes its change feed (as Delta's change data feed does): the
+// rows it removed and the rows it inserted, one file named in the snapshot's summary (`changes`).
+// An incremental reader downstream reads that small file instead of diffing the rewritten files
+// against their replacements, which would cost a scan of the whole table for a handful of
+// changed rows. A merge that only inserts (the common case for event tables) rewrites nothing
+// and adds files holding exactly the inserted rows: those files are the change, as an append's
+// are (src/warehouse/incremental/changes.ts), and no feed is written.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -66,6 +69,8 @@ export async function mergeRows(
     deleted: string;
     inserted: string;
     positions?: string;
+    /** the rows of `positions` per file (absolute path as read), when the caller counted them (saves a pass) */
+    positionCounts?: Map<string, number>;
     /** the rows of `deleted` and `inserted` when the caller knows them (saves two counting passes) */
     counts?: { deleted: number; inserted: number };
     rowGroupRows?: number;
@@ -81,7 +86,9 @@ export async function mergeRows(
   const hitCounts = new Map<string, number>();
   if (deleted && files.length) {
     if (opts.positions) {
-      const rows = (await conn.runAndReadAll(`SELECT f, count(*)::BIGINT AS n FROM ${opts.positions} GROUP BY f`)).getRowObjectsJS();
+      const rows = opts.positionCounts
+        ? [...opts.positionCounts].map(([f, n]) => ({ f, n }))
+        : (await conn.runAndReadAll(`SELECT f, count(*)::BIGINT AS n FROM ${opts.positions} GROUP BY f`)).getRowObjectsJS();
       for (const r of rows) hitCounts.set(lake.relative(String(r.f)), Number(r.n));
       const skipped = new Map<string, number>();
       for (const d of deletes) skipped.set(d.of, (skipped.get(d.of) ?? 0) + d.rows);
@@ -111,9 +118,10 @@ export async function mergeRows(
   const add = parts.length ? await lake.writeFiles(conn, table, parts.join(' UNION ALL BY NAME '), { rowGroupRows: opts.rowGroupRows }) : [];
   const tag = `${Date.now().toString(36)}-${process.pid}-${++feeds}`;
   const addDeletes = onRead.length ? await writeDeleteFiles(conn, lake.root, onRead, opts.positions!, hitCounts, tag) : [];
-  const changes = await writeChangeFeed(lake, conn, table, opts);
+  // nothing deleted: nothing rewritten nor deleted on read, the added files are the inserted rows
+  const changes = deleted ? await writeChangeFeed(lake, conn, table, opts) : undefined;
   const snaps = await lake.catalog.commit([{ table, add, remove: rewrite.map((f) => f.path), addDeletes, operation: 'merge' }], {
-    summary: { ...opts.summary, inserted, deleted, changes, ...(addDeletes.length ? { delete_files: addDeletes.length } : {}) },
+    summary: { ...opts.summary, inserted, deleted, ...(changes ? { changes } : {}), ...(addDeletes.length ? { delete_files: addDeletes.length } : {}) },
   });
   return { snapshot: snaps.get(table) ?? null, inserted, deleted, filesAdded: add.length, filesRemoved: rewrite.length, deleteFiles: addDeletes.length };
 }

@@ -6,8 +6,8 @@ import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedRows } from './changes.ts';
 import {
-  createTemp, diffByKey, dropTemps, FILE_COLUMN,
-  mergeDiff, ROW_COLUMN, storedScan, storedSide, tempId, withInputs, type IncrementalOutcome, type Layout,
+  createTemp, diffStored, dropTemps, FILE_COLUMN,
+  mergeDiff, ROW_COLUMN, storedScan, tableColumns, tempId, withInputs, type IncrementalOutcome, type Layout,
 } from './diff.ts';
 import { rebuild, recomputeAll } from './rebuild.ts';
 
@@ -36,7 +36,7 @@ export async function mergeByScope(
     changedPartitions.set(i, d.partitionNames);
     scopeParts.push(`SELECT ${scopeCols.map(sqlIdent).join(', ')} FROM (${d.sql})`);
   }
-  const scope = `${id}_scope`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const scope = `${id}_scope`, fresh = `${id}_new`, diff = `${id}_diff`;
   try {
     const scopeValues = await createTemp(wh, scope, `SELECT DISTINCT * FROM (${scopeParts.join(' UNION ALL ')})`);
     // when the change touches most of the table, recomputing it all is cheaper than restricting
@@ -76,16 +76,15 @@ export async function mergeByScope(
       restricted.set(i, `SELECT x.* FROM ${source} x SEMI JOIN (SELECT DISTINCT ${list} FROM ${scope}) s ON ${keyMatch(have, 'x', 's')}`);
     }
     const rows = await createTemp(wh, fresh, withInputs(m.sql, restricted, id));
-    const colList = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name));
+    const colList = (await tableColumns(wh, fresh)).map(sqlIdent);
     const cols = colList.join(', ');
     const stored = await storedScan(wh, m.table);
     // the stored rows of the scope, as stored (not through the view, whose dt= column is the folder's)
-    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
+    const d = await diffStored(wh, fresh, `SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
       FROM (${stored ?? `SELECT ${cols}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
-      SEMI JOIN ${scope} s ON ${keyMatch(scopeCols, 'x', 's')}`);
-    if (stale) return await rebuild(wh, m, opts.layout, marks, stale);
-    const d = await diffByKey(wh, fresh, old, ins, del, colList);
-    const r = await mergeDiff(wh, m, inc.key, { ins, del, cols: colList, ...d }, opts.layout, { model: m.file, mode: 'merge', scope_values: scopeValues });
+      SEMI JOIN ${scope} s ON ${keyMatch(scopeCols, 'x', 's')}`, diff, colList);
+    if ('stale' in d) return await rebuild(wh, m, opts.layout, marks, d.stale);
+    const r = await mergeDiff(wh, m, inc.key, d, opts.layout, { model: m.file, mode: 'merge', scope_values: scopeValues });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     return {
       mode: 'merge',
@@ -96,7 +95,7 @@ export async function mergeByScope(
       rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues, filesRead, partitionsRead, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [scope, fresh, old, ins, del]);
+    await dropTemps(wh, [scope, fresh, diff]);
   }
 }
 

@@ -35,6 +35,8 @@ export function changedFiles(wh: Warehouse, table: string, from: number, to: num
  * old inputs `removed`, so EXCEPT ALL cancels the old rows out. A merge of old files that wrote
  * a change feed (src/lake/merge.ts) is read from that feed alone: its rewritten files and their
  * replacements are like a compaction's, and the feed holds exactly the rows it removed and added.
+ * A merge that deleted nothing wrote no feed: it retired nothing, and its added files hold exactly
+ * the rows it inserted, so they are `added` like an append's.
  */
 async function readChangedFiles(wh: Warehouse, table: string, from: number, to: number): Promise<FileChanges> {
   const old = new Set(from > 0 ? (await wh.lake.catalog.files(table, from)).map((f) => f.path) : []);
