@@ -15,8 +15,10 @@ import type { Workspace } from '../../src/warehouse/workspace.ts';
 import { tmpHome } from '../helpers.ts';
 
 test('delta headers: sums, mins, maxes and the CTE; a bad header is an error', () => {
-  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(a, b), min(c), max(d, e)\nSELECT 1'), { sum: ['a', 'b'], min: ['c'], max: ['d', 'e'], cte: null });
-  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(plays) in g\nSELECT 1'), { sum: ['plays'], min: [], max: [], cte: 'g' });
+  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(a, b), min(c), max(d, e)\nSELECT 1'),
+    { sum: ['a', 'b'], min: ['c'], max: ['d', 'e'], facts: null, cte: null });
+  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(plays) in g\nSELECT 1'), { sum: ['plays'], min: [], max: [], facts: null, cte: 'g' });
+  assert.deepEqual(parseDelta('a.sql', '-- delta: sum(n) facts(curated.x, raw.y) in g\nSELECT 1')?.facts, ['curated.x', 'raw.y']);
   assert.equal(parseDelta('a.sql', 'SELECT 1'), null);
   assert.throws(() => parseDelta('a.sql', '-- delta: avg(a)\nSELECT 1'), /delta:/);
   // every shipped model's header parses, and names a CTE the model has
@@ -45,6 +47,14 @@ const SHARES = parseModel('t2.sql', `-- table: curated.delta_shares
 WITH g AS (SELECT user_id, item, sum(n) AS n FROM curated.delta_src GROUP BY ALL)
 SELECT user_id, item, n, n / sum(n) OVER (PARTITION BY user_id) AS share FROM g`);
 
+// two facts summed together (a UNION ALL): a change of one must not count the other's rows
+const BOTH = parseModel('t3.sql', `-- table: curated.delta_both
+-- merge: user_id
+-- delta: sum(n, extra) facts(curated.delta_src, curated.delta_more)
+SELECT user_id, sum(n) AS n, sum(extra) AS extra FROM (
+  SELECT user_id, n, 0 AS extra FROM curated.delta_src UNION ALL SELECT user_id, 0, extra FROM curated.delta_more
+) GROUP BY user_id`);
+
 const row = (u: string, item: string, day: number, n: number, hour: number) =>
   `('${u}', '${item}', DATE '2026-01-0${day}', ${n}, ${n * 1.5}, TIMESTAMP '2026-01-0${day} ${String(hour).padStart(2, '0')}:00:00')`;
 const rows = (rs: string[]) => `SELECT * FROM (VALUES ${rs.join(', ')}) v(user_id, item, day, n, amount, ts)`;
@@ -71,10 +81,13 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
     row('u2', 'b', 1, 4, 9), row('u2', 'b', 2, 1, 9), row('u2', 'a', 1, 7, 8), row('u3', 'a', 3, 1, 1),
   ]), { mode: 'replace' });
   await ws.wh.refreshTable(src);
+  const more = 'curated.delta_more';
+  await ws.lake.writeQuery(ws.wh.conn, more, `SELECT * FROM (VALUES ('u1', 10), ('u9', 4)) v(user_id, extra)`, { mode: 'replace' });
+  await ws.wh.refreshTable(more);
   const marks = new Map<string, number>();
-  for (const m of [TOTALS, SHARES]) {
+  for (const m of [TOTALS, SHARES, BOTH]) {
     const r = await buildModelIncrementally(ws.wh, m, { watermarks: marks, full: true });
-    marks.set(src, r.watermarks[src]!);
+    for (const [t, snap] of Object.entries(r.watermarks)) marks.set(t, snap);
   }
 
   // a corrected row (u1 a day 1: n 2 -> 5), every row of u2 b deleted (the key vanishes), the rows
@@ -89,7 +102,7 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
     inserted: `(${rows([row('u1', 'a', 1, 5, 10), row('u3', 'a', 3, 1, 1), row('u4', 'd', 3, 2, 12), row('u2', 'a', 3, 1, 7)])})`,
   });
   await ws.wh.refreshTable(src);
-  for (const m of [TOTALS, SHARES]) {
+  for (const m of [TOTALS, SHARES, BOTH]) {
     const r = await build(ws, m, marks);
     assert.match(r.note, /from the delta of curated\.delta_src/);
     // u1 c (its min and max rows deleted) and u2 b (only deleted: gone); u3 a's rows net out
@@ -109,7 +122,14 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
     const r = await build(ws, m, marks);
     assert.doesNotMatch(r.note, /history/);
   }
+  // the other fact changes too: both deltas at once
+  await mergeRows(ws.lake, ws.wh.conn, more, {
+    key: ['user_id'], deleted: `(SELECT 'u9' AS user_id, 4 AS extra)`, inserted: `(SELECT 'u1' AS user_id, 12 AS extra)`,
+  });
+  await ws.wh.refreshTable(more);
+  assert.match((await build(ws, BOTH, marks)).note, /from the delta of curated\.delta_src, curated\.delta_more/);
   marks.set(src, ws.wh.snapshots.get(src)!);
+  marks.set(more, ws.wh.snapshots.get(more)!);
 
   // the input rewritten whole (no change feed): the scope merge, same rows
   await ws.lake.writeQuery(ws.wh.conn, src, `SELECT * FROM ${src} WHERE user_id <> 'u4'`, { mode: 'replace' });

@@ -29,6 +29,11 @@ export interface DeltaSpec {
   sum: string[];
   min: string[];
   max: string[];
+  /**
+   * `facts(zone.a, zone.b)`: the inputs whose rows are aggregated (a UNION ALL of them, say);
+   * the others are dimensions joined to them. Absent: the one input that changed is the fact.
+   */
+  facts: string[] | null;
   /** the CTE holding the aggregate (`in g`), or null: the whole model is */
   cte: string | null;
 }
@@ -39,16 +44,19 @@ const LIST = '([a-z_][a-z0-9_]*(?:\\s*,\\s*[a-z_][a-z0-9_]*)*)';
 export function parseDelta(file: string, text: string): DeltaSpec | null {
   const line = /^--\s*delta:\s*(.*?)\s*$/m.exec(text)?.[1];
   if (line === undefined) return null;
-  const spec: DeltaSpec = { sum: [], min: [], max: [], cte: null };
+  const spec: DeltaSpec = { sum: [], min: [], max: [], facts: null, cte: null };
   const rest = line.replace(new RegExp(`\\b(sum|min|max)\\(\\s*${LIST}\\s*\\)`, 'g'), (_m, fn: 'sum' | 'min' | 'max', cols: string) => {
     spec[fn].push(...cols.split(',').map((c) => c.trim()));
+    return '';
+  }).replace(/\bfacts\(\s*([a-z_]+\.[a-z0-9_]+(?:\s*,\s*[a-z_]+\.[a-z0-9_]+)*)\s*\)/, (_m, tables: string) => {
+    spec.facts = tables.split(',').map((x) => x.trim());
     return '';
   }).replace(/\bin\s+([a-z_][a-z0-9_]*)\s*$/, (_m, cte: string) => {
     spec.cte = cte;
     return '';
   });
   if (rest.replace(/[\s,]/g, '') || !spec.sum.length && !spec.min.length && !spec.max.length) {
-    throw new Error(`SQL model ${file}: "-- delta:" expects sum(...), min(...), max(...) and optionally "in cte", got "${line}"`);
+    throw new Error(`SQL model ${file}: "-- delta:" expects sum(...), min(...), max(...), optionally facts(...) and "in cte", got "${line}"`);
   }
   return spec;
 }
@@ -105,26 +113,37 @@ export async function mergeByDelta(
   opts: { watermarks: Map<string, number>; layout?: Layout }, marks: Record<string, number>, changed: string[],
 ): Promise<IncrementalOutcome | null> {
   const spec = parseDelta(m.file, m.sql);
-  if (!spec || changed.length !== 1) return null;
-  const fact = changed[0]!;
+  if (!spec) return null;
+  const facts = spec.facts ?? (changed.length === 1 ? changed : []);
+  // a changed dimension changes rows of every key joined to it
+  if (!facts.length || changed.some((c) => !facts.includes(c))) return null;
   const split = spec.cte ? splitCte(m.sql, spec.cte) : null;
   const agg = split ? split.body : m.sql;
-  // the change is in a dimension (its rows are not summed: joined to all of them)
-  if (withInputs(agg, new Map([[fact, 'x']]), 'probe').split('probe_in0').length < 3) return null;
-  const factCols = await wh.columns(fact);
-  const changes = await signedChanges(wh, fact, opts.watermarks.get(fact)!, marks[fact]!, factCols);
-  if (changes === null) return null;
+  // a fact the aggregate does not read is a dimension of the rest of the model
+  if (facts.some((f) => withInputs(agg, new Map([[f, 'x']]), 'probe').split('probe_in0').length < 3)) return null;
+  const inputs: { table: string; cols: string[]; changes: { sql: string; files: number } | null; chg: string }[] = [];
+  for (const f of facts) {
+    const cols = await wh.columns(f);
+    const changes = changed.includes(f) ? await signedChanges(wh, f, opts.watermarks.get(f)!, marks[f]!, cols) : null;
+    if (changed.includes(f) && !changes) return null;
+    inputs.push({ table: f, cols, changes, chg: '' });
+  }
 
   const id = tempId();
   const t = (s: string) => `${id}_${s}`;
-  const chg = t('chg'), ai = t('ai'), ad = t('ad'), touched = t('touched'), scope = t('scope'), old = t('old');
+  inputs.forEach((x, n) => (x.chg = t(`chg${n}`)));
+  const ai = t('ai'), ad = t('ad'), touched = t('touched'), scope = t('scope'), old = t('old');
   const g = t('g'), gAll = t('gall'), fresh = t('new'), ins = t('ins'), del = t('del');
   const key = inc.key, keyList = key.map(sqlIdent).join(', ');
   try {
-    const rowsIn = await createTemp(wh, chg, changes.sql);
+    let rowsIn = 0;
+    for (const x of inputs) if (x.changes) rowsIn += await createTemp(wh, x.chg, x.changes.sql);
     // the aggregate of the inserted rows and of the deleted rows: the model's own SQL over them
-    await createTemp(wh, ai, withInputs(agg, new Map([[fact, side(chg, factCols, '>')]]), t('i')));
-    await createTemp(wh, ad, withInputs(agg, new Map([[fact, side(chg, factCols, '<')]]), t('d')));
+    // (an unchanged fact contributes no row)
+    const sides = (sign: '>' | '<') => new Map(inputs.map((x) => [x.table,
+      x.changes ? side(x.chg, x.cols, sign) : `SELECT ${x.cols.map(sqlIdent).join(', ')} FROM ${viewName(x.table)} WHERE false`]));
+    await createTemp(wh, ai, withInputs(agg, sides('>'), t('i')));
+    await createTemp(wh, ad, withInputs(agg, sides('<'), t('d')));
     const gCols = await wh.describe(`SELECT * FROM ${ai}`);
     const named = new Set([...key, ...spec.sum, ...spec.min, ...spec.max]);
     const odd = gCols.filter((c) => !named.has(c.name)).map((c) => c.name);
@@ -172,14 +191,16 @@ export async function mergeByDelta(
     const redo = Number((await wh.conn.runAndReadAll(`SELECT count(*) FROM ${g} WHERE _recompute`)).getRows()[0]![0]);
     let fromHistory = `SELECT ${gList} FROM ${ai} WHERE false`;
     if (redo) {
-      // restricted by the key columns the input has (a key column from a dimension is not), then
-      // to the keys themselves
-      const have = key.filter((c) => factCols.includes(c));
-      const restrict = have.length
-        ? `SELECT x.* FROM ${viewName(fact)} x
-           SEMI JOIN (SELECT DISTINCT ${have.map(sqlIdent).join(', ')} FROM ${g} WHERE _recompute) r ON ${keyMatch(have, 'x', 'r')}`
-        : `SELECT * FROM ${viewName(fact)}`;
-      fromHistory = `SELECT h.* FROM (${withInputs(agg, new Map([[fact, restrict]]), t('h'))}) h
+      // each fact restricted by the key columns it has (a key column from a dimension is not),
+      // then the result to the keys themselves
+      const restrict = (x: (typeof inputs)[number]) => {
+        const have = key.filter((c) => x.cols.includes(c));
+        return have.length
+          ? `SELECT x.* FROM ${viewName(x.table)} x
+             SEMI JOIN (SELECT DISTINCT ${have.map(sqlIdent).join(', ')} FROM ${g} WHERE _recompute) r ON ${keyMatch(have, 'x', 'r')}`
+          : `SELECT * FROM ${viewName(x.table)}`;
+      };
+      fromHistory = `SELECT h.* FROM (${withInputs(agg, new Map(inputs.map((x) => [x.table, restrict(x)])), t('h'))}) h
         SEMI JOIN (SELECT * FROM ${g} WHERE _recompute) r ON ${on('h', 'r')}`;
     }
     const newRows = `SELECT ${gList} FROM ${g} WHERE NOT _recompute UNION ALL ${fromHistory}`;
@@ -200,14 +221,15 @@ export async function mergeByDelta(
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     return {
       mode: 'merge',
-      note: `merged by ${key.join(', ')} from the delta of ${fact} (${rowsIn.toLocaleString('en-US')} changed rows): ` +
+      note: `merged by ${key.join(', ')} from the delta of ${changed.join(', ')} (${rowsIn.toLocaleString('en-US')} changed rows): ` +
         `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values, ${rows.toLocaleString('en-US')} rows recomputed` +
         `${redo ? ` (${redo} keys from their history)` : ''}, +${r.inserted} -${r.deleted} rows ` +
         `(${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
       rowsOut: await wh.lake.catalog.rowCount(m.table),
-      rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues, filesRead: changes.files, partitionsRead: 0, watermarks: marks,
+      rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues,
+      filesRead: inputs.reduce((a, x) => a + (x.changes?.files ?? 0), 0), partitionsRead: 0, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [chg, ai, ad, touched, scope, old, g, gAll, fresh, ins, del]);
+    await dropTemps(wh, [...inputs.map((x) => x.chg), ai, ad, touched, scope, old, g, gAll, fresh, ins, del]);
   }
 }
