@@ -88,15 +88,31 @@ export async function dropTemps(wh: Warehouse, names: string[]): Promise<void> {
  * fresh rows no stored row equals, `del` the stored rows no fresh row equals, with their
  * positions (what the merge deletes). Two anti joins on every column (NULLs equal), as a
  * hash join: what two EXCEPT ALLs and a positions join gave, in two passes instead of three,
- * and without EXCEPT ALL's per-row window (3x slower on curated.plays' scope).
+ * and without EXCEPT ALL's per-row window (3x slower on curated.plays' scope). Both tables and
+ * the counts (per side, and of `del` per stored file: what mergeRows would count again) in one
+ * round trip; `perFile` goes on to mergeDiff with the tables.
  */
 export async function diffByKey(
   wh: Warehouse, fresh: string, old: string, ins: string, del: string, cols: string[],
-): Promise<{ inserted: number; deleted: number }> {
+): Promise<{ inserted: number; deleted: number; perFile: Map<string, number> }> {
   const same = cols.map((c) => `f.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
-  const inserted = await createTemp(wh, ins, `SELECT f.* FROM ${fresh} f ANTI JOIN ${old} o ON ${same}`);
-  const deleted = await createTemp(wh, del, `SELECT o.* FROM ${old} o ANTI JOIN ${fresh} f ON ${same}`);
-  return { inserted, deleted };
+  const rows = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${ins} AS SELECT f.* FROM ${fresh} f ANTI JOIN ${old} o ON ${same};
+    CREATE TEMP TABLE ${del} AS SELECT o.* FROM ${old} o ANTI JOIN ${fresh} f ON ${same};
+    SELECT NULL::VARCHAR AS f, count(*)::BIGINT AS n FROM ${ins} UNION ALL (SELECT ${FILE_COLUMN}, count(*)::BIGINT FROM ${del} GROUP BY ALL)`))
+    .getRowObjectsJS();
+  return countSides(rows);
+}
+
+/** A diff's counts from rows of (f: stored file, NULL for the fresh side; n: rows). */
+function countSides(rows: Record<string, unknown>[]): { inserted: number; deleted: number; perFile: Map<string, number> } {
+  const perFile = new Map<string, number>();
+  let inserted = 0, deleted = 0;
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (r.f === null) inserted += n;
+    else { perFile.set(String(r.f), n); deleted += n; }
+  }
+  return { inserted, deleted, perFile };
 }
 
 /** A diff in one table (diffStored): its fresh rows have no stored file, its stored rows name theirs. */
@@ -129,25 +145,20 @@ export async function diffStored(wh: Warehouse, fresh: string, stored: string, d
     UNION ALL
     SELECT o.* FROM o ANTI JOIN ${fresh} f ON ${same};
     SELECT ${FILE_COLUMN} AS f, count(*)::BIGINT AS n FROM ${diff} GROUP BY ALL`;
-  let rows: { f: string | null; n: number }[];
+  let rows: Record<string, unknown>[];
   try {
-    rows = (await wh.conn.runAndReadAll(sql)).getRowObjectsJS().map((r) => ({ f: r.f === null ? null : String(r.f), n: Number(r.n) }));
+    rows = (await wh.conn.runAndReadAll(sql)).getRowObjectsJS();
   } catch (e) {
     const stale = staleStored(e);
     if (stale) return { stale };
     throw e;
   }
-  const perFile = new Map<string, number>();
-  let inserted = 0, deleted = 0;
-  for (const r of rows) {
-    if (r.f === null) inserted += r.n;
-    else { perFile.set(r.f, r.n); deleted += r.n; }
-  }
-  return { table: diff, cols, inserted, deleted, perFile };
+  return { table: diff, cols, ...countSides(rows) };
 }
 
 /** Merges a diff (diffByKey's tables, or diffStored's table) into the model's table; the deleted rows' positions come with them. */
-export function mergeDiff(wh: Warehouse, m: SqlModel, key: string[], d: { ins: string; del: string; cols: string[]; inserted: number; deleted: number } | Diff,
+export function mergeDiff(wh: Warehouse, m: SqlModel, key: string[],
+  d: { ins: string; del: string; cols: string[]; inserted: number; deleted: number; perFile?: Map<string, number> } | Diff,
   layout: Layout | undefined, summary: Record<string, unknown>) {
   const cols = d.cols.join(', ');
   const [inserted, deleted] = 'table' in d
@@ -158,7 +169,7 @@ export function mergeDiff(wh: Warehouse, m: SqlModel, key: string[], d: { ins: s
     deleted: `(SELECT ${cols} FROM ${deleted})`,
     inserted,
     positions: `(SELECT ${FILE_COLUMN} AS f, ${ROW_COLUMN} AS pos FROM ${deleted})`,
-    positionCounts: 'table' in d ? d.perFile : undefined,
+    positionCounts: d.perFile,
     counts: { inserted: d.inserted, deleted: d.deleted },
     rowGroupRows: layout?.row_group_rows,
     summary,
