@@ -1,5 +1,6 @@
 -- table: curated.tracks
 -- merge: track_id
+-- existence: raw.play, raw.skip, raw.like
 -- The track dimension: the imported catalogue (latest row per track), plus any track seen in
 -- events but missing from the catalogue, so facts never lose a join.
 WITH catalogue AS (

@@ -1,5 +1,6 @@
 -- table: curated.users
 -- merge: user_id
+-- existence: raw.play, raw.skip, raw.like, raw.search
 -- The user dimension: imported profiles (latest per user) plus users only seen in events.
 WITH profiles AS (
   SELECT * FROM raw.users QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY user_id) = 1
