@@ -131,6 +131,18 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
   marks.set(src, ws.wh.snapshots.get(src)!);
   marks.set(more, ws.wh.snapshots.get(more)!);
 
+  // the model now gives a column its stored rows lack: not a delta (the scope merge rebuilds it)
+  const wider = parseModel('t1.sql', TOTALS.sql.replace('sum(n, amount, rows)', 'sum(n, amount, rows, n2)')
+    .replace('sum(n) AS n,', 'sum(n) AS n, sum(2 * n) AS n2,'));
+  await mergeRows(ws.lake, ws.wh.conn, src, {
+    key, deleted: `(${rows([row('u5', 'a', 3, 1, 2)])})`, inserted: `(${rows([row('u5', 'a', 3, 2, 2)])})`,
+  });
+  await ws.wh.refreshTable(src);
+  assert.match((await build(ws, wider, marks)).note, /rebuilt/);
+  await build(ws, SHARES, marks);
+  await buildModelIncrementally(ws.wh, TOTALS, { watermarks: marks, full: true });
+  marks.set(src, ws.wh.snapshots.get(src)!);
+
   // the input rewritten whole (no change feed): the scope merge, same rows
   await ws.lake.writeQuery(ws.wh.conn, src, `SELECT * FROM ${src} WHERE user_id <> 'u4'`, { mode: 'replace' });
   await ws.wh.refreshTable(src);

@@ -22,7 +22,8 @@ import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedFiles } from './changes.ts';
 import {
-  createTemp, diffByKey, dropTemps, mergeDiff, storedScan, storedSide, tempId, withInputs, type IncrementalOutcome, type Layout,
+  createTemp, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tableColumns, tempId, withInputs,
+  type IncrementalOutcome, type Layout,
 } from './diff.ts';
 
 export interface DeltaSpec {
@@ -100,6 +101,12 @@ async function signedChanges(
   return { sql: `SELECT ${list}, sum(_w)::BIGINT AS _w FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL HAVING sum(_w) <> 0`, files };
 }
 
+/** Inserts a query's rows into a table; returns how many. */
+async function insertInto(wh: Warehouse, table: string, sql: string): Promise<number> {
+  const r = await wh.conn.runAndReadAll(`INSERT INTO ${table} ${sql}`);
+  return Number((r.getRows()[0]?.[0] as bigint | number | undefined) ?? 0);
+}
+
 /** The rows of one side of a signed change, each repeated as often as it counts. */
 const side = (chg: string, cols: string[], sign: '>' | '<') =>
   `SELECT ${cols.map(sqlIdent).join(', ')} FROM (SELECT *, unnest(range(abs(_w))) AS _n FROM ${chg} WHERE _w ${sign} 0)`;
@@ -133,7 +140,7 @@ export async function mergeByDelta(
   const t = (s: string) => `${id}_${s}`;
   inputs.forEach((x, n) => (x.chg = t(`chg${n}`)));
   const ai = t('ai'), ad = t('ad'), touched = t('touched'), scope = t('scope'), old = t('old');
-  const g = t('g'), gAll = t('gall'), fresh = t('new'), ins = t('ins'), del = t('del');
+  const g = t('g'), gAll = t('gall'), fresh = t('new'), diffTable = t('diff');
   const key = inc.key, keyList = key.map(sqlIdent).join(', ');
   try {
     let rowsIn = 0;
@@ -170,11 +177,7 @@ export async function mergeByDelta(
     // the stored rows of the touched scope values, with their positions (what the merge deletes)
     const stored = await storedScan(wh, m.table);
     if (!stored) return null;
-    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x
-      SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
-    if (stale) return null;
-    const storedCols = (await wh.describe(`SELECT * FROM ${old}`)).map((c) => c.name);
-    if (gCols.some((c) => !storedCols.includes(c.name))) return null; // stored before the model kept g's columns
+    await wh.conn.run(`CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
     const on = (a: string, b: string) => keyMatch(key, a, b);
     const combined = gCols.map((c) => {
       const n = c.name;
@@ -184,12 +187,19 @@ export async function mergeByDelta(
       return `CAST(${v} AS ${c.type}) AS ${sqlIdent(n)}`;
     });
     // the touched keys' new rows: stored + inserted - deleted, or from history when that cannot tell
-    await wh.conn.run(`CREATE TEMP TABLE ${g} AS SELECT ${combined.join(', ')},
-        (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
-      FROM ${touched} k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN ${ai} i ON ${on('i', 'k')} LEFT JOIN ${ad} d ON ${on('d', 'k')}`);
+    let gRows: number;
+    try {
+      gRows = await createTemp(wh, g, `SELECT ${combined.join(', ')}, (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
+        FROM ${touched} k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN ${ai} i ON ${on('i', 'k')} LEFT JOIN ${ad} d ON ${on('d', 'k')}`);
+    } catch (e) {
+      if (staleStored(e)) return null; // stored before the model kept g's columns
+      throw e;
+    }
     const gList = gCols.map((c) => sqlIdent(c.name)).join(', ');
-    const redo = Number((await wh.conn.runAndReadAll(`SELECT count(*) FROM ${g} WHERE _recompute`)).getRows()[0]![0]);
-    let fromHistory = `SELECT ${gList} FROM ${ai} WHERE false`;
+    // without derived columns the new rows are the fresh rows; else g's rows of the touched scopes
+    const newRows = split ? gAll : fresh;
+    let rows = await createTemp(wh, newRows, `SELECT ${gList} FROM ${g} WHERE NOT _recompute`);
+    const redo = gRows - rows;
     if (redo) {
       // each fact restricted by the key columns it has (a key column from a dimension is not),
       // then the result to the keys themselves
@@ -200,24 +210,22 @@ export async function mergeByDelta(
              SEMI JOIN (SELECT DISTINCT ${have.map(sqlIdent).join(', ')} FROM ${g} WHERE _recompute) r ON ${keyMatch(have, 'x', 'r')}`
           : `SELECT * FROM ${viewName(x.table)}`;
       };
-      fromHistory = `SELECT h.* FROM (${withInputs(agg, new Map(inputs.map((x) => [x.table, restrict(x)])), t('h'))}) h
-        SEMI JOIN (SELECT * FROM ${g} WHERE _recompute) r ON ${on('h', 'r')}`;
+      rows += await insertInto(wh, newRows, `SELECT h.* FROM (${withInputs(agg, new Map(inputs.map((x) => [x.table, restrict(x)])), t('h'))}) h
+        SEMI JOIN (SELECT * FROM ${g} WHERE _recompute) r ON ${on('h', 'r')}`);
     }
-    const newRows = `SELECT ${gList} FROM ${g} WHERE NOT _recompute UNION ALL ${fromHistory}`;
-    let rows: number;
-    if (!split) rows = await createTemp(wh, fresh, newRows);
-    else {
+    let colList = gCols.map((c) => sqlIdent(c.name));
+    if (split) {
       // the g rows of every touched scope value (the touched keys' new rows, the others as
       // stored), and the rest of the model over them
       const asStored = gCols.map((c) => `CAST(o.${sqlIdent(c.name)} AS ${c.type})`).join(', ');
-      await createTemp(wh, gAll, `${newRows} UNION ALL SELECT ${asStored} FROM ${old} o ANTI JOIN ${touched} k ON ${on('o', 'k')}`);
-      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(gAll)}) x
-        SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+      await insertInto(wh, gAll, `SELECT ${asStored} FROM ${old} o ANTI JOIN ${touched} k ON ${on('o', 'k')}`);
+      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(gAll)}) x SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+      colList = (await tableColumns(wh, fresh)).map(sqlIdent);
     }
-    const colList = (await wh.describe(`SELECT * FROM ${fresh}`)).map((c) => sqlIdent(c.name));
-    const diff = await diffByKey(wh, fresh, old, ins, del, colList);
+    const diff = await diffStored(wh, fresh, `SELECT ${colList.join(', ')}, ${FILE_COLUMN}, ${ROW_COLUMN} FROM ${old}`, diffTable, colList);
+    if ('stale' in diff) return null;
     const summary = { model: m.file, mode: 'delta', scope_values: scopeValues };
-    const r = await mergeDiff(wh, m, key, { ins, del, cols: colList, ...diff }, opts.layout, summary);
+    const r = await mergeDiff(wh, m, key, diff, opts.layout, summary);
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     return {
       mode: 'merge',
@@ -230,6 +238,6 @@ export async function mergeByDelta(
       filesRead: inputs.reduce((a, x) => a + (x.changes?.files ?? 0), 0), partitionsRead: 0, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [...inputs.map((x) => x.chg), ai, ad, touched, scope, old, g, gAll, fresh, ins, del]);
+    await dropTemps(wh, [...inputs.map((x) => x.chg), ai, ad, touched, scope, old, g, gAll, fresh, diffTable]);
   }
 }
