@@ -72,3 +72,24 @@ test('an insert-only merge writes no change feed; readers still get exactly the 
     cleanup();
   }
 });
+
+test('the changed rows of a table whose model gained a column: its old files read it as NULL', async () => {
+  const { home, cleanup } = tmpHome('trib-feed-');
+  const store = await openMetaStore({ home });
+  const lake = await Lake.open({ home, store });
+  const wh = await Warehouse.open({ lake });
+  try {
+    await lake.writeQuery(lake.conn, T, `SELECT range AS id, 'a' || range AS v FROM range(3)`, { mode: 'replace' });
+    const s1 = await lake.catalog.currentSnapshot(T);
+    await lake.writeQuery(lake.conn, T, `SELECT range AS id, 'a' || range AS v, range * 10 AS w FROM range(3)`, { mode: 'replace' });
+    const s2 = await lake.catalog.currentSnapshot(T);
+    const d = await changedRows(wh, T, s1, s2, ['id', 'v', 'w']);
+    const rows = (await wh.query<{ id: number; v: string; w: number | null }>(`SELECT id, v, w FROM (${d.sql})`)).map((r) => `${r.id}:${r.v}:${r.w}`).sort();
+    assert.deepEqual(rows, ['0:a0:0', '0:a0:null', '1:a1:10', '1:a1:null', '2:a2:20', '2:a2:null']);
+  } finally {
+    wh.close();
+    await lake.close();
+    await store.close();
+    cleanup();
+  }
+});

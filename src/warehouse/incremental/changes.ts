@@ -68,7 +68,11 @@ export async function changedRows(wh: Warehouse, table: string, from: number, to
 }> {
   const { added, removed, feeds } = await changedFiles(wh, table, from, to);
   const cols = columns.map(sqlIdent).join(', ');
-  const read = (paths: string[]) => `SELECT ${cols} FROM read_parquet(${sqlList(paths.map((p) => `${wh.lake.root}/${p}`))}, union_by_name = true)`;
+  // files written before the table's model gained a column lack it: it reads as NULL (a replace
+  // by the new model then differs in every row, as it should), not as a binder error
+  const pad = columns.map((c) => `NULL AS ${sqlIdent(c)}`).join(', ');
+  const read = (paths: string[]) => `SELECT ${cols} FROM (SELECT * FROM read_parquet(${sqlList(paths.map((p) => `${wh.lake.root}/${p}`))}, ` +
+    `union_by_name = true) UNION ALL BY NAME SELECT ${pad} WHERE false)`;
   const files = (fs: LakeFile[]) => read(fs.map((f) => f.path));
   const parts: string[] = [];
   if (added.length && removed.length) parts.push(`((${files(added)}) EXCEPT ALL (${files(removed)})) UNION ALL ` +
