@@ -88,7 +88,7 @@ export function splitCte(sql: string, name: string): { body: string; around: (re
  */
 async function signedChanges(
   wh: Warehouse, table: string, from: number, to: number, cols: string[],
-): Promise<{ sql: string; files: number } | null> {
+): Promise<{ sql: string; files: number; rows: number } | null> {
   const { added, removed, feeds } = await changedFiles(wh, table, from, to);
   if (removed.length) return null;
   const list = cols.map(sqlIdent).join(', ');
@@ -96,24 +96,22 @@ async function signedChanges(
   const parts: string[] = [];
   if (added.length) parts.push(`SELECT ${list}, 1 AS _w FROM ${read(added.map((f) => f.path))}`);
   if (feeds.length) parts.push(`SELECT ${list}, CASE ${CHANGE_COLUMN} WHEN 'insert' THEN 1 ELSE -1 END AS _w FROM ${read(feeds.map((f) => f.path))}`);
-  const files = added.length + feeds.length;
-  if (!parts.length) return { sql: `SELECT ${list}, 0 AS _w FROM ${viewName(table)} WHERE false`, files };
-  return { sql: `SELECT ${list}, sum(_w)::BIGINT AS _w FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL HAVING sum(_w) <> 0`, files };
-}
-
-/** Inserts a query's rows into a table; returns how many. */
-async function insertInto(wh: Warehouse, table: string, sql: string): Promise<number> {
-  const r = await wh.conn.runAndReadAll(`INSERT INTO ${table} ${sql}`);
-  return Number((r.getRows()[0]?.[0] as bigint | number | undefined) ?? 0);
+  const files = added.length + feeds.length, rows = [...added, ...feeds].reduce((a, f) => a + f.rows, 0);
+  if (!parts.length) return { sql: `SELECT ${list}, 0 AS _w FROM ${viewName(table)} WHERE false`, files, rows };
+  return { sql: `SELECT ${list}, sum(_w)::BIGINT AS _w FROM (${parts.join(' UNION ALL ')}) GROUP BY ALL HAVING sum(_w) <> 0`, files, rows };
 }
 
 /** The rows of one side of a signed change, each repeated as often as it counts. */
 const side = (chg: string, cols: string[], sign: '>' | '<') =>
   `SELECT ${cols.map(sqlIdent).join(', ')} FROM (SELECT *, unnest(range(abs(_w))) AS _n FROM ${chg} WHERE _w ${sign} 0)`;
 
+interface Fact { table: string; cols: string[]; changes: { sql: string; files: number; rows: number } | null; cte: string }
+
 /**
  * Merges a model declared `-- delta:` by its additive change; null when the delta does not
- * apply (the caller then merges by scope).
+ * apply (the caller then merges by scope). Each statement is one of a handful (the fixed cost of
+ * a step is its statements, 1-3 ms each at the demo size): the aggregates of both sides, the
+ * stored rows they touch, the new rows (and how many keys need their history), the diff.
  */
 export async function mergeByDelta(
   wh: Warehouse, m: SqlModel, inc: NonNullable<SqlModel['incremental']>,
@@ -121,37 +119,36 @@ export async function mergeByDelta(
 ): Promise<IncrementalOutcome | null> {
   const spec = parseDelta(m.file, m.sql);
   if (!spec) return null;
-  const facts = spec.facts ?? (changed.length === 1 ? changed : []);
+  const factTables = spec.facts ?? (changed.length === 1 ? changed : []);
   // a changed dimension changes rows of every key joined to it
-  if (!facts.length || changed.some((c) => !facts.includes(c))) return null;
+  if (!factTables.length || changed.some((c) => !factTables.includes(c))) return null;
   const split = spec.cte ? splitCte(m.sql, spec.cte) : null;
   const agg = split ? split.body : m.sql;
   // a fact the aggregate does not read is a dimension of the rest of the model
-  if (facts.some((f) => withInputs(agg, new Map([[f, 'x']]), 'probe').split('probe_in0').length < 3)) return null;
-  const inputs: { table: string; cols: string[]; changes: { sql: string; files: number } | null; chg: string }[] = [];
-  for (const f of facts) {
+  if (factTables.some((f) => withInputs(agg, new Map([[f, 'x']]), 'probe').split('probe_in0').length < 3)) return null;
+  const id = tempId();
+  const t = (s: string) => `${id}_${s}`;
+  const facts: Fact[] = [];
+  for (const [n, f] of factTables.entries()) {
     const cols = await wh.columns(f);
     const changes = changed.includes(f) ? await signedChanges(wh, f, opts.watermarks.get(f)!, marks[f]!, cols) : null;
     if (changed.includes(f) && !changes) return null;
-    inputs.push({ table: f, cols, changes, chg: '' });
+    facts.push({ table: f, cols, changes, cte: t(`chg${n}`) });
   }
-
-  const id = tempId();
-  const t = (s: string) => `${id}_${s}`;
-  inputs.forEach((x, n) => (x.chg = t(`chg${n}`)));
-  const ai = t('ai'), ad = t('ad'), touched = t('touched'), scope = t('scope'), old = t('old');
-  const g = t('g'), gAll = t('gall'), fresh = t('new'), diffTable = t('diff');
+  const a = t('a'), old = t('old'), g = t('g'), fresh = t('new'), diffTable = t('diff');
   const key = inc.key, keyList = key.map(sqlIdent).join(', ');
+  // without derived columns a key's row depends on that key's rows alone: the keys are the scope
+  const scopeCols = split ? inc.scope : key, scopeList = scopeCols.map(sqlIdent).join(', ');
   try {
-    let rowsIn = 0;
-    for (const x of inputs) if (x.changes) rowsIn += await createTemp(wh, x.chg, x.changes.sql);
-    // the aggregate of the inserted rows and of the deleted rows: the model's own SQL over them
-    // (an unchanged fact contributes no row)
-    const sides = (sign: '>' | '<') => new Map(inputs.map((x) => [x.table,
-      x.changes ? side(x.chg, x.cols, sign) : `SELECT ${x.cols.map(sqlIdent).join(', ')} FROM ${viewName(x.table)} WHERE false`]));
-    await createTemp(wh, ai, withInputs(agg, sides('>'), t('i')));
-    await createTemp(wh, ad, withInputs(agg, sides('<'), t('d')));
-    const gCols = await wh.describe(`SELECT * FROM ${ai}`);
+    // the aggregate of the inserted rows and of the deleted rows, one table (`_side` 'i' or 'd'):
+    // the model's own SQL over them (an unchanged fact contributes no row)
+    const rowsOf = (x: Fact, sign: '>' | '<') =>
+      x.changes ? side(x.cte, x.cols, sign) : `SELECT ${x.cols.map(sqlIdent).join(', ')} FROM ${viewName(x.table)} WHERE false`;
+    const sides = (sign: '>' | '<') => withInputs(agg, new Map(facts.map((x) => [x.table, rowsOf(x, sign)])), t(sign === '>' ? 'i' : 'd'));
+    const signed = facts.filter((x) => x.changes).map((x) => `${x.cte} AS MATERIALIZED (${x.changes!.sql})`).join(', ');
+    await wh.conn.run(`CREATE TEMP TABLE ${a} AS WITH ${signed}
+      SELECT 'i' AS _side, * FROM (${sides('>')}) UNION ALL SELECT 'd' AS _side, * FROM (${sides('<')})`);
+    const gCols = (await wh.describe(`SELECT * EXCLUDE (_side) FROM ${a}`));
     const named = new Set([...key, ...spec.sum, ...spec.min, ...spec.max]);
     const odd = gCols.filter((c) => !named.has(c.name)).map((c) => c.name);
     const absent = [...named].filter((c) => !gCols.some((x) => x.name === c));
@@ -159,26 +156,19 @@ export async function mergeByDelta(
       const what = odd.length ? `columns not declared (${odd.join(', ')})` : `no ${absent.join(', ')}`;
       throw new Error(`SQL model ${m.file}: its "-- delta:" aggregate gives ${what}`);
     }
-    // the keys the change touches; a key is recomputed from its history when it lost rows and
-    // gained none, or when a deleted row may have held its min or max (and no inserted row
-    // reaches as far)
-    const s = (c: string) => `s.${sqlIdent(c)}`, i = (c: string) => `i.${sqlIdent(c)}`, d = (c: string) => `d.${sqlIdent(c)}`;
-    // (a deleted value beyond the stored extreme's side cannot have been it: the key keeps its extreme)
-    const lostExtreme = (c: string, beyond: '>' | '<') =>
-      `(${d(c)} IS NOT NULL AND coalesce(NOT (${d(c)} ${beyond} ${s(c)}), true) AND coalesce(${i(c)} ${beyond} ${d(c)}, true))`;
-    const lost = [...spec.min.map((c) => lostExtreme(c, '>')), ...spec.max.map((c) => lostExtreme(c, '<'))];
-    const keysTouched = await createTemp(wh, touched, `SELECT ${keyList}, bool_or(_side = 'i') AS _ins, bool_or(_side = 'd') AS _del
-      FROM (SELECT ${keyList}, 'i' AS _side FROM ${ai} UNION ALL SELECT ${keyList}, 'd' FROM ${ad}) GROUP BY ALL`);
-    const scopeCols = split ? inc.scope : key, scopeList = scopeCols.map(sqlIdent).join(', ');
-    // without derived columns a key's row depends on that key's rows alone: the touched keys are the scope
-    const byKey = !split;
-    const scopeValues = byKey ? keysTouched : await createTemp(wh, scope, `SELECT DISTINCT ${scopeList} FROM ${touched}`);
-    const scopeTable = byKey ? touched : scope;
     // the stored rows of the touched scope values, with their positions (what the merge deletes)
     const stored = await storedScan(wh, m.table);
     if (!stored) return null;
-    await wh.conn.run(`CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
-    const on = (a: string, b: string) => keyMatch(key, a, b);
+    await wh.conn.run(`CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x
+      SEMI JOIN (SELECT DISTINCT ${scopeList} FROM ${a}) s ON ${keyMatch(scopeCols, 'x', 's')}`);
+    // each touched key's new row: stored + inserted - deleted; a key is recomputed from its
+    // history when it lost rows and gained none, or when a deleted row may have held its min or
+    // max (and no inserted row reaches as far; a deleted value beyond the stored extreme's side
+    // cannot have been it)
+    const s = (c: string) => `s.${sqlIdent(c)}`, i = (c: string) => `i.${sqlIdent(c)}`, d = (c: string) => `d.${sqlIdent(c)}`;
+    const lostExtreme = (c: string, beyond: '>' | '<') =>
+      `(${d(c)} IS NOT NULL AND coalesce(NOT (${d(c)} ${beyond} ${s(c)}), true) AND coalesce(${i(c)} ${beyond} ${d(c)}, true))`;
+    const lost = [...spec.min.map((c) => lostExtreme(c, '>')), ...spec.max.map((c) => lostExtreme(c, '<'))];
     const combined = gCols.map((c) => {
       const n = c.name;
       const v = spec.sum.includes(n) ? `coalesce(${s(n)}, 0) + coalesce(${i(n)}, 0) - coalesce(${d(n)}, 0)`
@@ -186,58 +176,62 @@ export async function mergeByDelta(
         : `k.${sqlIdent(n)}`;
       return `CAST(${v} AS ${c.type}) AS ${sqlIdent(n)}`;
     });
-    // the touched keys' new rows: stored + inserted - deleted, or from history when that cannot tell
-    let gRows: number;
+    const on = (x: string, y: string) => keyMatch(key, x, y);
+    let keys: number, redo: number;
     try {
-      gRows = await createTemp(wh, g, `SELECT ${combined.join(', ')}, (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
-        FROM ${touched} k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN ${ai} i ON ${on('i', 'k')} LEFT JOIN ${ad} d ON ${on('d', 'k')}`);
+      const r = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${g} AS
+        WITH k AS (SELECT ${keyList}, bool_or(_side = 'i') AS _ins, bool_or(_side = 'd') AS _del FROM ${a} GROUP BY ALL)
+        SELECT ${combined.join(', ')}, (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
+        FROM k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN (SELECT * FROM ${a} WHERE _side = 'i') i ON ${on('i', 'k')}
+          LEFT JOIN (SELECT * FROM ${a} WHERE _side = 'd') d ON ${on('d', 'k')};
+        SELECT count(*)::BIGINT AS keys, count(*) FILTER (WHERE _recompute)::BIGINT AS redo FROM ${g}`)).getRowObjectsJS()[0]!;
+      keys = Number(r.keys); redo = Number(r.redo);
     } catch (e) {
       if (staleStored(e)) return null; // stored before the model kept g's columns
       throw e;
     }
     const gList = gCols.map((c) => sqlIdent(c.name)).join(', ');
-    // without derived columns the new rows are the fresh rows; else g's rows of the touched scopes
-    const newRows = split ? gAll : fresh;
-    let rows = await createTemp(wh, newRows, `SELECT ${gList} FROM ${g} WHERE NOT _recompute`);
-    const redo = gRows - rows;
     if (redo) {
-      // each fact restricted by the key columns it has (a key column from a dimension is not),
-      // then the result to the keys themselves
-      const restrict = (x: (typeof inputs)[number]) => {
+      // from history: each fact restricted by the key columns it has (a key column from a
+      // dimension is not), the result to the keys themselves; the keys' rows stay as markers
+      const restrict = (x: Fact) => {
         const have = key.filter((c) => x.cols.includes(c));
         return have.length
           ? `SELECT x.* FROM ${viewName(x.table)} x
              SEMI JOIN (SELECT DISTINCT ${have.map(sqlIdent).join(', ')} FROM ${g} WHERE _recompute) r ON ${keyMatch(have, 'x', 'r')}`
           : `SELECT * FROM ${viewName(x.table)}`;
       };
-      rows += await insertInto(wh, newRows, `SELECT h.* FROM (${withInputs(agg, new Map(inputs.map((x) => [x.table, restrict(x)])), t('h'))}) h
+      await wh.conn.run(`INSERT INTO ${g} SELECT h.*, false FROM (${withInputs(agg, new Map(facts.map((x) => [x.table, restrict(x)])), t('h'))}) h
         SEMI JOIN (SELECT * FROM ${g} WHERE _recompute) r ON ${on('h', 'r')}`);
     }
-    let colList = gCols.map((c) => sqlIdent(c.name));
+    const newRows = `(SELECT ${gList} FROM ${g} WHERE NOT _recompute)`;
+    let freshRel = newRows, colList = gCols.map((c) => sqlIdent(c.name)), rows = keys;
     if (split) {
-      // the g rows of every touched scope value (the touched keys' new rows, the others as
-      // stored), and the rest of the model over them
+      // the rest of the model over g's rows of every touched scope value: the touched keys'
+      // new rows, the others as stored
       const asStored = gCols.map((c) => `CAST(o.${sqlIdent(c.name)} AS ${c.type})`).join(', ');
-      await insertInto(wh, gAll, `SELECT ${asStored} FROM ${old} o ANTI JOIN ${touched} k ON ${on('o', 'k')}`);
-      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(gAll)}) x SEMI JOIN ${scopeTable} s ON ${keyMatch(scopeCols, 'x', 's')}`);
+      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(`(${newRows} UNION ALL
+        SELECT ${asStored} FROM ${old} o ANTI JOIN ${g} k ON ${on('o', 'k')})`)}) x
+        SEMI JOIN (SELECT DISTINCT ${scopeList} FROM ${a}) s ON ${keyMatch(scopeCols, 'x', 's')}`);
+      freshRel = fresh;
       colList = (await tableColumns(wh, fresh)).map(sqlIdent);
     }
-    const diff = await diffStored(wh, fresh, `SELECT ${colList.join(', ')}, ${FILE_COLUMN}, ${ROW_COLUMN} FROM ${old}`, diffTable, colList);
+    const diff = await diffStored(wh, freshRel, `SELECT ${colList.join(', ')}, ${FILE_COLUMN}, ${ROW_COLUMN} FROM ${old}`, diffTable, colList);
     if ('stale' in diff) return null;
-    const summary = { model: m.file, mode: 'delta', scope_values: scopeValues };
-    const r = await mergeDiff(wh, m, key, diff, opts.layout, summary);
+    const r = await mergeDiff(wh, m, key, diff, opts.layout, { model: m.file, mode: 'delta', scope_values: keys });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
+    const rowsIn = facts.reduce((n, x) => n + (x.changes?.rows ?? 0), 0);
     return {
       mode: 'merge',
-      note: `merged by ${key.join(', ')} from the delta of ${changed.join(', ')} (${rowsIn.toLocaleString('en-US')} changed rows): ` +
-        `${scopeValues.toLocaleString('en-US')} ${scopeCols.join('+')} values, ${rows.toLocaleString('en-US')} rows recomputed` +
+      note: `merged by ${key.join(', ')} from the delta of ${changed.join(', ')} (${rowsIn.toLocaleString('en-US')} rows read): ` +
+        `${keys.toLocaleString('en-US')} keys touched, ${rows.toLocaleString('en-US')} rows recomputed` +
         `${redo ? ` (${redo} keys from their history)` : ''}, +${r.inserted} -${r.deleted} rows ` +
         `(${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
       rowsOut: await wh.lake.catalog.rowCount(m.table),
-      rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues,
-      filesRead: inputs.reduce((a, x) => a + (x.changes?.files ?? 0), 0), partitionsRead: 0, watermarks: marks,
+      rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues: keys,
+      filesRead: facts.reduce((n, x) => n + (x.changes?.files ?? 0), 0), partitionsRead: 0, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [...inputs.map((x) => x.chg), ai, ad, touched, scope, old, g, gAll, fresh, diffTable]);
+    await dropTemps(wh, [a, old, g, fresh, diffTable]);
   }
 }
