@@ -51,6 +51,13 @@ export interface SqlModel {
    * of its stored rows reaches a changed row's ts, instead of every lookahead day.
    */
   reach?: string;
+  /**
+   * Header `-- within: col, ...` (a model merged by day): within a day, a row depends only on the
+   * input rows that share its values of these columns (in the inputs that have them all; the
+   * others are read whole for the day). So an incremental build recomputes only the values its
+   * changed rows name, on their days (plays: the user and track of a new play or skip).
+   */
+  within?: string[];
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -82,6 +89,10 @@ export function parseModel(file: string, text: string): SqlModel {
   const reach = /^--[ \t]*reach:[ \t]*([^\n]*?)[ \t]*$/m.exec(text)?.[1];
   if (reach !== undefined && (!ahead || ahead === '0')) throw new Error(`SQL model ${file}: "-- reach:" needs a "-- lookahead:" of a day or more`);
   if (reach === '') throw new Error(`SQL model ${file}: "-- reach:" needs an expression`);
+  const within = columnsHeader(text, 'within') ?? undefined;
+  if (within && !(partition && scope?.length === 1 && scope[0] === partition)) {
+    throw new Error(`SQL model ${file}: "-- within:" needs a model merged by day ("-- scope:" equal to "-- partition:")`);
+  }
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
     // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
@@ -91,6 +102,7 @@ export function parseModel(file: string, text: string): SqlModel {
     ...(ahead !== undefined ? { lookahead: Number(ahead) } : {}),
     ...(aheadInputs ? { lookaheadInputs: aheadInputs } : {}),
     ...(reach ? { reach } : {}),
+    ...(within ? { within } : {}),
   };
 }
 

@@ -56,7 +56,8 @@ test('a model merged by day recomputes the changed days and the lookahead days b
     { event_id: 'night-play', type: 'play', ts: `${next}T00:00:10Z`, user_id: play.user_id, track_id: play.track_id, ms_played: 5000, duration_ms: 240_000 },
   ]);
   const later = (await run()).pipeline.stages.find((s) => s.name === 'plays')!;
-  assert.match(later.note ?? '', /merged by event_id: 1 day values recomputed/, later.note ?? '');
+  // and of that day, only the plays of the user and track the new rows name (-- within:)
+  assert.match(later.note ?? '', /merged by event_id: 1 day values recomputed within the changed user_id\+track_id values \(1 rows\)/, later.note ?? '');
   const incremental = new Map<string, string[]>();
   for (const table of ONLY) incremental.set(table, await tableContents(ws, table));
   await run(true);
@@ -74,6 +75,10 @@ test('the lookahead header: a whole number of days, on a model built by day', ()
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: 1 raw.like\nSELECT * FROM raw.play'),
     /x.sql: "-- lookahead:" names "raw.like", which is not one of its inputs \(raw.play\)/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- reach: ts\nSELECT * FROM raw.play'), /x.sql: "-- reach:" needs a "-- lookahead:"/);
+  assert.deepEqual(parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- scope: day\n-- partition: day\n-- within: user_id, track_id\nSELECT 1').within,
+    ['user_id', 'track_id']);
+  assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- merge: id\n-- partition: day\n-- within: user_id\nSELECT 1'),
+    /x.sql: "-- within:" needs a model merged by day/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- partition: day\n-- lookahead: one\nSELECT 1'), /x.sql: "-- lookahead:" expects a whole number of days/);
   assert.throws(() => parseModel('x.sql', '-- table: curated.x\n-- lookahead: 1\nSELECT 1'), /x.sql: "-- lookahead:" needs a "-- partition:" day column/);
 });

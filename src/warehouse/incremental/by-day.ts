@@ -23,7 +23,10 @@ const dateList = (days: string[]) => days.map((d) => `DATE ${sqlString(d)}`).joi
  * (partitioned by event day) is read only in those days' dt= partitions, and a curated input or
  * the stored table is filtered on its day column, which skips every Parquet row group whose
  * min/max misses the days (day models are written in day order, see rebuild). A change of an
- * input without a day (a dimension) recomputes all.
+ * input without a day (a dimension) recomputes all. With `-- within: cols`, only the rows of
+ * those days whose cols the changed rows name are recomputed (inputs, fresh and stored rows
+ * semi-joined with the changed rows): a new play recomputes its user's plays of that track, not
+ * the day's. `-- lookahead:` and `-- reach:` (models.ts) say which earlier days a change reaches.
  */
 export async function mergeByDay(
   wh: Warehouse, m: SqlModel, key: string[], opts: { watermarks: Map<string, number>; layout?: Layout },
@@ -31,37 +34,54 @@ export async function mergeByDay(
 ): Promise<IncrementalOutcome> {
   const col = m.partition!, ahead = m.lookahead ?? 0;
   const readsAhead = (i: string) => ahead > 0 && (m.lookaheadInputs ?? m.inputs).includes(i);
-  const exprs = new Map<string, string | null>();
-  for (const i of m.inputs) exprs.set(i, dayOf(await wh.columns(i), col));
+  const exprs = new Map<string, string | null>(), inputCols = new Map<string, string[]>();
+  for (const i of m.inputs) {
+    inputCols.set(i, await wh.columns(i));
+    exprs.set(i, dayOf(inputCols.get(i)!, col));
+  }
   const parts: string[] = [];
   let filesRead = 0, partitionsRead = 0, rowsIn = 0;
+  // recomputed within the values of the changed rows when every changed input has the columns
+  const hasWithin = (i: string) => !!m.within && m.within.every((c) => inputCols.get(i)!.includes(c));
+  const within = m.within && changed.every(hasWithin) ? m.within.map(sqlIdent) : [];
   for (const i of changed) {
     const e = exprs.get(i);
     if (!e) return recomputeAll(wh, m, opts.layout, marks, `${i} changed and has no ${col} or ts to scope it by day`);
-    const cols = await wh.columns(i);
+    const cols = inputCols.get(i)!;
     const d = await changedRows(wh, i, opts.watermarks.get(i)!, marks[i]!, cols);
     filesRead += d.files; partitionsRead += d.partitions; rowsIn += d.rows;
     // a looked-ahead input's rows also name the days before theirs: with a reach, from their
     // earliest time on (none: every lookahead day)
     const t = readsAhead(i) && m.reach && cols.includes('ts') ? 'epoch_us(ts)' : 'NULL::BIGINT';
-    parts.push(`SELECT ${e} AS d, ${readsAhead(i)} AS ahead, ${t} AS t FROM (${d.sql})`);
+    parts.push(`SELECT ${e} AS d, ${readsAhead(i)} AS ahead, ${t} AS t${within.map((c) => `, ${c}`).join('')} FROM (${d.sql})`);
   }
-  const found = await wh.query<{ d: string | null; ahead: boolean; untimed: boolean; t: bigint | number | null }>(
-    `SELECT strftime(d, '%Y-%m-%d') AS d, bool_or(ahead) AS ahead, bool_or(ahead AND t IS NULL) AS untimed, min(t) AS t ` +
-    `FROM (${parts.join(' UNION ALL ')}) GROUP BY 1`);
-  // a changed row without a day names no day to recompute
-  if (found.some((r) => r.d === null)) return recomputeAll(wh, m, opts.layout, marks, `a changed input row has no ${col}`);
-  const days = await daysToRecompute(wh, m, found.map((r) => ({
-    day: r.d!, ahead: r.ahead, from: r.ahead && !r.untimed && r.t !== null ? BigInt(r.t) : null,
-  })));
-  // each input is read on the days recomputed, and a looked-ahead one on the lookahead days after them
-  const window = (i: string) => [...new Set(days.flatMap((d) => Array.from({ length: (readsAhead(i) ? ahead : 0) + 1 }, (_, k) => addDays(d, k))))].sort();
-  // an IN list alone: DuckDB prunes row groups with it, and a BETWEEN over a CAST next to it
-  // trips an internal error of DuckDB 1.5 in a model with a correlated EXISTS (plays)
-  const inWindow = (e: string, list: string[]) => `${e} IN (${dateList(list)})`;
   const id = tempId();
-  const fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const changes = `${id}_chg`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
   try {
+    let changesSql = `(${parts.join(' UNION ALL ')})`;
+    if (within.length) {
+      await createTemp(wh, changes, changesSql.slice(1, -1));
+      changesSql = changes;
+    }
+    const found = await wh.query<{ d: string | null; ahead: boolean; untimed: boolean; t: bigint | number | null }>(
+      `SELECT strftime(d, '%Y-%m-%d') AS d, bool_or(ahead) AS ahead, bool_or(ahead AND t IS NULL) AS untimed, min(t) AS t ` +
+      `FROM ${changesSql} GROUP BY 1`);
+    // a changed row without a day names no day to recompute
+    if (found.some((r) => r.d === null)) return await recomputeAll(wh, m, opts.layout, marks, `a changed input row has no ${col}`);
+    const days = await daysToRecompute(wh, m, found.map((r) => ({
+      day: r.d!, ahead: r.ahead, from: r.ahead && !r.untimed && r.t !== null ? BigInt(r.t) : null,
+    })));
+    // each input is read on the days recomputed, and a looked-ahead one on the lookahead days after them
+    const window = (i: string) => {
+      const n = readsAhead(i) ? ahead : 0;
+      return [...new Set(days.flatMap((d) => Array.from({ length: n + 1 }, (_, k) => addDays(d, k))))].sort();
+    };
+    // an IN list alone: DuckDB prunes row groups with it, and a BETWEEN over a CAST next to it
+    // trips an internal error of DuckDB 1.5 in a model with a correlated EXISTS (plays)
+    const inWindow = (e: string, list: string[]) => `${e} IN (${dateList(list)})`;
+    // the values (of the `within` columns) the changed rows name, NULLs included (a semi join
+    // needs them distinct no more than the days)
+    const inScope = (x: string) => `SEMI JOIN ${changes} s ON ${within.map((c) => `${x}.${c} IS NOT DISTINCT FROM s.${c}`).join(' AND ')}`;
     const restricted = new Map<string, string>();
     for (const i of m.inputs) {
       const e = exprs.get(i);
@@ -75,10 +95,12 @@ export async function mergeByDay(
         const mine = files.filter((f) => want.has(f.partition));
         source = mine.length ? `(${scanSql(wh.lake.root, mine, deletes)})` : `(SELECT * FROM ${viewName(i)} WHERE false)`;
       }
-      restricted.set(i, `SELECT * FROM ${source} x WHERE ${inWindow(e, window(i))}`);
+      const narrow = within.length && hasWithin(i) ? ` ${inScope('x')}` : '';
+      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}`);
     }
     const dayCol = sqlIdent(col);
-    const rows = await createTemp(wh, fresh, `SELECT * FROM (${withInputs(m.sql, restricted, id)}) WHERE CAST(${dayCol} AS DATE) IN (${dateList(days)})`);
+    const rows = await createTemp(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f${within.length ? ` ${inScope('f')}` : ''} ` +
+      `WHERE CAST(f.${dayCol} AS DATE) IN (${dateList(days)})`);
     const described = await wh.describe(`SELECT * FROM ${fresh}`);
     const colList = described.map((c) => sqlIdent(c.name));
     // the stored rows of those days; a DATE column is compared as it is stored, so its row groups prune
@@ -86,20 +108,21 @@ export async function mergeByDay(
     const stored = await storedScan(wh, m.table);
     const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
       FROM (${stored ?? `SELECT ${colList.join(', ')}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
-      WHERE ${inWindow(isDate ? `x.${dayCol}` : `CAST(x.${dayCol} AS DATE)`, days)}`);
+      ${within.length ? inScope('x') : ''} WHERE ${inWindow(isDate ? `x.${dayCol}` : `CAST(x.${dayCol} AS DATE)`, days)}`);
     if (stale) return await rebuild(wh, m, opts.layout, marks, stale);
     const d = await diffByKey(wh, fresh, old, ins, del, colList);
     const r = await mergeDiff(wh, m, key, { ins, del, cols: colList, ...d }, opts.layout, { model: m.file, mode: 'merge', scope_values: days.length });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
+    const narrowed = within.length ? ` within the changed ${m.within!.join('+')} values` : '';
     return {
       mode: 'merge',
-      note: `merged by ${key.join(', ')}: ${days.length} ${col} values recomputed (${rows.toLocaleString('en-US')} rows), +${r.inserted} -${r.deleted} rows ` +
-        `(${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
+      note: `merged by ${key.join(', ')}: ${days.length} ${col} values recomputed${narrowed} (${rows.toLocaleString('en-US')} rows), ` +
+        `+${r.inserted} -${r.deleted} rows (${r.filesRemoved} files rewritten, ${r.deleteFiles} deleted on read)`,
       rowsOut: await wh.lake.catalog.rowCount(m.table),
       rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues: days.length, filesRead, partitionsRead, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [fresh, old, ins, del]);
+    await dropTemps(wh, [changes, fresh, old, ins, del]);
   }
 }
 
@@ -130,9 +153,8 @@ async function daysToRecompute(wh: Warehouse, m: SqlModel, changed: { day: strin
   }
   if (check.length) {
     // the stored rows of those days are a rebuild's: none of their inputs changed on them
-    const col = sqlIdent(m.partition!);
-    const isDate = (await wh.describe(`SELECT ${col} FROM ${viewName(m.table)}`))[0]?.type === 'DATE';
-    const day = isDate ? col : `CAST(${col} AS DATE)`;
+    // (a CAST of a DATE column to DATE is dropped: its row groups still prune)
+    const day = `CAST(${sqlIdent(m.partition!)} AS DATE)`;
     const reached = await wh.query<{ d: string; r: bigint | number | null }>(`SELECT strftime(${day}, '%Y-%m-%d') AS d, max(epoch_us(${m.reach})) AS r ` +
       `FROM ${viewName(m.table)} WHERE ${day} IN (${dateList(check)}) GROUP BY 1`);
     for (const r of reached) if (r.r !== null && BigInt(r.r) >= reachedFrom.get(r.d)!) days.add(r.d);

@@ -4,12 +4,14 @@
 -- partition: day
 -- lookahead: 1 raw.skip
 -- reach: ts + to_milliseconds(coalesce(duration_ms, 600000))
+-- within: user_id, track_id
 -- One row per distinct play (deduplicated on event_id, so a replay never double counts), with
 -- the track's duration, hour of day, and whether it was completed or skipped. A play counts as
 -- skipped when a skip event names the same user and track within the play's span, or, lacking
 -- one, when less than half the track (30 s when the duration is unknown) was heard.
 -- So a play may be ended by a skip of the next day (lookahead: raw.skip, one day on), at the
--- latest at its span's end (reach); a skip never adds nor removes a play.
+-- latest at its span's end (reach); a skip never adds nor removes a play. A play depends only on
+-- the plays and skips of its user and track (within; the copies of an event share them).
 WITH p AS (
   SELECT * FROM raw.play QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY ts) = 1
 ), s AS (

@@ -2,6 +2,7 @@
 -- merge: user_id, track_id, day
 -- scope: day
 -- partition: day
+-- within: user_id, track_id
 -- One user-track interaction strength per day, additive so any period's strength is a sum of
 -- days (time splits and point-in-time training sets sum the days before a cutoff):
 --   +1 per completed play, +0.25 per play heard past the early-skip mark but not completed,
