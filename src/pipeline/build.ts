@@ -37,9 +37,16 @@ export function modelStep(m: SqlModel, env: PlanEnv, pipeline: string): Step<Bui
     inputs: m.inputs,
     outputs: [m.table],
     async run(): Promise<StepResult> {
-      const wh = env.ws.wh;
       const marks = env.mode === 'full' ? new Map<string, number>() : await env.state.watermarks(pipeline, stepName(m.table));
-      const r = await buildModelIncrementally(wh, m, { watermarks: marks, full: env.mode === 'full', layout: env.layout });
+      // its own connection to the session: steps run at the same time, each with its own temp
+      // tables and DuckDB statements queued on its own connection
+      const wh = await env.ws.wh.fork();
+      let r: Awaited<ReturnType<typeof buildModelIncrementally>>;
+      try {
+        r = await buildModelIncrementally(wh, m, { watermarks: marks, full: env.mode === 'full', layout: env.layout });
+      } finally {
+        wh.close();
+      }
       return {
         rows: r.rowsOut, rowsIn: r.rowsIn ?? undefined, filesRead: r.filesRead, partitionsRead: r.partitionsRead,
         note: r.note, watermarks: r.watermarks,
@@ -114,8 +121,12 @@ export const buildPipeline: PipelineDefinition<BuildCtx> = {
     const only = env.args.only as string[] | undefined;
     const models = discoverModels({ only });
     const steps: Step<BuildCtx>[] = models.map((m) => modelStep(m, env, 'build'));
+    // compaction declares no tables: it runs once every model has finished
     steps.push(compactStep(env, async () => (await env.ws.lake.catalog.tables()).map((t) => t.table)));
-    return { steps, ctx: { env }, params: { models: models.length, tables: models.map((m) => m.table).join(',') } };
+    // models run as a dataflow (each after the models it reads), as many at once as the layout
+    // says; `concurrency` (tests, measurements) overrides it
+    const concurrency = Number(env.args.concurrency ?? env.layout.concurrent_steps);
+    return { steps, ctx: { env }, concurrency, params: { models: models.length, tables: models.map((m) => m.table).join(','), concurrency } };
   },
 };
 

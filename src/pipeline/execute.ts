@@ -28,6 +28,8 @@ export interface PlanEnv {
 export interface Plan<C> {
   steps: StepOrGroup<C>[];
   ctx: C;
+  /** run the steps as a dataflow, this many at a time (src/pipeline/runner.ts); default: in list order */
+  concurrency?: number;
   /** more params for the tracked run */
   params?: Record<string, ParamValue>;
   /** runs after the steps, success or not (close workers...) */
@@ -132,6 +134,7 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
       if (plan.params) await run.logParams(plan.params);
       const pipeline = await runPipeline(def.name, plan.steps, plan.ctx, {
         log, run, catalog: ws.lake.catalog, state: { store: state, runId: run.id, pipeline: def.name }, reuse, threads: layout.threads,
+        concurrency: plan.concurrency,
         beforeStep: async (name) => {
           if (lost) throw new Error(`pipeline ${def.name}: lease lost to another holder; stopping before ${name}`);
           await opts.beforeStep?.(name);

@@ -17,6 +17,12 @@ export interface Layout {
   compact_min_files: number;
   /** partition granularity of the tables the run writes */
   partitioning: 'none' | 'dt';
+  /**
+   * Steps run at once by a pipeline run as a dataflow (the build's models): two per core, at
+   * most 8. A model step is as much waiting (catalog, statements of a few ms, binds) as work, so
+   * two per core keep the cores busy; more did nothing on 2 cores, and the build is rarely wider.
+   */
+  concurrent_steps: number;
 }
 
 const MB = 1 << 20;
@@ -32,6 +38,7 @@ export function chooseLayout(volume: { rows: number; bytes: number }, cores = de
   return {
     input_rows: volume.rows, input_bytes: volume.bytes, threads, target_file_bytes: target, row_group_rows: rowGroup,
     compact_min_files: 2,
+    concurrent_steps: Math.min(8, 2 * Math.max(1, cores)),
     // raw tables are partitioned by event day (dt=) when they land; the curated tables a run
     // writes are one partition split into files of the target size: their readers scan them whole
     partitioning: 'none',

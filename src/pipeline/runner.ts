@@ -1,6 +1,8 @@
 // The one pipeline runner. A pipeline is a list of named steps (an array in the list is a group
 // whose steps run concurrently); each step declares the lake tables it reads (`inputs`) and
-// writes (`outputs`). For every step the runner measures duration, rows in and out, files and
+// writes (`outputs`). With `concurrency`, the list is a dataflow instead: a step starts as soon
+// as the steps it depends on (by those declarations, stepDependencies) have finished, at most
+// `concurrency` at a time. For every step the runner measures duration, rows in and out, files and
 // partitions read and written (from the lake catalog: the inputs' snapshots as read, the
 // outputs' snapshots before and after), threads and peak memory, writes a progress line, and —
 // when the pipeline is tracked — records the step as a child run of the pipeline's run (params:
@@ -59,6 +61,11 @@ export interface StageRecord {
   status: 'ok' | 'failed' | 'reused';
   error?: string;
   stats?: StepStats;
+  /**
+   * When the step started and ended, as positions in the run's one sequence of step starts and
+   * ends (0, 1, 2...): two steps overlapped iff each started before the other ended.
+   */
+  span?: { start: number; end: number };
 }
 
 export interface StepStats {
@@ -72,6 +79,8 @@ export interface StepStats {
   partitions_written: number;
   threads: number;
   peak_rss_mb: number;
+  /** the most steps running at once while this one ran (itself included) */
+  steps_running: number;
 }
 
 export interface RunnerOptions {
@@ -92,6 +101,13 @@ export interface RunnerOptions {
    * cancellation check that throws.
    */
   beforeStep?: (name: string) => void | Promise<void>;
+  /**
+   * Runs the steps as a dataflow, at most this many at a time: a step starts once every step it
+   * depends on (stepDependencies) has finished, the earliest in the list first. For pipelines
+   * whose steps declare every table they touch and hand nothing to each other in memory (the
+   * warehouse build). Without it, steps run in list order, a group's steps together.
+   */
+  concurrency?: number;
 }
 
 export interface PipelineResult {
@@ -113,33 +129,48 @@ export type StepOrGroup<C> = Step<C> | Step<C>[];
 export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx: C, opts: RunnerOptions = {}): Promise<PipelineResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const names = new Set<string>();
-  const flat = steps.flat();
+  const items = steps.map((s) => (Array.isArray(s) ? s : [s]));
+  const flat = items.flat();
   for (const s of flat) {
     if (names.has(s.name)) throw new Error(`pipeline ${name}: duplicate step name "${s.name}"`);
     names.add(s.name);
   }
+  const dataflow = opts.concurrency !== undefined;
+  const deps = dataflow ? stepDependencies(flat) : sequenceDependencies(items);
+  const limit = dataflow ? Math.max(1, Math.floor(opts.concurrency!)) : Infinity;
   const stages: StageRecord[] = [];
   const t0 = performance.now();
   const width = String(flat.length).length;
   let done = 0;
   const memory = new PeakMemory();
   const prefix = () => `[${name} ${String(++done).padStart(width)}/${flat.length}]`;
+  // the run's sequence of step starts and ends, and the steps running now with the most steps
+  // each has seen running at once
+  let events = 0;
+  const running = new Map<string, number>();
 
-  const runOne = async (step: Step<C>, ts: number): Promise<void> => {
+  const runOne = async (step: Step<C>): Promise<void> => {
+    const ts = performance.now();
+    const start = events++;
+    running.set(step.name, 0);
+    for (const [n, most] of running) running.set(n, Math.max(most, running.size));
+    const span = () => ({ start, end: events++ });
     const durable = step.durable ?? (step.outputs?.length ?? 0) > 0;
     const reused = durable ? opts.reuse?.get(step.name) : undefined;
     if (reused) {
-      stages.push({ name: step.name, seconds: 0, rows: null, note: 'finished by the resumed run', status: 'reused' });
+      running.delete(step.name);
+      stages.push({ name: step.name, seconds: 0, rows: null, note: 'finished by the resumed run', status: 'reused', span: span() });
       log(`${prefix()} ${step.name.padEnd(14)} reused (finished by the resumed ` +
         `run: ${Object.entries(reused.outputs).map(([t, s]) => `${t}@${s}`).join(', ') || 'no outputs'})`);
       return;
     }
-    const child = opts.run ? await opts.run.startChild({ step: step.name, params: { inputs: step.inputs ?? [], outputs: step.outputs ?? [] } }) : undefined;
-    const before = await snapshotsOf(opts.catalog, step.outputs);
-    const inputs = await filesOf(opts.catalog, step.inputs);
-    const mark = memory.mark();
+    let child: Run | undefined;
     const startedAt = new Date().toISOString();
     try {
+      child = opts.run ? await opts.run.startChild({ step: step.name, params: { inputs: step.inputs ?? [], outputs: step.outputs ?? [] } }) : undefined;
+      const before = await snapshotsOf(opts.catalog, step.outputs);
+      const inputs = await filesOf(opts.catalog, step.inputs);
+      const mark = memory.mark();
       const r = normalise(await step.run(ctx, { run: child, log }));
       const seconds = (performance.now() - ts) / 1000;
       const written = await writtenSince(opts.catalog, step.outputs, before);
@@ -154,6 +185,7 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
         partitions_written: written.partitions,
         threads: r.threads ?? opts.threads ?? 1,
         peak_rss_mb: memory.peak(mark),
+        steps_running: running.get(step.name) ?? 1,
       };
       const rec: StageRecord = { name: step.name, seconds, rows: r.rows ?? null, note: r.note ?? null, status: 'ok', stats };
       if (child) {
@@ -173,12 +205,15 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
           await opts.state.store.setWatermarks(opts.state.pipeline, step.name, r.watermarks, opts.state.runId);
         }
       }
+      running.delete(step.name);
+      rec.span = span();
       stages.push(rec);
       log(`${prefix()} ${step.name.padEnd(14)} ${fmtSeconds(rec.seconds).padStart(8)}` +
         `${rec.rows !== null ? `  ${rec.rows.toLocaleString('en-US')} rows` : ''}${rec.note ? `  ${rec.note}` : ''}`);
     } catch (e) {
+      running.delete(step.name);
       const seconds = (performance.now() - ts) / 1000;
-      const rec: StageRecord = { name: step.name, seconds, rows: null, note: null, status: 'failed', error: (e as Error).message };
+      const rec: StageRecord = { name: step.name, seconds, rows: null, note: null, status: 'failed', error: (e as Error).message, span: span() };
       stages.push(rec);
       if (child && !child.ended) await child.end('failed', (e as Error).message).catch(() => {});
       await opts.run?.recordStage(step.name, seconds * 1000, { startedAt, status: 'failed' }).catch(() => {});
@@ -193,21 +228,79 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
       throw new PipelineError(step.name, stages, e);
     }
   };
+
+  // Starts every step whose dependencies have finished (the earliest in the list first, up to
+  // the limit), waits for any to end, and again. After a failure nothing more starts: the steps
+  // running go on to their end (no half-finished work left running), then the first failure is
+  // raised. A step that fails leaves its dependents waiting, so they never start.
+  const state = flat.map(() => 'waiting' as 'waiting' | 'running' | 'done');
+  const inFlight = new Map<number, Promise<void>>();
+  let failure: { error: unknown } | undefined;
   try {
-    for (const item of steps) {
-      for (const s of Array.isArray(item) ? item : [item]) await opts.beforeStep?.(s.name);
-      const ts = performance.now();
-      if (!Array.isArray(item)) { await runOne(item, ts); continue; }
-      // every step of the group runs to its end (no half-finished work left running), then the
-      // first failure is raised
-      const settled = await Promise.allSettled(item.map((s) => runOne(s, ts)));
-      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
+    while (!failure) {
+      for (let i = 0; i < flat.length && inFlight.size < limit && !failure; i++) {
+        if (state[i] !== 'waiting' || !deps[i]!.every((d) => state[d] === 'done')) continue;
+        try {
+          await opts.beforeStep?.(flat[i]!.name);
+        } catch (e) {
+          failure ??= { error: e };
+          break;
+        }
+        // a step that failed while the hook ran stops the launch
+        if (failure) break;
+        state[i] = 'running';
+        inFlight.set(i, runOne(flat[i]!).then(
+          () => { state[i] = 'done'; },
+          (e: unknown) => { failure ??= { error: e }; },
+        ).finally(() => inFlight.delete(i)));
+      }
+      if (!inFlight.size) break;
+      await Promise.race(inFlight.values());
     }
+    while (inFlight.size) await Promise.race(inFlight.values());
+    if (failure) throw failure.error;
+    const stuck = flat.filter((_, i) => state[i] !== 'done');
+    if (stuck.length) throw new Error(`pipeline ${name}: steps never started: ${stuck.map((s) => s.name).join(', ')}`);
   } finally {
     memory.stop();
   }
   return { name, seconds: (performance.now() - t0) / 1000, stages };
+}
+
+/** List order: each step waits for every step of the item before it (a group's steps for none of each other). */
+function sequenceDependencies<C>(items: Step<C>[][]): number[][] {
+  const out: number[][] = [];
+  let previous: number[] = [];
+  for (const item of items) {
+    if (!item.length) continue;
+    const mine = item.map((_, k) => out.length + k);
+    for (let k = 0; k < item.length; k++) out.push(previous);
+    previous = mine;
+  }
+  return out;
+}
+
+/**
+ * The dataflow's order, from what each step declares: a step waits for every earlier step that
+ * writes a table it reads, that reads or writes a table it writes (a table is never replaced
+ * under a reader nor written by two steps at once), and that declares no tables at all. A step
+ * declaring none (compaction) may touch any table: it waits for every step before it, and every
+ * step after it waits for it. Returns each step's dependencies, as positions in the list.
+ */
+export function stepDependencies(steps: Pick<Step<unknown>, 'inputs' | 'outputs'>[]): number[][] {
+  const opaque = (s: Pick<Step<unknown>, 'inputs' | 'outputs'>) => !s.inputs?.length && !s.outputs?.length;
+  return steps.map((s, i) => {
+    const reads = new Set(s.inputs ?? []), writes = new Set(s.outputs ?? []);
+    const out: number[] = [];
+    for (let j = 0; j < i; j++) {
+      const e = steps[j]!;
+      const conflict = opaque(s) || opaque(e) ||
+        (e.outputs ?? []).some((t) => reads.has(t) || writes.has(t)) ||
+        (e.inputs ?? []).some((t) => writes.has(t));
+      if (conflict) out.push(j);
+    }
+    return out;
+  });
 }
 
 function normalise(r: StepResult | number | void): StepResult {

@@ -26,6 +26,8 @@ export const ZONES = ['raw', 'quarantine', 'curated', 'features', 'inference'] a
 const MEM = 'mem';
 
 let sessions = 0;
+/** names of session tables' in-memory copies: unique in the process, so forks never collide */
+let memTables = 0;
 
 export class Warehouse {
   private constructor(readonly lake: Lake, readonly conn: DuckDBConnection, private readonly catalogName: string, private readonly opts: WarehouseOptions) {}
@@ -52,7 +54,6 @@ export class Warehouse {
   private readonly sessionTables = new Map<string, string | null>();
   /** each view's current query: re-pointing a view at what it already reads is a no-op */
   private readonly views = new Map<string, string>();
-  private memSeq = 0;
 
   /** Re-points every view at its table's current (or pinned) snapshot. */
   async refresh(): Promise<void> {
@@ -88,7 +89,7 @@ export class Warehouse {
     const kept = this.inMemory.get(table);
     if (read && kept !== undefined) {
       if (kept?.snapshot === snapshot) return;
-      const mem = `${MEM}.t${++this.memSeq}`;
+      const mem = `${MEM}.t${++memTables}`;
       await this.conn.run(`CREATE TABLE ${mem} AS ${read}`);
       await this.setView(table, `SELECT * FROM ${mem}`);
       this.inMemory.set(table, { snapshot, mem });
@@ -139,7 +140,7 @@ export class Warehouse {
     let rows: number | null = null, mem: string | null = null;
     if (opts.view) await this.setView(table, sql);
     else {
-      mem = `${MEM}.t${++this.memSeq}`;
+      mem = `${MEM}.t${++memTables}`;
       // a session table is read by SQL models, never in the order of its rows: DuckDB may insert
       // them in any order (about a third less work for half a million rows)
       await this.conn.run(`SET preserve_insertion_order = false`);
@@ -219,6 +220,29 @@ export class Warehouse {
   async describe(sql: string): Promise<{ name: string; type: string }[]> {
     const rows = await this.query<{ column_name: string; column_type: string }>(`DESCRIBE ${sql}`);
     return rows.map((r) => ({ name: r.column_name, type: r.column_type }));
+  }
+
+  /**
+   * Another connection to this session, for work that runs at the same time as other work on it
+   * (a pipeline's concurrent steps): it reads the same views, at the same snapshots, and shares
+   * the session's state (re-pointing a view from either is seen by both), but has its own temp
+   * tables and statement queue. DuckDB runs each connection's statements on their own thread.
+   * Its close() closes that connection only.
+   */
+  async fork(): Promise<Warehouse> {
+    const conn = await (this.opts.duckdb ?? this.lake.duckdb).connect();
+    try {
+      await conn.run(`SET TimeZone = 'UTC'`);
+      await conn.run(`USE ${this.catalogName}`);
+    } catch (e) {
+      conn.closeSync();
+      throw e;
+    }
+    // every field but the connection is the parent's own (its maps, by reference)
+    const fork = Object.create(this) as Warehouse;
+    Object.defineProperty(fork, 'conn', { value: conn });
+    Object.defineProperty(fork, 'close', { value: () => conn.closeSync() });
+    return fork;
   }
 
   close(): void {

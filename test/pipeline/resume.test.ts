@@ -42,6 +42,11 @@ function cli(home: string, args: string[], killAfter?: string): Promise<{ code: 
   });
 }
 
+/** The steps a run's progress lines name (each printed once it has finished, or was reused). */
+function printed(stderr: string): string[] {
+  return [...stderr.matchAll(/^\[build +\d+\/\d+\] (\S+) /gm)].map((m) => m[1]!);
+}
+
 async function prepare(home: string, older: object[], dims: Record<string, object[]>): Promise<void> {
   const ws = await openWorkspace({ config: loadConfig({ home }) });
   try {
@@ -70,16 +75,18 @@ test('SIGKILL mid-step, then --resume: the same tables as an uninterrupted run, 
     const wsA = await openWorkspace({ config: loadConfig({ home: a.home }) });
     await executePipeline(wsA, buildPipeline, { log: quiet });
 
-    // B: killed while `plays` runs (after `users` printed), resumed and killed again while
-    // `customers` runs, resumed to the end
+    // B: killed once `users` has printed (the build runs models two at a time: the steps running
+    // then are killed mid-step), resumed and killed again once `orders` has printed, resumed to the end
     const k1 = await cli(b.home, [], 'users');
     assert.equal(k1.signal, 'SIGKILL', `the first run was not killed:\n${k1.stderr}`);
     const k2 = await cli(b.home, ['--resume'], 'orders');
     assert.equal(k2.signal, 'SIGKILL', `the first resume was not killed:\n${k2.stderr}`);
-    assert.match(k2.stderr, /tracks .*reused/);
+    // every step the killed run printed as finished is reused
+    for (const step of printed(k1.stderr)) assert.match(k2.stderr, new RegExp(`\\] ${step} +reused`));
     const done = await cli(b.home, ['--resume']);
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stderr, /resuming run [0-9a-f]{32} \(\d+ finished steps reused\)/);
+    for (const step of printed(k2.stderr)) assert.match(done.stderr, new RegExp(`\\] ${step} +reused`));
     assert.match(done.stderr, /users .*reused/);
 
     const wsB = await openWorkspace({ config: loadConfig({ home: b.home }) });

@@ -1,0 +1,121 @@
+// The runner's dataflow scheduling (src/pipeline/runner.ts, `concurrency`): a step starts once the
+// steps producing its inputs have finished, at most N at a time; independent steps overlap (seen
+// in the runner's own records: each stage's span in the run's sequence of starts and ends, and
+// the most steps running at once); a failing step lets the running ones finish, starts nothing
+// more, and fails the pipeline.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
+
+/** A promise and its resolver: a step that waits for another step to have started. */
+function signal(): { wait: Promise<void>; fire: () => void } {
+  let fire!: () => void;
+  const wait = new Promise<void>((r) => { fire = r; });
+  return { wait, fire };
+}
+
+/** Waits for `p`, failing the test if it takes longer than a generous bound (a run that never overlaps would hang). */
+async function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: never happened`)), 10_000); });
+  try { return await Promise.race([p, timeout]); } finally { clearTimeout(timer); }
+}
+
+const overlap = (a: StageRecord, b: StageRecord) => a.span!.start < b.span!.end && b.span!.start < a.span!.end;
+const byName = (stages: StageRecord[]) => new Map(stages.map((s) => [s.name, s]));
+
+test('stepDependencies: reads after writes, writes after reads and writes, and steps declaring nothing as barriers', () => {
+  const deps = stepDependencies([
+    /* 0 */ { inputs: ['raw.a'], outputs: ['curated.x'] },
+    /* 1 */ { inputs: ['raw.b'], outputs: ['curated.y'] },
+    /* 2 */ { inputs: ['curated.x', 'curated.y'], outputs: ['curated.z'] },
+    /* 3 */ { inputs: [], outputs: ['curated.t'] },
+    /* 4 */ { inputs: ['raw.a'], outputs: ['raw.b'] }, // rewrites what 1 read
+    /* 5 */ {}, // compaction: touches anything
+    /* 6 */ { inputs: ['raw.a'], outputs: ['curated.w'] },
+  ]);
+  assert.deepEqual(deps, [[], [], [0, 1], [], [1], [0, 1, 2, 3, 4], [5]]);
+});
+
+test('dataflow: independent steps overlap, a step waits for the steps producing its inputs', async () => {
+  const aStarted = signal(), cStarted = signal();
+  const order: string[] = [];
+  const steps: Step<object>[] = [
+    // a and c are independent: each waits until the other has started, which only a concurrent run allows
+    {
+      name: 'a', inputs: ['raw.a'], outputs: ['curated.a'],
+      run: async () => { aStarted.fire(); await within(cStarted.wait, 'c starting while a runs'); order.push('a'); return 1; },
+    },
+    { name: 'b', inputs: ['curated.a'], outputs: ['curated.b'], run: () => { order.push('b'); return 2; } },
+    {
+      name: 'c', inputs: ['raw.c'], outputs: ['curated.c'],
+      run: async () => { cStarted.fire(); await within(aStarted.wait, 'a starting while c runs'); order.push('c'); return 3; },
+    },
+    { name: 'd', inputs: ['curated.b', 'curated.c'], outputs: ['curated.d'], run: () => { order.push('d'); } },
+  ];
+  const lines: string[] = [];
+  const r = await runPipeline('t', steps, {}, { log: (l) => lines.push(l), concurrency: 2 });
+  const s = byName(r.stages);
+  assert.ok(overlap(s.get('a')!, s.get('c')!), 'a and c overlapped');
+  assert.equal(s.get('a')!.stats!.steps_running, 2);
+  assert.equal(s.get('c')!.stats!.steps_running, 2);
+  // dependencies: a step starts after each producer of its inputs ended
+  assert.ok(s.get('b')!.span!.start > s.get('a')!.span!.end);
+  assert.ok(s.get('d')!.span!.start > s.get('b')!.span!.end);
+  assert.ok(s.get('d')!.span!.start > s.get('c')!.span!.end);
+  assert.equal(order.at(-1), 'd');
+  assert.ok(order.indexOf('b') > order.indexOf('a'));
+  assert.equal(lines.length, 4, 'one progress line per step');
+  assert.deepEqual(r.stages.map((x) => x.status), ['ok', 'ok', 'ok', 'ok']);
+});
+
+test('dataflow: never more than N steps at once; N = 1 is the list order', async () => {
+  const many = (n: number): Step<object>[] => Array.from({ length: n }, (_, i) => ({
+    name: `s${i}`, inputs: [`raw.t${i}`], outputs: [`curated.t${i}`],
+    run: async () => { await new Promise((res) => setImmediate(res)); return i; },
+  }));
+  const r3 = await runPipeline('t', many(7), {}, { log: () => {}, concurrency: 3 });
+  // the most spans holding one instant: at some step's start, the steps started and not yet ended
+  const most = (stages: StageRecord[]) =>
+    Math.max(...stages.map((a) => stages.filter((b) => b.span!.start <= a.span!.start && a.span!.start < b.span!.end).length));
+  assert.equal(most(r3.stages), 3, 'three at a time, no more');
+  assert.ok(r3.stages.every((x) => x.stats!.steps_running <= 3));
+  const r1 = await runPipeline('t', many(5), {}, { log: () => {}, concurrency: 1 });
+  assert.deepEqual(r1.stages.map((x) => x.name), ['s0', 's1', 's2', 's3', 's4']);
+  assert.equal(most(r1.stages), 1);
+});
+
+test('dataflow: a failing step lets the running ones finish, starts nothing more, and fails the pipeline', async () => {
+  const slowStarted = signal();
+  const ran: string[] = [];
+  const steps: Step<object>[] = [
+    {
+      name: 'slow', inputs: ['raw.a'], outputs: ['curated.a'],
+      run: async () => { slowStarted.fire(); await new Promise((r) => setTimeout(r, 30)); ran.push('slow'); },
+    },
+    { name: 'bad', inputs: ['raw.b'], outputs: ['curated.b'], run: async () => { await within(slowStarted.wait, 'slow starting'); throw new Error('boom'); } },
+    { name: 'after-bad', inputs: ['curated.b'], outputs: ['curated.c'], run: () => { ran.push('after-bad'); } },
+    // independent of both, but waiting for a free slot when bad fails: not started
+    { name: 'other', inputs: ['raw.d'], outputs: ['curated.d'], run: () => { ran.push('other'); } },
+  ];
+  await assert.rejects(runPipeline('t', steps, {}, { log: () => {}, concurrency: 2 }), (e: unknown) => {
+    assert.ok(e instanceof PipelineError);
+    assert.equal(e.stage, 'bad');
+    assert.match(e.message, /boom/);
+    assert.deepEqual(e.stages.map((s) => [s.name, s.status]), [['bad', 'failed'], ['slow', 'ok']]);
+    return true;
+  });
+  assert.deepEqual(ran, ['slow'], 'the running step finished; nothing started after the failure');
+});
+
+test('dataflow: a failing beforeStep hook stops the launch after the running steps finish', async () => {
+  const ran: string[] = [];
+  const steps: Step<object>[] = ['a', 'b', 'c'].map((n) => ({
+    name: n, inputs: [`raw.${n}`], outputs: [`curated.${n}`], run: async () => { await new Promise((r) => setTimeout(r, 10)); ran.push(n); },
+  }));
+  await assert.rejects(
+    runPipeline('t', steps, {}, { log: () => {}, concurrency: 3, beforeStep: (n) => { if (n === 'b') throw new Error('cancelled before b'); } }),
+    /cancelled before b/,
+  );
+  assert.deepEqual(ran, ['a'], 'a, started before the hook failed, ran to its end');
+});
