@@ -7,6 +7,8 @@
 // Header `-- delta: sum(a, b), min(c), max(d)` (optionally `in g`): the model (or its first CTE
 // `g`) is a GROUP BY of the model's merge key whose other columns are sums (or counts: sums of
 // 1) of non-NULL values, a min or a max, of one input's rows (the others only joined to them, as
+// dimensions; a model summing several inputs, a UNION ALL, names them: `facts(zone.a, zone.b)`,
+// else the one input that changed is taken for the fact and the others would be read whole as
 // dimensions). Run over a few rows, the same SQL gives those rows' aggregate: the model is its
 // own delta query, so the SQL file stays the one source of truth. With `in g`, the rest of the
 // model derives its columns (shares, rates) from g, per `-- scope:` value: it runs over the g
