@@ -2,7 +2,6 @@
 -- merge: event_id
 -- scope: day
 -- partition: day
--- within: event_id
 -- One row per distinct order line (deduplicated on event_id: of repeated ids, the earliest line)
 -- with its revenue. No business cleaning here (cancellations, missing customers and non-product
 -- codes stay, flagged): the commerce layer applies and counts those rules.

@@ -2,7 +2,6 @@
 -- merge: event_id
 -- scope: day
 -- partition: day
--- within: event_id
 -- Every order line with the verdict of the cleaning rules, applied in this order (a line is
 -- charged to the first rule it fails, so the validation report's counts add up):
 --   1 cancellation           invoice number starts with 'C' (the reversal of an earlier sale)
@@ -15,8 +14,7 @@
 -- flagged is_product = false, categorised "service" and left out of product analytics.
 -- The taxonomy is matched once per distinct description (a few thousand), not per line; the
 -- descriptions are taken from the raw lines (the same set, deduplication only drops repeats),
--- which are read for one column where the orders would be deduplicated a second time. A line's
--- verdict depends on its own raw copies alone (its description's category), hence `within: event_id`.
+-- which are read for one column where the orders would be deduplicated a second time.
 WITH descr AS (
   SELECT description AS d, ' ' || regexp_replace(upper(description), '[^A-Z0-9]+', ' ', 'g') AS words
   FROM (SELECT DISTINCT description FROM raw.order_line WHERE description IS NOT NULL)
