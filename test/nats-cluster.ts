@@ -4,22 +4,27 @@
 // background and prints its URL; `... stop DIR` stops it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 
 export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(existsSync);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * `count` distinct free loopback ports. Every probe socket stays open until all are chosen: a
+ * port released after its probe may be handed out again by the next one (a node's cluster port
+ * once equalled another node's client port, and that node died with "address already in use").
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<Server>((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
 
 export interface NatsCluster {
@@ -40,7 +45,8 @@ export async function startNatsCluster(opts: { nodes?: number; dir?: string; det
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'trib-nats-'));
   mkdirSync(dir, { recursive: true });
   const nodes: Node[] = [];
-  for (let i = 0; i < n; i++) nodes.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), conf: join(dir, `n${i + 1}.conf`) });
+  const ports = await freePorts(2 * n);
+  for (let i = 0; i < n; i++) nodes.push({ name: `n${i + 1}`, port: ports[2 * i]!, clusterPort: ports[2 * i + 1]!, conf: join(dir, `n${i + 1}.conf`) });
   const routes = nodes.map((x) => `nats://127.0.0.1:${x.clusterPort}`).join(', ');
   for (const x of nodes) {
     writeFileSync(x.conf, [
