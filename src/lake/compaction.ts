@@ -9,9 +9,8 @@
 // its inputs' deleted rows, and a data file whose delete files have grown (FOLD_SHARE of its
 // rows, or FOLD_FILES delete files) is rewritten alone; either way the commit retires its
 // delete files with it.
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { sqlString } from './duck.ts';
+import { copyToParquet } from './duck.ts';
 import { scanSql } from './deletes.ts';
 import type { Lake } from './lake.ts';
 import type { LakeFile } from './catalog.ts';
@@ -111,7 +110,6 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
   const remove: string[] = [];
   let bytesRewritten = 0;
   const partitions = new Set<string>();
-  const rowGroup = opts.rowGroupRows ? `, ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}` : '';
   const groups: LakeFile[][] = [];
   for (const small of byPartition.values()) if (small.length >= minFiles) groups.push(...planGroups(small, target, minFiles));
   // files whose deletes must be folded and that no group rewrites: each rewritten alone
@@ -121,14 +119,13 @@ export async function compactTable(lake: Lake, table: string, opts: CompactionOp
   for (const group of groups) {
     const partition = group[0]!.partition;
     const rel = join(group[0]!.path, '..', `compact-${Date.now().toString(36)}-${process.pid}-${add.length}.parquet`);
-    const abs = join(lake.root, rel);
     // hive_partitioning off: the dt= folder is not a column of the files, and must not become one
-    const rows = (await lake.conn.runAndReadAll(`COPY (${scanSql(lake.root, group, deletes, { hive: false })}) ` +
-      `TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
-      .getRowObjectsJS().reduce((a, r) => a + Number(r.count), 0);
+    const { rows, bytes } = await copyToParquet(lake.conn, scanSql(lake.root, group, deletes, { hive: false }), join(lake.root, rel), {
+      rowGroupRows: opts.rowGroupRows,
+    });
     const expected = group.reduce((a, f) => a + f.rows - (deleted.get(f.path)?.rows ?? 0), 0);
     if (rows !== expected) throw new Error(`compaction of ${table}: wrote ${rows} rows, expected ${expected} (a delete file names a missing row?)`);
-    add.push({ path: rel, partition, rows, bytes: statSync(abs).size });
+    add.push({ path: rel, partition, rows, bytes });
     remove.push(...group.map((f) => f.path));
     deletesFolded += group.reduce((a, f) => a + (deleted.get(f.path)?.files ?? 0), 0);
     bytesRewritten += group.reduce((a, f) => a + f.bytes, 0);

@@ -6,11 +6,10 @@
 // and its delete files in one commit (src/lake/compaction.ts).
 // Positions, not keys: a delete names exactly one stored row, so a row re-inserted under the
 // same key by the same merge (an update) is never hidden by it.
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DeleteFile, LakeFile } from './catalog.ts';
-import { sqlIdent, sqlList, sqlString } from './duck.ts';
+import { copyToParquet, sqlIdent, sqlList, sqlString } from './duck.ts';
 
 /** The column of a delete file: the deleted row's position in its data file. */
 export const POSITION_COLUMN = 'pos';
@@ -64,14 +63,10 @@ export async function writeDeleteFiles(
   const out: DeleteFile[] = [];
   for (const [i, t] of targets.entries()) {
     const rel = join(dirname(t.path), '_deletes', `del-${tag}-${i}.parquet`);
-    const abs = join(root, rel);
-    mkdirSync(dirname(abs), { recursive: true });
-    const r = (await conn.runAndReadAll(`COPY (SELECT pos AS ${POSITION_COLUMN} FROM ${positions} WHERE f = ${sqlString(join(root, t.path))} ORDER BY pos)
-      TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD, RETURN_STATS true)`))
-      .getRowObjectsJS() as { count: bigint | number; file_size_bytes: bigint | number }[];
-    const rows = r.reduce((a, x) => a + Number(x.count), 0);
+    const query = `SELECT pos AS ${POSITION_COLUMN} FROM ${positions} WHERE f = ${sqlString(join(root, t.path))} ORDER BY pos`;
+    const { rows, bytes } = await copyToParquet(conn, query, join(root, rel));
     if (rows !== counts.get(t.path)) throw new Error(`delete file for ${t.path}: wrote ${rows} positions, expected ${counts.get(t.path)}`);
-    out.push({ path: rel, partition: t.partition, rows, bytes: r.reduce((a, x) => a + Number(x.file_size_bytes), 0), of: t.path });
+    out.push({ path: rel, partition: t.partition, rows, bytes, of: t.path });
   }
   return out;
 }

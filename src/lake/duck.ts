@@ -1,5 +1,7 @@
 // DuckDB in process: the lake uses it to write Parquet, the warehouse to query. DuckDB is never
 // the source of truth (the catalog is), so each process opens its own in-memory instance.
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from './duckdb-api.ts';
 
@@ -30,4 +32,25 @@ export function sqlIdent(s: string): string {
 /** DuckDB's list literal of file paths, for read_parquet([...]). */
 export function sqlList(paths: string[]): string {
   return `[${paths.map(sqlString).join(', ')}]`;
+}
+
+/**
+ * Writes a query's rows to one ZSTD Parquet file at `abs` (its folder made if missing): the one
+ * way a merge's data file, change feed, delete file and compacted file are written. Returns the
+ * rows and bytes DuckDB reports (RETURN_STATS: no second pass); a failed write removes its
+ * partial file.
+ */
+export async function copyToParquet(
+  conn: DuckDBConnection, query: string, abs: string, opts: { rowGroupRows?: number } = {},
+): Promise<{ rows: number; bytes: number }> {
+  mkdirSync(dirname(abs), { recursive: true });
+  const rowGroup = opts.rowGroupRows ? `, ROW_GROUP_SIZE ${Math.max(2048, Math.round(opts.rowGroupRows))}` : '';
+  try {
+    const r = (await conn.runAndReadAll(`COPY (${query}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
+      .getRowObjectsJS() as { count: bigint | number; file_size_bytes: bigint | number }[];
+    return { rows: r.reduce((a, x) => a + Number(x.count), 0), bytes: r.reduce((a, x) => a + Number(x.file_size_bytes), 0) };
+  } catch (e) {
+    rmSync(abs, { force: true });
+    throw e;
+  }
 }

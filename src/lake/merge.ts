@@ -10,12 +10,11 @@
 // changed rows. A merge that only inserts (the common case for event tables) rewrites nothing
 // and adds files holding exactly the inserted rows: those files are the change, as an append's
 // are (src/warehouse/incremental/changes.ts), and no feed is written.
-import { mkdirSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { splitTableName, type LakeFile } from './catalog.ts';
 import { scanSql, writeDeleteFiles } from './deletes.ts';
-import { sqlIdent, sqlString } from './duck.ts';
+import { copyToParquet, sqlIdent } from './duck.ts';
 import type { Lake } from './lake.ts';
 
 /** A merge's change feed: lake-relative path and rows (removed + inserted). */
@@ -136,17 +135,8 @@ export async function mergeRows(
 async function writeDataFile(lake: Lake, conn: DuckDBConnection, table: string, query: string, tag: string, rowGroupRows?: number): Promise<LakeFile[]> {
   const { zone, name } = splitTableName(table);
   const rel = join(zone, name, 'dt=all', `part-${tag}.parquet`);
-  const abs = join(lake.root, rel);
-  mkdirSync(dirname(abs), { recursive: true });
-  const rowGroup = rowGroupRows ? `, ROW_GROUP_SIZE ${Math.max(2048, Math.round(rowGroupRows))}` : '';
-  try {
-    const r = (await conn.runAndReadAll(`COPY (${query}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD${rowGroup}, RETURN_STATS true)`))
-      .getRowObjectsJS() as { count: bigint | number; file_size_bytes: bigint | number }[];
-    return [{ path: rel, partition: 'dt=all', rows: r.reduce((a, x) => a + Number(x.count), 0), bytes: r.reduce((a, x) => a + Number(x.file_size_bytes), 0) }];
-  } catch (e) {
-    rmSync(abs, { force: true });
-    throw e;
-  }
+  const { rows, bytes } = await copyToParquet(conn, query, join(lake.root, rel), { rowGroupRows });
+  return [{ path: rel, partition: 'dt=all', rows, bytes }];
 }
 
 /**
@@ -158,13 +148,8 @@ async function writeDataFile(lake: Lake, conn: DuckDBConnection, table: string, 
 async function writeChangeFeed(lake: Lake, conn: DuckDBConnection, table: string, opts: { deleted: string; inserted: string }): Promise<ChangeFeed> {
   const { zone, name } = splitTableName(table);
   const rel = join(zone, name, 'dt=all', '_changes', `changes-${Date.now().toString(36)}-${process.pid}-${++feeds}.parquet`);
-  const abs = join(lake.root, rel);
-  mkdirSync(dirname(abs), { recursive: true });
   const rows = `SELECT *, 'delete' AS ${CHANGE_COLUMN} FROM ${opts.deleted} UNION ALL BY NAME SELECT *, 'insert' AS ${CHANGE_COLUMN} FROM ${opts.inserted}`;
-  const r = (await conn.runAndReadAll(`COPY (${rows}) TO ${sqlString(abs)} (FORMAT PARQUET, COMPRESSION ZSTD, RETURN_STATS true)`)).getRowObjectsJS() as {
-    count: bigint | number;
-  }[];
-  return { path: rel, rows: r.reduce((a, x) => a + Number(x.count), 0) };
+  return { path: rel, rows: (await copyToParquet(conn, rows, join(lake.root, rel))).rows };
 }
 
 let feeds = 0;
