@@ -5,8 +5,8 @@ import { mergeRows } from '../../lake/merge.ts';
 import type { SqlModel } from '../models.ts';
 import type { Warehouse } from '../session.ts';
 
-export /** what of a run's layout a write uses (src/pipeline/layout.ts chooses it) */
-interface Layout { row_group_rows?: number }
+/** what of a run's layout a write uses (src/pipeline/layout.ts chooses it) */
+export interface Layout { row_group_rows?: number }
 
 export interface IncrementalOutcome {
   mode: 'merge' | 'rebuild' | 'unchanged';
