@@ -22,3 +22,24 @@ test('a view\'s columns come from the catalog, as DESCRIBE gives them', async (t
   await ws.wh.sessionTable('features.cols_test', `SELECT 1 AS b, 'x' AS a, current_date AS c`);
   assert.deepEqual(await ws.wh.columns('features.cols_test'), ['b', 'a', 'c']);
 });
+
+test('columns of views over many files come from one read of the catalog, and follow every re-point', async (t) => {
+  const { home, cleanup } = tmpHome();
+  const ws = await openWorkspace({ config: testConfig(home) });
+  t.after(async () => { await ws.close(); cleanup(); });
+  const describe = async (table: string) => (await ws.wh.describe(`SELECT * FROM ${table}`)).map((c) => c.name);
+  // views whose definitions are long enough (like a view over hundreds of files) for the catalog read
+  const long = (cols: string) => `SELECT ${cols}, '${'x'.repeat(20_000)}' AS pad`;
+  await ws.wh.sessionTable('features.wide_a', long('1 AS a1, 2 AS a2'), { view: true });
+  await ws.wh.sessionTable('features.wide_b', long('1 AS b1'), { view: true });
+  assert.deepEqual(await ws.wh.columns('features.wide_a'), ['a1', 'a2', 'pad']);
+  assert.deepEqual(await ws.wh.columns('features.wide_b'), ['b1', 'pad']);
+  // re-pointed (from a fork, as a build's step does): the new columns, not the cached ones
+  const fork = await ws.wh.fork();
+  t.after(() => fork.close());
+  await fork.sessionTable('features.wide_a', long('3 AS a3'), { view: true });
+  await ws.wh.sessionTable('features.wide_c', long('1 AS c1'), { view: true });
+  assert.deepEqual(await ws.wh.columns('features.wide_a'), ['a3', 'pad']);
+  assert.deepEqual(await fork.columns('features.wide_c'), ['c1', 'pad']);
+  for (const tb of ['features.wide_a', 'features.wide_b', 'features.wide_c']) assert.deepEqual(await ws.wh.columns(tb), await describe(tb));
+});

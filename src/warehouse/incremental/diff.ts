@@ -78,7 +78,9 @@ export async function tableColumns(wh: Warehouse, table: string): Promise<string
   }
 }
 
+/** Drops a step's temp tables, unless they die with its connection (a fork's: Warehouse.ephemeral). */
 export async function dropTemps(wh: Warehouse, names: string[]): Promise<void> {
+  if (wh.ephemeral) return;
   await wh.conn.run(names.map((t) => `DROP TABLE IF EXISTS ${t};`).join(' '));
 }
 
