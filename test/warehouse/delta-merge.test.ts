@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
 import { mergeRows } from '../../src/lake/merge.ts';
 import { buildModelIncrementally } from '../../src/warehouse/incremental.ts';
-import { parseDelta, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
+import { parseDelta, rangeFilter, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
 import { loadModels, parseModel, type SqlModel } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import type { Workspace } from '../../src/warehouse/workspace.ts';
@@ -147,4 +147,45 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
   await ws.lake.writeQuery(ws.wh.conn, src, `SELECT * FROM ${src} WHERE user_id <> 'u4'`, { mode: 'replace' });
   await ws.wh.refreshTable(src);
   for (const m of [TOTALS, SHARES]) assert.doesNotMatch((await build(ws, m, marks)).note, /delta/);
+});
+
+test('rangeFilter: the bounds the scope match implies, none where a NULL joins other values or the type is not plain', () => {
+  const types = [{ name: 'u', type: 'VARCHAR' }, { name: 'd', type: 'DATE' }, { name: 'x', type: 'DOUBLE' }, { name: 'n', type: 'BIGINT' }];
+  const bounds = {
+    lo_0: "a'b", hi_0: 'z', nul_0: false, lo_1: null, hi_1: null, nul_1: true,
+    lo_2: '1', hi_2: '2', nul_2: false, lo_3: '1', hi_3: '9', nul_3: true,
+  };
+  assert.equal(rangeFilter(['u', 'd', 'x', 'n'], types, bounds, 'x'),
+    `x."u" BETWEEN CAST('a''b' AS VARCHAR) AND CAST('z' AS VARCHAR) AND x."d" IS NULL`);
+  // nothing touched: no bound (the semi join finds no row anyway)
+  assert.equal(rangeFilter(['u'], types, { lo_0: null, hi_0: null, nul_0: null }, 'x'), '');
+});
+
+test('delta merge: NULL and quoted scope values (the stored side read within bounds) equal the model over all rows', async (t) => {
+  const { home, cleanup } = tmpHome('trib-delta-null-');
+  t.after(cleanup);
+  const ws = await openWorkspace({ config: loadConfig({ home }) });
+  t.after(() => ws.close());
+  const src = 'curated.delta_src';
+  const r = (u: string | null, item: string, day: number, n: number) =>
+    `(${u === null ? 'NULL' : `'${u.replaceAll("'", "''")}'`}, '${item}', DATE '2026-01-0${day}', ${n}, ${n * 1.5}, TIMESTAMP '2026-01-0${day} 10:00:00')`;
+  await ws.lake.writeQuery(ws.wh.conn, src, rows([r(null, 'a', 1, 1), r("o'k", 'a', 1, 2), r('u1', 'b', 1, 3), r('u9', 'c', 2, 4)]), { mode: 'replace' });
+  await ws.wh.refreshTable(src);
+  const marks = new Map<string, number>();
+  for (const m of [TOTALS, SHARES]) {
+    const b = await buildModelIncrementally(ws.wh, m, { watermarks: marks, full: true });
+    for (const [tb, snap] of Object.entries(b.watermarks)) marks.set(tb, snap);
+  }
+  const key = ['user_id', 'item', 'day'];
+  // a NULL user's row changes (no bound on user_id), then only named users' rows do (bounded)
+  const changes = [
+    { deleted: [r(null, 'a', 1, 1)], inserted: [r(null, 'a', 1, 5), r("o'k", 'a', 3, 1)] },
+    { deleted: [r("o'k", 'a', 1, 2)], inserted: [r("o'k", 'a', 1, 7), r('u1', 'b', 3, 1)] },
+  ];
+  for (const { deleted, inserted } of changes) {
+    await mergeRows(ws.lake, ws.wh.conn, src, { key, deleted: `(${rows(deleted)})`, inserted: `(${rows(inserted)})` });
+    await ws.wh.refreshTable(src);
+    for (const m of [TOTALS, SHARES]) assert.match((await build(ws, m, marks)).note, /from the delta of/);
+    marks.set(src, ws.wh.snapshots.get(src)!);
+  }
 });
