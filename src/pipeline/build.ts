@@ -4,7 +4,7 @@
 // only what its inputs committed since its watermarks and merges the recomputed rows by key
 // (src/warehouse/incremental.ts); a model without one is an aggregate that cannot be merged, and
 // says so in its progress line as it rebuilds. `--full` (mode 'full') rebuilds every model.
-import { compactTable } from '../lake/compaction.ts';
+import { compactTable, type CompactionResult } from '../lake/compaction.ts';
 import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Lake } from '../lake/lake.ts';
@@ -29,14 +29,59 @@ export function discoverModels(opts: { only?: string[] } = {}): SqlModel[] {
 /** Step names are the tables' names: `curated.plays` is the step `plays`. */
 export const stepName = (table: string) => table.split('.')[1]!;
 
-interface BuildCtx { env: PlanEnv }
+interface BuildCtx { env: PlanEnv; compactions: BackgroundCompactions }
+
+/**
+ * Compactions that run beside the build's steps instead of after them all: a model's output
+ * once its step has committed, and every table no model of the build writes (raw events) from
+ * the start. Safe beside readers: a compaction changes no row, the files it retires stay for the
+ * snapshots that list them (vacuum removes only what no snapshot lists), and no view is re-pointed,
+ * so a step reads its inputs at the snapshots its session pinned (its marks) whatever commits
+ * after. Each table is compacted by one of them at most, after its last writer of the build.
+ * The compact step waits for them all, then compacts the tables none covered, and vacuums (at
+ * 1x the compact step was a serial tail of 70-120 ms after the last model).
+ */
+export class BackgroundCompactions {
+  private readonly running = new Set<Promise<void>>();
+  private readonly results: CompactionResult[] = [];
+  private failure: { error: unknown } | undefined;
+  /** tables compacted (or being compacted) here */
+  readonly tables = new Set<string>();
+
+  constructor(private readonly env: Pick<PlanEnv, 'ws' | 'layout'>) {}
+
+  start(table: string): void {
+    if (this.tables.has(table)) return;
+    this.tables.add(table);
+    const p: Promise<void> = compactWithLayout(this.env, table).then(
+      (r) => { this.results.push(r); },
+      (e: unknown) => { this.failure ??= { error: e }; },
+    ).finally(() => this.running.delete(p));
+    this.running.add(p);
+  }
+
+  /** Waits for every compaction started; their results, or the first failure. */
+  async settle(): Promise<CompactionResult[]> {
+    while (this.running.size) await Promise.all(this.running);
+    if (this.failure) throw this.failure.error;
+    return this.results;
+  }
+}
+
+function compactWithLayout(env: Pick<PlanEnv, 'ws' | 'layout'>, table: string): Promise<CompactionResult> {
+  return compactTable(env.ws.lake, table, {
+    targetFileBytes: env.layout.target_file_bytes,
+    minFiles: env.layout.compact_min_files,
+    rowGroupRows: env.layout.row_group_rows,
+  });
+}
 
 export function modelStep(m: SqlModel, env: PlanEnv, pipeline: string): Step<BuildCtx> {
   return {
     name: stepName(m.table),
     inputs: m.inputs,
     outputs: [m.table],
-    async run(): Promise<StepResult> {
+    async run(ctx): Promise<StepResult> {
       const marks = env.mode === 'full' ? new Map<string, number>() : await env.state.watermarks(pipeline, stepName(m.table));
       // its own connection to the session: steps run at the same time, each with its own temp
       // tables and DuckDB statements queued on its own connection
@@ -47,6 +92,8 @@ export function modelStep(m: SqlModel, env: PlanEnv, pipeline: string): Step<Bui
       } finally {
         wh.close();
       }
+      // its output compacted beside the steps after it (BackgroundCompactions)
+      if (r.mode !== 'unchanged') ctx.compactions.start(m.table);
       return {
         rows: r.rowsOut, rowsIn: r.rowsIn ?? undefined, filesRead: r.filesRead, partitionsRead: r.partitionsRead,
         note: r.note, watermarks: r.watermarks,
@@ -66,14 +113,11 @@ export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step
   return {
     name: 'compact',
     // its outputs are whatever it compacts: declared as none, it is re-run by a resume (idempotent)
-    async run(): Promise<StepResult> {
+    async run(ctx): Promise<StepResult> {
       let before = 0, after = 0, parts = 0, folded = 0;
-      for (const t of await tables()) {
-        const r = await compactTable(env.ws.lake, t, {
-          targetFileBytes: env.layout.target_file_bytes,
-          minFiles: env.layout.compact_min_files,
-          rowGroupRows: env.layout.row_group_rows,
-        });
+      const results = await ctx.compactions.settle();
+      for (const t of await tables()) if (!ctx.compactions.tables.has(t)) results.push(await compactWithLayout(env, t));
+      for (const r of results) {
         before += r.filesBefore; after += r.filesAfter; parts += r.partitions; folded += r.deletesFolded;
       }
       // The session's views are left at the snapshots they read: a compaction changes no row, and
@@ -117,7 +161,7 @@ export async function vacuumIfDue(lake: Lake, home: string, now = Date.now()): P
 export const buildPipeline: PipelineDefinition<BuildCtx> = {
   name: 'build',
   description: 'the warehouse: every SQL model as a step (incremental where it has a merge key), then compaction',
-  plan(env) {
+  async plan(env) {
     const only = env.args.only as string[] | undefined;
     const models = discoverModels({ only });
     const steps: Step<BuildCtx>[] = models.map((m) => modelStep(m, env, 'build'));
@@ -126,7 +170,18 @@ export const buildPipeline: PipelineDefinition<BuildCtx> = {
     // models run as a dataflow (each after the models it reads), as many at once as the layout
     // says; `concurrency` (tests, measurements) overrides it
     const concurrency = Number(env.args.concurrency ?? env.layout.concurrent_steps);
-    return { steps, ctx: { env }, concurrency, params: { models: models.length, tables: models.map((m) => m.table).join(','), concurrency } };
+    // the tables no model of this build writes (raw events) are compacted from the start
+    const compactions = new BackgroundCompactions(env);
+    const written = new Set(models.map((m) => m.table));
+    for (const t of await env.ws.lake.catalog.tables()) if (!written.has(t.table)) compactions.start(t.table);
+    return {
+      steps,
+      ctx: { env, compactions },
+      concurrency,
+      params: { models: models.length, tables: models.map((m) => m.table).join(','), concurrency },
+      // a failed run leaves no compaction running behind it (its failure is the compact step's to report)
+      dispose: async () => { await compactions.settle().catch(() => {}); },
+    };
   },
 };
 
@@ -134,6 +189,7 @@ export const compactPipeline: PipelineDefinition<BuildCtx> = {
   name: 'compact',
   description: 'lake maintenance: merge small files of every table toward the layout\'s target size',
   plan(env) {
-    return { steps: [compactStep(env, async () => (await env.ws.lake.catalog.tables()).map((t) => t.table))], ctx: { env } };
+    const tables = async () => (await env.ws.lake.catalog.tables()).map((t) => t.table);
+    return { steps: [compactStep(env, tables)], ctx: { env, compactions: new BackgroundCompactions(env) } };
   },
 };
