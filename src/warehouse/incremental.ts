@@ -14,6 +14,7 @@ import type { SqlModel } from './models.ts';
 import type { Warehouse } from './session.ts';
 import { mergeByDay } from './incremental/by-day.ts';
 import { mergeByDelta } from './incremental/by-delta.ts';
+import { mergeByGroups } from './incremental/by-groups.ts';
 import { mergeByScope } from './incremental/by-scope.ts';
 import { unchangedSince } from './incremental/changes.ts';
 import type { IncrementalOutcome, Layout } from './incremental/diff.ts';
@@ -57,6 +58,7 @@ export async function buildModelIncrementally(
     };
   }
   if (!inc) return recomputeAll(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged; ${changed.join(', ')} changed`);
+  const grouped = m.groupDelta && (await mergeByGroups(wh, m, inc, opts, marks, changed)); if (grouped) return grouped;
   if (inc.scope.length === 1 && inc.scope[0] === m.partition) return mergeByDay(wh, m, inc.key, opts, marks, changed);
   return (await mergeByDelta(wh, m, inc, opts, marks, changed)) ?? mergeByScope(wh, m, inc, opts, marks, changed);
 }

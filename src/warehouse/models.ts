@@ -58,6 +58,43 @@ export interface SqlModel {
    * changed rows name, on their days (plays: the user and track of a new play or skip).
    */
   within?: string[];
+  /**
+   * Header `-- group delta: count(c) sum(a, b) over(g1, g2) lookback(ts, INTERVAL 30 MINUTE)`:
+   * the model is a GROUP BY of its merge key whose columns are a count of the rows it sums (a key
+   * exists while it is > 0) and sums of non-NULL values, over one input's rows, where a row's
+   * contribution depends on the other rows of its group (the input rows sharing its g1, g2: a
+   * window PARTITION BY them) but on no other group. So a change recomputes only the groups it
+   * touches (src/warehouse/incremental/by-groups.ts). With lookback, a row depends only on the
+   * rows of its group ordered before it, and on none more than the interval before it.
+   */
+  groupDelta?: GroupDelta;
+}
+
+export interface GroupDelta {
+  count: string;
+  sum: string[];
+  over: string[];
+  lookback?: { column: string; interval: string };
+}
+
+const NAMES = '([a-z_][a-z0-9_]*(?:\\s*,\\s*[a-z_][a-z0-9_]*)*)';
+
+/** The `-- group delta:` header (see SqlModel.groupDelta), or undefined. */
+export function parseGroupDelta(file: string, text: string): GroupDelta | undefined {
+  const line = /^--[ \t]*group delta:[ \t]*([^\n]*?)[ \t]*$/m.exec(text)?.[1];
+  if (line === undefined) return undefined;
+  const list = (s: string) => s.split(',').map((c) => c.trim());
+  const part = (name: string) => new RegExp(`\\b${name}\\(\\s*${NAMES}\\s*\\)`).exec(line)?.[1];
+  const count = part('count'), sum = part('sum'), over = part('over');
+  const lookback = /\blookback\(\s*([a-z_][a-z0-9_]*)\s*,\s*(INTERVAL [^)]+?)\s*\)/i.exec(line);
+  const rest = line.replace(/\b(count|sum|over|lookback)\([^)]*\)/g, '').replace(/[\s,]/g, '');
+  if (!count || list(count).length !== 1 || !over || rest) {
+    throw new Error(`SQL model ${file}: "-- group delta:" expects count(col), sum(...), over(cols) and optionally lookback(col, INTERVAL ...), got "${line}"`);
+  }
+  return {
+    count, sum: sum ? list(sum) : [], over: list(over),
+    ...(lookback ? { lookback: { column: lookback[1]!, interval: lookback[2]! } } : {}),
+  };
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -93,6 +130,8 @@ export function parseModel(file: string, text: string): SqlModel {
   if (within && !(partition && scope?.length === 1 && scope[0] === partition)) {
     throw new Error(`SQL model ${file}: "-- within:" needs a model merged by day ("-- scope:" equal to "-- partition:")`);
   }
+  const groupDelta = parseGroupDelta(file, text);
+  if (groupDelta && !key) throw new Error(`SQL model ${file}: "-- group delta:" needs a "-- merge:" key`);
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
     // `-- partition-local: true`: all input rows of a scope value sit in one dt= partition (an
@@ -103,6 +142,7 @@ export function parseModel(file: string, text: string): SqlModel {
     ...(aheadInputs ? { lookaheadInputs: aheadInputs } : {}),
     ...(reach ? { reach } : {}),
     ...(within ? { within } : {}),
+    ...(groupDelta ? { groupDelta } : {}),
   };
 }
 

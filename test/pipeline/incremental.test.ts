@@ -47,6 +47,9 @@ for (const [label, size] of SIZES) {
       const inc = await executePipeline(ws, buildPipeline, { log: quiet });
       const merged = inc.pipeline.stages.filter((s) => /merged by/.test(s.note ?? '')).map((s) => s.name);
       assert.ok(merged.includes('plays') && merged.includes('orders') && merged.includes('music_interactions_daily'), `merged steps: ${merged.join(', ')}`);
+      // the genre transitions recompute only the users' days the new plays touch (a group delta)
+      const transitions = inc.pipeline.stages.find((s) => s.name === 'music_genre_transitions_daily')?.note ?? '';
+      assert.match(transitions, /from the group delta of curated\.plays/, transitions);
       // a few rows deleted from big files are skipped on read (delete files), not rewritten
       const onRead = [...between.pipeline.stages, ...inc.pipeline.stages].filter((s) => /[1-9]\d* deleted on read/.test(s.note ?? '')).map((s) => s.name);
       assert.ok(onRead.length > 0, 'some merge deleted rows on read');
