@@ -188,4 +188,13 @@ test('delta merge: NULL and quoted scope values (the stored side read within bou
     for (const m of [TOTALS, SHARES]) assert.match((await build(ws, m, marks)).note, /from the delta of/);
     marks.set(src, ws.wh.snapshots.get(src)!);
   }
+  // two merges in one build's window: a new key's row inserted by the first and deleted by the
+  // second nets out (one feed alone is not netted; two are), so the key is not stored
+  const [gone, grown] = [r('u1', 'b', 1, 3), r('u1', 'b', 1, 4)];
+  await mergeRows(ws.lake, ws.wh.conn, src, { key, deleted: `(${rows([gone])})`, inserted: `(${rows([r('u7', 'z', 2, 1), grown])})` });
+  await ws.wh.refreshTable(src);
+  await mergeRows(ws.lake, ws.wh.conn, src, { key, deleted: `(${rows([r('u7', 'z', 2, 1)])})`, inserted: `(${rows([r('u9', 'c', 3, 1)])})` });
+  await ws.wh.refreshTable(src);
+  for (const m of [TOTALS, SHARES]) assert.match((await build(ws, m, marks)).note, /from the delta of/);
+  assert.deepEqual(await contents(ws, `SELECT * FROM curated.delta_totals WHERE user_id = 'u7'`), []);
 });
