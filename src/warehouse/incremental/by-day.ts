@@ -6,8 +6,8 @@ import { dayOf, partitionsHolding } from '../partitions.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedRows } from './changes.ts';
 import {
-  createTemp, diffByKey, dropTemps, FILE_COLUMN,
-  mergeDiff, ROW_COLUMN, storedScan, storedSide, tempId, withInputs, type IncrementalOutcome, type Layout,
+  createTemp, createTempColumns, diffStored, dropTemps, FILE_COLUMN,
+  mergeDiff, ROW_COLUMN, storedScan, tempId, withInputs, type IncrementalOutcome, type Layout,
 } from './diff.ts';
 import { rebuild, recomputeAll } from './rebuild.ts';
 
@@ -56,7 +56,7 @@ export async function mergeByDay(
     parts.push(`SELECT ${e} AS d, ${readsAhead(i)} AS ahead, ${t} AS t${within.map((c) => `, ${c}`).join('')} FROM (${d.sql})`);
   }
   const id = tempId();
-  const changes = `${id}_chg`, fresh = `${id}_new`, old = `${id}_old`, ins = `${id}_ins`, del = `${id}_del`;
+  const changes = `${id}_chg`, fresh = `${id}_new`, diff = `${id}_diff`;
   try {
     let changesSql = `(${parts.join(' UNION ALL ')})`;
     if (within.length) {
@@ -99,19 +99,19 @@ export async function mergeByDay(
       restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}`);
     }
     const dayCol = sqlIdent(col);
-    const rows = await createTemp(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f${within.length ? ` ${inScope('f')}` : ''} ` +
-      `WHERE CAST(f.${dayCol} AS DATE) IN (${dateList(days)})`);
-    const described = await wh.describe(`SELECT * FROM ${fresh}`);
-    const colList = described.map((c) => sqlIdent(c.name));
+    const { rows, columns } = await createTempColumns(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f` +
+      `${within.length ? ` ${inScope('f')}` : ''} WHERE CAST(f.${dayCol} AS DATE) IN (${dateList(days)})`);
+    const colList = columns.map((c) => sqlIdent(c.name));
     // the stored rows of those days; a DATE column is compared as it is stored, so its row groups prune
-    const isDate = described.find((c) => c.name === col)?.type === 'DATE';
+    const isDate = columns.find((c) => c.name === col)?.type === 'DATE';
     const stored = await storedScan(wh, m.table);
-    const stale = await storedSide(wh, `CREATE TEMP TABLE ${old} AS SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
+    // diffed with the fresh rows in the statement that reads them (a temp table of them, then
+    // the diff, took two more statements)
+    const d = await diffStored(wh, fresh, `SELECT ${colList.map((c) => `x.${c}`).join(', ')}, x.${FILE_COLUMN}, x.${ROW_COLUMN}
       FROM (${stored ?? `SELECT ${colList.join(', ')}, NULL::VARCHAR AS ${FILE_COLUMN}, NULL::BIGINT AS ${ROW_COLUMN} FROM ${fresh} WHERE false`}) x
-      ${within.length ? inScope('x') : ''} WHERE ${inWindow(isDate ? `x.${dayCol}` : `CAST(x.${dayCol} AS DATE)`, days)}`);
-    if (stale) return await rebuild(wh, m, opts.layout, marks, stale);
-    const d = await diffByKey(wh, fresh, old, ins, del, colList);
-    const r = await mergeDiff(wh, m, key, { ins, del, cols: colList, ...d }, opts.layout, { model: m.file, mode: 'merge', scope_values: days.length });
+      ${within.length ? inScope('x') : ''} WHERE ${inWindow(isDate ? `x.${dayCol}` : `CAST(x.${dayCol} AS DATE)`, days)}`, diff, colList);
+    if ('stale' in d) return await rebuild(wh, m, opts.layout, marks, d.stale);
+    const r = await mergeDiff(wh, m, key, d, opts.layout, { model: m.file, mode: 'merge', scope_values: days.length });
     if (r.snapshot !== null) await wh.refreshTable(m.table);
     const narrowed = within.length ? ` within the changed ${m.within!.join('+')} values` : '';
     return {
@@ -122,7 +122,7 @@ export async function mergeByDay(
       rowsIn, inserted: r.inserted, deleted: r.deleted, scopeValues: days.length, filesRead, partitionsRead, watermarks: marks,
     };
   } finally {
-    await dropTemps(wh, [changes, fresh, old, ins, del]);
+    await dropTemps(wh, [changes, fresh, diff]);
   }
 }
 

@@ -6,8 +6,8 @@ import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedFiles, changedRows } from './changes.ts';
 import {
-  createTemp, diffStored, dropTemps, FILE_COLUMN,
-  mergeDiff, ROW_COLUMN, storedScan, tableColumns, tempId, withInputs, type IncrementalOutcome, type Layout,
+  createTemp, createTempColumns, diffStored, dropTemps, FILE_COLUMN,
+  mergeDiff, ROW_COLUMN, storedScan, tempId, withInputs, type IncrementalOutcome, type Layout,
 } from './diff.ts';
 import { rebuild, recomputeAll } from './rebuild.ts';
 
@@ -115,8 +115,8 @@ export async function mergeByScope(
       }
       restricted.set(i, `SELECT x.* FROM ${source} x SEMI JOIN (SELECT DISTINCT ${list} FROM ${scope}) s ON ${keyMatch(have, 'x', 's')}`);
     }
-    const rows = await createTemp(wh, fresh, withInputs(m.sql, restricted, id));
-    const colList = (await tableColumns(wh, fresh)).map(sqlIdent);
+    const { rows, columns } = await createTempColumns(wh, fresh, withInputs(m.sql, restricted, id));
+    const colList = columns.map((c) => sqlIdent(c.name));
     const cols = colList.join(', ');
     const stored = await storedScan(wh, m.table);
     // the stored rows of the scope, as stored (not through the view, whose dt= column is the folder's)

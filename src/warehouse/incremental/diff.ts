@@ -35,22 +35,6 @@ export async function storedScan(wh: Warehouse, table: string): Promise<string |
   return wh.lake.readSql(table, undefined, { hive: false, fileColumn: FILE_COLUMN, rowColumn: ROW_COLUMN });
 }
 
-/**
- * Reads the stored side of a diff; returns why the model must rebuild instead when the stored
- * files lack a column the model now gives (a table first built from empty inputs: an empty raw
- * table's view has no dt= column), else null.
- */
-export async function storedSide(wh: Warehouse, sql: string): Promise<string | null> {
-  try {
-    await wh.conn.run(sql);
-    return null;
-  } catch (e) {
-    const stale = staleStored(e);
-    if (stale) return stale;
-    throw e;
-  }
-}
-
 /** Why a read of the stored side failed when its files lack a column the model gives now, else null. */
 export function staleStored(e: unknown): string | null {
   const msg = String((e as Error).message);
@@ -63,6 +47,16 @@ export function staleStored(e: unknown): string | null {
 export async function createTemp(wh: Warehouse, name: string, sql: string): Promise<number> {
   const r = await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${name} AS ${sql}`);
   return Number((r.getRows()[0]?.[0] as bigint | number | undefined) ?? 0);
+}
+
+/**
+ * createTemp, and the table's columns (name, DuckDB type) in the same round trip: a DESCRIBE or
+ * a prepare after it was one more statement per step (~1 ms). The count is of the table made.
+ */
+export async function createTempColumns(wh: Warehouse, name: string, sql: string): Promise<{ rows: number; columns: { name: string; type: string }[] }> {
+  const r = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${name} AS ${sql};
+    SELECT name, type, (SELECT count(*) FROM ${name})::BIGINT AS n FROM pragma_table_info('${name}') ORDER BY cid`)).getRowObjectsJS();
+  return { rows: Number(r[0]?.n ?? 0), columns: r.map((c) => ({ name: String(c.name), type: String(c.type) })) };
 }
 
 /**
@@ -82,27 +76,6 @@ export async function tableColumns(wh: Warehouse, table: string): Promise<string
 export async function dropTemps(wh: Warehouse, names: string[]): Promise<void> {
   if (wh.ephemeral) return;
   await wh.conn.run(names.map((t) => `DROP TABLE IF EXISTS ${t};`).join(' '));
-}
-
-/**
- * The difference between recomputed rows (`fresh`) and the stored rows they replace (`old`, with
- * each row's file and position), for a model with a merge key (a key names one row): `ins` the
- * fresh rows no stored row equals, `del` the stored rows no fresh row equals, with their
- * positions (what the merge deletes). Two anti joins on every column (NULLs equal), as a
- * hash join: what two EXCEPT ALLs and a positions join gave, in two passes instead of three,
- * and without EXCEPT ALL's per-row window (3x slower on curated.plays' scope). Both tables and
- * the counts (per side, and of `del` per stored file: what mergeRows would count again) in one
- * round trip; `perFile` goes on to mergeDiff with the tables.
- */
-export async function diffByKey(
-  wh: Warehouse, fresh: string, old: string, ins: string, del: string, cols: string[],
-): Promise<{ inserted: number; deleted: number; perFile: Map<string, number> }> {
-  const same = cols.map((c) => `f.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
-  const rows = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${ins} AS SELECT f.* FROM ${fresh} f ANTI JOIN ${old} o ON ${same};
-    CREATE TEMP TABLE ${del} AS SELECT o.* FROM ${old} o ANTI JOIN ${fresh} f ON ${same};
-    SELECT NULL::VARCHAR AS f, count(*)::BIGINT AS n FROM ${ins} UNION ALL (SELECT ${FILE_COLUMN}, count(*)::BIGINT FROM ${del} GROUP BY ALL)`))
-    .getRowObjectsJS();
-  return countSides(rows);
 }
 
 /** A diff's counts from rows of (f: stored file, NULL for the fresh side; n: rows). */
@@ -134,11 +107,11 @@ export interface Diff {
  * (their FILE_COLUMN NULL) and the stored rows no fresh row equals (with their file and position:
  * what the merge deletes). `stored` selects the stored rows of the recomputed scope with the
  * model's columns in `cols` order, then FILE_COLUMN and ROW_COLUMN; it is a materialized CTE both
- * anti joins read (what diffByKey's three temp tables and the merge's count of positions per
- * file took four statements for: a 1% build's steps each ran them over a few hundred rows, at
- * 1-3 ms a statement). The counts per side and per file come back from a GROUP BY in the same
- * round trip. Returns `{ stale }` when the stored files lack a column the model now gives (see
- * storedSide).
+ * anti joins read (three temp tables and a count of positions per file took four statements:
+ * a 1% build's steps each ran them over a few hundred rows, at 1-3 ms a statement). The counts
+ * per side and per file come back from a GROUP BY in the same round trip. Returns `{ stale }`
+ * when the stored files lack a column the model now gives (a table first built from empty
+ * inputs: an empty raw table's view has no dt= column): it must rebuild.
  */
 export async function diffStored(wh: Warehouse, fresh: string, stored: string, diff: string, cols: string[]): Promise<Diff | { stale: string }> {
   const same = cols.map((c) => `f.${c} IS NOT DISTINCT FROM o.${c}`).join(' AND ');
@@ -158,14 +131,11 @@ export async function diffStored(wh: Warehouse, fresh: string, stored: string, d
   return { table: diff, cols, ...countSides(rows) };
 }
 
-/** Merges a diff (diffByKey's tables, or diffStored's table) into the model's table; the deleted rows' positions come with them. */
-export function mergeDiff(wh: Warehouse, m: SqlModel, key: string[],
-  d: { ins: string; del: string; cols: string[]; inserted: number; deleted: number; perFile?: Map<string, number> } | Diff,
-  layout: Layout | undefined, summary: Record<string, unknown>) {
+/** Merges a diff (diffStored's table) into the model's table; the deleted rows' positions come with them. */
+export function mergeDiff(wh: Warehouse, m: SqlModel, key: string[], d: Diff, layout: Layout | undefined, summary: Record<string, unknown>) {
   const cols = d.cols.join(', ');
-  const [inserted, deleted] = 'table' in d
-    ? [`(SELECT ${cols} FROM ${d.table} WHERE ${FILE_COLUMN} IS NULL)`, `(SELECT * FROM ${d.table} WHERE ${FILE_COLUMN} IS NOT NULL)`]
-    : [d.ins, d.del];
+  const inserted = `(SELECT ${cols} FROM ${d.table} WHERE ${FILE_COLUMN} IS NULL)`;
+  const deleted = `(SELECT * FROM ${d.table} WHERE ${FILE_COLUMN} IS NOT NULL)`;
   return mergeRows(wh.lake, wh.conn, m.table, {
     key,
     deleted: `(SELECT ${cols} FROM ${deleted})`,

@@ -4,8 +4,8 @@ import { sqlIdent } from '../../lake/duck.ts';
 import type { SqlModel } from '../models.ts';
 import type { Warehouse } from '../session.ts';
 import {
-  createTemp, diffStored, dropTemps, FILE_COLUMN,
-  mergeDiff, ROW_COLUMN, staleStored, storedScan, tableColumns, tempId, type IncrementalOutcome, type Layout,
+  createTempColumns, diffStored, dropTemps, FILE_COLUMN,
+  mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, type IncrementalOutcome, type Layout,
 } from './diff.ts';
 
 /**
@@ -19,8 +19,8 @@ export async function recomputeAll(
   const id = tempId();
   const fresh = `${id}_new`, diff = `${id}_diff`;
   try {
-    const rows = await createTemp(wh, fresh, m.sql);
-    const colList = (await tableColumns(wh, fresh)).map(sqlIdent);
+    const { rows, columns } = await createTempColumns(wh, fresh, m.sql);
+    const colList = columns.map((c) => sqlIdent(c.name));
     const cols = colList.join(', ');
     const unchanged = (): IncrementalOutcome => ({
       mode: 'unchanged', note: `recomputed (${why}): no row changed`, rowsOut: rows, rowsIn: null,
