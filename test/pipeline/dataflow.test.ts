@@ -119,3 +119,21 @@ test('dataflow: a failing beforeStep hook stops the launch after the running ste
   );
   assert.deepEqual(ran, ['a'], 'a, started before the hook failed, ran to its end');
 });
+
+test('a step\'s input stats: what it says it read, else its inputs\' live files from the catalog', async () => {
+  const asked: string[] = [];
+  const catalog = {
+    currentSnapshot: async () => 1,
+    liveFileStats: async (t: string) => { asked.push(t); return { files: 3, rows: 30, partitions: 2 }; },
+    writtenSince: async () => ({ snapshot: 2, files: 1, removed: 0, rows: 5, partitions: ['dt=all'] }),
+  } as unknown as NonNullable<Parameters<typeof runPipeline>[3]>['catalog'];
+  const steps: Step<object>[] = [
+    { name: 'says', inputs: ['raw.a'], outputs: ['curated.x'], run: () => ({ rowsIn: 7, filesRead: 1, partitionsRead: 1 }) },
+    { name: 'silent', inputs: ['raw.a', 'raw.b'], outputs: ['curated.y'], run: () => ({}) },
+  ];
+  const r = await runPipeline('stats', steps, {}, { log: () => {}, catalog });
+  const s = byName(r.stages);
+  assert.deepEqual([s.get('says')!.stats!.rows_in, s.get('says')!.stats!.files_read, s.get('says')!.stats!.partitions_read], [7, 1, 1]);
+  assert.deepEqual([s.get('silent')!.stats!.rows_in, s.get('silent')!.stats!.files_read, s.get('silent')!.stats!.partitions_read], [60, 6, 4]);
+  assert.deepEqual(asked, ['raw.a', 'raw.b'], 'the catalog is asked only for the step that did not say');
+});
