@@ -6,7 +6,7 @@ import { dayOf, partitionsHolding } from '../partitions.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedRows } from './changes.ts';
 import {
-  createTemp, createTempColumns, diffStored, dropTemps, FILE_COLUMN,
+  createTempColumns, diffStored, dropTemps, FILE_COLUMN,
   mergeDiff, ROW_COLUMN, storedScan, tempId, withInputs, type IncrementalOutcome, type Layout,
 } from './diff.ts';
 import { rebuild, recomputeAll } from './rebuild.ts';
@@ -58,14 +58,13 @@ export async function mergeByDay(
   const id = tempId();
   const changes = `${id}_chg`, fresh = `${id}_new`, diff = `${id}_diff`;
   try {
-    let changesSql = `(${parts.join(' UNION ALL ')})`;
-    if (within.length) {
-      await createTemp(wh, changes, changesSql.slice(1, -1));
-      changesSql = changes;
-    }
+    // with `within`, the changed rows are kept (the recompute semi-joins them), made in the
+    // round trip that reads their days
+    const source = within.length ? changes : `(${parts.join(' UNION ALL ')})`;
     const found = await wh.query<{ d: string | null; ahead: boolean; untimed: boolean; t: bigint | number | null }>(
+      `${within.length ? `CREATE TEMP TABLE ${changes} AS ${parts.join(' UNION ALL ')};\n` : ''}` +
       `SELECT strftime(d, '%Y-%m-%d') AS d, bool_or(ahead) AS ahead, bool_or(ahead AND t IS NULL) AS untimed, min(t) AS t ` +
-      `FROM ${changesSql} GROUP BY 1`);
+      `FROM ${source} GROUP BY 1`);
     // a changed row without a day names no day to recompute
     if (found.some((r) => r.d === null)) return await recomputeAll(wh, m, opts.layout, marks, `a changed input row has no ${col}`);
     const days = await daysToRecompute(wh, m, found.map((r) => ({
