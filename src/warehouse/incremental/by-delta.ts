@@ -24,7 +24,7 @@ import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedFiles } from './changes.ts';
 import {
-  createTemp, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tableColumns, tempId, withInputs,
+  createTempColumns, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, withInputs,
   type IncrementalOutcome, type Layout,
 } from './diff.ts';
 
@@ -187,11 +187,14 @@ export async function mergeByDelta(
       x.changes ? side(x.cte, x.cols, sign, x.changes.unit) : `SELECT ${x.cols.map(sqlIdent).join(', ')} FROM ${viewName(x.table)} WHERE false`;
     const sides = (sign: '>' | '<') => withInputs(agg, new Map(facts.map((x) => [x.table, rowsOf(x, sign)])), t(sign === '>' ? 'i' : 'd'));
     const signed = facts.filter((x) => x.changes).map((x) => `${x.cte} AS MATERIALIZED (${x.changes!.sql})`).join(', ');
-    // with the bounds of the touched scope values (same round trip), for the stored side's read
-    const bounds = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${a} AS WITH ${signed}
+    // with its columns and the bounds of the touched scope values (for the stored side's read),
+    // in the same round trip: one row per column, the bounds repeated on each
+    const info = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${a} AS WITH ${signed}
       SELECT 'i' AS _side, * FROM (${sides('>')}) UNION ALL SELECT 'd' AS _side, * FROM (${sides('<')});
-      ${boundsQuery(a, scopeCols)}`)).getRowObjectsJS()[0]!;
-    const gCols = (await wh.describe(`SELECT * EXCLUDE (_side) FROM ${a}`));
+      SELECT t.name, t.type, b.* FROM pragma_table_info('${a}') t, (${boundsQuery(a, scopeCols)}) b WHERE t.name <> '_side' ORDER BY t.cid`))
+      .getRowObjectsJS();
+    const bounds = info[0] ?? {};
+    const gCols = info.map((c) => ({ name: String(c.name), type: String(c.type) }));
     const named = new Set([...key, ...spec.sum, ...spec.min, ...spec.max]);
     const odd = gCols.filter((c) => !named.has(c.name)).map((c) => c.name);
     const absent = [...named].filter((c) => !gCols.some((x) => x.name === c));
@@ -254,11 +257,12 @@ export async function mergeByDelta(
       // the rest of the model over g's rows of every touched scope value: the touched keys'
       // new rows, the others as stored
       const asStored = gCols.map((c) => `CAST(o.${sqlIdent(c.name)} AS ${c.type})`).join(', ');
-      rows = await createTemp(wh, fresh, `SELECT x.* FROM (${split.around(`(${newRows} UNION ALL
+      const made = await createTempColumns(wh, fresh, `SELECT x.* FROM (${split.around(`(${newRows} UNION ALL
         SELECT ${asStored} FROM ${old} o ANTI JOIN ${g} k ON ${on('o', 'k')})`)}) x
         SEMI JOIN (SELECT DISTINCT ${scopeList} FROM ${a}) s ON ${keyMatch(scopeCols, 'x', 's')}`);
       freshRel = fresh;
-      colList = (await tableColumns(wh, fresh)).map(sqlIdent);
+      rows = made.rows;
+      colList = made.columns.map((c) => sqlIdent(c.name));
     }
     const diff = await diffStored(wh, freshRel, `SELECT ${colList.join(', ')}, ${FILE_COLUMN}, ${ROW_COLUMN} FROM ${old}`, diffTable, colList);
     if ('stale' in diff) return null;
