@@ -109,7 +109,8 @@ export function parseModel(file: string, text: string): SqlModel {
   const m = /^--\s*table:\s*([a-z_]+\.[a-z0-9_]+)\s*$/m.exec(text);
   if (!m) throw new Error(`SQL model ${file}: missing "-- table: zone.name" header`);
   const table = m[1]!;
-  const body = text.split('\n').filter((l) => !l.trimStart().startsWith('--')).join('\n');
+  // string literals are no references (the validation report's descriptions name tables)
+  const body = text.split('\n').filter((l) => !l.trimStart().startsWith('--')).join('\n').replace(/'(?:[^']|'')*'/g, "''");
   const inputs = [...new Set([...body.matchAll(ZONE_REF)].map((r) => `${r[1]}.${r[2]}`))].filter((t) => t !== table);
   const key = columnsHeader(text, 'merge');
   const scope = columnsHeader(text, 'scope');
