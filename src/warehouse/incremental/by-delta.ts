@@ -206,8 +206,8 @@ export async function mergeByDelta(
     const stored = await storedScan(wh, m.table);
     if (!stored) return null;
     const within = rangeFilter(scopeCols, gCols, bounds, 'x');
-    await wh.conn.run(`CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x
-      SEMI JOIN (SELECT DISTINCT ${scopeList} FROM ${a}) s ON ${keyMatch(scopeCols, 'x', 's')}${within ? ` WHERE ${within}` : ''}`);
+    const oldSql = `CREATE TEMP TABLE ${old} AS SELECT x.* FROM (${stored}) x
+      SEMI JOIN (SELECT DISTINCT ${scopeList} FROM ${a}) s ON ${keyMatch(scopeCols, 'x', 's')}${within ? ` WHERE ${within}` : ''}`;
     // each touched key's new row: stored + inserted - deleted; a key is recomputed from its
     // history when it lost rows and gained none, or when a deleted row may have held its min or
     // max (and no inserted row reaches as far; a deleted value beyond the stored extreme's side
@@ -226,7 +226,9 @@ export async function mergeByDelta(
     const on = (x: string, y: string) => keyMatch(key, x, y);
     let keys: number, redo: number;
     try {
-      const r = (await wh.conn.runAndReadAll(`CREATE TEMP TABLE ${g} AS
+      // made in the round trip that makes the stored side (one statement fewer per step)
+      const r = (await wh.conn.runAndReadAll(`${oldSql};
+        CREATE TEMP TABLE ${g} AS
         WITH k AS (SELECT ${keyList}, bool_or(_side = 'i') AS _ins, bool_or(_side = 'd') AS _del FROM ${a} GROUP BY ALL)
         SELECT ${combined.join(', ')}, (k._del AND NOT k._ins)${lost.map((l) => ` OR ${l}`).join('')} AS _recompute
         FROM k LEFT JOIN ${old} s ON ${on('s', 'k')} LEFT JOIN (SELECT * FROM ${a} WHERE _side = 'i') i ON ${on('i', 'k')}
