@@ -213,11 +213,10 @@ export class Warehouse {
   /**
    * A table's column names as this session reads it, cached per view definition (binding a view
    * over many Parquet files reads every file's footer: DESCRIBE of raw.order_line's ~700 files
-   * took 25-40 ms at 1x, at every DESCRIBE). DuckDB binds a view once, on first use, and keeps
-   * its columns in the catalog: when the views lacking a cached answer list many files, one read
-   * of duckdb_columns() answers for every view of the session at once (binding those not bound
-   * yet: ~25 ms the first time in a 1% build, 3-5 ms after); else a DESCRIBE (~1 ms for a view
-   * over a few files).
+   * took 25-40 ms at 1x, at every DESCRIBE). DuckDB binds a view when it is made and keeps its
+   * columns in the catalog: when the views lacking a cached answer list many files, one read of
+   * duckdb_columns() answers for every view of the session at once, with no bind (3-25 ms in a
+   * 1% build); else a DESCRIBE (~1 ms for a view over a few files).
    */
   async columns(table: string): Promise<string[]> {
     const key = (t: string) => `${t}\n${this.views.get(t) ?? ''}`;
