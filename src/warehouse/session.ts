@@ -209,6 +209,8 @@ export class Warehouse {
   }
 
   private readonly columnCache = new Map<string, string[]>();
+  /** the catalog read of every view's columns in flight, if any (an object: forks share it) */
+  private readonly bulkRead: { running: Promise<Map<string, string[]>> | null } = { running: null };
 
   /**
    * A table's column names as this session reads it, cached per view definition (binding a view
@@ -226,9 +228,10 @@ export class Warehouse {
     // measures what the catalog read spares
     const unbound = [...this.views].reduce((n, [t, select]) => n + (this.columnCache.has(key(t)) ? 0 : select.length), 0);
     if (unbound > BULK_COLUMNS_CHARS && this.views.has(table)) {
-      const found = await this.viewColumns();
+      // one read at a time for the session and its forks (the first steps of a build ask at once)
+      const found = await (this.bulkRead.running ??= this.viewColumns().finally(() => { this.bulkRead.running = null; }));
       const cols = found.get(table);
-      if (cols) return cols;
+      if (cols && this.columnCache.get(key(table)) === cols) return cols;
     }
     const cols = (await this.describe(`SELECT * FROM ${viewName(table)}`)).map((c) => c.name);
     this.columnCache.set(key(table), cols);

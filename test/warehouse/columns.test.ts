@@ -42,4 +42,9 @@ test('columns of views over many files come from one read of the catalog, and fo
   assert.deepEqual(await ws.wh.columns('features.wide_a'), ['a3', 'pad']);
   assert.deepEqual(await fork.columns('features.wide_c'), ['c1', 'pad']);
   for (const tb of ['features.wide_a', 'features.wide_b', 'features.wide_c']) assert.deepEqual(await ws.wh.columns(tb), await describe(tb));
+  // asked at once from the session and a fork (a build's first steps): one catalog read answers both
+  await fork.sessionTable('features.wide_a', long('4 AS a4'), { view: true });
+  await ws.wh.sessionTable('features.wide_b', long('5 AS b5'), { view: true });
+  const [a, bb] = await Promise.all([fork.columns('features.wide_a'), ws.wh.columns('features.wide_b')]);
+  assert.deepEqual([a, bb], [['a4', 'pad'], ['b5', 'pad']]);
 });
