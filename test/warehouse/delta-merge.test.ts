@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
 import { mergeRows } from '../../src/lake/merge.ts';
 import { buildModelIncrementally } from '../../src/warehouse/incremental.ts';
-import { parseDelta, rangeFilter, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
+import { parseDelta, scopeMatch, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
 import { loadModels, parseModel, type SqlModel } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import type { Workspace } from '../../src/warehouse/workspace.ts';
@@ -149,19 +149,13 @@ test('delta merge: updates, deletes, a vanished key and a lost min/max equal the
   for (const m of [TOTALS, SHARES]) assert.doesNotMatch((await build(ws, m, marks)).note, /delta/);
 });
 
-test('rangeFilter: the bounds the scope match implies, none where a NULL joins other values or the type is not plain', () => {
-  const types = [{ name: 'u', type: 'VARCHAR' }, { name: 'd', type: 'DATE' }, { name: 'x', type: 'DOUBLE' }, { name: 'n', type: 'BIGINT' }];
-  const bounds = {
-    lo_0: "a'b", hi_0: 'z', nul_0: false, lo_1: null, hi_1: null, nul_1: true,
-    lo_2: '1', hi_2: '2', nul_2: false, lo_3: '1', hi_3: '9', nul_3: true,
-  };
-  assert.equal(rangeFilter(['u', 'd', 'x', 'n'], types, bounds, 'x'),
-    `x."u" BETWEEN CAST('a''b' AS VARCHAR) AND CAST('z' AS VARCHAR) AND x."d" IS NULL`);
-  // nothing touched: no bound (the semi join finds no row anyway)
-  assert.equal(rangeFilter(['u'], types, { lo_0: null, hi_0: null, nul_0: null }, 'x'), '');
+test('scopeMatch: = where the touched values hold no NULL (a join filter prunes), IS NOT DISTINCT FROM where they do', () => {
+  assert.equal(scopeMatch(['u', 'd'], { nul_0: false, nul_1: true }, 'x', 's'), 'x."u" = s."u" AND x."d" IS NOT DISTINCT FROM s."d"');
+  // nothing touched (no row, so no NULL): = matches nothing either way
+  assert.equal(scopeMatch(['u'], { nul_0: null }, 'x', 's'), 'x."u" = s."u"');
 });
 
-test('delta merge: NULL and quoted scope values (the stored side read within bounds) equal the model over all rows', async (t) => {
+test('delta merge: NULL and quoted scope values (matched by = where no NULL was touched) equal the model over all rows', async (t) => {
   const { home, cleanup } = tmpHome('trib-delta-null-');
   t.after(cleanup);
   const ws = await openWorkspace({ config: loadConfig({ home }) });
@@ -177,7 +171,7 @@ test('delta merge: NULL and quoted scope values (the stored side read within bou
     for (const [tb, snap] of Object.entries(b.watermarks)) marks.set(tb, snap);
   }
   const key = ['user_id', 'item', 'day'];
-  // a NULL user's row changes (no bound on user_id), then only named users' rows do (bounded)
+  // a NULL user's row changes (user_id matched NOT DISTINCT), then only named users' rows do (=)
   const changes = [
     { deleted: [r(null, 'a', 1, 1)], inserted: [r(null, 'a', 1, 5), r("o'k", 'a', 3, 1)] },
     { deleted: [r("o'k", 'a', 1, 2)], inserted: [r("o'k", 'a', 1, 7), r('u1', 'b', 3, 1)] },
