@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { mergeRows } from '../../src/lake/merge.ts';
 import { buildModelIncrementally } from '../../src/warehouse/incremental.ts';
 import { parseDelta, scopeMatch, splitCte } from '../../src/warehouse/incremental/by-delta.ts';
+import { assertDeclaredColumns } from '../../src/warehouse/incremental/diff.ts';
 import { loadModels, parseModel, type SqlModel } from '../../src/warehouse/models.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import type { Workspace } from '../../src/warehouse/workspace.ts';
@@ -191,4 +192,13 @@ test('delta merge: NULL and quoted scope values (matched by = where no NULL was 
   await ws.wh.refreshTable(src);
   for (const m of [TOTALS, SHARES]) assert.match((await build(ws, m, marks)).note, /from the delta of/);
   assert.deepEqual(await contents(ws, `SELECT * FROM curated.delta_totals WHERE user_id = 'u7'`), []);
+});
+
+test('an aggregate giving a column its header does not declare, or lacking one, is named in the error', () => {
+  const cols = [{ name: 'user_id' }, { name: 'plays' }, { name: 'extra' }];
+  assert.throws(() => assertDeclaredColumns('310_x.sql', 'delta', cols, ['user_id', 'plays']),
+    /SQL model 310_x\.sql: its "-- delta:" aggregate gives columns not declared \(extra\)/);
+  assert.throws(() => assertDeclaredColumns('330_y.sql', 'group delta', cols.slice(0, 2), ['user_id', 'plays', 'skips']),
+    /SQL model 330_y\.sql: its "-- group delta:" aggregate gives no skips/);
+  assertDeclaredColumns('310_x.sql', 'delta', cols.slice(0, 2), new Set(['plays', 'user_id']));
 });

@@ -24,7 +24,7 @@ import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import { changedFiles } from './changes.ts';
 import {
-  createTempColumns, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, withInputs,
+  assertDeclaredColumns, createTempColumns, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, withInputs,
   type IncrementalOutcome, type Layout,
 } from './diff.ts';
 
@@ -184,13 +184,7 @@ export async function mergeByDelta(
       .getRowObjectsJS();
     const nulls = info[0] ?? {};
     const gCols = info.map((c) => ({ name: String(c.name), type: String(c.type) }));
-    const named = new Set([...key, ...spec.sum, ...spec.min, ...spec.max]);
-    const odd = gCols.filter((c) => !named.has(c.name)).map((c) => c.name);
-    const absent = [...named].filter((c) => !gCols.some((x) => x.name === c));
-    if (odd.length || absent.length) {
-      const what = odd.length ? `columns not declared (${odd.join(', ')})` : `no ${absent.join(', ')}`;
-      throw new Error(`SQL model ${m.file}: its "-- delta:" aggregate gives ${what}`);
-    }
+    assertDeclaredColumns(m.file, 'delta', gCols, [...key, ...spec.sum, ...spec.min, ...spec.max]);
     // the stored rows of the touched scope values, with their positions (what the merge deletes)
     const stored = await storedScan(wh, m.table);
     if (!stored) return null;

@@ -17,7 +17,7 @@ import { keyMatch } from '../../lake/merge.ts';
 import type { SqlModel } from '../models.ts';
 import { viewName, type Warehouse } from '../session.ts';
 import {
-  createTempColumns, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, withInputs,
+  assertDeclaredColumns, createTempColumns, diffStored, dropTemps, FILE_COLUMN, mergeDiff, ROW_COLUMN, staleStored, storedScan, tempId, withInputs,
   type IncrementalOutcome, type Layout,
 } from './diff.ts';
 import { changedFiles } from './changes.ts';
@@ -74,12 +74,7 @@ export async function mergeByGroups(
     const gCols = (await createTempColumns(wh, a, `SELECT 'n' AS _side, * FROM (${side('n')}) UNION ALL SELECT 'o' AS _side, * FROM (${side('o')})`))
       .columns.filter((x) => x.name !== '_side');
     const named = new Set([...key, spec.count, ...spec.sum]);
-    const odd = gCols.filter((x) => !named.has(x.name)).map((x) => x.name);
-    const absent = [...named].filter((n) => !gCols.some((x) => x.name === n));
-    if (odd.length || absent.length) {
-      const what = odd.length ? `columns not declared (${odd.join(', ')})` : `no ${absent.join(', ')}`;
-      throw new Error(`SQL model ${m.file}: its "-- group delta:" aggregate gives ${what}`);
-    }
+    assertDeclaredColumns(m.file, 'group delta', gCols, named);
     // the stored rows of the touched keys, with their positions (what the merge deletes)
     const stored = await storedScan(wh, m.table);
     if (!stored) return null;

@@ -60,6 +60,19 @@ export async function createTempColumns(wh: Warehouse, name: string, sql: string
 }
 
 /**
+ * Checks that an aggregate merge's statement gives exactly the columns its header declares (the
+ * key and the aggregated ones): anything else could not be combined with the stored rows.
+ */
+export function assertDeclaredColumns(file: string, header: string, columns: { name: string }[], declared: Iterable<string>): void {
+  const named = new Set(declared);
+  const odd = columns.filter((c) => !named.has(c.name)).map((c) => c.name);
+  const absent = [...named].filter((n) => !columns.some((c) => c.name === n));
+  if (!odd.length && !absent.length) return;
+  const what = odd.length ? `columns not declared (${odd.join(', ')})` : `no ${absent.join(', ')}`;
+  throw new Error(`SQL model ${file}: its "-- ${header}:" aggregate gives ${what}`);
+}
+
+/**
  * A table's column names from a statement prepared over it (bound, never run): what DESCRIBE
  * gives, without running a query.
  */
