@@ -58,7 +58,10 @@ export async function buildModelIncrementally(
     };
   }
   if (!inc) return recomputeAll(wh, m, opts.layout, marks, `an aggregate without a merge key cannot be merged; ${changed.join(', ')} changed`);
-  const grouped = m.groupDelta && (await mergeByGroups(wh, m, inc, opts, marks, changed)); if (grouped) return grouped;
+  if (m.groupDelta) {
+    const grouped = await mergeByGroups(wh, m, inc, opts, marks, changed);
+    if (grouped) return grouped;
+  }
   if (inc.scope.length === 1 && inc.scope[0] === m.partition) return mergeByDay(wh, m, inc.key, opts, marks, changed);
   return (await mergeByDelta(wh, m, inc, opts, marks, changed)) ?? mergeByScope(wh, m, inc, opts, marks, changed);
 }

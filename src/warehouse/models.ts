@@ -68,6 +68,11 @@ export interface SqlModel {
    * rows of its group ordered before it, and on none more than the interval before it.
    */
   groupDelta?: GroupDelta;
+  /**
+   * Header `-- delta: sum(a, b), min(c), max(d) [facts(zone.x, ...)] [in g]`: an additive
+   * aggregate merged by its change (src/warehouse/incremental/by-delta.ts).
+   */
+  delta?: DeltaSpec;
 }
 
 export interface GroupDelta {
@@ -95,6 +100,40 @@ export function parseGroupDelta(file: string, text: string): GroupDelta | undefi
     count, sum: sum ? list(sum) : [], over: list(over),
     ...(lookback ? { lookback: { column: lookback[1]!, interval: lookback[2]! } } : {}),
   };
+}
+
+export interface DeltaSpec {
+  sum: string[];
+  min: string[];
+  max: string[];
+  /**
+   * `facts(zone.a, zone.b)`: the inputs whose rows are aggregated (a UNION ALL of them, say);
+   * the others are dimensions joined to them. Absent: the one input that changed is the fact.
+   */
+  facts: string[] | null;
+  /** the CTE holding the aggregate (`in g`), or null: the whole model is */
+  cte: string | null;
+}
+
+/** The `-- delta:` header of a model, or null. */
+export function parseDelta(file: string, text: string): DeltaSpec | null {
+  const line = /^--\s*delta:\s*(.*?)\s*$/m.exec(text)?.[1];
+  if (line === undefined) return null;
+  const spec: DeltaSpec = { sum: [], min: [], max: [], facts: null, cte: null };
+  const rest = line.replace(new RegExp(`\\b(sum|min|max)\\(\\s*${NAMES}\\s*\\)`, 'g'), (_m, fn: 'sum' | 'min' | 'max', cols: string) => {
+    spec[fn].push(...cols.split(',').map((c) => c.trim()));
+    return '';
+  }).replace(/\bfacts\(\s*([a-z_]+\.[a-z0-9_]+(?:\s*,\s*[a-z_]+\.[a-z0-9_]+)*)\s*\)/, (_m, tables: string) => {
+    spec.facts = tables.split(',').map((x) => x.trim());
+    return '';
+  }).replace(/\bin\s+([a-z_][a-z0-9_]*)\s*$/, (_m, cte: string) => {
+    spec.cte = cte;
+    return '';
+  });
+  if (rest.replace(/[\s,]/g, '') || !spec.sum.length && !spec.min.length && !spec.max.length) {
+    throw new Error(`SQL model ${file}: "-- delta:" expects sum(...), min(...), max(...), optionally facts(...) and "in cte", got "${line}"`);
+  }
+  return spec;
 }
 
 const ZONE_REF = /\b(raw|curated|features|inference|quarantine)\.([a-z_][a-z0-9_]*)\b/g;
@@ -132,6 +171,7 @@ export function parseModel(file: string, text: string): SqlModel {
     throw new Error(`SQL model ${file}: "-- within:" needs a model merged by day ("-- scope:" equal to "-- partition:")`);
   }
   const groupDelta = parseGroupDelta(file, text);
+  const delta = parseDelta(file, text);
   if (groupDelta && !key) throw new Error(`SQL model ${file}: "-- group delta:" needs a "-- merge:" key`);
   return {
     table, file, sql: text.replace(/;\s*$/, ''), view: /^--\s*session:\s*view\b/m.test(text), inputs,
@@ -144,6 +184,7 @@ export function parseModel(file: string, text: string): SqlModel {
     ...(reach ? { reach } : {}),
     ...(within ? { within } : {}),
     ...(groupDelta ? { groupDelta } : {}),
+    ...(delta ? { delta } : {}),
   };
 }
 

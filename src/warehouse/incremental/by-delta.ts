@@ -28,42 +28,6 @@ import {
   type IncrementalOutcome, type Layout,
 } from './diff.ts';
 
-export interface DeltaSpec {
-  sum: string[];
-  min: string[];
-  max: string[];
-  /**
-   * `facts(zone.a, zone.b)`: the inputs whose rows are aggregated (a UNION ALL of them, say);
-   * the others are dimensions joined to them. Absent: the one input that changed is the fact.
-   */
-  facts: string[] | null;
-  /** the CTE holding the aggregate (`in g`), or null: the whole model is */
-  cte: string | null;
-}
-
-const LIST = '([a-z_][a-z0-9_]*(?:\\s*,\\s*[a-z_][a-z0-9_]*)*)';
-
-/** The `-- delta:` header of a model, or null. */
-export function parseDelta(file: string, text: string): DeltaSpec | null {
-  const line = /^--\s*delta:\s*(.*?)\s*$/m.exec(text)?.[1];
-  if (line === undefined) return null;
-  const spec: DeltaSpec = { sum: [], min: [], max: [], facts: null, cte: null };
-  const rest = line.replace(new RegExp(`\\b(sum|min|max)\\(\\s*${LIST}\\s*\\)`, 'g'), (_m, fn: 'sum' | 'min' | 'max', cols: string) => {
-    spec[fn].push(...cols.split(',').map((c) => c.trim()));
-    return '';
-  }).replace(/\bfacts\(\s*([a-z_]+\.[a-z0-9_]+(?:\s*,\s*[a-z_]+\.[a-z0-9_]+)*)\s*\)/, (_m, tables: string) => {
-    spec.facts = tables.split(',').map((x) => x.trim());
-    return '';
-  }).replace(/\bin\s+([a-z_][a-z0-9_]*)\s*$/, (_m, cte: string) => {
-    spec.cte = cte;
-    return '';
-  });
-  if (rest.replace(/[\s,]/g, '') || !spec.sum.length && !spec.min.length && !spec.max.length) {
-    throw new Error(`SQL model ${file}: "-- delta:" expects sum(...), min(...), max(...), optionally facts(...) and "in cte", got "${line}"`);
-  }
-  return spec;
-}
-
 /**
  * The model split around its CTE `name`: the CTE's SELECT, and the model with that SELECT
  * replaced by a read of a given relation. Comments and string literals are blanked before
@@ -147,7 +111,7 @@ export async function mergeByDelta(
   wh: Warehouse, m: SqlModel, inc: NonNullable<SqlModel['incremental']>,
   opts: { watermarks: Map<string, number>; layout?: Layout }, marks: Record<string, number>, changed: string[],
 ): Promise<IncrementalOutcome | null> {
-  const spec = parseDelta(m.file, m.sql);
+  const spec = m.delta;
   if (!spec) return null;
   const factTables = spec.facts ?? (changed.length === 1 ? changed : []);
   // a changed dimension changes rows of every key joined to it

@@ -72,19 +72,6 @@ export function assertDeclaredColumns(file: string, header: string, columns: { n
   throw new Error(`SQL model ${file}: its "-- ${header}:" aggregate gives ${what}`);
 }
 
-/**
- * A table's column names from a statement prepared over it (bound, never run): what DESCRIBE
- * gives, without running a query.
- */
-export async function tableColumns(wh: Warehouse, table: string): Promise<string[]> {
-  const p = await wh.conn.prepare(`SELECT * FROM ${table}`);
-  try {
-    return Array.from({ length: p.columnCount }, (_, i) => p.columnName(i));
-  } finally {
-    p.destroySync();
-  }
-}
-
 /** Drops a step's temp tables, unless they die with its connection (a fork's: Warehouse.ephemeral). */
 export async function dropTemps(wh: Warehouse, names: string[]): Promise<void> {
   if (wh.ephemeral) return;
