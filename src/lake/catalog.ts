@@ -74,8 +74,21 @@ export function splitTableName(table: string): { zone: string; name: string } {
   return { zone: m[1]!, name: m[2]! };
 }
 
+/** Snapshot file lists kept in memory (least recently used dropped first). */
+const SNAPSHOT_FILES_CACHE = 256;
+
 export class Catalog {
   constructor(private readonly store: MetaStore) {}
+
+  /**
+   * A table's id never changes once made (tables are never dropped), and the files a committed
+   * snapshot lists never change either (a commit makes a new snapshot; retired files keep their
+   * added_in and removed_in): both are kept in memory, so the ~150 file listings of a pipeline
+   * run (views, merges, change reads, the runner's counts) query the database once per snapshot.
+   * Another process's commits make new snapshots, which are read as usual.
+   */
+  private readonly tableIds = new Map<string, number>();
+  private readonly snapshotFiles = new Map<string, readonly (LakeFile & { of: string | null })[]>();
 
   /**
    * Commits changes to one or more tables atomically. When `segment` is given, it is recorded in
@@ -273,6 +286,20 @@ export class Catalog {
     return { snapshot, files: Number(s.files), removed: Number(s.removed), rows: Number(s.rows), partitions: parts.map((p) => p.partition) };
   }
 
+  /**
+   * Rows the commits after snapshot `from` added to a table, compactions aside (they move rows,
+   * they add none): what an incremental reader of it has left to read.
+   */
+  async rowsAddedSince(table: string, from: number): Promise<number> {
+    const { zone, name } = splitTableName(table);
+    const r = await this.store.db.selectFrom('lake_tables as t')
+      .innerJoin('lake_snapshots as s', 's.table_id', 't.id')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('s.added_rows'), eb.lit(0)).as('rows'))
+      .where('t.zone', '=', zone).where('t.name', '=', name).where('s.snapshot_id', '>', from).where('s.operation', '<>', 'compact')
+      .executeTakeFirst();
+    return Number(r?.rows ?? 0);
+  }
+
   async snapshots(table: string): Promise<SnapshotInfo[]> {
     const id = await this.tableId(table);
     const rows = await this.store.db.selectFrom('lake_snapshots').selectAll().where('table_id', '=', id).orderBy('snapshot_id').execute();
@@ -340,7 +367,15 @@ export class Catalog {
     const id = await this.tableId(table);
     let s = snapshot;
     if (s === undefined) s = await this.currentSnapshot(table);
-    else {
+    const key = `${id}:${s}`;
+    const known = this.snapshotFiles.get(key);
+    if (known) {
+      // most recently used last
+      this.snapshotFiles.delete(key);
+      this.snapshotFiles.set(key, known);
+      return known as (LakeFile & { of: string | null })[];
+    }
+    if (snapshot !== undefined) {
       const exists = await this.store.db.selectFrom('lake_snapshots').select('snapshot_id').where('table_id', '=', id)
         .where('snapshot_id', '=', s).executeTakeFirst();
       if (!exists) throw new UnknownTableError(`table ${table} has no snapshot ${s}`);
@@ -349,13 +384,24 @@ export class Catalog {
       .where('table_id', '=', id).where('added_in', '<=', s)
       .where((eb) => eb.or([eb('removed_in', 'is', null), eb('removed_in', '>', s!)]))
       .orderBy('id').execute();
-    return rows.map((r) => ({ path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes), of: r.deletes_of ?? null }));
+    const files = Object.freeze(rows.map((r) => Object.freeze({
+      path: r.path, partition: r.partition, rows: Number(r.rows), bytes: Number(r.bytes), of: r.deletes_of ?? null,
+    }))) as (LakeFile & { of: string | null })[];
+    // a snapshot with no commit yet (0, or a table that does not exist yet) is not kept: it is not final
+    if (s > 0) {
+      if (this.snapshotFiles.size >= SNAPSHOT_FILES_CACHE) this.snapshotFiles.delete(this.snapshotFiles.keys().next().value!);
+      this.snapshotFiles.set(key, files);
+    }
+    return files;
   }
 
   private async tableId(table: string): Promise<number> {
+    const known = this.tableIds.get(table);
+    if (known !== undefined) return known;
     const { zone, name } = splitTableName(table);
     const r = await this.store.db.selectFrom('lake_tables').select('id').where('zone', '=', zone).where('name', '=', name).executeTakeFirst();
     if (!r) throw new UnknownTableError(`unknown lake table ${table}`);
+    this.tableIds.set(table, r.id);
     return r.id;
   }
 }

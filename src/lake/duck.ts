@@ -19,6 +19,37 @@ export async function openDuck(opts: { threads?: number; memoryLimit?: string } 
   return { instance, conn };
 }
 
+/**
+ * DuckDB's thread count is one setting per instance, and runs sharing a process share its
+ * instance (a scheduler's overlapping pipelines): each run holds the count it wants, the instance
+ * runs with the largest held, and with its own default again once none is held. Returns the
+ * release.
+ */
+export async function holdThreads(conn: DuckDBConnection, instance: object, threads: number): Promise<() => Promise<void>> {
+  let h = threadHolds.get(instance);
+  if (!h) {
+    const d = Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
+    h = threadHolds.get(instance) ?? { initial: d, held: [] };
+    threadHolds.set(instance, h);
+  }
+  const holds = h;
+  const apply = async () => {
+    const want = holds.held.length ? Math.max(...holds.held) : holds.initial;
+    await conn.run(`SET GLOBAL threads = ${want}`);
+  };
+  holds.held.push(Math.max(1, Math.floor(threads)));
+  await apply();
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    holds.held.splice(holds.held.indexOf(Math.max(1, Math.floor(threads))), 1);
+    await apply();
+  };
+}
+
+const threadHolds = new WeakMap<object, { initial: number; held: number[] }>();
+
 /** Quotes a string as a SQL literal. */
 export function sqlString(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;

@@ -6,6 +6,7 @@
 import type { ParamValue, Run } from '../tracking/tracker.ts';
 import { Tracker } from '../tracking/tracker.ts';
 import type { Workspace } from '../warehouse/workspace.ts';
+import { holdThreads } from '../lake/duck.ts';
 import { chooseLayout, type Layout } from './layout.ts';
 import { runPipeline, type PipelineResult, type StepOrGroup } from './runner.ts';
 import { leaseHolder, PipelineState, type StepRecord } from './state.ts';
@@ -87,6 +88,26 @@ async function inputVolume(ws: Workspace): Promise<{ rows: number; bytes: number
   return tables.filter((t) => t.zone === 'raw').reduce((a, t) => ({ rows: a.rows + t.rows, bytes: a.bytes + t.bytes }), { rows: 0, bytes: 0 });
 }
 
+/**
+ * What an incremental run has left to read: per raw table, the rows committed since the earliest
+ * snapshot any of the pipeline's steps consumed (bytes in proportion). The whole volume when the
+ * pipeline keeps no watermarks (its steps read everything) or the run is full. A step that has
+ * never run reads more than this says; the estimate only chooses threads, never what is read.
+ */
+async function readVolume(ws: Workspace, state: PipelineState, pipeline: string, mode: RunMode, total: { rows: number; bytes: number }) {
+  if (mode === 'full') return total;
+  const marks = await state.lowestWatermarks(pipeline);
+  if (!marks.size) return total;
+  let rows = 0, bytes = 0;
+  for (const t of await ws.lake.catalog.tables()) {
+    if (t.zone !== 'raw') continue;
+    const added = await ws.lake.catalog.rowsAddedSince(t.table, marks.get(t.table) ?? 0);
+    rows += added;
+    bytes += t.rows > 0 ? (added * t.bytes) / t.rows : 0;
+  }
+  return { rows, bytes };
+}
+
 export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefinition<C, R>, opts: ExecuteOptions = {}): Promise<ExecuteResult<R>> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const state = new PipelineState(ws.store);
@@ -119,7 +140,8 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     }
     const mode: RunMode = opts.full ? 'full' : 'incremental';
     if (opts.full && !resumedFrom) await state.clearWatermarks(def.name);
-    const layout = chooseLayout(await inputVolume(ws));
+    const volume = await inputVolume(ws);
+    const layout = chooseLayout(volume, undefined, await readVolume(ws, state, def.name, mode, volume));
     const tracker = new Tracker(ws.store, { home: ws.config.home });
     const run = await tracker.startRun({
       pipeline: def.name, step: opts.step,
@@ -129,6 +151,7 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     await state.startRun({ runId: run.id, pipeline: def.name, mode, resumedFrom, layout: { ...layout } });
     const env: PlanEnv = { ws, state, runId: run.id, run, mode, layout, args: opts.args ?? {}, log };
     let plan: Plan<C> | undefined;
+    const releaseThreads = await holdThreads(ws.wh.conn, ws.lake.duckdb, layout.threads);
     try {
       plan = await def.plan(env);
       if (plan.params) await run.logParams(plan.params);
@@ -150,6 +173,7 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
       throw e;
     } finally {
       await plan?.dispose?.();
+      await releaseThreads();
     }
   } finally {
     clearInterval(heartbeat);

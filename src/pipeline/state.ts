@@ -130,6 +130,14 @@ export class PipelineState {
     return new Map(rows.map((r) => [r.input, Number(r.snapshot)]));
   }
 
+  /** Per input, the earliest snapshot any step of the pipeline has consumed (what its next run reads from). */
+  async lowestWatermarks(pipeline: string): Promise<Map<string, number>> {
+    const rows = await this.store.db.selectFrom('pipeline_watermarks')
+      .select((eb) => ['input', eb.fn.min<number>('snapshot').as('snapshot')])
+      .where('pipeline', '=', pipeline).groupBy('input').execute();
+    return new Map(rows.map((r) => [r.input, Number(r.snapshot)]));
+  }
+
   async setWatermarks(pipeline: string, step: string, marks: Record<string, number>, runId: string): Promise<void> {
     const at = nowIso();
     await writeTransaction(this.store, async (trx) => {

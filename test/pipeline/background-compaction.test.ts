@@ -25,20 +25,22 @@ test('a build compacts raw tables and merged outputs beside its steps, to the ta
     await landDimensions(wsA, world.dims);
     await landEvents(wsA, older);
     await executePipeline(wsA, buildPipeline, { log: quiet, args: { concurrency: 3 } });
-    // the newer events land in partitions that already hold a file: compaction's work
-    await landEvents(wsA, newer);
-    const small = async () => {
-      const out: string[] = [];
+    // the newer events land in three interleaved batches, in partitions that already hold a file:
+    // four files per partition, compaction's work (the layout compacts a tier of compact_min_files)
+    for (let i = 0; i < 3; i++) await landEvents(wsA, newer.filter((_, k) => k % 3 === i));
+    const filesPerPartition = async () => {
+      const out = new Map<string, number>();
       for (const t of (await wsA.lake.catalog.tables()).filter((x) => x.zone === 'raw')) {
-        const per = new Map<string, number>();
-        for (const f of await wsA.lake.catalog.files(t.table)) per.set(f.partition, (per.get(f.partition) ?? 0) + 1);
-        for (const [p, n] of per) if (n > 1) out.push(`${t.table}/${p}`);
+        for (const f of await wsA.lake.catalog.files(t.table)) out.set(`${t.table}/${f.partition}`, (out.get(`${t.table}/${f.partition}`) ?? 0) + 1);
       }
       return out;
     };
-    assert.ok((await small()).length > 0, 'some raw partition holds two files before the build');
+    const before = await filesPerPartition();
     const inc = await executePipeline(wsA, buildPipeline, { log: quiet, args: { concurrency: 3 } });
-    assert.deepEqual(await small(), [], 'every raw partition compacted');
+    const due = [...before].filter(([, n]) => n >= inc.layout.compact_min_files).map(([p]) => p);
+    assert.ok(due.length > 0, `some raw partition holds ${inc.layout.compact_min_files} files before the build`);
+    const after = await filesPerPartition();
+    assert.deepEqual(due.filter((p) => after.get(p) !== 1), [], 'every raw partition due for compaction compacted');
     const compact = inc.pipeline.stages.find((s) => s.name === 'compact')!;
     assert.match(compact.note ?? '', /[1-9]\d* partitions merged/);
 
