@@ -8,7 +8,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node
 import type { Lake } from '../lake/lake.ts';
 import type { ColumnTypes } from '../lake/parquet.ts';
 import { splitTableName } from '../lake/catalog.ts';
-import { sqlIdent, sqlString } from '../lake/duck.ts';
+import { holdUnordered, sqlIdent, sqlString } from '../lake/duck.ts';
 
 export interface WarehouseOptions {
   lake: Lake;
@@ -164,13 +164,14 @@ export class Warehouse {
     else {
       mem = `${MEM}.t${++memTables}`;
       // a session table is read by SQL models, never in the order of its rows: DuckDB may insert
-      // them in any order (about a third less work for half a million rows)
-      await this.conn.run(`SET preserve_insertion_order = false`);
+      // them in any order (about a third less work for half a million rows). The setting is the
+      // instance's, not this connection's: held, so other holders and the default survive it.
+      const release = await holdUnordered(this.conn, this.opts.duckdb ?? this.lake.duckdb);
       try {
         const r = await this.conn.runAndReadAll(`CREATE TABLE ${mem} AS ${sql}`);
         rows = Number((r.getRows()[0]?.[0] as bigint | number | undefined) ?? 0);
       } finally {
-        await this.conn.run(`RESET preserve_insertion_order`);
+        await release();
       }
       await this.setView(table, `SELECT * FROM ${mem}`);
     }

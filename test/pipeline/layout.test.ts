@@ -1,11 +1,12 @@
 // The adaptive layout (src/pipeline/layout.ts): file and row-group sizes from the whole input,
 // threads from what a run reads (an incremental run: what was committed since its watermarks),
-// held on DuckDB while the run lasts and given back after (holdThreads, src/lake/duck.ts).
-// Real DuckDB, Parquet and SQLite.
+// held on DuckDB while the run lasts and given back after (holdThreads, src/lake/duck.ts), as a
+// session table holds preserve_insertion_order off (holdUnordered): global settings of an
+// instance, held by each user instead of set and reset. Real DuckDB, Parquet and SQLite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadConfig } from '../../src/config/index.ts';
-import { openDuck, holdThreads } from '../../src/lake/duck.ts';
+import { openDuck, holdThreads, holdUnordered } from '../../src/lake/duck.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline } from '../../src/pipeline/build.ts';
 import { chooseLayout } from '../../src/pipeline/layout.ts';
@@ -50,6 +51,49 @@ test('holdThreads: the instance runs with the most any holder asks for, and its 
   } finally {
     conn.closeSync();
     instance.closeSync();
+  }
+});
+
+test('held settings: concurrent holders on other connections, and a session table that leaves the setting as it found it', async () => {
+  const { instance, conn } = await openDuck({ threads: 2 });
+  const other = await instance.connect();
+  const setting = async (name: string) => String((await other.runAndReadAll(`SELECT current_setting('${name}')`)).getRows()[0]![0]);
+  try {
+    assert.equal(await setting('preserve_insertion_order'), 'true');
+    // holds taken and given back at once from two connections: the last SET reflects every hold
+    const [a, b] = await Promise.all([holdUnordered(conn, instance), holdUnordered(other, instance)]);
+    const t = await Promise.all([holdThreads(conn, instance, 1), holdThreads(other, instance, 3)]);
+    assert.equal(await setting('preserve_insertion_order'), 'false');
+    assert.equal(await setting('threads'), '3');
+    await Promise.all([a(), t[1]!()]);
+    assert.equal(await setting('preserve_insertion_order'), 'false', 'one holder is left');
+    assert.equal(await setting('threads'), '1');
+    await Promise.all([b(), t[0]!()]);
+    assert.equal(await setting('preserve_insertion_order'), 'true');
+    assert.equal(await setting('threads'), '2');
+  } finally {
+    other.closeSync();
+    conn.closeSync();
+    instance.closeSync();
+  }
+});
+
+test('a session table is made unordered without changing the setting its instance had', async () => {
+  const h = tmpHome('trib-held-');
+  const ws = await openWorkspace({ config: loadConfig({ home: h.home }) });
+  const setting = async () => String((await ws.wh.conn.runAndReadAll(`SELECT current_setting('preserve_insertion_order')`)).getRows()[0]![0]);
+  try {
+    await ws.wh.sessionTable('features.held_test', 'SELECT range AS x FROM range(1000)');
+    assert.equal(await setting(), 'true', 'the default is back');
+    const release = await holdUnordered(ws.wh.conn, ws.lake.duckdb);
+    await ws.wh.sessionTable('features.held_test', 'SELECT range AS x FROM range(10)');
+    assert.equal(await setting(), 'false', "another holder's value survives the session table");
+    await release();
+    assert.equal(await setting(), 'true');
+    assert.equal(Number((await ws.wh.query<{ n: number }>('SELECT count(*) AS n FROM features.held_test'))[0]!.n), 10);
+  } finally {
+    await ws.close();
+    h.cleanup();
   }
 });
 
