@@ -291,13 +291,11 @@ export class Catalog {
    * they add none): what an incremental reader of it has left to read.
    */
   async rowsAddedSince(table: string, from: number): Promise<number> {
-    const { zone, name } = splitTableName(table);
-    const r = await this.store.db.selectFrom('lake_tables as t')
-      .innerJoin('lake_snapshots as s', 's.table_id', 't.id')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('s.added_rows'), eb.lit(0)).as('rows'))
-      .where('t.zone', '=', zone).where('t.name', '=', name).where('s.snapshot_id', '>', from).where('s.operation', '<>', 'compact')
-      .executeTakeFirst();
-    return Number(r?.rows ?? 0);
+    const r = await this.store.db.selectFrom('lake_snapshots')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<number>('added_rows'), eb.lit(0)).as('rows'))
+      .where('table_id', '=', await this.tableId(table)).where('snapshot_id', '>', from).where('operation', '<>', 'compact')
+      .executeTakeFirstOrThrow();
+    return Number(r.rows);
   }
 
   async snapshots(table: string): Promise<SnapshotInfo[]> {

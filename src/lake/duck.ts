@@ -33,10 +33,9 @@ async function holdSetting<T extends number | boolean>(
 ): Promise<() => Promise<void>> {
   let holds = settingHolds.get(instance);
   if (!holds) settingHolds.set(instance, (holds = { queue: Promise.resolve(), settings: new Map() }));
+  if (!holds.settings.has(name)) holds.settings.set(name, { initial: undefined, held: [] });
   const perInstance = holds;
-  let setting = perInstance.settings.get(name) as SettingHolds<T> | undefined;
-  if (!setting) perInstance.settings.set(name, (setting = { initial: undefined, held: [] }) as SettingHolds<number | boolean>);
-  const mine = setting;
+  const mine = holds.settings.get(name) as SettingHolds<T>;
   const apply = (): Promise<void> => {
     const next = perInstance.queue.catch(() => {}).then(async () => {
       if (mine.initial === undefined) {

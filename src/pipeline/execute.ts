@@ -82,30 +82,27 @@ export class PipelineBusyError extends Error {
   override name = 'PipelineBusyError';
 }
 
-/** The lake's volume that drives the layout: every raw table's live rows and bytes. */
-async function inputVolume(ws: Workspace): Promise<{ rows: number; bytes: number }> {
-  const tables = await ws.lake.catalog.tables();
-  return tables.filter((t) => t.zone === 'raw').reduce((a, t) => ({ rows: a.rows + t.rows, bytes: a.bytes + t.bytes }), { rows: 0, bytes: 0 });
-}
+type Volume = { rows: number; bytes: number };
 
 /**
- * What an incremental run has left to read: per raw table, the rows committed since the earliest
- * snapshot any of the pipeline's steps consumed (bytes in proportion). The whole volume when the
- * pipeline keeps no watermarks (its steps read everything) or the run is full. A step that has
- * never run reads more than this says; the estimate only chooses threads, never what is read.
+ * What drives the layout: the raw zone's live rows and bytes (`volume`), and what the run will
+ * read (`read`): the same for a full run or a pipeline that keeps no watermarks (its steps read
+ * everything); for an incremental run, per raw table the rows committed since the earliest
+ * snapshot any of the pipeline's steps consumed (bytes in proportion). A step that has never
+ * run reads more than this says; the estimate only chooses threads, never what is read.
  */
-async function readVolume(ws: Workspace, state: PipelineState, pipeline: string, mode: RunMode, total: { rows: number; bytes: number }) {
-  if (mode === 'full') return total;
-  const marks = await state.lowestWatermarks(pipeline);
-  if (!marks.size) return total;
-  let rows = 0, bytes = 0;
-  for (const t of await ws.lake.catalog.tables()) {
-    if (t.zone !== 'raw') continue;
+async function layoutVolumes(ws: Workspace, state: PipelineState, pipeline: string, mode: RunMode): Promise<{ volume: Volume; read: Volume }> {
+  const raw = (await ws.lake.catalog.tables()).filter((t) => t.zone === 'raw');
+  const volume = raw.reduce((a, t) => ({ rows: a.rows + t.rows, bytes: a.bytes + t.bytes }), { rows: 0, bytes: 0 });
+  const marks = mode === 'full' ? new Map<string, number>() : await state.lowestWatermarks(pipeline);
+  if (!marks.size) return { volume, read: volume };
+  const read = { rows: 0, bytes: 0 };
+  for (const t of raw) {
     const added = await ws.lake.catalog.rowsAddedSince(t.table, marks.get(t.table) ?? 0);
-    rows += added;
-    bytes += t.rows > 0 ? (added * t.bytes) / t.rows : 0;
+    read.rows += added;
+    read.bytes += t.rows > 0 ? (added * t.bytes) / t.rows : 0;
   }
-  return { rows, bytes };
+  return { volume, read };
 }
 
 export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefinition<C, R>, opts: ExecuteOptions = {}): Promise<ExecuteResult<R>> {
@@ -140,8 +137,8 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     }
     const mode: RunMode = opts.full ? 'full' : 'incremental';
     if (opts.full && !resumedFrom) await state.clearWatermarks(def.name);
-    const volume = await inputVolume(ws);
-    const layout = chooseLayout(volume, undefined, await readVolume(ws, state, def.name, mode, volume));
+    const { volume, read } = await layoutVolumes(ws, state, def.name, mode);
+    const layout = chooseLayout(volume, undefined, read);
     const tracker = new Tracker(ws.store, { home: ws.config.home });
     const run = await tracker.startRun({
       pipeline: def.name, step: opts.step,
