@@ -65,6 +65,9 @@ export class ThreadPool {
   private readonly loaded = new Set<() => void>();
   /** warm() calls under way, per module: a loop of synchronous fits asks once, not once per fit */
   private readonly warming = new Map<string, Promise<void>>();
+  /** tasks queued or on a thread, and the timer that holds the event loop while there are any */
+  private outstanding = 0;
+  private keepAlive: ReturnType<typeof setInterval> | null = null;
 
   /** max: threads the pool may run at once (idle ones cost memory only: they do not hold the process open) */
   constructor(readonly max = Math.max(8, 4 * availableParallelism())) {}
@@ -73,11 +76,11 @@ export class ThreadPool {
 
   /** Runs `fn` of `module` on an idle thread (a new one when none is, up to max), else on the next one free. */
   run<R>(module: URL, fn: string, arg?: unknown, opts: { transfer?: TransferListItem[]; label?: string } = {}): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
+    return this.whileOutstanding(new Promise<R>((resolve, reject) => {
       const pending = { resolve: resolve as (v: unknown) => void, reject, label: opts.label ?? fn };
       this.queue.push({ module, fn, arg, transfer: opts.transfer ?? [], pending });
       this.drain();
-    });
+    }));
   }
 
   /** A queue of its own with at most `concurrency` tasks on the pool at once (a caller's share of the cores). */
@@ -141,7 +144,7 @@ export class ThreadPool {
 
   /** @internal posts a task to a thread the caller owns (held, or found idle) */
   post(t: PoolThread, module: URL, fn: string, arg: unknown, transfer: TransferListItem[], label = fn): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+    return this.whileOutstanding(new Promise((resolve, reject) => {
       if (t.dead) { reject(new Error(`${label}: its worker thread has ended`)); return; }
       const id = ++this.seq;
       t.pending.set(id, { resolve, reject, label });
@@ -149,7 +152,20 @@ export class ThreadPool {
       Atomics.store(t.state, 0, BUSY);
       t.worker.ref();
       t.worker.postMessage({ id, module: module.href, fn, arg }, transfer);
-    });
+    }));
+  }
+
+  /**
+   * Holds the event loop open until `task` settles. A busy thread is ref'd as well, but once in
+   * some hundred CI runs a drift test's await was left pending by a loop that had run dry (its
+   * threads unref'd, by our accounting or Node's); a timer per pool while any task is out holds
+   * the loop whatever the worker's and its port's ref state at that instant.
+   */
+  private whileOutstanding<T>(task: Promise<T>): Promise<T> {
+    if (this.outstanding++ === 0) this.keepAlive = setInterval(() => {}, 1 << 30);
+    const done = () => { if (--this.outstanding === 0 && this.keepAlive) { clearInterval(this.keepAlive); this.keepAlive = null; } };
+    task.then(done, done);
+    return task;
   }
 
   /** @internal gives held threads back */

@@ -88,3 +88,23 @@ test('idle threads never hold the process open: one started ahead for a fit, nev
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /done 2/);
 });
+
+test('a task in flight holds the event loop open whatever its thread\'s ref state', () => {
+  // once in some hundred CI runs an await on the pool was left pending by a loop that had run
+  // dry; here every thread is unref'd by force while the task loads and runs
+  const script = `
+    import { ThreadPool } from ${JSON.stringify(new URL('../../src/util/thread-pool.ts', import.meta.url).href)};
+    const pool = new ThreadPool(2);
+    const task = pool.run(new URL(${JSON.stringify(TASKS.href)}), 'later', 300);
+    const unrefAll = () => { for (const t of pool['threads']) t.worker.unref(); };
+    unrefAll();
+    const timer = setInterval(unrefAll, 5).unref();
+    console.log('done', await task);
+    clearInterval(timer);
+    await pool.close();`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 60_000,
+  });
+  assert.equal(r.status, 0, `the process ended with the task pending (status ${r.status}): ${r.stderr}`);
+  assert.match(r.stdout, /done 300/);
+});
