@@ -11,7 +11,7 @@ import { BackgroundCompactions, buildPipeline, discoverModels } from '../../src/
 import type { PlanEnv } from '../../src/pipeline/execute.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { tmpHome } from '../helpers.ts';
-import { assertSameTables, landDimensions, landEvents, splitWorld, worldEvents } from '../fixtures/worlds.ts';
+import { landOlder, assertSameTables, landDimensions, landEvents } from '../fixtures/worlds.ts';
 
 const quiet = () => {};
 
@@ -20,10 +20,7 @@ test('a build compacts raw tables and merged outputs beside its steps, to the ta
   const wsA = await openWorkspace({ config: loadConfig({ home: a.home }) });
   const wsB = await openWorkspace({ config: loadConfig({ home: b.home }) });
   try {
-    const world = worldEvents({ users: 50, tracks: 200, days: 8, customers: 80, products: 40, months: 4, seed: 11 });
-    const [older, newer] = splitWorld(world, 0.15);
-    await landDimensions(wsA, world.dims);
-    await landEvents(wsA, older);
+    const { world, older, newer } = await landOlder(wsA, { users: 50, tracks: 200, days: 8, customers: 80, products: 40, months: 4, seed: 11 }, 0.15);
     await executePipeline(wsA, buildPipeline, { log: quiet, args: { concurrency: 3 } });
     // the newer events land in three interleaved batches, in partitions that already hold a file:
     // four files per partition, compaction's work (the layout compacts a tier of compact_min_files)

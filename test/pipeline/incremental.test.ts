@@ -12,7 +12,7 @@ import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { compactTable } from '../../src/lake/compaction.ts';
 import { checkLake } from '../../src/lake/check.ts';
 import { tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents, splitWorld, worldEvents, type WorldSize, tableContents } from '../fixtures/worlds.ts';
+import { landOlder, landEvents, type WorldSize, tableContents } from '../fixtures/worlds.ts';
 
 const SIZES: [string, WorldSize][] = [
   ['tiny', { users: 25, tracks: 120, days: 6, customers: 30, products: 25, months: 4, seed: 7 }],
@@ -33,10 +33,7 @@ for (const [label, size] of SIZES) {
     const { home, cleanup } = tmpHome('trib-inc-');
     const ws = await openWorkspace({ config: loadConfig({ home }) });
     try {
-      const world = worldEvents(size);
-      const [older, newer] = splitWorld(world, 0.15);
-      await landDimensions(ws, world.dims);
-      await landEvents(ws, older);
+      const { older, newer } = await landOlder(ws, size, 0.15);
       await executePipeline(ws, buildPipeline, { log: quiet });
 
       // the new days in two batches, each built incrementally (the second reads what the first

@@ -12,7 +12,7 @@ import { buildPipeline } from '../../src/pipeline/build.ts';
 import { chooseLayout } from '../../src/pipeline/layout.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents, splitWorld, worldEvents } from '../fixtures/worlds.ts';
+import { landOlder, landEvents } from '../fixtures/worlds.ts';
 
 const MB = 1 << 20;
 const quiet = () => {};
@@ -101,10 +101,7 @@ test('an incremental build reads what landed since its watermarks, and gives Duc
   const h = tmpHome('trib-layout-');
   const ws = await openWorkspace({ config: loadConfig({ home: h.home }) });
   try {
-    const world = worldEvents({ users: 40, tracks: 120, days: 6, customers: 60, products: 30, months: 3, seed: 5 });
-    const [older, newer] = splitWorld(world, 0.1);
-    await landDimensions(ws, world.dims);
-    await landEvents(ws, older);
+    const { newer } = await landOlder(ws, { users: 40, tracks: 120, days: 6, customers: 60, products: 30, months: 3, seed: 5 }, 0.1);
     const threads = async () => Number((await ws.wh.conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0]![0]);
     const before = await threads();
     const first = await executePipeline(ws, buildPipeline, { log: quiet });

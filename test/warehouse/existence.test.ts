@@ -10,7 +10,7 @@ import { buildPipeline } from '../../src/pipeline/build.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { parseExistence } from '../../src/warehouse/incremental/by-scope.ts';
 import { tmpHome } from '../helpers.ts';
-import { landDimensions, landEvents, splitWorld, tableContents, worldEvents, type Ev } from '../fixtures/worlds.ts';
+import { landOlder, landEvents, tableContents, type Ev } from '../fixtures/worlds.ts';
 
 const quiet = () => {};
 
@@ -25,10 +25,7 @@ test('events of held users and tracks recompute nothing; a new one adds its row;
   const { home, cleanup } = tmpHome('trib-exist-');
   const ws = await openWorkspace({ config: loadConfig({ home }) });
   try {
-    const world = worldEvents({ users: 25, tracks: 120, days: 6, customers: 30, products: 25, months: 4, seed: 11 });
-    const [older, newer] = splitWorld(world, 0.2);
-    await landDimensions(ws, world.dims);
-    await landEvents(ws, older);
+    const { newer } = await landOlder(ws, { users: 25, tracks: 120, days: 6, customers: 30, products: 25, months: 4, seed: 11 }, 0.2);
     await executePipeline(ws, buildPipeline, { log: quiet });
 
     // new days of plays, skips, likes and searches by users and of tracks the tables hold
