@@ -161,6 +161,11 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
         },
       });
       const result = def.result ? await def.result(plan.ctx, env) : (undefined as R);
+      if (pipeline.longestChain) {
+        // what the run waited on, kept with it: a chain near the run's time bounds it whatever the cores
+        await run.logMetrics({ longest_chain_seconds: pipeline.longestChain.seconds });
+        await run.setTag('longest_chain', pipeline.longestChain.steps.join(' -> '));
+      }
       await state.endRun(run.id, 'finished');
       if (!run.ended) await run.end('finished');
       return { runId: run.id, pipeline, mode, layout, resumedFrom, result };

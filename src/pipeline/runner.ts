@@ -114,6 +114,12 @@ export interface PipelineResult {
   name: string;
   seconds: number;
   stages: StageRecord[];
+  /**
+   * A dataflow run's longest chain of steps that had to follow one another (longestChain, on
+   * the steps' times in this run): when it is near the run's time, the run waited on that chain;
+   * well below, on the cores.
+   */
+  longestChain?: Chain;
 }
 
 export class PipelineError extends Error {
@@ -268,7 +274,33 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
   } finally {
     memory.stop();
   }
-  return { name, seconds: (performance.now() - t0) / 1000, stages };
+  const seconds = (performance.now() - t0) / 1000;
+  if (!dataflow) return { name, seconds, stages };
+  const took = new Map(stages.map((s) => [s.name, s.seconds]));
+  return { name, seconds, stages, longestChain: longestChain(flat.map((s) => s.name), flat.map((s) => took.get(s.name) ?? 0), deps) };
+}
+
+/** A chain of steps, each depending on the one before it, and their times added up. */
+export interface Chain { steps: string[]; seconds: number }
+
+/**
+ * The chain of steps that must run one after another (`deps`: each step's dependencies, earlier
+ * in the list, as stepDependencies gives them) whose times add up the most: the critical path.
+ * However many cores, no schedule of the steps finishes sooner than its time.
+ */
+export function longestChain(names: string[], seconds: number[], deps: number[][]): Chain {
+  if (!names.length) return { steps: [], seconds: 0 };
+  // the longest chain ending at each step, and the step before it on that chain
+  const end: number[] = [], via: number[] = [];
+  names.forEach((_, i) => {
+    const before = deps[i]!.reduce((b, j) => (b < 0 || end[j]! > end[b]! ? j : b), -1);
+    end[i] = (before < 0 ? 0 : end[before]!) + seconds[i]!;
+    via[i] = before;
+  });
+  const last = end.reduce((b, e, i) => (e > end[b]! ? i : b), 0);
+  const steps: string[] = [];
+  for (let i = last; i >= 0; i = via[i]!) steps.unshift(names[i]!);
+  return { steps, seconds: end[last]! };
 }
 
 /** List order: each step waits for every step of the item before it (a group's steps for none of each other). */
@@ -405,5 +437,10 @@ export function formatSummary(r: PipelineResult): string {
     lines.push(`${s.name.padEnd(w)}  ${took.padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
   }
   lines.push(`${'total'.padEnd(w)}  ${fmtSeconds(r.seconds).padStart(9)}`);
+  const chain = r.longestChain;
+  if (chain && chain.steps.length > 1 && r.seconds > 0) {
+    lines.push(`longest chain of dependent steps: ${chain.steps.join(' -> ')}, ${fmtSeconds(chain.seconds)} ` +
+      `(${((100 * chain.seconds) / r.seconds).toFixed(0)}% of the run)`);
+  }
   return lines.join('\n');
 }

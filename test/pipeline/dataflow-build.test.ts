@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/index.ts';
 import { executePipeline } from '../../src/pipeline/execute.ts';
 import { buildPipeline, discoverModels, stepName } from '../../src/pipeline/build.ts';
 import { PipelineState } from '../../src/pipeline/state.ts';
+import { Tracker } from '../../src/tracking/tracker.ts';
 import { openWorkspace } from '../../src/warehouse/workspace.ts';
 import { tmpHome } from '../helpers.ts';
 import { assertSameTables, landDimensions, landEvents, splitWorld, worldEvents } from '../fixtures/worlds.ts';
@@ -70,6 +71,13 @@ test('build as a dataflow: models overlap, each after the models it reads; kille
     const state = new PipelineState(wsA.store);
     const [last] = await state.runs('build');
     assert.equal(last!.runId, runA.runId);
+    // the run's longest chain of dependent steps, kept with its tracked run; it ends at compaction
+    const chain = runA.pipeline.longestChain!;
+    assert.equal(chain.steps.at(-1), 'compact');
+    assert.ok(chain.seconds <= runA.pipeline.seconds, 'a chain of the run fits in the run');
+    const tracked = await new Tracker(wsA.store, { home: a.home }).getRun(runA.runId);
+    assert.equal(tracked.tags.longest_chain, chain.steps.join(' -> '));
+    assert.equal(tracked.metrics.longest_chain_seconds, chain.seconds);
 
     // B: killed right after `plays` committed, while another model runs; resumed in process
     const killed = await killedBuild(b.home, 'plays');

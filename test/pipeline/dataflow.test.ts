@@ -5,7 +5,7 @@
 // more, and fails the pipeline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
+import { formatSummary, longestChain, PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
 
 /** A promise and its resolver: a step that waits for another step to have started. */
 function signal(): { wait: Promise<void>; fire: () => void } {
@@ -35,6 +35,38 @@ test('stepDependencies: reads after writes, writes after reads and writes, and s
     /* 6 */ { inputs: ['raw.a'], outputs: ['curated.w'] },
   ]);
   assert.deepEqual(deps, [[], [], [0, 1], [], [1], [0, 1, 2, 3, 4], [5]]);
+});
+
+test('longestChain: the dependent steps whose times add up the most, not the longest single step nor the most steps', () => {
+  // a(1) -> b(1) -> d(1) is three steps for 3 s; c(2.5) -> d(1) two for 3.5 s; e(3.2) stands alone
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const deps = [[], [0], [], [1, 2], []];
+  assert.deepEqual(longestChain(names, [1, 1, 2.5, 1, 3.2], deps), { steps: ['c', 'd'], seconds: 3.5 });
+  // a slower b makes the chain through it the longest
+  assert.deepEqual(longestChain(names, [1, 2, 2.5, 1, 3.2], deps), { steps: ['a', 'b', 'd'], seconds: 4 });
+  // a longer lone step beats every chain
+  assert.deepEqual(longestChain(names, [1, 1, 2.5, 1, 9], deps), { steps: ['e'], seconds: 9 });
+  assert.deepEqual(longestChain([], [], []), { steps: [], seconds: 0 });
+});
+
+test('dataflow: the run reports its longest chain of dependent steps, and its summary names it', async () => {
+  const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const steps: Step<object>[] = [
+    { name: 'slow', inputs: ['raw.a'], outputs: ['curated.a'], run: async () => { await pause(60); } },
+    { name: 'after_slow', inputs: ['curated.a'], outputs: ['curated.b'], run: async () => { await pause(30); } },
+    { name: 'quick', inputs: ['raw.c'], outputs: ['curated.c'], run: () => {} },
+    { name: 'after_quick', inputs: ['curated.c'], outputs: ['curated.d'], run: () => {} },
+  ];
+  const r = await runPipeline('t', steps, {}, { log: () => {}, concurrency: 2 });
+  // whichever of the two chains took longer in this run, by the times the run recorded
+  const took = byName(r.stages), t = (n: string) => took.get(n)!.seconds;
+  const [chain, other] = t('slow') + t('after_slow') >= t('quick') + t('after_quick')
+    ? [['slow', 'after_slow'], ['quick', 'after_quick']] : [['quick', 'after_quick'], ['slow', 'after_slow']];
+  assert.deepEqual(r.longestChain, { steps: chain, seconds: t(chain[0]!) + t(chain[1]!) });
+  assert.ok(r.longestChain!.seconds >= t(other[0]!) + t(other[1]!));
+  assert.match(formatSummary(r), new RegExp(`longest chain of dependent steps: ${chain.join(' -> ')}, \\d+ ms \\(\\d+% of the run\\)`));
+  // a run in list order has no dataflow to speak of
+  assert.equal((await runPipeline('t', steps, {}, { log: () => {} })).longestChain, undefined);
 });
 
 test('dataflow: independent steps overlap, a step waits for the steps producing its inputs', async () => {

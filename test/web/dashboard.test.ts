@@ -141,6 +141,22 @@ test('dashboard in the browser', { skip: existsSync(CHROMIUM) ? false : `no chro
     assert.notDeepEqual(rows, expectTransitions(music));
   });
 
+  await t.test('the Pipelines page draws a build run\'s steps and names its longest chain, as its tracked run recorded it', async () => {
+    const { runs } = await api('/v1/dashboard/pipelines?pipeline=build');
+    const build = runs[0];
+    const chain = build.tags.longest_chain.split(' -> ');
+    assert.ok(chain.length > 1 && chain.every((s: string) => build.steps.some((x: any) => x.name === s)), build.tags.longest_chain);
+    await open(page, `pipelines?run=${build.id}`);
+    const note = await kpi('longest_chain');
+    assert.ok(note!.startsWith(`Longest chain of dependent steps: ${chain.join(' → ')}, `), note!);
+    await page.screenshot({ path: join(ARTIFACTS, 'pipelines-build.png'), fullPage: true });
+    // no streaming yet: the hint shows each command it names as code
+    const hint = (await api('/v1/dashboard/streaming')).hint as string;
+    const commands = [...hint.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    assert.ok(commands.length >= 2, hint);
+    assert.deepEqual(await page.locator('section[aria-labelledby="s-streaming-services"] .empty code').allTextContents(), commands);
+  });
+
   await t.test('customer search and user lookup', async () => {
     await open(page, 'segments');
     const segs = await api('/v1/dashboard/segments');

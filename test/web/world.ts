@@ -4,6 +4,8 @@
 // dashboard page has real tables, runs and registered models to show. Small, to stay quick.
 import type { Config } from '../../src/config/index.ts';
 import { musicWorld } from '../../src/events/generators/music.ts';
+import { buildPipeline } from '../../src/pipeline/build.ts';
+import { executePipeline } from '../../src/pipeline/execute.ts';
 import { runMusic } from '../../src/pipeline/music.ts';
 import { runRetail } from '../../src/pipeline/retail.ts';
 import { buildModels } from '../../src/warehouse/models.ts';
@@ -20,7 +22,8 @@ export async function buildDashboardWorld(
     const music = musicWorld({ seed, users: opts.users ?? 60, tracks: opts.tracks ?? 240, days: opts.days ?? 21 });
     await landEvents(ws, [...music.events()]);
     await landDimensions(ws, music.dimensions());
-    await buildModels(ws.wh);
+    // the warehouse as a user builds it: the build pipeline, a tracked dataflow run for the Pipelines page
+    await executePipeline(ws, buildPipeline, { log: () => {} });
     await runMusic(ws, { seed, models: ['popularity', 'als'], tune: false, build: false });
     // the playlists were logged as recommendation_shown events: the acceptance tables read them
     await buildModels(ws.wh, { only: ['curated.music_shown_tracks', 'curated.music_acceptance_daily', 'curated.music_acceptance'] });

@@ -35,9 +35,9 @@ export function kpi(name: string, label: string, value: string, note?: string): 
 
 /** The empty state: what is missing and the command that fills it. */
 export function empty(hint: string): HTMLElement {
-  const m = /`([^`]+)`/.exec(hint);
-  const parts = hint.split(/`[^`]+`/);
-  return h('div', { class: 'empty', role: 'status' }, parts[0] ?? '', m ? h('code', {}, m[1]!) : null, parts.slice(1).join(''));
+  // the API's hints quote commands in backticks: every other part of the split is one
+  const parts = hint.split(/`([^`]+)`/);
+  return h('div', { class: 'empty', role: 'status' }, ...parts.map((p, i) => (i % 2 ? h('code', {}, p) : p)));
 }
 
 export function table<T>(caption: string, cols: { label: string; value: (r: T) => Child; num?: boolean }[], rows: T[], attrs: Attrs = {}): HTMLElement {

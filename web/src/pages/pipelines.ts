@@ -48,16 +48,25 @@ export async function pipelinesPage(root: HTMLElement, params: Record<string, st
     const t0 = Date.parse(chosen.started_at);
     const tlBox = chartBox(`Timeline of the ${chosen.pipeline} run ${chosen.id.slice(0, 8)}: when each step started and how long it took`, 'chart tall');
     runsSection.append(h('h3', {}, `Timeline: ${chosen.pipeline} ${chosen.id.slice(0, 8)}`), steps.length ? tlBox : empty('this run recorded no steps'));
+    // a dataflow run's longest chain of dependent steps (its tracked run's tag): the steps the
+    // run could not overlap, drawn in their own colour
+    const chain = new Set<string>(chosen.tags.longest_chain ? chosen.tags.longest_chain.split(' -> ') : []);
+    const chainSeconds = chosen.metrics.longest_chain_seconds;
+    if (chain.size && steps.length) {
+      runsSection.append(h('p', { class: 'note', 'data-kpi': 'longest_chain' },
+        `Longest chain of dependent steps: ${[...chain].join(' → ')}, ${fmt.ms(1000 * (chainSeconds ?? 0))} of the run's ${fmt.ms(chosen.duration_ms)}. ` +
+        'Each of them had to wait for the one before; the run takes at least as long as they add up to, however many cores.'));
+    }
     if (steps.length) {
       const names = steps.map((s: any) => s.name).reverse();
       const rev = [...steps].reverse();
       draws.push(draw(tlBox, {
-        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps: any[]) => { const s = rev[ps[0].dataIndex]; return `${s.name} (${s.source.replace('_', ' ')})<br>starts at +${fmt.ms(Date.parse(s.started_at) - t0)}, takes ${fmt.ms(s.duration_ms)}`; } },
+        tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: (ps: any[]) => { const s = rev[ps[0].dataIndex]; return `${s.name} (${s.source.replace('_', ' ')}${chain.has(s.name) ? ', on the longest chain' : ''})<br>starts at +${fmt.ms(Date.parse(s.started_at) - t0)}, takes ${fmt.ms(s.duration_ms)}`; } },
         grid: { left: 110, right: 20, top: 10, bottom: 40 },
         xAxis: { type: 'value', name: 'ms since the run started', nameLocation: 'middle', nameGap: 26 }, yAxis: { type: 'category', data: names },
         series: [
           { type: 'bar', stack: 't', name: 'offset', itemStyle: { color: 'transparent' }, emphasis: { disabled: true }, data: rev.map((s: any) => Math.max(0, Date.parse(s.started_at) - t0)) },
-          { type: 'bar', stack: 't', name: 'duration', data: rev.map((s: any) => ({ value: s.duration_ms, itemStyle: { color: s.status === 'failed' ? PALETTE[4] : PALETTE[0] } })) },
+          { type: 'bar', stack: 't', name: 'duration', data: rev.map((s: any) => ({ value: s.duration_ms, itemStyle: { color: s.status === 'failed' ? PALETTE[4] : chain.has(s.name) ? PALETTE[1] : PALETTE[0] } })) },
         ],
       }));
     }
