@@ -427,20 +427,27 @@ export function fmtSeconds(s: number): string {
   return s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
 }
 
-/** The closing summary: one line per stage with its share of the total time. */
+/**
+ * The closing summary: one line per stage with its share of the time. Steps of a dataflow run
+ * overlap, so there a share is of the steps' summed time (shares of the run's time would add up
+ * to more than 100%), and the steps of its longest chain are starred.
+ */
 export function formatSummary(r: PipelineResult): string {
   const w = Math.max(5, ...r.stages.map((s) => s.name.length));
+  const chain = r.longestChain;
+  const onChain = new Set(chain && chain.steps.length > 1 ? chain.steps : []);
+  const whole = chain ? r.stages.reduce((a, s) => a + s.seconds, 0) : r.seconds;
   const lines = [`${'stage'.padEnd(w)}  ${'time'.padStart(9)}  ${'share'.padStart(5)}  rows`];
   for (const s of r.stages) {
-    const share = r.seconds > 0 ? `${((100 * s.seconds) / r.seconds).toFixed(0)}%` : '';
+    const share = whole > 0 ? `${((100 * s.seconds) / whole).toFixed(0)}%` : '';
     const took = s.status === 'reused' ? 'reused' : fmtSeconds(s.seconds);
-    lines.push(`${s.name.padEnd(w)}  ${took.padStart(9)}  ${share.padStart(5)}  ${s.rows === null ? '' : s.rows.toLocaleString('en-US')}`);
+    const rows = s.rows === null ? '' : s.rows.toLocaleString('en-US');
+    lines.push(`${s.name.padEnd(w)}  ${took.padStart(9)}  ${share.padStart(5)}  ${rows}${onChain.has(s.name) ? `${rows ? ' ' : ''}*` : ''}`);
   }
-  lines.push(`${'total'.padEnd(w)}  ${fmtSeconds(r.seconds).padStart(9)}`);
-  const chain = r.longestChain;
-  if (chain && chain.steps.length > 1 && r.seconds > 0) {
-    lines.push(`longest chain of dependent steps: ${chain.steps.join(' -> ')}, ${fmtSeconds(chain.seconds)} ` +
-      `(${((100 * chain.seconds) / r.seconds).toFixed(0)}% of the run)`);
+  lines.push(`${'total'.padEnd(w)}  ${fmtSeconds(r.seconds).padStart(9)}${chain ? `  (${fmtSeconds(whole)} of step time, overlapped)` : ''}`);
+  if (onChain.size && r.seconds > 0) {
+    lines.push(`* longest chain of dependent steps: ${chain!.steps.join(' -> ')}, ${fmtSeconds(chain!.seconds)} ` +
+      `(${((100 * chain!.seconds) / r.seconds).toFixed(0)}% of the run)`);
   }
   return lines.join('\n');
 }

@@ -64,7 +64,13 @@ test('dataflow: the run reports its longest chain of dependent steps, and its su
     ? [['slow', 'after_slow'], ['quick', 'after_quick']] : [['quick', 'after_quick'], ['slow', 'after_slow']];
   assert.deepEqual(r.longestChain, { steps: chain, seconds: t(chain[0]!) + t(chain[1]!) });
   assert.ok(r.longestChain!.seconds >= t(other[0]!) + t(other[1]!));
-  assert.match(formatSummary(r), new RegExp(`longest chain of dependent steps: ${chain.join(' -> ')}, \\d+ ms \\(\\d+% of the run\\)`));
+  const summary = formatSummary(r);
+  assert.match(summary, new RegExp(`^\\* longest chain of dependent steps: ${chain.join(' -> ')}, \\d+ ms \\(\\d+% of the run\\)$`, 'm'));
+  // the chain's steps starred; shares of the steps' summed time (the steps overlapped)
+  const lines = summary.split('\n').filter((l) => /^(slow|after_slow|quick|after_quick) /.test(l));
+  assert.deepEqual(lines.filter((l) => l.endsWith('*')).map((l) => l.split(' ')[0]), chain);
+  const shares = lines.map((l) => Number(/(\d+)%/.exec(l)![1]));
+  assert.ok(Math.abs(shares.reduce((a, b) => a + b, 0) - 100) <= 2, `shares ${shares.join(', ')} add up to 100%`);
   // a run in list order has no dataflow to speak of
   assert.equal((await runPipeline('t', steps, {}, { log: () => {} })).longestChain, undefined);
 });
