@@ -20,6 +20,13 @@ export const ConfigSchema = z.object({
   rateLimit: z.coerce.number().int().min(1).optional(),
   host: z.string().optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /**
+   * The collector's write-ahead log seals a segment (which the flusher turns into one Parquet
+   * file per table and day) once it holds this many bytes or is this many ms old: smaller or
+   * sooner means fresher lake tables and more small files for compaction to merge.
+   */
+  walSegmentBytes: z.coerce.number().int().min(4096).default(64 << 20),
+  walSegmentMs: z.coerce.number().int().min(50).default(5000),
   /** share of inference requests written to the audit log, 0..1 */
   auditSampling: z.coerce.number().min(0).max(1).default(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -78,6 +85,8 @@ export function loadConfig(overrides: Partial<Config> = {}, env: NodeJS.ProcessE
     host: env.TRIBUTARY_HOST || undefined,
     port: env.PORT,
     auditSampling: env.TRIBUTARY_AUDIT_SAMPLING,
+    walSegmentBytes: env.TRIBUTARY_WAL_SEGMENT_BYTES || undefined,
+    walSegmentMs: env.TRIBUTARY_WAL_SEGMENT_MS || undefined,
     logLevel: env.LOG_LEVEL,
   };
   const merged = { home: '.tributary', ...fromFile, ...dropUndefined(fromEnv), ...dropUndefined(overrides) };

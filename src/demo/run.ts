@@ -11,18 +11,15 @@ import { startServer, type RunningServer } from '../serving/server.ts';
 import { Warehouse } from '../warehouse/session.ts';
 import { sourceSchemas } from '../warehouse/sources.ts';
 import { ingestFile } from '../warehouse/ingest.ts';
-import { buildModels } from '../warehouse/models.ts';
-import { compactTable } from '../lake/compaction.ts';
 import { postEvents, withSomeInvalid } from './collect.ts';
 import { Stages, type StageTiming } from './progress.ts';
 import { runMusic } from '../pipeline/music.ts';
 import type { Playlist } from '../analytics/music/playlist.ts';
 import { runRetail } from '../pipeline/retail.ts';
 import { executePipeline } from '../pipeline/execute.ts';
-import { buildPipeline } from '../pipeline/build.ts';
-import { chooseLayout } from '../pipeline/layout.ts';
+import { buildPipeline, type CompactionTotals } from '../pipeline/build.ts';
+import type { Layout } from '../pipeline/layout.ts';
 import { simulateMusic } from '../events/simulator.ts';
-import { ACCEPTANCE_MODELS } from '../analytics/music/features.ts';
 
 /** Waits until the API serves the recommender the music pipeline registered (the server picks it up by polling). */
 async function waitForRecommendations(url: string, user: string, token?: string): Promise<void> {
@@ -46,6 +43,12 @@ export interface DemoOptions {
   months?: number;
   /** days of the simulated users answering their recommendations after serving (default 7; 0: none) */
   simulateDays?: number;
+  /**
+   * The demo's collector seals its write-ahead segment at this size (default DEMO_WAL_SEGMENT_BYTES):
+   * a live collector seals every few seconds, so a day of events reaches the lake as many small
+   * files; the demo sends weeks of events in seconds, and seals by size to arrive the same way.
+   */
+  walSegmentBytes?: number;
   log?: (line: string) => void;
 }
 
@@ -65,6 +68,8 @@ export interface DemoSummary {
     registered: { model: string; version: number } | null;
     samples: Playlist[];
   };
+  /** the first build of the warehouse: its tracked run and what its compaction merged */
+  warehouse: { runId: string; compaction: CompactionTotals | null };
   /** sales analytics on the collected order lines: KPIs, spend model against its baseline, segments */
   retail: {
     kpis: { revenue: number; customers: number; invoices: number; avg_ticket: number; churn_rate: number };
@@ -80,13 +85,24 @@ export interface DemoSummary {
     answered_plays: number;
     likes: number;
     acceptance: { shown: number; accepted: number; rate: number | null };
+    /** the incremental build over the simulated days' events, and what its compaction merged */
+    build: { runId: string; compaction: CompactionTotals | null };
   } | null;
 }
+
+/**
+ * A live collector seals a segment every 5 s, so a day of events lands as thousands of small
+ * files; the demo's weeks of events arrive in seconds, and a segment of 512 KB (~2,500 events)
+ * makes a demo day of listening land as several files per table, as a live day would, for the
+ * build's compaction to merge.
+ */
+export const DEMO_WAL_SEGMENT_BYTES = 512 << 10;
 
 export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
   const stages = new Stages(opts.log);
   const seed = opts.seed ?? 42;
-  const server = await stages.run('start the API (collector on a free port)', () => startServer({ ...opts.config, port: opts.config.port }), (s) => s.url);
+  const server = await stages.run('start the API (collector on a free port)',
+    () => startServer({ ...opts.config, port: opts.config.port, walSegmentBytes: opts.walSegmentBytes ?? DEMO_WAL_SEGMENT_BYTES }), (s) => s.url);
   try {
     const worldOptions = { seed, users: opts.users ?? 1000, tracks: opts.tracks ?? 2000, days: opts.days ?? 28 };
     const music = musicWorld(worldOptions);
@@ -117,24 +133,11 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
       }, (r) => r.map((x) => `${x.table} ${x.rows}`).join(', '));
       await stages.run('flush the write-ahead log into Parquet', () => server.ctx.lake.flush(), (r) => `${r.records} records → ${r.files} files`);
       const ws = { config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh, close: async () => {} };
-      // the layout the build pipeline would choose from this volume (src/pipeline/layout.ts)
-      const raw = (await server.ctx.lake.catalog.tables()).filter((t) => t.zone === 'raw');
-      const layout = chooseLayout({ rows: raw.reduce((a, t) => a + t.rows, 0), bytes: raw.reduce((a, t) => a + t.bytes, 0) });
-      await stages.run('compact small files (toward the layout\'s target size, per partition)', async () => {
-        let before = 0, after = 0, partitions = 0;
-        for (const t of await server.ctx.lake.catalog.tables()) {
-          const r = await compactTable(server.ctx.lake, t.table, {
-            targetFileBytes: layout.target_file_bytes,
-            minFiles: layout.compact_min_files,
-            rowGroupRows: layout.row_group_rows,
-          });
-          before += r.filesBefore; after += r.filesAfter; partitions += r.partitions;
-        }
-        return { before, after, partitions };
-      }, (r) => `${r.before} → ${r.after} files (${r.partitions} partitions merged toward ${(layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`);
       await wh.refresh();
-      await stages.run('build the warehouse (the build pipeline: SQL models as tracked steps)', () => executePipeline(ws, buildPipeline, { log: () => {} }),
-        (r) => `${r.pipeline.stages.length - 1} models, run ${r.runId.slice(0, 8)}, ${r.layout.threads} threads`);
+      const built = await stages.run('build the warehouse (the build pipeline: SQL models as tracked steps, then compaction)',
+        () => executePipeline(ws, buildPipeline, { log: () => {} }),
+        (r) => `${r.pipeline.stages.length - 1} models, run ${r.runId.slice(0, 8)}, ${r.layout.threads} threads; ` +
+          compactionLine(r.result.compaction, r.layout));
 
       const recsys = await stages.run('train the recommender, playlists for every user (music pipeline)',
         () => runMusic({ config: opts.config, store: server.ctx.store, lake: server.ctx.lake, wh }, { seed, build: false }),
@@ -153,16 +156,20 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
           return simulateMusic({ world: worldOptions, api: server.url, token, days: simDays });
         }, (r) => `${r.requests} playlists asked, ${r.shown} tracks shown, ${r.answered.plays} played ` +
           `(${r.answered.completed} completed), ${r.answered.likes} liked, ${r.like_answers} like-model answers; ${r.background_events} other events`);
-        const acc = await stages.run('flush and rebuild plays, likes and acceptance (curated.music_shown_tracks)', async () => {
+        const acc = await stages.run('flush the simulated days and build the warehouse incrementally (their new days only, then compaction)', async () => {
           await server.ctx.audit?.drain();
           await server.ctx.lake.flush();
           await wh.refresh();
-          await buildModels(wh, { only: ACCEPTANCE_MODELS });
+          const run = await executePipeline(ws, buildPipeline, { log: () => {} });
           const [a] = await wh.query<{ shown: number; accepted: number; rate: number | null }>(
             `SELECT shown::BIGINT AS shown, accepted::BIGINT AS accepted, acceptance_rate::DOUBLE AS rate FROM curated.music_acceptance`);
-          return { shown: Number(a?.shown ?? 0), accepted: Number(a?.accepted ?? 0), rate: a?.rate ?? null };
-        }, (a) => `acceptance ${a.rate === null ? 'n/a' : (100 * a.rate).toFixed(1) + '%'} (${a.accepted} of ${a.shown} shown tracks)`);
-        loop = { days: simDays, playlists: sim.requests, shown: sim.shown, answered_plays: sim.answered.plays, likes: sim.answered.likes, acceptance: acc };
+          return { run, acceptance: { shown: Number(a?.shown ?? 0), accepted: Number(a?.accepted ?? 0), rate: a?.rate ?? null } };
+        }, ({ run, acceptance: a }) => `run ${run.runId.slice(0, 8)}; ${compactionLine(run.result.compaction, run.layout)}; ` +
+          `acceptance ${a.rate === null ? 'n/a' : (100 * a.rate).toFixed(1) + '%'} (${a.accepted} of ${a.shown} shown tracks)`);
+        loop = {
+          days: simDays, playlists: sim.requests, shown: sim.shown, answered_plays: sim.answered.plays, likes: sim.answered.likes, acceptance: acc.acceptance,
+          build: { runId: acc.run.runId, compaction: acc.run.result.compaction },
+        };
       }
       const tables = (await server.ctx.lake.catalog.tables()).map((t) => ({ table: t.table, rows: t.rows, snapshot: t.snapshot, files: t.files }));
       const [skip] = await wh.query<{ plays: number; skip_rate: number; completion_rate: number }>(
@@ -183,6 +190,7 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
           retail: { accepted: retailSent.accepted, rejected: retailSent.rejected },
         },
         tables,
+        warehouse: { runId: built.runId, compaction: built.result.compaction },
         highlights: {
           ...skip,
           most_skipped_genres: byGenre,
@@ -233,4 +241,11 @@ export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) 
   } finally {
     if (!keep) await server.close();
   }
+}
+
+/** "compaction 2,412 → 96 files (84 partitions merged toward 8 MB)" */
+function compactionLine(c: CompactionTotals | null, layout: Layout): string {
+  if (!c) return 'compaction reused from the resumed run';
+  return `compaction ${c.filesBefore.toLocaleString('en-US')} → ${c.filesAfter.toLocaleString('en-US')} files ` +
+    `(${c.partitions} partitions merged toward ${(layout.target_file_bytes / 2 ** 20).toFixed(0)} MB)`;
 }

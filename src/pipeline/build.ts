@@ -29,7 +29,10 @@ export function discoverModels(opts: { only?: string[] } = {}): SqlModel[] {
 /** Step names are the tables' names: `curated.plays` is the step `plays`. */
 export const stepName = (table: string) => table.split('.')[1]!;
 
-interface BuildCtx { env: PlanEnv; compactions: BackgroundCompactions }
+/** What a build's compaction did, over every table it compacted. */
+export interface CompactionTotals { filesBefore: number; filesAfter: number; partitions: number; deletesFolded: number }
+
+interface BuildCtx { env: PlanEnv; compactions: BackgroundCompactions; compaction?: CompactionTotals }
 
 /**
  * Compactions that run beside the build's steps instead of after them all: a model's output
@@ -120,6 +123,7 @@ export function compactStep(env: PlanEnv, tables: () => Promise<string[]>): Step
       for (const r of results) {
         before += r.filesBefore; after += r.filesAfter; parts += r.partitions; folded += r.deletesFolded;
       }
+      ctx.compaction = { filesBefore: before, filesAfter: after, partitions: parts, deletesFolded: folded };
       // The session's views are left at the snapshots they read: a compaction changes no row, and
       // the files it retires are kept for the snapshots that list them (vacuum removes only what
       // no snapshot lists), so the views read the same rows; the next refresh() (each scheduled
@@ -158,7 +162,7 @@ export async function vacuumIfDue(lake: Lake, home: string, now = Date.now()): P
   return r;
 }
 
-export const buildPipeline: PipelineDefinition<BuildCtx> = {
+export const buildPipeline: PipelineDefinition<BuildCtx, { compaction: CompactionTotals | null }> = {
   name: 'build',
   description: 'the warehouse: every SQL model as a step (incremental where it has a merge key), then compaction',
   async plan(env) {
@@ -183,6 +187,8 @@ export const buildPipeline: PipelineDefinition<BuildCtx> = {
       dispose: async () => { await compactions.settle().catch(() => {}); },
     };
   },
+  // null when a resumed run reused every step, compaction included
+  result: (ctx) => ({ compaction: ctx.compaction ?? null }),
 };
 
 export const compactPipeline: PipelineDefinition<BuildCtx> = {

@@ -53,7 +53,10 @@ export async function openContext(config: Config, log: (m: string) => void = () 
     sink = new BusRecordSink(bus);
     log(`scale-out: events go to JetStream stream ${INGEST_STREAM} at ${config.natsUrl}`);
   }
-  const lake = await Lake.open({ home: config.home, store, schemas: { ...eventLakeSchemas(), [AUDIT_TABLE]: auditColumns }, log, sink });
+  const lake = await Lake.open({
+    home: config.home, store, schemas: { ...eventLakeSchemas(), [AUDIT_TABLE]: auditColumns }, log, sink,
+    maxSegmentBytes: config.walSegmentBytes, maxSegmentAgeMs: config.walSegmentMs,
+  });
   return { config, store, lake, bus, services: bus ? new ServiceBoard(bus) : undefined };
 }
 

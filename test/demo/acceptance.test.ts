@@ -13,10 +13,16 @@ test('demo: simulated users answer their recommendations; acceptance equals a re
   const { home, cleanup } = tmpHome();
   try {
     const config = testConfig(home);
-    const s = await runDemo({ config, seed: 5, users: 80, tracks: 300, days: 14, customers: 120, products: 40, months: 12, simulateDays: 3, log: () => {} });
+    const s = await runDemo({
+      config, seed: 5, users: 80, tracks: 300, days: 14, customers: 120, products: 40, months: 12, simulateDays: 3, walSegmentBytes: 32 << 10, log: () => {},
+    });
     assert.ok(s.loop, 'the demo ran the simulation');
     assert.ok(s.loop.playlists > 50 && s.loop.answered_plays > 0);
     assert.ok(s.loop.acceptance.accepted > 0 && s.loop.acceptance.rate! > 0, 'acceptance is non-zero');
+    // the simulated days arrived as a live feed does, in many small files, and the incremental
+    // build that followed merged them
+    const c = s.loop.build.compaction!;
+    assert.ok(c.partitions > 0 && c.filesAfter < c.filesBefore, `compaction merged the simulated days' files: ${JSON.stringify(c)}`);
 
     const ws = await openWorkspace({ config });
     try {

@@ -10,7 +10,11 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
   const { home, cleanup } = tmpHome();
   try {
     const config = testConfig(home);
-    const s = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, simulateDays: 0, log: () => {} });
+    // segments of 32 KB (a POST's batch of events each): this world's days, of several batches
+    // each, then land as several files each, as a live feed's do
+    const s = await runDemo({
+      config, seed: 3, users: 400, tracks: 200, days: 2, customers: 150, products: 50, months: 14, simulateDays: 0, walSegmentBytes: 32 << 10, log: () => {},
+    });
     assert.ok(s.collected.music.accepted > 1000);
     assert.ok(s.collected.music.rejected > 0, 'corrupted events were rejected');
     const rows = Object.fromEntries(s.tables.map((t) => [t.table, t.rows]));
@@ -19,11 +23,15 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
     assert.equal(rawMusic, s.collected.music.accepted, 'every accepted music event is in the lake');
     assert.equal(rows['raw.order_line'], s.collected.retail.accepted);
     assert.equal(rows['curated.plays'], rows['raw.play'], 'event ids are unique, so dedup keeps every play');
-    assert.equal(rows['curated.users'], 60);
-    assert.equal(s.stages.length, 9);
+    assert.equal(rows['curated.users'], 400);
+    assert.equal(s.stages.length, 8);
+    // the build's compaction merged the days' small files, and the lake holds every row still
+    const c = s.warehouse.compaction!;
+    assert.ok(c.partitions > 0 && c.filesAfter < c.filesBefore, `compaction merged files: ${JSON.stringify(c)}`);
+    assert.equal(s.tables.find((t) => t.table === 'raw.play')!.files < c.filesBefore, true);
     // the recommender trained on the music world: metrics for every model, playlists for every user
     assert.ok(s.recommender.models.some((m) => m.model === 'popularity'));
-    assert.equal(s.recommender.playlists.users, 60);
+    assert.equal(s.recommender.playlists.users, 400);
     assert.equal(rows['raw.recommendation_shown'], s.recommender.playlists.events, 'one recommendation_shown event per playlist, durably appended');
     assert.ok(s.recommender.samples.every((p) => p.tracks.every((t) => t.reason.length > 0)));
     assert.ok(s.recommender.registered && s.recommender.registered.version >= 1);
@@ -36,7 +44,9 @@ test('demo: collect → lake → warehouse on small generated worlds', { timeout
 
     // a second run over the same home sends the same (seeded) events again: the raw zone holds
     // both copies, the curated tables deduplicate on event_id
-    const again = await runDemo({ config, seed: 3, users: 60, tracks: 200, days: 7, customers: 150, products: 50, months: 14, simulateDays: 0, log: () => {} });
+    const again = await runDemo({
+      config, seed: 3, users: 400, tracks: 200, days: 2, customers: 150, products: 50, months: 14, simulateDays: 0, log: () => {},
+    });
     const rows2 = Object.fromEntries(again.tables.map((t) => [t.table, t.rows]));
     assert.equal(rows2['raw.play'], 2 * rows['raw.play']!);
     assert.equal(rows2['curated.plays'], rows['curated.plays']);
