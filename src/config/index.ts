@@ -23,10 +23,11 @@ export const ConfigSchema = z.object({
   /**
    * The collector's write-ahead log seals a segment (which the flusher turns into one Parquet
    * file per table and day) once it holds this many bytes or is this many ms old: smaller or
-   * sooner means fresher lake tables and more small files for compaction to merge.
+   * sooner means fresher lake tables and more small files for compaction to merge. Unset: the
+   * log's own defaults (64 MB, 5 s; the demo seals at 512 KB unless this is set).
    */
-  walSegmentBytes: z.coerce.number().int().min(4096).default(64 << 20),
-  walSegmentMs: z.coerce.number().int().min(50).default(5000),
+  walSegmentBytes: z.coerce.number().int().min(4096).optional(),
+  walSegmentMs: z.coerce.number().int().min(50).optional(),
   /** share of inference requests written to the audit log, 0..1 */
   auditSampling: z.coerce.number().min(0).max(1).default(1),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -44,7 +44,8 @@ export interface DemoOptions {
   /** days of the simulated users answering their recommendations after serving (default 7; 0: none) */
   simulateDays?: number;
   /**
-   * The demo's collector seals its write-ahead segment at this size (default DEMO_WAL_SEGMENT_BYTES):
+   * The demo's collector seals its write-ahead segment at this size (default: the configured
+   * walSegmentBytes, else DEMO_WAL_SEGMENT_BYTES):
    * a live collector seals every few seconds, so a day of events reaches the lake as many small
    * files; the demo sends weeks of events in seconds, and seals by size to arrive the same way.
    */
@@ -101,8 +102,9 @@ export const DEMO_WAL_SEGMENT_BYTES = 512 << 10;
 export async function runDemo(opts: DemoOptions, keep?: (server: RunningServer) => Promise<void>): Promise<DemoSummary> {
   const stages = new Stages(opts.log);
   const seed = opts.seed ?? 42;
+  const walSegmentBytes = opts.walSegmentBytes ?? opts.config.walSegmentBytes ?? DEMO_WAL_SEGMENT_BYTES;
   const server = await stages.run('start the API (collector on a free port)',
-    () => startServer({ ...opts.config, port: opts.config.port, walSegmentBytes: opts.walSegmentBytes ?? DEMO_WAL_SEGMENT_BYTES }), (s) => s.url);
+    () => startServer({ ...opts.config, port: opts.config.port, walSegmentBytes }), (s) => s.url);
   try {
     const worldOptions = { seed, users: opts.users ?? 1000, tracks: opts.tracks ?? 2000, days: opts.days ?? 28 };
     const music = musicWorld(worldOptions);

@@ -15,7 +15,7 @@ test('walSegmentBytes and walSegmentMs come from the environment, and bad values
   const c = loadConfig({ home: '/tmp/x' }, { TRIBUTARY_WAL_SEGMENT_BYTES: '65536', TRIBUTARY_WAL_SEGMENT_MS: '250' });
   assert.equal(c.walSegmentBytes, 65536);
   assert.equal(c.walSegmentMs, 250);
-  assert.equal(loadConfig({ home: '/tmp/x' }, {}).walSegmentBytes, 64 << 20, 'default: 64 MB');
+  assert.equal(loadConfig({ home: '/tmp/x' }, {}).walSegmentBytes, undefined, 'unset: the write-ahead log\'s own default (64 MB)');
   assert.throws(() => loadConfig({ home: '/tmp/x' }, { TRIBUTARY_WAL_SEGMENT_BYTES: 'lots' }), /walSegmentBytes/);
   assert.throws(() => loadConfig({ home: '/tmp/x' }, { TRIBUTARY_WAL_SEGMENT_MS: '0' }), /walSegmentMs/);
 });
