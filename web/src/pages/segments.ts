@@ -42,9 +42,10 @@ export async function segmentsPage(root: HTMLElement, params: Record<string, str
     const [{ Scatter3DChart }, { Grid3DComponent }] = await Promise.all([import('echarts-gl/charts'), import('echarts-gl/components')]);
     echarts.use([Scatter3DChart, Grid3DComponent]);
     draws.push(draw(box3d, {
-      tooltip: {}, legend: { bottom: 0, type: 'scroll' },
+      // the legend above the box: below it, it covered the axis labels nearest the viewer
+      tooltip: {}, legend: { top: 0, type: 'scroll' },
       xAxis3D: { type: 'value', name: 'PC1' }, yAxis3D: { type: 'value', name: 'PC2' }, zAxis3D: { type: 'value', name: 'PC3' },
-      grid3D: { viewControl: { autoRotate: false } },
+      grid3D: { top: 30, bottom: 0, viewControl: { autoRotate: false, distance: 270 } },
       series: segs.map((s, i) => ({
         type: 'scatter3D', name: `${s}: ${names.get(s)}`, symbolSize: 4, itemStyle: { color: PALETTE[i % PALETTE.length] },
         data: p.segment.flatMap((seg: number, j: number) => (seg === s && p.pca3_x[j] !== null ? [[p.pca3_x[j], p.pca3_y[j], p.pca3_z[j]]] : [])),
