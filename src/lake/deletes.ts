@@ -14,11 +14,18 @@ import { copyToParquet, sqlIdent, sqlList, sqlString } from './duck.ts';
 /** The column of a delete file: the deleted row's position in its data file. */
 export const POSITION_COLUMN = 'pos';
 
+/** The one partition of a table written whole (curated tables, merges' files): no dt= column of its own. */
+export const UNPARTITIONED = 'dt=all';
+
 /** read_parquet's extra columns while deletes are applied (removed from what a reader sees). */
 const FILE = '_lake_file', ROW = 'file_row_number';
 
 export interface ScanOptions {
-  /** false: the dt= folder is not read as a column (what the files themselves hold) */
+  /**
+   * false: the dt= folder is not read as a column (what the files themselves hold). Unset: read
+   * as a column unless every file is in the one `dt=all` folder of an unpartitioned table, where
+   * it would add a column that says nothing (and hide a `dt` the files hold: an event table's day)
+   */
   hive?: boolean;
   /** name of an extra column with each row's data file (absolute path, as read) */
   fileColumn?: string;
@@ -34,7 +41,8 @@ export interface ScanOptions {
  */
 export function scanSql(root: string, files: LakeFile[], deletes: DeleteFile[], opts: ScanOptions = {}): string {
   const abs = files.map((f) => join(root, f.path));
-  const hive = opts.hive === false ? ', hive_partitioning = false' : '';
+  const unpartitioned = files.length > 0 && files.every((f) => f.partition === UNPARTITIONED);
+  const hive = opts.hive === false || (opts.hive === undefined && unpartitioned) ? ', hive_partitioning = false' : '';
   const mine = new Set(files.map((f) => f.path));
   const relevant = deletes.filter((d) => mine.has(d.of));
   const skip = [
