@@ -43,12 +43,7 @@ export interface DemoOptions {
   months?: number;
   /** days of the simulated users answering their recommendations after serving (default 7; 0: none) */
   simulateDays?: number;
-  /**
-   * The demo's collector seals its write-ahead segment at this size (default: the configured
-   * walSegmentBytes, else DEMO_WAL_SEGMENT_BYTES):
-   * a live collector seals every few seconds, so a day of events reaches the lake as many small
-   * files; the demo sends weeks of events in seconds, and seals by size to arrive the same way.
-   */
+  /** the collector's write-ahead segment size (default: the configured one, else DEMO_WAL_SEGMENT_BYTES) */
   walSegmentBytes?: number;
   log?: (line: string) => void;
 }
