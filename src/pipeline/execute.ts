@@ -152,9 +152,12 @@ export async function executePipeline<C, R>(ws: Workspace, def: PipelineDefiniti
     try {
       plan = await def.plan(env);
       if (plan.params) await run.logParams(plan.params);
+      // a dataflow starts the steps heading the longest chain first, as long as the last run of its kind took them
+      const estimates = plan.concurrency !== undefined ? await state.stepSeconds(def.name, mode) : undefined;
+      if (estimates) await run.setTag('order_from', estimates.runId);
       const pipeline = await runPipeline(def.name, plan.steps, plan.ctx, {
         log, run, catalog: ws.lake.catalog, state: { store: state, runId: run.id, pipeline: def.name }, reuse, threads: layout.threads,
-        concurrency: plan.concurrency,
+        concurrency: plan.concurrency, estimates: estimates?.seconds,
         beforeStep: async (name) => {
           if (lost) throw new Error(`pipeline ${def.name}: lease lost to another holder; stopping before ${name}`);
           await opts.beforeStep?.(name);

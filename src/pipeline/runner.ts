@@ -108,6 +108,12 @@ export interface RunnerOptions {
    * warehouse build). Without it, steps run in list order, a group's steps together.
    */
   concurrency?: number;
+  /**
+   * A dataflow's expected seconds per step (an earlier run's): when more steps are ready than
+   * may start, those heading the longest expected chain of work start first (criticalFirst).
+   * Without it, or for steps it lacks, list order decides.
+   */
+  estimates?: Map<string, number>;
 }
 
 export interface PipelineResult {
@@ -239,16 +245,19 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
     }
   };
 
-  // Starts every step whose dependencies have finished (the earliest in the list first, up to
-  // the limit), waits for any to end, and again. After a failure nothing more starts: the steps
+  // Starts every step whose dependencies have finished (those heading the longest expected
+  // chain first, criticalFirst; else the earliest in the list first; up to the limit), waits for
+  // any to end, and again. After a failure nothing more starts: the steps
   // running go on to their end (no half-finished work left running), then the first failure is
   // raised. A step that fails leaves its dependents waiting, so they never start.
   const state = flat.map(() => 'waiting' as 'waiting' | 'running' | 'done');
   const inFlight = new Map<number, Promise<void>>();
   let failure: { error: unknown } | undefined;
+  const order = dataflow && opts.estimates ? criticalFirst(flat.map((s) => s.name), deps, opts.estimates) : flat.map((_, i) => i);
   try {
     while (!failure) {
-      for (let i = 0; i < flat.length && inFlight.size < limit && !failure; i++) {
+      for (let k = 0; k < order.length && inFlight.size < limit && !failure; k++) {
+        const i = order[k]!;
         if (state[i] !== 'waiting' || !deps[i]!.every((d) => state[d] === 'done')) continue;
         try {
           await opts.beforeStep?.(flat[i]!.name);
@@ -301,6 +310,28 @@ export function longestChain(names: string[], seconds: number[], deps: number[][
   const steps: string[] = [];
   for (let i = last; i >= 0; i = via[i]!) steps.unshift(names[i]!);
   return { steps, seconds: end[last]! };
+}
+
+/**
+ * The order in which a dataflow starts the steps that are ready: by the expected time of the
+ * longest chain of work each one heads (its own estimate plus that of its longest chain of
+ * dependents), longest first; list order among equals. List scheduling by this priority (HLFET)
+ * keeps the critical path moving: in the warehouse build, list order started the commerce models
+ * (listed first) while the music chain plays -> interactions_daily -> interactions ->
+ * user_genres, the longest, waited behind them. A step without an estimate (a new model) counts
+ * as the median of the others.
+ */
+export function criticalFirst(names: string[], deps: number[][], estimates: Map<string, number>): number[] {
+  const known = names.map((n) => estimates.get(n)).filter((v): v is number => v !== undefined).sort((a, b) => a - b);
+  const fallback = known.length ? known[Math.floor(known.length / 2)]! : 0;
+  const dependents: number[][] = names.map(() => []);
+  deps.forEach((ds, i) => { for (const d of ds) dependents[d]!.push(i); });
+  // dependents come later in the list: filled from the end
+  const level: number[] = new Array(names.length).fill(0);
+  for (let i = names.length - 1; i >= 0; i--) {
+    level[i] = (estimates.get(names[i]!) ?? fallback) + dependents[i]!.reduce((m, j) => Math.max(m, level[j]!), 0);
+  }
+  return names.map((_, i) => i).sort((a, b) => level[b]! - level[a]! || a - b);
 }
 
 /** List order: each step waits for every step of the item before it (a group's steps for none of each other). */

@@ -122,6 +122,21 @@ export class PipelineState {
     }));
   }
 
+  /**
+   * Each step's seconds in the newest finished run of a pipeline in a mode ('incremental',
+   * 'full'): what the next run of that kind may expect (the runner's critical-path-first order).
+   */
+  async stepSeconds(pipeline: string, mode: string): Promise<{ runId: string; seconds: Map<string, number> } | undefined> {
+    const last = await this.store.db.selectFrom('pipeline_runs').select('run_id').where('pipeline', '=', pipeline)
+      .where('mode', '=', mode).where('status', '=', 'finished').orderBy('started_at', 'desc').orderBy('run_id', 'desc').limit(1).executeTakeFirst();
+    if (!last) return undefined;
+    const seconds = new Map<string, number>();
+    for (const s of await this.steps(last.run_id)) {
+      if (s.status === 'finished' && typeof s.stats.seconds === 'number') seconds.set(s.step, s.stats.seconds);
+    }
+    return { runId: last.run_id, seconds };
+  }
+
   // ---- watermarks ----
 
   async watermarks(pipeline: string, step: string): Promise<Map<string, number>> {

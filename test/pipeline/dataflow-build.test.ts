@@ -69,7 +69,7 @@ test('build as a dataflow: models overlap, each after the models it reads; kille
     const compact = stages.get('compact')!;
     assert.ok(runA.pipeline.stages.every((s) => s === compact || s.span!.end < compact.span!.start), 'compaction runs after every model');
     const state = new PipelineState(wsA.store);
-    const [last] = await state.runs('build');
+    const [last, before] = await state.runs('build');
     assert.equal(last!.runId, runA.runId);
     // the run's longest chain of dependent steps, kept with its tracked run; it ends at compaction
     const chain = runA.pipeline.longestChain!;
@@ -78,6 +78,12 @@ test('build as a dataflow: models overlap, each after the models it reads; kille
     const tracked = await new Tracker(wsA.store, { home: a.home }).getRun(runA.runId);
     assert.equal(tracked.tags.longest_chain, chain.steps.join(' -> '));
     assert.equal(tracked.metrics.longest_chain_seconds, chain.seconds);
+    // its launch order came from the step times of the build before it (criticalFirst)
+    assert.equal(tracked.tags.order_from, before!.runId);
+    const expected = await state.stepSeconds('build', 'incremental');
+    assert.equal(expected!.runId, runA.runId, 'the next run of its kind orders its steps by this one');
+    assert.deepEqual([...expected!.seconds.keys()].sort(), runA.pipeline.stages.map((s) => s.name).sort());
+    assert.equal(expected!.seconds.get('plays'), stages.get('plays')!.seconds);
 
     // B: killed right after `plays` committed, while another model runs; resumed in process
     const killed = await killedBuild(b.home, 'plays');

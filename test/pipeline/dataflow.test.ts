@@ -5,7 +5,7 @@
 // more, and fails the pipeline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatSummary, longestChain, PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
+import { criticalFirst, formatSummary, longestChain, PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
 
 /** A promise and its resolver: a step that waits for another step to have started. */
 function signal(): { wait: Promise<void>; fire: () => void } {
@@ -121,6 +121,45 @@ test('dataflow: never more than N steps at once; N = 1 is the list order', async
   const r1 = await runPipeline('t', many(5), {}, { log: () => {}, concurrency: 1 });
   assert.deepEqual(r1.stages.map((x) => x.name), ['s0', 's1', 's2', 's3', 's4']);
   assert.equal(most(r1.stages), 1);
+});
+
+test('criticalFirst: ready steps heading the longest expected chain of work first, list order among equals', () => {
+  // a (quick) and c (quick) are independent; c heads c -> d -> e, the longest chain; b follows a
+  const names = ['a', 'b', 'c', 'd', 'e'];
+  const steps = [
+    { inputs: ['raw.x'], outputs: ['curated.a'] },
+    { inputs: ['curated.a'], outputs: ['curated.b'] },
+    { inputs: ['raw.y'], outputs: ['curated.c'] },
+    { inputs: ['curated.c'], outputs: ['curated.d'] },
+    { inputs: ['curated.d'], outputs: ['curated.e'] },
+  ];
+  const deps = stepDependencies(steps);
+  const est = new Map([['a', 0.1], ['b', 0.5], ['c', 0.1], ['d', 0.3], ['e', 0.4]]);
+  // levels: a 0.6, b 0.5, c 0.8, d 0.7, e 0.4
+  assert.deepEqual(criticalFirst(names, deps, est).map((i) => names[i]), ['c', 'd', 'a', 'b', 'e']);
+  // equal levels keep list order; a step without an estimate counts as the median (0.3 here)
+  assert.deepEqual(criticalFirst(['p', 'q', 'r'], [[], [], []], new Map([['p', 0.2], ['q', 0.2]])).map((i) => ['p', 'q', 'r'][i]), ['p', 'q', 'r']);
+  assert.deepEqual(criticalFirst(['p', 'q', 'r'], [[], [], []], new Map([['p', 0.2], ['q', 0.5]])).map((i) => ['p', 'q', 'r'][i]), ['q', 'r', 'p']);
+  assert.deepEqual(criticalFirst(names, deps, new Map()), [0, 1, 2, 3, 4], 'no estimates: list order');
+});
+
+test('dataflow with estimates: one slot goes to the head of the longest expected chain, not the first listed step', async () => {
+  const started: string[] = [];
+  const step = (name: string, input: string, output: string): Step<object> => ({
+    name, inputs: [input], outputs: [output], run: async () => { started.push(name); await new Promise((res) => setImmediate(res)); },
+  });
+  const steps = [
+    step('commerce', 'raw.order', 'curated.orders'),
+    step('plays', 'raw.play', 'curated.plays'),
+    step('interactions', 'curated.plays', 'curated.interactions'),
+    step('genres', 'curated.interactions', 'curated.genres'),
+  ];
+  const estimates = new Map([['commerce', 0.15], ['plays', 0.1], ['interactions', 0.3], ['genres', 0.2]]);
+  await runPipeline('t', steps, {}, { log: () => {}, concurrency: 1, estimates });
+  assert.deepEqual(started, ['plays', 'interactions', 'genres', 'commerce']);
+  started.length = 0;
+  await runPipeline('t', steps, {}, { log: () => {}, concurrency: 1 });
+  assert.deepEqual(started, ['commerce', 'plays', 'interactions', 'genres'], 'without estimates, list order');
 });
 
 test('dataflow: a failing step lets the running ones finish, starts nothing more, and fails the pipeline', async () => {
