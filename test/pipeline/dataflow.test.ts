@@ -5,7 +5,9 @@
 // more, and fails the pipeline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { criticalFirst, formatSummary, longestChain, PipelineError, runPipeline, stepDependencies, type StageRecord, type Step } from '../../src/pipeline/runner.ts';
+import {
+  criticalFirst, formatSummary, longestChain, PipelineError, runPipeline, stepDependencies, type StageRecord, type Step,
+} from '../../src/pipeline/runner.ts';
 
 /** A promise and its resolver: a step that waits for another step to have started. */
 function signal(): { wait: Promise<void>; fire: () => void } {
