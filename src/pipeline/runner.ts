@@ -103,9 +103,9 @@ export interface RunnerOptions {
   beforeStep?: (name: string) => void | Promise<void>;
   /**
    * Runs the steps as a dataflow, at most this many at a time: a step starts once every step it
-   * depends on (stepDependencies) has finished, the earliest in the list first. For pipelines
-   * whose steps declare every table they touch and hand nothing to each other in memory (the
-   * warehouse build). Without it, steps run in list order, a group's steps together.
+   * depends on (stepDependencies) has finished (with `estimates`, criticalFirst; else the
+   * earliest listed first). For pipelines whose steps declare every table they touch and hand
+   * nothing to each other in memory (the warehouse build). Without it, steps run in list order, a group's steps together.
    */
   concurrency?: number;
   /**
