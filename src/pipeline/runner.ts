@@ -167,8 +167,7 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
     running.set(step.name, 0);
     for (const [n, most] of running) running.set(n, Math.max(most, running.size));
     const span = () => ({ start, end: events++ });
-    const durable = step.durable ?? (step.outputs?.length ?? 0) > 0;
-    const reused = durable ? opts.reuse?.get(step.name) : undefined;
+    const reused = isDurable(step) ? opts.reuse?.get(step.name) : undefined;
     if (reused) {
       running.delete(step.name);
       stages.push({ name: step.name, seconds: 0, rows: null, note: 'finished by the resumed run', status: 'reused', span: span() });
@@ -253,7 +252,10 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
   const state = flat.map(() => 'waiting' as 'waiting' | 'running' | 'done');
   const inFlight = new Map<number, Promise<void>>();
   let failure: { error: unknown } | undefined;
-  const order = dataflow && opts.estimates ? criticalFirst(flat.map((s) => s.name), deps, opts.estimates) : flat.map((_, i) => i);
+  const byPriority = dataflow && opts.estimates ? criticalFirst(flat.map((s) => s.name), deps, opts.estimates) : flat.map((_, i) => i);
+  // steps a resumed run reuses cost nothing: they go first, so none waits behind a step that works
+  const reusable = (i: number) => isDurable(flat[i]!) && !!opts.reuse?.has(flat[i]!.name);
+  const order = [...byPriority.filter(reusable), ...byPriority.filter((i) => !reusable(i))];
   try {
     while (!failure) {
       for (let k = 0; k < order.length && inFlight.size < limit && !failure; k++) {
@@ -368,6 +370,11 @@ export function stepDependencies(steps: Pick<Step<unknown>, 'inputs' | 'outputs'
     }
     return out;
   });
+}
+
+/** A step whose whole effect is its outputs: a resumed run may reuse it (Step.durable). */
+function isDurable(step: Pick<Step<unknown>, 'durable' | 'outputs'>): boolean {
+  return step.durable ?? (step.outputs?.length ?? 0) > 0;
 }
 
 function normalise(r: StepResult | number | void): StepResult {

@@ -164,6 +164,17 @@ test('dataflow with estimates: one slot goes to the head of the longest expected
   assert.deepEqual(started, ['commerce', 'plays', 'interactions', 'genres'], 'without estimates, list order');
 });
 
+test('dataflow resumed: the steps it reuses go before the steps that work, whatever their priority', async () => {
+  const step = (name: string, input: string, output: string): Step<object> => ({ name, inputs: [input], outputs: [output], run: () => 1 });
+  const steps = [step('a', 'raw.x', 'curated.a'), step('b', 'raw.y', 'curated.b'), step('c', 'curated.b', 'curated.c')];
+  const estimates = new Map([['a', 0.1], ['b', 0.5], ['c', 0.5]]);
+  const reuse = new Map([['a', { step: 'a', status: 'finished' as const, childRunId: null, outputs: { 'curated.a': 3 }, stats: {} }]]);
+  const r = await runPipeline('t', steps, {}, { log: () => {}, concurrency: 1, estimates, reuse });
+  assert.deepEqual(r.stages.map((x) => [x.name, x.status]), [['a', 'reused'], ['b', 'ok'], ['c', 'ok']]);
+  const fresh = await runPipeline('t', steps, {}, { log: () => {}, concurrency: 1, estimates });
+  assert.deepEqual(fresh.stages.map((x) => x.name), ['b', 'c', 'a'], 'not resumed: the longest chain first');
+});
+
 test('dataflow: a failing step lets the running ones finish, starts nothing more, and fails the pipeline', async () => {
   const slowStarted = signal();
   const ran: string[] = [];
