@@ -95,7 +95,7 @@ export async function mergeByDay(
         source = mine.length ? `(${scanSql(wh.lake.root, mine, deletes)})` : `(SELECT * FROM ${viewName(i)} WHERE false)`;
       }
       const narrow = within.length && hasWithin(i) ? ` ${inScope('x')}` : '';
-      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}`);
+      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}${i.startsWith('raw.') ? '' : tsRange(e, window(i))}`);
     }
     const dayCol = sqlIdent(col);
     const { rows, columns } = await createTempColumns(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f` +
@@ -123,6 +123,19 @@ export async function mergeByDay(
   } finally {
     await dropTemps(wh, [changes, fresh, diff]);
   }
+}
+
+/**
+ * Beside `CAST(ts AS DATE) IN (days)`, the same days as a range of `ts` itself: DuckDB pushes no
+ * filter on the cast of a TIMESTAMPTZ into a Parquet scan, so a curated input read by its ts
+ * (curated.likes in music_interactions_daily) was read whole, a cost growing with its history;
+ * a range on the column prunes its row groups (such tables are written in day order). The
+ * constants are cast to ts's type, midnight UTC as the session's time zone says; the IN list
+ * keeps the result exact.
+ */
+function tsRange(e: string, days: string[]): string {
+  if (e !== 'CAST(ts AS DATE)' || !days.length) return '';
+  return ` AND ts >= ${sqlString(days[0]!)} AND ts < ${sqlString(addDays(days.at(-1)!, 1))}`;
 }
 
 /**
