@@ -105,7 +105,8 @@ export interface RunnerOptions {
    * Runs the steps as a dataflow, at most this many at a time: a step starts once every step it
    * depends on (stepDependencies) has finished (with `estimates`, criticalFirst; else the
    * earliest listed first). For pipelines whose steps declare every table they touch and hand
-   * nothing to each other in memory (the warehouse build). Without it, steps run in list order, a group's steps together.
+   * nothing to each other in memory (the warehouse build). Without it, steps run in list order,
+   * a group's steps together.
    */
   concurrency?: number;
   /**
@@ -244,9 +245,9 @@ export async function runPipeline<C>(name: string, steps: StepOrGroup<C>[], ctx:
     }
   };
 
-  // Starts every step whose dependencies have finished (those heading the longest expected
-  // chain first, criticalFirst; else the earliest in the list first; up to the limit), waits for
-  // any to end, and again. After a failure nothing more starts: the steps
+  // Starts every step whose dependencies have finished, up to the limit, in `order` (a resumed
+  // run's reused steps first, then those heading the longest expected chain, criticalFirst, else
+  // list order), waits for any to end, and again. After a failure nothing more starts: the steps
   // running go on to their end (no half-finished work left running), then the first failure is
   // raised. A step that fails leaves its dependents waiting, so they never start.
   const state = flat.map(() => 'waiting' as 'waiting' | 'running' | 'done');

@@ -95,7 +95,9 @@ export async function mergeByDay(
         source = mine.length ? `(${scanSql(wh.lake.root, mine, deletes)})` : `(SELECT * FROM ${viewName(i)} WHERE false)`;
       }
       const narrow = within.length && hasWithin(i) ? ` ${inScope('x')}` : '';
-      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}${i.startsWith('raw.') ? '' : tsRange(e, window(i))}`);
+      // a raw input is already read by partition
+      const range = i.startsWith('raw.') ? '' : tsRange(e, window(i));
+      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}${range}`);
     }
     const dayCol = sqlIdent(col);
     const { rows, columns } = await createTempColumns(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f` +
