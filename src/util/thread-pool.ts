@@ -74,6 +74,9 @@ export class ThreadPool {
 
   get size(): number { return this.threads.length; }
 
+  /** Tasks queued or on a thread (each counted once, from run() or post() until it settles). */
+  get outstandingTasks(): number { return this.outstanding; }
+
   /** Runs `fn` of `module` on an idle thread (a new one when none is, up to max), else on the next one free. */
   run<R>(module: URL, fn: string, arg?: unknown, opts: { transfer?: TransferListItem[]; label?: string } = {}): Promise<R> {
     return this.whileOutstanding(new Promise<R>((resolve, reject) => {
@@ -144,7 +147,12 @@ export class ThreadPool {
 
   /** @internal posts a task to a thread the caller owns (held, or found idle) */
   post(t: PoolThread, module: URL, fn: string, arg: unknown, transfer: TransferListItem[], label = fn): Promise<unknown> {
-    return this.whileOutstanding(new Promise((resolve, reject) => {
+    return this.whileOutstanding(this.send(t, module, fn, arg, transfer, label));
+  }
+
+  /** The task on thread `t`, not counted as outstanding: its caller counts it (post, or run while it was queued). */
+  private send(t: PoolThread, module: URL, fn: string, arg: unknown, transfer: TransferListItem[], label: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
       if (t.dead) { reject(new Error(`${label}: its worker thread has ended`)); return; }
       const id = ++this.seq;
       t.pending.set(id, { resolve, reject, label });
@@ -152,7 +160,7 @@ export class ThreadPool {
       Atomics.store(t.state, 0, BUSY);
       t.worker.ref();
       t.worker.postMessage({ id, module: module.href, fn, arg }, transfer);
-    }));
+    });
   }
 
   /**
@@ -245,7 +253,8 @@ export class ThreadPool {
         return;
       }
       const q = this.queue.shift()!;
-      this.post(t, q.module, q.fn, q.arg, q.transfer, q.pending.label).then(q.pending.resolve, q.pending.reject);
+      // counted as outstanding since run() queued it
+      this.send(t, q.module, q.fn, q.arg, q.transfer, q.pending.label).then(q.pending.resolve, q.pending.reject);
     }
   }
 }

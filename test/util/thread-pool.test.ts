@@ -24,6 +24,25 @@ test('run and map: results in order, at most the lane width at once, errors name
   }
 });
 
+test('outstanding tasks: a task counts once, queued or on a thread, and none once settled', async () => {
+  const pool = new ThreadPool(1);
+  try {
+    // one thread: the tasks wait for it to start, then run one after another
+    const tasks = [pool.run<number>(TASKS, 'later', 200), pool.run<number>(TASKS, 'later', 1), pool.run<number>(TASKS, 'later', 1)];
+    try {
+      assert.equal(pool.outstandingTasks, 3, 'three tasks, queued until the thread has started');
+      await tasks[0];
+      assert.equal(pool.outstandingTasks, 2, 'the finished task no longer counts; the next one, now on the thread, once');
+    } finally {
+      await Promise.allSettled(tasks);
+    }
+    assert.deepEqual(await Promise.all(tasks), [200, 1, 1]);
+    assert.equal(pool.outstandingTasks, 0);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('hold: each held thread keeps its own state; others do not get the threads meanwhile', async () => {
   const pool = new ThreadPool(4);
   try {
