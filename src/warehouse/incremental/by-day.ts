@@ -75,8 +75,9 @@ export async function mergeByDay(
       const n = readsAhead(i) ? ahead : 0;
       return [...new Set(days.flatMap((d) => Array.from({ length: n + 1 }, (_, k) => addDays(d, k))))].sort();
     };
-    // an IN list alone: DuckDB prunes row groups with it, and a BETWEEN over a CAST next to it
-    // trips an internal error of DuckDB 1.5 in a model with a correlated EXISTS (plays)
+    // an IN list on the day expression: DuckDB prunes row groups with it, and a BETWEEN over a
+    // CAST next to it trips an internal error of DuckDB 1.5 in a model with a correlated EXISTS
+    // (plays); a range on ts itself (tsRange) is safe
     const inWindow = (e: string, list: string[]) => `${e} IN (${dateList(list)})`;
     // the values (of the `within` columns) the changed rows name, NULLs included (a semi join
     // needs them distinct no more than the days)
@@ -85,19 +86,20 @@ export async function mergeByDay(
     for (const i of m.inputs) {
       const e = exprs.get(i);
       if (!e) continue;
+      const readDays = window(i);
       let source = viewName(i);
       if (i.startsWith('raw.') && (e === 'CAST(ts AS DATE)' || e === `CAST(${sqlIdent('dt')} AS DATE)`)) {
         // a raw table's rows of a day sit in that day's partition or in its year's (a bulk import):
         // only those are read
-        const want = partitionsHolding(window(i));
+        const want = partitionsHolding(readDays);
         const { files, deletes } = await wh.lake.catalog.filesWithDeletes(i, marks[i]);
         const mine = files.filter((f) => want.has(f.partition));
         source = mine.length ? `(${scanSql(wh.lake.root, mine, deletes)})` : `(SELECT * FROM ${viewName(i)} WHERE false)`;
       }
       const narrow = within.length && hasWithin(i) ? ` ${inScope('x')}` : '';
       // a raw input is already read by partition
-      const range = i.startsWith('raw.') ? '' : tsRange(e, window(i));
-      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, window(i))}${range}`);
+      const range = i.startsWith('raw.') ? '' : tsRange(e, readDays);
+      restricted.set(i, `SELECT x.* FROM ${source} x${narrow} WHERE ${inWindow(e, readDays)}${range}`);
     }
     const dayCol = sqlIdent(col);
     const { rows, columns } = await createTempColumns(wh, fresh, `SELECT f.* FROM (${withInputs(m.sql, restricted, id)}) f` +
